@@ -1,0 +1,49 @@
+# A thin wrapper over CMake: Debian 12 has no `just`. Raw CMake works the same:
+#   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DHT_IO_URING=ON && cmake --build build
+#
+#   make run     install what is missing, build Release, run the main program
+#   make test    install what is missing, build Debug + ASan/UBSan for every
+#                backend this machine runs (io_uring, epoll), run all tests
+#   make bench   install the benchmark peers too, build -O3, run bench/
+JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+
+# Debian packages: to build and test / to benchmark against the peers.
+PKGS       := cmake make gcc re2c gperf zlib1g-dev check pkg-config python3 curl
+BENCH_PKGS := wrk nginx-light lighttpd h2o libh2o-dev node-llhttp libr3-dev valgrind
+
+.PHONY: all deps bench-deps build run test bench clean
+
+all: build
+
+deps:
+	@./.ci/deps $(PKGS)
+
+bench-deps: deps
+	@./.ci/deps $(BENCH_PKGS)
+
+build: deps
+	cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD)/release -j $(JOBS)
+
+run: build
+	$(BUILD)/release/examples/hello/hello
+
+test: deps
+	@set -e; for backend in iouring epoll; do \
+	  uring=ON; [ $$backend = epoll ] && uring=OFF; \
+	  echo "== Debug + ASan/UBSan, backend $$backend"; \
+	  cmake -S . -B $(BUILD)/test-$$backend -DCMAKE_BUILD_TYPE=Debug \
+	        -DHT_IO_URING=$$uring -DHT_SANITIZE=ON -DHT_WERROR=ON; \
+	  cmake --build $(BUILD)/test-$$backend -j $(JOBS); \
+	  ctest --test-dir $(BUILD)/test-$$backend --output-on-failure -j $(JOBS); \
+	done
+
+bench: bench-deps
+	cmake -S . -B $(BUILD)/bench -DCMAKE_BUILD_TYPE=Release -DHT_NATIVE=ON -DHT_BUILD_BENCH=ON \
+	      -DHT_BUILD_TESTS=OFF
+	cmake --build $(BUILD)/bench -j $(JOBS)
+	bench/run.sh $(BUILD)/bench
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,167 @@
+/* ht/loop.h — the proactor: one event loop per thread.
+ *
+ * Model. The caller starts an operation (accept, recv, send, sendfile, timer)
+ * and gets exactly one completion callback for it, on the loop's own thread,
+ * from inside ht_loop__run — never from inside the call that started it. The
+ * backend (epoll or io_uring, chosen at build time) is invisible here.
+ *
+ * Ownership. Operation structs (ht_op_t, ht_timer_t) are caller storage,
+ * usually embedded in a connection. They must stay valid and untouched from
+ * the start call until their callback has run. Buffers passed to an operation
+ * likewise stay valid until its completion. Only ht_loop__wake is
+ * thread-safe; everything else must be called on the loop's thread.
+ *
+ * Lifetime. ht_loop__run returns when ht_loop__stop was called, or when no
+ * operation or timer is pending (the loop has nothing left to do).
+ */
+#ifndef HT_LOOP_H
+#define HT_LOOP_H
+
+#include <ht/alloc.h>
+
+typedef struct ht_loop ht_loop_t;
+typedef struct ht_op ht_op_t;
+typedef struct ht_timer ht_timer_t;
+typedef struct ht_waker ht_waker_t;
+
+/* Completion: res is the operation's result (bytes, a new fd, 0) or an error:
+ * a negated errno, or -ECANCELED after ht_loop__cancel. */
+typedef void (*ht_op_fn)(ht_loop_t* loop, ht_op_t* op, ht_io_t res);
+
+/* Scatter/gather element; layout-compatible with struct iovec on POSIX. */
+typedef struct ht_iov {
+    void*  base;
+    size_t len;
+} ht_iov_t;
+
+/* A loop-owned receive buffer (see ht_loop__recv). */
+typedef struct ht_buf {
+    char*    data;
+    uint32_t cap;
+    uint32_t id; /* private */
+} ht_buf_t;
+
+struct ht_op {
+    ht_op_fn cb;
+    void*    data;      /* user pointer, untouched by the loop */
+    ht_buf_t* buf;      /* out: the buffer a pooled recv filled */
+    /* private below: the backend's state for this operation */
+    ht_op_t*  next_;
+    union {
+        struct { ht_iov_t* iov; uint32_t iovcnt; } v;
+        struct { char* p; size_t len; } b;
+        struct { int32_t file; uint64_t off; uint64_t len; } f;
+    } u_;
+    uint64_t  done_;
+    int32_t   fd_;
+    uint8_t   kind_;
+    uint8_t   state_;
+    uint16_t  flags_;
+};
+
+typedef void (*ht_timer_fn)(ht_loop_t* loop, ht_timer_t* t);
+struct ht_timer {
+    ht_timer_fn cb;
+    void*       data;
+    /* private */
+    uint64_t    deadline_;
+    uint32_t    heap_index_;
+};
+
+typedef void (*ht_waker_fn)(ht_loop_t* loop, ht_waker_t* w);
+struct ht_waker {
+    ht_waker_fn cb;
+    void*       data;
+    ht_waker_t* next_; /* private */
+};
+
+typedef struct ht_loop_options {
+    uint32_t entries;      /* io_uring SQ size; 0 = 256. epoll: events per wait. */
+    uint32_t buf_size;     /* pooled receive buffer size; 0 = 16 KiB */
+    uint32_t buf_count;    /* pooled receive buffers; 0 = 1024 (lazily faulted) */
+} ht_loop_options_t;
+
+/* Creates a loop owned by the calling thread. -ENOMEM, -EMFILE, or
+ * HT_E_IO_URING_UNAVAILABLE (with a one-line message on stderr naming the
+ * epoll build) when the kernel refuses io_uring. */
+ht_result_t ht_loop__init(ht_loop_t** out, ht_alloc_t* a);
+ht_result_t ht_loop__init_with(ht_loop_t** out, ht_alloc_t* a, const ht_loop_options_t* opt);
+/* Frees a loop whose run has returned; pending operations are abandoned. */
+void ht_loop__free(ht_loop_t* loop, ht_alloc_t* a);
+
+/* Runs until stopped or idle. Returns 0, or a negated errno if the kernel
+ * wait itself failed. */
+ht_result_t ht_loop__run(ht_loop_t* loop);
+/* Makes ht_loop__run return after the current iteration. Loop thread only. */
+void ht_loop__stop(ht_loop_t* loop);
+/* Thread-safe and async-signal-safe: wakes the loop, which then calls every
+ * registered waker's callback on its own thread. Typed void* so it can be
+ * used directly as a worker stop function. */
+void ht_loop__wake(void* loop);
+/* Registers a waker (caller storage, valid until removed or the loop is
+ * freed). Wakers do not keep the loop alive. */
+void ht_loop__waker_add(ht_loop_t* loop, ht_waker_t* w, ht_waker_fn cb);
+void ht_loop__waker_remove(ht_loop_t* loop, ht_waker_t* w);
+
+/* Monotonic milliseconds, cached once per loop iteration. */
+uint64_t ht_loop__now_ms(const ht_loop_t* loop);
+/* Wall-clock seconds (time(2)), cached once per loop iteration. */
+int64_t ht_loop__wall_s(const ht_loop_t* loop);
+
+/* ---- Operations. Each returns 0 when started, or a negative error when it
+ * could not be (then no callback will run). ---- */
+
+/* Persistent accept on a non-blocking listening socket: cb runs once per
+ * accepted connection with the new fd (non-blocking, close-on-exec) as res,
+ * and keeps running until ht_loop__cancel (then once more with -ECANCELED).
+ * On -EMFILE/-ENFILE/-ENOBUFS/-ENOMEM the accept stops (the op is complete)
+ * so that no loop spins on an error; the caller re-arms it later. */
+ht_result_t ht_loop__accept(ht_loop_t* loop, ht_op_t* op, int32_t listen_fd, ht_op_fn cb);
+
+/* Receives into a loop-owned buffer chosen when data arrives (io_uring:
+ * provided-buffer ring; epoll: taken from the pool on readiness), so an idle
+ * connection holds no buffer. On res > 0, op->buf holds the bytes at
+ * op->buf->data[0, res); the caller owns it until ht_loop__buf_release.
+ * res == 0 is end of stream. -ENOBUFS when the pool is exhausted. */
+ht_result_t ht_loop__recv(ht_loop_t* loop, ht_op_t* op, int32_t fd, ht_op_fn cb);
+/* Takes a free pooled buffer outside a recv (for assembling a request that
+ * spans several receives), or nullptr if none is free. */
+ht_buf_t* ht_loop__buf_acquire(ht_loop_t* loop);
+void ht_loop__buf_release(ht_loop_t* loop, ht_buf_t* buf);
+
+/* Receives into caller memory p[0, len): completes with the byte count of one
+ * successful receive (> 0), 0 at end of stream, or an error. */
+ht_result_t ht_loop__recv_into(ht_loop_t* loop, ht_op_t* op, int32_t fd, char* p, size_t len,
+                               ht_op_fn cb);
+
+/* Sends all of iov[0, iovcnt) (the array is caller storage and may be
+ * modified to track progress). Completes with the total byte count once all
+ * is sent, or with an error (-EPIPE, -ECONNRESET, ...). Never raises SIGPIPE. */
+ht_result_t ht_loop__send(ht_loop_t* loop, ht_op_t* op, int32_t fd, ht_iov_t* iov,
+                          uint32_t iovcnt, ht_op_fn cb);
+
+/* Sends len bytes of file starting at off to the socket without copying
+ * through user space (sendfile, or splice through a per-loop pipe).
+ * Completes with len once all is sent, or an error. */
+ht_result_t ht_loop__sendfile(ht_loop_t* loop, ht_op_t* op, int32_t sock, int32_t file,
+                              uint64_t off, uint64_t len, ht_op_fn cb);
+
+/* Requests cancellation of a started operation. Its callback still runs
+ * exactly once, later: with its result if it already completed, otherwise
+ * with -ECANCELED. Cancelling a completed (not pending) op is a no-op. */
+void ht_loop__cancel(ht_loop_t* loop, ht_op_t* op);
+
+/* Runs op->cb (with res) on the next iteration: a way to complete something
+ * asynchronously without I/O. */
+void ht_loop__defer(ht_loop_t* loop, ht_op_t* op, ht_io_t res, ht_op_fn cb);
+
+/* ---- Timers: one-shot, millisecond resolution, caller storage. Starting an
+ * armed timer re-arms it. Timers keep the loop alive while armed. ---- */
+void ht_loop__timer_start(ht_loop_t* loop, ht_timer_t* t, uint64_t ms, ht_timer_fn cb);
+void ht_loop__timer_stop(ht_loop_t* loop, ht_timer_t* t);
+bool ht_loop__timer_active(const ht_timer_t* t);
+
+/* "epoll" or "io_uring": the backend this library was built with. */
+const char* ht_loop__backend(void);
+
+#endif /* HT_LOOP_H */
