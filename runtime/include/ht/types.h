@@ -93,7 +93,8 @@ typedef int64_t ht_io_t;
     X(HT_E_BAD_ESCAPE,         400, "malformed or forbidden percent-escape")            \
     X(HT_E_PATH_ESCAPE,        400, "path escapes its root")                            \
     X(HT_E_OVERFLOW,           400, "integer overflow")                                 \
-    X(HT_E_CLOSED,             500, "connection closed")
+    X(HT_E_CLOSED,             500, "connection closed")                                \
+    X(HT_E_BAD_NUMBER,         400, "malformed number")
 
 #define HT_E__BASE (-4096)
 enum ht_error_index_ { /* private: position in HT_ERRORS */
