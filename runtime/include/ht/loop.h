@@ -13,6 +13,15 @@
  *
  * Lifetime. ht_loop__run returns when ht_loop__stop was called, or when no
  * operation or timer is pending (the loop has nothing left to do).
+ *
+ * Sockets. Every socket handed to an operation must be non-blocking (those
+ * from ht_loop__accept are). An fd may have one receive-side operation
+ * (accept/recv/recv_into) and one send-side operation (send/sendfile) pending
+ * at the same time, never two of the same side. Close sockets that had
+ * operations with ht_loop__close once none is pending: the epoll backend must
+ * forget the fd's registration (fd numbers are reused), io_uring batches the
+ * close into its next submission. close(2) stays correct for fds returned by
+ * ht_loop__accept (a reused number is re-registered), not for others.
  */
 #ifndef HT_LOOP_H
 #define HT_LOOP_H
@@ -63,9 +72,14 @@ typedef void (*ht_timer_fn)(ht_loop_t* loop, ht_timer_t* t);
 struct ht_timer {
     ht_timer_fn cb;
     void*       data;
-    /* private */
+    /* private: an intrusive binary min-heap node (no allocation, so starting
+     * a timer cannot fail); seq_ orders equal deadlines by start order. */
+    ht_timer_t* parent_;
+    ht_timer_t* left_;
+    ht_timer_t* right_;
     uint64_t    deadline_;
-    uint32_t    heap_index_;
+    uint64_t    seq_;
+    bool        active_;
 };
 
 typedef void (*ht_waker_fn)(ht_loop_t* loop, ht_waker_t* w);
@@ -78,7 +92,9 @@ struct ht_waker {
 typedef struct ht_loop_options {
     uint32_t entries;      /* io_uring SQ size; 0 = 256. epoll: events per wait. */
     uint32_t buf_size;     /* pooled receive buffer size; 0 = 16 KiB */
-    uint32_t buf_count;    /* pooled receive buffers; 0 = 1024 (lazily faulted) */
+    uint32_t buf_count;    /* pooled receive buffers; 0 = 1024, at most 65536. One
+                            * mmap'ed region, faulted in only where touched; free
+                            * buffers are reused LIFO so the hot set stays small. */
 } ht_loop_options_t;
 
 /* Creates a loop owned by the calling thread. -ENOMEM, -EMFILE, or
@@ -122,7 +138,9 @@ ht_result_t ht_loop__accept(ht_loop_t* loop, ht_op_t* op, int32_t listen_fd, ht_
  * provided-buffer ring; epoll: taken from the pool on readiness), so an idle
  * connection holds no buffer. On res > 0, op->buf holds the bytes at
  * op->buf->data[0, res); the caller owns it until ht_loop__buf_release.
- * res == 0 is end of stream. -ENOBUFS when the pool is exhausted. */
+ * res == 0 is end of stream (no buffer is held). The completion is -ENOBUFS
+ * when data arrived but every pooled buffer was taken (the recv is over; the
+ * caller frees buffers and starts it again). */
 ht_result_t ht_loop__recv(ht_loop_t* loop, ht_op_t* op, int32_t fd, ht_op_fn cb);
 /* Takes a free pooled buffer outside a recv (for assembling a request that
  * spans several receives), or nullptr if none is free. */
@@ -141,8 +159,10 @@ ht_result_t ht_loop__send(ht_loop_t* loop, ht_op_t* op, int32_t fd, ht_iov_t* io
                           uint32_t iovcnt, ht_op_fn cb);
 
 /* Sends len bytes of file starting at off to the socket without copying
- * through user space (sendfile, or splice through a per-loop pipe).
- * Completes with len once all is sent, or an error. */
+ * through user space (sendfile(2) on both backends; io_uring waits for
+ * POLLOUT with IORING_OP_POLL_ADD, see loop_iouring.c for why not splice).
+ * Completes with len once all is sent, -EIO if the file ends before len
+ * bytes, or another error. */
 ht_result_t ht_loop__sendfile(ht_loop_t* loop, ht_op_t* op, int32_t sock, int32_t file,
                               uint64_t off, uint64_t len, ht_op_fn cb);
 
@@ -152,8 +172,14 @@ ht_result_t ht_loop__sendfile(ht_loop_t* loop, ht_op_t* op, int32_t sock, int32_
 void ht_loop__cancel(ht_loop_t* loop, ht_op_t* op);
 
 /* Runs op->cb (with res) on the next iteration: a way to complete something
- * asynchronously without I/O. */
+ * asynchronously without I/O. Keeps the loop alive until it has run. */
 void ht_loop__defer(ht_loop_t* loop, ht_op_t* op, ht_io_t res, ht_op_fn cb);
+
+/* Closes fd, which must have no pending operation (cancel them and wait for
+ * their callbacks first). epoll: drops the fd's registration, then close(2).
+ * io_uring: an IORING_OP_CLOSE in the next batch (no extra syscall); the
+ * number is free once that batch is submitted. Errors are not reported. */
+void ht_loop__close(ht_loop_t* loop, int32_t fd);
 
 /* ---- Timers: one-shot, millisecond resolution, caller storage. Starting an
  * armed timer re-arms it. Timers keep the loop alive while armed. ---- */
