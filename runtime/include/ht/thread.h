@@ -1,0 +1,31 @@
+/* ht/thread.h — CPU count and pinning for the calling thread.
+ *
+ * CPU numbers are the kernel's (what sched_getcpu() returns), not indices.
+ * The CPUs a thread may use are its affinity mask, which taskset(1), cgroup
+ * cpusets and container runtimes narrow; everything here honours it, so a
+ * process started with `taskset -c 2,3` counts 2 CPUs, and they are 2 and 3.
+ * Linux only for now; elsewhere cpu_count falls back to the online CPUs and
+ * pinning returns -ENOTSUP.
+ */
+#ifndef HT_THREAD_H
+#define HT_THREAD_H
+
+#include <ht/types.h>
+
+/* CPUs in the calling thread's affinity mask (online ones only: the kernel
+ * keeps offline CPUs out of it); the online count if the mask cannot be
+ * read. Always >= 1. Call it before pinning if you want the process's view:
+ * a pinned thread counts 1. */
+uint32_t ht_thread__cpu_count(void);
+
+/* The CPU numbers of the calling thread's affinity mask, ascending, into
+ * out[0, cap); returns how many there are in all (which may exceed cap),
+ * or a negative errno if the mask cannot be read. */
+int32_t ht_thread__cpu_list(uint32_t* out, uint32_t cap);
+
+/* Pins the calling thread to CPU cpu alone. 0, or -EINVAL when cpu is not
+ * one the process may run on (not online, outside the cpuset), or another
+ * negative errno. */
+ht_result_t ht_thread__pin(uint32_t cpu);
+
+#endif /* HT_THREAD_H */
