@@ -1,0 +1,216 @@
+/* dsl/dsl.h — the routes.ht front end: lexer, parser, route model, checks.
+ *
+ * Built into the htgen program only (never into libhachettp). The model owns
+ * all its memory through one arena (dsl_arena_t); dsl_file__free releases
+ * everything at once. Every diagnostic goes through dsl_diag(), which prints
+ * `file:line:col: error|warning: message`, the source line and a caret line
+ * to stderr and counts errors; callers write no output when errors > 0.
+ */
+#ifndef HT_DSL_H
+#define HT_DSL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ht/types.h> /* nullptr on compilers without it */
+
+/* ---- arena: every model allocation, freed in one go ---- */
+typedef struct dsl_arena {
+    struct dsl_chunk* head;
+} dsl_arena_t;
+void* dsl_arena__alloc(dsl_arena_t* a, size_t n); /* zeroed; aborts on OOM */
+char* dsl_arena__strndup(dsl_arena_t* a, const char* s, size_t n);
+void dsl_arena__free(dsl_arena_t* a);
+
+/* ---- source + diagnostics ---- */
+typedef struct dsl_src {
+    const char* name; /* as given on the command line */
+    const char* text; /* file contents, NOT NUL-terminated for the lexer */
+    size_t len;
+    int errors, warnings;
+} dsl_src_t;
+
+typedef struct dsl_loc {
+    int line, col; /* 1-based; col counts bytes */
+} dsl_loc_t;
+
+__attribute__((format(printf, 4, 5))) void dsl_diag(dsl_src_t* src, dsl_loc_t at, bool error,
+                                                    const char* fmt, ...);
+/* A note attached to the previous diagnostic (no caret, no count). */
+__attribute__((format(printf, 3, 4))) void dsl_note(dsl_src_t* src, dsl_loc_t at, const char* fmt,
+                                                    ...);
+
+/* ---- lexer (dsl/lexer.re) ---- */
+typedef enum dsl_tok_kind {
+    DSL_T_EOF = 0,
+    DSL_T_NL,    /* end of line (comments are skipped) */
+    DSL_T_WORD,  /* a run of non-blank bytes other than | and # */
+    DSL_T_PATH,  /* a word starting with '/': may contain | and # */
+    DSL_T_ARROW, /* -> */
+    DSL_T_PIPE,  /* | */
+    DSL_T_BAD,   /* a byte that cannot start a token (control, NUL) */
+} dsl_tok_kind_t;
+
+typedef struct dsl_tok {
+    dsl_tok_kind_t kind;
+    const char* ptr;
+    size_t len;
+    dsl_loc_t loc;
+} dsl_tok_t;
+
+typedef struct dsl_lexer {
+    const char* start;
+    const char* cur;
+    const char* lim; /* one past the last byte: the bounds check, no sentinel */
+    const char* line_start;
+    int line;
+} dsl_lexer_t;
+
+void dsl_lexer__init(dsl_lexer_t* lx, const char* text, size_t len);
+dsl_tok_t dsl_lexer__next(dsl_lexer_t* lx);
+
+/* ---- regular expressions (dsl/regex.c): a re2c-syntax subset ---- */
+typedef enum rx_op { RX_EMPTY, RX_SET, RX_CAT, RX_ALT, RX_REP } rx_op_t;
+typedef struct rx {
+    rx_op_t op;
+    uint8_t set[32]; /* RX_SET: bit b set = byte b accepted */
+    struct rx *a, *b;
+    int min, max; /* RX_REP: max < 0 = unbounded */
+} rx_t;
+
+rx_t* rx__set(dsl_arena_t* a, const uint8_t set[32]);
+rx_t* rx__byte(dsl_arena_t* a, uint8_t c);
+rx_t* rx__lit(dsl_arena_t* a, const char* s, size_t n); /* exact bytes */
+rx_t* rx__cat(dsl_arena_t* a, rx_t* x, rx_t* y);
+rx_t* rx__alt(dsl_arena_t* a, rx_t* x, rx_t* y);
+rx_t* rx__rep(dsl_arena_t* a, rx_t* x, int min, int max);
+/* Parses re2c-syntax text (strings "..", '..' case-insensitive, [classes],
+ * [^classes], ., escapes, * + ? {n} {n,} {n,m}, |, parentheses; a bare
+ * printable character stands for itself). On error returns nullptr and
+ * stores a message and the byte offset of the problem. */
+rx_t* rx__parse(dsl_arena_t* a, const char* s, size_t n, char* err, size_t errcap, size_t* erroff);
+/* Removes the given byte from every set (anchoring a parameter to one segment).
+ * Returns false when a set became empty. */
+bool rx__remove_byte(rx_t* r, uint8_t c);
+/* Appends re2c syntax for r to the buffer. */
+struct dsl_buf;
+void rx__emit(struct dsl_buf* b, const rx_t* r);
+/* Can r match the empty string? */
+bool rx__nullable(const rx_t* r);
+/* Do the two languages intersect? Also returns one common string (witness,
+ * up to cap-1 bytes, NUL-terminated) when they do. */
+bool rx__intersects(const rx_t* x, const rx_t* y, char* witness, size_t cap);
+
+/* ---- growable output buffer ---- */
+typedef struct dsl_buf {
+    char* ptr;
+    size_t len, cap;
+} dsl_buf_t;
+void dsl_buf__put(dsl_buf_t* b, const char* s, size_t n);
+void dsl_buf__puts(dsl_buf_t* b, const char* s);
+__attribute__((format(printf, 2, 3))) void dsl_buf__printf(dsl_buf_t* b, const char* fmt, ...);
+void dsl_buf__free(dsl_buf_t* b);
+
+/* ---- the route model ---- */
+#define DSL_MAX_METHODS 64
+
+typedef enum dsl_pkind {
+    DSL_P_NAME, /* {name}: one non-empty segment, percent-decoded */
+    DSL_P_STR,  /* {name:str}: same as {name} */
+    DSL_P_SLUG, /* [A-Za-z0-9_-]+, raw */
+    DSL_P_U64,  /* decimal, 1..20 digits, <= UINT64_MAX */
+    DSL_P_I64,  /* optional '-', decimal within int64_t */
+    DSL_P_HEX,  /* 1..16 hex digits -> uint64_t */
+    DSL_P_UUID, /* 8-4-4-4-12 hex digits, raw slice */
+    DSL_P_REGEX,
+    DSL_P_REST, /* {name...}: the rest of the path, may be empty, may hold '/' */
+} dsl_pkind_t;
+
+typedef struct dsl_param {
+    dsl_pkind_t kind;
+    const char* name;
+    dsl_loc_t loc;
+    rx_t* rx; /* the language of this parameter's bytes */
+    int index; /* position among the route's parameters */
+} dsl_param_t;
+
+/* A path pattern is a sequence of pieces: literal bytes or one parameter. */
+typedef struct dsl_piece {
+    bool is_param;
+    const char* lit;
+    size_t lit_len;
+    dsl_param_t param;
+} dsl_piece_t;
+
+typedef enum dsl_rkind { DSL_R_HANDLER, DSL_R_MOUNT } dsl_rkind_t;
+
+/* Segment ranks: higher wins. A route's specificity is the vector of its
+ * segment ranks, compared left to right. */
+enum {
+    DSL_RANK_REST = 0,
+    DSL_RANK_PARAM = 1,       /* {name}, {name:str} alone */
+    DSL_RANK_TYPED = 2,       /* typed or regex alone */
+    DSL_RANK_AFFIX_PARAM = 3, /* literal prefix/suffix around {name} */
+    DSL_RANK_AFFIX_TYPED = 4, /* literal prefix/suffix around typed/regex */
+    DSL_RANK_LITERAL = 5,
+};
+
+typedef struct dsl_route {
+    dsl_rkind_t kind;
+    dsl_loc_t loc; /* of the first method token (or the mount keyword) */
+    dsl_loc_t path_loc;
+    uint64_t methods; /* bit i = method i of dsl_file_t.methods */
+    const char* pattern;
+    dsl_piece_t* pieces;
+    int npieces;
+    dsl_param_t** params; /* in order of appearance */
+    int nparams;
+    const char* handler; /* DSL_R_HANDLER */
+    dsl_loc_t handler_loc;
+    uint64_t body_limit; /* 0 = the server default */
+    int* ranks;
+    int nranks;
+    rx_t* rx; /* the whole path */
+    rx_t** segrx; /* one per segment (nranks) */
+    const char* id_name; /* enum suffix, unique */
+    int id;              /* 1-based, source order */
+    /* mount */
+    const char* dir;
+    const char* index_file;
+    bool list, gzip;
+} dsl_route_t;
+
+typedef struct dsl_mime {
+    const char* ext; /* without the dot, lower case */
+    const char* type;
+    dsl_loc_t loc;
+} dsl_mime_t;
+
+typedef struct dsl_file {
+    dsl_arena_t arena;
+    dsl_src_t* src;
+    const char* prefix; /* default "routes" */
+    dsl_loc_t prefix_loc;
+    bool slash_redirect; /* trailing_slash redirect|strict */
+    const char* methods[DSL_MAX_METHODS];
+    int nmethods; /* the HT_METHODS list first, then custom tokens */
+    int nstd;     /* how many of methods[] are HT_METHODS */
+    dsl_route_t** routes;
+    int nroutes;
+    dsl_mime_t* mimes;
+    int nmimes;
+} dsl_file_t;
+
+/* Parses and checks the whole file; diagnostics go to stderr. `dir` is the
+ * directory of the routes file (mount directories are relative to it).
+ * Returns src->errors == 0. */
+bool dsl_file__parse(dsl_file_t* f, dsl_src_t* src, const char* dir);
+void dsl_file__free(dsl_file_t* f);
+/* -1 / 0 / 1: specificity order of two routes (1: a beats b). */
+int dsl_route__cmp_spec(const dsl_route_t* a, const dsl_route_t* b);
+/* "5.1.0" into buf. */
+void dsl_route__spec_str(const dsl_route_t* r, char* buf, size_t cap);
+int dsl_file__method_index(const dsl_file_t* f, const char* tok, size_t len);
+
+#endif /* HT_DSL_H */

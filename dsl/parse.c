@@ -1,0 +1,848 @@
+/* dsl/parse.c — recursive-descent parser and semantic checks for routes.ht.
+ *
+ * Grammar and semantics: dsl/SPEC.md. The parser recovers at the end of each
+ * line, so one run reports every error in the file.
+ */
+#include "dsl.h"
+
+#include <ht/http.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct parser {
+    dsl_file_t* f;
+    dsl_src_t* src;
+    dsl_lexer_t lx;
+    dsl_tok_t tok;
+    const char* dir;
+    int nmounts;
+    int cap_routes;
+} parser_t;
+
+static void next_(parser_t* p) {
+    for (;;) {
+        p->tok = dsl_lexer__next(&p->lx);
+        if (p->tok.kind != DSL_T_BAD) return;
+        dsl_diag(p->src, p->tok.loc, true, "unexpected byte 0x%02X", (unsigned char) *p->tok.ptr);
+    }
+}
+
+static void skip_line_(parser_t* p) {
+    while (p->tok.kind != DSL_T_NL && p->tok.kind != DSL_T_EOF) next_(p);
+}
+
+static bool at_eol_(const parser_t* p) { return p->tok.kind == DSL_T_NL || p->tok.kind == DSL_T_EOF; }
+
+static bool tok_is_(const dsl_tok_t* t, const char* s) {
+    return t->len == strlen(s) && memcmp(t->ptr, s, t->len) == 0;
+}
+
+static char* tokdup_(parser_t* p, const dsl_tok_t* t) {
+    return dsl_arena__strndup(&p->f->arena, t->ptr, t->len);
+}
+
+static dsl_loc_t at_(dsl_loc_t base, size_t off) { return (dsl_loc_t){ base.line, base.col + (int) off }; }
+
+static bool is_ident_(const char* s, size_t n) {
+    if (n == 0 || !(isalpha((unsigned char) s[0]) || s[0] == '_')) return false;
+    for (size_t i = 1; i < n; i++)
+        if (!(isalnum((unsigned char) s[i]) || s[i] == '_')) return false;
+    return true;
+}
+
+static bool is_tchar_(unsigned char c) {
+    return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Expects a line end after a complete statement. */
+static void end_line_(parser_t* p) {
+    if (!at_eol_(p)) {
+        dsl_diag(p->src, p->tok.loc, true, "unexpected '%.*s' at the end of the line", (int) p->tok.len,
+                 p->tok.ptr);
+        skip_line_(p);
+    }
+}
+
+/* ---- built-in parameter languages ---- */
+static void set_range_(uint8_t set[32], unsigned lo, unsigned hi) {
+    for (unsigned c = lo; c <= hi; c++) set[c >> 3] |= (uint8_t) (1u << (c & 7));
+}
+
+static rx_t* set_rx_(dsl_arena_t* a, const char* ranges) {
+    uint8_t set[32] = { 0 };
+    for (const char* r = ranges; *r; r += 2) set_range_(set, (unsigned char) r[0], (unsigned char) r[1]);
+    return rx__set(a, set);
+}
+
+static rx_t* digits_(dsl_arena_t* a) { return set_rx_(a, "09"); }
+
+/* Decimal strings whose value is <= max (a digit string), at most strlen(max)
+ * digits, leading zeros allowed: overflow is a mismatch in the DFA itself, so
+ * a less specific route can still take the request. */
+static rx_t* decimal_upto_(dsl_arena_t* a, const char* max) {
+    int L = (int) strlen(max);
+    rx_t* r = rx__rep(a, digits_(a), 1, L - 1);
+    for (int i = 0; i < L; i++) {
+        if (max[i] == '0') continue;
+        uint8_t set[32] = { 0 };
+        set_range_(set, '0', (unsigned char) (max[i] - 1));
+        rx_t* alt = rx__lit(a, max, (size_t) i);
+        if (i == 0) alt = nullptr;
+        alt = rx__cat(a, alt, rx__set(a, set));
+        if (L - 1 - i > 0) alt = rx__cat(a, alt, rx__rep(a, digits_(a), L - 1 - i, L - 1 - i));
+        r = rx__alt(a, r, alt);
+    }
+    return rx__alt(a, r, rx__lit(a, max, (size_t) L));
+}
+
+static rx_t* kind_rx_(dsl_arena_t* a, dsl_pkind_t k) {
+    switch (k) {
+    case DSL_P_NAME:
+    case DSL_P_STR: {
+        uint8_t set[32];
+        memset(set, 0xff, sizeof set);
+        set[0] &= (uint8_t) ~1u;                          /* NUL: the end sentinel */
+        set['/' >> 3] &= (uint8_t) ~(1u << ('/' & 7));
+        return rx__rep(a, rx__set(a, set), 1, -1);
+    }
+    case DSL_P_SLUG: return rx__rep(a, set_rx_(a, "AZaz09__--"), 1, -1);
+    case DSL_P_U64: return decimal_upto_(a, "18446744073709551615");
+    case DSL_P_I64:
+        return rx__alt(a, decimal_upto_(a, "9223372036854775807"),
+                       rx__cat(a, rx__byte(a, '-'), decimal_upto_(a, "9223372036854775808")));
+    case DSL_P_HEX: return rx__rep(a, set_rx_(a, "09afAF"), 1, 16);
+    case DSL_P_UUID: {
+        rx_t* r = nullptr;
+        static const int groups[] = { 8, 4, 4, 4, 12 };
+        for (int i = 0; i < 5; i++) {
+            if (i) r = rx__cat(a, r, rx__byte(a, '-'));
+            r = rx__cat(a, r, rx__rep(a, set_rx_(a, "09afAF"), groups[i], groups[i]));
+        }
+        return r;
+    }
+    case DSL_P_REST: {
+        uint8_t set[32];
+        memset(set, 0xff, sizeof set);
+        set[0] &= (uint8_t) ~1u;
+        return rx__rep(a, rx__set(a, set), 0, -1);
+    }
+    case DSL_P_REGEX: break;
+    }
+    return nullptr;
+}
+
+static const struct {
+    const char* name;
+    dsl_pkind_t kind;
+} types_[] = {
+    { "str", DSL_P_STR }, { "slug", DSL_P_SLUG }, { "u64", DSL_P_U64 },
+    { "i64", DSL_P_I64 }, { "hex", DSL_P_HEX },   { "uuid", DSL_P_UUID },
+};
+
+/* ---- path patterns ---- */
+static bool pchar_(unsigned char c) {
+    return isalnum(c) || (c && strchr("-._~!$&'()*+,;=:@%/", c));
+}
+
+/* Parses the PATH token into r. Reports errors; returns false on any. */
+static bool parse_path_(parser_t* p, dsl_route_t* r, const dsl_tok_t* t) {
+    dsl_arena_t* a = &p->f->arena;
+    const char* s = t->ptr;
+    size_t n = t->len;
+    int errs = p->src->errors;
+    int cap = 8;
+    r->pieces = dsl_arena__alloc(a, (size_t) cap * sizeof *r->pieces);
+    r->params = dsl_arena__alloc(a, n * sizeof *r->params + 1);
+    r->ranks = dsl_arena__alloc(a, (n + 1) * sizeof *r->ranks);
+    rx_t** segrx = dsl_arena__alloc(a, (n + 1) * sizeof *segrx);
+    r->pattern = tokdup_(p, t);
+    r->path_loc = t->loc;
+
+    r->pieces[r->npieces++] = (dsl_piece_t){ .lit = "/", .lit_len = 1 };
+    size_t i = 1; /* s[0] == '/' */
+    bool rest_seen = false;
+    dsl_loc_t rest_loc = { 0, 0 };
+    rx_t* whole = rx__byte(a, '/');
+    for (int seg = 0;; seg++) {
+        /* One segment: s[i .. j) up to the next top-level '/'. */
+        int nparams_in_seg = 0;
+        bool has_lit = false;
+        dsl_param_t* seg_param = nullptr;
+        rx_t* srx = nullptr;
+        while (i < n && s[i] != '/') {
+            if (r->npieces + 1 >= cap) {
+                dsl_piece_t* np = dsl_arena__alloc(a, (size_t) cap * 2 * sizeof *np);
+                memcpy(np, r->pieces, (size_t) cap * sizeof *np);
+                r->pieces = np;
+                cap *= 2;
+            }
+            dsl_piece_t* pc = &r->pieces[r->npieces];
+            if (rest_seen) {
+                dsl_diag(p->src, rest_loc, true, "a rest parameter '{...}' must end the path");
+                rest_seen = false; /* report once */
+            }
+            if (s[i] == '{') {
+                size_t open = i;
+                dsl_loc_t ploc = at_(t->loc, open);
+                size_t ns = ++i;
+                while (i < n && (isalnum((unsigned char) s[i]) || s[i] == '_')) i++;
+                size_t ne = i;
+                dsl_param_t* prm = &pc->param;
+                pc->is_param = true;
+                prm->loc = ploc;
+                prm->name = dsl_arena__strndup(a, s + ns, ne - ns);
+                if (!is_ident_(s + ns, ne - ns)) {
+                    dsl_diag(p->src, at_(t->loc, ns), true,
+                             "a parameter needs a name (a C identifier) after '{'");
+                    return false;
+                }
+                if (i + 3 < n + 1 && n - i >= 4 && memcmp(s + i, "...}", 4) == 0) {
+                    prm->kind = DSL_P_REST;
+                    i += 4;
+                    rest_seen = true;
+                    rest_loc = ploc;
+                } else if (i < n && s[i] == '}') {
+                    prm->kind = DSL_P_NAME;
+                    i++;
+                } else if (i < n && s[i] == ':' && i + 1 < n && s[i + 1] == '/') {
+                    /* {name:/regex/}: the regex ends at the first "/}". */
+                    size_t rs = i + 2, re = rs;
+                    while (re + 1 < n && !(s[re] == '/' && s[re + 1] == '}')) re++;
+                    if (re + 1 >= n) {
+                        dsl_diag(p->src, ploc, true, "unterminated regex parameter: expected '/}'");
+                        return false;
+                    }
+                    char err[128];
+                    size_t eoff = 0;
+                    prm->kind = DSL_P_REGEX;
+                    prm->rx = rx__parse(a, s + rs, re - rs, err, sizeof err, &eoff);
+                    if (!prm->rx) {
+                        dsl_diag(p->src, at_(t->loc, rs + eoff), true, "bad regex: %s", err);
+                    } else {
+                        /* Anchored to one segment: '/' and the end sentinel never match. */
+                        bool ok = rx__remove_byte(prm->rx, '/');
+                        ok = rx__remove_byte(prm->rx, 0) && ok;
+                        if (!ok)
+                            dsl_diag(p->src, at_(t->loc, rs), true,
+                                     "bad regex: a part of it can only match '/' or NUL, which "
+                                     "never occur inside a segment");
+                        else if (rx__nullable(prm->rx))
+                            dsl_diag(p->src, at_(t->loc, rs), true,
+                                     "bad regex: it matches the empty string; a parameter is never "
+                                     "empty");
+                    }
+                    i = re + 2;
+                } else if (i < n && s[i] == ':') {
+                    size_t ts = ++i;
+                    while (i < n && s[i] != '}' && s[i] != '/') i++;
+                    if (i >= n || s[i] != '}') {
+                        dsl_diag(p->src, ploc, true, "unterminated parameter: expected '}'");
+                        return false;
+                    }
+                    bool found = false;
+                    for (size_t k = 0; k < sizeof types_ / sizeof types_[0]; k++)
+                        if (strlen(types_[k].name) == i - ts &&
+                            memcmp(types_[k].name, s + ts, i - ts) == 0) {
+                            prm->kind = types_[k].kind;
+                            found = true;
+                        }
+                    if (!found) {
+                        dsl_diag(p->src, at_(t->loc, ts), true,
+                                 "unknown parameter type '%.*s' (known: u64 i64 hex uuid slug str, "
+                                 "or a /regex/)",
+                                 (int) (i - ts), s + ts);
+                        prm->kind = DSL_P_STR;
+                    }
+                    i++;
+                } else {
+                    dsl_diag(p->src, at_(t->loc, i), true,
+                             "expected '}', ':TYPE}', ':/regex/}' or '...}' in a parameter");
+                    return false;
+                }
+                if (prm->kind != DSL_P_REGEX || !prm->rx) {
+                    if (prm->kind == DSL_P_REGEX) prm->kind = DSL_P_STR;
+                    prm->rx = kind_rx_(a, prm->kind);
+                }
+                for (int k = 0; k < r->nparams; k++)
+                    if (strcmp(r->params[k]->name, prm->name) == 0)
+                        dsl_diag(p->src, ploc, true, "duplicate parameter name '%s' in this route",
+                                 prm->name);
+                prm->index = r->nparams;
+                r->params[r->nparams++] = prm;
+                if (++nparams_in_seg == 2)
+                    dsl_diag(p->src, ploc, true,
+                             "at most one parameter per path segment (the split between two would "
+                             "be ambiguous)");
+                seg_param = prm;
+                srx = rx__cat(a, srx, prm->rx);
+                if (prm->kind == DSL_P_REST) {
+                    /* The rest may contain '/': it closes the pattern. */
+                    r->npieces++;
+                    while (i < n) {
+                        if (rest_seen) {
+                            dsl_diag(p->src, rest_loc, true, "a rest parameter '{...}' must end the path");
+                            rest_seen = false;
+                        }
+                        i++;
+                    }
+                    break;
+                }
+            } else if (s[i] == '}') {
+                dsl_diag(p->src, at_(t->loc, i), true, "'}' without a matching '{'");
+                return false;
+            } else {
+                size_t ls = i;
+                while (i < n && s[i] != '/' && s[i] != '{' && s[i] != '}') {
+                    unsigned char c = (unsigned char) s[i];
+                    if (!pchar_(c)) {
+                        dsl_diag(p->src, at_(t->loc, i), true,
+                                 "character '%c' is not allowed in a path; percent-encode it", c);
+                        return false;
+                    }
+                    if (c == '%' && (i + 2 >= n + 0 || !isxdigit((unsigned char) s[i + 1]) ||
+                                     !isxdigit((unsigned char) s[i + 2]))) {
+                        dsl_diag(p->src, at_(t->loc, i), true, "'%%' must start a %%XX escape");
+                        return false;
+                    }
+                    i++;
+                }
+                pc->is_param = false;
+                pc->lit = s + ls;
+                pc->lit_len = i - ls;
+                has_lit = true;
+                srx = rx__cat(a, srx, rx__lit(a, s + ls, i - ls));
+            }
+            r->npieces++;
+        }
+        /* Segment rank. */
+        int rank;
+        if (!seg_param)
+            rank = DSL_RANK_LITERAL;
+        else if (seg_param->kind == DSL_P_REST)
+            rank = DSL_RANK_REST;
+        else {
+            bool plain = seg_param->kind == DSL_P_NAME || seg_param->kind == DSL_P_STR;
+            if (has_lit)
+                rank = plain ? DSL_RANK_AFFIX_PARAM : DSL_RANK_AFFIX_TYPED;
+            else
+                rank = plain ? DSL_RANK_PARAM : DSL_RANK_TYPED;
+        }
+        r->ranks[seg] = rank;
+        segrx[seg] = srx ? srx : rx__lit(a, "", 0);
+        r->nranks = seg + 1;
+        whole = rx__cat(a, whole, segrx[seg]);
+        if (i >= n) break;
+        i++; /* the '/' */
+        whole = rx__cat(a, whole, rx__byte(a, '/'));
+        /* A literal '/' is a piece of its own so codegen sees segment ends. */
+        if (r->npieces + 1 >= cap) {
+            dsl_piece_t* np = dsl_arena__alloc(a, (size_t) cap * 2 * sizeof *np);
+            memcpy(np, r->pieces, (size_t) cap * sizeof *np);
+            r->pieces = np;
+            cap *= 2;
+        }
+        r->pieces[r->npieces++] = (dsl_piece_t){ .lit = "/", .lit_len = 1 };
+    }
+    r->rx = whole;
+    r->segrx = segrx;
+    return p->src->errors == errs;
+}
+
+/* ---- statements ---- */
+static dsl_route_t* new_route_(parser_t* p) {
+    dsl_file_t* f = p->f;
+    if (f->nroutes == p->cap_routes) {
+        p->cap_routes = p->cap_routes ? p->cap_routes * 2 : 64;
+        dsl_route_t** nr = dsl_arena__alloc(&f->arena, (size_t) p->cap_routes * sizeof *nr);
+        if (f->nroutes) memcpy(nr, f->routes, (size_t) f->nroutes * sizeof *nr);
+        f->routes = nr;
+    }
+    dsl_route_t* r = dsl_arena__alloc(&f->arena, sizeof *r);
+    return r;
+}
+
+static void add_route_(parser_t* p, dsl_route_t* r) {
+    p->f->routes[p->f->nroutes++] = r;
+    r->id = p->f->nroutes;
+}
+
+int dsl_file__method_index(const dsl_file_t* f, const char* tok, size_t len) {
+    for (int i = 0; i < f->nmethods; i++)
+        if (strlen(f->methods[i]) == len && memcmp(f->methods[i], tok, len) == 0) return i;
+    return -1;
+}
+
+static bool parse_size_(const dsl_tok_t* t, uint64_t* out) {
+    uint64_t v = 0;
+    size_t i = 0;
+    if (t->len == 0 || !isdigit((unsigned char) t->ptr[0])) return false;
+    while (i < t->len && isdigit((unsigned char) t->ptr[i])) {
+        if (v > UINT64_MAX / 10) return false;
+        v = v * 10 + (uint64_t) (t->ptr[i++] - '0');
+    }
+    uint64_t mul = 1;
+    if (i < t->len) {
+        char c = t->ptr[i++];
+        if (c == 'K' || c == 'k')
+            mul = 1024;
+        else if (c == 'M' || c == 'm')
+            mul = 1024 * 1024;
+        else if (c == 'G' || c == 'g')
+            mul = 1024ull * 1024 * 1024;
+        else
+            return false;
+    }
+    if (i != t->len || (v && mul > UINT64_MAX / v)) return false;
+    *out = v * mul;
+    return true;
+}
+
+static void route_line_(parser_t* p) {
+    dsl_file_t* f = p->f;
+    dsl_route_t* r = new_route_(p);
+    r->kind = DSL_R_HANDLER;
+    r->loc = p->tok.loc;
+    bool ok = true;
+    for (;;) {
+        dsl_tok_t m = p->tok;
+        if (m.kind != DSL_T_WORD) {
+            dsl_diag(p->src, m.loc, true, "expected a method token");
+            skip_line_(p);
+            return;
+        }
+        bool tchar = true;
+        for (size_t i = 0; i < m.len; i++) tchar = tchar && is_tchar_((unsigned char) m.ptr[i]);
+        if (!tchar) {
+            dsl_diag(p->src, m.loc, true, "'%.*s' is not a valid method token (RFC 9110 tchar)",
+                     (int) m.len, m.ptr);
+            ok = false;
+        } else {
+            bool upper = true;
+            for (size_t i = 0; i < m.len; i++) upper = upper && !islower((unsigned char) m.ptr[i]);
+            if (!upper)
+                dsl_diag(p->src, m.loc, false,
+                         "method '%.*s' is not upper case; methods are case-sensitive", (int) m.len,
+                         m.ptr);
+            int mi = dsl_file__method_index(f, m.ptr, m.len);
+            if (mi < 0) {
+                if (f->nmethods == DSL_MAX_METHODS) {
+                    dsl_diag(p->src, m.loc, true, "too many distinct methods (at most %d)",
+                             DSL_MAX_METHODS);
+                    ok = false;
+                } else {
+                    mi = f->nmethods;
+                    f->methods[f->nmethods++] = tokdup_(p, &m);
+                }
+            }
+            if (mi >= 0) {
+                if (r->methods >> mi & 1)
+                    dsl_diag(p->src, m.loc, false, "method '%.*s' listed twice", (int) m.len, m.ptr);
+                r->methods |= 1ull << mi;
+            }
+        }
+        next_(p);
+        if (p->tok.kind != DSL_T_PIPE) break;
+        next_(p);
+    }
+    if (p->tok.kind != DSL_T_PATH) {
+        dsl_diag(p->src, p->tok.loc, true, "expected a path starting with '/'");
+        skip_line_(p);
+        return;
+    }
+    dsl_tok_t path = p->tok;
+    if (!parse_path_(p, r, &path)) ok = false;
+    next_(p);
+    if (p->tok.kind != DSL_T_ARROW) {
+        dsl_diag(p->src, p->tok.loc, true, "expected '->' and a handler name after the path");
+        skip_line_(p);
+        return;
+    }
+    next_(p);
+    if (p->tok.kind != DSL_T_WORD || !is_ident_(p->tok.ptr, p->tok.len)) {
+        dsl_diag(p->src, p->tok.loc, true, "expected a handler name (a C identifier)");
+        skip_line_(p);
+        return;
+    }
+    r->handler = tokdup_(p, &p->tok);
+    r->handler_loc = p->tok.loc;
+    next_(p);
+    while (!at_eol_(p)) {
+        if (p->tok.kind == DSL_T_WORD && tok_is_(&p->tok, "body")) {
+            next_(p);
+            if (p->tok.kind != DSL_T_WORD || !parse_size_(&p->tok, &r->body_limit)) {
+                dsl_diag(p->src, p->tok.loc, true,
+                         "expected a body size limit after 'body' (bytes, or with K / M / G)");
+                skip_line_(p);
+                return;
+            }
+            next_(p);
+        } else {
+            dsl_diag(p->src, p->tok.loc, true, "unknown route option '%.*s' (known: body SIZE)",
+                     (int) p->tok.len, p->tok.ptr);
+            skip_line_(p);
+            return;
+        }
+    }
+    if (ok) add_route_(p, r);
+}
+
+static bool onoff_(parser_t* p, const char* v, dsl_loc_t loc, bool* out) {
+    if (strcmp(v, "on") == 0)
+        *out = true;
+    else if (strcmp(v, "off") == 0)
+        *out = false;
+    else {
+        dsl_diag(p->src, loc, true, "expected 'on' or 'off'");
+        return false;
+    }
+    return true;
+}
+
+static void mount_(parser_t* p) {
+    dsl_file_t* f = p->f;
+    dsl_route_t* r = new_route_(p);
+    r->kind = DSL_R_MOUNT;
+    r->loc = p->tok.loc;
+    next_(p);
+    if (p->tok.kind != DSL_T_PATH) {
+        dsl_diag(p->src, p->tok.loc, true, "expected a URL prefix starting with '/' after 'mount'");
+        skip_line_(p);
+        return;
+    }
+    dsl_tok_t pre = p->tok;
+    for (size_t i = 0; i < pre.len; i++)
+        if (pre.ptr[i] == '{' || pre.ptr[i] == '}') {
+            dsl_diag(p->src, at_(pre.loc, i), true, "a mount prefix is literal (no parameters)");
+            skip_line_(p);
+            return;
+        }
+    /* PREFIX/{path...}; a trailing '/' in the prefix is not doubled. */
+    size_t plen = pre.len;
+    while (plen > 1 && pre.ptr[plen - 1] == '/') plen--;
+    dsl_buf_t pat = { 0 };
+    dsl_buf__put(&pat, pre.ptr, plen);
+    dsl_buf__puts(&pat, plen == 1 ? "{path...}" : "/{path...}");
+    dsl_tok_t synth = { .kind = DSL_T_PATH, .ptr = dsl_arena__strndup(&f->arena, pat.ptr, pat.len),
+                        .len = pat.len, .loc = pre.loc };
+    dsl_buf__free(&pat);
+    bool ok = parse_path_(p, r, &synth);
+    next_(p);
+    if (p->tok.kind != DSL_T_WORD && p->tok.kind != DSL_T_PATH) {
+        dsl_diag(p->src, p->tok.loc, true, "expected a directory after the mount prefix");
+        skip_line_(p);
+        return;
+    }
+    r->dir = tokdup_(p, &p->tok);
+    {
+        dsl_buf_t full = { 0 };
+        if (r->dir[0] != '/' && p->dir && *p->dir) {
+            dsl_buf__puts(&full, p->dir);
+            dsl_buf__puts(&full, "/");
+        }
+        dsl_buf__puts(&full, r->dir);
+        struct stat st;
+        if (stat(full.ptr, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            dsl_diag(p->src, p->tok.loc, true,
+                     "mount directory '%s' does not exist or is not a directory (relative paths "
+                     "start at the routes file's directory)",
+                     r->dir);
+            ok = false;
+        }
+        dsl_buf__free(&full);
+    }
+    next_(p);
+    r->index_file = "index.html";
+    while (!at_eol_(p)) {
+        dsl_tok_t o = p->tok;
+        const char* eq = o.kind == DSL_T_WORD ? memchr(o.ptr, '=', o.len) : nullptr;
+        if (!eq) {
+            dsl_diag(p->src, o.loc, true, "expected a mount option KEY=VALUE (index, list, gzip)");
+            ok = false;
+            next_(p);
+            continue;
+        }
+        size_t kl = (size_t) (eq - o.ptr);
+        char* val = dsl_arena__strndup(&f->arena, eq + 1, o.len - kl - 1);
+        dsl_loc_t vloc = at_(o.loc, kl + 1);
+        if (kl == 5 && memcmp(o.ptr, "index", 5) == 0) {
+            if (!*val || strchr(val, '/')) {
+                dsl_diag(p->src, vloc, true, "index= needs a file name");
+                ok = false;
+            }
+            r->index_file = val;
+        } else if (kl == 4 && memcmp(o.ptr, "list", 4) == 0) {
+            ok = onoff_(p, val, vloc, &r->list) && ok;
+        } else if (kl == 4 && memcmp(o.ptr, "gzip", 4) == 0) {
+            ok = onoff_(p, val, vloc, &r->gzip) && ok;
+        } else {
+            dsl_diag(p->src, o.loc, true, "unknown mount option '%.*s' (known: index, list, gzip)",
+                     (int) kl, o.ptr);
+            ok = false;
+        }
+        next_(p);
+    }
+    r->methods = 1ull << dsl_file__method_index(f, "GET", 3) | 1ull << dsl_file__method_index(f, "HEAD", 4);
+    r->handler = nullptr;
+    if (ok) {
+        add_route_(p, r);
+        p->nmounts++;
+    }
+}
+
+static void mime_(parser_t* p) {
+    dsl_file_t* f = p->f;
+    dsl_loc_t loc = p->tok.loc;
+    next_(p);
+    if (p->tok.kind != DSL_T_WORD) {
+        dsl_diag(p->src, p->tok.loc, true, "expected a file extension after 'mime'");
+        skip_line_(p);
+        return;
+    }
+    dsl_tok_t ext = p->tok;
+    size_t off = ext.ptr[0] == '.' ? 1 : 0;
+    bool good = ext.len > off;
+    for (size_t i = off; i < ext.len; i++)
+        good = good && (isalnum((unsigned char) ext.ptr[i]) || ext.ptr[i] == '-' || ext.ptr[i] == '_' ||
+                        ext.ptr[i] == '.');
+    if (!good) {
+        dsl_diag(p->src, ext.loc, true, "'%.*s' is not a file extension", (int) ext.len, ext.ptr);
+        skip_line_(p);
+        return;
+    }
+    next_(p);
+    dsl_tok_t ty = p->tok;
+    if (ty.kind != DSL_T_WORD || !memchr(ty.ptr, '/', ty.len)) {
+        dsl_diag(p->src, ty.loc, true, "expected a media type like 'application/wasm'");
+        skip_line_(p);
+        return;
+    }
+    for (size_t i = 0; i < ty.len; i++)
+        if (ty.ptr[i] == '"' || ty.ptr[i] == '\\') {
+            dsl_diag(p->src, at_(ty.loc, i), true, "unexpected character in a media type");
+            skip_line_(p);
+            return;
+        }
+    char* e = dsl_arena__strndup(&f->arena, ext.ptr + off, ext.len - off);
+    for (char* c = e; *c; c++) *c = (char) tolower((unsigned char) *c);
+    for (int i = 0; i < f->nmimes; i++)
+        if (strcmp(f->mimes[i].ext, e) == 0) {
+            dsl_diag(p->src, ext.loc, true, "extension '.%s' already mapped at %s:%d:%d", e,
+                     p->src->name, f->mimes[i].loc.line, f->mimes[i].loc.col);
+            skip_line_(p);
+            return;
+        }
+    dsl_mime_t* nm = dsl_arena__alloc(&f->arena, (size_t) (f->nmimes + 1) * sizeof *nm);
+    if (f->nmimes) memcpy(nm, f->mimes, (size_t) f->nmimes * sizeof *nm);
+    nm[f->nmimes++] = (dsl_mime_t){ .ext = e, .type = tokdup_(p, &ty), .loc = loc };
+    f->mimes = nm;
+    next_(p);
+    end_line_(p);
+}
+
+static void statement_(parser_t* p) {
+    dsl_tok_t t = p->tok;
+    if (t.kind == DSL_T_NL) return;
+    if (t.kind != DSL_T_WORD) {
+        dsl_diag(p->src, t.loc, true, "expected a route (METHOD /path -> handler) or a directive");
+        skip_line_(p);
+        return;
+    }
+    /* A route: a word followed by '|' or a path. */
+    dsl_lexer_t save = p->lx;
+    dsl_tok_t la = dsl_lexer__next(&save);
+    if (la.kind == DSL_T_PIPE || la.kind == DSL_T_PATH) {
+        if (tok_is_(&t, "mount")) {
+            mount_(p);
+            return;
+        }
+        route_line_(p);
+        return;
+    }
+    if (tok_is_(&t, "prefix")) {
+        next_(p);
+        if (p->tok.kind != DSL_T_WORD || !is_ident_(p->tok.ptr, p->tok.len)) {
+            dsl_diag(p->src, p->tok.loc, true, "expected a C identifier after 'prefix'");
+            skip_line_(p);
+            return;
+        }
+        if (p->f->prefix_loc.line)
+            dsl_diag(p->src, t.loc, true, "'prefix' given twice (first at %s:%d:%d)", p->src->name,
+                     p->f->prefix_loc.line, p->f->prefix_loc.col);
+        p->f->prefix = tokdup_(p, &p->tok);
+        p->f->prefix_loc = t.loc;
+        next_(p);
+        end_line_(p);
+    } else if (tok_is_(&t, "trailing_slash")) {
+        next_(p);
+        if (p->tok.kind == DSL_T_WORD && tok_is_(&p->tok, "redirect"))
+            p->f->slash_redirect = true;
+        else if (p->tok.kind == DSL_T_WORD && tok_is_(&p->tok, "strict"))
+            p->f->slash_redirect = false;
+        else {
+            dsl_diag(p->src, p->tok.loc, true, "expected 'redirect' or 'strict' after 'trailing_slash'");
+            skip_line_(p);
+            return;
+        }
+        next_(p);
+        end_line_(p);
+    } else if (tok_is_(&t, "mount")) {
+        mount_(p);
+    } else if (tok_is_(&t, "mime")) {
+        mime_(p);
+    } else if (tok_is_(&t, "embed")) {
+        dsl_diag(p->src, t.loc, true, "'embed' is not supported yet");
+        skip_line_(p);
+    } else {
+        dsl_diag(p->src, t.loc, true,
+                 "unknown directive '%.*s' (known: prefix, mount, mime, trailing_slash; a route "
+                 "is METHOD /path -> handler)",
+                 (int) t.len, t.ptr);
+        skip_line_(p);
+    }
+}
+
+/* ---- checks over the whole file ---- */
+static const char* ctype_(dsl_pkind_t k) {
+    switch (k) {
+    case DSL_P_U64:
+    case DSL_P_HEX: return "uint64_t";
+    case DSL_P_I64: return "int64_t";
+    default: return "ht_slice_t";
+    }
+}
+
+static bool same_signature_(const dsl_route_t* a, const dsl_route_t* b) {
+    if (a->nparams != b->nparams) return false;
+    for (int i = 0; i < a->nparams; i++)
+        if (strcmp(a->params[i]->name, b->params[i]->name) != 0 ||
+            strcmp(ctype_(a->params[i]->kind), ctype_(b->params[i]->kind)) != 0)
+            return false;
+    return true;
+}
+
+int dsl_route__cmp_spec(const dsl_route_t* a, const dsl_route_t* b) {
+    for (int i = 0; i < a->nranks && i < b->nranks; i++)
+        if (a->ranks[i] != b->ranks[i]) return a->ranks[i] > b->ranks[i] ? 1 : -1;
+    if (a->nranks != b->nranks) return a->nranks > b->nranks ? 1 : -1;
+    return 0;
+}
+
+void dsl_route__spec_str(const dsl_route_t* r, char* buf, size_t cap) {
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < r->nranks && o + 3 < cap; i++)
+        o += (size_t) snprintf(buf + o, cap - o, i ? ".%d" : "%d", r->ranks[i]);
+}
+
+static void methods_str_(const dsl_file_t* f, uint64_t m, char* buf, size_t cap) {
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < f->nmethods; i++)
+        if (m >> i & 1 && o + strlen(f->methods[i]) + 2 < cap)
+            o += (size_t) snprintf(buf + o, cap - o, o ? "|%s" : "%s", f->methods[i]);
+}
+
+static void check_(parser_t* p) {
+    dsl_file_t* f = p->f;
+    /* Handler names: one signature each; mounts are never handlers. */
+    for (int j = 0; j < f->nroutes; j++) {
+        dsl_route_t* b = f->routes[j];
+        if (b->kind != DSL_R_HANDLER) continue;
+        for (int i = 0; i < j; i++) {
+            dsl_route_t* a = f->routes[i];
+            if (a->kind != DSL_R_HANDLER || strcmp(a->handler, b->handler) != 0) continue;
+            if (!same_signature_(a, b)) {
+                dsl_diag(p->src, b->handler_loc, true,
+                         "handler '%s' used with different parameters than at %s:%d:%d", b->handler,
+                         p->src->name, a->handler_loc.line, a->handler_loc.col);
+                dsl_note(p->src, a->handler_loc, "'%s' first used here", a->handler);
+            }
+            break;
+        }
+        if (f->prefix && strcmp(b->handler, "mount") == 0) {
+            /* PREFIX_mount_params_t is taken by mounts. */
+            dsl_diag(p->src, b->handler_loc, true, "'mount' is reserved and cannot name a handler");
+        }
+    }
+    /* Conflicts: same specificity, common method, a common path. Segments
+     * never contain '/' (except a final rest), so paths intersect exactly when
+     * every segment pair does; that keeps the product automata small. */
+    int head = dsl_file__method_index(f, "HEAD", 4);
+    int get = dsl_file__method_index(f, "GET", 3);
+    for (int j = 0; j < f->nroutes; j++) {
+        dsl_route_t* b = f->routes[j];
+        for (int i = 0; i < j; i++) {
+            dsl_route_t* a = f->routes[i];
+            uint64_t common = a->methods & b->methods;
+            if (!common || dsl_route__cmp_spec(a, b) != 0) continue;
+            bool all = true;
+            char wit[256], whole[1024];
+            size_t wl = 0;
+            for (int s = 0; s < a->nranks && all; s++) {
+                all = rx__intersects(a->segrx[s], b->segrx[s], wit, sizeof wit);
+                if (all && wl + strlen(wit) + 2 < sizeof whole) {
+                    whole[wl++] = '/';
+                    memcpy(whole + wl, wit, strlen(wit));
+                    wl += strlen(wit);
+                }
+            }
+            if (!all) continue;
+            whole[wl] = '\0';
+            char ms[256];
+            int first = __builtin_ctzll(common);
+            (void) head;
+            (void) get;
+            methods_str_(f, b->methods, ms, sizeof ms);
+            dsl_diag(p->src, b->loc, true,
+                     "route '%s %s' conflicts with %s:%d:%d: both match '%s %s' with the same "
+                     "specificity",
+                     ms, b->pattern, p->src->name, a->loc.line, a->loc.col, f->methods[first], whole);
+            methods_str_(f, a->methods, ms, sizeof ms);
+            dsl_note(p->src, a->loc, "the other route: '%s %s'", ms, a->pattern);
+        }
+    }
+    /* Enum names: HANDLER, HANDLER_2, ...; mounts MOUNT_1, ... */
+    int nm = 0;
+    for (int j = 0; j < f->nroutes; j++) {
+        dsl_route_t* r = f->routes[j];
+        char name[256];
+        if (r->kind == DSL_R_MOUNT) {
+            snprintf(name, sizeof name, "MOUNT_%d", ++nm);
+        } else {
+            int k = 1;
+            for (int i = 0; i < j; i++)
+                if (f->routes[i]->kind == DSL_R_HANDLER && strcmp(f->routes[i]->handler, r->handler) == 0)
+                    k++;
+            snprintf(name, sizeof name, k > 1 ? "%s_%d" : "%s", r->handler, k);
+        }
+        for (char* c = name; *c; c++) *c = (char) toupper((unsigned char) *c);
+        r->id_name = dsl_arena__strndup(&f->arena, name, strlen(name));
+    }
+}
+
+bool dsl_file__parse(dsl_file_t* f, dsl_src_t* src, const char* dir) {
+    parser_t p = { .f = f, .src = src, .dir = dir };
+    f->src = src;
+    f->prefix = "routes";
+    f->slash_redirect = true;
+#define HT_X_(id, tok) f->methods[f->nmethods++] = tok;
+    HT_METHODS(HT_X_)
+#undef HT_X_
+    f->nstd = f->nmethods;
+    dsl_lexer__init(&p.lx, src->text, src->len);
+    next_(&p);
+    while (p.tok.kind != DSL_T_EOF) {
+        statement_(&p);
+        if (p.tok.kind == DSL_T_NL) next_(&p);
+    }
+    check_(&p); /* over the routes that parsed: all errors in one run */
+    if (f->nroutes == 0 && src->errors == 0)
+        dsl_diag(src, (dsl_loc_t){ 1, 1 }, true, "no routes: the file defines nothing to match");
+    return src->errors == 0;
+}
+
+void dsl_file__free(dsl_file_t* f) { dsl_arena__free(&f->arena); }

@@ -1,0 +1,634 @@
+/* dsl/regex.c — the regular expressions of routes.ht: a parser for the re2c
+ * syntax subset a route parameter may use, re2c emission, and an intersection
+ * test (product of two Thompson NFAs) that proves or refutes route conflicts.
+ */
+#include "dsl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- constructors ---- */
+static rx_t* node_(dsl_arena_t* a, rx_op_t op) {
+    rx_t* r = dsl_arena__alloc(a, sizeof *r);
+    r->op = op;
+    return r;
+}
+rx_t* rx__set(dsl_arena_t* a, const uint8_t set[32]) {
+    rx_t* r = node_(a, RX_SET);
+    memcpy(r->set, set, 32);
+    return r;
+}
+rx_t* rx__byte(dsl_arena_t* a, uint8_t c) {
+    rx_t* r = node_(a, RX_SET);
+    r->set[c >> 3] = (uint8_t) (1u << (c & 7));
+    return r;
+}
+rx_t* rx__cat(dsl_arena_t* a, rx_t* x, rx_t* y) {
+    if (!x) return y;
+    if (!y) return x;
+    rx_t* r = node_(a, RX_CAT);
+    r->a = x;
+    r->b = y;
+    return r;
+}
+rx_t* rx__lit(dsl_arena_t* a, const char* s, size_t n) {
+    rx_t* r = nullptr;
+    for (size_t i = 0; i < n; i++) r = rx__cat(a, r, rx__byte(a, (uint8_t) s[i]));
+    return r ? r : node_(a, RX_EMPTY);
+}
+rx_t* rx__alt(dsl_arena_t* a, rx_t* x, rx_t* y) {
+    rx_t* r = node_(a, RX_ALT);
+    r->a = x;
+    r->b = y;
+    return r;
+}
+rx_t* rx__rep(dsl_arena_t* a, rx_t* x, int min, int max) {
+    rx_t* r = node_(a, RX_REP);
+    r->a = x;
+    r->min = min;
+    r->max = max;
+    return r;
+}
+
+static void set_add_(uint8_t set[32], unsigned c) { set[c >> 3] |= (uint8_t) (1u << (c & 7)); }
+static bool set_has_(const uint8_t set[32], unsigned c) { return set[c >> 3] >> (c & 7) & 1; }
+
+/* ---- parser ---- */
+typedef struct rxp {
+    dsl_arena_t* a;
+    const char* s;
+    size_t n, i;
+    char* err;
+    size_t errcap;
+    size_t erroff;
+    bool failed;
+} rxp_t;
+
+static rx_t* fail_(rxp_t* p, size_t at, const char* msg) {
+    if (!p->failed) {
+        snprintf(p->err, p->errcap, "%s", msg);
+        p->erroff = at;
+        p->failed = true;
+    }
+    return nullptr;
+}
+
+static int hexval_(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* One escape after a backslash at p->i (already consumed). -1 on error. */
+static int escape_(rxp_t* p) {
+    if (p->i >= p->n) return fail_(p, p->i - 1, "dangling backslash"), -1;
+    char c = p->s[p->i++];
+    switch (c) {
+    case 'n': return '\n';
+    case 't': return '\t';
+    case 'r': return '\r';
+    case 'f': return '\f';
+    case 'v': return '\v';
+    case 'a': return '\a';
+    case 'b': return '\b';
+    case 'x': {
+        if (p->i + 2 > p->n) return fail_(p, p->i - 2, "\\x needs two hex digits"), -1;
+        int h = hexval_(p->s[p->i]), l = hexval_(p->s[p->i + 1]);
+        if (h < 0 || l < 0) return fail_(p, p->i - 2, "\\x needs two hex digits"), -1;
+        p->i += 2;
+        return h * 16 + l;
+    }
+    default:
+        if ((unsigned char) c < 0x20 || (unsigned char) c >= 0x7f ||
+            (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+            return fail_(p, p->i - 2, "unknown escape sequence"), -1;
+        return (unsigned char) c; /* \\ \" \' \] \- \/ \. ... */
+    }
+}
+
+static rx_t* alt_(rxp_t* p);
+
+static rx_t* class_(rxp_t* p) {
+    size_t open = p->i - 1;
+    bool neg = false;
+    uint8_t set[32] = { 0 };
+    if (p->i < p->n && p->s[p->i] == '^') {
+        neg = true;
+        p->i++;
+    }
+    for (;;) {
+        if (p->i >= p->n) return fail_(p, open, "unterminated character class");
+        char c = p->s[p->i];
+        if (c == ']') {
+            p->i++;
+            break;
+        }
+        int lo;
+        p->i++;
+        if (c == '\\') {
+            if ((lo = escape_(p)) < 0) return nullptr;
+        } else {
+            lo = (unsigned char) c;
+        }
+        int hi = lo;
+        if (p->i + 1 < p->n && p->s[p->i] == '-' && p->s[p->i + 1] != ']') {
+            size_t at = p->i;
+            p->i++;
+            char d = p->s[p->i++];
+            if (d == '\\') {
+                if ((hi = escape_(p)) < 0) return nullptr;
+            } else {
+                hi = (unsigned char) d;
+            }
+            if (hi < lo) return fail_(p, at, "reversed range in character class");
+        }
+        for (int x = lo; x <= hi; x++) set_add_(set, (unsigned) x);
+    }
+    if (neg)
+        for (int i = 0; i < 32; i++) set[i] = (uint8_t) ~set[i];
+    return rx__set(p->a, set);
+}
+
+static rx_t* string_(rxp_t* p, char q) {
+    size_t open = p->i - 1;
+    rx_t* r = node_(p->a, RX_EMPTY);
+    for (;;) {
+        if (p->i >= p->n) return fail_(p, open, "unterminated string");
+        char c = p->s[p->i++];
+        if (c == q) break;
+        int b = (unsigned char) c;
+        if (c == '\\' && (b = escape_(p)) < 0) return nullptr;
+        uint8_t set[32] = { 0 };
+        set_add_(set, (unsigned) b);
+        if (q == '\'' && b < 128 && ((b | 32) >= 'a' && (b | 32) <= 'z')) {
+            set_add_(set, (unsigned) (b | 32));
+            set_add_(set, (unsigned) (b & ~32));
+        }
+        r = r->op == RX_EMPTY ? rx__set(p->a, set) : rx__cat(p->a, r, rx__set(p->a, set));
+    }
+    return r;
+}
+
+static rx_t* atom_(rxp_t* p) {
+    size_t at = p->i;
+    char c = p->s[p->i++];
+    switch (c) {
+    case '(': {
+        rx_t* r = alt_(p);
+        if (!r) return nullptr;
+        if (p->i >= p->n || p->s[p->i] != ')') return fail_(p, at, "unbalanced '('");
+        p->i++;
+        return r;
+    }
+    case '[': return class_(p);
+    case '"':
+    case '\'': return string_(p, c);
+    case '.': {
+        uint8_t set[32];
+        memset(set, 0xff, sizeof set);
+        set['\n' >> 3] &= (uint8_t) ~(1u << ('\n' & 7));
+        return rx__set(p->a, set);
+    }
+    case '\\': {
+        int b = escape_(p);
+        return b < 0 ? nullptr : rx__byte(p->a, (uint8_t) b);
+    }
+    case ')': return fail_(p, at, "unbalanced ')'");
+    case '*':
+    case '+':
+    case '?':
+    case '{': return fail_(p, at, "repetition operator without an operand");
+    case ']':
+    case '}': return fail_(p, at, "unexpected closing bracket");
+    default:
+        if ((unsigned char) c <= 0x20 || (unsigned char) c >= 0x7f)
+            return fail_(p, at, "unexpected character");
+        return rx__byte(p->a, (uint8_t) c);
+    }
+}
+
+static bool number_(rxp_t* p, int* out) {
+    if (p->i >= p->n || p->s[p->i] < '0' || p->s[p->i] > '9') return false;
+    long v = 0;
+    while (p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9') {
+        v = v * 10 + (p->s[p->i++] - '0');
+        if (v > 1000) v = 1001;
+    }
+    *out = (int) v;
+    return true;
+}
+
+static rx_t* rep_(rxp_t* p) {
+    rx_t* r = atom_(p);
+    while (r && p->i < p->n) {
+        char c = p->s[p->i];
+        size_t at = p->i;
+        if (c == '*')
+            r = rx__rep(p->a, r, 0, -1);
+        else if (c == '+')
+            r = rx__rep(p->a, r, 1, -1);
+        else if (c == '?')
+            r = rx__rep(p->a, r, 0, 1);
+        else if (c == '{') {
+            p->i++;
+            int lo, hi;
+            if (!number_(p, &lo)) return fail_(p, at, "expected a count after '{'");
+            hi = lo;
+            if (p->i < p->n && p->s[p->i] == ',') {
+                p->i++;
+                if (!number_(p, &hi)) hi = -1;
+            }
+            if (p->i >= p->n || p->s[p->i] != '}') return fail_(p, at, "unterminated '{n,m}'");
+            if (lo > 1000 || hi > 1000) return fail_(p, at, "repetition count above 1000");
+            if (hi >= 0 && hi < lo) return fail_(p, at, "repetition {n,m} with m < n");
+            r = rx__rep(p->a, r, lo, hi);
+        } else
+            break;
+        p->i++;
+    }
+    return r;
+}
+
+static rx_t* cat_(rxp_t* p) {
+    rx_t* r = nullptr;
+    while (p->i < p->n && p->s[p->i] != '|' && p->s[p->i] != ')') {
+        rx_t* x = rep_(p);
+        if (!x) return nullptr;
+        r = rx__cat(p->a, r, x);
+    }
+    return r ? r : node_(p->a, RX_EMPTY);
+}
+
+static rx_t* alt_(rxp_t* p) {
+    rx_t* r = cat_(p);
+    while (r && p->i < p->n && p->s[p->i] == '|') {
+        p->i++;
+        rx_t* y = cat_(p);
+        if (!y) return nullptr;
+        r = rx__alt(p->a, r, y);
+    }
+    return r;
+}
+
+rx_t* rx__parse(dsl_arena_t* a, const char* s, size_t n, char* err, size_t errcap, size_t* erroff) {
+    rxp_t p = { .a = a, .s = s, .n = n, .err = err, .errcap = errcap };
+    if (n == 0) {
+        fail_(&p, 0, "empty regular expression");
+        *erroff = 0;
+        return nullptr;
+    }
+    rx_t* r = alt_(&p);
+    if (r && p.i < p.n) r = fail_(&p, p.i, "unbalanced ')'");
+    if (!r) *erroff = p.erroff;
+    return r;
+}
+
+bool rx__remove_byte(rx_t* r, uint8_t c) {
+    if (!r) return true;
+    switch (r->op) {
+    case RX_EMPTY: return true;
+    case RX_SET: {
+        r->set[c >> 3] &= (uint8_t) ~(1u << (c & 7));
+        for (int i = 0; i < 32; i++)
+            if (r->set[i]) return true;
+        return false;
+    }
+    case RX_CAT:
+    case RX_ALT: {
+        bool x = rx__remove_byte(r->a, c);
+        bool y = rx__remove_byte(r->b, c);
+        return x && y;
+    }
+    case RX_REP: return rx__remove_byte(r->a, c);
+    }
+    return true;
+}
+
+bool rx__nullable(const rx_t* r) {
+    switch (r->op) {
+    case RX_EMPTY: return true;
+    case RX_SET: return false;
+    case RX_CAT: return rx__nullable(r->a) && rx__nullable(r->b);
+    case RX_ALT: return rx__nullable(r->a) || rx__nullable(r->b);
+    case RX_REP: return r->min == 0 || rx__nullable(r->a);
+    }
+    return false;
+}
+
+/* ---- re2c emission ---- */
+static bool plain_(unsigned c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c != '"' && c != '\\' && c != ']' && c != '-' && c != '^' && c > 0x20 && c < 0x7f);
+}
+
+static void emit_byte_(dsl_buf_t* b, unsigned c, bool in_class) {
+    if (plain_(c) && !(in_class && (c == '[' || c == '\'')) && !(!in_class && c == '\''))
+        dsl_buf__printf(b, "%c", (char) c);
+    else
+        dsl_buf__printf(b, "\\x%02X", c);
+}
+
+static int single_(const rx_t* r) {
+    if (r->op != RX_SET) return -1;
+    int found = -1;
+    for (unsigned c = 0; c < 256; c++)
+        if (set_has_(r->set, c)) {
+            if (found >= 0) return -1;
+            found = (int) c;
+        }
+    return found;
+}
+
+static void emit_set_(dsl_buf_t* b, const uint8_t set[32]) {
+    int count = 0;
+    for (unsigned c = 0; c < 256; c++) count += set_has_(set, c);
+    bool neg = count > 128;
+    dsl_buf__puts(b, neg ? "[^" : "[");
+    for (unsigned c = 0; c < 256;) {
+        if (set_has_(set, c) == neg) {
+            c++;
+            continue;
+        }
+        unsigned e = c;
+        while (e + 1 < 256 && set_has_(set, e + 1) != neg) e++;
+        emit_byte_(b, c, true);
+        if (e > c) {
+            if (e > c + 1) dsl_buf__puts(b, "-");
+            emit_byte_(b, e, true);
+        }
+        c = e + 1;
+    }
+    dsl_buf__puts(b, "]");
+}
+
+/* Emits a CAT chain, merging single bytes into one "string". */
+static void emit_(dsl_buf_t* b, const rx_t* r, bool paren);
+
+static void emit_cat_(dsl_buf_t* b, const rx_t* r, bool* in_str) {
+    if (r->op == RX_CAT) {
+        emit_cat_(b, r->a, in_str);
+        emit_cat_(b, r->b, in_str);
+        return;
+    }
+    int c = single_(r);
+    if (c >= 0) {
+        if (!*in_str) {
+            dsl_buf__puts(b, *in_str ? "" : (b->len && b->ptr[b->len - 1] != '(' ? " \"" : "\""));
+            *in_str = true;
+        }
+        emit_byte_(b, (unsigned) c, false);
+        return;
+    }
+    if (*in_str) {
+        dsl_buf__puts(b, "\"");
+        *in_str = false;
+    }
+    if (b->len && b->ptr[b->len - 1] != '(') dsl_buf__puts(b, " ");
+    emit_(b, r, true);
+}
+
+static void emit_(dsl_buf_t* b, const rx_t* r, bool paren) {
+    switch (r->op) {
+    case RX_EMPTY: dsl_buf__puts(b, "\"\""); return;
+    case RX_SET: {
+        int c = single_(r);
+        if (c >= 0) {
+            dsl_buf__puts(b, "\"");
+            emit_byte_(b, (unsigned) c, false);
+            dsl_buf__puts(b, "\"");
+        } else {
+            emit_set_(b, r->set);
+        }
+        return;
+    }
+    case RX_CAT: {
+        if (paren) dsl_buf__puts(b, "(");
+        bool in_str = false;
+        emit_cat_(b, r, &in_str);
+        if (in_str) dsl_buf__puts(b, "\"");
+        if (paren) dsl_buf__puts(b, ")");
+        return;
+    }
+    case RX_ALT:
+        if (paren) dsl_buf__puts(b, "(");
+        emit_(b, r->a, true);
+        dsl_buf__puts(b, " | ");
+        emit_(b, r->b, true);
+        if (paren) dsl_buf__puts(b, ")");
+        return;
+    case RX_REP:
+        emit_(b, r->a, true);
+        if (r->min == 0 && r->max < 0)
+            dsl_buf__puts(b, "*");
+        else if (r->min == 1 && r->max < 0)
+            dsl_buf__puts(b, "+");
+        else if (r->min == 0 && r->max == 1)
+            dsl_buf__puts(b, "?");
+        else if (r->max < 0)
+            dsl_buf__printf(b, "{%d,}", r->min);
+        else if (r->max == r->min)
+            dsl_buf__printf(b, "{%d}", r->min);
+        else
+            dsl_buf__printf(b, "{%d,%d}", r->min, r->max);
+        return;
+    }
+}
+
+void rx__emit(dsl_buf_t* b, const rx_t* r) {
+    bool in_str = false;
+    if (r->op == RX_CAT) {
+        emit_cat_(b, r, &in_str);
+        if (in_str) dsl_buf__puts(b, "\"");
+    } else {
+        emit_(b, r, false);
+    }
+}
+
+/* ---- Thompson NFA + product reachability ---- */
+typedef struct nstate {
+    int eps[2]; /* -1 when absent */
+    int next;   /* -1: no byte edge */
+    const uint8_t* set;
+} nstate_t;
+
+typedef struct nfa {
+    nstate_t* s;
+    int n, cap;
+} nfa_t;
+
+static int nnew_(nfa_t* f) {
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 64;
+        f->s = realloc(f->s, (size_t) f->cap * sizeof *f->s);
+        if (!f->s) abort();
+    }
+    f->s[f->n] = (nstate_t){ .eps = { -1, -1 }, .next = -1 };
+    return f->n++;
+}
+static void eps_(nfa_t* f, int from, int to) {
+    if (f->s[from].eps[0] < 0)
+        f->s[from].eps[0] = to;
+    else
+        f->s[from].eps[1] = to;
+}
+
+/* Builds r between a fresh start and end; returns start, *end set. */
+static int build_(nfa_t* f, const rx_t* r, int* end) {
+    switch (r->op) {
+    case RX_EMPTY: {
+        int s = nnew_(f);
+        *end = s;
+        return s;
+    }
+    case RX_SET: {
+        int s = nnew_(f), e = nnew_(f);
+        f->s[s].set = r->set;
+        f->s[s].next = e;
+        *end = e;
+        return s;
+    }
+    case RX_CAT: {
+        int e1, e2;
+        int s = build_(f, r->a, &e1);
+        int s2 = build_(f, r->b, &e2);
+        eps_(f, e1, s2);
+        *end = e2;
+        return s;
+    }
+    case RX_ALT: {
+        int s = nnew_(f), e = nnew_(f), e1, e2;
+        int s1 = build_(f, r->a, &e1);
+        int s2 = build_(f, r->b, &e2);
+        eps_(f, s, s1);
+        eps_(f, s, s2);
+        eps_(f, e1, e);
+        eps_(f, e2, e);
+        *end = e;
+        return s;
+    }
+    case RX_REP: {
+        int s = nnew_(f), cur = s;
+        for (int i = 0; i < r->min; i++) {
+            int e;
+            int x = build_(f, r->a, &e);
+            eps_(f, cur, x);
+            cur = e;
+        }
+        if (r->max < 0) {
+            int e;
+            int loop = nnew_(f);
+            int x = build_(f, r->a, &e);
+            eps_(f, cur, loop);
+            eps_(f, loop, x);
+            eps_(f, e, loop);
+            int out = nnew_(f);
+            eps_(f, loop, out);
+            *end = out;
+            return s;
+        }
+        int out = nnew_(f);
+        for (int i = r->min; i < r->max; i++) {
+            int e;
+            int x = build_(f, r->a, &e);
+            eps_(f, cur, x);
+            eps_(f, cur, out);
+            cur = e;
+        }
+        eps_(f, cur, out);
+        *end = out;
+        return s;
+    }
+    }
+    *end = nnew_(f);
+    return *end;
+}
+
+bool rx__intersects(const rx_t* x, const rx_t* y, char* witness, size_t cap) {
+    nfa_t a = { 0 }, b = { 0 };
+    int ea, eb;
+    int sa = build_(&a, x, &ea);
+    int sb = build_(&b, y, &eb);
+    size_t npairs = (size_t) a.n * (size_t) b.n;
+    int* prev = malloc(npairs * sizeof *prev); /* BFS parent, -2 = unseen */
+    int16_t* via = malloc(npairs * sizeof *via);
+    int* queue = malloc(npairs * sizeof *queue);
+    if (!prev || !via || !queue) abort();
+    for (size_t i = 0; i < npairs; i++) prev[i] = -2;
+    size_t qh = 0, qt = 0;
+    int start = sa * b.n + sb;
+    prev[start] = -1;
+    via[start] = -1;
+    queue[qt++] = start;
+    int hit = -1;
+    while (qh < qt && hit < 0) {
+        int cur = queue[qh++];
+        int pa = cur / b.n, pb = cur % b.n;
+        if (pa == ea && pb == eb) {
+            hit = cur;
+            break;
+        }
+        int nexts[4];
+        int16_t bytes[4];
+        int k = 0;
+        for (int i = 0; i < 2; i++) {
+            if (a.s[pa].eps[i] >= 0) nexts[k] = a.s[pa].eps[i] * b.n + pb, bytes[k++] = -1;
+        }
+        for (int i = 0; i < 2; i++) {
+            if (b.s[pb].eps[i] >= 0) nexts[k] = pa * b.n + b.s[pb].eps[i], bytes[k++] = -1;
+        }
+        for (int i = 0; i < k; i++)
+            if (prev[nexts[i]] == -2) {
+                prev[nexts[i]] = cur;
+                via[nexts[i]] = bytes[i];
+                queue[qt++] = nexts[i];
+            }
+        if (a.s[pa].next >= 0 && b.s[pb].next >= 0) {
+            int common = -1;
+            for (int i = 0; i < 32 && common < 0; i++) {
+                uint8_t m = a.s[pa].set[i] & b.s[pb].set[i];
+                if (m) common = i * 8 + __builtin_ctz(m);
+            }
+            int nx = a.s[pa].next * b.n + b.s[pb].next;
+            if (common >= 0 && prev[nx] == -2) {
+                /* Prefer a printable witness byte when there is one. */
+                for (int c = 'a'; c <= 'z'; c++)
+                    if (set_has_(a.s[pa].set, (unsigned) c) && set_has_(b.s[pb].set, (unsigned) c)) {
+                        common = c;
+                        break;
+                    }
+                if (common < 0x21 || common > 0x7e)
+                    for (int c = 0x21; c < 0x7f; c++)
+                        if (set_has_(a.s[pa].set, (unsigned) c) &&
+                            set_has_(b.s[pb].set, (unsigned) c)) {
+                            common = c;
+                            break;
+                        }
+                prev[nx] = cur;
+                via[nx] = (int16_t) common;
+                queue[qt++] = nx;
+            }
+        }
+    }
+    if (hit >= 0 && witness && cap) {
+        /* Walk back, collecting bytes in reverse. */
+        size_t n = 0;
+        for (int c = hit; c >= 0 && prev[c] >= -1; c = prev[c])
+            if (via[c] >= 0) n++;
+        size_t len = n < cap - 1 ? n : cap - 1;
+        size_t pos = n;
+        for (int c = hit; c >= 0; c = prev[c])
+            if (via[c] >= 0) {
+                pos--;
+                if (pos < len) witness[pos] = (char) via[c];
+            }
+        witness[len] = '\0';
+    }
+    free(prev);
+    free(via);
+    free(queue);
+    free(a.s);
+    free(b.s);
+    return hit >= 0;
+}

@@ -1,0 +1,135 @@
+/* dsl/util.c — arena, output buffer and compiler-style diagnostics. */
+#include "dsl.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct dsl_chunk {
+    struct dsl_chunk* next;
+    max_align_t data[];
+} dsl_chunk_t;
+
+void* dsl_arena__alloc(dsl_arena_t* a, size_t n) {
+    /* One chunk per allocation: the model is small, and this keeps ASan exact. */
+    dsl_chunk_t* c = calloc(1, sizeof *c + n + 1);
+    if (!c) {
+        fputs("htgen: out of memory\n", stderr);
+        abort();
+    }
+    c->next = a->head;
+    a->head = c;
+    return c->data;
+}
+
+char* dsl_arena__strndup(dsl_arena_t* a, const char* s, size_t n) {
+    char* p = dsl_arena__alloc(a, n + 1);
+    if (n) memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+void dsl_arena__free(dsl_arena_t* a) {
+    for (dsl_chunk_t* c = a->head; c;) {
+        dsl_chunk_t* next = c->next;
+        free(c);
+        c = next;
+    }
+    a->head = nullptr;
+}
+
+void dsl_buf__put(dsl_buf_t* b, const char* s, size_t n) {
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1) cap *= 2;
+        char* p = realloc(b->ptr, cap);
+        if (!p) {
+            fputs("htgen: out of memory\n", stderr);
+            abort();
+        }
+        b->ptr = p;
+        b->cap = cap;
+    }
+    if (n) memcpy(b->ptr + b->len, s, n);
+    b->len += n;
+    b->ptr[b->len] = '\0';
+}
+
+void dsl_buf__puts(dsl_buf_t* b, const char* s) { dsl_buf__put(b, s, strlen(s)); }
+
+void dsl_buf__printf(dsl_buf_t* b, const char* fmt, ...) {
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t) n < sizeof small) {
+        dsl_buf__put(b, small, (size_t) n);
+        return;
+    }
+    char* big = malloc((size_t) n + 1);
+    if (!big) abort();
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t) n + 1, fmt, ap);
+    va_end(ap);
+    dsl_buf__put(b, big, (size_t) n);
+    free(big);
+}
+
+void dsl_buf__free(dsl_buf_t* b) {
+    free(b->ptr);
+    *b = (dsl_buf_t){ 0 };
+}
+
+/* The source line `line` (1-based), without its line end. */
+static void line_of_(const dsl_src_t* src, int line, const char** p, size_t* n) {
+    const char* s = src->text;
+    const char* end = s + src->len;
+    for (int l = 1; l < line && s < end; s++)
+        if (*s == '\n') l++;
+    const char* e = s;
+    while (e < end && *e != '\n' && *e != '\r') e++;
+    *p = s;
+    *n = (size_t) (e - s);
+}
+
+static void vdiag_(dsl_src_t* src, dsl_loc_t at, const char* kind, bool caret, const char* fmt,
+                   va_list ap) {
+    fprintf(stderr, "%s:%d:%d: %s: ", src->name, at.line, at.col, kind);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    if (!caret || at.line <= 0) return;
+    const char* p;
+    size_t n;
+    line_of_(src, at.line, &p, &n);
+    /* Control bytes would break the caret alignment: show them as '?'. */
+    fputc(' ', stderr);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) p[i];
+        fputc(c == '\t' ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : c, stderr);
+    }
+    fputc('\n', stderr);
+    fputc(' ', stderr);
+    for (int i = 1; i < at.col; i++) fputc(' ', stderr);
+    fputs("^\n", stderr);
+}
+
+void dsl_diag(dsl_src_t* src, dsl_loc_t at, bool error, const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vdiag_(src, at, error ? "error" : "warning", true, fmt, ap);
+    va_end(ap);
+    if (error)
+        src->errors++;
+    else
+        src->warnings++;
+}
+
+void dsl_note(dsl_src_t* src, dsl_loc_t at, const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vdiag_(src, at, "note", false, fmt, ap);
+    va_end(ap);
+}
