@@ -5,7 +5,8 @@
  * cpusets and container runtimes narrow; everything here honours it, so a
  * process started with `taskset -c 2,3` counts 2 CPUs, and they are 2 and 3.
  * Linux only for now; elsewhere cpu_count falls back to the online CPUs and
- * pinning returns -ENOTSUP.
+ * pinning returns -ENOTSUP. Nothing here allocates (masks are on the stack,
+ * which caps the CPU numbers handled at 8191).
  */
 #ifndef HT_THREAD_H
 #define HT_THREAD_H
@@ -24,8 +25,8 @@ uint32_t ht_thread__cpu_count(void);
 int32_t ht_thread__cpu_list(uint32_t* out, uint32_t cap);
 
 /* Pins the calling thread to CPU cpu alone. 0, or -EINVAL when cpu is not
- * one the process may run on (not online, outside the cpuset), or another
- * negative errno. */
+ * one the thread may run on (not online, outside the cpuset, >= 8192), or
+ * another negative errno. */
 ht_result_t ht_thread__pin(uint32_t cpu);
 
 #endif /* HT_THREAD_H */
