@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <wchar.h>
 
 static ht_alloc_t* parent;
@@ -527,6 +529,30 @@ START_TEST(error_code_maps_to_400) {
 }
 END_TEST
 
+/* Every parse case again with the input ending at an unreadable page. */
+START_TEST(parse_reads_only_the_slice) {
+    long pg = sysconf(_SC_PAGESIZE);
+    char* m = mmap(nullptr, (size_t) pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert(m != MAP_FAILED);
+    ck_assert_int_eq(mprotect(m + pg, (size_t) pg, PROT_NONE), 0);
+    static const char* inputs[] = { "", "0", "-", "-0", "18446744073709551615", "18446744073709551616",
+                                    "-9223372036854775808", "ffffffffffffffff", "1x", "x1", "99999999999999999999" };
+    for (size_t i = 0; i < HT_ARRAY_LEN(inputs); i++) {
+        size_t n = strlen(inputs[i]);
+        for (size_t k = 0; k <= n; k++) { /* each prefix, ending at the guard */
+            char* p = m + pg - k;
+            memcpy(p, inputs[i], k);
+            uint64_t u;
+            int64_t s;
+            (void) ht_bytes__parse_u64(ht_slice__from(p, k), &u);
+            (void) ht_bytes__parse_i64(ht_slice__from(p, k), &s);
+            (void) ht_bytes__parse_hex(ht_slice__from(p, k), &u);
+        }
+    }
+    munmap(m, (size_t) pg * 2);
+}
+END_TEST
+
 int main(void) {
     Suite* s = suite_create("bytes");
     TCase* tc = tcase_create("buffer");
@@ -555,6 +581,7 @@ int main(void) {
     tcase_add_test(tc, parse_hex_rules);
     tcase_add_test(tc, format_parse_roundtrip);
     tcase_add_test(tc, error_code_maps_to_400);
+    tcase_add_test(tc, parse_reads_only_the_slice);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

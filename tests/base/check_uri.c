@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static ht_slice_t S(const char* s) { return ht_slice__from_cstr(s); }
 
@@ -602,6 +604,126 @@ START_TEST(parse_then_iterate) {
 }
 END_TEST
 
+/* ---- over-read guard: every table again, each input ending exactly where
+ * an unreadable page begins, so reading one byte past the slice faults ---- */
+
+static char* guard_page_end(void) {
+    static char* end;
+    if (!end) {
+        long pg = sysconf(_SC_PAGESIZE);
+        char* m = mmap(nullptr, (size_t) pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+        ck_assert(m != MAP_FAILED);
+        ck_assert_int_eq(mprotect(m + pg, (size_t) pg, PROT_NONE), 0);
+        end = m + pg;
+    }
+    return end;
+}
+
+/* Copies s[0, n) so that it ends at the guard page; returns the copy. */
+static char* at_guard(const char* s, size_t n) {
+    char* p = guard_page_end() - n;
+    memcpy(p, s, n);
+    return p;
+}
+
+START_TEST(no_read_past_the_end) {
+    ht_uri_t u;
+    for (size_t i = 0; i < HT_ARRAY_LEN(ok_cases); i++) {
+        size_t n = strlen(ok_cases[i].in);
+        ck_assert_int_eq(ht_uri__parse(&u, ht_slice__from(at_guard(ok_cases[i].in, n), n),
+                                       ok_cases[i].flags), 0);
+        ht_uri_query_iter_t it;
+        ht_slice_t k, v;
+        ht_uri__query_iter(&it, u.query);
+        while (ht_uri__query_next(&it, &k, &v)) {}
+        /* Every prefix too: truncation must not make the parser look further. */
+        for (size_t m = 0; m < n; m++) {
+            (void) ht_uri__parse(&u, ht_slice__from(at_guard(ok_cases[i].in, m), m),
+                                 ok_cases[i].flags);
+        }
+    }
+    for (size_t i = 0; i < HT_ARRAY_LEN(bad_cases); i++) {
+        size_t n = bad_cases[i].len ? bad_cases[i].len : strlen(bad_cases[i].in);
+        ck_assert_int_eq(ht_uri__parse(&u, ht_slice__from(at_guard(bad_cases[i].in, n), n),
+                                       bad_cases[i].flags), bad_cases[i].r);
+        for (size_t m = 0; m < n; m++)
+            (void) ht_uri__parse(&u, ht_slice__from(at_guard(bad_cases[i].in, m), m),
+                                 bad_cases[i].flags);
+    }
+    char out[64];
+    for (size_t i = 0; i < HT_ARRAY_LEN(dec_cases); i++) {
+        size_t n = dec_cases[i].len ? dec_cases[i].len : strlen(dec_cases[i].in);
+        for (size_t m = 0; m <= n; m++) {
+            ht_io_t r = ht_uri__decode(ht_slice__from(at_guard(dec_cases[i].in, m), m), out,
+                                       sizeof out, dec_cases[i].flags);
+            if (m == n) ck_assert_int_eq(r, dec_cases[i].r);
+        }
+    }
+    for (size_t i = 0; i < HT_ARRAY_LEN(dot_cases); i++) {
+        size_t n = strlen(dot_cases[i].in);
+        for (size_t m = 0; m <= n; m++) {
+            char* p = at_guard(dot_cases[i].in, m);
+            ht_io_t r = ht_uri__remove_dot_segments(p, m, 0);
+            if (m == n) {
+                ck_assert_int_eq(r, (ht_io_t) strlen(dot_cases[i].out));
+                ck_assert_int_eq(memcmp(p, dot_cases[i].out, (size_t) r), 0);
+            }
+            p = at_guard(dot_cases[i].in, m);
+            (void) ht_uri__remove_dot_segments(p, m, HT_URI_DOTS_STRICT);
+        }
+    }
+}
+END_TEST
+
+/* Random targets over the interesting bytes: never crashes, and what is
+ * accepted has the documented shape. */
+START_TEST(random_targets_keep_invariants) {
+    static const char alphabet[] = "/?#%:@[].a2F*h!+ \\\x7f";
+    uint64_t x = 0x2545F4914F6CDD1Du;
+    char tmp[48];
+    unsigned long accepted = 0;
+    for (int iter = 0; iter < 200000; iter++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = (size_t) (x % 24);
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            tmp[i] = alphabet[x % (sizeof alphabet - 1)];
+        }
+        if (n >= 7 && (x & 16)) memcpy(tmp, "http://", 7);
+        char* in = at_guard(tmp, n);
+        ht_uri_t u;
+        uint32_t flags = (x >> 20) & 1 ? HT_URI_CONNECT : 0;
+        if (ht_uri__parse(&u, ht_slice__from(in, n), flags) != 0) continue;
+        accepted++;
+        ck_assert(memchr(in, '#', n) == nullptr && memchr(in, ' ', n) == nullptr);
+        ht_slice_t parts[] = { u.scheme, u.host, u.path, u.query };
+        for (size_t i = 0; i < HT_ARRAY_LEN(parts); i++)
+            if (parts[i].len) ck_assert(parts[i].ptr >= in && parts[i].ptr + parts[i].len <= in + n);
+        switch (u.form) {
+        case HT_URI_ORIGIN: ck_assert(u.path.len >= 1 && u.path.ptr[0] == '/'); break;
+        case HT_URI_ABSOLUTE:
+            ck_assert(u.host.len > 0 && u.scheme.len > 0);
+            ck_assert(u.path.len == 0 || u.path.ptr[0] == '/');
+            break;
+        case HT_URI_AUTHORITY: ck_assert(u.host.len > 0 && u.port > 0); break;
+        case HT_URI_ASTERISK: ck_assert(n == 1); break;
+        default: ck_abort_msg("form %u", u.form);
+        }
+        ck_assert(memchr(u.path.ptr ? u.path.ptr : "", '?', u.path.len) == nullptr);
+        /* Paths decode to at most their length; dot removal only shrinks. */
+        char out[48];
+        ht_io_t d = ht_uri__decode(u.path, out, sizeof out, 0);
+        ck_assert(d == HT_E_BAD_ESCAPE || (d >= 0 && (size_t) d <= u.path.len));
+        if (d >= 0) {
+            ht_io_t r = ht_uri__remove_dot_segments(out, (size_t) d, 0);
+            ck_assert(r >= 0 && r <= d);
+        }
+    }
+    ck_assert_uint_gt(accepted, 1000); /* the generator does reach the valid space */
+}
+END_TEST
+
 int main(void) {
     Suite* s = suite_create("uri");
     TCase* tc = tcase_create("parse");
@@ -623,6 +745,10 @@ int main(void) {
     tc = tcase_create("query");
     tcase_add_test(tc, query_iteration);
     tcase_add_test(tc, parse_then_iterate);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("robustness");
+    tcase_add_test(tc, no_read_past_the_end);
+    tcase_add_test(tc, random_targets_keep_invariants);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
