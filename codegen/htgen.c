@@ -729,6 +729,7 @@ static void usage_(FILE* to) {
           "       htgen --check ROUTES.ht     report diagnostics only\n"
           "       htgen --list ROUTES.ht      print method, pattern, handler, specificity, line\n"
           "       htgen --help | --version\n"
+          "Options: --prefix NAME overrides the file's `prefix` line.\n"
           "Exit status: 0 ok, 1 errors in the routes file, 2 usage or I/O error.\n"
           "The language: dsl/SPEC.md.\n",
           to);
@@ -737,6 +738,7 @@ static void usage_(FILE* to) {
 int main(int argc, char** argv) {
     const char* in = nullptr;
     const char* outdir = nullptr;
+    const char* prefix = nullptr;
     bool check = false, list = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -749,6 +751,8 @@ int main(int argc, char** argv) {
             check = true;
         } else if (strcmp(argv[i], "--list") == 0) {
             list = true;
+        } else if (strcmp(argv[i], "--prefix") == 0 && i + 1 < argc) {
+            prefix = argv[++i];
         } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
             outdir = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -782,7 +786,17 @@ int main(int argc, char** argv) {
     dsl_src_t src = { .name = in, .text = text.ptr ? text.ptr : "", .len = text.len };
     dsl_file_t f = { 0 };
     bool ok = dsl_file__parse(&f, &src, dir);
-    gen_t g = { .f = &f, .base = slash ? slash + 1 : in, .P = f.prefix };
+    gen_t g = { .f = &f, .base = slash ? slash + 1 : in, .P = prefix ? prefix : f.prefix };
+    if (prefix) {
+        bool ident = *prefix && !(*prefix >= '0' && *prefix <= '9');
+        for (const char* c = prefix; *c; c++)
+            ident = ident && ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                              (*c >= '0' && *c <= '9') || *c == '_');
+        if (!ident) {
+            fprintf(stderr, "htgen: --prefix needs a C identifier\n");
+            ok = false;
+        }
+    }
     size_t k = 0;
     for (const char* c = g.P; *c && k + 1 < sizeof g.U; c++) g.U[k++] = (char) (*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
     g.U[k] = '\0';

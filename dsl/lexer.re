@@ -40,8 +40,8 @@ dsl_tok_t dsl_lexer__next(dsl_lexer_t* lx) {
             blank   = [ \t]+;
             eol     = "\r"? "\n";
             comment = "#" [^\n\x00]*;
-            word    = [^ \t\r\n|#\x00]+;
-            path    = "/" [^ \t\r\n\x00]*;
+            word    = [^ \t\r\n|#\x00-\x1F\x7F]+;
+            path    = "/" [^ \t\r\n\x00-\x1F\x7F]*;
 
             [\x00] {
                 if (lx->cur > lx->lim) { lx->cur = lx->lim; return tok_(lx, DSL_T_EOF, lx->lim); }

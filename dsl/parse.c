@@ -651,14 +651,15 @@ static void statement_(parser_t* p) {
         skip_line_(p);
         return;
     }
-    /* A route: a word followed by '|' or a path. */
+    /* A route: a word followed by '|' or a path, or an upper-case word that
+     * is not a directive (so "GET -> x" reports the missing path). */
     dsl_lexer_t save = p->lx;
     dsl_tok_t la = dsl_lexer__next(&save);
-    if (la.kind == DSL_T_PIPE || la.kind == DSL_T_PATH) {
-        if (tok_is_(&t, "mount")) {
-            mount_(p);
-            return;
-        }
+    bool directive = tok_is_(&t, "prefix") || tok_is_(&t, "mount") || tok_is_(&t, "mime") ||
+                     tok_is_(&t, "embed") || tok_is_(&t, "trailing_slash");
+    bool upper = true;
+    for (size_t i = 0; i < t.len; i++) upper = upper && !islower((unsigned char) t.ptr[i]);
+    if (!directive && (la.kind == DSL_T_PIPE || la.kind == DSL_T_PATH || upper)) {
         route_line_(p);
         return;
     }
