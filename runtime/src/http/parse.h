@@ -47,15 +47,49 @@ typedef struct ht_request_head {
     uint64_t     content_length;
 } ht_request_head_t;
 
+/* Resume state; all fields private. Zero it before the first call of each
+ * request. Between calls the buffer may move (realloc) but the bytes already
+ * passed must stay the same and len must not shrink. */
 typedef struct ht_parser {
-    size_t scanned; /* private: bytes known not to complete the head */
+    size_t   scanned;    /* bytes examined so far; none of [line_start, scanned) is LF */
+    size_t   line_start; /* offset of the first line not yet complete */
+    uint32_t line;       /* its index: 0 the request line, k the k-th field line */
 } ht_parser_t;
 
-/* Parses the request head in buf[0, len).
+/* Parses the request head in buf[0, len). limits may be nullptr (defaults).
  * Returns the head's length in bytes (> 0; the body, if any, starts there),
  * -EAGAIN if more bytes are needed, or an HT_E_* error. On error, out is
- * unspecified. Limits are enforced even while incomplete: a head that already
- * exceeds them fails with 414/431 instead of waiting for more. */
+ * unspecified; on success every field of out is set (content_length 0 unless
+ * HT_HEAD_CONTENT_LENGTH). The slices in out point into buf.
+ *
+ * The result does not depend on how the bytes were split across calls. Errors
+ * are decided a line at a time, in line order, once the line's LF has arrived:
+ * for each line, first the limits (request line > max_request_line bytes before
+ * its CRLF: 414; head through this line's LF > max_head: 431; a field line past
+ * max_headers: 431), then its syntax, left to right. An incomplete line is only
+ * checked against the first two limits, so an oversized head fails as soon as
+ * the bytes show it. Framing semantics (Host, Content-Length, Transfer-Encoding,
+ * Connection, Expect) are checked when the head is complete, in field order;
+ * then CL+TE (400) and a missing Host in 1.1 (400).
+ *
+ * Rules beyond the RFC's letter, decided here:
+ *   - Empty lines (CRLF) before the request line are skipped (RFC 9112 §2.2).
+ *   - A CR not followed by LF is HT_E_BARE_CR, an LF not preceded by CR is
+ *     HT_E_BARE_LF, wherever they appear (request line, names, values).
+ *   - Transfer-Encoding: the codings of all TE fields form one list; empty
+ *     elements are ignored. Only "chunked" is implemented: a coding after
+ *     chunked (e.g. "chunked, identity"), a second chunked, chunked with
+ *     parameters, or an empty list is 400 HT_E_BAD_TRANSFER_ENCODING; any other
+ *     coding before chunked ("identity, chunked", "gzip, chunked") is 501
+ *     HT_E_UNKNOWN_TRANSFER_CODING. TE in an HTTP/1.0 request is 400.
+ *   - Content-Length: 1*DIGIT, or a list of identical such values ("5, 5"),
+ *     also across repeated fields; anything else (sign, space inside, hex,
+ *     empty element, > UINT64_MAX) is HT_E_BAD_CONTENT_LENGTH, differing
+ *     values HT_E_DUP_CONTENT_LENGTH.
+ *   - Expect: "100-continue" (any case) sets HT_HEAD_EXPECT_CONTINUE in 1.1
+ *     and is ignored in 1.0; an empty value is ignored; anything else is 417.
+ *   - Connection: a comma list of tokens (else HT_E_BAD_HEADER_VALUE); "close",
+ *     "keep-alive", "upgrade" are recognised, others ignored. */
 ht_io_t ht_parse__request(ht_parser_t* p, const char* buf, size_t len,
                           const ht_parse_limits_t* limits, ht_request_head_t* out);
 
@@ -78,5 +112,9 @@ typedef struct ht_chunked {
  * fails with HT_E_BODY_TOO_LARGE; trailers beyond max_trailer with 431. */
 ht_io_t ht_chunked__decode(ht_chunked_t* d, char* buf, size_t* len, uint64_t max_body,
                            uint32_t max_trailer);
+
+/* tchar (RFC 9110 §5.6.2) membership: 1 for token characters. Shared by the
+ * parser and the chunked decoder. */
+extern const uint8_t ht_http__tchar[256];
 
 #endif /* HT_HTTP_PARSE_H */

@@ -1,0 +1,508 @@
+/* http/parse.c — the strict HTTP/1.1 request-head parser (see parse.h).
+ *
+ * One pass over the head, a line at a time. The hot loops are the scans of the
+ * request-target and of field values: they look for the first byte outside
+ * the allowed set 16 (SSE2) or 32 (AVX2) bytes at a time; near the end of the
+ * buffer they reload the buffer's last full vector instead of reading past it,
+ * so no byte at or after buf+len is ever touched. -DHT_PARSE_SCALAR (or a
+ * non-x86 target) uses plain loops.
+ *
+ * Incremental calls: while the head is incomplete, a new call first looks for
+ * an LF in the bytes it has not seen (memchr); without one nothing else
+ * happens. With one, only the lines completed since the last call are checked
+ * (no output). When the head is complete, one full pass from the start fills
+ * `out`, so the result is that of a single call over the whole head.
+ */
+#include "http/parse.h"
+
+#include <string.h>
+
+#if !defined(HT_PARSE_SCALAR) && defined(__SSE2__)
+#  include <immintrin.h>
+#  define HT_PARSE_SSE2 1
+#  if defined(__AVX2__)
+#    define HT_PARSE_AVX2 1
+#  endif
+#endif
+
+const uint8_t ht_http__tchar[256] = {
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, /* 00 */
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, /* 10 */
+    0,1,0,1,1,1,1,1,0,0,1,1,0,1,1,0, /* 20  !"#$%&'()*+,-./ */
+    1,1,1,1,1,1,1,1,1,1,0,0,0,0,0,0, /* 30 0-9 :;<=>? */
+    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1, /* 40 @A-O */
+    1,1,1,1,1,1,1,1,1,1,1,0,0,0,1,1, /* 50 P-Z [\]^_ */
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1, /* 60 `a-o */
+    1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,0, /* 70 p-z {|}~ DEL */
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, /* 80 */
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, /* 90 */
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, /* a0 */
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, /* b0 */
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, /* c0 */
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, /* d0 */
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, /* e0 */
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, /* f0 */
+};
+
+#define IS_TCHAR(c) (ht_http__tchar[(uint8_t) (c)] != 0)
+#define IS_WS(c)    ((c) == ' ' || (c) == '\t')
+
+/* ---- scans: the first byte in [p, end) outside a class, or end ---- */
+
+#if HT_PARSE_SSE2
+/* Mask of the bytes of v that stop a field value: CTLs (< 0x20, HTAB
+ * included; the caller steps over HTAB) and DEL. obs-text (>= 0x80) passes. */
+HT_INLINE unsigned value_stop16(__m128i v) {
+    __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+    __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+    return (unsigned) _mm_movemask_epi8(_mm_or_si128(ctl, del));
+}
+/* Mask of the bytes that end a request-target: <= 0x20 and >= 0x7f (a signed
+ * compare puts 0x80..0xff below 0x21 too). */
+HT_INLINE unsigned target_stop16(__m128i v) {
+    __m128i lo  = _mm_cmplt_epi8(v, _mm_set1_epi8(0x21));
+    __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+    return (unsigned) _mm_movemask_epi8(_mm_or_si128(lo, del));
+}
+#endif
+#if HT_PARSE_AVX2
+HT_INLINE uint32_t value_stop32(__m256i v) {
+    __m256i ctl = _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1f)), v);
+    __m256i del = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7f));
+    return (uint32_t) _mm256_movemask_epi8(_mm256_or_si256(ctl, del));
+}
+HT_INLINE uint32_t target_stop32(__m256i v) {
+    __m256i lo  = _mm256_cmpgt_epi8(_mm256_set1_epi8(0x21), v);
+    __m256i del = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7f));
+    return (uint32_t) _mm256_movemask_epi8(_mm256_or_si256(lo, del));
+}
+#endif
+
+/* Defines scan_<name>(p, end, base): the first byte in [p, end) for which the
+ * class stops, or end. base is the start of the buffer: when fewer than 16
+ * bytes remain but the buffer holds 16, the last 16 bytes of the buffer are
+ * loaded and the bytes before p masked off, so nothing past end is read. */
+#if HT_PARSE_AVX2
+#  define HT_SCAN_WIDE_(stop32)                                               \
+    while (end - p >= 32) {                                                   \
+        uint32_t m = stop32(_mm256_loadu_si256((const __m256i*) (const void*) p)); \
+        if (m) return p + __builtin_ctz(m);                                   \
+        p += 32;                                                              \
+    }
+#else
+#  define HT_SCAN_WIDE_(stop32)
+#endif
+#if HT_PARSE_SSE2
+#  define HT_DEFINE_SCAN_(name, stop16, stop32, scalar_stop)                  \
+    HT_INLINE const char* scan_##name(const char* p, const char* end,         \
+                                      const char* base) {                     \
+        HT_SCAN_WIDE_(stop32)                                                 \
+        while (end - p >= 16) {                                               \
+            unsigned m = stop16(_mm_loadu_si128((const __m128i*) (const void*) p)); \
+            if (m) return p + __builtin_ctz(m);                               \
+            p += 16;                                                          \
+        }                                                                     \
+        if (p == end) return end;                                             \
+        if (end - base >= 16) {                                               \
+            const char* at = end - 16;                                        \
+            unsigned m = stop16(_mm_loadu_si128((const __m128i*) (const void*) at)); \
+            m >>= (unsigned) (p - at);                                        \
+            return m ? p + __builtin_ctz(m) : end;                            \
+        }                                                                     \
+        for (; p < end; p++)                                                  \
+            if (scalar_stop((uint8_t) *p)) return p;                          \
+        return end;                                                           \
+    }
+#else
+#  define HT_DEFINE_SCAN_(name, stop16, stop32, scalar_stop)                  \
+    HT_INLINE const char* scan_##name(const char* p, const char* end,         \
+                                      const char* base) {                     \
+        (void) base;                                                          \
+        while (end - p >= 4) {                                                \
+            if (scalar_stop((uint8_t) p[0])) return p;                        \
+            if (scalar_stop((uint8_t) p[1])) return p + 1;                    \
+            if (scalar_stop((uint8_t) p[2])) return p + 2;                    \
+            if (scalar_stop((uint8_t) p[3])) return p + 3;                    \
+            p += 4;                                                           \
+        }                                                                     \
+        for (; p < end; p++)                                                  \
+            if (scalar_stop((uint8_t) *p)) return p;                          \
+        return end;                                                           \
+    }
+#endif
+
+#define VALUE_STOP(c)  ((c) < 0x20 || (c) == 0x7f)
+#define TARGET_STOP(c) ((c) <= 0x20 || (c) >= 0x7f)
+HT_DEFINE_SCAN_(value, value_stop16, value_stop32, VALUE_STOP)
+HT_DEFINE_SCAN_(target, target_stop16, target_stop32, TARGET_STOP)
+
+/* The end of a token run starting at p (the first non-tchar byte, or end). */
+HT_INLINE const char* scan_token(const char* p, const char* end) {
+    while (end - p >= 4) {
+        if (!IS_TCHAR(p[0])) return p;
+        if (!IS_TCHAR(p[1])) return p + 1;
+        if (!IS_TCHAR(p[2])) return p + 2;
+        if (!IS_TCHAR(p[3])) return p + 3;
+        p += 4;
+    }
+    while (p < end && IS_TCHAR(*p)) p++;
+    return p;
+}
+
+/* ---- field semantics ---- */
+
+static bool eq_nocase(const char* p, size_t n, const char* lit, size_t litlen) {
+    if (n != litlen) return false;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = (uint8_t) p[i];
+        if ((unsigned) (c - 'A') < 26u) c |= 0x20;
+        if (c != (uint8_t) lit[i]) return false; /* lit is lower case */
+    }
+    return true;
+}
+#define EQ_NOCASE(p, n, lit) eq_nocase((p), (n), "" lit, sizeof(lit) - 1)
+
+/* Next element of a comma list (RFC 9110 §5.6.1), OWS trimmed; empty ones
+ * come back empty. Returns false when *s is exhausted. */
+static bool list_next(ht_slice_t* s, ht_slice_t* item) {
+    if (s->ptr == nullptr) return false;
+    const char* p = s->ptr;
+    const char* e = p + s->len;
+    const char* c = memchr(p, ',', s->len);
+    const char* ie = c ? c : e;
+    while (p < ie && IS_WS(*p)) p++;
+    const char* t = ie;
+    while (t > p && IS_WS(t[-1])) t--;
+    *item = ht_slice__from(p, (size_t) (t - p));
+    if (c) *s = ht_slice__from(c + 1, (size_t) (e - c - 1));
+    else *s = HT_SLICE_NULL;
+    return true;
+}
+
+/* Content-Length: 1*DIGIT or a list of identical ones (RFC 9110 §8.6). */
+static ht_result_t content_length(ht_slice_t v, bool* seen, uint64_t* cl) {
+    ht_slice_t item;
+    bool any = false;
+    while (list_next(&v, &item)) {
+        if (item.len == 0) return HT_E_BAD_CONTENT_LENGTH;
+        uint64_t n = 0;
+        for (size_t i = 0; i < item.len; i++) {
+            unsigned d = (unsigned) (uint8_t) item.ptr[i] - '0';
+            if (d > 9) return HT_E_BAD_CONTENT_LENGTH;
+            if (__builtin_mul_overflow(n, 10u, &n) || __builtin_add_overflow(n, d, &n))
+                return HT_E_BAD_CONTENT_LENGTH;
+        }
+        if (*seen && n != *cl) return HT_E_DUP_CONTENT_LENGTH;
+        *seen = true;
+        *cl   = n;
+        any   = true;
+    }
+    return any ? 0 : HT_E_BAD_CONTENT_LENGTH;
+}
+
+/* One Transfer-Encoding field, continuing the list of the earlier ones;
+ * *chunked: chunked already seen (then nothing may follow). */
+static ht_result_t transfer_encoding(ht_slice_t v, bool* chunked) {
+    ht_slice_t item;
+    while (list_next(&v, &item)) {
+        if (item.len == 0) continue;
+        const char* e = scan_token(item.ptr, item.ptr + item.len);
+        size_t      n = (size_t) (e - item.ptr);
+        if (n == 0) return HT_E_BAD_TRANSFER_ENCODING;
+        const char* r = e;
+        while (r < item.ptr + item.len && IS_WS(*r)) r++;
+        bool params = r < item.ptr + item.len;
+        if (params && *r != ';') return HT_E_BAD_TRANSFER_ENCODING;
+        if (*chunked) return HT_E_BAD_TRANSFER_ENCODING; /* chunked must be final */
+        if (!EQ_NOCASE(item.ptr, n, "chunked")) return HT_E_UNKNOWN_TRANSFER_CODING;
+        if (params) return HT_E_BAD_TRANSFER_ENCODING;   /* chunked takes none */
+        *chunked = true;
+    }
+    return 0;
+}
+
+enum { CONN_CLOSE = 1, CONN_KEEP_ALIVE = 2, CONN_UPGRADE = 4 };
+
+static ht_result_t connection(ht_slice_t v, unsigned* conn) {
+    ht_slice_t item;
+    while (list_next(&v, &item)) {
+        if (item.len == 0) continue;
+        if (scan_token(item.ptr, item.ptr + item.len) != item.ptr + item.len)
+            return HT_E_BAD_HEADER_VALUE;
+        if (EQ_NOCASE(item.ptr, item.len, "close")) *conn |= CONN_CLOSE;
+        else if (EQ_NOCASE(item.ptr, item.len, "keep-alive")) *conn |= CONN_KEEP_ALIVE;
+        else if (EQ_NOCASE(item.ptr, item.len, "upgrade")) *conn |= CONN_UPGRADE;
+    }
+    return 0;
+}
+
+/* What the framing fields said, gathered in field order. */
+typedef struct head_sem {
+    ht_result_t err; /* the first semantic error */
+    unsigned    hosts;
+    unsigned    conn;
+    bool        cl_seen, te_seen, te_chunked, upgrade_field, expect_continue;
+    uint64_t    cl;
+    ht_slice_t  host;
+} head_sem_t;
+
+HT_INLINE void field_semantics(head_sem_t* st, const ht_header_t* h, unsigned minor) {
+    ht_result_t r = 0;
+    switch (h->id) {
+    case HT_HEADER_HOST:
+        if (++st->hosts > 1) r = HT_E_DUP_HOST;
+        st->host = h->value;
+        break;
+    case HT_HEADER_CONTENT_LENGTH:
+        r = content_length(h->value, &st->cl_seen, &st->cl);
+        break;
+    case HT_HEADER_TRANSFER_ENCODING:
+        st->te_seen = true;
+        if (minor == 0) r = HT_E_BAD_TRANSFER_ENCODING; /* RFC 9112 §6.1: faulty framing */
+        else r = transfer_encoding(h->value, &st->te_chunked);
+        break;
+    case HT_HEADER_CONNECTION:
+        r = connection(h->value, &st->conn);
+        break;
+    case HT_HEADER_UPGRADE:
+        st->upgrade_field = true;
+        break;
+    case HT_HEADER_EXPECT:
+        if (h->value.len == 0) break;
+        if (EQ_NOCASE(h->value.ptr, h->value.len, "100-continue")) {
+            if (minor == 1) st->expect_continue = true; /* RFC 9110 §10.1.1: 1.0 ignores it */
+        } else {
+            r = HT_E_EXPECTATION_FAILED;
+        }
+        break;
+    default:
+        break;
+    }
+    if (HT_UNLIKELY(r != 0) && st->err == 0) st->err = r;
+}
+
+HT_INLINE uint8_t method_id(const char* p, size_t n) {
+#define HT_X_(id, tok) \
+    if (n == sizeof(tok) - 1 && memcmp(p, tok, sizeof(tok) - 1) == 0) return HT_METHOD_##id;
+    HT_METHODS(HT_X_)
+#undef HT_X_
+    return HT_METHOD_OTHER;
+}
+
+/* ---- the line walk ---- */
+
+/* Records where an incomplete head stands, after the limits that the bytes
+ * already decide: no LF in [ls, len), so the current line ends at or after len. */
+static ht_io_t incomplete(ht_parser_t* p, size_t len, size_t ls, uint32_t line,
+                          const ht_parse_limits_t* lim) {
+    if (line == 0 && len - ls > (size_t) lim->max_request_line + 1) return HT_E_URI_TOO_LONG;
+    if (len >= lim->max_head) return HT_E_HEADERS_TOO_LARGE;
+    p->scanned    = len;
+    p->line_start = ls;
+    p->line       = line;
+    return -EAGAIN;
+}
+
+/* Walks the lines from (start, line). fill: fill out and check the framing
+ * semantics, from the start of the head; otherwise only check the lines (the
+ * resume path). Returns the head length, -EAGAIN (state saved) or an error. */
+HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len,
+                       const ht_parse_limits_t* lim, ht_request_head_t* out, const bool fill,
+                       size_t start, uint32_t line) {
+    const char* const end = buf + len;
+    const char* s  = buf + start; /* start of the current line */
+    const char* ls = s;
+    const char* q;
+    const char* errp;
+    ht_result_t err;
+    const size_t max_head = lim->max_head;
+    const uint32_t max_h  = lim->max_headers < out->max_headers ? lim->max_headers
+                                                                : out->max_headers;
+    unsigned minor;
+
+    if (line == 0) {
+        /* Empty lines before the request line are skipped (RFC 9112 §2.2). */
+        while (s < end && *s == '\r') {
+            if (s + 1 == end) { ls = s; goto incomplete; }
+            if (s[1] != '\n') { ls = s; err = HT_E_BARE_CR; errp = s; goto fail; }
+            s += 2;
+        }
+        ls = s;
+        /* method SP */
+        const char* m = s;
+        if (HT_LIKELY(end - s >= 4 && memcmp(s, "GET ", 4) == 0)) {
+            q = s + 3;
+        } else {
+            q = scan_token(s, end);
+            if (q == end) goto incomplete;
+            if (HT_UNLIKELY(*q != ' ' || q == s)) { err = HT_E_BAD_METHOD; errp = q; goto line_fail; }
+        }
+        /* request-target SP */
+        const char* t = q + 1;
+        q = scan_target(t, end, buf);
+        if (q == end) goto incomplete;
+        if (HT_UNLIKELY(*q != ' ' || q == t)) { err = HT_E_BAD_TARGET; errp = q; goto line_fail; }
+        /* HTTP-version CRLF */
+        const char* v = q + 1;
+        const char* lf;
+        if (HT_LIKELY(end - v >= 10 && memcmp(v, "HTTP/1.", 7) == 0 &&
+                      (v[7] == '1' || v[7] == '0') && v[8] == '\r' && v[9] == '\n')) {
+            minor = (unsigned) (v[7] - '0');
+            lf    = v + 9;
+        } else {
+            static const char proto[] = "HTTP/";
+            q = v;
+            for (unsigned i = 0; i < 5; i++, q++) {
+                if (q == end) goto incomplete;
+                if (*q != proto[i]) { err = HT_E_BAD_VERSION; errp = q; goto line_fail; }
+            }
+            unsigned major;
+            if (q == end) goto incomplete;
+            if ((unsigned) (*q - '0') > 9) { err = HT_E_BAD_VERSION; errp = q; goto line_fail; }
+            major = (unsigned) (*q++ - '0');
+            if (q == end) goto incomplete;
+            if (*q != '.') { err = HT_E_BAD_VERSION; errp = q; goto line_fail; }
+            q++;
+            if (q == end) goto incomplete;
+            if ((unsigned) (*q - '0') > 9) { err = HT_E_BAD_VERSION; errp = q; goto line_fail; }
+            minor = (unsigned) (*q++ - '0');
+            if (q == end) goto incomplete;
+            if (*q != '\r') { err = HT_E_BAD_VERSION; errp = q; goto line_fail; }
+            if (q + 1 == end) goto incomplete;
+            if (q[1] != '\n') { err = HT_E_BARE_CR; errp = q; goto fail; }
+            lf = q + 1;
+            if (major != 1 || minor > 1) {
+                err = HT_E_VERSION; /* well-formed, not 1.0/1.1: 505 */
+                errp = q;
+                goto fail;
+            }
+        }
+        if (HT_UNLIKELY((size_t) (lf - ls) > (size_t) lim->max_request_line + 1))
+            return HT_E_URI_TOO_LONG;
+        if (HT_UNLIKELY((size_t) (lf + 1 - buf) > max_head)) return HT_E_HEADERS_TOO_LARGE;
+        if (fill) {
+            out->method        = ht_slice__from(m, (size_t) (t - 1 - m));
+            out->method_id     = method_id(m, (size_t) (t - 1 - m));
+            out->target        = ht_slice__from(t, (size_t) (v - 1 - t));
+            out->version_minor = (uint8_t) minor;
+        }
+        s    = lf + 1;
+        line = 1;
+    } else {
+        minor = 1; /* unused when !fill */
+    }
+
+    head_sem_t st = { 0 };
+    for (;;) {
+        ls = s;
+        if (HT_UNLIKELY(s == end)) goto incomplete;
+        if (*s == '\r') {
+            if (s + 1 == end) goto incomplete;
+            if (HT_UNLIKELY(s[1] != '\n')) { err = HT_E_BARE_CR; errp = s; goto fail; }
+            break; /* the empty line: end of the head */
+        }
+        if (HT_UNLIKELY(line > max_h)) { err = HT_E_TOO_MANY_HEADERS; errp = s; goto fail; }
+        /* field-name ":" */
+        q = scan_token(s, end);
+        if (HT_UNLIKELY(q == end)) goto incomplete;
+        if (HT_UNLIKELY(*q != ':' || q == s)) {
+            errp = q;
+            if (IS_WS(*q)) {
+                if (q == s) { err = HT_E_OBS_FOLD; goto fail; }
+                const char* r = q;
+                while (r < end && IS_WS(*r)) r++;
+                if (r == end) goto incomplete;
+                errp = r;
+                if (*r == ':') { err = HT_E_SPACE_BEFORE_COLON; goto fail; }
+            }
+            err = HT_E_BAD_HEADER_NAME;
+            goto line_fail;
+        }
+        /* OWS field-value OWS CRLF */
+        const char* v = q + 1;
+        while (v < end && IS_WS(*v)) v++;
+        const char* r = v;
+        for (;;) {
+            r = scan_value(r, end, buf);
+            if (HT_UNLIKELY(r == end)) goto incomplete;
+            if (*r != '\t') break;
+            r++;
+        }
+        if (HT_UNLIKELY(*r != '\r')) { err = HT_E_BAD_HEADER_VALUE; errp = r; goto line_fail; }
+        if (HT_UNLIKELY(r + 1 == end)) goto incomplete;
+        if (HT_UNLIKELY(r[1] != '\n')) { err = HT_E_BARE_CR; errp = r; goto fail; }
+        if (HT_UNLIKELY((size_t) (r + 2 - buf) > max_head)) return HT_E_HEADERS_TOO_LARGE;
+        if (fill) {
+            const char* ve = r;
+            while (ve > v && IS_WS(ve[-1])) ve--;
+            ht_header_t* h = &out->headers[line - 1];
+            h->name  = ht_slice__from(s, (size_t) (q - s));
+            h->value = ht_slice__from(v, (size_t) (ve - v));
+            h->id    = ht_header__id(s, (size_t) (q - s));
+            field_semantics(&st, h, minor);
+        }
+        s = r + 2;
+        line++;
+    }
+
+    /* s points at the final CRLF. */
+    size_t head_len = (size_t) (s + 2 - buf);
+    if (HT_UNLIKELY(head_len > max_head)) return HT_E_HEADERS_TOO_LARGE;
+    if (!fill) return (ht_io_t) head_len;
+
+    out->num_headers = (uint16_t) (line - 1);
+    if (st.err) return st.err;
+    if (st.te_seen && !st.te_chunked) return HT_E_BAD_TRANSFER_ENCODING; /* empty list */
+    if (st.te_seen && st.cl_seen) return HT_E_CL_AND_TE;
+    if (minor == 1 && st.hosts == 0) return HT_E_MISSING_HOST;
+    uint32_t flags = 0;
+    if (st.cl_seen) flags |= HT_HEAD_CONTENT_LENGTH;
+    if (st.te_seen) flags |= HT_HEAD_CHUNKED; /* and te_chunked: all else failed */
+    if (minor == 1 ? !(st.conn & CONN_CLOSE)
+                   : (st.conn & (CONN_KEEP_ALIVE | CONN_CLOSE)) == CONN_KEEP_ALIVE)
+        flags |= HT_HEAD_KEEP_ALIVE;
+    if (st.expect_continue) flags |= HT_HEAD_EXPECT_CONTINUE;
+    if ((st.conn & CONN_UPGRADE) && st.upgrade_field) flags |= HT_HEAD_UPGRADE;
+    out->flags          = flags;
+    out->content_length = st.cl_seen ? st.cl : 0;
+    out->host           = st.hosts ? st.host : ht_slice__from(buf, 0);
+    pst->scanned        = 0;
+    return (ht_io_t) head_len;
+
+line_fail:
+    /* errp is the first byte that broke the line's syntax; CR and LF there
+     * are line-ending trouble first. */
+    if (*errp == '\r') {
+        if (errp + 1 == end) goto incomplete;
+        if (errp[1] != '\n') err = HT_E_BARE_CR;
+    } else if (*errp == '\n') {
+        err = HT_E_BARE_LF;
+    }
+fail: {
+    /* A line's error counts once the line is complete and within the limits
+     * (parse.h): that keeps the result independent of how input was split. */
+    const char* lf = memchr(errp, '\n', (size_t) (end - errp));
+    if (lf == nullptr) goto incomplete;
+    if (line == 0 && (size_t) (lf - ls) > (size_t) lim->max_request_line + 1)
+        return HT_E_URI_TOO_LONG;
+    if ((size_t) (lf + 1 - buf) > max_head) return HT_E_HEADERS_TOO_LARGE;
+    return err;
+}
+incomplete:
+    return incomplete(pst, len, (size_t) (ls - buf), line, lim);
+}
+
+ht_io_t ht_parse__request(ht_parser_t* p, const char* buf, size_t len,
+                          const ht_parse_limits_t* limits, ht_request_head_t* out) {
+    static const ht_parse_limits_t defaults = HT_PARSE_LIMITS_DEFAULT;
+    if (limits == nullptr) limits = &defaults;
+    if (HT_LIKELY(p->scanned == 0)) return walk(p, buf, len, limits, out, true, 0, 0);
+
+    /* Resume: nothing to do until a new LF completes a line. */
+    if (len <= p->scanned) return len == p->scanned ? -EAGAIN : HT_E_BAD_REQUEST;
+    if (memchr(buf + p->scanned, '\n', len - p->scanned) == nullptr)
+        return incomplete(p, len, p->line_start, p->line, limits);
+    ht_io_t r = walk(p, buf, len, limits, out, false, p->line_start, p->line);
+    if (r <= 0) return r;
+    return walk(p, buf, len, limits, out, true, 0, 0);
+}
