@@ -43,7 +43,7 @@ typedef void (*ht_worker_fn)(ht_workers_t* w, uint32_t id, ht_alloc_t* a, void* 
 /* Asks a worker to stop. Called from whichever thread (or signal handler)
  * called ht_workers__stop, possibly concurrently with the worker itself:
  * must be thread-safe, and async-signal-safe if stop is used from a
- * handler. May be called more than once (once per ht_workers__stop). */
+ * handler. Called at most once per registration. */
 typedef void (*ht_worker_stop_fn)(void* arg);
 
 /* Creates a pool of n workers (0: one per CPU of the caller's affinity mask)
@@ -58,19 +58,24 @@ ht_result_t ht_workers__init(ht_workers_t** out, uint32_t n, ht_alloc_t* a);
 ht_result_t ht_workers__start(ht_workers_t* w, ht_worker_fn fn, void* ud);
 
 /* Called by worker id (from its own thread): from now on ht_workers__stop
- * stops it by calling stop(arg). If a stop was already requested, stop(arg)
- * is called right away, before this returns. Calling it again replaces the
- * registration; stop == nullptr removes it (waiting for a stop(arg) that is
- * running on another thread to return), after which arg may be destroyed.
- * The pool removes the registration itself when the worker function
- * returns; until then arg must stay valid or be deregistered first. */
+ * stops it by calling stop(arg), once. If a stop was already requested,
+ * stop(arg) is called right away, before this returns. Calling it again
+ * replaces the registration (a new one, called once more if a stop comes or
+ * already came); stop == nullptr removes it, waiting for a stop(arg) that is
+ * running on another thread to return, after which arg may be destroyed.
+ *
+ * arg must stay valid while registered. The pool removes the registration
+ * itself when the worker function returns. A worker that can end without
+ * being stopped (its loop ran out of work, or shut down through the server)
+ * and frees arg before returning should deregister first, or a stop arriving
+ * in between would use the freed arg. */
 void ht_workers__ready(ht_workers_t* w, uint32_t id, ht_worker_stop_fn stop, void* arg);
 
 /* Requests every worker to stop: sets the stop flag, then calls each
- * registered stop fn once. Workers that register later are stopped when
- * they register. Thread-safe and async-signal-safe; may be called more
- * than once (each call calls the stop fns again, e.g. a second signal to
- * force a shutdown), and before start. */
+ * registered stop fn not called yet. Workers that register later are stopped
+ * when they register. Thread-safe and async-signal-safe; may be called any
+ * number of times (a registration is still called only once), and before
+ * start. */
 void ht_workers__stop(ht_workers_t* w);
 
 /* Whether ht_workers__stop has been called (for workers that poll). */

@@ -2,17 +2,20 @@
  * stop registration that is safe from signal handlers.
  *
  * Stop protocol. Each worker slot has a state: EMPTY (no stop fn), READY
- * (stop fn registered), CALLING (someone is running the stop fn right now).
- * A caller of stop runs a stop fn only after winning READY -> CALLING, and
- * puts READY back after; deregistration waits out CALLING and then takes
- * READY -> EMPTY. So the fn and arg fields are only written while nobody can
- * be reading them, and a stop fn never runs after its deregistration
- * returned. Lock-free atomics only: usable from a signal handler.
+ * (stop fn registered, not called yet), CALLING (someone is running it right
+ * now), DONE (it ran). A caller of stop runs a stop fn only after winning
+ * READY -> CALLING, and moves to DONE after: each registration is called at
+ * most once however many times stop is called, so a second stop cannot reach
+ * a loop its worker has since freed. Deregistration waits out CALLING and
+ * then takes READY or DONE -> EMPTY. So the fn and arg fields are only
+ * written while nobody can be reading them, and a stop fn never runs after
+ * its deregistration returned. Lock-free atomics only: usable from a signal
+ * handler.
  *
  * "Registers after stop" is a Dekker pattern: ready() stores READY then
  * loads stop_requested; stop() stores stop_requested then reads the state.
  * Both sequentially consistent, so at least one side sees the other and the
- * worker is stopped (possibly twice, which stop fns must tolerate anyway).
+ * worker is stopped; the READY -> CALLING exchange makes it exactly once.
  */
 #include <ht/thread.h>
 #include <ht/workers.h>
@@ -22,7 +25,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 
-enum { SLOT_EMPTY, SLOT_READY, SLOT_CALLING };
+enum { SLOT_EMPTY, SLOT_READY, SLOT_CALLING, SLOT_DONE };
 enum { WORKERS_MAX = 4096 };
 
 typedef struct worker {
@@ -32,7 +35,7 @@ typedef struct worker {
     uint32_t          cpu_want; /* UINT32_MAX: do not pin */
     atomic_int        cpu;      /* pinned CPU, -1 until then / if it failed */
     atomic_uint       state;    /* SLOT_* */
-    ht_worker_stop_fn stop;     /* valid in READY and CALLING */
+    ht_worker_stop_fn stop;     /* valid in READY, CALLING, DONE */
     void*             arg;
     ht_result_t       result;   /* written by the worker thread, read after join */
     bool              started;
@@ -50,12 +53,12 @@ struct ht_workers {
     worker_t     slots[];
 };
 
-/* Runs the stop fn of s if registered and not already running. */
+/* Runs the stop fn of s if registered and not yet called. */
 static void slot_fire(worker_t* s) {
     unsigned expect = SLOT_READY;
     if (!atomic_compare_exchange_strong(&s->state, &expect, SLOT_CALLING)) return;
     s->stop(s->arg);
-    atomic_store(&s->state, SLOT_READY);
+    atomic_store(&s->state, SLOT_DONE);
 }
 
 /* Removes the registration of s, waiting for a running stop fn to return. */
@@ -63,7 +66,7 @@ static void slot_clear(worker_t* s) {
     for (;;) {
         unsigned st = atomic_load(&s->state);
         if (st == SLOT_EMPTY) return;
-        if (st == SLOT_READY &&
+        if ((st == SLOT_READY || st == SLOT_DONE) &&
             atomic_compare_exchange_strong(&s->state, &st, SLOT_EMPTY))
             return;
         sched_yield(); /* CALLING on another thread: a stop fn is brief */
