@@ -633,12 +633,12 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b) {
                     "        if (!(allow >> k & 1)) continue;\n"
                     "        const char* name = %s__methods[k];\n"
                     "        size_t l = strlen(name);\n"
-                    "        if (need) {\n"
-                    "            if (need + 2 < cap) memcpy(buf + need, \", \", 2);\n"
-                    "            need += 2;\n"
+                    "        for (int part = need ? 0 : 1; part < 2; part++) {\n"
+                    "            const char* src = part ? name : \", \";\n"
+                    "            size_t sl = part ? l : 2;\n"
+                    "            for (size_t q = 0; q < sl; q++, need++)\n"
+                    "                if (need + 1 < cap) buf[need] = src[q];\n"
                     "        }\n"
-                    "        if (need + l < cap) memcpy(buf + need, name, l);\n"
-                    "        need += l;\n"
                     "    }\n"
                     "    if (cap) buf[need < cap ? need : cap - 1] = '\\0';\n"
                     "    return need;\n}\n",
@@ -653,7 +653,7 @@ static void emit_mime_(gen_t* g, dsl_buf_t* b) {
     dsl_buf__printf(b, "#include \"%s_routes.h\"\n#include <string.h>\n%%}\n", g->P);
     dsl_buf__printf(b,
                     "%%language=ANSI-C\n%%struct-type\n%%readonly-tables\n%%ignore-case\n"
-                    "%%compare-lengths\n%%define slot-name ext\n"
+                    "%%compare-lengths\n%%define slot-name ext\n%%define initializer-suffix ,nullptr\n"
                     "%%define hash-function-name %s__mime_hash\n"
                     "%%define lookup-function-name %s__mime_lookup\n"
                     "struct %s_mime;\n%%%%\n",
