@@ -471,7 +471,7 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b) {
                     "    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;\n"
                     "}\n"
                     "/* Percent-decodes *v into the scratch buffer when it holds a '%%'. */\n"
-                    "static bool %s__decode(ht_slice_t* v, %s_match_t* m) {\n"
+                    "static inline bool %s__decode(ht_slice_t* v, %s_match_t* m) {\n"
                     "    if (!memchr(v->ptr, '%%', v->len)) return true;\n"
                     "    if (!m->scratch || m->scratch_cap - m->scratch_used < v->len) return false;\n"
                     "    char* out = m->scratch + m->scratch_used;\n"

@@ -66,7 +66,7 @@ static inline int app__xv(unsigned char c) {
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 /* Percent-decodes *v into the scratch buffer when it holds a '%'. */
-static bool app__decode(ht_slice_t* v, app_match_t* m) {
+static inline bool app__decode(ht_slice_t* v, app_match_t* m) {
     if (!memchr(v->ptr, '%', v->len)) return true;
     if (!m->scratch || m->scratch_cap - m->scratch_used < v->len) return false;
     char* out = m->scratch + m->scratch_used;
