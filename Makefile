@@ -39,11 +39,15 @@ test: deps
 	  ctest --test-dir $(BUILD)/test-$$backend --output-on-failure -j $(JOBS); \
 	done
 
+# Both backends side by side in one run (R, DUR, SERVERS, TESTS: see bench/run.sh).
 bench: bench-deps
-	cmake -S . -B $(BUILD)/bench -DCMAKE_BUILD_TYPE=Release -DHT_NATIVE=ON -DHT_BUILD_BENCH=ON \
-	      -DHT_BUILD_TESTS=OFF
-	cmake --build $(BUILD)/bench -j $(JOBS)
-	bench/run.sh $(BUILD)/bench
+	@set -e; for backend in iouring epoll; do \
+	  uring=ON; [ $$backend = epoll ] && uring=OFF; \
+	  cmake -S . -B $(BUILD)/bench-$$backend -DCMAKE_BUILD_TYPE=Release -DHT_NATIVE=ON \
+	        -DHT_BUILD_BENCH=ON -DHT_BUILD_TESTS=OFF -DHT_IO_URING=$$uring; \
+	  cmake --build $(BUILD)/bench-$$backend -j $(JOBS); \
+	done
+	bench/run.sh $(BUILD)/bench-iouring $(BUILD)/bench-epoll
 
 clean:
 	rm -rf $(BUILD)
