@@ -11,8 +11,9 @@
  * Stopping. The pool does not know what a worker is waiting on. A worker
  * tells it with ht_workers__ready(w, id, stop_fn, arg) once it can be
  * stopped (typically: its loop exists); ht_workers__stop then calls every
- * registered stop_fn(arg). The worker function is expected to return soon
- * after. Typical worker (the README's):
+ * registered stop_fn(arg), once each. The worker function is expected to
+ * return soon after: making that happen is the stop fn's job (the pool
+ * neither cancels nor kills threads). Typical worker (the README's):
  *
  *   ht_workers__ready(w, id, (ht_worker_stop_fn) ht_loop__wake, loop);
  *   ht_loop__run(loop);
