@@ -59,10 +59,13 @@ char* ht_bytes__extend(ht_bytes_t* b, size_t n);
 
 /* printf-style append (vsnprintf rules, "C" formatting as the libc does it).
  * -ENOMEM as above; -EINVAL if vsnprintf reports an encoding error. */
-ht_result_t ht_bytes__pushf(ht_bytes_t* b, const char* fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-ht_result_t ht_bytes__vpushf(ht_bytes_t* b, const char* fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
+#if defined(__GNUC__) || defined(__clang__)
+#  define HT_PRINTF_(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#  define HT_PRINTF_(fmt, args)
+#endif
+ht_result_t ht_bytes__pushf(ht_bytes_t* b, const char* fmt, ...) HT_PRINTF_(2, 3);
+ht_result_t ht_bytes__vpushf(ht_bytes_t* b, const char* fmt, va_list ap) HT_PRINTF_(2, 0);
 
 /* Decimal, without locale or printf: the fast path for Content-Length etc. */
 ht_result_t ht_bytes__push_u64(ht_bytes_t* b, uint64_t v);
