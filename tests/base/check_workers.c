@@ -117,6 +117,7 @@ typedef struct ctx {
     atomic_int   wakes_needed;   /* stop calls a worker waits for before returning */
     bool         deregister;     /* register, then deregister at once, then wait for release */
     bool         reregister;     /* register again after each wake-up */
+    bool         leave_at_once;  /* register, then return without deregistering */
     atomic_int   release;
     atomic_int   registered;
     atomic_int   returned;
@@ -169,6 +170,11 @@ static void test_worker(ht_workers_t* w, uint32_t id, ht_alloc_t* a, void* ud) {
     ht_workers__ready(w, id, stop_by_eventfd, &st);
     if (c->deregister) ht_workers__ready(w, id, nullptr, nullptr);
     atomic_fetch_add(&c->registered, 1);
+    if (c->leave_at_once) { /* st dies with this frame: the pool must forget it */
+        close(st.efd);
+        atomic_fetch_add(&c->returned, 1);
+        return;
+    }
 
     if (c->deregister) {
         uint64_t end = now_ms() + WAIT_MS;
@@ -376,6 +382,21 @@ START_TEST(stop_racing_registration) {
 }
 END_TEST
 
+START_TEST(registration_ends_with_the_worker) {
+    ctx_t* c = new_ctx(1);
+    c->leave_at_once = true;
+    ht_workers_t* w;
+    ck_assert_int_eq(ht_workers__init(&w, 4, &counting.base), 0);
+    ck_assert_int_eq(ht_workers__start(w, test_worker, c), 0);
+    ck_assert_int_eq(ht_workers__join(w), 0);
+    ck_assert_int_eq(atomic_load(&c->returned), 4);
+    ht_workers__stop(w); /* would touch the dead frames if still registered */
+    for (int i = 0; i < 4; i++) ck_assert_int_eq(atomic_load(&c->stop_calls[i]), 0);
+    ht_workers__free(w);
+    free(c);
+}
+END_TEST
+
 static ht_workers_t* sig_pool;
 static pthread_t sig_main;
 static volatile sig_atomic_t sig_on_main;
@@ -456,6 +477,7 @@ int main(void) {
     tcase_add_test(tc, reregistration_after_stop_is_called_again);
     tcase_add_test(tc, deregistered_worker_is_not_called);
     tcase_add_test(tc, stop_racing_registration);
+    tcase_add_test(tc, registration_ends_with_the_worker);
     tcase_add_test(tc, stop_from_signal_handler);
     tcase_add_test(tc, free_without_join_stops_and_joins);
     tcase_add_test(tc, init_errors);
