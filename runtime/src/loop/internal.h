@@ -1,0 +1,127 @@
+/* loop/internal.h — the contract between loop.c and its one backend.
+ *
+ * loop.c owns everything that does not depend on the kernel interface: the
+ * loop object, time caching, the timer heap, the deferred-completion queue,
+ * wakers, the receive-buffer pool and the run loop. A backend
+ * (loop_epoll.c or loop_iouring.c; CMake compiles exactly one) defines the
+ * ht_backend__* hooks below and its own struct ht_backend. Like redis'
+ * ae_*.c or libuv's src/unix/internal.h, the hooks are few and dumb: the
+ * backend never decides when the loop stops or what runs next.
+ *
+ * Op lifecycle (op->state_): IDLE -> PENDING (started, counted in
+ * loop->active) -> [CANCELLING] -> QUEUED (result known, callback not yet run)
+ * -> IDLE just before the callback. Backends complete an op either directly
+ * from ht_backend__poll (ht_loop__complete) or through the deferred queue
+ * (ht_loop__complete_later) when the result is known outside poll.
+ */
+#ifndef HT_LOOP_INTERNAL_H
+#define HT_LOOP_INTERNAL_H
+
+#include <ht/loop.h>
+
+enum { /* op->state_ */
+    HT_OP_IDLE = 0,
+    HT_OP_PENDING,
+    HT_OP_CANCELLING,
+    HT_OP_QUEUED,
+};
+
+enum { /* op->kind_ */
+    HT_OP_ACCEPT = 1,
+    HT_OP_RECV,      /* into a pooled buffer */
+    HT_OP_RECV_INTO,
+    HT_OP_SEND,
+    HT_OP_SENDFILE,
+    HT_OP_DEFER,
+};
+
+typedef struct ht_backend ht_backend_t;
+
+struct ht_loop {
+    ht_alloc_t*   alloc;
+    ht_backend_t* be;
+    uint64_t      now_ms;      /* cached per iteration */
+    int64_t       wall_s;
+    uint32_t      active;      /* ops started and not yet called back (deferred included) */
+    uint32_t      timers;      /* armed timers */
+    bool          stop;
+    int32_t       wake_fd;     /* eventfd, created and watched by the backend */
+    uint32_t      wake_pending;/* atomic: a wake is written and not yet seen */
+
+    /* timers: intrusive binary min-heap ordered by (deadline_, seq_) */
+    ht_timer_t* heap_min;
+    uint32_t    heap_n;
+    uint64_t    timer_seq;
+
+    /* deferred completions, FIFO through op->next_; result in op->done_ */
+    ht_op_t* defer_head;
+    ht_op_t* defer_tail;
+
+    ht_waker_t* wakers;
+
+    /* receive-buffer pool: one lazily faulted mapping, LIFO free stack */
+    char*     pool_mem;
+    size_t    pool_len;
+    ht_buf_t* bufs;
+    uint32_t* free_ids;
+    uint8_t*  held;        /* per buffer: 1 while outside the free stack */
+    uint32_t  free_n;
+    uint32_t  buf_count;
+    uint32_t  buf_size;
+    uint32_t  entries;     /* options.entries, defaulted */
+};
+
+/* ---- hooks every backend defines ---- */
+
+/* Sets up loop->be and loop->wake_fd (an eventfd whose readability the
+ * backend reports by calling ht_loop__wakers_run). The pool exists already. */
+ht_result_t ht_backend__init(ht_loop_t* loop);
+void ht_backend__free(ht_loop_t* loop);
+/* Submits what is queued and waits up to timeout_ms (-1: no limit, 0: do not
+ * block) for completions, dispatching each one. Returns 0 or -errno. */
+ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms);
+/* Starts op (fields fd_, kind_, u_ set by loop.c; state_ PENDING). On error
+ * returns it and leaves nothing behind (loop.c undoes the accounting). */
+ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op);
+/* Cancels a PENDING op: it must complete later (never from this call). */
+void ht_backend__cancel(ht_loop_t* loop, ht_op_t* op);
+void ht_backend__close(ht_loop_t* loop, int32_t fd);
+
+/* ---- services loop.c gives backends ---- */
+
+/* Final completion from inside poll: the op leaves the active set, then its
+ * callback runs (it may restart the op). */
+HT_INLINE void ht_loop__complete(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
+    op->state_ = HT_OP_IDLE;
+    loop->active--;
+    op->cb(loop, op, res);
+}
+/* Final completion known outside poll (e.g. inside a start or cancel call):
+ * the callback runs from the loop's next deferred pass. */
+void ht_loop__complete_later(ht_loop_t* loop, ht_op_t* op, ht_io_t res);
+/* Refreshes now_ms/wall_s: backends call it right after their kernel wait
+ * returns, so callbacks never see a time from before a long sleep. */
+void ht_loop__update_time(ht_loop_t* loop);
+/* Clears the wake flag and calls every waker. */
+void ht_loop__wakers_run(ht_loop_t* loop);
+
+/* Pool: pop a free buffer id (UINT32_MAX if none) / push one back. */
+HT_INLINE uint32_t ht_pool__pop(ht_loop_t* loop) {
+    if (HT_UNLIKELY(loop->free_n == 0)) return UINT32_MAX;
+    uint32_t id = loop->free_ids[--loop->free_n];
+    loop->held[id] = 1;
+    return id;
+}
+HT_INLINE void ht_pool__push(ht_loop_t* loop, uint32_t id) {
+    assert(id < loop->buf_count && loop->held[id]);
+    loop->held[id] = 0;
+    loop->free_ids[loop->free_n++] = id;
+}
+
+/* Accept errors after which the persistent accept stops rather than spin. */
+HT_INLINE bool ht_loop__accept_error_stops(int err) {
+    return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM || err == EBADF ||
+           err == EINVAL || err == ENOTSOCK || err == EOPNOTSUPP || err == EFAULT;
+}
+
+#endif /* HT_LOOP_INTERNAL_H */

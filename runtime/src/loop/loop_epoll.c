@@ -1,0 +1,390 @@
+/* loop_epoll.c — the proactor on readiness: completions emulated with
+ * epoll + non-blocking syscalls.
+ *
+ * Edge-triggered, registered once. Each fd is added to the epoll set the
+ * first time an operation uses it, with EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET,
+ * and never modified: level-triggered interest would have to be switched off
+ * whenever no operation wants it (one epoll_ctl per operation, nginx pays
+ * none and neither do we). The price of edge triggering is bookkeeping: per fd
+ * we remember whether it may still be readable/writable (an edge was seen and
+ * the last syscall did not prove it drained), and an operation started on a
+ * possibly-ready fd goes on a ready list that the next poll drains without
+ * waiting. A short read means drained (any later arrival raises a new edge);
+ * after EPOLLRDHUP/HUP/ERR the fd stays readable for good.
+ *
+ * Interest is per fd, not per op: one receive-side op (accept/recv) and one
+ * send-side op (send/sendfile) may be pending on the same fd.
+ *
+ * Sends are tried at once in ht_loop__send (most responses fit the socket
+ * buffer, so this saves a wait); the result still reaches the callback from
+ * the loop's deferred queue, never from inside the start call.
+ */
+#include "loop/internal.h"
+
+#include <limits.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+typedef struct ep_fd {
+    ht_op_t* rd;         /* pending accept / recv / recv_into */
+    ht_op_t* wr;         /* pending send / sendfile */
+    int32_t  ready_next; /* ready list link, valid while in_ready */
+    uint8_t  reg;        /* in the epoll set */
+    uint8_t  readable;   /* an input edge was seen and not yet drained */
+    uint8_t  writable;
+    uint8_t  eof;        /* RDHUP/HUP/ERR seen: reads never block again */
+    uint8_t  in_ready;
+} ep_fd_t;
+
+struct ht_backend {
+    int32_t  epfd;
+    uint32_t nfds;      /* fds[] covers fd numbers [0, nfds) */
+    ep_fd_t* fds;       /* grown on demand (warm-up only: fd numbers are reused) */
+    int32_t  ready_head, ready_tail;
+    uint32_t nevents;
+    struct epoll_event events[];
+};
+
+const char* ht_loop__backend(void) { return "epoll"; }
+
+static size_t be_size(uint32_t nevents) {
+    return sizeof(ht_backend_t) + sizeof(struct epoll_event) * nevents;
+}
+
+ht_result_t ht_backend__init(ht_loop_t* loop) {
+    uint32_t nevents = loop->entries;
+    ht_backend_t* be = ht_alloc__calloc(loop->alloc, 1, be_size(nevents));
+    if (!be) return -ENOMEM;
+    be->nevents = nevents;
+    be->ready_head = be->ready_tail = -1;
+    be->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (be->epfd < 0) {
+        ht_result_t r = -errno;
+        ht_alloc__free(loop->alloc, be, be_size(nevents));
+        return r;
+    }
+    loop->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event ev = { .events = EPOLLIN, .data.fd = loop->wake_fd };
+    if (loop->wake_fd < 0 || epoll_ctl(be->epfd, EPOLL_CTL_ADD, loop->wake_fd, &ev) < 0) {
+        ht_result_t r = -errno;
+        if (loop->wake_fd >= 0) close(loop->wake_fd);
+        close(be->epfd);
+        ht_alloc__free(loop->alloc, be, be_size(nevents));
+        return r;
+    }
+    loop->be = be;
+    return 0;
+}
+
+void ht_backend__free(ht_loop_t* loop) {
+    ht_backend_t* be = loop->be;
+    if (!be) return;
+    close(loop->wake_fd);
+    close(be->epfd);
+    ht_alloc__free(loop->alloc, be->fds, sizeof(ep_fd_t) * be->nfds);
+    ht_alloc__free(loop->alloc, be, be_size(be->nevents));
+    loop->be = nullptr;
+}
+
+/* Forgets what we knew about fd: its number now names a different file. */
+static void fd_reset(ht_backend_t* be, int32_t fd) {
+    if ((uint32_t) fd >= be->nfds) return;
+    ep_fd_t* e = &be->fds[fd];
+    e->rd = e->wr = nullptr;
+    e->reg = e->readable = e->writable = e->eof = 0;
+    /* in_ready/ready_next stay: the list may still link through it, and a
+     * stale ready entry is harmless (a syscall would just say EAGAIN). */
+}
+
+/* The entry for fd, registered in the epoll set; nullptr with errno set. */
+static ep_fd_t* fd_get(ht_loop_t* loop, int32_t fd) {
+    ht_backend_t* be = loop->be;
+    if (fd < 0) {
+        errno = EBADF;
+        return nullptr;
+    }
+    if ((uint32_t) fd >= be->nfds) {
+        uint32_t n = be->nfds ? be->nfds : 256;
+        while (n <= (uint32_t) fd) n *= 2;
+        ep_fd_t* fds = ht_alloc__realloc(loop->alloc, be->fds, sizeof(ep_fd_t) * be->nfds,
+                                         sizeof(ep_fd_t) * n);
+        if (!fds) {
+            errno = ENOMEM;
+            return nullptr;
+        }
+        for (uint32_t i = be->nfds; i < n; i++) fds[i] = (ep_fd_t) { .ready_next = -1 };
+        be->fds = fds;
+        be->nfds = n;
+    }
+    ep_fd_t* e = &be->fds[fd];
+    if (!e->reg) {
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                  .data.fd = fd };
+        if (epoll_ctl(be->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            if (errno != EEXIST || epoll_ctl(be->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+                return nullptr;
+            /* Re-armed by MOD: any current readiness is reported again. */
+        }
+        e->reg = 1;
+    }
+    return e;
+}
+
+static void ready_push(ht_backend_t* be, int32_t fd) {
+    ep_fd_t* e = &be->fds[fd];
+    if (e->in_ready) return;
+    e->in_ready = 1;
+    e->ready_next = -1;
+    if (be->ready_tail >= 0) be->fds[be->ready_tail].ready_next = fd;
+    else be->ready_head = fd;
+    be->ready_tail = fd;
+}
+
+/* ------------------------------------------------------------ reading --- */
+
+static void do_accept(ht_loop_t* loop, int32_t fd) {
+    ht_backend_t* be = loop->be;
+    /* Bounded per pass so one busy listener cannot starve the others. */
+    for (int i = 0; i < 64; i++) {
+        ht_op_t* op = be->fds[fd].rd;
+        if (!op || op->kind_ != HT_OP_ACCEPT) return; /* cancelled from a callback */
+        int32_t c = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (c >= 0) {
+            fd_reset(be, c);
+            op->cb(loop, op, c);
+            continue;
+        }
+        int err = errno;
+        if (err == EAGAIN || err == EWOULDBLOCK) {
+            be->fds[fd].readable = 0;
+            return;
+        }
+        if (ht_loop__accept_error_stops(err)) {
+            be->fds[fd].rd = nullptr;
+            ht_loop__complete(loop, op, -err);
+            return;
+        }
+        /* ECONNABORTED, EPROTO, EPERM (firewall), EINTR: that one connection
+         * failed; keep accepting. */
+    }
+    ready_push(be, fd);
+}
+
+static void do_recv(ht_loop_t* loop, int32_t fd) {
+    ht_backend_t* be = loop->be;
+    ht_op_t* op = be->fds[fd].rd;
+    char* p;
+    size_t cap;
+    uint32_t id = UINT32_MAX;
+    if (op->kind_ == HT_OP_RECV) {
+        /* The buffer is taken only now that data is (probably) there. */
+        id = ht_pool__pop(loop);
+        if (id == UINT32_MAX) {
+            be->fds[fd].rd = nullptr;
+            ht_loop__complete(loop, op, -ENOBUFS);
+            return;
+        }
+        p = loop->bufs[id].data;
+        cap = loop->bufs[id].cap;
+    } else {
+        p = op->u_.b.p;
+        cap = op->u_.b.len;
+    }
+    ssize_t n;
+    do n = recv(fd, p, cap, 0);
+    while (n < 0 && errno == EINTR);
+    ep_fd_t* e = &be->fds[fd];
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (id != UINT32_MAX) ht_pool__push(loop, id);
+        e->readable = 0;
+        return;
+    }
+    ht_io_t res = n < 0 ? -errno : n;
+    if (n > 0 && (size_t) n < cap && !e->eof) e->readable = 0;
+    if (id != UINT32_MAX) {
+        if (n > 0) op->buf = &loop->bufs[id];
+        else ht_pool__push(loop, id);
+    }
+    e->rd = nullptr;
+    ht_loop__complete(loop, op, res);
+}
+
+static void do_read(ht_loop_t* loop, int32_t fd) {
+    ht_op_t* op = loop->be->fds[fd].rd;
+    if (!op) return;
+    if (op->kind_ == HT_OP_ACCEPT) do_accept(loop, fd);
+    else do_recv(loop, fd);
+}
+
+/* ------------------------------------------------------------ writing --- */
+
+enum { IO_DONE, IO_WAIT };
+
+/* Pushes a send forward; IO_DONE with *res set, or IO_WAIT on EAGAIN. */
+static int send_some(ht_loop_t* loop, ht_op_t* op, ht_io_t* res) {
+    int32_t fd = op->fd_;
+    for (;;) {
+        ht_iov_t* iov = op->u_.v.iov;
+        uint32_t cnt = op->u_.v.iovcnt;
+        while (cnt && iov->len == 0) iov++, cnt--;
+        op->u_.v.iov = iov;
+        op->u_.v.iovcnt = cnt;
+        if (cnt == 0) {
+            *res = (ht_io_t) op->done_;
+            return IO_DONE;
+        }
+        struct msghdr msg = { .msg_iov = (struct iovec*) iov,
+                              .msg_iovlen = cnt < IOV_MAX ? cnt : IOV_MAX };
+        ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return IO_WAIT;
+            *res = -errno;
+            return IO_DONE;
+        }
+        op->done_ += (uint64_t) n;
+        /* The iov array is the caller's and may track progress (loop.h). */
+        size_t left = (size_t) n;
+        while (left && left >= iov->len) left -= iov->len, iov++, cnt--;
+        if (left) {
+            iov->base = (char*) iov->base + left;
+            iov->len -= left;
+        }
+        op->u_.v.iov = iov;
+        op->u_.v.iovcnt = cnt;
+    }
+}
+
+static int sendfile_some(ht_loop_t* loop, ht_op_t* op, ht_io_t* res) {
+    while (op->u_.f.len > 0) {
+        off_t off = (off_t) op->u_.f.off;
+        size_t chunk = op->u_.f.len < (1u << 30) ? (size_t) op->u_.f.len : (1u << 30);
+        ssize_t n = sendfile(op->fd_, op->u_.f.file, &off, chunk);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return IO_WAIT;
+            *res = -errno;
+            return IO_DONE;
+        }
+        if (n == 0) { /* the file is shorter than promised */
+            *res = -EIO;
+            return IO_DONE;
+        }
+        op->u_.f.off += (uint64_t) n;
+        op->u_.f.len -= (uint64_t) n;
+        op->done_ += (uint64_t) n;
+    }
+    *res = (ht_io_t) op->done_;
+    return IO_DONE;
+}
+
+static int write_some(ht_loop_t* loop, ht_op_t* op, ht_io_t* res) {
+    return op->kind_ == HT_OP_SEND ? send_some(loop, op, res) : sendfile_some(loop, op, res);
+}
+
+static void do_write(ht_loop_t* loop, int32_t fd) {
+    ht_backend_t* be = loop->be;
+    ht_op_t* op = be->fds[fd].wr;
+    if (!op) return;
+    ht_io_t res;
+    if (write_some(loop, op, &res) == IO_WAIT) {
+        be->fds[fd].writable = 0;
+        return;
+    }
+    be->fds[fd].wr = nullptr;
+    ht_loop__complete(loop, op, res);
+}
+
+/* -------------------------------------------------------------- hooks --- */
+
+ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op) {
+    ht_backend_t* be = loop->be;
+    int32_t fd = op->fd_;
+    ep_fd_t* e = fd_get(loop, fd);
+    if (!e) return -errno;
+    if (op->kind_ == HT_OP_SEND || op->kind_ == HT_OP_SENDFILE) {
+        if (e->wr) return -EBUSY;
+        ht_io_t res;
+        if (write_some(loop, op, &res) == IO_DONE) {
+            ht_loop__complete_later(loop, op, res);
+        } else {
+            e = &be->fds[fd];
+            e->writable = 0;
+            e->wr = op;
+        }
+        return 0;
+    }
+    if (e->rd) return -EBUSY;
+    e->rd = op;
+    if (e->readable || e->eof) ready_push(be, fd);
+    return 0;
+}
+
+void ht_backend__cancel(ht_loop_t* loop, ht_op_t* op) {
+    ht_backend_t* be = loop->be;
+    int32_t fd = op->fd_;
+    if (fd >= 0 && (uint32_t) fd < be->nfds) {
+        ep_fd_t* e = &be->fds[fd];
+        if (e->rd == op) e->rd = nullptr;
+        if (e->wr == op) e->wr = nullptr;
+    }
+    ht_loop__complete_later(loop, op, -ECANCELED);
+}
+
+void ht_backend__close(ht_loop_t* loop, int32_t fd) {
+    /* No EPOLL_CTL_DEL: closing the last reference removes the registration,
+     * and a stale event for a duplicated file only costs an EAGAIN. */
+    fd_reset(loop->be, fd);
+    close(fd);
+}
+
+ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms) {
+    ht_backend_t* be = loop->be;
+    if (be->ready_head >= 0) timeout_ms = 0;
+    int timeout = timeout_ms > INT_MAX ? INT_MAX : (int) timeout_ms;
+    int n = epoll_wait(be->epfd, be->events, (int) be->nevents, timeout);
+    if (n < 0) {
+        if (errno != EINTR) return -errno;
+        n = 0;
+    }
+    if (timeout != 0) ht_loop__update_time(loop);
+    for (int i = 0; i < n; i++) {
+        uint32_t ev = be->events[i].events;
+        int32_t fd = be->events[i].data.fd;
+        if (fd == loop->wake_fd) {
+            uint64_t v;
+            ssize_t r = read(fd, &v, sizeof v);
+            (void) r;
+            ht_loop__wakers_run(loop);
+            continue;
+        }
+        if ((uint32_t) fd >= be->nfds) continue;
+        ep_fd_t* e = &be->fds[fd];
+        if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) e->eof = 1;
+        if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+            e->readable = 1;
+            if (e->rd) do_read(loop, fd);
+        }
+        e = &be->fds[fd]; /* callbacks may have grown the table */
+        if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+            e->writable = 1;
+            if (e->wr) do_write(loop, fd);
+        }
+    }
+    /* Ops started on fds that may already be ready; pushes made while
+     * draining wait for the next poll. */
+    int32_t fd = be->ready_head;
+    be->ready_head = be->ready_tail = -1;
+    while (fd >= 0) {
+        ep_fd_t* e = &be->fds[fd];
+        int32_t next = e->ready_next;
+        e->in_ready = 0;
+        if (e->rd && (e->readable || e->eof)) do_read(loop, fd);
+        fd = next;
+    }
+    return 0;
+}
