@@ -350,27 +350,38 @@ static void emit_route_fn_(gen_t* g, dsl_buf_t* b, dsl_route_t* r) {
     dsl_buf__printf(b, "    return %s_MATCH_FOUND;\n}\n", g->U);
 }
 
-static void emit_method_fn_(gen_t* g, dsl_buf_t* b, int mi, rule_ref_t* rules, int nrules) {
+/* Two DFAs per method, same rules: `fast` reads a NUL-terminated copy t of
+   the path (one load per byte, the copy is cheaper than a bounds check per
+   byte), the other reads the caller's bytes with a bounds-checked YYPEEK
+   (paths too long for the copy buffer). Captures are offsets, so parameters
+   always point into the caller's path s. */
+static void emit_method_fn_(gen_t* g, dsl_buf_t* b, int mi, rule_ref_t* rules, int nrules, bool fast) {
     dsl_file_t* f = g->f;
     char mid[128];
     method_ident_(f->methods[mi], mid, sizeof mid);
+    if (fast) strcat(mid, "_f");
     dsl_buf__printf(b,
-                    "/* %s: %d route%s, most specific first. */\n"
-                    "static %s_status_t %s__m_%s(const char* s, size_t n, int* pct, %s_match_t* m) {\n"
+                    "/* %s%s: %d route%s, most specific first. */\n"
+                    "static %s_status_t %s__m_%s(const char* s, const char* t, size_t n, int* pct, %s_match_t* m) {\n"
                     "    size_t i = 0, mk = 0;\n",
-                    f->methods[mi], nrules, nrules == 1 ? "" : "s", g->P, g->P, mid, g->P);
+                    f->methods[mi], fast ? " (NUL-terminated copy)" : "", nrules, nrules == 1 ? "" : "s",
+                    g->P, g->P, mid, g->P);
     for (int k = 0; k < nrules; k++)
         for (int q = 0; q < rules[k].r->nparams; q++)
             dsl_buf__printf(b, "    size_t %s_t%d_%da = 0, %s_t%d_%db = 0;\n", mid, rules[k].r->id, q, mid,
                             rules[k].r->id, q);
-    dsl_buf__printf(b, "    (void) mk;\n    (void) pct;\n");
+    dsl_buf__printf(b, "    (void) mk;\n    (void) pct;\n    (void) t;\n");
     dsl_buf__printf(b, "    /*!stags:re2c:%s format = \"size_t @@ = 0;\\n    \"; */\n", mid);
     dsl_buf__printf(b, "    /*!re2c:%s\n", mid);
     dsl_buf__puts(b,
                   "        re2c:api = custom;\n"
                   "        re2c:api:style = free-form;\n"
-                  "        re2c:define:YYCTYPE = \"unsigned char\";\n"
-                  "        re2c:define:YYPEEK = \"(i < n ? (unsigned char) s[i] : 0u)\";\n"
+                  "        re2c:define:YYCTYPE = \"unsigned char\";\n");
+    if (fast)
+        dsl_buf__puts(b, "        re2c:define:YYPEEK = \"(unsigned char) t[i]\";\n");
+    else
+        dsl_buf__puts(b, "        re2c:define:YYPEEK = \"(i < n ? (unsigned char) s[i] : 0u)\";\n");
+    dsl_buf__puts(b,
                   "        re2c:define:YYSKIP = \"++i;\";\n"
                   "        re2c:define:YYBACKUP = \"mk = i;\";\n"
                   "        re2c:define:YYRESTORE = \"i = mk;\";\n"
@@ -527,19 +538,33 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b) {
         }
         if (!nr) continue;
         qsort(rules, (size_t) nr, sizeof *rules, rule_cmp_);
-        emit_method_fn_(g, b, mi, rules, nr);
+        emit_method_fn_(g, b, mi, rules, nr, true);
+        emit_method_fn_(g, b, mi, rules, nr, false);
         has_fn[mi] = true;
     }
     free(rules);
 
-    dsl_buf__printf(b, "static %s_status_t %s__run(int mi, const char* s, size_t n, int* pct, %s_match_t* m) {\n"
-                       "    switch (mi) {\n",
-                    g->P, g->P, g->P);
+    dsl_buf__printf(b,
+                    "#define %s__COPY_MAX 512 /* longer paths take the bounds-checked DFAs */\n"
+                    "static %s_status_t %s__run(int mi, const char* s, size_t n, int* pct, %s_match_t* m) {\n"
+                    "    if (n < %s__COPY_MAX) {\n"
+                    "        char t[%s__COPY_MAX];\n"
+                    "        memcpy(t, s, n);\n"
+                    "        t[n] = '\\0';\n"
+                    "        switch (mi) {\n",
+                    g->U, g->P, g->P, g->P, g->U, g->U);
     for (int mi = 0; mi < f->nmethods; mi++) {
         if (!has_fn[mi]) continue;
         char mid[128];
         method_ident_(f->methods[mi], mid, sizeof mid);
-        dsl_buf__printf(b, "    case %s_METHOD_%s: return %s__m_%s(s, n, pct, m);\n", g->U, mid, g->P, mid);
+        dsl_buf__printf(b, "        case %s_METHOD_%s: return %s__m_%s_f(s, t, n, pct, m);\n", g->U, mid, g->P, mid);
+    }
+    dsl_buf__printf(b, "        default: return %s_MATCH_NOT_FOUND;\n        }\n    }\n    switch (mi) {\n", g->U);
+    for (int mi = 0; mi < f->nmethods; mi++) {
+        if (!has_fn[mi]) continue;
+        char mid[128];
+        method_ident_(f->methods[mi], mid, sizeof mid);
+        dsl_buf__printf(b, "    case %s_METHOD_%s: return %s__m_%s(s, nullptr, n, pct, m);\n", g->U, mid, g->P, mid);
     }
     dsl_buf__printf(b, "    default: return %s_MATCH_NOT_FOUND;\n    }\n}\n\n", g->U);
 
@@ -555,15 +580,15 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b) {
         char mid[128];
         method_ident_(f->methods[mi], mid, sizeof mid);
         dsl_buf__printf(b,
-                        "    if (%s__m_%s(s, n, &no_decode, m) == %s_MATCH_FOUND) allow |= UINT64_C(1) << "
+                        "    if (%s__run(%s_METHOD_%s, s, n, &no_decode, m) == %s_MATCH_FOUND) allow |= UINT64_C(1) << "
                         "%s_METHOD_%s;\n",
-                        g->P, mid, g->U, g->U, mid);
+                        g->P, g->U, mid, g->U, g->U, mid);
     }
     if (has_fn[head])
         dsl_buf__printf(b,
-                        "    if (%s__m_HEAD(s, n, &no_decode, m) == %s_MATCH_FOUND) allow |= UINT64_C(1) << "
+                        "    if (%s__run(%s_METHOD_HEAD, s, n, &no_decode, m) == %s_MATCH_FOUND) allow |= UINT64_C(1) << "
                         "%s_METHOD_HEAD;\n",
-                        g->P, g->U, g->U);
+                        g->P, g->U, g->U, g->U);
     dsl_buf__printf(b,
                     "    if (allow) allow |= UINT64_C(1) << %d; /* OPTIONS is always answered */\n"
                     "    m->route = %s_ROUTE__NONE;\n"
