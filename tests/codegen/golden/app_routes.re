@@ -288,8 +288,65 @@ static inline app_status_t app__r21(const char* s, size_t n, size_t i, int* pct,
 }
 #line 290 "app_routes.re"
 
+/* GET (NUL-terminated copy): 17 routes, most specific first. */
+static app_status_t app__m_GET_f(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
+    size_t i = 0, mk = 0;
+    size_t GET_f_t9_0a = 0, GET_f_t9_0b = 0;
+    size_t GET_f_t12_0a = 0, GET_f_t12_0b = 0;
+    size_t GET_f_t12_1a = 0, GET_f_t12_1b = 0;
+    size_t GET_f_t3_0a = 0, GET_f_t3_0b = 0;
+    size_t GET_f_t13_0a = 0, GET_f_t13_0b = 0;
+    size_t GET_f_t14_0a = 0, GET_f_t14_0b = 0;
+    size_t GET_f_t18_0a = 0, GET_f_t18_0b = 0;
+    size_t GET_f_t2_0a = 0, GET_f_t2_0b = 0;
+    size_t GET_f_t6_0a = 0, GET_f_t6_0b = 0;
+    size_t GET_f_t8_0a = 0, GET_f_t8_0b = 0;
+    size_t GET_f_t19_0a = 0, GET_f_t19_0b = 0;
+    size_t GET_f_t21_0a = 0, GET_f_t21_0b = 0;
+    size_t GET_f_t10_0a = 0, GET_f_t10_0b = 0;
+    size_t GET_f_t11_0a = 0, GET_f_t11_0b = 0;
+    (void) mk;
+    (void) pct;
+    (void) t;
+    /*!stags:re2c:GET_f format = "size_t @@ = 0;\n    "; */
+    /*!re2c:GET_f
+        re2c:api = custom;
+        re2c:api:style = free-form;
+        re2c:define:YYCTYPE = "unsigned char";
+        re2c:define:YYPEEK = "(unsigned char) t[i]";
+        re2c:define:YYSKIP = "++i;";
+        re2c:define:YYBACKUP = "mk = i;";
+        re2c:define:YYRESTORE = "i = mk;";
+        re2c:define:YYSTAGP = "@@{tag} = i;";
+        re2c:define:YYSTAGN = "@@{tag} = 0;";
+        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
+        re2c:tags = 1;
+        re2c:yyfill:enable = 0;
+        re2c:indent:top = 1;
+
+        "/"  "users" "/"  "new" [\x00] { return app__r5(s, n, i, pct, m); }
+        "/"  "dir" "/" [\x00] { return app__r20(s, n, i, pct, m); }
+        "/" "v" "/" @GET_f_t9_0a ("v" [0-9]+) @GET_f_t9_0b "/" "x" [\x00] { return app__r9(s, n, i, pct, m, GET_f_t9_0a, GET_f_t9_0b); }
+        "/" "t" "/" @GET_f_t12_0a ((((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-6])) | ("9223372036854775807")) | ("\x2D" (((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-7])) | ("9223372036854775808")))) @GET_f_t12_0b "/" @GET_f_t12_1a ([0-9A-Fa-f]{1,16}) @GET_f_t12_1b [\x00] { return app__r12(s, n, i, pct, m, GET_f_t12_0a, GET_f_t12_0b, GET_f_t12_1a, GET_f_t12_1b); }
+        "/"  "users" "/" @GET_f_t3_0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @GET_f_t3_0b [\x00] { return app__r3(s, n, i, pct, m, GET_f_t3_0a, GET_f_t3_0b); }
+        "/" "u" "/" @GET_f_t13_0a ([0-9A-Fa-f]{8} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{12}) @GET_f_t13_0b [\x00] { return app__r13(s, n, i, pct, m, GET_f_t13_0a, GET_f_t13_0b); }
+        "/" "s" "/" @GET_f_t14_0a ([\x2D0-9A-Z_a-z]+) @GET_f_t14_0b [\x00] { return app__r14(s, n, i, pct, m, GET_f_t14_0a, GET_f_t14_0b); }
+        "/" "a" "/" @GET_f_t18_0a ([^\x00/]+) @GET_f_t18_0b "/" "b" [\x00] { return app__r18(s, n, i, pct, m, GET_f_t18_0a, GET_f_t18_0b); }
+        "/"  "hello" "/" @GET_f_t2_0a ([^\x00/]+) @GET_f_t2_0b [\x00] { return app__r2(s, n, i, pct, m, GET_f_t2_0a, GET_f_t2_0b); }
+        "/"  "users" "/" @GET_f_t6_0a ([^\x00/]+) @GET_f_t6_0b [\x00] { return app__r6(s, n, i, pct, m, GET_f_t6_0a, GET_f_t6_0b); }
+        "/"  "files" "/" @GET_f_t8_0a ([^\x00]*) @GET_f_t8_0b [\x00] { return app__r8(s, n, i, pct, m, GET_f_t8_0a, GET_f_t8_0b); }
+        "/" "a" "/" @GET_f_t19_0a ([^\x00]*) @GET_f_t19_0b [\x00] { return app__r19(s, n, i, pct, m, GET_f_t19_0a, GET_f_t19_0b); }
+        "/"  "static" "/" @GET_f_t21_0a ([^\x00]*) @GET_f_t21_0b [\x00] { return app__r21(s, n, i, pct, m, GET_f_t21_0a, GET_f_t21_0b); }
+        "/" [\x00] { return app__r1(s, n, i, pct, m); }
+        "/"  "coffee" [\x00] { return app__r17(s, n, i, pct, m); }
+        "/"  "img\x2D" @GET_f_t10_0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @GET_f_t10_0b  ".png" [\x00] { return app__r10(s, n, i, pct, m, GET_f_t10_0a, GET_f_t10_0b); }
+        "/"  "img\x2D" @GET_f_t11_0a ([^\x00/]+) @GET_f_t11_0b [\x00] { return app__r11(s, n, i, pct, m, GET_f_t11_0a, GET_f_t11_0b); }
+        * { return APP_MATCH_NOT_FOUND; }
+    */
+}
+
 /* GET: 17 routes, most specific first. */
-static app_status_t app__m_GET(const char* s, size_t n, int* pct, app_match_t* m) {
+static app_status_t app__m_GET(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
     size_t i = 0, mk = 0;
     size_t GET_t9_0a = 0, GET_t9_0b = 0;
     size_t GET_t12_0a = 0, GET_t12_0b = 0;
@@ -307,6 +364,7 @@ static app_status_t app__m_GET(const char* s, size_t n, int* pct, app_match_t* m
     size_t GET_t11_0a = 0, GET_t11_0b = 0;
     (void) mk;
     (void) pct;
+    (void) t;
     /*!stags:re2c:GET format = "size_t @@ = 0;\n    "; */
     /*!re2c:GET
         re2c:api = custom;
@@ -344,8 +402,65 @@ static app_status_t app__m_GET(const char* s, size_t n, int* pct, app_match_t* m
     */
 }
 
+/* HEAD (NUL-terminated copy): 17 routes, most specific first. */
+static app_status_t app__m_HEAD_f(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
+    size_t i = 0, mk = 0;
+    size_t HEAD_f_t9_0a = 0, HEAD_f_t9_0b = 0;
+    size_t HEAD_f_t12_0a = 0, HEAD_f_t12_0b = 0;
+    size_t HEAD_f_t12_1a = 0, HEAD_f_t12_1b = 0;
+    size_t HEAD_f_t3_0a = 0, HEAD_f_t3_0b = 0;
+    size_t HEAD_f_t13_0a = 0, HEAD_f_t13_0b = 0;
+    size_t HEAD_f_t14_0a = 0, HEAD_f_t14_0b = 0;
+    size_t HEAD_f_t18_0a = 0, HEAD_f_t18_0b = 0;
+    size_t HEAD_f_t2_0a = 0, HEAD_f_t2_0b = 0;
+    size_t HEAD_f_t6_0a = 0, HEAD_f_t6_0b = 0;
+    size_t HEAD_f_t21_0a = 0, HEAD_f_t21_0b = 0;
+    size_t HEAD_f_t8_0a = 0, HEAD_f_t8_0b = 0;
+    size_t HEAD_f_t19_0a = 0, HEAD_f_t19_0b = 0;
+    size_t HEAD_f_t10_0a = 0, HEAD_f_t10_0b = 0;
+    size_t HEAD_f_t11_0a = 0, HEAD_f_t11_0b = 0;
+    (void) mk;
+    (void) pct;
+    (void) t;
+    /*!stags:re2c:HEAD_f format = "size_t @@ = 0;\n    "; */
+    /*!re2c:HEAD_f
+        re2c:api = custom;
+        re2c:api:style = free-form;
+        re2c:define:YYCTYPE = "unsigned char";
+        re2c:define:YYPEEK = "(unsigned char) t[i]";
+        re2c:define:YYSKIP = "++i;";
+        re2c:define:YYBACKUP = "mk = i;";
+        re2c:define:YYRESTORE = "i = mk;";
+        re2c:define:YYSTAGP = "@@{tag} = i;";
+        re2c:define:YYSTAGN = "@@{tag} = 0;";
+        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
+        re2c:tags = 1;
+        re2c:yyfill:enable = 0;
+        re2c:indent:top = 1;
+
+        "/"  "users" "/"  "new" [\x00] { return app__r15(s, n, i, pct, m); }
+        "/"  "dir" "/" [\x00] { return app__r20(s, n, i, pct, m); }
+        "/" "v" "/" @HEAD_f_t9_0a ("v" [0-9]+) @HEAD_f_t9_0b "/" "x" [\x00] { return app__r9(s, n, i, pct, m, HEAD_f_t9_0a, HEAD_f_t9_0b); }
+        "/" "t" "/" @HEAD_f_t12_0a ((((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-6])) | ("9223372036854775807")) | ("\x2D" (((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-7])) | ("9223372036854775808")))) @HEAD_f_t12_0b "/" @HEAD_f_t12_1a ([0-9A-Fa-f]{1,16}) @HEAD_f_t12_1b [\x00] { return app__r12(s, n, i, pct, m, HEAD_f_t12_0a, HEAD_f_t12_0b, HEAD_f_t12_1a, HEAD_f_t12_1b); }
+        "/"  "users" "/" @HEAD_f_t3_0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @HEAD_f_t3_0b [\x00] { return app__r3(s, n, i, pct, m, HEAD_f_t3_0a, HEAD_f_t3_0b); }
+        "/" "u" "/" @HEAD_f_t13_0a ([0-9A-Fa-f]{8} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{12}) @HEAD_f_t13_0b [\x00] { return app__r13(s, n, i, pct, m, HEAD_f_t13_0a, HEAD_f_t13_0b); }
+        "/" "s" "/" @HEAD_f_t14_0a ([\x2D0-9A-Z_a-z]+) @HEAD_f_t14_0b [\x00] { return app__r14(s, n, i, pct, m, HEAD_f_t14_0a, HEAD_f_t14_0b); }
+        "/" "a" "/" @HEAD_f_t18_0a ([^\x00/]+) @HEAD_f_t18_0b "/" "b" [\x00] { return app__r18(s, n, i, pct, m, HEAD_f_t18_0a, HEAD_f_t18_0b); }
+        "/"  "hello" "/" @HEAD_f_t2_0a ([^\x00/]+) @HEAD_f_t2_0b [\x00] { return app__r2(s, n, i, pct, m, HEAD_f_t2_0a, HEAD_f_t2_0b); }
+        "/"  "users" "/" @HEAD_f_t6_0a ([^\x00/]+) @HEAD_f_t6_0b [\x00] { return app__r6(s, n, i, pct, m, HEAD_f_t6_0a, HEAD_f_t6_0b); }
+        "/"  "static" "/" @HEAD_f_t21_0a ([^\x00]*) @HEAD_f_t21_0b [\x00] { return app__r21(s, n, i, pct, m, HEAD_f_t21_0a, HEAD_f_t21_0b); }
+        "/"  "files" "/" @HEAD_f_t8_0a ([^\x00]*) @HEAD_f_t8_0b [\x00] { return app__r8(s, n, i, pct, m, HEAD_f_t8_0a, HEAD_f_t8_0b); }
+        "/" "a" "/" @HEAD_f_t19_0a ([^\x00]*) @HEAD_f_t19_0b [\x00] { return app__r19(s, n, i, pct, m, HEAD_f_t19_0a, HEAD_f_t19_0b); }
+        "/" [\x00] { return app__r1(s, n, i, pct, m); }
+        "/"  "coffee" [\x00] { return app__r17(s, n, i, pct, m); }
+        "/"  "img\x2D" @HEAD_f_t10_0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @HEAD_f_t10_0b  ".png" [\x00] { return app__r10(s, n, i, pct, m, HEAD_f_t10_0a, HEAD_f_t10_0b); }
+        "/"  "img\x2D" @HEAD_f_t11_0a ([^\x00/]+) @HEAD_f_t11_0b [\x00] { return app__r11(s, n, i, pct, m, HEAD_f_t11_0a, HEAD_f_t11_0b); }
+        * { return APP_MATCH_NOT_FOUND; }
+    */
+}
+
 /* HEAD: 17 routes, most specific first. */
-static app_status_t app__m_HEAD(const char* s, size_t n, int* pct, app_match_t* m) {
+static app_status_t app__m_HEAD(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
     size_t i = 0, mk = 0;
     size_t HEAD_t9_0a = 0, HEAD_t9_0b = 0;
     size_t HEAD_t12_0a = 0, HEAD_t12_0b = 0;
@@ -363,6 +478,7 @@ static app_status_t app__m_HEAD(const char* s, size_t n, int* pct, app_match_t* 
     size_t HEAD_t11_0a = 0, HEAD_t11_0b = 0;
     (void) mk;
     (void) pct;
+    (void) t;
     /*!stags:re2c:HEAD format = "size_t @@ = 0;\n    "; */
     /*!re2c:HEAD
         re2c:api = custom;
@@ -400,11 +516,39 @@ static app_status_t app__m_HEAD(const char* s, size_t n, int* pct, app_match_t* 
     */
 }
 
-/* POST: 1 route, most specific first. */
-static app_status_t app__m_POST(const char* s, size_t n, int* pct, app_match_t* m) {
+/* POST (NUL-terminated copy): 1 route, most specific first. */
+static app_status_t app__m_POST_f(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
     size_t i = 0, mk = 0;
     (void) mk;
     (void) pct;
+    (void) t;
+    /*!stags:re2c:POST_f format = "size_t @@ = 0;\n    "; */
+    /*!re2c:POST_f
+        re2c:api = custom;
+        re2c:api:style = free-form;
+        re2c:define:YYCTYPE = "unsigned char";
+        re2c:define:YYPEEK = "(unsigned char) t[i]";
+        re2c:define:YYSKIP = "++i;";
+        re2c:define:YYBACKUP = "mk = i;";
+        re2c:define:YYRESTORE = "i = mk;";
+        re2c:define:YYSTAGP = "@@{tag} = i;";
+        re2c:define:YYSTAGN = "@@{tag} = 0;";
+        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
+        re2c:tags = 1;
+        re2c:yyfill:enable = 0;
+        re2c:indent:top = 1;
+
+        "/"  "echo" [\x00] { return app__r7(s, n, i, pct, m); }
+        * { return APP_MATCH_NOT_FOUND; }
+    */
+}
+
+/* POST: 1 route, most specific first. */
+static app_status_t app__m_POST(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
+    size_t i = 0, mk = 0;
+    (void) mk;
+    (void) pct;
+    (void) t;
     /*!stags:re2c:POST format = "size_t @@ = 0;\n    "; */
     /*!re2c:POST
         re2c:api = custom;
@@ -426,12 +570,41 @@ static app_status_t app__m_POST(const char* s, size_t n, int* pct, app_match_t* 
     */
 }
 
+/* PUT (NUL-terminated copy): 1 route, most specific first. */
+static app_status_t app__m_PUT_f(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
+    size_t i = 0, mk = 0;
+    size_t PUT_f_t3_0a = 0, PUT_f_t3_0b = 0;
+    (void) mk;
+    (void) pct;
+    (void) t;
+    /*!stags:re2c:PUT_f format = "size_t @@ = 0;\n    "; */
+    /*!re2c:PUT_f
+        re2c:api = custom;
+        re2c:api:style = free-form;
+        re2c:define:YYCTYPE = "unsigned char";
+        re2c:define:YYPEEK = "(unsigned char) t[i]";
+        re2c:define:YYSKIP = "++i;";
+        re2c:define:YYBACKUP = "mk = i;";
+        re2c:define:YYRESTORE = "i = mk;";
+        re2c:define:YYSTAGP = "@@{tag} = i;";
+        re2c:define:YYSTAGN = "@@{tag} = 0;";
+        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
+        re2c:tags = 1;
+        re2c:yyfill:enable = 0;
+        re2c:indent:top = 1;
+
+        "/"  "users" "/" @PUT_f_t3_0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @PUT_f_t3_0b [\x00] { return app__r3(s, n, i, pct, m, PUT_f_t3_0a, PUT_f_t3_0b); }
+        * { return APP_MATCH_NOT_FOUND; }
+    */
+}
+
 /* PUT: 1 route, most specific first. */
-static app_status_t app__m_PUT(const char* s, size_t n, int* pct, app_match_t* m) {
+static app_status_t app__m_PUT(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
     size_t i = 0, mk = 0;
     size_t PUT_t3_0a = 0, PUT_t3_0b = 0;
     (void) mk;
     (void) pct;
+    (void) t;
     /*!stags:re2c:PUT format = "size_t @@ = 0;\n    "; */
     /*!re2c:PUT
         re2c:api = custom;
@@ -453,12 +626,41 @@ static app_status_t app__m_PUT(const char* s, size_t n, int* pct, app_match_t* m
     */
 }
 
+/* DELETE (NUL-terminated copy): 1 route, most specific first. */
+static app_status_t app__m_DELETE_f(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
+    size_t i = 0, mk = 0;
+    size_t DELETE_f_t4_0a = 0, DELETE_f_t4_0b = 0;
+    (void) mk;
+    (void) pct;
+    (void) t;
+    /*!stags:re2c:DELETE_f format = "size_t @@ = 0;\n    "; */
+    /*!re2c:DELETE_f
+        re2c:api = custom;
+        re2c:api:style = free-form;
+        re2c:define:YYCTYPE = "unsigned char";
+        re2c:define:YYPEEK = "(unsigned char) t[i]";
+        re2c:define:YYSKIP = "++i;";
+        re2c:define:YYBACKUP = "mk = i;";
+        re2c:define:YYRESTORE = "i = mk;";
+        re2c:define:YYSTAGP = "@@{tag} = i;";
+        re2c:define:YYSTAGN = "@@{tag} = 0;";
+        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
+        re2c:tags = 1;
+        re2c:yyfill:enable = 0;
+        re2c:indent:top = 1;
+
+        "/"  "users" "/" @DELETE_f_t4_0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @DELETE_f_t4_0b [\x00] { return app__r4(s, n, i, pct, m, DELETE_f_t4_0a, DELETE_f_t4_0b); }
+        * { return APP_MATCH_NOT_FOUND; }
+    */
+}
+
 /* DELETE: 1 route, most specific first. */
-static app_status_t app__m_DELETE(const char* s, size_t n, int* pct, app_match_t* m) {
+static app_status_t app__m_DELETE(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
     size_t i = 0, mk = 0;
     size_t DELETE_t4_0a = 0, DELETE_t4_0b = 0;
     (void) mk;
     (void) pct;
+    (void) t;
     /*!stags:re2c:DELETE format = "size_t @@ = 0;\n    "; */
     /*!re2c:DELETE
         re2c:api = custom;
@@ -480,11 +682,39 @@ static app_status_t app__m_DELETE(const char* s, size_t n, int* pct, app_match_t
     */
 }
 
-/* OPTIONS: 1 route, most specific first. */
-static app_status_t app__m_OPTIONS(const char* s, size_t n, int* pct, app_match_t* m) {
+/* OPTIONS (NUL-terminated copy): 1 route, most specific first. */
+static app_status_t app__m_OPTIONS_f(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
     size_t i = 0, mk = 0;
     (void) mk;
     (void) pct;
+    (void) t;
+    /*!stags:re2c:OPTIONS_f format = "size_t @@ = 0;\n    "; */
+    /*!re2c:OPTIONS_f
+        re2c:api = custom;
+        re2c:api:style = free-form;
+        re2c:define:YYCTYPE = "unsigned char";
+        re2c:define:YYPEEK = "(unsigned char) t[i]";
+        re2c:define:YYSKIP = "++i;";
+        re2c:define:YYBACKUP = "mk = i;";
+        re2c:define:YYRESTORE = "i = mk;";
+        re2c:define:YYSTAGP = "@@{tag} = i;";
+        re2c:define:YYSTAGN = "@@{tag} = 0;";
+        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
+        re2c:tags = 1;
+        re2c:yyfill:enable = 0;
+        re2c:indent:top = 1;
+
+        "/"  "echo" [\x00] { return app__r16(s, n, i, pct, m); }
+        * { return APP_MATCH_NOT_FOUND; }
+    */
+}
+
+/* OPTIONS: 1 route, most specific first. */
+static app_status_t app__m_OPTIONS(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
+    size_t i = 0, mk = 0;
+    (void) mk;
+    (void) pct;
+    (void) t;
     /*!stags:re2c:OPTIONS format = "size_t @@ = 0;\n    "; */
     /*!re2c:OPTIONS
         re2c:api = custom;
@@ -506,11 +736,39 @@ static app_status_t app__m_OPTIONS(const char* s, size_t n, int* pct, app_match_
     */
 }
 
-/* BREW: 1 route, most specific first. */
-static app_status_t app__m_BREW(const char* s, size_t n, int* pct, app_match_t* m) {
+/* BREW (NUL-terminated copy): 1 route, most specific first. */
+static app_status_t app__m_BREW_f(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
     size_t i = 0, mk = 0;
     (void) mk;
     (void) pct;
+    (void) t;
+    /*!stags:re2c:BREW_f format = "size_t @@ = 0;\n    "; */
+    /*!re2c:BREW_f
+        re2c:api = custom;
+        re2c:api:style = free-form;
+        re2c:define:YYCTYPE = "unsigned char";
+        re2c:define:YYPEEK = "(unsigned char) t[i]";
+        re2c:define:YYSKIP = "++i;";
+        re2c:define:YYBACKUP = "mk = i;";
+        re2c:define:YYRESTORE = "i = mk;";
+        re2c:define:YYSTAGP = "@@{tag} = i;";
+        re2c:define:YYSTAGN = "@@{tag} = 0;";
+        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
+        re2c:tags = 1;
+        re2c:yyfill:enable = 0;
+        re2c:indent:top = 1;
+
+        "/"  "coffee" [\x00] { return app__r17(s, n, i, pct, m); }
+        * { return APP_MATCH_NOT_FOUND; }
+    */
+}
+
+/* BREW: 1 route, most specific first. */
+static app_status_t app__m_BREW(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
+    size_t i = 0, mk = 0;
+    (void) mk;
+    (void) pct;
+    (void) t;
     /*!stags:re2c:BREW format = "size_t @@ = 0;\n    "; */
     /*!re2c:BREW
         re2c:api = custom;
@@ -532,15 +790,31 @@ static app_status_t app__m_BREW(const char* s, size_t n, int* pct, app_match_t* 
     */
 }
 
+#define APP__COPY_MAX 512 /* longer paths take the bounds-checked DFAs */
 static app_status_t app__run(int mi, const char* s, size_t n, int* pct, app_match_t* m) {
+    if (n < APP__COPY_MAX) {
+        char t[APP__COPY_MAX];
+        memcpy(t, s, n);
+        t[n] = '\0';
+        switch (mi) {
+        case APP_METHOD_GET: return app__m_GET_f(s, t, n, pct, m);
+        case APP_METHOD_HEAD: return app__m_HEAD_f(s, t, n, pct, m);
+        case APP_METHOD_POST: return app__m_POST_f(s, t, n, pct, m);
+        case APP_METHOD_PUT: return app__m_PUT_f(s, t, n, pct, m);
+        case APP_METHOD_DELETE: return app__m_DELETE_f(s, t, n, pct, m);
+        case APP_METHOD_OPTIONS: return app__m_OPTIONS_f(s, t, n, pct, m);
+        case APP_METHOD_BREW: return app__m_BREW_f(s, t, n, pct, m);
+        default: return APP_MATCH_NOT_FOUND;
+        }
+    }
     switch (mi) {
-    case APP_METHOD_GET: return app__m_GET(s, n, pct, m);
-    case APP_METHOD_HEAD: return app__m_HEAD(s, n, pct, m);
-    case APP_METHOD_POST: return app__m_POST(s, n, pct, m);
-    case APP_METHOD_PUT: return app__m_PUT(s, n, pct, m);
-    case APP_METHOD_DELETE: return app__m_DELETE(s, n, pct, m);
-    case APP_METHOD_OPTIONS: return app__m_OPTIONS(s, n, pct, m);
-    case APP_METHOD_BREW: return app__m_BREW(s, n, pct, m);
+    case APP_METHOD_GET: return app__m_GET(s, nullptr, n, pct, m);
+    case APP_METHOD_HEAD: return app__m_HEAD(s, nullptr, n, pct, m);
+    case APP_METHOD_POST: return app__m_POST(s, nullptr, n, pct, m);
+    case APP_METHOD_PUT: return app__m_PUT(s, nullptr, n, pct, m);
+    case APP_METHOD_DELETE: return app__m_DELETE(s, nullptr, n, pct, m);
+    case APP_METHOD_OPTIONS: return app__m_OPTIONS(s, nullptr, n, pct, m);
+    case APP_METHOD_BREW: return app__m_BREW(s, nullptr, n, pct, m);
     default: return APP_MATCH_NOT_FOUND;
     }
 }
@@ -549,13 +823,13 @@ static app_status_t app__run(int mi, const char* s, size_t n, int* pct, app_matc
 static uint64_t app__allow(const char* s, size_t n, app_match_t* m) {
     uint64_t allow = 0;
     int no_decode = 0;
-    if (app__m_GET(s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_GET;
-    if (app__m_POST(s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_POST;
-    if (app__m_PUT(s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_PUT;
-    if (app__m_DELETE(s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_DELETE;
-    if (app__m_OPTIONS(s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_OPTIONS;
-    if (app__m_BREW(s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_BREW;
-    if (app__m_HEAD(s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_HEAD;
+    if (app__run(APP_METHOD_GET, s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_GET;
+    if (app__run(APP_METHOD_POST, s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_POST;
+    if (app__run(APP_METHOD_PUT, s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_PUT;
+    if (app__run(APP_METHOD_DELETE, s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_DELETE;
+    if (app__run(APP_METHOD_OPTIONS, s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_OPTIONS;
+    if (app__run(APP_METHOD_BREW, s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_BREW;
+    if (app__run(APP_METHOD_HEAD, s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_HEAD;
     if (allow) allow |= UINT64_C(1) << 6; /* OPTIONS is always answered */
     m->route = APP_ROUTE__NONE;
     return allow;
