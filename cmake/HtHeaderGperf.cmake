@@ -28,7 +28,7 @@ string(APPEND _out " * in ht/http.h, then by gperf. Edit that list instead. */\n
 string(APPEND _out "#include <ht/http.h>\n#include <string.h>\n")
 string(APPEND _out "struct ht_header_gperf_entry_;\n")
 string(APPEND _out "const struct ht_header_gperf_entry_* ht_header_gperf_lookup_(const char* str, size_t len);\n%}\n")
-string(APPEND _out "%language=ANSI-C\n%struct-type\n%readonly-tables\n%ignore-case\n%compare-lengths\n")
+string(APPEND _out "%language=ANSI-C\n%struct-type\n%readonly-tables\n%ignore-case\n%compare-lengths\n%global-table\n")
 string(APPEND _out "%define hash-function-name ht_header_gperf_hash_\n")
 string(APPEND _out "%define lookup-function-name ht_header_gperf_lookup_\n")
 string(APPEND _out "%define slot-name name\n")

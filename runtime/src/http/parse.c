@@ -47,6 +47,10 @@ const uint8_t ht_http__tchar[256] = {
 #define IS_TCHAR(c) (ht_http__tchar[(uint8_t) (c)] != 0)
 #define IS_WS(c)    ((c) == ' ' || (c) == '\t')
 
+HT_INLINE uint64_t load64(const char* p) { uint64_t v; memcpy(&v, p, 8); return v; }
+HT_INLINE uint32_t load32(const char* p) { uint32_t v; memcpy(&v, p, 4); return v; }
+HT_INLINE uint16_t load16(const char* p) { uint16_t v; memcpy(&v, p, 2); return v; }
+
 /* ---- scans: the first byte in [p, end) outside a class, or end ---- */
 
 #if HT_PARSE_SSE2
@@ -136,8 +140,40 @@ HT_INLINE uint32_t target_stop32(__m256i v) {
 HT_DEFINE_SCAN_(value, value_stop16, value_stop32, VALUE_STOP)
 HT_DEFINE_SCAN_(target, target_stop16, target_stop32, TARGET_STOP)
 
+#if HT_PARSE_SSE2 && (defined(__SSSE3__) || HT_PARSE_AVX2)
+/* tchar membership by nibbles (pshufb, SSSE3/AVX2): byte b is a tchar iff bit
+ * (b >> 4) of TOKEN_LO[b & 15] is set; b >= 0x80 maps to no bit. */
+#  define HT_PARSE_SIMD_TOKEN 1
+#  define TOKEN_LO_ (char) 0xe8, (char) 0xfc, (char) 0xf8, (char) 0xfc, (char) 0xfc, (char) 0xfc, \
+                    (char) 0xfc, (char) 0xfc, (char) 0xf8, (char) 0xf8, (char) 0xf4, (char) 0x54, \
+                    (char) 0xd0, (char) 0x54, (char) 0xf4, (char) 0x70
+#  define TOKEN_HI_ 1, 2, 4, 8, 16, 32, 64, (char) 128, 0, 0, 0, 0, 0, 0, 0, 0
+HT_INLINE unsigned token_stop16(__m128i v) {
+    const __m128i lo_t = _mm_setr_epi8(TOKEN_LO_);
+    const __m128i hi_t = _mm_setr_epi8(TOKEN_HI_);
+    const __m128i nib  = _mm_set1_epi8(0x0f);
+    __m128i lo   = _mm_and_si128(v, nib);
+    __m128i hi   = _mm_and_si128(_mm_srli_epi16(v, 4), nib);
+    __m128i bits = _mm_and_si128(_mm_shuffle_epi8(lo_t, lo), _mm_shuffle_epi8(hi_t, hi));
+    return (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(bits, _mm_setzero_si128()));
+}
+#  if HT_PARSE_AVX2
+HT_INLINE uint32_t token_stop32(__m256i v) {
+    const __m256i lo_t = _mm256_setr_epi8(TOKEN_LO_, TOKEN_LO_);
+    const __m256i hi_t = _mm256_setr_epi8(TOKEN_HI_, TOKEN_HI_);
+    const __m256i nib  = _mm256_set1_epi8(0x0f);
+    __m256i lo   = _mm256_and_si256(v, nib);
+    __m256i hi   = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
+    __m256i bits = _mm256_and_si256(_mm256_shuffle_epi8(lo_t, lo), _mm256_shuffle_epi8(hi_t, hi));
+    return (uint32_t) _mm256_movemask_epi8(_mm256_cmpeq_epi8(bits, _mm256_setzero_si256()));
+}
+#  endif
+#  define TOKEN_STOP(c) (!IS_TCHAR(c))
+HT_DEFINE_SCAN_(token_simd, token_stop16, token_stop32, TOKEN_STOP)
+#endif
+
 /* The end of a token run starting at p (the first non-tchar byte, or end). */
-HT_INLINE const char* scan_token(const char* p, const char* end) {
+HT_INLINE const char* scan_token_scalar(const char* p, const char* end) {
     while (end - p >= 4) {
         if (!IS_TCHAR(p[0])) return p;
         if (!IS_TCHAR(p[1])) return p + 1;
@@ -147,6 +183,16 @@ HT_INLINE const char* scan_token(const char* p, const char* end) {
     }
     while (p < end && IS_TCHAR(*p)) p++;
     return p;
+}
+
+/* Field names: vectors where pshufb exists; short list items: scalar. */
+HT_INLINE const char* scan_name(const char* p, const char* end, const char* base) {
+#if HT_PARSE_SIMD_TOKEN
+    return scan_token_simd(p, end, base);
+#else
+    (void) base;
+    return scan_token_scalar(p, end);
+#endif
 }
 
 /* ---- field semantics ---- */
@@ -206,7 +252,7 @@ static ht_result_t transfer_encoding(ht_slice_t v, bool* chunked) {
     ht_slice_t item;
     while (list_next(&v, &item)) {
         if (item.len == 0) continue;
-        const char* e = scan_token(item.ptr, item.ptr + item.len);
+        const char* e = scan_token_scalar(item.ptr, item.ptr + item.len);
         size_t      n = (size_t) (e - item.ptr);
         if (n == 0) return HT_E_BAD_TRANSFER_ENCODING;
         const char* r = e;
@@ -224,10 +270,13 @@ static ht_result_t transfer_encoding(ht_slice_t v, bool* chunked) {
 enum { CONN_CLOSE = 1, CONN_KEEP_ALIVE = 2, CONN_UPGRADE = 4 };
 
 static ht_result_t connection(ht_slice_t v, unsigned* conn) {
+    /* the usual single option first, without walking a list */
+    if (EQ_NOCASE(v.ptr, v.len, "keep-alive")) { *conn |= CONN_KEEP_ALIVE; return 0; }
+    if (EQ_NOCASE(v.ptr, v.len, "close")) { *conn |= CONN_CLOSE; return 0; }
     ht_slice_t item;
     while (list_next(&v, &item)) {
         if (item.len == 0) continue;
-        if (scan_token(item.ptr, item.ptr + item.len) != item.ptr + item.len)
+        if (scan_token_scalar(item.ptr, item.ptr + item.len) != item.ptr + item.len)
             return HT_E_BAD_HEADER_VALUE;
         if (EQ_NOCASE(item.ptr, item.len, "close")) *conn |= CONN_CLOSE;
         else if (EQ_NOCASE(item.ptr, item.len, "keep-alive")) *conn |= CONN_KEEP_ALIVE;
@@ -281,6 +330,12 @@ HT_INLINE void field_semantics(head_sem_t* st, const ht_header_t* h, unsigned mi
     if (HT_UNLIKELY(r != 0) && st->err == 0) st->err = r;
 }
 
+static_assert(HT_HEADER__COUNT <= 64, "FRAMING_IDS is a 64-bit set");
+#define FRAMING_IDS                                                                     \
+    ((1ull << HT_HEADER_HOST) | (1ull << HT_HEADER_CONTENT_LENGTH) |                    \
+     (1ull << HT_HEADER_TRANSFER_ENCODING) | (1ull << HT_HEADER_CONNECTION) |           \
+     (1ull << HT_HEADER_UPGRADE) | (1ull << HT_HEADER_EXPECT))
+
 HT_INLINE uint8_t method_id(const char* p, size_t n) {
 #define HT_X_(id, tok) \
     if (n == sizeof(tok) - 1 && memcmp(p, tok, sizeof(tok) - 1) == 0) return HT_METHOD_##id;
@@ -330,12 +385,14 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
         ls = s;
         /* method SP */
         const char* m = s;
-        if (HT_LIKELY(end - s >= 4 && memcmp(s, "GET ", 4) == 0)) {
+        uint8_t     mid = HT_METHOD_GET;
+        if (HT_LIKELY(end - s >= 4 && load32(s) == load32("GET "))) {
             q = s + 3;
         } else {
-            q = scan_token(s, end);
+            q = scan_name(s, end, buf);
             if (q == end) goto incomplete;
             if (HT_UNLIKELY(*q != ' ' || q == s)) { err = HT_E_BAD_METHOD; errp = q; goto line_fail; }
+            if (fill) mid = method_id(s, (size_t) (q - s));
         }
         /* request-target SP */
         const char* t = q + 1;
@@ -345,9 +402,9 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
         /* HTTP-version CRLF */
         const char* v = q + 1;
         const char* lf;
-        if (HT_LIKELY(end - v >= 10 && memcmp(v, "HTTP/1.", 7) == 0 &&
-                      (v[7] == '1' || v[7] == '0') && v[8] == '\r' && v[9] == '\n')) {
-            minor = (unsigned) (v[7] - '0');
+        if (HT_LIKELY(end - v >= 10 && (load64(v) | load64("\0\0\0\0\0\0\0\1")) == load64("HTTP/1.1") &&
+                      load16(v + 8) == load16("\r\n"))) {
+            minor = (unsigned) (v[7] - '0'); /* '0' or '1': only bit 0 was masked */
             lf    = v + 9;
         } else {
             static const char proto[] = "HTTP/";
@@ -382,7 +439,7 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
         if (HT_UNLIKELY((size_t) (lf + 1 - buf) > max_head)) return HT_E_HEADERS_TOO_LARGE;
         if (fill) {
             out->method        = ht_slice__from(m, (size_t) (t - 1 - m));
-            out->method_id     = method_id(m, (size_t) (t - 1 - m));
+            out->method_id     = mid;
             out->target        = ht_slice__from(t, (size_t) (v - 1 - t));
             out->version_minor = (uint8_t) minor;
         }
@@ -403,7 +460,7 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
         }
         if (HT_UNLIKELY(line > max_h)) { err = HT_E_TOO_MANY_HEADERS; errp = s; goto fail; }
         /* field-name ":" */
-        q = scan_token(s, end);
+        q = scan_name(s, end, buf);
         if (HT_UNLIKELY(q == end)) goto incomplete;
         if (HT_UNLIKELY(*q != ':' || q == s)) {
             errp = q;
@@ -420,6 +477,7 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
         }
         /* OWS field-value OWS CRLF */
         const char* v = q + 1;
+        if (HT_LIKELY(v < end && *v == ' ')) v++; /* the usual single SP */
         while (v < end && IS_WS(*v)) v++;
         const char* r = v;
         for (;;) {
@@ -439,7 +497,8 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
             h->name  = ht_slice__from(s, (size_t) (q - s));
             h->value = ht_slice__from(v, (size_t) (ve - v));
             h->id    = ht_header__id(s, (size_t) (q - s));
-            field_semantics(&st, h, minor);
+            /* a bit test, not a jump table: most fields need nothing */
+            if (HT_UNLIKELY((FRAMING_IDS >> h->id) & 1)) field_semantics(&st, h, minor);
         }
         s = r + 2;
         line++;
