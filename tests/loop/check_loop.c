@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <ht/loop.h>
+#include "loop/internal.h" /* ht_backend__info */
 
 static ht_alloc_t* A;
 
@@ -745,6 +746,9 @@ START_TEST(send_many_iovs_with_partial_writes) {
     ck_assert_int_eq(results[0], (ht_io_t) total);
     ck_assert_uint_eq(r.got, total);
     ck_assert(r.ok);
+    ht_backend_info_t info;
+    ht_backend__info(loop, &info);
+    ck_assert_uint_gt(info.send_resumes, 0); /* the resume path really ran */
     ht_loop__close(loop, s);
     close(c);
     ht_loop__free(loop, A);
@@ -815,6 +819,9 @@ START_TEST(sendfile_multi_mib_byte_identical) {
     ck_assert_int_eq(results[0], (ht_io_t) len);
     ck_assert_uint_eq(r.got, len);
     ck_assert(r.ok);
+    ht_backend_info_t info;
+    ht_backend__info(loop, &info);
+    ck_assert_uint_gt(info.send_resumes, 0); /* waited for room at least once */
     /* a file shorter than promised: -EIO, after what it had */
     nresults = 0;
     ck_assert_int_eq(ht_loop__sendfile(loop, &op, s, f, flen - 10, 100, on_one_result), 0);
@@ -905,6 +912,14 @@ START_TEST(no_allocation_in_steady_state) {
     /* the fd table may grow once for these fds (warm-up); never afterwards */
     ck_assert_uint_le(p.allocs_after_warmup - after_init, 1);
     ck_assert_uint_eq(cnt.allocs + cnt.reallocs, p.allocs_after_warmup);
+    /* Batching: a cycle is 3 ops on one side and 2 on the other; io_uring
+     * submits and reaps them in about two enters, epoll needs a wait per
+     * readiness edge. A backend that waits per op would exceed this. */
+    ht_backend_info_t info;
+    ht_backend__info(loop, &info);
+    fprintf(stderr, "no_allocation_in_steady_state: %s: %.2f kernel waits per cycle\n",
+            ht_loop__backend(), (double) info.waits / CYCLES);
+    ck_assert_uint_le(info.waits, 3u * CYCLES);
     ht_loop__close(loop, p.a);
     ht_loop__close(loop, p.b);
     ht_loop__free(loop, &cnt.base);
@@ -942,6 +957,38 @@ START_TEST(io_uring_unavailable_names_epoll_build) {
 }
 END_TEST
 
+START_TEST(backend_uses_kernel_features) {
+    ht_loop_t* loop = new_loop(nullptr);
+    ht_backend_info_t info;
+    ht_backend__info(loop, &info);
+    const char* dis = getenv("HT_LOOP__TEST_DISABLE");
+    if (strcmp(ht_loop__backend(), "epoll") == 0) {
+        ck_assert_uint_eq(info.features, 0);
+    } else if (dis && strcmp(dis, "all") == 0) {
+        ck_assert_uint_eq(info.features, 0); /* every fallback is forced */
+    } else {
+        /* Informational: which features this kernel gave us. */
+        fprintf(stderr, "io_uring features: %s%s%s%s%s%s%s%s\n",
+                info.features & HT_BE_DEFER_TASKRUN ? "defer_taskrun " : "",
+                info.features & HT_BE_COOP_TASKRUN ? "coop_taskrun " : "",
+                info.features & HT_BE_NO_SQARRAY ? "no_sqarray " : "",
+                info.features & HT_BE_REG_RING ? "registered_ring " : "",
+                info.features & HT_BE_PBUF_RING ? "pbuf_ring " : "",
+                info.features & HT_BE_MULTISHOT_ACCEPT ? "multishot_accept " : "",
+                info.features & HT_BE_EXT_ARG ? "ext_arg " : "",
+                info.features & HT_BE_SINGLE_MMAP ? "single_mmap" : "");
+        ck_assert(info.features & HT_BE_SINGLE_MMAP); /* 5.4+, everywhere */
+        ht_loop__free(loop, A);
+        setenv("HT_LOOP__TEST_DISABLE", "pbuf,multishot", 1);
+        loop = new_loop(nullptr);
+        unsetenv("HT_LOOP__TEST_DISABLE");
+        ht_backend__info(loop, &info);
+        ck_assert(!(info.features & (HT_BE_PBUF_RING | HT_BE_MULTISHOT_ACCEPT)));
+    }
+    ht_loop__free(loop, A);
+}
+END_TEST
+
 static Suite* loop_suite(void) {
     Suite* s = suite_create("loop");
     TCase* tc = tcase_create("core");
@@ -970,6 +1017,7 @@ static Suite* loop_suite(void) {
     tcase_add_test(tc, no_allocation_in_steady_state);
     tcase_add_test(tc, init_fails_cleanly_without_memory);
     tcase_add_test(tc, io_uring_unavailable_names_epoll_build);
+    tcase_add_test(tc, backend_uses_kernel_features);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -46,6 +46,7 @@ struct ht_backend {
     ep_fd_t* fds;       /* grown on demand (warm-up only: fd numbers are reused) */
     int32_t  ready_head, ready_tail;
     uint32_t nevents;
+    uint64_t waits, send_resumes;
     struct epoll_event events[];
 };
 
@@ -293,6 +294,7 @@ static void do_write(ht_loop_t* loop, int32_t fd) {
     ht_io_t res;
     if (write_some(loop, op, &res) == IO_WAIT) {
         be->fds[fd].writable = 0;
+        be->send_resumes++;
         return;
     }
     be->fds[fd].wr = nullptr;
@@ -315,6 +317,7 @@ ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op) {
             e = &be->fds[fd];
             e->writable = 0;
             e->wr = op;
+            be->send_resumes++;
         }
         return 0;
     }
@@ -342,10 +345,16 @@ void ht_backend__close(ht_loop_t* loop, int32_t fd) {
     close(fd);
 }
 
+void ht_backend__info(const ht_loop_t* loop, ht_backend_info_t* out) {
+    *out = (ht_backend_info_t) { .waits = loop->be->waits,
+                                 .send_resumes = loop->be->send_resumes };
+}
+
 ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms) {
     ht_backend_t* be = loop->be;
     if (be->ready_head >= 0) timeout_ms = 0;
     int timeout = timeout_ms > INT_MAX ? INT_MAX : (int) timeout_ms;
+    be->waits++;
     int n = epoll_wait(be->epfd, be->events, (int) be->nevents, timeout);
     if (n < 0) {
         if (errno != EINTR) return -errno;

@@ -24,8 +24,9 @@
  *     Fallback: the recv takes a pool buffer when it is submitted.
  *   - Sends: IORING_OP_SEND for one iovec, SENDMSG for several (the msghdr
  *     lives in a per-SQE-slot array: the kernel reads it at submit time,
- *     IORING_FEAT_SUBMIT_STABLE), MSG_NOSIGNAL, remainder resubmitted after
- *     a partial send.
+ *     IORING_FEAT_SUBMIT_STABLE), MSG_NOSIGNAL; MSG_WAITALL lets the kernel
+ *     finish a partial send itself where it can (5.19+); any remainder (and
+ *     anything beyond IOV_MAX iovecs) is resubmitted.
  *   - sendfile: sendfile(2) on the non-blocking socket from the loop thread,
  *     waiting with IORING_OP_POLL_ADD(POLLOUT) when the socket is full. Not
  *     splice through a pipe: io_uring always punts IORING_OP_SPLICE to its
@@ -220,6 +221,8 @@ struct ht_backend {
 
     bool multishot_accept;
     bool ext_arg;
+    bool single_mmap;
+    uint64_t waits, send_resumes, nobufs_retries;
 
     uint64_t wake_val;
     /* IORING_OP_TIMEOUT fallback: armed count and earliest armed deadline */
@@ -367,7 +370,9 @@ static ht_result_t submit_send(ht_backend_t* be, ht_op_t* op, bool* queued) {
     uring_sqe_t* s = sqe_get(be);
     if (!s) return -EBUSY;
     s->fd = op->fd_;
-    s->op_flags = MSG_NOSIGNAL;
+    /* MSG_WAITALL: kernels >= 5.19 keep retrying a partial stream send
+     * themselves (no CQE round trip); older ones ignore it and we resubmit. */
+    s->op_flags = MSG_NOSIGNAL | MSG_WAITALL;
     s->user_data = (uint64_t) (uintptr_t) op;
     if (cnt == 1) {
         s->opcode = OP_SEND;
@@ -486,7 +491,10 @@ static void on_recv(ht_loop_t* loop, ht_op_t* op, int32_t res, uint32_t flags) {
     if (res == -ENOBUFS && be->pbuf && op->state_ == HT_OP_PENDING) {
         /* The ring ran dry inside one batch; the pool may still have some. */
         br_fill(loop);
-        if (be->br_in > 0 && submit_recv(loop, op) == 0) return;
+        if (be->br_in > 0 && submit_recv(loop, op) == 0) {
+            be->nobufs_retries++;
+            return;
+        }
     }
     if (op->state_ == HT_OP_CANCELLING && res < 0) res = -ECANCELED;
     ht_loop__complete(loop, op, res);
@@ -501,7 +509,10 @@ static void on_send(ht_loop_t* loop, ht_op_t* op, int32_t res) {
     bool queued = false;
     ht_result_t r = 0;
     if (op->state_ == HT_OP_PENDING) r = submit_send(loop->be, op, &queued);
-    if (queued) return;
+    if (queued) {
+        loop->be->send_resumes++;
+        return;
+    }
     if (r == 0 && op->u_.v.iovcnt > 0) r = -ECANCELED; /* cancelled part-way */
     ht_loop__complete(loop, op, r < 0 ? r : (ht_io_t) op->done_);
 }
@@ -518,6 +529,7 @@ static void on_sendfile(ht_loop_t* loop, ht_op_t* op, int32_t res) {
     ht_io_t r;
     if (sendfile_some(op, &r) == IO_WAIT) {
         ht_result_t e = submit_pollout(loop->be, op);
+        loop->be->send_resumes++;
         if (e == 0) return;
         r = e;
     }
@@ -597,6 +609,22 @@ void ht_backend__close(ht_loop_t* loop, int32_t fd) {
     s->user_data = UD_IGNORE;
 }
 
+void ht_backend__info(const ht_loop_t* loop, ht_backend_info_t* out) {
+    const ht_backend_t* be = loop->be;
+    uint32_t f = 0;
+    if (be->setup_flags & SETUP_DEFER_TASKRUN) f |= HT_BE_DEFER_TASKRUN;
+    if (be->setup_flags & SETUP_COOP_TASKRUN) f |= HT_BE_COOP_TASKRUN;
+    if (be->setup_flags & SETUP_NO_SQARRAY) f |= HT_BE_NO_SQARRAY;
+    if (be->enter_flags & ENTER_REGISTERED_RING) f |= HT_BE_REG_RING;
+    if (be->pbuf) f |= HT_BE_PBUF_RING;
+    if (be->multishot_accept) f |= HT_BE_MULTISHOT_ACCEPT;
+    if (be->ext_arg) f |= HT_BE_EXT_ARG;
+    if (be->single_mmap) f |= HT_BE_SINGLE_MMAP;
+    *out = (ht_backend_info_t) { .features = f, .waits = be->waits,
+                                 .send_resumes = be->send_resumes,
+                                 .nobufs_retries = be->nobufs_retries };
+}
+
 ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms) {
     ht_backend_t* be = loop->be;
     if (be->pbuf) br_fill(loop);
@@ -628,6 +656,7 @@ ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms) {
         }
     }
     __atomic_store_n(be->sq_tail, be->sq_local_tail, __ATOMIC_RELEASE);
+    be->waits++;
     int r = enter(be, sq_pending(be), min_complete, flags, argp, argsz);
     if (r < 0 && r != -EINTR && r != -ETIME && r != -EAGAIN && r != -EBUSY) return r;
     ht_loop__update_time(loop);
@@ -786,8 +815,8 @@ ht_result_t ht_backend__init(ht_loop_t* loop) {
     be->ext_arg = (p.features & FEAT_EXT_ARG) && !disabled(dis, "extarg");
     loop->be = be;
 
-    ht_result_t r = map_rings(be, &p,
-                              (p.features & FEAT_SINGLE_MMAP) && !disabled(dis, "singlemmap"));
+    be->single_mmap = (p.features & FEAT_SINGLE_MMAP) && !disabled(dis, "singlemmap");
+    ht_result_t r = map_rings(be, &p, be->single_mmap);
     if (r == 0) {
         be->msgs = ht_alloc__calloc(loop->alloc, be->sq_entries, sizeof(struct msghdr));
         if (!be->msgs) r = -ENOMEM;
