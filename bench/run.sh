@@ -170,12 +170,22 @@ stop_pid() { # PID: TERM, up to 3 s, then KILL; reaps our children
 }
 
 stop_server() {
-  local s=$1 p
+  local s=$1 p i left
   [[ -n ${PID[$s]:-} ]] || return 0
+  local kids
+  kids=$(ps -o pid= --ppid "${PID[$s]}" 2>/dev/null | tr '\n' ' ')
   stop_pid "${PID[$s]}"
-  for p in ${SPIDS[$s]:-}; do # a worker the master did not take down
-    [[ $p != "${PID[$s]}" && -e /proc/$p ]] && kill -KILL "$p" 2>/dev/null
+  # Its other processes (nginx's worker, h2o's crash-handler helper) end with
+  # it; give them a second, then stop any left, by PID.
+  for ((i = 0; i < 10; i++)); do
+    left=
+    for p in ${SPIDS[$s]:-} $kids; do
+      [[ $p != "${PID[$s]}" && -e /proc/$p ]] && left+=" $p"
+    done
+    [[ -z $left ]] && break
+    sleep 0.1
   done
+  for p in $left; do kill -KILL "$p" 2>/dev/null; done
   unset "PID[$s]" "PORT[$s]" "SPIDS[$s]"
 }
 
@@ -275,11 +285,15 @@ listen_pids() {
   ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -un | tr '\n' ' '
 }
 
+# Every server runs in a session of its own (setsid, which execs in place, so
+# $! is the server's PID): lighttpd signals its whole process group when
+# stopped, and a Ctrl-C from the terminal must reach this script and wrk, not
+# the servers, which are then stopped by PID.
 start_server() { # NAME -> sets PID PORT SPIDS; returns non-zero if it did not come up
   local s=$1 port='' pid d i log=$T/$1.log
   case $s in
     floor)
-      taskset -c "$SERVER_CPU" "$FLOOR" -p 0 >"$T/floor.port" 2>"$log" &
+      taskset -c "$SERVER_CPU" setsid "$FLOOR" -p 0 >"$T/floor.port" 2>"$log" &
       pid=$!
       ;;
     hello-* | ht-*)
@@ -288,17 +302,16 @@ start_server() { # NAME -> sets PID PORT SPIDS; returns non-zero if it did not c
       : >"$T/$s.port"
       LD_PRELOAD=$LOBIND LOBIND_PORT=0 LOBIND_PORT_FILE=$T/$s.port \
         ASAN_OPTIONS=${ASAN_OPTIONS:-verify_asan_link_order=0} \
-        taskset -c "$SERVER_CPU" "${BIN[$s]}" "${args[@]}" >"$log" 2>&1 &
+        taskset -c "$SERVER_CPU" setsid "${BIN[$s]}" "${args[@]}" >"$log" 2>&1 &
       pid=$!
       ;;
     nginx)
       port=$("$CONNS" -F) || return 1
       d=$(conf_nginx "$port")
-      taskset -c "$SERVER_CPU" nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >"$log" 2>&1 &
+      taskset -c "$SERVER_CPU" setsid nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" >"$log" 2>&1 &
       pid=$!
       ;;
     lighttpd)
-      # lighttpd signals its whole process group when stopped: its own session.
       port=$("$CONNS" -F) || return 1
       d=$(conf_lighttpd "$port")
       taskset -c "$SERVER_CPU" setsid lighttpd -D -f "$d/lighttpd.conf" >"$log" 2>&1 &
@@ -307,7 +320,7 @@ start_server() { # NAME -> sets PID PORT SPIDS; returns non-zero if it did not c
     h2o)
       port=$("$CONNS" -F) || return 1
       d=$(conf_h2o "$port")
-      taskset -c "$SERVER_CPU" h2o -c "$d/h2o.conf" >"$log" 2>&1 &
+      taskset -c "$SERVER_CPU" setsid h2o -c "$d/h2o.conf" >"$log" 2>&1 &
       pid=$!
       ;;
   esac
@@ -322,7 +335,10 @@ start_server() { # NAME -> sets PID PORT SPIDS; returns non-zero if it did not c
     fi
     if [[ -n $port ]]; then
       pids=$(listen_pids "$port")
-      [[ " $pids " == *" $pid "* ]] && break
+      # nginx is up once its worker holds the socket too.
+      if [[ " $pids " == *" $pid "* ]] && { [[ $s != nginx ]] || (($(wc -w <<<"$pids") >= 2)); }; then
+        break
+      fi
       pids=
     fi
     kill -0 "$pid" 2>/dev/null || break
@@ -386,12 +402,20 @@ mem_kb() { # FIELD PIDS -> the /proc/PID/status field (kB) summed
   echo "$sum"
 }
 
+# The processes holding the listening socket now (a worker may be replaced).
+refresh_pids() {
+  local pids
+  pids=$(listen_pids "${PORT[$1]}")
+  [[ -n $pids ]] && SPIDS[$1]=$pids
+}
+
 RES=$T/results
 record() { echo "$1 $2 $3" >>"$RES"; } # SERVER METRIC VALUE
 
 # With $NCONNS connections open (each served once), the servers' peak RSS.
 measure_conns() {
   local s=$1 out=$T/conns.out ready='' i alive idle
+  refresh_pids "$s"
   # shellcheck disable=SC2086
   idle=$(mem_kb VmHWM ${SPIDS[$s]})
   record "$s" rss.idle "$idle"
@@ -427,14 +451,15 @@ run_wrk() { # SERVER TEST
     file10m) url=/big.bin conns=$C_FILE script=$HERE/stats.lua ;;
   esac
   url=http://127.0.0.1:${PORT[$s]}$url
+  refresh_pids "$s"
   local wrk=(taskset -c "$CLIENT_CPU" wrk -t1 -c"$conns" --timeout 5s -s "$script")
   if ((WARM > 0)); then
-    timeout $((WARM + 20)) "${wrk[@]}" -d"${WARM}s" "$url" "${extra[@]}" >/dev/null 2>&1
+    timeout --foreground $((WARM + 20)) "${wrk[@]}" -d"${WARM}s" "$url" "${extra[@]}" >/dev/null 2>&1
   fi
   local t0 t1
   # shellcheck disable=SC2086
   t0=$(cpu_ticks ${SPIDS[$s]})
-  timeout $((DUR + 20)) "${wrk[@]}" -d"${DUR}s" "$url" "${extra[@]}" >"$out" 2>&1
+  timeout --foreground $((DUR + 20)) "${wrk[@]}" -d"${DUR}s" "$url" "${extra[@]}" >"$out" 2>&1
   local rc=$?
   # shellcheck disable=SC2086
   t1=$(cpu_ticks ${SPIDS[$s]})
@@ -494,6 +519,7 @@ for ((r = 0; r < R; r++)); do
     done
   done
   for s in "${up[@]}"; do
+    refresh_pids "$s"
     # shellcheck disable=SC2086
     record "$s" rss.peak "$(mem_kb VmHWM ${SPIDS[$s]})"
     stop_server "$s"
@@ -549,5 +575,19 @@ END {
     }
     print line
   }
+  # How noisy it was: max/min over the rounds of each throughput figure.
+  printf "\nSpread (max/min over the rounds):"
+  for (i = 1; i <= ns; i++) {
+    s = srv[i]; line = ""
+    for (c = 1; c <= ncol; c++) {
+      if (m[c] ~ /^rss/) continue
+      key = s SUBSEP m[c]; n = cnt[key]; if (n == 0) continue
+      lo = hi = val[key, 1]
+      for (j = 2; j <= n; j++) { if (val[key, j] < lo) lo = val[key, j]; if (val[key, j] > hi) hi = val[key, j] }
+      line = line sprintf(" %s %.2f", m[c], lo > 0 ? hi / lo : 0)
+    }
+    printf "%s %s:%s", (i > 1 ? ";" : ""), s, line
+  }
+  print ""
   for (s in err) printf "\n! %s had errors in:%s (see the run log)\n", s, err[s]
 }' "$RES"
