@@ -263,6 +263,21 @@ END_TEST
 
 static void on_stop_timer(ht_loop_t* loop, ht_timer_t* t) { ht_loop__stop(loop); }
 
+START_TEST(timer_far_future_does_not_overflow) {
+    ht_loop_t* loop = new_loop(nullptr);
+    ht_timer_t far = { 0 }, soon = { .data = (void*) 7 };
+    ht_loop__timer_start(loop, &far, UINT64_MAX, on_timer_record);
+    ht_loop__timer_start(loop, &soon, 5, on_stop_timer);
+    uint64_t t0 = mono_ms();
+    ck_assert_int_eq(ht_loop__run(loop), 0); /* stopped by soon, far never due */
+    ck_assert_uint_lt(mono_ms() - t0, 5000);
+    ck_assert(ht_loop__timer_active(&far));
+    ck_assert(!ht_loop__timer_active(&soon));
+    ht_loop__timer_stop(loop, &far);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
 START_TEST(stop_returns_with_work_pending) {
     ht_loop_t* loop = new_loop(nullptr);
     ht_timer_t s = { 0 }, later = { 0 };
@@ -678,6 +693,46 @@ START_TEST(pool_exhaustion_gives_enobufs) {
 }
 END_TEST
 
+enum { NMANY = 150 };
+static int many_ok, many_err;
+static void on_many(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
+    if (res == 3 && memcmp(op->buf->data, "abc", 3) == 0) many_ok++;
+    else many_err++;
+    if (res > 0) ht_loop__buf_release(loop, op->buf);
+}
+
+/* More connections with data than the io_uring buffer ring holds at once:
+ * the backend must refill and resubmit, never report ENOBUFS while the pool
+ * still has buffers. */
+START_TEST(recv_on_many_connections_at_once) {
+    ht_loop_options_t opt = { .buf_count = 256, .buf_size = 512 };
+    ht_loop_t* loop = new_loop(&opt);
+    static int s[NMANY], c[NMANY];
+    static ht_op_t op[NMANY];
+    for (int i = 0; i < NMANY; i++) {
+        tcp_pair(&s[i], &c[i]);
+        write_all(c[i], "abc", 3);
+    }
+    sleep_ms(10);
+    many_ok = many_err = 0;
+    for (int i = 0; i < NMANY; i++) {
+        op[i] = (ht_op_t) { 0 };
+        ck_assert_int_eq(ht_loop__recv(loop, &op[i], s[i], on_many), 0);
+    }
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(many_err, 0);
+    ck_assert_int_eq(many_ok, NMANY);
+    ht_backend_info_t info;
+    ht_backend__info(loop, &info);
+    if (info.features & HT_BE_PBUF_RING) ck_assert_uint_gt(info.nobufs_retries, 0);
+    for (int i = 0; i < NMANY; i++) {
+        ht_loop__close(loop, s[i]);
+        close(c[i]);
+    }
+    ht_loop__free(loop, A);
+}
+END_TEST
+
 /* --------------------------------------------------------------- send --- */
 
 typedef struct {
@@ -749,6 +804,27 @@ START_TEST(send_many_iovs_with_partial_writes) {
     ht_backend_info_t info;
     ht_backend__info(loop, &info);
     ck_assert_uint_gt(info.send_resumes, 0); /* the resume path really ran */
+    ht_loop__close(loop, s);
+    close(c);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
+START_TEST(cancel_send_waiting_for_room) {
+    ht_loop_t* loop = new_loop(nullptr);
+    int s, c;
+    tcp_pair(&s, &c);
+    small_buffers(s, c);
+    static unsigned char data[4 << 20]; /* nobody reads: it cannot all fit */
+    ht_iov_t iov[1] = { { data, sizeof data } };
+    ht_op_t op = { 0 };
+    cancel_calls = 0;
+    ck_assert_int_eq(ht_loop__send(loop, &op, s, iov, 1, on_cancelled), 0);
+    ht_timer_t t = { .data = &op };
+    ht_loop__timer_start(loop, &t, 20, on_cancel_timer);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(cancel_calls, 1);
+    ck_assert_int_eq(cancel_res, -ECANCELED);
     ht_loop__close(loop, s);
     close(c);
     ht_loop__free(loop, A);
@@ -1001,6 +1077,7 @@ static Suite* loop_suite(void) {
     tcase_add_test(tc, defer_runs_later_in_order);
     tcase_add_test(tc, run_returns_when_idle);
     tcase_add_test(tc, stop_returns_with_work_pending);
+    tcase_add_test(tc, timer_far_future_does_not_overflow);
     tcase_add_test(tc, wake_from_another_thread);
     tcase_add_test(tc, wake_from_signal_handler);
     tcase_add_test(tc, accept_many_then_cancel);
@@ -1011,7 +1088,9 @@ static Suite* loop_suite(void) {
     tcase_add_test(tc, cancel_pending_recv_once);
     tcase_add_test(tc, peer_reset_is_an_error);
     tcase_add_test(tc, pool_exhaustion_gives_enobufs);
+    tcase_add_test(tc, recv_on_many_connections_at_once);
     tcase_add_test(tc, send_many_iovs_with_partial_writes);
+    tcase_add_test(tc, cancel_send_waiting_for_room);
     tcase_add_test(tc, recv_and_send_pending_on_one_fd);
     tcase_add_test(tc, sendfile_multi_mib_byte_identical);
     tcase_add_test(tc, no_allocation_in_steady_state);

@@ -196,7 +196,7 @@ void ht_loop__timer_start(ht_loop_t* loop, ht_timer_t* t, uint64_t ms, ht_timer_
         loop->timers--;
     }
     t->cb = cb;
-    t->deadline_ = loop->now_ms + ms;
+    t->deadline_ = ms > UINT64_MAX - loop->now_ms ? UINT64_MAX : loop->now_ms + ms;
     t->seq_ = loop->timer_seq++;
     t->active_ = true;
     heap_insert(loop, t);
@@ -367,7 +367,8 @@ ht_result_t ht_loop__run(ht_loop_t* loop) {
             timeout = 0;
         } else if (loop->heap_min) {
             uint64_t d = loop->heap_min->deadline_;
-            timeout = d > loop->now_ms ? (int64_t) (d - loop->now_ms) : 0;
+            uint64_t left = d > loop->now_ms ? d - loop->now_ms : 0;
+            timeout = left > INT32_MAX ? INT32_MAX : (int64_t) left; /* re-checked on wake */
         }
         ht_result_t r = ht_backend__poll(loop, timeout);
         if (r < 0) {
