@@ -22,8 +22,9 @@
 #
 # Method (see BENCHMARKS.md): every server pinned to CPU $SERVER_CPU, wrk (one
 # thread) and the connection holder to CPU $CLIENT_CPU. R rounds; each round
-# starts every server fresh, reads its idle peak RSS, then its peak RSS with
-# $NCONNS keep-alive connections open (each served one request), then runs
+# starts every server fresh, reads its idle peak RSS (before any request),
+# then its peak RSS with $NCONNS keep-alive connections open (each served one
+# request), then runs
 # every test on every server in turn (server order rotates each round), then
 # reads the peak RSS after all that load. Per run: req/s (or GB/s) from wrk,
 # and server CPU (utime+stime of its processes from /proc/PID/stat) to give
@@ -151,7 +152,7 @@ done
 # ---- temp dir, cleanup -------------------------------------------------------
 T=$(mktemp -d "${TMPDIR:-/tmp}/ht-bench.XXXXXX") || die "mktemp"
 chmod 755 "$T" # h2o drops to nobody and must read the docroot
-declare -A PID=() PORT=() SPIDS=()
+declare -A PID=() PORT=() SPIDS=() IDLE=()
 CONNS_PID=
 
 stop_pid() { # PID: TERM, up to 3 s, then KILL; reaps our children
@@ -416,8 +417,7 @@ record() { echo "$1 $2 $3" >>"$RES"; } # SERVER METRIC VALUE
 measure_conns() {
   local s=$1 out=$T/conns.out ready='' i alive idle
   refresh_pids "$s"
-  # shellcheck disable=SC2086
-  idle=$(mem_kb VmHWM ${SPIDS[$s]})
+  idle=${IDLE[$s]}
   record "$s" rss.idle "$idle"
   : >"$out"
   taskset -c "$CLIENT_CPU" "$CONNS" -p "${PORT[$s]}" -n "$NCONNS" -r /hello.txt -t 60 >"$out" 2>"$T/conns.err" &
@@ -507,11 +507,17 @@ for ((r = 0; r < R; r++)); do
   order=()
   for ((i = 0; i < ${#LIST[@]}; i++)); do order+=("${LIST[(i + r) % ${#LIST[@]}]}"); done
   say "round $((r + 1))/$R: ${order[*]}"
-  up=()
-  for s in "${order[@]}"; do
-    if start_server "$s" && check_server "$s"; then up+=("$s"); else stop_server "$s"; fi
-  done
+  started=()
+  for s in "${order[@]}"; do start_server "$s" && started+=("$s"); done
   sleep 0.5
+  up=()
+  for s in "${started[@]}"; do
+    # Idle: after start-up, before any request.
+    refresh_pids "$s"
+    # shellcheck disable=SC2086
+    IDLE[$s]=$(mem_kb VmHWM ${SPIDS[$s]})
+    if check_server "$s"; then up+=("$s"); else stop_server "$s"; fi
+  done
   for s in "${up[@]}"; do measure_conns "$s"; done
   for t in "${TLIST[@]}"; do
     for s in "${up[@]}"; do
