@@ -78,6 +78,9 @@ for v in R DUR WARM NCONNS C_SMALL C_FILE DEPTH SERVER_CPU CLIENT_CPU; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number, got '${!v}'"
 done
 ((R >= 1 && DUR >= 1)) || die "R and DUR must be at least 1"
+ncpu=$(nproc)
+((SERVER_CPU < ncpu && CLIENT_CPU < ncpu)) || die "SERVER_CPU/CLIENT_CPU must be below the CPU count ($ncpu)"
+((SERVER_CPU != CLIENT_CPU)) || say "WARNING: server and client share CPU $SERVER_CPU"
 for tool in wrk taskset setsid ss curl getconf timeout; do
   command -v "$tool" >/dev/null || die "needs $tool (make bench-deps)"
 done
@@ -536,6 +539,12 @@ done
 # ---- the table ------------------------------------------------------------------
 say "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
+cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+versions="wrk $(wrk -v 2>&1 | awk 'NR==1{print $2}')"
+command -v nginx >/dev/null && versions+=", $(nginx -v 2>&1 | sed 's/.*: //')"
+command -v lighttpd >/dev/null && versions+=", $(lighttpd -v 2>&1 | awk '{print $1}')"
+command -v h2o >/dev/null && versions+=", h2o/$(h2o -v 2>&1 | awk 'NR==1{print $3}')"
+echo "Machine: ${cpu_model:-unknown CPU}, $(nproc) CPUs, $(awk '$1 == "MemTotal:" {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r); $versions."
 echo "Medians of $R rounds; each cell: value (÷ floor, ÷ h2o). Server on CPU $SERVER_CPU, wrk -t1 on CPU $CLIENT_CPU, ${DUR}s runs."
 echo "req/core·s and GB/core·s: requests (bytes) per second of server CPU (utime+stime). RSS: peak (VmHWM), MiB, summed over the server's processes."
 echo
