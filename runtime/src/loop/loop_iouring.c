@@ -15,12 +15,14 @@
  *   - Multishot accept (5.19): one SQE accepts until cancelled; on -EINVAL
  *     we fall back to single-shot accepts re-armed after each completion.
  *   - Provided-buffer ring (5.19): recv picks its buffer when data arrives,
- *     so idle connections hold none. The ring is kept small (RING_TARGET
- *     buffers) and topped up from the pool's LIFO free stack before each
- *     enter: the kernel consumes ring entries in FIFO order, so a ring holding
- *     the whole pool would cycle through (and fault in) every buffer. A recv
- *     that finds the ring empty while the pool still has buffers is silently
- *     resubmitted; -ENOBUFS reaches the caller only when the pool is empty.
+ *     so idle connections hold none. The ring is kept small and topped up
+ *     from the pool's LIFO free stack before each enter: the kernel consumes
+ *     ring entries in FIFO order, so a ring holding the whole pool would
+ *     cycle through (and fault in) every buffer. It starts at RING_START
+ *     buffers and doubles, up to RING_MAX, each time a batch ran it dry. A
+ *     recv that finds the ring empty while the pool still has buffers is
+ *     silently resubmitted; -ENOBUFS reaches the caller only when the pool
+ *     is empty.
  *     Fallback: the recv takes a pool buffer when it is submitted.
  *   - Sends: IORING_OP_SEND for one iovec, SENDMSG for several (the msghdr
  *     lives in a per-SQE-slot array: the kernel reads it at submit time,
@@ -180,7 +182,7 @@ enum { REGISTER_RING_FDS = 20, REGISTER_PBUF_RING = 22 };
 /* user_data values that are not ops (ops are at least 8-byte aligned). */
 enum { UD_IGNORE = 1, UD_WAKE = 2, UD_TIMEOUT = 3 };
 
-enum { RING_TARGET = 64 }; /* provided buffers kept in the kernel's ring */
+enum { RING_START = 16, RING_MAX = 64 }; /* provided buffers kept in the kernel's ring */
 enum { BGID = 0 };
 
 /* ---------------------------------------------------------- the state --- */
@@ -217,7 +219,8 @@ struct ht_backend {
     uint32_t     br_mask;
     uint16_t     br_tail;    /* local tail */
     uint32_t     br_in;      /* buffers the kernel holds in the ring */
-    uint32_t     br_target;
+    uint32_t     br_target;  /* buffers to keep in the ring; grows to br_max */
+    uint32_t     br_max;
 
     bool multishot_accept;
     bool ext_arg;
@@ -260,6 +263,7 @@ static int flush(ht_backend_t* be) {
     while ((n = sq_pending(be)) > 0) {
         int r = enter(be, n, 0, 0, nullptr, 0);
         if (r < 0 && r != -EINTR) return r;
+        if (r == 0) return -EAGAIN; /* the kernel took nothing: don't spin */
     }
     return 0;
 }
@@ -484,12 +488,17 @@ static void on_recv(ht_loop_t* loop, ht_op_t* op, int32_t res, uint32_t flags) {
     }
     if (res > 0) {
         if (id != UINT32_MAX) op->buf = &loop->bufs[id];
+        assert(op->kind_ == HT_OP_RECV_INTO || op->buf);
         ht_loop__complete(loop, op, res);
         return;
     }
     if (id != UINT32_MAX) ht_pool__push(loop, id);
     if (res == -ENOBUFS && be->pbuf && op->state_ == HT_OP_PENDING) {
         /* The ring ran dry inside one batch; the pool may still have some. */
+        if (be->br_target < be->br_max) {
+            be->br_target *= 2;
+            if (be->br_target > be->br_max) be->br_target = be->br_max;
+        }
         br_fill(loop);
         if (be->br_in > 0 && submit_recv(loop, op) == 0) {
             be->nobufs_retries++;
@@ -747,9 +756,9 @@ static ht_result_t map_rings(ht_backend_t* be, const uring_params_t* p, bool sin
 
 static void setup_pbuf(ht_loop_t* loop) {
     ht_backend_t* be = loop->be;
-    uint32_t target = loop->buf_count < RING_TARGET ? loop->buf_count : RING_TARGET;
+    uint32_t max = loop->buf_count < RING_MAX ? loop->buf_count : RING_MAX;
     uint32_t entries = 1;
-    while (entries < target) entries <<= 1;
+    while (entries < max) entries <<= 1;
     be->br_len = (size_t) entries * sizeof(uring_buf_t);
     void* mem = mmap(nullptr, be->br_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                      -1, 0);
@@ -762,7 +771,8 @@ static void setup_pbuf(ht_loop_t* loop) {
     }
     be->br = mem;
     be->br_mask = entries - 1;
-    be->br_target = target;
+    be->br_max = max;
+    be->br_target = max < RING_START ? max : RING_START;
     be->pbuf = true;
 }
 
