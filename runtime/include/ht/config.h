@@ -1,0 +1,90 @@
+/* ht/config.h — the server's tuning knobs.
+ *
+ * Every field's zero value means "the documented default", so
+ * `ht_config_t cfg = {0};` is a complete, sensible configuration. The server
+ * reads the config when ht_server__serve starts an acceptor and keeps its own
+ * resolved copy (zeros replaced by defaults, out-of-range values clamped);
+ * later edits to the caller's struct do not affect a running acceptor. That
+ * resolved copy is what handlers receive as their `cfg` argument, so a
+ * handler sees the effective values and the caller's user_data.
+ */
+#ifndef HT_CONFIG_H
+#define HT_CONFIG_H
+
+#include <ht/types.h>
+
+typedef struct ht_config {
+    /* ---- Request limits (each maps to its status; the connection closes) ---- */
+    uint32_t max_request_line;  /* bytes up to the first CRLF; 0 = 8192. Over: 414. */
+    uint32_t max_head;          /* bytes of the whole request head; 0 = 8192, clamped to
+                                 * the loop's receive buffer size. Over: 431. */
+    uint16_t max_headers;       /* header fields per request; 0 = 64, at most 1024.
+                                 * Over: 431. */
+    uint64_t max_body;          /* request body bytes (Content-Length or decoded
+                                 * chunked), delivered whole to the handler; 0 = 1 MiB.
+                                 * Over: 413 (sent before reading the body). */
+    uint32_t max_trailer;       /* bytes of chunked trailer fields; 0 = 4096. Over: 431. */
+
+    /* ---- Timeouts, milliseconds ---- */
+    uint32_t header_timeout_ms; /* from the first byte of a request (or the accept) until
+                                 * its head is complete; 0 = 10000. Expiry: 408 + close
+                                 * if any byte arrived, else a silent close. */
+    uint32_t body_timeout_ms;   /* longest gap between two reads of a body; 0 = 10000.
+                                 * Expiry: 408 + close. */
+    uint32_t idle_timeout_ms;   /* keep-alive wait for the next request; 0 = 60000.
+                                 * Expiry: silent close. */
+    uint32_t send_timeout_ms;   /* time for one batch of responses to be sent in full;
+                                 * 0 = 30000. Expiry: the connection is dropped. */
+    uint32_t linger_timeout_ms; /* after a final response the write side is shut and
+                                 * input drained for at most this long, so the client
+                                 * reads the response instead of a reset; 0 = 2000. */
+
+    /* ---- Connections ---- */
+    uint32_t max_connections;   /* open connections per acceptor; 0 = 16384. At the cap
+                                 * the acceptor stops accepting (the kernel's backlog
+                                 * holds new clients) and resumes below it. */
+    uint32_t max_keepalive_requests; /* requests per connection before it is closed
+                                 * (Connection: close on the last); 0 = 100000. */
+    uint32_t accept_retry_ms;   /* after EMFILE/ENFILE/ENOBUFS/ENOMEM the accept is
+                                 * re-armed after this delay or when a connection
+                                 * closes, whichever comes first; 0 = 100. */
+
+    /* ---- Buffers ---- */
+    uint32_t send_buffer_size;  /* per-connection response buffer, taken from a
+                                 * per-acceptor freelist only while a response is being
+                                 * built or sent (idle connections hold none); response
+                                 * heads and bodies that fit are written straight into
+                                 * it and sent with one send per read batch; larger
+                                 * bodies are sent from their own memory. 0 = 16384,
+                                 * at least 1024. */
+    uint32_t send_buffer_cache; /* free send buffers an acceptor keeps for reuse (beyond
+                                 * that they are freed); 0 = 256. */
+
+    /* ---- For the application ---- */
+    void* user_data;            /* copied into the resolved config handed to handlers */
+} ht_config_t;
+
+/* Defaults, in one place (the comments above repeat them). */
+#define HT_CONFIG_DEFAULT_MAX_REQUEST_LINE      8192u
+#define HT_CONFIG_DEFAULT_MAX_HEAD              8192u
+#define HT_CONFIG_DEFAULT_MAX_HEADERS           64u
+#define HT_CONFIG_MAX_HEADERS_LIMIT             1024u
+#define HT_CONFIG_DEFAULT_MAX_BODY              (1024u * 1024u)
+#define HT_CONFIG_DEFAULT_MAX_TRAILER           4096u
+#define HT_CONFIG_DEFAULT_HEADER_TIMEOUT_MS     10000u
+#define HT_CONFIG_DEFAULT_BODY_TIMEOUT_MS       10000u
+#define HT_CONFIG_DEFAULT_IDLE_TIMEOUT_MS       60000u
+#define HT_CONFIG_DEFAULT_SEND_TIMEOUT_MS       30000u
+#define HT_CONFIG_DEFAULT_LINGER_TIMEOUT_MS     2000u
+#define HT_CONFIG_DEFAULT_MAX_CONNECTIONS       16384u
+#define HT_CONFIG_DEFAULT_MAX_KEEPALIVE         100000u
+#define HT_CONFIG_DEFAULT_ACCEPT_RETRY_MS       100u
+#define HT_CONFIG_DEFAULT_SEND_BUFFER_SIZE      16384u
+#define HT_CONFIG_MIN_SEND_BUFFER_SIZE          1024u
+#define HT_CONFIG_DEFAULT_SEND_BUFFER_CACHE     256u
+
+/* Writes into out the config with every zero replaced by its default and
+ * out-of-range values clamped (in may be nullptr: all defaults). */
+void ht_config__resolve(ht_config_t* out, const ht_config_t* in);
+
+#endif /* HT_CONFIG_H */

@@ -1,0 +1,858 @@
+/* server/conn.c — acceptors and the connection lifecycle.
+ *
+ * Per connection, at most one receive-side and one send-side operation are
+ * in flight. A connection that has nothing buffered receives into a pooled
+ * loop buffer (so an idle connection holds no memory beyond its struct); a
+ * connection with a partial request receives straight into the free tail of
+ * the buffer it already holds (no copy, no growth for heads). Complete
+ * requests in the buffer are parsed and answered one after the other, their
+ * responses written into one send buffer and sent with one send; the
+ * connection then goes back to reading.
+ *
+ * Timeouts: one list per timeout class (header, body, idle, send, linger,
+ * starved). Every connection is on exactly one list while open; all entries
+ * of a list have the same duration, so appending keeps it sorted and one
+ * periodic timer per acceptor only looks at list heads.
+ */
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server/conn.h"
+
+ht_result_t ht_server__register_(ht_server_t* server, ht_loop_t* loop, uint32_t* slot);
+void ht_server__unregister_(ht_server_t* server, uint32_t slot);
+
+enum {
+    HT_CF_RECV      = 1u << 0,  /* rop in flight */
+    HT_CF_SEND      = 1u << 1,  /* sop in flight */
+    HT_CF_EOF       = 1u << 2,  /* peer finished sending */
+    HT_CF_CLOSE     = 1u << 3,  /* last response queued: close once sent */
+    HT_CF_LINGER    = 1u << 4,  /* write side shut, draining */
+    HT_CF_DEAD      = 1u << 5,  /* closing: waiting for ops to return */
+    HT_CF_POOLED    = 1u << 6,  /* the rop in flight is a pooled recv */
+    HT_CF_CONTINUE  = 1u << 7,  /* 100 Continue handled for this request */
+    HT_CF_PARSED    = 1u << 8,  /* acc->headers_ holds this conn's current head */
+};
+
+enum { HT_RS_HEAD = 0, HT_RS_BODY_CL, HT_RS_BODY_CHUNKED, HT_RS_DONE };
+
+enum { ACC_IDLE = 0, ACC_ARMED, ACC_CANCELLING };
+
+#define LINGER_MAX_DRAIN (256u * 1024u)
+
+static void conn_process(ht_conn_t* c);
+static void conn_close(ht_conn_t* c);
+static void accept_arm(ht_acceptor_t* acc);
+static void acc_check_done(ht_acceptor_t* acc);
+static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res);
+
+/* ---- Timeout lists ---- */
+
+static void tl_unlink(ht_conn_t* c) {
+    if (c->tclass == HT_TC_NONE) return;
+    ht_conn_list_t* l = &c->acc->lists_[c->tclass];
+    if (c->tprev) c->tprev->tnext = c->tnext; else l->head = c->tnext;
+    if (c->tnext) c->tnext->tprev = c->tprev; else l->tail = c->tprev;
+    c->tprev = c->tnext = nullptr;
+    c->tclass = HT_TC_NONE;
+}
+
+/* Moves c to the tail of class cls with a fresh deadline. */
+static void tl_set(ht_conn_t* c, uint8_t cls) {
+    ht_acceptor_t* acc = c->acc;
+    tl_unlink(c);
+    ht_conn_list_t* l = &acc->lists_[cls];
+    c->deadline = ht_loop__now_ms(acc->loop_) + acc->timeout_ms_[cls];
+    c->tclass = cls;
+    c->tprev = l->tail;
+    c->tnext = nullptr;
+    if (l->tail) l->tail->tnext = c; else l->head = c;
+    l->tail = c;
+}
+
+/* Like tl_set, but keeps the deadline when already in cls. */
+static void tl_enter(ht_conn_t* c, uint8_t cls) {
+    if (c->tclass != cls) tl_set(c, cls);
+}
+
+/* ---- Buffers ---- */
+
+static ht_out_t* out_get(ht_acceptor_t* acc) {
+    ht_out_t* o = acc->free_out_;
+    if (o) {
+        acc->free_out_ = o->next;
+        acc->free_out_count_--;
+        return o;
+    }
+    o = ht_alloc__alloc(acc->alloc_, sizeof(ht_out_t) + acc->cfg_.send_buffer_size);
+    if (o == nullptr) return nullptr;
+    memset(o, 0, sizeof *o);
+    o->cap = acc->cfg_.send_buffer_size;
+    return o;
+}
+
+static void out_put_back(ht_acceptor_t* acc, ht_out_t* o) {
+    ht_out__reset_(o);
+    if (acc->free_out_count_ >= acc->cfg_.send_buffer_cache) {
+        ht_alloc__free(acc->alloc_, o, sizeof(ht_out_t) + o->cap);
+        return;
+    }
+    o->next = acc->free_out_;
+    acc->free_out_ = o;
+    acc->free_out_count_++;
+}
+
+static void starved_wake_one(ht_acceptor_t* acc);
+
+static void in_release(ht_conn_t* c) {
+    if (c->in == nullptr) return;
+    if (c->in_buf) {
+        ht_loop__buf_release(c->acc->loop_, c->in_buf);
+        starved_wake_one(c->acc);
+    } else {
+        ht_alloc__free(c->acc->alloc_, c->in, c->in_cap);
+    }
+    c->in = nullptr;
+    c->in_buf = nullptr;
+    c->in_cap = c->in_len = c->in_off = 0;
+}
+
+/* Moves the unconsumed bytes to the front of the buffer. */
+static void in_compact(ht_conn_t* c) {
+    if (c->in_off == 0) return;
+    size_t n = c->in_len - c->in_off;
+    if (n) memmove(c->in, c->in + c->in_off, n);
+    c->in_len = n;
+    c->in_off = 0;
+}
+
+/* Makes room for at least `need` bytes from in_off on (compacting, then
+ * moving to an allocated buffer). False on allocation failure. */
+static bool in_reserve(ht_conn_t* c, size_t need) {
+    if (c->in_cap - c->in_off >= need) return true;
+    in_compact(c);
+    if (c->in_cap >= need) return true;
+    size_t cap = need;
+    char* p = ht_alloc__alloc(c->acc->alloc_, cap);
+    if (p == nullptr) return false;
+    memcpy(p, c->in, c->in_len);
+    size_t len = c->in_len;
+    in_release(c);
+    c->in = p;
+    c->in_cap = cap;
+    c->in_len = len;
+    c->in_off = 0;
+    return true;
+}
+
+/* ---- Receiving ---- */
+
+static void recv_start(ht_conn_t* c) {
+    ht_acceptor_t* acc = c->acc;
+    ht_result_t r;
+    if (c->in == nullptr) {
+        c->flags |= HT_CF_POOLED;
+        r = ht_loop__recv(acc->loop_, &c->rop, c->fd, on_recv);
+    } else {
+        if (c->in_len == c->in_cap) in_compact(c);
+        if (c->in_len == c->in_cap) {
+            /* Full and still incomplete: the parser's limits stop this
+             * before it happens; treat it as a bad request all the same. */
+            conn_close(c);
+            return;
+        }
+        c->flags &= (uint16_t) ~HT_CF_POOLED;
+        r = ht_loop__recv_into(acc->loop_, &c->rop, c->fd, c->in + c->in_len, c->in_cap - c->in_len,
+                               on_recv);
+    }
+    if (r < 0) {
+        conn_close(c);
+        return;
+    }
+    c->flags |= HT_CF_RECV;
+}
+
+static void starved_wake_one(ht_acceptor_t* acc) {
+    ht_conn_t* c = acc->lists_[HT_TC_STARVED].head;
+    if (c == nullptr || acc->in_callback_ > 8) return;
+    acc->in_callback_++;
+    tl_set(c, c->requests ? HT_TC_IDLE : HT_TC_HEADER);
+    recv_start(c);
+    acc->in_callback_--;
+}
+
+/* ---- Sending ---- */
+
+static void on_send(ht_loop_t* loop, ht_op_t* op, ht_io_t res);
+
+static void linger_start(ht_conn_t* c) {
+    c->flags |= HT_CF_LINGER;
+    c->rstate = HT_RS_DONE;
+    if (c->flags & HT_CF_EOF) {
+        conn_close(c);
+        return;
+    }
+    /* Half-close: the client sees the end of the response, then EOF; what
+     * it still sends is read and dropped so that closing does not turn
+     * into a reset that could destroy the response in its receive queue. */
+    (void) shutdown(c->fd, SHUT_WR);
+    tl_set(c, HT_TC_LINGER);
+    if (!(c->flags & HT_CF_RECV)) {
+        in_release(c);
+        recv_start(c);
+    }
+}
+
+static void send_start(ht_conn_t* c) {
+    ht_out_t* o = c->out;
+    ht_out__seal_(o);
+    ht_result_t r = ht_loop__send(c->acc->loop_, &c->sop, c->fd, o->iov, o->iovcnt, on_send);
+    if (r < 0) {
+        conn_close(c);
+        return;
+    }
+    c->flags |= HT_CF_SEND;
+    tl_set(c, HT_TC_SEND);
+}
+
+/* After processing: send what was produced, or go back to reading. */
+static void conn_next(ht_conn_t* c) {
+    if (c->flags & HT_CF_DEAD) return;
+    if (c->flags & HT_CF_LINGER) return;
+    ht_acceptor_t* acc = c->acc;
+    if (!(c->flags & HT_CF_SEND) && c->out) {
+        if (c->out->len || c->out->iovcnt) {
+            send_start(c);
+            if (c->flags & HT_CF_DEAD) return;
+        } else {
+            out_put_back(acc, c->out);
+            c->out = nullptr;
+        }
+    }
+    bool sending = (c->flags & HT_CF_SEND) != 0;
+    if (!sending && (c->flags & HT_CF_CLOSE)) {
+        linger_start(c);
+        return;
+    }
+    if (c->in && c->in_off == c->in_len && !(c->flags & HT_CF_RECV) && c->rstate == HT_RS_HEAD) {
+        in_release(c); /* idle connections hold no buffer */
+    }
+    if (c->flags & HT_CF_EOF) {
+        /* Nothing more will arrive: done once the responses are out. */
+        if (!sending) conn_close(c);
+        return;
+    }
+    if (c->flags & HT_CF_CLOSE) return; /* waiting for the last send */
+    if (!(c->flags & HT_CF_RECV)) {
+        /* While a send is in flight only a pooled recv may run: the buffer
+         * we hold must not move under a pending receive. */
+        if (c->in == nullptr || !sending) recv_start(c);
+        if (c->flags & HT_CF_DEAD) return;
+    }
+    if (!sending) {
+        switch (c->rstate) {
+        case HT_RS_HEAD:
+            if (c->in == nullptr || c->in_off == c->in_len) tl_enter(c, c->requests ? HT_TC_IDLE : HT_TC_HEADER);
+            else tl_enter(c, HT_TC_HEADER);
+            break;
+        case HT_RS_BODY_CL:
+        case HT_RS_BODY_CHUNKED:
+            tl_enter(c, HT_TC_BODY);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static void conn_free(ht_conn_t* c) {
+    ht_acceptor_t* acc = c->acc;
+    ht_loop__close(acc->loop_, c->fd);
+    in_release(c);
+    if (c->out) {
+        out_put_back(acc, c->out);
+        c->out = nullptr;
+    }
+    tl_unlink(c);
+    c->tnext = acc->free_conns_;
+    acc->free_conns_ = c;
+    acc->stats_.open--;
+    /* A descriptor and a slot were just freed. */
+    if (!acc->stopping_ && acc->accepting_ == ACC_IDLE && acc->stats_.open < acc->cfg_.max_connections)
+        accept_arm(acc);
+    acc_check_done(acc);
+}
+
+static void conn_close(ht_conn_t* c) {
+    if (c->flags & HT_CF_DEAD) return;
+    c->flags |= HT_CF_DEAD;
+    tl_set(c, HT_TC_DEAD);
+    if (c->flags & HT_CF_RECV) ht_loop__cancel(c->acc->loop_, &c->rop);
+    if (c->flags & HT_CF_SEND) ht_loop__cancel(c->acc->loop_, &c->sop);
+    if (!(c->flags & (HT_CF_RECV | HT_CF_SEND))) conn_free(c);
+}
+
+static void on_send(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
+    (void) loop;
+    ht_conn_t* c = op->data;
+    c->flags &= (uint16_t) ~HT_CF_SEND;
+    if (c->out) ht_out__reset_(c->out);
+    if (c->flags & HT_CF_DEAD) {
+        if (!(c->flags & HT_CF_RECV)) conn_free(c);
+        return;
+    }
+    if (res < 0) {
+        conn_close(c);
+        return;
+    }
+    tl_unlink(c);
+    conn_process(c);
+    conn_next(c);
+}
+
+/* ---- Errors ---- */
+
+static bool out_ensure(ht_conn_t* c) {
+    if (c->out) return true;
+    c->out = out_get(c->acc);
+    return c->out != nullptr;
+}
+
+/* Queues the error response for err and closes after it. */
+static void conn_fail(ht_conn_t* c, ht_result_t err) {
+    ht_acceptor_t* acc = c->acc;
+    acc->stats_.errors++;
+    c->rstate = HT_RS_DONE;
+    c->flags |= HT_CF_CLOSE;
+    if (!out_ensure(c)) {
+        conn_close(c);
+        return;
+    }
+    int64_t now = ht_loop__wall_s(acc->loop_);
+    if (now != acc->date_s_) {
+        acc->date_s_ = now;
+        ht_date_line_(acc->date_, now);
+    }
+    ht_response_t res;
+    ht_response__begin_(&res, c->out, acc->date_, HT_RESF_CLOSE);
+    (void) ht_response__error(&res, ht_result__status(err), acc->alloc_);
+    ht_response__finish_(&res);
+}
+
+/* ---- Requests ---- */
+
+static ht_parse_limits_t limits_of(const ht_acceptor_t* acc, const ht_conn_t* c) {
+    ht_parse_limits_t l;
+    l.max_request_line = acc->cfg_.max_request_line;
+    uint32_t head = acc->cfg_.max_head;
+    /* A head must fit in the buffer it is received into. */
+    if (c->in_buf && head > c->in_buf->cap) head = c->in_buf->cap;
+    l.max_head = head;
+    l.max_headers = acc->cfg_.max_headers;
+    return l;
+}
+
+static void dispatch(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, bool chunked) {
+    ht_acceptor_t* acc = c->acc;
+    const char* base = c->in + c->in_off;
+    ht_request_t req;
+    req.method_ = h->method;
+    req.target_ = h->target;
+    req.host_ = h->host;
+    req.body_ = body;
+    req.headers_ = h->headers;
+    req.num_headers_ = h->num_headers;
+    req.content_length_ = h->content_length;
+    req.method_id_ = h->method_id;
+    req.version_minor_ = h->version_minor;
+    (void) base;
+    /* path / query */
+    ht_slice_t t = h->target;
+    size_t q = ht_slice__find_byte(t, '?');
+    ht_slice_t path = q == SIZE_MAX ? t : ht_slice__sub(t, 0, q);
+    req.query_ = q == SIZE_MAX ? (ht_slice_t){ t.ptr + t.len, 0 } : ht_slice__sub(t, q + 1, t.len - q - 1);
+    if (path.len && path.ptr[0] != '/' && path.ptr[0] != '*') {
+        /* absolute-form: skip scheme://authority */
+        size_t s = ht_slice__find_byte(path, ':');
+        if (s != SIZE_MAX && s + 2 < path.len && path.ptr[s + 1] == '/' && path.ptr[s + 2] == '/') {
+            ht_slice_t rest = ht_slice__sub(path, s + 3, path.len);
+            size_t sl = ht_slice__find_byte(rest, '/');
+            path = sl == SIZE_MAX ? HT_SLICE("/") : ht_slice__sub(rest, sl, rest.len);
+        }
+    }
+    req.path_ = path;
+
+    c->requests++;
+    bool keep = (h->flags & HT_HEAD_KEEP_ALIVE) && !acc->stopping_ &&
+                c->requests < acc->cfg_.max_keepalive_requests;
+    req.flags_ = (keep ? HT_REQUEST_F_KEEP_ALIVE : 0) | (chunked ? HT_REQUEST_F_CHUNKED : 0) |
+                 ((h->flags & HT_HEAD_CONTENT_LENGTH) ? HT_REQUEST_F_HAS_LENGTH : 0);
+
+    int64_t now = ht_loop__wall_s(acc->loop_);
+    if (HT_UNLIKELY(now != acc->date_s_)) {
+        acc->date_s_ = now;
+        ht_date_line_(acc->date_, now);
+    }
+    uint8_t rf = (h->method_id == HT_METHOD_HEAD ? HT_RESF_HEAD_ONLY : 0);
+    if (!keep) rf |= HT_RESF_CLOSE;
+    else if (h->version_minor == 0) rf |= HT_RESF_KEEP_ALIVE;
+    ht_response_t res;
+    ht_response__begin_(&res, c->out, acc->date_, rf);
+    acc->stats_.requests++;
+    acc->handler_(&acc->cfg_, &req, &res, acc->alloc_);
+    ht_response__finish_(&res);
+    if (!keep) {
+        c->flags |= HT_CF_CLOSE;
+        c->rstate = HT_RS_DONE;
+    }
+}
+
+/* Whether the send buffer has room for one more response (head, a 500
+ * fallback, one out-of-line body). */
+static bool out_has_room(const ht_conn_t* c) {
+    const ht_out_t* o = c->out;
+    uint32_t reserve = o->cap / 4;
+    if (reserve > 4096) reserve = 4096;
+    return o->cap - o->len >= reserve && o->iovcnt + 3 <= HT_OUT_IOV && o->nexts + 1 <= HT_OUT_EXT;
+}
+
+/* Parses the head at in_off into acc->headers_. */
+static ht_io_t parse_head(ht_conn_t* c, ht_request_head_t* h) {
+    ht_acceptor_t* acc = c->acc;
+    h->headers = acc->headers_;
+    h->max_headers = acc->cfg_.max_headers;
+    ht_parse_limits_t lim = limits_of(acc, c);
+    return ht_parse__request(&c->parser, c->in + c->in_off, c->in_len - c->in_off, &lim, h);
+}
+
+static void request_done(ht_conn_t* c, size_t consumed) {
+    c->in_off += consumed;
+    if (c->rstate != HT_RS_DONE) c->rstate = HT_RS_HEAD;
+    memset(&c->parser, 0, sizeof c->parser);
+    c->flags &= (uint16_t) ~(HT_CF_CONTINUE | HT_CF_PARSED);
+    c->head_len = 0;
+    c->body_need = c->body_len = 0;
+}
+
+/* Queues "100 Continue" when the client waits for it and the body is wanted. */
+static void maybe_continue(ht_conn_t* c, const ht_request_head_t* h, size_t have) {
+    if (c->flags & HT_CF_CONTINUE) return;
+    c->flags |= HT_CF_CONTINUE;
+    if (!(h->flags & HT_HEAD_EXPECT_CONTINUE) || h->version_minor == 0) return;
+    if (have > 0) return; /* the client did not wait */
+    if (!out_ensure(c) || !ht_out__continue_(c->out)) return;
+}
+
+static void conn_process(ht_conn_t* c) {
+    ht_acceptor_t* acc = c->acc;
+    ht_request_head_t h;
+    while (!(c->flags & (HT_CF_SEND | HT_CF_DEAD | HT_CF_CLOSE | HT_CF_LINGER)) && c->in) {
+        size_t avail = c->in_len - c->in_off;
+        if (c->rstate == HT_RS_HEAD) {
+            if (avail == 0) break;
+            if (!out_ensure(c)) { conn_close(c); return; }
+            if (!out_has_room(c)) break; /* flush first; resumed by on_send */
+            ht_io_t r = parse_head(c, &h);
+            if (r == -EAGAIN) break;
+            if (r < 0) { conn_fail(c, (ht_result_t) r); break; }
+            c->head_len = (uint32_t) r;
+            c->flags |= HT_CF_PARSED;
+            if (h.flags & HT_HEAD_CHUNKED) {
+                memset(&c->chunked, 0, sizeof c->chunked);
+                c->rstate = HT_RS_BODY_CHUNKED;
+                c->body_len = 0;
+                maybe_continue(c, &h, avail - (size_t) r);
+            } else if ((h.flags & HT_HEAD_CONTENT_LENGTH) && h.content_length > 0) {
+                if (h.content_length > acc->cfg_.max_body) { conn_fail(c, HT_E_BODY_TOO_LARGE); break; }
+                c->body_need = h.content_length;
+                c->rstate = HT_RS_BODY_CL;
+                maybe_continue(c, &h, avail - (size_t) r);
+            } else {
+                dispatch(c, &h, (ht_slice_t){ c->in + c->in_off + r, 0 }, false);
+                request_done(c, (size_t) r);
+                continue;
+            }
+            /* fall through into the body states with the bytes we have */
+        }
+        if (c->rstate == HT_RS_BODY_CL) {
+            size_t total = c->head_len + c->body_need;
+            if (avail < total) {
+                if (!in_reserve(c, total)) { conn_close(c); return; }
+                break;
+            }
+            if (!(c->flags & HT_CF_PARSED)) {
+                memset(&c->parser, 0, sizeof c->parser);
+                if (parse_head(c, &h) != (ht_io_t) c->head_len) { conn_close(c); return; }
+            }
+            if (!out_ensure(c)) { conn_close(c); return; }
+            if (!out_has_room(c)) break;
+            dispatch(c, &h, (ht_slice_t){ c->in + c->in_off + c->head_len, c->body_need }, false);
+            request_done(c, total);
+            continue;
+        }
+        if (c->rstate == HT_RS_BODY_CHUNKED) {
+            /* Raw bytes after the decoded payload are decoded in place. */
+            size_t dec_end = c->in_off + c->head_len + c->body_len;
+            size_t raw = c->in_len - dec_end;
+            if (raw == 0) {
+                if (!in_reserve(c, avail + 4096)) { conn_close(c); return; }
+                break;
+            }
+            size_t n = raw;
+            ht_io_t r = ht_chunked__decode(&c->chunked, c->in + dec_end, &n, acc->cfg_.max_body,
+                                           acc->cfg_.max_trailer);
+            if (r == -EAGAIN) {
+                c->body_len += n;
+                c->in_len = dec_end + n;
+                /* Keep room to receive into: grow by doubling. */
+                size_t used = c->in_len - c->in_off;
+                if (c->in_cap - c->in_off - used < 4096) {
+                    size_t want = used * 2 > used + 16384 ? used * 2 : used + 16384;
+                    if (!in_reserve(c, want)) { conn_close(c); return; }
+                }
+                tl_set(c, HT_TC_BODY);
+                break;
+            }
+            if (r < 0) { conn_fail(c, (ht_result_t) r); break; }
+            c->body_len += n;
+            /* The r bytes after the body were moved right behind the payload. */
+            c->in_len = dec_end + n + (size_t) r;
+            if (!(c->flags & HT_CF_PARSED)) {
+                memset(&c->parser, 0, sizeof c->parser);
+                if (parse_head(c, &h) != (ht_io_t) c->head_len) { conn_close(c); return; }
+            }
+            if (!out_ensure(c)) { conn_close(c); return; }
+            if (!out_has_room(c)) {
+                /* Decoded already: come back to dispatch without decoding. */
+                c->rstate = HT_RS_BODY_CL;
+                c->body_need = c->body_len;
+                break;
+            }
+            dispatch(c, &h, (ht_slice_t){ c->in + c->in_off + c->head_len, c->body_len }, true);
+            request_done(c, c->head_len + c->body_len);
+            continue;
+        }
+        break;
+    }
+    /* Heads parsed in this call are only valid until the next parse on this
+     * acceptor (the header array is shared). */
+    c->flags &= (uint16_t) ~HT_CF_PARSED;
+}
+
+static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
+    ht_conn_t* c = op->data;
+    ht_acceptor_t* acc = c->acc;
+    bool pooled = (c->flags & HT_CF_POOLED) != 0;
+    c->flags &= (uint16_t) ~HT_CF_RECV;
+    if (c->flags & HT_CF_DEAD) {
+        if (res > 0 && pooled) ht_loop__buf_release(loop, op->buf);
+        if (!(c->flags & HT_CF_SEND)) conn_free(c);
+        return;
+    }
+    if (c->flags & HT_CF_LINGER) {
+        if (res > 0) {
+            if (pooled) ht_loop__buf_release(loop, op->buf);
+            c->drained += (uint64_t) res;
+            if (c->drained < LINGER_MAX_DRAIN) {
+                in_release(c);
+                recv_start(c);
+                return;
+            }
+        } else if (res == -ENOBUFS) {
+            /* No buffer to drain into: close instead of waiting. */
+        }
+        conn_close(c);
+        return;
+    }
+    if (res == -ENOBUFS && pooled) {
+        tl_set(c, HT_TC_STARVED);
+        return;
+    }
+    if (res < 0) {
+        conn_close(c);
+        return;
+    }
+    if (res == 0) {
+        c->flags |= HT_CF_EOF;
+        if (c->flags & HT_CF_SEND) return; /* on_send finishes the job */
+        conn_process(c);
+        conn_next(c);
+        return;
+    }
+    if (pooled) {
+        ht_buf_t* b = op->buf;
+        c->in = b->data;
+        c->in_buf = b;
+        c->in_cap = b->cap;
+        c->in_len = (size_t) res;
+        c->in_off = 0;
+    } else {
+        c->in_len += (size_t) res;
+    }
+    if (c->rstate == HT_RS_BODY_CL || c->rstate == HT_RS_BODY_CHUNKED) tl_set(c, HT_TC_BODY);
+    if (c->flags & HT_CF_SEND) return; /* processed when the send completes */
+    (void) acc;
+    conn_process(c);
+    conn_next(c);
+}
+
+/* ---- Accepting ---- */
+
+static ht_conn_t* conn_get(ht_acceptor_t* acc) {
+    ht_conn_t* c = acc->free_conns_;
+    if (c) {
+        acc->free_conns_ = c->tnext;
+    } else {
+        c = ht_alloc__alloc(acc->alloc_, sizeof *c);
+        if (c == nullptr) return nullptr;
+        acc->stats_.conn_structs++;
+    }
+    memset(c, 0, sizeof *c);
+    c->acc = acc;
+    c->tclass = HT_TC_NONE;
+    c->rop.data = c;
+    c->sop.data = c;
+    return c;
+}
+
+static void on_tick(ht_loop_t* loop, ht_timer_t* t);
+static void on_retry(ht_loop_t* loop, ht_timer_t* t);
+
+static void tick_ensure(ht_acceptor_t* acc) {
+    if (!ht_loop__timer_active(&acc->tick_)) ht_loop__timer_start(acc->loop_, &acc->tick_, acc->tick_ms_, on_tick);
+}
+
+static void on_accept(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
+    ht_acceptor_t* acc = op->data;
+    if (res >= 0) {
+        int32_t fd = (int32_t) res;
+        if (acc->stopping_) {
+            close(fd);
+            return;
+        }
+        ht_conn_t* c = conn_get(acc);
+        if (c == nullptr) {
+            close(fd);
+            return;
+        }
+        c->fd = fd;
+        acc->stats_.open++;
+        acc->stats_.accepted++;
+        tl_set(c, HT_TC_HEADER);
+        tick_ensure(acc);
+        recv_start(c);
+        if (acc->stats_.open >= acc->cfg_.max_connections && acc->accepting_ == ACC_ARMED) {
+            acc->accepting_ = ACC_CANCELLING;
+            ht_loop__cancel(loop, &acc->accept_op_);
+        }
+        return;
+    }
+    /* The accept operation is over. */
+    acc->accepting_ = ACC_IDLE;
+    if (acc->stopping_) {
+        acc_check_done(acc);
+        return;
+    }
+    if (res == -ECANCELED) {
+        if (acc->stats_.open < acc->cfg_.max_connections) accept_arm(acc);
+        return;
+    }
+    /* EMFILE & co.: no spinning; a closing connection or the timer retries. */
+    ht_loop__timer_start(loop, &acc->retry_, acc->cfg_.accept_retry_ms, on_retry);
+}
+
+static void on_retry(ht_loop_t* loop, ht_timer_t* t) {
+    (void) loop;
+    ht_acceptor_t* acc = t->data;
+    if (!acc->stopping_ && acc->accepting_ == ACC_IDLE && acc->stats_.open < acc->cfg_.max_connections)
+        accept_arm(acc);
+}
+
+static void accept_arm(ht_acceptor_t* acc) {
+    if (acc->accepting_ != ACC_IDLE) return;
+    if (ht_loop__timer_active(&acc->retry_)) ht_loop__timer_stop(acc->loop_, &acc->retry_);
+    acc->accept_op_.data = acc;
+    ht_result_t r = ht_loop__accept(acc->loop_, &acc->accept_op_, acc->server_->fd_, on_accept);
+    if (r < 0) {
+        ht_loop__timer_start(acc->loop_, &acc->retry_, acc->cfg_.accept_retry_ms, on_retry);
+        return;
+    }
+    acc->accepting_ = ACC_ARMED;
+}
+
+/* ---- Timeouts ---- */
+
+static void on_timeout(ht_conn_t* c, uint8_t cls) {
+    ht_acceptor_t* acc = c->acc;
+    acc->stats_.timeouts++;
+    tl_unlink(c);
+    switch (cls) {
+    case HT_TC_HEADER:
+        if (c->in && c->in_len > c->in_off && !(c->flags & HT_CF_SEND)) {
+            conn_fail(c, HT_E_TIMEOUT);
+            conn_next(c);
+        } else {
+            conn_close(c);
+        }
+        break;
+    case HT_TC_BODY:
+        if (!(c->flags & HT_CF_SEND)) {
+            conn_fail(c, HT_E_TIMEOUT);
+            conn_next(c);
+        } else {
+            conn_close(c);
+        }
+        break;
+    default: /* idle, send, linger, starved */
+        conn_close(c);
+        break;
+    }
+}
+
+static void on_tick(ht_loop_t* loop, ht_timer_t* t) {
+    ht_acceptor_t* acc = t->data;
+    uint64_t now = ht_loop__now_ms(loop);
+    for (uint8_t cls = 0; cls < HT_ACCEPTOR_CLASSES_; cls++) {
+        /* Bounded: each timeout moves the head off this list. */
+        for (uint32_t guard = 0; guard < 1u << 20; guard++) {
+            ht_conn_t* c = acc->lists_[cls].head;
+            if (c == nullptr || c->deadline > now) break;
+            on_timeout(c, cls);
+        }
+    }
+    /* Starved connections retry each tick. */
+    for (uint32_t i = 0; i < 64 && acc->lists_[HT_TC_STARVED].head; i++) {
+        ht_conn_t* c = acc->lists_[HT_TC_STARVED].head;
+        tl_set(c, c->requests ? HT_TC_IDLE : HT_TC_HEADER);
+        recv_start(c);
+    }
+    if (acc->stats_.open > 0) ht_loop__timer_start(loop, &acc->tick_, acc->tick_ms_, on_tick);
+}
+
+/* ---- Shutdown ---- */
+
+static void acc_check_done(ht_acceptor_t* acc) {
+    if (!acc->stopping_ || !acc->active_ || acc->stats_.open > 0 || acc->accepting_ != ACC_IDLE) return;
+    if (ht_loop__timer_active(&acc->tick_)) ht_loop__timer_stop(acc->loop_, &acc->tick_);
+    if (ht_loop__timer_active(&acc->retry_)) ht_loop__timer_stop(acc->loop_, &acc->retry_);
+    ht_loop__stop(acc->loop_);
+}
+
+static void acc_begin_shutdown(ht_acceptor_t* acc) {
+    if (acc->stopping_) return;
+    acc->stopping_ = 1;
+    if (acc->accepting_ == ACC_ARMED) {
+        acc->accepting_ = ACC_CANCELLING;
+        ht_loop__cancel(acc->loop_, &acc->accept_op_);
+    }
+    if (ht_loop__timer_active(&acc->retry_)) ht_loop__timer_stop(acc->loop_, &acc->retry_);
+    /* Idle connections (and fresh ones that sent nothing) close now; the
+     * others finish their current request with Connection: close. */
+    static const uint8_t idle_classes[] = { HT_TC_IDLE, HT_TC_STARVED, HT_TC_HEADER };
+    for (size_t k = 0; k < HT_ARRAY_LEN(idle_classes); k++) {
+        ht_conn_t* c = acc->lists_[idle_classes[k]].head;
+        while (c) {
+            ht_conn_t* next = c->tnext;
+            if (idle_classes[k] != HT_TC_HEADER || c->in == nullptr || c->in_len == c->in_off)
+                conn_close(c);
+            c = next;
+        }
+    }
+    acc_check_done(acc);
+}
+
+static void on_wake(ht_loop_t* loop, ht_waker_t* w) {
+    (void) loop;
+    ht_acceptor_t* acc = w->data;
+    if (acc->active_ && ht_server__shutting_down(acc->server_)) acc_begin_shutdown(acc);
+}
+
+/* ---- Public ---- */
+
+ht_result_t ht_server__serve(ht_acceptor_t* acc, const ht_server_t* server, ht_loop_t* loop,
+                             ht_alloc_t* a, ht_handler_fn handler) {
+    if (!server->listening_) return -EBADF;
+    if (handler == nullptr || loop == nullptr || a == nullptr) return -EINVAL;
+    memset(acc, 0, sizeof *acc);
+    ht_config__resolve(&acc->cfg_, server->config);
+    acc->server_ = (ht_server_t*) server; /* registration goes through atomics only */
+    acc->loop_ = loop;
+    acc->alloc_ = a;
+    acc->handler_ = handler;
+    acc->headers_ = ht_alloc__calloc(a, acc->cfg_.max_headers, sizeof(ht_header_t));
+    if (acc->headers_ == nullptr) return -ENOMEM;
+    acc->timeout_ms_[HT_TC_HEADER] = acc->cfg_.header_timeout_ms;
+    acc->timeout_ms_[HT_TC_BODY] = acc->cfg_.body_timeout_ms;
+    acc->timeout_ms_[HT_TC_IDLE] = acc->cfg_.idle_timeout_ms;
+    acc->timeout_ms_[HT_TC_SEND] = acc->cfg_.send_timeout_ms;
+    acc->timeout_ms_[HT_TC_LINGER] = acc->cfg_.linger_timeout_ms;
+    acc->timeout_ms_[HT_TC_STARVED] = acc->cfg_.idle_timeout_ms;
+    uint32_t min = UINT32_MAX;
+    for (int i = 0; i < HT_ACCEPTOR_CLASSES_; i++)
+        if (acc->timeout_ms_[i] < min) min = acc->timeout_ms_[i];
+    acc->tick_ms_ = min / 8;
+    if (acc->tick_ms_ < 5) acc->tick_ms_ = 5;
+    if (acc->tick_ms_ > 1000) acc->tick_ms_ = 1000;
+    acc->tick_.data = acc;
+    acc->retry_.data = acc;
+    acc->retry_.cb = on_retry;
+    acc->date_s_ = ht_loop__wall_s(loop);
+    ht_date_line_(acc->date_, acc->date_s_);
+    ht_result_t r = ht_server__register_(acc->server_, loop, &acc->slot_);
+    if (r < 0) {
+        ht_alloc__free(a, acc->headers_, (size_t) acc->cfg_.max_headers * sizeof(ht_header_t));
+        acc->headers_ = nullptr;
+        return r;
+    }
+    acc->waker_.data = acc;
+    ht_loop__waker_add(loop, &acc->waker_, on_wake);
+    acc->active_ = 1;
+    if (ht_server__shutting_down(server)) {
+        acc->stopping_ = 1;
+        return 0;
+    }
+    accept_arm(acc);
+    return 0;
+}
+
+void ht_server__serve_finalize(ht_acceptor_t* acc) {
+    if (!acc->active_) return;
+    ht_server__unregister_(acc->server_, acc->slot_);
+    ht_loop__waker_remove(acc->loop_, &acc->waker_);
+    /* Normally shutdown has closed everything. If the loop was stopped some
+     * other way, close what is open and run the loop until every cancelled
+     * operation has returned: memory a pending receive writes into must not
+     * be freed under it. acc_check_done stops the loop again. */
+    if (acc->stats_.open > 0 || acc->accepting_ != ACC_IDLE) {
+        acc->stopping_ = 1;
+        if (acc->accepting_ == ACC_ARMED) {
+            acc->accepting_ = ACC_CANCELLING;
+            ht_loop__cancel(acc->loop_, &acc->accept_op_);
+        }
+        for (int cls = 0; cls < HT_ACCEPTOR_CLASSES_; cls++) {
+            ht_conn_t* c;
+            while ((c = acc->lists_[cls].head) != nullptr) conn_close(c);
+        }
+        if (acc->stats_.open > 0 || acc->accepting_ != ACC_IDLE) (void) ht_loop__run(acc->loop_);
+    }
+    acc->active_ = 0;
+    if (ht_loop__timer_active(&acc->tick_)) ht_loop__timer_stop(acc->loop_, &acc->tick_);
+    if (ht_loop__timer_active(&acc->retry_)) ht_loop__timer_stop(acc->loop_, &acc->retry_);
+    ht_conn_t* c;
+    while ((c = acc->free_conns_) != nullptr) {
+        acc->free_conns_ = c->tnext;
+        ht_alloc__free(acc->alloc_, c, sizeof *c);
+    }
+    ht_out_t* o;
+    while ((o = acc->free_out_) != nullptr) {
+        acc->free_out_ = o->next;
+        ht_alloc__free(acc->alloc_, o, sizeof(ht_out_t) + o->cap);
+    }
+    acc->free_out_count_ = 0;
+    ht_alloc__free(acc->alloc_, acc->headers_, (size_t) acc->cfg_.max_headers * sizeof(ht_header_t));
+    acc->headers_ = nullptr;
+}
+
+void ht_acceptor__stats(const ht_acceptor_t* acc, ht_acceptor_stats_t* out) { *out = acc->stats_; }

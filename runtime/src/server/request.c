@@ -1,0 +1,31 @@
+/* server/request.c — header lookups over the parsed request. */
+#include <ht/request.h>
+
+ht_slice_t ht_request__header(const ht_request_t* r, ht_header_id_t id) {
+    for (uint16_t i = 0; i < r->num_headers_; i++)
+        if (r->headers_[i].id == id) return r->headers_[i].value;
+    return HT_SLICE_NULL;
+}
+
+ht_slice_t ht_request__header_by_name(const ht_request_t* r, ht_slice_t name) {
+    ht_header_id_t id = ht_header__id(name.ptr, name.len);
+    if (id != HT_HEADER__UNKNOWN) return ht_request__header(r, id);
+    for (uint16_t i = 0; i < r->num_headers_; i++)
+        if (r->headers_[i].id == HT_HEADER__UNKNOWN && ht_slice__eq_nocase(r->headers_[i].name, name))
+            return r->headers_[i].value;
+    return HT_SLICE_NULL;
+}
+
+const ht_header_t* ht_request__header_next(const ht_request_t* r, ht_header_id_t id,
+                                           ht_slice_t name, uint16_t* pos) {
+    if (id == HT_HEADER__UNKNOWN && name.len) id = ht_header__id(name.ptr, name.len);
+    while (*pos < r->num_headers_) {
+        const ht_header_t* h = &r->headers_[(*pos)++];
+        if (id != HT_HEADER__UNKNOWN) {
+            if (h->id == id) return h;
+        } else if (name.len == 0 || ht_slice__eq_nocase(h->name, name)) {
+            return h;
+        }
+    }
+    return nullptr;
+}

@@ -1,0 +1,351 @@
+/* server/response.c — the response builder: heads written straight into the
+ * connection's send buffer, bodies inline when they fit, out of line (copied
+ * into memory from the handler's allocator, or borrowed) when they do not. */
+#include <string.h>
+#include <time.h>
+
+#include "server/conn.h"
+
+/* ---- Validation (RFC 9110 §5.1, §5.5) ---- */
+
+static const uint8_t tchar_[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
+    ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
+bool ht_response__valid_header_name(ht_slice_t name) {
+    if (name.len == 0 || name.ptr == nullptr) return false;
+    for (size_t i = 0; i < name.len; i++)
+        if (!tchar_[(uint8_t) name.ptr[i]]) return false;
+    return true;
+}
+
+bool ht_response__valid_header_value(ht_slice_t v) {
+    if (v.len && v.ptr == nullptr) return false;
+    for (size_t i = 0; i < v.len; i++) {
+        uint8_t c = (uint8_t) v.ptr[i];
+        /* field-content: VCHAR, SP, HTAB, obs-text; CR/LF/NUL never. */
+        if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+    }
+    return true;
+}
+
+/* ---- Date ---- */
+
+size_t ht_http__format_date(char* out, int64_t t) {
+    static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+    static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    time_t tt = (time_t) t;
+    struct tm tm;
+    if (gmtime_r(&tt, &tm) == nullptr) memset(&tm, 0, sizeof tm);
+    char* p = out;
+    memcpy(p, days[tm.tm_wday % 7], 3); p += 3;
+    *p++ = ','; *p++ = ' ';
+    *p++ = (char) ('0' + tm.tm_mday / 10); *p++ = (char) ('0' + tm.tm_mday % 10);
+    *p++ = ' ';
+    memcpy(p, months[tm.tm_mon % 12], 3); p += 3;
+    *p++ = ' ';
+    int y = tm.tm_year + 1900;
+    if (y < 0) y = 0;
+    if (y > 9999) y = 9999;
+    *p++ = (char) ('0' + y / 1000); *p++ = (char) ('0' + y / 100 % 10);
+    *p++ = (char) ('0' + y / 10 % 10); *p++ = (char) ('0' + y % 10);
+    *p++ = ' ';
+    *p++ = (char) ('0' + tm.tm_hour / 10); *p++ = (char) ('0' + tm.tm_hour % 10); *p++ = ':';
+    *p++ = (char) ('0' + tm.tm_min / 10); *p++ = (char) ('0' + tm.tm_min % 10); *p++ = ':';
+    *p++ = (char) ('0' + tm.tm_sec / 10); *p++ = (char) ('0' + tm.tm_sec % 10);
+    memcpy(p, " GMT", 4); p += 4;
+    *p = '\0';
+    return (size_t) (p - out);
+}
+
+void ht_date_line_(char* out, int64_t t) {
+    memcpy(out, "Date: ", 6);
+    size_t n = ht_http__format_date(out + 6, t);
+    memcpy(out + 6 + n, "\r\n", 3);
+}
+
+/* ---- Send buffer ---- */
+
+void ht_out__seal_(ht_out_t* o) {
+    if (o->len == o->sealed) return;
+    uint32_t n = o->len - o->sealed;
+    if (o->iovcnt && (char*) o->iov[o->iovcnt - 1].base + o->iov[o->iovcnt - 1].len == o->data + o->sealed) {
+        o->iov[o->iovcnt - 1].len += n;
+    } else {
+        o->iov[o->iovcnt].base = o->data + o->sealed;
+        o->iov[o->iovcnt].len = n;
+        o->iovcnt++;
+    }
+    o->total += n;
+    o->sealed = o->len;
+}
+
+void ht_out__reset_(ht_out_t* o) {
+    for (uint32_t i = 0; i < o->nexts; i++)
+        if (o->ext[i].a) ht_alloc__free(o->ext[i].a, o->ext[i].p, o->ext[i].n);
+    o->nexts = 0;
+    o->iovcnt = 0;
+    o->len = o->sealed = 0;
+    o->total = 0;
+}
+
+HT_INLINE bool out_room(const ht_out_t* o, size_t n) { return o->cap - o->len >= n; }
+HT_INLINE void out_put(ht_out_t* o, const void* p, size_t n) {
+    memcpy(o->data + o->len, p, n);
+    o->len += (uint32_t) n;
+}
+#define OUT_LIT(o, lit) out_put((o), lit, sizeof(lit) - 1)
+
+bool ht_out__continue_(ht_out_t* o) {
+    static const char k[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    if (!out_room(o, sizeof k - 1) || o->iovcnt >= HT_OUT_IOV) return false;
+    out_put(o, k, sizeof k - 1);
+    return true;
+}
+
+/* Decimal digits of v into p; returns the count. */
+static size_t put_u64(char* p, uint64_t v) {
+    char tmp[20];
+    size_t n = 0;
+    do { tmp[n++] = (char) ('0' + v % 10); v /= 10; } while (v);
+    for (size_t i = 0; i < n; i++) p[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* ---- Builder ---- */
+
+void ht_response__begin_(ht_response_t* res, ht_out_t* out, const char* date_line, uint8_t flags) {
+    res->out = out;
+    res->date = date_line;
+    res->start = out->len;
+    res->start_iov = out->iovcnt;
+    res->start_ext = out->nexts;
+    res->status = 0;
+    res->state = HT_RES_NONE;
+    res->flags = flags;
+}
+
+static void rollback(ht_response_t* res) {
+    ht_out_t* o = res->out;
+    for (uint32_t i = res->start_ext; i < o->nexts; i++)
+        if (o->ext[i].a) ht_alloc__free(o->ext[i].a, o->ext[i].p, o->ext[i].n);
+    o->nexts = res->start_ext;
+    /* Recompute what the kept iovecs cover. */
+    o->iovcnt = res->start_iov;
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < o->iovcnt; i++) total += o->iov[i].len;
+    o->total = total;
+    o->len = o->sealed = res->start;
+    /* The last kept iovec may have been extended past start. */
+    if (o->iovcnt) {
+        ht_iov_t* last = &o->iov[o->iovcnt - 1];
+        char* end = (char*) last->base + last->len;
+        if (end > o->data + res->start && (char*) last->base >= o->data && (char*) last->base < o->data + o->cap) {
+            o->total -= (uint64_t) (end - (o->data + res->start));
+            last->len = (size_t) (o->data + res->start - (char*) last->base);
+        }
+    }
+}
+
+ht_result_t ht_response__status(ht_response_t* res, uint16_t status) {
+    if (res->state != HT_RES_NONE) return HT_E_RESPONSE_STATE;
+    if (status < 200 || status > 999) return -EINVAL;
+    ht_out_t* o = res->out;
+    if (HT_LIKELY(status == 200)) {
+        if (!out_room(o, 17)) return -ENOBUFS;
+        OUT_LIT(o, "HTTP/1.1 200 OK\r\n");
+    } else {
+        const char* reason = ht_status__reason(status);
+        size_t rl = strlen(reason);
+        if (!out_room(o, 15 + rl)) return -ENOBUFS;
+        char* p = o->data + o->len;
+        memcpy(p, "HTTP/1.1 ", 9);
+        p[9] = (char) ('0' + status / 100);
+        p[10] = (char) ('0' + status / 10 % 10);
+        p[11] = (char) ('0' + status % 10);
+        p[12] = ' ';
+        memcpy(p + 13, reason, rl);
+        p[13 + rl] = '\r';
+        p[14 + rl] = '\n';
+        o->len += (uint32_t) (15 + rl);
+    }
+    res->status = status;
+    res->state = HT_RES_HEAD;
+    return 0;
+}
+
+uint16_t ht_response__get_status(const ht_response_t* res) { return res->status; }
+
+ht_result_t ht_response__header(ht_response_t* res, ht_slice_t name, ht_slice_t value) {
+    if (res->state != HT_RES_HEAD) return HT_E_RESPONSE_STATE;
+    if (!ht_response__valid_header_name(name)) return HT_E_BAD_HEADER_NAME;
+    if (!ht_response__valid_header_value(value)) return HT_E_BAD_HEADER_VALUE;
+    switch (ht_header__id(name.ptr, name.len)) {
+    case HT_HEADER_CONTENT_LENGTH:
+    case HT_HEADER_TRANSFER_ENCODING:
+    case HT_HEADER_DATE:
+    case HT_HEADER_CONNECTION:
+        return HT_E_RESERVED_HEADER;
+    default:
+        break;
+    }
+    value = ht_slice__trim_ows(value);
+    ht_out_t* o = res->out;
+    if (!out_room(o, name.len + value.len + 4)) return -ENOBUFS;
+    out_put(o, name.ptr, name.len);
+    OUT_LIT(o, ": ");
+    if (value.len) out_put(o, value.ptr, value.len);
+    OUT_LIT(o, "\r\n");
+    return 0;
+}
+
+ht_result_t ht_response__header_cstr(ht_response_t* res, const char* name, const char* value) {
+    return ht_response__header(res, ht_slice__from_cstr(name), ht_slice__from_cstr(value));
+}
+
+/* Ends the head: Content-Length (unless 1xx/204), Date, Connection, CRLF. */
+static ht_result_t end_head(ht_response_t* res, uint64_t body_len) {
+    ht_out_t* o = res->out;
+    /* "Content-Length: " 16 + 20 digits + CRLF, date line, "Connection: keep-alive\r\n" 24, CRLF */
+    if (!out_room(o, 16 + 20 + 2 + HT_DATE_LINE_LEN + 24 + 2)) return -ENOBUFS;
+    bool no_length = res->status == 204 || res->status == 304 || res->status < 200;
+    if (!no_length) {
+        OUT_LIT(o, "Content-Length: ");
+        o->len += (uint32_t) put_u64(o->data + o->len, body_len);
+        OUT_LIT(o, "\r\n");
+    }
+    out_put(o, res->date, HT_DATE_LINE_LEN);
+    if (res->flags & HT_RESF_CLOSE) OUT_LIT(o, "Connection: close\r\n");
+    else if (res->flags & HT_RESF_KEEP_ALIVE) OUT_LIT(o, "Connection: keep-alive\r\n");
+    OUT_LIT(o, "\r\n");
+    return 0;
+}
+
+/* Adds the body: inline if it fits, else out of line (copied from `a`, or
+ * borrowed when a is nullptr and borrow is set). */
+static ht_result_t add_body(ht_response_t* res, const void* data, size_t len, ht_alloc_t* a, bool borrow) {
+    if (res->state != HT_RES_HEAD) return HT_E_RESPONSE_STATE;
+    if (len && data == nullptr) return -EINVAL;
+    ht_out_t* o = res->out;
+    uint32_t mark = o->len;
+    ht_result_t r = end_head(res, len);
+    if (r < 0) { o->len = mark; return r; }
+    bool no_body = (res->flags & HT_RESF_HEAD_ONLY) || res->status == 204 || res->status == 304;
+    if (no_body || len == 0) {
+        res->state = HT_RES_DONE;
+        return 0;
+    }
+    if (out_room(o, len) && (!borrow || len <= 1024)) {
+        out_put(o, data, len);
+        res->state = HT_RES_DONE;
+        return 0;
+    }
+    /* Out of line: needs one iovec for the head so far, one for the body. */
+    if (o->iovcnt + 2 > HT_OUT_IOV || o->nexts + 1 > HT_OUT_EXT) { o->len = mark; return -ENOBUFS; }
+    void* p = (void*) data;
+    if (!borrow) {
+        if (a == nullptr) { o->len = mark; return -EINVAL; }
+        p = ht_alloc__alloc(a, len);
+        if (p == nullptr) { o->len = mark; return -ENOMEM; }
+        memcpy(p, data, len);
+        o->ext[o->nexts].p = p;
+        o->ext[o->nexts].n = len;
+        o->ext[o->nexts].a = a;
+        o->nexts++;
+    }
+    ht_out__seal_(o);
+    o->iov[o->iovcnt].base = p;
+    o->iov[o->iovcnt].len = len;
+    o->iovcnt++;
+    o->total += len;
+    res->state = HT_RES_DONE;
+    return 0;
+}
+
+ht_result_t ht_response__body(ht_response_t* res, const void* data, size_t len, ht_alloc_t* a) {
+    return add_body(res, data, len, a, false);
+}
+
+ht_result_t ht_response__body_ref(ht_response_t* res, const void* data, size_t len) {
+    return add_body(res, data, len, nullptr, true);
+}
+
+ht_result_t ht_response__bytes(ht_response_t* res, uint16_t status, ht_slice_t ctype,
+                               const void* data, size_t len, ht_alloc_t* a) {
+    ht_result_t r;
+    if (res->state == HT_RES_NONE) {
+        if ((r = ht_response__status(res, status)) < 0) return r;
+    } else if (res->state != HT_RES_HEAD || res->status != status) {
+        return HT_E_RESPONSE_STATE;
+    }
+    if (ctype.len) {
+        /* Content-Type: written directly (it is not reserved). */
+        if ((r = ht_response__header(res, HT_SLICE("Content-Type"), ctype)) < 0) return r;
+    }
+    return ht_response__body(res, data, len, a);
+}
+
+ht_result_t ht_response__text(ht_response_t* res, uint16_t status, const char* text, ht_alloc_t* a) {
+    return ht_response__bytes(res, status, HT_SLICE("text/plain; charset=utf-8"), text,
+                              text ? strlen(text) : 0, a);
+}
+
+ht_result_t ht_response__html(ht_response_t* res, uint16_t status, const char* html, ht_alloc_t* a) {
+    return ht_response__bytes(res, status, HT_SLICE("text/html; charset=utf-8"), html,
+                              html ? strlen(html) : 0, a);
+}
+
+ht_result_t ht_response__json(ht_response_t* res, uint16_t status, const char* json, ht_alloc_t* a) {
+    return ht_response__bytes(res, status, HT_SLICE("application/json"), json,
+                              json ? strlen(json) : 0, a);
+}
+
+ht_result_t ht_response__error(ht_response_t* res, uint16_t status, ht_alloc_t* a) {
+    /* "<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1>\n" */
+    char page[256];
+    const char* reason = ht_status__reason(status);
+    size_t rl = strlen(reason);
+    if (rl > 80) rl = 80;
+    char line[96];
+    size_t n = put_u64(line, status);
+    if (rl) { line[n++] = ' '; memcpy(line + n, reason, rl); n += rl; }
+    size_t m = 0;
+#define PUT(s, l) (memcpy(page + m, (s), (l)), m += (l))
+    PUT("<!doctype html><title>", 22);
+    PUT(line, n);
+    PUT("</title><h1>", 12);
+    PUT(line, n);
+    PUT("</h1>\n", 6);
+#undef PUT
+    return ht_response__bytes(res, status, HT_SLICE("text/html; charset=utf-8"), page, m, a);
+}
+
+void ht_response__finish_(ht_response_t* res) {
+    if (res->state == HT_RES_HEAD) {
+        /* Status and headers but no body: an empty body. */
+        if (add_body(res, nullptr, 0, nullptr, false) == 0) goto done;
+    }
+    if (res->state != HT_RES_DONE) {
+        rollback(res);
+        res->state = HT_RES_NONE;
+        res->flags &= (uint8_t) ~HT_RESF_HEAD_ONLY;
+        if (ht_response__status(res, 500) < 0 || add_body(res, nullptr, 0, nullptr, false) < 0) {
+            /* Cannot happen: the server keeps room for this before a handler. */
+            rollback(res);
+        }
+    }
+done:
+    ht_out__seal_(res->out);
+}
