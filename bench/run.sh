@@ -158,17 +158,19 @@ chmod 755 "$T" # h2o drops to nobody and must read the docroot
 declare -A PID=() PORT=() SPIDS=() IDLE=()
 CONNS_PID=
 
+running() { # PID: exists and is not a zombie waiting to be reaped
+  local st
+  st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [[ $st != Z ]]
+}
+
 stop_pid() { # PID: TERM, up to 3 s, then KILL; reaps our children
-  local p=$1 i st
+  local p=$1 i
   kill -TERM "$p" 2>/dev/null || return 0
   for ((i = 0; i < 30; i++)); do
-    st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) || break
-    [[ $st == Z ]] && break
+    running "$p" || break
     sleep 0.1
   done
-  if [[ -e /proc/$p && $(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) != Z ]]; then
-    kill -KILL "$p" 2>/dev/null
-  fi
+  running "$p" && kill -KILL "$p" 2>/dev/null
   wait "$p" 2>/dev/null
   return 0
 }
@@ -345,7 +347,7 @@ start_server() { # NAME -> sets PID PORT SPIDS; returns non-zero if it did not c
       fi
       pids=
     fi
-    kill -0 "$pid" 2>/dev/null || break
+    running "$pid" || break
     sleep 0.05
   done
   if [[ -z $pids ]]; then
@@ -389,7 +391,7 @@ check_server() {
 cpu_ticks() { # PIDS -> utime+stime summed, in clock ticks
   local p s sum=0 f
   for p in "$@"; do
-    s=$(<"/proc/$p/stat") 2>/dev/null || continue
+    { s=$(<"/proc/$p/stat"); } 2>/dev/null || continue
     read -ra f <<<"${s##*) }" # fields from 3 (state) on: utime is 14, stime 15
     sum=$((sum + f[11] + f[12]))
   done
@@ -428,7 +430,7 @@ measure_conns() {
   for ((i = 0; i < 600; i++)); do # up to 60 s to open them all
     ready=$(sed -n 's/^ready //p' "$out")
     [[ -n $ready ]] && break
-    kill -0 "$CONNS_PID" 2>/dev/null || break
+    running "$CONNS_PID" || break
     sleep 0.1
   done
   sleep 0.2 # let the server finish with the last one
