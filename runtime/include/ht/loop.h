@@ -6,8 +6,10 @@
  * backend (epoll or io_uring, chosen at build time) is invisible here.
  *
  * Ownership. Operation structs (ht_op_t, ht_timer_t) are caller storage,
- * usually embedded in a connection. They must stay valid and untouched from
- * the start call until their callback has run. Buffers passed to an operation
+ * usually embedded in a connection; zero-initialise them before first use
+ * (ht_loop__timer_active and ht_loop__cancel read their private state). They
+ * must stay valid and untouched from the start call until their callback has
+ * run (a timer: until it fired or was stopped). Buffers passed to an operation
  * likewise stay valid until its completion. Only ht_loop__wake is
  * thread-safe; everything else must be called on the loop's thread.
  *
@@ -130,8 +132,12 @@ int64_t ht_loop__wall_s(const ht_loop_t* loop);
 /* Persistent accept on a non-blocking listening socket: cb runs once per
  * accepted connection with the new fd (non-blocking, close-on-exec) as res,
  * and keeps running until ht_loop__cancel (then once more with -ECANCELED).
- * On -EMFILE/-ENFILE/-ENOBUFS/-ENOMEM the accept stops (the op is complete)
- * so that no loop spins on an error; the caller re-arms it later. */
+ * On -EMFILE/-ENFILE/-ENOBUFS/-ENOMEM (and -EBADF/-EINVAL/-ENOTSOCK) the
+ * accept stops (the op is complete) so that no loop spins on an error; the
+ * caller re-arms it later. Transient per-connection errors (ECONNABORTED,
+ * EPROTO, EPERM) are skipped. io_uring: a connection the kernel accepted
+ * between ht_loop__cancel and the cancellation taking effect is closed, never
+ * delivered. */
 ht_result_t ht_loop__accept(ht_loop_t* loop, ht_op_t* op, int32_t listen_fd, ht_op_fn cb);
 
 /* Receives into a loop-owned buffer chosen when data arrives (io_uring:
@@ -143,7 +149,9 @@ ht_result_t ht_loop__accept(ht_loop_t* loop, ht_op_t* op, int32_t listen_fd, ht_
  * caller frees buffers and starts it again). */
 ht_result_t ht_loop__recv(ht_loop_t* loop, ht_op_t* op, int32_t fd, ht_op_fn cb);
 /* Takes a free pooled buffer outside a recv (for assembling a request that
- * spans several receives), or nullptr if none is free. */
+ * spans several receives), or nullptr if none is free. io_uring keeps a few
+ * free buffers (16 to 64) lent to the kernel's buffer ring, so this may
+ * return nullptr slightly before every buffer is in use. */
 ht_buf_t* ht_loop__buf_acquire(ht_loop_t* loop);
 void ht_loop__buf_release(ht_loop_t* loop, ht_buf_t* buf);
 
