@@ -54,7 +54,9 @@ static size_t parse_pico(const char* buf, size_t len) {
 /* ---- hachettp ---- */
 static size_t parse_ht(const char* buf, size_t len) {
     ht_header_t        h[MAXH];
-    ht_request_head_t  out = { .headers = h, .max_headers = MAXH };
+    ht_request_head_t  out; /* inputs only: the parser sets every output */
+    out.headers     = h;
+    out.max_headers = MAXH;
     ht_parser_t        p   = { 0 };
     ht_io_t r = ht_parse__request(&p, buf, len, nullptr, &out);
     return r > 0 ? (size_t) r + out.num_headers : 0;

@@ -45,13 +45,13 @@ static ht_io_t feed(const ccase_t* c, guard_t* g, const size_t* cuts, size_t ncu
         char* b = guard__place(g, c->in + off, n);
         size_t len = n;
         r = ht_chunked__decode(d, b, &len, c->max_body, c->max_trailer);
-        ck_assert_uint_le(len, n);
+        CHECK_MSG(len <= n, "%s: output grew", c->name);
         memcpy(pay + *plen, b, len);
         *plen += len;
         off += n;
         if (r >= 0) {
             /* the bytes after the body were moved right behind the payload */
-            ck_assert_msg(memcmp(b + len, c->in + off - (size_t) r, (size_t) r) == 0,
+            CHECK_MSG(memcmp(b + len, c->in + off - (size_t) r, (size_t) r) == 0,
                           "%s: bytes after the body not preserved", c->name);
             return r + (ht_io_t) (c->len - off); /* plus all not yet fed */
         }
@@ -62,9 +62,9 @@ static ht_io_t feed(const ccase_t* c, guard_t* g, const size_t* cuts, size_t ncu
 
 static void check_run(const ccase_t* c, ht_io_t r, const char* pay, size_t plen, const char* how,
                       size_t k) {
-    ck_assert_msg(r == c->expect, "%s (%s %zu): got %s, want %s", c->name, how, k, rstr(r),
+    CHECK_MSG(r == c->expect, "%s (%s %zu): got %s, want %s", c->name, how, k, rstr(r),
                   rstr(c->expect));
-    ck_assert_msg(plen == c->plen && memcmp(pay, c->payload, plen) == 0,
+    CHECK_MSG(plen == c->plen && memcmp(pay, c->payload, plen) == 0,
                   "%s (%s %zu): payload %zu bytes, want %zu", c->name, how, k, plen, c->plen);
 }
 

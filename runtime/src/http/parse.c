@@ -17,6 +17,9 @@
 
 #include <string.h>
 
+#define HT_HEADER_GPERF_LOOKUP ht_header_gperf_lookup_parse_
+#include "http/header_id.h" /* the inline lookup, with the generated tables */
+
 #if !defined(HT_PARSE_SCALAR) && defined(__SSE2__)
 #  include <immintrin.h>
 #  define HT_PARSE_SSE2 1
@@ -478,7 +481,8 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
         /* OWS field-value OWS CRLF */
         const char* v = q + 1;
         if (HT_LIKELY(v < end && *v == ' ')) v++; /* the usual single SP */
-        while (v < end && IS_WS(*v)) v++;
+        if (HT_UNLIKELY(v < end && IS_WS(*v)))
+            do v++; while (v < end && IS_WS(*v));
         const char* r = v;
         for (;;) {
             r = scan_value(r, end, buf);
@@ -492,11 +496,12 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
         if (HT_UNLIKELY((size_t) (r + 2 - buf) > max_head)) return HT_E_HEADERS_TOO_LARGE;
         if (fill) {
             const char* ve = r;
-            while (ve > v && IS_WS(ve[-1])) ve--;
+            if (HT_UNLIKELY(ve > v && IS_WS(ve[-1])))
+                do ve--; while (ve > v && IS_WS(ve[-1]));
             ht_header_t* h = &out->headers[line - 1];
             h->name  = ht_slice__from(s, (size_t) (q - s));
             h->value = ht_slice__from(v, (size_t) (ve - v));
-            h->id    = ht_header__id(s, (size_t) (q - s));
+            h->id    = ht_header__id_inline(s, (size_t) (q - s));
             /* a bit test, not a jump table: most fields need nothing */
             if (HT_UNLIKELY((FRAMING_IDS >> h->id) & 1)) field_semantics(&st, h, minor);
         }

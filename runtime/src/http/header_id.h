@@ -1,0 +1,62 @@
+/* http/header_id.h — internal: the header-name lookup as an inline function,
+ * for the parser's hot loop. ht_header__id() (header_id.c) is the same code
+ * behind a call.
+ *
+ * Includes the gperf output generated from HT_HEADERS (build tree, DO NOT
+ * EDIT); its tables are static, so each including file gets its own copy.
+ * gperf also emits an extern lookup function we do not use: the includer
+ * names it through HT_HEADER_GPERF_LOOKUP so two files never clash. */
+#ifndef HT_HTTP_HEADER_ID_H
+#define HT_HTTP_HEADER_ID_H
+
+#include <ht/http.h>
+#include <string.h>
+
+#ifndef HT_HEADER_GPERF_LOOKUP
+#  error "define HT_HEADER_GPERF_LOOKUP (a name unique to this file) before including"
+#endif
+#define ht_header_gperf_lookup_ HT_HEADER_GPERF_LOOKUP
+#include "header_id_gperf.c"
+#undef ht_header_gperf_lookup_
+
+HT_INLINE uint64_t ht_hid_load8_(const char* p) { uint64_t v; memcpy(&v, p, 8); return v; }
+HT_INLINE uint64_t ht_hid_load4_(const char* p) { uint32_t v; memcpy(&v, p, 4); return v; }
+HT_INLINE uint64_t ht_hid_load2_(const char* p) { uint16_t v; memcpy(&v, p, 2); return v; }
+
+/* Input word a against known word k: equal, or differing only in the 0x20 bit
+ * of bytes where k is a letter. Known names hold only letters, digits and '-'
+ * (check_header_id asserts it), and among those only letters have the 0x40
+ * bit, so "the 0x20 bit may differ where k has 0x40" is exactly ASCII case
+ * folding. gperf's own compare goes a byte at a time through a table. */
+HT_INLINE bool ht_hid_word_eq_(uint64_t a, uint64_t k) {
+    const uint64_t c20 = 0x2020202020202020ull, c40 = 0x4040404040404040ull;
+    uint64_t d = a ^ k;
+    return (d & ~c20) == 0 && (((d & c20) << 1) & ~k & c40) == 0;
+}
+
+/* n >= 2 (gperf's MIN_WORD_LENGTH); the last word may overlap the one before. */
+HT_INLINE bool ht_hid_eq_(const char* a, const char* k, size_t n) {
+    if (n >= 8) {
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            if (!ht_hid_word_eq_(ht_hid_load8_(a + i), ht_hid_load8_(k + i))) return false;
+        return i == n || ht_hid_word_eq_(ht_hid_load8_(a + n - 8), ht_hid_load8_(k + n - 8));
+    }
+    if (n >= 4)
+        return ht_hid_word_eq_(ht_hid_load4_(a), ht_hid_load4_(k)) &&
+               ht_hid_word_eq_(ht_hid_load4_(a + n - 4), ht_hid_load4_(k + n - 4));
+    return ht_hid_word_eq_(ht_hid_load2_(a), ht_hid_load2_(k)) &&
+           ht_hid_word_eq_(ht_hid_load2_(a + n - 2), ht_hid_load2_(k + n - 2));
+}
+static_assert(MIN_WORD_LENGTH >= 2, "ht_hid_eq_ needs 2 bytes");
+
+/* The id of name[0, len) (ASCII case-insensitive), or HT_HEADER__UNKNOWN. */
+HT_INLINE ht_header_id_t ht_header__id_inline(const char* name, size_t len) {
+    if (len < MIN_WORD_LENGTH || len > MAX_WORD_LENGTH) return HT_HEADER__UNKNOWN;
+    unsigned key = ht_header_gperf_hash_(name, len);
+    if (key > MAX_HASH_VALUE || lengthtable[key] != len) return HT_HEADER__UNKNOWN;
+    const struct ht_header_gperf_entry_* e = &wordlist[key];
+    return ht_hid_eq_(name, e->name, len) ? e->id : HT_HEADER__UNKNOWN;
+}
+
+#endif /* HT_HTTP_HEADER_ID_H */
