@@ -270,7 +270,9 @@ void ht_loop__wake(void* arg) {
 }
 
 void ht_loop__wakers_run(ht_loop_t* loop) {
-    __atomic_store_n(&loop->wake_pending, 0u, __ATOMIC_RELEASE);
+    /* An exchange, not a store: reading the waker's 1 makes what it wrote
+     * before ht_loop__wake visible to the callbacks below. */
+    (void) __atomic_exchange_n(&loop->wake_pending, 0u, __ATOMIC_ACQ_REL);
     ht_waker_t* w = loop->wakers;
     while (w) {
         ht_waker_t* next = w->next_; /* the callback may remove itself */
