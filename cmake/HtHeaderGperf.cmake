@@ -1,8 +1,8 @@
 # HtHeaderGperf.cmake — writes the gperf input for header-name ids from the one
 # list HT_HEADERS in <ht/http.h>. Run as a build step:
 #   cmake -DHTTP_H=<path to http.h> -DOUT=<path to .gperf> -P HtHeaderGperf.cmake
-# The output is rewritten only when its content changes, so an unrelated edit to
-# http.h does not force gperf and a recompile downstream.
+# Any edit to http.h rewrites the output (and so reruns gperf): simple and
+# never stale.
 if(NOT HTTP_H OR NOT OUT)
   message(FATAL_ERROR "usage: cmake -DHTTP_H=... -DOUT=... -P HtHeaderGperf.cmake")
 endif()
@@ -41,10 +41,4 @@ foreach(_e IN LISTS _entries)
 endforeach()
 string(APPEND _out "%%\n")
 
-if(EXISTS "${OUT}")
-  file(READ "${OUT}" _old)
-  if(_old STREQUAL _out)
-    return()
-  endif()
-endif()
 file(WRITE "${OUT}" "${_out}")
