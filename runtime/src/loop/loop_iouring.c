@@ -707,6 +707,7 @@ static void unmap_rings(ht_backend_t* be) {
     be->cq_map = be->sq_map = nullptr;
 }
 
+/* No MAP_POPULATE: ring pages count towards RSS only once touched. */
 static ht_result_t map_rings(ht_backend_t* be, const uring_params_t* p, bool single_mmap) {
     size_t sq_len = p->sq_off.array + (size_t) p->sq_entries * sizeof(uint32_t);
     if (be->setup_flags & SETUP_NO_SQARRAY) sq_len = p->sq_off.flags + sizeof(uint32_t);
@@ -715,7 +716,7 @@ static ht_result_t map_rings(ht_backend_t* be, const uring_params_t* p, bool sin
         if (cq_len > sq_len) sq_len = cq_len;
         cq_len = sq_len;
     }
-    void* sq = mmap(nullptr, sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, be->ring_fd,
+    void* sq = mmap(nullptr, sq_len, PROT_READ | PROT_WRITE, MAP_SHARED, be->ring_fd,
                     OFF_SQ_RING);
     if (sq == MAP_FAILED) return -errno;
     be->sq_map = sq;
@@ -723,14 +724,14 @@ static ht_result_t map_rings(ht_backend_t* be, const uring_params_t* p, bool sin
     if (single_mmap) {
         be->cq_map = sq;
     } else {
-        void* cq = mmap(nullptr, cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+        void* cq = mmap(nullptr, cq_len, PROT_READ | PROT_WRITE, MAP_SHARED,
                         be->ring_fd, OFF_CQ_RING);
         if (cq == MAP_FAILED) return -errno;
         be->cq_map = cq;
     }
     be->cq_map_len = cq_len;
     be->sqes_len = (size_t) p->sq_entries * sizeof(uring_sqe_t);
-    void* sqes = mmap(nullptr, be->sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+    void* sqes = mmap(nullptr, be->sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED,
                       be->ring_fd, OFF_SQES);
     if (sqes == MAP_FAILED) return -errno;
     be->sqes = sqes;
@@ -795,7 +796,9 @@ ht_result_t ht_backend__init(ht_loop_t* loop) {
     if (disabled(dis, "defer")) want &= ~(SETUP_DEFER_TASKRUN | SETUP_SINGLE_ISSUER);
     if (disabled(dis, "coop")) want &= ~SETUP_COOP_TASKRUN;
     if (disabled(dis, "submitall")) want &= ~SETUP_SUBMIT_ALL;
-    uint32_t cq_entries = loop->entries * 16 > 65536 ? 65536 : loop->entries * 16;
+    /* 8x the SQ: room for a burst of completions from many connections; a
+     * larger burst is not lost (IORING_FEAT_NODROP), just slower. */
+    uint32_t cq_entries = loop->entries * 8 > 65536 ? 65536 : loop->entries * 8;
     uring_params_t p;
     int fd = -1, err = 0;
     for (size_t i = 0;; i++) {
