@@ -11,7 +11,10 @@
  * must stay valid and untouched from the start call until their callback has
  * run (a timer: until it fired or was stopped). Buffers passed to an operation
  * likewise stay valid until its completion. Only ht_loop__wake is
- * thread-safe; everything else must be called on the loop's thread.
+ * thread-safe; everything else must be called on the loop's thread, the
+ * thread that called ht_loop__init (io_uring: the ring is set up
+ * SINGLE_ISSUER/DEFER_TASKRUN and its registered fd belongs to that thread,
+ * so create the loop inside the worker that runs it).
  *
  * Lifetime. ht_loop__run returns when ht_loop__stop was called, or when no
  * operation or timer is pending (the loop has nothing left to do).
