@@ -24,8 +24,10 @@
  * HEAD requests: the handler builds the same response as for GET; the server
  * sends the head with the real Content-Length and no body.
  *
- * If the handler returns without a status, or the head does not fit in the
- * send buffer (-ENOBUFS), the server replaces whatever was written with a 500.
+ * If the handler returns without a status, or a call failed for lack of room
+ * or memory (-ENOBUFS: the head does not fit in the send buffer; -ENOMEM),
+ * the server replaces whatever was written with an empty 500: a response
+ * with a header silently missing never goes out. Later calls then fail.
  *
  * Bodies: ht_response__body copies the bytes. Small ones go into the send
  * buffer next to the head (one send); larger ones are copied into memory from

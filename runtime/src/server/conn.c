@@ -245,6 +245,11 @@ static void conn_next(ht_conn_t* c) {
         return;
     }
     if (c->flags & HT_CF_CLOSE) return; /* waiting for the last send */
+    if (HT_UNLIKELY(acc->stopping_) && !sending && c->rstate == HT_RS_HEAD &&
+        (c->in == nullptr || c->in_off == c->in_len)) {
+        conn_close(c); /* went idle during shutdown */
+        return;
+    }
     if (!(c->flags & HT_CF_RECV)) {
         /* While a send is in flight only a pooled recv may run: the buffer
          * we hold must not move under a pending receive. */
@@ -269,7 +274,11 @@ static void conn_next(ht_conn_t* c) {
 
 static void conn_free(ht_conn_t* c) {
     ht_acceptor_t* acc = c->acc;
-    ht_loop__close(acc->loop_, c->fd);
+    /* During shutdown the loop may return before it submits another batch,
+     * and a batched io_uring close would then never happen: close(2) now
+     * (correct for accepted sockets on both backends, see ht/loop.h). */
+    if (HT_UNLIKELY(acc->stopping_)) close(c->fd);
+    else ht_loop__close(acc->loop_, c->fd);
     in_release(c);
     if (c->out) {
         out_put_back(acc, c->out);

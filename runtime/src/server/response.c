@@ -203,7 +203,10 @@ ht_result_t ht_response__header(ht_response_t* res, ht_slice_t name, ht_slice_t 
     }
     value = ht_slice__trim_ows(value);
     ht_out_t* o = res->out;
-    if (!out_room(o, name.len + value.len + 4)) return -ENOBUFS;
+    if (!out_room(o, name.len + value.len + 4)) {
+        res->state = HT_RES_FAILED; /* a head missing a field must not go out */
+        return -ENOBUFS;
+    }
     out_put(o, name.ptr, name.len);
     OUT_LIT(o, ": ");
     if (value.len) out_put(o, value.ptr, value.len);
@@ -274,12 +277,18 @@ static ht_result_t add_body(ht_response_t* res, const void* data, size_t len, ht
     return 0;
 }
 
+static ht_result_t add_body_or_fail(ht_response_t* res, const void* data, size_t len, ht_alloc_t* a, bool borrow) {
+    ht_result_t r = add_body(res, data, len, a, borrow);
+    if (r == -ENOBUFS || r == -ENOMEM) res->state = HT_RES_FAILED;
+    return r;
+}
+
 ht_result_t ht_response__body(ht_response_t* res, const void* data, size_t len, ht_alloc_t* a) {
-    return add_body(res, data, len, a, false);
+    return add_body_or_fail(res, data, len, a, false);
 }
 
 ht_result_t ht_response__body_ref(ht_response_t* res, const void* data, size_t len) {
-    return add_body(res, data, len, nullptr, true);
+    return add_body_or_fail(res, data, len, nullptr, true);
 }
 
 ht_result_t ht_response__bytes(ht_response_t* res, uint16_t status, ht_slice_t ctype,

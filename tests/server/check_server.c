@@ -1,0 +1,964 @@
+/* check_server: the HTTP server end to end, on whichever loop backend this
+ * build has. Each test runs a server on its own thread (127.0.0.1, a port
+ * the kernel picks) and talks to it with plain blocking sockets that have
+ * receive timeouts, so nothing can hang: every wait is bounded. */
+#include <check.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ht/ht.h>
+
+/* ------------------------------------------------------------ server --- */
+
+typedef struct srv {
+    ht_server_t         server;
+    ht_config_t         cfg;
+    ht_alloc_t*         parent;
+    ht_alloc_counting_t count;
+    ht_acceptor_t       acc;
+    ht_acceptor_stats_t stats;  /* copied when the loop returned */
+    pthread_t           th;
+    _Atomic(int)        state;  /* 1 serving, 2 done */
+    ht_result_t         run_result;
+} srv_t;
+
+static srv_t S;
+/* What the handler saw, written on the server thread, read after a response. */
+static _Atomic(uint64_t) g_mark_allocs;
+static _Atomic(uint32_t) g_handled;
+
+static void fill_pattern(char* p, size_t n) {
+    for (size_t i = 0; i < n; i++) p[i] = (char) ('a' + i % 23);
+}
+
+static uint64_t query_u64(ht_slice_t q, const char* key) {
+    size_t kl = strlen(key);
+    if (q.len > kl && memcmp(q.ptr, key, kl) == 0 && q.ptr[kl] == '=') {
+        uint64_t v = 0;
+        for (size_t i = kl + 1; i < q.len && q.ptr[i] >= '0' && q.ptr[i] <= '9'; i++) v = v * 10 + (uint64_t) (q.ptr[i] - '0');
+        return v;
+    }
+    return 0;
+}
+
+static void handler(const ht_config_t* cfg, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a) {
+    (void) cfg;
+    atomic_fetch_add(&g_handled, 1);
+    ht_slice_t path = ht_request__path(req);
+    if (ht_slice__eq(path, HT_SLICE("/echo"))) {
+        ht_slice_t b = ht_request__body(req);
+        ht_response__bytes(res, 200, HT_SLICE("application/octet-stream"), b.ptr, b.len, a);
+    } else if (ht_slice__starts_with(path, HT_SLICE("/p/"))) {
+        /* echoes its own number: pipelined responses can be matched */
+        char body[64];
+        int n = snprintf(body, sizeof body, "%.*s", (int) path.len - 3, path.ptr + 3);
+        ht_response__bytes(res, 200, HT_SLICE("text/plain"), body, (size_t) n, a);
+    } else if (ht_slice__eq(path, HT_SLICE("/big"))) {
+        uint64_t n = query_u64(ht_request__query(req), "n");
+        char* p = ht_alloc__alloc(a, n ? n : 1);
+        fill_pattern(p, n);
+        ht_response__bytes(res, 200, HT_SLICE("application/octet-stream"), p, n, a);
+        ht_alloc__free(a, p, n ? n : 1);
+    } else if (ht_slice__eq(path, HT_SLICE("/mark"))) {
+        atomic_store(&g_mark_allocs, S.count.allocs + S.count.reallocs);
+        ht_response__text(res, 200, "marked\n", a);
+    } else if (ht_slice__eq(path, HT_SLICE("/info"))) {
+        char body[160];
+        ht_slice_t ua = ht_request__header(req, HT_HEADER_USER_AGENT);
+        ht_slice_t x = ht_request__header_by_name(req, HT_SLICE("x-custom"));
+        int n = snprintf(body, sizeof body, "m=%.*s t=%.*s q=%.*s v=%u ka=%d ua=%.*s x=%.*s n=%u",
+                         HT_SLICE_FMT(ht_request__method_slice(req)), HT_SLICE_FMT(ht_request__target(req)),
+                         HT_SLICE_FMT(ht_request__query(req)), ht_request__version_minor(req),
+                         ht_request__keep_alive(req), HT_SLICE_FMT(ua), HT_SLICE_FMT(x),
+                         ht_request__header_count(req));
+        ht_response__bytes(res, 200, HT_SLICE("text/plain"), body, (size_t) n, a);
+    } else if (ht_slice__eq(path, HT_SLICE("/inject"))) {
+        ht_response__status(res, 200);
+        ht_result_t r1 = ht_response__header_cstr(res, "X-Evil", "a\r\nSet-Cookie: pwn=1");
+        ht_result_t r2 = ht_response__header_cstr(res, "Content-Length", "999");
+        char body[64];
+        int n = snprintf(body, sizeof body, "%d %d", r1 == HT_E_BAD_HEADER_VALUE, r2 == HT_E_RESERVED_HEADER);
+        ht_response__body(res, body, (size_t) n, a);
+    } else if (ht_slice__eq(path, HT_SLICE("/nothing"))) {
+        /* builds nothing: the server answers 500 */
+    } else {
+        ht_response__text(res, 200, "hello from hachettp\n", a);
+    }
+}
+
+static void* server_main(void* arg) {
+    srv_t* s = arg;
+    ht_loop_t* loop = nullptr;
+    ht_result_t r = ht_loop__init(&loop, &s->count.base);
+    if (r != 0) {
+        s->run_result = r;
+        atomic_store(&s->state, 2);
+        return nullptr;
+    }
+    r = ht_server__serve(&s->acc, &s->server, loop, &s->count.base, handler);
+    if (r != 0) {
+        s->run_result = r;
+        ht_loop__free(loop, &s->count.base);
+        atomic_store(&s->state, 2);
+        return nullptr;
+    }
+    atomic_store(&s->state, 1);
+    s->run_result = ht_loop__run(loop);
+    ht_acceptor__stats(&s->acc, &s->stats);
+    ht_server__serve_finalize(&s->acc);
+    ht_loop__free(loop, &s->count.base);
+    atomic_store(&s->state, 2);
+    return nullptr;
+}
+
+static uint64_t mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) < 0) {}
+}
+
+/* Starts the server with cfg (nullptr: defaults). */
+static void start_cfg(const ht_config_t* cfg) {
+    memset(&S, 0, sizeof S);
+    if (cfg) S.cfg = *cfg;
+    S.server.config = &S.cfg;
+    S.parent = ht_alloc__init();
+    ht_alloc__counting_init(&S.count, S.parent);
+    ck_assert_int_eq(ht_server__listen(&S.server, "127.0.0.1", 0, 4096), 0);
+    ck_assert_uint_gt(ht_server__port(&S.server), 0);
+    ck_assert_int_eq(pthread_create(&S.th, nullptr, server_main, &S), 0);
+    uint64_t t0 = mono_ms();
+    while (atomic_load(&S.state) == 0 && mono_ms() - t0 < 5000) sleep_ms(1);
+    ck_assert_msg(atomic_load(&S.state) == 1, "server did not start: %d", S.run_result);
+}
+static void start(void) { start_cfg(nullptr); }
+
+/* Shuts down gracefully and waits (bounded) for the server thread. */
+static void stop(void) {
+    ht_server__shutdown(&S.server);
+    uint64_t t0 = mono_ms();
+    while (atomic_load(&S.state) != 2 && mono_ms() - t0 < 10000) sleep_ms(2);
+    ck_assert_msg(atomic_load(&S.state) == 2, "server did not shut down within 10 s");
+    pthread_join(S.th, nullptr);
+    ck_assert_int_eq(S.run_result, 0);
+    ht_server__close(&S.server);
+    ck_assert_uint_eq(S.count.live_bytes, 0); /* everything given back */
+    ht_alloc__finalize(S.parent);
+}
+
+/* ------------------------------------------------------------ client --- */
+
+static int client_to(uint16_t port, int timeout_ms) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    ck_assert_int_eq(connect(fd, (struct sockaddr*) &a, sizeof a), 0);
+    return fd;
+}
+static int client(void) { return client_to(ht_server__port(&S.server), 5000); }
+
+static void send_all(int fd, const void* p, size_t n) {
+    const char* c = p;
+    while (n) {
+        ssize_t k = send(fd, c, n, MSG_NOSIGNAL);
+        ck_assert_msg(k > 0, "send: %s", strerror(errno));
+        c += k;
+        n -= (size_t) k;
+    }
+}
+static void send_str(int fd, const char* s) { send_all(fd, s, strlen(s)); }
+
+/* A buffered reader over a socket. */
+typedef struct rd {
+    int    fd;
+    char*  buf;
+    size_t len, off, cap;
+    int    eof;   /* 1: orderly EOF, -1: error (errno saved in err) */
+    int    err;
+} rd_t;
+
+static void rd_init(rd_t* r, int fd) {
+    memset(r, 0, sizeof *r);
+    r->fd = fd;
+    r->cap = 1 << 16;
+    r->buf = malloc(r->cap);
+}
+static void rd_free(rd_t* r) { free(r->buf); }
+
+/* Reads more; false on EOF/error/timeout. */
+static bool rd_fill(rd_t* r) {
+    if (r->off > 0 && r->off == r->len) r->off = r->len = 0;
+    if (r->len == r->cap) {
+        r->cap *= 2;
+        r->buf = realloc(r->buf, r->cap);
+    }
+    ssize_t k = recv(r->fd, r->buf + r->len, r->cap - r->len, 0);
+    if (k > 0) {
+        r->len += (size_t) k;
+        return true;
+    }
+    r->eof = k == 0 ? 1 : -1;
+    r->err = k == 0 ? 0 : errno;
+    return false;
+}
+
+typedef struct resp {
+    int    status;
+    char   head[4096];
+    char*  body;
+    size_t body_len;
+    bool   close;       /* Connection: close */
+    bool   keep_alive;  /* Connection: keep-alive */
+    bool   has_length;
+    char   raw[8192];   /* head + body if small: byte-exact checks */
+    size_t raw_len;
+} resp_t;
+
+static void resp_free(resp_t* p) { free(p->body); p->body = nullptr; }
+
+/* Reads one response (Content-Length framed). False if the stream ended. */
+static bool read_resp(rd_t* r, resp_t* out, bool head_request) {
+    memset(out, 0, sizeof *out);
+    char* end;
+    for (;;) {
+        end = memmem(r->buf + r->off, r->len - r->off, "\r\n\r\n", 4);
+        if (end) break;
+        if (!rd_fill(r)) return false;
+    }
+    size_t hl = (size_t) (end + 4 - (r->buf + r->off));
+    ck_assert_uint_lt(hl, sizeof out->head);
+    memcpy(out->head, r->buf + r->off, hl);
+    out->head[hl] = 0;
+    ck_assert_msg(sscanf(out->head, "HTTP/1.1 %d ", &out->status) == 1, "bad status line: %s", out->head);
+    size_t cl = 0;
+    char* p = strcasestr(out->head, "\r\nContent-Length: ");
+    if (p) {
+        out->has_length = true;
+        cl = strtoull(p + 18, nullptr, 10);
+    }
+    out->close = strcasestr(out->head, "\r\nConnection: close\r\n") != nullptr;
+    out->keep_alive = strcasestr(out->head, "\r\nConnection: keep-alive\r\n") != nullptr;
+    r->off += hl;
+    if (head_request || out->status == 100 || out->status == 204 || out->status == 304) cl = 0;
+    while (r->len - r->off < cl)
+        if (!rd_fill(r)) return false;
+    out->body = malloc(cl + 1);
+    memcpy(out->body, r->buf + r->off, cl);
+    out->body[cl] = 0;
+    out->body_len = cl;
+    r->off += cl;
+    if (hl + cl <= sizeof out->raw) {
+        memcpy(out->raw, out->head, hl);
+        memcpy(out->raw + hl, out->body, cl);
+        out->raw_len = hl + cl;
+    }
+    return true;
+}
+
+/* After a final response: the server closes cleanly (EOF, not a reset). */
+static void expect_eof(rd_t* r) {
+    ck_assert_uint_eq(r->len - r->off, 0);
+    ck_assert_msg(!rd_fill(r), "unexpected bytes after the last response");
+    ck_assert_msg(r->eof == 1, "expected EOF, got error %s", strerror(r->err));
+}
+
+/* One request/response on a fresh connection. */
+static void roundtrip(const char* req, resp_t* out) {
+    int fd = client();
+    rd_t r;
+    rd_init(&r, fd);
+    send_str(fd, req);
+    ck_assert(read_resp(&r, out, strncmp(req, "HEAD ", 5) == 0));
+    rd_free(&r);
+    close(fd);
+}
+
+static bool valid_date_line(const char* head) {
+    const char* d = strstr(head, "\r\nDate: ");
+    if (!d) return false;
+    d += 8;
+    /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+    static const char* days = "SunMonTueWedThuFriSat";
+    bool day = false;
+    for (int i = 0; i < 7; i++) day |= memcmp(d, days + 3 * i, 3) == 0;
+    return day && d[3] == ',' && d[4] == ' ' && d[7] == ' ' && d[11] == ' ' && d[16] == ' ' && d[19] == ':' &&
+           d[22] == ':' && memcmp(d + 25, " GMT\r\n", 6) == 0;
+}
+
+static void setup(void) {
+    alarm(90); /* a hang fails the test instead of the whole run */
+    atomic_store(&g_handled, 0);
+}
+static void teardown(void) { alarm(0); }
+
+/* ------------------------------------------------------------- tests --- */
+
+START_TEST(hello_and_keep_alive_reuse) {
+    start();
+    int fd = client();
+    rd_t r;
+    rd_init(&r, fd);
+    for (int i = 0; i < 100; i++) {
+        send_str(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        resp_t p;
+        ck_assert(read_resp(&r, &p, false));
+        ck_assert_int_eq(p.status, 200);
+        ck_assert_str_eq(p.body, "hello from hachettp\n");
+        ck_assert(!p.close);
+        ck_assert(valid_date_line(p.head));
+        /* byte-exact apart from the date */
+        ck_assert(strncmp(p.head, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                                  "Content-Length: 20\r\nDate: ", 84) == 0);
+        ck_assert_uint_eq(strlen(p.head), 84 + 29 + 4);
+        resp_free(&p);
+    }
+    rd_free(&r);
+    close(fd);
+    stop();
+    ck_assert_uint_eq(S.stats.accepted, 1);
+    ck_assert_uint_eq(S.stats.requests, 100);
+}
+END_TEST
+
+START_TEST(pipelining_64_in_order) {
+    start();
+    int fd = client();
+    rd_t r;
+    rd_init(&r, fd);
+    for (int round = 0; round < 3; round++) {
+        char req[64 * 64];
+        size_t n = 0;
+        for (int i = 0; i < 64; i++)
+            n += (size_t) snprintf(req + n, sizeof req - n, "GET /p/%d HTTP/1.1\r\nHost: x\r\n\r\n", round * 64 + i);
+        send_all(fd, req, n);
+        for (int i = 0; i < 64; i++) {
+            resp_t p;
+            ck_assert(read_resp(&r, &p, false));
+            char want[512], num[16];
+            int nl = snprintf(num, sizeof num, "%d", round * 64 + i);
+            /* Byte-exact: the Date value is the only variable, take it from the response. */
+            const char* d = strstr(p.head, "\r\nDate: ");
+            ck_assert_ptr_nonnull(d);
+            int wl = snprintf(want, sizeof want,
+                              "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nDate: %.29s\r\n\r\n%s",
+                              nl, d + 8, num);
+            ck_assert_uint_eq(p.raw_len, (size_t) wl);
+            ck_assert(memcmp(p.raw, want, (size_t) wl) == 0);
+            ck_assert(valid_date_line(p.head));
+            resp_free(&p);
+        }
+    }
+    rd_free(&r);
+    close(fd);
+    stop();
+    ck_assert_uint_eq(S.stats.requests, 192);
+}
+END_TEST
+
+START_TEST(request_split_at_every_byte) {
+    start();
+    const char* req = "POST /echo?x=1 HTTP/1.1\r\nHost: example\r\nUser-Agent: t\r\nContent-Length: 11\r\n\r\nhello world";
+    size_t n = strlen(req);
+    int fd = client();
+    rd_t r;
+    rd_init(&r, fd);
+    for (size_t k = 1; k < n; k++) {
+        send_all(fd, req, k);
+        sleep_ms(2); /* let the server see the first part on its own */
+        send_all(fd, req + k, n - k);
+        resp_t p;
+        ck_assert(read_resp(&r, &p, false));
+        ck_assert_int_eq(p.status, 200);
+        ck_assert_str_eq(p.body, "hello world");
+        resp_free(&p);
+    }
+    /* and one byte at a time */
+    for (size_t k = 0; k < n; k++) {
+        send_all(fd, req + k, 1);
+        sleep_ms(1);
+    }
+    resp_t p;
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_str_eq(p.body, "hello world");
+    resp_free(&p);
+    rd_free(&r);
+    close(fd);
+    stop();
+    ck_assert_uint_eq(S.stats.accepted, 1);
+}
+END_TEST
+
+START_TEST(bodies_content_length_and_chunked) {
+    start();
+    int fd = client();
+    rd_t r;
+    rd_init(&r, fd);
+    resp_t p;
+    /* small Content-Length */
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde");
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_str_eq(p.body, "abcde");
+    resp_free(&p);
+    /* chunked, with an extension and a trailer, pipelined with a GET */
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "3;ext=1\r\nabc\r\n4\r\ndefg\r\n0\r\nX-Trailer: 1\r\n\r\n"
+                 "GET /p/7 HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_str_eq(p.body, "abcdefg");
+    resp_free(&p);
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_str_eq(p.body, "7");
+    resp_free(&p);
+    /* large bodies, beyond one receive buffer */
+    size_t n = 300000;
+    char* big = malloc(n);
+    fill_pattern(big, n);
+    char head[128];
+    snprintf(head, sizeof head, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n", n);
+    send_str(fd, head);
+    send_all(fd, big, n);
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_uint_eq(p.body_len, n);
+    ck_assert(memcmp(p.body, big, n) == 0);
+    resp_free(&p);
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (size_t off = 0; off < n;) {
+        size_t c = n - off < 7000 ? n - off : 7000;
+        char line[32];
+        snprintf(line, sizeof line, "%zx\r\n", c);
+        send_str(fd, line);
+        send_all(fd, big + off, c);
+        send_str(fd, "\r\n");
+        off += c;
+    }
+    send_str(fd, "0\r\n\r\n");
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_uint_eq(p.body_len, n);
+    ck_assert(memcmp(p.body, big, n) == 0);
+    resp_free(&p);
+    /* empty chunked body */
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_uint_eq(p.body_len, 0);
+    ck_assert_int_eq(p.status, 200);
+    resp_free(&p);
+    free(big);
+    rd_free(&r);
+    close(fd);
+    stop();
+    ck_assert_uint_eq(S.stats.accepted, 1);
+}
+END_TEST
+
+START_TEST(expect_100_continue) {
+    ht_config_t cfg = { .max_body = 1000 };
+    start_cfg(&cfg);
+    int fd = client();
+    rd_t r;
+    rd_init(&r, fd);
+    resp_t p;
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_int_eq(p.status, 100);
+    ck_assert_str_eq(p.head, "HTTP/1.1 100 Continue\r\n\r\n");
+    resp_free(&p);
+    send_str(fd, "12345");
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_int_eq(p.status, 200);
+    ck_assert_str_eq(p.body, "12345");
+    resp_free(&p);
+    /* body sent without waiting: no interim response */
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok");
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_int_eq(p.status, 200);
+    ck_assert_str_eq(p.body, "ok");
+    resp_free(&p);
+    /* too large: 413 at once, no 100 */
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_int_eq(p.status, 413);
+    ck_assert(p.close);
+    resp_free(&p);
+    expect_eof(&r);
+    rd_free(&r);
+    close(fd);
+    stop();
+}
+END_TEST
+
+typedef struct limit_case {
+    const char* name;
+    int         status;
+} limit_case_t;
+
+static void limit_request(int fd, int which) {
+    char* buf = malloc(40000);
+    size_t n = 0;
+    switch (which) {
+    case 0: /* request line too long */
+        n = (size_t) sprintf(buf, "GET /");
+        memset(buf + n, 'a', 3000); n += 3000;
+        n += (size_t) sprintf(buf + n, " HTTP/1.1\r\nHost: x\r\n\r\n");
+        break;
+    case 1: /* head too large */
+        n = (size_t) sprintf(buf, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: ");
+        memset(buf + n, 'b', 6000); n += 6000;
+        n += (size_t) sprintf(buf + n, "\r\n\r\n");
+        break;
+    case 2: /* too many headers */
+        n = (size_t) sprintf(buf, "GET / HTTP/1.1\r\nHost: x\r\n");
+        for (int i = 0; i < 20; i++) n += (size_t) sprintf(buf + n, "X-H%d: v\r\n", i);
+        n += (size_t) sprintf(buf + n, "\r\n");
+        break;
+    case 3: /* Content-Length over the limit */
+        n = (size_t) sprintf(buf, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n");
+        break;
+    case 4: /* chunked over the limit */
+        n = (size_t) sprintf(buf, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n");
+        memset(buf + n, 'c', 2000); n += 2000;
+        n += (size_t) sprintf(buf + n, "\r\n0\r\n\r\n");
+        break;
+    case 5: /* malformed */
+        n = (size_t) sprintf(buf, "GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n");
+        break;
+    case 6: /* unsupported version */
+        n = (size_t) sprintf(buf, "GET / HTTP/1.2\r\nHost: x\r\n\r\n");
+        break;
+    case 7: /* unknown transfer coding */
+        n = (size_t) sprintf(buf, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+        break;
+    case 8: /* smuggling shape: CL and TE */
+        n = (size_t) sprintf(buf, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+        break;
+    }
+    send_all(fd, buf, n);
+    free(buf);
+}
+
+START_TEST(limits_get_their_status_and_close) {
+    ht_config_t cfg = { .max_request_line = 1024, .max_head = 4096, .max_headers = 16, .max_body = 1000 };
+    start_cfg(&cfg);
+    static const int want[] = { 414, 431, 431, 413, 413, 400, 505, 501, 400 };
+    int keep = client(); /* another connection that must not notice */
+    rd_t kr;
+    rd_init(&kr, keep);
+    for (int i = 0; i < (int) HT_ARRAY_LEN(want); i++) {
+        int fd = client();
+        rd_t r;
+        rd_init(&r, fd);
+        /* a good request first, then the bad one on the same connection */
+        send_str(fd, "GET /p/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+        limit_request(fd, i);
+        resp_t p;
+        ck_assert(read_resp(&r, &p, false));
+        ck_assert_int_eq(p.status, 200);
+        resp_free(&p);
+        ck_assert_msg(read_resp(&r, &p, false), "case %d: no response", i);
+        ck_assert_msg(p.status == want[i], "case %d: status %d, want %d", i, p.status, want[i]);
+        ck_assert(p.close);
+        ck_assert(strstr(p.body, "<title>") != nullptr);
+        resp_free(&p);
+        expect_eof(&r);
+        rd_free(&r);
+        close(fd);
+        send_str(keep, "GET /p/9 HTTP/1.1\r\nHost: x\r\n\r\n");
+        ck_assert(read_resp(&kr, &p, false));
+        ck_assert_str_eq(p.body, "9");
+        resp_free(&p);
+    }
+    rd_free(&kr);
+    close(keep);
+    stop();
+    ck_assert_uint_eq(S.stats.errors, HT_ARRAY_LEN(want));
+}
+END_TEST
+
+START_TEST(slow_client_times_out_fast_ones_served) {
+    ht_config_t cfg = { .header_timeout_ms = 300, .body_timeout_ms = 300, .idle_timeout_ms = 400 };
+    start_cfg(&cfg);
+    int slow = client();
+    send_str(slow, "GET / HTTP/1.1\r\nHost: x\r\n"); /* never finishes */
+    int slow_body = client();
+    send_str(slow_body, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+    int idle = client();
+    send_str(idle, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    uint64_t t0 = mono_ms();
+    /* fast clients keep being served meanwhile */
+    int fast = client();
+    rd_t fr;
+    rd_init(&fr, fast);
+    for (int i = 0; i < 20; i++) {
+        send_str(fast, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        resp_t p;
+        ck_assert(read_resp(&fr, &p, false));
+        ck_assert_int_eq(p.status, 200);
+        resp_free(&p);
+        sleep_ms(10);
+    }
+    rd_t r;
+    resp_t p;
+    rd_init(&r, slow);
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_int_eq(p.status, 408);
+    ck_assert(p.close);
+    resp_free(&p);
+    expect_eof(&r);
+    rd_free(&r);
+    uint64_t dt = mono_ms() - t0;
+    ck_assert_msg(dt >= 250 && dt < 2000, "408 after %llu ms", (unsigned long long) dt);
+    rd_init(&r, slow_body);
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_int_eq(p.status, 408);
+    resp_free(&p);
+    expect_eof(&r);
+    rd_free(&r);
+    /* idle keep-alive: a silent close after its response */
+    rd_init(&r, idle);
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_int_eq(p.status, 200);
+    resp_free(&p);
+    expect_eof(&r);
+    rd_free(&r);
+    /* the fast one, now idle itself beyond the timeout, is closed silently too */
+    sleep_ms(700);
+    expect_eof(&fr);
+    rd_free(&fr);
+    close(slow);
+    close(slow_body);
+    close(idle);
+    close(fast);
+    stop();
+    ck_assert_uint_ge(S.stats.timeouts, 4);
+}
+END_TEST
+
+START_TEST(thousand_concurrent_connections) {
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < 2200 && rl.rlim_max >= 2200) {
+        rl.rlim_cur = 2200;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    getrlimit(RLIMIT_NOFILE, &rl);
+    ck_assert_msg(rl.rlim_cur >= 2100, "needs 2100 descriptors, limit %llu", (unsigned long long) rl.rlim_cur);
+    start();
+    enum { N = 1000 };
+    static int fds[N];
+    for (int i = 0; i < N; i++) fds[i] = client();
+    for (int i = 0; i < N; i++) {
+        char req[64];
+        snprintf(req, sizeof req, "GET /p/%d HTTP/1.1\r\nHost: x\r\n\r\n", i);
+        send_str(fds[i], req);
+    }
+    for (int i = 0; i < N; i++) {
+        rd_t r;
+        rd_init(&r, fds[i]);
+        resp_t p;
+        ck_assert(read_resp(&r, &p, false));
+        char num[16];
+        snprintf(num, sizeof num, "%d", i);
+        ck_assert_str_eq(p.body, num);
+        resp_free(&p);
+        rd_free(&r);
+    }
+    /* all 1000 open and idle; a second round on each */
+    for (int i = 0; i < N; i++) send_str(fds[i], "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (int i = 0; i < N; i++) {
+        rd_t r;
+        rd_init(&r, fds[i]);
+        resp_t p;
+        ck_assert(read_resp(&r, &p, false));
+        ck_assert_int_eq(p.status, 200);
+        resp_free(&p);
+        rd_free(&r);
+    }
+    for (int i = 0; i < N; i++) close(fds[i]);
+    stop();
+    ck_assert_uint_eq(S.stats.accepted, N);
+    ck_assert_uint_eq(S.stats.requests, 2 * N);
+}
+END_TEST
+
+START_TEST(client_reset_mid_response) {
+    start();
+    for (int round = 0; round < 3; round++) {
+        int fd = client();
+        send_str(fd, "GET /big?n=8000000 HTTP/1.1\r\nHost: x\r\n\r\n");
+        char buf[4096];
+        ck_assert_int_gt(recv(fd, buf, sizeof buf, 0), 0);
+        struct linger lg = { 1, 0 };
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        close(fd); /* RST */
+    }
+    /* others are served; the reset connections go away */
+    resp_t p;
+    roundtrip("GET /p/5 HTTP/1.1\r\nHost: x\r\n\r\n", &p);
+    ck_assert_str_eq(p.body, "5");
+    resp_free(&p);
+    stop();
+    ck_assert_uint_eq(S.stats.accepted, 4);
+}
+END_TEST
+
+typedef struct bg_read {
+    int    fd;
+    size_t want;
+    size_t got;
+    bool   ok;
+    bool   eof;
+} bg_read_t;
+
+START_TEST(graceful_shutdown_completes_inflight_response) {
+    start();
+    size_t n = 24000000; /* far more than loopback buffers hold: still sending at shutdown */
+    int fd = client_to(ht_server__port(&S.server), 10000);
+    int idle = client();
+    rd_t ir;
+    rd_init(&ir, idle);
+    send_str(idle, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    resp_t p;
+    ck_assert(read_resp(&ir, &p, false));
+    resp_free(&p);
+    char req[64];
+    snprintf(req, sizeof req, "GET /big?n=%zu HTTP/1.1\r\nHost: x\r\n\r\n", n);
+    send_str(fd, req);
+    rd_t r;
+    rd_init(&r, fd);
+    ck_assert(rd_fill(&r)); /* the response has started */
+    ht_server__shutdown(&S.server);
+    /* the idle connection is closed, no new connection is accepted... */
+    expect_eof(&ir);
+    rd_free(&ir);
+    close(idle);
+    sleep_ms(50);
+    /* ...and the in-flight response arrives whole, then EOF */
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_int_eq(p.status, 200);
+    ck_assert_uint_eq(p.body_len, n);
+    char* want = malloc(n);
+    fill_pattern(want, n);
+    ck_assert(memcmp(p.body, want, n) == 0);
+    free(want);
+    resp_free(&p);
+    expect_eof(&r);
+    rd_free(&r);
+    close(fd);
+    stop();
+}
+END_TEST
+
+START_TEST(no_allocation_after_warm_up) {
+    start();
+    int fds[4];
+    rd_t rs[4];
+    for (int c = 0; c < 4; c++) {
+        fds[c] = client();
+        rd_init(&rs[c], fds[c]);
+    }
+    resp_t p;
+    /* warm-up: every connection, pipelined and not */
+    for (int i = 0; i < 50; i++)
+        for (int c = 0; c < 4; c++) {
+            send_str(fds[c], "GET /p/1 HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            ck_assert(read_resp(&rs[c], &p, false));
+            resp_free(&p);
+            ck_assert(read_resp(&rs[c], &p, false));
+            resp_free(&p);
+        }
+    send_str(fds[0], "GET /mark HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert(read_resp(&rs[0], &p, false));
+    resp_free(&p);
+    uint64_t before = atomic_load(&g_mark_allocs);
+    ck_assert_uint_gt(before, 0);
+    for (int i = 0; i < 10000; i++) {
+        int c = i % 4;
+        send_str(fds[c], "GET /p/2 HTTP/1.1\r\nHost: x\r\n\r\n");
+        ck_assert(read_resp(&rs[c], &p, false));
+        ck_assert_str_eq(p.body, "2");
+        resp_free(&p);
+    }
+    send_str(fds[0], "GET /mark HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert(read_resp(&rs[0], &p, false));
+    resp_free(&p);
+    uint64_t after = atomic_load(&g_mark_allocs);
+    ck_assert_msg(after == before, "%llu allocations during 10,000 keep-alive requests",
+                  (unsigned long long) (after - before));
+    for (int c = 0; c < 4; c++) {
+        rd_free(&rs[c]);
+        close(fds[c]);
+    }
+    stop();
+    ck_assert_uint_eq(S.stats.requests, 50 * 8 + 10002);
+}
+END_TEST
+
+START_TEST(connection_cap_pauses_accepting) {
+    ht_config_t cfg = { .max_connections = 2 };
+    start_cfg(&cfg);
+    resp_t p;
+    int a = client(), b = client();
+    rd_t ra, rb, rc;
+    rd_init(&ra, a);
+    rd_init(&rb, b);
+    send_str(a, "GET /p/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert(read_resp(&ra, &p, false));
+    resp_free(&p);
+    send_str(b, "GET /p/2 HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert(read_resp(&rb, &p, false));
+    resp_free(&p);
+    /* the third waits in the backlog */
+    int c = client_to(ht_server__port(&S.server), 300);
+    rd_init(&rc, c);
+    send_str(c, "GET /p/3 HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert(!rd_fill(&rc));
+    ck_assert_int_eq(rc.eof, -1); /* timed out, not closed */
+    rc.eof = 0;
+    struct timeval tv = { 5, 0 };
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    close(a); /* below the cap again: accepting resumes */
+    ck_assert(read_resp(&rc, &p, false));
+    ck_assert_str_eq(p.body, "3");
+    resp_free(&p);
+    rd_free(&ra);
+    rd_free(&rb);
+    rd_free(&rc);
+    close(b);
+    close(c);
+    stop();
+    ck_assert_uint_eq(S.stats.accepted, 3);
+}
+END_TEST
+
+START_TEST(http10_head_half_close_and_accessors) {
+    start();
+    resp_t p;
+    /* 1.0 without keep-alive: response, then close */
+    int fd = client();
+    rd_t r;
+    rd_init(&r, fd);
+    send_str(fd, "GET /p/1 HTTP/1.0\r\n\r\n");
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_str_eq(p.body, "1");
+    ck_assert(p.close);
+    resp_free(&p);
+    expect_eof(&r);
+    rd_free(&r);
+    close(fd);
+    /* 1.0 with keep-alive: says so, stays open */
+    fd = client();
+    rd_init(&r, fd);
+    for (int i = 0; i < 2; i++) {
+        send_str(fd, "GET /p/2 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        ck_assert(read_resp(&r, &p, false));
+        ck_assert_str_eq(p.body, "2");
+        ck_assert(p.keep_alive);
+        resp_free(&p);
+    }
+    /* HEAD: same length, no body */
+    send_str(fd, "HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    ck_assert(read_resp(&r, &p, true));
+    ck_assert(strstr(p.head, "Content-Length: 20\r\n") != nullptr);
+    ck_assert_uint_eq(p.body_len, 0);
+    resp_free(&p);
+    /* half-close: the pipelined responses still arrive, then EOF */
+    send_str(fd, "GET /p/3 HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /p/4 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    shutdown(fd, SHUT_WR);
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_str_eq(p.body, "3");
+    resp_free(&p);
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_str_eq(p.body, "4");
+    resp_free(&p);
+    expect_eof(&r);
+    rd_free(&r);
+    close(fd);
+    /* accessors */
+    roundtrip("GET /info?a=1&b HTTP/1.1\r\nHost: h\r\nUser-Agent: ck\r\nX-Custom: yes\r\n\r\n", &p);
+    ck_assert_str_eq(p.body, "m=GET t=/info?a=1&b q=a=1&b v=1 ka=1 ua=ck x=yes n=3");
+    resp_free(&p);
+    roundtrip("GET http://h:80/info HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", &p);
+    ck_assert_str_eq(p.body, "m=GET t=http://h:80/info q= v=1 ka=0 ua= x= n=2");
+    ck_assert(p.close);
+    resp_free(&p);
+    /* header injection refused, Content-Length stays right */
+    roundtrip("GET /inject HTTP/1.1\r\nHost: h\r\n\r\n", &p);
+    ck_assert_str_eq(p.body, "1 1");
+    ck_assert(strstr(p.head, "Set-Cookie") == nullptr);
+    ck_assert(strstr(p.head, "Content-Length: 3\r\n") != nullptr);
+    resp_free(&p);
+    /* a handler that builds nothing: 500 */
+    roundtrip("GET /nothing HTTP/1.1\r\nHost: h\r\n\r\n", &p);
+    ck_assert_int_eq(p.status, 500);
+    resp_free(&p);
+    stop();
+}
+END_TEST
+
+START_TEST(listen_ipv6_and_errors) {
+    ht_server_t s6 = { 0 };
+    ht_result_t r = ht_server__listen(&s6, "::1", 0, 16);
+    if (r == 0) {
+        ck_assert_uint_gt(ht_server__port(&s6), 0);
+        ht_server__close(&s6);
+    }
+    ht_server_t s4 = { 0 };
+    ck_assert_int_eq(ht_server__listen(&s4, "[::1", 0, 16), -EINVAL);
+    ck_assert_int_eq(ht_server__listen(&s4, "localhost", 0, 16), -EINVAL);
+    ck_assert_int_eq(ht_server__listen(&s4, "127.0.0.1", 0, 16), 0);
+    ht_server_t s5 = { 0 };
+    /* SO_REUSEPORT: a second listener on the same port is allowed */
+    ck_assert_int_eq(ht_server__listen(&s5, "127.0.0.1", ht_server__port(&s4), 16), 0);
+    ht_server__close(&s5);
+    ht_server__close(&s4);
+    ht_server__close(&s4); /* idempotent */
+}
+END_TEST
+
+int main(void) {
+    Suite* s = suite_create("server");
+    TCase* t = tcase_create("core");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, hello_and_keep_alive_reuse);
+    tcase_add_test(t, pipelining_64_in_order);
+    tcase_add_test(t, request_split_at_every_byte);
+    tcase_add_test(t, bodies_content_length_and_chunked);
+    tcase_add_test(t, expect_100_continue);
+    tcase_add_test(t, limits_get_their_status_and_close);
+    tcase_add_test(t, slow_client_times_out_fast_ones_served);
+    tcase_add_test(t, thousand_concurrent_connections);
+    tcase_add_test(t, client_reset_mid_response);
+    tcase_add_test(t, graceful_shutdown_completes_inflight_response);
+    tcase_add_test(t, no_allocation_after_warm_up);
+    tcase_add_test(t, connection_cap_pauses_accepting);
+    tcase_add_test(t, http10_head_half_close_and_accessors);
+    tcase_add_test(t, listen_ipv6_and_errors);
+    suite_add_tcase(s, t);
+    SRunner* sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
