@@ -519,9 +519,14 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b) {
     int head = dsl_file__method_index(f, "HEAD", 4);
     int get = dsl_file__method_index(f, "GET", 3);
     bool has_fn[DSL_MAX_METHODS] = { false };
+    /* Without HEAD routes, HEAD runs GET's DFAs (half the code). */
+    bool head_alias = true;
+    for (int j = 0; j < f->nroutes; j++)
+        if (f->routes[j]->methods >> head & 1) head_alias = false;
     rule_ref_t* rules = calloc((size_t) f->nroutes + 1, sizeof *rules);
     for (int mi = 0; mi < f->nmethods; mi++) {
         int nr = 0;
+        if (mi == head && head_alias) continue;
         for (int j = 0; j < f->nroutes; j++) {
             dsl_route_t* r = f->routes[j];
             if (r->methods >> mi & 1)
@@ -557,6 +562,7 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b) {
         if (!has_fn[mi]) continue;
         char mid[128];
         method_ident_(f->methods[mi], mid, sizeof mid);
+        if (mi == get && head_alias) dsl_buf__printf(b, "        case %s_METHOD_HEAD:\n", g->U);
         dsl_buf__printf(b, "        case %s_METHOD_%s: return %s__m_%s_f(s, t, n, pct, m);\n", g->U, mid, g->P, mid);
     }
     dsl_buf__printf(b, "        default: return %s_MATCH_NOT_FOUND;\n        }\n    }\n    switch (mi) {\n", g->U);
@@ -564,6 +570,7 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b) {
         if (!has_fn[mi]) continue;
         char mid[128];
         method_ident_(f->methods[mi], mid, sizeof mid);
+        if (mi == get && head_alias) dsl_buf__printf(b, "    case %s_METHOD_HEAD:\n", g->U);
         dsl_buf__printf(b, "    case %s_METHOD_%s: return %s__m_%s(s, nullptr, n, pct, m);\n", g->U, mid, g->P, mid);
     }
     dsl_buf__printf(b, "    default: return %s_MATCH_NOT_FOUND;\n    }\n}\n\n", g->U);
@@ -584,6 +591,8 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b) {
                         "%s_METHOD_%s;\n",
                         g->P, g->U, mid, g->U, g->U, mid);
     }
+    if (head_alias && has_fn[get])
+        dsl_buf__printf(b, "    if (allow >> %s_METHOD_GET & 1) allow |= UINT64_C(1) << %s_METHOD_HEAD;\n", g->U, g->U);
     if (has_fn[head])
         dsl_buf__printf(b,
                         "    if (%s__run(%s_METHOD_HEAD, s, n, &no_decode, m) == %s_MATCH_FOUND) allow |= UINT64_C(1) << "
