@@ -8,7 +8,7 @@
  *       Prints medians over the rounds of ns/request and GB/s, and each
  *       parser's median time over picohttpparser's.
  *   bench_parser --count PARSER FILE N
- *       Parses FILE N times with one parser (ht | pico | llhttp) and nothing
+ *       Parses FILE N times with one parser (ht | pico | llhttp | ht-scalar) and nothing
  *       else, for instruction counts:
  *         valgrind --tool=callgrind --toggle-collect=count_loop \
  *                  bench_parser --count ht FILE 100000
@@ -59,6 +59,19 @@ static size_t parse_ht(const char* buf, size_t len) {
     out.max_headers = MAXH;
     ht_parser_t        p   = { 0 };
     ht_io_t r = ht_parse__request(&p, buf, len, nullptr, &out);
+    return r > 0 ? (size_t) r + out.num_headers : 0;
+}
+
+/* the same parser built with -DHT_PARSE_SCALAR (bench/parser/CMakeLists.txt) */
+ht_io_t ht_parse__request_scalar(ht_parser_t* p, const char* buf, size_t len,
+                                 const ht_parse_limits_t* limits, ht_request_head_t* out);
+static size_t parse_ht_scalar(const char* buf, size_t len) {
+    ht_header_t        h[MAXH];
+    ht_request_head_t  out;
+    out.headers     = h;
+    out.max_headers = MAXH;
+    ht_parser_t        p   = { 0 };
+    ht_io_t r = ht_parse__request_scalar(&p, buf, len, nullptr, &out);
     return r > 0 ? (size_t) r + out.num_headers : 0;
 }
 
@@ -118,6 +131,7 @@ static const struct { const char* name; parse_fn fn; } parsers[] = {
     { "hachettp", parse_ht },
     { "pico", parse_pico },
     { "llhttp", parse_llhttp },
+    { "ht-scalar", parse_ht_scalar },
 };
 #define NP (sizeof parsers / sizeof parsers[0])
 
@@ -196,7 +210,7 @@ int main(int argc, char** argv) {
             printf("%s %s x %zu done\n", nm, argv[3], n);
             return 0;
         }
-        fprintf(stderr, "unknown parser %s (ht | pico | llhttp)\n", argv[2]);
+        fprintf(stderr, "unknown parser %s (ht | pico | llhttp | ht-scalar)\n", argv[2]);
         return 2;
     }
     for (int i = 1; i < argc; i++) {

@@ -2,10 +2,12 @@
  *
  * One pass over the head, a line at a time. The hot loops are the scans of the
  * request-target and of field values: they look for the first byte outside
- * the allowed set 16 (SSE2) or 32 (AVX2) bytes at a time; near the end of the
- * buffer they reload the buffer's last full vector instead of reading past it,
- * so no byte at or after buf+len is ever touched. -DHT_PARSE_SCALAR (or a
- * non-x86 target) uses plain loops.
+ * the allowed set 16 bytes at a time (SSE2, always there on x86-64; 32 with
+ * -DHT_PARSE_USE_AVX2); field names and methods are checked 16 bytes at a
+ * time with a nibble table where SSSE3 exists (-march=native builds). Near the
+ * end of the buffer the scans reload the buffer's last full vector instead of
+ * reading past it, so no byte at or after buf+len is ever touched.
+ * -DHT_PARSE_SCALAR (or a non-x86 target) uses plain loops.
  *
  * Incremental calls: while the head is incomplete, a new call first looks for
  * an LF in the bytes it has not seen (memchr); without one nothing else
@@ -23,7 +25,10 @@
 #if !defined(HT_PARSE_SCALAR) && defined(__SSE2__)
 #  include <immintrin.h>
 #  define HT_PARSE_SSE2 1
-#  if defined(__AVX2__)
+/* 32-byte scans are opt-in (-DHT_PARSE_USE_AVX2 with an AVX2 target): on the
+ * benchmark requests, whose values are mostly shorter than 32 bytes, they
+ * measured slower than the 16-byte ones (BENCHMARKS.md, "Parser"). */
+#  if defined(__AVX2__) && defined(HT_PARSE_USE_AVX2)
 #    define HT_PARSE_AVX2 1
 #  endif
 #endif
@@ -293,6 +298,7 @@ typedef struct head_sem {
     ht_result_t err; /* the first semantic error */
     unsigned    hosts;
     unsigned    conn;
+    bool        other; /* a framing field other than Host: take the long way */
     bool        cl_seen, te_seen, te_chunked, upgrade_field, expect_continue;
     uint64_t    cl;
     ht_slice_t  host;
@@ -300,11 +306,8 @@ typedef struct head_sem {
 
 HT_INLINE void field_semantics(head_sem_t* st, const ht_header_t* h, unsigned minor) {
     ht_result_t r = 0;
+    st->other = true; /* Host is handled inline by the caller */
     switch (h->id) {
-    case HT_HEADER_HOST:
-        if (++st->hosts > 1) r = HT_E_DUP_HOST;
-        st->host = h->value;
-        break;
     case HT_HEADER_CONTENT_LENGTH:
         r = content_length(h->value, &st->cl_seen, &st->cl);
         break;
@@ -503,7 +506,12 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
             h->value = ht_slice__from(v, (size_t) (ve - v));
             h->id    = ht_header__id_inline(s, (size_t) (q - s));
             /* a bit test, not a jump table: most fields need nothing */
-            if (HT_UNLIKELY((FRAMING_IDS >> h->id) & 1)) field_semantics(&st, h, minor);
+            if (h->id == HT_HEADER_HOST) { /* the one nearly every request has */
+                st.host = h->value;
+                if (HT_UNLIKELY(++st.hosts > 1) && st.err == 0) st.err = HT_E_DUP_HOST;
+            } else if (HT_UNLIKELY((FRAMING_IDS >> h->id) & 1)) {
+                field_semantics(&st, h, minor);
+            }
         }
         s = r + 2;
         line++;
@@ -515,6 +523,15 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
     if (!fill) return (ht_io_t) head_len;
 
     out->num_headers = (uint16_t) (line - 1);
+    out->host        = st.hosts ? st.host : ht_slice__from(buf, 0);
+    pst->scanned     = 0;
+    if (HT_LIKELY(!st.other)) { /* Host at most: nothing else to reconcile */
+        if (st.err) return st.err;
+        if (minor == 1 && st.hosts == 0) return HT_E_MISSING_HOST;
+        out->flags          = minor == 1 ? HT_HEAD_KEEP_ALIVE : 0;
+        out->content_length = 0;
+        return (ht_io_t) head_len;
+    }
     if (st.err) return st.err;
     if (st.te_seen && !st.te_chunked) return HT_E_BAD_TRANSFER_ENCODING; /* empty list */
     if (st.te_seen && st.cl_seen) return HT_E_CL_AND_TE;
@@ -529,8 +546,6 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
     if ((st.conn & CONN_UPGRADE) && st.upgrade_field) flags |= HT_HEAD_UPGRADE;
     out->flags          = flags;
     out->content_length = st.cl_seen ? st.cl : 0;
-    out->host           = st.hosts ? st.host : ht_slice__from(buf, 0);
-    pst->scanned        = 0;
     return (ht_io_t) head_len;
 
 line_fail:
