@@ -827,6 +827,78 @@ START_TEST(cancel_racing_completions_loses_nothing) {
 }
 END_TEST
 
+static void on_recv_then_close(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
+    results[nresults++] = res;
+    if (res > 0) ht_loop__buf_release(loop, op->buf);
+    ht_loop__close(loop, (int32_t) (intptr_t) op->data);
+}
+
+/* A close queued by the last callback happens before run returns, although
+ * the loop has nothing left to wait for. */
+START_TEST(close_in_last_callback_is_done_when_run_returns) {
+    ht_loop_t* loop = new_loop(nullptr);
+    int s, c;
+    tcp_pair(&s, &c);
+    write_all(c, "bye", 3);
+    ht_op_t op = { .data = (void*) (intptr_t) s };
+    nresults = 0;
+    ck_assert_int_eq(ht_loop__recv(loop, &op, s, on_recv_then_close), 0);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(nresults, 1);
+    ck_assert_int_eq(results[0], 3);
+    errno = 0;
+    ck_assert_int_eq(fcntl(s, F_GETFD), -1);
+    ck_assert_int_eq(errno, EBADF);
+    char b;
+    ck_assert_int_eq(read(c, &b, 1), 0); /* the peer sees the close */
+    close(c);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
+static int count_fds(void) {
+    int n = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        if (fcntl(fd, F_GETFD) >= 0) n++;
+    return n;
+}
+
+static void on_accept_first_then_cancel(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
+    results[nresults++] = res;
+    if (res >= 0) {
+        close((int) res);
+        ht_loop__cancel(loop, op);
+    }
+}
+
+/* Cancelling a persistent accept while many connections are queued: exactly
+ * one connection and one -ECANCELED are delivered, and no accepted fd leaks
+ * (io_uring closes what its multishot accepted after the cancel). */
+START_TEST(cancel_accept_with_backlog_leaks_nothing) {
+    ht_loop_t* loop = new_loop(nullptr);
+    uint16_t port;
+    int l = listener(&port, 128);
+    enum { NQ = 50 };
+    int cl[NQ];
+    for (int i = 0; i < NQ; i++) {
+        cl[i] = connect_to(port);
+        ck_assert_int_ge(cl[i], 0);
+    }
+    int before = count_fds();
+    ht_op_t op = { 0 };
+    nresults = 0;
+    ck_assert_int_eq(ht_loop__accept(loop, &op, l, on_accept_first_then_cancel), 0);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(nresults, 2);
+    ck_assert_int_ge(results[0], 0);
+    ck_assert_int_eq(results[1], -ECANCELED);
+    ck_assert_int_eq(count_fds(), before);
+    for (int i = 0; i < NQ; i++) close(cl[i]);
+    close(l);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
 /* --------------------------------------------------------------- send --- */
 
 typedef struct {
@@ -1183,6 +1255,8 @@ static Suite* loop_suite(void) {
     tcase_add_test(tc, peer_reset_is_an_error);
     tcase_add_test(tc, pool_exhaustion_gives_enobufs);
     tcase_add_test(tc, recv_on_many_connections_at_once);
+    tcase_add_test(tc, close_in_last_callback_is_done_when_run_returns);
+    tcase_add_test(tc, cancel_accept_with_backlog_leaks_nothing);
     tcase_add_test(tc, cancel_racing_completions_loses_nothing);
     tcase_add_test(tc, send_many_iovs_with_partial_writes);
     tcase_add_test(tc, cancel_send_waiting_for_room);

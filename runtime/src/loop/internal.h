@@ -86,6 +86,10 @@ ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op);
 /* Cancels a PENDING op: it must complete later (never from this call). */
 void ht_backend__cancel(ht_loop_t* loop, ht_op_t* op);
 void ht_backend__close(ht_loop_t* loop, int32_t fd);
+/* Hands the kernel whatever is queued, without waiting (run is about to
+ * return, or the loop is being freed): a close or cancel queued by the last
+ * callback must not wait for a next run that may never come. */
+void ht_backend__flush(ht_loop_t* loop);
 
 /* Introspection for tests and benchmarks: which kernel features the backend
  * ended up using, and counters that show batching and partial I/O. */

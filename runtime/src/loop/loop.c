@@ -101,6 +101,7 @@ ht_result_t ht_loop__init_with(ht_loop_t** out, ht_alloc_t* a, const ht_loop_opt
 
 void ht_loop__free(ht_loop_t* loop, ht_alloc_t* a) {
     if (!loop) return;
+    ht_backend__flush(loop);
     ht_backend__free(loop);
     pool_free(loop);
     ht_alloc__free(a, loop, sizeof *loop);
@@ -379,6 +380,7 @@ ht_result_t ht_loop__run(ht_loop_t* loop) {
         }
         if (loop->stop) break;
     }
+    ht_backend__flush(loop);
     loop->stop = false;
     return 0;
 }

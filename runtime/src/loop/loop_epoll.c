@@ -345,6 +345,8 @@ void ht_backend__close(ht_loop_t* loop, int32_t fd) {
     close(fd);
 }
 
+void ht_backend__flush(ht_loop_t* loop) { (void) loop; /* nothing is ever queued */ }
+
 void ht_backend__info(const ht_loop_t* loop, ht_backend_info_t* out) {
     *out = (ht_backend_info_t) { .waits = loop->be->waits,
                                  .send_resumes = loop->be->send_resumes };

@@ -618,6 +618,12 @@ void ht_backend__close(ht_loop_t* loop, int32_t fd) {
     s->user_data = UD_IGNORE;
 }
 
+void ht_backend__flush(ht_loop_t* loop) {
+    ht_backend_t* be = loop->be;
+    if (be && be->sq_local_tail != __atomic_load_n(be->sq_head, __ATOMIC_ACQUIRE))
+        (void) flush(be);
+}
+
 void ht_backend__info(const ht_loop_t* loop, ht_backend_info_t* out) {
     const ht_backend_t* be = loop->be;
     uint32_t f = 0;
