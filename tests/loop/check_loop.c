@@ -263,6 +263,27 @@ END_TEST
 
 static void on_stop_timer(ht_loop_t* loop, ht_timer_t* t) { ht_loop__stop(loop); }
 
+static ht_timer_t victim;
+static void on_kill_victim(ht_loop_t* loop, ht_timer_t* t) {
+    order[norder++] = 100;
+    ht_loop__timer_stop(loop, &victim);
+}
+
+START_TEST(timer_callback_stops_a_due_timer) {
+    ht_loop_t* loop = new_loop(nullptr);
+    ht_timer_t killer = { 0 };
+    victim = (ht_timer_t) { .data = (void*) 1 };
+    ht_loop__timer_start(loop, &killer, 5, on_kill_victim);
+    ht_loop__timer_start(loop, &victim, 5, on_timer_record); /* same deadline, later */
+    norder = 0;
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(norder, 1);
+    ck_assert_int_eq(order[0], 100);
+    ck_assert(!ht_loop__timer_active(&victim));
+    ht_loop__free(loop, A);
+}
+END_TEST
+
 START_TEST(timer_far_future_does_not_overflow) {
     ht_loop_t* loop = new_loop(nullptr);
     ht_timer_t far = { 0 }, soon = { .data = (void*) 7 };
@@ -357,6 +378,37 @@ START_TEST(wake_from_signal_handler) {
     ck_assert_uint_lt(mono_ms() - t0, 5000);
     ck_assert_int_eq(wakes_a, 1);
     signal(SIGUSR1, SIG_DFL);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
+static int self_removals;
+static void on_wake_remove_self(ht_loop_t* loop, ht_waker_t* w) {
+    self_removals++;
+    ht_loop__waker_remove(loop, w);
+    ht_loop__timer_stop(loop, &keepalive);
+}
+
+START_TEST(waker_may_remove_itself) {
+    ht_loop_t* loop = new_loop(nullptr);
+    ht_waker_t a = { 0 }, b = { 0 };
+    ht_loop__waker_add(loop, &a, on_wake_remove_self);
+    ht_loop__waker_add(loop, &b, on_wake_b);
+    self_removals = wakes_b = 0;
+    keepalive = (ht_timer_t) { 0 };
+    ht_loop__timer_start(loop, &keepalive, 20000, on_stop_timer);
+    ht_loop__wake(loop); /* from the loop's own thread, before run: still seen */
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(self_removals, 1);
+    ck_assert_int_eq(wakes_b, 1);
+    /* a second wake reaches only b */
+    ht_loop__timer_start(loop, &keepalive, 50, on_timer_record);
+    norder = 0;
+    ht_loop__wake(loop);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(self_removals, 1);
+    ck_assert_int_eq(wakes_b, 2);
+    ht_loop__waker_remove(loop, &b);
     ht_loop__free(loop, A);
 }
 END_TEST
@@ -997,6 +1049,31 @@ START_TEST(cancel_send_waiting_for_room) {
 }
 END_TEST
 
+START_TEST(cancel_sendfile_waiting_for_room) {
+    ht_loop_t* loop = new_loop(nullptr);
+    char path[] = "/tmp/ht_loop_sendfile_XXXXXX";
+    int f = mkstemp(path);
+    ck_assert_int_ge(f, 0);
+    unlink(path);
+    ck_assert_int_eq(ftruncate(f, 8 << 20), 0); /* sparse: reads as zeros */
+    int s, c;
+    tcp_pair(&s, &c);
+    small_buffers(s, c);
+    ht_op_t op = { 0 };
+    cancel_calls = 0;
+    ck_assert_int_eq(ht_loop__sendfile(loop, &op, s, f, 0, 8 << 20, on_cancelled), 0);
+    ht_timer_t t = { .data = &op };
+    ht_loop__timer_start(loop, &t, 20, on_cancel_timer);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(cancel_calls, 1);
+    ck_assert_int_eq(cancel_res, -ECANCELED);
+    ht_loop__close(loop, s);
+    close(c);
+    close(f);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
 /* recv and send pending on the same fd at once */
 static void* echo_after_read(void* arg) {
     reader_t* r = arg;
@@ -1244,8 +1321,10 @@ static Suite* loop_suite(void) {
     tcase_add_test(tc, run_returns_when_idle);
     tcase_add_test(tc, stop_returns_with_work_pending);
     tcase_add_test(tc, timer_far_future_does_not_overflow);
+    tcase_add_test(tc, timer_callback_stops_a_due_timer);
     tcase_add_test(tc, wake_from_another_thread);
     tcase_add_test(tc, wake_from_signal_handler);
+    tcase_add_test(tc, waker_may_remove_itself);
     tcase_add_test(tc, accept_many_then_cancel);
     tcase_add_test(tc, cancel_idle_accept_once);
     tcase_add_test(tc, accept_stops_on_emfile);
@@ -1260,6 +1339,7 @@ static Suite* loop_suite(void) {
     tcase_add_test(tc, cancel_racing_completions_loses_nothing);
     tcase_add_test(tc, send_many_iovs_with_partial_writes);
     tcase_add_test(tc, cancel_send_waiting_for_room);
+    tcase_add_test(tc, cancel_sendfile_waiting_for_room);
     tcase_add_test(tc, recv_and_send_pending_on_one_fd);
     tcase_add_test(tc, sendfile_multi_mib_byte_identical);
     tcase_add_test(tc, no_allocation_in_steady_state);
