@@ -291,34 +291,63 @@ ht_result_t ht_response__body_ref(ht_response_t* res, const void* data, size_t l
     return add_body_or_fail(res, data, len, nullptr, true);
 }
 
-ht_result_t ht_response__bytes(ht_response_t* res, uint16_t status, ht_slice_t ctype,
-                               const void* data, size_t len, ht_alloc_t* a) {
+/* A header line known to be valid and not reserved (the helpers' own
+ * Content-Type values): copied without the per-byte checks. */
+static ht_result_t put_trusted(ht_response_t* res, const char* line, size_t n) {
+    ht_out_t* o = res->out;
+    if (!out_room(o, n)) {
+        res->state = HT_RES_FAILED;
+        return -ENOBUFS;
+    }
+    out_put(o, line, n);
+    return 0;
+}
+
+static ht_result_t helper(ht_response_t* res, uint16_t status, const char* ctype_line, size_t ctype_len,
+                          ht_slice_t ctype, const void* data, size_t len, ht_alloc_t* a) {
     ht_result_t r;
     if (res->state == HT_RES_NONE) {
         if ((r = ht_response__status(res, status)) < 0) return r;
     } else if (res->state != HT_RES_HEAD || res->status != status) {
         return HT_E_RESPONSE_STATE;
     }
-    if (ctype.len) {
-        /* Content-Type: written directly (it is not reserved). */
-        if ((r = ht_response__header(res, HT_SLICE("Content-Type"), ctype)) < 0) return r;
+    if (ctype_line) {
+        if ((r = put_trusted(res, ctype_line, ctype_len)) < 0) return r;
+    } else if (ctype.len) {
+        if (!ht_response__valid_header_value(ctype)) return HT_E_BAD_HEADER_VALUE;
+        ctype = ht_slice__trim_ows(ctype);
+        ht_out_t* o = res->out;
+        if (!out_room(o, ctype.len + 16)) {
+            res->state = HT_RES_FAILED;
+            return -ENOBUFS;
+        }
+        OUT_LIT(o, "Content-Type: ");
+        out_put(o, ctype.ptr, ctype.len);
+        OUT_LIT(o, "\r\n");
     }
-    return ht_response__body(res, data, len, a);
+    return add_body_or_fail(res, data, len, a, false);
+}
+
+#define CT_LINE(lit) "Content-Type: " lit "\r\n", sizeof("Content-Type: " lit "\r\n") - 1
+
+ht_result_t ht_response__bytes(ht_response_t* res, uint16_t status, ht_slice_t ctype,
+                               const void* data, size_t len, ht_alloc_t* a) {
+    return helper(res, status, nullptr, 0, ctype, data, len, a);
 }
 
 ht_result_t ht_response__text(ht_response_t* res, uint16_t status, const char* text, ht_alloc_t* a) {
-    return ht_response__bytes(res, status, HT_SLICE("text/plain; charset=utf-8"), text,
-                              text ? strlen(text) : 0, a);
+    return helper(res, status, CT_LINE("text/plain; charset=utf-8"), HT_SLICE_NULL, text,
+                  text ? strlen(text) : 0, a);
 }
 
 ht_result_t ht_response__html(ht_response_t* res, uint16_t status, const char* html, ht_alloc_t* a) {
-    return ht_response__bytes(res, status, HT_SLICE("text/html; charset=utf-8"), html,
-                              html ? strlen(html) : 0, a);
+    return helper(res, status, CT_LINE("text/html; charset=utf-8"), HT_SLICE_NULL, html,
+                  html ? strlen(html) : 0, a);
 }
 
 ht_result_t ht_response__json(ht_response_t* res, uint16_t status, const char* json, ht_alloc_t* a) {
-    return ht_response__bytes(res, status, HT_SLICE("application/json"), json,
-                              json ? strlen(json) : 0, a);
+    return helper(res, status, CT_LINE("application/json"), HT_SLICE_NULL, json,
+                  json ? strlen(json) : 0, a);
 }
 
 ht_result_t ht_response__error(ht_response_t* res, uint16_t status, ht_alloc_t* a) {
@@ -338,7 +367,7 @@ ht_result_t ht_response__error(ht_response_t* res, uint16_t status, ht_alloc_t* 
     PUT(line, n);
     PUT("</h1>\n", 6);
 #undef PUT
-    return ht_response__bytes(res, status, HT_SLICE("text/html; charset=utf-8"), page, m, a);
+    return helper(res, status, CT_LINE("text/html; charset=utf-8"), HT_SLICE_NULL, page, m, a);
 }
 
 void ht_response__finish_(ht_response_t* res) {
