@@ -551,7 +551,7 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b) {
 
     dsl_buf__printf(b,
                     "#define %s__COPY_MAX 512 /* longer paths take the bounds-checked DFAs */\n"
-                    "static %s_status_t %s__run(int mi, const char* s, size_t n, int* pct, %s_match_t* m) {\n"
+                    "HT_INLINE %s_status_t %s__run(int mi, const char* s, size_t n, int* pct, %s_match_t* m) {\n"
                     "    if (n < %s__COPY_MAX) {\n"
                     "        char t[%s__COPY_MAX];\n"
                     "        memcpy(t, s, n);\n"
@@ -828,7 +828,10 @@ int main(int argc, char** argv) {
                               (*c >= '0' && *c <= '9') || *c == '_');
         if (!ident) {
             fprintf(stderr, "htgen: --prefix needs a C identifier\n");
-            ok = false;
+            dsl_file__free(&f);
+            dsl_buf__free(&text);
+            free(dir);
+            return 2;
         }
     }
     size_t k = 0;

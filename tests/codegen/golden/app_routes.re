@@ -791,7 +791,7 @@ static app_status_t app__m_BREW(const char* s, const char* t, size_t n, int* pct
 }
 
 #define APP__COPY_MAX 512 /* longer paths take the bounds-checked DFAs */
-static app_status_t app__run(int mi, const char* s, size_t n, int* pct, app_match_t* m) {
+HT_INLINE app_status_t app__run(int mi, const char* s, size_t n, int* pct, app_match_t* m) {
     if (n < APP__COPY_MAX) {
         char t[APP__COPY_MAX];
         memcpy(t, s, n);
