@@ -6,8 +6,8 @@
  * and never modified: level-triggered interest would have to be switched off
  * whenever no operation wants it (one epoll_ctl per operation, nginx pays
  * none and neither do we). The price of edge triggering is bookkeeping: per fd
- * we remember whether it may still be readable/writable (an edge was seen and
- * the last syscall did not prove it drained), and an operation started on a
+ * we remember whether it may still be readable (an edge was seen and the
+ * last read did not prove it drained), and an operation started on a
  * possibly-ready fd goes on a ready list that the next poll drains without
  * waiting. A short read means drained (any later arrival raises a new edge);
  * after EPOLLRDHUP/HUP/ERR the fd stays readable for good.
@@ -33,12 +33,18 @@ typedef struct ep_fd {
     ht_op_t* rd;         /* pending accept / recv / recv_into */
     ht_op_t* wr;         /* pending send / sendfile */
     int32_t  ready_next; /* ready list link, valid while in_ready */
-    uint8_t  reg;        /* in the epoll set */
+    uint32_t gen;        /* bumped whenever the number may name a new file */
+    uint8_t  reg;        /* in the epoll set (registered with this gen) */
     uint8_t  readable;   /* an input edge was seen and not yet drained */
-    uint8_t  writable;
     uint8_t  eof;        /* RDHUP/HUP/ERR seen: reads never block again */
     uint8_t  in_ready;
 } ep_fd_t;
+
+/* epoll_event.data: fd in the low half, the entry's gen in the high half, so
+ * an event already fetched for a file that was closed (and its number
+ * reused) in the same batch is recognised as stale and dropped. */
+#define EP_DATA(fd, gen) (((uint64_t) (gen) << 32) | (uint32_t) (fd))
+#define EP_WAKE UINT64_MAX
 
 struct ht_backend {
     int32_t  epfd;
@@ -69,7 +75,7 @@ ht_result_t ht_backend__init(ht_loop_t* loop) {
         return r;
     }
     loop->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    struct epoll_event ev = { .events = EPOLLIN, .data.fd = loop->wake_fd };
+    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EP_WAKE };
     if (loop->wake_fd < 0 || epoll_ctl(be->epfd, EPOLL_CTL_ADD, loop->wake_fd, &ev) < 0) {
         ht_result_t r = -errno;
         if (loop->wake_fd >= 0) close(loop->wake_fd);
@@ -96,7 +102,8 @@ static void fd_reset(ht_backend_t* be, int32_t fd) {
     if ((uint32_t) fd >= be->nfds) return;
     ep_fd_t* e = &be->fds[fd];
     e->rd = e->wr = nullptr;
-    e->reg = e->readable = e->writable = e->eof = 0;
+    e->reg = e->readable = e->eof = 0;
+    e->gen++;
     /* in_ready/ready_next stay: the list may still link through it, and a
      * stale ready entry is harmless (a syscall would just say EAGAIN). */
 }
@@ -124,7 +131,7 @@ static ep_fd_t* fd_get(ht_loop_t* loop, int32_t fd) {
     ep_fd_t* e = &be->fds[fd];
     if (!e->reg) {
         struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-                                  .data.fd = fd };
+                                  .data.u64 = EP_DATA(fd, e->gen) };
         if (epoll_ctl(be->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
             if (errno != EEXIST || epoll_ctl(be->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
                 return nullptr;
@@ -293,7 +300,6 @@ static void do_write(ht_loop_t* loop, int32_t fd) {
     if (!op) return;
     ht_io_t res;
     if (write_some(loop, op, &res) == IO_WAIT) {
-        be->fds[fd].writable = 0;
         be->send_resumes++;
         return;
     }
@@ -315,7 +321,6 @@ ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op) {
             ht_loop__complete_later(loop, op, res);
         } else {
             e = &be->fds[fd];
-            e->writable = 0;
             e->wr = op;
             be->send_resumes++;
         }
@@ -365,37 +370,37 @@ ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms) {
     if (timeout != 0) ht_loop__update_time(loop);
     for (int i = 0; i < n; i++) {
         uint32_t ev = be->events[i].events;
-        int32_t fd = be->events[i].data.fd;
-        if (fd == loop->wake_fd) {
+        uint64_t data = be->events[i].data.u64;
+        if (data == EP_WAKE) {
             uint64_t v;
-            ssize_t r = read(fd, &v, sizeof v);
+            ssize_t r = read(loop->wake_fd, &v, sizeof v);
             (void) r;
             ht_loop__wakers_run(loop);
             continue;
         }
-        if ((uint32_t) fd >= be->nfds) continue;
+        int32_t fd = (int32_t) (uint32_t) data;
+        uint32_t gen = (uint32_t) (data >> 32);
+        if ((uint32_t) fd >= be->nfds || be->fds[fd].gen != gen) continue; /* stale */
         ep_fd_t* e = &be->fds[fd];
         if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) e->eof = 1;
         if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
             e->readable = 1;
             if (e->rd) do_read(loop, fd);
         }
-        e = &be->fds[fd]; /* callbacks may have grown the table */
-        if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-            e->writable = 1;
-            if (e->wr) do_write(loop, fd);
-        }
+        /* Callbacks may have grown the table or closed and reused fd. */
+        e = &be->fds[fd];
+        if ((ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && e->gen == gen && e->wr) do_write(loop, fd);
     }
     /* Ops started on fds that may already be ready; pushes made while
      * draining wait for the next poll. */
-    int32_t fd = be->ready_head;
+    int32_t rfd = be->ready_head;
     be->ready_head = be->ready_tail = -1;
-    while (fd >= 0) {
-        ep_fd_t* e = &be->fds[fd];
+    while (rfd >= 0) {
+        ep_fd_t* e = &be->fds[rfd];
         int32_t next = e->ready_next;
         e->in_ready = 0;
-        if (e->rd && (e->readable || e->eof)) do_read(loop, fd);
-        fd = next;
+        if (e->rd && (e->readable || e->eof)) do_read(loop, rfd);
+        rfd = next;
     }
     return 0;
 }
