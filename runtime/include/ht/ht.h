@@ -16,6 +16,7 @@
 #include <ht/server.h>
 #include <ht/workers.h>
 #include <ht/thread.h>
+#include <ht/fs.h>
 #include <ht/signal.h>
 
 #endif /* HT_HT_H */
