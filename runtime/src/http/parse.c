@@ -379,6 +379,8 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
     const size_t max_head = lim->max_head;
     const uint32_t max_h  = lim->max_headers < out->max_headers ? lim->max_headers
                                                                 : out->max_headers;
+    /* a buffer within the head limit cannot break it: skip the per-line test */
+    const bool may_overflow = len > max_head;
     unsigned minor;
 
     if (line == 0) {
@@ -442,7 +444,8 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
         }
         if (HT_UNLIKELY((size_t) (lf - ls) > (size_t) lim->max_request_line + 1))
             return HT_E_URI_TOO_LONG;
-        if (HT_UNLIKELY((size_t) (lf + 1 - buf) > max_head)) return HT_E_HEADERS_TOO_LARGE;
+        if (HT_UNLIKELY(may_overflow && (size_t) (lf + 1 - buf) > max_head))
+            return HT_E_HEADERS_TOO_LARGE;
         if (fill) {
             out->method        = ht_slice__from(m, (size_t) (t - 1 - m));
             out->method_id     = mid;
@@ -496,7 +499,8 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
         if (HT_UNLIKELY(*r != '\r')) { err = HT_E_BAD_HEADER_VALUE; errp = r; goto line_fail; }
         if (HT_UNLIKELY(r + 1 == end)) goto incomplete;
         if (HT_UNLIKELY(r[1] != '\n')) { err = HT_E_BARE_CR; errp = r; goto fail; }
-        if (HT_UNLIKELY((size_t) (r + 2 - buf) > max_head)) return HT_E_HEADERS_TOO_LARGE;
+        if (HT_UNLIKELY(may_overflow && (size_t) (r + 2 - buf) > max_head))
+            return HT_E_HEADERS_TOO_LARGE;
         if (fill) {
             const char* ve = r;
             if (HT_UNLIKELY(ve > v && IS_WS(ve[-1])))
@@ -519,7 +523,7 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
 
     /* s points at the final CRLF. */
     size_t head_len = (size_t) (s + 2 - buf);
-    if (HT_UNLIKELY(head_len > max_head)) return HT_E_HEADERS_TOO_LARGE;
+    if (HT_UNLIKELY(may_overflow && head_len > max_head)) return HT_E_HEADERS_TOO_LARGE;
     if (!fill) return (ht_io_t) head_len;
 
     out->num_headers = (uint16_t) (line - 1);
