@@ -1273,6 +1273,12 @@ START_TEST(io_uring_unavailable_names_epoll_build) {
     ck_assert_int_eq(r, HT_E_IO_URING_UNAVAILABLE);
     ck_assert_ptr_null(loop);
     ck_assert_ptr_nonnull(strstr(ht_result__str(r), "HT_IO_URING=OFF"));
+    /* a kernel whose io_uring lacks an opcode we need: the same answer */
+    setenv("HT_LOOP__TEST_DISABLE", "probe", 1);
+    r = ht_loop__init(&loop, A);
+    unsetenv("HT_LOOP__TEST_DISABLE");
+    ck_assert_int_eq(r, HT_E_IO_URING_UNAVAILABLE);
+    ck_assert_ptr_null(loop);
 }
 END_TEST
 

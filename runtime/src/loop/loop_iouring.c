@@ -42,7 +42,8 @@
  * HT_LOOP__TEST_DISABLE (read once per ht_loop__init, meant for tests only),
  * a comma-separated list of: defer, coop, sqarray, submitall, regring, pbuf,
  * multishot, extarg, singlemmap, or "all"; "uring" makes io_uring_setup look
- * unavailable (ENOSYS).
+ * unavailable (ENOSYS), "probe" makes the opcode probe fail (a kernel too
+ * old for the opcodes we use: reported as unavailable too).
  */
 #include "loop/internal.h"
 
@@ -135,6 +136,19 @@ typedef struct {
 } uring_rsrc_update_t;
 
 typedef struct {
+    uint8_t  last_op;
+    uint8_t  ops_len;
+    uint16_t resv;
+    uint32_t resv2[3];
+    struct {
+        uint8_t  op;
+        uint8_t  resv;
+        uint16_t flags; /* PROBE_OP_SUPPORTED */
+        uint32_t resv2;
+    } ops[64];
+} uring_probe_t;
+
+typedef struct {
     uint64_t sigmask;
     uint32_t sigmask_sz;
     uint32_t pad;
@@ -174,7 +188,8 @@ enum {
 enum { SQE_BUFFER_SELECT = 1u << 5 };
 enum { CQE_F_BUFFER = 1u << 0, CQE_F_MORE = 1u << 1, CQE_BUFFER_SHIFT = 16 };
 enum { ACCEPT_MULTISHOT = 1u << 0 };
-enum { REGISTER_RING_FDS = 20, REGISTER_PBUF_RING = 22 };
+enum { REGISTER_PROBE = 8, REGISTER_RING_FDS = 20, REGISTER_PBUF_RING = 22 };
+enum { PROBE_OP_SUPPORTED = 1u << 0 };
 #define OFF_SQ_RING 0ull
 #define OFF_CQ_RING 0x8000000ull
 #define OFF_SQES    0x10000000ull
@@ -695,7 +710,9 @@ ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms) {
 
 static bool disabled(const char* list, const char* what) {
     if (!list) return false;
-    if (strstr(list, "all")) return strcmp(what, "uring") != 0;
+    /* "all": every optional feature, not the two that fake unavailability */
+    if (strstr(list, "all") && strcmp(what, "uring") != 0 && strcmp(what, "probe") != 0)
+        return true;
     size_t n = strlen(what);
     for (const char* p = list; (p = strstr(p, what)); p += n) {
         bool start_ok = p == list || p[-1] == ',';
@@ -817,6 +834,23 @@ ht_result_t ht_backend__init(ht_loop_t* loop) {
         if (err != EINVAL || i == HT_ARRAY_LEN(drop_order)) break;
         want &= ~drop_order[i];
         if (!(want & SETUP_SINGLE_ISSUER)) want &= ~SETUP_DEFER_TASKRUN;
+    }
+    if (fd >= 0) {
+        /* Every opcode we issue must exist (kernel >= 5.6); an older io_uring
+         * is as good as none. */
+        static const uint8_t needed[] = { OP_POLL_ADD, OP_SENDMSG, OP_TIMEOUT, OP_ACCEPT,
+                                          OP_ASYNC_CANCEL, OP_CLOSE, OP_READ, OP_SEND, OP_RECV };
+        uring_probe_t probe;
+        memset(&probe, 0, sizeof probe);
+        bool ok = sys_register(fd, REGISTER_PROBE, &probe, HT_ARRAY_LEN(probe.ops)) == 0 &&
+                  !disabled(dis, "probe");
+        for (size_t i = 0; ok && i < HT_ARRAY_LEN(needed); i++)
+            ok = needed[i] <= probe.last_op && (probe.ops[needed[i]].flags & PROBE_OP_SUPPORTED);
+        if (!ok) {
+            close(fd);
+            fd = -1;
+            err = ENOSYS;
+        }
     }
     if (fd < 0) {
         ht_alloc__free(loop->alloc, be, sizeof *be);
