@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +171,34 @@ static void worker_main(ht_workers_t* w, uint32_t id, ht_alloc_t* a, void* ud) {
     ht_loop__free(loop, a);
 }
 
+/* Whether something already listens on host:port. The server's socket
+ * uses SO_REUSEPORT (workers share it), which would also let a second ht
+ * share a port another server holds; a plain bind without it tells. */
+static bool port_busy(const char* host, uint16_t port) {
+    if (port == 0) return false;
+    char service[8];
+    snprintf(service, sizeof service, "%u", (unsigned) port);
+    struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV,
+                              .ai_socktype = SOCK_STREAM }, *res = nullptr;
+    char lit[64];
+    if (host && host[0] == '[') { /* "[::1]" */
+        snprintf(lit, sizeof lit, "%.*s", (int) strcspn(host + 1, "]"), host + 1);
+        host = lit;
+    }
+    if (getaddrinfo(host, service, &hints, &res) != 0) return false; /* listen reports it */
+    bool busy = false;
+    for (struct addrinfo* ai = res; ai && !busy; ai = ai->ai_next) {
+        int s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+        if (s < 0) continue;
+        int one = 1;
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(s, ai->ai_addr, ai->ai_addrlen) != 0 && errno == EADDRINUSE) busy = true;
+        close(s);
+    }
+    freeaddrinfo(res);
+    return busy;
+}
+
 /* ---- Flags ---- */
 
 static void usage(FILE* f) {
@@ -290,7 +320,7 @@ int main(int argc, char** argv) {
 
     ht_config_t cfg = { .user_data = &app };
     ht_server_t server = { .config = &cfg, .signal_handler = on_signal };
-    r = ht_server__listen(&server, bind, (uint16_t) port, 1024);
+    r = port_busy(bind, (uint16_t) port) ? -EADDRINUSE : ht_server__listen(&server, bind, (uint16_t) port, 1024);
     if (r != 0) {
         fprintf(stderr, "ht: cannot listen on %s:%llu: %s\n", bind ? bind : "*",
                 (unsigned long long) port, r == -EINVAL ? "not an IP address literal" : strerror(-r));
