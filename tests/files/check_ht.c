@@ -530,6 +530,38 @@ START_TEST(graceful_shutdown_and_log) {
 }
 END_TEST
 
+/* The bundled demo tree (examples/public) as the README's main job serves it. */
+START_TEST(demo_tree) {
+    int ef;
+    const char* args[] = { HT_BIN, "-p", "0", "-b", "127.0.0.1", "-d", HT_DEMO, "-w", "1", nullptr };
+    pid_t p = spawn(args, &ef, nullptr);
+    char line[256];
+    read_line(ef, line, sizeof line, 5000);
+    close(ef);
+    uint16_t saved = port;
+    port = (uint16_t) atoi(strstr(line, "127.0.0.1:") + 10);
+    resp_t r;
+    get("/", nullptr, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(memmem(r.body, r.body_len, "It works", 8));
+    free(r.body);
+    get("/docs/", nullptr, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(memmem(r.body, r.body_len, "href=\"read%20me.txt\"", 20));
+    free(r.body);
+    get("/style.css", "Accept-Encoding: gzip\r\n", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(header(&r, "Content-Encoding") != nullptr, "style.css.gz missing or older than style.css");
+    free(r.body);
+    get("/app.js", nullptr, &r);
+    ck_assert_str_eq(header(&r, "Content-Type"), "text/javascript; charset=utf-8");
+    free(r.body);
+    port = saved;
+    kill(p, SIGTERM);
+    ck_assert_int_eq(WEXITSTATUS(wait_for(p, 5000)), 0);
+}
+END_TEST
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     Suite* s = suite_create("ht");
@@ -543,6 +575,7 @@ int main(void) {
     tcase_add_test(tc, traversal);
     tcase_add_test(tc, cli_errors);
     tcase_add_test(tc, graceful_shutdown_and_log);
+    tcase_add_test(tc, demo_tree);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
