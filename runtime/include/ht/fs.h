@@ -72,7 +72,8 @@ typedef struct ht_fs_stat {
     uint64_t dev, ino;   /* identity, for the ETag */
 } ht_fs_stat_t;
 
-/* fstat(2) into *st: 0 or a negated errno. */
+/* fstat(2) into *st: 0, a negated errno, or -EPERM for anything but a
+ * regular file or a directory (*st is filled all the same). */
 ht_result_t ht_fs__stat(ht_file_t f, ht_fs_stat_t* st);
 
 /* ======================= MIME types ======================= */
@@ -299,11 +300,13 @@ ht_fs_status_t ht_fs__resolve(const ht_fs_root_t* root, ht_slice_t raw_path, cha
  * callers that derive names themselves (index files, sidecars, listings). */
 ht_fs_status_t ht_fs__open(const ht_fs_root_t* root, ht_slice_t path, ht_fs_entry_t* entry);
 
-/* Appends to out the absolute path reference a redirect to path should
- * carry: path percent-encoded (everything but unreserved characters, '/'
- * and sub-delims other than those that would change meaning), then '?' and
- * query if query is not empty. A leading "//" cannot occur (it would be a
- * network-path reference: an open redirect). 0 or -ENOMEM. */
+/* Appends to out the absolute path reference a redirect to path (decoded)
+ * should carry: path percent-encoded (every byte but unreserved ones, '/'
+ * and ! $ & ' ( ) * + , = : @ becomes %XX, so '?', '#', '%', spaces,
+ * controls and non-ASCII are encoded), then '?' and query (raw, as
+ * received) if query is not empty. Leading slashes are collapsed to one:
+ * "//host/x" would be a network-path reference, an open redirect.
+ * 0 or -ENOMEM (out keeps what it had). */
 ht_result_t ht_fs__push_location(ht_bytes_t* out, ht_slice_t path, ht_slice_t query);
 
 /* ======================= Listings ======================= */

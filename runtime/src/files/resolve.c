@@ -317,7 +317,7 @@ ht_fs_status_t ht_fs__resolve(const ht_fs_root_t* root, ht_slice_t raw, char* bu
 ht_result_t ht_fs__push_location(ht_bytes_t* out, ht_slice_t path, ht_slice_t query) {
     size_t start = out->len;
     /* Keep '/' and the sub-delims that cannot change how a path parses;
-     * encode '?', '#', '%', ';'-free set kept minimal. */
+     * ';' is encoded too (some servers treat it as a parameter separator). */
     ht_slice_t p = path;
     while (p.len > 1 && p.ptr[0] == '/' && p.ptr[1] == '/') p = ht_slice__sub(p, 1, p.len - 1);
     ht_result_t r = ht_fs_push_pct_(out, p, "/!$&'()*+,=:@");

@@ -1,0 +1,169 @@
+/* check_precompress: ht --precompress's sidecar writer (examples/ht):
+ * which files get a sidecar, that it decompresses to the original, that
+ * fresh ones are left alone and stale ones rewritten atomically, and that
+ * the library then serves them. */
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "precompress.h"
+
+static char base[64];
+
+static void put(const char* rel, const char* data, size_t n) {
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", base, rel);
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, data, n), (ssize_t) n);
+    close(fd);
+}
+static bool exists(const char* rel, struct stat* st) {
+    char p[512];
+    struct stat s;
+    snprintf(p, sizeof p, "%s/%s", base, rel);
+    return lstat(p, st ? st : &s) == 0;
+}
+static void set_mtime(const char* rel, time_t sec) {
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", base, rel);
+    struct timespec ts[2] = { { sec, 0 }, { sec, 0 } };
+    ck_assert_int_eq(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+/* gunzips rel.gz and compares with rel. */
+static bool round_trips(const char* rel) {
+    char p[512], gz[512];
+    snprintf(p, sizeof p, "%s/%s", base, rel);
+    snprintf(gz, sizeof gz, "%s/%s.gz", base, rel);
+    static char orig[1 << 20], comp[1 << 20], out[1 << 20];
+    FILE* f = fopen(p, "rb");
+    size_t on = fread(orig, 1, sizeof orig, f);
+    fclose(f);
+    f = fopen(gz, "rb");
+    size_t cn = fread(comp, 1, sizeof comp, f);
+    fclose(f);
+    z_stream z = { 0 };
+    if (inflateInit2(&z, 15 + 16) != Z_OK) return false;
+    z.next_in = (Bytef*) comp, z.avail_in = (uInt) cn;
+    z.next_out = (Bytef*) out, z.avail_out = sizeof out;
+    int rc = inflate(&z, Z_FINISH);
+    size_t n = z.total_out;
+    inflateEnd(&z);
+    return rc == Z_STREAM_END && n == on && memcmp(orig, out, n) == 0 && cn < on;
+}
+
+static int rm_one(const char* p, const struct stat* s, int flag, struct FTW* f) {
+    (void) s, (void) flag, (void) f;
+    return remove(p);
+}
+
+START_TEST(tree) {
+    strcpy(base, "/tmp/ht_pc_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(base));
+    char css[8192];
+    size_t n = 0;
+    for (int i = 0; i < 300; i++) n += (size_t) snprintf(css + n, sizeof css - n, ".a%d{x:y}\n", i);
+    char mkp[512];
+    snprintf(mkp, sizeof mkp, "%s/sub", base);
+    mkdir(mkp, 0755);
+    snprintf(mkp, sizeof mkp, "%s/.git", base);
+    mkdir(mkp, 0755);
+    put("a.css", css, n);
+    put("sub/b.js", css, n);
+    put("sub/c.JSON", css, n);
+    put("tiny.css", "a{}", 3);               /* below the minimum */
+    put("img.png", css, n);                   /* not compressible */
+    put(".git/x.css", css, n);                /* dot directory */
+    put(".hidden.css", css, n);               /* dotfile */
+    char rnd[4096];                           /* compressible type, incompressible bytes */
+    uint64_t x = 12345;
+    for (size_t i = 0; i < sizeof rnd; i++) { x ^= x << 13, x ^= x >> 7, x ^= x << 17; rnd[i] = (char) x; }
+    put("noise.txt", rnd, sizeof rnd);
+    put("noise.txt.gz", "stale", 5);
+    set_mtime("noise.txt.gz", 1000);         /* older: would be served stale otherwise */
+    snprintf(mkp, sizeof mkp, "%s/link.css", base);
+    ck_assert_int_eq(symlink("a.css", mkp), 0); /* symlinks are not followed */
+
+    ht_precompress_stats_t st;
+    ck_assert_int_eq(ht_precompress__tree(base, nullptr, stderr, &st), 0);
+    ck_assert_uint_eq(st.written, 3);
+    ck_assert_uint_eq(st.skipped, 1);
+    ck_assert_uint_eq(st.failed, 0);
+    ck_assert_uint_eq(st.up_to_date, 0);
+    ck_assert_uint_eq(st.bytes_in, 3 * n);
+    ck_assert(round_trips("a.css"));
+    ck_assert(round_trips("sub/b.js"));
+    ck_assert(round_trips("sub/c.JSON"));
+    ck_assert(!exists("tiny.css.gz", nullptr));
+    ck_assert(!exists("img.png.gz", nullptr));
+    ck_assert(!exists(".git/x.css.gz", nullptr));
+    ck_assert(!exists(".hidden.css.gz", nullptr));
+    ck_assert(!exists("link.css.gz", nullptr));
+    ck_assert(!exists("noise.txt.gz", nullptr)); /* stale and not worth it: removed */
+    /* The sidecar carries the original's mtime. */
+    struct stat so, sg;
+    ck_assert(exists("a.css", &so) && exists("a.css.gz", &sg));
+    ck_assert_int_eq(so.st_mtim.tv_sec, sg.st_mtim.tv_sec);
+    ck_assert_int_eq(so.st_mtim.tv_nsec, sg.st_mtim.tv_nsec);
+    /* No temporary file is left behind. */
+    DIR* d = opendir(base);
+    struct dirent* e;
+    while ((e = readdir(d))) ck_assert_ptr_null(strstr(e->d_name, ".tmp"));
+    closedir(d);
+
+    /* Second run: everything fresh, nothing rewritten (same inode). */
+    ck_assert_int_eq(ht_precompress__tree(base, nullptr, stderr, &st), 0);
+    ck_assert_uint_eq(st.written, 0);
+    ck_assert_uint_eq(st.up_to_date, 3);
+    struct stat sg2;
+    exists("a.css.gz", &sg2);
+    ck_assert_uint_eq(sg.st_ino, sg2.st_ino);
+
+    /* The original changes: its sidecar is stale, then rewritten (new inode). */
+    put("a.css", "x{y:z}\n", 7);
+    for (int i = 0; i < 60; i++) put("a.css", css, n);
+    set_mtime("a.css", so.st_mtim.tv_sec + 10);
+    ck_assert_int_eq(ht_precompress__tree(base, nullptr, stderr, &st), 0);
+    ck_assert_uint_eq(st.written, 1);
+    ck_assert_uint_eq(st.up_to_date, 2);
+    struct stat sg3;
+    exists("a.css.gz", &sg3);
+    ck_assert_uint_ne(sg.st_ino, sg3.st_ino);
+    ck_assert(round_trips("a.css"));
+
+    /* And the library serves it. */
+    ht_fs_root_t root;
+    ck_assert_int_eq(ht_fs__root_open(&root, base, 0, nullptr, nullptr), 0);
+    static ht_fs_plan_t plan;
+    ht_fs_request_t q = { .method = HT_METHOD_GET, .path = HT_SLICE("/a.css"),
+                          .accept_encoding = HT_SLICE("gzip") };
+    ht_fs__plan(&root, &q, &plan);
+    ck_assert_uint_eq(plan.status, 200);
+    ck_assert(plan.gzip);
+    ck_assert_uint_eq(plan.length, (uint64_t) sg3.st_size);
+    ht_fs__plan_release(&plan);
+    ht_fs__root_close(&root);
+
+    ck_assert_int_eq(ht_precompress__tree("/nonexistent/x", nullptr, nullptr, &st), -1);
+    nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+END_TEST
+
+int main(void) {
+    Suite* s = suite_create("precompress");
+    TCase* tc = tcase_create("precompress");
+    tcase_add_test(tc, tree);
+    suite_add_tcase(s, tc);
+    SRunner* sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
