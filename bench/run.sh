@@ -304,7 +304,8 @@ start_server() { # NAME -> sets PID PORT SPIDS; returns non-zero if it did not c
       ;;
     hello-* | ht-*)
       local args=()
-      [[ $s == ht-* ]] && args=(-p 3000 -d "$T/www" -w 1)
+      # ht binds where it is told; lobind still reports the port it got.
+      [[ $s == ht-* ]] && args=(-b 127.0.0.1 -p 0 -d "$T/www" -w 1)
       : >"$T/$s.port"
       LD_PRELOAD=$LOBIND LOBIND_PORT=0 LOBIND_PORT_FILE=$T/$s.port \
         ASAN_OPTIONS=${ASAN_OPTIONS:-verify_asan_link_order=0} \
