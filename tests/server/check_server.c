@@ -552,6 +552,9 @@ static void limit_request(int fd, int which) {
     case 8: /* smuggling shape: CL and TE */
         n = (size_t) sprintf(buf, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
         break;
+    case 9: /* an expectation we do not know */
+        n = (size_t) sprintf(buf, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 3\r\n\r\n");
+        break;
     }
     send_all(fd, buf, n);
     free(buf);
@@ -560,7 +563,7 @@ static void limit_request(int fd, int which) {
 START_TEST(limits_get_their_status_and_close) {
     ht_config_t cfg = { .max_request_line = 1024, .max_head = 4096, .max_headers = 16, .max_body = 1000 };
     start_cfg(&cfg);
-    static const int want[] = { 414, 431, 431, 413, 413, 400, 505, 501, 400 };
+    static const int want[] = { 414, 431, 431, 413, 413, 400, 505, 501, 400, 417 };
     int keep = client(); /* another connection that must not notice */
     rd_t kr;
     rd_init(&kr, keep);
@@ -651,6 +654,32 @@ START_TEST(slow_client_times_out_fast_ones_served) {
     close(fast);
     stop();
     ck_assert_uint_ge(S.stats.timeouts, 4);
+}
+END_TEST
+
+START_TEST(send_timeout_drops_stalled_client) {
+    ht_config_t cfg = { .send_timeout_ms = 300 };
+    start_cfg(&cfg);
+    int fd = client();
+    send_str(fd, "GET /big?n=24000000 HTTP/1.1\r\nHost: x\r\n\r\n");
+    sleep_ms(900); /* never reads: the send cannot complete */
+    /* the server gave up on it: draining what was buffered ends early */
+    size_t got = 0;
+    char buf[65536];
+    for (;;) {
+        ssize_t k = recv(fd, buf, sizeof buf, 0);
+        if (k <= 0) break;
+        got += (size_t) k;
+    }
+    ck_assert_uint_lt(got, 24000000);
+    close(fd);
+    /* others are unaffected */
+    resp_t p;
+    roundtrip("GET /p/8 HTTP/1.1\r\nHost: x\r\n\r\n", &p);
+    ck_assert_str_eq(p.body, "8");
+    resp_free(&p);
+    stop();
+    ck_assert_uint_eq(S.stats.timeouts, 1);
 }
 END_TEST
 
@@ -1143,6 +1172,7 @@ int main(void) {
     tcase_add_test(t, expect_100_continue);
     tcase_add_test(t, limits_get_their_status_and_close);
     tcase_add_test(t, slow_client_times_out_fast_ones_served);
+    tcase_add_test(t, send_timeout_drops_stalled_client);
     tcase_add_test(t, thousand_concurrent_connections);
     tcase_add_test(t, client_reset_mid_response);
     tcase_add_test(t, graceful_shutdown_completes_inflight_response);
