@@ -72,6 +72,10 @@ static void setup(void) {
     dir("root/dir3");
     dir("root/dir3/index.html"); /* an index that is a directory: ignored */
     put("root/.hidden", "hidden\n");
+    dir("root/.well-known");
+    put("root/.well-known/security.txt", "Contact: x\n");
+    dir("root/.well-knownx");
+    put("root/.well-knownx/f", "no\n");
     dir("root/.git");
     put("root/.git/config", "gitcfg\n");
     lnk("root/link_in", "a.txt");
@@ -202,6 +206,10 @@ static const rcase_t traversal[] = {
     { "/%2egit/config", HT_FS_FORBIDDEN, 0, 0 },
     { "/dir/../.git/config", HT_FS_FORBIDDEN, 0, 0 },
     { "/fifo", HT_FS_FORBIDDEN, 0, 0 },
+    { "/.well-knownx/f", HT_FS_FORBIDDEN, 0, 0 },
+    { "/.well-known/.x", HT_FS_FORBIDDEN, 0, 0 },
+    { "/.well-known/security.txt", HT_FS_FILE, "Contact: x\n", 0 },
+    { "/%2ewell-known/security.txt", HT_FS_FILE, "Contact: x\n", 0 },
     /* what is allowed */
     { "/a.txt", HT_FS_FILE, "hello\n", "/a.txt" },
     { "/a%20b.txt", HT_FS_FILE, "space\n", "/a b.txt" },
@@ -433,10 +441,23 @@ START_TEST(listing_root_and_dotfiles) {
     ck_assert_ptr_null(strstr(s, "link_dangling"));
     ck_assert_ptr_null(strstr(s, "fifo"));
     ck_assert_ptr_nonnull(strstr(s, "href=\"link_in\""));
+    ck_assert_ptr_nonnull(strstr(s, "href=\".well-known/\""));
     ck_assert_ptr_nonnull(strstr(s, "<title>Index of /</title>"));
     /* Directories come before every file. */
     ck_assert_ptr_nonnull(strstr(s, "href=\"a.txt\""));
     ck_assert(strstr(s, "href=\"sub/\"") < strstr(s, "href=\"a.txt\""));
+    ht_fs__close(e.fd);
+    ht_fs__root_close(&r);
+    /* Without the flag: dotfiles hidden, but .well-known listed. */
+    r = open_root(0);
+    ck_assert_int_eq(ht_fs__resolve(&r, HT_SLICE("/"), buf, &e), HT_FS_DIR);
+    ht_bytes__clear(&out);
+    ck_assert_int_eq(ht_fs__listing(&r, e.fd, e.path, &out, a), 0);
+    s = ht_bytes__cstr(&out);
+    ck_assert_ptr_null(strstr(s, ".hidden"));
+    ck_assert_ptr_null(strstr(s, ".git"));
+    ck_assert_ptr_null(strstr(s, ".well-knownx"));
+    ck_assert_ptr_nonnull(strstr(s, "href=\".well-known/\""));
     ht_bytes__free(&out);
     ht_fs__close(e.fd);
     ht_fs__root_close(&r);

@@ -32,7 +32,8 @@
  *      (ht_uri__remove_dot_segments, HT_URI_DOTS_STRICT); empty segments
  *      ("//") are dropped;
  *   4. a segment starting with '.' is refused unless HT_FS_DOTFILES
- *      ("/.git/config", "/.env");
+ *      ("/.git/config", "/.env"), except ".well-known" (RFC 8615: ACME
+ *      challenges, security.txt live there);
  *   5. the file is opened relative to the root fd, never by an absolute
  *      name: openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) where the
  *      kernel has it, else a walk that opens one component at a time with
@@ -318,8 +319,8 @@ ht_result_t ht_fs__push_location(ht_bytes_t* out, ht_slice_t path, ht_slice_t qu
  * "YYYY-MM-DD HH:MM" (UTC). Links are percent-encoded relative references
  * (every byte but unreserved ones is encoded, so "a:b" cannot become a
  * scheme); names are HTML-escaped (& < > " '), with controls and invalid
- * UTF-8 shown as U+FFFD. Names starting with '.' are left out unless
- * root->flags has HT_FS_DOTFILES; symlinks are listed (as what they point
+ * UTF-8 shown as U+FFFD. Names starting with '.' (but ".well-known") are
+ * left out unless root->flags has HT_FS_DOTFILES; symlinks are listed (as what they point
  * to) only if they resolve beneath the root under root's policy; special
  * files are left out. Temporary memory comes from a and is returned before
  * this returns. 0, -ENOMEM (out keeps what it had), or a negated errno from
@@ -377,6 +378,15 @@ typedef struct ht_fs_plan {
  * The plan must be released with ht_fs__plan_release (closes fd). No
  * allocation; p is large (~8.5 KiB): keep one per loop or on the stack. */
 void ht_fs__plan(const ht_fs_root_t* root, const ht_fs_request_t* req, ht_fs_plan_t* p);
+/* Closes the plan's fd if it still owns one. */
 void ht_fs__plan_release(ht_fs_plan_t* p);
+/* Hands the plan's fd to the caller (who must close it, e.g. a response
+ * that sends it asynchronously and closes it when done or reset); the plan
+ * no longer owns it, so ht_fs__plan_release leaves it open. */
+HT_INLINE ht_file_t ht_fs__plan_take_fd(ht_fs_plan_t* p) {
+    ht_file_t f = p->fd;
+    p->fd = HT_FILE_INVALID;
+    return f;
+}
 
 #endif /* HT_FS_H */

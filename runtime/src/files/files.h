@@ -7,6 +7,8 @@
 
 #include <ht/fs.h>
 
+#include <string.h>
+
 /* Opens rel (decoded, relative to root->dir, no leading '/', no dot or empty
  * segments, NUL-terminated, may be "" for the root itself) under root's
  * symlink policy: openat2 RESOLVE_BENEATH where it works, else the
@@ -30,6 +32,13 @@ ht_result_t ht_fs_push_pct_(ht_bytes_t* out, ht_slice_t s, const char* keep_extr
  * entities; C0 controls, DEL and bytes that are not well-formed UTF-8 (also
  * overlongs, surrogates, > U+10FFFF) become U+FFFD. 0 or -ENOMEM. */
 ht_result_t ht_fs_push_html_(ht_bytes_t* out, ht_slice_t s);
+
+/* Whether a name (one segment, len bytes) is hidden by the dotfile policy:
+ * it starts with '.' and is not ".well-known" (RFC 8615). */
+HT_INLINE bool ht_fs_is_dotfile_(const char* name, size_t len) {
+    return len > 0 && name[0] == '.' &&
+           !(len == 11 && memcmp(name, ".well-known", 11) == 0);
+}
 
 /* Days since 1970-01-01 for a proleptic Gregorian date, and back. */
 int64_t ht_fs_days_from_civil_(int64_t y, unsigned m, unsigned d);

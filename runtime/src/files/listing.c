@@ -130,7 +130,7 @@ static ht_result_t consider(const ht_fs_root_t* root, int dir, ht_slice_t path, 
                             const char* name) {
     size_t len = strlen(name);
     if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.'))) return 0;
-    if (name[0] == '.' && !(root->flags & HT_FS_DOTFILES)) return 0;
+    if (ht_fs_is_dotfile_(name, len) && !(root->flags & HT_FS_DOTFILES)) return 0;
     struct stat s;
     if (fstatat(dir, name, &s, AT_SYMLINK_NOFOLLOW) != 0) return 0; /* gone meanwhile */
     ht_fs_stat_t st;

@@ -308,7 +308,11 @@ ht_fs_status_t ht_fs__resolve(const ht_fs_root_t* root, ht_slice_t raw, char* bu
     entry->path = ht_slice__from(buf, w);
     if (!(root->flags & HT_FS_DOTFILES))
         for (size_t i = 0; i + 1 < w; i++)
-            if (buf[i] == '/' && buf[i + 1] == '.') return HT_FS_FORBIDDEN;
+            if (buf[i] == '/' && buf[i + 1] == '.') {
+                size_t e = i + 1;
+                while (e < w && buf[e] != '/') e++;
+                if (ht_fs_is_dotfile_(buf + i + 1, e - i - 1)) return HT_FS_FORBIDDEN;
+            }
     return open_decoded(root, buf, w, entry);
 }
 
