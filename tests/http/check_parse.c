@@ -592,6 +592,27 @@ START_TEST(default_limits) {
 }
 END_TEST
 
+START_TEST(statuses_and_misuse) {
+    /* each limit and rejection carries the status the server will send */
+    ck_assert_uint_eq(ht_result__status(HT_E_BAD_METHOD), 400);
+    ck_assert_uint_eq(ht_result__status(HT_E_VERSION), 505);
+    ck_assert_uint_eq(ht_result__status(HT_E_URI_TOO_LONG), 414);
+    ck_assert_uint_eq(ht_result__status(HT_E_HEADERS_TOO_LARGE), 431);
+    ck_assert_uint_eq(ht_result__status(HT_E_TOO_MANY_HEADERS), 431);
+    ck_assert_uint_eq(ht_result__status(HT_E_UNKNOWN_TRANSFER_CODING), 501);
+    ck_assert_uint_eq(ht_result__status(HT_E_EXPECTATION_FAILED), 417);
+    ck_assert_uint_eq(ht_result__status(HT_E_CL_AND_TE), 400);
+    /* a buffer that shrinks between calls is refused, not parsed */
+    parsed_t o;
+    head_init(&o);
+    ht_parser_t p = { 0 };
+    const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n";
+    ck_assert_int_eq(ht_parse__request(&p, req, sizeof req - 1, nullptr, &o.h), -EAGAIN);
+    ck_assert_int_eq(ht_parse__request(&p, req, sizeof req - 1, nullptr, &o.h), -EAGAIN);
+    ck_assert_int_eq(ht_parse__request(&p, req, 5, nullptr, &o.h), HT_E_BAD_REQUEST);
+}
+END_TEST
+
 START_TEST(incremental_is_linear) {
     /* A large head fed one byte per call: every call only looks at the new
      * byte (scanned == len after each -EAGAIN), and the fields come out as in
@@ -696,6 +717,7 @@ int main(void) {
     tcase_add_test(tc, table_semantics);
     tcase_add_test(tc, table_limits);
     tcase_add_test(tc, default_limits);
+    tcase_add_test(tc, statuses_and_misuse);
     tcase_add_test(tc, incremental_is_linear);
     tcase_add_test(tc, table_smuggling);
     suite_add_tcase(s, tc);
