@@ -56,7 +56,13 @@ typedef struct ht_parser {
     uint32_t line;       /* its index: 0 the request line, k the k-th field line */
 } ht_parser_t;
 
-/* Parses the request head in buf[0, len). limits may be nullptr (defaults).
+/* Build variants: x86-64 uses SSE2 scans (always there), plus an SSSE3 nibble
+ * table for field names where the target has SSSE3; -DHT_PARSE_USE_AVX2 makes
+ * value/target scans 32 bytes wide on AVX2 targets (slower on the benchmark
+ * requests); -DHT_PARSE_SCALAR forces the portable scalar code. All read only
+ * buf[0, len).
+ *
+ * Parses the request head in buf[0, len). limits may be nullptr (defaults).
  * Returns the head's length in bytes (> 0; the body, if any, starts there),
  * -EAGAIN if more bytes are needed, or an HT_E_* error. On error, out is
  * unspecified; on success every field of out is set (content_length 0 unless
@@ -94,22 +100,30 @@ ht_io_t ht_parse__request(ht_parser_t* p, const char* buf, size_t len,
                           const ht_parse_limits_t* limits, ht_request_head_t* out);
 
 /* Incremental, in-place chunked body decoder (RFC 9112 §7.1): chunk sizes in
- * hex (overflow rejected), extensions validated and ignored, trailer fields
- * validated and discarded, CRLF strictly required. Zero it before use. */
+ * hex (more than 64 bits: HT_E_CHUNK_TOO_LARGE), extensions
+ * (`;name[=token|quoted-string]` with BWS) validated and ignored, trailer
+ * fields validated like header fields and discarded, CRLF strictly required.
+ * Framing errors (LF without CR, no CRLF after the data, bad extension, a
+ * size line over 4 KiB) are HT_E_BAD_CHUNK; trailer lines fail with the
+ * header-field codes. Input may be split anywhere, down to a byte per call.
+ * Zero it before use; after an error, do not call again. */
 typedef struct ht_chunked {
-    uint64_t remaining;   /* private */
-    uint64_t total;       /* decoded payload bytes so far */
-    uint32_t line_bytes;  /* private: size of the current size/trailer line */
-    uint32_t trailer_bytes;
-    uint8_t  state;       /* private */
+    uint64_t remaining;     /* private: size being read, then data left in the chunk */
+    uint64_t total;         /* payload bytes decoded so far */
+    uint32_t line_bytes;    /* private: bytes of the current chunk-size line */
+    uint32_t trailer_bytes; /* private: bytes of trailer field lines so far */
+    uint8_t  state;         /* private */
 } ht_chunked_t;
 
 /* Decodes buf[0, *len) in place. On return buf[0, *len) holds the payload
  * bytes decoded by this call. Returns -EAGAIN when the body continues (call
  * again with the next raw bytes), an HT_E_* error, or, once the last chunk and
  * trailers are complete, the count (>= 0) of bytes that followed the body;
- * those were moved to buf[*len, *len + result). Payload beyond max_body
- * fails with HT_E_BODY_TOO_LARGE; trailers beyond max_trailer with 431. */
+ * those were moved to buf[*len, *len + result); later calls return all their
+ * input that way. A chunk that would take the payload beyond max_body fails
+ * with HT_E_BODY_TOO_LARGE as soon as its size line ends; trailer field lines
+ * (the final CRLF not counted) beyond max_trailer bytes fail with
+ * HT_E_HEADERS_TOO_LARGE (431); max_trailer 0 allows no trailer field. */
 ht_io_t ht_chunked__decode(ht_chunked_t* d, char* buf, size_t* len, uint64_t max_body,
                            uint32_t max_trailer);
 
