@@ -456,12 +456,12 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b) {
 
     /* helpers: conversions are exact because the DFA bounded the digits */
     dsl_buf__printf(b,
-                    "static inline uint64_t %s__dec(const char* p, size_t n) {\n"
+                    "__attribute__((unused)) static inline uint64_t %s__dec(const char* p, size_t n) {\n"
                     "    uint64_t v = 0;\n"
                     "    for (size_t k = 0; k < n; k++) v = v * 10 + (uint64_t) (p[k] - '0');\n"
                     "    return v;\n"
                     "}\n"
-                    "static inline uint64_t %s__hex(const char* p, size_t n) {\n"
+                    "__attribute__((unused)) static inline uint64_t %s__hex(const char* p, size_t n) {\n"
                     "    uint64_t v = 0;\n"
                     "    for (size_t k = 0; k < n; k++) {\n"
                     "        unsigned c = (unsigned char) p[k];\n"
@@ -469,20 +469,20 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b) {
                     "    }\n"
                     "    return v;\n"
                     "}\n"
-                    "static inline int64_t %s__i64(const char* p, size_t n) {\n"
+                    "__attribute__((unused)) static inline int64_t %s__i64(const char* p, size_t n) {\n"
                     "    if (n && p[0] == '-') {\n"
                     "        uint64_t v = %s__dec(p + 1, n - 1); /* <= 2^63 */\n"
                     "        return v ? -(int64_t) (v - 1) - 1 : 0;\n"
                     "    }\n"
                     "    return (int64_t) %s__dec(p, n);\n"
                     "}\n"
-                    "static inline int %s__xv(unsigned char c) {\n"
+                    "__attribute__((unused)) static inline int %s__xv(unsigned char c) {\n"
                     "    if (c >= '0' && c <= '9') return c - '0';\n"
                     "    c |= 32u;\n"
                     "    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;\n"
                     "}\n"
                     "/* Percent-decodes *v into the scratch buffer when it holds a '%%'. */\n"
-                    "static inline bool %s__decode(ht_slice_t* v, %s_match_t* m) {\n"
+                    "__attribute__((unused)) static inline bool %s__decode(ht_slice_t* v, %s_match_t* m) {\n"
                     "    if (!memchr(v->ptr, '%%', v->len)) return true;\n"
                     "    if (!m->scratch || m->scratch_cap - m->scratch_used < v->len) return false;\n"
                     "    char* out = m->scratch + m->scratch_used;\n"
@@ -508,7 +508,7 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b) {
     dsl_buf__printf(b,
                     "/* Does the path hold a '%%'? Asked once, only by a route with a decoded\n"
                     "   parameter: most matches never pay for the scan. */\n"
-                    "static inline bool %s__pct(const char* s, size_t n, int* pct) {\n"
+                    "__attribute__((unused)) static inline bool %s__pct(const char* s, size_t n, int* pct) {\n"
                     "    if (*pct < 0) *pct = memchr(s, '%%', n) != nullptr;\n"
                     "    return *pct > 0;\n}\n\n",
                     g->P);

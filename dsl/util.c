@@ -95,7 +95,7 @@ static void line_of_(const dsl_src_t* src, int line, const char** p, size_t* n) 
     *n = (size_t) (e - s);
 }
 
-static void vdiag_(dsl_src_t* src, dsl_loc_t at, const char* kind, bool caret, const char* fmt,
+__attribute__((format(printf, 5, 0))) static void vdiag_(dsl_src_t* src, dsl_loc_t at, const char* kind, bool caret, const char* fmt,
                    va_list ap) {
     fprintf(stderr, "%s:%d:%d: %s: ", src->name, at.line, at.col, kind);
     vfprintf(stderr, fmt, ap);

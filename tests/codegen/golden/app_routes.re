@@ -40,12 +40,12 @@ const app_mount_info_t app__mounts[APP_MOUNT_COUNT + 1] = {
 
 const char* const app__methods[APP_METHOD__COUNT] = { "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "BREW" };
 
-static inline uint64_t app__dec(const char* p, size_t n) {
+__attribute__((unused)) static inline uint64_t app__dec(const char* p, size_t n) {
     uint64_t v = 0;
     for (size_t k = 0; k < n; k++) v = v * 10 + (uint64_t) (p[k] - '0');
     return v;
 }
-static inline uint64_t app__hex(const char* p, size_t n) {
+__attribute__((unused)) static inline uint64_t app__hex(const char* p, size_t n) {
     uint64_t v = 0;
     for (size_t k = 0; k < n; k++) {
         unsigned c = (unsigned char) p[k];
@@ -53,20 +53,20 @@ static inline uint64_t app__hex(const char* p, size_t n) {
     }
     return v;
 }
-static inline int64_t app__i64(const char* p, size_t n) {
+__attribute__((unused)) static inline int64_t app__i64(const char* p, size_t n) {
     if (n && p[0] == '-') {
         uint64_t v = app__dec(p + 1, n - 1); /* <= 2^63 */
         return v ? -(int64_t) (v - 1) - 1 : 0;
     }
     return (int64_t) app__dec(p, n);
 }
-static inline int app__xv(unsigned char c) {
+__attribute__((unused)) static inline int app__xv(unsigned char c) {
     if (c >= '0' && c <= '9') return c - '0';
     c |= 32u;
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 /* Percent-decodes *v into the scratch buffer when it holds a '%'. */
-static inline bool app__decode(ht_slice_t* v, app_match_t* m) {
+__attribute__((unused)) static inline bool app__decode(ht_slice_t* v, app_match_t* m) {
     if (!memchr(v->ptr, '%', v->len)) return true;
     if (!m->scratch || m->scratch_cap - m->scratch_used < v->len) return false;
     char* out = m->scratch + m->scratch_used;
@@ -90,7 +90,7 @@ static inline bool app__decode(ht_slice_t* v, app_match_t* m) {
 
 /* Does the path hold a '%'? Asked once, only by a route with a decoded
    parameter: most matches never pay for the scan. */
-static inline bool app__pct(const char* s, size_t n, int* pct) {
+__attribute__((unused)) static inline bool app__pct(const char* s, size_t n, int* pct) {
     if (*pct < 0) *pct = memchr(s, '%', n) != nullptr;
     return *pct > 0;
 }
