@@ -370,10 +370,29 @@ START_TEST(pipelining_64_in_order) {
             resp_free(&p);
         }
     }
+    /* Responses larger than the send buffer, inline and out of line, mixed
+     * with small ones: several sends, still in order and whole. */
+    static const size_t sizes[] = { 1000, 20000, 3, 70000, 5000, 0, 16384 };
+    char* req = malloc(64 * 64);
+    size_t n = 0;
+    for (int i = 0; i < 64; i++)
+        n += (size_t) sprintf(req + n, "GET /big?n=%zu HTTP/1.1\r\nHost: x\r\n\r\n", sizes[i % 7]);
+    send_all(fd, req, n);
+    free(req);
+    char* want = malloc(70000);
+    fill_pattern(want, 70000);
+    for (int i = 0; i < 64; i++) {
+        resp_t p;
+        ck_assert(read_resp(&r, &p, false));
+        ck_assert_uint_eq(p.body_len, sizes[i % 7]);
+        ck_assert(memcmp(p.body, want, p.body_len) == 0);
+        resp_free(&p);
+    }
+    free(want);
     rd_free(&r);
     close(fd);
     stop();
-    ck_assert_uint_eq(S.stats.requests, 192);
+    ck_assert_uint_eq(S.stats.requests, 192 + 64);
 }
 END_TEST
 
