@@ -697,6 +697,100 @@ START_TEST(table_smuggling) {
 }
 END_TEST
 
+/* ---- random inputs: consistency, and SIMD against scalar ---- */
+
+#ifdef HT_TEST_SCALAR_TWIN
+ht_io_t ht_parse__request_twin(ht_parser_t* p, const char* buf, size_t len,
+                               const ht_parse_limits_t* limits, ht_request_head_t* out);
+#endif
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void) { /* xorshift64*: fixed seed, same inputs every run */
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return rng * 0x2545f4914f6cdd1dull;
+}
+
+START_TEST(random_mutations) {
+    static const char* const frag[] = {
+        "GET", "POST", " ", "  ", "/", "/a?b=c", "HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "\r\n",
+        "\r", "\n", "\r\n\r\n", "Host", "Content-Length", "Transfer-Encoding", "Connection",
+        "Expect", "Upgrade", ":", ": ", "\t", "chunked", "gzip", "5", "05", "18446744073709551616",
+        ",", "x", "keep-alive", "close", "100-continue", "\x7f", "\x80", "\xff", "\x01",
+        "0123456789abcdef0123456789abcdef", "X-Long-Header-Name-Here",
+    };
+    static const char* const base[] = {
+        "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+        "GET /a HTTP/1.0\r\nUser-Agent: t\r\nAccept: */*\r\n\r\n",
+        "PUT /x HTTP/1.1\r\nHost: y\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n",
+    };
+    static const ht_parse_limits_t lim = { 40, 160, 6 };
+    char in[512];
+    unsigned ok = 0, errors = 0, again = 0;
+    for (int iter = 0; iter < 4000; iter++) {
+        const char* b = base[rnd() % HT_ARRAY_LEN(base)];
+        size_t n = strlen(b);
+        memcpy(in, b, n);
+        for (int m = (int) (rnd() % 4) + 1; m > 0; m--) {
+            size_t at = n ? (size_t) (rnd() % (n + 1)) : 0;
+            switch (rnd() % 4) {
+            case 0: { /* insert a fragment */
+                const char* f = frag[rnd() % HT_ARRAY_LEN(frag)];
+                size_t fl = strlen(f);
+                if (n + fl > 300) break;
+                memmove(in + at + fl, in + at, n - at);
+                memcpy(in + at, f, fl);
+                n += fl;
+                break;
+            }
+            case 1: /* delete a few bytes */
+                if (at < n) {
+                    size_t k = 1 + (size_t) (rnd() % 4);
+                    if (k > n - at) k = n - at;
+                    memmove(in + at, in + at + k, n - at - k);
+                    n -= k;
+                }
+                break;
+            case 2: /* replace a byte with any byte */
+                if (at < n) in[at] = (char) rnd();
+                break;
+            default: /* truncate */
+                n = at;
+                break;
+            }
+        }
+        const ht_parse_limits_t* l = (iter % 3 == 0) ? &lim : nullptr;
+        static parsed_t a;
+        head_init(&a);
+        ht_parser_t pa = { 0 };
+        char* buf = malloc(n ? n : 1);
+        memcpy(buf, in, n);
+        a.r = ht_parse__request(&pa, buf, n, l, &a.h);
+        pcase_t c = { "random", buf, n, a.r, l };
+#ifdef HT_TEST_SCALAR_TWIN
+        static parsed_t t;
+        head_init(&t);
+        ht_parser_t pt = { 0 };
+        t.r = ht_parse__request_twin(&pt, buf, n, l, &t.h);
+        CHECK_MSG(t.r == a.r, "input %d: simd %s, scalar %s", iter, rstr(a.r), rstr(t.r));
+        if (a.r > 0) same_head(&a, buf, &t, buf, &c);
+#endif
+        if (a.r > 0) ok++;
+        else if (a.r == -EAGAIN) again++;
+        else errors++;
+        /* every split and the guard page for one in eight */
+        if (iter % 8 == 0) run_case(&c);
+        free(buf);
+    }
+    /* the mutations reach every outcome often enough to mean something */
+    ck_assert_uint_gt(ok, 200);
+    ck_assert_uint_gt(errors, 1000);
+    ck_assert_uint_gt(again, 200);
+}
+END_TEST
+
 int main(void) {
     Suite* s = suite_create("parse-" VARIANT);
     TCase* tc = tcase_create("fields");
@@ -720,6 +814,7 @@ int main(void) {
     tcase_add_test(tc, statuses_and_misuse);
     tcase_add_test(tc, incremental_is_linear);
     tcase_add_test(tc, table_smuggling);
+    tcase_add_test(tc, random_mutations);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
