@@ -6,6 +6,8 @@
 
 #include <ht/http.h>
 
+#include "http/guard.h"
+
 static const struct { const char* name; ht_header_id_t id; } known[] = {
 #define HT_X_(id, name) { name, HT_HEADER_##id },
     HT_HEADERS(HT_X_)
@@ -89,6 +91,21 @@ START_TEST(every_length_every_byte) {
 }
 END_TEST
 
+START_TEST(no_over_read) {
+    /* names and every prefix of them, ending at an unreadable page */
+    guard_t g = guard__open(64);
+    for (size_t i = 0; i < HT_ARRAY_LEN(known); i++) {
+        size_t l = strlen(known[i].name);
+        for (size_t k = 0; k <= l; k++) {
+            const char* at = guard__place(&g, known[i].name, k);
+            ht_header_id_t id = ht_header__id(at, k);
+            CHECK_MSG(k == l ? id == known[i].id : id != known[i].id, "%s/%zu", known[i].name, k);
+        }
+    }
+    guard__close(&g);
+}
+END_TEST
+
 int main(void) {
     Suite* s  = suite_create("header_id");
     TCase* tc = tcase_create("gperf");
@@ -96,6 +113,7 @@ int main(void) {
     tcase_add_test(tc, known_names_charset);
     tcase_add_test(tc, unknown_names);
     tcase_add_test(tc, every_length_every_byte);
+    tcase_add_test(tc, no_over_read);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
