@@ -883,6 +883,140 @@ START_TEST(random_paths_stay_beneath) {
 }
 END_TEST
 
+/* ---- the per-loop cache ---- */
+
+/* Compares two plans as a server would see them. */
+static void same_plan(const ht_fs_plan_t* x, const ht_fs_plan_t* y, const char* what) {
+    ck_assert_msg(x->status == y->status, "%s: %u vs %u", what, x->status, y->status);
+    ck_assert_int_eq(x->body, y->body);
+    ck_assert_uint_eq(x->n_headers, y->n_headers);
+    for (unsigned i = 0; i < x->n_headers; i++) {
+        ck_assert(ht_slice__eq(x->headers[i].name, y->headers[i].name));
+        ck_assert_msg(ht_slice__eq(x->headers[i].value, y->headers[i].value), "%s: %.*s", what,
+                      HT_SLICE_FMT(x->headers[i].name));
+    }
+    ck_assert_uint_eq(x->offset, y->offset);
+    ck_assert_uint_eq(x->length, y->length);
+    ck_assert(ht_slice__eq(x->path, y->path));
+    ck_assert_int_eq(x->gzip, y->gzip);
+    if (x->body == HT_FS_BODY_FILE) {
+        char a1[64], a2[64];
+        size_t n = x->length < sizeof a1 ? x->length : sizeof a1;
+        ck_assert_int_eq(pread(x->fd, a1, n, (off_t) x->offset), (ssize_t) n);
+        ck_assert_int_eq(pread(y->fd, a2, n, (off_t) y->offset), (ssize_t) n);
+        ck_assert(memcmp(a1, a2, n) == 0);
+        if (y->data) ck_assert(memcmp(y->data + y->offset, a1, n) == 0);
+    }
+}
+
+static ht_fs_plan_t plan2;
+
+START_TEST(cache_matches_plan) {
+    ht_fs_root_t r = open_root(0);
+    ht_fs_cache_t c;
+    ck_assert_int_eq(ht_fs__cache_init(&c, 64, 1000, 0, a), 0);
+    const char* paths[] = { "/a.txt", "/", "/dir/", "/dir", "/nope", "/link_out", "/style.css",
+                            "/old.js", "/big.bin", "/../x", "/dir2/", "/link_in" };
+    const char* aes[] = { nullptr, "gzip", "gzip;q=0" };
+    const char* ranges[] = { nullptr, "bytes=1-3", "bytes=99-" };
+    for (int round = 0; round < 3; round++)
+        for (size_t i = 0; i < HT_ARRAY_LEN(paths); i++)
+            for (size_t j = 0; j < HT_ARRAY_LEN(aes); j++)
+                for (size_t k = 0; k < HT_ARRAY_LEN(ranges); k++) {
+                    ht_fs_request_t q = get(paths[i]);
+                    if (aes[j]) q.accept_encoding = ht_slice__from_cstr(aes[j]);
+                    if (ranges[k]) q.range = ht_slice__from_cstr(ranges[k]);
+                    if (round == 2) q.if_none_match = HT_SLICE("*");
+                    if (k == 2 && j == 1) q.method = HT_METHOD_HEAD;
+                    ht_fs__plan(&r, &q, &plan);
+                    ht_fs__plan_cached(&c, &r, &q, 5, &plan2);
+                    same_plan(&plan, &plan2, paths[i]);
+                    ht_fs__plan_release(&plan);
+                    ht_fs__plan_release(&plan2);
+                }
+    /* Files only are cached: 7 file paths x 2 gzip keys, filled in round 0. */
+    ck_assert_uint_gt(c.hits, 0);
+    uint64_t hits = c.hits, allocs = counting.allocs;
+    ht_fs_request_t q = get("/a.txt");
+    ht_fs__plan_cached(&c, &r, &q, 6, &plan2);
+    ck_assert_uint_eq(c.hits, hits + 1);
+    ck_assert_uint_eq(counting.allocs, allocs); /* a hit allocates nothing */
+    ck_assert(plan2.fd_borrowed);
+    ck_assert_ptr_nonnull(plan2.data);
+    ck_assert(memcmp(plan2.data, "hello\n", 6) == 0);
+    ck_assert_int_eq(ht_fs__plan_take_fd(&plan2), HT_FILE_INVALID); /* not the plan's */
+    ht_file_t borrowed = plan2.fd;
+    ht_fs__plan_release(&plan2);
+    ck_assert_int_ge(fcntl(borrowed, F_GETFD), 0); /* release left the cache's fd open */
+    ht_fs__cache_free(&c);
+    ht_fs__root_close(&r);
+}
+END_TEST
+
+START_TEST(cache_ttl_eviction_oom) {
+    ht_fs_root_t r = open_root(0);
+    ht_fs_cache_t c;
+    ck_assert_int_eq(ht_fs__cache_init(&c, 4, 100, 4, a), 0); /* 4 entries, 100 ms, contents <= 4 B */
+    int probe = dup(0);
+    close(probe);
+    ht_fs_request_t q = get("/a.txt");
+    ht_fs__plan_cached(&c, &r, &q, 1000, &plan2);
+    ck_assert_uint_eq(plan2.status, 200);
+    ck_assert_ptr_null(plan2.data); /* 6 bytes > max_file: fd only */
+    char old_tag[HT_FS_ETAG_MAX + 1];
+    ht_fs__etag(old_tag, &plan2.st);
+    ht_fs__plan_release(&plan2);
+    /* Replace the file (new inode): within the ttl the cached version stays. */
+    put("root/a.txt.new", "brand new content\n");
+    char from[256], to[256];
+    snprintf(from, sizeof from, "%s/a.txt.new", rootdir);
+    snprintf(to, sizeof to, "%s/a.txt", rootdir);
+    ck_assert_int_eq(rename(from, to), 0);
+    ht_fs__plan_cached(&c, &r, &q, 1099, &plan2);
+    ck_assert(hdr_is(&plan2, HT_HEADER_ETAG, old_tag));
+    body_is(&plan2, "hello\n");
+    ht_fs__plan_release(&plan2);
+    /* After it: revalidated. */
+    ht_fs__plan_cached(&c, &r, &q, 1100, &plan2);
+    ck_assert(!hdr_is(&plan2, HT_HEADER_ETAG, old_tag));
+    body_is(&plan2, "brand new content\n");
+    ht_fs__plan_release(&plan2);
+    /* A clock going backwards revalidates too. */
+    uint64_t m = c.misses;
+    ht_fs__plan_cached(&c, &r, &q, 10, &plan2);
+    ck_assert_uint_eq(c.misses, m + 1);
+    ht_fs__plan_release(&plan2);
+    /* More files than entries: evictions, and no descriptor leak. */
+    const char* many[] = { "/a.txt", "/big.bin", "/style.css", "/old.js", "/plain.txt",
+                           "/weird.txt", "/index.html", "/dir/file.txt", "/sub/deep/x.txt" };
+    for (int round = 0; round < 5; round++)
+        for (size_t i = 0; i < HT_ARRAY_LEN(many); i++) {
+            q = get(many[i]);
+            ht_fs__plan_cached(&c, &r, &q, 2000 + round, &plan2);
+            ck_assert_uint_eq(plan2.status, 200);
+            ht_fs__plan_release(&plan2);
+        }
+    ck_assert_uint_gt(c.evictions, 0);
+    /* Out of memory on insert: served uncached, plan owns its fd. */
+    counting.fail_after = 0;
+    q = get("/plain.txt");
+    ht_fs__plan_cached(&c, &r, &q, 99999, &plan2);
+    counting.fail_after = SIZE_MAX;
+    ck_assert_uint_eq(plan2.status, 200);
+    body_is(&plan2, "no sidecar\n");
+    ht_fs__plan_release(&plan2);
+    ht_fs__cache_free(&c);
+    int probe2 = dup(0);
+    ck_assert_int_eq(probe2, probe); /* every cached fd closed */
+    close(probe2);
+    ht_fs__root_close(&r);
+    /* Init failure. */
+    counting.fail_after = 0;
+    ck_assert_int_eq(ht_fs__cache_init(&c, 0, 0, 0, a), -ENOMEM);
+    counting.fail_after = SIZE_MAX;
+}
+END_TEST
+
 int main(void) {
     Suite* s = suite_create("resolve");
     TCase* tc = tcase_create("resolve");
@@ -901,6 +1035,8 @@ int main(void) {
     tcase_add_test(tc, plan_directories);
     tcase_add_test(tc, plan_gzip);
     tcase_add_test(tc, plan_mime_table_and_fd_hygiene);
+    tcase_add_test(tc, cache_matches_plan);
+    tcase_add_test(tc, cache_ttl_eviction_oom);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

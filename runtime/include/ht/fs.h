@@ -348,7 +348,13 @@ typedef struct ht_fs_plan {
     uint8_t      body;       /* ht_fs_body_t */
     uint8_t      n_headers;
     ht_header_t  headers[HT_FS_PLAN_HEADERS]; /* name, value (value into text[]) */
-    ht_file_t    fd;         /* FILE / LISTING: owned by the plan, see release */
+    ht_file_t    fd;         /* FILE / LISTING: owned by the plan (see release),
+                              * unless fd_borrowed (from an ht_fs_cache_t) */
+    bool         fd_borrowed;
+    /* FILE from a cache that holds the contents: the whole file's bytes
+     * (data[offset, offset + length) is the body), valid as long as fd is;
+     * nullptr otherwise. */
+    const char*  data;
     uint64_t     offset, length;
     ht_fs_stat_t st;         /* of the file sent (the sidecar when gzip) */
     ht_slice_t   path;       /* decoded path of what is served (into path_buf) */
@@ -382,11 +388,57 @@ void ht_fs__plan(const ht_fs_root_t* root, const ht_fs_request_t* req, ht_fs_pla
 void ht_fs__plan_release(ht_fs_plan_t* p);
 /* Hands the plan's fd to the caller (who must close it, e.g. a response
  * that sends it asynchronously and closes it when done or reset); the plan
- * no longer owns it, so ht_fs__plan_release leaves it open. */
+ * no longer owns it, so ht_fs__plan_release leaves it open. A borrowed fd
+ * (fd_borrowed) is not the plan's to give: HT_FILE_INVALID then (dup(2) it
+ * if it must outlive the cache's next call). */
 HT_INLINE ht_file_t ht_fs__plan_take_fd(ht_fs_plan_t* p) {
+    if (p->fd_borrowed) return HT_FILE_INVALID;
     ht_file_t f = p->fd;
     p->fd = HT_FILE_INVALID;
     return f;
 }
+
+/* ======================= Per-loop cache ======================= */
+
+/* A small cache of resolved files for one loop (not thread-safe: one per
+ * worker): for each recently served path (and whether the client took
+ * gzip), the open fd, its stat, type and sidecar choice, and, for files up
+ * to max_file bytes, their contents. A hit skips path resolution, the
+ * sidecar probe, open, fstat and read: the plan is rebuilt from the entry
+ * (conditionals and Range are still evaluated per request). An entry is
+ * trusted for ttl_ms, then revalidated by a full ht_fs__plan; a file
+ * changed in place within that window may be served as the old version
+ * (or, for an fd, the new bytes with old validators) — the trade nginx's
+ * open_file_cache makes too. Only regular files are cached: listings,
+ * redirects and errors always go through ht_fs__plan.
+ *
+ * Lifetimes: a plan from the cache borrows the entry's fd and data
+ * (fd_borrowed, data); both stay valid until the next ht_fs__plan_cached
+ * or ht_fs__cache_free on this cache. Memory: the entry table and contents
+ * come from the cache's allocator at init and on insert; nothing is
+ * allocated on a hit. */
+typedef struct ht_fs_cache_entry_ ht_fs_cache_entry_;
+
+typedef struct ht_fs_cache {
+    ht_fs_cache_entry_* entries_; /* private */
+    uint32_t            n_, ttl_ms_, max_file_, tick_;
+    ht_alloc_t*         alloc_;
+    uint64_t            hits, misses, evictions; /* counters, readable */
+} ht_fs_cache_t;
+
+/* entries: table size (rounded up to a power of two, 4..65536; 0: 256);
+ * ttl_ms: 0 = 1000; max_file: largest file whose bytes are kept (0 = 65536,
+ * UINT32_MAX: none are). 0 or -ENOMEM. */
+ht_result_t ht_fs__cache_init(ht_fs_cache_t* c, uint32_t entries, uint32_t ttl_ms,
+                              uint32_t max_file, ht_alloc_t* a);
+/* Closes every cached fd and returns the memory. */
+void ht_fs__cache_free(ht_fs_cache_t* c);
+
+/* ht_fs__plan through the cache. now_ms: a monotonic clock in milliseconds
+ * (the loop's). Same results as ht_fs__plan for the same tree state, within
+ * the ttl caveat above. Release the plan with ht_fs__plan_release as usual
+ * (it does not close a borrowed fd). */
+void ht_fs__plan_cached(ht_fs_cache_t* c, const ht_fs_root_t* root, const ht_fs_request_t* req,
+                        int64_t now_ms, ht_fs_plan_t* p);
 
 #endif /* HT_FS_H */

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Copies v into the plan's text storage and adds the header. The storage is
  * sized for the worst case (a Location of 3 bytes per path byte plus a few
@@ -22,9 +23,16 @@ static void add_static(ht_fs_plan_t* p, ht_header_id_t id, const char* name, ht_
     p->headers[p->n_headers++] = (ht_header_t){ .name = ht_slice__from_cstr(name), .value = v, .id = id };
 }
 
-static void fail(ht_fs_plan_t* p, uint16_t status) {
-    ht_fs__close(p->fd);
+/* Lets go of the fd: closes it if the plan owns it. */
+static void drop_fd(ht_fs_plan_t* p) {
+    if (!p->fd_borrowed) ht_fs__close(p->fd);
     p->fd = HT_FILE_INVALID;
+    p->fd_borrowed = false;
+    p->data = nullptr;
+}
+
+static void fail(ht_fs_plan_t* p, uint16_t status) {
+    drop_fd(p);
     p->status = status;
     p->body = HT_FS_BODY_NONE;
     p->n_headers = 0;
@@ -50,22 +58,31 @@ static bool path_append(ht_fs_plan_t* p, const char* s, size_t n) {
     return true;
 }
 
-void ht_fs__plan(const ht_fs_root_t* root, const ht_fs_request_t* req, ht_fs_plan_t* p) {
+static void plan_init(ht_fs_plan_t* p) {
     p->status = 0;
     p->body = HT_FS_BODY_NONE;
     p->n_headers = 0;
     p->fd = HT_FILE_INVALID;
+    p->fd_borrowed = false;
+    p->data = nullptr;
     p->offset = p->length = 0;
     p->st = (ht_fs_stat_t){ 0 };
     p->path = HT_SLICE_NULL;
     p->resolved = 0;
     p->gzip = false;
     p->text_len = 0;
+}
 
+/* Everything up to the choice of the file to send: method, resolution,
+ * index, listing, sidecar. Returns true when the plan holds an open regular
+ * file (p->fd, p->st, p->path, p->gzip) still to be finished with
+ * finish_file(type, vary); false when the plan is complete already. */
+static bool plan_select(const ht_fs_root_t* root, const ht_fs_request_t* req, ht_fs_plan_t* p,
+                        ht_slice_t* type_out, bool* vary_out) {
     if (req->method != HT_METHOD_GET && req->method != HT_METHOD_HEAD) {
         p->status = 405;
         add_static(p, HT_HEADER_ALLOW, "Allow", HT_SLICE("GET, HEAD"));
-        return;
+        return false;
     }
 
     ht_fs_entry_t e;
@@ -82,7 +99,7 @@ void ht_fs__plan(const ht_fs_root_t* root, const ht_fs_request_t* req, ht_fs_pla
          * query together are shorter than HT_FS_PATH_MAX... unless the query
          * is long; then it is dropped rather than overflow. */
         bool with_query = 3 * e.path.len + 2 + req->query.len <= cap;
-        if (3 * e.path.len + 2 > cap) { fail(p, 414); return; }
+        if (3 * e.path.len + 2 > cap) { fail(p, 414); return false; }
         ht_fs__push_location(&loc, e.path, HT_SLICE_NULL);
         loc.data[loc.len++] = '/';
         if (with_query && req->query.len) {
@@ -94,11 +111,11 @@ void ht_fs__plan(const ht_fs_root_t* root, const ht_fs_request_t* req, ht_fs_pla
         p->status = 301;
         p->headers[p->n_headers++] = (ht_header_t){
             .name = HT_SLICE("Location"), .value = ht_slice__from(dst, loc.len), .id = HT_HEADER_LOCATION };
-        return;
+        return false;
     }
     if (s != HT_FS_FILE && s != HT_FS_DIR) {
         fail(p, status_of(&e, s));
-        return;
+        return false;
     }
     p->fd = e.fd;
     p->st = e.st;
@@ -119,7 +136,7 @@ void ht_fs__plan(const ht_fs_root_t* root, const ht_fs_request_t* req, ht_fs_pla
                     ht_fs__close(ie.fd);
                 } else if (is == HT_FS_ERROR) {
                     fail(p, status_of(&ie, is));
-                    return;
+                    return false;
                 }
             }
             if (!served_index) p->path.len = dir_len;
@@ -127,14 +144,14 @@ void ht_fs__plan(const ht_fs_root_t* root, const ht_fs_request_t* req, ht_fs_pla
         if (!served_index) {
             if (root->flags & HT_FS_NO_LIST) {
                 fail(p, 404);
-                return;
+                return false;
             }
             p->status = 200;
             p->body = HT_FS_BODY_LISTING;
             add_static(p, HT_HEADER_CONTENT_TYPE, "Content-Type", HT_SLICE("text/html; charset=utf-8"));
             /* A listing changes with its directory; no validators, no cache. */
             add_static(p, HT_HEADER_CACHE_CONTROL, "Cache-Control", HT_SLICE("no-cache"));
-            return;
+            return false;
         }
     }
 
@@ -169,6 +186,13 @@ void ht_fs__plan(const ht_fs_root_t* root, const ht_fs_request_t* req, ht_fs_pla
         }
     }
 
+    *type_out = type;
+    *vary_out = vary;
+    return true;
+}
+
+/* Validators, preconditions, Range and the headers of a selected file. */
+static void finish_file(ht_fs_plan_t* p, const ht_fs_request_t* req, ht_slice_t type, bool vary) {
     char etag[HT_FS_ETAG_MAX + 1];
     ht_slice_t tag = ht_slice__from(etag, ht_fs__etag(etag, &p->st));
     char date[HT_FS_DATE_LEN + 1];
@@ -180,8 +204,7 @@ void ht_fs__plan(const ht_fs_root_t* root, const ht_fs_request_t* req, ht_fs_pla
         return;
     }
     if (pre == 304) {
-        ht_fs__close(p->fd);
-        p->fd = HT_FILE_INVALID;
+        drop_fd(p);
         p->status = 304;
         add(p, HT_HEADER_ETAG, "ETag", tag);
         add(p, HT_HEADER_LAST_MODIFIED, "Last-Modified", lm);
@@ -219,7 +242,155 @@ void ht_fs__plan(const ht_fs_root_t* root, const ht_fs_request_t* req, ht_fs_pla
     if (vary) add_static(p, HT_HEADER_VARY, "Vary", HT_SLICE("Accept-Encoding"));
 }
 
+void ht_fs__plan(const ht_fs_root_t* root, const ht_fs_request_t* req, ht_fs_plan_t* p) {
+    plan_init(p);
+    ht_slice_t type;
+    bool vary;
+    if (plan_select(root, req, p, &type, &vary)) finish_file(p, req, type, vary);
+}
+
 void ht_fs__plan_release(ht_fs_plan_t* p) {
-    ht_fs__close(p->fd);
-    p->fd = HT_FILE_INVALID;
+    drop_fd(p);
+}
+
+/* ---- Per-loop cache ---- */
+
+struct ht_fs_cache_entry_ {
+    uint64_t            hash;
+    const ht_fs_root_t* root;
+    char*               mem;      /* key then path, one allocation */
+    uint32_t            key_len, path_len;
+    char*               data;     /* contents, or nullptr */
+    uint64_t            data_len;
+    ht_slice_t          type;     /* static, or the root's mime table */
+    ht_fs_stat_t        st;
+    int64_t             validated_ms;
+    ht_file_t           fd;       /* HT_FILE_INVALID: empty slot */
+    uint32_t            used;     /* last use (cache tick), for eviction */
+    uint8_t             resolved; /* ht_fs_status_t of the request path */
+    bool                gz_ok, vary, gzip;
+};
+
+#define WAYS 4
+
+ht_result_t ht_fs__cache_init(ht_fs_cache_t* c, uint32_t entries, uint32_t ttl_ms,
+                              uint32_t max_file, ht_alloc_t* a) {
+    uint32_t n = entries ? entries : 256;
+    if (n < WAYS) n = WAYS;
+    if (n > 65536) n = 65536;
+    uint32_t p2 = WAYS;
+    while (p2 < n) p2 <<= 1;
+    *c = (ht_fs_cache_t){ .n_ = p2, .ttl_ms_ = ttl_ms ? ttl_ms : 1000,
+                          .max_file_ = max_file ? max_file : 65536, .alloc_ = a };
+    if (max_file == UINT32_MAX) c->max_file_ = 0;
+    c->entries_ = ht_alloc__calloc(a, p2, sizeof(ht_fs_cache_entry_));
+    if (!c->entries_) return -ENOMEM;
+    for (uint32_t i = 0; i < p2; i++) c->entries_[i].fd = HT_FILE_INVALID;
+    return 0;
+}
+
+static void entry_clear(ht_fs_cache_t* c, ht_fs_cache_entry_* e) {
+    if (e->fd == HT_FILE_INVALID) return;
+    ht_fs__close(e->fd);
+    ht_alloc__free(c->alloc_, e->mem, (size_t) e->key_len + e->path_len);
+    if (e->data) ht_alloc__free(c->alloc_, e->data, (size_t) e->data_len);
+    *e = (ht_fs_cache_entry_){ .fd = HT_FILE_INVALID };
+}
+
+void ht_fs__cache_free(ht_fs_cache_t* c) {
+    if (!c->entries_) return;
+    for (uint32_t i = 0; i < c->n_; i++) entry_clear(c, &c->entries_[i]);
+    ht_alloc__free(c->alloc_, c->entries_, (size_t) c->n_ * sizeof(ht_fs_cache_entry_));
+    c->entries_ = nullptr;
+}
+
+static uint64_t hash_key(ht_slice_t path, bool gz_ok) {
+    uint64_t h = 1469598103934665603ull ^ (gz_ok ? 0x9e3779b97f4a7c15ull : 0);
+    for (size_t i = 0; i < path.len; i++) h = (h ^ (unsigned char) path.ptr[i]) * 1099511628211ull;
+    return h ^ (h >> 29);
+}
+
+/* Reads the whole file into memory from the cache's allocator; nullptr if
+ * that fails or the file changed size meanwhile (then it is not cached). */
+static char* read_all(ht_fs_cache_t* c, ht_file_t fd, uint64_t size) {
+    char* d = ht_alloc__alloc(c->alloc_, (size_t) size);
+    if (!d) return nullptr;
+    uint64_t got = 0;
+    while (got < size) {
+        ssize_t n = pread(fd, d + got, (size_t) (size - got), (off_t) got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ht_alloc__free(c->alloc_, d, (size_t) size);
+            return nullptr;
+        }
+        got += (uint64_t) n;
+    }
+    return d;
+}
+
+void ht_fs__plan_cached(ht_fs_cache_t* c, const ht_fs_root_t* root, const ht_fs_request_t* req,
+                        int64_t now_ms, ht_fs_plan_t* p) {
+    plan_init(p);
+    if (req->method != HT_METHOD_GET && req->method != HT_METHOD_HEAD) {
+        ht_fs__plan(root, req, p);
+        return;
+    }
+    bool gz_ok = !(root->flags & HT_FS_NO_GZIP) && ht_fs__accepts_gzip(req->accept_encoding);
+    uint64_t h = hash_key(req->path, gz_ok);
+    ht_fs_cache_entry_* set = &c->entries_[(h & (c->n_ / WAYS - 1)) * WAYS];
+    ht_fs_cache_entry_* victim = &set[0];
+    c->tick_++;
+    for (unsigned i = 0; i < WAYS; i++) {
+        ht_fs_cache_entry_* e = &set[i];
+        if (e->fd != HT_FILE_INVALID && e->hash == h && e->root == root && e->gz_ok == gz_ok &&
+            e->key_len == req->path.len && memcmp(e->mem, req->path.ptr, req->path.len) == 0) {
+            if (now_ms - e->validated_ms >= (int64_t) c->ttl_ms_ || now_ms < e->validated_ms) {
+                entry_clear(c, e); /* stale: replan below, into this slot */
+                victim = e;
+                break;
+            }
+            c->hits++;
+            e->used = c->tick_;
+            p->resolved = e->resolved;
+            p->fd = e->fd;
+            p->fd_borrowed = true;
+            p->data = e->data;
+            p->st = e->st;
+            p->gzip = e->gzip;
+            p->path = ht_slice__from(e->mem + e->key_len, e->path_len);
+            finish_file(p, req, e->type, e->vary);
+            return;
+        }
+        /* Eviction: an empty slot, else the least recently used. */
+        if (victim->fd != HT_FILE_INVALID &&
+            (e->fd == HT_FILE_INVALID || (int32_t) (e->used - victim->used) < 0))
+            victim = e;
+    }
+    c->misses++;
+    ht_slice_t type;
+    bool vary;
+    if (!plan_select(root, req, p, &type, &vary)) return;
+    /* Insert: the entry takes the fd, the plan borrows it. */
+    if (victim->fd != HT_FILE_INVALID) {
+        c->evictions++;
+        entry_clear(c, victim);
+    }
+    size_t ml = req->path.len + p->path.len;
+    char* mem = ht_alloc__alloc(c->alloc_, ml ? ml : 1);
+    if (mem) {
+        memcpy(mem, req->path.ptr, req->path.len);
+        memcpy(mem + req->path.len, p->path.ptr, p->path.len);
+        char* data = nullptr;
+        if (p->st.size <= c->max_file_ && p->st.size > 0) data = read_all(c, p->fd, p->st.size);
+        *victim = (ht_fs_cache_entry_){
+            .hash = h, .root = root, .mem = mem, .key_len = (uint32_t) req->path.len,
+            .path_len = (uint32_t) p->path.len, .data = data, .data_len = data ? p->st.size : 0,
+            .type = type, .st = p->st, .validated_ms = now_ms, .fd = p->fd, .used = c->tick_,
+            .resolved = (uint8_t) p->resolved, .gz_ok = gz_ok, .vary = vary, .gzip = p->gzip,
+        };
+        p->fd_borrowed = true;
+        p->data = data;
+        p->path = ht_slice__from(mem + req->path.len, p->path.len);
+    } /* out of memory: served uncached, the plan keeps its fd */
+    finish_file(p, req, type, vary);
 }
