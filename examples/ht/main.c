@@ -28,6 +28,7 @@
 typedef struct app {
     ht_fs_root_t root;
     bool         access_log;
+    bool         cache;      /* per-worker open-file cache (--no-cache: off) */
 } app_t;
 
 /* ---- Access log: Common Log Format, one write(2) per line ---- */
@@ -90,10 +91,23 @@ static ht_slice_t header_or_null(const ht_request_t* req, ht_header_id_t id) {
     return ht_request__header(req, id);
 }
 
+/* Per worker (thread): the plan (~8.5 KiB, not per call) and the file
+ * cache, created on the worker's first request with the worker's allocator
+ * and freed by worker_main when its loop is done. */
+static _Thread_local ht_fs_plan_t plan;
+static _Thread_local ht_fs_cache_t cache;
+static _Thread_local bool cache_ok;
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void on_request(const ht_config_t* cfg, const ht_request_t* req, ht_response_t* res,
                        ht_alloc_t* a) {
     const app_t* app = cfg->user_data;
-    static _Thread_local ht_fs_plan_t plan; /* ~8.5 KiB: per worker, not per call */
+    if (!cache_ok && app->cache) cache_ok = ht_fs__cache_init(&cache, 1024, 1000, 0, a) == 0;
     ht_fs_request_t q = {
         .method = ht_request__method(req),
         .path = ht_request__path(req),
@@ -106,7 +120,8 @@ static void on_request(const ht_config_t* cfg, const ht_request_t* req, ht_respo
         .range = header_or_null(req, HT_HEADER_RANGE),
         .accept_encoding = header_or_null(req, HT_HEADER_ACCEPT_ENCODING),
     };
-    ht_fs__plan(&app->root, &q, &plan);
+    if (cache_ok) ht_fs__plan_cached(&cache, &app->root, &q, now_ms(), &plan);
+    else ht_fs__plan(&app->root, &q, &plan);
     uint64_t sent = 0;
     ht_result_t r = ht_response__status(res, plan.status);
     for (unsigned i = 0; r == 0 && i < plan.n_headers; i++)
@@ -114,7 +129,10 @@ static void on_request(const ht_config_t* cfg, const ht_request_t* req, ht_respo
     if (r == 0) {
         switch (plan.body) {
         case HT_FS_BODY_FILE:
-            r = body_from_file(res, req, plan.fd, plan.offset, plan.length, a);
+            if (plan.data && ht_request__method(req) != HT_METHOD_HEAD) /* cached bytes */
+                r = ht_response__body(res, plan.data + plan.offset, (size_t) plan.length, a);
+            else
+                r = body_from_file(res, req, plan.fd, plan.offset, plan.length, a);
             sent = ht_request__method(req) == HT_METHOD_HEAD ? 0 : plan.length;
             break;
         case HT_FS_BODY_LISTING: {
@@ -168,6 +186,8 @@ static void worker_main(ht_workers_t* w, uint32_t id, ht_alloc_t* a, void* ud) {
     ht_loop__run(loop);
     ht_workers__ready(w, id, nullptr, nullptr); /* before the loop goes away */
     ht_server__serve_finalize(&acc);
+    if (cache_ok) ht_fs__cache_free(&cache);
+    cache_ok = false;
     ht_loop__free(loop, a);
 }
 
@@ -220,6 +240,8 @@ static void usage(FILE* f) {
         "      --dotfiles        serve and list names starting with '.'\n"
         "      --follow-symlinks follow symlinks that lead outside the root\n"
         "      --access-log      log requests to stdout (Common Log Format)\n"
+        "      --no-cache        no per-worker cache of open files (by default a\n"
+        "                        file is re-checked at most once a second)\n"
         "      --precompress DIR write missing or outdated .gz sidecars for the\n"
         "                        compressible files under DIR, then exit\n"
         "  -V, --version         print the version and exit\n"
@@ -236,7 +258,7 @@ static bool parse_uint(const char* s, uint64_t max, uint64_t* out) {
 }
 
 int main(int argc, char** argv) {
-    enum { O_NOINDEX = 256, O_NOLIST, O_NOGZIP, O_DOT, O_FOLLOW, O_LOG, O_PRE };
+    enum { O_NOINDEX = 256, O_NOLIST, O_NOGZIP, O_DOT, O_FOLLOW, O_LOG, O_PRE, O_NOCACHE };
     static const struct option opts[] = {
         { "port", required_argument, nullptr, 'p' },   { "bind", required_argument, nullptr, 'b' },
         { "dir", required_argument, nullptr, 'd' },    { "workers", required_argument, nullptr, 'w' },
@@ -244,6 +266,7 @@ int main(int argc, char** argv) {
         { "no-list", no_argument, nullptr, O_NOLIST }, { "no-gzip", no_argument, nullptr, O_NOGZIP },
         { "dotfiles", no_argument, nullptr, O_DOT },   { "follow-symlinks", no_argument, nullptr, O_FOLLOW },
         { "access-log", no_argument, nullptr, O_LOG }, { "precompress", required_argument, nullptr, O_PRE },
+        { "no-cache", no_argument, nullptr, O_NOCACHE },
         { "version", no_argument, nullptr, 'V' },      { "help", no_argument, nullptr, 'h' },
         { nullptr, 0, nullptr, 0 },
     };
@@ -253,7 +276,7 @@ int main(int argc, char** argv) {
     const char* bind = nullptr;
     const char* precompress = nullptr;
     uint32_t flags = 0;
-    bool access_log = false;
+    bool access_log = false, use_cache = true;
     opterr = 0; /* our own one-line messages */
     int c;
     while ((c = getopt_long(argc, argv, ":p:b:d:w:i:Vh", opts, nullptr)) != -1) {
@@ -280,6 +303,7 @@ int main(int argc, char** argv) {
         case O_FOLLOW: flags |= HT_FS_FOLLOW_OUTSIDE; break;
         case O_LOG: access_log = true; break;
         case O_PRE: precompress = optarg; break;
+        case O_NOCACHE: use_cache = false; break;
         case 'V': printf("ht (hachettp) %s\n", HT_VERSION_STRING); return 0;
         case 'h': usage(stdout); return 0;
         case ':':
@@ -306,6 +330,7 @@ int main(int argc, char** argv) {
 
     static app_t app;
     app.access_log = access_log;
+    app.cache = use_cache;
     ht_result_t r = ht_fs__root_open(&app.root, dir, flags, index, nullptr);
     if (r == -EINVAL) {
         fprintf(stderr, "ht: bad index file name '%s' (one path segment)\n", index);

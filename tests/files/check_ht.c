@@ -501,7 +501,7 @@ END_TEST
 START_TEST(graceful_shutdown_and_log) {
     int ef, of;
     const char* args[] = { HT_BIN, "-p", "0", "-b", "127.0.0.1", "-d", root, "-w", "1", "--access-log",
-                           "--no-index", "--no-list", nullptr };
+                           "--no-index", "--no-list", "--no-cache", nullptr };
     pid_t p = spawn(args, &ef, &of);
     char line[256];
     read_line(ef, line, sizeof line, 5000);
