@@ -1,6 +1,7 @@
 /* check_response: the response builder and request accessors without a
  * server: responses are built into a send buffer and compared byte for byte. */
 #include <check.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ static void setup(void) {
     A = ht_alloc__init();
     OUT = calloc(1, sizeof(ht_out_t) + 4096);
     OUT->cap = 4096;
+    OUT->file = -1;
     ht_date_line_(DATE, 784111777);
 }
 static void teardown(void) {
@@ -249,6 +251,37 @@ START_TEST(body_ref_not_copied) {
 }
 END_TEST
 
+START_TEST(file_body_head_closes_owned_fd) {
+    int f = open("/dev/null", O_RDONLY);
+    ck_assert_int_ge(f, 0);
+    ht_response_t res;
+    ht_response__begin_(&res, OUT, DATE, HT_RESF_HEAD_ONLY);
+    ck_assert_int_eq(ht_response__status(&res, 200), 0);
+    ck_assert_int_eq(ht_response__file(&res, f, 0, 1234, true), 0);
+    ht_response__finish_(&res);
+    ck_assert_int_eq(fcntl(f, F_GETFD), -1); /* closed: HEAD sends no body */
+    EXPECT_SENT("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n" D "\r\n");
+    ht_out__reset_(OUT);
+    /* GET: queued after the head; reset (a failed connection) closes it */
+    f = open("/dev/null", O_RDONLY);
+    ht_response__begin_(&res, OUT, DATE, 0);
+    ck_assert_int_eq(ht_response__status(&res, 200), 0);
+    ck_assert_int_eq(ht_response__file(&res, f, 5, 10, true), 0);
+    ht_response__finish_(&res);
+    ck_assert_int_eq(OUT->file_state, HT_OUT_FILE_PENDING);
+    ck_assert_int_eq(OUT->file, f);
+    ck_assert_uint_eq(OUT->file_off, 5);
+    ck_assert_uint_eq(OUT->file_len, 10);
+    ht_out__reset_(OUT);
+    ck_assert_int_eq(fcntl(f, F_GETFD), -1);
+    /* out of order: refused, and an owned fd is still closed */
+    f = open("/dev/null", O_RDONLY);
+    ht_response__begin_(&res, OUT, DATE, 0);
+    ck_assert_int_eq(ht_response__file(&res, f, 0, 1, true), HT_E_RESPONSE_STATE);
+    ck_assert_int_eq(fcntl(f, F_GETFD), -1);
+}
+END_TEST
+
 START_TEST(continue_line) {
     ck_assert(ht_out__continue_(OUT));
     EXPECT_SENT("HTTP/1.1 100 Continue\r\n\r\n");
@@ -317,6 +350,7 @@ int main(void) {
     tcase_add_test(t, pipelined_responses_and_large_body);
     tcase_add_test(t, body_ref_not_copied);
     tcase_add_test(t, continue_line);
+    tcase_add_test(t, file_body_head_closes_owned_fd);
     tcase_add_test(t, request_accessors);
     tcase_add_test(t, config_defaults);
     suite_add_tcase(s, t);

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +39,7 @@ static srv_t S;
 /* What the handler saw, written on the server thread, read after a response. */
 static _Atomic(uint64_t) g_mark_allocs;
 static _Atomic(uint32_t) g_handled;
+static char g_file_path[64];
 
 static void fill_pattern(char* p, size_t n) {
     for (size_t i = 0; i < n; i++) p[i] = (char) ('a' + i % 23);
@@ -90,6 +93,15 @@ static void handler(const ht_config_t* cfg, const ht_request_t* req, ht_response
         char body[64];
         int n = snprintf(body, sizeof body, "%d %d", r1 == HT_E_BAD_HEADER_VALUE, r2 == HT_E_RESERVED_HEADER);
         ht_response__body(res, body, (size_t) n, a);
+    } else if (ht_slice__eq(path, HT_SLICE("/file"))) {
+        /* g_file_path, from byte `off` on, zero-copy; the server closes it */
+        uint64_t off = query_u64(ht_request__query(req), "off");
+        int f = open(g_file_path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        fstat(f, &st);
+        ht_response__status(res, 200);
+        ht_response__header_cstr(res, "Content-Type", "application/octet-stream");
+        ht_response__file(res, f, off, (uint64_t) st.st_size - off, true);
     } else if (ht_slice__eq(path, HT_SLICE("/nothing"))) {
         /* builds nothing: the server answers 500 */
     } else {
@@ -964,6 +976,61 @@ START_TEST(http10_head_half_close_and_accessors) {
 }
 END_TEST
 
+static int count_fds(void) {
+    int n = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        if (fcntl(fd, F_GETFD) >= 0) n++;
+    return n;
+}
+
+START_TEST(file_bodies_zero_copy) {
+    strcpy(g_file_path, "/tmp/ht_check_server_XXXXXX");
+    int tf = mkstemp(g_file_path);
+    ck_assert_int_ge(tf, 0);
+    size_t n = 3000000;
+    char* data = malloc(n);
+    fill_pattern(data, n);
+    ck_assert_int_eq(write(tf, data, n), (ssize_t) n);
+    close(tf);
+    start();
+    int fds_before = count_fds();
+    int fd = client();
+    rd_t r;
+    rd_init(&r, fd);
+    resp_t p;
+    /* a file body between two small responses, all pipelined */
+    send_str(fd, "GET /p/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /file?off=10 HTTP/1.1\r\nHost: x\r\n\r\n"
+                 "GET /p/2 HTTP/1.1\r\nHost: x\r\n\r\nHEAD /file HTTP/1.1\r\nHost: x\r\n\r\n"
+                 "GET /file HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_str_eq(p.body, "1");
+    resp_free(&p);
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_uint_eq(p.body_len, n - 10);
+    ck_assert(memcmp(p.body, data + 10, n - 10) == 0);
+    ck_assert(strstr(p.head, "Content-Type: application/octet-stream\r\n") != nullptr);
+    resp_free(&p);
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_str_eq(p.body, "2");
+    resp_free(&p);
+    ck_assert(read_resp(&r, &p, true));
+    ck_assert(strstr(p.head, "Content-Length: 3000000\r\n") != nullptr);
+    resp_free(&p);
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_uint_eq(p.body_len, n);
+    ck_assert(memcmp(p.body, data, n) == 0);
+    resp_free(&p);
+    rd_free(&r);
+    close(fd);
+    /* every file the handler opened was closed by the server */
+    sleep_ms(50);
+    ck_assert_int_le(count_fds(), fds_before);
+    stop();
+    unlink(g_file_path);
+    free(data);
+}
+END_TEST
+
 START_TEST(listen_ipv6_and_errors) {
     ht_server_t s6 = { 0 };
     ht_result_t r = ht_server__listen(&s6, "::1", 0, 16);
@@ -1199,6 +1266,7 @@ int main(void) {
     tcase_add_test(t, connection_cap_pauses_accepting);
     tcase_add_test(t, http10_head_half_close_and_accessors);
     tcase_add_test(t, listen_ipv6_and_errors);
+    tcase_add_test(t, file_bodies_zero_copy);
     tcase_add_test(t, signal_graceful_then_forced);
     tcase_add_test(t, emfile_without_busy_loop);
     suite_add_tcase(s, t);

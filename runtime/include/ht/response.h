@@ -40,6 +40,7 @@
 #define HT_RESPONSE_H
 
 #include <ht/alloc.h>
+#include <ht/fs.h>
 #include <ht/http.h>
 
 typedef struct ht_response ht_response_t;
@@ -57,6 +58,16 @@ ht_result_t ht_response__header_cstr(ht_response_t* res, const char* name, const
 ht_result_t ht_response__body(ht_response_t* res, const void* data, size_t len, ht_alloc_t* a);
 /* Ends the head and adds a borrowed body (not copied; see lifetime above). */
 ht_result_t ht_response__body_ref(ht_response_t* res, const void* data, size_t len);
+
+/* Ends the head and sends len bytes of file f from offset off as the body,
+ * zero-copy (ht_loop__sendfile) after the head. own: the server closes f
+ * once it is sent, or when the connection fails, or at once for HEAD; even
+ * when this call fails, so an owned f never leaks. Not owned: f must stay
+ * open until the server has sent it (e.g. a per-loop file cache that keeps
+ * its descriptors for the loop's lifetime). A file body ends the batch:
+ * pipelined requests after it are answered once it is sent. If the file is
+ * shorter than off + len the connection is dropped (the head promised len). */
+ht_result_t ht_response__file(ht_response_t* res, ht_file_t f, uint64_t off, uint64_t len, bool own);
 
 /* One-call responses: status (unless already set to the same), a
  * Content-Type, and a copied body. */

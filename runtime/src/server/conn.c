@@ -90,6 +90,7 @@ static ht_out_t* out_get(ht_acceptor_t* acc) {
     if (o == nullptr) return nullptr;
     memset(o, 0, sizeof *o);
     o->cap = acc->cfg_.send_buffer_size;
+    o->file = -1;
     return o;
 }
 
@@ -208,7 +209,14 @@ static void linger_start(ht_conn_t* c) {
 static void send_start(ht_conn_t* c) {
     ht_out_t* o = c->out;
     ht_out__seal_(o);
-    ht_result_t r = ht_loop__send(c->acc->loop_, &c->sop, c->fd, o->iov, o->iovcnt, on_send);
+    ht_result_t r;
+    if (o->iovcnt) {
+        r = ht_loop__send(c->acc->loop_, &c->sop, c->fd, o->iov, o->iovcnt, on_send);
+    } else {
+        /* Heads are out; now the file body (ht_response__file). */
+        o->file_state = HT_OUT_FILE_SENDING;
+        r = ht_loop__sendfile(c->acc->loop_, &c->sop, c->fd, o->file, o->file_off, o->file_len, on_send);
+    }
     if (r < 0) {
         conn_close(c);
         return;
@@ -223,7 +231,7 @@ static void conn_next(ht_conn_t* c) {
     if (c->flags & HT_CF_LINGER) return;
     ht_acceptor_t* acc = c->acc;
     if (!(c->flags & HT_CF_SEND) && c->out) {
-        if (c->out->len || c->out->iovcnt) {
+        if (c->out->len || c->out->iovcnt || c->out->file_state != HT_OUT_FILE_NONE) {
             send_start(c);
             if (c->flags & HT_CF_DEAD) return;
         } else {
@@ -307,13 +315,21 @@ static void on_send(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
     (void) loop;
     ht_conn_t* c = op->data;
     c->flags &= (uint16_t) ~HT_CF_SEND;
-    if (c->out) ht_out__reset_(c->out);
+    if (c->out && (res < 0 || (c->flags & HT_CF_DEAD) || c->out->file_state != HT_OUT_FILE_PENDING))
+        ht_out__reset_(c->out);
     if (c->flags & HT_CF_DEAD) {
         if (!(c->flags & HT_CF_RECV)) conn_free(c);
         return;
     }
     if (res < 0) {
         conn_close(c);
+        return;
+    }
+    if (c->out && c->out->file_state == HT_OUT_FILE_PENDING) {
+        /* The iovecs went out; the file body follows. */
+        c->out->iovcnt = 0;
+        c->out->len = c->out->sealed = 0;
+        send_start(c);
         return;
     }
     tl_unlink(c);
@@ -422,6 +438,7 @@ static void dispatch(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, 
  * fallback, one out-of-line body). */
 static bool out_has_room(const ht_conn_t* c) {
     const ht_out_t* o = c->out;
+    if (o->file_state != HT_OUT_FILE_NONE) return false; /* a file body ends the batch */
     uint32_t reserve = o->cap / 4;
     if (reserve > 4096) reserve = 4096;
     return o->cap - o->len >= reserve && o->iovcnt + 3 <= HT_OUT_IOV && o->nexts + 1 <= HT_OUT_EXT;

@@ -35,6 +35,11 @@ typedef struct ht_out {
     uint32_t       iovcnt;
     uint32_t       nexts;
     uint64_t       total;    /* bytes to send */
+    uint64_t       file_off; /* file body after iov[] (see ht_response__file) */
+    uint64_t       file_len;
+    int32_t        file;     /* -1: none */
+    uint8_t        file_own;
+    uint8_t        file_state; /* HT_OUT_FILE_* */
     ht_iov_t       iov[HT_OUT_IOV];
     struct { void* p; size_t n; ht_alloc_t* a; } ext[HT_OUT_EXT];
     char           data[];
@@ -57,6 +62,8 @@ enum {
     HT_RESF_CLOSE      = 1u << 1, /* Connection: close */
     HT_RESF_KEEP_ALIVE = 1u << 2, /* HTTP/1.0 keep-alive: say so */
 };
+
+enum { HT_OUT_FILE_NONE = 0, HT_OUT_FILE_PENDING, HT_OUT_FILE_SENDING };
 
 /* Response builder internals (response.c). */
 void ht_response__begin_(ht_response_t* res, ht_out_t* out, const char* date_line, uint8_t flags);

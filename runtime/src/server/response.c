@@ -3,6 +3,7 @@
  * into memory from the handler's allocator, or borrowed) when they do not. */
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "server/conn.h"
 
@@ -93,6 +94,11 @@ void ht_out__seal_(ht_out_t* o) {
 }
 
 void ht_out__reset_(ht_out_t* o) {
+    if (o->file_state != HT_OUT_FILE_NONE && o->file_own) close(o->file);
+    o->file_state = HT_OUT_FILE_NONE;
+    o->file = -1;
+    o->file_own = 0;
+    o->file_off = o->file_len = 0;
     for (uint32_t i = 0; i < o->nexts; i++)
         if (o->ext[i].a) ht_alloc__free(o->ext[i].a, o->ext[i].p, o->ext[i].n);
     o->nexts = 0;
@@ -329,6 +335,39 @@ static ht_result_t helper(ht_response_t* res, uint16_t status, const char* ctype
 }
 
 #define CT_LINE(lit) "Content-Type: " lit "\r\n", sizeof("Content-Type: " lit "\r\n") - 1
+
+ht_result_t ht_response__file(ht_response_t* res, ht_file_t f, uint64_t off, uint64_t len, bool own) {
+    ht_out_t* o = res->out;
+    ht_result_t r;
+    if (res->state != HT_RES_HEAD) r = HT_E_RESPONSE_STATE;
+    else if (f < 0) r = -EBADF;
+    else if (o->file_state != HT_OUT_FILE_NONE) r = HT_E_RESPONSE_STATE; /* one per batch */
+    else {
+        uint32_t mark = o->len;
+        r = end_head(res, len);
+        if (r < 0) {
+            o->len = mark;
+            res->state = HT_RES_FAILED;
+        }
+    }
+    if (r < 0) {
+        if (own) close(f);
+        return r;
+    }
+    res->state = HT_RES_DONE;
+    bool no_body = (res->flags & HT_RESF_HEAD_ONLY) || res->status == 204 || res->status == 304;
+    if (no_body || len == 0) {
+        if (own) close(f);
+        return 0;
+    }
+    o->file = f;
+    o->file_off = off;
+    o->file_len = len;
+    o->file_own = own;
+    o->file_state = HT_OUT_FILE_PENDING;
+    o->total += len;
+    return 0;
+}
 
 ht_result_t ht_response__bytes(ht_response_t* res, uint16_t status, ht_slice_t ctype,
                                const void* data, size_t len, ht_alloc_t* a) {
