@@ -423,6 +423,35 @@ END_TEST
 START_TEST(listing_bytes_walk) { check_listing(HT_FS_NO_OPENAT2); }
 END_TEST
 
+/* A directory bigger than one getdents buffer (32 KiB): every entry, in order. */
+START_TEST(listing_many_entries) {
+    dir("root/many");
+    char name[128];
+    for (int i = 0; i < 700; i++) {
+        snprintf(name, sizeof name, "root/many/entry-%04d-with-a-rather-long-name-to-fill-buffers.txt", (i * 7919) % 700);
+        put(name, "");
+    }
+    ht_fs_root_t r = open_root(HT_FS_NO_OPENAT2);
+    ht_fs_entry_t e;
+    char buf[HT_FS_PATH_MAX];
+    ck_assert_int_eq(ht_fs__resolve(&r, HT_SLICE("/many/"), buf, &e), HT_FS_DIR);
+    ht_bytes_t out;
+    ht_bytes__init(&out, a);
+    ck_assert_int_eq(ht_fs__listing(&r, e.fd, e.path, &out, a), 0);
+    const char* s = ht_bytes__cstr(&out);
+    const char* at = s;
+    for (int i = 0; i < 700; i++) {
+        snprintf(name, sizeof name, ">entry-%04d-with-a-rather-long-name-to-fill-buffers.txt<", i);
+        const char* next = strstr(at, name);
+        ck_assert_msg(next != nullptr, "entry %d missing or out of order", i);
+        at = next;
+    }
+    ht_bytes__free(&out);
+    ht_fs__close(e.fd);
+    ht_fs__root_close(&r);
+}
+END_TEST
+
 START_TEST(listing_root_and_dotfiles) {
     ht_fs_root_t r = open_root(HT_FS_DOTFILES);
     ht_fs_entry_t e;
@@ -1030,6 +1059,7 @@ int main(void) {
     tcase_add_test(tc, listing_bytes);
     tcase_add_test(tc, listing_bytes_walk);
     tcase_add_test(tc, listing_root_and_dotfiles);
+    tcase_add_test(tc, listing_many_entries);
     tcase_add_test(tc, plan_methods_and_errors);
     tcase_add_test(tc, plan_files);
     tcase_add_test(tc, plan_directories);

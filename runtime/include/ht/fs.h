@@ -33,7 +33,9 @@
  *      ("//") are dropped;
  *   4. a segment starting with '.' is refused unless HT_FS_DOTFILES
  *      ("/.git/config", "/.env"), except ".well-known" (RFC 8615: ACME
- *      challenges, security.txt live there);
+ *      challenges, security.txt live there). It applies to the names in
+ *      the request; a symlink inside the root whose target is a dotfile is
+ *      the tree owner's explicit choice and is followed;
  *   5. the file is opened relative to the root fd, never by an absolute
  *      name: openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) where the
  *      kernel has it, else a walk that opens one component at a time with
