@@ -58,7 +58,8 @@ typedef struct ht_config {
                                  * bodies are sent from their own memory. 0 = 16384,
                                  * at least 1024. */
     uint32_t send_buffer_cache; /* free send buffers an acceptor keeps for reuse (beyond
-                                 * that they are freed); 0 = 256. */
+                                 * that they are freed, so a burst does not pin its peak
+                                 * memory); 0 = 64. */
 
     /* ---- For the application ---- */
     void* user_data;            /* copied into the resolved config handed to handlers */
@@ -81,7 +82,7 @@ typedef struct ht_config {
 #define HT_CONFIG_DEFAULT_ACCEPT_RETRY_MS       100u
 #define HT_CONFIG_DEFAULT_SEND_BUFFER_SIZE      16384u
 #define HT_CONFIG_MIN_SEND_BUFFER_SIZE          1024u
-#define HT_CONFIG_DEFAULT_SEND_BUFFER_CACHE     256u
+#define HT_CONFIG_DEFAULT_SEND_BUFFER_CACHE     64u
 
 /* Writes into out the config with every zero replaced by its default and
  * out-of-range values clamped (in may be nullptr: all defaults). */

@@ -99,6 +99,7 @@ typedef struct ht_acceptor_stats {
     uint32_t conn_structs;  /* connection structs allocated (open + free) */
     uint64_t timeouts;
     uint64_t errors;        /* requests answered with an error status by the server */
+    uint64_t starved;       /* receives that found no pooled buffer (retried later) */
 } ht_acceptor_stats_t;
 void ht_acceptor__stats(const ht_acceptor_t* acc, ht_acceptor_stats_t* out);
 

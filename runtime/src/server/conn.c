@@ -593,6 +593,7 @@ static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
         return;
     }
     if (res == -ENOBUFS && pooled) {
+        acc->stats_.starved++;
         tl_set(c, HT_TC_STARVED);
         return;
     }
@@ -619,7 +620,6 @@ static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
     }
     if (c->rstate == HT_RS_BODY_CL || c->rstate == HT_RS_BODY_CHUNKED) tl_set(c, HT_TC_BODY);
     if (c->flags & HT_CF_SEND) return; /* processed when the send completes */
-    (void) acc;
     conn_process(c);
     conn_next(c);
 }
