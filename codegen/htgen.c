@@ -218,7 +218,7 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
     dsl_buf__printf(b,
                     "/* Static facts about each route, indexed by %s_route_t. */\n"
                     "typedef struct %s_route_info {\n"
-                    "    const char* methods;  /* \"GET|PUT\" as written */\n"
+                    "    const char* methods;  /* \"GET|PUT\" in method-table order */\n"
                     "    const char* pattern;\n"
                     "    const char* handler;  /* nullptr for a mount */\n"
                     "    int line;             /* in %s */\n"

@@ -195,7 +195,7 @@ typedef struct app_match {
 
 /* Static facts about each route, indexed by app_route_t. */
 typedef struct app_route_info {
-    const char* methods;  /* "GET|PUT" as written */
+    const char* methods;  /* "GET|PUT" in method-table order */
     const char* pattern;
     const char* handler;  /* nullptr for a mount */
     int line;             /* in routes.ht */
