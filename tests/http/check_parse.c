@@ -308,6 +308,9 @@ START_TEST(framing_fields) {
     ck_assert_int_gt(PARSE1("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 7, 7\r\nContent-Length: 7\r\n\r\n", &o, &b), 0);
     ck_assert_uint_eq(o.h.content_length, 7);
     free(b);
+    ck_assert_int_gt(PARSE1("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:  \t5\t \r\n\r\n", &o, &b), 0);
+    ck_assert_uint_eq(o.h.content_length, 5);
+    free(b);
     ck_assert_int_gt(PARSE1("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 000\r\n\r\n", &o, &b), 0);
     ck_assert_uint_eq(o.h.flags, HT_HEAD_KEEP_ALIVE | HT_HEAD_CONTENT_LENGTH);
     ck_assert_uint_eq(o.h.content_length, 0);
@@ -398,6 +401,8 @@ static const pcase_t valid[] = {
     CT("with body", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", 3),
     CT("pipelined", "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\n", 16),
     C("browser", BROWSER, OK),
+    /* leading/trailing whitespace around a Content-Length is OWS, not part of it */
+    C("content-length in OWS", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \t 5 \t\r\n\r\n", OK),
     C("content-length list", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5 ,5,\t5\r\n\r\n", OK),
     C("chunked", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", OK),
     C("expect 100", "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n", OK),
