@@ -1,8 +1,9 @@
 /* ht — a static file server: thread-per-core workers (ht_workers_t), each
  * with its own loop and acceptor on one shared listening socket; every
  * decision about a request (path safety, index, listing, gzip sidecar,
- * conditionals, ranges) is ht_fs__plan's (ht/fs.h). This file is the glue:
- * flags, workers, turning a plan into a response, the access log.
+ * conditionals, ranges) is ht_fs__plan's (ht/fs.h), through a per-worker
+ * cache of open files; bodies go out zero-copy (ht_response__file). This
+ * file is the glue: flags, workers, plan -> response, the access log.
  *
  *   ht                         serve . on :3000 with 4 workers
  *   ht -p 9090 -d ./public -w 8
@@ -56,35 +57,39 @@ static void log_request(const ht_request_t* req, uint16_t status, uint64_t bytes
 
 /* ---- Plan -> response ---- */
 
-/* Sends bytes [off, off + len) of fd as the body.
- * TODO(zero-copy): ht_response__file (sendfile through ht_loop__sendfile)
- * replaces this as soon as the response builder has it; until then the
- * range is read into memory from `a` and copied by ht_response__body. */
-static ht_result_t body_from_file(ht_response_t* res, const ht_request_t* req, int fd,
-                                  uint64_t off, uint64_t len, ht_alloc_t* a) {
-    if (ht_request__method(req) == HT_METHOD_HEAD) {
-        /* HEAD: the server sends the head with this Content-Length and no
-         * body (ht/response.h), so the bytes are not needed. */
-        static const char none[1];
-        return ht_response__body_ref(res, len ? none : nullptr, len);
-    }
-    if (len == 0) return ht_response__body(res, nullptr, 0, a);
-    if (len > SIZE_MAX / 2) return -EFBIG;
-    char* buf = ht_alloc__alloc(a, (size_t) len);
-    if (!buf) return -ENOMEM;
-    uint64_t got = 0;
-    while (got < len) {
-        ssize_t n = pread(fd, buf + got, (size_t) (len - got), (off_t) (off + got));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) { /* truncated under us, or an I/O error */
-            ht_alloc__free(a, buf, (size_t) len);
-            return n < 0 ? -errno : -EIO;
+/* Bodies up to this size are copied into the response (the send buffer's
+ * default size): one write with the head, coalesced with pipelined ones. */
+#define SMALL_BODY 16384
+
+/* The body of a file plan, zero-copy: ht_response__file sends it with
+ * sendfile after the head and closes the fd it is given once sent, on
+ * failure, or at once for HEAD. A cached fd is the cache's, which may close
+ * it (eviction, revalidation) while a send is still in flight, so the
+ * response gets its own dup of it. Small bodies are copied instead (from
+ * the cache's memory, or read): they then travel in the same write as the
+ * head and as the responses pipelined around them. */
+static ht_result_t body_of(ht_response_t* res, const ht_request_t* req, ht_fs_plan_t* p,
+                           ht_alloc_t* a) {
+    if (p->length <= SMALL_BODY && ht_request__method(req) != HT_METHOD_HEAD) {
+        if (p->data) return ht_response__body(res, p->data + p->offset, (size_t) p->length, a);
+        char buf[SMALL_BODY];
+        size_t got = 0;
+        while (got < p->length) {
+            ssize_t n = pread(p->fd, buf + got, (size_t) p->length - got, (off_t) (p->offset + got));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break; /* shrank under us: let the file path drop the connection */
+            got += (size_t) n;
         }
-        got += (uint64_t) n;
+        if (got == p->length) return ht_response__body(res, buf, got, a);
     }
-    ht_result_t r = ht_response__body(res, buf, (size_t) len, a);
-    ht_alloc__free(a, buf, (size_t) len);
-    return r;
+    ht_file_t f;
+    if (p->fd_borrowed) {
+        f = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
+        if (f < 0) return -errno;
+    } else {
+        f = ht_fs__plan_take_fd(p);
+    }
+    return ht_response__file(res, f, p->offset, p->length, true);
 }
 
 static ht_slice_t header_or_null(const ht_request_t* req, ht_header_id_t id) {
@@ -129,10 +134,7 @@ static void on_request(const ht_config_t* cfg, const ht_request_t* req, ht_respo
     if (r == 0) {
         switch (plan.body) {
         case HT_FS_BODY_FILE:
-            if (plan.data && ht_request__method(req) != HT_METHOD_HEAD) /* cached bytes */
-                r = ht_response__body(res, plan.data + plan.offset, (size_t) plan.length, a);
-            else
-                r = body_from_file(res, req, plan.fd, plan.offset, plan.length, a);
+            r = body_of(res, req, &plan, a);
             sent = ht_request__method(req) == HT_METHOD_HEAD ? 0 : plan.length;
             break;
         case HT_FS_BODY_LISTING: {
