@@ -54,6 +54,20 @@ static bool is_ident_(const char* s, size_t n) {
     return true;
 }
 
+/* C23 keywords cannot name a handler, a parameter or the prefix. */
+static bool is_keyword_(const char* s, size_t n) {
+    static const char* const kw[] = {
+        "alignas", "alignof", "auto", "bool", "break", "case", "char", "const", "constexpr",
+        "continue", "default", "do", "double", "else", "enum", "extern", "false", "float", "for",
+        "goto", "if", "inline", "int", "long", "nullptr", "register", "restrict", "return", "short",
+        "signed", "sizeof", "static", "static_assert", "struct", "switch", "thread_local", "true",
+        "typedef", "typeof", "typeof_unqual", "union", "unsigned", "void", "volatile", "while",
+    };
+    for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++)
+        if (strlen(kw[i]) == n && memcmp(kw[i], s, n) == 0) return true;
+    return false;
+}
+
 static bool is_tchar_(unsigned char c) {
     return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
 }
@@ -195,6 +209,11 @@ static bool parse_path_(parser_t* p, dsl_route_t* r, const dsl_tok_t* t) {
                 pc->is_param = true;
                 prm->loc = ploc;
                 prm->name = dsl_arena__strndup(a, s + ns, ne - ns);
+                if (is_keyword_(s + ns, ne - ns)) {
+                    dsl_diag(p->src, at_(t->loc, ns), true, "'%s' is a C keyword and cannot name a parameter",
+                             prm->name);
+                    return false;
+                }
                 if (!is_ident_(s + ns, ne - ns)) {
                     dsl_diag(p->src, at_(t->loc, ns), true,
                              "a parameter needs a name (a C identifier) after '{'");
@@ -467,6 +486,12 @@ static void route_line_(parser_t* p) {
         skip_line_(p);
         return;
     }
+    if (is_keyword_(p->tok.ptr, p->tok.len)) {
+        dsl_diag(p->src, p->tok.loc, true, "'%.*s' is a C keyword and cannot name a handler", (int) p->tok.len,
+                 p->tok.ptr);
+        skip_line_(p);
+        return;
+    }
     r->handler = tokdup_(p, &p->tok);
     r->handler_loc = p->tok.loc;
     next_(p);
@@ -665,8 +690,9 @@ static void statement_(parser_t* p) {
     }
     if (tok_is_(&t, "prefix")) {
         next_(p);
-        if (p->tok.kind != DSL_T_WORD || !is_ident_(p->tok.ptr, p->tok.len)) {
-            dsl_diag(p->src, p->tok.loc, true, "expected a C identifier after 'prefix'");
+        if (p->tok.kind != DSL_T_WORD || !is_ident_(p->tok.ptr, p->tok.len) ||
+            is_keyword_(p->tok.ptr, p->tok.len)) {
+            dsl_diag(p->src, p->tok.loc, true, "expected a C identifier (not a keyword) after 'prefix'");
             skip_line_(p);
             return;
         }
