@@ -395,7 +395,9 @@ static void dispatch(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, 
     (void) base;
     /* path / query */
     ht_slice_t t = h->target;
-    size_t q = ht_slice__find_byte(t, '?');
+    size_t q = 0; /* targets are short: a plain scan beats a memchr call */
+    while (q < t.len && t.ptr[q] != '?') q++;
+    if (q == t.len) q = SIZE_MAX;
     ht_slice_t path = q == SIZE_MAX ? t : ht_slice__sub(t, 0, q);
     req.query_ = q == SIZE_MAX ? (ht_slice_t){ t.ptr + t.len, 0 } : ht_slice__sub(t, q + 1, t.len - q - 1);
     if (path.len && path.ptr[0] != '/' && path.ptr[0] != '*') {

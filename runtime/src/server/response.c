@@ -121,12 +121,30 @@ bool ht_out__continue_(ht_out_t* o) {
     return true;
 }
 
-/* Decimal digits of v into p; returns the count. */
+/* Decimal digits of v into p; returns the count. Lengths are mostly small:
+ * count the digits, then write them backwards, two at a time. */
+static const char digits2_[201] =
+    "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
+    "5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
 static size_t put_u64(char* p, uint64_t v) {
-    char tmp[20];
-    size_t n = 0;
-    do { tmp[n++] = (char) ('0' + v % 10); v /= 10; } while (v);
-    for (size_t i = 0; i < n; i++) p[i] = tmp[n - 1 - i];
+    size_t n = 1;
+    for (uint64_t t = v; t >= 10; t /= 10) n++;
+    char* e = p + n;
+    while (v >= 100) {
+        uint64_t r = v % 100;
+        v /= 100;
+        e -= 2;
+        e[0] = digits2_[2 * r];
+        e[1] = digits2_[2 * r + 1];
+    }
+    if (v >= 10) {
+        e -= 2;
+        e[0] = digits2_[2 * v];
+        e[1] = digits2_[2 * v + 1];
+    } else {
+        *--e = (char) ('0' + v);
+    }
     return n;
 }
 
