@@ -530,6 +530,55 @@ START_TEST(graceful_shutdown_and_log) {
 }
 END_TEST
 
+/* A 10 MiB send still in flight when the cache revalidates (and closes) its
+ * fd and the file is replaced: the response has its own descriptor of the
+ * old file, so the bytes are the old version, whole. (Runs last: it
+ * replaces big.bin.) */
+START_TEST(cache_revalidation_mid_send) {
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int small = 4096;
+    setsockopt(s, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(s, (struct sockaddr*) &sa, sizeof sa), 0);
+    const char* rq = "GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    ck_assert_int_eq(write(s, rq, strlen(rq)), (ssize_t) strlen(rq));
+    usleep(1300 * 1000); /* past the 1 s revalidation, nothing read yet */
+    /* A new version of the file replaces it: the revalidating worker closes
+     * its cached fd and opens the new file, likely under the same number. */
+    char* other = malloc(BIG_SIZE);
+    for (size_t i = 0; i < BIG_SIZE; i++) other[i] = (char) ~big[i];
+    put("root/big.bin.new", other, BIG_SIZE);
+    free(other);
+    char from[256], to[256];
+    snprintf(from, sizeof from, "%s/big.bin.new", root);
+    snprintf(to, sizeof to, "%s/big.bin", root);
+    ck_assert_int_eq(rename(from, to), 0);
+    for (int i = 0; i < 8; i++) { /* new connections: both workers, with high odds */
+        resp_t r;
+        request("HEAD /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", true, &r);
+        ck_assert_int_eq(r.status, 200);
+        free(r.body);
+    }
+    size_t cap = BIG_SIZE + 65536, len = 0;
+    char* buf = malloc(cap);
+    for (;;) {
+        struct pollfd p = { .fd = s, .events = POLLIN };
+        ck_assert(poll(&p, 1, 10000) == 1);
+        ssize_t k = read(s, buf + len, cap - len);
+        if (k <= 0) break;
+        len += (size_t) k;
+    }
+    close(s);
+    char* end = memmem(buf, len, "\r\n\r\n", 4);
+    ck_assert_ptr_nonnull(end);
+    size_t hl = (size_t) (end - buf) + 4;
+    ck_assert_uint_eq(len - hl, BIG_SIZE);
+    ck_assert(memcmp(buf + hl, big, BIG_SIZE) == 0);
+    free(buf);
+}
+END_TEST
+
 /* The bundled demo tree (examples/public) as the README's main job serves it. */
 START_TEST(demo_tree) {
     int ef;
@@ -576,6 +625,7 @@ int main(void) {
     tcase_add_test(tc, cli_errors);
     tcase_add_test(tc, graceful_shutdown_and_log);
     tcase_add_test(tc, demo_tree);
+    tcase_add_test(tc, cache_revalidation_mid_send);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
