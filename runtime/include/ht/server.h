@@ -18,7 +18,14 @@
  * Shutdown: ht_server__shutdown (or the default signal handler, ht/signal.h)
  * makes every acceptor stop accepting, close idle connections, finish the
  * requests in flight (their responses carry Connection: close) and, once its
- * last connection is gone, call ht_loop__stop on its loop.
+ * last connection is gone, call ht_loop__stop on its loop. A request still
+ * arriving gets until its header/body timeout; a response still sending,
+ * until the send timeout. A second signal (or exiting) cuts this short.
+ *
+ * Per-connection cost: a connection struct (~320 bytes) while open; receive
+ * buffers come from the loop's pool only while bytes are waiting, send
+ * buffers from the acceptor's freelist only while a response is built or
+ * sent, so an idle keep-alive connection holds nothing else.
  *
  * Handlers run on the loop's thread, one at a time. The response is complete
  * when the handler returns (see ht/response.h); `a` is the acceptor's
