@@ -232,8 +232,8 @@ static void usage(FILE* f) {
         "  -p, --port PORT       port to listen on (default 3000; 0 picks a free one)\n"
         "  -b, --bind ADDR       address to bind, an IPv4/IPv6 literal (default: all)\n"
         "  -d, --dir DIR         document root (default .)\n"
-        "  -w, --workers N       worker threads, one per core (default 4, capped at\n"
-        "                        the number of cores)\n"
+        "  -w, --workers N       worker threads, each pinned to a core (default 4,\n"
+        "                        capped at the number of cores)\n"
         "  -i, --index FILE      index file name in directories (default index.html)\n"
         "      --no-index        no index file lookup\n"
         "      --no-list         no generated directory listings (directories\n"
@@ -278,7 +278,7 @@ int main(int argc, char** argv) {
     const char* bind = nullptr;
     const char* precompress = nullptr;
     uint32_t flags = 0;
-    bool access_log = false, use_cache = true;
+    bool access_log = false, use_cache = true, workers_given = false;
     opterr = 0; /* our own one-line messages */
     int c;
     while ((c = getopt_long(argc, argv, ":p:b:d:w:i:Vh", opts, nullptr)) != -1) {
@@ -294,6 +294,7 @@ int main(int argc, char** argv) {
                 fprintf(stderr, "ht: bad worker count '%s' (want 1..4096)\n", optarg);
                 return 2;
             }
+            workers_given = true;
             break;
         case 'b': bind = optarg; break;
         case 'd': dir = optarg; break;
@@ -342,8 +343,10 @@ int main(int argc, char** argv) {
         fprintf(stderr, "ht: docroot %s: %s\n", dir, strerror(-r));
         return 1;
     }
+    /* The default is capped at the cores this process may use; an explicit
+     * -w is taken as asked (ht_workers_t wraps workers around the CPUs). */
     uint32_t cores = ht_thread__cpu_count();
-    if (workers > cores) workers = cores;
+    if (!workers_given && workers > cores) workers = cores;
 
     ht_config_t cfg = { .user_data = &app };
     ht_server_t server = { .config = &cfg, .signal_handler = on_signal };
