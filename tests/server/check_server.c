@@ -492,6 +492,25 @@ START_TEST(bodies_content_length_and_chunked) {
     ck_assert_uint_eq(p.body_len, n);
     ck_assert(memcmp(p.body, big, n) == 0);
     resp_free(&p);
+    /* a body larger than a receive buffer with the next request right
+     * behind it in the same write */
+    {
+        size_t m = 20000;
+        char* both = malloc(m + 256);
+        size_t k = (size_t) sprintf(both, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n", m);
+        memcpy(both + k, big, m);
+        k += m;
+        k += (size_t) sprintf(both + k, "GET /p/3 HTTP/1.1\r\nHost: x\r\n\r\n");
+        send_all(fd, both, k);
+        free(both);
+        ck_assert(read_resp(&r, &p, false));
+        ck_assert_uint_eq(p.body_len, m);
+        ck_assert(memcmp(p.body, big, m) == 0);
+        resp_free(&p);
+        ck_assert(read_resp(&r, &p, false));
+        ck_assert_str_eq(p.body, "3");
+        resp_free(&p);
+    }
     /* empty chunked body */
     send_str(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
     ck_assert(read_resp(&r, &p, false));
