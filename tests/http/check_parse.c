@@ -6,7 +6,9 @@
  * parser must say it has examined every byte so far, i.e. it never needs to
  * look at them again while incomplete); and each of those with the input
  * copied to end exactly at a PROT_NONE page, so a read past buf+len faults.
- * Built twice: SIMD (default) and -DHT_PARSE_SCALAR (check_parse_scalar). */
+ * Built as check_parse (the library's build, plus a scalar twin compared on
+ * random inputs), check_parse_scalar (-DHT_PARSE_SCALAR) and, where the CPU has
+ * AVX2, check_parse_avx2 (-DHT_PARSE_USE_AVX2). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,8 @@
 
 #ifdef HT_PARSE_SCALAR
 #  define VARIANT "scalar"
+#elif defined(HT_PARSE_USE_AVX2)
+#  define VARIANT "avx2"
 #else
 #  define VARIANT "simd"
 #endif
