@@ -690,9 +690,9 @@ static void statement_(parser_t* p) {
     }
     if (tok_is_(&t, "prefix")) {
         next_(p);
-        if (p->tok.kind != DSL_T_WORD || !is_ident_(p->tok.ptr, p->tok.len) ||
-            is_keyword_(p->tok.ptr, p->tok.len)) {
-            dsl_diag(p->src, p->tok.loc, true, "expected a C identifier (not a keyword) after 'prefix'");
+        /* The prefix is always followed by '_' in C names: a keyword is fine. */
+        if (p->tok.kind != DSL_T_WORD || !is_ident_(p->tok.ptr, p->tok.len)) {
+            dsl_diag(p->src, p->tok.loc, true, "expected a C identifier after 'prefix'");
             skip_line_(p);
             return;
         }
