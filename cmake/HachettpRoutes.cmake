@@ -68,6 +68,10 @@ function(hachettp_add_routes target routes)
       COMMENT "gperf ${_prefix}_mime.gperf"
       VERBATIM)
   endif()
+  if(_mime_lines AND CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+    # gperf's hash function ignores `len` for some key sets.
+    set_source_files_properties("${_mc}" PROPERTIES COMPILE_OPTIONS "-Wno-unused-parameter")
+  endif()
   target_sources(${target} PRIVATE ${_sources} "${_h}")
   target_include_directories(${target} PRIVATE "${_out}")
 endfunction()
