@@ -1042,6 +1042,19 @@ START_TEST(file_bodies_zero_copy) {
     ck_assert_uint_eq(p.body_len, n);
     ck_assert(memcmp(p.body, data, n) == 0);
     resp_free(&p);
+    /* a small file body right after its head does not wait for an ACK */
+    uint64_t t0 = mono_ms();
+    for (int i = 0; i < 20; i++) {
+        char q[96];
+        snprintf(q, sizeof q, "GET /file?off=%zu HTTP/1.1\r\nHost: x\r\n\r\n", n - 100);
+        send_str(fd, q);
+        ck_assert(read_resp(&r, &p, false));
+        ck_assert_uint_eq(p.body_len, 100);
+        ck_assert(memcmp(p.body, data + n - 100, 100) == 0);
+        resp_free(&p);
+    }
+    uint64_t dt = mono_ms() - t0;
+    ck_assert_msg(dt < 400, "20 small file responses took %llu ms", (unsigned long long) dt);
     rd_free(&r);
     close(fd);
     /* every file the handler opened was closed by the server */
