@@ -383,7 +383,6 @@ static ht_parse_limits_t limits_of(const ht_acceptor_t* acc, const ht_conn_t* c)
 
 static void dispatch(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, bool chunked) {
     ht_acceptor_t* acc = c->acc;
-    const char* base = c->in + c->in_off;
     ht_request_t req;
     req.method_ = h->method;
     req.target_ = h->target;
@@ -394,7 +393,6 @@ static void dispatch(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, 
     req.content_length_ = h->content_length;
     req.method_id_ = h->method_id;
     req.version_minor_ = h->version_minor;
-    (void) base;
     /* path / query */
     ht_slice_t t = h->target;
     size_t q = 0; /* targets are short: a plain scan beats a memchr call */
