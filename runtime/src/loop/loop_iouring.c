@@ -32,9 +32,8 @@
  *     registered ring fd is all we register.
  *   - Sends: IORING_OP_SEND for one iovec, SENDMSG for several (the msghdr
  *     lives in a per-SQE-slot array: the kernel reads it at submit time,
- *     IORING_FEAT_SUBMIT_STABLE), MSG_NOSIGNAL; MSG_WAITALL lets the kernel
- *     finish a partial send itself where it can (5.19+); any remainder (and
- *     anything beyond IOV_MAX iovecs) is resubmitted.
+ *     IORING_FEAT_SUBMIT_STABLE), MSG_NOSIGNAL; the remainder of a partial
+ *     send (and anything beyond IOV_MAX iovecs) is resubmitted.
  *   - sendfile: sendfile(2) on the non-blocking socket from the loop thread,
  *     waiting with IORING_OP_POLL_ADD(POLLOUT) when the socket is full. Not
  *     splice through a pipe: io_uring always punts IORING_OP_SPLICE to its
@@ -395,9 +394,12 @@ static ht_result_t submit_send(ht_backend_t* be, ht_op_t* op, bool* queued) {
     uring_sqe_t* s = sqe_get(be);
     if (!s) return -EBUSY;
     s->fd = op->fd_;
-    /* MSG_WAITALL: kernels >= 5.19 keep retrying a partial stream send
-     * themselves (no CQE round trip); older ones ignore it and we resubmit. */
-    s->op_flags = MSG_NOSIGNAL | MSG_WAITALL;
+    /* No MSG_WAITALL (which makes 5.19+ kernels retry a partial send
+     * themselves): with a reader that stalls, then drains after we cancel and
+     * close, it left megabytes queued that TCP trickled out through
+     * zero-window probes (h5's send-timeout test took minutes instead of
+     * milliseconds). A partial send completes and we resubmit the rest. */
+    s->op_flags = MSG_NOSIGNAL;
     s->user_data = (uint64_t) (uintptr_t) op;
     if (cnt == 1) {
         s->opcode = OP_SEND;
