@@ -342,8 +342,10 @@ static void emit_route_fn_(gen_t* g, dsl_buf_t* b, dsl_route_t* r) {
         default:
             dsl_buf__printf(b, "    m->p.%s.%s = (ht_slice_t){ s + a%d, b%d - a%d };\n", dst_stem, p->name, k, k, k);
             if (decoded_(p->kind))
-                dsl_buf__printf(b, "    if (%s__pct(s, n, pct) && !%s__decode(&m->p.%s.%s, m)) return %s_MATCH_BAD_REQUEST;\n",
-                                g->P, g->P, dst_stem, p->name, g->U);
+                /* Parameters come in path order: "a '%' at or after the first decoded
+                   one" answers for all of them, and skips the literal head. */
+                dsl_buf__printf(b, "    if (%s__pct(s + a%d, n - a%d, pct) && !%s__decode(&m->p.%s.%s, m)) return %s_MATCH_BAD_REQUEST;\n",
+                                g->P, k, k, g->P, dst_stem, p->name, g->U);
             break;
         }
     }

@@ -110,7 +110,7 @@ static inline app_status_t app__r2(const char* s, size_t n, size_t i, int* pct, 
     if (i != n + 1) return APP_MATCH_NOT_FOUND;
     m->route = APP_ROUTE_HELLO;
     m->p.hello.name = (ht_slice_t){ s + a0, b0 - a0 };
-    if (app__pct(s, n, pct) && !app__decode(&m->p.hello.name, m)) return APP_MATCH_BAD_REQUEST;
+    if (app__pct(s + a0, n - a0, pct) && !app__decode(&m->p.hello.name, m)) return APP_MATCH_BAD_REQUEST;
     return APP_MATCH_FOUND;
 }
 #line 8 "routes.ht"
@@ -146,7 +146,7 @@ static inline app_status_t app__r6(const char* s, size_t n, size_t i, int* pct, 
     if (i != n + 1) return APP_MATCH_NOT_FOUND;
     m->route = APP_ROUTE_USER_BY_NAME;
     m->p.user_by_name.name = (ht_slice_t){ s + a0, b0 - a0 };
-    if (app__pct(s, n, pct) && !app__decode(&m->p.user_by_name.name, m)) return APP_MATCH_BAD_REQUEST;
+    if (app__pct(s + a0, n - a0, pct) && !app__decode(&m->p.user_by_name.name, m)) return APP_MATCH_BAD_REQUEST;
     return APP_MATCH_FOUND;
 }
 #line 12 "routes.ht"
@@ -164,7 +164,7 @@ static inline app_status_t app__r8(const char* s, size_t n, size_t i, int* pct, 
     if (i != n + 1) return APP_MATCH_NOT_FOUND;
     m->route = APP_ROUTE_FILE_GET;
     m->p.file_get.path = (ht_slice_t){ s + a0, b0 - a0 };
-    if (app__pct(s, n, pct) && !app__decode(&m->p.file_get.path, m)) return APP_MATCH_BAD_REQUEST;
+    if (app__pct(s + a0, n - a0, pct) && !app__decode(&m->p.file_get.path, m)) return APP_MATCH_BAD_REQUEST;
     return APP_MATCH_FOUND;
 }
 #line 14 "routes.ht"
@@ -174,7 +174,7 @@ static inline app_status_t app__r9(const char* s, size_t n, size_t i, int* pct, 
     if (i != n + 1) return APP_MATCH_NOT_FOUND;
     m->route = APP_ROUTE_VERSIONED;
     m->p.versioned.ver = (ht_slice_t){ s + a0, b0 - a0 };
-    if (app__pct(s, n, pct) && !app__decode(&m->p.versioned.ver, m)) return APP_MATCH_BAD_REQUEST;
+    if (app__pct(s + a0, n - a0, pct) && !app__decode(&m->p.versioned.ver, m)) return APP_MATCH_BAD_REQUEST;
     return APP_MATCH_FOUND;
 }
 #line 15 "routes.ht"
@@ -193,7 +193,7 @@ static inline app_status_t app__r11(const char* s, size_t n, size_t i, int* pct,
     if (i != n + 1) return APP_MATCH_NOT_FOUND;
     m->route = APP_ROUTE_IMG_ANY;
     m->p.img_any.name = (ht_slice_t){ s + a0, b0 - a0 };
-    if (app__pct(s, n, pct) && !app__decode(&m->p.img_any.name, m)) return APP_MATCH_BAD_REQUEST;
+    if (app__pct(s + a0, n - a0, pct) && !app__decode(&m->p.img_any.name, m)) return APP_MATCH_BAD_REQUEST;
     return APP_MATCH_FOUND;
 }
 #line 17 "routes.ht"
@@ -255,7 +255,7 @@ static inline app_status_t app__r18(const char* s, size_t n, size_t i, int* pct,
     if (i != n + 1) return APP_MATCH_NOT_FOUND;
     m->route = APP_ROUTE_A_X_B;
     m->p.a_x_b.x = (ht_slice_t){ s + a0, b0 - a0 };
-    if (app__pct(s, n, pct) && !app__decode(&m->p.a_x_b.x, m)) return APP_MATCH_BAD_REQUEST;
+    if (app__pct(s + a0, n - a0, pct) && !app__decode(&m->p.a_x_b.x, m)) return APP_MATCH_BAD_REQUEST;
     return APP_MATCH_FOUND;
 }
 #line 24 "routes.ht"
@@ -265,7 +265,7 @@ static inline app_status_t app__r19(const char* s, size_t n, size_t i, int* pct,
     if (i != n + 1) return APP_MATCH_NOT_FOUND;
     m->route = APP_ROUTE_A_REST;
     m->p.a_rest.p = (ht_slice_t){ s + a0, b0 - a0 };
-    if (app__pct(s, n, pct) && !app__decode(&m->p.a_rest.p, m)) return APP_MATCH_BAD_REQUEST;
+    if (app__pct(s + a0, n - a0, pct) && !app__decode(&m->p.a_rest.p, m)) return APP_MATCH_BAD_REQUEST;
     return APP_MATCH_FOUND;
 }
 #line 25 "routes.ht"
@@ -283,7 +283,7 @@ static inline app_status_t app__r21(const char* s, size_t n, size_t i, int* pct,
     if (i != n + 1) return APP_MATCH_NOT_FOUND;
     m->route = APP_ROUTE_MOUNT_1;
     m->p.mount.path = (ht_slice_t){ s + a0, b0 - a0 };
-    if (app__pct(s, n, pct) && !app__decode(&m->p.mount.path, m)) return APP_MATCH_BAD_REQUEST;
+    if (app__pct(s + a0, n - a0, pct) && !app__decode(&m->p.mount.path, m)) return APP_MATCH_BAD_REQUEST;
     return APP_MATCH_FOUND;
 }
 #line 290 "app_routes.re"
