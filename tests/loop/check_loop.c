@@ -951,6 +951,68 @@ START_TEST(cancel_accept_with_backlog_leaks_nothing) {
 }
 END_TEST
 
+/* fd numbers are reused by the kernel: after ht_loop__close (any fd) or
+ * close(2) (an fd from ht_loop__accept) the same number must work again. */
+static int reuse_fd;
+static void on_reuse_accept(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
+    results[nresults++] = res;
+    if (res >= 0) reuse_fd = (int) res;
+    ht_loop__cancel(loop, op);
+}
+
+START_TEST(fd_number_reuse_after_close) {
+    ht_loop_t* loop = new_loop(nullptr);
+    /* 1: a socket that is not from accept, closed with ht_loop__close */
+    int s, c;
+    tcp_pair(&s, &c);
+    write_all(c, "one", 3);
+    ht_op_t op = { 0 };
+    nresults = 0;
+    ck_assert_int_eq(ht_loop__recv(loop, &op, s, on_one_result), 0);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(results[0], 3);
+    ht_loop__close(loop, s);
+    ck_assert_int_eq(ht_loop__run(loop), 0); /* io_uring: submits the queued close */
+    close(c);
+    int s2, c2;
+    tcp_pair(&s2, &c2);
+    ck_assert_int_eq(s2, s); /* the number came back: the case under test */
+    write_all(c2, "two", 3);
+    nresults = 0;
+    ck_assert_int_eq(ht_loop__recv(loop, &op, s2, on_one_result), 0);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(results[0], 3);
+    ht_loop__close(loop, s2);
+    close(c2);
+
+    /* 2: accepted fds closed with plain close(2) */
+    uint16_t port;
+    int l = listener(&port, 16);
+    int first = -1;
+    for (int round = 0; round < 3; round++) {
+        int cl = connect_to(port);
+        ck_assert_int_ge(cl, 0);
+        ht_op_t acc = { 0 };
+        nresults = 0;
+        ck_assert_int_eq(ht_loop__accept(loop, &acc, l, on_reuse_accept), 0);
+        ck_assert_int_eq(ht_loop__run(loop), 0);
+        ck_assert_int_eq(results[0], reuse_fd);
+        if (round == 0) first = reuse_fd;
+        else ck_assert_int_eq(reuse_fd, first);
+        write_all(cl, "abc", 3);
+        nresults = 0;
+        ck_assert_int_eq(ht_loop__recv(loop, &op, reuse_fd, on_one_result), 0);
+        ck_assert_int_eq(ht_loop__run(loop), 0);
+        ck_assert_int_eq(nresults, 1);
+        ck_assert_int_eq(results[0], 3);
+        close(reuse_fd);
+        close(cl);
+    }
+    close(l);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
 /* --------------------------------------------------------------- send --- */
 
 typedef struct {
@@ -1341,6 +1403,7 @@ static Suite* loop_suite(void) {
     tcase_add_test(tc, pool_exhaustion_gives_enobufs);
     tcase_add_test(tc, recv_on_many_connections_at_once);
     tcase_add_test(tc, close_in_last_callback_is_done_when_run_returns);
+    tcase_add_test(tc, fd_number_reuse_after_close);
     tcase_add_test(tc, cancel_accept_with_backlog_leaks_nothing);
     tcase_add_test(tc, cancel_racing_completions_loses_nothing);
     tcase_add_test(tc, send_many_iovs_with_partial_writes);
