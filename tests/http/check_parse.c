@@ -388,6 +388,9 @@ END_TEST
 /* ---- the tables: results only, through every split and the guard page ---- */
 
 static const ht_parse_limits_t SMALL = { 32, 128, 4 };
+/* A head limit below the request-line limit (found by tests/fuzz/fuzz_parse:
+ * a prefix said 431 where the whole line said 414). */
+static const ht_parse_limits_t TIGHT = { 40, 32, 7 };
 
 static const pcase_t valid[] = {
     C("minimal", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", OK),
@@ -531,6 +534,19 @@ static const pcase_t limits[] = {
     CL_("431 before syntax",
         "GET / HTTP/1.1\r\nHost: x\r\nX: \x01" "1234567890123456789012345678901234567890123456789"
         "0123456789012345678901234567890123456789012345678901234567890123456789\r\n\r\n", HT_E_HEADERS_TOO_LARGE, &SMALL),
+    /* TIGHT: the request line passes max_head (32) before max_request_line
+     * (40) can be judged: 414 either way, however the bytes are split. */
+    CL_("request line over the head limit and the line limit",
+        "AT/2345678901234567890123456789012345678901234 HTTP/1.1\r\n\r\n", HT_E_URI_TOO_LONG, &TIGHT),
+    CL_("request line over the head limit only",
+        "GET /23456789012345678901 HTTP/1.1\r\nHost: x\r\n\r\n", HT_E_URI_TOO_LONG, &TIGHT),
+    CL_("request line over the head limit, bad syntax",
+        "G@T /23456789012345678901 HTTP/1.1\r\n\r\n", HT_E_URI_TOO_LONG, &TIGHT),
+    CL_("request line within both limits, head over",
+        "GET /2345678901 HTTP/1.1\r\nHost: x\r\n\r\n", HT_E_HEADERS_TOO_LARGE, &TIGHT),
+    CL_("empty lines fill the head before a long request line",
+        "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
+        "GET /234567890123456789012345678901234567890 HTTP/1.1\r\n\r\n", HT_E_HEADERS_TOO_LARGE, &TIGHT),
     CL_("leading empty lines count in the head",
         "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
         "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"

@@ -354,12 +354,29 @@ HT_INLINE uint8_t method_id(const char* p, size_t n) {
 
 /* ---- the line walk ---- */
 
+/* The limits of the request line, which starts at offset ls and has n bytes
+ * so far (through its LF once complete), the head reaching `end`: 0 if none is
+ * broken. Which error is decided so that it does not depend on where the input
+ * was split (a prefix cannot tell whether the line will also pass
+ * max_request_line): empty lines that leave the request line no room in the
+ * head are 431; otherwise a request line over either limit is 414. */
+static ht_result_t request_line_limits(size_t n, size_t ls, size_t end,
+                                       const ht_parse_limits_t* lim) {
+    if (ls + 1 >= lim->max_head && end >= lim->max_head) return HT_E_HEADERS_TOO_LARGE;
+    if (n > (size_t) lim->max_request_line + 1 || end >= lim->max_head) return HT_E_URI_TOO_LONG;
+    return 0;
+}
+
 /* Records where an incomplete head stands, after the limits that the bytes
  * already decide: no LF in [ls, len), so the current line ends at or after len. */
 static ht_io_t incomplete(ht_parser_t* p, size_t len, size_t ls, uint32_t line,
                           const ht_parse_limits_t* lim) {
-    if (line == 0 && len - ls > (size_t) lim->max_request_line + 1) return HT_E_URI_TOO_LONG;
-    if (len >= lim->max_head) return HT_E_HEADERS_TOO_LARGE;
+    if (line == 0) {
+        ht_result_t e = request_line_limits(len - ls, ls, len, lim);
+        if (e) return e;
+    } else if (len >= lim->max_head) {
+        return HT_E_HEADERS_TOO_LARGE;
+    }
     p->scanned    = len;
     p->line_start = ls;
     p->line       = line;
@@ -444,10 +461,10 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
                 goto fail;
             }
         }
-        if (HT_UNLIKELY((size_t) (lf - ls) > (size_t) lim->max_request_line + 1))
-            return HT_E_URI_TOO_LONG;
-        if (HT_UNLIKELY(may_overflow && (size_t) (lf + 1 - buf) > max_head))
-            return HT_E_HEADERS_TOO_LARGE;
+        if (HT_UNLIKELY((size_t) (lf - ls) > (size_t) lim->max_request_line + 1 ||
+                        (may_overflow && (size_t) (lf + 1 - buf) > max_head)))
+            return request_line_limits((size_t) (lf - ls), (size_t) (ls - buf),
+                                       (size_t) (lf - buf), lim);
         if (fill) {
             out->method        = ht_slice__from(m, (size_t) (t - 1 - m));
             out->method_id     = mid;
@@ -572,9 +589,13 @@ fail: {
      * (parse.h): that keeps the result independent of how input was split. */
     const char* lf = memchr(errp, '\n', (size_t) (end - errp));
     if (lf == nullptr) goto incomplete;
-    if (line == 0 && (size_t) (lf - ls) > (size_t) lim->max_request_line + 1)
-        return HT_E_URI_TOO_LONG;
-    if ((size_t) (lf + 1 - buf) > max_head) return HT_E_HEADERS_TOO_LARGE;
+    if (line == 0) {
+        ht_result_t e = request_line_limits((size_t) (lf - ls), (size_t) (ls - buf),
+                                            (size_t) (lf - buf), lim);
+        if (e) return e;
+    } else if ((size_t) (lf + 1 - buf) > max_head) {
+        return HT_E_HEADERS_TOO_LARGE;
+    }
     return err;
 }
 incomplete:

@@ -71,8 +71,10 @@ typedef struct ht_parser {
  * The result does not depend on how the bytes were split across calls. Errors
  * are decided a line at a time, in line order, once the line's LF has arrived:
  * for each line, first the limits (request line > max_request_line bytes before
- * its CRLF: 414; head through this line's LF > max_head: 431; a field line past
- * max_headers: 431), then its syntax, left to right. An incomplete line is only
+ * its CRLF: 414; head through this line's LF > max_head: 431, except that a
+ * request line reaching past max_head is 414 unless the empty lines before it
+ * already filled the head; a field line past max_headers: 431), then its
+ * syntax, left to right. An incomplete line is only
  * checked against the first two limits, so an oversized head fails as soon as
  * the bytes show it. Framing semantics (Host, Content-Length, Transfer-Encoding,
  * Connection, Expect) are checked when the head is complete, in field order;
