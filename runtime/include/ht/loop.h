@@ -107,11 +107,13 @@ typedef struct ht_loop_options {
  * epoll build) when the kernel refuses io_uring. */
 ht_result_t ht_loop__init(ht_loop_t** out, ht_alloc_t* a);
 ht_result_t ht_loop__init_with(ht_loop_t** out, ht_alloc_t* a, const ht_loop_options_t* opt);
-/* Frees a loop whose run has returned; pending operations are abandoned. */
+/* Frees a loop whose run has returned; pending operations are abandoned
+ * (their callbacks never run), queued closes are submitted first. */
 void ht_loop__free(ht_loop_t* loop, ht_alloc_t* a);
 
-/* Runs until stopped or idle. Returns 0, or a negated errno if the kernel
- * wait itself failed. */
+/* Runs until stopped or idle. Before returning it hands the kernel whatever
+ * the last callbacks queued (io_uring closes, cancels). Returns 0, or a
+ * negated errno if the kernel wait itself failed. */
 ht_result_t ht_loop__run(ht_loop_t* loop);
 /* Makes ht_loop__run return after the current iteration. Loop thread only. */
 void ht_loop__stop(ht_loop_t* loop);
@@ -126,11 +128,13 @@ void ht_loop__waker_remove(ht_loop_t* loop, ht_waker_t* w);
 
 /* Monotonic milliseconds, cached once per loop iteration. */
 uint64_t ht_loop__now_ms(const ht_loop_t* loop);
-/* Wall-clock seconds (time(2)), cached once per loop iteration. */
+/* Wall-clock seconds (CLOCK_REALTIME_COARSE), cached once per iteration. */
 int64_t ht_loop__wall_s(const ht_loop_t* loop);
 
 /* ---- Operations. Each returns 0 when started, or a negative error when it
- * could not be (then no callback will run). ---- */
+ * could not be (then no callback will run): -EBUSY when the fd already has an
+ * op of the same side pending (epoll) or the submission queue cannot be
+ * flushed (io_uring), -ENOMEM when the epoll fd table cannot grow. ---- */
 
 /* Persistent accept on a non-blocking listening socket: cb runs once per
  * accepted connection with the new fd (non-blocking, close-on-exec) as res,
@@ -189,7 +193,8 @@ void ht_loop__defer(ht_loop_t* loop, ht_op_t* op, ht_io_t res, ht_op_fn cb);
 /* Closes fd, which must have no pending operation (cancel them and wait for
  * their callbacks first). epoll: drops the fd's registration, then close(2).
  * io_uring: an IORING_OP_CLOSE in the next batch (no extra syscall); the
- * number is free once that batch is submitted. Errors are not reported. */
+ * number is free once that batch is submitted (at the latest when
+ * ht_loop__run returns). Errors are not reported. */
 void ht_loop__close(ht_loop_t* loop, int32_t fd);
 
 /* ---- Timers: one-shot, millisecond resolution, caller storage. Starting an
