@@ -1,7 +1,16 @@
-# hachettp_add_routes(<target> <routes.ht> [PREFIX <name>] [OUTPUT_DIR <dir>])
+# hachettp_add_routes(<target> <routes.ht> [PREFIX <name>] [OUTPUT_DIR <dir>] [MATCH_ONLY])
 #
 # Compiles a routes.ht into <target>: htgen -> PREFIX_routes.h + PREFIX_routes.re
-# (+ PREFIX_mime.gperf when the file has `mime` lines) -> re2c (and gperf) -> C.
+# + PREFIX_dispatch.c (+ PREFIX_mime.gperf when the file has `mime` lines)
+# -> re2c (and gperf) -> C. PREFIX_dispatch.c (PREFIX__dispatch, the server
+# callback, and the mounts) calls every handler and needs libhachettp;
+# MATCH_ONLY leaves it out (the pure matcher, for tests and tools).
+#
+# PREFIX_MOUNT_BASE, where PREFIX__mounts_open(nullptr, ...) looks for mount
+# directories, is the directory of routes.ht relative to the target's build
+# directory (CMAKE_CURRENT_BINARY_DIR): a relative path, so the generated
+# files stay reproducible; a program run from its build directory finds its
+# mounts, and one run elsewhere passes the base itself.
 # Only editing routes.ht (or rebuilding htgen) regenerates; the generated
 # header's directory is added to <target>'s include path.
 #
@@ -12,7 +21,7 @@
 # command line wins over the file. The file is a configure dependency, since
 # the set of outputs (mime or not) and the prefix are read from it.
 function(hachettp_add_routes target routes)
-  cmake_parse_arguments(PARSE_ARGV 2 HR "" "PREFIX;OUTPUT_DIR" "")
+  cmake_parse_arguments(PARSE_ARGV 2 HR "MATCH_ONLY" "PREFIX;OUTPUT_DIR" "")
   get_filename_component(_src "${routes}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
   if(NOT EXISTS "${_src}")
     message(FATAL_ERROR "hachettp_add_routes: ${_src} does not exist")
@@ -37,8 +46,17 @@ function(hachettp_add_routes target routes)
   set(_h "${_out}/${_prefix}_routes.h")
   set(_re "${_out}/${_prefix}_routes.re")
   set(_c "${_out}/${_prefix}_routes.c")
-  set(_gen_outputs "${_h}" "${_re}")
+  set(_dc "${_out}/${_prefix}_dispatch.c")
+  set(_gen_outputs "${_h}" "${_re}" "${_dc}")
   set(_sources "${_c}")
+  if(NOT HR_MATCH_ONLY)
+    list(APPEND _sources "${_dc}")
+  endif()
+  get_filename_component(_src_dir "${_src}" DIRECTORY)
+  file(RELATIVE_PATH _base "${CMAKE_CURRENT_BINARY_DIR}" "${_src_dir}")
+  if(_base STREQUAL "")
+    set(_base ".")
+  endif()
   if(_mime_lines)
     set(_gp "${_out}/${_prefix}_mime.gperf")
     set(_mc "${_out}/${_prefix}_mime.c")
@@ -49,7 +67,7 @@ function(hachettp_add_routes target routes)
   add_custom_command(
     OUTPUT ${_gen_outputs}
     COMMAND "${CMAKE_COMMAND}" -E make_directory "${_out}"
-    COMMAND htgen "${_src}" --prefix "${_prefix}" -o "${_out}"
+    COMMAND htgen "${_src}" --prefix "${_prefix}" --mount-base "${_base}" -o "${_out}"
     DEPENDS "${_src}" htgen
     COMMENT "htgen ${routes} (${_prefix})"
     VERBATIM)

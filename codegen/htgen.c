@@ -1,5 +1,6 @@
 /* codegen/htgen.c — the route compiler: routes.ht -> PREFIX_routes.h,
- * PREFIX_routes.re (re2c input) and PREFIX_mime.gperf.
+ * PREFIX_routes.re (re2c input), PREFIX_dispatch.c (the request callback)
+ * and PREFIX_mime.gperf.
  *
  *   htgen routes.ht -o OUTDIR     generate (nothing is written on error)
  *   htgen --check routes.ht       diagnostics only
@@ -265,10 +266,44 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
                         "const struct %s_mime* %s__mime_lookup(const char* ext, size_t len);\n\n",
                         g->P, g->P, g->P);
     }
+    /* Dispatch (PREFIX_dispatch.c): the longest Allow value, the largest body limit. */
+    size_t allow_max = 1;
+    for (int i = 0; i < f->nmethods; i++) allow_max += strlen(f->methods[i]) + 2;
+    uint64_t body_max = 0;
+    for (int j = 0; j < f->nroutes; j++)
+        if (f->routes[j]->body_limit > body_max) body_max = f->routes[j]->body_limit;
     dsl_buf__printf(b,
-                    "/* %s__dispatch (the runtime's request callback) joins this header with the\n"
-                    "   server layer; it is built on %s__match and the handler prototypes above. */\n\n",
-                    g->P, g->P);
+                    "/* ---- Dispatch (%s_dispatch.c, linked with libhachettp) ----\n"
+                    "   %s__dispatch is the runtime's request callback (ht_handler_fn):\n"
+                    "     ht_server__serve(&acc, &server, loop, a, %s__dispatch);\n"
+                    "   It matches method + path (the query is not part of it), decodes the\n"
+                    "   parameters into a stack buffer of %s_SCRATCH_MAX bytes (nothing is\n"
+                    "   allocated; a longer path is 414), and calls the route's handler. Without\n"
+                    "   a handler: 404; 405 + Allow; OPTIONS: 204 + Allow (also for `*`); HEAD\n"
+                    "   runs the GET handler (the server drops the body); 308 + Location to the\n"
+                    "   trailing-slash form (query kept); 400 for a bad escape in a parameter;\n"
+                    "   413 when the body is over the route's `body` limit. The server reads a\n"
+                    "   body whole up to ht_config_t.max_body (413 above it, before reading), so\n"
+                    "   set max_body >= %s_BODY_LIMIT_MAX for larger route limits to be reached;\n"
+                    "   a route without `body` gets the server's max_body. */\n"
+                    "typedef struct ht_config ht_config_t;\n"
+                    "#ifndef %s_SCRATCH_MAX\n#define %s_SCRATCH_MAX 8192\n#endif\n"
+                    "/* The longest Allow value (NUL included); the largest `body` limit. */\n"
+                    "#define %s_ALLOW_MAX %zu\n"
+                    "#define %s_BODY_LIMIT_MAX UINT64_C(%llu)\n"
+                    "void %s__dispatch(const ht_config_t* cfg, const ht_request_t* req, ht_response_t* res,\n"
+                    "    ht_alloc_t* a);\n"
+                    "/* Mounts: opens each mount's directory as base/DIR (DIR as written in\n"
+                    "   %s; an absolute DIR is used as is) and the MIME table with the mime\n"
+                    "   lines, before serving; read-only afterwards, shared by every worker.\n"
+                    "   base nullptr: %s_MOUNT_BASE, the directory of %s relative to the\n"
+                    "   build directory of the target (hachettp_add_routes), \".\" without one.\n"
+                    "   Until opened, mounted paths answer 503. 0, or the first error (nothing\n"
+                    "   stays open then): -ENOENT, -ENOTDIR, -ENOMEM... Not thread-safe. */\n"
+                    "ht_result_t %s__mounts_open(const char* base, ht_alloc_t* a);\n"
+                    "void %s__mounts_close(void);\n\n",
+                    g->P, g->P, g->P, g->U, g->U, g->U, g->U, g->U, allow_max, g->U,
+                    (unsigned long long) body_max, g->P, g->base, g->U, g->base, g->P, g->P);
     dsl_buf__printf(b, "#endif /* %s_ROUTES_H */\n", g->U);
 }
 
@@ -698,6 +733,240 @@ static void emit_mime_(gen_t* g, dsl_buf_t* b) {
     dsl_buf__printf(b, "%%%%\n");
 }
 
+/* ---------------------------------------------------------------- dispatch */
+/* PREFIX_dispatch.c: the request callback on top of PREFIX__match. A file of
+   its own, so that matcher-only users (tests, tools, benchmarks) link without
+   the handlers or the server. */
+static void emit_dispatch_(gen_t* g, dsl_buf_t* b, const char* mount_base) {
+    dsl_file_t* f = g->f;
+    const char* P = g->P;
+    const char* U = g->U;
+    int nm = 0;
+    for (int j = 0; j < f->nroutes; j++) nm += f->routes[j]->kind == DSL_R_MOUNT;
+    banner_(g, b, "/*", "*/");
+    dsl_buf__printf(b,
+                    "#include \"%s_routes.h\"\n\n"
+                    "#include <ht/bytes.h>\n#include <ht/config.h>\n#include <ht/fs.h>\n"
+                    "#include <ht/request.h>\n#include <ht/response.h>\n\n"
+                    "#include <errno.h>\n#include <stdio.h>\n#include <string.h>\n\n",
+                    P);
+    dsl_buf__printf(b, "#ifndef %s_MOUNT_BASE\n#define %s_MOUNT_BASE ", U, U);
+    cstr_(b, mount_base);
+    dsl_buf__puts(b, "\n#endif\n\n");
+
+    /* Allow + error helpers. */
+    dsl_buf__printf(b,
+                    "static void %s_allow_(ht_response_t* res, uint16_t status, uint64_t allow, ht_alloc_t* a) {\n"
+                    "    char v[%s_ALLOW_MAX];\n"
+                    "    %s__allow_format(allow, v, sizeof v);\n"
+                    "    if (ht_response__status(res, status) != 0) return;\n"
+                    "    if (ht_response__header(res, HT_SLICE(\"Allow\"), ht_slice__from_cstr(v)) != 0) return;\n"
+                    "    if (status == 405) (void) ht_response__error(res, status, a);\n"
+                    "    else (void) ht_response__body(res, nullptr, 0, a);\n"
+                    "}\n\n",
+                    P, U, P);
+    /* Redirect: the canonical raw path + the query. */
+    dsl_buf__printf(b,
+                    "static void %s_redirect_(ht_response_t* res, ht_slice_t to, ht_slice_t query, ht_alloc_t* a) {\n"
+                    "    /* \"//host\" would be a network-path reference: an open redirect. */\n"
+                    "    while (to.len > 1 && to.ptr[0] == '/' && to.ptr[1] == '/') to.ptr++, to.len--;\n"
+                    "    ht_bytes_t loc;\n"
+                    "    ht_bytes__init(&loc, a);\n"
+                    "    ht_result_t r = ht_bytes__push_slice(&loc, to);\n"
+                    "    if (r == 0 && query.len) r = ht_bytes__push_byte(&loc, '?');\n"
+                    "    if (r == 0) r = ht_bytes__push_slice(&loc, query);\n"
+                    "    if (r == 0) r = ht_response__status(res, 308);\n"
+                    "    if (r == 0) r = ht_response__header(res, HT_SLICE(\"Location\"), ht_bytes__slice(&loc));\n"
+                    "    if (r == 0) (void) ht_response__error(res, 308, a);\n"
+                    "    ht_bytes__free(&loc);\n"
+                    "}\n\n",
+                    P);
+
+    /* Mounts. */
+    if (nm) {
+        dsl_buf__printf(b,
+                        "static ht_fs_root_t %s_roots_[%s_MOUNT_COUNT];\n"
+                        "static ht_fs_mime_t %s_mime_;\n"
+                        "static bool %s_open_;\n\n",
+                        P, U, P, P);
+        if (f->nmimes) {
+            dsl_buf__printf(b, "static const char* const %s_mime_lines_[%d][2] = {\n", P, f->nmimes);
+            for (int i = 0; i < f->nmimes; i++) {
+                dsl_buf__puts(b, "    { ");
+                cstr_(b, f->mimes[i].ext);
+                dsl_buf__puts(b, ", ");
+                cstr_(b, f->mimes[i].type);
+                dsl_buf__puts(b, " },\n");
+            }
+            dsl_buf__puts(b, "};\n\n");
+        }
+        dsl_buf__printf(b,
+                        "ht_result_t %s__mounts_open(const char* base, ht_alloc_t* a) {\n"
+                        "    if (%s_open_) return 0;\n"
+                        "    if (!base) base = %s_MOUNT_BASE;\n"
+                        "    ht_fs__mime_init(&%s_mime_, a);\n"
+                        "    ht_result_t r = 0;\n",
+                        P, P, U, P);
+        if (f->nmimes)
+            dsl_buf__printf(b,
+                            "    for (int i = 0; r == 0 && i < %d; i++)\n"
+                            "        r = ht_fs__mime_add(&%s_mime_, ht_slice__from_cstr(%s_mime_lines_[i][0]),\n"
+                            "                            ht_slice__from_cstr(%s_mime_lines_[i][1]));\n",
+                            f->nmimes, P, P, P);
+        dsl_buf__printf(b,
+                        "    int i = 0;\n"
+                        "    for (; r == 0 && i < %s_MOUNT_COUNT; i++) {\n"
+                        "        const %s_mount_info_t* mi = &%s__mounts[i];\n"
+                        "        char dir[4096];\n"
+                        "        int n = mi->dir[0] == '/' ? snprintf(dir, sizeof dir, \"%%s\", mi->dir)\n"
+                        "                                  : snprintf(dir, sizeof dir, \"%%s/%%s\", base, mi->dir);\n"
+                        "        if (n < 0 || (size_t) n >= sizeof dir) { r = -ENAMETOOLONG; break; }\n"
+                        "        uint32_t flags = (mi->list ? 0u : HT_FS_NO_LIST) | (mi->gzip ? 0u : HT_FS_NO_GZIP);\n"
+                        "        r = ht_fs__root_open(&%s_roots_[i], dir, flags, mi->index, &%s_mime_);\n"
+                        "        if (r != 0) break;\n"
+                        "    }\n"
+                        "    if (r != 0) {\n"
+                        "        while (i-- > 0) ht_fs__root_close(&%s_roots_[i]);\n"
+                        "        ht_fs__mime_free(&%s_mime_);\n"
+                        "        return r;\n"
+                        "    }\n"
+                        "    %s_open_ = true;\n"
+                        "    return 0;\n"
+                        "}\n\n"
+                        "void %s__mounts_close(void) {\n"
+                        "    if (!%s_open_) return;\n"
+                        "    for (int i = 0; i < %s_MOUNT_COUNT; i++) ht_fs__root_close(&%s_roots_[i]);\n"
+                        "    ht_fs__mime_free(&%s_mime_);\n"
+                        "    %s_open_ = false;\n"
+                        "}\n\n",
+                        U, P, P, P, P, P, P, P, P, P, U, P, P, P);
+        /* Serving one mount: ht_fs__plan, the body zero-copy. */
+        dsl_buf__printf(b,
+                        "/* The request path after the mount prefix (raw: ht_fs__plan decodes it and\n"
+                        "   refuses what a file path must not have). Location headers of the plan\n"
+                        "   (a directory without its '/') are within the root: the prefix is added. */\n"
+                        "static void %s_mount_(int i, size_t strip, const ht_request_t* req, ht_response_t* res,\n"
+                        "                      ht_alloc_t* a) {\n"
+                        "    if (!%s_open_) {\n"
+                        "        (void) ht_response__error(res, 503, a);\n"
+                        "        return;\n"
+                        "    }\n"
+                        "    ht_slice_t path = ht_request__path(req);\n"
+                        "    ht_fs_request_t q = {\n"
+                        "        .method = ht_request__method(req),\n"
+                        "        .path = ht_slice__from(path.ptr + strip, path.len - strip),\n"
+                        "        .query = ht_request__query(req),\n"
+                        "        .if_match = ht_request__header(req, HT_HEADER_IF_MATCH),\n"
+                        "        .if_none_match = ht_request__header(req, HT_HEADER_IF_NONE_MATCH),\n"
+                        "        .if_modified_since = ht_request__header(req, HT_HEADER_IF_MODIFIED_SINCE),\n"
+                        "        .if_unmodified_since = ht_request__header(req, HT_HEADER_IF_UNMODIFIED_SINCE),\n"
+                        "        .if_range = ht_request__header(req, HT_HEADER_IF_RANGE),\n"
+                        "        .range = ht_request__header(req, HT_HEADER_RANGE),\n"
+                        "        .accept_encoding = ht_request__header(req, HT_HEADER_ACCEPT_ENCODING),\n"
+                        "    };\n"
+                        "    static _Thread_local ht_fs_plan_t plan; /* ~8.5 KiB: not on the stack */\n"
+                        "    ht_fs__plan(&%s_roots_[i], &q, &plan);\n"
+                        "    ht_result_t r = ht_response__status(res, plan.status);\n"
+                        "    for (unsigned h = 0; r == 0 && h < plan.n_headers; h++) {\n"
+                        "        ht_slice_t v = plan.headers[h].value;\n"
+                        "        if (!ht_slice__eq_nocase(plan.headers[h].name, HT_SLICE(\"Location\"))) {\n"
+                        "            r = ht_response__header(res, plan.headers[h].name, v);\n"
+                        "            continue;\n"
+                        "        }\n"
+                        "        ht_bytes_t loc;\n"
+                        "        ht_bytes__init(&loc, a);\n"
+                        "        r = ht_bytes__push(&loc, path.ptr, strip);\n"
+                        "        if (r == 0) r = ht_bytes__push_slice(&loc, v);\n"
+                        "        if (r == 0) r = ht_response__header(res, plan.headers[h].name, ht_bytes__slice(&loc));\n"
+                        "        ht_bytes__free(&loc);\n"
+                        "    }\n"
+                        "    if (r == 0) {\n"
+                        "        if (plan.body == HT_FS_BODY_FILE) {\n"
+                        "            /* Zero-copy: the response owns the fd from here on (plan owns it,\n"
+                        "               never borrowed: no cache here). */\n"
+                        "            (void) ht_response__file(res, ht_fs__plan_take_fd(&plan), plan.offset, plan.length, true);\n"
+                        "        } else if (plan.body == HT_FS_BODY_LISTING) {\n"
+                        "            ht_bytes_t html;\n"
+                        "            ht_bytes__init(&html, a);\n"
+                        "            if (ht_fs__listing(&%s_roots_[i], plan.fd, plan.path, &html, a) == 0)\n"
+                        "                (void) ht_response__body(res, html.data, html.len, a);\n"
+                        "            ht_bytes__free(&html);\n"
+                        "        } else if (plan.status >= 300 && plan.status != 304) {\n"
+                        "            (void) ht_response__error(res, plan.status, a);\n"
+                        "        } else {\n"
+                        "            (void) ht_response__body(res, nullptr, 0, a);\n"
+                        "        }\n"
+                        "    }\n"
+                        "    ht_fs__plan_release(&plan);\n"
+                        "}\n\n",
+                        P, P, P, P);
+    } else {
+        dsl_buf__printf(b,
+                        "ht_result_t %s__mounts_open(const char* base, ht_alloc_t* a) {\n"
+                        "    (void) base, (void) a;\n"
+                        "    return 0;\n"
+                        "}\n\n"
+                        "void %s__mounts_close(void) {}\n\n",
+                        P, P);
+    }
+
+    /* The callback. */
+    dsl_buf__printf(b,
+                    "void %s__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_response_t* res_,\n"
+                    "    ht_alloc_t* a_) {\n"
+                    "    (void) cfg_;\n"
+                    "    ht_slice_t path_ = ht_request__path(req_);\n"
+                    "    ht_method_t method_ = ht_request__method(req_);\n"
+                    "    if (method_ == HT_METHOD_OPTIONS && path_.len == 1 && path_.ptr[0] == '*') {\n"
+                    "        uint64_t all_ = 0;\n"
+                    "        for (int i_ = 1; i_ < %s_ROUTE__COUNT; i_++) all_ |= %s__routes[i_].method_mask;\n"
+                    "        if (all_ & (UINT64_C(1) << %s_METHOD_GET)) all_ |= UINT64_C(1) << %s_METHOD_HEAD;\n"
+                    "        %s_allow_(res_, 204, all_ | (UINT64_C(1) << %s_METHOD_OPTIONS), a_);\n"
+                    "        return;\n"
+                    "    }\n"
+                    "    char scratch_[%s_SCRATCH_MAX];\n"
+                    "    if (path_.len >= sizeof scratch_) {\n"
+                    "        (void) ht_response__error(res_, 414, a_);\n"
+                    "        return;\n"
+                    "    }\n"
+                    "    %s_match_t m_ = { .scratch = scratch_, .scratch_cap = sizeof scratch_ };\n"
+                    "    %s_status_t s_ = method_ == HT_METHOD_OTHER\n"
+                    "        ? %s__match_token(ht_request__method_slice(req_), path_, &m_)\n"
+                    "        : %s__match(method_, path_, &m_);\n"
+                    "    switch (s_) {\n"
+                    "    case %s_MATCH_FOUND: break;\n"
+                    "    case %s_MATCH_NOT_FOUND: (void) ht_response__error(res_, 404, a_); return;\n"
+                    "    case %s_MATCH_METHOD_NOT_ALLOWED: %s_allow_(res_, 405, m_.allow, a_); return;\n"
+                    "    case %s_MATCH_OPTIONS: %s_allow_(res_, 204, m_.allow, a_); return;\n"
+                    "    case %s_MATCH_REDIRECT: %s_redirect_(res_, m_.redirect, ht_request__query(req_), a_); return;\n"
+                    "    case %s_MATCH_BAD_REQUEST:\n"
+                    "    default: (void) ht_response__error(res_, 400, a_); return;\n"
+                    "    }\n"
+                    "    uint64_t limit_ = %s__routes[m_.route].body_limit;\n"
+                    "    if (limit_ && ht_request__body(req_).len > limit_) {\n"
+                    "        (void) ht_response__error(res_, 413, a_);\n"
+                    "        return;\n"
+                    "    }\n"
+                    "    switch (m_.route) {\n",
+                    P, U, P, U, U, P, U, U, P, P, P, P, U, U, U, P, U, P, U, P, U, P);
+    int mi = 0;
+    for (int j = 0; j < f->nroutes; j++) {
+        dsl_route_t* r = f->routes[j];
+        if (r->kind == DSL_R_MOUNT) {
+            size_t strip = strlen(r->pattern) - strlen("/{path...}");
+            dsl_buf__printf(b, "    case %s_ROUTE_%s: %s_mount_(%d, %zu, req_, res_, a_); return;\n", U, r->id_name, P,
+                            mi++, strip);
+        } else {
+            dsl_buf__printf(b, "    case %s_ROUTE_%s: %s(req_, res_, a_, &m_.p.%s); return;\n", U, r->id_name, r->handler,
+                            r->handler);
+        }
+    }
+    dsl_buf__printf(b,
+                    "    default: (void) ht_response__error(res_, 500, a_); return;\n"
+                    "    }\n"
+                    "}\n");
+}
+
 /* ---------------------------------------------------------------- files */
 static bool write_tmp_(const char* path, const dsl_buf_t* b) {
     FILE* fp = fopen(path, "wb");
@@ -707,18 +976,19 @@ static bool write_tmp_(const char* path, const dsl_buf_t* b) {
     return ok;
 }
 
-static int generate_(gen_t* g, const char* outdir) {
-    dsl_buf_t h = { 0 }, re = { 0 }, mime = { 0 };
+static int generate_(gen_t* g, const char* outdir, const char* mount_base) {
+    dsl_buf_t h = { 0 }, re = { 0 }, mime = { 0 }, disp = { 0 };
     char hname[256];
     snprintf(hname, sizeof hname, "%s_routes.h", g->P);
     emit_header_(g, &h, hname);
     emit_matcher_(g, &re);
+    emit_dispatch_(g, &disp, mount_base);
     if (g->f->nmimes) emit_mime_(g, &mime);
 
-    const char* names[3] = { "routes.h", "routes.re", "mime.gperf" };
-    dsl_buf_t* bufs[3] = { &h, &re, &mime };
-    int nfiles = g->f->nmimes ? 3 : 2;
-    char finals[3][4096], tmps[3][4096];
+    const char* names[4] = { "routes.h", "routes.re", "dispatch.c", "mime.gperf" };
+    dsl_buf_t* bufs[4] = { &h, &re, &disp, &mime };
+    int nfiles = g->f->nmimes ? 4 : 3;
+    char finals[4][4096], tmps[4][4096];
     bool ok = true;
     for (int i = 0; i < nfiles && ok; i++) {
         snprintf(finals[i], sizeof finals[i], "%s/%s_%s", outdir, g->P, names[i]);
@@ -740,6 +1010,7 @@ static int generate_(gen_t* g, const char* outdir) {
     dsl_buf__free(&h);
     dsl_buf__free(&re);
     dsl_buf__free(&mime);
+    dsl_buf__free(&disp);
     return ok ? 0 : 1;
 }
 
@@ -760,12 +1031,16 @@ static void list_(gen_t* g) {
 }
 
 static void usage_(FILE* to) {
-    fputs("usage: htgen ROUTES.ht -o OUTDIR   generate PREFIX_routes.h, PREFIX_routes.re\n"
-          "                                    (and PREFIX_mime.gperf when there are mime lines)\n"
+    fputs("usage: htgen ROUTES.ht -o OUTDIR   generate PREFIX_routes.h, PREFIX_routes.re,\n"
+          "                                    PREFIX_dispatch.c (and PREFIX_mime.gperf when\n"
+          "                                    there are mime lines)\n"
           "       htgen --check ROUTES.ht     report diagnostics only\n"
           "       htgen --list ROUTES.ht      print method, pattern, handler, specificity, line\n"
           "       htgen --help | --version\n"
           "Options: --prefix NAME overrides the file's `prefix` line.\n"
+          "         --mount-base DIR: PREFIX_MOUNT_BASE, where mount directories are\n"
+          "         looked up at run time by default (relative: to the working directory;\n"
+          "         default \".\"). Give a relative path to keep the output reproducible.\n"
           "Exit status: 0 ok, 1 errors in the routes file, 2 usage or I/O error.\n"
           "The language: dsl/SPEC.md.\n",
           to);
@@ -775,6 +1050,7 @@ int main(int argc, char** argv) {
     const char* in = nullptr;
     const char* outdir = nullptr;
     const char* prefix = nullptr;
+    const char* mount_base = ".";
     bool check = false, list = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -789,6 +1065,8 @@ int main(int argc, char** argv) {
             list = true;
         } else if (strcmp(argv[i], "--prefix") == 0 && i + 1 < argc) {
             prefix = argv[++i];
+        } else if (strcmp(argv[i], "--mount-base") == 0 && i + 1 < argc) {
+            mount_base = argv[++i];
         } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
             outdir = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -846,7 +1124,7 @@ int main(int argc, char** argv) {
     } else if (list) {
         list_(&g);
     } else if (!check) {
-        rc = generate_(&g, outdir);
+        rc = generate_(&g, outdir, mount_base);
         if (rc) rc = 2;
     }
     dsl_file__free(&f);

@@ -232,7 +232,36 @@ extern const char* const app__methods[APP_METHOD__COUNT];
 struct app_mime { const char* ext; const char* type; };
 const struct app_mime* app__mime_lookup(const char* ext, size_t len);
 
-/* app__dispatch (the runtime's request callback) joins this header with the
-   server layer; it is built on app__match and the handler prototypes above. */
+/* ---- Dispatch (app_dispatch.c, linked with libhachettp) ----
+   app__dispatch is the runtime's request callback (ht_handler_fn):
+     ht_server__serve(&acc, &server, loop, a, app__dispatch);
+   It matches method + path (the query is not part of it), decodes the
+   parameters into a stack buffer of APP_SCRATCH_MAX bytes (nothing is
+   allocated; a longer path is 414), and calls the route's handler. Without
+   a handler: 404; 405 + Allow; OPTIONS: 204 + Allow (also for `*`); HEAD
+   runs the GET handler (the server drops the body); 308 + Location to the
+   trailing-slash form (query kept); 400 for a bad escape in a parameter;
+   413 when the body is over the route's `body` limit. The server reads a
+   body whole up to ht_config_t.max_body (413 above it, before reading), so
+   set max_body >= APP_BODY_LIMIT_MAX for larger route limits to be reached;
+   a route without `body` gets the server's max_body. */
+typedef struct ht_config ht_config_t;
+#ifndef APP_SCRATCH_MAX
+#define APP_SCRATCH_MAX 8192
+#endif
+/* The longest Allow value (NUL included); the largest `body` limit. */
+#define APP_ALLOW_MAX 69
+#define APP_BODY_LIMIT_MAX UINT64_C(1048576)
+void app__dispatch(const ht_config_t* cfg, const ht_request_t* req, ht_response_t* res,
+    ht_alloc_t* a);
+/* Mounts: opens each mount's directory as base/DIR (DIR as written in
+   routes.ht; an absolute DIR is used as is) and the MIME table with the mime
+   lines, before serving; read-only afterwards, shared by every worker.
+   base nullptr: APP_MOUNT_BASE, the directory of routes.ht relative to the
+   build directory of the target (hachettp_add_routes), "." without one.
+   Until opened, mounted paths answer 503. 0, or the first error (nothing
+   stays open then): -ENOENT, -ENOTDIR, -ENOMEM... Not thread-safe. */
+ht_result_t app__mounts_open(const char* base, ht_alloc_t* a);
+void app__mounts_close(void);
 
 #endif /* APP_ROUTES_H */
