@@ -1,0 +1,234 @@
+/* routing — the route compiler's example. routes.ht declares the service;
+ * htgen turns it into routing_routes.h (one typed parameter struct and one
+ * prototype per handler) and routing__dispatch, the server callback that
+ * matches method + path in one DFA and calls the handlers below. 404, 405 +
+ * Allow, OPTIONS, HEAD, the trailing-slash 308, 400 for bad escapes and the
+ * per-route body limit (413) are the dispatcher's; the handlers only see
+ * requests that are theirs, with parameters decoded and converted.
+ *
+ *   routing [-p PORT] [-b ADDR] [-r DIR]
+ *     -p PORT  port (default 8080; 0 picks one)
+ *     -b ADDR  address to bind (default: every interface)
+ *     -r DIR   the directory of routes.ht, where the mount directories are
+ *              looked up (default: routing_MOUNT_BASE, the path from the
+ *              build directory to it)
+ * Prints "listening on ADDR:PORT" once ready; SIGINT/SIGTERM stop it.
+ */
+#include "routing_routes.h"
+
+#include <ht/ht.h>
+#include <ht/uri.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Sends b as the body with a Content-Type (the builders need a C string;
+ * decoded parameters may hold any byte but NUL, so bytes it is). */
+static void send_bytes(ht_response_t* res, uint16_t status, const char* type, ht_bytes_t* b,
+                       ht_alloc_t* a) {
+    ht_response__bytes(res, status, ht_slice__from_cstr(type), b->data, b->len, a);
+    ht_bytes__free(b);
+}
+
+void home(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+          const routing_home_params_t* p) {
+    (void) req, (void) p;
+    ht_response__html(res, 200,
+                      "<!doctype html><title>routing</title>\n"
+                      "<h1>hachettp routing example</h1>\n<ul>\n"
+                      "<li><a href=\"/hello/world\">/hello/world</a>\n"
+                      "<li><a href=\"/api/status\">/api/status</a>\n"
+                      "<li><a href=\"/search?q=route+compiler&amp;tag=c\">/search</a>\n"
+                      "<li><a href=\"/users/42\">/users/42</a>\n"
+                      "<li><a href=\"/static/\">/static/</a>\n</ul>\n",
+                      a);
+}
+
+void hello(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+           const routing_hello_params_t* p) {
+    (void) req;
+    ht_bytes_t b;
+    ht_bytes__init(&b, a);
+    ht_bytes__pushf(&b, "hello, %.*s\n", HT_SLICE_FMT(p->name));
+    send_bytes(res, 200, "text/plain; charset=utf-8", &b, a);
+}
+
+static uint64_t requests_seen; /* one loop, one thread */
+
+void status_json(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+                 const routing_status_json_params_t* p) {
+    (void) req, (void) p;
+    char json[96];
+    snprintf(json, sizeof json, "{\"status\":\"ok\",\"status_requests\":%" PRIu64 "}\n",
+             ++requests_seen);
+    ht_response__json(res, 200, json, a);
+}
+
+/* Appends s percent-decoded (form rules); decoding only shrinks, so s.len
+ * bytes suffice. */
+static ht_result_t push_decoded(ht_bytes_t* b, ht_slice_t s) {
+    if (s.len == 0) return 0;
+    char* out = ht_bytes__extend(b, s.len);
+    if (!out) return -ENOMEM;
+    ht_io_t n = ht_uri__decode(s, out, s.len, HT_URI_DECODE_PLUS);
+    if (n < 0) return (ht_result_t) n;
+    ht_bytes__truncate(b, b->len - s.len + (size_t) n);
+    return 0;
+}
+
+/* One "key=value" line per query pair, both decoded (form rules: '+' is a
+ * space); a pair without '=' is printed as the bare key; a bad escape: 400. */
+void search(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+            const routing_search_params_t* p) {
+    (void) p;
+    ht_slice_t query = ht_request__query(req);
+    ht_bytes_t b;
+    ht_bytes__init(&b, a);
+    ht_uri_query_iter_t it;
+    ht_slice_t k, v;
+    ht_uri__query_iter(&it, query);
+    while (ht_uri__query_next(&it, &k, &v)) {
+        if (push_decoded(&b, k) != 0) goto bad;
+        if (v.ptr && (ht_bytes__push_byte(&b, '=') != 0 || push_decoded(&b, v) != 0)) goto bad;
+        ht_bytes__push_byte(&b, '\n');
+    }
+    send_bytes(res, 200, "text/plain; charset=utf-8", &b, a);
+    return;
+bad:
+    ht_bytes__free(&b);
+    ht_response__error(res, 400, a);
+}
+
+void user(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+          const routing_user_params_t* p) {
+    char json[128];
+    if (ht_request__method(req) == HT_METHOD_PUT)
+        snprintf(json, sizeof json, "{\"id\":%" PRIu64 ",\"updated\":true,\"bytes\":%zu}\n", p->id,
+                 ht_request__body(req).len);
+    else
+        snprintf(json, sizeof json, "{\"id\":%" PRIu64 ",\"name\":\"user%" PRIu64 "\"}\n", p->id,
+                 p->id);
+    ht_response__json(res, 200, json, a);
+}
+
+void user_delete(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+                 const routing_user_delete_params_t* p) {
+    (void) req;
+    char text[64];
+    snprintf(text, sizeof text, "deleted %" PRIu64 "\n", p->id);
+    ht_response__text(res, 200, text, a);
+}
+
+void user_new(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+              const routing_user_new_params_t* p) {
+    (void) req, (void) p;
+    ht_response__html(res, 200, "<!doctype html><form method=post action=/echo>"
+                                "<input name=name><button>create</button></form>\n", a);
+}
+
+void user_by_name(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+                  const routing_user_by_name_params_t* p) {
+    (void) req;
+    ht_bytes_t b;
+    ht_bytes__init(&b, a);
+    ht_bytes__pushf(&b, "user named %.*s\n", HT_SLICE_FMT(p->name));
+    send_bytes(res, 200, "text/plain; charset=utf-8", &b, a);
+}
+
+void tag(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+         const routing_tag_params_t* p) {
+    (void) req;
+    ht_bytes_t b;
+    ht_bytes__init(&b, a);
+    ht_bytes__pushf(&b, "tag %.*s\n", HT_SLICE_FMT(p->tag));
+    send_bytes(res, 200, "text/plain; charset=utf-8", &b, a);
+}
+
+void file_get(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+              const routing_file_get_params_t* p) {
+    (void) req;
+    ht_bytes_t b;
+    ht_bytes__init(&b, a);
+    ht_bytes__pushf(&b, "file [%.*s]\n", HT_SLICE_FMT(p->path));
+    send_bytes(res, 200, "text/plain; charset=utf-8", &b, a);
+}
+
+/* The body back, with the request's Content-Type (the route's `body 1K`
+ * limit was enforced before this runs). */
+void echo(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+          const routing_echo_params_t* p) {
+    (void) p;
+    ht_slice_t type = ht_request__header(req, HT_HEADER_CONTENT_TYPE);
+    if (!type.ptr || !ht_response__valid_header_value(type)) type = HT_SLICE("application/octet-stream");
+    ht_slice_t body = ht_request__body(req);
+    ht_response__bytes(res, 200, type, body.ptr, body.len, a);
+}
+
+void docs(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+          const routing_docs_params_t* p) {
+    (void) req, (void) p;
+    ht_response__html(res, 200, "<!doctype html><p>docs: see <a href=\"/static/docs/\">files</a>\n", a);
+}
+
+int main(int argc, char** argv) {
+    long port = 8080;
+    const char* bind = nullptr;
+    const char* base = nullptr;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-p") == 0 && i + 1 < argc) {
+            char* end;
+            port = strtol(argv[++i], &end, 10);
+            if (*end || port < 0 || port > 65535) {
+                fprintf(stderr, "routing: bad port '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "-b") == 0 && i + 1 < argc) {
+            bind = argv[++i];
+        } else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc) {
+            base = argv[++i];
+        } else {
+            fprintf(stderr, "usage: routing [-p PORT] [-b ADDR] [-r ROUTES_DIR]\n");
+            return 2;
+        }
+    }
+    ht_alloc_t* a = ht_alloc__init();
+    ht_result_t r = routing__mounts_open(base, a);
+    if (r != 0) {
+        fprintf(stderr, "routing: mounts under '%s': %s (see -r)\n", base ? base : "(default)",
+                ht_result__str(r));
+        return 1;
+    }
+    /* Route limits above the server's max_body would never be reached. */
+    ht_config_t cfg = {
+        .max_body = ROUTING_BODY_LIMIT_MAX > HT_CONFIG_DEFAULT_MAX_BODY ? ROUTING_BODY_LIMIT_MAX : 0,
+    };
+    ht_server_t server = { .config = &cfg };
+    r = ht_server__listen(&server, bind, (uint16_t) port, 128);
+    if (r != 0) {
+        fprintf(stderr, "routing: listen: %s\n", ht_result__str(r));
+        return 1;
+    }
+    ht_loop_t* loop = nullptr;
+    if ((r = ht_loop__init(&loop, a)) != 0) {
+        fprintf(stderr, "routing: loop: %s\n", ht_result__str(r));
+        return 1;
+    }
+    ht_signal__install_default(&server);
+    ht_acceptor_t acc = { 0 };
+    if ((r = ht_server__serve(&acc, &server, loop, a, routing__dispatch)) != 0) {
+        fprintf(stderr, "routing: serve: %s\n", ht_result__str(r));
+        return 1;
+    }
+    printf("listening on %s:%u\n", bind ? bind : "*", (unsigned) ht_server__port(&server));
+    fflush(stdout);
+    ht_loop__run(loop);
+    ht_server__serve_finalize(&acc);
+    ht_loop__free(loop, a);
+    ht_server__close(&server);
+    routing__mounts_close();
+    ht_alloc__finalize(a);
+    return 0;
+}

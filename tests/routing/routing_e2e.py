@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""End-to-end test of examples/routing: the generated routing__dispatch over
+real sockets. Usage: routing_e2e.py ROUTING_BINARY PUBLIC_DIR
+
+The server is started from its own directory without -r, so the mount is
+found through ROUTING_MOUNT_BASE (the build-time relative path), on port 0
+bound to 127.0.0.1; it prints the port. Each check sends raw bytes and
+compares status, headers and body bytes. At the end SIGTERM must stop the
+server with status 0 (under ASan that includes the leak check)."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+BIN, PUBLIC = sys.argv[1], sys.argv[2]
+failures = []
+
+
+def start():
+    p = subprocess.Popen([BIN, "-p", "0", "-b", "127.0.0.1"], cwd=os.path.dirname(BIN),
+                         stdout=subprocess.PIPE, stderr=sys.stderr)
+    line = p.stdout.readline().decode()
+    if not line.startswith("listening on 127.0.0.1:"):
+        p.kill()
+        sys.exit("server did not start: %r" % line)
+    return p, int(line.rsplit(":", 1)[1])
+
+
+def recv_response(s, head_only=False, buf=b""):
+    """Reads one response from s (buf: bytes already read): (status,
+    {lower name: value}, body, what follows it)."""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise IOError("connection closed inside a head: %r" % buf)
+        buf += chunk
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    headers = {}
+    for l in lines[1:]:
+        k, v = l.split(":", 1)
+        headers[k.strip().lower()] = v.strip()
+    n = 0 if head_only or status in (204, 304) else int(headers.get("content-length", "0"))
+    while len(rest) < n:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise IOError("connection closed inside a body")
+        rest += chunk
+    return status, headers, rest[:n], rest[n:]
+
+
+def request(port, method, target, headers=None, body=b""):
+    hs = {"Host": "127.0.0.1"}
+    hs.update(headers or {})
+    if body or method in ("POST", "PUT"):
+        hs["Content-Length"] = str(len(body))
+    raw = ("%s %s HTTP/1.1\r\n" % (method, target)).encode() + \
+        b"".join(("%s: %s\r\n" % kv).encode("latin-1") for kv in hs.items()) + b"\r\n" + body
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(raw)
+        status, h, b, extra = recv_response(s, head_only=(method == "HEAD"))
+        if method == "HEAD":
+            # Nothing may follow a HEAD response's head: probe with a short wait.
+            s.settimeout(0.2)
+            try:
+                extra += s.recv(65536)
+            except socket.timeout:
+                pass
+            if extra:
+                fail("%s %s: bytes after a HEAD response: %r" % (method, target, extra[:60]))
+        return status, h, b
+
+
+def fail(msg):
+    failures.append(msg)
+    print("FAIL:", msg)
+
+
+def check(method, target, want_status, want_body=None, want_headers=None, headers=None,
+          body=b"", contains=None):
+    status, h, b = request(PORT, method, target, headers, body)
+    where = "%s %s" % (method, target)
+    if status != want_status:
+        fail("%s: status %d, want %d (body %r)" % (where, status, want_status, b[:80]))
+    if want_body is not None and b != want_body:
+        fail("%s: body %r, want %r" % (where, b[:120], want_body[:120]))
+    if contains is not None and contains not in b:
+        fail("%s: body lacks %r" % (where, contains))
+    for k, v in (want_headers or {}).items():
+        got = h.get(k.lower())
+        if v is None:
+            if got is not None:
+                fail("%s: unexpected %s: %r" % (where, k, got))
+        elif got != v:
+            fail("%s: %s is %r, want %r" % (where, k, got, v))
+    return status, h, b
+
+
+def file_bytes(rel):
+    with open(os.path.join(PUBLIC, rel), "rb") as f:
+        return f.read()
+
+
+proc, PORT = start()
+try:
+    TEXT = "text/plain; charset=utf-8"
+    HTML = "text/html; charset=utf-8"
+    # Method + path dispatch, the three builders.
+    check("GET", "/", 200, contains=b"<h1>hachettp routing example</h1>",
+          want_headers={"Content-Type": HTML})
+    _, _, b = check("GET", "/api/status", 200, want_headers={"Content-Type": "application/json"})
+    if not b.startswith(b'{"status":"ok","status_requests":'):
+        fail("/api/status: %r" % b)
+    check("GET", "/hello/world", 200, b"hello, world\n", {"Content-Type": TEXT})
+    # Percent-decoding of {name}; a bad escape is 400; %2F stays in the segment.
+    check("GET", "/hello/w%20x%C3%A9", 200, "hello, w xé\n".encode())
+    check("GET", "/hello/a%2Fb", 200, b"hello, a/b\n")
+    check("GET", "/hello/%zz", 400)
+    check("GET", "/hello/%4", 400)
+    # Query iteration (form decoding), the query not part of matching.
+    check("GET", "/search?q=route+compiler&t=%26&flag&e=", 200, b"q=route compiler\nt=&\nflag\ne=\n")
+    check("GET", "/search", 200, b"")
+    check("GET", "/search?q=%zz", 400)
+    # Typed parameters: u64, its overflow and '%' go to the less specific route.
+    check("GET", "/users/42", 200, b'{"id":42,"name":"user42"}\n')
+    check("GET", "/users/18446744073709551615", 200,
+          b'{"id":18446744073709551615,"name":"user18446744073709551615"}\n')
+    check("GET", "/users/18446744073709551616", 200, b"user named 18446744073709551616\n")
+    check("GET", "/users/%31", 200, b"user named 1\n")
+    check("GET", "/users/new", 200, contains=b"<form")
+    check("PUT", "/users/7", 200, b'{"id":7,"updated":true,"bytes":3}\n', body=b"abc")
+    check("DELETE", "/users/7", 200, b"deleted 7\n")
+    check("DELETE", "/users/x", 405, want_headers={"Allow": "GET, HEAD, OPTIONS"})
+    # slug, rest.
+    check("GET", "/tags/a-b_C9", 200, b"tag a-b_C9\n")
+    check("GET", "/tags/a.b", 404)
+    check("GET", "/files/a/b%20c/d", 200, b"file [a/b c/d]\n")
+    check("GET", "/files/", 200, b"file []\n")
+    # 404, 405 + Allow (built at build time), OPTIONS, HEAD.
+    check("GET", "/nope", 404)
+    check("GET", "/users/1/2", 404)
+    check("DELETE", "/api/status", 405, want_headers={"Allow": "GET, HEAD, OPTIONS"})
+    check("POST", "/users/1", 405, want_headers={"Allow": "GET, HEAD, PUT, DELETE, OPTIONS"})
+    check("GET", "/echo", 405, want_headers={"Allow": "POST, OPTIONS"})
+    check("OPTIONS", "/users/1", 204, b"",
+          {"Allow": "GET, HEAD, PUT, DELETE, OPTIONS", "Content-Length": None})
+    check("OPTIONS", "*", 204, b"", {"Allow": "GET, HEAD, POST, PUT, DELETE, OPTIONS"})
+    check("OPTIONS", "/nope", 404)
+    _, hg, bg = check("GET", "/users/123", 200)
+    check("HEAD", "/users/123", 200, b"",
+          {"Content-Length": str(len(bg)), "Content-Type": "application/json"})
+    check("BREW", "/users/1", 405, want_headers={"Allow": "GET, HEAD, PUT, DELETE, OPTIONS"})
+    # Trailing slash: 308 to the canonical form, the query kept.
+    check("GET", "/docs", 308, want_headers={"Location": "/docs/"})
+    check("GET", "/docs?x=1&y", 308, want_headers={"Location": "/docs/?x=1&y"})
+    check("GET", "/docs/", 200, contains=b"docs: see")
+    check("GET", "/api/status/", 308, want_headers={"Location": "/api/status"})
+    # Body echo and the route's 1 KiB limit (413 from the dispatcher).
+    check("POST", "/echo", 200, b"x" * 1024, {"Content-Type": "text/plain"},
+          headers={"Content-Type": "text/plain"}, body=b"x" * 1024)
+    check("POST", "/echo", 200, b"", body=b"")
+    check("POST", "/echo", 413, body=b"y" * 1025)
+    # The mount: file bytes, MIME, index, gzip sidecar, 304, listing, redirect, safety.
+    js = file_bytes("app.js")
+    _, h, _ = check("GET", "/static/app.js", 200, js)
+    if "javascript" not in h.get("content-type", ""):
+        fail("/static/app.js: Content-Type %r" % h.get("content-type"))
+    etag = h.get("etag")
+    if not etag:
+        fail("/static/app.js: no ETag")
+    else:
+        check("GET", "/static/app.js", 304, b"", {"ETag": etag}, headers={"If-None-Match": etag})
+    lm = h.get("last-modified")
+    if lm:
+        check("GET", "/static/app.js", 304, b"", headers={"If-Modified-Since": lm})
+    check("GET", "/static/app.js", 200, file_bytes("app.js.gz"), {"Content-Encoding": "gzip"},
+          headers={"Accept-Encoding": "gzip"})
+    check("GET", "/static/app.js", 206, js[10:20], {"Content-Range": "bytes 10-19/%d" % len(js)},
+          headers={"Range": "bytes=10-19"})
+    check("GET", "/static/", 200, file_bytes("index.html"))
+    check("HEAD", "/static/style.css", 200, b"",
+          {"Content-Length": str(len(file_bytes("style.css")))})
+    check("GET", "/static/docs/read%20me.txt", 200, file_bytes("docs/read me.txt"))
+    check("GET", "/static/docs/caf%C3%A9.md", 200, file_bytes("docs/café.md"))
+    check("GET", "/static/docs", 301, want_headers={"Location": "/static/docs/"})
+    check("GET", "/static/docs/", 200, contains=b"data.json")
+    check("GET", "/static", 308, want_headers={"Location": "/static/"})
+    check("GET", "/static/missing.txt", 404)
+    check("GET", "/static/../CMakeLists.txt", 400)
+    check("GET", "/static/%2e%2e/CMakeLists.txt", 400)
+    check("POST", "/static/app.js", 405, want_headers={"Allow": "GET, HEAD, OPTIONS"})
+    # Keep-alive: three requests in one write, answered in order.
+    with socket.create_connection(("127.0.0.1", PORT), timeout=10) as s:
+        s.sendall(b"GET /hello/a HTTP/1.1\r\nHost: x\r\n\r\n"
+                  b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                  b"GET /static/docs/data.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        rest = b""
+        got = []
+        for _ in range(3):
+            st, _, b, rest = recv_response(s, buf=rest)
+            got.append((st, b))
+        want = [(200, b"hello, a\n"), (404, None), (200, file_bytes("docs/data.json"))]
+        for (st, b), (wst, wb) in zip(got, want):
+            if st != wst or (wb is not None and b != wb):
+                fail("pipelined: got %r, want %r" % (got, want))
+                break
+finally:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        rc = proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = "timeout"
+    if rc != 0:
+        fail("server exit status %r after SIGTERM" % rc)
+
+if failures:
+    print("%d failure(s)" % len(failures))
+    sys.exit(1)
+print("routing_e2e: all checks passed")
