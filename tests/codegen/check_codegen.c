@@ -102,6 +102,8 @@ START_TEST(test_percent_decoding_raw_matching) {
     ck_assert(slice_is_(m.p.file_get.path, "x/y/zA"));
     ck_assert_int_eq(match_("GET", "/hello/%zz", &m), APP_MATCH_BAD_REQUEST);
     ck_assert_int_eq(match_("GET", "/hello/%4", &m), APP_MATCH_BAD_REQUEST);
+    ck_assert_int_eq(match_("GET", "/hello/%00", &m), APP_MATCH_BAD_REQUEST);
+    ck_assert_int_eq(match_("GET", "/files/a%00b", &m), APP_MATCH_BAD_REQUEST);
     /* typed parameters match raw bytes: %31 is not a digit */
     ck_assert_int_eq(match_("DELETE", "/users/%31", &m), APP_MATCH_METHOD_NOT_ALLOWED);
     /* no scratch: a parameter that needs decoding is a 400, never a silent raw value */

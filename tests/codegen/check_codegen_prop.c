@@ -116,7 +116,7 @@ static bool decoded_type_(const char* type) {
     return !*type || !strcmp(type, "str") || type[0] == '/';
 }
 
-/* Percent-decodes; false on a bad escape. */
+/* Percent-decodes; false on a bad escape or %00. */
 static bool pct_decode_(const char* v, size_t n, char* out) {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
@@ -127,6 +127,7 @@ static bool pct_decode_(const char* v, size_t n, char* out) {
             if (!memchr(HEXD, hx[0], 22) || !memchr(HEXD, hx[1], 22)) return false;
             sscanf(hx, "%1x", &h);
             sscanf(hx + 1, "%1x", &l);
+            if (h == 0 && l == 0) return false; /* %00 is refused too */
             out[o++] = (char) (h * 16 + l);
             i += 2;
         } else {

@@ -120,6 +120,7 @@ try:
     check("GET", "/hello/a%2Fb", 200, b"hello, a/b\n")
     check("GET", "/hello/%zz", 400)
     check("GET", "/hello/%4", 400)
+    check("GET", "/hello/%00", 400)
     # Query iteration (form decoding), the query not part of matching.
     check("GET", "/search?q=route+compiler&t=%26&flag&e=", 200, b"q=route compiler\nt=&\nflag\ne=\n")
     check("GET", "/search", 200, b"")

@@ -77,7 +77,9 @@ __attribute__((unused)) static inline bool app__decode(ht_slice_t* v, app_match_
             if (k + 2 >= v->len) return false;
             int h = app__xv((unsigned char) v->ptr[k + 1]);
             int l = app__xv((unsigned char) v->ptr[k + 2]);
-            if (h < 0 || l < 0) return false;
+            /* %00 too: a NUL would cut the value short in C strings
+               (ht_uri__decode refuses it for the same reason). */
+            if (h < 0 || l < 0 || (h | l) == 0) return false;
             c = (unsigned char) (h << 4 | l);
             k += 2;
         }
@@ -286,7 +288,7 @@ static inline app_status_t app__r21(const char* s, size_t n, size_t i, int* pct,
     if (app__pct(s + a0, n - a0, pct) && !app__decode(&m->p.mount.path, m)) return APP_MATCH_BAD_REQUEST;
     return APP_MATCH_FOUND;
 }
-#line 290 "app_routes.re"
+#line 292 "app_routes.re"
 
 /* GET (NUL-terminated copy): 17 routes, most specific first. */
 static app_status_t app__m_GET_f(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
