@@ -291,6 +291,10 @@ START_TEST(version_and_connection) {
     ck_assert_int_gt(PARSE1("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", &o, &b), 0);
     ck_assert_uint_eq(o.h.flags, HT_HEAD_KEEP_ALIVE | HT_HEAD_UPGRADE);
     free(b);
+    /* An empty Upgrade field is no upgrade either (found by tests/fuzz/fuzz_diff). */
+    ck_assert_int_gt(PARSE1("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: \r\n\r\n", &o, &b), 0);
+    ck_assert_uint_eq(o.h.flags & HT_HEAD_UPGRADE, 0);
+    free(b);
     /* Upgrade without the Connection option is not an upgrade. */
     ck_assert_int_gt(PARSE1("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n", &o, &b), 0);
     ck_assert_uint_eq(o.h.flags, HT_HEAD_KEEP_ALIVE);

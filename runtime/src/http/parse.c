@@ -322,7 +322,8 @@ __attribute__((noinline)) static void field_semantics(head_sem_t* st, const ht_h
         r = connection(h->value, &st->conn);
         break;
     case HT_HEADER_UPGRADE:
-        st->upgrade_field = true;
+        /* An empty Upgrade names no protocol (RFC 9110 §7.8: 1#protocol). */
+        if (h->value.len) st->upgrade_field = true;
         break;
     case HT_HEADER_EXPECT:
         if (h->value.len == 0) break;
