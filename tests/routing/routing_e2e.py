@@ -164,6 +164,23 @@ try:
           headers={"Content-Type": "text/plain"}, body=b"x" * 1024)
     check("POST", "/echo", 200, b"", body=b"")
     check("POST", "/echo", 413, body=b"y" * 1025)
+    # Chunked: the limit applies to the decoded body.
+    for n, want in ((1024, 200), (1025, 413)):
+        with socket.create_connection(("127.0.0.1", PORT), timeout=10) as s:
+            s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                      b"%x\r\n" % 1000 + b"z" * 1000 + b"\r\n" +
+                      b"%x\r\n" % (n - 1000) + b"z" * (n - 1000) + b"\r\n0\r\n\r\n")
+            st, _, b, _ = recv_response(s)
+            if st != want or (want == 200 and b != b"z" * n):
+                fail("chunked POST /echo of %d bytes: %d %r" % (n, st, b[:40]))
+    # Over the server's max_body (1 MiB): 413 from the server, before the body.
+    with socket.create_connection(("127.0.0.1", PORT), timeout=10) as s:
+        s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n")
+        st, _, _, _ = recv_response(s)
+        if st != 413:
+            fail("POST /echo with Content-Length 2000000: %d, want 413" % st)
+    # Absolute-form target: the path is what is matched.
+    check("GET", "http://127.0.0.1/hello/abs?x=1", 200, b"hello, abs\n")
     # The mount: file bytes, MIME, index, gzip sidecar, 304, listing, redirect, safety.
     js = file_bytes("app.js")
     _, h, _ = check("GET", "/static/app.js", 200, js)
