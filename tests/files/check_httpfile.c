@@ -15,34 +15,34 @@
 START_TEST(date_rfc_examples) {
     /* RFC 9110 §5.6.7's example, in its three forms. */
     int64_t t = 0;
-    ck_assert(ht_fs__date_parse(S("Sun, 06 Nov 1994 08:49:37 GMT"), &t));
+    ck_assert(ht_http__parse_date(S("Sun, 06 Nov 1994 08:49:37 GMT"), &t));
     ck_assert_int_eq(t, 784111777);
     t = 0;
-    ck_assert(ht_fs__date_parse(S("Sunday, 06-Nov-94 08:49:37 GMT"), &t));
+    ck_assert(ht_http__parse_date(S("Sunday, 06-Nov-94 08:49:37 GMT"), &t));
     ck_assert_int_eq(t, 784111777);
     t = 0;
-    ck_assert(ht_fs__date_parse(S("Sun Nov  6 08:49:37 1994"), &t));
+    ck_assert(ht_http__parse_date(S("Sun Nov  6 08:49:37 1994"), &t));
     ck_assert_int_eq(t, 784111777);
     char out[32];
-    ck_assert_uint_eq(ht_fs__date_format(out, 784111777), 29);
+    ck_assert_uint_eq(ht_http__format_date(out, 784111777), 29);
     ck_assert_str_eq(out, "Sun, 06 Nov 1994 08:49:37 GMT");
-    ht_fs__date_format(out, 0);
+    ht_http__format_date(out, 0);
     ck_assert_str_eq(out, "Thu, 01 Jan 1970 00:00:00 GMT");
-    ht_fs__date_format(out, -1);
+    ht_http__format_date(out, -1);
     ck_assert_str_eq(out, "Wed, 31 Dec 1969 23:59:59 GMT");
-    ht_fs__date_format(out, 951782400); /* leap day of a /400 year */
+    ht_http__format_date(out, 951782400); /* leap day of a /400 year */
     ck_assert_str_eq(out, "Tue, 29 Feb 2000 00:00:00 GMT");
-    ht_fs__date_format(out, INT64_MAX);
+    ht_http__format_date(out, INT64_MAX);
     ck_assert_str_eq(out, "Fri, 31 Dec 9999 23:59:59 GMT");
-    ht_fs__date_format(out, INT64_MIN);
+    ht_http__format_date(out, INT64_MIN);
     ck_assert_str_eq(out, "Mon, 01 Jan 0001 00:00:00 GMT");
     /* Two-digit years: 00..69 are 20xx. */
-    ck_assert(ht_fs__date_parse(S("Thursday, 01-Jan-70 00:00:00 GMT"), &t));
+    ck_assert(ht_http__parse_date(S("Thursday, 01-Jan-70 00:00:00 GMT"), &t));
     ck_assert_int_eq(t, 0);
-    ck_assert(ht_fs__date_parse(S("Saturday, 01-Jan-00 00:00:00 GMT"), &t));
+    ck_assert(ht_http__parse_date(S("Saturday, 01-Jan-00 00:00:00 GMT"), &t));
     ck_assert_int_eq(t, 946684800);
     /* asctime with a two-digit day; a leap second reads as :59. */
-    ck_assert(ht_fs__date_parse(S("Thu Dec 31 23:59:60 1998"), &t));
+    ck_assert(ht_http__parse_date(S("Thu Dec 31 23:59:60 1998"), &t));
     ck_assert_int_eq(t, 915148799);
 }
 END_TEST
@@ -55,7 +55,7 @@ START_TEST(date_round_trip_against_libc) {
         int64_t t = (int64_t) (x % 253402300800ull) - (i % 3 == 0 ? 62135596800LL : 0);
         if (i < 3) t = (int64_t[]){ 0, 253402300799LL, -62135596800LL }[i];
         char out[32], want[64];
-        ht_fs__date_format(out, t);
+        ht_http__format_date(out, t);
         time_t tt = (time_t) t;
         struct tm tm;
         ck_assert_ptr_nonnull(gmtime_r(&tt, &tm));
@@ -64,13 +64,13 @@ START_TEST(date_round_trip_against_libc) {
             ck_assert_str_eq(out, want);
         }
         int64_t back = -1;
-        ck_assert_msg(ht_fs__date_parse(ht_slice__from_cstr(out), &back), "%s", out);
+        ck_assert_msg(ht_http__parse_date(ht_slice__from_cstr(out), &back), "%s", out);
         ck_assert_int_eq(back, t);
         /* asctime form of the same instant. */
         char asc[32];
         snprintf(asc, sizeof asc, "%.3s %.3s %2d %.8s %.4s", out, out + 8, tm.tm_mday, out + 17, out + 12);
         back = -1;
-        ck_assert_msg(ht_fs__date_parse(ht_slice__from_cstr(asc), &back), "%s", asc);
+        ck_assert_msg(ht_http__parse_date(ht_slice__from_cstr(asc), &back), "%s", asc);
         ck_assert_int_eq(back, t);
         /* RFC 850 for years 1970..2069. */
         int year = tm.tm_year + 1900;
@@ -79,7 +79,7 @@ START_TEST(date_round_trip_against_libc) {
             strftime(wd, sizeof wd, "%A", &tm);
             snprintf(r850, sizeof r850, "%s, %.2s-%.3s-%02d %.8s GMT", wd, out + 5, out + 8, year % 100, out + 17);
             back = -1;
-            ck_assert_msg(ht_fs__date_parse(ht_slice__from_cstr(r850), &back), "%s", r850);
+            ck_assert_msg(ht_http__parse_date(ht_slice__from_cstr(r850), &back), "%s", r850);
             ck_assert_int_eq(back, t);
         }
     }
@@ -121,13 +121,13 @@ START_TEST(date_rejects) {
     };
     for (size_t i = 0; i < HT_ARRAY_LEN(bad); i++) {
         int64_t t = 42;
-        ck_assert_msg(!ht_fs__date_parse(ht_slice__from_cstr(bad[i]), &t), "%s", bad[i]);
+        ck_assert_msg(!ht_http__parse_date(ht_slice__from_cstr(bad[i]), &t), "%s", bad[i]);
         ck_assert_int_eq(t, 42);
     }
     int64_t t = 42;
-    ck_assert(!ht_fs__date_parse(HT_SLICE_NULL, &t));
+    ck_assert(!ht_http__parse_date(HT_SLICE_NULL, &t));
     /* "Sun Nov 06" (zero-padded day) is asctime's 2DIGIT form: fine. */
-    ck_assert(ht_fs__date_parse(S("Sun Nov 06 08:49:37 1994"), &t));
+    ck_assert(ht_http__parse_date(S("Sun Nov 06 08:49:37 1994"), &t));
     ck_assert_int_eq(t, 784111777);
 }
 END_TEST

@@ -10,8 +10,8 @@
  * Layers, each usable alone:
  *   - MIME types: a gperf table built from runtime/src/files/mime.list, plus
  *     caller-added extensions (ht_fs_mime_t);
- *   - HTTP-dates (three formats in, IMF-fixdate out), ETags, conditional
- *     requests, Range, Accept-Encoding: pure functions over slices;
+ *   - ETags, conditional requests, Range, Accept-Encoding: pure functions
+ *     over slices (HTTP-dates are ht/http.h's);
  *   - path resolution beneath a root directory fd (ht_fs__resolve);
  *   - directory listings (ht_fs__listing);
  *   - ht_fs__plan: all of the above for one GET/HEAD request.
@@ -128,26 +128,10 @@ void ht_fs__mime_free(ht_fs_mime_t* m);
  * slice points into m or static storage. */
 ht_slice_t ht_fs__mime_lookup(const ht_fs_mime_t* m, ht_slice_t path);
 
-/* ======================= HTTP-dates, validators ======================= */
+/* ======================= Validators ======================= */
 
-/* IMF-fixdate length: "Sun, 06 Nov 1994 08:49:37 GMT". */
-#define HT_FS_DATE_LEN 29
-
-/* Formats Unix time t as an IMF-fixdate into out[0, 30) (NUL-terminated);
- * returns 29. Years outside 0..9999 are clamped to that range's ends. */
-size_t ht_fs__date_format(char* out, int64_t t);
-
-/* Parses an HTTP-date in any of the three formats RFC 9110 §5.6.7 says a
- * recipient must accept, into Unix time:
- *   IMF-fixdate  "Sun, 06 Nov 1994 08:49:37 GMT"
- *   RFC 850      "Sunday, 06-Nov-94 08:49:37 GMT" (two-digit years: the
- *                one at most 50 years in the future counts from 1970; here
- *                simply 70..99 -> 19xx, 00..69 -> 20xx)
- *   asctime      "Sun Nov  6 08:49:37 1994"
- * Strict: exact spacing, case-sensitive names, in-range fields (seconds up
- * to 60, a leap second, read as 59); the day name is checked for form but
- * not against the date. false (and *out untouched) on anything else. */
-bool ht_fs__date_parse(ht_slice_t s, int64_t* out);
+/* HTTP-dates (Last-Modified, If-Modified-Since, ...) are ht_http__format_date
+ * and ht_http__parse_date (ht/http.h). */
 
 /* Longest ETag ht_fs__etag writes, quotes included. */
 #define HT_FS_ETAG_MAX 64

@@ -174,4 +174,27 @@ ht_header_id_t ht_header__id(const char* name, size_t len);
 /* The canonical spelling of a known id ("Content-Length"), "" otherwise. */
 const char* ht_header__name(ht_header_id_t id);
 
+/* ---- HTTP-dates (RFC 9110 §5.6.7) ---- */
+
+/* IMF-fixdate length: "Sun, 06 Nov 1994 08:49:37 GMT". */
+#define HT_HTTP_DATE_LEN 29
+
+/* Formats Unix time t as an IMF-fixdate into out[0, 30) (NUL-terminated);
+ * returns 29. Times before 0001-01-01 or after 9999-12-31 23:59:59 are
+ * clamped to those ends. Pure arithmetic (no gmtime_r, locale or time
+ * zone): the server's Date header and the files module's Last-Modified. */
+size_t ht_http__format_date(char* out, int64_t t);
+
+/* Parses an HTTP-date in any of the three formats RFC 9110 §5.6.7 says a
+ * recipient must accept, into Unix time:
+ *   IMF-fixdate  "Sun, 06 Nov 1994 08:49:37 GMT"
+ *   RFC 850      "Sunday, 06-Nov-94 08:49:37 GMT" (two-digit years: the
+ *                one at most 50 years in the future counts from 1970; here
+ *                simply 70..99 -> 19xx, 00..69 -> 20xx)
+ *   asctime      "Sun Nov  6 08:49:37 1994"
+ * Strict: exact spacing, case-sensitive names, in-range fields (seconds up
+ * to 60, a leap second, read as 59); the day name is checked for form but
+ * not against the date. false (and *out untouched) on anything else. */
+bool ht_http__parse_date(ht_slice_t s, int64_t* out);
+
 #endif /* HT_HTTP_H */

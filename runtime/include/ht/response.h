@@ -87,8 +87,4 @@ ht_result_t ht_response__error(ht_response_t* res, uint16_t status, ht_alloc_t* 
 bool ht_response__valid_header_name(ht_slice_t name);
 bool ht_response__valid_header_value(ht_slice_t value);
 
-/* Formats an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", 29 bytes) for
- * the Unix time t into out (at least 30 bytes, NUL-terminated). Returns 29. */
-size_t ht_http__format_date(char* out, int64_t t);
-
 #endif /* HT_RESPONSE_H */

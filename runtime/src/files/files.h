@@ -40,8 +40,4 @@ HT_INLINE bool ht_fs_is_dotfile_(const char* name, size_t len) {
            !(len == 11 && memcmp(name, ".well-known", 11) == 0);
 }
 
-/* Days since 1970-01-01 for a proleptic Gregorian date, and back. */
-int64_t ht_fs_days_from_civil_(int64_t y, unsigned m, unsigned d);
-void ht_fs_civil_from_days_(int64_t z, int64_t* y, unsigned* m, unsigned* d);
-
 #endif /* HT_FILES_INTERNAL_H */

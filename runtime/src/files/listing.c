@@ -1,6 +1,7 @@
 /* files/listing.c — generated directory listings (HTML5), and the escaping
  * helpers they and redirects need. */
 #include "files.h"
+#include "http/date.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -193,11 +194,9 @@ static int by_kind_then_name(const void* x, const void* y) {
 
 /* "YYYY-MM-DD HH:MM" UTC */
 static ht_result_t push_when(ht_bytes_t* out, int64_t t) {
-    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-    int64_t secs = t - days * 86400;
     int64_t y;
-    unsigned m, d;
-    ht_fs_civil_from_days_(days, &y, &m, &d);
+    unsigned m, d, secs;
+    ht_http_civil_from_time_(t, &y, &m, &d, &secs);
     return ht_bytes__pushf(out, "%04lld-%02u-%02u %02u:%02u", (long long) y, m, d,
                            (unsigned) (secs / 3600), (unsigned) (secs / 60 % 60));
 }

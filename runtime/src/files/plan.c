@@ -195,8 +195,8 @@ static bool plan_select(const ht_fs_root_t* root, const ht_fs_request_t* req, ht
 static void finish_file(ht_fs_plan_t* p, const ht_fs_request_t* req, ht_slice_t type, bool vary) {
     char etag[HT_FS_ETAG_MAX + 1];
     ht_slice_t tag = ht_slice__from(etag, ht_fs__etag(etag, &p->st));
-    char date[HT_FS_DATE_LEN + 1];
-    ht_slice_t lm = ht_slice__from(date, ht_fs__date_format(date, p->st.mtime_sec));
+    char date[HT_HTTP_DATE_LEN + 1];
+    ht_slice_t lm = ht_slice__from(date, ht_http__format_date(date, p->st.mtime_sec));
 
     uint16_t pre = ht_fs__preconditions(req, tag, p->st.mtime_sec);
     if (pre == 412) {

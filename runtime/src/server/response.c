@@ -2,7 +2,6 @@
  * connection's send buffer, bodies inline when they fit, out of line (copied
  * into memory from the handler's allocator, or borrowed) when they do not. */
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "server/conn.h"
@@ -42,34 +41,6 @@ bool ht_response__valid_header_value(ht_slice_t v) {
 }
 
 /* ---- Date ---- */
-
-size_t ht_http__format_date(char* out, int64_t t) {
-    static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-    static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-    time_t tt = (time_t) t;
-    struct tm tm;
-    if (gmtime_r(&tt, &tm) == nullptr) memset(&tm, 0, sizeof tm);
-    char* p = out;
-    memcpy(p, days[tm.tm_wday % 7], 3); p += 3;
-    *p++ = ','; *p++ = ' ';
-    *p++ = (char) ('0' + tm.tm_mday / 10); *p++ = (char) ('0' + tm.tm_mday % 10);
-    *p++ = ' ';
-    memcpy(p, months[tm.tm_mon % 12], 3); p += 3;
-    *p++ = ' ';
-    int y = tm.tm_year + 1900;
-    if (y < 0) y = 0;
-    if (y > 9999) y = 9999;
-    *p++ = (char) ('0' + y / 1000); *p++ = (char) ('0' + y / 100 % 10);
-    *p++ = (char) ('0' + y / 10 % 10); *p++ = (char) ('0' + y % 10);
-    *p++ = ' ';
-    *p++ = (char) ('0' + tm.tm_hour / 10); *p++ = (char) ('0' + tm.tm_hour % 10); *p++ = ':';
-    *p++ = (char) ('0' + tm.tm_min / 10); *p++ = (char) ('0' + tm.tm_min % 10); *p++ = ':';
-    *p++ = (char) ('0' + tm.tm_sec / 10); *p++ = (char) ('0' + tm.tm_sec % 10);
-    memcpy(p, " GMT", 4); p += 4;
-    *p = '\0';
-    return (size_t) (p - out);
-}
 
 void ht_date_line_(char* out, int64_t t) {
     memcpy(out, "Date: ", 6);
