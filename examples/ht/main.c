@@ -1,9 +1,9 @@
 /* ht — a static file server: thread-per-core workers (ht_workers_t), each
  * with its own loop and acceptor on one shared listening socket; every
- * decision about a request (path safety, index, listing, gzip sidecar,
- * conditionals, ranges) is ht_fs__plan's (ht/fs.h), through a per-worker
- * cache of open files; bodies go out zero-copy (ht_response__file). This
- * file is the glue: flags, workers, plan -> response, the access log.
+ * request is ht_response__serve_file's (ht/response.h: path safety, index,
+ * listing, gzip sidecar, conditionals, ranges, bodies zero-copy), through a
+ * per-worker cache of open files. This file is the command line around it:
+ * flags, workers, the access log.
  *
  *   ht                         serve . on :3000 with 4 workers
  *   ht -p 9090 -d ./public -w 8
@@ -13,14 +13,12 @@
 #include <ht/fs.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,12 +39,17 @@ static void log_request(const ht_request_t* req, uint16_t status, uint64_t bytes
     gmtime_r(&now, &tm);
     char when[40];
     strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    /* The client's address: one getpeername per connection, kept with it
+     * (ht_request__peer); "-" (CLF's "unknown") if the socket is gone. */
+    ht_addr_t peer;
+    char host[HT_ADDR_STRLEN];
+    (void) ht_request__peer(req, &peer);
+    ht_addr__format(&peer, host);
     ht_slice_t m = ht_request__method_slice(req), t = ht_request__target(req);
     if (t.len > 1024) t.len = 1024;
-    /* The peer address is not exposed by the request API yet: "-" (CLF's
-     * "unknown"). The target is printed as received: the parser has refused
-     * controls, so a line cannot be forged. */
-    int n = snprintf(line, sizeof line, "- - - [%s] \"%.*s %.*s HTTP/1.%u\" %u ", when,
+    /* The target is printed as received: the parser has refused controls,
+     * so a line cannot be forged. */
+    int n = snprintf(line, sizeof line, "%s - - [%s] \"%.*s %.*s HTTP/1.%u\" %u ", host, when,
                      HT_SLICE_FMT(m), HT_SLICE_FMT(t), (unsigned) ht_request__version_minor(req),
                      (unsigned) status);
     if (n < 0 || (size_t) n >= sizeof line - 24) return;
@@ -55,108 +58,23 @@ static void log_request(const ht_request_t* req, uint16_t status, uint64_t bytes
     (void) !write(1, line, (size_t) n);
 }
 
-/* ---- Plan -> response ---- */
+/* ---- Requests: all of it is ht_response__serve_file ---- */
 
-/* Bodies up to this size are copied into the response (the send buffer's
- * default size): one write with the head, coalesced with pipelined ones. */
-#define SMALL_BODY 16384
-
-/* The body of a file plan, zero-copy: ht_response__file sends it with
- * sendfile after the head and closes the fd it is given once sent, on
- * failure, or at once for HEAD. A cached fd is the cache's, which may close
- * it (eviction, revalidation) while a send is still in flight, so the
- * response gets its own dup of it. Small bodies are copied instead (from
- * the cache's memory, or read): they then travel in the same write as the
- * head and as the responses pipelined around them. */
-static ht_result_t body_of(ht_response_t* res, const ht_request_t* req, ht_fs_plan_t* p,
-                           ht_alloc_t* a) {
-    if (p->length <= SMALL_BODY && ht_request__method(req) != HT_METHOD_HEAD) {
-        if (p->data) return ht_response__body(res, p->data + p->offset, (size_t) p->length, a);
-        char buf[SMALL_BODY];
-        size_t got = 0;
-        while (got < p->length) {
-            ssize_t n = pread(p->fd, buf + got, (size_t) p->length - got, (off_t) (p->offset + got));
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break; /* shrank under us: let the file path drop the connection */
-            got += (size_t) n;
-        }
-        if (got == p->length) return ht_response__body(res, buf, got, a);
-    }
-    ht_file_t f;
-    if (p->fd_borrowed) {
-        f = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
-        if (f < 0) return -errno;
-    } else {
-        f = ht_fs__plan_take_fd(p);
-    }
-    return ht_response__file(res, f, p->offset, p->length, true);
-}
-
-static ht_slice_t header_or_null(const ht_request_t* req, ht_header_id_t id) {
-    return ht_request__header(req, id);
-}
-
-/* Per worker (thread): the plan (~8.5 KiB, not per call) and the file
- * cache, created on the worker's first request with the worker's allocator
- * and freed by worker_main when its loop is done. */
-static _Thread_local ht_fs_plan_t plan;
+/* Per worker (thread): the open-file cache, created on the worker's first
+ * request with the worker's allocator and freed by worker_main when its
+ * loop is done. */
 static _Thread_local ht_fs_cache_t cache;
 static _Thread_local bool cache_ok;
-
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void on_request(const ht_config_t* cfg, const ht_request_t* req, ht_response_t* res,
                        ht_alloc_t* a) {
     const app_t* app = cfg->user_data;
     if (!cache_ok && app->cache) cache_ok = ht_fs__cache_init(&cache, 1024, 1000, 0, a) == 0;
-    ht_fs_request_t q = {
-        .method = ht_request__method(req),
-        .path = ht_request__path(req),
-        .query = ht_request__query(req),
-        .if_match = header_or_null(req, HT_HEADER_IF_MATCH),
-        .if_none_match = header_or_null(req, HT_HEADER_IF_NONE_MATCH),
-        .if_modified_since = header_or_null(req, HT_HEADER_IF_MODIFIED_SINCE),
-        .if_unmodified_since = header_or_null(req, HT_HEADER_IF_UNMODIFIED_SINCE),
-        .if_range = header_or_null(req, HT_HEADER_IF_RANGE),
-        .range = header_or_null(req, HT_HEADER_RANGE),
-        .accept_encoding = header_or_null(req, HT_HEADER_ACCEPT_ENCODING),
-    };
-    if (cache_ok) ht_fs__plan_cached(&cache, &app->root, &q, now_ms(), &plan);
-    else ht_fs__plan(&app->root, &q, &plan);
-    uint64_t sent = 0;
-    ht_result_t r = ht_response__status(res, plan.status);
-    for (unsigned i = 0; r == 0 && i < plan.n_headers; i++)
-        r = ht_response__header(res, plan.headers[i].name, plan.headers[i].value);
-    if (r == 0) {
-        switch (plan.body) {
-        case HT_FS_BODY_FILE:
-            r = body_of(res, req, &plan, a);
-            sent = ht_request__method(req) == HT_METHOD_HEAD ? 0 : plan.length;
-            break;
-        case HT_FS_BODY_LISTING: {
-            ht_bytes_t html;
-            ht_bytes__init(&html, a);
-            r = ht_fs__listing(&app->root, plan.fd, plan.path, &html, a);
-            if (r == 0) r = ht_response__body(res, html.data, html.len, a);
-            sent = ht_request__method(req) == HT_METHOD_HEAD ? 0 : html.len;
-            ht_bytes__free(&html);
-            break;
-        }
-        default:
-            if (plan.status >= 300 && plan.status != 304) {
-                r = ht_response__error(res, plan.status, a);
-            } else {
-                r = ht_response__body(res, nullptr, 0, a);
-            }
-        }
-    }
-    ht_fs__plan_release(&plan);
+    ht_serve_file_options_t opt = { .cache = cache_ok ? &cache : nullptr };
+    ht_result_t r = ht_response__serve_file(res, req, &app->root, &opt, a);
     /* A failed builder call turns the response into a 500 (server's rule). */
-    if (app->access_log) log_request(req, r == 0 ? plan.status : 500, r == 0 ? sent : 0);
+    if (app->access_log)
+        log_request(req, r == 0 ? ht_response__get_status(res) : 500, r == 0 ? ht_response__body_bytes(res) : 0);
 }
 
 /* ---- Workers ---- */

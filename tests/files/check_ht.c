@@ -510,16 +510,27 @@ START_TEST(graceful_shutdown_and_log) {
     resp_t r;
     get("/", nullptr, &r); /* --no-index --no-list: a directory is a 404 */
     ck_assert_int_eq(r.status, 404);
+    size_t page = r.body_len; /* the error page's bytes are logged too */
+    ck_assert_uint_gt(page, 0);
     free(r.body);
     get("/small.txt", nullptr, &r);
     ck_assert_int_eq(r.status, 200);
     free(r.body);
+    request("HEAD /small.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", true, &r);
+    free(r.body);
     port = saved;
-    char log[512];
+    /* CLF: the client's address first (not "-"), then the bytes of the body
+     * sent ("-" for none). */
+    char log[512], want[128];
     read_line(of, log, sizeof log, 5000);
-    ck_assert_msg(strstr(log, "\"GET / HTTP/1.1\" 404 -\n") != nullptr, "%s", log);
+    ck_assert_msg(strncmp(log, "127.0.0.1 - - [", 15) == 0, "%s", log);
+    snprintf(want, sizeof want, "\"GET / HTTP/1.1\" 404 %zu\n", page);
+    ck_assert_msg(strstr(log, want) != nullptr, "%s", log);
     read_line(of, log, sizeof log, 5000);
+    ck_assert_msg(strncmp(log, "127.0.0.1 - - [", 15) == 0, "%s", log);
     ck_assert_msg(strstr(log, "\"GET /small.txt HTTP/1.1\" 200 11\n") != nullptr, "%s", log);
+    read_line(of, log, sizeof log, 5000);
+    ck_assert_msg(strstr(log, "\"HEAD /small.txt HTTP/1.1\" 200 -\n") != nullptr, "%s", log);
     ck_assert_int_eq(kill(p, SIGTERM), 0);
     int st = wait_for(p, 5000);
     ck_assert_int_ne(st, -1);

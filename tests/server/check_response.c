@@ -1,9 +1,15 @@
-/* check_response: the response builder and request accessors without a
- * server: responses are built into a send buffer and compared byte for byte. */
+/* check_response: the response builder (ht_response__serve_file included)
+ * and request accessors without a server: responses are built into a send
+ * buffer and compared byte for byte. */
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <ht/ht.h>
 #include "server/conn.h"
@@ -38,7 +44,8 @@ static char* sent(size_t* n) {
     }
     s[k] = 0;
     if (n) *n = k;
-    ck_assert_uint_eq(k, OUT->total);
+    /* A pending file body (ht_response__file) follows the iovecs. */
+    ck_assert_uint_eq(k + (OUT->file_state == HT_OUT_FILE_PENDING ? OUT->file_len : 0), OUT->total);
     return s;
 }
 
@@ -314,6 +321,250 @@ START_TEST(request_accessors) {
 }
 END_TEST
 
+START_TEST(body_bytes_for_the_log) {
+    ht_response_t res;
+    ht_response__begin_(&res, OUT, DATE, 0);
+    ck_assert_uint_eq(ht_response__body_bytes(&res), 0);
+    ck_assert_int_eq(ht_response__text(&res, 200, "hello", A), 0);
+    ck_assert_uint_eq(ht_response__body_bytes(&res), 5);
+    ht_response__finish_(&res);
+    ht_response__begin_(&res, OUT, DATE, HT_RESF_HEAD_ONLY); /* HEAD: nothing on the wire */
+    ck_assert_int_eq(ht_response__text(&res, 200, "hello", A), 0);
+    ck_assert_uint_eq(ht_response__body_bytes(&res), 0);
+    ht_response__finish_(&res);
+    ht_response__begin_(&res, OUT, DATE, 0);
+    ck_assert_int_eq(ht_response__status(&res, 304), 0);
+    ck_assert_int_eq(ht_response__body(&res, "xyz", 3, A), 0);
+    ck_assert_uint_eq(ht_response__body_bytes(&res), 0);
+    ht_response__finish_(&res);
+    ht_response__begin_(&res, OUT, DATE, 0);
+    ck_assert_int_eq(ht_response__error(&res, 404, A), 0);
+    size_t page = strlen("<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1>\n");
+    ck_assert_uint_eq(ht_response__body_bytes(&res), page);
+    ht_response__finish_(&res);
+    ht_out__reset_(OUT);
+    int f = open("/dev/null", O_RDONLY);
+    ht_response__begin_(&res, OUT, DATE, 0);
+    ck_assert_int_eq(ht_response__status(&res, 200), 0);
+    ck_assert_int_eq(ht_response__file(&res, f, 0, 70000, true), 0);
+    ck_assert_uint_eq(ht_response__body_bytes(&res), 70000);
+    ht_response__finish_(&res);
+}
+END_TEST
+
+START_TEST(peer_without_a_connection) {
+    ht_request_t r = { .method_id_ = HT_METHOD_GET };
+    ht_addr_t a = { .family = HT_ADDR_IPV4, .port = 1 };
+    ck_assert_int_eq(ht_request__peer(&r, &a), -ENOTCONN);
+    ck_assert_uint_eq(a.family, HT_ADDR_NONE);
+    char s[HT_ADDR_STRLEN];
+    ck_assert_uint_eq(ht_addr__format(&a, s), 1);
+    ck_assert_str_eq(s, "-");
+    a = (ht_addr_t){ .family = HT_ADDR_IPV4, .port = 80, .addr = { 192, 0, 2, 33 } };
+    ck_assert_uint_eq(ht_addr__format(&a, s), 10);
+    ck_assert_str_eq(s, "192.0.2.33");
+    a = (ht_addr_t){ .family = HT_ADDR_IPV6, .addr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } };
+    ht_addr__format(&a, s);
+    ck_assert_str_eq(s, "2001:db8::1");
+    memset(a.addr, 0xff, 16);
+    ck_assert_uint_eq(ht_addr__format(&a, s), 39); /* the longest form fits */
+}
+END_TEST
+
+/* ---- ht_response__serve_file, without a server ---- */
+
+static char DOC[64];
+
+static void doc_put(const char* rel, const char* data, size_t n) {
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", DOC, rel);
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, data, n), (ssize_t) n);
+    close(fd);
+}
+static void doc_mkdir(const char* rel) {
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", DOC, rel);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+}
+static void doc_setup(void) {
+    setup();
+    strcpy(DOC, "/tmp/ht_serve_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(DOC));
+    doc_put("a.txt", "hello\n", 6);
+    doc_mkdir("sub");
+    doc_put("sub/index.html", "<p>i</p>", 8);
+    doc_mkdir("list");
+    doc_put("list/x.txt", "x", 1);
+    char* big = malloc(100000);
+    for (int i = 0; i < 100000; i++) big[i] = (char) ('a' + i % 26);
+    doc_put("big.txt", big, 100000);
+    free(big);
+}
+static void doc_teardown(void) {
+    static const char* const rels[] = { "a.txt", "sub/index.html", "sub", "list/x.txt", "list", "big.txt", "" };
+    for (size_t i = 0; i < HT_ARRAY_LEN(rels); i++) {
+        char p[256];
+        snprintf(p, sizeof p, "%s/%s", DOC, rels[i]);
+        (void) remove(p);
+    }
+    teardown();
+}
+
+typedef struct served {
+    char*    text;    /* head + copied body */
+    uint16_t status;
+    uint64_t body_bytes;
+    ht_result_t r;
+} served_t;
+
+/* Serves one request (method, raw path, query, optional header) into a
+ * fresh send buffer. */
+static served_t serve(ht_method_t m, const char* path, const char* query, ht_header_t* h,
+                      const ht_fs_root_t* root, const ht_serve_file_options_t* opt) {
+    ht_out__reset_(OUT);
+    ht_request_t rq = { .method_id_ = (uint8_t) m, .path_ = ht_slice__from_cstr(path),
+                        .query_ = ht_slice__from_cstr(query ? query : ""), .headers_ = h,
+                        .num_headers_ = h ? 1 : 0 };
+    ht_response_t res;
+    ht_response__begin_(&res, OUT, DATE, m == HT_METHOD_HEAD ? HT_RESF_HEAD_ONLY : 0);
+    served_t s = { .r = ht_response__serve_file(&res, &rq, root, opt, A) };
+    s.status = ht_response__get_status(&res);
+    s.body_bytes = ht_response__body_bytes(&res);
+    ht_response__finish_(&res);
+    s.text = sent(nullptr);
+    return s;
+}
+
+START_TEST(serve_file_mounted) {
+    ht_fs_root_t root;
+    ck_assert_int_eq(ht_fs__root_open(&root, DOC, 0, nullptr, nullptr), 0);
+    ht_serve_file_options_t opt = { .mount = HT_SLICE("/static") };
+    served_t s = serve(HT_METHOD_GET, "/static/a.txt", nullptr, nullptr, &root, &opt);
+    ck_assert_int_eq(s.r, 0);
+    ck_assert_uint_eq(s.status, 200);
+    ck_assert_uint_eq(s.body_bytes, 6);
+    ck_assert_ptr_nonnull(strstr(s.text, "Content-Type: text/plain; charset=utf-8\r\n"));
+    ck_assert_ptr_nonnull(strstr(s.text, "\r\n\r\nhello\n"));
+    free(s.text);
+    /* The bare prefix: to its '/' form, query kept. */
+    s = serve(HT_METHOD_GET, "/static", "x=1", nullptr, &root, &opt);
+    ck_assert_uint_eq(s.status, 301);
+    ck_assert_ptr_nonnull(strstr(s.text, "\r\nLocation: /static/?x=1\r\n"));
+    free(s.text);
+    /* A directory below it: the plan's Location, with the prefix. */
+    s = serve(HT_METHOD_GET, "/static/sub", "q", nullptr, &root, &opt);
+    ck_assert_uint_eq(s.status, 301);
+    ck_assert_ptr_nonnull(strstr(s.text, "\r\nLocation: /static/sub/?q\r\n"));
+    free(s.text);
+    s = serve(HT_METHOD_GET, "/static/sub/", nullptr, nullptr, &root, &opt);
+    ck_assert_uint_eq(s.status, 200);
+    ck_assert_ptr_nonnull(strstr(s.text, "\r\n\r\n<p>i</p>"));
+    free(s.text);
+    s = serve(HT_METHOD_GET, "/static/list/", nullptr, nullptr, &root, &opt);
+    ck_assert_uint_eq(s.status, 200);
+    ck_assert_ptr_nonnull(strstr(s.text, "<a href=\"x.txt\">x.txt</a>"));
+    ck_assert_uint_gt(s.body_bytes, 100);
+    free(s.text);
+    /* Outside the prefix, or the prefix as part of a longer segment: 404. */
+    static const char* const outside[] = { "/a.txt", "/staticx/a.txt", "/stati", "/", "/Static/a.txt" };
+    for (size_t i = 0; i < HT_ARRAY_LEN(outside); i++) {
+        s = serve(HT_METHOD_GET, outside[i], nullptr, nullptr, &root, &opt);
+        ck_assert_msg(s.status == 404, "%s: %u", outside[i], s.status);
+        free(s.text);
+    }
+    /* No climbing out of the mount either. */
+    s = serve(HT_METHOD_GET, "/static/../static/a.txt", nullptr, nullptr, &root, &opt);
+    ck_assert_uint_eq(s.status, 400);
+    free(s.text);
+    /* Other methods: 405 + Allow, on the bare prefix too. */
+    s = serve(HT_METHOD_POST, "/static", nullptr, nullptr, &root, &opt);
+    ck_assert_uint_eq(s.status, 405);
+    ck_assert_ptr_nonnull(strstr(s.text, "\r\nAllow: GET, HEAD\r\n"));
+    free(s.text);
+    /* "/static/" and "" / "/" (the whole URL space) as mounts. */
+    opt.mount = HT_SLICE("/static/");
+    s = serve(HT_METHOD_HEAD, "/static/a.txt", nullptr, nullptr, &root, &opt);
+    ck_assert_uint_eq(s.status, 200);
+    ck_assert_uint_eq(s.body_bytes, 0);
+    ck_assert_ptr_nonnull(strstr(s.text, "\r\nContent-Length: 6\r\n"));
+    ck_assert_ptr_null(strstr(s.text, "hello"));
+    free(s.text);
+    opt.mount = HT_SLICE("/");
+    s = serve(HT_METHOD_GET, "/sub", nullptr, nullptr, &root, &opt);
+    ck_assert_ptr_nonnull(strstr(s.text, "\r\nLocation: /sub/\r\n"));
+    free(s.text);
+    s = serve(HT_METHOD_GET, "/a.txt", nullptr, nullptr, &root, nullptr);
+    ck_assert_uint_eq(s.status, 200);
+    free(s.text);
+    ht_fs__root_close(&root);
+}
+END_TEST
+
+/* Through a cache: small files from memory, large ones zero-copy from a dup
+ * of the cached fd (never the cache's own), HEAD without any fd. */
+START_TEST(serve_file_cached) {
+    ht_fs_root_t root;
+    ck_assert_int_eq(ht_fs__root_open(&root, DOC, 0, nullptr, nullptr), 0);
+    ht_fs_cache_t cache;
+    ck_assert_int_eq(ht_fs__cache_init(&cache, 16, 60000, 0, A), 0);
+    ht_serve_file_options_t opt = { .cache = &cache };
+    for (int i = 0; i < 3; i++) {
+        served_t s = serve(HT_METHOD_GET, "/a.txt", nullptr, nullptr, &root, &opt);
+        ck_assert_uint_eq(s.status, 200);
+        ck_assert_ptr_nonnull(strstr(s.text, "\r\n\r\nhello\n"));
+        free(s.text);
+    }
+    ck_assert_uint_eq(cache.hits, 2);
+    served_t s = serve(HT_METHOD_GET, "/big.txt", nullptr, nullptr, &root, &opt);
+    ck_assert_uint_eq(s.status, 200);
+    ck_assert_uint_eq(s.body_bytes, 100000);
+    free(s.text);
+    s = serve(HT_METHOD_GET, "/big.txt", nullptr, nullptr, &root, &opt); /* a hit */
+    ck_assert_uint_eq(cache.hits, 3);
+    ck_assert_int_eq(OUT->file_state, HT_OUT_FILE_PENDING);
+    ck_assert_uint_eq(OUT->file_len, 100000);
+    ck_assert(OUT->file_own);
+    int sent_fd = OUT->file;
+    char c[4];
+    ck_assert_int_eq(pread(sent_fd, c, 4, 26), 4);
+    ck_assert(memcmp(c, "abcd", 4) == 0);
+    free(s.text);
+    ht_out__reset_(OUT); /* closes the response's fd, not the cache's */
+    ck_assert_int_eq(fcntl(sent_fd, F_GETFD), -1);
+    ht_fs_request_t q = { .method = HT_METHOD_GET, .path = HT_SLICE("/big.txt") };
+    ht_fs_plan_t plan;
+    struct timespec ts; /* serve_file's clock without a loop */
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    uint64_t hits = cache.hits;
+    ht_fs__plan_cached(&cache, &root, &q, (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000, &plan);
+    ck_assert_uint_eq(cache.hits, hits + 1); /* the same entry, its fd still open */
+    ck_assert(plan.fd_borrowed);
+    ck_assert_int_ne(plan.fd, sent_fd);
+    ck_assert_int_eq(pread(plan.fd, c, 4, 0), 4);
+    ht_fs__plan_release(&plan);
+    ht_header_t range = { HT_SLICE("Range"), HT_SLICE("bytes=99990-"), HT_HEADER_RANGE };
+    s = serve(HT_METHOD_GET, "/big.txt", nullptr, &range, &root, &opt);
+    ck_assert_uint_eq(s.status, 206);
+    ck_assert_ptr_nonnull(strstr(s.text, "\r\nContent-Range: bytes 99990-99999/100000\r\n"));
+    ck_assert_ptr_nonnull(strstr(s.text, "\r\n\r\nuvwxyzabcd")); /* small: copied (99990 % 26 = 20: u) */
+    free(s.text);
+    int fds_before = open("/dev/null", O_RDONLY);
+    close(fds_before);
+    s = serve(HT_METHOD_HEAD, "/big.txt", nullptr, nullptr, &root, &opt);
+    ck_assert_uint_eq(s.status, 200);
+    ck_assert_int_eq(OUT->file_state, HT_OUT_FILE_NONE);
+    ck_assert_ptr_nonnull(strstr(s.text, "\r\nContent-Length: 100000\r\n"));
+    free(s.text);
+    int fds_after = open("/dev/null", O_RDONLY); /* no descriptor left behind */
+    ck_assert_int_eq(fds_after, fds_before);
+    close(fds_after);
+    ht_fs__cache_free(&cache);
+    ht_fs__root_close(&root);
+}
+END_TEST
+
 START_TEST(config_defaults) {
     ht_config_t in = { 0 }, c;
     ht_config__resolve(&c, &in);
@@ -353,7 +604,14 @@ int main(void) {
     tcase_add_test(t, file_body_head_closes_owned_fd);
     tcase_add_test(t, request_accessors);
     tcase_add_test(t, config_defaults);
+    tcase_add_test(t, body_bytes_for_the_log);
+    tcase_add_test(t, peer_without_a_connection);
     suite_add_tcase(s, t);
+    TCase* f = tcase_create("serve_file");
+    tcase_add_checked_fixture(f, doc_setup, doc_teardown);
+    tcase_add_test(f, serve_file_mounted);
+    tcase_add_test(f, serve_file_cached);
+    suite_add_tcase(s, f);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

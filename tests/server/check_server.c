@@ -37,6 +37,8 @@ typedef struct srv {
 } srv_t;
 
 static srv_t S;
+/* Where start() listens: 127.0.0.1 unless a test says otherwise. */
+static const char* g_listen_host = "127.0.0.1";
 /* What the handler saw, written on the server thread, read after a response. */
 static _Atomic(uint64_t) g_mark_allocs;
 static _Atomic(uint32_t) g_handled;
@@ -103,6 +105,14 @@ static void handler(const ht_config_t* cfg, const ht_request_t* req, ht_response
         ht_response__status(res, 200);
         ht_response__header_cstr(res, "Content-Type", "application/octet-stream");
         ht_response__file(res, f, off, (uint64_t) st.st_size - off, true);
+    } else if (ht_slice__eq(path, HT_SLICE("/peer"))) {
+        /* the client's address, port and the accessor's result */
+        ht_addr_t peer;
+        ht_result_t pr = ht_request__peer(req, &peer);
+        char host[HT_ADDR_STRLEN], body[96];
+        ht_addr__format(&peer, host);
+        int n = snprintf(body, sizeof body, "%s %u %d", host, (unsigned) peer.port, (int) pr);
+        ht_response__bytes(res, 200, HT_SLICE("text/plain"), body, (size_t) n, a);
     } else if (ht_slice__eq(path, HT_SLICE("/nothing"))) {
         /* builds nothing: the server answers 500 */
     } else {
@@ -154,7 +164,7 @@ static void start_cfg_opt(const ht_config_t* cfg, const ht_loop_options_t* opt) 
     S.server.config = &S.cfg;
     S.parent = ht_alloc__init();
     ht_alloc__counting_init(&S.count, S.parent);
-    ck_assert_int_eq(ht_server__listen(&S.server, "127.0.0.1", 0, 4096), 0);
+    ck_assert_int_eq(ht_server__listen(&S.server, g_listen_host, 0, 4096), 0);
     ck_assert_uint_gt(ht_server__port(&S.server), 0);
     ck_assert_int_eq(pthread_create(&S.th, nullptr, server_main, &S), 0);
     uint64_t t0 = mono_ms();
@@ -1155,6 +1165,66 @@ START_TEST(chaos_clients_do_not_disturb_others) {
 }
 END_TEST
 
+/* ht_request__peer: the client's address and port as the client's own
+ * socket names them, on IPv4, on a dual-stack socket (an IPv4 client is
+ * IPv4, not ::ffff:...), and on IPv6 where the host has it; the same answer
+ * for every request of a connection. */
+static void peer_case(const char* listen_host, int family, const char* want_host) {
+    g_listen_host = listen_host;
+    start();
+    g_listen_host = "127.0.0.1";
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    struct timeval tv = { 5, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_storage ss = { 0 };
+    socklen_t sl;
+    if (family == AF_INET) {
+        struct sockaddr_in* a = (struct sockaddr_in*) &ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons(ht_server__port(&S.server));
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sl = sizeof *a;
+    } else {
+        struct sockaddr_in6* a = (struct sockaddr_in6*) &ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(ht_server__port(&S.server));
+        a->sin6_addr = in6addr_loopback;
+        sl = sizeof *a;
+    }
+    ck_assert_int_eq(connect(fd, (struct sockaddr*) &ss, sl), 0);
+    struct sockaddr_storage me;
+    socklen_t ml = sizeof me;
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr*) &me, &ml), 0);
+    unsigned my_port = ntohs(family == AF_INET ? ((struct sockaddr_in*) &me)->sin_port
+                                               : ((struct sockaddr_in6*) &me)->sin6_port);
+    char want[96];
+    snprintf(want, sizeof want, "%s %u 0", want_host, my_port);
+    rd_t r;
+    rd_init(&r, fd);
+    for (int i = 0; i < 3; i++) {
+        send_str(fd, "GET /peer HTTP/1.1\r\nHost: h\r\n\r\n");
+        resp_t p;
+        ck_assert(read_resp(&r, &p, false));
+        ck_assert_str_eq(p.body, want);
+        resp_free(&p);
+    }
+    rd_free(&r);
+    close(fd);
+    stop();
+}
+
+START_TEST(peer_address) {
+    peer_case("127.0.0.1", AF_INET, "127.0.0.1");
+    peer_case(nullptr, AF_INET, "127.0.0.1"); /* dual-stack, IPv4-mapped */
+    ht_server_t s6 = { 0 };
+    if (ht_server__listen(&s6, "::1", 0, 16) == 0) { /* IPv6 here */
+        ht_server__close(&s6);
+        peer_case("::1", AF_INET6, "::1");
+    }
+}
+END_TEST
+
 START_TEST(listen_ipv6_and_errors) {
     ht_server_t s6 = { 0 };
     ht_result_t r = ht_server__listen(&s6, "::1", 0, 16);
@@ -1390,6 +1460,7 @@ int main(void) {
     tcase_add_test(t, connection_cap_pauses_accepting);
     tcase_add_test(t, http10_head_half_close_and_accessors);
     tcase_add_test(t, listen_ipv6_and_errors);
+    tcase_add_test(t, peer_address);
     tcase_add_test(t, file_bodies_zero_copy);
     tcase_add_test(t, receive_buffers_exhausted);
     tcase_add_test(t, chaos_clients_do_not_disturb_others);

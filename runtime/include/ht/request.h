@@ -10,9 +10,13 @@
 #define HT_REQUEST_H
 
 #include <ht/http.h>
+#include <ht/net.h>
+
+struct ht_conn;
 
 typedef struct ht_request {
     /* private: use the accessors below */
+    struct ht_conn*    conn_;        /* the connection (nullptr: built outside a server) */
     ht_slice_t         method_;
     ht_slice_t         target_;
     ht_slice_t         path_;
@@ -60,6 +64,17 @@ HT_INLINE bool ht_request__keep_alive(const ht_request_t* r) {
 HT_INLINE bool ht_request__is_chunked(const ht_request_t* r) {
     return (r->flags_ & HT_REQUEST_F_CHUNKED) != 0;
 }
+
+/* The client's address and port, into *out: 0, or a negated errno
+ * (-ENOTCONN for a request not from a server's connection, or what
+ * getpeername(2) said; *out is then HT_ADDR_NONE). Cost: nothing until
+ * asked; then one getpeername(2) per connection, its answer kept with the
+ * connection for the requests after it (20 bytes of the connection
+ * struct). Asking at accept instead would cost a syscall (epoll) or a
+ * sockaddr per accept completion (io_uring) on every connection, used or
+ * not; the loop's accept can grow an address out-parameter if a server
+ * ever needs it on each connection. */
+ht_result_t ht_request__peer(const ht_request_t* r, ht_addr_t* out);
 
 /* Header fields in the order received. */
 HT_INLINE uint16_t ht_request__header_count(const ht_request_t* r) { return r->num_headers_; }

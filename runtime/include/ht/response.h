@@ -42,6 +42,7 @@
 #include <ht/alloc.h>
 #include <ht/fs.h>
 #include <ht/http.h>
+#include <ht/request.h>
 
 typedef struct ht_response ht_response_t;
 
@@ -51,6 +52,10 @@ typedef struct ht_response ht_response_t;
 ht_result_t ht_response__status(ht_response_t* res, uint16_t status);
 /* The status set so far (0 if none). */
 uint16_t ht_response__get_status(const ht_response_t* res);
+/* The body bytes this response puts on the wire, once its body is set (for
+ * an access log): the Content-Length, or 0 for HEAD, 204 and 304; 0 before
+ * the body call. */
+uint64_t ht_response__body_bytes(const ht_response_t* res);
 /* Adds a header field (validated, see above). */
 ht_result_t ht_response__header(ht_response_t* res, ht_slice_t name, ht_slice_t value);
 ht_result_t ht_response__header_cstr(ht_response_t* res, const char* name, const char* value);
@@ -81,6 +86,50 @@ ht_result_t ht_response__html(ht_response_t* res, uint16_t status, const char* h
 ht_result_t ht_response__json(ht_response_t* res, uint16_t status, const char* json, ht_alloc_t* a);
 /* A small HTML error page naming the status ("404 Not Found"). */
 ht_result_t ht_response__error(ht_response_t* res, uint16_t status, ht_alloc_t* a);
+
+/* ---- Static files ----
+ *
+ * ht_response__serve_file answers a request from a docroot: everything
+ * ht/fs.h decides (path safety, index file, listing, gzip sidecar and Vary,
+ * ETag/Last-Modified, conditionals, Range, 405 + Allow, redirects of
+ * directories to their '/' form) turned into this response, the body
+ * zero-copy. The `ht` program is a command line around it; a route's
+ * handler (a route compiler's `mount`) calls it the same way.
+ *
+ * What is served and how is the root's policy, fixed when it is opened
+ * (ht_fs__root_open): index file name or none (HT_FS_NO_INDEX), listings
+ * (HT_FS_NO_LIST), gzip sidecars (HT_FS_NO_GZIP), dotfiles
+ * (HT_FS_DOTFILES), symlinks out of the root (HT_FS_FOLLOW_OUTSIDE), extra
+ * MIME types. It lives in the root rather than in each call because the
+ * per-loop cache keys its entries by root: one policy per root keeps a
+ * cached answer right for every call. Two policies over one directory are
+ * two roots. The options below are about the call. */
+typedef struct ht_serve_file_options {
+    /* The calling loop's open-file cache (ht_fs__cache_init on that loop's
+     * thread), or nullptr to resolve every request. Cached files: no path
+     * resolution, no open/fstat, small files' bytes from memory. */
+    ht_fs_cache_t* cache;
+    /* The URL prefix the root is mounted at ("/static"; empty or "/": the
+     * root is the whole URL space), compared byte for byte with the raw
+     * request path. The path must be the prefix followed by '/' or nothing:
+     * what follows it is resolved beneath the root ("/static/a.css" ->
+     * "/a.css"); the bare prefix redirects (301) to prefix + "/"; any other
+     * path is a 404. Location headers carry the prefix. */
+    ht_slice_t     mount;
+} ht_serve_file_options_t;
+
+/* Serves req (GET/HEAD; other methods get 405 + Allow) from root. opt may be
+ * nullptr (no cache, mounted at "/"). Must be the first builder call: it
+ * sets the status, headers and body. File bodies up to 16 KiB are copied
+ * (one write with the head, coalesced with pipelined responses), larger
+ * ones are sent with ht_response__file from a descriptor the response owns
+ * (a dup(2) of a cached one, which the cache may close mid-send). Error
+ * statuses get ht_response__error's small page. Temporary memory (a
+ * listing, a long Location) comes from a. Returns 0, or the first builder
+ * error (the server then answers 500, see the top of this header). */
+ht_result_t ht_response__serve_file(ht_response_t* res, const ht_request_t* req,
+                                    const ht_fs_root_t* root, const ht_serve_file_options_t* opt,
+                                    ht_alloc_t* a);
 
 /* Whether a header name is a valid token, and a value is free of CR, LF,
  * NUL and other controls except HTAB (what ht_response__header checks). */

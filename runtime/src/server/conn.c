@@ -384,6 +384,7 @@ static ht_parse_limits_t limits_of(const ht_acceptor_t* acc, const ht_conn_t* c)
 static void dispatch(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, bool chunked) {
     ht_acceptor_t* acc = c->acc;
     ht_request_t req;
+    req.conn_ = c;
     req.method_ = h->method;
     req.target_ = h->target;
     req.host_ = h->host;

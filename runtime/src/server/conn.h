@@ -48,6 +48,7 @@ typedef struct ht_out {
 struct ht_response {
     ht_out_t*   out;
     const char* date;        /* the acceptor's cached "Date: ...\r\n" line */
+    uint64_t    body_bytes;  /* ht_response__body_bytes */
     uint32_t    start;       /* rollback point */
     uint32_t    start_iov;
     uint32_t    start_ext;
@@ -104,6 +105,9 @@ typedef struct ht_conn {
     uint16_t        flags;       /* HT_CF_* */
     uint8_t         tclass;
     uint8_t         rstate;      /* HT_RS_* */
+    ht_addr_t       peer;        /* ht_request__peer's answer, once asked */
+    int16_t         peer_err;    /* 0 (not asked yet, or known) or getpeername's -errno */
+    bool            peer_known;
 } ht_conn_t;
 
 #endif /* HT_SERVER_CONN_H */

@@ -127,6 +127,7 @@ void ht_response__begin_(ht_response_t* res, ht_out_t* out, const char* date_lin
     res->start = out->len;
     res->start_iov = out->iovcnt;
     res->start_ext = out->nexts;
+    res->body_bytes = 0;
     res->status = 0;
     res->state = HT_RES_NONE;
     res->flags = flags;
@@ -182,6 +183,8 @@ ht_result_t ht_response__status(ht_response_t* res, uint16_t status) {
 }
 
 uint16_t ht_response__get_status(const ht_response_t* res) { return res->status; }
+
+uint64_t ht_response__body_bytes(const ht_response_t* res) { return res->body_bytes; }
 
 ht_result_t ht_response__header(ht_response_t* res, ht_slice_t name, ht_slice_t value) {
     if (res->state != HT_RES_HEAD) return HT_E_RESPONSE_STATE;
@@ -247,6 +250,7 @@ static ht_result_t add_body(ht_response_t* res, const void* data, size_t len, ht
     }
     if (out_room(o, len) && (!borrow || len <= 1024)) {
         out_put(o, data, len);
+        res->body_bytes = len;
         res->state = HT_RES_DONE;
         return 0;
     }
@@ -268,6 +272,7 @@ static ht_result_t add_body(ht_response_t* res, const void* data, size_t len, ht
     o->iov[o->iovcnt].len = len;
     o->iovcnt++;
     o->total += len;
+    res->body_bytes = len;
     res->state = HT_RES_DONE;
     return 0;
 }
@@ -349,6 +354,7 @@ ht_result_t ht_response__file(ht_response_t* res, ht_file_t f, uint64_t off, uin
         if (own) close(f);
         return 0;
     }
+    res->body_bytes = len;
     o->file = f;
     o->file_off = off;
     o->file_len = len;
@@ -405,6 +411,7 @@ void ht_response__finish_(ht_response_t* res) {
     }
     if (res->state != HT_RES_DONE) {
         rollback(res);
+        res->body_bytes = 0;
         res->state = HT_RES_NONE;
         res->flags &= (uint8_t) ~HT_RESF_HEAD_ONLY;
         if (ht_response__status(res, 500) < 0 || add_body(res, nullptr, 0, nullptr, false) < 0) {

@@ -1,0 +1,158 @@
+/* server/serve_file.c — ht_response__serve_file: a request, through
+ * ht_fs__plan (or the per-loop cache), turned into a response. Every
+ * decision is the files module's; this file only maps the plan onto the
+ * builder calls and picks how the body travels. */
+#include <fcntl.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/conn.h"
+
+/* Bodies up to this size are copied into the response (the send buffer's
+ * default size): one write with the head, coalesced with pipelined ones.
+ * A separate sendfile for a small body costs a syscall and, before
+ * TCP_NODELAY, stalled ~40 ms on Nagle + delayed ACK. */
+#define SMALL_BODY 16384
+
+/* The clock the cache's ttl is measured with: the loop's (cached once per
+ * iteration) when the request came from a connection. */
+static int64_t now_ms(const ht_request_t* req) {
+    if (req->conn_) return (int64_t) ht_loop__now_ms(req->conn_->acc->loop_);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The body of a file plan. Zero-copy: ht_response__file sends the range
+ * with sendfile after the head and closes the fd it is given once sent, on
+ * failure, or at once for HEAD. A cached fd is the cache's, which may close
+ * it (eviction, revalidation) while a send is still in flight, so the
+ * response gets its own dup of it — except for HEAD, which sends no body
+ * and needs no descriptor of its own. Small bodies are copied instead (from
+ * the cache's memory, or read). */
+static ht_result_t file_body(ht_response_t* res, const ht_request_t* req, ht_fs_plan_t* p,
+                             ht_alloc_t* a) {
+    bool head = ht_request__method(req) == HT_METHOD_HEAD;
+    if (head) {
+        if (p->fd_borrowed) return ht_response__file(res, p->fd, p->offset, p->length, false);
+        return ht_response__file(res, ht_fs__plan_take_fd(p), p->offset, p->length, true);
+    }
+    if (p->length <= SMALL_BODY) {
+        if (p->data) return ht_response__body(res, p->data + p->offset, (size_t) p->length, a);
+        char buf[SMALL_BODY];
+        size_t got = 0;
+        while (got < p->length) {
+            ssize_t n = pread(p->fd, buf + got, (size_t) p->length - got, (off_t) (p->offset + got));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break; /* shrank under us: let the file path drop the connection */
+            got += (size_t) n;
+        }
+        if (got == p->length) return ht_response__body(res, buf, got, a);
+    }
+    ht_file_t f;
+    if (p->fd_borrowed) {
+        f = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
+        if (f < 0) return -errno;
+    } else {
+        f = ht_fs__plan_take_fd(p);
+    }
+    return ht_response__file(res, f, p->offset, p->length, true);
+}
+
+/* Location for a redirect under a mount: prefix + the plan's value (which
+ * starts with '/'). */
+static ht_result_t location_header(ht_response_t* res, ht_slice_t mount, ht_slice_t v, ht_alloc_t* a) {
+    if (mount.len == 0) return ht_response__header(res, HT_SLICE("Location"), v);
+    ht_bytes_t loc;
+    ht_bytes__init(&loc, a);
+    ht_result_t r = ht_bytes__push_slice(&loc, mount);
+    if (r == 0) r = ht_bytes__push_slice(&loc, v);
+    if (r == 0) r = ht_response__header(res, HT_SLICE("Location"), ht_bytes__slice(&loc));
+    ht_bytes__free(&loc);
+    return r;
+}
+
+/* The plan onto the response. */
+static ht_result_t respond(ht_response_t* res, const ht_request_t* req, const ht_fs_root_t* root,
+                           ht_fs_plan_t* p, ht_slice_t mount, ht_alloc_t* a) {
+    ht_result_t r = ht_response__status(res, p->status);
+    for (unsigned i = 0; r == 0 && i < p->n_headers; i++) {
+        if (p->headers[i].id == HT_HEADER_LOCATION) r = location_header(res, mount, p->headers[i].value, a);
+        else r = ht_response__header(res, p->headers[i].name, p->headers[i].value);
+    }
+    if (r != 0) return r;
+    switch (p->body) {
+    case HT_FS_BODY_FILE:
+        return file_body(res, req, p, a);
+    case HT_FS_BODY_LISTING: {
+        ht_bytes_t html;
+        ht_bytes__init(&html, a);
+        r = ht_fs__listing(root, p->fd, p->path, &html, a);
+        if (r == 0) r = ht_response__body(res, html.data, html.len, a);
+        ht_bytes__free(&html);
+        return r;
+    }
+    default:
+        if (p->status >= 300 && p->status != 304) return ht_response__error(res, p->status, a);
+        return ht_response__body(res, nullptr, 0, a);
+    }
+}
+
+/* The bare mount prefix ("/static" without its '/'): 301 to prefix + "/"
+ * (+ query), as ht_fs__plan answers a directory named without its slash.
+ * Methods other than GET/HEAD still get their 405 from the plan. */
+static ht_result_t mount_redirect(ht_response_t* res, const ht_request_t* req, ht_slice_t mount,
+                                  ht_alloc_t* a) {
+    ht_bytes_t loc;
+    ht_bytes__init(&loc, a);
+    ht_slice_t q = ht_request__query(req);
+    ht_result_t r = ht_bytes__push_slice(&loc, mount);
+    if (r == 0) r = ht_bytes__push(&loc, "/", 1);
+    if (r == 0 && q.len) r = ht_bytes__push(&loc, "?", 1);
+    if (r == 0 && q.len) r = ht_bytes__push_slice(&loc, q);
+    if (r == 0) r = ht_response__status(res, 301);
+    if (r == 0) r = ht_response__header(res, HT_SLICE("Location"), ht_bytes__slice(&loc));
+    if (r == 0) r = ht_response__error(res, 301, a);
+    ht_bytes__free(&loc);
+    return r;
+}
+
+ht_result_t ht_response__serve_file(ht_response_t* res, const ht_request_t* req,
+                                    const ht_fs_root_t* root, const ht_serve_file_options_t* opt,
+                                    ht_alloc_t* a) {
+    ht_slice_t path = ht_request__path(req);
+    ht_slice_t mount = opt ? opt->mount : HT_SLICE_NULL;
+    if (mount.len && mount.ptr[mount.len - 1] == '/') mount.len--; /* "/static/", "/" */
+    ht_method_t m = ht_request__method(req);
+    if (mount.len) {
+        if (path.len < mount.len || memcmp(path.ptr, mount.ptr, mount.len) != 0 ||
+            (path.len > mount.len && path.ptr[mount.len] != '/'))
+            return ht_response__error(res, 404, a);
+        path = ht_slice__sub(path, mount.len, path.len);
+        if (path.len == 0) {
+            if (m == HT_METHOD_GET || m == HT_METHOD_HEAD) return mount_redirect(res, req, mount, a);
+            path = HT_SLICE("/"); /* for the plan's 405 */
+        }
+    }
+    ht_fs_request_t q = {
+        .method = m,
+        .path = path,
+        .query = ht_request__query(req),
+        .if_match = ht_request__header(req, HT_HEADER_IF_MATCH),
+        .if_none_match = ht_request__header(req, HT_HEADER_IF_NONE_MATCH),
+        .if_modified_since = ht_request__header(req, HT_HEADER_IF_MODIFIED_SINCE),
+        .if_unmodified_since = ht_request__header(req, HT_HEADER_IF_UNMODIFIED_SINCE),
+        .if_range = ht_request__header(req, HT_HEADER_IF_RANGE),
+        .range = ht_request__header(req, HT_HEADER_RANGE),
+        .accept_encoding = ht_request__header(req, HT_HEADER_ACCEPT_ENCODING),
+    };
+    /* ~8.5 KiB, mostly untouched (path and header text storage): on the
+     * stack, so the call is reentrant and holds nothing between requests. */
+    ht_fs_plan_t plan;
+    if (opt && opt->cache) ht_fs__plan_cached(opt->cache, root, &q, now_ms(req), &plan);
+    else ht_fs__plan(root, &q, &plan);
+    ht_result_t r = respond(res, req, root, &plan, mount, a);
+    ht_fs__plan_release(&plan);
+    return r;
+}
