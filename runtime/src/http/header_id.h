@@ -16,7 +16,7 @@
 #  error "define HT_HEADER_GPERF_LOOKUP (a name unique to this file) before including"
 #endif
 #define ht_header_gperf_lookup_ HT_HEADER_GPERF_LOOKUP
-#include "header_id_gperf.c"
+#include "header_id_gperf.c" /* NOLINT(bugprone-suspicious-include): gperf output, one TU */
 #undef ht_header_gperf_lookup_
 
 HT_INLINE uint64_t ht_hid_load8_(const char* p) { uint64_t v; memcpy(&v, p, 8); return v; }

@@ -392,7 +392,7 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
                        size_t start, uint32_t line) {
     const char* const end = buf + len;
     const char* s  = buf + start; /* start of the current line */
-    const char* ls = s;
+    const char* ls; /* set on every path below before use */
     const char* q;
     const char* errp;
     ht_result_t err;

@@ -4,7 +4,7 @@
 
 static const char* const method_names[HT_METHOD__COUNT] = {
     [HT_METHOD_OTHER] = "",
-#define HT_X_(id, tok) [HT_METHOD_##id] = tok,
+#define HT_X_(id, tok) [HT_METHOD_##id] = (tok),
     HT_METHODS(HT_X_)
 #undef HT_X_
 };
@@ -33,7 +33,7 @@ const char* ht_status__reason(uint16_t status) {
 
 static const char* const header_names[HT_HEADER__COUNT] = {
     [HT_HEADER__UNKNOWN] = "",
-#define HT_X_(id, name) [HT_HEADER_##id] = name,
+#define HT_X_(id, name) [HT_HEADER_##id] = (name),
     HT_HEADERS(HT_X_)
 #undef HT_X_
 };
