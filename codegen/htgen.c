@@ -842,64 +842,18 @@ static void emit_dispatch_(gen_t* g, dsl_buf_t* b, const char* mount_base) {
                         "    %s_open_ = false;\n"
                         "}\n\n",
                         U, P, P, P, P, P, P, P, P, P, U, P, P, P);
-        /* Serving one mount: ht_fs__plan, the body zero-copy. */
+        /* Serving one mount: the runtime's static-file response. */
         dsl_buf__printf(b,
-                        "/* The request path after the mount prefix (raw: ht_fs__plan decodes it and\n"
-                        "   refuses what a file path must not have). Location headers of the plan\n"
-                        "   (a directory without its '/') are within the root: the prefix is added. */\n"
-                        "static void %s_mount_(int i, size_t strip, const ht_request_t* req, ht_response_t* res,\n"
-                        "                      ht_alloc_t* a) {\n"
+                        "/* ht_response__serve_file under the mount prefix: path safety, index,\n"
+                        "   listing, gzip sidecar, conditionals, ranges, Location with the prefix;\n"
+                        "   small bodies copied, larger ones zero-copy (sendfile). */\n"
+                        "static void %s_mount_(int i, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a) {\n"
                         "    if (!%s_open_) {\n"
                         "        (void) ht_response__error(res, 503, a);\n"
                         "        return;\n"
                         "    }\n"
-                        "    ht_slice_t path = ht_request__path(req);\n"
-                        "    ht_fs_request_t q = {\n"
-                        "        .method = ht_request__method(req),\n"
-                        "        .path = ht_slice__from(path.ptr + strip, path.len - strip),\n"
-                        "        .query = ht_request__query(req),\n"
-                        "        .if_match = ht_request__header(req, HT_HEADER_IF_MATCH),\n"
-                        "        .if_none_match = ht_request__header(req, HT_HEADER_IF_NONE_MATCH),\n"
-                        "        .if_modified_since = ht_request__header(req, HT_HEADER_IF_MODIFIED_SINCE),\n"
-                        "        .if_unmodified_since = ht_request__header(req, HT_HEADER_IF_UNMODIFIED_SINCE),\n"
-                        "        .if_range = ht_request__header(req, HT_HEADER_IF_RANGE),\n"
-                        "        .range = ht_request__header(req, HT_HEADER_RANGE),\n"
-                        "        .accept_encoding = ht_request__header(req, HT_HEADER_ACCEPT_ENCODING),\n"
-                        "    };\n"
-                        "    static _Thread_local ht_fs_plan_t plan; /* ~8.5 KiB: not on the stack */\n"
-                        "    ht_fs__plan(&%s_roots_[i], &q, &plan);\n"
-                        "    ht_result_t r = ht_response__status(res, plan.status);\n"
-                        "    for (unsigned h = 0; r == 0 && h < plan.n_headers; h++) {\n"
-                        "        ht_slice_t v = plan.headers[h].value;\n"
-                        "        if (!ht_slice__eq_nocase(plan.headers[h].name, HT_SLICE(\"Location\"))) {\n"
-                        "            r = ht_response__header(res, plan.headers[h].name, v);\n"
-                        "            continue;\n"
-                        "        }\n"
-                        "        ht_bytes_t loc;\n"
-                        "        ht_bytes__init(&loc, a);\n"
-                        "        r = ht_bytes__push(&loc, path.ptr, strip);\n"
-                        "        if (r == 0) r = ht_bytes__push_slice(&loc, v);\n"
-                        "        if (r == 0) r = ht_response__header(res, plan.headers[h].name, ht_bytes__slice(&loc));\n"
-                        "        ht_bytes__free(&loc);\n"
-                        "    }\n"
-                        "    if (r == 0) {\n"
-                        "        if (plan.body == HT_FS_BODY_FILE) {\n"
-                        "            /* Zero-copy: the response owns the fd from here on (plan owns it,\n"
-                        "               never borrowed: no cache here). */\n"
-                        "            (void) ht_response__file(res, ht_fs__plan_take_fd(&plan), plan.offset, plan.length, true);\n"
-                        "        } else if (plan.body == HT_FS_BODY_LISTING) {\n"
-                        "            ht_bytes_t html;\n"
-                        "            ht_bytes__init(&html, a);\n"
-                        "            if (ht_fs__listing(&%s_roots_[i], plan.fd, plan.path, &html, a) == 0)\n"
-                        "                (void) ht_response__body(res, html.data, html.len, a);\n"
-                        "            ht_bytes__free(&html);\n"
-                        "        } else if (plan.status >= 300 && plan.status != 304) {\n"
-                        "            (void) ht_response__error(res, plan.status, a);\n"
-                        "        } else {\n"
-                        "            (void) ht_response__body(res, nullptr, 0, a);\n"
-                        "        }\n"
-                        "    }\n"
-                        "    ht_fs__plan_release(&plan);\n"
+                        "    ht_serve_file_options_t o = { .mount = ht_slice__from_cstr(%s__mounts[i].prefix) };\n"
+                        "    (void) ht_response__serve_file(res, req, &%s_roots_[i], &o, a);\n"
                         "}\n\n",
                         P, P, P, P);
     } else {
@@ -955,9 +909,8 @@ static void emit_dispatch_(gen_t* g, dsl_buf_t* b, const char* mount_base) {
     for (int j = 0; j < f->nroutes; j++) {
         dsl_route_t* r = f->routes[j];
         if (r->kind == DSL_R_MOUNT) {
-            size_t strip = strlen(r->pattern) - strlen("/{path...}");
-            dsl_buf__printf(b, "    case %s_ROUTE_%s: %s_mount_(%d, %zu, req_, res_, a_); return;\n", U, r->id_name, P,
-                            mi++, strip);
+            dsl_buf__printf(b, "    case %s_ROUTE_%s: %s_mount_(%d, req_, res_, a_); return;\n", U, r->id_name, P,
+                            mi++);
         } else {
             dsl_buf__printf(b, "    case %s_ROUTE_%s: %s(req_, res_, a_, &m_.p.%s); return;\n", U, r->id_name, r->handler,
                             r->handler);

@@ -83,62 +83,16 @@ void app__mounts_close(void) {
     app_open_ = false;
 }
 
-/* The request path after the mount prefix (raw: ht_fs__plan decodes it and
-   refuses what a file path must not have). Location headers of the plan
-   (a directory without its '/') are within the root: the prefix is added. */
-static void app_mount_(int i, size_t strip, const ht_request_t* req, ht_response_t* res,
-                      ht_alloc_t* a) {
+/* ht_response__serve_file under the mount prefix: path safety, index,
+   listing, gzip sidecar, conditionals, ranges, Location with the prefix;
+   small bodies copied, larger ones zero-copy (sendfile). */
+static void app_mount_(int i, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a) {
     if (!app_open_) {
         (void) ht_response__error(res, 503, a);
         return;
     }
-    ht_slice_t path = ht_request__path(req);
-    ht_fs_request_t q = {
-        .method = ht_request__method(req),
-        .path = ht_slice__from(path.ptr + strip, path.len - strip),
-        .query = ht_request__query(req),
-        .if_match = ht_request__header(req, HT_HEADER_IF_MATCH),
-        .if_none_match = ht_request__header(req, HT_HEADER_IF_NONE_MATCH),
-        .if_modified_since = ht_request__header(req, HT_HEADER_IF_MODIFIED_SINCE),
-        .if_unmodified_since = ht_request__header(req, HT_HEADER_IF_UNMODIFIED_SINCE),
-        .if_range = ht_request__header(req, HT_HEADER_IF_RANGE),
-        .range = ht_request__header(req, HT_HEADER_RANGE),
-        .accept_encoding = ht_request__header(req, HT_HEADER_ACCEPT_ENCODING),
-    };
-    static _Thread_local ht_fs_plan_t plan; /* ~8.5 KiB: not on the stack */
-    ht_fs__plan(&app_roots_[i], &q, &plan);
-    ht_result_t r = ht_response__status(res, plan.status);
-    for (unsigned h = 0; r == 0 && h < plan.n_headers; h++) {
-        ht_slice_t v = plan.headers[h].value;
-        if (!ht_slice__eq_nocase(plan.headers[h].name, HT_SLICE("Location"))) {
-            r = ht_response__header(res, plan.headers[h].name, v);
-            continue;
-        }
-        ht_bytes_t loc;
-        ht_bytes__init(&loc, a);
-        r = ht_bytes__push(&loc, path.ptr, strip);
-        if (r == 0) r = ht_bytes__push_slice(&loc, v);
-        if (r == 0) r = ht_response__header(res, plan.headers[h].name, ht_bytes__slice(&loc));
-        ht_bytes__free(&loc);
-    }
-    if (r == 0) {
-        if (plan.body == HT_FS_BODY_FILE) {
-            /* Zero-copy: the response owns the fd from here on (plan owns it,
-               never borrowed: no cache here). */
-            (void) ht_response__file(res, ht_fs__plan_take_fd(&plan), plan.offset, plan.length, true);
-        } else if (plan.body == HT_FS_BODY_LISTING) {
-            ht_bytes_t html;
-            ht_bytes__init(&html, a);
-            if (ht_fs__listing(&app_roots_[i], plan.fd, plan.path, &html, a) == 0)
-                (void) ht_response__body(res, html.data, html.len, a);
-            ht_bytes__free(&html);
-        } else if (plan.status >= 300 && plan.status != 304) {
-            (void) ht_response__error(res, plan.status, a);
-        } else {
-            (void) ht_response__body(res, nullptr, 0, a);
-        }
-    }
-    ht_fs__plan_release(&plan);
+    ht_serve_file_options_t o = { .mount = ht_slice__from_cstr(app__mounts[i].prefix) };
+    (void) ht_response__serve_file(res, req, &app_roots_[i], &o, a);
 }
 
 void app__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_response_t* res_,
@@ -197,7 +151,7 @@ void app__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_respons
     case APP_ROUTE_A_X_B: a_x_b(req_, res_, a_, &m_.p.a_x_b); return;
     case APP_ROUTE_A_REST: a_rest(req_, res_, a_, &m_.p.a_rest); return;
     case APP_ROUTE_DIR: dir(req_, res_, a_, &m_.p.dir); return;
-    case APP_ROUTE_MOUNT_1: app_mount_(0, 7, req_, res_, a_); return;
+    case APP_ROUTE_MOUNT_1: app_mount_(0, req_, res_, a_); return;
     default: (void) ht_response__error(res_, 500, a_); return;
     }
 }
