@@ -18,9 +18,9 @@ BIN, PUBLIC = sys.argv[1], sys.argv[2]
 failures = []
 
 
-def start():
-    p = subprocess.Popen([BIN, "-p", "0", "-b", "127.0.0.1"], cwd=os.path.dirname(BIN),
-                         stdout=subprocess.PIPE, stderr=sys.stderr)
+def start(extra=(), cwd=None):
+    p = subprocess.Popen([BIN, "-p", "0", "-b", "127.0.0.1"] + list(extra),
+                         cwd=cwd or os.path.dirname(BIN), stdout=subprocess.PIPE, stderr=sys.stderr)
     line = p.stdout.readline().decode()
     if not line.startswith("listening on 127.0.0.1:"):
         p.kill()
@@ -234,6 +234,20 @@ finally:
         rc = "timeout"
     if rc != 0:
         fail("server exit status %r after SIGTERM" % rc)
+
+# -r: the routes directory given at run time, from another working directory.
+proc, PORT = start(["-r", os.path.join(os.path.dirname(os.path.abspath(PUBLIC)), "routing")], cwd="/")
+try:
+    check("GET", "/static/docs/data.json", 200, file_bytes("docs/data.json"))
+finally:
+    proc.send_signal(signal.SIGTERM)
+    if proc.wait(timeout=20) != 0:
+        fail("-r server: exit status %r" % proc.returncode)
+# A base without the mount directories: refused at start, status 1.
+r = subprocess.run([BIN, "-p", "0", "-b", "127.0.0.1", "-r", "/nonexistent"],
+                   capture_output=True, timeout=20)
+if r.returncode != 1 or b"mounts" not in r.stderr:
+    fail("-r /nonexistent: status %d, stderr %r" % (r.returncode, r.stderr))
 
 if failures:
     print("%d failure(s)" % len(failures))
