@@ -2,10 +2,11 @@
  *
  * This module decides everything about a static-file response except the
  * bytes on the wire: where a request path leads (safely), which status,
- * which headers, which byte range of which open file. The server (or the
- * `ht` program) then sends the head and the range zero-copy
- * (ht_loop__sendfile). Nothing here touches a socket, so all of it is
- * testable without a server, and a handler can use the pieces directly.
+ * which headers, which byte range of which open file. The server then
+ * sends the head and the range zero-copy: ht_response__serve_file
+ * (ht/response.h) does the whole request, as `ht` and mounts use it.
+ * Nothing here touches a socket, so all of it is testable without a
+ * server, and a handler can use the pieces directly.
  *
  * Layers, each usable alone:
  *   - MIME types: a gperf table built from runtime/src/files/mime.list, plus
