@@ -1,23 +1,29 @@
 # A thin wrapper over CMake: Debian 12 has no `just`. Raw CMake works the same:
 #   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DHT_IO_URING=ON && cmake --build build
 #
-#   make run     install what is missing, build Release, run the main program
+#   make run     install what is missing, build Release, serve examples/public with ht on :3000
 #   make test    install what is missing, build Debug + ASan/UBSan for every
-#                backend this machine runs (io_uring, epoll), run all tests
+#                backend this machine runs (io_uring, epoll), run all tests,
+#                then a short, seeded (reproducible) run of every fuzz target
+#   make fuzz    a longer fuzzing campaign (FUZZ_SECONDS per target, default 300)
 #   make bench   install the benchmark peers too, build -O3, run bench/
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 
 # Debian packages: to build and test / to benchmark against the peers.
-PKGS       := cmake make gcc re2c gperf zlib1g-dev check pkg-config python3 curl
+PKGS       := cmake make gcc re2c gperf zlib1g-dev check pkg-config python3 python3-h11 curl
+FUZZ_PKGS  := clang libclang-rt-14-dev node-llhttp
 BENCH_PKGS := wrk nginx-light lighttpd h2o libh2o-dev node-llhttp libr3-dev valgrind
 
-.PHONY: all deps bench-deps build run test bench clean
+.PHONY: all deps bench-deps fuzz-deps build run test fuzz-smoke fuzz bench clean
 
 all: build
 
 deps:
 	@./.ci/deps $(PKGS)
+
+fuzz-deps: deps
+	@./.ci/deps $(FUZZ_PKGS)
 
 bench-deps: deps
 	@./.ci/deps $(BENCH_PKGS)
@@ -26,10 +32,11 @@ build: deps
 	cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD)/release -j $(JOBS)
 
+# The main job: `ht` serving the bundled demo tree on :3000 (Ctrl-C stops it).
 run: build
-	$(BUILD)/release/examples/hello/hello
+	$(BUILD)/release/examples/ht/ht -p 3000 -d examples/public
 
-test: deps
+test: deps fuzz-deps
 	@set -e; for backend in iouring epoll; do \
 	  uring=ON; [ $$backend = epoll ] && uring=OFF; \
 	  echo "== Debug + ASan/UBSan, backend $$backend"; \
@@ -38,6 +45,17 @@ test: deps
 	  cmake --build $(BUILD)/test-$$backend -j $(JOBS); \
 	  ctest --test-dir $(BUILD)/test-$$backend --output-on-failure -j $(JOBS); \
 	done
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+# Every libFuzzer target (tests/fuzz) from its committed seeds, with a fixed seed
+# and run count, so CI replays the same inputs everywhere (a slower machine
+# stops at the time cap within the same sequence). Fails on any crash.
+fuzz-smoke: fuzz-deps
+	FUZZ_BUILD=$(BUILD)/fuzz FUZZ_ARGS="-seed=1 -runs=100000" sh tests/fuzz/run.sh 30
+
+FUZZ_SECONDS ?= 300
+fuzz: fuzz-deps
+	FUZZ_BUILD=$(BUILD)/fuzz sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # Both backends side by side in one run (R, DUR, SERVERS, TESTS: see bench/run.sh).
 bench: bench-deps

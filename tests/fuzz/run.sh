@@ -21,6 +21,8 @@ cmake --build "$build" -j "${FUZZ_JOBS:-2}" --target $targets
 
 mkdir -p "$build/artifacts"
 status=0
+passed=0
+failed=0
 for t in $targets; do
   # The committed seeds stay read-only; what a run learns goes to a scratch corpus.
   work="$build/corpus/$t"
@@ -33,8 +35,12 @@ for t in $targets; do
     echo "!! $t failed; see $build/$t.log and $build/artifacts/"
     tail -n 40 "$build/$t.log"
     status=1
+    failed=$((failed + 1))
+  else
+    passed=$((passed + 1))
   fi
   grep -m1 -E '^#[0-9]+[[:space:]]+DONE' "$build/$t.log" || true
   grep -m2 -E '^stat::(number_of_executed_units|average_exec_per_sec)' "$build/$t.log" || true
 done
+echo "fuzz: $passed passed, $failed failed"
 exit $status
