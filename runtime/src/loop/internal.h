@@ -129,6 +129,15 @@ void ht_loop__update_time(ht_loop_t* loop);
 /* Clears the wake flag and calls every waker. */
 void ht_loop__wakers_run(ht_loop_t* loop);
 
+/* Non-blocking progress on a send-side op, shared by the backends. */
+enum { HT_IO_DONE, HT_IO_WAIT }; /* finished (*res set) / would block */
+/* Records n more bytes sent: advances op's caller-owned iov array (loop.h
+ * lets sends track progress there) and its done_ count. */
+void ht_loop__iov_advance(ht_op_t* op, size_t n);
+/* sendfile(2) until op's range is sent (HT_IO_DONE, *res = total), the socket
+ * would block (HT_IO_WAIT), or an error (-EIO if the file is short). */
+int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res);
+
 /* Pool: pop a free buffer id (UINT32_MAX if none) / push one back. */
 HT_INLINE uint32_t ht_pool__pop(ht_loop_t* loop) {
     if (HT_UNLIKELY(loop->free_n == 0)) return UINT32_MAX;

@@ -2,6 +2,7 @@
 #include "loop/internal.h"
 
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -383,4 +384,42 @@ ht_result_t ht_loop__run(ht_loop_t* loop) {
     ht_backend__flush(loop);
     loop->stop = false;
     return 0;
+}
+
+/* ---- send-side helpers shared by the backends ---- */
+
+void ht_loop__iov_advance(ht_op_t* op, size_t n) {
+    ht_iov_t* iov = op->u_.v.iov;
+    uint32_t cnt = op->u_.v.iovcnt;
+    op->done_ += n;
+    while (n && n >= iov->len) n -= iov->len, iov++, cnt--;
+    if (n) {
+        iov->base = (char*) iov->base + n;
+        iov->len -= n;
+    }
+    op->u_.v.iov = iov;
+    op->u_.v.iovcnt = cnt;
+}
+
+int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res) {
+    while (op->u_.f.len > 0) {
+        off_t off = (off_t) op->u_.f.off;
+        size_t chunk = op->u_.f.len < (1u << 30) ? (size_t) op->u_.f.len : (1u << 30);
+        ssize_t n = sendfile(op->fd_, op->u_.f.file, &off, chunk);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return HT_IO_WAIT;
+            *res = -errno;
+            return HT_IO_DONE;
+        }
+        if (n == 0) { /* the file is shorter than promised */
+            *res = -EIO;
+            return HT_IO_DONE;
+        }
+        op->u_.f.off += (uint64_t) n;
+        op->u_.f.len -= (uint64_t) n;
+        op->done_ += (uint64_t) n;
+    }
+    *res = (ht_io_t) op->done_;
+    return HT_IO_DONE;
 }

@@ -230,9 +230,7 @@ static void do_read(ht_loop_t* loop, int32_t fd) {
 
 /* ------------------------------------------------------------ writing --- */
 
-enum { IO_DONE, IO_WAIT };
-
-/* Pushes a send forward; IO_DONE with *res set, or IO_WAIT on EAGAIN. */
+/* Pushes a send forward; HT_IO_DONE with *res set, or HT_IO_WAIT on EAGAIN. */
 static int send_some(ht_loop_t* loop, ht_op_t* op, ht_io_t* res) {
     int32_t fd = op->fd_;
     for (;;) {
@@ -243,55 +241,23 @@ static int send_some(ht_loop_t* loop, ht_op_t* op, ht_io_t* res) {
         op->u_.v.iovcnt = cnt;
         if (cnt == 0) {
             *res = (ht_io_t) op->done_;
-            return IO_DONE;
+            return HT_IO_DONE;
         }
         struct msghdr msg = { .msg_iov = (struct iovec*) iov,
                               .msg_iovlen = cnt < IOV_MAX ? cnt : IOV_MAX };
         ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return IO_WAIT;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return HT_IO_WAIT;
             *res = -errno;
-            return IO_DONE;
+            return HT_IO_DONE;
         }
-        op->done_ += (uint64_t) n;
-        /* The iov array is the caller's and may track progress (loop.h). */
-        size_t left = (size_t) n;
-        while (left && left >= iov->len) left -= iov->len, iov++, cnt--;
-        if (left) {
-            iov->base = (char*) iov->base + left;
-            iov->len -= left;
-        }
-        op->u_.v.iov = iov;
-        op->u_.v.iovcnt = cnt;
+        ht_loop__iov_advance(op, (size_t) n);
     }
-}
-
-static int sendfile_some(ht_loop_t* loop, ht_op_t* op, ht_io_t* res) {
-    while (op->u_.f.len > 0) {
-        off_t off = (off_t) op->u_.f.off;
-        size_t chunk = op->u_.f.len < (1u << 30) ? (size_t) op->u_.f.len : (1u << 30);
-        ssize_t n = sendfile(op->fd_, op->u_.f.file, &off, chunk);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return IO_WAIT;
-            *res = -errno;
-            return IO_DONE;
-        }
-        if (n == 0) { /* the file is shorter than promised */
-            *res = -EIO;
-            return IO_DONE;
-        }
-        op->u_.f.off += (uint64_t) n;
-        op->u_.f.len -= (uint64_t) n;
-        op->done_ += (uint64_t) n;
-    }
-    *res = (ht_io_t) op->done_;
-    return IO_DONE;
 }
 
 static int write_some(ht_loop_t* loop, ht_op_t* op, ht_io_t* res) {
-    return op->kind_ == HT_OP_SEND ? send_some(loop, op, res) : sendfile_some(loop, op, res);
+    return op->kind_ == HT_OP_SEND ? send_some(loop, op, res) : ht_loop__sendfile_some(op, res);
 }
 
 static void do_write(ht_loop_t* loop, int32_t fd) {
@@ -299,7 +265,7 @@ static void do_write(ht_loop_t* loop, int32_t fd) {
     ht_op_t* op = be->fds[fd].wr;
     if (!op) return;
     ht_io_t res;
-    if (write_some(loop, op, &res) == IO_WAIT) {
+    if (write_some(loop, op, &res) == HT_IO_WAIT) {
         be->send_resumes++;
         return;
     }
@@ -317,7 +283,7 @@ ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op) {
     if (op->kind_ == HT_OP_SEND || op->kind_ == HT_OP_SENDFILE) {
         if (e->wr) return -EBUSY;
         ht_io_t res;
-        if (write_some(loop, op, &res) == IO_DONE) {
+        if (write_some(loop, op, &res) == HT_IO_DONE) {
             ht_loop__complete_later(loop, op, res);
         } else {
             e = &be->fds[fd];

@@ -417,44 +417,6 @@ static ht_result_t submit_send(ht_backend_t* be, ht_op_t* op, bool* queued) {
     return 0;
 }
 
-static void send_advance(ht_op_t* op, size_t n) {
-    ht_iov_t* iov = op->u_.v.iov;
-    uint32_t cnt = op->u_.v.iovcnt;
-    op->done_ += n;
-    while (n && n >= iov->len) n -= iov->len, iov++, cnt--;
-    if (n) {
-        iov->base = (char*) iov->base + n;
-        iov->len -= n;
-    }
-    op->u_.v.iov = iov;
-    op->u_.v.iovcnt = cnt;
-}
-
-enum { IO_DONE, IO_WAIT };
-
-static int sendfile_some(ht_op_t* op, ht_io_t* res) {
-    while (op->u_.f.len > 0) {
-        off_t off = (off_t) op->u_.f.off;
-        size_t chunk = op->u_.f.len < (1u << 30) ? (size_t) op->u_.f.len : (1u << 30);
-        ssize_t n = sendfile(op->fd_, op->u_.f.file, &off, chunk);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return IO_WAIT;
-            *res = -errno;
-            return IO_DONE;
-        }
-        if (n == 0) { /* the file is shorter than promised */
-            *res = -EIO;
-            return IO_DONE;
-        }
-        op->u_.f.off += (uint64_t) n;
-        op->u_.f.len -= (uint64_t) n;
-        op->done_ += (uint64_t) n;
-    }
-    *res = (ht_io_t) op->done_;
-    return IO_DONE;
-}
-
 static ht_result_t submit_pollout(ht_backend_t* be, ht_op_t* op) {
     uring_sqe_t* s = sqe_get(be);
     if (!s) return -EBUSY;
@@ -537,7 +499,7 @@ static void on_send(ht_loop_t* loop, ht_op_t* op, int32_t res) {
         ht_loop__complete(loop, op, res);
         return;
     }
-    send_advance(op, (size_t) res);
+    ht_loop__iov_advance(op, (size_t) res);
     bool queued = false;
     ht_result_t r = 0;
     if (op->state_ == HT_OP_PENDING) r = submit_send(loop->be, op, &queued);
@@ -559,7 +521,7 @@ static void on_sendfile(ht_loop_t* loop, ht_op_t* op, int32_t res) {
         return;
     }
     ht_io_t r;
-    if (sendfile_some(op, &r) == IO_WAIT) {
+    if (ht_loop__sendfile_some(op, &r) == HT_IO_WAIT) {
         ht_result_t e = submit_pollout(loop->be, op);
         loop->be->send_resumes++;
         if (e == 0) return;
@@ -611,7 +573,7 @@ ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op) {
     case HT_OP_SENDFILE: {
         /* Most files fit the socket buffer: try now, wait only if full. */
         ht_io_t res;
-        if (sendfile_some(op, &res) == IO_DONE) {
+        if (ht_loop__sendfile_some(op, &res) == HT_IO_DONE) {
             ht_loop__complete_later(loop, op, res);
             return 0;
         }
