@@ -336,17 +336,17 @@ static void emit_rule_(gen_t* g, dsl_buf_t* b, dsl_route_t* r, const char* mid) 
             rx__emit(&tmp, rx__lit(&scratch, pc->lit, pc->lit_len));
             dsl_arena__free(&scratch);
         } else {
-            dsl_buf__printf(&tmp, "@%s_t%d_%da ", mid, r->id, pc->param.index);
+            dsl_buf__printf(&tmp, "@%s_p%da ", mid, pc->param.index);
             dsl_buf__puts(&tmp, "(");
             rx__emit(&tmp, pc->param.rx);
-            dsl_buf__printf(&tmp, ") @%s_t%d_%db", mid, r->id, pc->param.index);
+            dsl_buf__printf(&tmp, ") @%s_p%db", mid, pc->param.index);
         }
     }
     dsl_buf__put(b, tmp.ptr, tmp.len);
     dsl_buf__free(&tmp);
     dsl_buf__printf(b, " [\\x00] { return %s__r%d(s, n, i, pct, m", g->P, r->id);
     for (int k = 0; k < r->nparams; k++)
-        dsl_buf__printf(b, ", %s_t%d_%da, %s_t%d_%db", mid, r->id, k, mid, r->id, k);
+        dsl_buf__printf(b, ", %s_p%da, %s_p%db", mid, k, mid, k);
     dsl_buf__puts(b, "); }\n");
 }
 
@@ -403,10 +403,16 @@ static void emit_method_fn_(gen_t* g, dsl_buf_t* b, int mi, rule_ref_t* rules, i
                     "    size_t i = 0, mk = 0;\n",
                     f->methods[mi], fast ? " (NUL-terminated copy)" : "", nrules, nrules == 1 ? "" : "s",
                     g->P, g->P, mid, g->P);
+    /* Tags are named by parameter position, not by route: re2c keeps its own
+       tag registers per rule and copies them into these in the action, so
+       sharing the names across rules is exact, and the function has a handful
+       of locals instead of two per parameter of every route (thousands on a
+       large file, which the C compiler paid for across the whole DFA). */
+    int maxp = 0;
     for (int k = 0; k < nrules; k++)
-        for (int q = 0; q < rules[k].r->nparams; q++)
-            dsl_buf__printf(b, "    size_t %s_t%d_%da = 0, %s_t%d_%db = 0;\n", mid, rules[k].r->id, q, mid,
-                            rules[k].r->id, q);
+        if (rules[k].r->nparams > maxp) maxp = rules[k].r->nparams;
+    for (int q = 0; q < maxp; q++)
+        dsl_buf__printf(b, "    size_t %s_p%da = 0, %s_p%db = 0;\n", mid, q, mid, q);
     dsl_buf__printf(b, "    (void) mk;\n    (void) pct;\n    (void) t;\n");
     dsl_buf__printf(b, "    /*!stags:re2c:%s format = \"size_t @@ = 0;\\n    \"; */\n", mid);
     dsl_buf__printf(b, "    /*!re2c:%s\n", mid);
