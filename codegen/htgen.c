@@ -33,15 +33,6 @@ static int lines_(const dsl_buf_t* b) {
     return n;
 }
 
-static const char* ctype_(dsl_pkind_t k) {
-    switch (k) {
-    case DSL_P_U64:
-    case DSL_P_HEX: return "uint64_t";
-    case DSL_P_I64: return "int64_t";
-    default: return "ht_slice_t";
-    }
-}
-
 static const char* kind_name_(dsl_pkind_t k) {
     switch (k) {
     case DSL_P_NAME: return "segment";
@@ -170,7 +161,7 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
         dsl_buf__printf(b, "typedef struct %s_%s_params {", g->P, stem_(r));
         if (r->nparams == 0) dsl_buf__puts(b, " char none_;");
         for (int k = 0; k < r->nparams; k++)
-            dsl_buf__printf(b, " %s %s; /* %s */", ctype_(r->params[k]->kind), r->params[k]->name,
+            dsl_buf__printf(b, " %s %s; /* %s */", dsl_param__ctype(r->params[k]->kind), r->params[k]->name,
                             kind_name_(r->params[k]->kind));
         dsl_buf__printf(b, " } %s_%s_params_t;\n", g->P, stem_(r));
         if (r->kind == DSL_R_HANDLER) {

@@ -207,6 +207,9 @@ typedef struct dsl_file {
  * Returns src->errors == 0. */
 bool dsl_file__parse(dsl_file_t* f, dsl_src_t* src, const char* dir);
 void dsl_file__free(dsl_file_t* f);
+/* The C type a parameter of kind k has in the generated params struct (and
+ * what makes two handlers' signatures equal). */
+const char* dsl_param__ctype(dsl_pkind_t k);
 /* -1 / 0 / 1: specificity order of two routes (1: a beats b). */
 int dsl_route__cmp_spec(const dsl_route_t* a, const dsl_route_t* b);
 /* "5.1.0" into buf. */

@@ -733,20 +733,11 @@ static void statement_(parser_t* p) {
 }
 
 /* ---- checks over the whole file ---- */
-static const char* ctype_(dsl_pkind_t k) {
-    switch (k) {
-    case DSL_P_U64:
-    case DSL_P_HEX: return "uint64_t";
-    case DSL_P_I64: return "int64_t";
-    default: return "ht_slice_t";
-    }
-}
-
 static bool same_signature_(const dsl_route_t* a, const dsl_route_t* b) {
     if (a->nparams != b->nparams) return false;
     for (int i = 0; i < a->nparams; i++)
         if (strcmp(a->params[i]->name, b->params[i]->name) != 0 ||
-            strcmp(ctype_(a->params[i]->kind), ctype_(b->params[i]->kind)) != 0)
+            strcmp(dsl_param__ctype(a->params[i]->kind), dsl_param__ctype(b->params[i]->kind)) != 0)
             return false;
     return true;
 }

@@ -133,3 +133,12 @@ void dsl_note(dsl_src_t* src, dsl_loc_t at, const char* fmt, ...) {
     vdiag_(src, at, "note", false, fmt, ap);
     va_end(ap);
 }
+
+const char* dsl_param__ctype(dsl_pkind_t k) {
+    switch (k) {
+    case DSL_P_U64:
+    case DSL_P_HEX: return "uint64_t";
+    case DSL_P_I64: return "int64_t";
+    default: return "ht_slice_t";
+    }
+}
