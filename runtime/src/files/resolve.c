@@ -107,34 +107,34 @@ static int32_t reopen_chain(int rootfd, const char* done) {
 }
 
 static int32_t walk_beneath(int rootfd, const char* rel) {
-    char todo[2 * HT_FS_PATH_MAX]; /* what is left to resolve */
+    char pending[2 * HT_FS_PATH_MAX]; /* what is left to resolve */
     char done[HT_FS_PATH_MAX];     /* resolved directories, "a/b" */
     char link[HT_FS_PATH_MAX];
-    size_t todo_len = strlen(rel), done_len = 0;
-    if (todo_len >= sizeof todo) return -ENAMETOOLONG;
-    memcpy(todo, rel, todo_len + 1);
+    size_t pending_len = strlen(rel), done_len = 0;
+    if (pending_len >= sizeof pending) return -ENAMETOOLONG;
+    memcpy(pending, rel, pending_len + 1);
     done[0] = '\0';
     unsigned links = 0;
     int32_t cur = reopen_chain(rootfd, "");
     if (cur < 0) return cur;
     size_t pos = 0;
     for (;;) {
-        while (pos < todo_len && todo[pos] == '/') pos++;
-        if (pos == todo_len) { /* everything resolved: cur is an O_PATH dir */
+        while (pos < pending_len && pending[pos] == '/') pos++;
+        if (pos == pending_len) { /* everything resolved: cur is an O_PATH dir */
             int fd = openat(cur, ".", OPEN_FLAGS | O_DIRECTORY);
             int err = errno;
             close(cur);
             return fd < 0 ? -err : fd;
         }
         size_t end = pos;
-        while (end < todo_len && todo[end] != '/') end++;
+        while (end < pending_len && pending[end] != '/') end++;
         size_t rest = end;
-        while (rest < todo_len && todo[rest] == '/') rest++;
-        bool last = rest == todo_len;
+        while (rest < pending_len && pending[rest] == '/') rest++;
+        bool last = rest == pending_len;
         char comp[256];
         size_t n = end - pos;
         if (n >= sizeof comp) { close(cur); return -ENAMETOOLONG; }
-        memcpy(comp, todo + pos, n);
+        memcpy(comp, pending + pos, n);
         comp[n] = '\0';
         if (strcmp(comp, ".") == 0) { pos = end; continue; }
         if (strcmp(comp, "..") == 0) {
@@ -185,11 +185,11 @@ static int32_t walk_beneath(int rootfd, const char* rel) {
             if ((size_t) ln >= sizeof link) { close(cur); return -ENAMETOOLONG; }
             if (ln == 0) { close(cur); return -ENOENT; }
             if (link[0] == '/') { close(cur); return -EXDEV; } /* absolute: outside by definition */
-            size_t tail = todo_len - end;
-            if ((size_t) ln + tail >= sizeof todo) { close(cur); return -ENAMETOOLONG; }
-            memmove(todo + ln, todo + end, tail + 1); /* with the NUL */
-            memcpy(todo, link, (size_t) ln);
-            todo_len = (size_t) ln + tail;
+            size_t tail = pending_len - end;
+            if ((size_t) ln + tail >= sizeof pending) { close(cur); return -ENAMETOOLONG; }
+            memmove(pending + ln, pending + end, tail + 1); /* with the NUL */
+            memcpy(pending, link, (size_t) ln);
+            pending_len = (size_t) ln + tail;
             pos = 0;
         }
     }
