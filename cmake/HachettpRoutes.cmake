@@ -20,8 +20,31 @@
 # PREFIX defaults to the file's `prefix` line ("routes" without one); the
 # command line wins over the file. The file is a configure dependency, since
 # the set of outputs (mime or not) and the prefix are read from it.
+#
+# The same file serves an installed hachettp (find_package(hachettp)): htgen
+# is then the imported hachettp::htgen, and re2c/gperf are looked up with the
+# Find modules installed beside this file when the function is first called.
+set(_HACHETTP_ROUTES_DIR "${CMAKE_CURRENT_LIST_DIR}")
 function(hachettp_add_routes target routes)
   cmake_parse_arguments(PARSE_ARGV 2 HR "MATCH_ONLY" "PREFIX;OUTPUT_DIR" "")
+  if(TARGET htgen)
+    set(_htgen htgen) # inside the hachettp tree
+    set(_htgen_dep htgen)
+  elseif(TARGET hachettp::htgen)
+    set(_htgen hachettp::htgen)
+    set(_htgen_dep "$<TARGET_FILE:hachettp::htgen>")
+  else()
+    message(FATAL_ERROR "hachettp_add_routes: no htgen (find_package(hachettp) first)")
+  endif()
+  foreach(_tool Re2c Gperf)
+    string(TOUPPER "${_tool}" _TOOL)
+    if(NOT ${_TOOL}_EXECUTABLE)
+      include("${_HACHETTP_ROUTES_DIR}/Find${_tool}.cmake")
+      if(NOT ${_TOOL}_EXECUTABLE)
+        message(FATAL_ERROR "hachettp_add_routes: ${_tool} not found (apt-get install re2c gperf)")
+      endif()
+    endif()
+  endforeach()
   get_filename_component(_src "${routes}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
   if(NOT EXISTS "${_src}")
     message(FATAL_ERROR "hachettp_add_routes: ${_src} does not exist")
@@ -67,8 +90,8 @@ function(hachettp_add_routes target routes)
   add_custom_command(
     OUTPUT ${_gen_outputs}
     COMMAND "${CMAKE_COMMAND}" -E make_directory "${_out}"
-    COMMAND htgen "${_src}" --prefix "${_prefix}" --mount-base "${_base}" -o "${_out}"
-    DEPENDS "${_src}" htgen
+    COMMAND ${_htgen} "${_src}" --prefix "${_prefix}" --mount-base "${_base}" -o "${_out}"
+    DEPENDS "${_src}" ${_htgen_dep}
     COMMENT "htgen ${routes} (${_prefix})"
     VERBATIM)
   add_custom_command(
