@@ -530,7 +530,7 @@ END_TEST
 
 static char got[1 << 16];
 static size_t ngot;
-static ht_io_t results[16];
+static ht_io_t results[64];
 static int nresults;
 static void on_recv_pool(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
     results[nresults++] = res;
@@ -923,9 +923,10 @@ static void on_accept_first_then_cancel(ht_loop_t* loop, ht_op_t* op, ht_io_t re
     }
 }
 
-/* Cancelling a persistent accept while many connections are queued: exactly
- * one connection and one -ECANCELED are delivered, and no accepted fd leaks
- * (io_uring closes what its multishot accepted after the cancel). */
+/* Cancelling a persistent accept while many connections are queued: one or
+ * more connections (io_uring's multishot may deliver what it accepted before
+ * the cancel took effect; the callback owns those), then exactly one
+ * -ECANCELED, and no accepted fd leaks. */
 START_TEST(cancel_accept_with_backlog_leaks_nothing) {
     ht_loop_t* loop = new_loop(nullptr);
     uint16_t port;
@@ -941,9 +942,10 @@ START_TEST(cancel_accept_with_backlog_leaks_nothing) {
     nresults = 0;
     ck_assert_int_eq(ht_loop__accept(loop, &op, l, on_accept_first_then_cancel), 0);
     ck_assert_int_eq(ht_loop__run(loop), 0);
-    ck_assert_int_eq(nresults, 2);
-    ck_assert_int_ge(results[0], 0);
-    ck_assert_int_eq(results[1], -ECANCELED);
+    ck_assert_int_ge(nresults, 2);
+    ck_assert_int_le(nresults, NQ + 1);
+    for (int i = 0; i < nresults - 1; i++) ck_assert_int_ge(results[i], 0);
+    ck_assert_int_eq(results[nresults - 1], -ECANCELED);
     ck_assert_int_eq(count_fds(), before);
     for (int i = 0; i < NQ; i++) close(cl[i]);
     close(l);

@@ -1087,10 +1087,24 @@ START_TEST(receive_buffers_exhausted) {
     for (int i = 0; i < N; i++) fds[i] = client();
     for (int round = 0; round < 5; round++) {
         for (int i = 0; i < N; i++) {
-            /* a partial head holds its buffer while waiting for the rest */
+            /* partial heads, far more than there are pooled buffers */
             send_str(fds[i], "GET /p/");
         }
         sleep_ms(20);
+        /* Regression (slowloris): a partial head used to keep its pooled
+         * buffer while waiting for the rest, so N of them starved every
+         * other connection until their header timeout. Now they move to
+         * buffers of their own: a new client is answered meanwhile. */
+        int fresh = client();
+        send_str(fresh, "GET /p/fresh HTTP/1.1\r\nHost: x\r\n\r\n");
+        rd_t fr;
+        rd_init(&fr, fresh);
+        resp_t fp;
+        ck_assert_msg(read_resp(&fr, &fp, false), "round %d: a new client starved by partial heads", round);
+        ck_assert_str_eq(fp.body, "fresh");
+        resp_free(&fp);
+        rd_free(&fr);
+        close(fresh);
         for (int i = 0; i < N; i++) {
             char req[64];
             snprintf(req, sizeof req, "%d HTTP/1.1\r\nHost: x\r\n\r\n", i);
@@ -1110,8 +1124,10 @@ START_TEST(receive_buffers_exhausted) {
     }
     for (int i = 0; i < N; i++) close(fds[i]);
     stop();
-    ck_assert_uint_eq(S.stats.requests, 5 * N);
-    ck_assert_uint_gt(S.stats.starved, 0); /* the path under test was taken */
+    ck_assert_uint_eq(S.stats.requests, 5 * (N + 1));
+    /* (Whether a receive still finds the pool empty now depends on the
+     * backend's timing: check_loop's pool_exhaustion_gives_enobufs covers
+     * -ENOBUFS, this test that every request is answered.) */
 }
 END_TEST
 

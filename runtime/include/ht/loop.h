@@ -142,9 +142,10 @@ int64_t ht_loop__wall_s(const ht_loop_t* loop);
  * On -EMFILE/-ENFILE/-ENOBUFS/-ENOMEM (and -EBADF/-EINVAL/-ENOTSOCK) the
  * accept stops (the op is complete) so that no loop spins on an error; the
  * caller re-arms it later. Transient per-connection errors (ECONNABORTED,
- * EPROTO, EPERM) are skipped. io_uring: a connection the kernel accepted
- * between ht_loop__cancel and the cancellation taking effect is closed, never
- * delivered. */
+ * EPROTO, EPERM) are skipped. io_uring: connections the kernel accepted
+ * between ht_loop__cancel and the cancellation taking effect are still
+ * delivered (res >= 0) before the final -ECANCELED: the callback owns them
+ * (closing them would drop clients the kernel has already let in). */
 ht_result_t ht_loop__accept(ht_loop_t* loop, ht_op_t* op, int32_t listen_fd, ht_op_fn cb);
 
 /* Receives into a loop-owned buffer chosen when data arrives (io_uring:

@@ -433,8 +433,11 @@ static void on_accept(ht_loop_t* loop, ht_op_t* op, int32_t res, uint32_t flags)
     ht_backend_t* be = loop->be;
     bool more = flags & CQE_F_MORE;
     if (res >= 0) {
-        if (op->state_ == HT_OP_CANCELLING) close(res); /* accepted after the cancel */
-        else op->cb(loop, op, res);
+        /* Also a connection the multishot accept took after the cancel was
+         * asked for (a burst from the backlog, up to its length): closing
+         * it would drop a client that completed its handshake and may have
+         * sent a request already; the caller decides (see ht/loop.h). */
+        op->cb(loop, op, res);
         if (more) return;
         /* single-shot, or the kernel ended the multishot: re-arm */
         if (op->state_ == HT_OP_PENDING) {

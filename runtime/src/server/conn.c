@@ -150,6 +150,27 @@ static bool in_reserve(ht_conn_t* c, size_t need) {
     return true;
 }
 
+/* A partial request must not pin a pooled receive buffer: the pool is per
+ * loop (1024 by default), so that many clients trickling a request byte by
+ * byte (slowloris) would starve every other connection of receive buffers
+ * until their header timeout. Before waiting for more, what is left moves
+ * to a buffer of its own of the same size (its pages are touched only as
+ * bytes arrive) and the pooled one goes back, waking a starved connection.
+ * Complete requests never get here; a pipelined batch that ends mid-request
+ * pays one allocation and a copy of its tail. False on allocation failure
+ * (the pooled buffer is kept). */
+static bool in_unpool(ht_conn_t* c) {
+    size_t n = c->in_len - c->in_off, cap = c->in_cap;
+    char* p = ht_alloc__alloc(c->acc->alloc_, cap);
+    if (p == nullptr) return false;
+    memcpy(p, c->in + c->in_off, n);
+    in_release(c);
+    c->in = p;
+    c->in_cap = cap;
+    c->in_len = n;
+    return true;
+}
+
 /* ---- Receiving ---- */
 
 static void recv_start(ht_conn_t* c) {
@@ -263,6 +284,7 @@ static void conn_next(ht_conn_t* c) {
     if (!(c->flags & HT_CF_RECV)) {
         /* While a send is in flight only a pooled recv may run: the buffer
          * we hold must not move under a pending receive. */
+        if (c->in_buf && !sending && c->in_off < c->in_len) (void) in_unpool(c);
         if (c->in == nullptr || !sending) recv_start(c);
         if (c->flags & HT_CF_DEAD) return;
     }
@@ -678,6 +700,11 @@ static void on_accept(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
         tl_set(c, HT_TC_HEADER);
         tick_ensure(acc);
         recv_start(c);
+        /* io_uring's multishot accept may still deliver what the kernel
+         * took from the backlog before the cancel below takes effect
+         * (accepting_ == ACC_CANCELLING): those are served too, so the cap
+         * can be passed by at most that burst (bounded by the backlog)
+         * rather than clients the kernel let in being dropped. */
         if (acc->stats_.open >= acc->cfg_.max_connections && acc->accepting_ == ACC_ARMED) {
             acc->accepting_ = ACC_CANCELLING;
             ht_loop__cancel(loop, &acc->accept_op_);
