@@ -131,6 +131,65 @@ ht_result_t ht_response__serve_file(ht_response_t* res, const ht_request_t* req,
                                     const ht_fs_root_t* root, const ht_serve_file_options_t* opt,
                                     ht_alloc_t* a);
 
+/* ---- Embedded assets ----
+ *
+ * Files compiled into the program (the route compiler's `embed PREFIX DIR`
+ * emits these tables; a program may also write its own): bytes in read-only
+ * memory, Content-Type and strong ETags fixed at build time, an optional
+ * gzip variant of each. Nothing is opened, read or allocated per request
+ * (a long Location aside) and bodies are sent from the table's memory
+ * without copying (ht_response__body_ref), so the tables must live as long
+ * as the program (static storage). */
+typedef struct ht_asset {
+    const char*    path;    /* decoded, normalised path beneath the set: "/css/app.css"
+                             * (starts with '/', no empty or dot segments) */
+    const char*    type;    /* the Content-Type value */
+    const char*    etag;    /* strong entity-tag of data, quotes included */
+    const uint8_t* data;    /* the file's bytes (size may be 0) */
+    uint64_t       size;
+    const char*    gz_etag; /* strong entity-tag of gz_data (a different representation,
+                             * so a different tag); nullptr when there is no gzip variant */
+    const uint8_t* gz_data; /* the same bytes gzip-compressed, or nullptr */
+    uint64_t       gz_size;
+} ht_asset_t;
+
+/* A tree of assets. Directories are implied by the paths: "/css/" exists
+ * when some asset's path starts with it, and "/" always does. */
+typedef struct ht_asset_set {
+    const ht_asset_t* assets; /* sorted bytewise (memcmp order) by path, no duplicates */
+    uint32_t          count;
+    const char*       index;  /* index file name served for a directory ("index.html"),
+                               * or nullptr for none */
+} ht_asset_set_t;
+
+/* The asset at a decoded, normalised path (binary search), or nullptr. */
+const ht_asset_t* ht_asset__find(const ht_asset_set_t* set, ht_slice_t path);
+
+/* Serves req (GET/HEAD) from an asset set mounted at `mount` (as
+ * ht_serve_file_options_t.mount: "/ui", or empty for the whole URL space),
+ * with ht_response__serve_file's rules where they apply:
+ *   - the path outside the mount: 404; the bare prefix: 301 to prefix + "/";
+ *     other methods: 405 + "Allow: GET, HEAD";
+ *   - the raw path is decoded and normalised as ht_fs__resolve does (bad
+ *     escapes, %00, %2F, '\', climbing above the root: 400; too long: 414);
+ *     names starting with '.' (but ".well-known") are never found (404);
+ *   - a directory named without its '/': 301 + Location (mount + path + "/"
+ *     + query); with it: its index asset, else 404 (no listings);
+ *   - the gzip variant when there is one, Accept-Encoding allows gzip and the
+ *     request is not a GET with Range (ranges are served from the raw bytes);
+ *     then Content-Encoding: gzip, and Vary: Accept-Encoding on every
+ *     response for an asset that has a variant (both variants, 304 too);
+ *   - If-Match / If-None-Match against the chosen variant's ETag (412 /
+ *     304; weak comparison for If-None-Match); there is no Last-Modified,
+ *     so If-Modified-Since / If-Unmodified-Since are ignored, and an
+ *     If-Range date never matches (the whole asset is sent);
+ *   - Range (GET, raw variant): 206 + Content-Range, or 416 with
+ *     "Content-Range: bytes * /size";
+ *   - 200 / 206 carry Content-Type, ETag and Accept-Ranges: bytes.
+ * Must be the first builder call. Returns 0 or the first builder error. */
+ht_result_t ht_response__asset(ht_response_t* res, const ht_request_t* req,
+                               const ht_asset_set_t* set, ht_slice_t mount, ht_alloc_t* a);
+
 /* Whether a header name is a valid token, and a value is free of CR, LF,
  * NUL and other controls except HTAB (what ht_response__header checks). */
 bool ht_response__valid_header_name(ht_slice_t name);
