@@ -22,6 +22,10 @@ typedef struct prop_result {
     int nparams;
     char params[8][600]; /* decoded slices; numbers in decimal */
     char scratch[1200];
+    /* When set, the runner decodes into scratch_p[0, scratch_n) instead of
+     * scratch (the fuzzer passes an exact-size heap buffer). */
+    char* scratch_p;
+    size_t scratch_n;
 } prop_result_t;
 
 typedef struct prop_set {

@@ -136,7 +136,8 @@ static int glue_(const char* P, const char* file) {
     for (int i = 0; i < n; i++) printf("    { \"%s\", \"%s\" },\n", meths[i], pats[i]);
     printf("};\n\n");
     printf("static int %s_run_(const char* method, const char* path, size_t len, prop_result_t* out) {\n"
-           "    %s_match_t m = { .scratch = out->scratch, .scratch_cap = sizeof out->scratch };\n"
+           "    %s_match_t m = { .scratch = out->scratch_p ? out->scratch_p : out->scratch,\n"
+           "                     .scratch_cap = out->scratch_p ? out->scratch_n : sizeof out->scratch };\n"
            "    out->status = (int) %s__match_token(ht_slice__from_cstr(method), ht_slice__from(path, len), &m);\n"
            "    out->route = (int) m.route;\n"
            "    out->allow = 0;\n"

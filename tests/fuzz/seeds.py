@@ -53,4 +53,17 @@ n += write('fuzz_chunked', chunk, b'\x03\x00\x00')
 n += write('fuzz_diff', parse)
 n += write('fuzz_uri', uris, b'\x00')
 n += write('fuzz_dsl', routes)
+# fuzz_match: the codegen tests' paths, each under a few method selectors
+# (byte 0: GET, HEAD, POST, PUT, DELETE, OPTIONS; 0xE0 + a custom token).
+paths = sorted({s for s in literals(os.path.join(root, 'tests/codegen/check_codegen.c'))
+                if s.startswith(b'/') and len(s) < 200})
+n += write('fuzz_match', [bytes([m]) + p for p in paths for m in (0, 1, 2, 3, 4, 5)]
+           + [b'\xe0BREW ' + p for p in paths[:8]] + [b'\xe0MKCOL ' + p for p in paths[:8]])
+# fuzz_conn: every request of the parser and server tests, whole (8 zero bytes:
+# no split points) and once split in the middle of its head.
+reqs = parse + [s for s in literals(os.path.join(root, 'tests/server/check_server.c')) if b'HTTP/1.' in s]
+def split(r):
+    c = min(len(r) // 2, 0xffff)
+    return bytes([c & 0xff, c >> 8]) + b'\0' * 6 + r
+n += write('fuzz_conn', [b'\0' * 8 + r for r in reqs] + [split(r) for r in reqs[::4]])
 print(n, 'seeds')
