@@ -323,7 +323,8 @@ static void parse_responses_(const char* s, size_t n, tally_t* t) {
             continue;
         }
         if (ndate != 1) FAIL("%d Date fields at %zu", ndate, start);
-        bool no_body = status == 204 || status == 304 || (em && ieq_(em, eml, "HEAD"));
+        /* Methods are case-sensitive (RFC 9110 §9.1): "hEAD" is no HEAD. */
+        bool no_body = status == 204 || status == 304 || (em && eml == 4 && !memcmp(em, "HEAD", 4));
         size_t body_at = at;
         if (status == 204 || status == 304) {
             if (ncl || nte) FAIL("framing fields on a %d at %zu", status, start);

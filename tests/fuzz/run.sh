@@ -27,10 +27,12 @@ for t in $targets; do
   # The committed seeds stay read-only; what a run learns goes to a scratch corpus.
   work="$build/corpus/$t"
   mkdir -p "$work"
+  dict=
+  [ -f "$here/$t.dict" ] && dict="-dict=$here/$t.dict"
   echo "== $t for ${secs}s"
   if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
        "$build/tests/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-       -print_final_stats=1 -artifact_prefix="$build/artifacts/$t-" ${FUZZ_ARGS:-} \
+       -print_final_stats=1 -artifact_prefix="$build/artifacts/$t-" $dict ${FUZZ_ARGS:-} \
        "$work" "$here/corpus/$t" 2>"$build/$t.log"; then
     echo "!! $t failed; see $build/$t.log and $build/artifacts/"
     tail -n 40 "$build/$t.log"
