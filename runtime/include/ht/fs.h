@@ -55,7 +55,7 @@
 #include <ht/bytes.h>
 #include <ht/http.h>
 
-/* ---- The file handle type. POSIX: a file descriptor. ---- */
+/* ---- The file handle type. POSIX: a file descriptor; Windows: a HANDLE. ---- */
 #if defined(HT_OS_POSIX)
 typedef int32_t ht_file_t;
 #  define HT_FILE_INVALID ((ht_file_t) -1)
@@ -247,7 +247,11 @@ typedef struct ht_fs_root {
 
 /* Opens path (a directory) as a docroot. index: the index file name
  * (nullptr: "index.html"); one segment, no '/', not "." or "..". mime may
- * be nullptr. 0, -EINVAL (bad index), -ENOTDIR, or the open(2) errno. */
+ * be nullptr. 0, -EINVAL (bad index), -ENOTDIR, or the open(2) errno.
+ * Windows: the file names Windows would reinterpret (':' streams and
+ * drives, 8.3 short names, trailing dots, DOS devices) are refused, links
+ * are never followed, and HT_FS_FOLLOW_OUTSIDE is refused with -ENOTSUP
+ * (files/resolve_win32.c says why). */
 ht_result_t ht_fs__root_open(ht_fs_root_t* root, const char* path, uint32_t flags,
                              const char* index, const ht_fs_mime_t* mime);
 void ht_fs__root_close(ht_fs_root_t* root);

@@ -3,7 +3,8 @@
  * Model. The caller starts an operation (accept, recv, send, sendfile, timer)
  * and gets exactly one completion callback for it, on the loop's own thread,
  * from inside ht_loop__run — never from inside the call that started it. The
- * backend (epoll or io_uring, chosen at build time) is invisible here.
+ * backend (epoll or io_uring on Linux, IOCP on Windows, chosen at build time)
+ * is invisible here.
  *
  * Ownership. Operation structs (ht_op_t, ht_timer_t) are caller storage,
  * usually embedded in a connection; zero-initialise them before first use
@@ -32,6 +33,8 @@
 #define HT_LOOP_H
 
 #include <ht/alloc.h>
+#include <ht/fs.h>  /* ht_file_t */
+#include <ht/net.h> /* ht_socket_t */
 
 typedef struct ht_loop ht_loop_t;
 typedef struct ht_op ht_op_t;
@@ -64,10 +67,13 @@ struct ht_op {
     union {
         struct { ht_iov_t* iov; uint32_t iovcnt; } v;
         struct { char* p; size_t len; } b;
-        struct { int32_t file; uint64_t off; uint64_t len; } f;
+        struct { ht_file_t file; uint64_t off; uint64_t len; } f;
     } u_;
     uint64_t  done_;
-    int32_t   fd_;
+#if defined(HT_OS_WINDOWS)
+    uintptr_t ovl_[4]; /* the operation's OVERLAPPED (IOCP), see loop_iocp.c */
+#endif
+    ht_socket_t fd_;
     uint8_t   kind_;
     uint8_t   state_;
     uint16_t  flags_;
@@ -146,7 +152,7 @@ int64_t ht_loop__wall_s(const ht_loop_t* loop);
  * between ht_loop__cancel and the cancellation taking effect are still
  * delivered (res >= 0) before the final -ECANCELED: the callback owns them
  * (closing them would drop clients the kernel has already let in). */
-ht_result_t ht_loop__accept(ht_loop_t* loop, ht_op_t* op, int32_t listen_fd, ht_op_fn cb);
+ht_result_t ht_loop__accept(ht_loop_t* loop, ht_op_t* op, ht_socket_t listen_fd, ht_op_fn cb);
 
 /* Receives into a loop-owned buffer chosen when data arrives (io_uring:
  * provided-buffer ring; epoll: taken from the pool on readiness), so an idle
@@ -155,7 +161,7 @@ ht_result_t ht_loop__accept(ht_loop_t* loop, ht_op_t* op, int32_t listen_fd, ht_
  * res == 0 is end of stream (no buffer is held). The completion is -ENOBUFS
  * when data arrived but every pooled buffer was taken (the recv is over; the
  * caller frees buffers and starts it again). */
-ht_result_t ht_loop__recv(ht_loop_t* loop, ht_op_t* op, int32_t fd, ht_op_fn cb);
+ht_result_t ht_loop__recv(ht_loop_t* loop, ht_op_t* op, ht_socket_t fd, ht_op_fn cb);
 /* Takes a free pooled buffer outside a recv (for assembling a request that
  * spans several receives), or nullptr if none is free. io_uring keeps a few
  * free buffers (16 to 64) lent to the kernel's buffer ring, so this may
@@ -165,13 +171,13 @@ void ht_loop__buf_release(ht_loop_t* loop, ht_buf_t* buf);
 
 /* Receives into caller memory p[0, len): completes with the byte count of one
  * successful receive (> 0), 0 at end of stream, or an error. */
-ht_result_t ht_loop__recv_into(ht_loop_t* loop, ht_op_t* op, int32_t fd, char* p, size_t len,
+ht_result_t ht_loop__recv_into(ht_loop_t* loop, ht_op_t* op, ht_socket_t fd, char* p, size_t len,
                                ht_op_fn cb);
 
 /* Sends all of iov[0, iovcnt) (the array is caller storage and may be
  * modified to track progress). Completes with the total byte count once all
  * is sent, or with an error (-EPIPE, -ECONNRESET, ...). Never raises SIGPIPE. */
-ht_result_t ht_loop__send(ht_loop_t* loop, ht_op_t* op, int32_t fd, ht_iov_t* iov,
+ht_result_t ht_loop__send(ht_loop_t* loop, ht_op_t* op, ht_socket_t fd, ht_iov_t* iov,
                           uint32_t iovcnt, ht_op_fn cb);
 
 /* Sends len bytes of file starting at off to the socket without copying
@@ -179,7 +185,7 @@ ht_result_t ht_loop__send(ht_loop_t* loop, ht_op_t* op, int32_t fd, ht_iov_t* io
  * POLLOUT with IORING_OP_POLL_ADD, see loop_iouring.c for why not splice).
  * Completes with len once all is sent, -EIO if the file ends before len
  * bytes, or another error. */
-ht_result_t ht_loop__sendfile(ht_loop_t* loop, ht_op_t* op, int32_t sock, int32_t file,
+ht_result_t ht_loop__sendfile(ht_loop_t* loop, ht_op_t* op, ht_socket_t sock, ht_file_t file,
                               uint64_t off, uint64_t len, ht_op_fn cb);
 
 /* Requests cancellation of a started operation. Its callback still runs
@@ -196,7 +202,7 @@ void ht_loop__defer(ht_loop_t* loop, ht_op_t* op, ht_io_t res, ht_op_fn cb);
  * io_uring: an IORING_OP_CLOSE in the next batch (no extra syscall); the
  * number is free once that batch is submitted (at the latest when
  * ht_loop__run returns). Errors are not reported. */
-void ht_loop__close(ht_loop_t* loop, int32_t fd);
+void ht_loop__close(ht_loop_t* loop, ht_socket_t fd);
 
 /* ---- Timers: one-shot, millisecond resolution, caller storage. Starting an
  * armed timer re-arms it. Timers keep the loop alive while armed. ---- */
@@ -204,7 +210,7 @@ void ht_loop__timer_start(ht_loop_t* loop, ht_timer_t* t, uint64_t ms, ht_timer_
 void ht_loop__timer_stop(ht_loop_t* loop, ht_timer_t* t);
 bool ht_loop__timer_active(const ht_timer_t* t);
 
-/* "epoll" or "io_uring": the backend this library was built with. */
+/* "epoll", "io_uring" or "iocp": the backend this library was built with. */
 const char* ht_loop__backend(void);
 
 #endif /* HT_LOOP_H */

@@ -4,8 +4,9 @@
  * The CPUs a thread may use are its affinity mask, which taskset(1), cgroup
  * cpusets and container runtimes narrow; everything here honours it, so a
  * process started with `taskset -c 2,3` counts 2 CPUs, and they are 2 and 3.
- * Linux only for now; elsewhere cpu_count falls back to the online CPUs and
- * pinning returns -ENOTSUP. Nothing here allocates (masks are on the stack,
+ * Linux: sched_getaffinity/sched_setaffinity. Windows: the process affinity
+ * mask of the current processor group (so at most 64 CPUs) and
+ * SetThreadAffinityMask. Nothing here allocates (masks are on the stack,
  * which caps the CPU numbers handled at 8191).
  */
 #ifndef HT_THREAD_H

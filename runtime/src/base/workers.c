@@ -20,9 +20,8 @@
 #include <ht/thread.h>
 #include <ht/workers.h>
 
-#include <pthread.h>
-#include <sched.h>
-#include <signal.h>
+#include "base/sys.h"
+
 #include <stdatomic.h>
 
 enum { SLOT_EMPTY, SLOT_READY, SLOT_CALLING, SLOT_DONE };
@@ -30,7 +29,7 @@ enum { WORKERS_MAX = 4096 };
 
 typedef struct worker {
     ht_workers_t*     pool;
-    pthread_t         thread;
+    ht_sys_thread_t   thread;
     uint32_t          id;
     uint32_t          cpu_want; /* UINT32_MAX: do not pin */
     atomic_int        cpu;      /* pinned CPU, -1 until then / if it failed */
@@ -69,7 +68,7 @@ static void slot_clear(worker_t* s) {
         if ((st == SLOT_READY || st == SLOT_DONE) &&
             atomic_compare_exchange_strong(&s->state, &st, SLOT_EMPTY))
             return;
-        sched_yield(); /* CALLING on another thread: a stop fn is brief */
+        ht_sys__yield(); /* CALLING on another thread: a stop fn is brief */
     }
 }
 
@@ -137,9 +136,9 @@ static ht_result_t join_started(ht_workers_t* w) {
     for (uint32_t i = 0; i < w->n; i++) {
         worker_t* s = &w->slots[i];
         if (!s->started) continue;
-        int rc = pthread_join(s->thread, nullptr);
+        ht_result_t rc = ht_sys__thread_join(s->thread);
         s->started = false;
-        if (!first && rc) first = -rc;
+        if (!first && rc) first = rc;
         if (!first && s->result) first = s->result;
     }
     w->joined = true;
@@ -152,25 +151,14 @@ ht_result_t ht_workers__start(ht_workers_t* w, ht_worker_fn fn, void* ud) {
     w->fn = fn;
     w->ud = ud;
 
-    /* Threads inherit the creator's signal mask: block the shutdown signals
-     * around creation so workers start with them blocked. */
-    sigset_t block, old;
-    sigemptyset(&block);
-    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-    for (size_t i = 0; i < HT_ARRAY_LEN(sigs); i++) sigaddset(&block, sigs[i]);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-
+    /* Workers start with the shutdown signals blocked (base/sys.h). */
     ht_result_t r = 0;
     for (uint32_t i = 0; i < w->n; i++) {
         worker_t* s = &w->slots[i];
-        int rc = pthread_create(&s->thread, nullptr, worker_thread, s);
-        if (rc) {
-            r = -rc;
-            break;
-        }
+        r = ht_sys__thread_start(&s->thread, worker_thread, s);
+        if (r) break;
         s->started = true;
     }
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
     if (r) {
         ht_workers__stop(w);
         join_started(w);

@@ -3,15 +3,8 @@
 #include "files.h"
 #include "http/date.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#if defined(__linux__)
-#  include <sys/syscall.h>
-#endif
 
 /* ---- Escaping ---- */
 
@@ -110,8 +103,9 @@ typedef struct items {
     ht_alloc_t* a;
 } items_t;
 
-static ht_result_t add_item(items_t* it, const char* name, size_t len, bool dir,
-                            const ht_fs_stat_t* st) {
+/* ht_fs_dir_fn: one listed entry. */
+static ht_result_t add_item(void* ud, const char* name, size_t len, bool dir, const ht_fs_stat_t* st) {
+    items_t* it = ud;
     if (it->len == it->cap) {
         size_t cap = it->cap ? it->cap * 2 : 32;
         void* p = ht_alloc__realloc(it->a, it->v, it->cap * sizeof(item_t), cap * sizeof(item_t));
@@ -124,63 +118,6 @@ static ht_result_t add_item(items_t* it, const char* name, size_t len, bool dir,
     it->v[it->len++] = (item_t){ .name_off = off, .name_len = (uint32_t) len, .dir = dir,
                                  .size = st->size, .mtime = st->mtime_sec };
     return 0;
-}
-
-/* Decides whether and how one directory entry is listed. */
-static ht_result_t consider(const ht_fs_root_t* root, int dir, ht_slice_t path, items_t* it,
-                            const char* name) {
-    size_t len = strlen(name);
-    if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.'))) return 0;
-    if (ht_fs_is_dotfile_(name, len) && !(root->flags & HT_FS_DOTFILES)) return 0;
-    struct stat s;
-    if (fstatat(dir, name, &s, AT_SYMLINK_NOFOLLOW) != 0) return 0; /* gone meanwhile */
-    ht_fs_stat_t st;
-    if (S_ISLNK(s.st_mode)) {
-        /* Listed as what it points to, if that is servable under the root's
-         * policy: resolved exactly as a request for it would be. */
-        char full[HT_FS_PATH_MAX];
-        if (path.len + len >= sizeof full) return 0;
-        memcpy(full, path.ptr, path.len);
-        memcpy(full + path.len, name, len);
-        ht_fs_entry_t e;
-        ht_fs_status_t r = ht_fs__open(root, ht_slice__from(full, path.len + len), &e);
-        if (r == HT_FS_REDIRECT) return add_item(it, name, len, true, &e.st);
-        if (r != HT_FS_FILE) return 0;
-        st = e.st;
-        ht_fs__close(e.fd);
-        return add_item(it, name, len, false, &st);
-    }
-    if (!S_ISREG(s.st_mode) && !S_ISDIR(s.st_mode)) return 0;
-    st = (ht_fs_stat_t){ .size = (uint64_t) s.st_size, .mtime_sec = (int64_t) s.st_mtim.tv_sec };
-    return add_item(it, name, len, S_ISDIR(s.st_mode), &st);
-}
-
-static ht_result_t read_dir(const ht_fs_root_t* root, int dir, ht_slice_t path, items_t* it) {
-#if defined(__linux__)
-    /* getdents64 into allocator memory: opendir(3) would malloc behind the
-     * caller's back. */
-    const size_t cap = 32768;
-    char* buf = ht_alloc__alloc(it->a, cap);
-    if (!buf) return -ENOMEM;
-    ht_result_t r = 0;
-    if (lseek(dir, 0, SEEK_SET) != 0) r = -errno;
-    while (r == 0) {
-        long n = syscall(SYS_getdents64, dir, buf, cap);
-        if (n < 0) { r = -errno; break; }
-        if (n == 0) break;
-        for (long off = 0; off < n && r == 0;) {
-            /* struct linux_dirent64: ino(8) off(8) reclen(2) type(1) name */
-            unsigned short reclen;
-            memcpy(&reclen, buf + off + 16, sizeof reclen);
-            r = consider(root, dir, path, it, buf + off + 19);
-            off += reclen;
-        }
-    }
-    ht_alloc__free(it->a, buf, cap);
-    return r;
-#else
-#  error "ht_fs__listing: only Linux is implemented"
-#endif
 }
 
 static int by_kind_then_name(const void* x, const void* y) {
@@ -249,7 +186,7 @@ ht_result_t ht_fs__listing(const ht_fs_root_t* root, ht_file_t dir, ht_slice_t p
     items_t it = { .a = a };
     ht_bytes__init(&it.names, a);
     size_t start = out->len;
-    ht_result_t r = read_dir(root, dir, path, &it);
+    ht_result_t r = ht_fs_read_dir_(root, dir, path, add_item, &it, a);
     if (r == 0) {
         for (size_t i = 0; i < it.len; i++) it.v[i].name = it.names.data + it.v[i].name_off;
         if (it.len) qsort(it.v, it.len, sizeof(item_t), by_kind_then_name);

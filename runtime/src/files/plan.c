@@ -4,7 +4,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Copies v into the plan's text storage and adds the header. The storage is
  * sized for the worst case (a Location of 3 bytes per path byte plus a few
@@ -315,15 +314,9 @@ static uint64_t hash_key(ht_slice_t path, bool gz_ok) {
 static char* read_all(ht_fs_cache_t* c, ht_file_t fd, uint64_t size) {
     char* d = ht_alloc__alloc(c->alloc_, (size_t) size);
     if (!d) return nullptr;
-    uint64_t got = 0;
-    while (got < size) {
-        ssize_t n = pread(fd, d + got, (size_t) (size - got), (off_t) got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            ht_alloc__free(c->alloc_, d, (size_t) size);
-            return nullptr;
-        }
-        got += (uint64_t) n;
+    if (ht_fs_pread_(fd, d, (size_t) size, 0) != (ht_io_t) size) {
+        ht_alloc__free(c->alloc_, d, (size_t) size);
+        return nullptr;
     }
     return d;
 }

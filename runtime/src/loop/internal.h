@@ -3,7 +3,8 @@
  * loop.c owns everything that does not depend on the kernel interface: the
  * loop object, time caching, the timer heap, the deferred-completion queue,
  * wakers, the receive-buffer pool and the run loop. A backend
- * (loop_epoll.c or loop_iouring.c; CMake compiles exactly one) defines the
+ * (loop_epoll.c or loop_iouring.c, both with loop_posix.c; or loop_iocp.c on
+ * Windows; CMake compiles exactly one) defines the
  * ht_backend__* hooks below and its own struct ht_backend. Like redis'
  * ae_*.c or libuv's src/unix/internal.h, the hooks are few and dumb: the
  * backend never decides when the loop stops or what runs next.
@@ -45,7 +46,8 @@ struct ht_loop {
     uint32_t      active;      /* ops started and not yet called back (deferred included) */
     uint32_t      timers;      /* armed timers */
     bool          stop;
-    int32_t       wake_fd;     /* eventfd, created and watched by the backend */
+    int32_t       wake_fd;     /* POSIX backends: eventfd, created and watched by the
+                                * backend; -1 where the backend wakes otherwise (IOCP) */
     uint32_t      wake_pending;/* atomic: a wake is written and not yet seen */
 
     /* timers: intrusive binary min-heap ordered by (deadline_, seq_) */
@@ -85,7 +87,13 @@ ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms);
 ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op);
 /* Cancels a PENDING op: it must complete later (never from this call). */
 void ht_backend__cancel(ht_loop_t* loop, ht_op_t* op);
-void ht_backend__close(ht_loop_t* loop, int32_t fd);
+void ht_backend__close(ht_loop_t* loop, ht_socket_t fd);
+/* Makes the backend's wait return and report the wake (it then calls
+ * ht_loop__wakers_run on the loop's thread). Called by ht_loop__wake once per
+ * batch of wakes, from any thread or a signal handler: thread-safe and
+ * async-signal-safe. POSIX backends write loop->wake_fd (loop_posix.c); IOCP
+ * posts a completion packet. */
+void ht_backend__wake(ht_loop_t* loop);
 /* Hands the kernel whatever is queued, without waiting (run is about to
  * return, or the loop is being freed): a close or cancel queued by the last
  * callback must not wait for a next run that may never come. */
@@ -135,7 +143,8 @@ enum { HT_IO_DONE, HT_IO_WAIT }; /* finished (*res set) / would block */
  * lets sends track progress there) and its done_ count. */
 void ht_loop__iov_advance(ht_op_t* op, size_t n);
 /* sendfile(2) until op's range is sent (HT_IO_DONE, *res = total), the socket
- * would block (HT_IO_WAIT), or an error (-EIO if the file is short). */
+ * would block (HT_IO_WAIT), or an error (-EIO if the file is short). POSIX
+ * backends only (loop_posix.c). */
 int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res);
 
 /* Pool: pop a free buffer id (UINT32_MAX if none) / push one back. */

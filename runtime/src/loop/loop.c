@@ -1,21 +1,11 @@
 /* loop.c — the backend-independent half of the proactor (see internal.h). */
 #include "loop/internal.h"
 
-#include <sys/mman.h>
-#include <sys/sendfile.h>
-#include <time.h>
-#include <unistd.h>
+#include "base/sys.h"
 
 /* ---------------------------------------------------------------- time --- */
 
-void ht_loop__update_time(ht_loop_t* loop) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    loop->now_ms = (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
-    /* CLOCK_REALTIME_COARSE: a Date header needs seconds, not a precise read. */
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    loop->wall_s = (int64_t) ts.tv_sec;
-}
+void ht_loop__update_time(ht_loop_t* loop) { ht_sys__time(&loop->now_ms, &loop->wall_s); }
 
 uint64_t ht_loop__now_ms(const ht_loop_t* loop) { return loop->now_ms; }
 int64_t ht_loop__wall_s(const ht_loop_t* loop) { return loop->wall_s; }
@@ -23,7 +13,7 @@ int64_t ht_loop__wall_s(const ht_loop_t* loop) { return loop->wall_s; }
 /* ---------------------------------------------------------------- pool --- */
 
 static void pool_free(ht_loop_t* loop) {
-    if (loop->pool_mem) munmap(loop->pool_mem, loop->pool_len);
+    ht_sys__unmap(loop->pool_mem, loop->pool_len);
     ht_alloc__free(loop->alloc, loop->bufs, sizeof(ht_buf_t) * loop->buf_count);
     ht_alloc__free(loop->alloc, loop->free_ids, sizeof(uint32_t) * loop->buf_count);
     ht_alloc__free(loop->alloc, loop->held, loop->buf_count);
@@ -36,11 +26,9 @@ static void pool_free(ht_loop_t* loop) {
 static ht_result_t pool_init(ht_loop_t* loop) {
     size_t n = loop->buf_count;
     loop->pool_len = n * loop->buf_size;
-    /* Anonymous private memory: pages are faulted in on first write, so a
-     * buffer nobody used costs no RSS. NORESERVE: don't charge overcommit. */
-    void* mem = mmap(nullptr, loop->pool_len, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (mem == MAP_FAILED) return -ENOMEM;
+    /* Pages are backed on first write, so a buffer nobody used costs no RSS. */
+    void* mem = ht_sys__map(loop->pool_len);
+    if (!mem) return -ENOMEM;
     loop->pool_mem = mem;
     loop->bufs = ht_alloc__alloc(loop->alloc, sizeof(ht_buf_t) * n);
     loop->free_ids = ht_alloc__alloc(loop->alloc, sizeof(uint32_t) * n);
@@ -263,12 +251,10 @@ static void run_deferred(ht_loop_t* loop) {
 
 void ht_loop__wake(void* arg) {
     ht_loop_t* loop = arg;
-    /* One eventfd write per batch of wakes: later wakers see the flag set and
-     * skip the syscall. write(2) and lock-free atomics are signal-safe. */
+    /* One backend wake per batch of wakes: later wakers see the flag set and
+     * skip the syscall. Lock-free atomics are signal-safe, and so is the hook. */
     if (__atomic_exchange_n(&loop->wake_pending, 1u, __ATOMIC_ACQ_REL)) return;
-    uint64_t one = 1;
-    ssize_t n = write(loop->wake_fd, &one, sizeof one);
-    (void) n; /* EAGAIN means the counter is already non-zero: still woken */
+    ht_backend__wake(loop);
 }
 
 void ht_loop__wakers_run(ht_loop_t* loop) {
@@ -301,7 +287,7 @@ void ht_loop__waker_remove(ht_loop_t* loop, ht_waker_t* w) {
 
 /* ---------------------------------------------------------- operations --- */
 
-static ht_result_t start(ht_loop_t* loop, ht_op_t* op, int32_t fd, uint8_t kind, ht_op_fn cb) {
+static ht_result_t start(ht_loop_t* loop, ht_op_t* op, ht_socket_t fd, uint8_t kind, ht_op_fn cb) {
     op->cb = cb;
     op->buf = nullptr;
     op->fd_ = fd;
@@ -319,29 +305,29 @@ static ht_result_t start(ht_loop_t* loop, ht_op_t* op, int32_t fd, uint8_t kind,
     return r;
 }
 
-ht_result_t ht_loop__accept(ht_loop_t* loop, ht_op_t* op, int32_t listen_fd, ht_op_fn cb) {
+ht_result_t ht_loop__accept(ht_loop_t* loop, ht_op_t* op, ht_socket_t listen_fd, ht_op_fn cb) {
     return start(loop, op, listen_fd, HT_OP_ACCEPT, cb);
 }
 
-ht_result_t ht_loop__recv(ht_loop_t* loop, ht_op_t* op, int32_t fd, ht_op_fn cb) {
+ht_result_t ht_loop__recv(ht_loop_t* loop, ht_op_t* op, ht_socket_t fd, ht_op_fn cb) {
     return start(loop, op, fd, HT_OP_RECV, cb);
 }
 
-ht_result_t ht_loop__recv_into(ht_loop_t* loop, ht_op_t* op, int32_t fd, char* p, size_t len,
+ht_result_t ht_loop__recv_into(ht_loop_t* loop, ht_op_t* op, ht_socket_t fd, char* p, size_t len,
                                ht_op_fn cb) {
     op->u_.b.p = p;
     op->u_.b.len = len;
     return start(loop, op, fd, HT_OP_RECV_INTO, cb);
 }
 
-ht_result_t ht_loop__send(ht_loop_t* loop, ht_op_t* op, int32_t fd, ht_iov_t* iov,
+ht_result_t ht_loop__send(ht_loop_t* loop, ht_op_t* op, ht_socket_t fd, ht_iov_t* iov,
                           uint32_t iovcnt, ht_op_fn cb) {
     op->u_.v.iov = iov;
     op->u_.v.iovcnt = iovcnt;
     return start(loop, op, fd, HT_OP_SEND, cb);
 }
 
-ht_result_t ht_loop__sendfile(ht_loop_t* loop, ht_op_t* op, int32_t sock, int32_t file,
+ht_result_t ht_loop__sendfile(ht_loop_t* loop, ht_op_t* op, ht_socket_t sock, ht_file_t file,
                               uint64_t off, uint64_t len, ht_op_fn cb) {
     op->u_.f.file = file;
     op->u_.f.off = off;
@@ -353,7 +339,7 @@ void ht_loop__cancel(ht_loop_t* loop, ht_op_t* op) {
     if (op->state_ == HT_OP_PENDING) ht_backend__cancel(loop, op);
 }
 
-void ht_loop__close(ht_loop_t* loop, int32_t fd) { ht_backend__close(loop, fd); }
+void ht_loop__close(ht_loop_t* loop, ht_socket_t fd) { ht_backend__close(loop, fd); }
 
 /* ----------------------------------------------------------------- run --- */
 
@@ -399,27 +385,4 @@ void ht_loop__iov_advance(ht_op_t* op, size_t n) {
     }
     op->u_.v.iov = iov;
     op->u_.v.iovcnt = cnt;
-}
-
-int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res) {
-    while (op->u_.f.len > 0) {
-        off_t off = (off_t) op->u_.f.off;
-        size_t chunk = op->u_.f.len < (1u << 30) ? (size_t) op->u_.f.len : (1u << 30);
-        ssize_t n = sendfile(op->fd_, op->u_.f.file, &off, chunk);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return HT_IO_WAIT;
-            *res = -errno;
-            return HT_IO_DONE;
-        }
-        if (n == 0) { /* the file is shorter than promised */
-            *res = -EIO;
-            return HT_IO_DONE;
-        }
-        op->u_.f.off += (uint64_t) n;
-        op->u_.f.len -= (uint64_t) n;
-        op->done_ += (uint64_t) n;
-    }
-    *res = (ht_io_t) op->done_;
-    return HT_IO_DONE;
 }

@@ -309,7 +309,7 @@ void ht_backend__cancel(ht_loop_t* loop, ht_op_t* op) {
     ht_loop__complete_later(loop, op, -ECANCELED);
 }
 
-void ht_backend__close(ht_loop_t* loop, int32_t fd) {
+void ht_backend__close(ht_loop_t* loop, ht_socket_t fd) {
     /* No EPOLL_CTL_DEL: closing the last reference removes the registration,
      * and a stale event for a duplicated file only costs an EAGAIN. */
     fd_reset(loop->be, fd);

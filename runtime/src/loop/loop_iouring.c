@@ -595,7 +595,7 @@ void ht_backend__cancel(ht_loop_t* loop, ht_op_t* op) {
     op->state_ = HT_OP_CANCELLING;
 }
 
-void ht_backend__close(ht_loop_t* loop, int32_t fd) {
+void ht_backend__close(ht_loop_t* loop, ht_socket_t fd) {
     uring_sqe_t* s = sqe_get(loop->be);
     if (!s) {
         close(fd);

@@ -16,12 +16,9 @@
  */
 #include <stdatomic.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "server/conn.h"
+#include "server/sock.h"
 
 ht_result_t ht_server__register_(ht_server_t* server, ht_loop_t* loop, uint32_t* slot);
 void ht_server__unregister_(ht_server_t* server, uint32_t slot);
@@ -92,7 +89,7 @@ static ht_out_t* out_get(ht_acceptor_t* acc) {
     if (o == nullptr) return nullptr;
     memset(o, 0, sizeof *o);
     o->cap = acc->cfg_.send_buffer_size;
-    o->file = -1;
+    o->file = HT_FILE_INVALID;
     return o;
 }
 
@@ -221,7 +218,7 @@ static void linger_start(ht_conn_t* c) {
     /* Half-close: the client sees the end of the response, then EOF; what
      * it still sends is read and dropped so that closing does not turn
      * into a reset that could destroy the response in its receive queue. */
-    (void) shutdown(c->fd, SHUT_WR);
+    ht_sock__shutdown_write(c->fd);
     tl_set(c, HT_TC_LINGER);
     if (!(c->flags & HT_CF_RECV)) {
         in_release(c);
@@ -309,7 +306,7 @@ static void conn_free(ht_conn_t* c) {
     /* During shutdown the loop may return before it submits another batch,
      * and a batched io_uring close would then never happen: close(2) now
      * (correct for accepted sockets on both backends, see ht/loop.h). */
-    if (HT_UNLIKELY(acc->stopping_)) close(c->fd);
+    if (HT_UNLIKELY(acc->stopping_)) ht_sock__close(c->fd);
     else ht_loop__close(acc->loop_, c->fd);
     in_release(c);
     if (c->out) {
@@ -678,14 +675,14 @@ static void tick_ensure(ht_acceptor_t* acc) {
 static void on_accept(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
     ht_acceptor_t* acc = op->data;
     if (res >= 0) {
-        int32_t fd = (int32_t) res;
+        ht_socket_t fd = (ht_socket_t) res;
         if (acc->stopping_) {
-            close(fd);
+            ht_sock__close(fd);
             return;
         }
         ht_conn_t* c = conn_get(acc);
         if (c == nullptr) {
-            close(fd);
+            ht_sock__close(fd);
             return;
         }
         c->fd = fd;
@@ -693,8 +690,7 @@ static void on_accept(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
          * Nagle would hold back is a head's tail or a file body sent after
          * a head (ht_response__file), which then waits ~40 ms for the
          * client's delayed ACK. One syscall per connection, none per request. */
-        int one = 1;
-        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        ht_sock__nodelay(fd);
         acc->stats_.open++;
         acc->stats_.accepted++;
         tl_set(c, HT_TC_HEADER);

@@ -37,7 +37,7 @@ typedef struct ht_out {
     uint64_t       total;    /* bytes to send */
     uint64_t       file_off; /* file body after iov[] (see ht_response__file) */
     uint64_t       file_len;
-    int32_t        file;     /* -1: none */
+    ht_file_t      file;     /* HT_FILE_INVALID: none */
     uint8_t        file_own;
     uint8_t        file_state; /* HT_OUT_FILE_* */
     ht_iov_t       iov[HT_OUT_IOV];
@@ -101,7 +101,7 @@ typedef struct ht_conn {
     uint64_t        drained;     /* linger: bytes discarded */
     uint32_t        head_len;    /* current request's head, once parsed */
     uint32_t        requests;
-    int32_t         fd;
+    ht_socket_t     fd;
     uint16_t        flags;       /* HT_CF_* */
     uint8_t         tclass;
     uint8_t         rstate;      /* HT_RS_* */

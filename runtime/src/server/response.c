@@ -2,7 +2,6 @@
  * connection's send buffer, bodies inline when they fit, out of line (copied
  * into memory from the handler's allocator, or borrowed) when they do not. */
 #include <string.h>
-#include <unistd.h>
 
 #include "server/conn.h"
 
@@ -65,9 +64,9 @@ void ht_out__seal_(ht_out_t* o) {
 }
 
 void ht_out__reset_(ht_out_t* o) {
-    if (o->file_state != HT_OUT_FILE_NONE && o->file_own) close(o->file);
+    if (o->file_state != HT_OUT_FILE_NONE && o->file_own) ht_fs__close(o->file);
     o->file_state = HT_OUT_FILE_NONE;
-    o->file = -1;
+    o->file = HT_FILE_INVALID;
     o->file_own = 0;
     o->file_off = o->file_len = 0;
     for (uint32_t i = 0; i < o->nexts; i++)
@@ -345,13 +344,13 @@ ht_result_t ht_response__file(ht_response_t* res, ht_file_t f, uint64_t off, uin
         }
     }
     if (r < 0) {
-        if (own) close(f);
+        if (own) ht_fs__close(f);
         return r;
     }
     res->state = HT_RES_DONE;
     bool no_body = (res->flags & HT_RESF_HEAD_ONLY) || res->status == 204 || res->status == 304;
     if (no_body || len == 0) {
-        if (own) close(f);
+        if (own) ht_fs__close(f);
         return 0;
     }
     res->body_bytes = len;

@@ -2,11 +2,10 @@
  * ht_fs__plan (or the per-loop cache), turned into a response. Every
  * decision is the files module's; this file only maps the plan onto the
  * builder calls and picks how the body travels. */
-#include <fcntl.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "base/sys.h"
+#include "files/files.h"
 #include "server/conn.h"
 
 /* Bodies up to this size are copied into the response (the send buffer's
@@ -19,9 +18,7 @@
  * iteration) when the request came from a connection. */
 static int64_t now_ms(const ht_request_t* req) {
     if (req->conn_) return (int64_t) ht_loop__now_ms(req->conn_->acc->loop_);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t) ht_sys__mono_ms();
 }
 
 /* The body of a file plan. Zero-copy: ht_response__file sends the range
@@ -41,19 +38,14 @@ static ht_result_t file_body(ht_response_t* res, const ht_request_t* req, ht_fs_
     if (p->length <= SMALL_BODY) {
         if (p->data) return ht_response__body(res, p->data + p->offset, (size_t) p->length, a);
         char buf[SMALL_BODY];
-        size_t got = 0;
-        while (got < p->length) {
-            ssize_t n = pread(p->fd, buf + got, (size_t) p->length - got, (off_t) (p->offset + got));
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break; /* shrank under us: let the file path drop the connection */
-            got += (size_t) n;
-        }
-        if (got == p->length) return ht_response__body(res, buf, got, a);
+        /* Short (the file shrank under us): let the file path drop the connection. */
+        ht_io_t got = ht_fs_pread_(p->fd, buf, (size_t) p->length, p->offset);
+        if (got == (ht_io_t) p->length) return ht_response__body(res, buf, (size_t) got, a);
     }
     ht_file_t f;
     if (p->fd_borrowed) {
-        f = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
-        if (f < 0) return -errno;
+        ht_result_t r = ht_fs_dup_(p->fd, &f);
+        if (r != 0) return r;
     } else {
         f = ht_fs__plan_take_fd(p);
     }

@@ -1,14 +1,12 @@
 /* server/server.c — the listening socket, config defaults, and the shutdown
  * fan-out to every acceptor's loop. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <ht/server.h>
+
+#include "base/sys.h"
+#include "server/sock.h"
 
 void ht_config__resolve(ht_config_t* out, const ht_config_t* in) {
     ht_config_t c = in ? *in : (ht_config_t){ 0 };
@@ -38,89 +36,13 @@ void ht_config__resolve(ht_config_t* out, const ht_config_t* in) {
     *out = c;
 }
 
-/* Parses a literal host ("127.0.0.1", "::1", "[::1]") into ss. */
-static ht_result_t parse_host(const char* host, uint16_t port, struct sockaddr_storage* ss, socklen_t* len) {
-    memset(ss, 0, sizeof *ss);
-    char tmp[64];
-    size_t n = strlen(host);
-    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
-        if (n - 2 >= sizeof tmp) return -EINVAL;
-        memcpy(tmp, host + 1, n - 2);
-        tmp[n - 2] = '\0';
-        host = tmp;
-    }
-    struct sockaddr_in* v4 = (struct sockaddr_in*) ss;
-    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        *len = sizeof *v4;
-        return 0;
-    }
-    struct sockaddr_in6* v6 = (struct sockaddr_in6*) ss;
-    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        *len = sizeof *v6;
-        return 0;
-    }
-    return -EINVAL;
-}
-
-static ht_result_t bind_listen(const struct sockaddr_storage* ss, socklen_t len, bool dual, int32_t backlog,
-                               int* out) {
-    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -errno;
-    int one = 1, zero = 0;
-    (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-#ifdef SO_REUSEPORT
-    (void) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-#endif
-    if (dual) (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-    if (bind(fd, (const struct sockaddr*) ss, len) != 0 || listen(fd, backlog > 0 ? backlog : 511) != 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
-    *out = fd;
-    return 0;
-}
-
 ht_result_t ht_server__listen(ht_server_t* server, const char* host, uint16_t port, int32_t backlog) {
     if (server->listening_) return -EALREADY;
-    struct sockaddr_storage ss;
-    socklen_t len = 0;
-    int fd = -1;
-    ht_result_t r;
-    if (host != nullptr) {
-        if ((r = parse_host(host, port, &ss, &len)) < 0) return r;
-        if ((r = bind_listen(&ss, len, false, backlog, &fd)) < 0) return r;
-    } else {
-        /* All interfaces: dual-stack IPv6 if the host has IPv6, else IPv4. */
-        memset(&ss, 0, sizeof ss);
-        struct sockaddr_in6* v6 = (struct sockaddr_in6*) &ss;
-        v6->sin6_family = AF_INET6;
-        v6->sin6_addr = in6addr_any;
-        v6->sin6_port = htons(port);
-        r = bind_listen(&ss, sizeof *v6, true, backlog, &fd);
-        if (r == -EAFNOSUPPORT || r == -EADDRNOTAVAIL || r == -EPROTONOSUPPORT) {
-            memset(&ss, 0, sizeof ss);
-            struct sockaddr_in* v4 = (struct sockaddr_in*) &ss;
-            v4->sin_family = AF_INET;
-            v4->sin_addr.s_addr = htonl(INADDR_ANY);
-            v4->sin_port = htons(port);
-            r = bind_listen(&ss, sizeof *v4, false, backlog, &fd);
-        }
-        if (r < 0) return r;
-    }
-    struct sockaddr_storage bound;
-    socklen_t blen = sizeof bound;
-    if (getsockname(fd, (struct sockaddr*) &bound, &blen) != 0) {
-        r = -errno;
-        close(fd);
-        return r;
-    }
-    server->port_ = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in*) &bound)->sin_port
-                                                     : ((struct sockaddr_in6*) &bound)->sin6_port);
+    ht_socket_t fd;
+    uint16_t bound;
+    ht_result_t r = ht_sock__listen(host, port, backlog, &fd, &bound);
+    if (r < 0) return r;
+    server->port_ = bound;
     server->fd_ = fd;
     server->listening_ = true;
     atomic_store(&server->shutdown_, 0);
@@ -134,7 +56,7 @@ ht_socket_t ht_server__socket(const ht_server_t* server) {
 
 void ht_server__close(ht_server_t* server) {
     if (!server->listening_) return;
-    close(server->fd_);
+    ht_sock__close(server->fd_);
     server->fd_ = HT_SOCKET_INVALID;
     server->listening_ = false;
 }
@@ -174,5 +96,5 @@ void ht_server__unregister_(ht_server_t* server, uint32_t slot) {
     atomic_store(&server->loops_[slot], nullptr);
     /* A concurrent shutdown may have loaded the pointer just before: wait
      * until it is done with it, the loop is about to be freed. */
-    while (atomic_load(&server->waking_) != 0) sched_yield();
+    while (atomic_load(&server->waking_) != 0) ht_sys__yield();
 }

@@ -1,0 +1,40 @@
+/* base/sys.h — internal: the few operating-system services the portable
+ * runtime needs, one implementation per platform (sys_posix.c,
+ * sys_win32.c; CMake compiles exactly one). Everything else that differs
+ * per platform lives in its module's own platform files (loop backends,
+ * server/sock_posix.c and sock_win32.c, files/ resolve_ and listing_posix.c
+ * or _win32.c, base/thread.c or thread_win32.c,
+ * server/signal.c or signal_win32.c), so portable code needs no #ifdef.
+ */
+#ifndef HT_BASE_SYS_H
+#define HT_BASE_SYS_H
+
+#include <ht/types.h>
+
+/* Monotonic milliseconds and wall-clock (Unix) seconds, for the loop's
+ * per-iteration cache. Coarse clocks are fine for both. */
+void ht_sys__time(uint64_t* mono_ms, int64_t* wall_s);
+/* The monotonic clock alone, in milliseconds (coarse). */
+uint64_t ht_sys__mono_ms(void);
+
+/* len bytes of zeroed, private, read-write memory whose pages are backed only
+ * once touched (mmap MAP_NORESERVE / VirtualAlloc); nullptr on failure. */
+void* ht_sys__map(size_t len);
+void ht_sys__unmap(void* p, size_t len);
+
+/* Yields the CPU (a spin-wait's back-off). */
+void ht_sys__yield(void);
+
+/* A joinable thread. POSIX: created with the shutdown signals (SIGINT,
+ * SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2) blocked, so process-directed
+ * signals reach the thread that started the pool; Windows delivers console
+ * events on a thread of their own, there is nothing to block. */
+typedef struct ht_sys_thread {
+    uintptr_t h;
+} ht_sys_thread_t;
+/* 0 or a negated errno (-EAGAIN when the system is out of threads). */
+ht_result_t ht_sys__thread_start(ht_sys_thread_t* t, void* (*fn)(void*), void* arg);
+/* Waits for t to return; 0 or a negated errno. */
+ht_result_t ht_sys__thread_join(ht_sys_thread_t t);
+
+#endif /* HT_BASE_SYS_H */

@@ -1,0 +1,60 @@
+/* base/sys_posix.c — base/sys.h on POSIX (Linux: clock_gettime, mmap,
+ * pthreads). */
+#include "base/sys.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <time.h>
+
+void ht_sys__time(uint64_t* mono_ms, int64_t* wall_s) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    *mono_ms = (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+    /* CLOCK_REALTIME_COARSE: a Date header needs seconds, not a precise read. */
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    *wall_s = (int64_t) ts.tv_sec;
+}
+
+uint64_t ht_sys__mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+void* ht_sys__map(size_t len) {
+    /* Anonymous private memory: pages are faulted in on first write, so a
+     * page nobody used costs no RSS. NORESERVE: don't charge overcommit. */
+    void* mem = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                     -1, 0);
+    return mem == MAP_FAILED ? nullptr : mem;
+}
+
+void ht_sys__unmap(void* p, size_t len) {
+    if (p) munmap(p, len);
+}
+
+void ht_sys__yield(void) { sched_yield(); }
+
+ht_result_t ht_sys__thread_start(ht_sys_thread_t* t, void* (*fn)(void*), void* arg) {
+    /* Threads inherit the creator's signal mask: block the shutdown signals
+     * around creation so the new thread starts with them blocked. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+    for (size_t i = 0; i < HT_ARRAY_LEN(sigs); i++) sigaddset(&block, sigs[i]);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    pthread_t th;
+    int rc = pthread_create(&th, nullptr, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (rc) return -rc;
+    static_assert(sizeof(pthread_t) <= sizeof(uintptr_t), "pthread_t fits a uintptr_t");
+    t->h = (uintptr_t) th;
+    return 0;
+}
+
+ht_result_t ht_sys__thread_join(ht_sys_thread_t t) {
+    int rc = pthread_join((pthread_t) t.h, nullptr);
+    return rc ? -rc : 0;
+}

@@ -1,0 +1,35 @@
+/* loop/loop_posix.c — what the two POSIX backends (epoll, io_uring) share
+ * beyond loop.c: the eventfd wake, and sendfile(2) until EAGAIN. */
+#include "loop/internal.h"
+
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+void ht_backend__wake(ht_loop_t* loop) {
+    uint64_t one = 1;
+    ssize_t n = write(loop->wake_fd, &one, sizeof one);
+    (void) n; /* EAGAIN means the counter is already non-zero: still woken */
+}
+
+int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res) {
+    while (op->u_.f.len > 0) {
+        off_t off = (off_t) op->u_.f.off;
+        size_t chunk = op->u_.f.len < (1u << 30) ? (size_t) op->u_.f.len : (1u << 30);
+        ssize_t n = sendfile(op->fd_, op->u_.f.file, &off, chunk);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return HT_IO_WAIT;
+            *res = -errno;
+            return HT_IO_DONE;
+        }
+        if (n == 0) { /* the file is shorter than promised */
+            *res = -EIO;
+            return HT_IO_DONE;
+        }
+        op->u_.f.off += (uint64_t) n;
+        op->u_.f.len -= (uint64_t) n;
+        op->done_ += (uint64_t) n;
+    }
+    *res = (ht_io_t) op->done_;
+    return HT_IO_DONE;
+}

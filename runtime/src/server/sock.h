@@ -1,0 +1,27 @@
+/* server/sock.h — internal: the socket calls the server makes outside the
+ * event loop, one implementation per platform (sock_posix.c, sock_win32.c;
+ * CMake compiles exactly one), so server.c, conn.c and request.c stay
+ * portable. Sockets are ht_socket_t (ht/net.h). */
+#ifndef HT_SERVER_SOCK_H
+#define HT_SERVER_SOCK_H
+
+#include <ht/net.h>
+
+/* A non-blocking, close-on-exec (Windows: non-inheritable) listening TCP
+ * socket with SO_REUSEADDR (POSIX: and SO_REUSEPORT) on host:port. host: an
+ * IPv4 or IPv6 literal ("127.0.0.1", "::1", "[::1]"), or nullptr for every
+ * interface (dual-stack IPv6 where available, else IPv4). *bound_port gets
+ * the port actually bound (port 0 picks one). 0, a negated errno
+ * (-EADDRINUSE, ...), or -EINVAL for a host that is not a literal. */
+ht_result_t ht_sock__listen(const char* host, uint16_t port, int32_t backlog, ht_socket_t* out,
+                            uint16_t* bound_port);
+/* Closes s (errors are ignored). */
+void ht_sock__close(ht_socket_t s);
+/* Half-closes the sending side (the peer reads EOF after what was sent). */
+void ht_sock__shutdown_write(ht_socket_t s);
+/* TCP_NODELAY on an accepted socket (best effort). */
+void ht_sock__nodelay(ht_socket_t s);
+/* The connected peer's address: 0 or a negated errno. */
+ht_result_t ht_sock__peer(ht_socket_t s, ht_addr_t* out);
+
+#endif /* HT_SERVER_SOCK_H */

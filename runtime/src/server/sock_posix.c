@@ -1,0 +1,145 @@
+/* server/sock_posix.c — server/sock.h over BSD sockets (Linux). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server/sock.h"
+
+/* Parses a literal host ("127.0.0.1", "::1", "[::1]") into ss. */
+static ht_result_t parse_host(const char* host, uint16_t port, struct sockaddr_storage* ss, socklen_t* len) {
+    memset(ss, 0, sizeof *ss);
+    char tmp[64];
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        if (n - 2 >= sizeof tmp) return -EINVAL;
+        memcpy(tmp, host + 1, n - 2);
+        tmp[n - 2] = '\0';
+        host = tmp;
+    }
+    struct sockaddr_in* v4 = (struct sockaddr_in*) ss;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        *len = sizeof *v4;
+        return 0;
+    }
+    struct sockaddr_in6* v6 = (struct sockaddr_in6*) ss;
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        *len = sizeof *v6;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+static ht_result_t bind_listen(const struct sockaddr_storage* ss, socklen_t len, bool dual, int32_t backlog,
+                               int* out) {
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    int one = 1, zero = 0;
+    (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+#ifdef SO_REUSEPORT
+    (void) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+#endif
+    if (dual) (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    if (bind(fd, (const struct sockaddr*) ss, len) != 0 || listen(fd, backlog > 0 ? backlog : 511) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    *out = fd;
+    return 0;
+}
+
+ht_result_t ht_sock__listen(const char* host, uint16_t port, int32_t backlog, ht_socket_t* out,
+                            uint16_t* bound_port) {
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+    int fd = -1;
+    ht_result_t r;
+    if (host != nullptr) {
+        if ((r = parse_host(host, port, &ss, &len)) < 0) return r;
+        if ((r = bind_listen(&ss, len, false, backlog, &fd)) < 0) return r;
+    } else {
+        /* All interfaces: dual-stack IPv6 if the host has IPv6, else IPv4. */
+        memset(&ss, 0, sizeof ss);
+        struct sockaddr_in6* v6 = (struct sockaddr_in6*) &ss;
+        v6->sin6_family = AF_INET6;
+        v6->sin6_addr = in6addr_any;
+        v6->sin6_port = htons(port);
+        r = bind_listen(&ss, sizeof *v6, true, backlog, &fd);
+        if (r == -EAFNOSUPPORT || r == -EADDRNOTAVAIL || r == -EPROTONOSUPPORT) {
+            memset(&ss, 0, sizeof ss);
+            struct sockaddr_in* v4 = (struct sockaddr_in*) &ss;
+            v4->sin_family = AF_INET;
+            v4->sin_addr.s_addr = htonl(INADDR_ANY);
+            v4->sin_port = htons(port);
+            r = bind_listen(&ss, sizeof *v4, false, backlog, &fd);
+        }
+        if (r < 0) return r;
+    }
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    if (getsockname(fd, (struct sockaddr*) &bound, &blen) != 0) {
+        r = -errno;
+        close(fd);
+        return r;
+    }
+    *bound_port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in*) &bound)->sin_port
+                                                   : ((struct sockaddr_in6*) &bound)->sin6_port);
+    *out = fd;
+    return 0;
+}
+
+void ht_sock__close(ht_socket_t s) {
+    if (s >= 0) close(s);
+}
+
+void ht_sock__shutdown_write(ht_socket_t s) { (void) shutdown(s, SHUT_WR); }
+
+void ht_sock__nodelay(ht_socket_t s) {
+    int one = 1;
+    (void) setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static void addr_from(const struct sockaddr_storage* ss, ht_addr_t* out) {
+    *out = (ht_addr_t){ .family = HT_ADDR_NONE };
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in* in = (const struct sockaddr_in*) ss;
+        out->family = HT_ADDR_IPV4;
+        out->port = ntohs(in->sin_port);
+        memcpy(out->addr, &in->sin_addr, 4);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6* in6 = (const struct sockaddr_in6*) ss;
+        out->port = ntohs(in6->sin6_port);
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            out->family = HT_ADDR_IPV4; /* a dual-stack socket's IPv4 client */
+            memcpy(out->addr, in6->sin6_addr.s6_addr + 12, 4);
+        } else {
+            out->family = HT_ADDR_IPV6;
+            memcpy(out->addr, &in6->sin6_addr, 16);
+        }
+    }
+}
+
+ht_result_t ht_sock__peer(ht_socket_t s, ht_addr_t* out) {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getpeername(s, (struct sockaddr*) &ss, &len) != 0) return -errno;
+    addr_from(&ss, out);
+    return 0;
+}
+
+size_t ht_addr__format(const ht_addr_t* a, char* out) {
+    int af = a->family == HT_ADDR_IPV4 ? AF_INET : a->family == HT_ADDR_IPV6 ? AF_INET6 : 0;
+    if (af == 0 || inet_ntop(af, a->addr, out, HT_ADDR_STRLEN) == nullptr) {
+        out[0] = '-';
+        out[1] = '\0';
+        return 1;
+    }
+    return strlen(out);
+}
