@@ -11,8 +11,12 @@
 # directory (CMAKE_CURRENT_BINARY_DIR): a relative path, so the generated
 # files stay reproducible; a program run from its build directory finds its
 # mounts, and one run elsewhere passes the base itself.
-# Only editing routes.ht (or rebuilding htgen) regenerates; the generated
-# header's directory is added to <target>'s include path.
+# Only editing routes.ht (or rebuilding htgen) regenerates — and, with
+# `embed PREFIX DIR` lines, adding, changing or removing a file under DIR
+# (htgen's depfile); the generated header's directory is added to
+# <target>'s include path. Embedded trees become PREFIX_embed.c +
+# PREFIX_embed.bin (assembled in with .incbin: needs GNU as or clang's
+# integrated assembler, i.e. an ELF toolchain).
 #
 # re2c runs with -Wunreachable-rules -Werror: a route shadowed by a more
 # specific one fails the build, a second proof behind htgen's own checks.
@@ -52,6 +56,7 @@ function(hachettp_add_routes target routes)
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${_src}")
   file(STRINGS "${_src}" _prefix_lines REGEX "^[ \t]*prefix[ \t]+[A-Za-z_][A-Za-z0-9_]*")
   file(STRINGS "${_src}" _mime_lines REGEX "^[ \t]*mime[ \t]")
+  file(STRINGS "${_src}" _embed_lines REGEX "^[ \t]*embed[ \t]")
   if(HR_PREFIX)
     set(_prefix "${HR_PREFIX}")
   elseif(_prefix_lines)
@@ -87,11 +92,52 @@ function(hachettp_add_routes target routes)
     list(APPEND _sources "${_mc}")
   endif()
 
+  # embed lines: PREFIX_embed.c (tables) + PREFIX_embed.bin (the bytes, which
+  # the C file .incbin's from PREFIX_EMBED_BLOB). htgen's depfile names every
+  # file and directory it read, so adding, changing or removing a file under
+  # an embedded DIR reruns it; the object depends on the blob.
+  set(_htgen_extra "")
+  set(_depfile_args "")
+  if(_embed_lines)
+    set(_ec "${_out}/${_prefix}_embed.c")
+    set(_eb "${_out}/${_prefix}_embed.bin")
+    set(_dep "${_out}/${_prefix}_routes.d")
+    list(APPEND _gen_outputs "${_ec}" "${_eb}")
+    if(NOT HR_MATCH_ONLY)
+      list(APPEND _sources "${_ec}")
+    endif()
+    string(TOUPPER "${_prefix}" _P)
+    set_source_files_properties("${_ec}" PROPERTIES
+      COMPILE_DEFINITIONS "${_P}_EMBED_BLOB=\"${_eb}\""
+      OBJECT_DEPENDS "${_eb}")
+    set(_htgen_extra --depfile "${_dep}")
+    if(CMAKE_GENERATOR MATCHES "Ninja")
+      set(_depfile_args DEPFILE "${_dep}")
+    else()
+      # The Makefile generators (CMake 3.25) keep a custom command's depfile
+      # entries after the file is gone, and then rerun it on every build;
+      # there, the embedded trees are globbed instead: CONFIGURE_DEPENDS
+      # re-globs at each build and reconfigures when files come or go, and
+      # the directories are dependencies too (a removal changes their mtime).
+      foreach(_line IN LISTS _embed_lines)
+        string(REGEX REPLACE "^[ \t]*embed[ \t]+[^ \t]+[ \t]+([^ \t#]+).*" "\\1" _edir "${_line}")
+        get_filename_component(_edir "${_edir}" ABSOLUTE BASE_DIR "${_src_dir}")
+        file(GLOB_RECURSE _efiles CONFIGURE_DEPENDS FOLLOW_SYMLINKS LIST_DIRECTORIES true "${_edir}/*")
+        list(APPEND _depfile_args "${_edir}" ${_efiles})
+      endforeach()
+      if(_depfile_args)
+        list(PREPEND _depfile_args DEPENDS)
+      endif()
+    endif()
+  endif()
+
   add_custom_command(
     OUTPUT ${_gen_outputs}
     COMMAND "${CMAKE_COMMAND}" -E make_directory "${_out}"
     COMMAND ${_htgen} "${_src}" --prefix "${_prefix}" --mount-base "${_base}" -o "${_out}"
+            ${_htgen_extra}
     DEPENDS "${_src}" ${_htgen_dep}
+    ${_depfile_args}
     COMMENT "htgen ${routes} (${_prefix})"
     VERBATIM)
   add_custom_command(

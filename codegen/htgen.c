@@ -10,6 +10,7 @@
  * routes file is named by its base name in banners and #line directives).
  */
 #include "dsl.h"
+#include "embed.h"
 
 #include <ht/types.h>
 
@@ -55,7 +56,7 @@ static bool decoded_(dsl_pkind_t k) {
 }
 
 /* The params struct name stem: the handler, or "mount". */
-static const char* stem_(const dsl_route_t* r) { return r->kind == DSL_R_MOUNT ? "mount" : r->handler; }
+static const char* stem_(const dsl_route_t* r) { return r->kind != DSL_R_HANDLER ? "mount" : r->handler; }
 
 /* First route using this stem (structs and prototypes are emitted once). */
 static bool first_of_stem_(const dsl_file_t* f, int j) {
@@ -295,6 +296,7 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
                     "void %s__mounts_close(void);\n\n",
                     g->P, g->P, g->P, g->U, g->U, g->U, g->U, g->U, allow_max, g->U,
                     (unsigned long long) body_max, g->P, g->base, g->U, g->base, g->P, g->P);
+    if (embed__count(f)) embed__emit_header(f, g->P, g->U, b);
     dsl_buf__printf(b, "#endif /* %s_ROUTES_H */\n", g->U);
 }
 
@@ -905,10 +907,13 @@ static void emit_dispatch_(gen_t* g, dsl_buf_t* b, const char* mount_base) {
                     "    }\n"
                     "    switch (m_.route) {\n",
                     P, U, P, U, U, P, U, U, P, P, P, P, U, U, U, P, U, P, U, P, U, P);
-    int mi = 0;
+    int mi = 0, ei = 0;
     for (int j = 0; j < f->nroutes; j++) {
         dsl_route_t* r = f->routes[j];
-        if (r->kind == DSL_R_MOUNT) {
+        if (r->kind == DSL_R_EMBED) { /* codegen/embed.c */
+            dsl_buf__printf(b, "    case %s_ROUTE_%s: %s__embed_serve(%d, req_, res_, a_); return;\n", U, r->id_name, P,
+                            ei++);
+        } else if (r->kind == DSL_R_MOUNT) {
             dsl_buf__printf(b, "    case %s_ROUTE_%s: %s_mount_(%d, req_, res_, a_); return;\n", U, r->id_name, P,
                             mi++);
         } else {
@@ -977,7 +982,9 @@ static void list_(gen_t* g) {
         char ms[512], sp[256], h[512];
         methods_str_(f, r->methods, ms, sizeof ms);
         dsl_route__spec_str(r, sp, sizeof sp);
-        if (r->kind == DSL_R_MOUNT)
+        if (r->kind == DSL_R_EMBED)
+            snprintf(h, sizeof h, "[embed %s]", r->dir);
+        else if (r->kind == DSL_R_MOUNT)
             snprintf(h, sizeof h, "[mount %s]", r->dir);
         else
             snprintf(h, sizeof h, "%s", r->handler);
@@ -985,10 +992,54 @@ static void list_(gen_t* g) {
     }
 }
 
+/* ---- embed lines (codegen/embed.c) and the depfile ---- */
+static bool write_file_(const char* path, const dsl_buf_t* b) {
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long) getpid());
+    if (!write_tmp_(tmp, b) || rename(tmp, path) != 0) {
+        fprintf(stderr, "htgen: cannot write %s: %s\n", path, strerror(errno));
+        remove(tmp);
+        return false;
+    }
+    return true;
+}
+
+/* generate_ plus PREFIX_embed.c / PREFIX_embed.bin and the depfile. The
+ * trees are read before anything is written, so an unreadable file leaves
+ * no output; returns as generate_ does (1 also for an embed read error). */
+static int generate_all_(gen_t* g, const char* dir, const char* in, const char* outdir, const char* mount_base,
+                         const char* depfile) {
+    dsl_buf_t ec = { 0 }, eb = { 0 }, deps = { 0 }, banner = { 0 };
+    char real[4096];
+    dsl_buf__printf(&deps, "%s/%s_routes.h:", outdir, g->P);
+    embed__dep(&deps, realpath(in, real) ? real : in);
+    bool embeds = embed__count(g->f) > 0;
+    if (embeds) {
+        banner_(g, &banner, "/*", "*/");
+        dsl_buf__puts(&banner, "\n");
+        if (!embed__generate(g->f, dir, g->P, banner.ptr, &ec, &eb, &deps)) {
+            dsl_buf__free(&ec), dsl_buf__free(&eb), dsl_buf__free(&deps), dsl_buf__free(&banner);
+            return 1;
+        }
+    }
+    int rc = generate_(g, outdir, mount_base);
+    if (rc == 0 && embeds) {
+        char pc[4096], pb[4096];
+        snprintf(pc, sizeof pc, "%s/%s_embed.c", outdir, g->P);
+        snprintf(pb, sizeof pb, "%s/%s_embed.bin", outdir, g->P);
+        if (!write_file_(pb, &eb) || !write_file_(pc, &ec)) rc = 1;
+    }
+    dsl_buf__puts(&deps, "\n");
+    if (rc == 0 && depfile && !write_file_(depfile, &deps)) rc = 1;
+    dsl_buf__free(&ec), dsl_buf__free(&eb), dsl_buf__free(&deps), dsl_buf__free(&banner);
+    return rc;
+}
+
 static void usage_(FILE* to) {
     fputs("usage: htgen ROUTES.ht -o OUTDIR   generate PREFIX_routes.h, PREFIX_routes.re,\n"
           "                                    PREFIX_dispatch.c (and PREFIX_mime.gperf when\n"
-          "                                    there are mime lines)\n"
+          "                                    there are mime lines; PREFIX_embed.c and\n"
+          "                                    PREFIX_embed.bin when there are embed lines)\n"
           "       htgen --check ROUTES.ht     report diagnostics only\n"
           "       htgen --list ROUTES.ht      print method, pattern, handler, specificity, line\n"
           "       htgen --help | --version\n"
@@ -996,6 +1047,9 @@ static void usage_(FILE* to) {
           "         --mount-base DIR: PREFIX_MOUNT_BASE, where mount directories are\n"
           "         looked up at run time by default (relative: to the working directory;\n"
           "         default \".\"). Give a relative path to keep the output reproducible.\n"
+          "         --depfile FILE: also write FILE, a Makefile-style depfile naming the\n"
+          "         routes file and every file and directory an `embed` line read, so a\n"
+          "         build reruns htgen when a file under DIR is added, changed or removed.\n"
           "Exit status: 0 ok, 1 errors in the routes file, 2 usage or I/O error.\n"
           "The language: dsl/SPEC.md.\n",
           to);
@@ -1006,6 +1060,7 @@ int main(int argc, char** argv) {
     const char* outdir = nullptr;
     const char* prefix = nullptr;
     const char* mount_base = ".";
+    const char* depfile = nullptr;
     bool check = false, list = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -1022,6 +1077,8 @@ int main(int argc, char** argv) {
             prefix = argv[++i];
         } else if (strcmp(argv[i], "--mount-base") == 0 && i + 1 < argc) {
             mount_base = argv[++i];
+        } else if (strcmp(argv[i], "--depfile") == 0 && i + 1 < argc) {
+            depfile = argv[++i];
         } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
             outdir = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -1079,7 +1136,7 @@ int main(int argc, char** argv) {
     } else if (list) {
         list_(&g);
     } else if (!check) {
-        rc = generate_(&g, outdir, mount_base);
+        rc = generate_all_(&g, dir, in, outdir, mount_base, depfile);
         if (rc) rc = 2;
     }
     dsl_file__free(&f);

@@ -143,7 +143,8 @@ typedef struct dsl_piece {
     dsl_param_t param;
 } dsl_piece_t;
 
-typedef enum dsl_rkind { DSL_R_HANDLER, DSL_R_MOUNT } dsl_rkind_t;
+/* DSL_R_EMBED: `embed PREFIX DIR`, a mount whose tree is compiled in (codegen/embed.c). */
+typedef enum dsl_rkind { DSL_R_HANDLER, DSL_R_MOUNT, DSL_R_EMBED } dsl_rkind_t;
 
 /* Segment ranks: higher wins. A route's specificity is the vector of its
  * segment ranks, compared left to right. */

@@ -527,21 +527,24 @@ static bool onoff_(parser_t* p, const char* v, dsl_loc_t loc, bool* out) {
     return true;
 }
 
-static void mount_(parser_t* p) {
+/* mount PREFIX DIR [opts], and embed PREFIX DIR [opts]: the same line for a
+ * tree read at run time or compiled in (codegen/embed.c). */
+static void mount_(parser_t* p, bool embed) {
     dsl_file_t* f = p->f;
     dsl_route_t* r = new_route_(p);
-    r->kind = DSL_R_MOUNT;
+    r->kind = embed ? DSL_R_EMBED : DSL_R_MOUNT;
+    const char* kw = embed ? "embed" : "mount";
     r->loc = p->tok.loc;
     next_(p);
     if (p->tok.kind != DSL_T_PATH) {
-        dsl_diag(p->src, p->tok.loc, true, "expected a URL prefix starting with '/' after 'mount'");
+        dsl_diag(p->src, p->tok.loc, true, "expected a URL prefix starting with '/' after '%s'", kw);
         skip_line_(p);
         return;
     }
     dsl_tok_t pre = p->tok;
     for (size_t i = 0; i < pre.len; i++)
         if (pre.ptr[i] == '{' || pre.ptr[i] == '}') {
-            dsl_diag(p->src, at_(pre.loc, i), true, "a mount prefix is literal (no parameters)");
+            dsl_diag(p->src, at_(pre.loc, i), true, "%s prefix is literal (no parameters)", embed ? "an embed" : "a mount");
             skip_line_(p);
             return;
         }
@@ -557,7 +560,7 @@ static void mount_(parser_t* p) {
     bool ok = parse_path_(p, r, &synth);
     next_(p);
     if (p->tok.kind != DSL_T_WORD && p->tok.kind != DSL_T_PATH) {
-        dsl_diag(p->src, p->tok.loc, true, "expected a directory after the mount prefix");
+        dsl_diag(p->src, p->tok.loc, true, "expected a directory after the %s prefix", kw);
         skip_line_(p);
         return;
     }
@@ -572,20 +575,22 @@ static void mount_(parser_t* p) {
         struct stat st;
         if (stat(full.ptr, &st) != 0 || !S_ISDIR(st.st_mode)) {
             dsl_diag(p->src, p->tok.loc, true,
-                     "mount directory '%s' does not exist or is not a directory (relative paths "
+                     "%s directory '%s' does not exist or is not a directory (relative paths "
                      "start at the routes file's directory)",
-                     r->dir);
+                     kw, r->dir);
             ok = false;
         }
         dsl_buf__free(&full);
     }
     next_(p);
     r->index_file = "index.html";
+    r->gzip = embed; /* an embedded tree stores gzip variants unless gzip=off */
     while (!at_eol_(p)) {
         dsl_tok_t o = p->tok;
         const char* eq = o.kind == DSL_T_WORD ? memchr(o.ptr, '=', o.len) : nullptr;
         if (!eq) {
-            dsl_diag(p->src, o.loc, true, "expected a mount option KEY=VALUE (index, list, gzip)");
+            dsl_diag(p->src, o.loc, true, "expected a %s option KEY=VALUE (index, %sgzip)", kw,
+                     embed ? "" : "list, ");
             ok = false;
             next_(p);
             continue;
@@ -601,11 +606,15 @@ static void mount_(parser_t* p) {
             r->index_file = val;
         } else if (kl == 4 && memcmp(o.ptr, "list", 4) == 0) {
             ok = onoff_(p, val, vloc, &r->list) && ok;
+            if (embed && r->list) {
+                dsl_diag(p->src, o.loc, true, "an embedded tree has no directory listings (list=on)");
+                ok = false;
+            }
         } else if (kl == 4 && memcmp(o.ptr, "gzip", 4) == 0) {
             ok = onoff_(p, val, vloc, &r->gzip) && ok;
         } else {
-            dsl_diag(p->src, o.loc, true, "unknown mount option '%.*s' (known: index, list, gzip)",
-                     (int) kl, o.ptr);
+            dsl_diag(p->src, o.loc, true, "unknown %s option '%.*s' (known: index, %sgzip)", kw,
+                     (int) kl, o.ptr, embed ? "" : "list, ");
             ok = false;
         }
         next_(p);
@@ -717,15 +726,14 @@ static void statement_(parser_t* p) {
         next_(p);
         end_line_(p);
     } else if (tok_is_(&t, "mount")) {
-        mount_(p);
+        mount_(p, false);
     } else if (tok_is_(&t, "mime")) {
         mime_(p);
     } else if (tok_is_(&t, "embed")) {
-        dsl_diag(p->src, t.loc, true, "'embed' is not supported yet");
-        skip_line_(p);
+        mount_(p, true);
     } else {
         dsl_diag(p->src, t.loc, true,
-                 "unknown directive '%.*s' (known: prefix, mount, mime, trailing_slash; a route "
+                 "unknown directive '%.*s' (known: prefix, mount, embed, mime, trailing_slash; a route "
                  "is METHOD /path -> handler)",
                  (int) t.len, t.ptr);
         skip_line_(p);
@@ -824,11 +832,13 @@ static void check_(parser_t* p) {
         }
     }
     /* Enum names: HANDLER, HANDLER_2, ...; mounts MOUNT_1, ... */
-    int nm = 0;
+    int nm = 0, ne = 0;
     for (int j = 0; j < f->nroutes; j++) {
         dsl_route_t* r = f->routes[j];
         char name[256];
-        if (r->kind == DSL_R_MOUNT) {
+        if (r->kind == DSL_R_EMBED) {
+            snprintf(name, sizeof name, "EMBED_%d", ++ne);
+        } else if (r->kind == DSL_R_MOUNT) {
             snprintf(name, sizeof name, "MOUNT_%d", ++nm);
         } else {
             int k = 1;

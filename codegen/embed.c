@@ -1,0 +1,395 @@
+/* codegen/embed.c — `embed PREFIX DIR`: a static tree compiled into the
+ * program. See embed.h for the outputs; the serving rules are
+ * ht_response__asset's (<ht/response.h>).
+ *
+ * What is decided here, at build time, once:
+ *   - which files: regular files under DIR (symlinks followed), names
+ *     starting with '.' left out except ".well-known" (a mount hides them
+ *     too), sorted bytewise by path (the runtime binary-searches them);
+ *   - Content-Type: the runtime's table (ht_fs__mime_lookup) with the
+ *     file's `mime` lines, so embed and mount agree;
+ *   - a gzip variant (zlib level 9, gzip header with mtime 0: reproducible)
+ *     only for compressible types over 1 KiB, kept only when smaller;
+ *   - strong ETags from the bytes (FNV-1a 64 + CRC-32 + size): the same
+ *     tree gives the same tags in every build, and a changed file a new one.
+ * Output is reproducible: no dates, no absolute paths in PREFIX_embed.c.
+ */
+#include "embed.h"
+
+#include <ht/fs.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+/* Only files over this size are compressed (a smaller body fits a packet
+ * either way; the Vary and the second copy would cost more than they save). */
+#define GZIP_MIN 1024
+#define MAX_DEPTH 64
+
+typedef struct asset {
+    char* path; /* "/a/b.css", beneath the tree */
+    char* type;
+    char etag[64], gz_etag[72];
+    uint64_t off, size;       /* in the blob */
+    uint64_t gz_off, gz_size; /* gz_size 0: no variant */
+} asset_t;
+
+typedef struct tree {
+    asset_t* v;
+    size_t n, cap;
+} tree_t;
+
+typedef struct ctx {
+    dsl_buf_t* bin;
+    dsl_buf_t* deps;
+    ht_fs_mime_t* mime;
+    bool gzip;
+    bool ok;
+} ctx_t;
+
+int embed__count(const dsl_file_t* f) {
+    int n = 0;
+    for (int j = 0; j < f->nroutes; j++) n += f->routes[j]->kind == DSL_R_EMBED;
+    return n;
+}
+
+void embed__dep(dsl_buf_t* deps, const char* path) {
+    dsl_buf__puts(deps, " \\\n  ");
+    for (const char* c = path; *c; c++) {
+        if (*c == ' ' || *c == '#' || *c == '\\') dsl_buf__puts(deps, "\\");
+        if (*c == '$') dsl_buf__puts(deps, "$");
+        dsl_buf__put(deps, c, 1);
+    }
+}
+
+static void dep_abs_(ctx_t* x, const char* path) {
+    char real[PATH_MAX];
+    embed__dep(x->deps, realpath(path, real) ? real : path);
+}
+
+/* A C string literal; 3-digit octal escapes, so a following digit is safe. */
+static void cstr_(dsl_buf_t* b, const char* s, size_t n) {
+    dsl_buf__puts(b, "\"");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) s[i];
+        if (c == '"' || c == '\\')
+            dsl_buf__printf(b, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7f || c == '?')
+            dsl_buf__printf(b, "\\%03o", c);
+        else
+            dsl_buf__put(b, (const char*) &c, 1);
+    }
+    dsl_buf__puts(b, "\"");
+}
+
+static uint64_t fnv1a_(const unsigned char* p, size_t n) {
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* gzip at level 9 into out; false when zlib fails. */
+static bool gzip_(const unsigned char* in, size_t n, unsigned char** out, size_t* out_n) {
+    z_stream z = { 0 };
+    if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) return false;
+    uLong cap = deflateBound(&z, (uLong) n);
+    unsigned char* buf = malloc(cap ? cap : 1);
+    if (!buf) {
+        deflateEnd(&z);
+        return false;
+    }
+    z.next_in = (Bytef*) in;
+    z.avail_in = (uInt) n;
+    z.next_out = buf;
+    z.avail_out = (uInt) cap;
+    int r = deflate(&z, Z_FINISH);
+    *out_n = z.total_out;
+    deflateEnd(&z);
+    if (r != Z_STREAM_END) {
+        free(buf);
+        return false;
+    }
+    *out = buf;
+    return true;
+}
+
+static bool read_file_(const char* path, unsigned char** data, size_t* n) {
+    FILE* fp = fopen(path, "rb");
+    if (!fp) return false;
+    dsl_buf_t b = { 0 };
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) dsl_buf__put(&b, chunk, got);
+    bool ok = !ferror(fp);
+    fclose(fp);
+    *data = (unsigned char*) b.ptr;
+    *n = b.len;
+    return ok;
+}
+
+static void add_file_(ctx_t* x, tree_t* t, const char* fs, const char* url) {
+    unsigned char* data = nullptr;
+    size_t n = 0;
+    if (!read_file_(fs, &data, &n)) {
+        fprintf(stderr, "htgen: embed: cannot read %s: %s\n", fs, strerror(errno));
+        x->ok = false;
+        free(data);
+        return;
+    }
+    dep_abs_(x, fs);
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 64;
+        t->v = realloc(t->v, t->cap * sizeof *t->v);
+        if (!t->v) abort();
+    }
+    asset_t* a = &t->v[t->n++];
+    *a = (asset_t){ .path = strdup(url) };
+    ht_slice_t ty = ht_fs__mime_lookup(x->mime, ht_slice__from_cstr(url));
+    a->type = strndup(ty.ptr, ty.len);
+    uint64_t h = fnv1a_(data, n);
+    uLong crc = crc32(crc32(0L, Z_NULL, 0), data, (uInt) n);
+    snprintf(a->etag, sizeof a->etag, "\"%016llx%08lx-%llx\"", (unsigned long long) h, (unsigned long) crc,
+             (unsigned long long) n);
+    a->off = x->bin->len;
+    a->size = n;
+    dsl_buf__put(x->bin, (const char*) data, n);
+    if (x->gzip && n > GZIP_MIN && ht_fs__mime_compressible(ty)) {
+        unsigned char* gz = nullptr;
+        size_t gn = 0;
+        if (!gzip_(data, n, &gz, &gn)) {
+            fprintf(stderr, "htgen: embed: zlib failed on %s\n", fs);
+            x->ok = false;
+        } else if (gn < n) {
+            a->gz_off = x->bin->len;
+            a->gz_size = gn;
+            dsl_buf__put(x->bin, (const char*) gz, gn);
+            /* The same bytes as another representation: another strong tag. */
+            snprintf(a->gz_etag, sizeof a->gz_etag, "%.*s-gz\"", (int) strlen(a->etag) - 1, a->etag);
+        }
+        free(gz);
+    }
+    free(data);
+}
+
+static int name_cmp_(const void* a, const void* b) { return strcmp(*(char* const*) a, *(char* const*) b); }
+
+/* Walks fs (the directory for URL path url, "" for the root) in name order. */
+static void walk_(ctx_t* x, tree_t* t, const char* fs, const char* url, int depth) {
+    if (depth > MAX_DEPTH) {
+        fprintf(stderr, "htgen: embed: %s: deeper than %d directories (a symlink loop?)\n", fs, MAX_DEPTH);
+        x->ok = false;
+        return;
+    }
+    DIR* d = opendir(fs);
+    if (!d) {
+        fprintf(stderr, "htgen: embed: cannot open directory %s: %s\n", fs, strerror(errno));
+        x->ok = false;
+        return;
+    }
+    dep_abs_(x, fs); /* its mtime changes when an entry is added or removed */
+    char** names = nullptr;
+    size_t nn = 0, cap = 0;
+    struct dirent* e;
+    while ((e = readdir(d))) {
+        const char* nm = e->d_name;
+        if (nm[0] == '.' && strcmp(nm, ".well-known") != 0) continue; /* also "." and ".." */
+        if (nn == cap) {
+            cap = cap ? 2 * cap : 32;
+            names = realloc(names, cap * sizeof *names);
+            if (!names) abort();
+        }
+        names[nn++] = strdup(nm);
+    }
+    closedir(d);
+    if (nn) qsort(names, nn, sizeof *names, name_cmp_);
+    for (size_t i = 0; i < nn; i++) {
+        size_t fl = strlen(fs) + strlen(names[i]) + 2, ul = strlen(url) + strlen(names[i]) + 2;
+        char* cf = malloc(fl);
+        char* cu = malloc(ul);
+        snprintf(cf, fl, "%s/%s", fs, names[i]);
+        snprintf(cu, ul, "%s/%s", url, names[i]);
+        struct stat st;
+        if (ul >= HT_FS_PATH_MAX) {
+            fprintf(stderr, "htgen: embed: %s: path too long to be served\n", cf);
+            x->ok = false;
+        } else if (stat(cf, &st) != 0) {
+            fprintf(stderr, "htgen: embed: cannot stat %s: %s\n", cf, strerror(errno));
+            x->ok = false;
+        } else if (S_ISDIR(st.st_mode)) {
+            walk_(x, t, cf, cu, depth + 1);
+        } else if (S_ISREG(st.st_mode)) {
+            add_file_(x, t, cf, cu);
+        } /* FIFOs, sockets, devices: not content */
+        free(cf);
+        free(cu);
+        free(names[i]);
+    }
+    free(names);
+}
+
+static int asset_cmp_(const void* a, const void* b) {
+    return strcmp(((const asset_t*) a)->path, ((const asset_t*) b)->path);
+}
+
+/* The URL prefix of a mount-like route: the pattern without "/{path...}". */
+static void prefix_of_(const dsl_route_t* r, char* out, size_t cap) {
+    size_t pl = strlen(r->pattern) - strlen("{path...}");
+    if (pl > 1) pl--;
+    snprintf(out, cap, "%.*s", (int) pl, r->pattern);
+}
+
+void embed__emit_header(const dsl_file_t* f, const char* P, const char* U, dsl_buf_t* b) {
+    dsl_buf__printf(b,
+                    "/* ---- Embedded trees (%s_embed.c + %s_embed.bin, linked with libhachettp) ----\n"
+                    "   One ht_asset_set_t (<ht/response.h>) per `embed` line, in file order,\n"
+                    "   compiled into the program: nothing is read from disk at run time, and\n"
+                    "   %s__dispatch serves them without %s__mounts_open. */\n"
+                    "#define %s_EMBED_COUNT %d\n"
+                    "typedef struct ht_asset_set ht_asset_set_t;\n"
+                    "/* The set of embed line i (0-based), nullptr out of range. */\n"
+                    "const ht_asset_set_t* %s__embed(int i);\n"
+                    "/* ht_response__asset for embed line i under its prefix. */\n"
+                    "void %s__embed_serve(int i, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a);\n\n",
+                    P, P, P, P, U, embed__count(f), P, P);
+}
+
+bool embed__generate(const dsl_file_t* f, const char* routes_dir, const char* P, const char* banner,
+                     dsl_buf_t* c, dsl_buf_t* bin, dsl_buf_t* deps) {
+    ht_alloc_t* alloc = ht_alloc__init();
+    ht_fs_mime_t mime;
+    ht_fs__mime_init(&mime, alloc);
+    for (int i = 0; i < f->nmimes; i++)
+        (void) ht_fs__mime_add(&mime, ht_slice__from_cstr(f->mimes[i].ext), ht_slice__from_cstr(f->mimes[i].type));
+    int ne = embed__count(f);
+    tree_t* trees = calloc((size_t) ne, sizeof *trees);
+    ctx_t x = { .bin = bin, .deps = deps, .mime = &mime, .ok = true };
+    int k = 0;
+    for (int j = 0; j < f->nroutes; j++) {
+        const dsl_route_t* r = f->routes[j];
+        if (r->kind != DSL_R_EMBED) continue;
+        dsl_buf_t dir = { 0 };
+        if (r->dir[0] != '/' && routes_dir && *routes_dir) {
+            dsl_buf__puts(&dir, routes_dir);
+            dsl_buf__puts(&dir, "/");
+        }
+        dsl_buf__puts(&dir, r->dir);
+        x.gzip = r->gzip;
+        walk_(&x, &trees[k], dir.ptr, "", 0);
+        if (trees[k].n) qsort(trees[k].v, trees[k].n, sizeof *trees[k].v, asset_cmp_); /* bytewise */
+        dsl_buf__free(&dir);
+        k++;
+    }
+
+    char U[128];
+    size_t ul = 0;
+    for (const char* q = P; *q && ul + 1 < sizeof U; q++) U[ul++] = (char) (*q >= 'a' && *q <= 'z' ? *q - 32 : *q);
+    U[ul] = '\0';
+    dsl_buf__puts(c, banner);
+    dsl_buf__printf(c,
+                    "#include \"%s_routes.h\"\n\n#include <ht/response.h>\n\n#include <stdint.h>\n\n"
+                    "/* Every embedded byte is in %s_embed.bin, pulled in by the assembler (the\n"
+                    "   compiler never parses it, so a large tree costs no compile time). Where\n"
+                    "   it is: %s_EMBED_BLOB, a path the assembler opens (relative: to its working\n"
+                    "   directory, then its -I directories). hachettp_add_routes passes the\n"
+                    "   absolute path; by hand: -D%s_EMBED_BLOB='\"gen/%s_embed.bin\"' or -Wa,-Igen. */\n"
+                    "#ifndef %s_EMBED_BLOB\n#  define %s_EMBED_BLOB \"%s_embed.bin\"\n#endif\n"
+                    "__asm__(\".pushsection .rodata\\n\"\n"
+                    "        \".balign 16\\n\"\n"
+                    "        \".globl %s_embed_blob_\\n\"\n"
+                    "        \".hidden %s_embed_blob_\\n\"\n"
+                    "        \"%s_embed_blob_:\\n\"\n"
+                    "        \".incbin \\\"\" %s_EMBED_BLOB \"\\\"\\n\"\n"
+                    "        \".popsection\\n\");\n"
+                    "extern const uint8_t %s_embed_blob_[] __attribute__((visibility(\"hidden\")));\n"
+                    "#define %s_B_(off) (%s_embed_blob_ + (off))\n\n",
+                    P, P, U, U, P, U, U, P, P, P, P, U, P, P, P);
+    k = 0;
+    for (int j = 0; j < f->nroutes; j++) {
+        const dsl_route_t* r = f->routes[j];
+        if (r->kind != DSL_R_EMBED) continue;
+        tree_t* t = &trees[k];
+        uint64_t raw = 0, gz = 0;
+        size_t ngz = 0;
+        for (size_t i = 0; i < t->n; i++) {
+            raw += t->v[i].size;
+            gz += t->v[i].gz_size;
+            ngz += t->v[i].gz_size != 0;
+        }
+        dsl_buf__printf(c, "/* line %d: embed %s: %zu file%s, %llu bytes; %zu gzip variant%s, %llu bytes */\n",
+                        r->loc.line, r->dir, t->n, t->n == 1 ? "" : "s", (unsigned long long) raw, ngz,
+                        ngz == 1 ? "" : "s", (unsigned long long) gz);
+        if (t->n) {
+            dsl_buf__printf(c, "static const ht_asset_t %s_embed_%d_[%zu] = {\n", P, k, t->n);
+            for (size_t i = 0; i < t->n; i++) {
+                const asset_t* a = &t->v[i];
+                dsl_buf__puts(c, "    { ");
+                cstr_(c, a->path, strlen(a->path));
+                dsl_buf__puts(c, ", ");
+                cstr_(c, a->type, strlen(a->type));
+                dsl_buf__puts(c, ", ");
+                cstr_(c, a->etag, strlen(a->etag));
+                dsl_buf__printf(c, ", %s_B_(%llu), %llu, ", P, (unsigned long long) a->off,
+                                (unsigned long long) a->size);
+                if (a->gz_size) {
+                    cstr_(c, a->gz_etag, strlen(a->gz_etag));
+                    dsl_buf__printf(c, ", %s_B_(%llu), %llu },\n", P, (unsigned long long) a->gz_off,
+                                    (unsigned long long) a->gz_size);
+                } else {
+                    dsl_buf__puts(c, "nullptr, nullptr, 0 },\n");
+                }
+            }
+            dsl_buf__puts(c, "};\n\n");
+        }
+        k++;
+    }
+    dsl_buf__printf(c, "static const ht_asset_set_t %s_embed_sets_[%d] = {\n", P, ne);
+    k = 0;
+    for (int j = 0; j < f->nroutes; j++) {
+        const dsl_route_t* r = f->routes[j];
+        if (r->kind != DSL_R_EMBED) continue;
+        if (trees[k].n)
+            dsl_buf__printf(c, "    { %s_embed_%d_, %zu, ", P, k, trees[k].n);
+        else
+            dsl_buf__puts(c, "    { nullptr, 0, ");
+        cstr_(c, r->index_file, strlen(r->index_file));
+        dsl_buf__puts(c, " },\n");
+        k++;
+    }
+    dsl_buf__printf(c, "};\n\nstatic const char* const %s_embed_prefixes_[%d] = {", P, ne);
+    for (int j = 0; j < f->nroutes; j++) {
+        const dsl_route_t* r = f->routes[j];
+        if (r->kind != DSL_R_EMBED) continue;
+        char pre[1024];
+        prefix_of_(r, pre, sizeof pre);
+        dsl_buf__puts(c, " ");
+        cstr_(c, pre, strlen(pre));
+        dsl_buf__puts(c, ",");
+    }
+    dsl_buf__printf(c,
+                    " };\n\n"
+                    "const ht_asset_set_t* %s__embed(int i) {\n"
+                    "    return i >= 0 && i < %d ? &%s_embed_sets_[i] : nullptr;\n"
+                    "}\n\n"
+                    "void %s__embed_serve(int i, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a) {\n"
+                    "    (void) ht_response__asset(res, req, &%s_embed_sets_[i], ht_slice__from_cstr(%s_embed_prefixes_[i]), a);\n"
+                    "}\n",
+                    P, ne, P, P, P, P);
+
+    for (int i = 0; i < ne; i++) {
+        for (size_t j = 0; j < trees[i].n; j++) {
+            free(trees[i].v[j].path);
+            free(trees[i].v[j].type);
+        }
+        free(trees[i].v);
+    }
+    free(trees);
+    ht_fs__mime_free(&mime);
+    ht_alloc__finalize(alloc);
+    return x.ok;
+}
