@@ -1,36 +1,30 @@
 /* base/alloc.c — the default (malloc) and counting allocators. */
 #include <ht/alloc.h>
 
+#include "base/sys.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- default: malloc/aligned_alloc. Alignments up to max_align_t come from
- * malloc directly; larger ones from aligned_alloc (size rounded up, as C11
- * requires a multiple of the alignment). ---- */
+/* ---- default: the C heap, through base/sys.h (malloc/aligned_alloc on
+ * POSIX; the MS CRT has no aligned_alloc, so Windows uses _aligned_malloc
+ * for every block). ---- */
 
 static void* default_alloc(ht_alloc_t* self, size_t size, size_t align) {
     (void) self;
-    if (align <= _Alignof(max_align_t)) return malloc(size ? size : 1);
-    size_t rounded = (size + align - 1) & ~(align - 1);
-    if (rounded < size) return nullptr;
-    return aligned_alloc(align, rounded ? rounded : align);
+    return ht_sys__mem_alloc(size, align);
 }
 
 static void* default_realloc(ht_alloc_t* self, void* p, size_t old_size, size_t new_size,
                              size_t align) {
-    if (align <= _Alignof(max_align_t)) return realloc(p, new_size ? new_size : 1);
-    void* q = default_alloc(self, new_size, align);
-    if (q && p) {
-        memcpy(q, p, old_size < new_size ? old_size : new_size);
-        free(p);
-    }
-    return q;
+    (void) self;
+    return ht_sys__mem_realloc(p, old_size, new_size, align);
 }
 
 static void default_free(ht_alloc_t* self, void* p, size_t size) {
     (void) self;
     (void) size;
-    free(p);
+    ht_sys__mem_free(p);
 }
 
 ht_alloc_t* ht_alloc__init(void) {

@@ -22,6 +22,13 @@ uint64_t ht_sys__mono_ms(void);
 void* ht_sys__map(size_t len);
 void ht_sys__unmap(void* p, size_t len);
 
+/* The default allocator's heap: size bytes aligned to align (a power of
+ * two; up to max_align_t costs nothing extra), nullptr on failure;
+ * realloc keeps the alignment; free takes what either returned. */
+void* ht_sys__mem_alloc(size_t size, size_t align);
+void* ht_sys__mem_realloc(void* p, size_t old_size, size_t new_size, size_t align);
+void ht_sys__mem_free(void* p);
+
 /* Yields the CPU (a spin-wait's back-off). */
 void ht_sys__yield(void);
 

@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 
@@ -58,3 +60,25 @@ ht_result_t ht_sys__thread_join(ht_sys_thread_t t) {
     int rc = pthread_join((pthread_t) t.h, nullptr);
     return rc ? -rc : 0;
 }
+
+/* Alignments up to max_align_t come from malloc directly; larger ones from
+ * aligned_alloc (size rounded up, as C11 requires a multiple of the
+ * alignment). */
+void* ht_sys__mem_alloc(size_t size, size_t align) {
+    if (align <= _Alignof(max_align_t)) return malloc(size ? size : 1);
+    size_t rounded = (size + align - 1) & ~(align - 1);
+    if (rounded < size) return nullptr;
+    return aligned_alloc(align, rounded ? rounded : align);
+}
+
+void* ht_sys__mem_realloc(void* p, size_t old_size, size_t new_size, size_t align) {
+    if (align <= _Alignof(max_align_t)) return realloc(p, new_size ? new_size : 1);
+    void* q = ht_sys__mem_alloc(new_size, align);
+    if (q && p) {
+        memcpy(q, p, old_size < new_size ? old_size : new_size);
+        free(p);
+    }
+    return q;
+}
+
+void ht_sys__mem_free(void* p) { free(p); }

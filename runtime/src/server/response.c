@@ -333,7 +333,7 @@ ht_result_t ht_response__file(ht_response_t* res, ht_file_t f, uint64_t off, uin
     ht_out_t* o = res->out;
     ht_result_t r;
     if (res->state != HT_RES_HEAD) r = HT_E_RESPONSE_STATE;
-    else if (f < 0) r = -EBADF;
+    else if ((int64_t) f < 0) r = -EBADF; /* HT_FILE_INVALID and any other negative fd */
     else if (o->file_state != HT_OUT_FILE_NONE) r = HT_E_RESPONSE_STATE; /* one per batch */
     else {
         uint32_t mark = o->len;

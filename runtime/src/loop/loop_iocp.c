@@ -1,0 +1,522 @@
+/* loop_iocp.c — the proactor on Windows: I/O completion ports.
+ *
+ * One completion port per loop; every socket an operation uses is
+ * associated with it once (accepted sockets right after AcceptEx, others on
+ * first use). Each ht_op_t carries its own OVERLAPPED (op->ovl_, see
+ * ht/loop.h), so a completion packet leads straight back to its op and
+ * nothing is allocated per operation, except an accept's small context
+ * (the next connection's socket and AcceptEx's address buffer), taken when a
+ * persistent accept starts and returned when it ends.
+ *
+ *   accept    AcceptEx on this loop's duplicate of the listening socket
+ *             (WSADuplicateSocketW: Windows has no SO_REUSEPORT, and a
+ *             handle belongs to one completion port, so each loop gets its
+ *             own handle to the one socket), one connection in flight at a
+ *             time; then SO_UPDATE_ACCEPT_CONTEXT (getpeername, shutdown
+ *             work), non-blocking mode and the association.
+ *   recv      a zero-byte WSARecv: it completes when data (or EOF) is
+ *             there, and only then is a pooled buffer taken and filled by a
+ *             non-blocking recv(). An idle connection holds no buffer, as on
+ *             Linux.
+ *   recv_into an overlapped WSARecv into the caller's memory.
+ *   send      overlapped WSASend of up to 64 iovecs at a time (WSABUF has
+ *             another layout than ht_iov_t; Winsock copies the array).
+ *   sendfile  TransmitFile from the op's offset (the OVERLAPPED carries it),
+ *             at most 2^31 - 2 bytes a call.
+ *   cancel    CancelIoEx on the op's own OVERLAPPED; the packet then
+ *             arrives with ERROR_OPERATION_ABORTED.
+ *   wake      PostQueuedCompletionStatus with a key no socket uses.
+ *
+ * AcceptEx and TransmitFile are extension functions: loaded once per
+ * process through WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER). Completion
+ * packets are fetched in batches with GetQueuedCompletionStatusEx.
+ */
+#include "loop/internal.h"
+
+#include <winsock2.h>
+#include <mswsock.h>
+#include <ws2tcpip.h>
+#include <windows.h>
+
+#include "base/win32.h"
+
+#define WAKE_KEY ((ULONG_PTR) 1)
+#define SOCK_KEY ((ULONG_PTR) 0)
+/* Largest TransmitFile count (the API's limit is 2^31 - 2 bytes). */
+#define TF_MAX 0x7FFFFFFEu
+#define SEND_WSABUFS 64
+/* Listening sockets a loop can accept on (each needs its own duplicate). */
+#define MAX_LISTENERS 8
+
+enum { /* op->flags_ */
+    F_IN_FLIGHT = 1u << 0, /* an overlapped call is outstanding on op->ovl_ */
+    F_ZERO_READ = 1u << 1, /* recv: the zero-byte probe is what is in flight */
+};
+
+static_assert(sizeof(((ht_op_t*) 0)->ovl_) >= sizeof(OVERLAPPED), "ht_op_t.ovl_ holds an OVERLAPPED");
+
+/* The address buffer AcceptEx wants: local and remote, each the largest
+ * sockaddr plus 16 bytes. */
+#define ACCEPT_ADDR (sizeof(struct sockaddr_storage) + 16)
+
+typedef struct accept_ctx {
+    SOCKET   listen; /* this loop's duplicate */
+    SOCKET   sock;   /* the connection being accepted */
+    int      family;
+    char     addrs[2 * ACCEPT_ADDR];
+} accept_ctx_t;
+
+typedef struct listener {
+    ht_socket_t orig;
+    SOCKET      dup;
+    int         family;
+} listener_t;
+
+struct ht_backend {
+    HANDLE     iocp;
+    listener_t listeners[MAX_LISTENERS];
+    uint32_t   nlisteners;
+    uint32_t   nentries;
+    uint64_t   waits, send_resumes;
+    OVERLAPPED_ENTRY entries[];
+};
+
+const char* ht_loop__backend(void) { return "iocp"; }
+
+/* ------------------------------------------------ extension functions --- */
+
+static LPFN_ACCEPTEX p_AcceptEx;
+static LPFN_TRANSMITFILE p_TransmitFile;
+static INIT_ONCE ext_once = INIT_ONCE_STATIC_INIT;
+static int ext_err;
+
+static BOOL CALLBACK ext_load(PINIT_ONCE once, PVOID param, PVOID* ctx) {
+    (void) once, (void) param, (void) ctx;
+    SOCKET s = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, nullptr, 0, WSA_FLAG_OVERLAPPED);
+    if (s == INVALID_SOCKET) {
+        ext_err = WSAGetLastError();
+        return TRUE;
+    }
+    GUID ga = WSAID_ACCEPTEX, gt = WSAID_TRANSMITFILE;
+    DWORD n = 0;
+    if (WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &ga, sizeof ga, &p_AcceptEx, sizeof p_AcceptEx,
+                 &n, nullptr, nullptr) != 0 ||
+        WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &gt, sizeof gt, &p_TransmitFile,
+                 sizeof p_TransmitFile, &n, nullptr, nullptr) != 0)
+        ext_err = WSAGetLastError();
+    closesocket(s);
+    return TRUE;
+}
+
+/* ------------------------------------------------------- init / free --- */
+
+static size_t be_size(uint32_t n) { return sizeof(ht_backend_t) + sizeof(OVERLAPPED_ENTRY) * n; }
+
+ht_result_t ht_backend__init(ht_loop_t* loop) {
+    ht_result_t r = ht_win32__wsa_init();
+    if (r) return r;
+    InitOnceExecuteOnce(&ext_once, ext_load, nullptr, nullptr);
+    if (ext_err) return ht_win32__wsa_err(ext_err);
+    uint32_t n = loop->entries;
+    ht_backend_t* be = ht_alloc__calloc(loop->alloc, 1, be_size(n));
+    if (!be) return -ENOMEM;
+    be->nentries = n;
+    /* One thread (the loop's) ever waits on this port. */
+    be->iocp = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
+    if (!be->iocp) {
+        r = ht_win32__err(GetLastError());
+        ht_alloc__free(loop->alloc, be, be_size(n));
+        return r;
+    }
+    loop->wake_fd = -1; /* the port itself is the wake channel */
+    loop->be = be;
+    return 0;
+}
+
+void ht_backend__free(ht_loop_t* loop) {
+    ht_backend_t* be = loop->be;
+    if (!be) return;
+    for (uint32_t i = 0; i < be->nlisteners; i++) closesocket(be->listeners[i].dup);
+    CloseHandle(be->iocp);
+    ht_alloc__free(loop->alloc, be, be_size(be->nentries));
+    loop->be = nullptr;
+}
+
+void ht_backend__wake(ht_loop_t* loop) {
+    (void) PostQueuedCompletionStatus(loop->be->iocp, 0, WAKE_KEY, nullptr);
+}
+
+void ht_backend__flush(ht_loop_t* loop) { (void) loop; }
+
+void ht_backend__info(const ht_loop_t* loop, ht_backend_info_t* out) {
+    *out = (ht_backend_info_t){ .waits = loop->be->waits, .send_resumes = loop->be->send_resumes };
+}
+
+void ht_backend__close(ht_loop_t* loop, ht_socket_t fd) {
+    (void) loop;
+    closesocket((SOCKET) fd);
+}
+
+/* ------------------------------------------------------------ helpers --- */
+
+static OVERLAPPED* ovl_of(ht_op_t* op) { return (OVERLAPPED*) (void*) op->ovl_; }
+
+static ht_op_t* op_of(OVERLAPPED* o) {
+    return (ht_op_t*) (void*) ((char*) o - offsetof(ht_op_t, ovl_));
+}
+
+static void ovl_reset(ht_op_t* op, uint64_t offset) {
+    OVERLAPPED* o = ovl_of(op);
+    memset(o, 0, sizeof *o);
+    o->Offset = (DWORD) offset;
+    o->OffsetHigh = (DWORD) (offset >> 32);
+}
+
+/* Associates s with the loop's port; a socket associated already (a second
+ * op on it) is fine. */
+static ht_result_t associate(ht_loop_t* loop, SOCKET s) {
+    if (CreateIoCompletionPort((HANDLE) s, loop->be->iocp, SOCK_KEY, 0)) return 0;
+    DWORD e = GetLastError();
+    return e == ERROR_INVALID_PARAMETER ? 0 : ht_win32__err(e);
+}
+
+/* After an overlapped call: 0 if a completion packet will come, else the
+ * error (then none will). */
+static ht_result_t started(ht_op_t* op, int rc) {
+    if (rc == 0) {
+        op->flags_ |= F_IN_FLIGHT;
+        return 0;
+    }
+    int e = WSAGetLastError();
+    if (e == WSA_IO_PENDING) {
+        op->flags_ |= F_IN_FLIGHT;
+        return 0;
+    }
+    return ht_win32__wsa_err(e);
+}
+
+/* ------------------------------------------------------------- accept --- */
+
+static ht_result_t listener_dup(ht_loop_t* loop, ht_socket_t orig, SOCKET* out, int* family) {
+    ht_backend_t* be = loop->be;
+    for (uint32_t i = 0; i < be->nlisteners; i++)
+        if (be->listeners[i].orig == orig) {
+            *out = be->listeners[i].dup;
+            *family = be->listeners[i].family;
+            return 0;
+        }
+    if (be->nlisteners == MAX_LISTENERS) return -EMFILE;
+    WSAPROTOCOL_INFOW info;
+    if (WSADuplicateSocketW((SOCKET) orig, GetCurrentProcessId(), &info) != 0)
+        return ht_win32__wsa_err(WSAGetLastError());
+    SOCKET d = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info, 0,
+                          WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    if (d == INVALID_SOCKET) return ht_win32__wsa_err(WSAGetLastError());
+    if (!CreateIoCompletionPort((HANDLE) d, be->iocp, SOCK_KEY, 0)) {
+        ht_result_t r = ht_win32__err(GetLastError());
+        closesocket(d);
+        return r;
+    }
+    be->listeners[be->nlisteners++] = (listener_t){ .orig = orig, .dup = d, .family = info.iAddressFamily };
+    *out = d;
+    *family = info.iAddressFamily;
+    return 0;
+}
+
+/* Posts the next AcceptEx. 0, or an error (nothing in flight then). */
+static ht_result_t accept_post(ht_op_t* op) {
+    accept_ctx_t* ctx = (accept_ctx_t*) (void*) op->u_.b.p;
+    ctx->sock = WSASocketW(ctx->family, SOCK_STREAM, IPPROTO_TCP, nullptr, 0,
+                           WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    if (ctx->sock == INVALID_SOCKET) return ht_win32__wsa_err(WSAGetLastError());
+    ovl_reset(op, 0);
+    DWORD got = 0;
+    BOOL ok = p_AcceptEx(ctx->listen, ctx->sock, ctx->addrs, 0, ACCEPT_ADDR, ACCEPT_ADDR, &got, ovl_of(op));
+    ht_result_t r = started(op, ok ? 0 : -1);
+    if (r) {
+        closesocket(ctx->sock);
+        ctx->sock = INVALID_SOCKET;
+    }
+    return r;
+}
+
+static void accept_end(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
+    accept_ctx_t* ctx = (accept_ctx_t*) (void*) op->u_.b.p;
+    if (ctx->sock != INVALID_SOCKET) closesocket(ctx->sock);
+    ht_alloc__free(loop->alloc, ctx, sizeof *ctx);
+    op->u_.b.p = nullptr;
+    ht_loop__complete(loop, op, res);
+}
+
+static ht_result_t accept_start(ht_loop_t* loop, ht_op_t* op) {
+    SOCKET l;
+    int family;
+    ht_result_t r = listener_dup(loop, op->fd_, &l, &family);
+    if (r) return r;
+    accept_ctx_t* ctx = ht_alloc__alloc(loop->alloc, sizeof *ctx);
+    if (!ctx) return -ENOMEM;
+    ctx->listen = l;
+    ctx->family = family;
+    ctx->sock = INVALID_SOCKET;
+    op->u_.b.p = (char*) ctx;
+    r = accept_post(op);
+    if (r) {
+        ht_alloc__free(loop->alloc, ctx, sizeof *ctx);
+        op->u_.b.p = nullptr;
+    }
+    return r;
+}
+
+static void accept_done(ht_loop_t* loop, ht_op_t* op, ht_result_t err) {
+    accept_ctx_t* ctx = (accept_ctx_t*) (void*) op->u_.b.p;
+    if (op->state_ == HT_OP_CANCELLING) {
+        /* Accepted as the cancel took effect: nobody asked for it any more. */
+        accept_end(loop, op, -ECANCELED);
+        return;
+    }
+    if (err == 0) {
+        SOCKET s = ctx->sock;
+        ctx->sock = INVALID_SOCKET;
+        u_long nb = 1;
+        if (setsockopt(s, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, (const char*) &ctx->listen,
+                       sizeof ctx->listen) != 0 ||
+            ioctlsocket(s, FIONBIO, &nb) != 0 || associate(loop, s) != 0) {
+            closesocket(s); /* that one connection failed; keep accepting */
+        } else {
+            op->cb(loop, op, (ht_io_t) s);
+        }
+        /* The callback may have cancelled the accept. */
+        if (op->state_ == HT_OP_CANCELLING) {
+            accept_end(loop, op, -ECANCELED);
+            return;
+        }
+    } else {
+        closesocket(ctx->sock);
+        ctx->sock = INVALID_SOCKET;
+        if (ht_loop__accept_error_stops((int) -err)) {
+            accept_end(loop, op, err);
+            return;
+        }
+        /* ECONNRESET & co.: a client gave up in the backlog. */
+    }
+    ht_result_t r = accept_post(op);
+    if (r) accept_end(loop, op, r);
+}
+
+/* ---------------------------------------------------------- receiving --- */
+
+static ht_result_t recv_post(ht_loop_t* loop, ht_op_t* op) {
+    WSABUF b;
+    if (op->kind_ == HT_OP_RECV) {
+        /* The zero-byte probe: no buffer is committed while waiting. */
+        b.buf = nullptr;
+        b.len = 0;
+        op->flags_ |= F_ZERO_READ;
+    } else {
+        b.buf = op->u_.b.p;
+        b.len = op->u_.b.len > UINT32_MAX ? UINT32_MAX : (ULONG) op->u_.b.len;
+    }
+    ovl_reset(op, 0);
+    DWORD flags = 0;
+    (void) loop;
+    return started(op, WSARecv((SOCKET) op->fd_, &b, 1, nullptr, &flags, ovl_of(op), nullptr));
+}
+
+/* The probe completed: data or EOF is there. */
+static void recv_pooled(ht_loop_t* loop, ht_op_t* op) {
+    uint32_t id = ht_pool__pop(loop);
+    if (id == UINT32_MAX) {
+        ht_loop__complete(loop, op, -ENOBUFS);
+        return;
+    }
+    ht_buf_t* b = &loop->bufs[id];
+    int n = recv((SOCKET) op->fd_, b->data, (int) b->cap, 0);
+    if (n > 0) {
+        op->buf = b;
+        ht_loop__complete(loop, op, n);
+        return;
+    }
+    ht_pool__push(loop, id);
+    if (n == 0) {
+        ht_loop__complete(loop, op, 0);
+        return;
+    }
+    int e = WSAGetLastError();
+    if (e == WSAEWOULDBLOCK) { /* spurious: wait again */
+        ht_result_t r = recv_post(loop, op);
+        if (r) ht_loop__complete(loop, op, r);
+        return;
+    }
+    ht_loop__complete(loop, op, ht_win32__wsa_err(e));
+}
+
+/* ------------------------------------------------------------ sending --- */
+
+static ht_result_t send_post(ht_op_t* op) {
+    WSABUF b[SEND_WSABUFS];
+    DWORD n = 0;
+    ht_iov_t* iov = op->u_.v.iov;
+    for (uint32_t i = 0; i < op->u_.v.iovcnt && n < SEND_WSABUFS; i++) {
+        if (iov[i].len == 0) continue;
+        b[n].buf = iov[i].base;
+        b[n].len = iov[i].len > (1u << 30) ? (1u << 30) : (ULONG) iov[i].len;
+        n++;
+        if (iov[i].len > (1u << 30)) break; /* the rest after this one's remainder */
+    }
+    ovl_reset(op, 0);
+    return started(op, WSASend((SOCKET) op->fd_, b, n, nullptr, 0, ovl_of(op), nullptr));
+}
+
+static bool send_left(const ht_op_t* op) {
+    for (uint32_t i = 0; i < op->u_.v.iovcnt; i++)
+        if (op->u_.v.iov[i].len) return true;
+    return false;
+}
+
+static ht_result_t sendfile_post(ht_loop_t* loop, ht_op_t* op) {
+    DWORD n = op->u_.f.len > TF_MAX ? TF_MAX : (DWORD) op->u_.f.len;
+    ovl_reset(op, op->u_.f.off);
+    (void) loop;
+    BOOL ok = p_TransmitFile((SOCKET) op->fd_, (HANDLE) op->u_.f.file, n, 0, ovl_of(op), nullptr, 0);
+    return started(op, ok ? 0 : -1);
+}
+
+/* ---------------------------------------------------------- contract --- */
+
+ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op) {
+    if (op->kind_ == HT_OP_ACCEPT) return accept_start(loop, op);
+    ht_result_t r = associate(loop, (SOCKET) op->fd_);
+    if (r) return r;
+    switch (op->kind_) {
+    case HT_OP_RECV:
+    case HT_OP_RECV_INTO:
+        return recv_post(loop, op);
+    case HT_OP_SEND:
+        if (!send_left(op)) { /* nothing to send: done, asynchronously */
+            ht_loop__complete_later(loop, op, 0);
+            return 0;
+        }
+        return send_post(op);
+    case HT_OP_SENDFILE:
+        if (op->u_.f.len == 0) {
+            ht_loop__complete_later(loop, op, 0);
+            return 0;
+        }
+        return sendfile_post(loop, op);
+    default:
+        return -EINVAL;
+    }
+}
+
+void ht_backend__cancel(ht_loop_t* loop, ht_op_t* op) {
+    (void) loop;
+    op->state_ = HT_OP_CANCELLING;
+    /* Not in flight: an accept between two AcceptEx calls (inside its own
+     * callback); accept_done sees the state when the callback returns. */
+    if (op->flags_ & F_IN_FLIGHT) {
+        SOCKET s = op->kind_ == HT_OP_ACCEPT ? ((accept_ctx_t*) (void*) op->u_.b.p)->listen : (SOCKET) op->fd_;
+        (void) CancelIoEx((HANDLE) s, ovl_of(op));
+    }
+}
+
+/* One completion packet for op: err 0 or the negated error, n bytes. */
+static void dispatch(ht_loop_t* loop, ht_op_t* op, ht_result_t err, DWORD n) {
+    op->flags_ &= (uint16_t) ~F_IN_FLIGHT;
+    bool cancelled = op->state_ == HT_OP_CANCELLING;
+    if (op->kind_ == HT_OP_ACCEPT) {
+        accept_done(loop, op, err);
+        return;
+    }
+    if (cancelled && (err == -ECANCELED || err == 0)) {
+        /* A cancel that lost the race against completion still reports the
+         * result (loop.h: "with its result if it already completed") —
+         * except for the zero-byte probe, which has none yet. */
+        if (err == -ECANCELED || (op->flags_ & F_ZERO_READ)) {
+            op->flags_ &= (uint16_t) ~F_ZERO_READ;
+            ht_loop__complete(loop, op, -ECANCELED);
+            return;
+        }
+    }
+    switch (op->kind_) {
+    case HT_OP_RECV:
+        op->flags_ &= (uint16_t) ~F_ZERO_READ;
+        if (err) ht_loop__complete(loop, op, err);
+        else recv_pooled(loop, op);
+        return;
+    case HT_OP_RECV_INTO:
+        ht_loop__complete(loop, op, err ? err : (ht_io_t) n);
+        return;
+    case HT_OP_SEND:
+        if (err) {
+            ht_loop__complete(loop, op, err);
+            return;
+        }
+        ht_loop__iov_advance(op, n);
+        if (send_left(op) && !cancelled) {
+            loop->be->send_resumes++;
+            ht_result_t r = send_post(op);
+            if (r) ht_loop__complete(loop, op, r);
+            return;
+        }
+        ht_loop__complete(loop, op, (ht_io_t) op->done_);
+        return;
+    case HT_OP_SENDFILE:
+        if (err) {
+            ht_loop__complete(loop, op, err);
+            return;
+        }
+        if (n == 0) { /* the file is shorter than promised */
+            ht_loop__complete(loop, op, -EIO);
+            return;
+        }
+        op->u_.f.off += n;
+        op->u_.f.len -= n;
+        op->done_ += n;
+        if (op->u_.f.len && !cancelled) {
+            loop->be->send_resumes++;
+            ht_result_t r = sendfile_post(loop, op);
+            if (r) ht_loop__complete(loop, op, r);
+            return;
+        }
+        ht_loop__complete(loop, op, op->u_.f.len ? -ECANCELED : (ht_io_t) op->done_);
+        return;
+    default:
+        ht_loop__complete(loop, op, err);
+        return;
+    }
+}
+
+ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms) {
+    ht_backend_t* be = loop->be;
+    ULONG got = 0;
+    DWORD t = timeout_ms < 0 ? INFINITE : timeout_ms > 0x7FFFFFFF ? 0x7FFFFFFF : (DWORD) timeout_ms;
+    be->waits++;
+    BOOL ok = GetQueuedCompletionStatusEx(be->iocp, be->entries, be->nentries, &got, t, FALSE);
+    ht_loop__update_time(loop);
+    if (!ok) {
+        DWORD e = GetLastError();
+        return e == WAIT_TIMEOUT ? 0 : ht_win32__err(e);
+    }
+    for (ULONG i = 0; i < got; i++) {
+        OVERLAPPED_ENTRY* en = &be->entries[i];
+        if (en->lpCompletionKey == WAKE_KEY) {
+            ht_loop__wakers_run(loop);
+            continue;
+        }
+        ht_op_t* op = op_of(en->lpOverlapped);
+        ht_result_t err = 0;
+        DWORD n = en->dwNumberOfBytesTransferred;
+        if (en->lpOverlapped->Internal != 0) { /* an NTSTATUS other than success */
+            DWORD flags = 0;
+            SOCKET s = op->kind_ == HT_OP_ACCEPT ? ((accept_ctx_t*) (void*) op->u_.b.p)->listen
+                                                 : (SOCKET) op->fd_;
+            if (!WSAGetOverlappedResult(s, en->lpOverlapped, &n, FALSE, &flags)) {
+                int e = WSAGetLastError();
+                err = e == WSA_OPERATION_ABORTED || e == ERROR_OPERATION_ABORTED ? -ECANCELED
+                                                                                  : ht_win32__wsa_err(e);
+            }
+        }
+        dispatch(loop, op, err, n);
+    }
+    return 0;
+}
