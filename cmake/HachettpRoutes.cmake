@@ -31,7 +31,12 @@
 set(_HACHETTP_ROUTES_DIR "${CMAKE_CURRENT_LIST_DIR}")
 function(hachettp_add_routes target routes)
   cmake_parse_arguments(PARSE_ARGV 2 HR "MATCH_ONLY" "PREFIX;OUTPUT_DIR" "")
-  if(TARGET htgen)
+  if(CMAKE_CROSSCOMPILING AND HT_HOST_HTGEN)
+    # A cross build (cmake/toolchain-mingw64.cmake): its own htgen is a
+    # Windows program; routes are compiled by one built for this machine.
+    set(_htgen "${HT_HOST_HTGEN}")
+    set(_htgen_dep "${HT_HOST_HTGEN}")
+  elseif(TARGET htgen)
     set(_htgen htgen) # inside the hachettp tree
     set(_htgen_dep htgen)
   elseif(TARGET hachettp::htgen)

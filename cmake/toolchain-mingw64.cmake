@@ -23,6 +23,8 @@ set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -static-libgcc")
 # Windows 8 APIs (GetQueuedCompletionStatusEx, CancelIoEx, InitOnce,
 # GetFileInformationByHandleEx, WSA_FLAG_NO_HANDLE_INHERIT).
 add_compile_definitions(_WIN32_WINNT=0x0602 WINVER=0x0602)
+# C99 printf (%zu, %lld, %ju) from mingw-w64's own stdio instead of msvcrt's.
+add_compile_definitions(__USE_MINGW_ANSI_STDIO=1)
 # Sanitizers do not exist for mingw; Check is not packaged for it either.
 set(HT_SANITIZE OFF CACHE BOOL "" FORCE)
 set(HT_BUILD_TESTS OFF CACHE BOOL "" FORCE)

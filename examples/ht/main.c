@@ -14,8 +14,10 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
-#include <sys/socket.h>
+#if defined(HT_OS_POSIX)
+#  include <netdb.h>
+#  include <sys/socket.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +117,13 @@ static void worker_main(ht_workers_t* w, uint32_t id, ht_alloc_t* a, void* ud) {
  * uses SO_REUSEPORT (workers share it), which would also let a second ht
  * share a port another server holds; a plain bind without it tells. */
 static bool port_busy(const char* host, uint16_t port) {
+#if !defined(HT_OS_POSIX)
+    /* Windows: no SO_REUSEPORT, and the socket is SO_EXCLUSIVEADDRUSE, so
+     * listen itself reports a port in use. */
+    (void) host;
+    (void) port;
+    return false;
+#else
     if (port == 0) return false;
     char service[8];
     snprintf(service, sizeof service, "%u", (unsigned) port);
@@ -137,6 +146,7 @@ static bool port_busy(const char* host, uint16_t port) {
     }
     freeaddrinfo(res);
     return busy;
+#endif
 }
 
 /* ---- Flags ---- */
