@@ -19,7 +19,9 @@
  * exactly the root's final path + '\' + the requested name: so "SECRET~1.TXT"
  * cannot reach "secret.txt" past a rule, a name differing only in case is
  * not another name for the same file (as on POSIX), and a symlink or
- * junction is never followed (-EXDEV, 403), inside the root or out. Hence
+ * junction is never followed: one leading out of the root is an escape
+ * (-EXDEV, 403), any other name that is not the file's own is "no such
+ * file" (-ENOENT, 404; POSIX would serve a link within the root). Hence
  * HT_FS_FOLLOW_OUTSIDE is not implemented on Windows: ht_fs__root_open
  * refuses it with -ENOTSUP.
  *
@@ -139,7 +141,7 @@ ht_result_t ht_fs_open_beneath_(const ht_fs_root_t* root, const char* rel, ht_fi
     wchar_t froot[WPATH_MAX], ffile[WPATH_MAX];
     DWORD rn = final_path((HANDLE) root->dir, froot, WPATH_MAX);
     DWORD fn = final_path(h, ffile, WPATH_MAX);
-    bool same;
+    bool same, beneath = false;
     if (rn == 0 || fn == 0) {
         same = false;
     } else if (wn == 0) {
@@ -150,9 +152,16 @@ ht_result_t ht_fs_open_beneath_(const ht_fs_root_t* root, const char* rel, ht_fi
         same = fn == rn + sep + (DWORD) wn && memcmp(froot, ffile, rn * 2) == 0 &&
                (sep == 0 || ffile[rn] == L'\\') && memcmp(ffile + rn + sep, wrel, (size_t) wn * 2) == 0;
     }
+    if (!same && rn && fn) {
+        DWORD sep = froot[rn - 1] == L'\\' ? 0 : 1;
+        beneath = fn > rn + sep && memcmp(froot, ffile, rn * 2) == 0 && (sep == 0 || ffile[rn] == L'\\');
+    }
     if (!same) {
         CloseHandle(h);
-        return rn == 0 || fn == 0 ? -EACCES : -EXDEV;
+        /* Beneath the root under another name (8.3, case, a link within):
+         * not a name of this tree, as on POSIX (404); elsewhere: an escape
+         * through a link (403, as POSIX answers it). */
+        return rn == 0 || fn == 0 ? -EACCES : beneath ? -ENOENT : -EXDEV;
     }
     *out = (ht_file_t) h;
     return 0;
