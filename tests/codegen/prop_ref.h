@@ -285,12 +285,17 @@ static void reference_(const ref_t* r, const char* method, const char* path, siz
                     out->status = ST_BAD;
                     return;
                 }
-            } else if (!strcmp(g->type, "u64")) {
-                snprintf(out->params[k], sizeof out->params[k], "%" PRIu64, (uint64_t) strtoull(v, nullptr, 10));
-            } else if (!strcmp(g->type, "hex")) {
-                snprintf(out->params[k], sizeof out->params[k], "%" PRIu64, (uint64_t) strtoull(v, nullptr, 16));
-            } else if (!strcmp(g->type, "i64")) {
-                snprintf(out->params[k], sizeof out->params[k], "%" PRId64, (int64_t) strtoll(v, nullptr, 10));
+            } else if (!strcmp(g->type, "u64") || !strcmp(g->type, "hex") || !strcmp(g->type, "i64")) {
+                /* The path need not be NUL-terminated (the fuzzer's is an
+                 * exact-size copy): convert a terminated copy. type_ok_()
+                 * held these to at most 20 bytes. */
+                char num[32];
+                snprintf(num, sizeof num, "%.*s", (int) len, v);
+                if (g->type[0] == 'i')
+                    snprintf(out->params[k], sizeof out->params[k], "%" PRId64, (int64_t) strtoll(num, nullptr, 10));
+                else
+                    snprintf(out->params[k], sizeof out->params[k], "%" PRIu64,
+                             (uint64_t) strtoull(num, nullptr, g->type[0] == 'h' ? 16 : 10));
             } else {
                 snprintf(out->params[k], sizeof out->params[k], "%.*s", (int) len, v);
             }
