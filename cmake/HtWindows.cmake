@@ -8,3 +8,29 @@ if(TARGET htgen)
     # them C99 printf; the Linux build checks those formats.
     -Wno-format)
 endif()
+
+# The Check suites that need nothing POSIX, built against tests/windows/check.h
+# (an in-process subset of Check's API: Check has no mingw-w64 package; and
+# tests/windows/sys/mman.h for the guard pages) and run under Wine by
+# tests/windows/run.sh. Everything with sockets or files is left out
+# (covered by tests/portable/http_cases.py against the servers instead).
+option(HT_WINDOWS_UNIT_TESTS "Windows: build the portable unit suites (tests/windows)" ON)
+if(HT_WINDOWS_UNIT_TESTS)
+  foreach(_t base/check_slice base/check_alloc base/check_bytes base/check_uri
+             http/check_parse http/check_chunked http/check_header_id files/check_mime
+             files/check_httpfile)
+    get_filename_component(_n ${_t} NAME)
+    add_executable(${_n} ${PROJECT_SOURCE_DIR}/tests/${_t}.c)
+    target_link_libraries(${_n} PRIVATE hachettp)
+    target_include_directories(${_n} BEFORE PRIVATE ${PROJECT_SOURCE_DIR}/tests/windows
+                               ${PROJECT_SOURCE_DIR}/runtime/src ${PROJECT_BINARY_DIR}/runtime/gen
+                               ${PROJECT_SOURCE_DIR}/tests)
+    target_compile_definitions(${_n} PRIVATE _GNU_SOURCE _POSIX_THREAD_SAFE_FUNCTIONS=200112L)
+    target_compile_options(${_n} PRIVATE ${HT_WARNINGS} -Wno-missing-prototypes)
+    list(APPEND HT_WINDOWS_UNIT_SUITES ${_n})
+    if(_n STREQUAL "check_mime")
+      target_compile_definitions(${_n} PRIVATE HT_MIME_LIST="${PROJECT_SOURCE_DIR}/runtime/src/files/mime.list")
+    endif()
+  endforeach()
+  add_custom_target(windows_unit DEPENDS ${HT_WINDOWS_UNIT_SUITES})
+endif()

@@ -2,13 +2,14 @@
 """One set of HTTP integration cases for every backend: epoll, io_uring, and
 IOCP under Wine (tests/windows/run.sh).
 
-usage: http_cases.py --ht 'CMD' [--routing 'CMD' --routing-dir DIR] [--windows]
+usage: http_cases.py --ht 'CMD' [--routing 'CMD' --routing-dir DIR] [--windows [--wine WINE]]
 
 CMD is the program, possibly behind a runner ("wine /path/ht.exe"); it is
 split on spaces. The servers bind 127.0.0.1 on a port they pick and print;
 they are stopped by PID. Raw sockets throughout (pipelining needs them).
---windows: the server is the Windows build (a few documented differences:
-links inside the root are not followed, and 8.3 short names are probed).
+--windows: the server is the Windows build; with --wine, the tree's real
+8.3 short names are asked of Windows (cmd /c dir /x) and probed too.
+Every server must exit 0 within 10 s of SIGINT (graceful shutdown).
 Prints one line per case; exits non-zero on the first failure.
 """
 import argparse
@@ -110,12 +111,33 @@ def start(cmd, pattern, stream):
 
 
 def stop(p):
+    """SIGINT (Wine turns it into CTRL_C_EVENT for the console handler):
+    the server must shut down gracefully, exit status 0, within 10 s."""
     p.send_signal(signal.SIGINT)
     try:
-        p.wait(timeout=10)
+        rc = p.wait(timeout=10)
     except subprocess.TimeoutExpired:
         p.kill()
         p.wait()
+        raise AssertionError("no graceful exit within 10 s of SIGINT")
+    check(rc == 0, "exit status %d after SIGINT" % rc)
+
+
+def short_names(runner, root):
+    """The 8.3 aliases Windows made for the tree's names, from `cmd /c dir
+    /x /a` run through runner (e.g. "wine"), each with its directory."""
+    out = []
+    for sub in ("", "dir"):
+        path = os.path.join(root, sub) if sub else root
+        # Wine maps / to drive Z:; cmd wants backslashes (a '/' is a switch).
+        r = subprocess.run(runner.split() + ["cmd", "/c", "dir", "/x", "/a", "Z:" + path.replace("/", "\\")],
+                           capture_output=True, timeout=60)
+        for line in r.stdout.decode(errors="replace").splitlines():
+            tok = line.split()
+            # date time [AM|PM] <DIR>|size SHORT LONG: a short name only where it differs
+            if len(tok) >= 5 and "~" in tok[-2] and not tok[-1].startswith("~"):
+                out.append((sub + "/" if sub else "") + tok[-2])
+    return out
 
 
 # ------------------------------------------------------------ the tree ---
@@ -156,7 +178,7 @@ def make_tree(tmp):
 
 # ----------------------------------------------------------------- cases ---
 
-def ht_cases(port, files, windows):
+def ht_cases(port, files, windows, aliases):
     cases = []
 
     def case(fn):
@@ -300,11 +322,14 @@ def ht_cases(port, files, windows):
 
     @case
     def short_names():
-        # The docroot's real 8.3 aliases, as Windows (Wine) made them: passed
-        # by tests/windows/run.sh, which asks `cmd /c dir /x`.
-        for alias in filter(None, os.environ.get("HT_SHORT_NAMES", "").split(",")):
-            st, _, body = one(port, "/" + alias)
-            check(st == 404 and SENTINEL not in body, "8.3 alias %s: %d" % (alias, st))
+        # The docroot's real 8.3 aliases as Windows (Wine) made them (none on
+        # Linux): never another way in, whether to a file, a dotfile's
+        # directory (.git) or the index.
+        check(not windows or len(aliases) >= 3, "8.3 aliases found: %r" % aliases)
+        for alias in aliases:
+            for target in ("/" + alias, "/" + alias + "/config"):
+                st, _, body = one(port, target)
+                check(st == 404 and SENTINEL not in body, "8.3 alias %s: %d" % (target, st))
 
     return cases
 
@@ -363,15 +388,19 @@ def main():
     ap.add_argument("--routing")
     ap.add_argument("--routing-dir")
     ap.add_argument("--windows", action="store_true")
+    ap.add_argument("--wine", help="the Wine command, to ask Windows for 8.3 names")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="ht_cases_")
     t0 = time.monotonic()
     try:
         root, files = make_tree(tmp)
+        aliases = short_names(args.wine, root) if args.wine else []
+        if aliases:
+            print("8.3 aliases: %s" % " ".join(aliases))
         p, port = start(args.ht.split() + ["-p", "0", "-b", "127.0.0.1", "-d", root, "-w", "2"],
                         r"http://127\.0\.0\.1:(\d+)/", "err")
         try:
-            run("ht", ht_cases(port, files, args.windows))
+            run("ht", ht_cases(port, files, args.windows, aliases))
         finally:
             stop(p)
         if args.routing:
