@@ -3,6 +3,7 @@
  * root must never be read), listings byte for byte, and ht_fs__plan for
  * every status the static server answers with. */
 #include "files/files.h"
+#include "support/ht_test.h"
 
 #include <check.h>
 #include <fcntl.h>
@@ -1068,9 +1069,5 @@ int main(void) {
     tcase_add_test(tc, cache_matches_plan);
     tcase_add_test(tc, cache_ttl_eviction_oom);
     suite_add_tcase(s, tc);
-    SRunner* sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ht_test__run(s);
 }

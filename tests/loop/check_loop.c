@@ -20,6 +20,7 @@
 
 #include <ht/loop.h>
 #include "loop/internal.h" /* ht_backend__info */
+#include "support/ht_test.h"
 
 static ht_alloc_t* A;
 
@@ -30,17 +31,6 @@ static void setup(void) {
 static void teardown(void) {
     alarm(0);
     ht_alloc__finalize(A);
-}
-
-static uint64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms) {
-    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) < 0) {}
 }
 
 static ht_loop_t* new_loop(const ht_loop_options_t* opt) {
@@ -54,35 +44,11 @@ static void set_nonblock(int fd) {
     ck_assert_int_eq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
 }
 
-static int listener(uint16_t* port, int backlog) {
-    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    ck_assert_int_ge(l, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    ck_assert_int_eq(bind(l, (struct sockaddr*) &a, sizeof a), 0);
-    ck_assert_int_eq(listen(l, backlog), 0);
-    socklen_t len = sizeof a;
-    ck_assert_int_eq(getsockname(l, (struct sockaddr*) &a, &len), 0);
-    *port = ntohs(a.sin_port);
-    return l;
-}
-
-static int connect_to(uint16_t port) {
-    int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (c < 0) return -1;
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    if (connect(c, (struct sockaddr*) &a, sizeof a) < 0) {
-        close(c);
-        return -1;
-    }
-    return c;
-}
-
 /* A connected pair: *srv non-blocking (the loop's side), *cli blocking. */
 static void tcp_pair(int* srv, int* cli) {
     uint16_t port;
-    int l = listener(&port, 16);
-    *cli = connect_to(port);
+    int l = ht_test__listen_loopback(&port, 16);
+    *cli = ht_test__connect_loopback(port);
     ck_assert_int_ge(*cli, 0);
     int s;
     do s = accept4(l, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -90,16 +56,6 @@ static void tcp_pair(int* srv, int* cli) {
     ck_assert_int_ge(s, 0);
     close(l);
     *srv = s;
-}
-
-static void write_all(int fd, const void* p, size_t n) {
-    const char* c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        ck_assert_int_gt(w, 0);
-        c += w;
-        n -= (size_t) w;
-    }
 }
 
 /* ------------------------------------------------------------- timers --- */
@@ -121,9 +77,9 @@ START_TEST(timers_fire_in_deadline_then_start_order) {
         ck_assert(ht_loop__timer_active(&t[i]));
     }
     norder = 0;
-    uint64_t t0 = mono_ms();
+    uint64_t t0 = ht_test__mono_ms();
     ck_assert_int_eq(ht_loop__run(loop), 0); /* returns once no timer is armed */
-    ck_assert_uint_ge(mono_ms() - t0, 29);
+    ck_assert_uint_ge(ht_test__mono_ms() - t0, 29);
     int want[5] = { 4, 1, 3, 2, 0 };
     ck_assert_int_eq(norder, 5);
     for (int i = 0; i < 5; i++) ck_assert_int_eq(order[i], want[i]);
@@ -142,9 +98,9 @@ START_TEST(timer_stop_and_rearm) {
     ck_assert(!ht_loop__timer_active(&b));
     ht_loop__timer_start(loop, &c, 30, on_timer_record); /* re-arm while armed */
     norder = 0;
-    uint64_t t0 = mono_ms();
+    uint64_t t0 = ht_test__mono_ms();
     ht_loop__run(loop);
-    ck_assert_uint_ge(mono_ms() - t0, 29);
+    ck_assert_uint_ge(ht_test__mono_ms() - t0, 29);
     ck_assert_int_eq(norder, 2);
     ck_assert_int_eq(order[0], 0);
     ck_assert_int_eq(order[1], 2);
@@ -251,10 +207,10 @@ START_TEST(run_returns_when_idle) {
     ht_loop_t* loop = new_loop(nullptr);
     ht_waker_t w = { 0 };
     ht_loop__waker_add(loop, &w, nullptr); /* wakers do not keep it alive */
-    uint64_t t0 = mono_ms();
+    uint64_t t0 = ht_test__mono_ms();
     ck_assert_int_eq(ht_loop__run(loop), 0);
     ck_assert_int_eq(ht_loop__run(loop), 0);
-    ck_assert_uint_lt(mono_ms() - t0, 1000);
+    ck_assert_uint_lt(ht_test__mono_ms() - t0, 1000);
     ht_loop__waker_remove(loop, &w);
     ck_assert_str_ne(ht_loop__backend(), "");
     ht_loop__free(loop, A);
@@ -289,9 +245,9 @@ START_TEST(timer_far_future_does_not_overflow) {
     ht_timer_t far = { 0 }, soon = { .data = (void*) 7 };
     ht_loop__timer_start(loop, &far, UINT64_MAX, on_timer_record);
     ht_loop__timer_start(loop, &soon, 5, on_stop_timer);
-    uint64_t t0 = mono_ms();
+    uint64_t t0 = ht_test__mono_ms();
     ck_assert_int_eq(ht_loop__run(loop), 0); /* stopped by soon, far never due */
-    ck_assert_uint_lt(mono_ms() - t0, 5000);
+    ck_assert_uint_lt(ht_test__mono_ms() - t0, 5000);
     ck_assert(ht_loop__timer_active(&far));
     ck_assert(!ht_loop__timer_active(&soon));
     ht_loop__timer_stop(loop, &far);
@@ -304,9 +260,9 @@ START_TEST(stop_returns_with_work_pending) {
     ht_timer_t s = { 0 }, later = { 0 };
     ht_loop__timer_start(loop, &s, 5, on_stop_timer);
     ht_loop__timer_start(loop, &later, 100000, on_stop_timer);
-    uint64_t t0 = mono_ms();
+    uint64_t t0 = ht_test__mono_ms();
     ck_assert_int_eq(ht_loop__run(loop), 0);
-    ck_assert_uint_lt(mono_ms() - t0, 5000);
+    ck_assert_uint_lt(ht_test__mono_ms() - t0, 5000);
     ck_assert(ht_loop__timer_active(&later));
     ht_loop__timer_stop(loop, &later);
     ht_loop__free(loop, A);
@@ -324,7 +280,7 @@ static void on_wake_a(ht_loop_t* loop, ht_waker_t* w) {
 static void on_wake_b(ht_loop_t* loop, ht_waker_t* w) { wakes_b++; }
 
 static void* waker_thread(void* loop) {
-    sleep_ms(30);
+    ht_test__sleep_ms(30);
     ht_loop__wake(loop);
     ht_loop__wake(loop); /* coalesces */
     return nullptr;
@@ -340,11 +296,11 @@ START_TEST(wake_from_another_thread) {
     keepalive = (ht_timer_t) { 0 };
     ht_loop__timer_start(loop, &keepalive, 20000, on_stop_timer);
     pthread_t th;
-    uint64_t t0 = mono_ms();
+    uint64_t t0 = ht_test__mono_ms();
     pthread_create(&th, nullptr, waker_thread, loop);
     ck_assert_int_eq(ht_loop__run(loop), 0);
     pthread_join(th, nullptr);
-    ck_assert_uint_lt(mono_ms() - t0, 5000);
+    ck_assert_uint_lt(ht_test__mono_ms() - t0, 5000);
     ck_assert_int_ge(wakes_a, 1);
     ck_assert_int_eq(wakes_b, 0);
     ht_loop__free(loop, A);
@@ -354,7 +310,7 @@ END_TEST
 static ht_loop_t* sig_loop;
 static void on_sigusr1(int sig) { ht_loop__wake(sig_loop); }
 static void* signal_thread(void* arg) {
-    sleep_ms(30);
+    ht_test__sleep_ms(30);
     kill(getpid(), SIGUSR1);
     return nullptr;
 }
@@ -371,11 +327,11 @@ START_TEST(wake_from_signal_handler) {
     keepalive = (ht_timer_t) { 0 };
     ht_loop__timer_start(loop, &keepalive, 20000, on_stop_timer);
     pthread_t th;
-    uint64_t t0 = mono_ms();
+    uint64_t t0 = ht_test__mono_ms();
     pthread_create(&th, nullptr, signal_thread, nullptr);
     ck_assert_int_eq(ht_loop__run(loop), 0);
     pthread_join(th, nullptr);
-    ck_assert_uint_lt(mono_ms() - t0, 5000);
+    ck_assert_uint_lt(ht_test__mono_ms() - t0, 5000);
     ck_assert_int_eq(wakes_a, 1);
     signal(SIGUSR1, SIG_DFL);
     ht_loop__free(loop, A);
@@ -436,10 +392,10 @@ static void* connect_thread(void* arg) {
     uint16_t port = (uint16_t) (uintptr_t) arg;
     int fds[NCLIENTS];
     for (int i = 0; i < NCLIENTS; i++) {
-        fds[i] = connect_to(port);
-        if (i % 16 == 0) sleep_ms(1);
+        fds[i] = ht_test__connect_loopback(port);
+        if (i % 16 == 0) ht_test__sleep_ms(1);
     }
-    sleep_ms(100);
+    ht_test__sleep_ms(100);
     for (int i = 0; i < NCLIENTS; i++)
         if (fds[i] >= 0) close(fds[i]);
     return nullptr;
@@ -448,7 +404,7 @@ static void* connect_thread(void* arg) {
 START_TEST(accept_many_then_cancel) {
     ht_loop_t* loop = new_loop(nullptr);
     uint16_t port;
-    int l = listener(&port, 1024);
+    int l = ht_test__listen_loopback(&port, 1024);
     ht_op_t op = { 0 };
     accepted = accept_final_calls = 0;
     ck_assert_int_eq(ht_loop__accept(loop, &op, l, on_accept), 0);
@@ -477,7 +433,7 @@ static void on_cancel_timer(ht_loop_t* loop, ht_timer_t* t) {
 START_TEST(cancel_idle_accept_once) {
     ht_loop_t* loop = new_loop(nullptr);
     uint16_t port;
-    int l = listener(&port, 16);
+    int l = ht_test__listen_loopback(&port, 16);
     ht_op_t op = { 0 };
     accept_final_calls = 0;
     ck_assert_int_eq(ht_loop__accept(loop, &op, l, on_accept_cancel_twice), 0);
@@ -499,9 +455,9 @@ START_TEST(accept_stops_on_emfile) {
         ht_loop_t* loop = nullptr;
         if (ht_loop__init(&loop, A) != 0) _exit(10);
         uint16_t port;
-        int l = listener(&port, 16);
+        int l = ht_test__listen_loopback(&port, 16);
         int c[3];
-        for (int i = 0; i < 3; i++) c[i] = connect_to(port);
+        for (int i = 0; i < 3; i++) c[i] = ht_test__connect_loopback(port);
         if (c[0] < 0 || c[1] < 0 || c[2] < 0) _exit(11);
         int probe = dup(0);
         close(probe);
@@ -546,11 +502,11 @@ static void on_recv_pool(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
 
 static void* slow_writer(void* arg) {
     int fd = (int) (intptr_t) arg;
-    sleep_ms(20);
-    write_all(fd, "hello ", 6);
-    sleep_ms(20);
-    write_all(fd, "world", 5);
-    sleep_ms(20);
+    ht_test__sleep_ms(20);
+    ht_test__write_all(fd, "hello ", 6);
+    ht_test__sleep_ms(20);
+    ht_test__write_all(fd, "world", 5);
+    ht_test__sleep_ms(20);
     shutdown(fd, SHUT_WR);
     return nullptr;
 }
@@ -597,7 +553,7 @@ START_TEST(recv_into_caller_memory) {
     int s, c;
     tcp_pair(&s, &c);
     const char* msg = "0123456789abcdefghijklmnopqrstuvwxyz"; /* > sizeof into */
-    write_all(c, msg, strlen(msg));
+    ht_test__write_all(c, msg, strlen(msg));
     shutdown(c, SHUT_WR);
     ht_op_t op = { .data = (void*) (intptr_t) s };
     ngot = 0;
@@ -637,7 +593,7 @@ START_TEST(cancel_pending_recv_once) {
         ck_assert_int_eq(cancel_calls, 1);
         ck_assert_int_eq(cancel_res, -ECANCELED);
         /* the fd is usable again: data sent now arrives in a new recv */
-        write_all(c, "x", 1);
+        ht_test__write_all(c, "x", 1);
         nresults = 0;
         ngot = 0;
         op.data = (void*) (intptr_t) s;
@@ -665,7 +621,7 @@ START_TEST(peer_reset_is_an_error) {
     struct linger lg = { .l_onoff = 1, .l_linger = 0 };
     setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     close(c); /* RST */
-    sleep_ms(10);
+    ht_test__sleep_ms(10);
     ht_op_t op = { 0 };
     nresults = 0;
     ck_assert_int_eq(ht_loop__recv(loop, &op, s, on_one_result), 0);
@@ -695,10 +651,10 @@ START_TEST(pool_exhaustion_gives_enobufs) {
     nresults = 0;
     for (int i = 0; i < 5; i++) {
         tcp_pair(&s[i], &c[i]);
-        write_all(c[i], "data", 4);
+        ht_test__write_all(c[i], "data", 4);
         op[i] = (ht_op_t) { .data = (void*) 1 }; /* keep the buffer */
     }
-    sleep_ms(10);
+    ht_test__sleep_ms(10);
     for (int i = 0; i < 5; i++) ck_assert_int_eq(ht_loop__recv(loop, &op[i], s[i], on_one_result), 0);
     ck_assert_int_eq(ht_loop__run(loop), 0);
     ck_assert_int_eq(nresults, 5);
@@ -763,9 +719,9 @@ START_TEST(recv_on_many_connections_at_once) {
     static ht_op_t op[NMANY];
     for (int i = 0; i < NMANY; i++) {
         tcp_pair(&s[i], &c[i]);
-        write_all(c[i], "abc", 3);
+        ht_test__write_all(c[i], "abc", 3);
     }
-    sleep_ms(10);
+    ht_test__sleep_ms(10);
     many_ok = many_err = 0;
     for (int i = 0; i < NMANY; i++) {
         op[i] = (ht_op_t) { 0 };
@@ -840,10 +796,10 @@ START_TEST(cancel_racing_completions_loses_nothing) {
     for (int round = 0; round < RACE_ROUNDS; round++) {
         for (int i = 0; i < NRACE; i++) {
             if ((i + round) % 3 == 0) continue; /* some stay silent this round */
-            write_all(racers[i].c, "0123456789", 10);
+            ht_test__write_all(racers[i].c, "0123456789", 10);
             sent += 10;
         }
-        sleep_ms(1);
+        ht_test__sleep_ms(1);
         for (int i = 0; i < NRACE; i++) {
             racers[i].starts++;
             ck_assert_int_eq(ht_loop__recv(loop, &racers[i].op, racers[i].s, on_race), 0);
@@ -891,7 +847,7 @@ START_TEST(close_in_last_callback_is_done_when_run_returns) {
     ht_loop_t* loop = new_loop(nullptr);
     int s, c;
     tcp_pair(&s, &c);
-    write_all(c, "bye", 3);
+    ht_test__write_all(c, "bye", 3);
     ht_op_t op = { .data = (void*) (intptr_t) s };
     nresults = 0;
     ck_assert_int_eq(ht_loop__recv(loop, &op, s, on_recv_then_close), 0);
@@ -908,13 +864,6 @@ START_TEST(close_in_last_callback_is_done_when_run_returns) {
 }
 END_TEST
 
-static int count_fds(void) {
-    int n = 0;
-    for (int fd = 0; fd < 4096; fd++)
-        if (fcntl(fd, F_GETFD) >= 0) n++;
-    return n;
-}
-
 static void on_accept_first_then_cancel(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
     results[nresults++] = res;
     if (res >= 0) {
@@ -930,14 +879,14 @@ static void on_accept_first_then_cancel(ht_loop_t* loop, ht_op_t* op, ht_io_t re
 START_TEST(cancel_accept_with_backlog_leaks_nothing) {
     ht_loop_t* loop = new_loop(nullptr);
     uint16_t port;
-    int l = listener(&port, 128);
+    int l = ht_test__listen_loopback(&port, 128);
     enum { NQ = 50 };
     int cl[NQ];
     for (int i = 0; i < NQ; i++) {
-        cl[i] = connect_to(port);
+        cl[i] = ht_test__connect_loopback(port);
         ck_assert_int_ge(cl[i], 0);
     }
-    int before = count_fds();
+    int before = ht_test__count_fds();
     ht_op_t op = { 0 };
     nresults = 0;
     ck_assert_int_eq(ht_loop__accept(loop, &op, l, on_accept_first_then_cancel), 0);
@@ -946,7 +895,7 @@ START_TEST(cancel_accept_with_backlog_leaks_nothing) {
     ck_assert_int_le(nresults, NQ + 1);
     for (int i = 0; i < nresults - 1; i++) ck_assert_int_ge(results[i], 0);
     ck_assert_int_eq(results[nresults - 1], -ECANCELED);
-    ck_assert_int_eq(count_fds(), before);
+    ck_assert_int_eq(ht_test__count_fds(), before);
     for (int i = 0; i < NQ; i++) close(cl[i]);
     close(l);
     ht_loop__free(loop, A);
@@ -967,7 +916,7 @@ START_TEST(fd_number_reuse_after_close) {
     /* 1: a socket that is not from accept, closed with ht_loop__close */
     int s, c;
     tcp_pair(&s, &c);
-    write_all(c, "one", 3);
+    ht_test__write_all(c, "one", 3);
     ht_op_t op = { 0 };
     nresults = 0;
     ck_assert_int_eq(ht_loop__recv(loop, &op, s, on_one_result), 0);
@@ -979,7 +928,7 @@ START_TEST(fd_number_reuse_after_close) {
     int s2, c2;
     tcp_pair(&s2, &c2);
     ck_assert_int_eq(s2, s); /* the number came back: the case under test */
-    write_all(c2, "two", 3);
+    ht_test__write_all(c2, "two", 3);
     nresults = 0;
     ck_assert_int_eq(ht_loop__recv(loop, &op, s2, on_one_result), 0);
     ck_assert_int_eq(ht_loop__run(loop), 0);
@@ -989,10 +938,10 @@ START_TEST(fd_number_reuse_after_close) {
 
     /* 2: accepted fds closed with plain close(2) */
     uint16_t port;
-    int l = listener(&port, 16);
+    int l = ht_test__listen_loopback(&port, 16);
     int first = -1;
     for (int round = 0; round < 3; round++) {
-        int cl = connect_to(port);
+        int cl = ht_test__connect_loopback(port);
         ck_assert_int_ge(cl, 0);
         ht_op_t acc = { 0 };
         nresults = 0;
@@ -1001,7 +950,7 @@ START_TEST(fd_number_reuse_after_close) {
         ck_assert_int_eq(results[0], reuse_fd);
         if (round == 0) first = reuse_fd;
         else ck_assert_int_eq(reuse_fd, first);
-        write_all(cl, "abc", 3);
+        ht_test__write_all(cl, "abc", 3);
         nresults = 0;
         ck_assert_int_eq(ht_loop__recv(loop, &op, reuse_fd, on_one_result), 0);
         ck_assert_int_eq(ht_loop__run(loop), 0);
@@ -1038,7 +987,7 @@ static void* slow_reader(void* arg) {
         since += (size_t) n;
         if (since >= 256 * 1024) { /* slow: the sender must wait for room */
             since = 0;
-            sleep_ms(2);
+            ht_test__sleep_ms(2);
         }
     }
     return nullptr;
@@ -1142,7 +1091,7 @@ END_TEST
 static void* echo_after_read(void* arg) {
     reader_t* r = arg;
     slow_reader(r);
-    write_all(r->fd, "done", 4);
+    ht_test__write_all(r->fd, "done", 4);
     return nullptr;
 }
 
@@ -1184,7 +1133,7 @@ START_TEST(sendfile_multi_mib_byte_identical) {
     unsigned char* data = malloc(flen);
     srand(99);
     for (size_t i = 0; i < flen; i++) data[i] = (unsigned char) rand();
-    write_all(f, data, flen);
+    ht_test__write_all(f, data, flen);
     int s, c;
     tcp_pair(&s, &c);
     small_buffers(s, c);
@@ -1436,9 +1385,5 @@ int main(void) {
             return 77;
         }
     }
-    SRunner* sr = srunner_create(loop_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ht_test__run(loop_suite());
 }

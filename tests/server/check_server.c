@@ -21,6 +21,8 @@
 
 #include <ht/ht.h>
 
+#include "support/ht_test.h"
+
 /* ------------------------------------------------------------ server --- */
 
 typedef struct srv {
@@ -145,17 +147,6 @@ static void* server_main(void* arg) {
     return nullptr;
 }
 
-static uint64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms) {
-    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) < 0) {}
-}
-
 /* Starts the server with cfg (nullptr: defaults) and loop options. */
 static void start_cfg_opt(const ht_config_t* cfg, const ht_loop_options_t* opt) {
     memset(&S, 0, sizeof S);
@@ -167,8 +158,8 @@ static void start_cfg_opt(const ht_config_t* cfg, const ht_loop_options_t* opt) 
     ck_assert_int_eq(ht_server__listen(&S.server, g_listen_host, 0, 4096), 0);
     ck_assert_uint_gt(ht_server__port(&S.server), 0);
     ck_assert_int_eq(pthread_create(&S.th, nullptr, server_main, &S), 0);
-    uint64_t t0 = mono_ms();
-    while (atomic_load(&S.state) == 0 && mono_ms() - t0 < 5000) sleep_ms(1);
+    uint64_t t0 = ht_test__mono_ms();
+    while (atomic_load(&S.state) == 0 && ht_test__mono_ms() - t0 < 5000) ht_test__sleep_ms(1);
     ck_assert_msg(atomic_load(&S.state) == 1, "server did not start: %d", S.run_result);
 }
 static void start_cfg(const ht_config_t* cfg) { start_cfg_opt(cfg, nullptr); }
@@ -177,8 +168,8 @@ static void start(void) { start_cfg(nullptr); }
 /* Shuts down gracefully and waits (bounded) for the server thread. */
 static void stop(void) {
     ht_server__shutdown(&S.server);
-    uint64_t t0 = mono_ms();
-    while (atomic_load(&S.state) != 2 && mono_ms() - t0 < 10000) sleep_ms(2);
+    uint64_t t0 = ht_test__mono_ms();
+    while (atomic_load(&S.state) != 2 && ht_test__mono_ms() - t0 < 10000) ht_test__sleep_ms(2);
     ck_assert_msg(atomic_load(&S.state) == 2, "server did not shut down within 10 s");
     pthread_join(S.th, nullptr);
     ck_assert_int_eq(S.run_result, 0);
@@ -190,30 +181,18 @@ static void stop(void) {
 /* ------------------------------------------------------------ client --- */
 
 static int client_to(uint16_t port, int timeout_ms) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ck_assert_int_ge(fd, 0);
+    int fd = ht_test__connect_loopback(port);
+    ck_assert_msg(fd >= 0, "connect: %s", strerror(errno));
     struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    ck_assert_int_eq(connect(fd, (struct sockaddr*) &a, sizeof a), 0);
     return fd;
 }
 static int client(void) { return client_to(ht_server__port(&S.server), 5000); }
 
-static void send_all(int fd, const void* p, size_t n) {
-    const char* c = p;
-    while (n) {
-        ssize_t k = send(fd, c, n, MSG_NOSIGNAL);
-        ck_assert_msg(k > 0, "send: %s", strerror(errno));
-        c += k;
-        n -= (size_t) k;
-    }
-}
-static void send_str(int fd, const char* s) { send_all(fd, s, strlen(s)); }
+static void send_str(int fd, const char* s) { ht_test__write_all(fd, s, strlen(s)); }
 
 /* A buffered reader over a socket. */
 typedef struct rd {
@@ -377,7 +356,7 @@ START_TEST(pipelining_64_in_order) {
         size_t n = 0;
         for (int i = 0; i < 64; i++)
             n += (size_t) snprintf(req + n, sizeof req - n, "GET /p/%d HTTP/1.1\r\nHost: x\r\n\r\n", round * 64 + i);
-        send_all(fd, req, n);
+        ht_test__write_all(fd, req, n);
         for (int i = 0; i < 64; i++) {
             resp_t p;
             ck_assert(read_resp(&r, &p, false));
@@ -402,7 +381,7 @@ START_TEST(pipelining_64_in_order) {
     size_t n = 0;
     for (int i = 0; i < 64; i++)
         n += (size_t) sprintf(req + n, "GET /big?n=%zu HTTP/1.1\r\nHost: x\r\n\r\n", sizes[i % 7]);
-    send_all(fd, req, n);
+    ht_test__write_all(fd, req, n);
     free(req);
     char* want = malloc(70000);
     fill_pattern(want, 70000);
@@ -429,9 +408,9 @@ START_TEST(request_split_at_every_byte) {
     rd_t r;
     rd_init(&r, fd);
     for (size_t k = 1; k < n; k++) {
-        send_all(fd, req, k);
-        sleep_ms(2); /* let the server see the first part on its own */
-        send_all(fd, req + k, n - k);
+        ht_test__write_all(fd, req, k);
+        ht_test__sleep_ms(2); /* let the server see the first part on its own */
+        ht_test__write_all(fd, req + k, n - k);
         resp_t p;
         ck_assert(read_resp(&r, &p, false));
         ck_assert_int_eq(p.status, 200);
@@ -440,8 +419,8 @@ START_TEST(request_split_at_every_byte) {
     }
     /* and one byte at a time */
     for (size_t k = 0; k < n; k++) {
-        send_all(fd, req + k, 1);
-        sleep_ms(1);
+        ht_test__write_all(fd, req + k, 1);
+        ht_test__sleep_ms(1);
     }
     resp_t p;
     ck_assert(read_resp(&r, &p, false));
@@ -482,7 +461,7 @@ START_TEST(bodies_content_length_and_chunked) {
     char head[128];
     snprintf(head, sizeof head, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n", n);
     send_str(fd, head);
-    send_all(fd, big, n);
+    ht_test__write_all(fd, big, n);
     ck_assert(read_resp(&r, &p, false));
     ck_assert_uint_eq(p.body_len, n);
     ck_assert(memcmp(p.body, big, n) == 0);
@@ -493,7 +472,7 @@ START_TEST(bodies_content_length_and_chunked) {
         char line[32];
         snprintf(line, sizeof line, "%zx\r\n", c);
         send_str(fd, line);
-        send_all(fd, big + off, c);
+        ht_test__write_all(fd, big + off, c);
         send_str(fd, "\r\n");
         off += c;
     }
@@ -511,7 +490,7 @@ START_TEST(bodies_content_length_and_chunked) {
         memcpy(both + k, big, m);
         k += m;
         k += (size_t) sprintf(both + k, "GET /p/3 HTTP/1.1\r\nHost: x\r\n\r\n");
-        send_all(fd, both, k);
+        ht_test__write_all(fd, both, k);
         free(both);
         ck_assert(read_resp(&r, &p, false));
         ck_assert_uint_eq(p.body_len, m);
@@ -619,7 +598,7 @@ static void limit_request(int fd, int which) {
         n = (size_t) sprintf(buf, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 3\r\n\r\n");
         break;
     }
-    send_all(fd, buf, n);
+    ht_test__write_all(fd, buf, n);
     free(buf);
 }
 
@@ -670,7 +649,7 @@ START_TEST(slow_client_times_out_fast_ones_served) {
     send_str(slow_body, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
     int idle = client();
     send_str(idle, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    uint64_t t0 = mono_ms();
+    uint64_t t0 = ht_test__mono_ms();
     /* fast clients keep being served meanwhile */
     int fast = client();
     rd_t fr;
@@ -681,7 +660,7 @@ START_TEST(slow_client_times_out_fast_ones_served) {
         ck_assert(read_resp(&fr, &p, false));
         ck_assert_int_eq(p.status, 200);
         resp_free(&p);
-        sleep_ms(10);
+        ht_test__sleep_ms(10);
     }
     rd_t r;
     resp_t p;
@@ -692,7 +671,7 @@ START_TEST(slow_client_times_out_fast_ones_served) {
     resp_free(&p);
     expect_eof(&r);
     rd_free(&r);
-    uint64_t dt = mono_ms() - t0;
+    uint64_t dt = ht_test__mono_ms() - t0;
     ck_assert_msg(dt >= 250 && dt < 2000, "408 after %llu ms", (unsigned long long) dt);
     rd_init(&r, slow_body);
     ck_assert(read_resp(&r, &p, false));
@@ -708,7 +687,7 @@ START_TEST(slow_client_times_out_fast_ones_served) {
     expect_eof(&r);
     rd_free(&r);
     /* the fast one, now idle itself beyond the timeout, is closed silently too */
-    sleep_ms(700);
+    ht_test__sleep_ms(700);
     expect_eof(&fr);
     rd_free(&fr);
     close(slow);
@@ -725,7 +704,7 @@ START_TEST(send_timeout_drops_stalled_client) {
     start_cfg(&cfg);
     int fd = client();
     send_str(fd, "GET /big?n=24000000 HTTP/1.1\r\nHost: x\r\n\r\n");
-    sleep_ms(900); /* never reads: the send cannot complete */
+    ht_test__sleep_ms(900); /* never reads: the send cannot complete */
     /* the server gave up on it: draining what was buffered ends early */
     size_t got = 0;
     char buf[65536];
@@ -844,7 +823,7 @@ START_TEST(graceful_shutdown_completes_inflight_response) {
     expect_eof(&ir);
     rd_free(&ir);
     close(idle);
-    sleep_ms(50);
+    ht_test__sleep_ms(50);
     /* ...and the in-flight response arrives whole, then EOF */
     ck_assert(read_resp(&r, &p, false));
     ck_assert_int_eq(p.status, 200);
@@ -1008,13 +987,6 @@ START_TEST(http10_head_half_close_and_accessors) {
 }
 END_TEST
 
-static int count_fds(void) {
-    int n = 0;
-    for (int fd = 0; fd < 4096; fd++)
-        if (fcntl(fd, F_GETFD) >= 0) n++;
-    return n;
-}
-
 START_TEST(file_bodies_zero_copy) {
     strcpy(g_file_path, "/tmp/ht_check_server_XXXXXX");
     int tf = mkstemp(g_file_path);
@@ -1025,7 +997,7 @@ START_TEST(file_bodies_zero_copy) {
     ck_assert_int_eq(write(tf, data, n), (ssize_t) n);
     close(tf);
     start();
-    int fds_before = count_fds();
+    int fds_before = ht_test__count_fds();
     int fd = client();
     rd_t r;
     rd_init(&r, fd);
@@ -1053,7 +1025,7 @@ START_TEST(file_bodies_zero_copy) {
     ck_assert(memcmp(p.body, data, n) == 0);
     resp_free(&p);
     /* a small file body right after its head does not wait for an ACK */
-    uint64_t t0 = mono_ms();
+    uint64_t t0 = ht_test__mono_ms();
     for (int i = 0; i < 20; i++) {
         char q[96];
         snprintf(q, sizeof q, "GET /file?off=%zu HTTP/1.1\r\nHost: x\r\n\r\n", n - 100);
@@ -1063,13 +1035,13 @@ START_TEST(file_bodies_zero_copy) {
         ck_assert(memcmp(p.body, data + n - 100, 100) == 0);
         resp_free(&p);
     }
-    uint64_t dt = mono_ms() - t0;
+    uint64_t dt = ht_test__mono_ms() - t0;
     ck_assert_msg(dt < 400, "20 small file responses took %llu ms", (unsigned long long) dt);
     rd_free(&r);
     close(fd);
     /* every file the handler opened was closed by the server */
-    sleep_ms(50);
-    ck_assert_int_le(count_fds(), fds_before);
+    ht_test__sleep_ms(50);
+    ck_assert_int_le(ht_test__count_fds(), fds_before);
     stop();
     unlink(g_file_path);
     free(data);
@@ -1090,7 +1062,7 @@ START_TEST(receive_buffers_exhausted) {
             /* partial heads, far more than there are pooled buffers */
             send_str(fds[i], "GET /p/");
         }
-        sleep_ms(20);
+        ht_test__sleep_ms(20);
         /* Regression (slowloris): a partial head used to keep its pooled
          * buffer while waiting for the rest, so N of them starved every
          * other connection until their header timeout. Now they move to
@@ -1163,7 +1135,7 @@ START_TEST(chaos_clients_do_not_disturb_others) {
         }
         switch (rand_r(&seed) % 3) {
         case 0: { struct linger lg = { 1, 0 }; setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg); break; }
-        case 1: shutdown(fd, SHUT_WR); sleep_ms(1); break;
+        case 1: shutdown(fd, SHUT_WR); ht_test__sleep_ms(1); break;
         default: break;
         }
         close(fd);
@@ -1331,14 +1303,14 @@ static pid_t fork_server(uint16_t* port, int* sigpipe_rd, int extra_fds) {
 
 static int wait_child(pid_t pid, int timeout_ms) {
     int st = 0;
-    uint64_t t0 = mono_ms();
+    uint64_t t0 = ht_test__mono_ms();
     while (waitpid(pid, &st, WNOHANG) == 0) {
-        if (mono_ms() - t0 > (uint64_t) timeout_ms) {
+        if (ht_test__mono_ms() - t0 > (uint64_t) timeout_ms) {
             kill(pid, SIGKILL);
             waitpid(pid, &st, 0);
             ck_abort_msg("child did not exit within %d ms", timeout_ms);
         }
-        sleep_ms(5);
+        ht_test__sleep_ms(5);
     }
     return st;
 }
@@ -1377,13 +1349,13 @@ START_TEST(signal_graceful_then_forced) {
     pid = fork_server(&port, &sp, 0);
     fd = client_to(port, 10000);
     send_str(fd, req); /* never read: the send cannot finish */
-    sleep_ms(100);
+    ht_test__sleep_ms(100);
     ck_assert_int_eq(kill(pid, SIGINT), 0);
     pf.fd = sp;
     ck_assert_int_eq(poll(&pf, 1, 5000), 1);
     ck_assert_int_eq(read(sp, &signo, 1), 1);
     ck_assert_int_eq(signo, SIGINT);
-    sleep_ms(200);
+    ht_test__sleep_ms(200);
     ck_assert_int_eq(waitpid(pid, &st, WNOHANG), 0); /* still finishing */
     ck_assert_int_eq(kill(pid, SIGINT), 0);
     st = wait_child(pid, 5000);
@@ -1427,9 +1399,9 @@ START_TEST(emfile_without_busy_loop) {
     int c = client_to(port, 5000);
     rd_init(&rc, c);
     send_str(c, "GET /p/3 HTTP/1.1\r\nHost: x\r\n\r\n");
-    sleep_ms(100);
+    ht_test__sleep_ms(100);
     uint64_t cpu0 = child_cpu_ms(pid);
-    sleep_ms(600);
+    ht_test__sleep_ms(600);
     uint64_t cpu = child_cpu_ms(pid) - cpu0;
     ck_assert_msg(cpu < 150, "server burnt %llu ms of CPU in 600 ms while out of descriptors",
                   (unsigned long long) cpu);
@@ -1483,9 +1455,5 @@ int main(void) {
     tcase_add_test(t, signal_graceful_then_forced);
     tcase_add_test(t, emfile_without_busy_loop);
     suite_add_tcase(s, t);
-    SRunner* sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ht_test__run(s);
 }
