@@ -14,6 +14,9 @@ BUILD ?= build
 PKGS       := cmake make gcc re2c gperf zlib1g-dev check pkg-config python3 python3-h11 curl
 FUZZ_PKGS  := clang libclang-rt-14-dev node-llhttp
 BENCH_PKGS := wrk nginx-light lighttpd h2o libh2o-dev node-llhttp libr3-dev valgrind
+# Windows (issue 8): the mingw-w64 cross compiler, its static zlib, wine64.
+WIN_PKGS   := gcc-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64 mingw-w64-x86-64-dev \
+              libz-mingw-w64-dev wine64 wine
 
 .PHONY: all deps bench-deps fuzz-deps build run test fuzz-smoke fuzz bench clean
 
@@ -46,12 +49,22 @@ test: deps fuzz-deps
 	  ctest --test-dir $(BUILD)/test-$$backend --output-on-failure -j $(JOBS); \
 	done
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory test-windows
 
 # Every libFuzzer target (tests/fuzz) from its committed seeds, with a fixed seed
 # and run count, so CI replays the same inputs everywhere (a slower machine
 # stops at the time cap within the same sequence). Fails on any crash.
 fuzz-smoke: fuzz-deps
 	FUZZ_BUILD=$(BUILD)/fuzz FUZZ_ARGS="-seed=1 -runs=100000" sh tests/fuzz/run.sh 30
+
+# The Windows build (IOCP backend) cross-compiled with mingw-w64, its portable
+# unit suites and tests/portable/http_cases.py under wine64, in a private
+# WINEPREFIX (tests/windows/run.sh). Reuses the epoll test build's htgen.
+.PHONY: test-windows
+test-windows: deps
+	@./.ci/deps $(WIN_PKGS)
+	BUILD=$(BUILD) JOBS=$(JOBS) sh tests/windows/run.sh \
+	  $(if $(wildcard $(BUILD)/test-epoll/codegen/htgen),$(abspath $(BUILD)/test-epoll/codegen/htgen))
 
 FUZZ_SECONDS ?= 300
 fuzz: fuzz-deps
