@@ -190,9 +190,12 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
 
     dsl_buf__printf(b,
                     "/* The caller owns a match; set scratch/scratch_cap before matching (or zero\n"
-                    "   them). Percent-decoded parameters are written into scratch: path.len + 1\n"
-                    "   bytes are always enough (the +1 serves the trailing-slash redirect).\n"
-                    "   Nothing is allocated. */\n"
+                    "   them). Percent-decoded parameters are written into scratch; a path of\n"
+                    "   %s_PATH_COPY_MAX bytes or more is also copied there (NUL-terminated, for\n"
+                    "   the DFA) while it is matched. path.len + 2 bytes are always enough (the\n"
+                    "   +2 serve the trailing-slash redirect); such a path without path.len + 1\n"
+                    "   bytes of room is BAD_REQUEST. Nothing is allocated. */\n"
+                    "#define %s_PATH_COPY_MAX 512\n"
                     "typedef struct %s_match {\n"
                     "    %s_route_t route;\n"
                     "    uint64_t allow;     /* METHOD_NOT_ALLOWED / OPTIONS: bit %s_METHOD_x */\n"
@@ -201,7 +204,7 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
                     "    size_t scratch_cap;\n"
                     "    size_t scratch_used;\n"
                     "    union {\n",
-                    g->P, g->P, g->U);
+                    g->U, g->U, g->P, g->P, g->U);
     for (int j = 0; j < f->nroutes; j++)
         if (first_of_stem_(f, j))
             dsl_buf__printf(b, "        %s_%s_params_t %s;\n", g->P, stem_(f->routes[j]),
@@ -301,137 +304,593 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
 }
 
 /* ---------------------------------------------------------------- matcher */
-typedef struct rule_ref {
-    dsl_route_t* r;
-    bool fallback; /* a GET route answering HEAD */
-} rule_ref_t;
+/* One path DFA for all methods. Routes whose re2c rule is the same text
+   (same pieces; tags are named by parameter position) and the same
+   specificity form a group, one DFA rule: the DFA yields the first group,
+   most specific first, whose pattern matches the whole path, then a
+   group x method table gives the route. The DFA no longer grows with the
+   number of methods a path has (the per-method DFAs repeated every such
+   path, and the C compiler paid for each copy).
 
-static int rule_cmp_(const void* x, const void* y) {
-    const rule_ref_t* a = x;
-    const rule_ref_t* b = y;
-    int c = dsl_route__cmp_spec(a->r, b->r);
-    if (c) return -c;
-    if (a->fallback != b->fallback) return a->fallback ? 1 : -1;
-    return a->r->id - b->r->id;
-}
+   A method the first group lacks (or the rare HEAD case below) takes the
+   cold path: the groups after it whose language meets its own are tried
+   one by one, each with a one-rule DFA of its own, in precedence order;
+   the first with the method wins, else the union of their methods is the
+   405 Allow set. A group whose language lies inside an earlier group's is
+   left out of the main DFA (re2c would call the rule unreachable): a path
+   it matches always matches that earlier group too, so the cold path
+   reaches it from there. */
+typedef struct group {
+    dsl_route_t* rep;   /* the first route of the group */
+    char* rule;         /* re2c rule text, tags by parameter position */
+    uint64_t methods;   /* real methods of its routes */
+    int* route;         /* [nmethods]: route id for a method, 0 none */
+    int spec;           /* specificity class: 0 the most specific */
+    bool in_dfa;        /* a rule of the main DFA */
+    bool head_slow;     /* HEAD by GET here may lose to a real HEAD elsewhere */
+    bool mini;          /* needs a one-rule DFA for the cold path */
+    int* cand;          /* later groups meeting this one, whose methods */
+    int ncand, capcand; /* are not all this one's */
+    int nparams;
+} group_t;
 
-static void emit_rule_(gen_t* g, dsl_buf_t* b, dsl_route_t* r, const char* mid) {
-    dsl_buf__puts(b, "        ");
-    /* pattern: literal pieces as strings, params between tags */
+typedef struct plan {
+    group_t* g; /* g[1..ng] in precedence order; g[0] unused */
+    int ng;
+    int maxp;   /* the most parameters of a route */
+    int head, get, options;
+} plan_t;
+
+/* The rule of a route (without action): literal pieces as strings,
+   parameters in parentheses, each after the first behind a tag @pK. */
+static char* rule_text_(dsl_route_t* r) {
     dsl_buf_t tmp = { 0 };
     for (int k = 0; k < r->npieces; k++) {
         const dsl_piece_t* pc = &r->pieces[k];
         if (tmp.len) dsl_buf__puts(&tmp, " ");
         if (!pc->is_param) {
-            rx_t lit_dummy;
-            (void) lit_dummy;
             dsl_arena_t scratch = { 0 };
             rx__emit(&tmp, rx__lit(&scratch, pc->lit, pc->lit_len));
             dsl_arena__free(&scratch);
         } else {
-            dsl_buf__printf(&tmp, "@%s_p%da ", mid, pc->param.index);
+            if (pc->param.index > 0) dsl_buf__printf(&tmp, "@p%d ", pc->param.index);
             dsl_buf__puts(&tmp, "(");
             rx__emit(&tmp, pc->param.rx);
-            dsl_buf__printf(&tmp, ") @%s_p%db", mid, pc->param.index);
+            dsl_buf__puts(&tmp, ")");
         }
     }
-    dsl_buf__put(b, tmp.ptr, tmp.len);
-    dsl_buf__free(&tmp);
-    dsl_buf__printf(b, " [\\x00] { return %s__r%d(s, n, i, pct, m", g->P, r->id);
-    for (int k = 0; k < r->nparams; k++)
-        dsl_buf__printf(b, ", %s_p%da, %s_p%db", mid, k, mid, k);
-    dsl_buf__puts(b, "); }\n");
+    dsl_buf__put(&tmp, "", 1);
+    return tmp.ptr;
 }
 
-/* Per-route capture code, outside the re2c blocks (re2c would take a #line
-   inside an action for its own): #line points at the route in routes.ht. */
-static void emit_route_fn_(gen_t* g, dsl_buf_t* b, dsl_route_t* r) {
-    dsl_buf__printf(b, "#line %d \"%s\"\n", r->loc.line, g->base);
-    dsl_buf__printf(b, "static inline %s_status_t %s__r%d(const char* s, size_t n, size_t i, int* pct, %s_match_t* m",
-                    g->P, g->P, r->id, g->P);
-    for (int k = 0; k < r->nparams; k++) dsl_buf__printf(b, ", size_t a%d, size_t b%d", k, k);
-    dsl_buf__puts(b, ") {\n");
-    dsl_buf__puts(b, "    (void) s;\n    (void) pct;\n");
-    dsl_buf__printf(b, "    if (i != n + 1) return %s_MATCH_NOT_FOUND;\n", g->U);
-    dsl_buf__printf(b, "    m->route = %s_ROUTE_%s;\n", g->U, r->id_name);
-    for (int k = 0; k < r->nparams; k++) {
-        const dsl_param_t* p = r->params[k];
-        const char* dst_stem = stem_(r);
-        switch (p->kind) {
-        case DSL_P_U64:
-            dsl_buf__printf(b, "    m->p.%s.%s = %s__dec(s + a%d, b%d - a%d);\n", dst_stem, p->name, g->P, k, k, k);
-            break;
-        case DSL_P_HEX:
-            dsl_buf__printf(b, "    m->p.%s.%s = %s__hex(s + a%d, b%d - a%d);\n", dst_stem, p->name, g->P, k, k, k);
-            break;
-        case DSL_P_I64:
-            dsl_buf__printf(b, "    m->p.%s.%s = %s__i64(s + a%d, b%d - a%d);\n", dst_stem, p->name, g->P, k, k, k);
-            break;
-        default:
-            dsl_buf__printf(b, "    m->p.%s.%s = (ht_slice_t){ s + a%d, b%d - a%d };\n", dst_stem, p->name, k, k, k);
-            if (decoded_(p->kind))
-                /* Parameters come in path order: "a '%' at or after the first decoded
-                   one" answers for all of them, and skips the literal head. */
-                dsl_buf__printf(b, "    if (%s__pct(s + a%d, n - a%d, pct) && !%s__decode(&m->p.%s.%s, m)) return %s_MATCH_BAD_REQUEST;\n",
-                                g->P, k, k, g->P, dst_stem, p->name, g->U);
-            break;
+/* A segment without parameter: its bytes into buf (false: it has one). */
+static bool seg_lit_(const dsl_route_t* r, int seg, char* buf, size_t cap, size_t* len) {
+    if (r->ranks[seg] != DSL_RANK_LITERAL) return false;
+    int s = -1;
+    *len = 0;
+    for (int k = 0; k < r->npieces; k++) {
+        const dsl_piece_t* pc = &r->pieces[k];
+        if (!pc->is_param && pc->lit_len == 1 && pc->lit[0] == '/') {
+            s++;
+            continue;
         }
+        if (s != seg || pc->is_param) continue;
+        if (*len + pc->lit_len > cap) return false;
+        memcpy(buf + *len, pc->lit, pc->lit_len);
+        *len += pc->lit_len;
     }
-    dsl_buf__printf(b, "    return %s_MATCH_FOUND;\n}\n", g->U);
+    return true;
 }
 
-/* Two DFAs per method, same rules: `fast` reads a NUL-terminated copy t of
-   the path (one load per byte, the copy is cheaper than a bounds check per
-   byte), the other reads the caller's bytes with a bounds-checked YYPEEK
-   (paths too long for the copy buffer). Captures are offsets, so parameters
-   always point into the caller's path s. */
-static void emit_method_fn_(gen_t* g, dsl_buf_t* b, int mi, rule_ref_t* rules, int nrules, bool fast) {
+static bool has_rest_(const dsl_route_t* r) { return r->nranks && r->ranks[r->nranks - 1] == DSL_RANK_REST; }
+
+/* Can a path match both? Segments never hold '/' except a final rest, so
+   with as many segments, the paths meet when every segment pair does. */
+static bool meet_(const dsl_route_t* a, const dsl_route_t* b) {
+    if (a->nranks != b->nranks) {
+        if (!has_rest_(a) && !has_rest_(b)) return false;
+        return rx__intersects(a->rx, b->rx, nullptr, 0);
+    }
+    for (int s = 0; s < a->nranks; s++) {
+        char la[256], lb[256];
+        size_t na, nb;
+        if (seg_lit_(a, s, la, sizeof la, &na) && seg_lit_(b, s, lb, sizeof lb, &nb) &&
+            (na != nb || memcmp(la, lb, na) != 0))
+            return false;
+    }
+    for (int s = 0; s < a->nranks; s++)
+        if (!rx__intersects(a->segrx[s], b->segrx[s], nullptr, 0)) return false;
+    return true;
+}
+
+/* Every path of b also a path of a? (same segment count; else: no) */
+static bool within_(const dsl_route_t* b, const dsl_route_t* a) {
+    if (a->nranks != b->nranks) return false;
+    for (int s = 0; s < a->nranks; s++)
+        if (!rx__subset(b->segrx[s], a->segrx[s])) return false;
+    return true;
+}
+
+static int group_cmp_(const void* x, const void* y) {
+    const group_t* a = x;
+    const group_t* b = y;
+    int c = dsl_route__cmp_spec(a->rep, b->rep);
+    if (c) return -c;
+    return a->rep->id - b->rep->id;
+}
+
+static void plan_free_(plan_t* p) {
+    for (int i = 1; i <= p->ng; i++) {
+        free(p->g[i].rule);
+        free(p->g[i].route);
+        free(p->g[i].cand);
+    }
+    free(p->g);
+}
+
+/* Groups, their order, the cold-path candidates. Reports a route that no
+   request can reach (what re2c's -Wunreachable-rules said of the
+   per-method DFAs) and returns false then. */
+static bool plan_(gen_t* g, plan_t* p) {
     dsl_file_t* f = g->f;
-    char mid[128];
-    method_ident_(f->methods[mi], mid, sizeof mid);
-    if (fast) strcat(mid, "_f");
+    *p = (plan_t){ .g = calloc((size_t) f->nroutes + 1, sizeof *p->g) };
+    p->head = dsl_file__method_index(f, "HEAD", 4);
+    p->get = dsl_file__method_index(f, "GET", 3);
+    p->options = dsl_file__method_index(f, "OPTIONS", 7);
+    char** texts = calloc((size_t) f->nroutes, sizeof *texts);
+    int* gof = calloc((size_t) f->nroutes, sizeof *gof);
+    bool ok = true;
+    for (int j = 0; j < f->nroutes; j++) {
+        dsl_route_t* r = f->routes[j];
+        texts[j] = rule_text_(r);
+        if (r->nparams > p->maxp) p->maxp = r->nparams;
+        int gi = 0;
+        for (int i = 1; i <= p->ng && !gi; i++)
+            if (strcmp(p->g[i].rule, texts[j]) == 0 && dsl_route__cmp_spec(p->g[i].rep, r) == 0) gi = i;
+        if (!gi) {
+            gi = ++p->ng;
+            p->g[gi] = (group_t){ .rep = r, .rule = strdup(texts[j]), .nparams = r->nparams,
+                                  .route = calloc((size_t) f->nmethods, sizeof(int)) };
+        }
+        gof[j] = gi;
+        p->g[gi].methods |= r->methods;
+        for (int mi = 0; mi < f->nmethods; mi++)
+            if (r->methods >> mi & 1) p->g[gi].route[mi] = r->id; /* one per method: else a conflict */
+    }
+    for (int j = 0; j < f->nroutes; j++) free(texts[j]);
+    free(texts);
+    free(gof);
+    qsort(p->g + 1, (size_t) p->ng, sizeof *p->g, group_cmp_);
+    for (int i = 1; i <= p->ng; i++) {
+        group_t* a = &p->g[i];
+        a->spec = i == 1 ? 0 : p->g[i - 1].spec + (dsl_route__cmp_spec(p->g[i - 1].rep, a->rep) != 0);
+        a->in_dfa = true;
+    }
+    for (int j = 2; j <= p->ng; j++) {
+        group_t* b = &p->g[j];
+        bool reported = false;
+        for (int i = 1; i < j; i++) {
+            group_t* a = &p->g[i];
+            if (!meet_(a->rep, b->rep)) continue;
+            bool sub = within_(b->rep, a->rep);
+            if (sub && a->in_dfa) b->in_dfa = false;
+            uint64_t common = a->methods & b->methods;
+            if (sub && common && !reported) {
+                char ms[256];
+                methods_str_(f, common, ms, sizeof ms);
+                dsl_diag(f->src, b->rep->loc, true,
+                         "route '%s %s' can never match %s: every such path goes to the more specific "
+                         "route of %s:%d",
+                         ms, b->rep->pattern, ms, g->base, a->rep->loc.line);
+                dsl_note(f->src, a->rep->loc, "the more specific route: '%s'", a->rep->pattern);
+                reported = true;
+                ok = false;
+            }
+            if ((b->methods & ~a->methods) != 0) {
+                if (a->ncand == a->capcand) {
+                    a->capcand = a->capcand ? a->capcand * 2 : 4;
+                    a->cand = realloc(a->cand, (size_t) a->capcand * sizeof *a->cand);
+                }
+                a->cand[a->ncand++] = j;
+                b->mini = true;
+            }
+            if (a->spec == b->spec && (a->methods >> p->get & 1) && !(a->methods >> p->head & 1) &&
+                (b->methods >> p->head & 1))
+                a->head_slow = true;
+        }
+    }
+    if (!ok) plan_free_(p);
+    return ok;
+}
+
+/* Capture code per parameter shape (the kinds in order), not per route:
+   a route's literal lengths and field offsets are data (PREFIX__caps), so
+   a 1,000-route file has a handful of capture blocks instead of 1,000
+   (they were half the C compiler's time). Parameter k starts after the
+   literal head (k = 0) or at its tag tg[k], and ends where the literal bytes
+   before the next parameter, or before the end of the path, begin. */
+static char shape_code_(dsl_pkind_t k) {
+    switch (k) {
+    case DSL_P_U64: return 'u';
+    case DSL_P_HEX: return 'h';
+    case DSL_P_I64: return 'i';
+    default: return decoded_(k) ? 'd' : 's';
+    }
+}
+
+static void shape_of_(const dsl_route_t* r, char* out, size_t cap) {
+    size_t o = 0;
+    for (int k = 0; k < r->nparams && o + 1 < cap; k++) out[o++] = shape_code_(r->params[k]->kind);
+    out[o] = '\0';
+}
+
+static void emit_capture_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
+    dsl_file_t* f = g->f;
+    const char* P = g->P;
+    const char* U = g->U;
+    int maxp = p->maxp ? p->maxp : 1;
+    /* shapes: index 0 is "" (no parameters) */
+    char** shapes = calloc((size_t) f->nroutes + 1, sizeof *shapes);
+    int* rshape = calloc((size_t) f->nroutes + 1, sizeof *rshape);
+    int nshapes = 1;
+    shapes[0] = strdup("");
+    for (int j = 0; j < f->nroutes; j++) {
+        char* sh = malloc((size_t) f->routes[j]->nparams + 1);
+        shape_of_(f->routes[j], sh, (size_t) f->routes[j]->nparams + 1);
+        int k = 0;
+        while (k < nshapes && strcmp(shapes[k], sh) != 0) k++;
+        if (k == nshapes)
+            shapes[nshapes++] = sh;
+        else
+            free(sh);
+        rshape[j] = k;
+    }
     dsl_buf__printf(b,
-                    "/* %s%s: %d route%s, most specific first. */\n"
-                    "static %s_status_t %s__m_%s(const char* s, const char* t, size_t n, int* pct, %s_match_t* m) {\n"
-                    "    size_t i = 0, mk = 0;\n",
-                    f->methods[mi], fast ? " (NUL-terminated copy)" : "", nrules, nrules == 1 ? "" : "s",
-                    g->P, g->P, mid, g->P);
-    /* Tags are named by parameter position, not by route: re2c keeps its own
-       tag registers per rule and copies them into these in the action, so
-       sharing the names across rules is exact, and the function has a handful
-       of locals instead of two per parameter of every route (thousands on a
-       large file, which the C compiler paid for across the whole DFA). */
+                    "/* Per route: capture shape, literal bytes before each parameter (the last:\n"
+                    "   after the last parameter), offset of each field in the params struct. */\n"
+                    "typedef struct %s__cap {\n"
+                    "    uint32_t shape;\n"
+                    "    uint32_t lit[%d];\n"
+                    "    uint16_t off[%d];\n"
+                    "} %s__cap_t;\n"
+                    "static const %s__cap_t %s__caps[%s_ROUTE__COUNT] = {\n"
+                    "    [%s_ROUTE__NONE] = { 0 },\n",
+                    P, maxp + 1, maxp, P, P, P, U, U);
+    for (int j = 0; j < f->nroutes; j++) {
+        dsl_route_t* r = f->routes[j];
+        size_t* lit = calloc((size_t) r->nparams + 1, sizeof *lit);
+        int k = 0;
+        for (int q = 0; q < r->npieces; q++) {
+            if (r->pieces[q].is_param)
+                k++;
+            else
+                lit[k] += r->pieces[q].lit_len;
+        }
+        dsl_buf__printf(b, "    [%s_ROUTE_%s] = { %d, {", U, r->id_name, rshape[j]);
+        for (k = 0; k <= r->nparams; k++) dsl_buf__printf(b, "%s%zu", k ? ", " : " ", lit[k]);
+        dsl_buf__puts(b, " }, {");
+        for (k = 0; k < r->nparams; k++)
+            dsl_buf__printf(b, "%s(uint16_t) offsetof(%s_%s_params_t, %s)", k ? ", " : " ", P, stem_(r),
+                            r->params[k]->name);
+        dsl_buf__puts(b, r->nparams ? " } },\n" : " 0 } },\n");
+        free(lit);
+    }
+    dsl_buf__puts(b, "};\n\n");
+
+    dsl_buf__printf(b,
+                    "/* Route r's parameters from the tags: typed conversions (the DFA bounded\n"
+                    "   their digits), percent-decoding. */\n"
+                    "HT_INLINE %s_status_t %s__capture(int r, const char* s, size_t n, const size_t* tg, int* pct,\n"
+                    "    %s_match_t* m) {\n"
+                    "    const %s__cap_t* d = &%s__caps[r];\n"
+                    "    char* out = (char*) &m->p;\n"
+                    "    (void) s, (void) n, (void) tg, (void) pct, (void) out;\n"
+                    "    switch (d->shape) {\n",
+                    P, P, P, P, P);
+    for (int sh = 0; sh < nshapes; sh++) {
+        const char* kinds = shapes[sh];
+        int np = (int) strlen(kinds);
+        dsl_buf__printf(b, "    case %d: { /* %s */\n", sh, np ? kinds : "no parameters");
+        for (int k = 0; k < np; k++) {
+            if (k == 0)
+                dsl_buf__puts(b, "        size_t a0 = d->lit[0];\n");
+            else
+                dsl_buf__printf(b, "        size_t a%d = tg[%d];\n", k, k);
+            if (k + 1 < np)
+                dsl_buf__printf(b, "        size_t b%d = tg[%d] - d->lit[%d];\n", k, k + 1, k + 1);
+            else
+                dsl_buf__printf(b, "        size_t b%d = n - d->lit[%d];\n", k, k + 1);
+            switch (kinds[k]) {
+            case 'u':
+            case 'h':
+            case 'i':
+                dsl_buf__printf(b, "        %s v%d = %s__%s(s + a%d, b%d - a%d);\n",
+                                kinds[k] == 'i' ? "int64_t" : "uint64_t", k, P,
+                                kinds[k] == 'u' ? "dec" : kinds[k] == 'h' ? "hex" : "i64", k, k, k);
+                break;
+            default:
+                dsl_buf__printf(b, "        ht_slice_t v%d = { s + a%d, b%d - a%d };\n", k, k, k, k);
+                if (kinds[k] == 'd')
+                    /* Parameters come in path order: "a '%' at or after the first decoded
+                       one" answers for all of them, and skips the literal head. */
+                    dsl_buf__printf(b,
+                                    "        if (%s__pct(s + a%d, n - a%d, pct) && !%s__decode(&v%d, m)) "
+                                    "return %s_MATCH_BAD_REQUEST;\n",
+                                    P, k, k, P, k, U);
+                break;
+            }
+            dsl_buf__printf(b, "        memcpy(out + d->off[%d], &v%d, sizeof v%d);\n", k, k, k);
+        }
+        dsl_buf__printf(b, "        m->route = (%s_route_t) r;\n        return %s_MATCH_FOUND;\n    }\n", P, U);
+    }
+    dsl_buf__printf(b, "    default: return %s_MATCH_NOT_FOUND;\n    }\n}\n\n", U);
+    for (int k = 0; k < nshapes; k++) free(shapes[k]);
+    free(shapes);
+    free(rshape);
+}
+
+/* A re2c block over t (NUL-terminated copy of the path, n bytes before the
+   NUL): the rules of `which` groups, or of group `one` alone. An action
+   stores its tags in tg and returns the group when the NUL it stopped at is
+   the end of the path (a NUL inside the path matches nothing). */
+static void emit_dfa_block_(gen_t* g, dsl_buf_t* b, const plan_t* p, const char* name, int one) {
     int maxp = 0;
-    for (int k = 0; k < nrules; k++)
-        if (rules[k].r->nparams > maxp) maxp = rules[k].r->nparams;
-    for (int q = 0; q < maxp; q++)
-        dsl_buf__printf(b, "    size_t %s_p%da = 0, %s_p%db = 0;\n", mid, q, mid, q);
-    dsl_buf__printf(b, "    (void) mk;\n    (void) pct;\n    (void) t;\n");
-    dsl_buf__printf(b, "    /*!stags:re2c:%s format = \"size_t @@ = 0;\\n    \"; */\n", mid);
-    dsl_buf__printf(b, "    /*!re2c:%s\n", mid);
+    for (int i = 1; i <= p->ng; i++)
+        if ((one ? i == one : p->g[i].in_dfa) && p->g[i].nparams > maxp) maxp = p->g[i].nparams;
+    /* A cursor, not an index: gcc keeps it in one register through the
+       parameter loops. */
+    dsl_buf__puts(b, "    const unsigned char* c = t;\n    const unsigned char* mk = t;\n");
+    for (int q = 1; q < maxp; q++) dsl_buf__printf(b, "    const unsigned char* p%d = t;\n", q);
+    dsl_buf__puts(b, "    (void) mk;\n    (void) tg;\n");
+    dsl_buf__printf(b, "    /*!stags:re2c:%s format = \"const unsigned char* @@ = nullptr;\\n    \"; */\n", name);
+    dsl_buf__printf(b, "    /*!re2c:%s\n", name);
     dsl_buf__puts(b,
                   "        re2c:api = custom;\n"
                   "        re2c:api:style = free-form;\n"
-                  "        re2c:define:YYCTYPE = \"unsigned char\";\n");
-    if (fast)
-        dsl_buf__puts(b, "        re2c:define:YYPEEK = \"(unsigned char) t[i]\";\n");
-    else
-        dsl_buf__puts(b, "        re2c:define:YYPEEK = \"(i < n ? (unsigned char) s[i] : 0u)\";\n");
-    dsl_buf__puts(b,
-                  "        re2c:define:YYSKIP = \"++i;\";\n"
-                  "        re2c:define:YYBACKUP = \"mk = i;\";\n"
-                  "        re2c:define:YYRESTORE = \"i = mk;\";\n"
-                  "        re2c:define:YYSTAGP = \"@@{tag} = i;\";\n"
-                  "        re2c:define:YYSTAGN = \"@@{tag} = 0;\";\n"
+                  "        re2c:define:YYCTYPE = \"unsigned char\";\n"
+                  "        re2c:define:YYPEEK = \"*c\";\n"
+                  "        re2c:define:YYSKIP = \"++c;\";\n"
+                  "        re2c:define:YYBACKUP = \"mk = c;\";\n"
+                  "        re2c:define:YYRESTORE = \"c = mk;\";\n"
+                  "        re2c:define:YYSTAGP = \"@@{tag} = c;\";\n"
+                  "        re2c:define:YYSTAGN = \"@@{tag} = nullptr;\";\n"
                   "        re2c:define:YYSHIFTSTAG = \"@@{tag} += @@{shift};\";\n"
                   "        re2c:tags = 1;\n"
                   "        re2c:yyfill:enable = 0;\n"
+                  "        re2c:flags:bit-vectors = 1;\n"
                   "        re2c:indent:top = 1;\n\n");
-    for (int k = 0; k < nrules; k++) emit_rule_(g, b, rules[k].r, mid);
-    dsl_buf__printf(b, "        * { return %s_MATCH_NOT_FOUND; }\n    */\n}\n\n", g->U);
+    for (int i = 1; i <= p->ng; i++) {
+        const group_t* gr = &p->g[i];
+        if (one ? i != one : !gr->in_dfa) continue;
+        dsl_buf__printf(b, "        %s [\\x00] {", gr->rule);
+        for (int k = 0; k < gr->nparams; k++)
+            if (k) dsl_buf__printf(b, " tg[%d] = (size_t) (p%d - t);", k, k);
+        dsl_buf__printf(b, " return c == t + n + 1 ? %d : 0; }\n", one ? 1 : i);
+    }
+    dsl_buf__puts(b, "        * { return 0; }\n    */\n");
 }
 
-static void emit_matcher_(gen_t* g, dsl_buf_t* b) {
+static void emit_groups_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
+    dsl_file_t* f = g->f;
+    const char* P = g->P;
+    const char* U = g->U;
+    int ntags = p->maxp ? p->maxp : 1;
+    emit_capture_(g, b, p);
+
+    int ndfa = 0;
+    for (int i = 1; i <= p->ng; i++) ndfa += p->g[i].in_dfa;
+    dsl_buf__printf(b,
+                    "/* The path DFA: %d group%s of routes (same pattern, same specificity) of %d,\n"
+                    "   most specific first; the first that matches the whole path wins. */\n"
+                    "#define %s__TAGS %d\n"
+                    "HT_INLINE int %s__dfa(const unsigned char* t, size_t n, size_t* tg) {\n",
+                    ndfa, ndfa == 1 ? "" : "s", p->ng, U, ntags, P);
+    emit_dfa_block_(g, b, p, "dfa", 0);
+    dsl_buf__puts(b, "}\n\n");
+
+    /* Tables. */
+    const char* rt = f->nroutes < 65535 ? "uint16_t" : "uint32_t";
+    dsl_buf__printf(b,
+                    "/* Group x method -> route (HEAD: the GET route when the group has no HEAD\n"
+                    "   route and no real HEAD can tie with it); 0: the cold path decides. */\n"
+                    "static const %s %s__tbl[%d][%s_METHOD__COUNT] = {\n    { 0 },\n",
+                    rt, P, p->ng + 1, U);
+    for (int i = 1; i <= p->ng; i++) {
+        const group_t* gr = &p->g[i];
+        dsl_buf__puts(b, "    {");
+        for (int mi = 0; mi < f->nmethods; mi++) {
+            int r = gr->route[mi];
+            if (!r && mi == p->head && !gr->head_slow) r = gr->route[p->get];
+            dsl_buf__printf(b, "%s%d", mi ? ", " : " ", r);
+        }
+        dsl_buf__printf(b, " }, /* %d */\n", i);
+    }
+    dsl_buf__puts(b, "};\n\n");
+
+    /* Cold path data. */
+    int ncand = 0;
+    for (int i = 1; i <= p->ng; i++) ncand += p->g[i].ncand;
+    dsl_buf__printf(b, "/* Real methods of each group. */\nstatic const uint64_t %s__gm[%d] = { 0", P, p->ng + 1);
+    for (int i = 1; i <= p->ng; i++) dsl_buf__printf(b, ",%sUINT64_C(0x%llx)", i % 6 ? " " : "\n    ",
+                                                     (unsigned long long) p->g[i].methods);
+    dsl_buf__printf(b, " };\n/* Specificity class (0: the most specific). */\nstatic const uint16_t %s__gs[%d] = { 0",
+                    P, p->ng + 1);
+    for (int i = 1; i <= p->ng; i++) dsl_buf__printf(b, ",%s%d", i % 16 ? " " : "\n    ", p->g[i].spec);
+    dsl_buf__printf(b,
+                    " };\n/* Cold path: the later groups a path of group g may also match, in order:\n"
+                    "   %s__cand[%s__coff[g] .. %s__coff[g + 1]). */\nstatic const uint32_t %s__coff[%d] = { 0",
+                    P, P, P, P, p->ng + 2);
+    int off = 0;
+    for (int i = 1; i <= p->ng + 1; i++) {
+        dsl_buf__printf(b, ",%s%d", i % 16 ? " " : "\n    ", off);
+        if (i <= p->ng) off += p->g[i].ncand;
+    }
+    dsl_buf__printf(b, " };\nstatic const uint16_t %s__cand[%d] = {", P, ncand + 1);
+    int c = 0;
+    for (int i = 1; i <= p->ng; i++)
+        for (int k = 0; k < p->g[i].ncand; k++, c++)
+            dsl_buf__printf(b, "%s%d,", c % 16 ? " " : "\n    ", p->g[i].cand[k]);
+    dsl_buf__puts(b, " 0 };\n\n");
+
+    /* One-rule DFAs for the cold path. */
+    int nmini = 0;
+    for (int i = 1; i <= p->ng; i++) {
+        if (!p->g[i].mini) continue;
+        nmini++;
+        char name[32];
+        snprintf(name, sizeof name, "g%d", i);
+        dsl_buf__printf(b, "static int %s__one_%d(const unsigned char* t, size_t n, size_t* tg) {\n", P, i);
+        emit_dfa_block_(g, b, p, name, i);
+        dsl_buf__puts(b, "}\n\n");
+    }
+    dsl_buf__printf(b,
+                    "/* Does group q match the whole path (tags into tg)? */\n"
+                    "__attribute__((unused)) static int %s__one(int q, const unsigned char* t, size_t n, size_t* tg) {\n"
+                    "    (void) t;\n    (void) n;\n    (void) tg;\n"
+                    "    switch (q) {\n",
+                    P);
+    for (int i = 1; i <= p->ng; i++)
+        if (p->g[i].mini) dsl_buf__printf(b, "    case %d: return %s__one_%d(t, n, tg);\n", i, P, i);
+    dsl_buf__puts(b, "    default: return 0;\n    }\n}\n\n");
+    (void) nmini;
+
+    int head = p->head, get = p->get, options = p->options;
+    dsl_buf__printf(b,
+                    "/* The cold path, after the DFA's group g0 (0: none) had no route for method\n"
+                    "   mi: the first later group that matches and has one (a GET route answers\n"
+                    "   HEAD unless a real HEAD route is at least as specific), its tags in tg;\n"
+                    "   else 0 and *st: 405 / OPTIONS with m->allow, or NOT_FOUND. */\n"
+                    "__attribute__((noinline, cold)) static int %s__miss(int g0, int mi, const unsigned char* t,\n"
+                    "    size_t n, size_t* tg, %s_match_t* m, %s_status_t* st) {\n"
+                    "    uint64_t allow = 0;\n"
+                    "    int fb = 0, fbg = 0;\n"
+                    "    size_t fbt[%s__TAGS], qt[%s__TAGS];\n"
+                    "    if (g0) {\n"
+                    "        allow = %s__gm[g0];\n"
+                    "        if (mi == %d && (%s__gm[g0] >> %d & 1)) {\n"
+                    "            fb = %s__tbl[g0][%d];\n"
+                    "            fbg = g0;\n"
+                    "            memcpy(fbt, tg, sizeof fbt);\n"
+                    "        }\n"
+                    "        for (uint32_t k = %s__coff[g0]; k < %s__coff[g0 + 1]; k++) {\n"
+                    "            int q = %s__cand[k];\n"
+                    "            if (!%s__one(q, t, n, qt)) continue;\n"
+                    "            allow |= %s__gm[q];\n"
+                    "            if (mi >= 0 && (%s__gm[q] >> mi & 1)) {\n"
+                    "                if (fb && %s__gs[fbg] < %s__gs[q]) break;\n"
+                    "                memcpy(tg, qt, sizeof qt);\n"
+                    "                return %s__tbl[q][mi];\n"
+                    "            }\n"
+                    "            if (mi == %d && !fb && (%s__gm[q] >> %d & 1)) {\n"
+                    "                fb = %s__tbl[q][%d];\n"
+                    "                fbg = q;\n"
+                    "                memcpy(fbt, qt, sizeof qt);\n"
+                    "            }\n"
+                    "        }\n"
+                    "    }\n"
+                    "    if (fb) {\n"
+                    "        memcpy(tg, fbt, sizeof fbt);\n"
+                    "        return fb;\n"
+                    "    }\n"
+                    "    if (allow >> %d & 1) allow |= UINT64_C(1) << %d; /* GET answers HEAD */\n"
+                    "    if (allow) {\n"
+                    "        m->allow = allow | UINT64_C(1) << %d; /* OPTIONS is always answered */\n"
+                    "        *st = mi == %d ? %s_MATCH_OPTIONS : %s_MATCH_METHOD_NOT_ALLOWED;\n"
+                    "    } else {\n"
+                    "        *st = %s_MATCH_NOT_FOUND;\n"
+                    "    }\n"
+                    "    return 0;\n"
+                    "}\n\n",
+                    P, P, P, U, U, P, head, P, get, P, get, P, P, P, P, P, P, P, P, P, head, P, get, P, get,
+                    get, head, options, options, U, U, U);
+
+    dsl_buf__printf(b,
+                    "/* The path, NUL-terminated for the DFA: on the stack when short, else in\n"
+                    "   the scratch buffer past what is in use (nullptr: no room). */\n"
+                    "#define %s__COPY_MAX %s_PATH_COPY_MAX\n"
+                    "HT_INLINE const unsigned char* %s__copy(unsigned char* buf, const char* s, size_t n, %s_match_t* m) {\n"
+                    "    unsigned char* t = buf;\n"
+                    "    if (n >= %s__COPY_MAX) {\n"
+                    "        if (!m->scratch || m->scratch_cap - m->scratch_used <= n) return nullptr;\n"
+                    "        t = (unsigned char*) m->scratch + m->scratch_used;\n"
+                    "    }\n"
+                    "    memcpy(t, s, n);\n"
+                    "    t[n] = 0;\n"
+                    "    return t;\n"
+                    "}\n\n",
+                    U, U, P, P, U);
+
+    /* The DFA is inlined in one function without a loop around it: gcc's
+       dataflow passes over a DFA inside a loop took 6x as long (the
+       redirect's second run is a call of the same function instead). */
+    dsl_buf__printf(b,
+                    "/* Matches s (n bytes); probe: only whether some route's pattern matches\n"
+                    "   (t: s already NUL-terminated, or nullptr). */\n"
+                    "static %s_status_t %s__run(int mi, const char* s, size_t n, %s_match_t* m, bool probe,\n"
+                    "    const unsigned char* t);\n\n",
+                    P, P, P);
+    if (f->slash_redirect)
+        dsl_buf__printf(b,
+                        "/* trailing_slash redirect: does the other form match some method? */\n"
+                        "__attribute__((noinline, cold)) static %s_status_t %s__slash(const char* s, size_t n, %s_match_t* m) {\n"
+                        "    if (n > 1 && s[n - 1] == '/') {\n"
+                        "        if (%s__run(-1, s, n - 1, m, true, nullptr) != %s_MATCH_FOUND) return %s_MATCH_NOT_FOUND;\n"
+                        "        m->redirect = (ht_slice_t){ s, n - 1 };\n"
+                        "        return %s_MATCH_REDIRECT;\n"
+                        "    }\n"
+                        "    if (!n || !m->scratch || m->scratch_cap <= n) return %s_MATCH_NOT_FOUND;\n"
+                        "    memcpy(m->scratch, s, n);\n"
+                        "    m->scratch[n] = '/';\n"
+                        "    const unsigned char* t = nullptr; /* short: copied to the stack by run */\n"
+                        "    if (n + 1 >= %s__COPY_MAX) { /* long: the scratch is the copy */\n"
+                        "        if (m->scratch_cap <= n + 1) return %s_MATCH_NOT_FOUND;\n"
+                        "        m->scratch[n + 1] = '\\0';\n"
+                        "        t = (const unsigned char*) m->scratch;\n"
+                        "    }\n"
+                        "    m->scratch_used = n + 1;\n"
+                        "    %s_status_t st = %s__run(-1, m->scratch, n + 1, m, true, t);\n"
+                        "    m->scratch_used = 0;\n"
+                        "    if (st != %s_MATCH_FOUND) return %s_MATCH_NOT_FOUND;\n"
+                        "    m->redirect = (ht_slice_t){ m->scratch, n + 1 };\n"
+                        "    return %s_MATCH_REDIRECT;\n"
+                        "}\n\n",
+                        P, P, P, P, U, U, U, U, U, U, P, P, U, U, U);
+    char slash_ret[256];
+    if (f->slash_redirect)
+        snprintf(slash_ret, sizeof slash_ret, "st == %s_MATCH_NOT_FOUND ? %s__slash(s, n, m) : st", U, P);
+    else
+        snprintf(slash_ret, sizeof slash_ret, "st");
+    dsl_buf__printf(b,
+                    "__attribute__((noinline)) static %s_status_t %s__run(int mi, const char* s, size_t n, %s_match_t* m,\n"
+                    "    bool probe, const unsigned char* t) {\n"
+                    "    unsigned char buf[%s__COPY_MAX];\n"
+                    "    size_t tg[%s__TAGS];\n"
+                    "    if (!t) t = %s__copy(buf, s, n, m);\n"
+                    "    if (!t) return probe ? %s_MATCH_NOT_FOUND : %s_MATCH_BAD_REQUEST;\n"
+                    "    int g = %s__dfa(t, n, tg);\n"
+                    "    if (probe) return g ? %s_MATCH_FOUND : %s_MATCH_NOT_FOUND;\n"
+                    "    int r = g && mi >= 0 ? %s__tbl[g][mi] : 0;\n"
+                    "    if (__builtin_expect(!r, 0)) {\n"
+                    "        %s_status_t st = %s_MATCH_NOT_FOUND;\n"
+                    "        r = %s__miss(g, mi, t, n, tg, m, &st);\n"
+                    "        if (!r) return %s;\n"
+                    "    }\n"
+                    "    int pct = -1; /* unknown until a decoded parameter needs it */\n"
+                    "    return %s__capture(r, s, n, tg, &pct, m);\n"
+                    "}\n\n",
+                    P, P, P, U, U, P, U, U, P, U, U, P, P, U, P, slash_ret, P);
+    dsl_buf__printf(b,
+                    "HT_INLINE %s_status_t %s__match_idx(int mi, ht_slice_t path, %s_match_t* m) {\n"
+                    "    m->route = %s_ROUTE__NONE;\n"
+                    "    m->allow = 0;\n"
+                    "    m->redirect = (ht_slice_t){ nullptr, 0 };\n"
+                    "    m->scratch_used = 0;\n"
+                    "    return %s__run(mi, path.ptr ? path.ptr : \"\", path.len, m, false, nullptr);\n"
+                    "}\n\n",
+                    P, P, P, U, P);
+}
+
+static void emit_matcher_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
     dsl_file_t* f = g->f;
     banner_(g, b, "/*", "*/");
     dsl_buf__printf(b,
@@ -553,137 +1012,7 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b) {
                     "    if (*pct < 0) *pct = memchr(s, '%%', n) != nullptr;\n"
                     "    return *pct > 0;\n}\n\n",
                     g->P);
-    for (int j = 0; j < f->nroutes; j++) emit_route_fn_(g, b, f->routes[j]);
-    dsl_buf__printf(b, "#line %d \"%s_routes.re\"\n\n", lines_(b) + 1, g->P);
-
-    /* one DFA per method that has rules */
-    int head = dsl_file__method_index(f, "HEAD", 4);
-    int get = dsl_file__method_index(f, "GET", 3);
-    bool has_fn[DSL_MAX_METHODS] = { false };
-    /* Without HEAD routes, HEAD runs GET's DFAs (half the code). */
-    bool head_alias = true;
-    for (int j = 0; j < f->nroutes; j++)
-        if (f->routes[j]->methods >> head & 1) head_alias = false;
-    rule_ref_t* rules = calloc((size_t) f->nroutes + 1, sizeof *rules);
-    for (int mi = 0; mi < f->nmethods; mi++) {
-        int nr = 0;
-        if (mi == head && head_alias) continue;
-        for (int j = 0; j < f->nroutes; j++) {
-            dsl_route_t* r = f->routes[j];
-            if (r->methods >> mi & 1)
-                rules[nr++] = (rule_ref_t){ r, false };
-            else if (mi == head && r->methods >> get & 1) {
-                /* GET answers HEAD, unless a HEAD route has the same pattern. */
-                bool shadowed = false;
-                for (int q = 0; q < f->nroutes; q++)
-                    if (f->routes[q]->methods >> head & 1 &&
-                        strcmp(f->routes[q]->pattern, r->pattern) == 0)
-                        shadowed = true;
-                if (!shadowed) rules[nr++] = (rule_ref_t){ r, true };
-            }
-        }
-        if (!nr) continue;
-        qsort(rules, (size_t) nr, sizeof *rules, rule_cmp_);
-        emit_method_fn_(g, b, mi, rules, nr, true);
-        emit_method_fn_(g, b, mi, rules, nr, false);
-        has_fn[mi] = true;
-    }
-    free(rules);
-
-    dsl_buf__printf(b,
-                    "#define %s__COPY_MAX 512 /* longer paths take the bounds-checked DFAs */\n"
-                    "HT_INLINE %s_status_t %s__run(int mi, const char* s, size_t n, int* pct, %s_match_t* m) {\n"
-                    "    if (n < %s__COPY_MAX) {\n"
-                    "        char t[%s__COPY_MAX];\n"
-                    "        memcpy(t, s, n);\n"
-                    "        t[n] = '\\0';\n"
-                    "        switch (mi) {\n",
-                    g->U, g->P, g->P, g->P, g->U, g->U);
-    for (int mi = 0; mi < f->nmethods; mi++) {
-        if (!has_fn[mi]) continue;
-        char mid[128];
-        method_ident_(f->methods[mi], mid, sizeof mid);
-        if (mi == get && head_alias) dsl_buf__printf(b, "        case %s_METHOD_HEAD:\n", g->U);
-        dsl_buf__printf(b, "        case %s_METHOD_%s: return %s__m_%s_f(s, t, n, pct, m);\n", g->U, mid, g->P, mid);
-    }
-    dsl_buf__printf(b, "        default: return %s_MATCH_NOT_FOUND;\n        }\n    }\n    switch (mi) {\n", g->U);
-    for (int mi = 0; mi < f->nmethods; mi++) {
-        if (!has_fn[mi]) continue;
-        char mid[128];
-        method_ident_(f->methods[mi], mid, sizeof mid);
-        if (mi == get && head_alias) dsl_buf__printf(b, "    case %s_METHOD_HEAD:\n", g->U);
-        dsl_buf__printf(b, "    case %s_METHOD_%s: return %s__m_%s(s, nullptr, n, pct, m);\n", g->U, mid, g->P, mid);
-    }
-    dsl_buf__printf(b, "    default: return %s_MATCH_NOT_FOUND;\n    }\n}\n\n", g->U);
-
-    int options = dsl_file__method_index(f, "OPTIONS", 7);
-    dsl_buf__printf(b,
-                    "/* Methods whose DFA accepts the path (cold: 404 / 405 / OPTIONS only). */\n"
-                    "static uint64_t %s__allow(const char* s, size_t n, %s_match_t* m) {\n"
-                    "    uint64_t allow = 0;\n"
-                    "    int no_decode = 0;\n",
-                    g->P, g->P);
-    for (int mi = 0; mi < f->nmethods; mi++) {
-        if (!has_fn[mi] || mi == head) continue;
-        char mid[128];
-        method_ident_(f->methods[mi], mid, sizeof mid);
-        dsl_buf__printf(b,
-                        "    if (%s__run(%s_METHOD_%s, s, n, &no_decode, m) == %s_MATCH_FOUND) allow |= UINT64_C(1) << "
-                        "%s_METHOD_%s;\n",
-                        g->P, g->U, mid, g->U, g->U, mid);
-    }
-    if (head_alias && has_fn[get])
-        dsl_buf__printf(b, "    if (allow >> %s_METHOD_GET & 1) allow |= UINT64_C(1) << %s_METHOD_HEAD;\n", g->U, g->U);
-    if (has_fn[head])
-        dsl_buf__printf(b,
-                        "    if (%s__run(%s_METHOD_HEAD, s, n, &no_decode, m) == %s_MATCH_FOUND) allow |= UINT64_C(1) << "
-                        "%s_METHOD_HEAD;\n",
-                        g->P, g->U, g->U, g->U);
-    dsl_buf__printf(b,
-                    "    if (allow) allow |= UINT64_C(1) << %d; /* OPTIONS is always answered */\n"
-                    "    m->route = %s_ROUTE__NONE;\n"
-                    "    return allow;\n}\n\n",
-                    options, g->U);
-
-    dsl_buf__printf(b,
-                    "static %s_status_t %s__match_idx(int mi, ht_slice_t path, %s_match_t* m) {\n"
-                    "    const char* s = path.ptr ? path.ptr : \"\";\n"
-                    "    size_t n = path.len;\n"
-                    "    int pct = -1; /* unknown until a decoded parameter needs it */\n"
-                    "    m->route = %s_ROUTE__NONE;\n"
-                    "    m->allow = 0;\n"
-                    "    m->redirect = (ht_slice_t){ nullptr, 0 };\n"
-                    "    m->scratch_used = 0;\n"
-                    "    %s_status_t st = %s__run(mi, s, n, &pct, m);\n"
-                    "    if (st != %s_MATCH_NOT_FOUND) {\n"
-                    "        if (st != %s_MATCH_FOUND) m->route = %s_ROUTE__NONE;\n"
-                    "        return st;\n"
-                    "    }\n"
-                    "    uint64_t allow = %s__allow(s, n, m);\n"
-                    "    if (allow) {\n"
-                    "        m->allow = allow;\n"
-                    "        return mi == %d ? %s_MATCH_OPTIONS : %s_MATCH_METHOD_NOT_ALLOWED;\n"
-                    "    }\n",
-                    g->P, g->P, g->P, g->U, g->P, g->P, g->U, g->U, g->U, g->P, options, g->U, g->U);
-    if (f->slash_redirect) {
-        dsl_buf__printf(b,
-                        "    /* trailing_slash redirect: the other form matches some method */\n"
-                        "    if (n > 1 && s[n - 1] == '/') {\n"
-                        "        if (%s__allow(s, n - 1, m)) {\n"
-                        "            m->redirect = (ht_slice_t){ s, n - 1 };\n"
-                        "            return %s_MATCH_REDIRECT;\n"
-                        "        }\n"
-                        "    } else if (n && m->scratch && m->scratch_cap > n) {\n"
-                        "        memcpy(m->scratch, s, n);\n"
-                        "        m->scratch[n] = '/';\n"
-                        "        if (%s__allow(m->scratch, n + 1, m)) {\n"
-                        "            m->redirect = (ht_slice_t){ m->scratch, n + 1 };\n"
-                        "            return %s_MATCH_REDIRECT;\n"
-                        "        }\n"
-                        "    }\n",
-                        g->P, g->U, g->P, g->U);
-    }
-    dsl_buf__printf(b, "    return %s_MATCH_NOT_FOUND;\n}\n\n", g->U);
+    emit_groups_(g, b, p);
 
     /* method enum -> index: HT_METHODS order is the first nstd methods */
     dsl_buf__printf(b,
@@ -883,7 +1212,7 @@ static void emit_dispatch_(gen_t* g, dsl_buf_t* b, const char* mount_base) {
                     "        return;\n"
                     "    }\n"
                     "    char scratch_[%s_SCRATCH_MAX];\n"
-                    "    if (path_.len >= sizeof scratch_) {\n"
+                    "    if (path_.len + 2 > sizeof scratch_) {\n"
                     "        (void) ht_response__error(res_, 414, a_);\n"
                     "        return;\n"
                     "    }\n"
@@ -941,7 +1270,14 @@ static int generate_(gen_t* g, const char* outdir, const char* mount_base) {
     char hname[256];
     snprintf(hname, sizeof hname, "%s_routes.h", g->P);
     emit_header_(g, &h, hname);
-    emit_matcher_(g, &re);
+    plan_t plan;
+    if (!plan_(g, &plan)) {
+        fprintf(stderr, "%d error%s generated.\n", g->f->src->errors, g->f->src->errors == 1 ? "" : "s");
+        dsl_buf__free(&h);
+        return -1;
+    }
+    emit_matcher_(g, &re, &plan);
+    plan_free_(&plan);
     emit_dispatch_(g, &disp, mount_base);
     if (g->f->nmimes) emit_mime_(g, &mime);
 
@@ -1137,7 +1473,15 @@ int main(int argc, char** argv) {
         list_(&g);
     } else if (!check) {
         rc = generate_all_(&g, dir, in, outdir, mount_base, depfile);
-        if (rc) rc = 2;
+        if (rc) rc = rc < 0 ? 1 : 2;
+    } else {
+        plan_t plan; /* the checks of the matcher plan: unreachable routes */
+        if (plan_(&g, &plan))
+            plan_free_(&plan);
+        else {
+            fprintf(stderr, "%d error%s generated.\n", src.errors, src.errors == 1 ? "" : "s");
+            rc = 1;
+        }
     }
     dsl_file__free(&f);
     dsl_buf__free(&text);

@@ -101,6 +101,9 @@ bool rx__nullable(const rx_t* r);
 /* Do the two languages intersect? Also returns one common string (witness,
  * up to cap-1 bytes, NUL-terminated) when they do. */
 bool rx__intersects(const rx_t* x, const rx_t* y, char* witness, size_t cap);
+/* Is every string of x also one of y (L(x) ⊆ L(y))? Exact; false also when
+ * the automata are too large to decide. */
+bool rx__subset(const rx_t* x, const rx_t* y);
 
 /* ---- growable output buffer ---- */
 typedef struct dsl_buf {

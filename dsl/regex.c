@@ -632,3 +632,101 @@ bool rx__intersects(const rx_t* x, const rx_t* y, char* witness, size_t cap) {
     free(b.s);
     return hit >= 0;
 }
+
+/* ---- inclusion: L(x) ⊆ L(y)? ----
+ * Walks x's NFA in product with the subset construction of y's NFA: a pair
+ * (state of x, set of y states) where x can end while no y state ends is a
+ * string of x outside y. Route segments are small, so are the sets. */
+typedef struct sub_ {
+    const nfa_t* y;
+    size_t words; /* uint64_t words per y-set */
+} sub_t;
+
+static void close_(const nfa_t* f, uint64_t* set) {
+    int stack[4096], sp = 0;
+    for (int i = 0; i < f->n; i++)
+        if (set[i >> 6] >> (i & 63) & 1) stack[sp++] = i;
+    while (sp > 0) {
+        int s = stack[--sp];
+        for (int k = 0; k < 2; k++) {
+            int t = f->s[s].eps[k];
+            if (t >= 0 && !(set[t >> 6] >> (t & 63) & 1)) {
+                set[t >> 6] |= UINT64_C(1) << (t & 63);
+                if (sp < 4096) stack[sp++] = t;
+            }
+        }
+    }
+}
+
+bool rx__subset(const rx_t* x, const rx_t* y) {
+    nfa_t a = { 0 }, b = { 0 };
+    int ea, eb;
+    int sa = build_(&a, x, &ea);
+    int sb = build_(&b, y, &eb);
+    if (a.n > 4000 || b.n > 4000) { /* beyond the closure stack: say no */
+        free(a.s);
+        free(b.s);
+        return false;
+    }
+    size_t w = ((size_t) b.n + 63) / 64, rec = w + 1; /* record: x state, then the y set */
+    size_t cap = 256, len = 0;
+    uint64_t* seen = malloc(cap * rec * sizeof *seen);
+    if (!seen) abort();
+    uint64_t* cur = calloc(rec, sizeof *cur);
+    uint64_t* nx = calloc(rec, sizeof *nx);
+    if (!cur || !nx) abort();
+    /* The start record. */
+    seen[0] = (uint64_t) sa;
+    memset(seen + 1, 0, w * sizeof *seen);
+    seen[1 + (size_t) sb / 64] |= UINT64_C(1) << (sb & 63);
+    close_(&b, seen + 1);
+    len = 1;
+    bool sub = true;
+    for (size_t qi = 0; qi < len && sub; qi++) {
+        memcpy(cur, seen + qi * rec, rec * sizeof *cur);
+        int px = (int) cur[0];
+        const uint64_t* ys = cur + 1;
+        if (px == ea && !(ys[eb >> 6] >> (eb & 63) & 1)) {
+            sub = false;
+            break;
+        }
+        /* Successors: x's epsilon moves keep the set, x's byte edge moves both. */
+        int succ_x[3], nsucc = 0;
+        for (int k = 0; k < 2; k++)
+            if (a.s[px].eps[k] >= 0) succ_x[nsucc++] = a.s[px].eps[k];
+        int byte_next = a.s[px].next;
+        for (int c = (byte_next >= 0 ? 0 : 256); c < 256 + nsucc; c++) {
+            if (c < 256) {
+                if (!set_has_(a.s[px].set, (unsigned) c)) continue;
+                memset(nx, 0, rec * sizeof *nx);
+                nx[0] = (uint64_t) byte_next;
+                for (int t = 0; t < b.n; t++)
+                    if (ys[t >> 6] >> (t & 63) & 1 && b.s[t].next >= 0 && set_has_(b.s[t].set, (unsigned) c)) {
+                        int u = b.s[t].next;
+                        nx[1 + (size_t) u / 64] |= UINT64_C(1) << (u & 63);
+                    }
+                close_(&b, nx + 1);
+            } else {
+                memcpy(nx, cur, rec * sizeof *nx);
+                nx[0] = (uint64_t) succ_x[c - 256];
+            }
+            bool known = false;
+            for (size_t k = 0; k < len && !known; k++)
+                known = memcmp(seen + k * rec, nx, rec * sizeof *nx) == 0;
+            if (known) continue;
+            if (len == cap) {
+                cap *= 2;
+                seen = realloc(seen, cap * rec * sizeof *seen);
+                if (!seen) abort();
+            }
+            memcpy(seen + len * rec, nx, rec * sizeof *nx);
+            len++;
+        }
+    }
+    free(seen);
+    free(cur);
+    free(nx);
+    free(a.s);
+    free(b.s);
+    return sub;
+}

@@ -1,9 +1,12 @@
 #!/bin/sh
-# compile_time.sh HTGEN RE2C CC GITHUB.routes INCLUDE_DIR WORKDIR
-# Times htgen + re2c + cc -O2 -c for a ~1,000-route routes.ht (the GitHub
-# API set repeated under /v1 ... /v5: 1,015 routes).
+# compile_time.sh HTGEN RE2C CC GITHUB.routes INCLUDE_DIR WORKDIR [CFLAGS]
+# Times htgen + re2c + cc -c for a ~1,000-route routes.ht (the GitHub API set
+# repeated under /v1 ... /v5: 1,015 routes): wall and user+sys CPU per step
+# (the build machine is shared: CPU time is the steadier figure). CFLAGS
+# defaults to -O2, the flags of a Release build of the generated file.
 set -eu
 HTGEN=$1 RE2C=$2 CC=$3 SRC=$4 INC=$5 W=$6
+CFLAGS=${7:--O2}
 mkdir -p "$W"
 {
   echo "prefix big"
@@ -11,13 +14,19 @@ mkdir -p "$W"
     awk -v v="$v" '{ printf "%s /v%s%s -> h%s_%d\n", $1, v, $2, v, NR }' "$SRC"
   done
 } > "$W/big.ht"
-echo "routes: $(grep -c -- '->' "$W/big.ht")"
-start=$(date +%s.%N)
-"$HTGEN" "$W/big.ht" -o "$W"
-t1=$(date +%s.%N)
-"$RE2C" -W -Wno-nondeterministic-tags -Wunreachable-rules -Werror --no-generation-date -o "$W/big_routes.c" "$W/big_routes.re"
-t2=$(date +%s.%N)
-"$CC" -std=c2x -O2 -I"$INC" -I"$W" -c "$W/big_routes.c" -o "$W/big_routes.o"
-t3=$(date +%s.%N)
-echo "htgen $(echo "$t1 - $start" | bc) s, re2c $(echo "$t2 - $t1" | bc) s, cc -O2 $(echo "$t3 - $t2" | bc) s, total $(echo "$t3 - $start" | bc) s"
+echo "routes: $(grep -c -- '->' "$W/big.ht"), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+step() { # name cmd... : prints "name wall s (user+sys s)"
+  name=$1
+  shift
+  /usr/bin/time -f "%e %U %S" -o "$W/.time" "$@"
+  awk -v n="$name" '{ printf "%s %.2f s (cpu %.2f s)\n", n, $1, $2 + $3 }' "$W/.time"
+  cat "$W/.time" >> "$W/.times"
+}
+: > "$W/.times"
+step htgen "$HTGEN" "$W/big.ht" -o "$W"
+step re2c "$RE2C" -W -Wno-nondeterministic-tags -Wunreachable-rules -Werror --no-generation-date \
+  -o "$W/big_routes.c" "$W/big_routes.re"
+step "cc $CFLAGS" "$CC" -std=c2x $CFLAGS -I"$INC" -I"$W" -c "$W/big_routes.c" -o "$W/big_routes.o"
+awk '{ w += $1; c += $2 + $3 } END { printf "total %.2f s (cpu %.2f s)\n", w, c }' "$W/.times"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 ls -l "$W/big_routes.c" "$W/big_routes.o" | awk '{ print $5, $9 }'

@@ -100,731 +100,300 @@ __attribute__((unused)) static inline bool app__pct(const char* s, size_t n, int
     return *pct > 0;
 }
 
-#line 6 "routes.ht"
-static inline app_status_t app__r1(const char* s, size_t n, size_t i, int* pct, app_match_t* m) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_HOME;
-    return APP_MATCH_FOUND;
-}
-#line 7 "routes.ht"
-static inline app_status_t app__r2(const char* s, size_t n, size_t i, int* pct, app_match_t* m, size_t a0, size_t b0) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_HELLO;
-    m->p.hello.name = (ht_slice_t){ s + a0, b0 - a0 };
-    if (app__pct(s + a0, n - a0, pct) && !app__decode(&m->p.hello.name, m)) return APP_MATCH_BAD_REQUEST;
-    return APP_MATCH_FOUND;
-}
-#line 8 "routes.ht"
-static inline app_status_t app__r3(const char* s, size_t n, size_t i, int* pct, app_match_t* m, size_t a0, size_t b0) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_USER;
-    m->p.user.id = app__dec(s + a0, b0 - a0);
-    return APP_MATCH_FOUND;
-}
-#line 9 "routes.ht"
-static inline app_status_t app__r4(const char* s, size_t n, size_t i, int* pct, app_match_t* m, size_t a0, size_t b0) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_USER_DELETE;
-    m->p.user_delete.id = app__dec(s + a0, b0 - a0);
-    return APP_MATCH_FOUND;
-}
-#line 10 "routes.ht"
-static inline app_status_t app__r5(const char* s, size_t n, size_t i, int* pct, app_match_t* m) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_USER_NEW;
-    return APP_MATCH_FOUND;
-}
-#line 11 "routes.ht"
-static inline app_status_t app__r6(const char* s, size_t n, size_t i, int* pct, app_match_t* m, size_t a0, size_t b0) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_USER_BY_NAME;
-    m->p.user_by_name.name = (ht_slice_t){ s + a0, b0 - a0 };
-    if (app__pct(s + a0, n - a0, pct) && !app__decode(&m->p.user_by_name.name, m)) return APP_MATCH_BAD_REQUEST;
-    return APP_MATCH_FOUND;
-}
-#line 12 "routes.ht"
-static inline app_status_t app__r7(const char* s, size_t n, size_t i, int* pct, app_match_t* m) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_ECHO;
-    return APP_MATCH_FOUND;
-}
-#line 13 "routes.ht"
-static inline app_status_t app__r8(const char* s, size_t n, size_t i, int* pct, app_match_t* m, size_t a0, size_t b0) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_FILE_GET;
-    m->p.file_get.path = (ht_slice_t){ s + a0, b0 - a0 };
-    if (app__pct(s + a0, n - a0, pct) && !app__decode(&m->p.file_get.path, m)) return APP_MATCH_BAD_REQUEST;
-    return APP_MATCH_FOUND;
-}
-#line 14 "routes.ht"
-static inline app_status_t app__r9(const char* s, size_t n, size_t i, int* pct, app_match_t* m, size_t a0, size_t b0) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_VERSIONED;
-    m->p.versioned.ver = (ht_slice_t){ s + a0, b0 - a0 };
-    if (app__pct(s + a0, n - a0, pct) && !app__decode(&m->p.versioned.ver, m)) return APP_MATCH_BAD_REQUEST;
-    return APP_MATCH_FOUND;
-}
-#line 15 "routes.ht"
-static inline app_status_t app__r10(const char* s, size_t n, size_t i, int* pct, app_match_t* m, size_t a0, size_t b0) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_IMG;
-    m->p.img.id = app__dec(s + a0, b0 - a0);
-    return APP_MATCH_FOUND;
-}
-#line 16 "routes.ht"
-static inline app_status_t app__r11(const char* s, size_t n, size_t i, int* pct, app_match_t* m, size_t a0, size_t b0) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_IMG_ANY;
-    m->p.img_any.name = (ht_slice_t){ s + a0, b0 - a0 };
-    if (app__pct(s + a0, n - a0, pct) && !app__decode(&m->p.img_any.name, m)) return APP_MATCH_BAD_REQUEST;
-    return APP_MATCH_FOUND;
-}
-#line 17 "routes.ht"
-static inline app_status_t app__r12(const char* s, size_t n, size_t i, int* pct, app_match_t* m, size_t a0, size_t b0, size_t a1, size_t b1) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_TYPED;
-    m->p.typed.n = app__i64(s + a0, b0 - a0);
-    m->p.typed.h = app__hex(s + a1, b1 - a1);
-    return APP_MATCH_FOUND;
-}
-#line 18 "routes.ht"
-static inline app_status_t app__r13(const char* s, size_t n, size_t i, int* pct, app_match_t* m, size_t a0, size_t b0) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_BY_UUID;
-    m->p.by_uuid.id = (ht_slice_t){ s + a0, b0 - a0 };
-    return APP_MATCH_FOUND;
-}
-#line 19 "routes.ht"
-static inline app_status_t app__r14(const char* s, size_t n, size_t i, int* pct, app_match_t* m, size_t a0, size_t b0) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_BY_SLUG;
-    m->p.by_slug.s = (ht_slice_t){ s + a0, b0 - a0 };
-    return APP_MATCH_FOUND;
-}
-#line 20 "routes.ht"
-static inline app_status_t app__r15(const char* s, size_t n, size_t i, int* pct, app_match_t* m) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_USER_NEW_HEAD;
-    return APP_MATCH_FOUND;
-}
-#line 21 "routes.ht"
-static inline app_status_t app__r16(const char* s, size_t n, size_t i, int* pct, app_match_t* m) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_ECHO_OPTIONS;
-    return APP_MATCH_FOUND;
-}
-#line 22 "routes.ht"
-static inline app_status_t app__r17(const char* s, size_t n, size_t i, int* pct, app_match_t* m) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_COFFEE;
-    return APP_MATCH_FOUND;
-}
-#line 23 "routes.ht"
-static inline app_status_t app__r18(const char* s, size_t n, size_t i, int* pct, app_match_t* m, size_t a0, size_t b0) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_A_X_B;
-    m->p.a_x_b.x = (ht_slice_t){ s + a0, b0 - a0 };
-    if (app__pct(s + a0, n - a0, pct) && !app__decode(&m->p.a_x_b.x, m)) return APP_MATCH_BAD_REQUEST;
-    return APP_MATCH_FOUND;
-}
-#line 24 "routes.ht"
-static inline app_status_t app__r19(const char* s, size_t n, size_t i, int* pct, app_match_t* m, size_t a0, size_t b0) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_A_REST;
-    m->p.a_rest.p = (ht_slice_t){ s + a0, b0 - a0 };
-    if (app__pct(s + a0, n - a0, pct) && !app__decode(&m->p.a_rest.p, m)) return APP_MATCH_BAD_REQUEST;
-    return APP_MATCH_FOUND;
-}
-#line 25 "routes.ht"
-static inline app_status_t app__r20(const char* s, size_t n, size_t i, int* pct, app_match_t* m) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_DIR;
-    return APP_MATCH_FOUND;
-}
-#line 27 "routes.ht"
-static inline app_status_t app__r21(const char* s, size_t n, size_t i, int* pct, app_match_t* m, size_t a0, size_t b0) {
-    (void) s;
-    (void) pct;
-    if (i != n + 1) return APP_MATCH_NOT_FOUND;
-    m->route = APP_ROUTE_MOUNT_1;
-    m->p.mount.path = (ht_slice_t){ s + a0, b0 - a0 };
-    if (app__pct(s + a0, n - a0, pct) && !app__decode(&m->p.mount.path, m)) return APP_MATCH_BAD_REQUEST;
-    return APP_MATCH_FOUND;
-}
-#line 295 "app_routes.re"
+/* Per route: capture shape, literal bytes before each parameter (the last:
+   after the last parameter), offset of each field in the params struct. */
+typedef struct app__cap {
+    uint32_t shape;
+    uint32_t lit[3];
+    uint16_t off[2];
+} app__cap_t;
+static const app__cap_t app__caps[APP_ROUTE__COUNT] = {
+    [APP_ROUTE__NONE] = { 0 },
+    [APP_ROUTE_HOME] = { 0, { 1 }, { 0 } },
+    [APP_ROUTE_HELLO] = { 1, { 7, 0 }, { (uint16_t) offsetof(app_hello_params_t, name) } },
+    [APP_ROUTE_USER] = { 2, { 7, 0 }, { (uint16_t) offsetof(app_user_params_t, id) } },
+    [APP_ROUTE_USER_DELETE] = { 2, { 7, 0 }, { (uint16_t) offsetof(app_user_delete_params_t, id) } },
+    [APP_ROUTE_USER_NEW] = { 0, { 10 }, { 0 } },
+    [APP_ROUTE_USER_BY_NAME] = { 1, { 7, 0 }, { (uint16_t) offsetof(app_user_by_name_params_t, name) } },
+    [APP_ROUTE_ECHO] = { 0, { 5 }, { 0 } },
+    [APP_ROUTE_FILE_GET] = { 1, { 7, 0 }, { (uint16_t) offsetof(app_file_get_params_t, path) } },
+    [APP_ROUTE_VERSIONED] = { 1, { 3, 2 }, { (uint16_t) offsetof(app_versioned_params_t, ver) } },
+    [APP_ROUTE_IMG] = { 2, { 5, 4 }, { (uint16_t) offsetof(app_img_params_t, id) } },
+    [APP_ROUTE_IMG_ANY] = { 1, { 5, 0 }, { (uint16_t) offsetof(app_img_any_params_t, name) } },
+    [APP_ROUTE_TYPED] = { 3, { 3, 1, 0 }, { (uint16_t) offsetof(app_typed_params_t, n), (uint16_t) offsetof(app_typed_params_t, h) } },
+    [APP_ROUTE_BY_UUID] = { 4, { 3, 0 }, { (uint16_t) offsetof(app_by_uuid_params_t, id) } },
+    [APP_ROUTE_BY_SLUG] = { 4, { 3, 0 }, { (uint16_t) offsetof(app_by_slug_params_t, s) } },
+    [APP_ROUTE_USER_NEW_HEAD] = { 0, { 10 }, { 0 } },
+    [APP_ROUTE_ECHO_OPTIONS] = { 0, { 5 }, { 0 } },
+    [APP_ROUTE_COFFEE] = { 0, { 7 }, { 0 } },
+    [APP_ROUTE_A_X_B] = { 1, { 3, 2 }, { (uint16_t) offsetof(app_a_x_b_params_t, x) } },
+    [APP_ROUTE_A_REST] = { 1, { 3, 0 }, { (uint16_t) offsetof(app_a_rest_params_t, p) } },
+    [APP_ROUTE_DIR] = { 0, { 5 }, { 0 } },
+    [APP_ROUTE_MOUNT_1] = { 1, { 8, 0 }, { (uint16_t) offsetof(app_mount_params_t, path) } },
+};
 
-/* GET (NUL-terminated copy): 17 routes, most specific first. */
-static app_status_t app__m_GET_f(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
-    size_t i = 0, mk = 0;
-    size_t GET_f_p0a = 0, GET_f_p0b = 0;
-    size_t GET_f_p1a = 0, GET_f_p1b = 0;
-    (void) mk;
-    (void) pct;
-    (void) t;
-    /*!stags:re2c:GET_f format = "size_t @@ = 0;\n    "; */
-    /*!re2c:GET_f
-        re2c:api = custom;
-        re2c:api:style = free-form;
-        re2c:define:YYCTYPE = "unsigned char";
-        re2c:define:YYPEEK = "(unsigned char) t[i]";
-        re2c:define:YYSKIP = "++i;";
-        re2c:define:YYBACKUP = "mk = i;";
-        re2c:define:YYRESTORE = "i = mk;";
-        re2c:define:YYSTAGP = "@@{tag} = i;";
-        re2c:define:YYSTAGN = "@@{tag} = 0;";
-        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
-        re2c:tags = 1;
-        re2c:yyfill:enable = 0;
-        re2c:indent:top = 1;
-
-        "/"  "users" "/"  "new" [\x00] { return app__r5(s, n, i, pct, m); }
-        "/"  "dir" "/" [\x00] { return app__r20(s, n, i, pct, m); }
-        "/" "v" "/" @GET_f_p0a ("v" [0-9]+) @GET_f_p0b "/" "x" [\x00] { return app__r9(s, n, i, pct, m, GET_f_p0a, GET_f_p0b); }
-        "/" "t" "/" @GET_f_p0a ((((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-6])) | ("9223372036854775807")) | ("\x2D" (((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-7])) | ("9223372036854775808")))) @GET_f_p0b "/" @GET_f_p1a ([0-9A-Fa-f]{1,16}) @GET_f_p1b [\x00] { return app__r12(s, n, i, pct, m, GET_f_p0a, GET_f_p0b, GET_f_p1a, GET_f_p1b); }
-        "/"  "users" "/" @GET_f_p0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @GET_f_p0b [\x00] { return app__r3(s, n, i, pct, m, GET_f_p0a, GET_f_p0b); }
-        "/" "u" "/" @GET_f_p0a ([0-9A-Fa-f]{8} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{12}) @GET_f_p0b [\x00] { return app__r13(s, n, i, pct, m, GET_f_p0a, GET_f_p0b); }
-        "/" "s" "/" @GET_f_p0a ([\x2D0-9A-Z_a-z]+) @GET_f_p0b [\x00] { return app__r14(s, n, i, pct, m, GET_f_p0a, GET_f_p0b); }
-        "/" "a" "/" @GET_f_p0a ([^\x00/]+) @GET_f_p0b "/" "b" [\x00] { return app__r18(s, n, i, pct, m, GET_f_p0a, GET_f_p0b); }
-        "/"  "hello" "/" @GET_f_p0a ([^\x00/]+) @GET_f_p0b [\x00] { return app__r2(s, n, i, pct, m, GET_f_p0a, GET_f_p0b); }
-        "/"  "users" "/" @GET_f_p0a ([^\x00/]+) @GET_f_p0b [\x00] { return app__r6(s, n, i, pct, m, GET_f_p0a, GET_f_p0b); }
-        "/"  "files" "/" @GET_f_p0a ([^\x00]*) @GET_f_p0b [\x00] { return app__r8(s, n, i, pct, m, GET_f_p0a, GET_f_p0b); }
-        "/" "a" "/" @GET_f_p0a ([^\x00]*) @GET_f_p0b [\x00] { return app__r19(s, n, i, pct, m, GET_f_p0a, GET_f_p0b); }
-        "/"  "static" "/" @GET_f_p0a ([^\x00]*) @GET_f_p0b [\x00] { return app__r21(s, n, i, pct, m, GET_f_p0a, GET_f_p0b); }
-        "/" [\x00] { return app__r1(s, n, i, pct, m); }
-        "/"  "coffee" [\x00] { return app__r17(s, n, i, pct, m); }
-        "/"  "img\x2D" @GET_f_p0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @GET_f_p0b  ".png" [\x00] { return app__r10(s, n, i, pct, m, GET_f_p0a, GET_f_p0b); }
-        "/"  "img\x2D" @GET_f_p0a ([^\x00/]+) @GET_f_p0b [\x00] { return app__r11(s, n, i, pct, m, GET_f_p0a, GET_f_p0b); }
-        * { return APP_MATCH_NOT_FOUND; }
-    */
-}
-
-/* GET: 17 routes, most specific first. */
-static app_status_t app__m_GET(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
-    size_t i = 0, mk = 0;
-    size_t GET_p0a = 0, GET_p0b = 0;
-    size_t GET_p1a = 0, GET_p1b = 0;
-    (void) mk;
-    (void) pct;
-    (void) t;
-    /*!stags:re2c:GET format = "size_t @@ = 0;\n    "; */
-    /*!re2c:GET
-        re2c:api = custom;
-        re2c:api:style = free-form;
-        re2c:define:YYCTYPE = "unsigned char";
-        re2c:define:YYPEEK = "(i < n ? (unsigned char) s[i] : 0u)";
-        re2c:define:YYSKIP = "++i;";
-        re2c:define:YYBACKUP = "mk = i;";
-        re2c:define:YYRESTORE = "i = mk;";
-        re2c:define:YYSTAGP = "@@{tag} = i;";
-        re2c:define:YYSTAGN = "@@{tag} = 0;";
-        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
-        re2c:tags = 1;
-        re2c:yyfill:enable = 0;
-        re2c:indent:top = 1;
-
-        "/"  "users" "/"  "new" [\x00] { return app__r5(s, n, i, pct, m); }
-        "/"  "dir" "/" [\x00] { return app__r20(s, n, i, pct, m); }
-        "/" "v" "/" @GET_p0a ("v" [0-9]+) @GET_p0b "/" "x" [\x00] { return app__r9(s, n, i, pct, m, GET_p0a, GET_p0b); }
-        "/" "t" "/" @GET_p0a ((((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-6])) | ("9223372036854775807")) | ("\x2D" (((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-7])) | ("9223372036854775808")))) @GET_p0b "/" @GET_p1a ([0-9A-Fa-f]{1,16}) @GET_p1b [\x00] { return app__r12(s, n, i, pct, m, GET_p0a, GET_p0b, GET_p1a, GET_p1b); }
-        "/"  "users" "/" @GET_p0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @GET_p0b [\x00] { return app__r3(s, n, i, pct, m, GET_p0a, GET_p0b); }
-        "/" "u" "/" @GET_p0a ([0-9A-Fa-f]{8} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{12}) @GET_p0b [\x00] { return app__r13(s, n, i, pct, m, GET_p0a, GET_p0b); }
-        "/" "s" "/" @GET_p0a ([\x2D0-9A-Z_a-z]+) @GET_p0b [\x00] { return app__r14(s, n, i, pct, m, GET_p0a, GET_p0b); }
-        "/" "a" "/" @GET_p0a ([^\x00/]+) @GET_p0b "/" "b" [\x00] { return app__r18(s, n, i, pct, m, GET_p0a, GET_p0b); }
-        "/"  "hello" "/" @GET_p0a ([^\x00/]+) @GET_p0b [\x00] { return app__r2(s, n, i, pct, m, GET_p0a, GET_p0b); }
-        "/"  "users" "/" @GET_p0a ([^\x00/]+) @GET_p0b [\x00] { return app__r6(s, n, i, pct, m, GET_p0a, GET_p0b); }
-        "/"  "files" "/" @GET_p0a ([^\x00]*) @GET_p0b [\x00] { return app__r8(s, n, i, pct, m, GET_p0a, GET_p0b); }
-        "/" "a" "/" @GET_p0a ([^\x00]*) @GET_p0b [\x00] { return app__r19(s, n, i, pct, m, GET_p0a, GET_p0b); }
-        "/"  "static" "/" @GET_p0a ([^\x00]*) @GET_p0b [\x00] { return app__r21(s, n, i, pct, m, GET_p0a, GET_p0b); }
-        "/" [\x00] { return app__r1(s, n, i, pct, m); }
-        "/"  "coffee" [\x00] { return app__r17(s, n, i, pct, m); }
-        "/"  "img\x2D" @GET_p0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @GET_p0b  ".png" [\x00] { return app__r10(s, n, i, pct, m, GET_p0a, GET_p0b); }
-        "/"  "img\x2D" @GET_p0a ([^\x00/]+) @GET_p0b [\x00] { return app__r11(s, n, i, pct, m, GET_p0a, GET_p0b); }
-        * { return APP_MATCH_NOT_FOUND; }
-    */
-}
-
-/* HEAD (NUL-terminated copy): 17 routes, most specific first. */
-static app_status_t app__m_HEAD_f(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
-    size_t i = 0, mk = 0;
-    size_t HEAD_f_p0a = 0, HEAD_f_p0b = 0;
-    size_t HEAD_f_p1a = 0, HEAD_f_p1b = 0;
-    (void) mk;
-    (void) pct;
-    (void) t;
-    /*!stags:re2c:HEAD_f format = "size_t @@ = 0;\n    "; */
-    /*!re2c:HEAD_f
-        re2c:api = custom;
-        re2c:api:style = free-form;
-        re2c:define:YYCTYPE = "unsigned char";
-        re2c:define:YYPEEK = "(unsigned char) t[i]";
-        re2c:define:YYSKIP = "++i;";
-        re2c:define:YYBACKUP = "mk = i;";
-        re2c:define:YYRESTORE = "i = mk;";
-        re2c:define:YYSTAGP = "@@{tag} = i;";
-        re2c:define:YYSTAGN = "@@{tag} = 0;";
-        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
-        re2c:tags = 1;
-        re2c:yyfill:enable = 0;
-        re2c:indent:top = 1;
-
-        "/"  "users" "/"  "new" [\x00] { return app__r15(s, n, i, pct, m); }
-        "/"  "dir" "/" [\x00] { return app__r20(s, n, i, pct, m); }
-        "/" "v" "/" @HEAD_f_p0a ("v" [0-9]+) @HEAD_f_p0b "/" "x" [\x00] { return app__r9(s, n, i, pct, m, HEAD_f_p0a, HEAD_f_p0b); }
-        "/" "t" "/" @HEAD_f_p0a ((((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-6])) | ("9223372036854775807")) | ("\x2D" (((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-7])) | ("9223372036854775808")))) @HEAD_f_p0b "/" @HEAD_f_p1a ([0-9A-Fa-f]{1,16}) @HEAD_f_p1b [\x00] { return app__r12(s, n, i, pct, m, HEAD_f_p0a, HEAD_f_p0b, HEAD_f_p1a, HEAD_f_p1b); }
-        "/"  "users" "/" @HEAD_f_p0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @HEAD_f_p0b [\x00] { return app__r3(s, n, i, pct, m, HEAD_f_p0a, HEAD_f_p0b); }
-        "/" "u" "/" @HEAD_f_p0a ([0-9A-Fa-f]{8} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{12}) @HEAD_f_p0b [\x00] { return app__r13(s, n, i, pct, m, HEAD_f_p0a, HEAD_f_p0b); }
-        "/" "s" "/" @HEAD_f_p0a ([\x2D0-9A-Z_a-z]+) @HEAD_f_p0b [\x00] { return app__r14(s, n, i, pct, m, HEAD_f_p0a, HEAD_f_p0b); }
-        "/" "a" "/" @HEAD_f_p0a ([^\x00/]+) @HEAD_f_p0b "/" "b" [\x00] { return app__r18(s, n, i, pct, m, HEAD_f_p0a, HEAD_f_p0b); }
-        "/"  "hello" "/" @HEAD_f_p0a ([^\x00/]+) @HEAD_f_p0b [\x00] { return app__r2(s, n, i, pct, m, HEAD_f_p0a, HEAD_f_p0b); }
-        "/"  "users" "/" @HEAD_f_p0a ([^\x00/]+) @HEAD_f_p0b [\x00] { return app__r6(s, n, i, pct, m, HEAD_f_p0a, HEAD_f_p0b); }
-        "/"  "static" "/" @HEAD_f_p0a ([^\x00]*) @HEAD_f_p0b [\x00] { return app__r21(s, n, i, pct, m, HEAD_f_p0a, HEAD_f_p0b); }
-        "/"  "files" "/" @HEAD_f_p0a ([^\x00]*) @HEAD_f_p0b [\x00] { return app__r8(s, n, i, pct, m, HEAD_f_p0a, HEAD_f_p0b); }
-        "/" "a" "/" @HEAD_f_p0a ([^\x00]*) @HEAD_f_p0b [\x00] { return app__r19(s, n, i, pct, m, HEAD_f_p0a, HEAD_f_p0b); }
-        "/" [\x00] { return app__r1(s, n, i, pct, m); }
-        "/"  "coffee" [\x00] { return app__r17(s, n, i, pct, m); }
-        "/"  "img\x2D" @HEAD_f_p0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @HEAD_f_p0b  ".png" [\x00] { return app__r10(s, n, i, pct, m, HEAD_f_p0a, HEAD_f_p0b); }
-        "/"  "img\x2D" @HEAD_f_p0a ([^\x00/]+) @HEAD_f_p0b [\x00] { return app__r11(s, n, i, pct, m, HEAD_f_p0a, HEAD_f_p0b); }
-        * { return APP_MATCH_NOT_FOUND; }
-    */
-}
-
-/* HEAD: 17 routes, most specific first. */
-static app_status_t app__m_HEAD(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
-    size_t i = 0, mk = 0;
-    size_t HEAD_p0a = 0, HEAD_p0b = 0;
-    size_t HEAD_p1a = 0, HEAD_p1b = 0;
-    (void) mk;
-    (void) pct;
-    (void) t;
-    /*!stags:re2c:HEAD format = "size_t @@ = 0;\n    "; */
-    /*!re2c:HEAD
-        re2c:api = custom;
-        re2c:api:style = free-form;
-        re2c:define:YYCTYPE = "unsigned char";
-        re2c:define:YYPEEK = "(i < n ? (unsigned char) s[i] : 0u)";
-        re2c:define:YYSKIP = "++i;";
-        re2c:define:YYBACKUP = "mk = i;";
-        re2c:define:YYRESTORE = "i = mk;";
-        re2c:define:YYSTAGP = "@@{tag} = i;";
-        re2c:define:YYSTAGN = "@@{tag} = 0;";
-        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
-        re2c:tags = 1;
-        re2c:yyfill:enable = 0;
-        re2c:indent:top = 1;
-
-        "/"  "users" "/"  "new" [\x00] { return app__r15(s, n, i, pct, m); }
-        "/"  "dir" "/" [\x00] { return app__r20(s, n, i, pct, m); }
-        "/" "v" "/" @HEAD_p0a ("v" [0-9]+) @HEAD_p0b "/" "x" [\x00] { return app__r9(s, n, i, pct, m, HEAD_p0a, HEAD_p0b); }
-        "/" "t" "/" @HEAD_p0a ((((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-6])) | ("9223372036854775807")) | ("\x2D" (((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-7])) | ("9223372036854775808")))) @HEAD_p0b "/" @HEAD_p1a ([0-9A-Fa-f]{1,16}) @HEAD_p1b [\x00] { return app__r12(s, n, i, pct, m, HEAD_p0a, HEAD_p0b, HEAD_p1a, HEAD_p1b); }
-        "/"  "users" "/" @HEAD_p0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @HEAD_p0b [\x00] { return app__r3(s, n, i, pct, m, HEAD_p0a, HEAD_p0b); }
-        "/" "u" "/" @HEAD_p0a ([0-9A-Fa-f]{8} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{12}) @HEAD_p0b [\x00] { return app__r13(s, n, i, pct, m, HEAD_p0a, HEAD_p0b); }
-        "/" "s" "/" @HEAD_p0a ([\x2D0-9A-Z_a-z]+) @HEAD_p0b [\x00] { return app__r14(s, n, i, pct, m, HEAD_p0a, HEAD_p0b); }
-        "/" "a" "/" @HEAD_p0a ([^\x00/]+) @HEAD_p0b "/" "b" [\x00] { return app__r18(s, n, i, pct, m, HEAD_p0a, HEAD_p0b); }
-        "/"  "hello" "/" @HEAD_p0a ([^\x00/]+) @HEAD_p0b [\x00] { return app__r2(s, n, i, pct, m, HEAD_p0a, HEAD_p0b); }
-        "/"  "users" "/" @HEAD_p0a ([^\x00/]+) @HEAD_p0b [\x00] { return app__r6(s, n, i, pct, m, HEAD_p0a, HEAD_p0b); }
-        "/"  "static" "/" @HEAD_p0a ([^\x00]*) @HEAD_p0b [\x00] { return app__r21(s, n, i, pct, m, HEAD_p0a, HEAD_p0b); }
-        "/"  "files" "/" @HEAD_p0a ([^\x00]*) @HEAD_p0b [\x00] { return app__r8(s, n, i, pct, m, HEAD_p0a, HEAD_p0b); }
-        "/" "a" "/" @HEAD_p0a ([^\x00]*) @HEAD_p0b [\x00] { return app__r19(s, n, i, pct, m, HEAD_p0a, HEAD_p0b); }
-        "/" [\x00] { return app__r1(s, n, i, pct, m); }
-        "/"  "coffee" [\x00] { return app__r17(s, n, i, pct, m); }
-        "/"  "img\x2D" @HEAD_p0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @HEAD_p0b  ".png" [\x00] { return app__r10(s, n, i, pct, m, HEAD_p0a, HEAD_p0b); }
-        "/"  "img\x2D" @HEAD_p0a ([^\x00/]+) @HEAD_p0b [\x00] { return app__r11(s, n, i, pct, m, HEAD_p0a, HEAD_p0b); }
-        * { return APP_MATCH_NOT_FOUND; }
-    */
-}
-
-/* POST (NUL-terminated copy): 1 route, most specific first. */
-static app_status_t app__m_POST_f(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
-    size_t i = 0, mk = 0;
-    (void) mk;
-    (void) pct;
-    (void) t;
-    /*!stags:re2c:POST_f format = "size_t @@ = 0;\n    "; */
-    /*!re2c:POST_f
-        re2c:api = custom;
-        re2c:api:style = free-form;
-        re2c:define:YYCTYPE = "unsigned char";
-        re2c:define:YYPEEK = "(unsigned char) t[i]";
-        re2c:define:YYSKIP = "++i;";
-        re2c:define:YYBACKUP = "mk = i;";
-        re2c:define:YYRESTORE = "i = mk;";
-        re2c:define:YYSTAGP = "@@{tag} = i;";
-        re2c:define:YYSTAGN = "@@{tag} = 0;";
-        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
-        re2c:tags = 1;
-        re2c:yyfill:enable = 0;
-        re2c:indent:top = 1;
-
-        "/"  "echo" [\x00] { return app__r7(s, n, i, pct, m); }
-        * { return APP_MATCH_NOT_FOUND; }
-    */
-}
-
-/* POST: 1 route, most specific first. */
-static app_status_t app__m_POST(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
-    size_t i = 0, mk = 0;
-    (void) mk;
-    (void) pct;
-    (void) t;
-    /*!stags:re2c:POST format = "size_t @@ = 0;\n    "; */
-    /*!re2c:POST
-        re2c:api = custom;
-        re2c:api:style = free-form;
-        re2c:define:YYCTYPE = "unsigned char";
-        re2c:define:YYPEEK = "(i < n ? (unsigned char) s[i] : 0u)";
-        re2c:define:YYSKIP = "++i;";
-        re2c:define:YYBACKUP = "mk = i;";
-        re2c:define:YYRESTORE = "i = mk;";
-        re2c:define:YYSTAGP = "@@{tag} = i;";
-        re2c:define:YYSTAGN = "@@{tag} = 0;";
-        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
-        re2c:tags = 1;
-        re2c:yyfill:enable = 0;
-        re2c:indent:top = 1;
-
-        "/"  "echo" [\x00] { return app__r7(s, n, i, pct, m); }
-        * { return APP_MATCH_NOT_FOUND; }
-    */
-}
-
-/* PUT (NUL-terminated copy): 1 route, most specific first. */
-static app_status_t app__m_PUT_f(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
-    size_t i = 0, mk = 0;
-    size_t PUT_f_p0a = 0, PUT_f_p0b = 0;
-    (void) mk;
-    (void) pct;
-    (void) t;
-    /*!stags:re2c:PUT_f format = "size_t @@ = 0;\n    "; */
-    /*!re2c:PUT_f
-        re2c:api = custom;
-        re2c:api:style = free-form;
-        re2c:define:YYCTYPE = "unsigned char";
-        re2c:define:YYPEEK = "(unsigned char) t[i]";
-        re2c:define:YYSKIP = "++i;";
-        re2c:define:YYBACKUP = "mk = i;";
-        re2c:define:YYRESTORE = "i = mk;";
-        re2c:define:YYSTAGP = "@@{tag} = i;";
-        re2c:define:YYSTAGN = "@@{tag} = 0;";
-        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
-        re2c:tags = 1;
-        re2c:yyfill:enable = 0;
-        re2c:indent:top = 1;
-
-        "/"  "users" "/" @PUT_f_p0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @PUT_f_p0b [\x00] { return app__r3(s, n, i, pct, m, PUT_f_p0a, PUT_f_p0b); }
-        * { return APP_MATCH_NOT_FOUND; }
-    */
-}
-
-/* PUT: 1 route, most specific first. */
-static app_status_t app__m_PUT(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
-    size_t i = 0, mk = 0;
-    size_t PUT_p0a = 0, PUT_p0b = 0;
-    (void) mk;
-    (void) pct;
-    (void) t;
-    /*!stags:re2c:PUT format = "size_t @@ = 0;\n    "; */
-    /*!re2c:PUT
-        re2c:api = custom;
-        re2c:api:style = free-form;
-        re2c:define:YYCTYPE = "unsigned char";
-        re2c:define:YYPEEK = "(i < n ? (unsigned char) s[i] : 0u)";
-        re2c:define:YYSKIP = "++i;";
-        re2c:define:YYBACKUP = "mk = i;";
-        re2c:define:YYRESTORE = "i = mk;";
-        re2c:define:YYSTAGP = "@@{tag} = i;";
-        re2c:define:YYSTAGN = "@@{tag} = 0;";
-        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
-        re2c:tags = 1;
-        re2c:yyfill:enable = 0;
-        re2c:indent:top = 1;
-
-        "/"  "users" "/" @PUT_p0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @PUT_p0b [\x00] { return app__r3(s, n, i, pct, m, PUT_p0a, PUT_p0b); }
-        * { return APP_MATCH_NOT_FOUND; }
-    */
-}
-
-/* DELETE (NUL-terminated copy): 1 route, most specific first. */
-static app_status_t app__m_DELETE_f(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
-    size_t i = 0, mk = 0;
-    size_t DELETE_f_p0a = 0, DELETE_f_p0b = 0;
-    (void) mk;
-    (void) pct;
-    (void) t;
-    /*!stags:re2c:DELETE_f format = "size_t @@ = 0;\n    "; */
-    /*!re2c:DELETE_f
-        re2c:api = custom;
-        re2c:api:style = free-form;
-        re2c:define:YYCTYPE = "unsigned char";
-        re2c:define:YYPEEK = "(unsigned char) t[i]";
-        re2c:define:YYSKIP = "++i;";
-        re2c:define:YYBACKUP = "mk = i;";
-        re2c:define:YYRESTORE = "i = mk;";
-        re2c:define:YYSTAGP = "@@{tag} = i;";
-        re2c:define:YYSTAGN = "@@{tag} = 0;";
-        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
-        re2c:tags = 1;
-        re2c:yyfill:enable = 0;
-        re2c:indent:top = 1;
-
-        "/"  "users" "/" @DELETE_f_p0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @DELETE_f_p0b [\x00] { return app__r4(s, n, i, pct, m, DELETE_f_p0a, DELETE_f_p0b); }
-        * { return APP_MATCH_NOT_FOUND; }
-    */
-}
-
-/* DELETE: 1 route, most specific first. */
-static app_status_t app__m_DELETE(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
-    size_t i = 0, mk = 0;
-    size_t DELETE_p0a = 0, DELETE_p0b = 0;
-    (void) mk;
-    (void) pct;
-    (void) t;
-    /*!stags:re2c:DELETE format = "size_t @@ = 0;\n    "; */
-    /*!re2c:DELETE
-        re2c:api = custom;
-        re2c:api:style = free-form;
-        re2c:define:YYCTYPE = "unsigned char";
-        re2c:define:YYPEEK = "(i < n ? (unsigned char) s[i] : 0u)";
-        re2c:define:YYSKIP = "++i;";
-        re2c:define:YYBACKUP = "mk = i;";
-        re2c:define:YYRESTORE = "i = mk;";
-        re2c:define:YYSTAGP = "@@{tag} = i;";
-        re2c:define:YYSTAGN = "@@{tag} = 0;";
-        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
-        re2c:tags = 1;
-        re2c:yyfill:enable = 0;
-        re2c:indent:top = 1;
-
-        "/"  "users" "/" @DELETE_p0a ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) @DELETE_p0b [\x00] { return app__r4(s, n, i, pct, m, DELETE_p0a, DELETE_p0b); }
-        * { return APP_MATCH_NOT_FOUND; }
-    */
-}
-
-/* OPTIONS (NUL-terminated copy): 1 route, most specific first. */
-static app_status_t app__m_OPTIONS_f(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
-    size_t i = 0, mk = 0;
-    (void) mk;
-    (void) pct;
-    (void) t;
-    /*!stags:re2c:OPTIONS_f format = "size_t @@ = 0;\n    "; */
-    /*!re2c:OPTIONS_f
-        re2c:api = custom;
-        re2c:api:style = free-form;
-        re2c:define:YYCTYPE = "unsigned char";
-        re2c:define:YYPEEK = "(unsigned char) t[i]";
-        re2c:define:YYSKIP = "++i;";
-        re2c:define:YYBACKUP = "mk = i;";
-        re2c:define:YYRESTORE = "i = mk;";
-        re2c:define:YYSTAGP = "@@{tag} = i;";
-        re2c:define:YYSTAGN = "@@{tag} = 0;";
-        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
-        re2c:tags = 1;
-        re2c:yyfill:enable = 0;
-        re2c:indent:top = 1;
-
-        "/"  "echo" [\x00] { return app__r16(s, n, i, pct, m); }
-        * { return APP_MATCH_NOT_FOUND; }
-    */
-}
-
-/* OPTIONS: 1 route, most specific first. */
-static app_status_t app__m_OPTIONS(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
-    size_t i = 0, mk = 0;
-    (void) mk;
-    (void) pct;
-    (void) t;
-    /*!stags:re2c:OPTIONS format = "size_t @@ = 0;\n    "; */
-    /*!re2c:OPTIONS
-        re2c:api = custom;
-        re2c:api:style = free-form;
-        re2c:define:YYCTYPE = "unsigned char";
-        re2c:define:YYPEEK = "(i < n ? (unsigned char) s[i] : 0u)";
-        re2c:define:YYSKIP = "++i;";
-        re2c:define:YYBACKUP = "mk = i;";
-        re2c:define:YYRESTORE = "i = mk;";
-        re2c:define:YYSTAGP = "@@{tag} = i;";
-        re2c:define:YYSTAGN = "@@{tag} = 0;";
-        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
-        re2c:tags = 1;
-        re2c:yyfill:enable = 0;
-        re2c:indent:top = 1;
-
-        "/"  "echo" [\x00] { return app__r16(s, n, i, pct, m); }
-        * { return APP_MATCH_NOT_FOUND; }
-    */
-}
-
-/* BREW (NUL-terminated copy): 1 route, most specific first. */
-static app_status_t app__m_BREW_f(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
-    size_t i = 0, mk = 0;
-    (void) mk;
-    (void) pct;
-    (void) t;
-    /*!stags:re2c:BREW_f format = "size_t @@ = 0;\n    "; */
-    /*!re2c:BREW_f
-        re2c:api = custom;
-        re2c:api:style = free-form;
-        re2c:define:YYCTYPE = "unsigned char";
-        re2c:define:YYPEEK = "(unsigned char) t[i]";
-        re2c:define:YYSKIP = "++i;";
-        re2c:define:YYBACKUP = "mk = i;";
-        re2c:define:YYRESTORE = "i = mk;";
-        re2c:define:YYSTAGP = "@@{tag} = i;";
-        re2c:define:YYSTAGN = "@@{tag} = 0;";
-        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
-        re2c:tags = 1;
-        re2c:yyfill:enable = 0;
-        re2c:indent:top = 1;
-
-        "/"  "coffee" [\x00] { return app__r17(s, n, i, pct, m); }
-        * { return APP_MATCH_NOT_FOUND; }
-    */
-}
-
-/* BREW: 1 route, most specific first. */
-static app_status_t app__m_BREW(const char* s, const char* t, size_t n, int* pct, app_match_t* m) {
-    size_t i = 0, mk = 0;
-    (void) mk;
-    (void) pct;
-    (void) t;
-    /*!stags:re2c:BREW format = "size_t @@ = 0;\n    "; */
-    /*!re2c:BREW
-        re2c:api = custom;
-        re2c:api:style = free-form;
-        re2c:define:YYCTYPE = "unsigned char";
-        re2c:define:YYPEEK = "(i < n ? (unsigned char) s[i] : 0u)";
-        re2c:define:YYSKIP = "++i;";
-        re2c:define:YYBACKUP = "mk = i;";
-        re2c:define:YYRESTORE = "i = mk;";
-        re2c:define:YYSTAGP = "@@{tag} = i;";
-        re2c:define:YYSTAGN = "@@{tag} = 0;";
-        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
-        re2c:tags = 1;
-        re2c:yyfill:enable = 0;
-        re2c:indent:top = 1;
-
-        "/"  "coffee" [\x00] { return app__r17(s, n, i, pct, m); }
-        * { return APP_MATCH_NOT_FOUND; }
-    */
-}
-
-#define APP__COPY_MAX 512 /* longer paths take the bounds-checked DFAs */
-HT_INLINE app_status_t app__run(int mi, const char* s, size_t n, int* pct, app_match_t* m) {
-    if (n < APP__COPY_MAX) {
-        char t[APP__COPY_MAX];
-        memcpy(t, s, n);
-        t[n] = '\0';
-        switch (mi) {
-        case APP_METHOD_GET: return app__m_GET_f(s, t, n, pct, m);
-        case APP_METHOD_HEAD: return app__m_HEAD_f(s, t, n, pct, m);
-        case APP_METHOD_POST: return app__m_POST_f(s, t, n, pct, m);
-        case APP_METHOD_PUT: return app__m_PUT_f(s, t, n, pct, m);
-        case APP_METHOD_DELETE: return app__m_DELETE_f(s, t, n, pct, m);
-        case APP_METHOD_OPTIONS: return app__m_OPTIONS_f(s, t, n, pct, m);
-        case APP_METHOD_BREW: return app__m_BREW_f(s, t, n, pct, m);
-        default: return APP_MATCH_NOT_FOUND;
-        }
+/* Route r's parameters from the tags: typed conversions (the DFA bounded
+   their digits), percent-decoding. */
+HT_INLINE app_status_t app__capture(int r, const char* s, size_t n, const size_t* tg, int* pct,
+    app_match_t* m) {
+    const app__cap_t* d = &app__caps[r];
+    char* out = (char*) &m->p;
+    (void) s, (void) n, (void) tg, (void) pct, (void) out;
+    switch (d->shape) {
+    case 0: { /* no parameters */
+        m->route = (app_route_t) r;
+        return APP_MATCH_FOUND;
     }
-    switch (mi) {
-    case APP_METHOD_GET: return app__m_GET(s, nullptr, n, pct, m);
-    case APP_METHOD_HEAD: return app__m_HEAD(s, nullptr, n, pct, m);
-    case APP_METHOD_POST: return app__m_POST(s, nullptr, n, pct, m);
-    case APP_METHOD_PUT: return app__m_PUT(s, nullptr, n, pct, m);
-    case APP_METHOD_DELETE: return app__m_DELETE(s, nullptr, n, pct, m);
-    case APP_METHOD_OPTIONS: return app__m_OPTIONS(s, nullptr, n, pct, m);
-    case APP_METHOD_BREW: return app__m_BREW(s, nullptr, n, pct, m);
+    case 1: { /* d */
+        size_t a0 = d->lit[0];
+        size_t b0 = n - d->lit[1];
+        ht_slice_t v0 = { s + a0, b0 - a0 };
+        if (app__pct(s + a0, n - a0, pct) && !app__decode(&v0, m)) return APP_MATCH_BAD_REQUEST;
+        memcpy(out + d->off[0], &v0, sizeof v0);
+        m->route = (app_route_t) r;
+        return APP_MATCH_FOUND;
+    }
+    case 2: { /* u */
+        size_t a0 = d->lit[0];
+        size_t b0 = n - d->lit[1];
+        uint64_t v0 = app__dec(s + a0, b0 - a0);
+        memcpy(out + d->off[0], &v0, sizeof v0);
+        m->route = (app_route_t) r;
+        return APP_MATCH_FOUND;
+    }
+    case 3: { /* ih */
+        size_t a0 = d->lit[0];
+        size_t b0 = tg[1] - d->lit[1];
+        int64_t v0 = app__i64(s + a0, b0 - a0);
+        memcpy(out + d->off[0], &v0, sizeof v0);
+        size_t a1 = tg[1];
+        size_t b1 = n - d->lit[2];
+        uint64_t v1 = app__hex(s + a1, b1 - a1);
+        memcpy(out + d->off[1], &v1, sizeof v1);
+        m->route = (app_route_t) r;
+        return APP_MATCH_FOUND;
+    }
+    case 4: { /* s */
+        size_t a0 = d->lit[0];
+        size_t b0 = n - d->lit[1];
+        ht_slice_t v0 = { s + a0, b0 - a0 };
+        memcpy(out + d->off[0], &v0, sizeof v0);
+        m->route = (app_route_t) r;
+        return APP_MATCH_FOUND;
+    }
     default: return APP_MATCH_NOT_FOUND;
     }
 }
 
-/* Methods whose DFA accepts the path (cold: 404 / 405 / OPTIONS only). */
-static uint64_t app__allow(const char* s, size_t n, app_match_t* m) {
-    uint64_t allow = 0;
-    int no_decode = 0;
-    if (app__run(APP_METHOD_GET, s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_GET;
-    if (app__run(APP_METHOD_POST, s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_POST;
-    if (app__run(APP_METHOD_PUT, s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_PUT;
-    if (app__run(APP_METHOD_DELETE, s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_DELETE;
-    if (app__run(APP_METHOD_OPTIONS, s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_OPTIONS;
-    if (app__run(APP_METHOD_BREW, s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_BREW;
-    if (app__run(APP_METHOD_HEAD, s, n, &no_decode, m) == APP_MATCH_FOUND) allow |= UINT64_C(1) << APP_METHOD_HEAD;
-    if (allow) allow |= UINT64_C(1) << 6; /* OPTIONS is always answered */
-    m->route = APP_ROUTE__NONE;
-    return allow;
+/* The path DFA: 18 groups of routes (same pattern, same specificity) of 18,
+   most specific first; the first that matches the whole path wins. */
+#define APP__TAGS 2
+HT_INLINE int app__dfa(const unsigned char* t, size_t n, size_t* tg) {
+    const unsigned char* c = t;
+    const unsigned char* mk = t;
+    const unsigned char* p1 = t;
+    (void) mk;
+    (void) tg;
+    /*!stags:re2c:dfa format = "const unsigned char* @@ = nullptr;\n    "; */
+    /*!re2c:dfa
+        re2c:api = custom;
+        re2c:api:style = free-form;
+        re2c:define:YYCTYPE = "unsigned char";
+        re2c:define:YYPEEK = "*c";
+        re2c:define:YYSKIP = "++c;";
+        re2c:define:YYBACKUP = "mk = c;";
+        re2c:define:YYRESTORE = "c = mk;";
+        re2c:define:YYSTAGP = "@@{tag} = c;";
+        re2c:define:YYSTAGN = "@@{tag} = nullptr;";
+        re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
+        re2c:tags = 1;
+        re2c:yyfill:enable = 0;
+        re2c:flags:bit-vectors = 1;
+        re2c:indent:top = 1;
+
+        "/"  "users" "/"  "new" [\x00] { return c == t + n + 1 ? 1 : 0; }
+        "/"  "dir" "/" [\x00] { return c == t + n + 1 ? 2 : 0; }
+        "/" "v" "/" ("v" [0-9]+) "/" "x" [\x00] { return c == t + n + 1 ? 3 : 0; }
+        "/" "t" "/" ((((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-6])) | ("9223372036854775807")) | ("\x2D" (((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-7])) | ("9223372036854775808")))) "/" @p1 ([0-9A-Fa-f]{1,16}) [\x00] { tg[1] = (size_t) (p1 - t); return c == t + n + 1 ? 4 : 0; }
+        "/"  "users" "/" ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) [\x00] { return c == t + n + 1 ? 5 : 0; }
+        "/" "u" "/" ([0-9A-Fa-f]{8} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{12}) [\x00] { return c == t + n + 1 ? 6 : 0; }
+        "/" "s" "/" ([\x2D0-9A-Z_a-z]+) [\x00] { return c == t + n + 1 ? 7 : 0; }
+        "/" "a" "/" ([^\x00/]+) "/" "b" [\x00] { return c == t + n + 1 ? 8 : 0; }
+        "/"  "hello" "/" ([^\x00/]+) [\x00] { return c == t + n + 1 ? 9 : 0; }
+        "/"  "users" "/" ([^\x00/]+) [\x00] { return c == t + n + 1 ? 10 : 0; }
+        "/"  "files" "/" ([^\x00]*) [\x00] { return c == t + n + 1 ? 11 : 0; }
+        "/" "a" "/" ([^\x00]*) [\x00] { return c == t + n + 1 ? 12 : 0; }
+        "/"  "static" "/" ([^\x00]*) [\x00] { return c == t + n + 1 ? 13 : 0; }
+        "/" [\x00] { return c == t + n + 1 ? 14 : 0; }
+        "/"  "echo" [\x00] { return c == t + n + 1 ? 15 : 0; }
+        "/"  "coffee" [\x00] { return c == t + n + 1 ? 16 : 0; }
+        "/"  "img\x2D" ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615"))  ".png" [\x00] { return c == t + n + 1 ? 17 : 0; }
+        "/"  "img\x2D" ([^\x00/]+) [\x00] { return c == t + n + 1 ? 18 : 0; }
+        * { return 0; }
+    */
 }
 
-static app_status_t app__match_idx(int mi, ht_slice_t path, app_match_t* m) {
-    const char* s = path.ptr ? path.ptr : "";
-    size_t n = path.len;
+/* Group x method -> route (HEAD: the GET route when the group has no HEAD
+   route and no real HEAD can tie with it); 0: the cold path decides. */
+static const uint16_t app__tbl[19][APP_METHOD__COUNT] = {
+    { 0 },
+    { 5, 15, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 1 */
+    { 20, 20, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 2 */
+    { 9, 9, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 3 */
+    { 12, 12, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 4 */
+    { 3, 3, 0, 3, 4, 0, 0, 0, 0, 0 }, /* 5 */
+    { 13, 13, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 6 */
+    { 14, 14, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 7 */
+    { 18, 18, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 8 */
+    { 2, 2, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 9 */
+    { 6, 6, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 10 */
+    { 8, 8, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 11 */
+    { 19, 19, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 12 */
+    { 21, 21, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 13 */
+    { 1, 1, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 14 */
+    { 0, 0, 7, 0, 0, 0, 16, 0, 0, 0 }, /* 15 */
+    { 17, 17, 0, 0, 0, 0, 0, 0, 0, 17 }, /* 16 */
+    { 10, 10, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 17 */
+    { 11, 11, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 18 */
+};
+
+/* Real methods of each group. */
+static const uint64_t app__gm[19] = { 0, UINT64_C(0x3), UINT64_C(0x1), UINT64_C(0x1), UINT64_C(0x1), UINT64_C(0x19),
+    UINT64_C(0x1), UINT64_C(0x1), UINT64_C(0x1), UINT64_C(0x1), UINT64_C(0x1), UINT64_C(0x1),
+    UINT64_C(0x1), UINT64_C(0x3), UINT64_C(0x1), UINT64_C(0x44), UINT64_C(0x201), UINT64_C(0x1),
+    UINT64_C(0x1) };
+/* Specificity class (0: the most specific). */
+static const uint16_t app__gs[19] = { 0, 0, 0, 1, 2, 3, 3, 3, 4, 5, 5, 6, 6, 6, 7, 7,
+    7, 8, 9 };
+/* Cold path: the later groups a path of group g may also match, in order:
+   app__cand[app__coff[g] .. app__coff[g + 1]). */
+static const uint32_t app__coff[20] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0 };
+static const uint16_t app__cand[1] = { 0 };
+
+/* Does group q match the whole path (tags into tg)? */
+__attribute__((unused)) static int app__one(int q, const unsigned char* t, size_t n, size_t* tg) {
+    (void) t;
+    (void) n;
+    (void) tg;
+    switch (q) {
+    default: return 0;
+    }
+}
+
+/* The cold path, after the DFA's group g0 (0: none) had no route for method
+   mi: the first later group that matches and has one (a GET route answers
+   HEAD unless a real HEAD route is at least as specific), its tags in tg;
+   else 0 and *st: 405 / OPTIONS with m->allow, or NOT_FOUND. */
+__attribute__((noinline, cold)) static int app__miss(int g0, int mi, const unsigned char* t,
+    size_t n, size_t* tg, app_match_t* m, app_status_t* st) {
+    uint64_t allow = 0;
+    int fb = 0, fbg = 0;
+    size_t fbt[APP__TAGS], qt[APP__TAGS];
+    if (g0) {
+        allow = app__gm[g0];
+        if (mi == 1 && (app__gm[g0] >> 0 & 1)) {
+            fb = app__tbl[g0][0];
+            fbg = g0;
+            memcpy(fbt, tg, sizeof fbt);
+        }
+        for (uint32_t k = app__coff[g0]; k < app__coff[g0 + 1]; k++) {
+            int q = app__cand[k];
+            if (!app__one(q, t, n, qt)) continue;
+            allow |= app__gm[q];
+            if (mi >= 0 && (app__gm[q] >> mi & 1)) {
+                if (fb && app__gs[fbg] < app__gs[q]) break;
+                memcpy(tg, qt, sizeof qt);
+                return app__tbl[q][mi];
+            }
+            if (mi == 1 && !fb && (app__gm[q] >> 0 & 1)) {
+                fb = app__tbl[q][0];
+                fbg = q;
+                memcpy(fbt, qt, sizeof qt);
+            }
+        }
+    }
+    if (fb) {
+        memcpy(tg, fbt, sizeof fbt);
+        return fb;
+    }
+    if (allow >> 0 & 1) allow |= UINT64_C(1) << 1; /* GET answers HEAD */
+    if (allow) {
+        m->allow = allow | UINT64_C(1) << 6; /* OPTIONS is always answered */
+        *st = mi == 6 ? APP_MATCH_OPTIONS : APP_MATCH_METHOD_NOT_ALLOWED;
+    } else {
+        *st = APP_MATCH_NOT_FOUND;
+    }
+    return 0;
+}
+
+/* The path, NUL-terminated for the DFA: on the stack when short, else in
+   the scratch buffer past what is in use (nullptr: no room). */
+#define APP__COPY_MAX APP_PATH_COPY_MAX
+HT_INLINE const unsigned char* app__copy(unsigned char* buf, const char* s, size_t n, app_match_t* m) {
+    unsigned char* t = buf;
+    if (n >= APP__COPY_MAX) {
+        if (!m->scratch || m->scratch_cap - m->scratch_used <= n) return nullptr;
+        t = (unsigned char*) m->scratch + m->scratch_used;
+    }
+    memcpy(t, s, n);
+    t[n] = 0;
+    return t;
+}
+
+/* Matches s (n bytes); probe: only whether some route's pattern matches
+   (t: s already NUL-terminated, or nullptr). */
+static app_status_t app__run(int mi, const char* s, size_t n, app_match_t* m, bool probe,
+    const unsigned char* t);
+
+/* trailing_slash redirect: does the other form match some method? */
+__attribute__((noinline, cold)) static app_status_t app__slash(const char* s, size_t n, app_match_t* m) {
+    if (n > 1 && s[n - 1] == '/') {
+        if (app__run(-1, s, n - 1, m, true, nullptr) != APP_MATCH_FOUND) return APP_MATCH_NOT_FOUND;
+        m->redirect = (ht_slice_t){ s, n - 1 };
+        return APP_MATCH_REDIRECT;
+    }
+    if (!n || !m->scratch || m->scratch_cap <= n) return APP_MATCH_NOT_FOUND;
+    memcpy(m->scratch, s, n);
+    m->scratch[n] = '/';
+    const unsigned char* t = nullptr; /* short: copied to the stack by run */
+    if (n + 1 >= APP__COPY_MAX) { /* long: the scratch is the copy */
+        if (m->scratch_cap <= n + 1) return APP_MATCH_NOT_FOUND;
+        m->scratch[n + 1] = '\0';
+        t = (const unsigned char*) m->scratch;
+    }
+    m->scratch_used = n + 1;
+    app_status_t st = app__run(-1, m->scratch, n + 1, m, true, t);
+    m->scratch_used = 0;
+    if (st != APP_MATCH_FOUND) return APP_MATCH_NOT_FOUND;
+    m->redirect = (ht_slice_t){ m->scratch, n + 1 };
+    return APP_MATCH_REDIRECT;
+}
+
+__attribute__((noinline)) static app_status_t app__run(int mi, const char* s, size_t n, app_match_t* m,
+    bool probe, const unsigned char* t) {
+    unsigned char buf[APP__COPY_MAX];
+    size_t tg[APP__TAGS];
+    if (!t) t = app__copy(buf, s, n, m);
+    if (!t) return probe ? APP_MATCH_NOT_FOUND : APP_MATCH_BAD_REQUEST;
+    int g = app__dfa(t, n, tg);
+    if (probe) return g ? APP_MATCH_FOUND : APP_MATCH_NOT_FOUND;
+    int r = g && mi >= 0 ? app__tbl[g][mi] : 0;
+    if (__builtin_expect(!r, 0)) {
+        app_status_t st = APP_MATCH_NOT_FOUND;
+        r = app__miss(g, mi, t, n, tg, m, &st);
+        if (!r) return st == APP_MATCH_NOT_FOUND ? app__slash(s, n, m) : st;
+    }
     int pct = -1; /* unknown until a decoded parameter needs it */
+    return app__capture(r, s, n, tg, &pct, m);
+}
+
+HT_INLINE app_status_t app__match_idx(int mi, ht_slice_t path, app_match_t* m) {
     m->route = APP_ROUTE__NONE;
     m->allow = 0;
     m->redirect = (ht_slice_t){ nullptr, 0 };
     m->scratch_used = 0;
-    app_status_t st = app__run(mi, s, n, &pct, m);
-    if (st != APP_MATCH_NOT_FOUND) {
-        if (st != APP_MATCH_FOUND) m->route = APP_ROUTE__NONE;
-        return st;
-    }
-    uint64_t allow = app__allow(s, n, m);
-    if (allow) {
-        m->allow = allow;
-        return mi == 6 ? APP_MATCH_OPTIONS : APP_MATCH_METHOD_NOT_ALLOWED;
-    }
-    /* trailing_slash redirect: the other form matches some method */
-    if (n > 1 && s[n - 1] == '/') {
-        if (app__allow(s, n - 1, m)) {
-            m->redirect = (ht_slice_t){ s, n - 1 };
-            return APP_MATCH_REDIRECT;
-        }
-    } else if (n && m->scratch && m->scratch_cap > n) {
-        memcpy(m->scratch, s, n);
-        m->scratch[n] = '/';
-        if (app__allow(m->scratch, n + 1, m)) {
-            m->redirect = (ht_slice_t){ m->scratch, n + 1 };
-            return APP_MATCH_REDIRECT;
-        }
-    }
-    return APP_MATCH_NOT_FOUND;
+    return app__run(mi, path.ptr ? path.ptr : "", path.len, m, false, nullptr);
 }
 
 app_status_t app__match(ht_method_t method, ht_slice_t path, app_match_t* m) {
