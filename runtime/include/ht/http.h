@@ -78,7 +78,7 @@ ht_method_t ht_method__from_slice(ht_slice_t token);
     X(505, HTTP_VERSION_NOT_SUPPORTED, "HTTP Version Not Supported")
 
 enum ht_status {
-#define HT_X_(code, name, reason) HT_STATUS_##name = code,
+#define HT_X_(code, name, reason) HT_STATUS_##name = (code),
     HT_STATUSES(HT_X_)
 #undef HT_X_
 };

@@ -71,7 +71,8 @@ static char* dup_bytes(ht_alloc_t* a, ht_slice_t s, bool lower) {
     if (!p) return nullptr;
     for (size_t i = 0; i < s.len; i++) {
         char c = s.ptr[i];
-        p[i] = (lower && c >= 'A' && c <= 'Z') ? (char) (c + 32) : c;
+        if (lower && c >= 'A' && c <= 'Z') c = (char) (c + 32);
+        p[i] = c;
     }
     p[s.len] = '\0';
     return p;
