@@ -7,6 +7,10 @@
 #                then a short, seeded (reproducible) run of every fuzz target
 #   make fuzz    a longer fuzzing campaign (FUZZ_SECONDS per target, default 300)
 #   make bench   install the benchmark peers too, build -O3, run bench/
+#   make tsan / valgrind / lint   hardening checks (the first two also run in
+#                make test): ThreadSanitizer on the multi-thread suites,
+#                valgrind on the examples' graceful shutdown, clang-tidy and
+#                cppcheck with the checked-in configs
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 
@@ -17,8 +21,10 @@ BENCH_PKGS := wrk nginx-light lighttpd h2o libh2o-dev node-llhttp libr3-dev valg
 # Windows (issue 8): the mingw-w64 cross compiler, its static zlib, wine64.
 WIN_PKGS   := gcc-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64 mingw-w64-x86-64-dev \
               libz-mingw-w64-dev wine64 wine
+HARDEN_PKGS := valgrind iproute2 util-linux
+LINT_PKGS  := clang clang-tidy cppcheck
 
-.PHONY: all deps bench-deps fuzz-deps build run test fuzz-smoke fuzz bench clean
+.PHONY: all deps bench-deps fuzz-deps build run test fuzz-smoke fuzz bench clean tsan valgrind lint
 
 all: build
 
@@ -50,6 +56,8 @@ test: deps fuzz-deps
 	done
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory test-windows
+	@$(MAKE) --no-print-directory tsan
+	@$(MAKE) --no-print-directory valgrind
 
 # Every libFuzzer target (tests/fuzz) from its committed seeds, with a fixed seed
 # and run count, so CI replays the same inputs everywhere (a slower machine
@@ -82,3 +90,41 @@ bench: bench-deps
 
 clean:
 	rm -rf $(BUILD)
+
+# ThreadSanitizer (without ASan, which it cannot be combined with) on the
+# suites that run several threads: the worker pool, cross-thread loop wakes,
+# the server thread against its clients. Only those targets are built.
+TSAN_TESTS := check_workers check_loop check_server
+tsan: deps
+	cmake -S . -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=Debug -DHT_SANITIZE=OFF -DHT_WERROR=ON \
+	      -DHT_BUILD_EXAMPLES=OFF -DCMAKE_C_FLAGS=-fsanitize=thread \
+	      -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
+	cmake --build $(BUILD)/tsan -j $(JOBS) --target $(TSAN_TESTS)
+	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(BUILD)/tsan --output-on-failure \
+	      -R '^check_(workers|loop|server)'
+
+# valgrind --leak-check=full on the examples' graceful shutdown (see
+# tests/valgrind/examples.sh; epoll build, no sanitizers). 77: no network
+# namespace on this machine, skipped.
+valgrind: deps
+	@./.ci/deps $(HARDEN_PKGS)
+	cmake -S . -B $(BUILD)/valgrind -DCMAKE_BUILD_TYPE=Debug -DHT_SANITIZE=OFF -DHT_IO_URING=OFF \
+	      -DHT_BUILD_TESTS=OFF -DCMAKE_C_FLAGS=-O1
+	cmake --build $(BUILD)/valgrind -j $(JOBS) --target hello workers ht routing
+	sh tests/valgrind/examples.sh $(BUILD)/valgrind || [ $$? = 77 ]
+
+# clang-tidy and cppcheck over the library with the checked-in configs
+# (.clang-tidy, .cppcheck-suppressions: every exclusion is justified there).
+# Fails on any finding.
+lint: deps
+	@./.ci/deps $(LINT_PKGS)
+	CC=clang cmake -S . -B $(BUILD)/lint -DCMAKE_BUILD_TYPE=Debug -DHT_SANITIZE=OFF \
+	      -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DHT_BUILD_TESTS=OFF -DHT_BUILD_EXAMPLES=OFF
+	cmake --build $(BUILD)/lint -j $(JOBS) --target hachettp
+	python3 -c "import json;d=json.load(open('$(BUILD)/lint/compile_commands.json'));json.dump([e for e in d if '/runtime/src/' in e['file']],open('$(BUILD)/lint/cc_runtime.json','w'))"
+	cppcheck -q --project=$(BUILD)/lint/cc_runtime.json --enable=warning,style,performance,portability \
+	      --std=c11 --inline-suppr --suppressions-list=.cppcheck-suppressions --relative-paths=$(CURDIR) \
+	      -D__linux__ -D__x86_64__ -D__GNUC__=12 --error-exitcode=1
+	run-clang-tidy -quiet -j $(JOBS) -p $(BUILD)/lint '$(CURDIR)/runtime/src/' > $(BUILD)/lint/tidy.log 2>&1 || true
+	@if grep -E 'warning:|error:' $(BUILD)/lint/tidy.log; then echo "clang-tidy: findings above"; exit 1; fi
+	@echo "lint: clang-tidy and cppcheck clean"
