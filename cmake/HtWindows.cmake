@@ -34,3 +34,9 @@ if(HT_WINDOWS_UNIT_TESTS)
   endforeach()
   add_custom_target(windows_unit DEPENDS ${HT_WINDOWS_UNIT_SUITES})
 endif()
+
+# Workers sharing one listening socket through per-loop duplicates: every
+# worker must accept some connections (tests/windows/run.sh drives it).
+add_executable(win_workers ${PROJECT_SOURCE_DIR}/tests/windows/win_workers.c)
+target_link_libraries(win_workers PRIVATE hachettp)
+target_compile_options(win_workers PRIVATE ${HT_WARNINGS})

@@ -10,7 +10,9 @@
 #   5. htgen.exe under Wine: its output for examples/routing must be
 #      byte-identical to the host htgen's;
 #   6. tests/portable/http_cases.py (the cases epoll and io_uring pass in
-#      ctest) against `wine ht.exe` and `wine routing.exe` on 127.0.0.1.
+#      ctest) against `wine ht.exe` and `wine routing.exe` on 127.0.0.1;
+#   7. 4 workers on one listening socket (win_workers.exe): each must accept
+#      some of 400 connections, and SIGINT must stop them all (exit 0).
 # Prints the time of each step. Needs the packages in the Makefile's
 # WIN_PKGS (make test-windows installs them).
 #
@@ -35,7 +37,7 @@ step "cross build (mingw-w64)"
 cmake -S . -B "$BUILD/windows" -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-mingw64.cmake \
       -DCMAKE_BUILD_TYPE=Release -DHT_WERROR=ON -DHT_HOST_HTGEN="$HOST_HTGEN" >/dev/null
 cmake --build "$BUILD/windows" -j "$JOBS" --target hachettp ht routing htgen hello workers windows_unit \
-      >/dev/null
+      win_workers >/dev/null
 W=$PWD/$BUILD/windows
 
 step "wineboot"
@@ -74,5 +76,8 @@ step "http cases under wine"
 python3 tests/portable/http_cases.py --windows --wine wine \
         --ht "wine $W/examples/ht/ht.exe" \
         --routing "wine $W/examples/routing/routing.exe" --routing-dir examples/routing
+
+step "workers sharing the listening socket under wine"
+python3 tests/windows/workers_check.py 4 wine "$W/win_workers.exe"
 
 step "done"

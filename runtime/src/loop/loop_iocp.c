@@ -8,12 +8,22 @@
  * (the next connection's socket and AcceptEx's address buffer), taken when a
  * persistent accept starts and returned when it ends.
  *
- *   accept    AcceptEx on this loop's duplicate of the listening socket
- *             (WSADuplicateSocketW: Windows has no SO_REUSEPORT, and a
- *             handle belongs to one completion port, so each loop gets its
- *             own handle to the one socket), one connection in flight at a
- *             time; then SO_UPDATE_ACCEPT_CONTEXT (getpeername, shutdown
- *             work), non-blocking mode and the association.
+ *   accept    AcceptEx on the shared listening socket, one connection in
+ *             flight per accept op, then SO_UPDATE_ACCEPT_CONTEXT (so that
+ *             getpeername and shutdown work), non-blocking mode and the
+ *             association with this loop's port. The listening socket is
+ *             associated with NO port: a handle belongs to at most one
+ *             completion port, and every worker's loop accepts on it
+ *             (Windows has no SO_REUSEPORT; duplicating the handle per loop
+ *             does not help either: a duplicate is the same file object,
+ *             and under Wine every connection then went to the last loop
+ *             that associated one). So AcceptEx signals an event instead,
+ *             and a thread-pool wait registered on it
+ *             (RegisterWaitForSingleObject, run in the wait thread) posts
+ *             the op's OVERLAPPED to the loop's port: one extra hop per
+ *             connection, and the kernel spreads connections over the
+ *             loops' pending AcceptEx calls. (NtAssociateWaitCompletionPacket,
+ *             Windows 8+, would save the hop; Wine 8 does not have it.)
  *   recv      a zero-byte WSARecv: it completes when data (or EOF) is
  *             there, and only then is a pooled buffer taken and filled by a
  *             non-blocking recv(). An idle connection holds no buffer, as on
@@ -42,11 +52,10 @@
 
 #define WAKE_KEY ((ULONG_PTR) 1)
 #define SOCK_KEY ((ULONG_PTR) 0)
+#define ACCEPT_KEY ((ULONG_PTR) 2) /* posted by the accept event's wait callback */
 /* Largest TransmitFile count (the API's limit is 2^31 - 2 bytes). */
 #define TF_MAX 0x7FFFFFFEu
 #define SEND_WSABUFS 64
-/* Listening sockets a loop can accept on (each needs its own duplicate). */
-#define MAX_LISTENERS 8
 
 enum { /* op->flags_ */
     F_IN_FLIGHT = 1u << 0, /* an overlapped call is outstanding on op->ovl_ */
@@ -60,22 +69,18 @@ static_assert(sizeof(((ht_op_t*) 0)->ovl_) >= sizeof(OVERLAPPED), "ht_op_t.ovl_ 
 #define ACCEPT_ADDR (sizeof(struct sockaddr_storage) + 16)
 
 typedef struct accept_ctx {
-    SOCKET   listen; /* this loop's duplicate */
+    SOCKET   listen; /* the shared listening socket */
     SOCKET   sock;   /* the connection being accepted */
     int      family;
+    HANDLE   event;  /* AcceptEx's completion event (auto-reset) */
+    HANDLE   wait;   /* the thread-pool wait on it */
+    HANDLE   iocp;   /* where the wait callback posts */
+    ht_op_t* op;
     char     addrs[2 * ACCEPT_ADDR];
 } accept_ctx_t;
 
-typedef struct listener {
-    ht_socket_t orig;
-    SOCKET      dup;
-    int         family;
-} listener_t;
-
 struct ht_backend {
     HANDLE     iocp;
-    listener_t listeners[MAX_LISTENERS];
-    uint32_t   nlisteners;
     uint32_t   nentries;
     uint64_t   waits, send_resumes;
     OVERLAPPED_ENTRY entries[];
@@ -136,7 +141,6 @@ ht_result_t ht_backend__init(ht_loop_t* loop) {
 void ht_backend__free(ht_loop_t* loop) {
     ht_backend_t* be = loop->be;
     if (!be) return;
-    for (uint32_t i = 0; i < be->nlisteners; i++) closesocket(be->listeners[i].dup);
     CloseHandle(be->iocp);
     ht_alloc__free(loop->alloc, be, be_size(be->nentries));
     loop->be = nullptr;
@@ -197,30 +201,22 @@ static ht_result_t started(ht_op_t* op, int rc) {
 
 /* ------------------------------------------------------------- accept --- */
 
-static ht_result_t listener_dup(ht_loop_t* loop, ht_socket_t orig, SOCKET* out, int* family) {
-    ht_backend_t* be = loop->be;
-    for (uint32_t i = 0; i < be->nlisteners; i++)
-        if (be->listeners[i].orig == orig) {
-            *out = be->listeners[i].dup;
-            *family = be->listeners[i].family;
-            return 0;
-        }
-    if (be->nlisteners == MAX_LISTENERS) return -EMFILE;
+/* The listening socket's address family (for the accepted socket). */
+static ht_result_t listen_family(SOCKET l, int* family) {
     WSAPROTOCOL_INFOW info;
-    if (WSADuplicateSocketW((SOCKET) orig, GetCurrentProcessId(), &info) != 0)
+    int len = sizeof info;
+    if (getsockopt(l, SOL_SOCKET, SO_PROTOCOL_INFOW, (char*) &info, &len) != 0)
         return ht_win32__wsa_err(WSAGetLastError());
-    SOCKET d = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info, 0,
-                          WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
-    if (d == INVALID_SOCKET) return ht_win32__wsa_err(WSAGetLastError());
-    if (!CreateIoCompletionPort((HANDLE) d, be->iocp, SOCK_KEY, 0)) {
-        ht_result_t r = ht_win32__err(GetLastError());
-        closesocket(d);
-        return r;
-    }
-    be->listeners[be->nlisteners++] = (listener_t){ .orig = orig, .dup = d, .family = info.iAddressFamily };
-    *out = d;
     *family = info.iAddressFamily;
     return 0;
+}
+
+/* Thread-pool wait thread: AcceptEx completed (the event is set); hand the
+ * op to its loop. Exactly one packet per AcceptEx call. */
+static VOID CALLBACK accept_signalled(PVOID p, BOOLEAN timed_out) {
+    (void) timed_out;
+    accept_ctx_t* ctx = p;
+    (void) PostQueuedCompletionStatus(ctx->iocp, 0, ACCEPT_KEY, (OVERLAPPED*) (void*) ctx->op->ovl_);
 }
 
 /* Posts the next AcceptEx. 0, or an error (nothing in flight then). */
@@ -230,6 +226,7 @@ static ht_result_t accept_post(ht_op_t* op) {
                            WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
     if (ctx->sock == INVALID_SOCKET) return ht_win32__wsa_err(WSAGetLastError());
     ovl_reset(op, 0);
+    ovl_of(op)->hEvent = ctx->event;
     DWORD got = 0;
     BOOL ok = p_AcceptEx(ctx->listen, ctx->sock, ctx->addrs, 0, ACCEPT_ADDR, ACCEPT_ADDR, &got, ovl_of(op));
     ht_result_t r = started(op, ok ? 0 : -1);
@@ -240,28 +237,43 @@ static ht_result_t accept_post(ht_op_t* op) {
     return r;
 }
 
-static void accept_end(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
-    accept_ctx_t* ctx = (accept_ctx_t*) (void*) op->u_.b.p;
+static void ctx_free(ht_loop_t* loop, accept_ctx_t* ctx) {
+    /* INVALID_HANDLE_VALUE: waits for a callback that is running. */
+    if (ctx->wait) (void) UnregisterWaitEx(ctx->wait, INVALID_HANDLE_VALUE);
+    if (ctx->event) CloseHandle(ctx->event);
     if (ctx->sock != INVALID_SOCKET) closesocket(ctx->sock);
     ht_alloc__free(loop->alloc, ctx, sizeof *ctx);
+}
+
+static void accept_end(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
+    ctx_free(loop, (accept_ctx_t*) (void*) op->u_.b.p);
     op->u_.b.p = nullptr;
     ht_loop__complete(loop, op, res);
 }
 
 static ht_result_t accept_start(ht_loop_t* loop, ht_op_t* op) {
-    SOCKET l;
     int family;
-    ht_result_t r = listener_dup(loop, op->fd_, &l, &family);
+    ht_result_t r = listen_family((SOCKET) op->fd_, &family);
     if (r) return r;
-    accept_ctx_t* ctx = ht_alloc__alloc(loop->alloc, sizeof *ctx);
+    accept_ctx_t* ctx = ht_alloc__calloc(loop->alloc, 1, sizeof *ctx);
     if (!ctx) return -ENOMEM;
-    ctx->listen = l;
+    ctx->listen = (SOCKET) op->fd_;
     ctx->family = family;
     ctx->sock = INVALID_SOCKET;
+    ctx->iocp = loop->be->iocp;
+    ctx->op = op;
+    ctx->event = CreateEventW(nullptr, FALSE, FALSE, nullptr);
+    if (!ctx->event || !RegisterWaitForSingleObject(&ctx->wait, ctx->event, accept_signalled, ctx, INFINITE,
+                                                    WT_EXECUTEINWAITTHREAD)) {
+        r = ht_win32__err(GetLastError());
+        ctx->wait = nullptr;
+        ctx_free(loop, ctx);
+        return r;
+    }
     op->u_.b.p = (char*) ctx;
     r = accept_post(op);
     if (r) {
-        ht_alloc__free(loop->alloc, ctx, sizeof *ctx);
+        ctx_free(loop, ctx);
         op->u_.b.p = nullptr;
     }
     return r;
