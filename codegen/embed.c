@@ -30,6 +30,8 @@
 /* Only files over this size are compressed (a smaller body fits a packet
  * either way; the Vary and the second copy would cost more than they save). */
 #define GZIP_MIN 1024
+/* One deflate call takes a uInt of input; text assets are far smaller. */
+#define GZIP_MAX (1u << 30)
 #define MAX_DEPTH 64
 
 typedef struct asset {
@@ -153,13 +155,18 @@ static void add_file_(ctx_t* x, tree_t* t, const char* fs, const char* url) {
     ht_slice_t ty = ht_fs__mime_lookup(x->mime, ht_slice__from_cstr(url));
     a->type = strndup(ty.ptr, ty.len);
     uint64_t h = fnv1a_(data, n);
-    uLong crc = crc32(crc32(0L, Z_NULL, 0), data, (uInt) n);
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (size_t o = 0; o < n;) { /* zlib takes uInt lengths */
+        size_t k = n - o < (1u << 30) ? n - o : (1u << 30);
+        crc = crc32(crc, data + o, (uInt) k);
+        o += k;
+    }
     snprintf(a->etag, sizeof a->etag, "\"%016llx%08lx-%llx\"", (unsigned long long) h, (unsigned long) crc,
              (unsigned long long) n);
     a->off = x->bin->len;
     a->size = n;
     dsl_buf__put(x->bin, (const char*) data, n);
-    if (x->gzip && n > GZIP_MIN && ht_fs__mime_compressible(ty)) {
+    if (x->gzip && n > GZIP_MIN && n < GZIP_MAX && ht_fs__mime_compressible(ty)) {
         unsigned char* gz = nullptr;
         size_t gn = 0;
         if (!gzip_(data, n, &gz, &gn)) {

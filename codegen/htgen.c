@@ -1378,7 +1378,7 @@ static void usage_(FILE* to) {
           "                                    PREFIX_embed.bin when there are embed lines)\n"
           "       htgen --check ROUTES.ht     report diagnostics only\n"
           "       htgen --list ROUTES.ht      print method, pattern, handler, specificity, line\n"
-          "       htgen --help | --version\n"
+          "       htgen -h | --help | --version\n"
           "Options: --prefix NAME overrides the file's `prefix` line.\n"
           "         --mount-base DIR: PREFIX_MOUNT_BASE, where mount directories are\n"
           "         looked up at run time by default (relative: to the working directory;\n"
