@@ -1168,6 +1168,49 @@ START_TEST(sendfile_multi_mib_byte_identical) {
 }
 END_TEST
 
+/* ht_loop__sendfile_head: a head larger than the socket buffers, then a
+ * file range, as one operation with one completion. */
+START_TEST(sendfile_head_then_file_byte_identical) {
+    ht_loop_t* loop = new_loop(nullptr);
+    char path[] = "/tmp/ht_loop_sendfile_XXXXXX";
+    int f = mkstemp(path);
+    ck_assert_int_ge(f, 0);
+    unlink(path);
+    size_t flen = 3u << 20, hlen = 70000, off = 4321, len = flen - 4321 - 99;
+    unsigned char* data = malloc(flen);
+    unsigned char* want = malloc(hlen + len);
+    srand(7);
+    for (size_t i = 0; i < flen; i++) data[i] = (unsigned char) rand();
+    for (size_t i = 0; i < hlen; i++) want[i] = (unsigned char) (i * 13 + 5);
+    memcpy(want + hlen, data + off, len);
+    ht_test__write_all(f, data, flen);
+    int s, c;
+    tcp_pair(&s, &c);
+    small_buffers(s, c);
+    reader_t r = { .fd = c, .want = want, .len = hlen + len };
+    pthread_t th;
+    pthread_create(&th, nullptr, slow_reader, &r);
+    ht_iov_t head = { want, hlen }; /* the reader only reads want */
+    ht_op_t op = { 0 };
+    nresults = 0;
+    ck_assert_int_eq(ht_loop__sendfile_head(loop, &op, s, &head, f, off, len, on_one_result), 0);
+    ck_assert_int_eq(nresults, 0);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    pthread_join(th, nullptr);
+    ck_assert_int_eq(nresults, 1);
+    ck_assert_int_eq(results[0], (ht_io_t) (hlen + len));
+    ck_assert_uint_eq(head.len, 0); /* progress tracked in the caller's iov */
+    ck_assert_uint_eq(r.got, hlen + len);
+    ck_assert(r.ok);
+    ht_loop__close(loop, s);
+    close(c);
+    close(f);
+    free(data);
+    free(want);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
 /* ------------------------------------------------- steady state allocs --- */
 
 enum { CYCLES = 10000 };
@@ -1362,6 +1405,7 @@ static Suite* loop_suite(void) {
     tcase_add_test(tc, cancel_sendfile_waiting_for_room);
     tcase_add_test(tc, recv_and_send_pending_on_one_fd);
     tcase_add_test(tc, sendfile_multi_mib_byte_identical);
+    tcase_add_test(tc, sendfile_head_then_file_byte_identical);
     tcase_add_test(tc, no_allocation_in_steady_state);
     tcase_add_test(tc, init_fails_cleanly_without_memory);
     tcase_add_test(tc, io_uring_unavailable_names_epoll_build);

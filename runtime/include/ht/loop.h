@@ -67,7 +67,7 @@ struct ht_op {
     union {
         struct { ht_iov_t* iov; uint32_t iovcnt; } v;
         struct { char* p; size_t len; } b;
-        struct { ht_file_t file; uint64_t off; uint64_t len; } f;
+        struct { ht_file_t file; uint64_t off; uint64_t len; ht_iov_t* head; } f;
     } u_;
     uint64_t  done_;
 #if defined(HT_OS_WINDOWS)
@@ -187,6 +187,17 @@ ht_result_t ht_loop__send(ht_loop_t* loop, ht_op_t* op, ht_socket_t fd, ht_iov_t
  * bytes, or another error. */
 ht_result_t ht_loop__sendfile(ht_loop_t* loop, ht_op_t* op, ht_socket_t sock, ht_file_t file,
                               uint64_t off, uint64_t len, ht_op_fn cb);
+
+/* ht_loop__sendfile with head->base[0, head->len) sent first, in the same
+ * operation: one completion for a response head and its file body. epoll
+ * and io_uring send the head with MSG_MORE right before sendfile(2) (the
+ * head and the file's first bytes share segments); IOCP hands both to one
+ * TransmitFile (TRANSMIT_FILE_BUFFERS.Head). head is caller storage,
+ * updated to track progress, valid until the completion; head->len may be
+ * 0. Completes with the head's length + len once all is sent, or an error
+ * as ht_loop__sendfile. */
+ht_result_t ht_loop__sendfile_head(ht_loop_t* loop, ht_op_t* op, ht_socket_t sock, ht_iov_t* head,
+                                   ht_file_t file, uint64_t off, uint64_t len, ht_op_fn cb);
 
 /* Requests cancellation of a started operation. Its callback still runs
  * exactly once, later: with its result if it already completed, otherwise

@@ -142,9 +142,10 @@ enum { HT_IO_DONE, HT_IO_WAIT }; /* finished (*res set) / would block */
 /* Records n more bytes sent: advances op's caller-owned iov array (loop.h
  * lets sends track progress there) and its done_ count. */
 void ht_loop__iov_advance(ht_op_t* op, size_t n);
-/* sendfile(2) until op's range is sent (HT_IO_DONE, *res = total), the socket
- * would block (HT_IO_WAIT), or an error (-EIO if the file is short). POSIX
- * backends only (loop_posix.c). */
+/* The op's head (if any, send with MSG_MORE), then sendfile(2) until op's
+ * range is sent (HT_IO_DONE, *res = total), the socket would block
+ * (HT_IO_WAIT), or an error (-EIO if the file is short). POSIX backends only
+ * (loop_posix.c). */
 int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res);
 
 /* Pool: pop a free buffer id (UINT32_MAX if none) / push one back. */

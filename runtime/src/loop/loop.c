@@ -332,6 +332,16 @@ ht_result_t ht_loop__sendfile(ht_loop_t* loop, ht_op_t* op, ht_socket_t sock, ht
     op->u_.f.file = file;
     op->u_.f.off = off;
     op->u_.f.len = len;
+    op->u_.f.head = nullptr;
+    return start(loop, op, sock, HT_OP_SENDFILE, cb);
+}
+
+ht_result_t ht_loop__sendfile_head(ht_loop_t* loop, ht_op_t* op, ht_socket_t sock, ht_iov_t* head,
+                                   ht_file_t file, uint64_t off, uint64_t len, ht_op_fn cb) {
+    op->u_.f.file = file;
+    op->u_.f.off = off;
+    op->u_.f.len = len;
+    op->u_.f.head = head;
     return start(loop, op, sock, HT_OP_SENDFILE, cb);
 }
 

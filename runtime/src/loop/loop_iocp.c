@@ -32,7 +32,8 @@
  *   send      overlapped WSASend of up to 64 iovecs at a time (WSABUF has
  *             another layout than ht_iov_t; Winsock copies the array).
  *   sendfile  TransmitFile from the op's offset (the OVERLAPPED carries it),
- *             at most 2^31 - 2 bytes a call.
+ *             at most 2^31 - 2 bytes a call, with the response head in
+ *             the same call (TRANSMIT_FILE_BUFFERS) when there is one.
  *   cancel    CancelIoEx on the op's own OVERLAPPED; the packet then
  *             arrives with ERROR_OPERATION_ABORTED.
  *   wake      PostQueuedCompletionStatus with a key no socket uses.
@@ -389,9 +390,20 @@ static ht_result_t sendfile_post(ht_loop_t* loop, ht_op_t* op) {
     DWORD n = op->u_.f.len > TF_MAX ? TF_MAX : (DWORD) op->u_.f.len;
     ovl_reset(op, op->u_.f.off);
     (void) loop;
-    BOOL ok = p_TransmitFile((SOCKET) op->fd_, (HANDLE) op->u_.f.file, n, 0, ovl_of(op), nullptr, 0);
+    /* The response head travels in the same call (ht_loop__sendfile_head);
+     * the structure is captured by the call, the bytes stay the caller's. */
+    ht_iov_t* h = op->u_.f.head;
+    TRANSMIT_FILE_BUFFERS tfb = { 0 };
+    if (h && h->len) {
+        tfb.Head = h->base;
+        tfb.HeadLength = h->len > TF_MAX ? TF_MAX : (DWORD) h->len;
+    }
+    BOOL ok = p_TransmitFile((SOCKET) op->fd_, n ? (HANDLE) op->u_.f.file : nullptr, n, 0, ovl_of(op),
+                             tfb.HeadLength ? &tfb : nullptr, 0);
     return started(op, ok ? 0 : -1);
 }
+
+static uint64_t head_left(const ht_op_t* op) { return op->u_.f.head ? op->u_.f.head->len : 0; }
 
 /* ---------------------------------------------------------- contract --- */
 
@@ -410,7 +422,7 @@ ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op) {
         }
         return send_post(op);
     case HT_OP_SENDFILE:
-        if (op->u_.f.len == 0) {
+        if (op->u_.f.len == 0 && head_left(op) == 0) {
             ht_loop__complete_later(loop, op, 0);
             return 0;
         }
@@ -481,16 +493,23 @@ static void dispatch(ht_loop_t* loop, ht_op_t* op, ht_result_t err, DWORD n) {
             ht_loop__complete(loop, op, -EIO);
             return;
         }
+        op->done_ += n;
+        if (head_left(op)) { /* the head's bytes come first in the count */
+            ht_iov_t* h = op->u_.f.head;
+            size_t k = n < h->len ? n : h->len;
+            h->base = (char*) h->base + k;
+            h->len -= k;
+            n -= (DWORD) k;
+        }
         op->u_.f.off += n;
         op->u_.f.len -= n;
-        op->done_ += n;
-        if (op->u_.f.len && !cancelled) {
+        if ((op->u_.f.len || head_left(op)) && !cancelled) {
             loop->be->send_resumes++;
             ht_result_t r = sendfile_post(loop, op);
             if (r) ht_loop__complete(loop, op, r);
             return;
         }
-        ht_loop__complete(loop, op, op->u_.f.len ? -ECANCELED : (ht_io_t) op->done_);
+        ht_loop__complete(loop, op, op->u_.f.len || head_left(op) ? -ECANCELED : (ht_io_t) op->done_);
         return;
     default:
         ht_loop__complete(loop, op, err);

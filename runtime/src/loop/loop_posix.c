@@ -1,8 +1,10 @@
 /* loop/loop_posix.c — what the two POSIX backends (epoll, io_uring) share
- * beyond loop.c: the eventfd wake, and sendfile(2) until EAGAIN. */
+ * beyond loop.c: the eventfd wake, and a sendfile op's head + sendfile(2)
+ * until EAGAIN. */
 #include "loop/internal.h"
 
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 void ht_backend__wake(ht_loop_t* loop) {
@@ -12,6 +14,22 @@ void ht_backend__wake(ht_loop_t* loop) {
 }
 
 int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res) {
+    /* The head first (ht_loop__sendfile_head), corked onto the file's
+     * first bytes by MSG_MORE when a body follows. */
+    ht_iov_t* h = op->u_.f.head;
+    while (h && h->len > 0) {
+        ssize_t n = send(op->fd_, h->base, h->len,
+                         MSG_NOSIGNAL | MSG_DONTWAIT | (op->u_.f.len ? MSG_MORE : 0));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return HT_IO_WAIT;
+            *res = -errno;
+            return HT_IO_DONE;
+        }
+        h->base = (char*) h->base + n;
+        h->len -= (size_t) n;
+        op->done_ += (uint64_t) n;
+    }
     while (op->u_.f.len > 0) {
         off_t off = (off_t) op->u_.f.off;
         size_t chunk = op->u_.f.len < (1u << 30) ? (size_t) op->u_.f.len : (1u << 30);

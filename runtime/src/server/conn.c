@@ -231,7 +231,13 @@ static void send_start(ht_conn_t* c) {
     ht_out_t* o = c->out;
     ht_out__seal_(o);
     ht_result_t r;
-    if (o->iovcnt) {
+    if (o->iovcnt == 1 && o->file_state == HT_OUT_FILE_PENDING && o->file_len > 0) {
+        /* A head and its file body in one operation (ht_response__file):
+         * one completion, and on Windows one TransmitFile. */
+        o->file_state = HT_OUT_FILE_SENDING;
+        r = ht_loop__sendfile_head(c->acc->loop_, &c->sop, c->fd, &o->iov[0], o->file, o->file_off,
+                                   o->file_len, on_send);
+    } else if (o->iovcnt) {
         r = ht_loop__send(c->acc->loop_, &c->sop, c->fd, o->iov, o->iovcnt, on_send);
     } else {
         /* Heads are out; now the file body (ht_response__file). */
