@@ -28,6 +28,11 @@
  * forget the fd's registration (fd numbers are reused), io_uring batches the
  * close into its next submission. close(2) stays correct for fds returned by
  * ht_loop__accept (a reused number is re-registered), not for others.
+ * Windows (IOCP): sockets must be overlapped (WSA_FLAG_OVERLAPPED: those from
+ * ht_server__listen and ht_loop__accept are); each is tied to the first
+ * loop that runs an operation on it, for good, except a listening socket,
+ * which any number of loops may accept on (see loop_iocp.c); errors are
+ * mapped to the same negated errno values.
  */
 #ifndef HT_LOOP_H
 #define HT_LOOP_H

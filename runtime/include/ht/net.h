@@ -1,7 +1,8 @@
 /* ht/net.h — the platform's socket handle type.
  *
- * POSIX: a file descriptor (int32_t), HT_SOCKET_INVALID is -1. Windows would
- * use SOCKET; the rest of the API only passes ht_socket_t around.
+ * POSIX: a file descriptor (int32_t), HT_SOCKET_INVALID is -1. Windows: a
+ * Winsock SOCKET (uintptr_t), HT_SOCKET_INVALID is INVALID_SOCKET. The rest
+ * of the API only passes ht_socket_t around.
  */
 #ifndef HT_NET_H
 #define HT_NET_H

@@ -11,6 +11,12 @@
  * code writing to closed pipes). The handler only touches atomics and calls
  * ht_loop__wake, so it is async-signal-safe. One server at a time: installing
  * for another server replaces the first.
+ *
+ * Windows: a console control handler (SetConsoleCtrlHandler) instead: Ctrl+C
+ * and Ctrl+Break count as SIGINT, closing the console, log-off and shutdown
+ * as SIGTERM (signo is passed as such); it runs on a thread of its own, and a
+ * second event ends the process (exit status 128 + signo). There is no
+ * SIGPIPE to ignore.
  */
 #ifndef HT_SIGNAL_H
 #define HT_SIGNAL_H

@@ -25,7 +25,8 @@
  * both). Worker threads start with SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1
  * and SIGUSR2 blocked, so those process-directed signals are delivered to
  * the thread that started the pool (usually main, waiting in join) rather
- * than interrupting a worker's loop.
+ * than interrupting a worker's loop. (Windows: nothing to block; console
+ * events arrive on a thread of their own. Pinning: SetThreadAffinityMask.)
  *
  * Lifetime. init (any thread) -> start -> ... -> join -> free, from the thread
  * that owns the pool. The ht_workers_t is allocated from the allocator given
