@@ -17,6 +17,9 @@ Usage: downstream.py SOURCE_DIR WORK_DIR IO_URING(ON|OFF)
      - byhand: htgen -> re2c -> gperf -> cc, no build system.
 4. Runs each on 127.0.0.1 (the program picks its port and prints it),
    checks answers over a socket, and stops it by PID with SIGTERM (exit 0).
+5. cmake_app again after adding, changing and removing files under its
+   embedded DIR (Makefiles, and Ninja when installed): each rebuild serves
+   the new tree, and a build with nothing changed does not rerun htgen.
 """
 import gzip
 import http.client
@@ -203,6 +206,45 @@ def cmake_app(prefix, projects):
             os.path.join(src, "ui/index.html")), "cmake_app: HEAD of an embedded file")
     finally:
         stop(p, "cmake_app")
+    rebuilds(src, b, "Unix Makefiles")
+    if shutil.which("ninja"):
+        nb = os.path.join(src, "build-ninja")
+        run(["cmake", "-S", src, "-B", nb, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
+             "-DCMAKE_PREFIX_PATH=" + prefix])
+        run(["cmake", "--build", nb])
+        rebuilds(src, nb, "Ninja")
+
+
+def rebuilds(src, b, gen):
+    """Adding, changing and removing a file under the embedded DIR rebuilds;
+    a build with nothing changed does not rerun htgen."""
+    def build_and_get(paths):
+        out = run(["cmake", "--build", b])
+        p, port, _ = start([os.path.join(b, "app")], cwd=b)
+        try:
+            return out, [get(port, x) for x in paths]
+        finally:
+            stop(p, "cmake_app (%s rebuild)" % gen)
+    out = run(["cmake", "--build", b])
+    check("htgen" not in out, "%s: a build with nothing changed does not rerun htgen" % gen)
+    added, css = os.path.join(src, "ui/added.txt"), os.path.join(src, "ui/css/app.css")
+    with open(added, "w") as f:
+        f.write("added after the first build\n")
+    out, [(s, h, body)] = build_and_get(["/ui/added.txt"])
+    check(s == 200 and body == b"added after the first build\n", "%s: a file added under DIR is served after a rebuild" % gen)
+    old_css = open(css, "rb").read()
+    _, [(s0, h0, _)] = build_and_get(["/ui/css/app.css"])
+    with open(css, "ab") as f:
+        f.write(b"p { margin: 0; }\n")
+    os.remove(added)
+    out, [(s1, h1, b1), (s2, _, _)] = build_and_get(["/ui/css/app.css", "/ui/added.txt"])
+    check(s1 == 200 and b1 == old_css + b"p { margin: 0; }\n" and h1.get("etag") != h0.get("etag"),
+          "%s: a changed file is served with its new bytes and a new ETag" % gen)
+    check(s2 == 404, "%s: a removed file is gone after a rebuild" % gen)
+    out = run(["cmake", "--build", b])
+    check("htgen" not in out, "%s: and the next build is a no-op again" % gen)
+    with open(css, "wb") as f:
+        f.write(old_css)
 
 
 def readme_hello():
