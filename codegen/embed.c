@@ -274,7 +274,8 @@ bool embed__generate(const dsl_file_t* f, const char* routes_dir, const char* P,
     for (int i = 0; i < f->nmimes; i++)
         (void) ht_fs__mime_add(&mime, ht_slice__from_cstr(f->mimes[i].ext), ht_slice__from_cstr(f->mimes[i].type));
     int ne = embed__count(f);
-    tree_t* trees = calloc((size_t) ne, sizeof *trees);
+    tree_t* trees = calloc(ne > 0 ? (size_t) ne : 1, sizeof *trees);
+    if (!trees) abort(); /* as the model's arena: htgen has nothing to fall back on */
     ctx_t x = { .bin = bin, .deps = deps, .mime = &mime, .ok = true };
     int k = 0;
     for (int j = 0; j < f->nroutes; j++) {
