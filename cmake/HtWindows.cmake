@@ -32,6 +32,12 @@ if(HT_WINDOWS_UNIT_TESTS)
       target_compile_definitions(${_n} PRIVATE HT_MIME_LIST="${PROJECT_SOURCE_DIR}/runtime/src/files/mime.list")
     endif()
   endforeach()
+  # The IOCP backend's operations one by one (Windows only).
+  add_executable(check_loop_iocp ${PROJECT_SOURCE_DIR}/tests/windows/check_loop_iocp.c)
+  target_link_libraries(check_loop_iocp PRIVATE hachettp)
+  target_include_directories(check_loop_iocp BEFORE PRIVATE ${PROJECT_SOURCE_DIR}/tests/windows)
+  target_compile_options(check_loop_iocp PRIVATE ${HT_WARNINGS} -Wno-missing-prototypes)
+  list(APPEND HT_WINDOWS_UNIT_SUITES check_loop_iocp)
   add_custom_target(windows_unit DEPENDS ${HT_WINDOWS_UNIT_SUITES})
 endif()
 

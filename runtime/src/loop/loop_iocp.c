@@ -414,22 +414,24 @@ ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op) {
     switch (op->kind_) {
     case HT_OP_RECV:
     case HT_OP_RECV_INTO:
-        return recv_post(loop, op);
+        r = recv_post(loop, op);
+        break;
     case HT_OP_SEND:
-        if (!send_left(op)) { /* nothing to send: done, asynchronously */
-            ht_loop__complete_later(loop, op, 0);
-            return 0;
-        }
-        return send_post(op);
+        r = send_left(op) ? send_post(op) : 0;
+        if (r == 0 && !(op->flags_ & F_IN_FLIGHT)) ht_loop__complete_later(loop, op, 0); /* nothing to send */
+        break;
     case HT_OP_SENDFILE:
-        if (op->u_.f.len == 0 && head_left(op) == 0) {
-            ht_loop__complete_later(loop, op, 0);
-            return 0;
-        }
-        return sendfile_post(loop, op);
+        r = op->u_.f.len || head_left(op) ? sendfile_post(loop, op) : 0;
+        if (r == 0 && !(op->flags_ & F_IN_FLIGHT)) ht_loop__complete_later(loop, op, 0);
+        break;
     default:
         return -EINVAL;
     }
+    /* An I/O error known at once (a reset peer) is the operation's result,
+     * as on epoll, which tries sends in the start call too: the callback
+     * gets it, from the loop. */
+    if (r < 0) ht_loop__complete_later(loop, op, r);
+    return 0;
 }
 
 void ht_backend__cancel(ht_loop_t* loop, ht_op_t* op) {
