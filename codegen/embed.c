@@ -55,6 +55,13 @@ typedef struct ctx {
     bool ok;
 } ctx_t;
 
+/* Out of memory aborts, as the model's arena does: htgen has no fallback. */
+static char* xstrndup_(const char* p, size_t n) {
+    char* r = strndup(p, n);
+    if (!r) abort();
+    return r;
+}
+
 int embed__count(const dsl_file_t* f) {
     int n = 0;
     for (int j = 0; j < f->nroutes; j++) n += f->routes[j]->kind == DSL_R_EMBED;
@@ -151,9 +158,9 @@ static void add_file_(ctx_t* x, tree_t* t, const char* fs, const char* url) {
         if (!t->v) abort();
     }
     asset_t* a = &t->v[t->n++];
-    *a = (asset_t){ .path = strdup(url) };
+    *a = (asset_t){ .path = xstrndup_(url, strlen(url)) };
     ht_slice_t ty = ht_fs__mime_lookup(x->mime, ht_slice__from_cstr(url));
-    a->type = strndup(ty.ptr, ty.len);
+    a->type = xstrndup_(ty.ptr, ty.len);
     uint64_t h = fnv1a_(data, n);
     uLong crc = crc32(0L, Z_NULL, 0);
     for (size_t o = 0; o < n;) { /* zlib takes uInt lengths */
@@ -211,7 +218,7 @@ static void walk_(ctx_t* x, tree_t* t, const char* fs, const char* url, int dept
             names = realloc(names, cap * sizeof *names);
             if (!names) abort();
         }
-        names[nn++] = strdup(nm);
+        names[nn++] = xstrndup_(nm, strlen(nm));
     }
     closedir(d);
     if (nn) qsort(names, nn, sizeof *names, name_cmp_);
@@ -219,6 +226,7 @@ static void walk_(ctx_t* x, tree_t* t, const char* fs, const char* url, int dept
         size_t fl = strlen(fs) + strlen(names[i]) + 2, ul = strlen(url) + strlen(names[i]) + 2;
         char* cf = malloc(fl);
         char* cu = malloc(ul);
+        if (!cf || !cu) abort();
         snprintf(cf, fl, "%s/%s", fs, names[i]);
         snprintf(cu, ul, "%s/%s", url, names[i]);
         struct stat st;
