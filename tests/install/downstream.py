@@ -140,6 +140,9 @@ def installed(prefix):
     check(len(lib) == 1, "libhachettp.a installed")
     libdir = os.path.join(prefix, lib[0] if lib else "lib")
     check(os.path.exists(os.path.join(prefix, "include/ht/ht.h")), "<ht/ht.h> installed")
+    undef = run(["nm", "-u", os.path.join(libdir, "libhachettp.a")])
+    zsyms = sorted(set(re.findall(r"\b(deflate\w*|inflate\w*|crc32|adler32|gz\w+)\b", undef)))
+    check(not zsyms, "libhachettp.a needs no zlib (undefined: %s)" % (", ".join(zsyms) or "none of zlib's"))
     cfg = open(os.path.join(prefix, "include/ht/config_build.h")).read()
     check("#define HT_BACKEND_NAME \"%s\"" % BACKEND in cfg and
           "#define HT_BACKEND_%s 1" % ("IOURING" if BACKEND == "io_uring" else "EPOLL") in cfg,
@@ -304,6 +307,9 @@ def byhand(prefix, projects):
     check(dep.startswith("gen/svc_routes.h:") and os.path.realpath(os.path.join(d, "assets/hello.note")) in dep
           and os.path.realpath(os.path.join(d, "assets")) in dep,
           "htgen --depfile names routes.ht, the embedded files and their directory")
+    tables = open(os.path.join(d, "gen/svc_embed.c")).read()
+    check('"/.env"' not in tables and '"/.well-known/security.txt"' in tables and '"/index.html"' in tables,
+          "htgen embeds index.html and .well-known/, leaves the dotfile .env out")
     p, port, _ = start([os.path.join(d, "svc")], cwd="/")
     try:
         s, h, body = get(port, "/ping")
@@ -316,6 +322,10 @@ def byhand(prefix, projects):
         s, h, body = get(port, "/")
         check(s == 200 and body == open(os.path.join(d, "assets/index.html"), "rb").read(),
               "byhand: / serves the embedded index.html (cwd is /)")
+        s, h, body = get(port, "/.env")
+        check(s == 404, "byhand: a dotfile under the embedded DIR is not embedded (404)")
+        s, h, body = get(port, "/.well-known/security.txt")
+        check(s == 200 and body.startswith(b"Contact:"), "byhand: .well-known is embedded")
         s, h, body = get(port, "/hello.note")
         check(s == 200 and h.get("content-type") == "text/x-note", "byhand: the mime line types hello.note")
         s, h, body = get(port, "/ping", method="DELETE")
