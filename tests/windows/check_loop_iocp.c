@@ -1,7 +1,7 @@
 /* tests/windows/check_loop_iocp.c — the IOCP backend's operations one by
  * one, under Wine (tests/windows/run.sh; Check API from tests/windows/
- * check.h): timers, cross-thread wake, deferred completions, accept and its
- * cancellation, the zero-byte-probe receive and its cancellation, recv_into,
+ * check.h): timers, cross-thread wake, deferred completions, accept, its
+ * cancellation and a loop freed with one pending, the zero-byte-probe receive and its cancellation, recv_into,
  * send, sendfile with a head (one TransmitFile), end of stream. The
  * server-level behaviour is tests/portable/http_cases.py's. */
 #include <check.h>
@@ -162,6 +162,34 @@ START_TEST(accept_cancel_while_waiting) {
     ht_socket_t s;
     SOCKET c;
     pair(loop, &s, &c);
+    ht_loop__close(loop, s);
+    closesocket(c);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
+START_TEST(free_with_accept_pending) {
+    /* ht_loop__free abandons a pending accept: its AcceptEx must be over
+     * before the call returns (the op's memory may go right after), and
+     * the listening socket serves the next loop. */
+    ht_loop_t* loop = new_loop();
+    ht_op_t* op = calloc(1, sizeof *op);
+    nresults = 0;
+    ck_assert_int_eq(ht_loop__accept(loop, op, ht_server__socket(&server), on_result), 0);
+    ht_loop__free(loop, A);
+    memset(op, 0x5A, sizeof *op);
+    free(op);
+    loop = new_loop();
+    ht_socket_t s;
+    SOCKET c;
+    pair(loop, &s, &c);
+    ck_assert_int_eq(send(c, "x", 1, 0), 1);
+    char b;
+    ht_op_t rop = { 0 };
+    ck_assert_int_eq(ht_loop__recv_into(loop, &rop, s, &b, 1, on_result), 0);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(nresults, 1);
+    ck_assert_int_eq(results[0], 1);
     ht_loop__close(loop, s);
     closesocket(c);
     ht_loop__free(loop, A);
@@ -349,6 +377,7 @@ int main(void) {
     tcase_add_test(tc, wake_from_another_thread);
     tcase_add_test(tc, defer_runs_on_the_next_iteration);
     tcase_add_test(tc, accept_cancel_while_waiting);
+    tcase_add_test(tc, free_with_accept_pending);
     tcase_add_test(tc, recv_pooled_then_eof);
     tcase_add_test(tc, recv_cancel_while_idle);
     tcase_add_test(tc, send_iovecs_and_sendfile_head_byte_identical);

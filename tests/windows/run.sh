@@ -61,7 +61,7 @@ step "unit suites under wine"
 export HT_CK_SKIP=pushf_encoding_error_is_einval
 for t in check_slice check_alloc check_bytes check_uri check_parse check_chunked check_header_id \
          check_mime check_httpfile check_loop_iocp; do
-  wine "$W/$t.exe"
+  timeout 300 wine "$W/$t.exe" # no fork or per-test timeout in check.h: bound it here
 done
 unset HT_CK_SKIP
 
@@ -69,17 +69,17 @@ step "htgen.exe under wine"
 g=$(mktemp -d /tmp/ht-htgen.XXXXXX)
 mkdir "$g/host" "$g/win"
 "$HOST_HTGEN" examples/routing/routes.ht -o "$g/host"
-wine "$W/codegen/htgen.exe" examples/routing/routes.ht -o "$g/win"
+timeout 120 wine "$W/codegen/htgen.exe" examples/routing/routes.ht -o "$g/win"
 diff -r "$g/host" "$g/win"
 rm -rf "$g"
 echo "htgen.exe output identical to the host htgen's"
 
 step "http cases under wine"
-python3 tests/portable/http_cases.py --windows --wine wine \
+timeout 600 python3 tests/portable/http_cases.py --windows --wine wine \
         --ht "wine $W/examples/ht/ht.exe" \
         --routing "wine $W/examples/routing/routing.exe" --routing-dir examples/routing
 
 step "workers sharing the listening socket under wine"
-python3 tests/windows/workers_check.py 4 wine "$W/win_workers.exe"
+timeout 300 python3 tests/windows/workers_check.py 4 wine "$W/win_workers.exe"
 
 step "done"

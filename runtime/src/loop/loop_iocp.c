@@ -77,17 +77,23 @@ typedef struct accept_ctx {
     HANDLE   wait;   /* the thread-pool wait on it */
     HANDLE   iocp;   /* where the wait callback posts */
     ht_op_t* op;
+    struct accept_ctx* prev; /* the backend's list of live contexts */
+    struct accept_ctx* next;
     char     addrs[2 * ACCEPT_ADDR];
 } accept_ctx_t;
 
 struct ht_backend {
     HANDLE     iocp;
+    accept_ctx_t* accepts; /* live accept contexts (see ht_backend__free) */
     uint32_t   nentries;
     uint64_t   waits, send_resumes;
     OVERLAPPED_ENTRY entries[];
 };
 
 const char* ht_loop__backend(void) { return "iocp"; }
+
+static OVERLAPPED* ovl_of(ht_op_t* op);
+static void ctx_free(ht_loop_t* loop, accept_ctx_t* ctx);
 
 /* ------------------------------------------------ extension functions --- */
 
@@ -142,6 +148,23 @@ ht_result_t ht_backend__init(ht_loop_t* loop) {
 void ht_backend__free(ht_loop_t* loop) {
     ht_backend_t* be = loop->be;
     if (!be) return;
+    /* Accepts abandoned by a loop freed with them pending: the listening
+     * socket lives on, and an AcceptEx still queued on it would write into
+     * the op's OVERLAPPED whenever a client came. Stop the wait, cancel the
+     * call and wait for it to be over (GetOverlappedResult returns at once
+     * if it already is). */
+    while (be->accepts) {
+        accept_ctx_t* ctx = be->accepts;
+        if (ctx->wait) (void) UnregisterWaitEx(ctx->wait, INVALID_HANDLE_VALUE);
+        ctx->wait = nullptr;
+        if (ctx->op->flags_ & F_IN_FLIGHT) {
+            DWORD n;
+            (void) CancelIoEx((HANDLE) ctx->listen, ovl_of(ctx->op));
+            (void) GetOverlappedResult((HANDLE) ctx->listen, ovl_of(ctx->op), &n, TRUE);
+        }
+        ctx->op->u_.b.p = nullptr;
+        ctx_free(loop, ctx);
+    }
     CloseHandle(be->iocp);
     ht_alloc__free(loop->alloc, be, be_size(be->nentries));
     loop->be = nullptr;
@@ -239,6 +262,9 @@ static ht_result_t accept_post(ht_op_t* op) {
 }
 
 static void ctx_free(ht_loop_t* loop, accept_ctx_t* ctx) {
+    if (ctx->prev) ctx->prev->next = ctx->next;
+    else if (loop->be->accepts == ctx) loop->be->accepts = ctx->next;
+    if (ctx->next) ctx->next->prev = ctx->prev;
     /* INVALID_HANDLE_VALUE: waits for a callback that is running. */
     if (ctx->wait) (void) UnregisterWaitEx(ctx->wait, INVALID_HANDLE_VALUE);
     if (ctx->event) CloseHandle(ctx->event);
@@ -272,6 +298,9 @@ static ht_result_t accept_start(ht_loop_t* loop, ht_op_t* op) {
         return r;
     }
     op->u_.b.p = (char*) ctx;
+    ctx->next = loop->be->accepts;
+    if (ctx->next) ctx->next->prev = ctx;
+    loop->be->accepts = ctx;
     r = accept_post(op);
     if (r) {
         ctx_free(loop, ctx);
@@ -478,7 +507,11 @@ static void dispatch(ht_loop_t* loop, ht_op_t* op, ht_result_t err, DWORD n) {
             return;
         }
         ht_loop__iov_advance(op, n);
-        if (send_left(op) && !cancelled) {
+        if (send_left(op)) {
+            if (cancelled) { /* stopped half way: not a result */
+                ht_loop__complete(loop, op, -ECANCELED);
+                return;
+            }
             loop->be->send_resumes++;
             ht_result_t r = send_post(op);
             if (r) ht_loop__complete(loop, op, r);
