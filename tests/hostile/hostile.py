@@ -242,6 +242,7 @@ def slowloris():
     srv = Server("-w", 1, "-H", int(header_to * 1000))
     try:
         fd0 = srv.baseline()
+        rss0 = srv.rss_kib()
         head = b"GET / HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"a" * 64
         body_head = b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n"
         nb = n // 4  # connections 0 .. nb-1 trickle a body
@@ -290,6 +291,8 @@ def slowloris():
                 elif i not in closed:
                     raise AssertionError("trickler %d got %r" % (i, d[:40]))
             tick += 1
+            if tick == 40:  # 2 s in: every trickler holds its partial request
+                rss1 = srv.rss_kib()
         out, _ = probe.communicate(timeout=30)
         assert probe.returncode == 0, "latency probe failed"
         lat = [float(x) for x in out.split()]
@@ -305,6 +308,12 @@ def slowloris():
             "%.2f .. %.2f s; all %d body tricklers still open after %.1f s" %
             (n - nb, header_to, min(closed.values()), max(closed.values()), nb, header_to + 3))
         assert not early, "%d tricklers closed before the header timeout" % len(early)
+        per_conn = (rss1 - rss0) / n
+        log("slowloris: server RSS %d KiB idle, %d KiB with %d tricklers (%.1f KiB each)" %
+            (rss0, rss1, n, per_conn))
+        # a partial request holds a buffer of its own, touched only where
+        # bytes arrived (plus the connection struct, and ASan's redzones)
+        assert per_conn < 16, "%.1f KiB per trickling connection" % per_conn
         assert p99 < 0.050, "p99 latency %.1f ms under slowloris" % (p99 * 1e3)
         for s in socks:
             s.close()
