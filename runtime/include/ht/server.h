@@ -23,7 +23,10 @@
  * until the send timeout. A second signal (or exiting) cuts this short.
  *
  * Per-connection cost: a connection struct (~320 bytes) while open; receive
- * buffers come from the loop's pool only while bytes are waiting, send
+ * buffers come from the loop's pool only while bytes are waiting (a request
+ * still incomplete after a receive moves to a buffer of its own from the
+ * acceptor's allocator, so clients that trickle requests cannot drain the
+ * pool that every other connection receives into), send
  * buffers from the acceptor's freelist only while a response is built or
  * sent, so an idle keep-alive connection holds nothing else.
  *
