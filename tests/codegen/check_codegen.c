@@ -164,6 +164,77 @@ START_TEST(test_trailing_slash_and_mount) {
 }
 END_TEST
 
+/* One DFA for every method: a path whose most specific pattern lacks the
+   method falls back to a less specific one that has it (the cold path). */
+START_TEST(test_method_fallback) {
+    app_match_t m;
+    /* /users/new has GET and HEAD; /users/{name} (GET) also matches it,
+       /users/{id:u64} does not: DELETE is 405 with the union. */
+    ck_assert_int_eq(match_("DELETE", "/users/new", &m), APP_MATCH_METHOD_NOT_ALLOWED);
+    ck_assert_str_eq(allow_(&m), "GET, HEAD, OPTIONS");
+    /* /users/7: u64 group has GET|PUT|DELETE; /users/{name} (GET) also
+       matches: PUT goes to the typed route, the Allow set is their union. */
+    ck_assert_int_eq(match_("PUT", "/users/7", &m), APP_MATCH_FOUND);
+    ck_assert_int_eq(m.route, APP_ROUTE_USER);
+    ck_assert_int_eq(match_("DELETE", "/users/7", &m), APP_MATCH_FOUND);
+    ck_assert_int_eq(m.route, APP_ROUTE_USER_DELETE);
+    ck_assert_uint_eq(m.p.user_delete.id, 7);
+    /* BREW only at /coffee: GET there is the other method of the same route */
+    ck_assert_int_eq(match_("BREW", "/users/7", &m), APP_MATCH_METHOD_NOT_ALLOWED);
+}
+END_TEST
+
+/* Paths of APP_PATH_COPY_MAX bytes or more are copied into the scratch for
+   the DFA; without room they are BAD_REQUEST. A NUL in a path matches
+   nothing (no route's language has one). */
+START_TEST(test_long_paths_and_nul) {
+    static char path[4096], big_scratch[2 * sizeof path];
+    app_match_t m;
+    size_t n = 3000;
+    memcpy(path, "/files/", 7);
+    for (size_t i = 7; i < n; i++) path[i] = (char) (i % 50 == 0 ? '/' : 'a' + i % 26);
+    path[n] = '\0';
+    memset(&m, 0, sizeof m);
+    m.scratch = big_scratch;
+    m.scratch_cap = n + 3;
+    ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, n), &m), APP_MATCH_FOUND);
+    ck_assert_int_eq(m.route, APP_ROUTE_FILE_GET);
+    ck_assert(m.p.file_get.path.ptr == path + 7 && m.p.file_get.path.len == n - 7);
+    /* a long parameter of one segment, percent-decoded */
+    memcpy(path, "/hello/", 7);
+    for (size_t i = 7; i < n; i++) path[i] = 'x';
+    memcpy(path + 100, "%41", 3);
+    ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, n), &m), APP_MATCH_FOUND);
+    ck_assert_int_eq(m.route, APP_ROUTE_HELLO);
+    ck_assert_uint_eq(m.p.hello.name.len, n - 7 - 2);
+    ck_assert_int_eq(m.p.hello.name.ptr[93], 'A');
+    /* the trailing-slash redirect of a long path, both ways */
+    path[n] = '/';
+    ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, n + 1), &m), APP_MATCH_REDIRECT);
+    ck_assert(m.redirect.ptr == path && m.redirect.len == n);
+    memcpy(path, "/filesy", 7); /* "/filesyyy...": no route, nor with a '/' added */
+    memset(path + 7, 'y', n - 7);
+    ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, n), &m), APP_MATCH_NOT_FOUND);
+    /* no room for the copy */
+    memcpy(path, "/hello/", 7);
+    m.scratch_cap = n + 1;
+    ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, n), &m), APP_MATCH_BAD_REQUEST);
+    m.scratch = nullptr;
+    m.scratch_cap = 0;
+    ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, n), &m), APP_MATCH_BAD_REQUEST);
+    /* just under the copy limit needs no scratch */
+    memset(path + 7, 'z', APP_PATH_COPY_MAX);
+    ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, APP_PATH_COPY_MAX - 1), &m), APP_MATCH_FOUND);
+    ck_assert_uint_eq(m.p.hello.name.len, APP_PATH_COPY_MAX - 8);
+    /* NUL */
+    ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from("/hello/a\0b", 10), &m), APP_MATCH_NOT_FOUND);
+    ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from("/files/a\0b/c/d/e/f/g/h/i", 24), &m),
+                     APP_MATCH_NOT_FOUND);
+    ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from("/hello/\0", 8), &m), APP_MATCH_NOT_FOUND);
+    ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from("/hello/a\0/", 10), &m), APP_MATCH_NOT_FOUND);
+}
+END_TEST
+
 START_TEST(test_route_table_and_mime) {
     ck_assert_uint_eq(app__routes[APP_ROUTE_ECHO].body_limit, 1024 * 1024);
     ck_assert_uint_eq(app__routes[APP_ROUTE_HELLO].body_limit, 0);
@@ -199,6 +270,8 @@ int main(void) {
     tcase_add_test(tc, test_methods_head_options);
     tcase_add_test(tc, test_trailing_slash_and_mount);
     tcase_add_test(tc, test_route_table_and_mime);
+    tcase_add_test(tc, test_method_fallback);
+    tcase_add_test(tc, test_long_paths_and_nul);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -125,7 +125,8 @@ START_TEST(test_agrees_with_reference) {
                               got.allow, want.allow);
             if (want.status == ST_REDIRECT) ck_assert_str_eq(got.redirect, want.redirect);
             if (want.status == ST_FOUND) {
-                ck_assert_int_eq(got.nparams, want.nparams);
+                ck_assert_msg(got.nparams == want.nparams, "%s %s %s: status %d route %d, %d params, want %d", r.set->prefix,
+                              method, path, got.status, got.route, got.nparams, want.nparams);
                 for (int k = 0; k < want.nparams; k++)
                     ck_assert_msg(!strcmp(got.params[k], want.params[k]), "%s %s %s: param %d got '%s' want '%s'",
                                   r.set->prefix, method, path, k, got.params[k], want.params[k]);

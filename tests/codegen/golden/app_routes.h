@@ -159,10 +159,10 @@ typedef enum app_status {
 
 /* The caller owns a match; set scratch/scratch_cap before matching (or zero
    them). Percent-decoded parameters are written into scratch; a path of
-   APP_PATH_COPY_MAX bytes or more is also copied there (NUL-terminated, for
-   the DFA) while it is matched. path.len + 2 bytes are always enough (the
-   +2 serve the trailing-slash redirect); such a path without path.len + 1
-   bytes of room is BAD_REQUEST. Nothing is allocated. */
+   APP_PATH_COPY_MAX bytes or more is also copied there (with 2 bytes of
+   end marks, for the DFA) while it is matched. path.len + 3 bytes are
+   always enough (the +1 serves the trailing-slash redirect); such a path
+   without path.len + 2 bytes of room is BAD_REQUEST. Nothing is allocated. */
 #define APP_PATH_COPY_MAX 512
 typedef struct app_match {
     app_route_t route;

@@ -7,6 +7,9 @@
 #include "app_routes.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#  include <emmintrin.h>
+#endif
 
 const app_route_info_t app__routes[APP_ROUTE__COUNT] = {
     [APP_ROUTE__NONE] = { "", "", nullptr, 0, 0, 0, -1 },
@@ -93,11 +96,61 @@ __attribute__((unused, noinline, cold)) static bool app__decode(ht_slice_t* v, a
     return true;
 }
 
-/* Does the path hold a '%'? Asked once, only by a route with a decoded
-   parameter: most matches never pay for the scan. */
-__attribute__((unused)) static inline bool app__pct(const char* s, size_t n, int* pct) {
-    if (*pct < 0) *pct = memchr(s, '%', n) != nullptr;
-    return *pct > 0;
+/* Copies the n bytes of s to t and says whether they hold a '%' or a NUL:
+   the copy for the DFA reads every byte anyway, so the tests cost a
+   compare per 16 (8) bytes instead of a memchr per match. */
+HT_INLINE uint64_t app__has_pct(uint64_t x) {
+    x ^= UINT64_C(0x2525252525252525);
+    return (x - UINT64_C(0x0101010101010101)) & ~x & UINT64_C(0x8080808080808080);
+}
+HT_INLINE uint64_t app__has_nul(uint64_t x) {
+    return (x - UINT64_C(0x0101010101010101)) & ~x & UINT64_C(0x8080808080808080);
+}
+enum { app__PCT = 1, app__NUL = 2 };
+HT_INLINE unsigned app__cp(unsigned char* t, const char* s, size_t n) {
+#if defined(__SSE2__)
+    if (n >= 16) {
+        const __m128i pc = _mm_set1_epi8('%'), z = _mm_setzero_si128();
+        __m128i hp = z, hz = z;
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i*) (const void*) (s + i));
+            _mm_storeu_si128((__m128i*) (void*) (t + i), v);
+            hp = _mm_or_si128(hp, _mm_cmpeq_epi8(v, pc));
+            hz = _mm_or_si128(hz, _mm_cmpeq_epi8(v, z));
+        }
+        if (i < n) { /* the last 16 bytes, overlapping */
+            __m128i v = _mm_loadu_si128((const __m128i*) (const void*) (s + n - 16));
+            _mm_storeu_si128((__m128i*) (void*) (t + n - 16), v);
+            hp = _mm_or_si128(hp, _mm_cmpeq_epi8(v, pc));
+            hz = _mm_or_si128(hz, _mm_cmpeq_epi8(v, z));
+        }
+        return (_mm_movemask_epi8(hp) ? app__PCT : 0u) | (_mm_movemask_epi8(hz) ? app__NUL : 0u);
+    }
+#endif
+    if (n >= 8) {
+        uint64_t ap = 0, az = 0, x;
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&x, s + i, 8);
+            memcpy(t + i, &x, 8);
+            ap |= app__has_pct(x);
+            az |= app__has_nul(x);
+        }
+        if (i < n) { /* the last 8 bytes, overlapping */
+            memcpy(&x, s + n - 8, 8);
+            memcpy(t + n - 8, &x, 8);
+            ap |= app__has_pct(x);
+            az |= app__has_nul(x);
+        }
+        return (ap ? app__PCT : 0u) | (az ? app__NUL : 0u);
+    }
+    unsigned fl = 0;
+    for (size_t i = 0; i < n; i++) {
+        t[i] = (unsigned char) s[i];
+        fl |= s[i] == '%' ? app__PCT : s[i] == 0 ? app__NUL : 0u;
+    }
+    return fl;
 }
 
 /* Per route: capture shape, literal bytes before each parameter (the last:
@@ -134,7 +187,7 @@ static const app__cap_t app__caps[APP_ROUTE__COUNT] = {
 
 /* Route r's parameters from the tags: typed conversions (the DFA bounded
    their digits), percent-decoding. */
-HT_INLINE app_status_t app__capture(int r, const char* s, size_t n, const size_t* tg, int* pct,
+HT_INLINE app_status_t app__capture(int r, const char* s, size_t n, const size_t* tg, bool pct,
     app_match_t* m) {
     const app__cap_t* d = &app__caps[r];
     char* out = (char*) &m->p;
@@ -148,7 +201,7 @@ HT_INLINE app_status_t app__capture(int r, const char* s, size_t n, const size_t
         size_t a0 = d->lit[0];
         size_t b0 = n - d->lit[1];
         ht_slice_t v0 = { s + a0, b0 - a0 };
-        if (app__pct(s + a0, n - a0, pct) && !app__decode(&v0, m)) return APP_MATCH_BAD_REQUEST;
+        if (pct && !app__decode(&v0, m)) return APP_MATCH_BAD_REQUEST;
         memcpy(out + d->off[0], &v0, sizeof v0);
         m->route = (app_route_t) r;
         return APP_MATCH_FOUND;
@@ -211,24 +264,24 @@ HT_INLINE int app__dfa(const unsigned char* t, size_t n, size_t* tg) {
         re2c:flags:bit-vectors = 1;
         re2c:indent:top = 1;
 
-        "/"  "users" "/"  "new" [\x00] { return c == t + n + 1 ? 1 : 0; }
-        "/"  "dir" "/" [\x00] { return c == t + n + 1 ? 2 : 0; }
-        "/" "v" "/" ("v" [0-9]+) "/" "x" [\x00] { return c == t + n + 1 ? 3 : 0; }
-        "/" "t" "/" ((((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-6])) | ("9223372036854775807")) | ("\x2D" (((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-7])) | ("9223372036854775808")))) "/" @p1 ([0-9A-Fa-f]{1,16}) [\x00] { tg[1] = (size_t) (p1 - t); return c == t + n + 1 ? 4 : 0; }
-        "/"  "users" "/" ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) [\x00] { return c == t + n + 1 ? 5 : 0; }
-        "/" "u" "/" ([0-9A-Fa-f]{8} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{12}) [\x00] { return c == t + n + 1 ? 6 : 0; }
-        "/" "s" "/" ([\x2D0-9A-Z_a-z]+) [\x00] { return c == t + n + 1 ? 7 : 0; }
-        "/" "a" "/" ([^\x00/]+) "/" "b" [\x00] { return c == t + n + 1 ? 8 : 0; }
-        "/"  "hello" "/" ([^\x00/]+) [\x00] { return c == t + n + 1 ? 9 : 0; }
-        "/"  "users" "/" ([^\x00/]+) [\x00] { return c == t + n + 1 ? 10 : 0; }
-        "/"  "files" "/" ([^\x00]*) [\x00] { return c == t + n + 1 ? 11 : 0; }
-        "/" "a" "/" ([^\x00]*) [\x00] { return c == t + n + 1 ? 12 : 0; }
-        "/"  "static" "/" ([^\x00]*) [\x00] { return c == t + n + 1 ? 13 : 0; }
-        "/" [\x00] { return c == t + n + 1 ? 14 : 0; }
-        "/"  "echo" [\x00] { return c == t + n + 1 ? 15 : 0; }
-        "/"  "coffee" [\x00] { return c == t + n + 1 ? 16 : 0; }
-        "/"  "img\x2D" ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615"))  ".png" [\x00] { return c == t + n + 1 ? 17 : 0; }
-        "/"  "img\x2D" ([^\x00/]+) [\x00] { return c == t + n + 1 ? 18 : 0; }
+        "/"  "users" "/"  "new" "/" [\x00] { return c == t + n + 2 ? 1 : 0; }
+        "/"  "dir" "/" "/" [\x00] { return c == t + n + 2 ? 2 : 0; }
+        "/" "v" "/" ("v" [0-9]+) "/" "x" "/" [\x00] { return c == t + n + 2 ? 3 : 0; }
+        "/" "t" "/" ((((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-6])) | ("9223372036854775807")) | ("\x2D" (((((((((((((((((([0-9]{1,18} | ([0-8] [0-9]{18})) | ("9" [01] [0-9]{17})) | ("92" [01] [0-9]{16})) | ("922" [0-2] [0-9]{15})) | ("9223" [0-2] [0-9]{14})) | ("92233" [0-6] [0-9]{13})) | ("922337" [01] [0-9]{12})) | ("92233720" [0-2] [0-9]{10})) | ("922337203" [0-5] [0-9]{9})) | ("9223372036" [0-7] [0-9]{8})) | ("92233720368" [0-4] [0-9]{7})) | ("922337203685" [0-3] [0-9]{6})) | ("9223372036854" [0-6] [0-9]{5})) | ("92233720368547" [0-6] [0-9]{4})) | ("922337203685477" [0-4] [0-9]{3})) | ("9223372036854775" [0-7] [0-9]{2})) | ("922337203685477580" [0-7])) | ("9223372036854775808")))) "/" @p1 ([0-9A-Fa-f]{1,16}) "/" [\x00] { tg[1] = (size_t) (p1 - t); return c == t + n + 2 ? 4 : 0; }
+        "/"  "users" "/" ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615")) "/" [\x00] { return c == t + n + 2 ? 5 : 0; }
+        "/" "u" "/" ([0-9A-Fa-f]{8} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{4} "\x2D" [0-9A-Fa-f]{12}) "/" [\x00] { return c == t + n + 2 ? 6 : 0; }
+        "/" "s" "/" ([\x2D0-9A-Z_a-z]+) "/" [\x00] { return c == t + n + 2 ? 7 : 0; }
+        "/" "a" "/" ([^\x00/] [^/]*) "/" "b" "/" [\x00] { return c == t + n + 2 ? 8 : 0; }
+        "/"  "hello" "/" ([^\x00/] [^/]*) "/" [\x00] { return c == t + n + 2 ? 9 : 0; }
+        "/"  "users" "/" ([^\x00/] [^/]*) "/" [\x00] { return c == t + n + 2 ? 10 : 0; }
+        "/"  "files" "/" ([^\x00]*) "/" [\x00] { return c == t + n + 2 ? 11 : 0; }
+        "/" "a" "/" ([^\x00]*) "/" [\x00] { return c == t + n + 2 ? 12 : 0; }
+        "/"  "static" "/" ([^\x00]*) "/" [\x00] { return c == t + n + 2 ? 13 : 0; }
+        "/" "/" [\x00] { return c == t + n + 2 ? 14 : 0; }
+        "/"  "echo" "/" [\x00] { return c == t + n + 2 ? 15 : 0; }
+        "/"  "coffee" "/" [\x00] { return c == t + n + 2 ? 16 : 0; }
+        "/"  "img\x2D" ((((((((((((((((((([0-9]{1,19} | ("0" [0-9]{19})) | ("1" [0-7] [0-9]{18})) | ("18" [0-3] [0-9]{17})) | ("184" [0-3] [0-9]{16})) | ("1844" [0-5] [0-9]{15})) | ("18446" [0-6] [0-9]{14})) | ("184467" [0-3] [0-9]{13})) | ("1844674" [0-3] [0-9]{12})) | ("184467440" [0-6] [0-9]{10})) | ("1844674407" [0-2] [0-9]{9})) | ("18446744073" [0-6] [0-9]{8})) | ("1844674407370" [0-8] [0-9]{6})) | ("18446744073709" [0-4] [0-9]{5})) | ("184467440737095" [0-4] [0-9]{4})) | ("18446744073709550" [0-9]{3})) | ("18446744073709551" [0-5] [0-9]{2})) | ("1844674407370955160" [0-9]{1})) | ("1844674407370955161" [0-4])) | ("18446744073709551615"))  ".png" "/" [\x00] { return c == t + n + 2 ? 17 : 0; }
+        "/"  "img\x2D" ([^\x00/] [^/]*) "/" [\x00] { return c == t + n + 2 ? 18 : 0; }
         * { return 0; }
     */
 }
@@ -327,17 +380,24 @@ __attribute__((noinline, cold)) static int app__miss(int g0, int mi, const unsig
     return 0;
 }
 
-/* The path, NUL-terminated for the DFA: on the stack when short, else in
-   the scratch buffer past what is in use (nullptr: no room). */
+/* The path for the DFA, followed by '/' and NUL: on the stack when short,
+   else in the scratch buffer past what is in use (nullptr: no room).
+   Every rule ends with that "/" [\x00], so a parameter's loop stops at
+   the end of the path on the one byte it stops at anyway: [^/] loops
+   test one byte, not two (no language holds NUL, so NUL stops the rest
+   and everything after the mark; a path holding a NUL matches nothing
+   and never reaches the DFA). *fl: app__PCT, app__NUL. */
 #define APP__COPY_MAX APP_PATH_COPY_MAX
-HT_INLINE const unsigned char* app__copy(unsigned char* buf, const char* s, size_t n, app_match_t* m) {
+HT_INLINE const unsigned char* app__copy(unsigned char* buf, const char* s, size_t n, app_match_t* m,
+    unsigned* fl) {
     unsigned char* t = buf;
     if (n >= APP__COPY_MAX) {
-        if (!m->scratch || m->scratch_cap - m->scratch_used <= n) return nullptr;
+        if (!m->scratch || m->scratch_cap - m->scratch_used < n + 2) return nullptr;
         t = (unsigned char*) m->scratch + m->scratch_used;
     }
-    memcpy(t, s, n);
-    t[n] = 0;
+    *fl = app__cp(t, s, n);
+    t[n] = '/';
+    t[n + 1] = 0;
     return t;
 }
 
@@ -348,6 +408,7 @@ static app_status_t app__run(int mi, const char* s, size_t n, app_match_t* m, bo
 
 /* trailing_slash redirect: does the other form match some method? */
 __attribute__((noinline, cold)) static app_status_t app__slash(const char* s, size_t n, app_match_t* m) {
+    if (memchr(s, '\0', n)) return APP_MATCH_NOT_FOUND; /* no route's language has NUL */
     if (n > 1 && s[n - 1] == '/') {
         if (app__run(-1, s, n - 1, m, true, nullptr) != APP_MATCH_FOUND) return APP_MATCH_NOT_FOUND;
         m->redirect = (ht_slice_t){ s, n - 1 };
@@ -358,8 +419,9 @@ __attribute__((noinline, cold)) static app_status_t app__slash(const char* s, si
     m->scratch[n] = '/';
     const unsigned char* t = nullptr; /* short: copied to the stack by run */
     if (n + 1 >= APP__COPY_MAX) { /* long: the scratch is the copy */
-        if (m->scratch_cap <= n + 1) return APP_MATCH_NOT_FOUND;
-        m->scratch[n + 1] = '\0';
+        if (m->scratch_cap < n + 3) return APP_MATCH_NOT_FOUND;
+        m->scratch[n + 1] = '/';
+        m->scratch[n + 2] = '\0';
         t = (const unsigned char*) m->scratch;
     }
     m->scratch_used = n + 1;
@@ -372,11 +434,12 @@ __attribute__((noinline, cold)) static app_status_t app__slash(const char* s, si
 
 __attribute__((noinline)) static app_status_t app__run(int mi, const char* s, size_t n, app_match_t* m,
     bool probe, const unsigned char* t) {
-    unsigned char buf[APP__COPY_MAX];
+    unsigned char buf[APP__COPY_MAX + 1];
     size_t tg[APP__TAGS];
-    if (!t) t = app__copy(buf, s, n, m);
+    unsigned fl = 0; /* what the path holds: app__PCT, app__NUL */
+    if (!t) t = app__copy(buf, s, n, m, &fl);
     if (!t) return probe ? APP_MATCH_NOT_FOUND : APP_MATCH_BAD_REQUEST;
-    int g = app__dfa(t, n, tg);
+    int g = fl & app__NUL ? 0 : app__dfa(t, n, tg);
     if (probe) return g ? APP_MATCH_FOUND : APP_MATCH_NOT_FOUND;
     int r = g && mi >= 0 ? app__tbl[g][mi] : 0;
     if (__builtin_expect(!r, 0)) {
@@ -384,8 +447,7 @@ __attribute__((noinline)) static app_status_t app__run(int mi, const char* s, si
         r = app__miss(g, mi, t, n, tg, m, &st);
         if (!r) return st == APP_MATCH_NOT_FOUND ? app__slash(s, n, m) : st;
     }
-    int pct = -1; /* unknown until a decoded parameter needs it */
-    return app__capture(r, s, n, tg, &pct, m);
+    return app__capture(r, s, n, tg, fl & app__PCT, m);
 }
 
 HT_INLINE app_status_t app__match_idx(int mi, ht_slice_t path, app_match_t* m) {
