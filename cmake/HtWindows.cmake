@@ -38,6 +38,13 @@ if(HT_WINDOWS_UNIT_TESTS)
   target_include_directories(check_loop_iocp BEFORE PRIVATE ${PROJECT_SOURCE_DIR}/tests/windows)
   target_compile_options(check_loop_iocp PRIVATE ${HT_WARNINGS} -Wno-missing-prototypes)
   list(APPEND HT_WINDOWS_UNIT_SUITES check_loop_iocp)
+  # files/resolve_win32.c and listing_win32.c directly (Windows only).
+  add_executable(check_fs_win32 ${PROJECT_SOURCE_DIR}/tests/windows/check_fs_win32.c)
+  target_link_libraries(check_fs_win32 PRIVATE hachettp)
+  target_include_directories(check_fs_win32 BEFORE PRIVATE ${PROJECT_SOURCE_DIR}/tests/windows
+                             ${PROJECT_SOURCE_DIR}/runtime/src)
+  target_compile_options(check_fs_win32 PRIVATE ${HT_WARNINGS} -Wno-missing-prototypes)
+  list(APPEND HT_WINDOWS_UNIT_SUITES check_fs_win32)
   add_custom_target(windows_unit DEPENDS ${HT_WINDOWS_UNIT_SUITES})
 endif()
 
