@@ -14,14 +14,20 @@ typedef struct prop_route {
     const char* pattern;
 } prop_route_t;
 
+/* The longest path the reference (prop_ref.h) takes; room for one decoded
+ * parameter or redirect of it. Above PREFIX_PATH_COPY_MAX (512), so the
+ * fuzzer reaches the matcher's long-path copy. */
+#define PROP_PATH_MAX 1100
+#define PROP_STR_MAX (PROP_PATH_MAX + 100)
+
 typedef struct prop_result {
     int status; /* PREFIX_MATCH_* (the same order in every set) */
     int route;  /* 1-based route id, 0 = none */
     uint32_t allow; /* prop_method_bit() bits */
-    char redirect[600];
+    char redirect[PROP_STR_MAX];
     int nparams;
-    char params[8][600]; /* decoded slices; numbers in decimal */
-    char scratch[1200];
+    char params[8][PROP_STR_MAX]; /* decoded slices; numbers in decimal */
+    char scratch[2 * PROP_STR_MAX];
     /* When set, the runner decodes into scratch_p[0, scratch_n) instead of
      * scratch (the fuzzer passes an exact-size heap buffer). */
     char* scratch_p;
@@ -50,7 +56,7 @@ static inline uint32_t prop_method_bit(const char* m) {
 }
 
 static inline void prop_copy(char* dst, ht_slice_t s) {
-    size_t n = s.len < 599 ? s.len : 599;
+    size_t n = s.len < PROP_STR_MAX - 1 ? s.len : PROP_STR_MAX - 1;
     memcpy(dst, s.ptr, n);
     dst[n] = '\0';
 }

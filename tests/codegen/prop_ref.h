@@ -10,8 +10,8 @@
  * fuzzer), when a request has two best routes (htgen's conflict check let
  * something ambiguous through) or a pattern uses a type unknown here.
  *
- * Limits: at most 64 routes of 16 segments; paths under 600 bytes (decoded
- * parameters are written into prop_result_t.params[k][600]).
+ * Limits: at most 64 routes of 16 segments; paths of at most PROP_PATH_MAX
+ * bytes (decoded parameters are written into prop_result_t.params[k]).
  * Everything is static: include it in one translation unit. */
 #ifndef HT_TEST_PROP_REF_H
 #define HT_TEST_PROP_REF_H
@@ -310,7 +310,7 @@ static void reference_(const ref_t* r, const char* method, const char* path, siz
         return;
     }
     if (r->set->slash_redirect) {
-        char alt[700];
+        char alt[PROP_STR_MAX];
         if (n > 1 && path[n - 1] == '/') {
             if (allow_(r, path, n - 1)) {
                 out->status = ST_REDIRECT;

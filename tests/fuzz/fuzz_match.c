@@ -35,8 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 extern const prop_set_t fm_set, fms_set;
 
-/* prop_ref.h's buffers hold 600 bytes per parameter and redirect. */
-#define MAX_PATH 500
+/* What prop_ref.h's buffers hold; over PREFIX_PATH_COPY_MAX (512). */
+#define MAX_PATH PROP_PATH_MAX
 
 /* The scratch the generated header promises is enough: path.len + 1, or
  * + 2 where the header defines PREFIX_PATH_COPY_MAX (the matcher that copies
