@@ -20,12 +20,19 @@ endif()
 
 # <ht/config_build.h>: the backend, visible to consumers of the installed
 # library. Generated into the build tree too, so in-tree code sees it the same way.
-if(HT_IO_URING)
+# The same choice as runtime/src/loop/CMakeLists.txt makes.
+set(HT_CONFIG_BUILD_IOURING 0)
+set(HT_CONFIG_BUILD_EPOLL 0)
+set(HT_CONFIG_BUILD_IOCP 0)
+set(HT_PC_LIBS_EXTRA "")
+if(WIN32)
+  set(HT_CONFIG_BUILD_IOCP 1)
+  set(HT_CONFIG_BUILD_BACKEND_NAME iocp)
+  set(HT_PC_LIBS_EXTRA " -lws2_32 -lmswsock -lntdll")
+elseif(HT_IO_URING)
   set(HT_CONFIG_BUILD_IOURING 1)
-  set(HT_CONFIG_BUILD_EPOLL 0)
   set(HT_CONFIG_BUILD_BACKEND_NAME io_uring)
 else()
-  set(HT_CONFIG_BUILD_IOURING 0)
   set(HT_CONFIG_BUILD_EPOLL 1)
   set(HT_CONFIG_BUILD_BACKEND_NAME epoll)
 endif()
