@@ -442,6 +442,11 @@ static bool plan_(gen_t* g, plan_t* p) {
     p->head = dsl_file__method_index(f, "HEAD", 4);
     p->get = dsl_file__method_index(f, "GET", 3);
     p->options = dsl_file__method_index(f, "OPTIONS", 7);
+    if (f->nroutes > 0xffff) { /* route | shape << 16 in a table entry */
+        dsl_diag(f->src, f->routes[0xffff]->loc, true, "more than 65535 routes in one file");
+        free(p->g);
+        return false;
+    }
     char** texts = calloc((size_t) f->nroutes, sizeof *texts);
     int* gof = calloc((size_t) f->nroutes, sizeof *gof);
     bool ok = true;
@@ -529,7 +534,8 @@ static void shape_of_(const dsl_route_t* r, char* out, size_t cap) {
     out[o] = '\0';
 }
 
-static void emit_capture_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
+/* Returns each route's shape, indexed by route id (the caller frees it). */
+static int* emit_capture_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
     dsl_file_t* f = g->f;
     const char* P = g->P;
     const char* U = g->U;
@@ -585,13 +591,14 @@ static void emit_capture_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
     dsl_buf__printf(b,
                     "/* Route r's parameters from the tags: typed conversions (the DFA bounded\n"
                     "   their digits), percent-decoding. */\n"
-                    "HT_INLINE %s_status_t %s__capture(int r, const char* s, size_t n, const size_t* tg, bool pct,\n"
+                    "HT_INLINE %s_status_t %s__capture(uint32_t e, const char* s, size_t n, const size_t* tg, bool pct,\n"
                     "    %s_match_t* m) {\n"
+                    "    uint32_t r = e & 0xffff; /* the route; e >> 16: its shape (%s__caps[r].shape) */\n"
                     "    const %s__cap_t* d = &%s__caps[r];\n"
                     "    char* out = (char*) &m->p;\n"
-                    "    (void) s, (void) n, (void) tg, (void) pct, (void) out;\n"
-                    "    switch (d->shape) {\n",
-                    P, P, P, P, P);
+                    "    (void) s, (void) n, (void) tg, (void) pct, (void) out, (void) d;\n"
+                    "    switch (e >> 16) {\n",
+                    P, P, P, P, P, P);
     for (int sh = 0; sh < nshapes; sh++) {
         const char* kinds = shapes[sh];
         int np = (int) strlen(kinds);
@@ -629,7 +636,10 @@ static void emit_capture_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
     dsl_buf__printf(b, "    default: return %s_MATCH_NOT_FOUND;\n    }\n}\n\n", U);
     for (int k = 0; k < nshapes; k++) free(shapes[k]);
     free(shapes);
+    int* by_id = calloc((size_t) f->nroutes + 1, sizeof *by_id);
+    for (int j = 0; j < f->nroutes; j++) by_id[f->routes[j]->id] = rshape[j];
     free(rshape);
+    return by_id;
 }
 
 /* A re2c block over t (the n bytes of the path, then '/' and NUL): the rules
@@ -678,7 +688,7 @@ static void emit_groups_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
     const char* P = g->P;
     const char* U = g->U;
     int ntags = p->maxp ? p->maxp : 1;
-    emit_capture_(g, b, p);
+    int* shape = emit_capture_(g, b, p);
 
     int ndfa = 0;
     for (int i = 1; i <= p->ng; i++) ndfa += p->g[i].in_dfa;
@@ -692,23 +702,25 @@ static void emit_groups_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
     dsl_buf__puts(b, "}\n\n");
 
     /* Tables. */
-    const char* rt = f->nroutes < 65535 ? "uint16_t" : "uint32_t";
     dsl_buf__printf(b,
-                    "/* Group x method -> route (HEAD: the GET route when the group has no HEAD\n"
-                    "   route and no real HEAD can tie with it); 0: the cold path decides. */\n"
-                    "static const %s %s__tbl[%d][%s_METHOD__COUNT] = {\n    { 0 },\n",
-                    rt, P, p->ng + 1, U);
+                    "/* Group x method -> route | shape << 16 (HEAD: the GET route when the group\n"
+                    "   has no HEAD route and no real HEAD can tie with it); 0: the cold path\n"
+                    "   decides. Row 0 (no group) and the last column (a method of no route)\n"
+                    "   are 0, so the hot path looks up without tests. */\n"
+                    "static const uint32_t %s__tbl[%d][%s_METHOD__COUNT + 1] = {\n    { 0 },\n",
+                    P, p->ng + 1, U);
     for (int i = 1; i <= p->ng; i++) {
         const group_t* gr = &p->g[i];
         dsl_buf__puts(b, "    {");
-        for (int mi = 0; mi < f->nmethods; mi++) {
-            int r = gr->route[mi];
+        for (int mi = 0; mi <= f->nmethods; mi++) {
+            int r = mi < f->nmethods ? gr->route[mi] : 0;
             if (!r && mi == p->head && !gr->head_slow) r = gr->route[p->get];
-            dsl_buf__printf(b, "%s%d", mi ? ", " : " ", r);
+            dsl_buf__printf(b, "%s%#x", mi ? ", " : " ", r ? (unsigned) r | (unsigned) shape[r] << 16 : 0u);
         }
         dsl_buf__printf(b, " }, /* %d */\n", i);
     }
     dsl_buf__puts(b, "};\n\n");
+    free(shape);
 
     /* Cold path data. */
     int ncand = 0;
@@ -763,10 +775,11 @@ static void emit_groups_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
                     "   mi: the first later group that matches and has one (a GET route answers\n"
                     "   HEAD unless a real HEAD route is at least as specific), its tags in tg;\n"
                     "   else 0 and *st: 405 / OPTIONS with m->allow, or NOT_FOUND. */\n"
-                    "__attribute__((noinline, cold)) static int %s__miss(int g0, int mi, const unsigned char* t,\n"
+                    "__attribute__((noinline, cold)) static uint32_t %s__miss(int g0, int mi, const unsigned char* t,\n"
                     "    size_t n, size_t* tg, %s_match_t* m, %s_status_t* st) {\n"
                     "    uint64_t allow = 0;\n"
-                    "    int fb = 0, fbg = 0;\n"
+                    "    uint32_t fb = 0;\n"
+                    "    int fbg = 0;\n"
                     "    size_t fbt[%s__TAGS], qt[%s__TAGS];\n"
                     "    if (g0) {\n"
                     "        allow = %s__gm[g0];\n"
@@ -779,7 +792,7 @@ static void emit_groups_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
                     "            int q = %s__cand[k];\n"
                     "            if (!%s__one(q, t, n, qt)) continue;\n"
                     "            allow |= %s__gm[q];\n"
-                    "            if (mi >= 0 && (%s__gm[q] >> mi & 1)) {\n"
+                    "            if (mi < %s_METHOD__COUNT && (%s__gm[q] >> mi & 1)) {\n"
                     "                if (fb && %s__gs[fbg] < %s__gs[q]) break;\n"
                     "                memcpy(tg, qt, sizeof qt);\n"
                     "                return %s__tbl[q][mi];\n"
@@ -804,7 +817,7 @@ static void emit_groups_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
                     "    }\n"
                     "    return 0;\n"
                     "}\n\n",
-                    P, P, P, U, U, P, head, P, get, P, get, P, P, P, P, P, P, P, P, P, head, P, get, P, get,
+                    P, P, P, U, U, P, head, P, get, P, get, P, P, P, P, P, U, P, P, P, P, head, P, get, P, get,
                     get, head, options, options, U, U, U);
 
     dsl_buf__printf(b,
@@ -846,7 +859,7 @@ static void emit_groups_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
                         "__attribute__((noinline, cold)) static %s_status_t %s__slash(const char* s, size_t n, %s_match_t* m) {\n"
                         "    if (memchr(s, '\\0', n)) return %s_MATCH_NOT_FOUND; /* no route's language has NUL */\n"
                         "    if (n > 1 && s[n - 1] == '/') {\n"
-                        "        if (%s__run(-1, s, n - 1, m, true, nullptr) != %s_MATCH_FOUND) return %s_MATCH_NOT_FOUND;\n"
+                        "        if (%s__run(0, s, n - 1, m, true, nullptr) != %s_MATCH_FOUND) return %s_MATCH_NOT_FOUND;\n"
                         "        m->redirect = (ht_slice_t){ s, n - 1 };\n"
                         "        return %s_MATCH_REDIRECT;\n"
                         "    }\n"
@@ -861,7 +874,7 @@ static void emit_groups_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
                         "        t = (const unsigned char*) m->scratch;\n"
                         "    }\n"
                         "    m->scratch_used = n + 1;\n"
-                        "    %s_status_t st = %s__run(-1, m->scratch, n + 1, m, true, t);\n"
+                        "    %s_status_t st = %s__run(0, m->scratch, n + 1, m, true, t);\n"
                         "    m->scratch_used = 0;\n"
                         "    if (st != %s_MATCH_FOUND) return %s_MATCH_NOT_FOUND;\n"
                         "    m->redirect = (ht_slice_t){ m->scratch, n + 1 };\n"
@@ -883,7 +896,7 @@ static void emit_groups_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
                     "    if (!t) return probe ? %s_MATCH_NOT_FOUND : %s_MATCH_BAD_REQUEST;\n"
                     "    int g = fl & %s__NUL ? 0 : %s__dfa(t, n, tg);\n"
                     "    if (probe) return g ? %s_MATCH_FOUND : %s_MATCH_NOT_FOUND;\n"
-                    "    int r = g && mi >= 0 ? %s__tbl[g][mi] : 0;\n"
+                    "    uint32_t r = %s__tbl[g][mi];\n"
                     "    if (__builtin_expect(!r, 0)) {\n"
                     "        %s_status_t st = %s_MATCH_NOT_FOUND;\n"
                     "        r = %s__miss(g, mi, t, n, tg, m, &st);\n"
@@ -1081,19 +1094,19 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
     /* method enum -> index: HT_METHODS order is the first nstd methods */
     dsl_buf__printf(b,
                     "%s_status_t %s__match(ht_method_t method, ht_slice_t path, %s_match_t* m) {\n"
-                    "    int mi = method > HT_METHOD_OTHER && method < HT_METHOD__COUNT ? (int) method - 1 : -1;\n"
+                    "    int mi = method > HT_METHOD_OTHER && method < HT_METHOD__COUNT ? (int) method - 1 : %s_METHOD__COUNT;\n"
                     "    return %s__match_idx(mi, path, m);\n}\n\n",
-                    g->P, g->P, g->P, g->P);
+                    g->P, g->P, g->P, g->U, g->P);
     dsl_buf__printf(b,
                     "%s_status_t %s__match_token(ht_slice_t method, ht_slice_t path, %s_match_t* m) {\n"
-                    "    int mi = -1;\n"
+                    "    int mi = %s_METHOD__COUNT; /* no route has it */\n"
                     "    for (int k = 0; k < %s_METHOD__COUNT; k++)\n"
                     "        if (strlen(%s__methods[k]) == method.len && memcmp(%s__methods[k], method.ptr, method.len) == 0) {\n"
                     "            mi = k;\n"
                     "            break;\n"
                     "        }\n"
                     "    return %s__match_idx(mi, path, m);\n}\n\n",
-                    g->P, g->P, g->P, g->U, g->P, g->P, g->P);
+                    g->P, g->P, g->P, g->U, g->U, g->P, g->P, g->P);
     dsl_buf__printf(b,
                     "size_t %s__allow_format(uint64_t allow, char* buf, size_t cap) {\n"
                     "    size_t need = 0;\n"

@@ -187,12 +187,13 @@ static const app__cap_t app__caps[APP_ROUTE__COUNT] = {
 
 /* Route r's parameters from the tags: typed conversions (the DFA bounded
    their digits), percent-decoding. */
-HT_INLINE app_status_t app__capture(int r, const char* s, size_t n, const size_t* tg, bool pct,
+HT_INLINE app_status_t app__capture(uint32_t e, const char* s, size_t n, const size_t* tg, bool pct,
     app_match_t* m) {
+    uint32_t r = e & 0xffff; /* the route; e >> 16: its shape (app__caps[r].shape) */
     const app__cap_t* d = &app__caps[r];
     char* out = (char*) &m->p;
-    (void) s, (void) n, (void) tg, (void) pct, (void) out;
-    switch (d->shape) {
+    (void) s, (void) n, (void) tg, (void) pct, (void) out, (void) d;
+    switch (e >> 16) {
     case 0: { /* no parameters */
         m->route = (app_route_t) r;
         return APP_MATCH_FOUND;
@@ -286,28 +287,30 @@ HT_INLINE int app__dfa(const unsigned char* t, size_t n, size_t* tg) {
     */
 }
 
-/* Group x method -> route (HEAD: the GET route when the group has no HEAD
-   route and no real HEAD can tie with it); 0: the cold path decides. */
-static const uint16_t app__tbl[19][APP_METHOD__COUNT] = {
+/* Group x method -> route | shape << 16 (HEAD: the GET route when the group
+   has no HEAD route and no real HEAD can tie with it); 0: the cold path
+   decides. Row 0 (no group) and the last column (a method of no route)
+   are 0, so the hot path looks up without tests. */
+static const uint32_t app__tbl[19][APP_METHOD__COUNT + 1] = {
     { 0 },
-    { 5, 15, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 1 */
-    { 20, 20, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 2 */
-    { 9, 9, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 3 */
-    { 12, 12, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 4 */
-    { 3, 3, 0, 3, 4, 0, 0, 0, 0, 0 }, /* 5 */
-    { 13, 13, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 6 */
-    { 14, 14, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 7 */
-    { 18, 18, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 8 */
-    { 2, 2, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 9 */
-    { 6, 6, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 10 */
-    { 8, 8, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 11 */
-    { 19, 19, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 12 */
-    { 21, 21, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 13 */
-    { 1, 1, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 14 */
-    { 0, 0, 7, 0, 0, 0, 16, 0, 0, 0 }, /* 15 */
-    { 17, 17, 0, 0, 0, 0, 0, 0, 0, 17 }, /* 16 */
-    { 10, 10, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 17 */
-    { 11, 11, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 18 */
+    { 0x5, 0xf, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 1 */
+    { 0x14, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 2 */
+    { 0x10009, 0x10009, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 3 */
+    { 0x3000c, 0x3000c, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 4 */
+    { 0x20003, 0x20003, 0, 0x20003, 0x20004, 0, 0, 0, 0, 0, 0 }, /* 5 */
+    { 0x4000d, 0x4000d, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 6 */
+    { 0x4000e, 0x4000e, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 7 */
+    { 0x10012, 0x10012, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 8 */
+    { 0x10002, 0x10002, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 9 */
+    { 0x10006, 0x10006, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 10 */
+    { 0x10008, 0x10008, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 11 */
+    { 0x10013, 0x10013, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 12 */
+    { 0x10015, 0x10015, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 13 */
+    { 0x1, 0x1, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 14 */
+    { 0, 0, 0x7, 0, 0, 0, 0x10, 0, 0, 0, 0 }, /* 15 */
+    { 0x11, 0x11, 0, 0, 0, 0, 0, 0, 0, 0x11, 0 }, /* 16 */
+    { 0x2000a, 0x2000a, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 17 */
+    { 0x1000b, 0x1000b, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 18 */
 };
 
 /* Real methods of each group. */
@@ -338,10 +341,11 @@ __attribute__((unused)) static int app__one(int q, const unsigned char* t, size_
    mi: the first later group that matches and has one (a GET route answers
    HEAD unless a real HEAD route is at least as specific), its tags in tg;
    else 0 and *st: 405 / OPTIONS with m->allow, or NOT_FOUND. */
-__attribute__((noinline, cold)) static int app__miss(int g0, int mi, const unsigned char* t,
+__attribute__((noinline, cold)) static uint32_t app__miss(int g0, int mi, const unsigned char* t,
     size_t n, size_t* tg, app_match_t* m, app_status_t* st) {
     uint64_t allow = 0;
-    int fb = 0, fbg = 0;
+    uint32_t fb = 0;
+    int fbg = 0;
     size_t fbt[APP__TAGS], qt[APP__TAGS];
     if (g0) {
         allow = app__gm[g0];
@@ -354,7 +358,7 @@ __attribute__((noinline, cold)) static int app__miss(int g0, int mi, const unsig
             int q = app__cand[k];
             if (!app__one(q, t, n, qt)) continue;
             allow |= app__gm[q];
-            if (mi >= 0 && (app__gm[q] >> mi & 1)) {
+            if (mi < APP_METHOD__COUNT && (app__gm[q] >> mi & 1)) {
                 if (fb && app__gs[fbg] < app__gs[q]) break;
                 memcpy(tg, qt, sizeof qt);
                 return app__tbl[q][mi];
@@ -410,7 +414,7 @@ static app_status_t app__run(int mi, const char* s, size_t n, app_match_t* m, bo
 __attribute__((noinline, cold)) static app_status_t app__slash(const char* s, size_t n, app_match_t* m) {
     if (memchr(s, '\0', n)) return APP_MATCH_NOT_FOUND; /* no route's language has NUL */
     if (n > 1 && s[n - 1] == '/') {
-        if (app__run(-1, s, n - 1, m, true, nullptr) != APP_MATCH_FOUND) return APP_MATCH_NOT_FOUND;
+        if (app__run(0, s, n - 1, m, true, nullptr) != APP_MATCH_FOUND) return APP_MATCH_NOT_FOUND;
         m->redirect = (ht_slice_t){ s, n - 1 };
         return APP_MATCH_REDIRECT;
     }
@@ -425,7 +429,7 @@ __attribute__((noinline, cold)) static app_status_t app__slash(const char* s, si
         t = (const unsigned char*) m->scratch;
     }
     m->scratch_used = n + 1;
-    app_status_t st = app__run(-1, m->scratch, n + 1, m, true, t);
+    app_status_t st = app__run(0, m->scratch, n + 1, m, true, t);
     m->scratch_used = 0;
     if (st != APP_MATCH_FOUND) return APP_MATCH_NOT_FOUND;
     m->redirect = (ht_slice_t){ m->scratch, n + 1 };
@@ -441,7 +445,7 @@ __attribute__((noinline)) static app_status_t app__run(int mi, const char* s, si
     if (!t) return probe ? APP_MATCH_NOT_FOUND : APP_MATCH_BAD_REQUEST;
     int g = fl & app__NUL ? 0 : app__dfa(t, n, tg);
     if (probe) return g ? APP_MATCH_FOUND : APP_MATCH_NOT_FOUND;
-    int r = g && mi >= 0 ? app__tbl[g][mi] : 0;
+    uint32_t r = app__tbl[g][mi];
     if (__builtin_expect(!r, 0)) {
         app_status_t st = APP_MATCH_NOT_FOUND;
         r = app__miss(g, mi, t, n, tg, m, &st);
@@ -459,12 +463,12 @@ HT_INLINE app_status_t app__match_idx(int mi, ht_slice_t path, app_match_t* m) {
 }
 
 app_status_t app__match(ht_method_t method, ht_slice_t path, app_match_t* m) {
-    int mi = method > HT_METHOD_OTHER && method < HT_METHOD__COUNT ? (int) method - 1 : -1;
+    int mi = method > HT_METHOD_OTHER && method < HT_METHOD__COUNT ? (int) method - 1 : APP_METHOD__COUNT;
     return app__match_idx(mi, path, m);
 }
 
 app_status_t app__match_token(ht_slice_t method, ht_slice_t path, app_match_t* m) {
-    int mi = -1;
+    int mi = APP_METHOD__COUNT; /* no route has it */
     for (int k = 0; k < APP_METHOD__COUNT; k++)
         if (strlen(app__methods[k]) == method.len && memcmp(app__methods[k], method.ptr, method.len) == 0) {
             mi = k;
