@@ -30,7 +30,6 @@
 # The same file serves an installed hachettp (find_package(hachettp)): htgen
 # is then the imported hachettp::htgen, and re2c/gperf are looked up with the
 # Find modules installed beside this file when the function is first called.
-set(_HACHETTP_ROUTES_DIR "${CMAKE_CURRENT_LIST_DIR}")
 function(hachettp_add_routes target routes)
   cmake_parse_arguments(PARSE_ARGV 2 HR "MATCH_ONLY" "PREFIX;OUTPUT_DIR" "")
   if(CMAKE_CROSSCOMPILING AND HT_HOST_HTGEN)
@@ -50,7 +49,9 @@ function(hachettp_add_routes target routes)
   foreach(_tool Re2c Gperf)
     string(TOUPPER "${_tool}" _TOOL)
     if(NOT ${_TOOL}_EXECUTABLE)
-      include("${_HACHETTP_ROUTES_DIR}/Find${_tool}.cmake")
+      # Beside this file (a variable of the defining directory would not
+      # be seen from a sibling directory calling the function).
+      include("${CMAKE_CURRENT_FUNCTION_LIST_DIR}/Find${_tool}.cmake")
       if(NOT ${_TOOL}_EXECUTABLE)
         message(FATAL_ERROR "hachettp_add_routes: ${_tool} not found (apt-get install re2c gperf)")
       endif()
