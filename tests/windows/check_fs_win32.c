@@ -86,6 +86,12 @@ START_TEST(resolve_files_dirs_and_refusals) {
     ck_assert_str_eq(buf, "windo");
     ht_file_t d;
     ck_assert_int_eq(ht_fs_dup_(e.fd, &d), 0);
+    /* its own file object (ReOpenFile): moving the original's file pointer
+     * does not move the copy's */
+    ck_assert(SetFilePointer((HANDLE) e.fd, 7, nullptr, FILE_BEGIN) == 7);
+    DWORD got3 = 0;
+    ck_assert(ReadFile((HANDLE) d, buf, 3, &got3, nullptr) && got3 == 3);
+    ck_assert_int_eq(memcmp(buf, "hel", 3), 0);
     ht_fs__close(e.fd);
     memset(buf, 0, sizeof buf);
     ck_assert_int_eq(ht_fs_pread_(d, buf, sizeof buf, 0), 15); /* short at EOF */

@@ -187,6 +187,14 @@ ht_result_t ht_fs_root_dir_open_(const char* path, uint32_t flags, ht_file_t* ou
 }
 
 ht_result_t ht_fs_dup_(ht_file_t f, ht_file_t* out) {
+    /* A new open of the same file (its own file object), so that transfers
+     * of one cached file do not share a synchronous file object's lock and
+     * position; DuplicateHandle (the same object) where that is refused. */
+    HANDLE r = ReOpenFile((HANDLE) f, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, 0);
+    if (r != INVALID_HANDLE_VALUE) {
+        *out = (ht_file_t) r;
+        return 0;
+    }
     HANDLE p = GetCurrentProcess(), h;
     if (!DuplicateHandle(p, (HANDLE) f, p, &h, 0, FALSE, DUPLICATE_SAME_ACCESS))
         return ht_win32__err(GetLastError());
