@@ -115,6 +115,19 @@ static void handler(const ht_config_t* cfg, const ht_request_t* req, ht_response
         ht_addr__format(&peer, host);
         int n = snprintf(body, sizeof body, "%s %u %d", host, (unsigned) peer.port, (int) pr);
         ht_response__bytes(res, 200, HT_SLICE("text/plain"), body, (size_t) n, a);
+    } else if (ht_slice__starts_with(path, HT_SLICE("/hdr/"))) {
+        /* A head of a chosen size: X-Seq (the rest of the path) and X-Big
+         * (n bytes of pattern), body "ok". Returns the first builder error
+         * in X-Err's place: there is none, the server answers 500. */
+        char big[8192];
+        uint64_t n = query_u64(ht_request__query(req), "n");
+        if (n > sizeof big) n = sizeof big;
+        fill_pattern(big, n);
+        ht_result_t r = ht_response__status(res, 200);
+        if (r == 0) r = ht_response__header(res, HT_SLICE("X-Seq"), ht_slice__sub(path, 5, path.len - 5));
+        if (r == 0) r = ht_response__header(res, HT_SLICE("X-Big"), (ht_slice_t){ big, n });
+        if (r == 0) r = ht_response__body(res, "ok", 2, a);
+        (void) r;
     } else if (ht_slice__eq(path, HT_SLICE("/nothing"))) {
         /* builds nothing: the server answers 500 */
     } else {
@@ -397,6 +410,93 @@ START_TEST(pipelining_64_in_order) {
     close(fd);
     stop();
     ck_assert_uint_eq(S.stats.requests, 192 + 64);
+}
+END_TEST
+
+/* X-Big's size for the largest /hdr/NN head that fits an empty buffer of
+ * `unit` bytes, by the builder's own measure: status line 17, "X-Seq: NN"
+ * 11, "X-Big: " + CRLF 9, and the 101 bytes end_head keeps for
+ * Content-Length, Date, Connection and the blank line. */
+static size_t hdr_fit(uint32_t unit) { return unit - 17 - 11 - 9 - 101; }
+
+/* Checks one /hdr response: 200, its own X-Seq, X-Big of n pattern bytes,
+ * Content-Length 2, Date, body "ok". */
+static void expect_hdr(rd_t* r, int seq, size_t n) {
+    resp_t p;
+    ck_assert(read_resp(r, &p, false));
+    ck_assert_msg(p.status == 200, "response %d (X-Big %zu): status %d", seq, n, p.status);
+    char want[64];
+    snprintf(want, sizeof want, "\r\nX-Seq: %02d\r\nX-Big: ", seq);
+    char* x = strstr(p.head, want);
+    ck_assert_msg(x != nullptr, "response %d: no X-Seq/X-Big in %.200s", seq, p.head);
+    x += strlen(want);
+    char* pat = malloc(n + 1);
+    fill_pattern(pat, n);
+    ck_assert_msg(memcmp(x, pat, n) == 0 && x[n] == '\r' && x[n + 1] == '\n', "response %d: X-Big differs", seq);
+    free(pat);
+    ck_assert(strstr(p.head, "\r\nContent-Length: 2\r\n") != nullptr);
+    ck_assert(valid_date_line(p.head));
+    ck_assert_uint_eq(p.body_len, 2);
+    ck_assert_str_eq(p.body, "ok");
+    resp_free(&p);
+}
+
+/* A response whose head fits in an empty send buffer is the same whether
+ * or not pipelined responses fill the buffer before it (the buffer grows
+ * for it rather than answering 500); only a head larger than the whole
+ * buffer gets the empty 500, alone or pipelined. */
+START_TEST(pipelined_large_heads_are_not_500) {
+    ht_config_t cfg = { .send_buffer_size = 2048 };
+    start_cfg(&cfg);
+    const size_t fit = hdr_fit(2048);
+    int fd = client();
+    rd_t r;
+    rd_init(&r, fd);
+    char req[256];
+    /* Alone: the largest head fits, one byte more does not. */
+    snprintf(req, sizeof req, "GET /hdr/00?n=%zu HTTP/1.1\r\nHost: x\r\n\r\n", fit);
+    send_str(fd, req);
+    expect_hdr(&r, 0, fit);
+    snprintf(req, sizeof req, "GET /hdr/00?n=%zu HTTP/1.1\r\nHost: x\r\n\r\n", fit + 1);
+    send_str(fd, req);
+    resp_t p;
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_int_eq(p.status, 500);
+    ck_assert_uint_eq(p.body_len, 0);
+    resp_free(&p);
+    /* Pipelined in one write: heads near the buffer's size behind small
+     * and large ones, in every order; then the too-large one among them. */
+    static const int64_t sizes[] = { 10, 0, -1, 1000, -40, 1500, 0, 0, 5, -2, 600, 0, 30, 0, -300, 20 };
+    enum { N = sizeof sizes / sizeof sizes[0] };
+    for (int round = 0; round < 3; round++) {
+        char* all = malloc(N * 64);
+        size_t len = 0;
+        for (int i = 0; i < N; i++) {
+            size_t n = sizes[i] <= 0 ? (size_t) ((int64_t) fit + sizes[i]) : (size_t) sizes[i];
+            if (round == 2 && i == 7) n = fit + 1;
+            len += (size_t) sprintf(all + len, "GET /hdr/%02d?n=%zu HTTP/1.1\r\nHost: x\r\n\r\n", i, n);
+        }
+        ht_test__write_all(fd, all, len);
+        free(all);
+        for (int i = 0; i < N; i++) {
+            size_t n = sizes[i] <= 0 ? (size_t) ((int64_t) fit + sizes[i]) : (size_t) sizes[i];
+            if (round == 2 && i == 7) {
+                ck_assert(read_resp(&r, &p, false));
+                ck_assert_int_eq(p.status, 500);
+                ck_assert_uint_eq(p.body_len, 0);
+                resp_free(&p);
+                continue;
+            }
+            expect_hdr(&r, i, n);
+        }
+    }
+    rd_free(&r);
+    close(fd);
+    stop();
+    ck_assert_uint_eq(S.stats.requests, 2 + 3 * N);
+    /* The pipelined big heads did not fit behind the earlier responses:
+     * the buffer grew for them (and the test exercised that path). */
+    ck_assert_uint_gt(S.stats.out_grown, 0);
 }
 END_TEST
 
@@ -1435,6 +1535,7 @@ int main(void) {
     tcase_set_timeout(t, 120);
     tcase_add_test(t, hello_and_keep_alive_reuse);
     tcase_add_test(t, pipelining_64_in_order);
+    tcase_add_test(t, pipelined_large_heads_are_not_500);
     tcase_add_test(t, request_split_at_every_byte);
     tcase_add_test(t, bodies_content_length_and_chunked);
     tcase_add_test(t, expect_100_continue);

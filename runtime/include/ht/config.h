@@ -57,8 +57,11 @@ typedef struct ht_config {
                                  * built or sent (idle connections hold none); response
                                  * heads and bodies that fit are written straight into
                                  * it and sent with one send per read batch; larger
-                                 * bodies are sent from their own memory. 0 = 16384,
-                                 * at least 1024. */
+                                 * bodies are sent from their own memory. A head that
+                                 * fits in an empty one never fails behind pipelined
+                                 * responses: that batch gets a larger buffer (under
+                                 * twice this, freed once sent; ht/response.h).
+                                 * 0 = 16384, at least 1024. */
     uint32_t send_buffer_cache; /* free send buffers an acceptor keeps for reuse (beyond
                                  * that they are freed, so a burst does not pin its peak
                                  * memory); 0 = 64. */

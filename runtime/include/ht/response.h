@@ -25,13 +25,23 @@
  * sends the head with the real Content-Length and no body.
  *
  * If the handler returns without a status, or a call failed for lack of room
- * or memory (-ENOBUFS: the head does not fit in the send buffer; -ENOMEM),
- * the server replaces whatever was written with an empty 500: a response
- * with a header silently missing never goes out. Later calls then fail.
+ * or memory, the server replaces whatever was written with an empty 500: a
+ * response with a header silently missing never goes out. Later calls then
+ * fail. Lack of room (-ENOBUFS) means the head does not fit in an EMPTY send
+ * buffer (ht_config_t.send_buffer_size; the builder counts 101 bytes for the
+ * fields it adds and the blank line), and only that: pipelining never changes
+ * a response. Pipelined responses share one buffer per batch; a response that
+ * does not fit behind the earlier ones gets, for that batch only, a larger
+ * buffer holding them and it (under twice send_buffer_size, freed once sent),
+ * so a request gets the same answer alone or pipelined. -ENOMEM: that buffer
+ * or an out-of-line body could not be allocated.
  *
  * Bodies: ht_response__body copies the bytes. Small ones go into the send
- * buffer next to the head (one send); larger ones are copied into memory from
- * the allocator `a` the handler was given, freed by the server once sent.
+ * buffer next to the head (one send); larger ones, and any that do not fit
+ * behind earlier pipelined responses, are copied into memory from the
+ * allocator `a` the handler was given, freed by the server once sent (with a
+ * nullptr `a`, a body that an empty buffer would hold inline still goes
+ * inline; a larger one is -EINVAL).
  * ht_response__body_ref sends the caller's bytes without copying: they must
  * stay valid and unchanged until the server has sent them, which is after the
  * handler returns (static data, or data that outlives the connection).

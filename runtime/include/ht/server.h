@@ -110,6 +110,8 @@ typedef struct ht_acceptor_stats {
     uint64_t timeouts;
     uint64_t errors;        /* requests answered with an error status by the server */
     uint64_t starved;       /* receives that found no pooled buffer (retried later) */
+    uint64_t out_grown;     /* send buffers grown for a response that did not fit behind
+                             * pipelined ones (ht/response.h) */
 } ht_acceptor_stats_t;
 void ht_acceptor__stats(const ht_acceptor_t* acc, ht_acceptor_stats_t* out);
 

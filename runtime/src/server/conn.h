@@ -26,7 +26,9 @@ static_assert(HT_TC_STARVED + 1 == HT_ACCEPTOR_CLASSES_, "one list per class");
 
 /* A send buffer: the response bytes of one read batch, plus the iovec that
  * sends them and the out-of-line bodies to free once sent. Lives in the
- * acceptor's freelist while unused. */
+ * acceptor's freelist while unused. cap is send_buffer_size, except for a
+ * buffer grown by ht_conn__out_grow_ (less than twice that), which ends its
+ * batch and is freed, not cached, once sent. */
 typedef struct ht_out {
     struct ht_out* next;     /* freelist */
     uint32_t       cap;      /* bytes of data[] */
@@ -45,8 +47,12 @@ typedef struct ht_out {
     char           data[];
 } ht_out_t;
 
+struct ht_conn;
+
 struct ht_response {
     ht_out_t*   out;
+    struct ht_conn* conn;    /* owner of out, which may grow (ht_conn__out_grow_);
+                              * nullptr: a fixed buffer (unit tests) */
     const char* date;        /* the acceptor's cached "Date: ...\r\n" line */
     uint64_t    body_bytes;  /* ht_response__body_bytes */
     uint32_t    start;       /* rollback point */
@@ -76,6 +82,14 @@ bool ht_out__continue_(ht_out_t* out);
 void ht_out__seal_(ht_out_t* out);
 /* Frees the out-of-line bodies and empties the buffer. */
 void ht_out__reset_(ht_out_t* out);
+/* Makes room for need more bytes of the response res is building, which
+ * does not fit behind the earlier (pipelined) responses in c->out: when it
+ * would fit in an empty send buffer (its bytes so far plus need <=
+ * send_buffer_size), c->out and res->out become a buffer of res->start +
+ * send_buffer_size bytes holding everything so far (iovecs rebased, bodies
+ * and file carried over) and the old one goes back to the cache. Returns 0,
+ * -ENOBUFS (too large even for an empty buffer) or -ENOMEM. (conn.c) */
+ht_result_t ht_conn__out_grow_(struct ht_conn* c, ht_response_t* res, size_t need);
 /* Refreshes the acceptor-style date line "Date: ...\r\n" (37 bytes + NUL). */
 void ht_date_line_(char* out, int64_t t);
 #define HT_DATE_LINE_LEN 37

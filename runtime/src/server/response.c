@@ -84,6 +84,18 @@ HT_INLINE void out_put(ht_out_t* o, const void* p, size_t n) {
 }
 #define OUT_LIT(o, lit) out_put((o), lit, sizeof(lit) - 1)
 
+/* The slow path of every room check: the response does not fit behind the
+ * batch's earlier responses. If it would fit in an empty buffer the buffer
+ * grows (conn.c), so pipelining never changes a response; callers reload
+ * res->out after it. Out of line: the common case is one compare. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline, cold))
+#endif
+static ht_result_t res_grow(ht_response_t* res, size_t n) {
+    if (res->conn == nullptr) return -ENOBUFS;
+    return ht_conn__out_grow_(res->conn, res, n);
+}
+
 bool ht_out__continue_(ht_out_t* o) {
     static const char k[] = "HTTP/1.1 100 Continue\r\n\r\n";
     if (!out_room(o, sizeof k - 1) || o->iovcnt >= HT_OUT_IOV) return false;
@@ -122,6 +134,7 @@ static size_t put_u64(char* p, uint64_t v) {
 
 void ht_response__begin_(ht_response_t* res, ht_out_t* out, const char* date_line, uint8_t flags) {
     res->out = out;
+    res->conn = nullptr;
     res->date = date_line;
     res->start = out->len;
     res->start_iov = out->iovcnt;
@@ -159,12 +172,20 @@ ht_result_t ht_response__status(ht_response_t* res, uint16_t status) {
     if (status < 200 || status > 999) return -EINVAL;
     ht_out_t* o = res->out;
     if (HT_LIKELY(status == 200)) {
-        if (!out_room(o, 17)) return -ENOBUFS;
+        if (HT_UNLIKELY(!out_room(o, 17))) {
+            ht_result_t r = res_grow(res, 17);
+            if (r < 0) return r;
+            o = res->out;
+        }
         OUT_LIT(o, "HTTP/1.1 200 OK\r\n");
     } else {
         const char* reason = ht_status__reason(status);
         size_t rl = strlen(reason);
-        if (!out_room(o, 15 + rl)) return -ENOBUFS;
+        if (!out_room(o, 15 + rl)) {
+            ht_result_t r = res_grow(res, 15 + rl);
+            if (r < 0) return r;
+            o = res->out;
+        }
         char* p = o->data + o->len;
         memcpy(p, "HTTP/1.1 ", 9);
         p[9] = (char) ('0' + status / 100);
@@ -200,9 +221,13 @@ ht_result_t ht_response__header(ht_response_t* res, ht_slice_t name, ht_slice_t 
     }
     value = ht_slice__trim_ows(value);
     ht_out_t* o = res->out;
-    if (!out_room(o, name.len + value.len + 4)) {
-        res->state = HT_RES_FAILED; /* a head missing a field must not go out */
-        return -ENOBUFS;
+    if (HT_UNLIKELY(!out_room(o, name.len + value.len + 4))) {
+        ht_result_t r = res_grow(res, name.len + value.len + 4);
+        if (r < 0) {
+            res->state = HT_RES_FAILED; /* a head missing a field must not go out */
+            return r;
+        }
+        o = res->out;
     }
     out_put(o, name.ptr, name.len);
     OUT_LIT(o, ": ");
@@ -219,7 +244,12 @@ ht_result_t ht_response__header_cstr(ht_response_t* res, const char* name, const
 static ht_result_t end_head(ht_response_t* res, uint64_t body_len) {
     ht_out_t* o = res->out;
     /* "Content-Length: " 16 + 20 digits + CRLF, date line, "Connection: keep-alive\r\n" 24, CRLF */
-    if (!out_room(o, 16 + 20 + 2 + HT_DATE_LINE_LEN + 24 + 2)) return -ENOBUFS;
+    enum { END_HEAD_MAX = 16 + 20 + 2 + HT_DATE_LINE_LEN + 24 + 2 };
+    if (HT_UNLIKELY(!out_room(o, END_HEAD_MAX))) {
+        ht_result_t r = res_grow(res, END_HEAD_MAX);
+        if (r < 0) return r;
+        o = res->out;
+    }
     bool no_length = res->status == 204 || res->status == 304 || res->status < 200;
     if (!no_length) {
         OUT_LIT(o, "Content-Length: ");
@@ -238,16 +268,26 @@ static ht_result_t end_head(ht_response_t* res, uint64_t body_len) {
 static ht_result_t add_body(ht_response_t* res, const void* data, size_t len, ht_alloc_t* a, bool borrow) {
     if (res->state != HT_RES_HEAD) return HT_E_RESPONSE_STATE;
     if (len && data == nullptr) return -EINVAL;
-    ht_out_t* o = res->out;
-    uint32_t mark = o->len;
-    ht_result_t r = end_head(res, len);
-    if (r < 0) { o->len = mark; return r; }
+    uint32_t mark = res->out->len;
+    ht_result_t r = end_head(res, len); /* writes nothing when it fails */
+    if (r < 0) return r;
+    ht_out_t* o = res->out; /* after end_head: it may have moved */
     bool no_body = (res->flags & HT_RESF_HEAD_ONLY) || res->status == 204 || res->status == 304;
     if (no_body || len == 0) {
         res->state = HT_RES_DONE;
         return 0;
     }
-    if (out_room(o, len) && (!borrow || len <= 1024)) {
+    if (HT_LIKELY(out_room(o, len) && (!borrow || len <= 1024))) {
+        out_put(o, data, len);
+        res->body_bytes = len;
+        res->state = HT_RES_DONE;
+        return 0;
+    }
+    if (!borrow && a == nullptr) {
+        /* Nowhere to copy it but here: what an empty buffer would hold
+         * inline still goes inline behind pipelined responses. */
+        if ((r = res_grow(res, len)) < 0) { o->len = mark; return r == -ENOBUFS ? -EINVAL : r; }
+        o = res->out;
         out_put(o, data, len);
         res->body_bytes = len;
         res->state = HT_RES_DONE;
@@ -257,7 +297,6 @@ static ht_result_t add_body(ht_response_t* res, const void* data, size_t len, ht
     if (o->iovcnt + 2 > HT_OUT_IOV || o->nexts + 1 > HT_OUT_EXT) { o->len = mark; return -ENOBUFS; }
     void* p = (void*) data;
     if (!borrow) {
-        if (a == nullptr) { o->len = mark; return -EINVAL; }
         p = ht_alloc__alloc(a, len);
         if (p == nullptr) { o->len = mark; return -ENOMEM; }
         memcpy(p, data, len);
@@ -293,12 +332,14 @@ ht_result_t ht_response__body_ref(ht_response_t* res, const void* data, size_t l
 /* A header line known to be valid and not reserved (the helpers' own
  * Content-Type values): copied without the per-byte checks. */
 static ht_result_t put_trusted(ht_response_t* res, const char* line, size_t n) {
-    ht_out_t* o = res->out;
-    if (!out_room(o, n)) {
-        res->state = HT_RES_FAILED;
-        return -ENOBUFS;
+    if (HT_UNLIKELY(!out_room(res->out, n))) {
+        ht_result_t r = res_grow(res, n);
+        if (r < 0) {
+            res->state = HT_RES_FAILED;
+            return r;
+        }
     }
-    out_put(o, line, n);
+    out_put(res->out, line, n);
     return 0;
 }
 
@@ -315,11 +356,11 @@ static ht_result_t helper(ht_response_t* res, uint16_t status, const char* ctype
     } else if (ctype.len) {
         if (!ht_response__valid_header_value(ctype)) return HT_E_BAD_HEADER_VALUE;
         ctype = ht_slice__trim_ows(ctype);
-        ht_out_t* o = res->out;
-        if (!out_room(o, ctype.len + 16)) {
+        if (!out_room(res->out, ctype.len + 16) && (r = res_grow(res, ctype.len + 16)) < 0) {
             res->state = HT_RES_FAILED;
-            return -ENOBUFS;
+            return r;
         }
+        ht_out_t* o = res->out;
         OUT_LIT(o, "Content-Type: ");
         out_put(o, ctype.ptr, ctype.len);
         OUT_LIT(o, "\r\n");
@@ -335,14 +376,8 @@ ht_result_t ht_response__file(ht_response_t* res, ht_file_t f, uint64_t off, uin
     if (res->state != HT_RES_HEAD) r = HT_E_RESPONSE_STATE;
     else if ((int64_t) f < 0) r = -EBADF; /* HT_FILE_INVALID and any other negative fd */
     else if (o->file_state != HT_OUT_FILE_NONE) r = HT_E_RESPONSE_STATE; /* one per batch */
-    else {
-        uint32_t mark = o->len;
-        r = end_head(res, len);
-        if (r < 0) {
-            o->len = mark;
-            res->state = HT_RES_FAILED;
-        }
-    }
+    else if ((r = end_head(res, len)) < 0) res->state = HT_RES_FAILED; /* it wrote nothing */
+    o = res->out; /* end_head may have moved it */
     if (r < 0) {
         if (own) ht_fs__close(f);
         return r;
