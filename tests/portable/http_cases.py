@@ -9,7 +9,8 @@ split on spaces. The servers bind 127.0.0.1 on a port they pick and print;
 they are stopped by PID. Raw sockets throughout (pipelining needs them).
 --windows: the server is the Windows build; with --wine, the tree's real
 8.3 short names are asked of Windows (cmd /c dir /x) and probed too.
-Every server must exit 0 within 10 s of SIGINT (graceful shutdown).
+Every server must exit 0 within 10 s of SIGINT (graceful shutdown); ht
+also while a response is in flight (it must arrive whole).
 Prints one line per case; exits non-zero on the first failure.
 """
 import argparse
@@ -371,6 +372,29 @@ def ht_cases(port, files, windows, aliases):
     return cases
 
 
+def graceful_shutdown(p, port, files):
+    """SIGINT while a 5 MiB response is on its way (the client reads slowly)
+    and another connection idles: the response arrives whole, the idle
+    connection is closed, the server exits 0."""
+    c = Conn(port)
+    c.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    c.send(get("/big.bin"))
+    c._fill()
+    idle = Conn(port)
+    idle.send(get("/a.txt"))
+    idle.response()
+    p.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    st, _, body = c.response()
+    check(st == 200 and body == files["big.bin"], "in-flight response cut by shutdown")
+    check(idle.closed(), "idle connection left open by shutdown")
+    try:
+        rc = p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("no exit within 10 s of SIGINT")
+    check(rc == 0, "exit status %d after SIGINT" % rc)
+
+
 def routing_cases(port):
     cases = []
 
@@ -438,8 +462,12 @@ def main():
                         r"http://127\.0\.0\.1:(\d+)/", "err")
         try:
             run("ht", ht_cases(port, files, args.windows, aliases))
+            t = time.monotonic()
+            graceful_shutdown(p, port, files)
+            print("ok   ht/graceful_shutdown (%.2f s)" % (time.monotonic() - t), flush=True)
         finally:
-            stop(p)
+            if p.poll() is None:
+                stop(p)
         if args.routing:
             cmd = args.routing.split() + ["-p", "0", "-b", "127.0.0.1"]
             if args.routing_dir:
