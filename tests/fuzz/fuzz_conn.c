@@ -25,9 +25,11 @@
  *   - echo responses: "METHOD SP TARGET LF BODY" with the method of
  *     X-Echo-Method, a target without SP/CTL, a body of X-Echo-Body bytes
  *     within max_body;
- *   - a handler call may fail only with -ENOBUFS (the head does not fit in
- *     what is left of the send buffer), answered by an empty 500: one per
- *     such failure;
+ *   - a handler call may fail only with -ENOBUFS, and only when the head
+ *     would not fit in an EMPTY send buffer by the builder's measure
+ *     (ht/response.h): behind pipelined responses the same head must still
+ *     succeed (regression seed regress-pipelined-500); each failure is
+ *     answered by an empty 500, one per failure;
  *   - echo responses + empty 500s == requests the acceptor counted, error responses ==
  *     errors it counted (at most one), no timeouts, and after the client's
  *     EOF the server closes within a bounded number of loop iterations and
@@ -86,7 +88,6 @@ static char echo_[1024 + 1 + MAX_BODY + 64];
 static uint64_t enobufs_;
 
 static void echo_handler(const ht_config_t* cfg, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a) {
-    (void) cfg;
     ht_slice_t m = ht_request__method_slice(req), t = ht_request__target(req), b = ht_request__body(req);
     if (m.len + t.len + b.len + 2 > sizeof echo_) FAIL("request larger than the limits allow");
     size_t n = 0;
@@ -101,9 +102,17 @@ static void echo_handler(const ht_config_t* cfg, const ht_request_t* req, ht_res
     if (r == 0) r = ht_response__header(res, HT_SLICE("X-Echo-Method"), m);
     if (r == 0) r = ht_response__header_cstr(res, "X-Echo-Body", blen);
     if (r == 0) r = ht_response__body(res, echo_, n, a);
-    /* A head that does not fit in what is left of the send buffer: the
-     * server answers an empty 500 instead (ht/response.h). Counted, so the
-     * parser can tell these from anything else. */
+    /* A head that does not fit in an empty send buffer: the server answers
+     * an empty 500 instead (ht/response.h). Counted, so the parser can tell
+     * these from anything else. The builder's measure: status line 17, each
+     * field name + value + 4, and 101 bytes kept for Content-Length, Date,
+     * Connection and the blank line; the body goes out of line when it does
+     * not fit. Anything that fits an empty buffer must not fail, whatever
+     * earlier pipelined responses hold. */
+    size_t head = 17 + (13 + m.len + 4) + (11 + strlen(blen) + 4) + 101;
+    if (r == -ENOBUFS && head <= cfg->send_buffer_size)
+        FAIL("a %zu-byte head failed with -ENOBUFS though an empty %u-byte send buffer holds it (pipelining "
+             "changed a response)", head, cfg->send_buffer_size);
     if (r == -ENOBUFS) enobufs_++;
     else if (r != 0) FAIL("echo response could not be built: %d (method %zu, target %zu, body %zu bytes)", r, m.len,
                           t.len, b.len);
