@@ -33,9 +33,10 @@
  *   - echo responses + empty 500s == requests the acceptor counted, error responses ==
  *     errors it counted (at most one), no timeouts, and after the client's
  *     EOF the server closes within a bounded number of loop iterations and
- *     frees the connection (open == 0): nothing carries over to the next
- *     input. */
+ *     frees the connection (open == 0) and its socket (as many fds open as
+ *     before the input): nothing carries over to the next input. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sockios.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -181,6 +182,14 @@ static void read_all_(int fd, out_t* o) {
         if (errno == ECONNRESET) { o->eof = o->reset = true; break; }
         FAIL("client recv: %s", strerror(errno));
     }
+}
+
+/* Open descriptors below 128 (the harness and the loop hold a few). */
+static int count_fds_(void) {
+    int n = 0;
+    for (int fd = 0; fd < 128; fd++)
+        if (fcntl(fd, F_GETFD) >= 0) n++;
+    return n;
 }
 
 static int outq_(int fd) {
@@ -405,6 +414,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ht_acceptor_stats_t s0, s1;
     ht_acceptor__stats(&acc_, &s0);
     uint64_t e0 = enobufs_;
+    int fds0 = count_fds_();
     if (s0.open != 0) FAIL("a connection left over from the last input");
 
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -439,6 +449,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         pump_();
     }
     if (s1.open != 0) FAIL("the server still holds the connection after the client closed");
+    if (count_fds_() != fds0) FAIL("%d descriptors open, %d before the input", count_fds_(), fds0);
 
     if (verbose_) fprintf(stderr, "fuzz_conn: %d pieces, %zu bytes in, %zu out%s:\n%.*s\n", ncut - 1, len, o.n,
                           o.reset ? " (reset)" : "", (int) o.n, o.p ? o.p : "");

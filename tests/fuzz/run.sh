@@ -7,6 +7,7 @@
 #   FUZZ_BUILD   build dir (default build/fuzz)
 #   FUZZ_JOBS    build parallelism (default 2)
 #   FUZZ_ARGS    extra libFuzzer flags (e.g. -jobs=2)
+#   FUZZ_CMAKE   extra CMake flags (e.g. -DHT_IO_URING=OFF: fuzz_conn over epoll)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -16,7 +17,7 @@ build=${FUZZ_BUILD:-$root/build/fuzz}
 targets=${*:-"fuzz_parse fuzz_chunked fuzz_uri fuzz_dsl fuzz_diff fuzz_match fuzz_conn"}
 
 CC=${CC:-clang} cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER="${CC:-clang}" \
-  -DHT_FUZZ=ON -DHT_SANITIZE=ON -DHT_WERROR=ON -DHT_BUILD_TESTS=OFF -DHT_BUILD_EXAMPLES=OFF >/dev/null
+  -DHT_FUZZ=ON -DHT_SANITIZE=ON -DHT_WERROR=ON -DHT_BUILD_TESTS=OFF -DHT_BUILD_EXAMPLES=OFF ${FUZZ_CMAKE:-} >/dev/null
 cmake --build "$build" -j "${FUZZ_JOBS:-2}" --target $targets
 
 mkdir -p "$build/artifacts"
