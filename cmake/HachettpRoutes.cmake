@@ -163,9 +163,9 @@ function(hachettp_add_routes target routes)
       COMMENT "gperf ${_prefix}_mime.gperf"
       VERBATIM)
   endif()
-  # The matcher is one large DFA function: gcc -O2 takes 2.7x the time of
-  # -O1 -fno-tree-fre on it (1,015 routes: 9.6 s vs 3.5 s CPU) for 4 % fewer
-  # instructions per match (BENCHMARKS.md, Router), so optimized builds
+  # The matcher is one large DFA function: gcc -O2 takes about twice the
+  # time of -O1 -fno-tree-fre on it (1,015 routes: 7.4 s vs 3.9 s CPU) for
+  # 5 % fewer instructions per match (BENCHMARKS.md, Router), so optimized builds
   # compile it with HT_ROUTES_OPT (a list; empty: the build's own flags).
   # Debug builds keep their flags.
   set(HT_ROUTES_OPT "-O1;-fno-tree-fre" CACHE STRING
