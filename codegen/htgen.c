@@ -273,7 +273,8 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
                     "     ht_server__serve(&acc, &server, loop, a, %s__dispatch);\n"
                     "   It matches method + path (the query is not part of it), decodes the\n"
                     "   parameters into a stack buffer of %s_SCRATCH_MAX bytes (nothing is\n"
-                    "   allocated; a longer path is 414), and calls the route's handler. Without\n"
+                    "   allocated; a path of more than %s_SCRATCH_MAX - 3 bytes is 414), and\n"
+                    "   calls the route's handler. Without\n"
                     "   a handler: 404; 405 + Allow; OPTIONS: 204 + Allow (also for `*`); HEAD\n"
                     "   runs the GET handler (the server drops the body); 308 + Location to the\n"
                     "   trailing-slash form (query kept); 400 for a bad escape in a parameter;\n"
@@ -297,7 +298,7 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
                     "   stays open then): -ENOENT, -ENOTDIR, -ENOMEM... Not thread-safe. */\n"
                     "ht_result_t %s__mounts_open(const char* base, ht_alloc_t* a);\n"
                     "void %s__mounts_close(void);\n\n",
-                    g->P, g->P, g->P, g->U, g->U, g->U, g->U, g->U, allow_max, g->U,
+                    g->P, g->P, g->P, g->U, g->U, g->U, g->U, g->U, g->U, allow_max, g->U,
                     (unsigned long long) body_max, g->P, g->base, g->U, g->base, g->P, g->P);
     if (embed__count(f)) embed__emit_header(f, g->P, g->U, b);
     dsl_buf__printf(b, "#endif /* %s_ROUTES_H */\n", g->U);

@@ -240,7 +240,8 @@ const struct app_mime* app__mime_lookup(const char* ext, size_t len);
      ht_server__serve(&acc, &server, loop, a, app__dispatch);
    It matches method + path (the query is not part of it), decodes the
    parameters into a stack buffer of APP_SCRATCH_MAX bytes (nothing is
-   allocated; a longer path is 414), and calls the route's handler. Without
+   allocated; a path of more than APP_SCRATCH_MAX - 3 bytes is 414), and
+   calls the route's handler. Without
    a handler: 404; 405 + Allow; OPTIONS: 204 + Allow (also for `*`); HEAD
    runs the GET handler (the server drops the body); 308 + Location to the
    trailing-slash form (query kept); 400 for a bad escape in a parameter;
