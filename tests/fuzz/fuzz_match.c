@@ -39,10 +39,10 @@ extern const prop_set_t fm_set, fms_set;
 #define MAX_PATH PROP_PATH_MAX
 
 /* The scratch the generated header promises is enough: path.len + 1, or
- * + 2 where the header defines PREFIX_PATH_COPY_MAX (the matcher that copies
- * long paths into scratch for its DFA). */
+ * + 3 where the header defines PREFIX_PATH_COPY_MAX (the one-DFA matcher,
+ * which copies long paths into scratch with two end marks; 810c930). */
 #ifdef FM_PATH_COPY_MAX
-#define SCRATCH_NEED(n) ((n) + 2)
+#define SCRATCH_NEED(n) ((n) + 3)
 #else
 #define SCRATCH_NEED(n) ((n) + 1)
 #endif
