@@ -15,8 +15,9 @@
 # `embed PREFIX DIR` lines, adding, changing or removing a file under DIR
 # (htgen's depfile); the generated header's directory is added to
 # <target>'s include path. Embedded trees become PREFIX_embed.c +
-# PREFIX_embed.bin (assembled in with .incbin: needs GNU as or clang's
-# integrated assembler, i.e. an ELF toolchain).
+# PREFIX_embed.bin (assembled in with .incbin: GNU as or clang's integrated
+# assembler; built and served on Linux, and cross-built with mingw-w64 and
+# served under Wine).
 #
 # re2c runs with -Wunreachable-rules -Werror: a route shadowed by a more
 # specific one fails the build, a second proof behind htgen's own checks.
