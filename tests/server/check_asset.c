@@ -15,7 +15,7 @@ static char DATE[48];
 static void setup(void) {
     A = ht_alloc__init();
     OUT = calloc(1, sizeof(ht_out_t) + 4096);
-    OUT->cap = 4096;
+    OUT->cap = OUT->size = OUT->unit = 4096;
     OUT->file = -1;
     ht_date_line_(DATE, 784111777);
 }
@@ -58,7 +58,7 @@ static char* serve(ht_method_t m, const char* path, const char* query, ht_slice_
                         .query_ = ht_slice__from_cstr(query ? query : ""), .headers_ = hs,
                         .num_headers_ = nh };
     ht_response_t res;
-    ht_response__begin_(&res, OUT, DATE, m == HT_METHOD_HEAD ? HT_RESF_HEAD_ONLY : 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, m == HT_METHOD_HEAD ? HT_RESF_HEAD_ONLY : 0);
     ck_assert_int_eq(ht_response__asset(&res, &rq, &SET, mount, A), 0);
     ht_response__finish_(&res);
     ht_out__seal_(OUT);
@@ -164,7 +164,7 @@ START_TEST(index_and_redirects) {
     ht_out__reset_(OUT);
     ht_request_t rq = { .method_id_ = HT_METHOD_GET, .path_ = HT_SLICE("/"), .query_ = HT_SLICE("") };
     ht_response_t res;
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ck_assert_int_eq(ht_response__asset(&res, &rq, &noidx, HT_SLICE_NULL, A), 0);
     ck_assert_uint_eq(ht_response__get_status(&res), 404);
     ht_response__finish_(&res);

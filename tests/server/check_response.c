@@ -21,7 +21,7 @@ static char DATE[48];
 static void setup(void) {
     A = ht_alloc__init();
     OUT = calloc(1, sizeof(ht_out_t) + 4096);
-    OUT->cap = 4096;
+    OUT->cap = OUT->size = OUT->unit = 4096;
     OUT->file = -1;
     ht_date_line_(DATE, 784111777);
 }
@@ -75,7 +75,7 @@ END_TEST
 
 START_TEST(text_response) {
     ht_response_t res;
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ck_assert_int_eq(ht_response__text(&res, 200, "hello from hachettp\n", A), 0);
     ht_response__finish_(&res);
     EXPECT_SENT("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\n" D
@@ -85,7 +85,7 @@ END_TEST
 
 START_TEST(headers_and_close) {
     ht_response_t res;
-    ht_response__begin_(&res, OUT, DATE, HT_RESF_CLOSE);
+    ht_response__begin_(&res, OUT, nullptr, DATE, HT_RESF_CLOSE);
     ck_assert_int_eq(ht_response__status(&res, 404), 0);
     ck_assert_uint_eq(ht_response__get_status(&res), 404);
     ck_assert_int_eq(ht_response__header_cstr(&res, "X-A", "  b c\t"), 0);
@@ -99,7 +99,7 @@ END_TEST
 
 START_TEST(http10_keep_alive_and_json) {
     ht_response_t res;
-    ht_response__begin_(&res, OUT, DATE, HT_RESF_KEEP_ALIVE);
+    ht_response__begin_(&res, OUT, nullptr, DATE, HT_RESF_KEEP_ALIVE);
     ck_assert_int_eq(ht_response__json(&res, 201, "{}", A), 0);
     ht_response__finish_(&res);
     EXPECT_SENT("HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 2\r\n" D
@@ -109,7 +109,7 @@ END_TEST
 
 START_TEST(head_has_length_no_body) {
     ht_response_t res;
-    ht_response__begin_(&res, OUT, DATE, HT_RESF_HEAD_ONLY);
+    ht_response__begin_(&res, OUT, nullptr, DATE, HT_RESF_HEAD_ONLY);
     ck_assert_int_eq(ht_response__html(&res, 200, "<p>hi</p>", A), 0);
     ht_response__finish_(&res);
     EXPECT_SENT("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 9\r\n" D "\r\n");
@@ -118,7 +118,7 @@ END_TEST
 
 START_TEST(no_length_for_204) {
     ht_response_t res;
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ck_assert_int_eq(ht_response__status(&res, 204), 0);
     ht_response__finish_(&res); /* no body call: an empty body */
     EXPECT_SENT("HTTP/1.1 204 No Content\r\n" D "\r\n");
@@ -127,7 +127,7 @@ END_TEST
 
 START_TEST(status_only_gets_length_zero) {
     ht_response_t res;
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ck_assert_int_eq(ht_response__status(&res, 302), 0);
     ck_assert_int_eq(ht_response__header_cstr(&res, "Location", "/x"), 0);
     ht_response__finish_(&res);
@@ -137,13 +137,13 @@ END_TEST
 
 START_TEST(unknown_status_and_error_page) {
     ht_response_t res;
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ck_assert_int_eq(ht_response__error(&res, 404, A), 0);
     ht_response__finish_(&res);
     EXPECT_SENT("HTTP/1.1 404 Not Found\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 66\r\n" D
                 "\r\n<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1>\n");
     ht_out__reset_(OUT);
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ck_assert_int_eq(ht_response__status(&res, 299), 0);
     ht_response__finish_(&res);
     EXPECT_SENT("HTTP/1.1 299 \r\nContent-Length: 0\r\n" D "\r\n");
@@ -165,7 +165,7 @@ START_TEST(header_validation) {
     ck_assert(!ht_response__valid_header_value(HT_SLICE("a\x7f")));
 
     ht_response_t res;
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ck_assert_int_eq(ht_response__header_cstr(&res, "X", "y"), HT_E_RESPONSE_STATE); /* before status */
     ck_assert_int_eq(ht_response__status(&res, 200), 0);
     ck_assert_int_eq(ht_response__status(&res, 200), HT_E_RESPONSE_STATE);
@@ -190,7 +190,7 @@ END_TEST
 
 START_TEST(nothing_built_is_500) {
     ht_response_t res;
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ht_response__finish_(&res);
     EXPECT_SENT("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n" D "\r\n");
 }
@@ -198,7 +198,7 @@ END_TEST
 
 START_TEST(head_too_large_is_500) {
     ht_response_t res;
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ck_assert_int_eq(ht_response__status(&res, 200), 0);
     char big[1500];
     memset(big, 'v', sizeof big - 1);
@@ -217,13 +217,13 @@ START_TEST(pipelined_responses_and_large_body) {
     ht_alloc_counting_t cnt;
     ht_alloc__counting_init(&cnt, A);
     ht_response_t res;
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ck_assert_int_eq(ht_response__text(&res, 200, "a", A), 0);
     ht_response__finish_(&res);
     size_t n = 10000;
     char* body = malloc(n);
     for (size_t i = 0; i < n; i++) body[i] = (char) ('a' + i % 26);
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ck_assert_int_eq(ht_response__bytes(&res, 200, HT_SLICE("x/y"), body, n, &cnt.base), 0);
     ht_response__finish_(&res);
     ck_assert_uint_eq(cnt.allocs, 1);
@@ -247,7 +247,7 @@ END_TEST
 START_TEST(body_ref_not_copied) {
     static const char big[3000] = { [0] = 'S', [2999] = 'E' };
     ht_response_t res;
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ck_assert_int_eq(ht_response__status(&res, 200), 0);
     ck_assert_int_eq(ht_response__body_ref(&res, big, sizeof big), 0);
     ht_response__finish_(&res);
@@ -262,7 +262,7 @@ START_TEST(file_body_head_closes_owned_fd) {
     int f = open("/dev/null", O_RDONLY);
     ck_assert_int_ge(f, 0);
     ht_response_t res;
-    ht_response__begin_(&res, OUT, DATE, HT_RESF_HEAD_ONLY);
+    ht_response__begin_(&res, OUT, nullptr, DATE, HT_RESF_HEAD_ONLY);
     ck_assert_int_eq(ht_response__status(&res, 200), 0);
     ck_assert_int_eq(ht_response__file(&res, f, 0, 1234, true), 0);
     ht_response__finish_(&res);
@@ -271,7 +271,7 @@ START_TEST(file_body_head_closes_owned_fd) {
     ht_out__reset_(OUT);
     /* GET: queued after the head; reset (a failed connection) closes it */
     f = open("/dev/null", O_RDONLY);
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ck_assert_int_eq(ht_response__status(&res, 200), 0);
     ck_assert_int_eq(ht_response__file(&res, f, 5, 10, true), 0);
     ht_response__finish_(&res);
@@ -283,7 +283,7 @@ START_TEST(file_body_head_closes_owned_fd) {
     ck_assert_int_eq(fcntl(f, F_GETFD), -1);
     /* out of order: refused, and an owned fd is still closed */
     f = open("/dev/null", O_RDONLY);
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ck_assert_int_eq(ht_response__file(&res, f, 0, 1, true), HT_E_RESPONSE_STATE);
     ck_assert_int_eq(fcntl(f, F_GETFD), -1);
 }
@@ -323,28 +323,28 @@ END_TEST
 
 START_TEST(body_bytes_for_the_log) {
     ht_response_t res;
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ck_assert_uint_eq(ht_response__body_bytes(&res), 0);
     ck_assert_int_eq(ht_response__text(&res, 200, "hello", A), 0);
     ck_assert_uint_eq(ht_response__body_bytes(&res), 5);
     ht_response__finish_(&res);
-    ht_response__begin_(&res, OUT, DATE, HT_RESF_HEAD_ONLY); /* HEAD: nothing on the wire */
+    ht_response__begin_(&res, OUT, nullptr, DATE, HT_RESF_HEAD_ONLY); /* HEAD: nothing on the wire */
     ck_assert_int_eq(ht_response__text(&res, 200, "hello", A), 0);
     ck_assert_uint_eq(ht_response__body_bytes(&res), 0);
     ht_response__finish_(&res);
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ck_assert_int_eq(ht_response__status(&res, 304), 0);
     ck_assert_int_eq(ht_response__body(&res, "xyz", 3, A), 0);
     ck_assert_uint_eq(ht_response__body_bytes(&res), 0);
     ht_response__finish_(&res);
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ck_assert_int_eq(ht_response__error(&res, 404, A), 0);
     size_t page = strlen("<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1>\n");
     ck_assert_uint_eq(ht_response__body_bytes(&res), page);
     ht_response__finish_(&res);
     ht_out__reset_(OUT);
     int f = open("/dev/null", O_RDONLY);
-    ht_response__begin_(&res, OUT, DATE, 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
     ck_assert_int_eq(ht_response__status(&res, 200), 0);
     ck_assert_int_eq(ht_response__file(&res, f, 0, 70000, true), 0);
     ck_assert_uint_eq(ht_response__body_bytes(&res), 70000);
@@ -428,7 +428,7 @@ static served_t serve(ht_method_t m, const char* path, const char* query, ht_hea
                         .query_ = ht_slice__from_cstr(query ? query : ""), .headers_ = h,
                         .num_headers_ = h ? 1 : 0 };
     ht_response_t res;
-    ht_response__begin_(&res, OUT, DATE, m == HT_METHOD_HEAD ? HT_RESF_HEAD_ONLY : 0);
+    ht_response__begin_(&res, OUT, nullptr, DATE, m == HT_METHOD_HEAD ? HT_RESF_HEAD_ONLY : 0);
     served_t s = { .r = ht_response__serve_file(&res, &rq, root, opt, A) };
     s.status = ht_response__get_status(&res);
     s.body_bytes = ht_response__body_bytes(&res);

@@ -89,7 +89,7 @@ static ht_out_t* out_get(ht_acceptor_t* acc) {
     o = ht_alloc__alloc(acc->alloc_, sizeof(ht_out_t) + acc->cfg_.send_buffer_size);
     if (o == nullptr) return nullptr;
     memset(o, 0, sizeof *o);
-    o->cap = acc->cfg_.send_buffer_size;
+    o->cap = o->size = o->unit = acc->cfg_.send_buffer_size;
     o->file = HT_FILE_INVALID;
     return o;
 }
@@ -97,8 +97,8 @@ static ht_out_t* out_get(ht_acceptor_t* acc) {
 static void out_put_back(ht_acceptor_t* acc, ht_out_t* o) {
     ht_out__reset_(o);
     /* A grown buffer is freed: the cache holds send_buffer_size ones only. */
-    if (acc->free_out_count_ >= acc->cfg_.send_buffer_cache || o->cap != acc->cfg_.send_buffer_size) {
-        ht_alloc__free(acc->alloc_, o, sizeof(ht_out_t) + o->cap);
+    if (acc->free_out_count_ >= acc->cfg_.send_buffer_cache || o->size != o->unit) {
+        ht_alloc__free(acc->alloc_, o, sizeof(ht_out_t) + o->size);
         return;
     }
     o->next = acc->free_out_;
@@ -109,17 +109,23 @@ static void out_put_back(ht_acceptor_t* acc, ht_out_t* o) {
 ht_result_t ht_conn__out_grow_(ht_conn_t* c, ht_response_t* res, size_t need) {
     ht_acceptor_t* acc = c->acc;
     ht_out_t* o = res->out;
-    uint32_t unit = acc->cfg_.send_buffer_size;
-    /* Only what an empty buffer would have held: the bound on memory (a
-     * grown buffer is under 2 * unit, and ends its batch: out_has_room). */
+    uint32_t unit = o->unit;
+    /* Only what an empty buffer would have held: the bound on memory (start
+     * < unit, so a grown buffer is under 2 * unit; the batch ends with this
+     * response, as out_has_room measures against unit). */
     if (need > unit || o->len - res->start > unit - need) return -ENOBUFS;
     uint32_t cap = res->start + unit;
+    acc->stats_.out_grown++;
+    if (o->size >= cap) { /* grown for an earlier batch: room in place */
+        o->cap = cap;
+        return 0;
+    }
     ht_out_t* g = ht_alloc__alloc(acc->alloc_, sizeof(ht_out_t) + cap);
     if (g == nullptr) return -ENOMEM;
     /* Everything moves: the bytes, iovecs, out-of-line bodies, file. */
     memcpy(g, o, offsetof(ht_out_t, data) + o->len);
     g->next = nullptr;
-    g->cap = cap;
+    g->cap = g->size = cap;
     uintptr_t lo = (uintptr_t) o->data, hi = lo + o->len;
     for (uint32_t i = 0; i < g->iovcnt; i++) {
         uintptr_t b = (uintptr_t) g->iov[i].base;
@@ -132,7 +138,6 @@ ht_result_t ht_conn__out_grow_(ht_conn_t* c, ht_response_t* res, size_t need) {
     o->file_own = 0;
     out_put_back(acc, o);
     c->out = res->out = g;
-    acc->stats_.out_grown++;
     return 0;
 }
 
@@ -377,12 +382,9 @@ static void on_send(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
     c->flags &= (uint16_t) ~HT_CF_SEND;
     if (c->out && (res < 0 || (c->flags & HT_CF_DEAD) || c->out->file_state != HT_OUT_FILE_PENDING)) {
         ht_out__reset_(c->out);
-        /* A grown buffer served its batch only: the next batch gets a
-         * send_buffer_size one, so room never depends on what came before. */
-        if (HT_UNLIKELY(c->out->cap != c->acc->cfg_.send_buffer_size)) {
-            out_put_back(c->acc, c->out);
-            c->out = nullptr;
-        }
+        /* The next batch: a grown buffer's extra room was for its own batch
+         * (ht_conn__out_grow_), so what fits never depends on an earlier one. */
+        c->out->cap = c->out->unit;
     }
     if (c->flags & HT_CF_DEAD) {
         if (!(c->flags & HT_CF_RECV)) conn_free(c);
@@ -428,8 +430,7 @@ static void conn_fail(ht_conn_t* c, ht_result_t err) {
         ht_date_line_(acc->date_, now);
     }
     ht_response_t res;
-    ht_response__begin_(&res, c->out, acc->date_, HT_RESF_CLOSE);
-    res.conn = c;
+    ht_response__begin_(&res, c->out, c, acc->date_, HT_RESF_CLOSE);
     (void) ht_response__error(&res, ht_result__status(err), acc->alloc_);
     ht_response__finish_(&res);
 }
@@ -499,8 +500,7 @@ static void dispatch(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, 
     if (!keep) rf |= HT_RESF_CLOSE;
     else if (h->version_minor == 0) rf |= HT_RESF_KEEP_ALIVE;
     ht_response_t res;
-    ht_response__begin_(&res, c->out, acc->date_, rf);
-    res.conn = c;
+    ht_response__begin_(&res, c->out, c, acc->date_, rf);
     acc->stats_.requests++;
     acc->handler_(&acc->cfg_, &req, &res, acc->alloc_);
     ht_response__finish_(&res);
@@ -513,15 +513,14 @@ static void dispatch(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, 
 /* Whether the send buffer has room for one more response (head, a 500
  * fallback, one out-of-line body). A head that does not fit behind the
  * batch's earlier responses grows the buffer (ht_conn__out_grow_): room is
- * measured against send_buffer_size, not cap, so a grown buffer (whose
- * response ran past send_buffer_size) ends its batch and stays < 2x. */
+ * measured against unit, not cap, so the response that grew it (it ran past
+ * unit) ends the batch, and a grown buffer stays under 2 * unit. */
 static bool out_has_room(const ht_conn_t* c) {
     const ht_out_t* o = c->out;
     if (o->file_state != HT_OUT_FILE_NONE) return false; /* a file body ends the batch */
-    uint32_t unit = c->acc->cfg_.send_buffer_size;
-    uint32_t reserve = unit / 4;
+    uint32_t reserve = o->unit / 4;
     if (reserve > 4096) reserve = 4096;
-    return o->len + reserve <= unit && o->iovcnt + 3 <= HT_OUT_IOV && o->nexts + 1 <= HT_OUT_EXT;
+    return o->len + reserve <= o->unit && o->iovcnt + 3 <= HT_OUT_IOV && o->nexts + 1 <= HT_OUT_EXT;
 }
 
 /* Parses the head at in_off into acc->headers_. */
@@ -964,7 +963,7 @@ void ht_server__serve_finalize(ht_acceptor_t* acc) {
     ht_out_t* o;
     while ((o = acc->free_out_) != nullptr) {
         acc->free_out_ = o->next;
-        ht_alloc__free(acc->alloc_, o, sizeof(ht_out_t) + o->cap);
+        ht_alloc__free(acc->alloc_, o, sizeof(ht_out_t) + o->size);
     }
     acc->free_out_count_ = 0;
     ht_alloc__free(acc->alloc_, acc->headers_, (size_t) acc->cfg_.max_headers * sizeof(ht_header_t));

@@ -26,12 +26,16 @@ static_assert(HT_TC_STARVED + 1 == HT_ACCEPTOR_CLASSES_, "one list per class");
 
 /* A send buffer: the response bytes of one read batch, plus the iovec that
  * sends them and the out-of-line bodies to free once sent. Lives in the
- * acceptor's freelist while unused. cap is send_buffer_size, except for a
- * buffer grown by ht_conn__out_grow_ (less than twice that), which ends its
- * batch and is freed, not cached, once sent. */
+ * acceptor's freelist while unused. A buffer grown by ht_conn__out_grow_
+ * (size under twice unit) is freed, not cached, when the connection lets it
+ * go; until then each batch starts with cap = unit again (on_send), so what
+ * fits never depends on an earlier batch. */
 typedef struct ht_out {
     struct ht_out* next;     /* freelist */
-    uint32_t       cap;      /* bytes of data[] */
+    uint32_t       cap;      /* bytes of data[] this batch may use: unit, or for the
+                              * batch that grew it, that response's start + unit */
+    uint32_t       size;     /* bytes of data[] allocated */
+    uint32_t       unit;     /* send_buffer_size */
     uint32_t       len;      /* bytes written */
     uint32_t       sealed;   /* data[0, sealed) is covered by iov[] */
     uint32_t       iovcnt;
@@ -72,8 +76,10 @@ enum {
 
 enum { HT_OUT_FILE_NONE = 0, HT_OUT_FILE_PENDING, HT_OUT_FILE_SENDING };
 
-/* Response builder internals (response.c). */
-void ht_response__begin_(ht_response_t* res, ht_out_t* out, const char* date_line, uint8_t flags);
+/* Response builder internals (response.c). conn: the connection that owns
+ * out (its buffer may grow), or nullptr for a fixed buffer. */
+void ht_response__begin_(ht_response_t* res, ht_out_t* out, struct ht_conn* conn, const char* date_line,
+                         uint8_t flags);
 /* Completes the response: a 500 if nothing valid was built. */
 void ht_response__finish_(ht_response_t* res);
 /* Appends a bare interim "100 Continue". False if there is no room. */
@@ -85,10 +91,11 @@ void ht_out__reset_(ht_out_t* out);
 /* Makes room for need more bytes of the response res is building, which
  * does not fit behind the earlier (pipelined) responses in c->out: when it
  * would fit in an empty send buffer (its bytes so far plus need <=
- * send_buffer_size), c->out and res->out become a buffer of res->start +
- * send_buffer_size bytes holding everything so far (iovecs rebased, bodies
- * and file carried over) and the old one goes back to the cache. Returns 0,
- * -ENOBUFS (too large even for an empty buffer) or -ENOMEM. (conn.c) */
+ * send_buffer_size), the batch may use res->start + send_buffer_size bytes:
+ * in place if c->out is that large already, else c->out and res->out become
+ * a new buffer holding everything so far (iovecs rebased, bodies and file
+ * carried over) and the old one goes back to the cache. Returns 0, -ENOBUFS
+ * (too large even for an empty buffer) or -ENOMEM. (conn.c) */
 ht_result_t ht_conn__out_grow_(struct ht_conn* c, ht_response_t* res, size_t need);
 /* Refreshes the acceptor-style date line "Date: ...\r\n" (37 bytes + NUL). */
 void ht_date_line_(char* out, int64_t t);

@@ -132,9 +132,10 @@ static size_t put_u64(char* p, uint64_t v) {
 
 /* ---- Builder ---- */
 
-void ht_response__begin_(ht_response_t* res, ht_out_t* out, const char* date_line, uint8_t flags) {
+void ht_response__begin_(ht_response_t* res, ht_out_t* out, ht_conn_t* conn, const char* date_line,
+                         uint8_t flags) {
     res->out = out;
-    res->conn = nullptr;
+    res->conn = conn;
     res->date = date_line;
     res->start = out->len;
     res->start_iov = out->iovcnt;
@@ -240,16 +241,15 @@ ht_result_t ht_response__header_cstr(ht_response_t* res, const char* name, const
     return ht_response__header(res, ht_slice__from_cstr(name), ht_slice__from_cstr(value));
 }
 
+/* "Content-Length: " 16 + 20 digits + CRLF, date line, "Connection: keep-alive\r\n" 24, CRLF */
+enum { END_HEAD_MAX = 16 + 20 + 2 + HT_DATE_LINE_LEN + 24 + 2 };
+static ht_result_t end_head_grow(ht_response_t* res, uint64_t body_len);
+
 /* Ends the head: Content-Length (unless 1xx/204), Date, Connection, CRLF. */
 static ht_result_t end_head(ht_response_t* res, uint64_t body_len) {
     ht_out_t* o = res->out;
-    /* "Content-Length: " 16 + 20 digits + CRLF, date line, "Connection: keep-alive\r\n" 24, CRLF */
-    enum { END_HEAD_MAX = 16 + 20 + 2 + HT_DATE_LINE_LEN + 24 + 2 };
-    if (HT_UNLIKELY(!out_room(o, END_HEAD_MAX))) {
-        ht_result_t r = res_grow(res, END_HEAD_MAX);
-        if (r < 0) return r;
-        o = res->out;
-    }
+    /* A tail call when it does not fit: no frame on the common path. */
+    if (HT_UNLIKELY(!out_room(o, END_HEAD_MAX))) return end_head_grow(res, body_len);
     bool no_length = res->status == 204 || res->status == 304 || res->status < 200;
     if (!no_length) {
         OUT_LIT(o, "Content-Length: ");
@@ -261,6 +261,14 @@ static ht_result_t end_head(ht_response_t* res, uint64_t body_len) {
     else if (res->flags & HT_RESF_KEEP_ALIVE) OUT_LIT(o, "Connection: keep-alive\r\n");
     OUT_LIT(o, "\r\n");
     return 0;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline, cold))
+#endif
+static ht_result_t end_head_grow(ht_response_t* res, uint64_t body_len) {
+    ht_result_t r = res_grow(res, END_HEAD_MAX);
+    return r < 0 ? r : end_head(res, body_len);
 }
 
 /* Adds the body: inline if it fits, else out of line (copied from `a`, or
