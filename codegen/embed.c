@@ -315,16 +315,29 @@ bool embed__generate(const dsl_file_t* f, const char* routes_dir, const char* P,
                     "   directory, then its -I directories). hachettp_add_routes passes the\n"
                     "   absolute path; by hand: -D%s_EMBED_BLOB='\"gen/%s_embed.bin\"' or -Wa,-Igen. */\n"
                     "#ifndef %s_EMBED_BLOB\n#  define %s_EMBED_BLOB \"%s_embed.bin\"\n#endif\n"
-                    "__asm__(\".pushsection .rodata\\n\"\n"
+                    "#if defined(_WIN32) /* PE/COFF: no section stack, no ELF visibility */\n"
+                    "#  define %s_EMBED_ASM_BEGIN_ \".section .rdata,\\\"dr\\\"\\n\"\n"
+                    "#  define %s_EMBED_ASM_HIDE_ \"\"\n"
+                    "#  define %s_EMBED_ASM_END_ \".text\\n\"\n"
+                    "#  define %s_EMBED_HIDDEN_\n"
+                    "#else\n"
+                    "#  define %s_EMBED_ASM_BEGIN_ \".pushsection .rodata\\n\"\n"
+                    "#  define %s_EMBED_ASM_HIDE_ \".hidden %s_embed_blob_\\n\"\n"
+                    "#  define %s_EMBED_ASM_END_ \".popsection\\n\"\n"
+                    "#  define %s_EMBED_HIDDEN_ __attribute__((visibility(\"hidden\")))\n"
+                    "#endif\n"
+                    "__asm__(%s_EMBED_ASM_BEGIN_\n"
                     "        \".balign 16\\n\"\n"
                     "        \".globl %s_embed_blob_\\n\"\n"
-                    "        \".hidden %s_embed_blob_\\n\"\n"
+                    "        %s_EMBED_ASM_HIDE_\n"
                     "        \"%s_embed_blob_:\\n\"\n"
                     "        \".incbin \\\"\" %s_EMBED_BLOB \"\\\"\\n\"\n"
-                    "        \".popsection\\n\");\n"
-                    "extern const uint8_t %s_embed_blob_[] __attribute__((visibility(\"hidden\")));\n"
+                    "        %s_EMBED_ASM_END_);\n"
+                    "extern const uint8_t %s_embed_blob_[] %s_EMBED_HIDDEN_;\n"
                     "#define %s_B_(off) (%s_embed_blob_ + (off))\n\n",
-                    P, P, U, U, P, U, U, P, P, P, P, U, P, P, P);
+                    P, P, U, U, P, U, U, P,
+                    U, U, U, U, U, U, P, U, U,
+                    U, P, U, P, U, U, P, U, P, P);
     k = 0;
     for (int j = 0; j < f->nroutes; j++) {
         const dsl_route_t* r = f->routes[j];
