@@ -2,9 +2,11 @@
 # tests/windows/run.sh — the Windows build (IOCP backend), cross-compiled with
 # Debian's mingw-w64 and tested under wine64 with a private WINEPREFIX:
 #   1. a host htgen (routes.ht files are compiled on this machine);
-#   2. cmake/toolchain-mingw64.cmake, Release, -Werror: libhachettp, ht.exe,
-#      routing.exe, htgen.exe, hello.exe, workers.exe and the portable Check
-#      suites (target windows_unit, against tests/windows/check.h);
+#   2. cmake/toolchain-mingw64.cmake, Release, -Werror, every target:
+#      libhachettp, htgen.exe, ht.exe, routing.exe, hello.exe, workers.exe,
+#      microservice.exe and the Windows test programs (the portable Check
+#      suites against tests/windows/check.h, check_loop_iocp, check_fs_win32,
+#      win_workers);
 #   3. wineboot in a fresh prefix (deleted at the end);
 #   4. the unit suites under Wine, and check_loop_iocp (the backend's
 #      operations one by one: timers, wake, accept/recv cancellation,
@@ -39,8 +41,8 @@ fi
 step "cross build (mingw-w64)"
 cmake -S . -B "$BUILD/windows" -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-mingw64.cmake \
       -DCMAKE_BUILD_TYPE=Release -DHT_WERROR=ON -DHT_HOST_HTGEN="$HOST_HTGEN" >/dev/null
-cmake --build "$BUILD/windows" -j "$JOBS" --target hachettp ht routing htgen hello workers windows_unit \
-      win_workers >/dev/null
+# Everything (library, htgen, every example, the Windows test programs).
+cmake --build "$BUILD/windows" -j "$JOBS" >/dev/null
 W=$PWD/$BUILD/windows
 
 step "wineboot"
