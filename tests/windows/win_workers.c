@@ -2,8 +2,8 @@
  * acceptor on the one listening socket (IOCP: a duplicate per loop), answer
  * with the id of the worker that accepted the connection; tests/windows/
  * run.sh connects many times and requires that every worker took some.
- * Also exercises ht_workers__stop -> ht_loop__wake from the console control
- * handler's thread (SIGINT under Wine).
+ * Also exercises the shutdown from the console control handler's thread
+ * (SIGINT under Wine) and reports each worker's pinned CPU.
  *
  *   win_workers N   prints "port P" once listening, serves until SIGINT. */
 #include <ht/ht.h>
@@ -52,6 +52,8 @@ int main(int argc, char** argv) {
     fflush(stdout);
     ht_result_t r = ht_workers__start(pool, worker_main, &server);
     if (r == 0) r = ht_workers__join(pool);
+    /* SetThreadAffinityMask: every worker ran on the CPU it was given. */
+    for (uint32_t i = 0; i < n; i++) printf("worker %u cpu %d\n", (unsigned) i, (int) ht_workers__cpu(pool, i));
     ht_workers__free(pool);
     ht_server__close(&server);
     ht_alloc__finalize(a);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Drives win_workers (tests/windows/win_workers.c): N workers accepting on
-one listening socket must each take connections; SIGINT must stop them all
-gracefully (exit status 0).
+one listening socket must each take connections, each pinned to a CPU
+(SetThreadAffinityMask); SIGINT must stop them all gracefully (exit 0).
 
 usage: workers_check.py N CMD...   (CMD: e.g. wine build/windows/win_workers.exe)
 """
@@ -48,4 +48,7 @@ print("connections per worker: %s" % dict(sorted(seen.items())))
 assert sum(seen.values()) == 400
 assert sorted(seen) == list(range(n)), "a worker accepted nothing: %s" % dict(seen)
 assert p.returncode == 0 and b"exit 0" in out, (p.returncode, out)
+cpus = [int(l.split()[3]) for l in out.decode().splitlines() if l.startswith("worker ")]
+print("pinned CPUs: %s" % cpus)
+assert len(cpus) == n and all(c >= 0 for c in cpus), "a worker was not pinned: %s" % cpus
 print("workers: every one of %d accepted; graceful exit on SIGINT" % n)
