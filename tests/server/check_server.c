@@ -490,10 +490,42 @@ START_TEST(pipelined_large_heads_are_not_500) {
             expect_hdr(&r, i, n);
         }
     }
+    /* Big heads behind out-of-line bodies (iovecs that point outside the
+     * buffer, kept as they are when it grows) and inline ones, and a HEAD. */
+    char* all = malloc(16 * 96);
+    size_t len = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i % 4 == 0) len += (size_t) sprintf(all + len, "GET /big?n=%d HTTP/1.1\r\nHost: x\r\n\r\n", 3000 + i);
+        else if (i % 4 == 2) len += (size_t) sprintf(all + len, "GET /big?n=%d HTTP/1.1\r\nHost: x\r\n\r\n", 200 + i);
+        else len += (size_t) sprintf(all + len, "%s /hdr/%02d?n=%zu HTTP/1.1\r\nHost: x\r\n\r\n",
+                                     i == 15 ? "HEAD" : "GET", i, fit - (size_t) i);
+    }
+    ht_test__write_all(fd, all, len);
+    free(all);
+    char* want = malloc(4000);
+    fill_pattern(want, 4000);
+    for (int i = 0; i < 16; i++) {
+        if (i % 2 == 0) {
+            ck_assert(read_resp(&r, &p, false));
+            ck_assert_int_eq(p.status, 200);
+            ck_assert_uint_eq(p.body_len, (size_t) (i % 4 == 0 ? 3000 + i : 200 + i));
+            ck_assert(memcmp(p.body, want, p.body_len) == 0);
+            resp_free(&p);
+        } else if (i == 15) {
+            ck_assert(read_resp(&r, &p, true));
+            ck_assert_int_eq(p.status, 200);
+            ck_assert(strstr(p.head, "\r\nX-Seq: 15\r\n") != nullptr);
+            ck_assert(strstr(p.head, "\r\nContent-Length: 2\r\n") != nullptr);
+            resp_free(&p);
+        } else {
+            expect_hdr(&r, i, fit - (size_t) i);
+        }
+    }
+    free(want);
     rd_free(&r);
     close(fd);
     stop();
-    ck_assert_uint_eq(S.stats.requests, 2 + 3 * N);
+    ck_assert_uint_eq(S.stats.requests, 2 + 3 * N + 16);
     /* The pipelined big heads did not fit behind the earlier responses:
      * the buffer grew for them (and the test exercised that path). */
     ck_assert_uint_gt(S.stats.out_grown, 0);

@@ -79,11 +79,33 @@ static void tl_enter(ht_conn_t* c, uint8_t cls) {
 
 /* ---- Buffers ---- */
 
+/* Under ASan the bytes of a cached send buffer are poisoned: an iovec left
+ * pointing into a buffer given back (say, one a grown batch moved out of)
+ * is reported where it is read (the send's interceptor on epoll), instead of
+ * reading stale bytes that happen to be right. */
+#if defined(__has_feature)
+#  if __has_feature(address_sanitizer)
+#    define HT_OUT_ASAN 1
+#  endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(HT_OUT_ASAN)
+#  define HT_OUT_ASAN 1
+#endif
+#ifdef HT_OUT_ASAN
+#  include <sanitizer/asan_interface.h>
+#  define OUT_POISON(o)   ASAN_POISON_MEMORY_REGION((o)->data, (o)->size)
+#  define OUT_UNPOISON(o) ASAN_UNPOISON_MEMORY_REGION((o)->data, (o)->size)
+#else
+#  define OUT_POISON(o)   ((void) (o))
+#  define OUT_UNPOISON(o) ((void) (o))
+#endif
+
 static ht_out_t* out_get(ht_acceptor_t* acc) {
     ht_out_t* o = acc->free_out_;
     if (o) {
         acc->free_out_ = o->next;
         acc->free_out_count_--;
+        OUT_UNPOISON(o);
         return o;
     }
     o = ht_alloc__alloc(acc->alloc_, sizeof(ht_out_t) + acc->cfg_.send_buffer_size);
@@ -101,6 +123,7 @@ static void out_put_back(ht_acceptor_t* acc, ht_out_t* o) {
         ht_alloc__free(acc->alloc_, o, sizeof(ht_out_t) + o->size);
         return;
     }
+    OUT_POISON(o);
     o->next = acc->free_out_;
     acc->free_out_ = o;
     acc->free_out_count_++;
@@ -963,6 +986,7 @@ void ht_server__serve_finalize(ht_acceptor_t* acc) {
     ht_out_t* o;
     while ((o = acc->free_out_) != nullptr) {
         acc->free_out_ = o->next;
+        OUT_UNPOISON(o);
         ht_alloc__free(acc->alloc_, o, sizeof(ht_out_t) + o->size);
     }
     acc->free_out_count_ = 0;
