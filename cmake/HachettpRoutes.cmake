@@ -171,8 +171,10 @@ function(hachettp_add_routes target routes)
   # Debug builds keep their flags.
   set(HT_ROUTES_OPT "-O1;-fno-tree-fre" CACHE STRING
       "optimization flags for generated route matchers (not Debug)")
-  if(HT_ROUTES_OPT AND NOT CMAKE_BUILD_TYPE STREQUAL "Debug" AND CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
-    set_property(SOURCE "${_c}" APPEND PROPERTY COMPILE_OPTIONS ${HT_ROUTES_OPT})
+  if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+    foreach(_opt IN LISTS HT_ROUTES_OPT) # per config: multi-config generators too
+      set_property(SOURCE "${_c}" APPEND PROPERTY COMPILE_OPTIONS "$<$<NOT:$<CONFIG:Debug>>:${_opt}>")
+    endforeach()
   endif()
   if(_mime_lines AND CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
     # gperf's hash function ignores `len` for some key sets.
