@@ -147,7 +147,8 @@ static int trie_walk_(const trie_t* t, int cur, int mi, const char* p, size_t at
 
 static char* slurp_(const char* set, const char* suffix) {
     char path[1024];
-    snprintf(path, sizeof path, "%s/routes/%s.%s", HT_BENCH_DATA_DIR, set, suffix);
+    const char* dir = getenv("HT_BENCH_DATA"); /* another machine: the data elsewhere */
+    snprintf(path, sizeof path, "%s/routes/%s.%s", dir && *dir ? dir : HT_BENCH_DATA_DIR, set, suffix);
     FILE* f = fopen(path, "rb");
     if (!f) {
         perror(path);
