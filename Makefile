@@ -4,7 +4,8 @@
 #   make run     install what is missing, build Release, serve examples/public with ht on :3000
 #   make test    install what is missing, build Debug + ASan/UBSan for every
 #                backend this machine runs (io_uring, epoll), run all tests,
-#                then a short, seeded (reproducible) run of every fuzz target
+#                then a short, seeded (reproducible) run of every fuzz target,
+#                the Windows build under wine64 (test-windows), tsan, valgrind
 #   make fuzz    a longer fuzzing campaign (FUZZ_SECONDS per target, default 300)
 #   make bench   install the benchmark peers too, build -O3, run bench/
 #   make tsan / valgrind / lint   hardening checks (the first two also run in
