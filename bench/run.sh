@@ -20,8 +20,8 @@
 # sockets are then checked with ss(8) and a server on any other address is
 # stopped and skipped.
 #
-# Method (see BENCHMARKS.md): every server pinned to CPU $SERVER_CPU, wrk (one
-# thread) and the connection holder to CPU $CLIENT_CPU. R rounds; each round
+# Method (see BENCHMARKS.md): every server pinned to CPU $SERVER_CPU, wrk
+# ($WRK_T threads) and the connection holder to CPU(s) $CLIENT_CPU. R rounds; each round
 # starts every server fresh, reads its idle peak RSS (before any request),
 # then its peak RSS with $NCONNS keep-alive connections open (each served one
 # request), then runs
@@ -41,7 +41,9 @@
 #
 # Environment (defaults): R=5 DUR=5 (seconds per run) WARM=1 (unmeasured
 # seconds before each run) NCONNS=1000 C_SMALL=64 C_FILE=8 DEPTH=16
-# SERVER_CPU=1 CLIENT_CPU=0 TESTS=small,pipe,file10m
+# SERVER_CPU=1 CLIENT_CPU=0 WRK_T=1 TESTS=small,pipe,file10m
+# CLIENT_CPU may be a taskset(1) CPU list (e.g. 4-7) with WRK_T wrk threads
+# (at most C_FILE), so on a many-core host the client is not the bottleneck.
 # SERVERS=floor,hello-iouring,hello-epoll,ht-iouring,ht-epoll,nginx,lighttpd,h2o
 # OUT=FILE (also save the raw per-run results) KEEP=1 (keep the temp dir).
 # Ctrl-C stops everything it started (by PID) and removes the temp dir.
@@ -56,6 +58,7 @@ C_FILE=${C_FILE:-8}
 DEPTH=${DEPTH:-16}
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
+WRK_T=${WRK_T:-1}
 TESTS=${TESTS:-small,pipe,file10m}
 SERVERS=${SERVERS:-floor,hello-iouring,hello-epoll,ht-iouring,ht-epoll,nginx,lighttpd,h2o}
 OUT=${OUT:-}
@@ -74,13 +77,24 @@ usage() {
 
 [[ $# -ge 1 ]] || usage
 case $1 in -h | --help) usage ;; esac
-for v in R DUR WARM NCONNS C_SMALL C_FILE DEPTH SERVER_CPU CLIENT_CPU; do
+for v in R DUR WARM NCONNS C_SMALL C_FILE DEPTH SERVER_CPU WRK_T; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number, got '${!v}'"
 done
 ((R >= 1 && DUR >= 1)) || die "R and DUR must be at least 1"
+((WRK_T >= 1 && WRK_T <= C_FILE && WRK_T <= C_SMALL)) || die "WRK_T must be 1..min(C_FILE, C_SMALL)"
+[[ $CLIENT_CPU =~ ^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$ ]] || die "CLIENT_CPU must be a CPU list, got '$CLIENT_CPU'"
 ncpu=$(nproc)
-((SERVER_CPU < ncpu && CLIENT_CPU < ncpu)) || die "SERVER_CPU/CLIENT_CPU must be below the CPU count ($ncpu)"
-((SERVER_CPU != CLIENT_CPU)) || say "WARNING: server and client share CPU $SERVER_CPU"
+client_cpus=() # CLIENT_CPU expanded
+IFS=, read -ra _parts <<<"$CLIENT_CPU"
+for _p in "${_parts[@]}"; do
+  _lo=${_p%-*} _hi=${_p#*-}
+  for ((_c = _lo; _c <= _hi; _c++)); do client_cpus+=("$_c"); done
+done
+((SERVER_CPU < ncpu)) || die "SERVER_CPU must be below the CPU count ($ncpu)"
+for _c in "${client_cpus[@]}"; do
+  ((_c < ncpu)) || die "CLIENT_CPU $_c must be below the CPU count ($ncpu)"
+  ((_c != SERVER_CPU)) || say "WARNING: server and client share CPU $SERVER_CPU"
+done
 for tool in wrk taskset setsid ss curl getconf timeout; do
   command -v "$tool" >/dev/null || die "needs $tool (make bench-deps)"
 done
@@ -286,9 +300,53 @@ EOF
 }
 
 # ---- starting a server ---------------------------------------------------------
-# Pids listed by ss as holding the listening socket on PORT.
+# Listening TCP sockets from /proc, for where ss(8) shows none (a sandbox
+# such as gVisor has no sock_diag netlink): "ADDR:PORT PID" lines, from
+# /proc/net/tcp{,6} (state 0A) matched by inode to /proc/PID/fd links.
+proc_listeners() {
+  local -A ino=()
+  local f sl loc rem st inode ip port a x
+  for f in /proc/net/tcp /proc/net/tcp6; do
+    [[ -r $f ]] || continue
+    while read -r sl loc rem st _ _ _ _ _ inode _; do
+      [[ $st == 0A ]] || continue
+      ip=${loc%:*} port=$((16#${loc#*:}))
+      if ((${#ip} == 8)); then
+        a="$((16#${ip:6:2})).$((16#${ip:4:2})).$((16#${ip:2:2})).$((16#${ip:0:2}))"
+      elif [[ ${ip:0:24} == 0000000000000000FFFF0000 ]]; then
+        x=${ip:24:8}
+        a="[::ffff:$((16#${x:6:2})).$((16#${x:4:2})).$((16#${x:2:2})).$((16#${x:0:2}))]"
+      else
+        a="[$ip]"
+      fi
+      ino[$inode]="$a:$port"
+    done < <(tail -n +2 "$f")
+  done
+  local path link pid
+  while read -r path link; do
+    inode=${link#socket:[} inode=${inode%]}
+    [[ -n ${ino[$inode]:-} ]] || continue
+    pid=${path#/proc/} pid=${pid%%/*}
+    echo "${ino[$inode]} $pid"
+  done < <(find /proc/[0-9]*/fd -lname 'socket:*' -printf '%p %l\n' 2>/dev/null)
+}
+
+# Pids listed by ss as holding the listening socket on PORT (from /proc
+# where ss lists none).
 listen_pids() {
-  ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -un | tr '\n' ' '
+  local pids
+  pids=$(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -un | tr '\n' ' ')
+  [[ -z $pids ]] && pids=$(proc_listeners | awk -v p=":$1" 'substr($1, length($1) - length(p) + 1) == p {print $2}' |
+    sort -un | tr '\n' ' ')
+  echo "$pids"
+}
+
+# Local addresses of PID's listening sockets (ss, else /proc).
+listen_addrs() {
+  local out
+  out=$(ss -Hltnp 2>/dev/null | grep "pid=$1," | awk '{print $4}')
+  [[ -z $out ]] && out=$(proc_listeners | awk -v p="$1" '$2 == p {print $1}')
+  echo "$out"
 }
 
 # Every server runs in a session of its own (setsid, which execs in place, so
@@ -360,7 +418,7 @@ start_server() { # NAME -> sets PID PORT SPIDS; returns non-zero if it did not c
   # Loopback only: every listening socket of every server process.
   local p bad
   for p in $pids; do
-    bad=$(ss -Hltnp 2>/dev/null | grep "pid=$p," | awk '{print $4}' |
+    bad=$(listen_addrs "$p" |
       grep -Ev '^(127\.0\.0\.1|\[::ffff:127\.0\.0\.1\]):[0-9]+$' | tr '\n' ' ')
     if [[ -n $bad ]]; then
       say "$s listens on $bad (not 127.0.0.1 only): stopped, skipped"
@@ -464,7 +522,7 @@ run_wrk() { # SERVER TEST
   esac
   url=http://127.0.0.1:${PORT[$s]}$url
   refresh_pids "$s"
-  local wrk=(taskset -c "$CLIENT_CPU" wrk -t1 -c"$conns" --timeout 5s -s "$script")
+  local wrk=(taskset -c "$CLIENT_CPU" wrk -t"$WRK_T" -c"$conns" --timeout 5s -s "$script")
   if ((WARM > 0)); then
     timeout --foreground $((WARM + 20)) "${wrk[@]}" -d"${WARM}s" "$url" "${extra[@]}" >/dev/null 2>&1
   fi
@@ -559,7 +617,7 @@ command -v nginx >/dev/null && versions+=", $(nginx -v 2>&1 | sed 's/.*: //')"
 command -v lighttpd >/dev/null && versions+=", $(lighttpd -v 2>&1 | awk '{print $1}')"
 command -v h2o >/dev/null && versions+=", h2o/$(h2o -v 2>&1 | awk 'NR==1{print $3}')"
 echo "Machine: ${cpu_model:-unknown CPU}, $(nproc) CPUs, $(awk '$1 == "MemTotal:" {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r); $versions."
-echo "Medians of $R rounds; each cell: value (÷ floor, ÷ h2o). Server on CPU $SERVER_CPU, wrk -t1 on CPU $CLIENT_CPU, ${DUR}s runs."
+echo "Medians of $R rounds; each cell: value (÷ floor, ÷ h2o). Server on CPU $SERVER_CPU, wrk -t$WRK_T on CPU $CLIENT_CPU, ${DUR}s runs."
 echo "req/core·s and GB/core·s: requests (bytes) per second of server CPU (utime+stime). RSS: peak (VmHWM), MiB, summed over the server's processes."
 echo
 awk -v order="${LIST[*]}" -v tests=",$TESTS," -v nconns="$NCONNS" -v depth="$DEPTH" \
