@@ -645,8 +645,9 @@ static int* emit_capture_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
 
 /* A re2c block over t (the n bytes of the path, then '/' and NUL): the rules
    of the main DFA's groups, or of group `one` alone, each followed by that
-   "/" [\x00] end mark. An action stores its tags in tg and returns the group
-   when the mark it ends with is the one after the path. */
+   "/" [\x00] end mark. An action stores its tags in tg and returns the group:
+   the mark it ends with is the one after the path, as the DFA only runs on
+   a path without NUL (the copy found none; __slash checks its own). */
 static void emit_dfa_block_(gen_t* g, dsl_buf_t* b, const plan_t* p, const char* name, int one) {
     int maxp = 0;
     for (int i = 1; i <= p->ng; i++)
@@ -655,7 +656,7 @@ static void emit_dfa_block_(gen_t* g, dsl_buf_t* b, const plan_t* p, const char*
        parameter loops. */
     dsl_buf__puts(b, "    const unsigned char* c = t;\n    const unsigned char* mk = t;\n");
     for (int q = 1; q < maxp; q++) dsl_buf__printf(b, "    const unsigned char* p%d = t;\n", q);
-    dsl_buf__puts(b, "    (void) mk;\n    (void) tg;\n");
+    dsl_buf__puts(b, "    (void) mk;\n    (void) tg;\n    (void) n;\n");
     dsl_buf__printf(b, "    /*!stags:re2c:%s format = \"const unsigned char* @@ = nullptr;\\n    \"; */\n", name);
     dsl_buf__printf(b, "    /*!re2c:%s\n", name);
     dsl_buf__puts(b,
@@ -679,7 +680,7 @@ static void emit_dfa_block_(gen_t* g, dsl_buf_t* b, const plan_t* p, const char*
         dsl_buf__printf(b, "        %s \"/\" [\\x00] {", gr->rule);
         for (int k = 0; k < gr->nparams; k++)
             if (k) dsl_buf__printf(b, " tg[%d] = (size_t) (p%d - t);", k, k);
-        dsl_buf__printf(b, " return c == t + n + 2 ? %d : 0; }\n", one ? 1 : i);
+        dsl_buf__printf(b, " return %d; }\n", one ? 1 : i);
     }
     dsl_buf__puts(b, "        * { return 0; }\n    */\n");
 }
@@ -1035,7 +1036,9 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
     dsl_buf__printf(b,
                     "/* Copies the n bytes of s to t and says whether they hold a '%%' or a NUL:\n"
                     "   the copy for the DFA reads every byte anyway, so the tests cost a\n"
-                    "   compare per 16 (8) bytes instead of a memchr per match. */\n"
+                    "   compare per 16 (8) bytes instead of a memchr per match. The copy only\n"
+                    "   notes that one of the two is there (one mask); which one, the cold\n"
+                    "   %s__which finds out. */\n"
                     "HT_INLINE uint64_t %s__has_pct(uint64_t x) {\n"
                     "    x ^= UINT64_C(0x2525252525252525);\n"
                     "    return (x - UINT64_C(0x0101010101010101)) & ~x & UINT64_C(0x8080808080808080);\n"
@@ -1044,43 +1047,54 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
                     "    return (x - UINT64_C(0x0101010101010101)) & ~x & UINT64_C(0x8080808080808080);\n"
                     "}\n"
                     "enum { %s__PCT = 1, %s__NUL = 2 };\n"
+                    "__attribute__((noinline, cold)) static unsigned %s__which(const char* s, size_t n) {\n"
+                    "    return (memchr(s, '%%', n) ? %s__PCT : 0u) | (memchr(s, 0, n) ? %s__NUL : 0u);\n"
+                    "}\n"
                     "HT_INLINE unsigned %s__cp(unsigned char* t, const char* s, size_t n) {\n"
                     "#if defined(__SSE2__)\n"
-                    "    if (n >= 16) {\n"
+                    "    if (n >= 16) { /* the last 16 bytes, then the rest from the start (overlapping) */\n"
                     "        const __m128i pc = _mm_set1_epi8('%%'), z = _mm_setzero_si128();\n"
-                    "        __m128i hp = z, hz = z;\n"
-                    "        size_t i = 0;\n"
-                    "        for (; i + 16 <= n; i += 16) {\n"
-                    "            __m128i v = _mm_loadu_si128((const __m128i*) (const void*) (s + i));\n"
+                    "        __m128i v = _mm_loadu_si128((const __m128i*) (const void*) (s + n - 16));\n"
+                    "        _mm_storeu_si128((__m128i*) (void*) (t + n - 16), v);\n"
+                    "        __m128i h = _mm_or_si128(_mm_cmpeq_epi8(v, pc), _mm_cmpeq_epi8(v, z));\n"
+                    "        for (size_t i = 0; i + 16 < n; i += 16) {\n"
+                    "            v = _mm_loadu_si128((const __m128i*) (const void*) (s + i));\n"
                     "            _mm_storeu_si128((__m128i*) (void*) (t + i), v);\n"
-                    "            hp = _mm_or_si128(hp, _mm_cmpeq_epi8(v, pc));\n"
-                    "            hz = _mm_or_si128(hz, _mm_cmpeq_epi8(v, z));\n"
+                    "            h = _mm_or_si128(h, _mm_or_si128(_mm_cmpeq_epi8(v, pc), _mm_cmpeq_epi8(v, z)));\n"
                     "        }\n"
-                    "        if (i < n) { /* the last 16 bytes, overlapping */\n"
-                    "            __m128i v = _mm_loadu_si128((const __m128i*) (const void*) (s + n - 16));\n"
-                    "            _mm_storeu_si128((__m128i*) (void*) (t + n - 16), v);\n"
-                    "            hp = _mm_or_si128(hp, _mm_cmpeq_epi8(v, pc));\n"
-                    "            hz = _mm_or_si128(hz, _mm_cmpeq_epi8(v, z));\n"
-                    "        }\n"
-                    "        return (_mm_movemask_epi8(hp) ? %s__PCT : 0u) | (_mm_movemask_epi8(hz) ? %s__NUL : 0u);\n"
+                    "        return __builtin_expect(_mm_movemask_epi8(h), 0) ? %s__which(s, n) : 0u;\n"
+                    "    }\n"
+                    "    if (n >= 8) { /* the first and the last 8 bytes, tested as one vector */\n"
+                    "        const __m128i pc = _mm_set1_epi8('%%'), z = _mm_setzero_si128();\n"
+                    "        __m128i lo = _mm_loadl_epi64((const __m128i*) (const void*) s);\n"
+                    "        __m128i hi = _mm_loadl_epi64((const __m128i*) (const void*) (s + n - 8));\n"
+                    "        _mm_storel_epi64((__m128i*) (void*) t, lo);\n"
+                    "        _mm_storel_epi64((__m128i*) (void*) (t + n - 8), hi);\n"
+                    "        __m128i v = _mm_unpacklo_epi64(lo, hi);\n"
+                    "        __m128i h = _mm_or_si128(_mm_cmpeq_epi8(v, pc), _mm_cmpeq_epi8(v, z));\n"
+                    "        return __builtin_expect(_mm_movemask_epi8(h), 0) ? %s__which(s, n) : 0u;\n"
                     "    }\n"
                     "#endif\n"
-                    "    if (n >= 8) {\n"
-                    "        uint64_t ap = 0, az = 0, x;\n"
-                    "        size_t i = 0;\n"
-                    "        for (; i + 8 <= n; i += 8) {\n"
+                    "    if (n >= 8) { /* without SSE2: 8 at a time, the last 8 overlapping */\n"
+                    "        uint64_t x;\n"
+                    "        memcpy(&x, s + n - 8, 8);\n"
+                    "        memcpy(t + n - 8, &x, 8);\n"
+                    "        uint64_t a = %s__has_pct(x) | %s__has_nul(x);\n"
+                    "        for (size_t i = 0; i + 8 < n; i += 8) {\n"
                     "            memcpy(&x, s + i, 8);\n"
                     "            memcpy(t + i, &x, 8);\n"
-                    "            ap |= %s__has_pct(x);\n"
-                    "            az |= %s__has_nul(x);\n"
+                    "            a |= %s__has_pct(x) | %s__has_nul(x);\n"
                     "        }\n"
-                    "        if (i < n) { /* the last 8 bytes, overlapping */\n"
-                    "            memcpy(&x, s + n - 8, 8);\n"
-                    "            memcpy(t + n - 8, &x, 8);\n"
-                    "            ap |= %s__has_pct(x);\n"
-                    "            az |= %s__has_nul(x);\n"
-                    "        }\n"
-                    "        return (ap ? %s__PCT : 0u) | (az ? %s__NUL : 0u);\n"
+                    "        return __builtin_expect(a != 0, 0) ? %s__which(s, n) : 0u;\n"
+                    "    }\n"
+                    "    if (n >= 4) { /* 4 to 7 bytes: the first and the last 4, tested as one word */\n"
+                    "        uint32_t lo, hi;\n"
+                    "        memcpy(&lo, s, 4);\n"
+                    "        memcpy(&hi, s + n - 4, 4);\n"
+                    "        memcpy(t, &lo, 4);\n"
+                    "        memcpy(t + n - 4, &hi, 4);\n"
+                    "        uint64_t x = (uint64_t) lo | (uint64_t) hi << 32;\n"
+                    "        return __builtin_expect((%s__has_pct(x) | %s__has_nul(x)) != 0, 0) ? %s__which(s, n) : 0u;\n"
                     "    }\n"
                     "    unsigned fl = 0;\n"
                     "    for (size_t i = 0; i < n; i++) {\n"
@@ -1089,7 +1103,8 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
                     "    }\n"
                     "    return fl;\n"
                     "}\n\n",
-                    g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P);
+                    g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P,
+                    g->P, g->P, g->P, g->P);
     emit_groups_(g, b, p);
 
     /* method enum -> index: HT_METHODS order is the first nstd methods */

@@ -235,6 +235,41 @@ START_TEST(test_long_paths_and_nul) {
 }
 END_TEST
 
+/* The copy for the DFA notes '%' and NUL 4, 8 or 16 bytes at a time, with
+   overlapping loads at the ends: every length from 4 to 40 (every branch of
+   the copy) and every position of the byte after "/a/" (a_rest). */
+START_TEST(test_copy_pct_nul_every_position) {
+    char path[64], scratch[256];
+    app_match_t m;
+    for (size_t n = 4; n <= 40; n++) {
+        for (size_t at = 3; at < n; at++) {
+            memcpy(path, "/a/", 3);
+            memset(path + 3, 'x', n - 3);
+            /* plain: found, the rest parameter is the raw bytes */
+            memset(&m, 0, sizeof m);
+            ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, n), &m), APP_MATCH_FOUND);
+            ck_assert_int_eq(m.route, APP_ROUTE_A_REST);
+            ck_assert(m.p.a_rest.p.ptr == path + 3 && m.p.a_rest.p.len == n - 3);
+            /* a NUL anywhere after "/a/": nothing matches */
+            path[at] = '\0';
+            ck_assert_msg(app__match(HT_METHOD_GET, ht_slice__from(path, n), &m) == APP_MATCH_NOT_FOUND,
+                          "NUL at %zu of %zu", at, n);
+            /* "%41" there (when it fits): decoded to 'A' */
+            if (at + 3 > n) continue;
+            memcpy(path + at, "%41", 3);
+            memset(&m, 0, sizeof m);
+            m.scratch = scratch;
+            m.scratch_cap = sizeof scratch;
+            ck_assert_msg(app__match(HT_METHOD_GET, ht_slice__from(path, n), &m) == APP_MATCH_FOUND,
+                          "%%41 at %zu of %zu", at, n);
+            ck_assert_int_eq(m.route, APP_ROUTE_A_REST);
+            ck_assert_uint_eq(m.p.a_rest.p.len, n - 3 - 2);
+            ck_assert_int_eq(m.p.a_rest.p.ptr[at - 3], 'A');
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_route_table_and_mime) {
     ck_assert_uint_eq(app__routes[APP_ROUTE_ECHO].body_limit, 1024 * 1024);
     ck_assert_uint_eq(app__routes[APP_ROUTE_HELLO].body_limit, 0);
@@ -272,6 +307,7 @@ int main(void) {
     tcase_add_test(tc, test_route_table_and_mime);
     tcase_add_test(tc, test_method_fallback);
     tcase_add_test(tc, test_long_paths_and_nul);
+    tcase_add_test(tc, test_copy_pct_nul_every_position);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
