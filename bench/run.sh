@@ -305,10 +305,10 @@ EOF
 # /proc/net/tcp{,6} (state 0A) matched by inode to /proc/PID/fd links.
 proc_listeners() {
   local -A ino=()
-  local f sl loc rem st inode ip port a x
+  local f loc st inode ip port a x
   for f in /proc/net/tcp /proc/net/tcp6; do
     [[ -r $f ]] || continue
-    while read -r sl loc rem st _ _ _ _ _ inode _; do
+    while read -r _ loc _ st _ _ _ _ _ inode _; do
       [[ $st == 0A ]] || continue
       ip=${loc%:*} port=$((16#${loc#*:}))
       if ((${#ip} == 8)); then
