@@ -634,7 +634,8 @@ static int* emit_capture_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
         }
         dsl_buf__printf(b, "        m->route = (%s_route_t) r;\n        return %s_MATCH_FOUND;\n    }\n", P, U);
     }
-    dsl_buf__printf(b, "    default: return %s_MATCH_NOT_FOUND;\n    }\n}\n\n", U);
+    /* every table entry holds one of the shapes above: no bounds check */
+    dsl_buf__printf(b, "    default: __builtin_unreachable();\n    }\n}\n\n");
     for (int k = 0; k < nshapes; k++) free(shapes[k]);
     free(shapes);
     int* by_id = calloc((size_t) f->nroutes + 1, sizeof *by_id);
@@ -850,18 +851,19 @@ static void emit_groups_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
        dataflow passes over a DFA inside a loop took 6x as long (the
        redirect's second run is a call of the same function instead). */
     dsl_buf__printf(b,
-                    "/* Matches s (n bytes); probe: only whether some route's pattern matches\n"
-                    "   (t: s already NUL-terminated, or nullptr). */\n"
-                    "static %s_status_t %s__run(int mi, const char* s, size_t n, %s_match_t* m, bool probe,\n"
-                    "    const unsigned char* t);\n\n",
-                    P, P, P);
+                    "/* Matches s (n bytes) for method index mi, or with mi %s__PROBE only\n"
+                    "   whether some route's pattern matches (t: s already NUL-terminated, or\n"
+                    "   nullptr). The probe flag rides in mi: one argument register less. */\n"
+                    "enum { %s__PROBE = -1 };\n"
+                    "static %s_status_t %s__run(int mi, const char* s, size_t n, %s_match_t* m, const unsigned char* t);\n\n",
+                    P, P, P, P, P);
     if (f->slash_redirect)
         dsl_buf__printf(b,
                         "/* trailing_slash redirect: does the other form match some method? */\n"
                         "__attribute__((noinline, cold)) static %s_status_t %s__slash(const char* s, size_t n, %s_match_t* m) {\n"
                         "    if (memchr(s, '\\0', n)) return %s_MATCH_NOT_FOUND; /* no route's language has NUL */\n"
                         "    if (n > 1 && s[n - 1] == '/') {\n"
-                        "        if (%s__run(0, s, n - 1, m, true, nullptr) != %s_MATCH_FOUND) return %s_MATCH_NOT_FOUND;\n"
+                        "        if (%s__run(%s__PROBE, s, n - 1, m, nullptr) != %s_MATCH_FOUND) return %s_MATCH_NOT_FOUND;\n"
                         "        m->redirect = (ht_slice_t){ s, n - 1 };\n"
                         "        return %s_MATCH_REDIRECT;\n"
                         "    }\n"
@@ -876,13 +878,13 @@ static void emit_groups_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
                         "        t = (const unsigned char*) m->scratch;\n"
                         "    }\n"
                         "    m->scratch_used = n + 1;\n"
-                        "    %s_status_t st = %s__run(0, m->scratch, n + 1, m, true, t);\n"
+                        "    %s_status_t st = %s__run(%s__PROBE, m->scratch, n + 1, m, t);\n"
                         "    m->scratch_used = 0;\n"
                         "    if (st != %s_MATCH_FOUND) return %s_MATCH_NOT_FOUND;\n"
                         "    m->redirect = (ht_slice_t){ m->scratch, n + 1 };\n"
                         "    return %s_MATCH_REDIRECT;\n"
                         "}\n\n",
-                        P, P, P, U, P, U, U, U, U, U, U, P, P, U, U, U);
+                        P, P, P, U, P, P, U, U, U, U, U, U, P, P, P, U, U, U);
     char slash_ret[256];
     if (f->slash_redirect)
         snprintf(slash_ret, sizeof slash_ret, "st == %s_MATCH_NOT_FOUND ? %s__slash(s, n, m) : st", U, P);
@@ -890,14 +892,14 @@ static void emit_groups_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
         snprintf(slash_ret, sizeof slash_ret, "st");
     dsl_buf__printf(b,
                     "__attribute__((noinline)) static %s_status_t %s__run(int mi, const char* s, size_t n, %s_match_t* m,\n"
-                    "    bool probe, const unsigned char* t) {\n"
+                    "    const unsigned char* t) {\n"
                     "    unsigned char buf[%s__COPY_MAX + 1];\n"
                     "    size_t tg[%s__TAGS];\n"
                     "    unsigned fl = 0; /* what the path holds: %s__PCT, %s__NUL */\n"
                     "    if (!t) t = %s__copy(buf, s, n, m, &fl);\n"
-                    "    if (!t) return probe ? %s_MATCH_NOT_FOUND : %s_MATCH_BAD_REQUEST;\n"
+                    "    if (!t) return mi == %s__PROBE ? %s_MATCH_NOT_FOUND : %s_MATCH_BAD_REQUEST;\n"
                     "    int g = fl & %s__NUL ? 0 : %s__dfa(t, n, tg);\n"
-                    "    if (probe) return g ? %s_MATCH_FOUND : %s_MATCH_NOT_FOUND;\n"
+                    "    if (mi == %s__PROBE) return g ? %s_MATCH_FOUND : %s_MATCH_NOT_FOUND;\n"
                     "    uint32_t r = %s__tbl[g][mi];\n"
                     "    if (__builtin_expect(!r, 0)) {\n"
                     "        %s_status_t st = %s_MATCH_NOT_FOUND;\n"
@@ -906,14 +908,14 @@ static void emit_groups_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
                     "    }\n"
                     "    return %s__capture(r, s, n, tg, fl & %s__PCT, m);\n"
                     "}\n\n",
-                    P, P, P, U, U, P, P, P, U, U, P, P, U, U, P, P, U, P, slash_ret, P, P);
+                    P, P, P, U, U, P, P, P, P, U, U, P, P, P, U, U, P, P, U, P, slash_ret, P, P);
     dsl_buf__printf(b,
                     "HT_INLINE %s_status_t %s__match_idx(int mi, ht_slice_t path, %s_match_t* m) {\n"
                     "    m->route = %s_ROUTE__NONE;\n"
                     "    m->allow = 0;\n"
                     "    m->redirect = (ht_slice_t){ nullptr, 0 };\n"
                     "    m->scratch_used = 0;\n"
-                    "    return %s__run(mi, path.ptr ? path.ptr : \"\", path.len, m, false, nullptr);\n"
+                    "    return %s__run(mi, path.ptr ? path.ptr : \"\", path.len, m, nullptr);\n"
                     "}\n\n",
                     P, P, P, U, P);
 }
@@ -1052,12 +1054,15 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
                     "}\n"
                     "HT_INLINE unsigned %s__cp(unsigned char* t, const char* s, size_t n) {\n"
                     "#if defined(__SSE2__)\n"
-                    "    if (n >= 16) { /* the last 16 bytes, then the rest from the start (overlapping) */\n"
+                    "    if (n >= 16) { /* the last 16 bytes, the first 16, then what is between */\n"
                     "        const __m128i pc = _mm_set1_epi8('%%'), z = _mm_setzero_si128();\n"
                     "        __m128i v = _mm_loadu_si128((const __m128i*) (const void*) (s + n - 16));\n"
                     "        _mm_storeu_si128((__m128i*) (void*) (t + n - 16), v);\n"
                     "        __m128i h = _mm_or_si128(_mm_cmpeq_epi8(v, pc), _mm_cmpeq_epi8(v, z));\n"
-                    "        for (size_t i = 0; i + 16 < n; i += 16) {\n"
+                    "        v = _mm_loadu_si128((const __m128i*) (const void*) s); /* up to 32: no loop */\n"
+                    "        _mm_storeu_si128((__m128i*) (void*) t, v);\n"
+                    "        h = _mm_or_si128(h, _mm_or_si128(_mm_cmpeq_epi8(v, pc), _mm_cmpeq_epi8(v, z)));\n"
+                    "        for (size_t i = 16; i + 16 < n; i += 16) {\n"
                     "            v = _mm_loadu_si128((const __m128i*) (const void*) (s + i));\n"
                     "            _mm_storeu_si128((__m128i*) (void*) (t + i), v);\n"
                     "            h = _mm_or_si128(h, _mm_or_si128(_mm_cmpeq_epi8(v, pc), _mm_cmpeq_epi8(v, z)));\n"

@@ -114,12 +114,15 @@ __attribute__((noinline, cold)) static unsigned app__which(const char* s, size_t
 }
 HT_INLINE unsigned app__cp(unsigned char* t, const char* s, size_t n) {
 #if defined(__SSE2__)
-    if (n >= 16) { /* the last 16 bytes, then the rest from the start (overlapping) */
+    if (n >= 16) { /* the last 16 bytes, the first 16, then what is between */
         const __m128i pc = _mm_set1_epi8('%'), z = _mm_setzero_si128();
         __m128i v = _mm_loadu_si128((const __m128i*) (const void*) (s + n - 16));
         _mm_storeu_si128((__m128i*) (void*) (t + n - 16), v);
         __m128i h = _mm_or_si128(_mm_cmpeq_epi8(v, pc), _mm_cmpeq_epi8(v, z));
-        for (size_t i = 0; i + 16 < n; i += 16) {
+        v = _mm_loadu_si128((const __m128i*) (const void*) s); /* up to 32: no loop */
+        _mm_storeu_si128((__m128i*) (void*) t, v);
+        h = _mm_or_si128(h, _mm_or_si128(_mm_cmpeq_epi8(v, pc), _mm_cmpeq_epi8(v, z)));
+        for (size_t i = 16; i + 16 < n; i += 16) {
             v = _mm_loadu_si128((const __m128i*) (const void*) (s + i));
             _mm_storeu_si128((__m128i*) (void*) (t + i), v);
             h = _mm_or_si128(h, _mm_or_si128(_mm_cmpeq_epi8(v, pc), _mm_cmpeq_epi8(v, z)));
@@ -248,7 +251,7 @@ HT_INLINE app_status_t app__capture(uint32_t e, const char* s, size_t n, const s
         m->route = (app_route_t) r;
         return APP_MATCH_FOUND;
     }
-    default: return APP_MATCH_NOT_FOUND;
+    default: __builtin_unreachable();
     }
 }
 
@@ -419,16 +422,17 @@ HT_INLINE const unsigned char* app__copy(unsigned char* buf, const char* s, size
     return t;
 }
 
-/* Matches s (n bytes); probe: only whether some route's pattern matches
-   (t: s already NUL-terminated, or nullptr). */
-static app_status_t app__run(int mi, const char* s, size_t n, app_match_t* m, bool probe,
-    const unsigned char* t);
+/* Matches s (n bytes) for method index mi, or with mi app__PROBE only
+   whether some route's pattern matches (t: s already NUL-terminated, or
+   nullptr). The probe flag rides in mi: one argument register less. */
+enum { app__PROBE = -1 };
+static app_status_t app__run(int mi, const char* s, size_t n, app_match_t* m, const unsigned char* t);
 
 /* trailing_slash redirect: does the other form match some method? */
 __attribute__((noinline, cold)) static app_status_t app__slash(const char* s, size_t n, app_match_t* m) {
     if (memchr(s, '\0', n)) return APP_MATCH_NOT_FOUND; /* no route's language has NUL */
     if (n > 1 && s[n - 1] == '/') {
-        if (app__run(0, s, n - 1, m, true, nullptr) != APP_MATCH_FOUND) return APP_MATCH_NOT_FOUND;
+        if (app__run(app__PROBE, s, n - 1, m, nullptr) != APP_MATCH_FOUND) return APP_MATCH_NOT_FOUND;
         m->redirect = (ht_slice_t){ s, n - 1 };
         return APP_MATCH_REDIRECT;
     }
@@ -443,7 +447,7 @@ __attribute__((noinline, cold)) static app_status_t app__slash(const char* s, si
         t = (const unsigned char*) m->scratch;
     }
     m->scratch_used = n + 1;
-    app_status_t st = app__run(0, m->scratch, n + 1, m, true, t);
+    app_status_t st = app__run(app__PROBE, m->scratch, n + 1, m, t);
     m->scratch_used = 0;
     if (st != APP_MATCH_FOUND) return APP_MATCH_NOT_FOUND;
     m->redirect = (ht_slice_t){ m->scratch, n + 1 };
@@ -451,14 +455,14 @@ __attribute__((noinline, cold)) static app_status_t app__slash(const char* s, si
 }
 
 __attribute__((noinline)) static app_status_t app__run(int mi, const char* s, size_t n, app_match_t* m,
-    bool probe, const unsigned char* t) {
+    const unsigned char* t) {
     unsigned char buf[APP__COPY_MAX + 1];
     size_t tg[APP__TAGS];
     unsigned fl = 0; /* what the path holds: app__PCT, app__NUL */
     if (!t) t = app__copy(buf, s, n, m, &fl);
-    if (!t) return probe ? APP_MATCH_NOT_FOUND : APP_MATCH_BAD_REQUEST;
+    if (!t) return mi == app__PROBE ? APP_MATCH_NOT_FOUND : APP_MATCH_BAD_REQUEST;
     int g = fl & app__NUL ? 0 : app__dfa(t, n, tg);
-    if (probe) return g ? APP_MATCH_FOUND : APP_MATCH_NOT_FOUND;
+    if (mi == app__PROBE) return g ? APP_MATCH_FOUND : APP_MATCH_NOT_FOUND;
     uint32_t r = app__tbl[g][mi];
     if (__builtin_expect(!r, 0)) {
         app_status_t st = APP_MATCH_NOT_FOUND;
@@ -473,7 +477,7 @@ HT_INLINE app_status_t app__match_idx(int mi, ht_slice_t path, app_match_t* m) {
     m->allow = 0;
     m->redirect = (ht_slice_t){ nullptr, 0 };
     m->scratch_used = 0;
-    return app__run(mi, path.ptr ? path.ptr : "", path.len, m, false, nullptr);
+    return app__run(mi, path.ptr ? path.ptr : "", path.len, m, nullptr);
 }
 
 app_status_t app__match(ht_method_t method, ht_slice_t path, app_match_t* m) {
