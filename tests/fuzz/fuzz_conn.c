@@ -4,9 +4,8 @@
  *
  * Set up once: one loop, one acceptor with an echo handler and small limits
  * (so 413/414/431, send-buffer flushes and out-of-line bodies are reached),
- * listening on an abstract AF_UNIX socket: the server's private listening
- * fields are pointed at it (ht_server__listen only binds IP literals; the
- * accept path is the real one). Per input: a fresh client connection,
+ * listening on an abstract AF_UNIX socket handed to the server with
+ * ht_server__adopt (the accept path is the real one). Per input: a fresh client connection,
  * accepted by the loop; the stream written in up to 5 pieces (4 offsets
  * from the input's first 8 bytes), the loop pumped after each until the
  * server has read it all (SIOCOUTQ == 0) and gone quiet, so each piece is
@@ -152,9 +151,7 @@ static void init_(void) {
     addr_len_ = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1 + (size_t) l);
     if (bind(lfd, (struct sockaddr*) &addr_, addr_len_) != 0 || listen(lfd, 16) != 0)
         FAIL("bind/listen: %s", strerror(errno));
-    /* Test hook: the server's private listening fields (see the file comment). */
-    server_.fd_ = lfd;
-    server_.listening_ = true;
+    if (ht_server__adopt(&server_, lfd) < 0 || ht_server__port(&server_) != 0) FAIL("adopt");
     if (ht_server__serve(&acc_, &server_, loop_, alloc_, echo_handler) < 0) FAIL("serve");
 }
 

@@ -1365,6 +1365,52 @@ START_TEST(listen_ipv6_and_errors) {
 }
 END_TEST
 
+/* A socket the caller made (blocking, with its own options) is served as
+ * is: adopt makes it non-blocking and reports its port; what is not a
+ * listening socket is refused and left to the caller. */
+START_TEST(adopt_a_listening_socket) {
+    int raw = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(raw, 0);
+    ht_server_t bad = { 0 };
+    ck_assert_int_eq(ht_server__adopt(&bad, raw), -EINVAL); /* not listening yet */
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    ck_assert_int_eq(bind(raw, (struct sockaddr*) &a, sizeof a), 0);
+    ck_assert_int_eq(listen(raw, 64), 0);
+    socklen_t alen = sizeof a;
+    ck_assert_int_eq(getsockname(raw, (struct sockaddr*) &a, &alen), 0);
+
+    memset(&S, 0, sizeof S);
+    S.server.config = &S.cfg;
+    S.parent = ht_alloc__init();
+    ht_alloc__counting_init(&S.count, S.parent);
+    ck_assert_int_eq(ht_server__adopt(&S.server, raw), 0);
+    ck_assert_int_eq(ht_server__adopt(&S.server, raw), -EALREADY);
+    ck_assert_uint_eq(ht_server__port(&S.server), ntohs(a.sin_port));
+    ck_assert_int_eq(ht_server__socket(&S.server), raw);
+    ck_assert(fcntl(raw, F_GETFL) & O_NONBLOCK);
+    ck_assert_int_eq(pthread_create(&S.th, nullptr, server_main, &S), 0);
+    uint64_t t0 = ht_test__mono_ms();
+    while (atomic_load(&S.state) == 0 && ht_test__mono_ms() - t0 < 5000) ht_test__sleep_ms(1);
+    ck_assert_int_eq(atomic_load(&S.state), 1);
+
+    int fd = client();
+    rd_t r;
+    rd_init(&r, fd);
+    send_str(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    resp_t p;
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_int_eq(p.status, 200);
+    ck_assert_str_eq(p.body, "hello from hachettp\n");
+    resp_free(&p);
+    rd_free(&r);
+    close(fd);
+    stop(); /* ht_server__close closes the adopted socket */
+    ck_assert_int_eq(fcntl(raw, F_GETFD), -1);
+    ck_assert_int_eq(errno, EBADF);
+    ck_assert_uint_eq(S.stats.requests, 1);
+}
+END_TEST
+
 /* ------------------------------------------------- forked servers --- */
 
 #include <signal.h>
@@ -1581,6 +1627,7 @@ int main(void) {
     tcase_add_test(t, connection_cap_pauses_accepting);
     tcase_add_test(t, http10_head_half_close_and_accessors);
     tcase_add_test(t, listen_ipv6_and_errors);
+    tcase_add_test(t, adopt_a_listening_socket);
     tcase_add_test(t, peer_address);
     tcase_add_test(t, file_bodies_zero_copy);
     tcase_add_test(t, receive_buffers_exhausted);

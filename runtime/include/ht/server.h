@@ -77,6 +77,13 @@ struct ht_server {
  * non-blocking, close-on-exec, SO_REUSEADDR and SO_REUSEPORT. Returns 0, a
  * negated errno (-EADDRINUSE, ...), or -EINVAL for a host that is not a literal. */
 ht_result_t ht_server__listen(ht_server_t* server, const char* host, uint16_t port, int32_t backlog);
+/* Serves on a socket the caller created, bound and made listen (inherited
+ * through socket activation, a Unix socket, options ht_server__listen does
+ * not set). The server owns it from here: ht_server__close closes it. It is
+ * made non-blocking. Returns 0, -EALREADY (already listening), -EINVAL (not
+ * a listening socket) or a negated errno. ht_server__port gives its port, 0
+ * for a non-IP socket. */
+ht_result_t ht_server__adopt(ht_server_t* server, ht_socket_t s);
 /* The bound port (after listen). */
 uint16_t ht_server__port(const ht_server_t* server);
 /* The listening socket (after listen). */

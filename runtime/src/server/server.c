@@ -49,6 +49,18 @@ ht_result_t ht_server__listen(ht_server_t* server, const char* host, uint16_t po
     return 0;
 }
 
+ht_result_t ht_server__adopt(ht_server_t* server, ht_socket_t s) {
+    if (server->listening_) return -EALREADY;
+    uint16_t bound;
+    ht_result_t r = ht_sock__adopt(s, &bound);
+    if (r < 0) return r;
+    server->port_ = bound;
+    server->fd_ = s;
+    server->listening_ = true;
+    atomic_store(&server->shutdown_, 0);
+    return 0;
+}
+
 uint16_t ht_server__port(const ht_server_t* server) { return server->port_; }
 ht_socket_t ht_server__socket(const ht_server_t* server) {
     return server->listening_ ? server->fd_ : HT_SOCKET_INVALID;

@@ -15,6 +15,10 @@
  * (-EADDRINUSE, ...), or -EINVAL for a host that is not a literal. */
 ht_result_t ht_sock__listen(const char* host, uint16_t port, int32_t backlog, ht_socket_t* out,
                             uint16_t* bound_port);
+/* Takes a socket the caller bound and put in the listening state (socket
+ * activation, a Unix socket): -EINVAL if it is not listening; makes it
+ * non-blocking; *bound_port gets its port (0 if not IP). */
+ht_result_t ht_sock__adopt(ht_socket_t s, uint16_t* bound_port);
 /* Closes s (errors are ignored). */
 void ht_sock__close(ht_socket_t s);
 /* Half-closes the sending side (the peer reads EOF after what was sent). */

@@ -59,6 +59,14 @@ static inline void addr_from(const struct sockaddr_storage* ss, ht_addr_t* out) 
     }
 }
 
+/* The port of a bound IPv4/IPv6 address; 0 for any other family (a Unix
+ * socket handed to ht_server__adopt). */
+static inline uint16_t port_of(const struct sockaddr_storage* ss) {
+    if (ss->ss_family == AF_INET) return ntohs(((const struct sockaddr_in*) ss)->sin_port);
+    if (ss->ss_family == AF_INET6) return ntohs(((const struct sockaddr_in6*) ss)->sin6_port);
+    return 0;
+}
+
 /* ht_addr__format's body (each platform file defines the public symbol). */
 static inline size_t addr_format(const ht_addr_t* a, char* out) {
     int af = a->family == HT_ADDR_IPV4 ? AF_INET : a->family == HT_ADDR_IPV6 ? AF_INET6 : 0;

@@ -1,5 +1,6 @@
 /* server/sock_posix.c — server/sock.h over BSD sockets (Linux). */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -65,9 +66,23 @@ ht_result_t ht_sock__listen(const char* host, uint16_t port, int32_t backlog, ht
         close(fd);
         return r;
     }
-    *bound_port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in*) &bound)->sin_port
-                                                   : ((struct sockaddr_in6*) &bound)->sin6_port);
+    *bound_port = port_of(&bound);
     *out = fd;
+    return 0;
+}
+
+ht_result_t ht_sock__adopt(ht_socket_t s, uint16_t* bound_port) {
+    int listening = 0;
+    socklen_t n = sizeof listening;
+    if (getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, &listening, &n) != 0) return -errno;
+    if (!listening) return -EINVAL;
+    int fl = fcntl(s, F_GETFL);
+    if (fl < 0 || fcntl(s, F_SETFL, fl | O_NONBLOCK) != 0) return -errno;
+    struct sockaddr_storage bound;
+    memset(&bound, 0, sizeof bound); /* see ht_sock__listen */
+    socklen_t blen = sizeof bound;
+    if (getsockname(s, (struct sockaddr*) &bound, &blen) != 0) return -errno;
+    *bound_port = port_of(&bound);
     return 0;
 }
 

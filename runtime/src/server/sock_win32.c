@@ -67,9 +67,26 @@ ht_result_t ht_sock__listen(const char* host, uint16_t port, int32_t backlog, ht
         closesocket(s);
         return r;
     }
-    *bound_port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in*) &bound)->sin_port
-                                                   : ((struct sockaddr_in6*) &bound)->sin6_port);
+    *bound_port = port_of(&bound);
     *out = (ht_socket_t) s;
+    return 0;
+}
+
+ht_result_t ht_sock__adopt(ht_socket_t s, uint16_t* bound_port) {
+    ht_result_t r = ht_win32__wsa_init();
+    if (r) return r;
+    BOOL listening = FALSE;
+    int n = sizeof listening;
+    if (getsockopt((SOCKET) s, SOL_SOCKET, SO_ACCEPTCONN, (char*) &listening, &n) != 0)
+        return ht_win32__wsa_err(WSAGetLastError());
+    if (!listening) return -EINVAL;
+    u_long nb = 1;
+    if (ioctlsocket((SOCKET) s, FIONBIO, &nb) != 0) return ht_win32__wsa_err(WSAGetLastError());
+    struct sockaddr_storage bound;
+    int blen = sizeof bound;
+    if (getsockname((SOCKET) s, (struct sockaddr*) &bound, &blen) != 0)
+        return ht_win32__wsa_err(WSAGetLastError());
+    *bound_port = port_of(&bound);
     return 0;
 }
 
