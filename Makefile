@@ -5,10 +5,10 @@
 #   make test    install what is missing, build Debug + ASan/UBSan for every
 #                backend this machine runs (io_uring, epoll), run all tests,
 #                then a short, seeded (reproducible) run of every fuzz target,
-#                the Windows build under wine64 (test-windows), tsan, valgrind
+#                the Windows build under wine64 (test-windows), tsan, valgrind, lint
 #   make fuzz    a longer fuzzing campaign (FUZZ_SECONDS per target, default 300)
 #   make bench   install the benchmark peers too, build -O3, run bench/
-#   make tsan / valgrind / lint   hardening checks (the first two also run in
+#   make tsan / valgrind / lint   hardening checks (all three also run in
 #                make test): ThreadSanitizer on the multi-thread suites,
 #                valgrind on the examples' graceful shutdown, clang-tidy and
 #                cppcheck with the checked-in configs
@@ -59,6 +59,7 @@ test: deps fuzz-deps
 	@$(MAKE) --no-print-directory test-windows
 	@$(MAKE) --no-print-directory tsan
 	@$(MAKE) --no-print-directory valgrind
+	@$(MAKE) --no-print-directory lint
 
 # Every libFuzzer target (tests/fuzz) from its committed seeds, with a fixed seed
 # and run count, so CI replays the same inputs everywhere (a slower machine
