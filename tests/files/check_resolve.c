@@ -396,19 +396,19 @@ static void check_listing(uint32_t flags) {
     ck_assert_int_eq(ht_fs__resolve(&r, HT_SLICE("/list/"), buf, &e), HT_FS_DIR);
     ht_bytes_t out;
     ht_bytes__init(&out, a);
-    ck_assert_int_eq(ht_fs__listing(&r, e.fd, e.path, &out, a), 0);
+    ck_assert_int_eq(ht_fs__listing(&r, e.fd, e.path, HT_SLICE(""), &out, a), 0);
     const char* got = ht_bytes__cstr(&out);
     ck_assert_msg(strcmp(got, listing_expected) == 0, "got:\n%s", got);
     /* Twice on the same fd: the directory is re-read from its start. */
     ht_bytes__clear(&out);
-    ck_assert_int_eq(ht_fs__listing(&r, e.fd, e.path, &out, a), 0);
+    ck_assert_int_eq(ht_fs__listing(&r, e.fd, e.path, HT_SLICE(""), &out, a), 0);
     ck_assert(ht_slice__eq(ht_bytes__slice(&out), ht_slice__from(listing_expected, sizeof listing_expected - 1)));
     /* Out of memory at every step: -ENOMEM, out unchanged, nothing leaked. */
     for (size_t k = 0; k < 64; k++) {
         ht_bytes__clear(&out);
         ht_bytes__push_cstr(&out, "keep");
         counting.fail_after = k;
-        ht_result_t rr = ht_fs__listing(&r, e.fd, e.path, &out, a);
+        ht_result_t rr = ht_fs__listing(&r, e.fd, e.path, HT_SLICE(""), &out, a);
         counting.fail_after = SIZE_MAX;
         if (rr == 0) break;
         ck_assert_int_eq(rr, -ENOMEM);
@@ -438,7 +438,7 @@ START_TEST(listing_many_entries) {
     ck_assert_int_eq(ht_fs__resolve(&r, HT_SLICE("/many/"), buf, &e), HT_FS_DIR);
     ht_bytes_t out;
     ht_bytes__init(&out, a);
-    ck_assert_int_eq(ht_fs__listing(&r, e.fd, e.path, &out, a), 0);
+    ck_assert_int_eq(ht_fs__listing(&r, e.fd, e.path, HT_SLICE(""), &out, a), 0);
     const char* s = ht_bytes__cstr(&out);
     const char* at = s;
     for (int i = 0; i < 700; i++) {
@@ -460,7 +460,7 @@ START_TEST(listing_root_and_dotfiles) {
     ck_assert_int_eq(ht_fs__resolve(&r, HT_SLICE("/"), buf, &e), HT_FS_DIR);
     ht_bytes_t out;
     ht_bytes__init(&out, a);
-    ck_assert_int_eq(ht_fs__listing(&r, e.fd, e.path, &out, a), 0);
+    ck_assert_int_eq(ht_fs__listing(&r, e.fd, e.path, HT_SLICE(""), &out, a), 0);
     const char* s = ht_bytes__cstr(&out);
     ck_assert_ptr_null(strstr(s, "href=\"../\""));        /* no parent above the root */
     ck_assert_ptr_nonnull(strstr(s, "href=\".hidden\""));  /* DOTFILES lists them */
@@ -482,12 +482,21 @@ START_TEST(listing_root_and_dotfiles) {
     r = open_root(0);
     ck_assert_int_eq(ht_fs__resolve(&r, HT_SLICE("/"), buf, &e), HT_FS_DIR);
     ht_bytes__clear(&out);
-    ck_assert_int_eq(ht_fs__listing(&r, e.fd, e.path, &out, a), 0);
+    ck_assert_int_eq(ht_fs__listing(&r, e.fd, e.path, HT_SLICE(""), &out, a), 0);
     s = ht_bytes__cstr(&out);
     ck_assert_ptr_null(strstr(s, ".hidden"));
     ck_assert_ptr_null(strstr(s, ".git"));
     ck_assert_ptr_null(strstr(s, ".well-knownx"));
     ck_assert_ptr_nonnull(strstr(s, "href=\".well-known/\""));
+    ck_assert_ptr_null(strstr(s, "href=\"../\"")); /* the site's root has no parent */
+    /* The same root served under a mount: the URL is in the title, and its
+     * root links up to the page that holds the mount. */
+    ht_bytes__clear(&out);
+    ck_assert_int_eq(ht_fs__listing(&r, e.fd, e.path, HT_SLICE("/files&co"), &out, a), 0);
+    s = ht_bytes__cstr(&out);
+    ck_assert_ptr_nonnull(strstr(s, "<title>Index of /files&amp;co/</title>"));
+    ck_assert_ptr_nonnull(strstr(s, "<h1>Index of /files&amp;co/</h1>"));
+    ck_assert_ptr_nonnull(strstr(s, "<a href=\"../\">../</a>"));
     ht_bytes__free(&out);
     ht_fs__close(e.fd);
     ht_fs__root_close(&r);
@@ -698,7 +707,7 @@ START_TEST(plan_directories) {
     ck_assert(hdr_is(&plan, HT_HEADER_CONTENT_TYPE, "text/html; charset=utf-8"));
     ht_bytes_t out;
     ht_bytes__init(&out, a);
-    ck_assert_int_eq(ht_fs__listing(&r, plan.fd, plan.path, &out, a), 0);
+    ck_assert_int_eq(ht_fs__listing(&r, plan.fd, plan.path, HT_SLICE(""), &out, a), 0);
     ck_assert_ptr_nonnull(strstr(ht_bytes__cstr(&out), "<a href=\"file.txt\">file.txt</a>"));
     ht_bytes__free(&out);
     ht_fs__plan_release(&plan);

@@ -205,6 +205,7 @@ try:
     check("GET", "/static/docs/caf%C3%A9.md", 200, file_bytes("docs/café.md"))
     check("GET", "/static/docs", 301, want_headers={"Location": "/static/docs/"})
     check("GET", "/static/docs/", 200, contains=b"data.json")
+    check("GET", "/static/docs/", 200, contains=b"<h1>Index of /static/docs/</h1>")
     check("GET", "/static", 308, want_headers={"Location": "/static/"})
     check("GET", "/static/missing.txt", 404)
     check("GET", "/static/../CMakeLists.txt", 400)

@@ -151,7 +151,7 @@ START_TEST(listing_reads_the_directory) {
     ck_assert_int_eq(resolve(&root, "/", &e), HT_FS_DIR);
     ht_bytes_t out;
     ht_bytes__init(&out, A);
-    ck_assert_int_eq(ht_fs__listing(&root, e.fd, HT_SLICE("/"), &out, A), 0);
+    ck_assert_int_eq(ht_fs__listing(&root, e.fd, HT_SLICE("/"), HT_SLICE(""), &out, A), 0);
     ck_assert_int_eq(ht_bytes__push_byte(&out, '\0'), 0);
     ck_assert_ptr_nonnull(strstr(out.data, "a.txt"));
     ck_assert_ptr_nonnull(strstr(out.data, "longfilename-document.txt"));

@@ -304,8 +304,10 @@ ht_result_t ht_fs__push_location(ht_bytes_t* out, ht_slice_t path, ht_slice_t qu
 /* ======================= Listings ======================= */
 
 /* Appends to out an HTML5 page listing directory dir (an open directory fd,
- * not consumed) whose decoded path is path (ends with '/'): a parent link
- * unless path is "/", then subdirectories, then files, each group sorted
+ * not consumed) whose decoded path under the root is path (ends with '/'),
+ * titled "Index of " mount + path (mount: the URL prefix the root is served
+ * under, e.g. "/static", or empty): a parent link unless both are the site's
+ * root (empty mount, path "/"), then subdirectories, then files, each group sorted
  * bytewise by name; a file's size in bytes and each entry's mtime as
  * "YYYY-MM-DD HH:MM" (UTC). Links are percent-encoded relative references
  * (every byte but unreserved ones is encoded, so "a:b" cannot become a
@@ -316,7 +318,7 @@ ht_result_t ht_fs__push_location(ht_bytes_t* out, ht_slice_t path, ht_slice_t qu
  * files are left out. Temporary memory comes from a and is returned before
  * this returns. 0, -ENOMEM (out keeps what it had), or a negated errno from
  * reading the directory. */
-ht_result_t ht_fs__listing(const ht_fs_root_t* root, ht_file_t dir, ht_slice_t path,
+ht_result_t ht_fs__listing(const ht_fs_root_t* root, ht_file_t dir, ht_slice_t path, ht_slice_t mount,
                            ht_bytes_t* out, ht_alloc_t* a);
 
 /* ======================= One request ======================= */

@@ -149,15 +149,18 @@ static const char head3[] =
     "</h1>\n<table>\n<thead><tr><th>Name</th><th>Size</th><th>Modified</th></tr></thead>\n<tbody>\n";
 static const char tail[] = "</tbody>\n</table>\n</body>\n</html>\n";
 
-static ht_result_t render(ht_bytes_t* out, ht_slice_t path, items_t* it) {
+static ht_result_t render(ht_bytes_t* out, ht_slice_t mount, ht_slice_t path, items_t* it) {
     ht_result_t r = 0;
 #define TRY(x) do { if ((r = (x)) != 0) return r; } while (0)
     TRY(ht_bytes__push_cstr(out, head1));
+    TRY(ht_fs_push_html_(out, mount));
     TRY(ht_fs_push_html_(out, path));
     TRY(ht_bytes__push_cstr(out, head2));
+    TRY(ht_fs_push_html_(out, mount));
     TRY(ht_fs_push_html_(out, path));
     TRY(ht_bytes__push_cstr(out, head3));
-    if (!(path.len == 1 && path.ptr[0] == '/'))
+    /* "../" everywhere but the site's root: a mount's root has a parent. */
+    if (mount.len != 0 || !(path.len == 1 && path.ptr[0] == '/'))
         TRY(ht_bytes__push_cstr(out, "<tr><td><a href=\"../\">../</a></td><td class=\"s\">-</td><td></td></tr>\n"));
     for (size_t i = 0; i < it->len; i++) {
         const item_t* e = &it->v[i];
@@ -181,7 +184,7 @@ static ht_result_t render(ht_bytes_t* out, ht_slice_t path, items_t* it) {
     return 0;
 }
 
-ht_result_t ht_fs__listing(const ht_fs_root_t* root, ht_file_t dir, ht_slice_t path,
+ht_result_t ht_fs__listing(const ht_fs_root_t* root, ht_file_t dir, ht_slice_t path, ht_slice_t mount,
                            ht_bytes_t* out, ht_alloc_t* a) {
     items_t it = { .a = a };
     ht_bytes__init(&it.names, a);
@@ -190,7 +193,7 @@ ht_result_t ht_fs__listing(const ht_fs_root_t* root, ht_file_t dir, ht_slice_t p
     if (r == 0) {
         for (size_t i = 0; i < it.len; i++) it.v[i].name = it.names.data + it.v[i].name_off;
         if (it.len) qsort(it.v, it.len, sizeof(item_t), by_kind_then_name);
-        r = render(out, path, &it);
+        r = render(out, mount, path, &it);
         if (r != 0) ht_bytes__truncate(out, start);
     }
     ht_bytes__free(&it.names);

@@ -80,7 +80,7 @@ static ht_result_t respond(ht_response_t* res, const ht_request_t* req, const ht
     case HT_FS_BODY_LISTING: {
         ht_bytes_t html;
         ht_bytes__init(&html, a);
-        r = ht_fs__listing(root, p->fd, p->path, &html, a);
+        r = ht_fs__listing(root, p->fd, p->path, mount, &html, a);
         if (r == 0) r = ht_response__body(res, html.data, html.len, a);
         ht_bytes__free(&html);
         return r;
