@@ -221,7 +221,10 @@ void ht_loop__defer(ht_loop_t* loop, ht_op_t* op, ht_io_t res, ht_op_fn cb);
 void ht_loop__close(ht_loop_t* loop, ht_socket_t fd);
 
 /* ---- Timers: one-shot, millisecond resolution, caller storage. Starting an
- * armed timer re-arms it. Timers keep the loop alive while armed. ---- */
+ * armed timer re-arms it. Timers keep the loop alive while armed. A timer's
+ * deadline is ht_loop__now_ms + ms: counted from the loop's cached time (its
+ * creation or the start of the current iteration), as in libuv, so that
+ * starting thousands of timers costs no clock reads. ---- */
 void ht_loop__timer_start(ht_loop_t* loop, ht_timer_t* t, uint64_t ms, ht_timer_fn cb);
 void ht_loop__timer_stop(ht_loop_t* loop, ht_timer_t* t);
 bool ht_loop__timer_active(const ht_timer_t* t);
