@@ -38,6 +38,29 @@ static inline ht_result_t parse_host(const char* host, uint16_t port, struct soc
     return -EINVAL;
 }
 
+/* The wildcard address of family (AF_INET6: in6addr_any, AF_INET:
+ * INADDR_ANY) on port, for listening on every interface; returns its length. */
+static inline socklen_t any_addr(struct sockaddr_storage* ss, int family, uint16_t port) {
+    memset(ss, 0, sizeof *ss);
+    if (family == AF_INET6) {
+        struct sockaddr_in6* v6 = (struct sockaddr_in6*) ss;
+        v6->sin6_family = AF_INET6;
+        v6->sin6_addr = in6addr_any;
+        v6->sin6_port = htons(port);
+        return sizeof *v6;
+    }
+    struct sockaddr_in* v4 = (struct sockaddr_in*) ss;
+    v4->sin_family = AF_INET;
+    v4->sin_addr.s_addr = htonl(INADDR_ANY);
+    v4->sin_port = htons(port);
+    return sizeof *v4;
+}
+
+/* Whether a failed IPv6 wildcard listen means "no IPv6 here" (try IPv4). */
+static inline bool no_ipv6(ht_result_t r) {
+    return r == -EAFNOSUPPORT || r == -EADDRNOTAVAIL || r == -EPROTONOSUPPORT;
+}
+
 /* A sockaddr (IPv4, IPv6, or anything else as HT_ADDR_NONE) as ht_addr_t. */
 static inline void addr_from(const struct sockaddr_storage* ss, ht_addr_t* out) {
     *out = (ht_addr_t){ .family = HT_ADDR_NONE };

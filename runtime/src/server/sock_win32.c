@@ -44,19 +44,11 @@ ht_result_t ht_sock__listen(const char* host, uint16_t port, int32_t backlog, ht
         if ((r = parse_host(host, port, &ss, &len)) < 0) return r;
         if ((r = bind_listen(&ss, len, false, backlog, &s)) < 0) return r;
     } else {
-        memset(&ss, 0, sizeof ss);
-        struct sockaddr_in6* v6 = (struct sockaddr_in6*) &ss;
-        v6->sin6_family = AF_INET6;
-        v6->sin6_addr = in6addr_any;
-        v6->sin6_port = htons(port);
-        r = bind_listen(&ss, sizeof *v6, true, backlog, &s);
-        if (r == -EAFNOSUPPORT || r == -EADDRNOTAVAIL || r == -EPROTONOSUPPORT) {
-            memset(&ss, 0, sizeof ss);
-            struct sockaddr_in* v4 = (struct sockaddr_in*) &ss;
-            v4->sin_family = AF_INET;
-            v4->sin_addr.s_addr = htonl(INADDR_ANY);
-            v4->sin_port = htons(port);
-            r = bind_listen(&ss, sizeof *v4, false, backlog, &s);
+        len = any_addr(&ss, AF_INET6, port);
+        r = bind_listen(&ss, len, true, backlog, &s);
+        if (no_ipv6(r)) {
+            len = any_addr(&ss, AF_INET, port);
+            r = bind_listen(&ss, len, false, backlog, &s);
         }
         if (r < 0) return r;
     }
