@@ -164,13 +164,13 @@ function(hachettp_add_routes target routes)
       COMMENT "gperf ${_prefix}_mime.gperf"
       VERBATIM)
   endif()
-  # The matcher is one large DFA function: gcc -O2 takes about twice the
-  # time of -O1 -fno-tree-fre on it (1,015 routes: 7.4 s vs 3.9 s CPU) for
-  # 5 % fewer instructions per match (BENCHMARKS.md, Router), so optimized builds
-  # compile it with HT_ROUTES_OPT (a list; empty: the build's own flags).
+  # Optimized builds compile the matcher with HT_ROUTES_OPT (a list; empty,
+  # the default: the build's own flags). The segment automaton compiles in
+  # about 2 s at -O3 for 1,015 routes, and -O1 costs 10 % more instructions
+  # per match (BENCHMARKS.md, Router); a knob for very large route files.
   # Debug builds keep their flags.
-  set(HT_ROUTES_OPT "-O1;-fno-tree-fre" CACHE STRING
-      "optimization flags for generated route matchers (not Debug)")
+  set(HT_ROUTES_OPT "" CACHE STRING
+      "optimization flags for generated route matchers (not Debug; empty: the build's own)")
   if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
     foreach(_opt IN LISTS HT_ROUTES_OPT) # per config: multi-config generators too
       set_property(SOURCE "${_c}" APPEND PROPERTY COMPILE_OPTIONS "$<$<NOT:$<CONFIG:Debug>>:${_opt}>")

@@ -10,6 +10,7 @@
  * routes file is named by its base name in banners and #line directives).
  */
 #include "dsl.h"
+#include "automaton.h"
 #include "embed.h"
 
 #include <ht/types.h>
@@ -190,12 +191,10 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
 
     dsl_buf__printf(b,
                     "/* The caller owns a match; set scratch/scratch_cap before matching (or zero\n"
-                    "   them). Percent-decoded parameters are written into scratch; a path of\n"
-                    "   %s_PATH_COPY_MAX bytes or more is also copied there (with 2 bytes of\n"
-                    "   end marks, for the DFA) while it is matched. path.len + 3 bytes are\n"
-                    "   always enough (the +1 serves the trailing-slash redirect); such a path\n"
-                    "   without path.len + 2 bytes of room is BAD_REQUEST. Nothing is allocated. */\n"
-                    "#define %s_PATH_COPY_MAX 512\n"
+                    "   them). The path is matched in place, whatever its length. Percent-decoded\n"
+                    "   parameters are written into scratch (no room: BAD_REQUEST), and so is the\n"
+                    "   path of a trailing-slash redirect that adds a '/' (no room: NOT_FOUND);\n"
+                    "   path.len + 1 bytes are always enough. Nothing is allocated. */\n"
                     "typedef struct %s_match {\n"
                     "    %s_route_t route;\n"
                     "    uint64_t allow;     /* METHOD_NOT_ALLOWED / OPTIONS: bit %s_METHOD_x */\n"
@@ -204,7 +203,7 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
                     "    size_t scratch_cap;\n"
                     "    size_t scratch_used;\n"
                     "    union {\n",
-                    g->U, g->U, g->P, g->P, g->U);
+                    g->P, g->P, g->U);
     for (int j = 0; j < f->nroutes; j++)
         if (first_of_stem_(f, j))
             dsl_buf__printf(b, "        %s_%s_params_t %s;\n", g->P, stem_(f->routes[j]),
@@ -273,7 +272,7 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
                     "     ht_server__serve(&acc, &server, loop, a, %s__dispatch);\n"
                     "   It matches method + path (the query is not part of it), decodes the\n"
                     "   parameters into a stack buffer of %s_SCRATCH_MAX bytes (nothing is\n"
-                    "   allocated; a path of more than %s_SCRATCH_MAX - 3 bytes is 414), and\n"
+                    "   allocated; a path of more than %s_SCRATCH_MAX - 1 bytes is 414), and\n"
                     "   calls the route's handler. Without\n"
                     "   a handler: 404; 405 + Allow; OPTIONS: 204 + Allow (also for `*`); HEAD\n"
                     "   runs the GET handler (the server drops the body); 308 + Location to the\n"
@@ -305,45 +304,42 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
 }
 
 /* ---------------------------------------------------------------- matcher */
-/* One path DFA for all methods. Routes whose re2c rule is the same text
-   (same pieces; tags are named by parameter position) and the same
-   specificity form a group, one DFA rule: the DFA yields the first group,
-   most specific first, whose pattern matches the whole path, then a
-   group x method table gives the route. The DFA no longer grows with the
-   number of methods a path has (the per-method DFAs repeated every such
-   path, and the C compiler paid for each copy).
+/* Generated text with $P (the prefix) and $U (its upper case) filled in:
+   the long fixed parts of the matcher read as the C they produce. */
+static void tpl_(dsl_buf_t* b, const gen_t* g, const char* t) {
+    for (const char* c = t; *c; c++) {
+        if (c[0] == '$' && (c[1] == 'P' || c[1] == 'U')) {
+            dsl_buf__puts(b, c[1] == 'P' ? g->P : g->U);
+            c++;
+        } else {
+            dsl_buf__put(b, c, 1);
+        }
+    }
+}
 
-   A method the first group lacks (or the rare HEAD case below) takes the
-   cold path: the groups after it whose language meets its own are tried
-   one by one, each with a one-rule DFA of its own, in precedence order;
-   the first with the method wins, else the union of their methods is the
-   405 Allow set. A group whose language lies inside an earlier group's is
-   left out of the main DFA (re2c would call the rule unreachable): a path
-   it matches always matches that earlier group too, so the cold path
-   reaches it from there. */
+/* Routes with the same pattern (their re2c rule text, parameters by
+   position) and the same specificity form a group; the automaton
+   (codegen/automaton.h) works on groups, in precedence order. */
 typedef struct group {
-    dsl_route_t* rep;   /* the first route of the group */
-    char* rule;         /* re2c rule text, tags by parameter position */
-    uint64_t methods;   /* real methods of its routes */
-    int* route;         /* [nmethods]: route id for a method, 0 none */
-    int spec;           /* specificity class: 0 the most specific */
-    bool in_dfa;        /* a rule of the main DFA */
-    bool head_slow;     /* HEAD by GET here may lose to a real HEAD elsewhere */
-    bool mini;          /* needs a one-rule DFA for the cold path */
-    int* cand;          /* later groups meeting this one, whose methods */
-    int ncand, capcand; /* are not all this one's */
-    int nparams;
+    dsl_route_t* rep; /* the first route of the group */
+    char* rule;       /* the pattern as one re2c rule: the grouping key */
+    uint64_t methods; /* real methods of its routes */
+    int* route;       /* [nmethods]: route id for a method, 0 none */
+    int spec;         /* specificity class: 0 the most specific */
+    au_seg_t* seg;    /* [rep->nranks] */
 } group_t;
 
 typedef struct plan {
-    group_t* g; /* g[1..ng] in precedence order; g[0] unused */
+    group_t* g; /* g[0 .. ng) in precedence order */
     int ng;
     int maxp;   /* the most parameters of a route */
-    int head, get, options;
+    au_t au;
+    char** keys; /* predicate keys (rx text), owned */
+    int nkeys;
 } plan_t;
 
-/* The rule of a route (without action): literal pieces as strings,
-   parameters in parentheses, each after the first behind a tag @pK. */
+/* The rule of a route: literal pieces as strings, parameters as their
+   languages. Two routes with the same text match the same paths. */
 static char* rule_text_(dsl_route_t* r) {
     dsl_buf_t tmp = { 0 };
     for (int k = 0; k < r->npieces; k++) {
@@ -354,19 +350,62 @@ static char* rule_text_(dsl_route_t* r) {
             rx__emit(&tmp, rx__lit(&scratch, pc->lit, pc->lit_len));
             dsl_arena__free(&scratch);
         } else {
-            if (pc->param.index > 0) dsl_buf__printf(&tmp, "@p%d ", pc->param.index);
             dsl_buf__puts(&tmp, "(");
-            if (pc->param.kind == DSL_P_NAME || pc->param.kind == DSL_P_STR)
-                /* [^\x00/]+ for a path without NUL (the copy checked): the loop
-                   then stops on '/' alone. */
-                dsl_buf__puts(&tmp, "[^\\x00/] [^/]*");
-            else
-                rx__emit(&tmp, pc->param.rx);
+            rx__emit(&tmp, pc->param.rx);
             dsl_buf__puts(&tmp, ")");
         }
     }
     dsl_buf__put(&tmp, "", 1);
     return tmp.ptr;
+}
+
+/* Where parameter k of a route lies: in segment seg, after pre literal
+   bytes of it and before suf (a rest parameter runs to the end). */
+typedef struct pplace {
+    int seg;
+    size_t pre, suf;
+} pplace_t;
+
+static bool is_sep_(const dsl_piece_t* pc) { return !pc->is_param && pc->lit_len == 1 && pc->lit[0] == '/'; }
+
+/* The route's segments for the automaton (seg[nranks], key strings pushed
+   on the plan) and, when place is given, where its parameters lie. */
+static void segments_(plan_t* p, const dsl_route_t* r, au_seg_t* seg, pplace_t* place) {
+    int s = -1;
+    for (int k = 0; k < r->npieces; k++) {
+        const dsl_piece_t* pc = &r->pieces[k];
+        if (is_sep_(pc)) {
+            s++;
+            seg[s] = (au_seg_t){ .kind = AU_LIT, .lit = "", .len = 0 };
+            continue;
+        }
+        au_seg_t* sg = &seg[s];
+        if (!pc->is_param) {
+            if (sg->kind == AU_LIT && !sg->len) {
+                sg->lit = pc->lit;
+                sg->len = pc->lit_len;
+            } else if (place && sg->kind != AU_LIT) {
+                /* the suffix after this segment's parameter */
+                for (int q = 0; q < r->nparams; q++)
+                    if (place[q].seg == s) place[q].suf = pc->lit_len;
+            }
+            continue;
+        }
+        size_t pre = sg->kind == AU_LIT ? sg->len : 0;
+        if (place) place[pc->param.index] = (pplace_t){ .seg = s, .pre = pre };
+        switch (r->ranks[s]) {
+        case DSL_RANK_REST: *sg = (au_seg_t){ .kind = AU_REST, .lit = sg->lit, .len = pre }; break;
+        case DSL_RANK_PARAM: *sg = (au_seg_t){ .kind = AU_NAME }; break;
+        default: {
+            dsl_buf_t key = { 0 };
+            rx__emit(&key, r->segrx[s]);
+            dsl_buf__put(&key, "", 1);
+            p->keys = realloc(p->keys, (size_t) (p->nkeys + 1) * sizeof *p->keys);
+            p->keys[p->nkeys++] = key.ptr;
+            *sg = (au_seg_t){ .kind = AU_PRED, .rx = r->segrx[s], .key = key.ptr };
+        }
+        }
+    }
 }
 
 /* A segment without parameter: its bytes into buf (false: it has one). */
@@ -376,7 +415,7 @@ static bool seg_lit_(const dsl_route_t* r, int seg, char* buf, size_t cap, size_
     *len = 0;
     for (int k = 0; k < r->npieces; k++) {
         const dsl_piece_t* pc = &r->pieces[k];
-        if (!pc->is_param && pc->lit_len == 1 && pc->lit[0] == '/') {
+        if (is_sep_(pc)) {
             s++;
             continue;
         }
@@ -426,511 +465,757 @@ static int group_cmp_(const void* x, const void* y) {
 }
 
 static void plan_free_(plan_t* p) {
-    for (int i = 1; i <= p->ng; i++) {
+    for (int i = 0; i < p->ng; i++) {
         free(p->g[i].rule);
         free(p->g[i].route);
-        free(p->g[i].cand);
+        free(p->g[i].seg);
     }
     free(p->g);
+    for (int k = 0; k < p->nkeys; k++) free(p->keys[k]);
+    free(p->keys);
+    au__free(&p->au);
 }
 
-/* Groups, their order, the cold-path candidates. Reports a route that no
-   request can reach (what re2c's -Wunreachable-rules said of the
-   per-method DFAs) and returns false then. */
+/* Groups in precedence order, then the automaton. Reports a route that no
+   request can reach, twice over: one covered whole by a single more
+   specific route (with that route's location), then any (route, method)
+   that wins no accepting state of the automaton (covered by several), and
+   returns false then. */
 static bool plan_(gen_t* g, plan_t* p) {
     dsl_file_t* f = g->f;
     *p = (plan_t){ .g = calloc((size_t) f->nroutes + 1, sizeof *p->g) };
-    p->head = dsl_file__method_index(f, "HEAD", 4);
-    p->get = dsl_file__method_index(f, "GET", 3);
-    p->options = dsl_file__method_index(f, "OPTIONS", 7);
     if (f->nroutes > 0xffff) { /* route | shape << 16 in a table entry */
         dsl_diag(f->src, f->routes[0xffff]->loc, true, "more than 65535 routes in one file");
         free(p->g);
+        p->g = nullptr;
         return false;
     }
-    char** texts = calloc((size_t) f->nroutes, sizeof *texts);
-    int* gof = calloc((size_t) f->nroutes, sizeof *gof);
-    bool ok = true;
     for (int j = 0; j < f->nroutes; j++) {
         dsl_route_t* r = f->routes[j];
-        texts[j] = rule_text_(r);
+        char* text = rule_text_(r);
         if (r->nparams > p->maxp) p->maxp = r->nparams;
-        int gi = 0;
-        for (int i = 1; i <= p->ng && !gi; i++)
-            if (strcmp(p->g[i].rule, texts[j]) == 0 && dsl_route__cmp_spec(p->g[i].rep, r) == 0) gi = i;
-        if (!gi) {
-            gi = ++p->ng;
-            p->g[gi] = (group_t){ .rep = r, .rule = strdup(texts[j]), .nparams = r->nparams,
-                                  .route = calloc((size_t) f->nmethods, sizeof(int)) };
+        int gi = -1;
+        for (int i = 0; i < p->ng && gi < 0; i++)
+            if (strcmp(p->g[i].rule, text) == 0 && dsl_route__cmp_spec(p->g[i].rep, r) == 0) gi = i;
+        if (gi < 0) {
+            gi = p->ng++;
+            p->g[gi] = (group_t){ .rep = r, .rule = text, .route = calloc((size_t) f->nmethods, sizeof(int)) };
+        } else {
+            free(text);
         }
-        gof[j] = gi;
         p->g[gi].methods |= r->methods;
         for (int mi = 0; mi < f->nmethods; mi++)
             if (r->methods >> mi & 1) p->g[gi].route[mi] = r->id; /* one per method: else a conflict */
     }
-    for (int j = 0; j < f->nroutes; j++) free(texts[j]);
-    free(texts);
-    free(gof);
-    qsort(p->g + 1, (size_t) p->ng, sizeof *p->g, group_cmp_);
-    for (int i = 1; i <= p->ng; i++) {
+    qsort(p->g, (size_t) p->ng, sizeof *p->g, group_cmp_);
+    bool ok = true;
+    for (int i = 0; i < p->ng; i++) {
         group_t* a = &p->g[i];
-        a->spec = i == 1 ? 0 : p->g[i - 1].spec + (dsl_route__cmp_spec(p->g[i - 1].rep, a->rep) != 0);
-        a->in_dfa = true;
+        a->spec = i == 0 ? 0 : p->g[i - 1].spec + (dsl_route__cmp_spec(p->g[i - 1].rep, a->rep) != 0);
     }
-    for (int j = 2; j <= p->ng; j++) {
+    for (int j = 1; j < p->ng; j++) {
         group_t* b = &p->g[j];
-        bool reported = false;
-        for (int i = 1; i < j; i++) {
+        for (int i = 0; i < j; i++) {
             group_t* a = &p->g[i];
-            if (!meet_(a->rep, b->rep)) continue;
-            bool sub = within_(b->rep, a->rep);
-            if (sub && a->in_dfa) b->in_dfa = false;
             uint64_t common = a->methods & b->methods;
-            if (sub && common && !reported) {
-                char ms[256];
-                methods_str_(f, common, ms, sizeof ms);
-                dsl_diag(f->src, b->rep->loc, true,
-                         "route '%s %s' can never match %s: every such path goes to the more specific "
-                         "route of %s:%d",
-                         ms, b->rep->pattern, ms, g->base, a->rep->loc.line);
-                dsl_note(f->src, a->rep->loc, "the more specific route: '%s'", a->rep->pattern);
-                reported = true;
-                ok = false;
-            }
-            if ((b->methods & ~a->methods) != 0) {
-                if (a->ncand == a->capcand) {
-                    a->capcand = a->capcand ? a->capcand * 2 : 4;
-                    a->cand = realloc(a->cand, (size_t) a->capcand * sizeof *a->cand);
-                }
-                a->cand[a->ncand++] = j;
-                b->mini = true;
-            }
-            if (a->spec == b->spec && (a->methods >> p->get & 1) && !(a->methods >> p->head & 1) &&
-                (b->methods >> p->head & 1))
-                a->head_slow = true;
+            if (!common || !meet_(a->rep, b->rep) || !within_(b->rep, a->rep)) continue;
+            char ms[256];
+            methods_str_(f, common, ms, sizeof ms);
+            dsl_diag(f->src, b->rep->loc, true,
+                     "route '%s %s' can never match %s: every such path goes to the more specific "
+                     "route of %s:%d",
+                     ms, b->rep->pattern, ms, g->base, a->rep->loc.line);
+            dsl_note(f->src, a->rep->loc, "the more specific route: '%s'", a->rep->pattern);
+            ok = false;
+            break;
         }
     }
-    if (!ok) plan_free_(p);
+    if (!ok) return false;
+
+    au_group_t* ag = calloc((size_t) p->ng + 1, sizeof *ag);
+    for (int i = 0; i < p->ng; i++) {
+        group_t* gr = &p->g[i];
+        gr->seg = calloc((size_t) gr->rep->nranks, sizeof *gr->seg);
+        segments_(p, gr->rep, gr->seg, nullptr);
+        ag[i] = (au_group_t){ .nseg = gr->rep->nranks, .seg = gr->seg, .methods = gr->methods,
+                              .route = gr->route, .spec = gr->spec };
+    }
+    au_input_t in = { .g = ag, .ng = p->ng, .nmethods = f->nmethods, .nroutes = f->nroutes,
+                      .get = dsl_file__method_index(f, "GET", 3),
+                      .head = dsl_file__method_index(f, "HEAD", 4),
+                      .options = dsl_file__method_index(f, "OPTIONS", 7) };
+    char err[256];
+    ok = au__build(&p->au, &in, err, sizeof err);
+    free(ag);
+    if (!ok) {
+        dsl_diag(f->src, f->nroutes ? f->routes[0]->loc : (dsl_loc_t){ 1, 1 }, true, "%s", err);
+        return false;
+    }
+    /* The second proof: each method of each route wins somewhere. */
+    for (int j = 0; j < f->nroutes; j++) {
+        dsl_route_t* r = f->routes[j];
+        uint64_t lost = r->methods & ~p->au.reached[r->id];
+        if (!lost) continue;
+        char ms[256];
+        methods_str_(f, lost, ms, sizeof ms);
+        dsl_diag(f->src, r->loc, true,
+                 "route '%s %s' can never match %s: more specific routes take every such path",
+                 ms, r->pattern, ms);
+        ok = false;
+    }
     return ok;
 }
 
-/* Capture code per parameter shape (the kinds in order), not per route:
-   a route's literal lengths and field offsets are data (PREFIX__caps), so
-   a 1,000-route file has a handful of capture blocks instead of 1,000
-   (they were half the C compiler's time). Parameter k starts after the
-   literal head (k = 0) or at its tag tg[k], and ends where the literal bytes
-   before the next parameter, or before the end of the path, begin. */
+/* Capture code per signature (the parameter kinds and where each lies:
+   segment, literal bytes before and after it), not per route: a
+   1,000-route file has a few dozen blocks, not 1,000 (inlined per route,
+   they were half the C compiler's time), and each block's places are
+   constants. A block fills a struct laid out like every params struct of
+   its kinds ($P__shN_t; static asserts hold the two to the same layout). */
 static char shape_code_(dsl_pkind_t k) {
     switch (k) {
     case DSL_P_U64: return 'u';
     case DSL_P_HEX: return 'h';
     case DSL_P_I64: return 'i';
+    case DSL_P_REST: return 'r';
     default: return decoded_(k) ? 'd' : 's';
     }
 }
 
-static void shape_of_(const dsl_route_t* r, char* out, size_t cap) {
-    size_t o = 0;
-    for (int k = 0; k < r->nparams && o + 1 < cap; k++) out[o++] = shape_code_(r->params[k]->kind);
-    out[o] = '\0';
+static const char* shape_ctype_(char c) {
+    return c == 'u' || c == 'h' ? "uint64_t" : c == 'i' ? "int64_t" : "ht_slice_t";
 }
 
-/* Returns each route's shape, indexed by route id (the caller frees it). */
-static int* emit_capture_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
+/* A route's signature text: "kinds seg.pre.suf ..." */
+static char* signature_(const dsl_route_t* r) {
+    pplace_t* pl = calloc((size_t) r->nparams + 1, sizeof *pl);
+    au_seg_t* sg = calloc((size_t) r->nranks, sizeof *sg);
+    plan_t tmp = { 0 };
+    segments_(&tmp, r, sg, pl);
+    for (int k = 0; k < tmp.nkeys; k++) free(tmp.keys[k]);
+    free(tmp.keys);
+    free(sg);
+    dsl_buf_t t = { 0 };
+    for (int k = 0; k < r->nparams; k++) dsl_buf__printf(&t, "%c", shape_code_(r->params[k]->kind));
+    for (int k = 0; k < r->nparams; k++) dsl_buf__printf(&t, " %d.%zu.%zu", pl[k].seg, pl[k].pre, pl[k].suf);
+    dsl_buf__put(&t, "", 1);
+    free(pl);
+    return t.ptr;
+}
+
+/* Returns each route's signature, indexed by route id (the caller frees it). */
+static int* emit_capture_(gen_t* g, dsl_buf_t* b, plan_t* p, int* nsig) {
     dsl_file_t* f = g->f;
-    const char* P = g->P;
-    const char* U = g->U;
-    int maxp = p->maxp ? p->maxp : 1;
-    /* shapes: index 0 is "" (no parameters) */
+    (void) p;
+    /* signatures and shapes: index 0 is "" (no parameters) */
+    char** sigs = calloc((size_t) f->nroutes + 1, sizeof *sigs);
     char** shapes = calloc((size_t) f->nroutes + 1, sizeof *shapes);
-    int* rshape = calloc((size_t) f->nroutes + 1, sizeof *rshape);
-    int nshapes = 1;
+    int* rsig = calloc((size_t) f->nroutes + 1, sizeof *rsig);
+    int nsigs = 1, nshapes = 1;
+    sigs[0] = strdup("");
     shapes[0] = strdup("");
     for (int j = 0; j < f->nroutes; j++) {
-        char* sh = malloc((size_t) f->routes[j]->nparams + 1);
-        shape_of_(f->routes[j], sh, (size_t) f->routes[j]->nparams + 1);
+        const dsl_route_t* r = f->routes[j];
+        char* sg = signature_(r);
         int k = 0;
-        while (k < nshapes && strcmp(shapes[k], sh) != 0) k++;
-        if (k == nshapes)
-            shapes[nshapes++] = sh;
+        while (k < nsigs && strcmp(sigs[k], sg) != 0) k++;
+        if (k == nsigs)
+            sigs[nsigs++] = sg;
         else
-            free(sh);
-        rshape[j] = k;
+            free(sg);
+        rsig[r->id] = k;
+        size_t kl = strcspn(sigs[k], " ");
+        int q = 0;
+        while (q < nshapes && (strlen(shapes[q]) != kl || strncmp(shapes[q], sigs[k], kl) != 0)) q++;
+        if (q == nshapes) shapes[nshapes++] = strndup(sigs[k], kl);
     }
-    dsl_buf__printf(b,
-                    "/* Per route: capture shape, literal bytes before each parameter (the last:\n"
-                    "   after the last parameter), offset of each field in the params struct. */\n"
-                    "typedef struct %s__cap {\n"
-                    "    uint32_t shape;\n"
-                    "    uint32_t lit[%d];\n"
-                    "    uint16_t off[%d];\n"
-                    "} %s__cap_t;\n"
-                    "static const %s__cap_t %s__caps[%s_ROUTE__COUNT] = {\n"
-                    "    [%s_ROUTE__NONE] = { 0 },\n",
-                    P, maxp + 1, maxp, P, P, P, U, U);
+    dsl_buf__puts(b, "/* Parameter structs by kinds (u64/hex, i64, slice). */\n");
+    for (int q = 1; q < nshapes; q++) {
+        dsl_buf__printf(b, "typedef struct %s__sh%d {", g->P, q);
+        for (const char* c = shapes[q]; *c; c++) dsl_buf__printf(b, " %s f%d;", shape_ctype_(*c), (int) (c - shapes[q]));
+        dsl_buf__printf(b, " } %s__sh%d_t;\n", g->P, q);
+    }
     for (int j = 0; j < f->nroutes; j++) {
-        dsl_route_t* r = f->routes[j];
-        size_t* lit = calloc((size_t) r->nparams + 1, sizeof *lit);
-        int k = 0;
-        for (int q = 0; q < r->npieces; q++) {
-            if (r->pieces[q].is_param)
-                k++;
-            else
-                lit[k] += r->pieces[q].lit_len;
-        }
-        dsl_buf__printf(b, "    [%s_ROUTE_%s] = { %d, {", U, r->id_name, rshape[j]);
-        for (k = 0; k <= r->nparams; k++) dsl_buf__printf(b, "%s%zu", k ? ", " : " ", lit[k]);
-        dsl_buf__puts(b, " }, {");
-        for (k = 0; k < r->nparams; k++)
-            dsl_buf__printf(b, "%s(uint16_t) offsetof(%s_%s_params_t, %s)", k ? ", " : " ", P, stem_(r),
-                            r->params[k]->name);
-        dsl_buf__puts(b, r->nparams ? " } },\n" : " 0 } },\n");
-        free(lit);
+        const dsl_route_t* r = f->routes[j];
+        if (!r->nparams || !first_of_stem_(f, j)) continue;
+        size_t kl = strcspn(sigs[rsig[r->id]], " ");
+        int q = 1;
+        while (strlen(shapes[q]) != kl || strncmp(shapes[q], sigs[rsig[r->id]], kl) != 0) q++;
+        dsl_buf__printf(b, "_Static_assert(sizeof(%s_%s_params_t) == sizeof(%s__sh%d_t)", g->P, stem_(r), g->P, q);
+        for (int k = 0; k < r->nparams; k++)
+            dsl_buf__printf(b, " && offsetof(%s_%s_params_t, %s) == offsetof(%s__sh%d_t, f%d)", g->P, stem_(r),
+                            r->params[k]->name, g->P, q, k);
+        dsl_buf__printf(b, ", \"%s: layout\");\n", stem_(r));
     }
-    dsl_buf__puts(b, "};\n\n");
+    dsl_buf__puts(b, "\n");
 
-    dsl_buf__printf(b,
-                    "/* Route r's parameters from the tags: typed conversions (the DFA bounded\n"
-                    "   their digits), percent-decoding. */\n"
-                    "HT_INLINE %s_status_t %s__capture(uint32_t e, const char* s, size_t n, const size_t* tg, bool pct,\n"
-                    "    %s_match_t* m) {\n"
-                    "    uint32_t r = e & 0xffff; /* the route; e >> 16: its shape (%s__caps[r].shape) */\n"
-                    "    const %s__cap_t* d = &%s__caps[r];\n"
-                    "    char* out = (char*) &m->p;\n"
-                    "    (void) s, (void) n, (void) tg, (void) pct, (void) out, (void) d;\n"
-                    "    switch (e >> 16) {\n",
-                    P, P, P, P, P, P);
-    for (int sh = 0; sh < nshapes; sh++) {
-        const char* kinds = shapes[sh];
-        int np = (int) strlen(kinds);
-        dsl_buf__printf(b, "    case %d: { /* %s */\n", sh, np ? kinds : "no parameters");
-        for (int k = 0; k < np; k++) {
-            if (k == 0)
-                dsl_buf__puts(b, "        size_t a0 = d->lit[0];\n");
+    tpl_(b, g,
+         "/* The parameters of kinds (u: u64, h: hex, i: i64, d: decoded, r: rest,\n"
+         "   s: raw) now in m->p, percent-decoded where their kind says so: the\n"
+         "   path holds a '%' somewhere. Fields are laid out as C lays out a struct\n"
+         "   of them ($P__shN_t). */\n"
+         "__attribute__((unused, noinline, cold)) static $P_status_t $P__decode_all(const char* kinds, $P_match_t* m) {\n"
+         "    char* p = (char*) &m->p;\n"
+         "    size_t o = 0;\n"
+         "    for (const char* k = kinds; *k; k++) {\n"
+         "        bool num = *k == 'u' || *k == 'h' || *k == 'i';\n"
+         "        size_t al = num ? _Alignof(uint64_t) : _Alignof(ht_slice_t);\n"
+         "        o = (o + al - 1) / al * al;\n"
+         "        if (*k == 'd' || *k == 'r') {\n"
+         "            ht_slice_t v;\n"
+         "            memcpy(&v, p + o, sizeof v);\n"
+         "            if (!$P__decode(&v, m)) {\n"
+         "                m->route = $U_ROUTE__NONE;\n"
+         "                m->allow = 0;\n"
+         "                m->redirect = (ht_slice_t){ nullptr, 0 };\n"
+         "                return $U_MATCH_BAD_REQUEST;\n"
+         "            }\n"
+         "            memcpy(p + o, &v, sizeof v);\n"
+         "        }\n"
+         "        o += num ? sizeof(uint64_t) : sizeof(ht_slice_t);\n"
+         "    }\n"
+         "    return $U_MATCH_FOUND;\n"
+         "}\n\n");
+    tpl_(b, g,
+         "/* Route e & 0xffff's parameters from the segment ends se (se[i]: the '/'\n"
+         "   before segment i; se[i + 1]: its end), by its signature e >> 16: typed\n"
+         "   conversions (the predicates bounded their digits), percent-decoding. */\n"
+         "HT_INLINE $P_status_t $P__capture(uint32_t e, const char* const* se, const char* lim, bool pct,\n"
+         "    $P_match_t* m) {\n"
+         "    (void) se, (void) lim, (void) pct;\n"
+         "    m->route = ($P_route_t) (e & 0xffff);\n"
+         "    switch (e >> 16) {\n"
+         "    case 0: break;\n");
+    for (int sg = 1; sg < nsigs; sg++) {
+        const char* sig = sigs[sg];
+        size_t np = strcspn(sig, " ");
+        int q = 1;
+        while (strlen(shapes[q]) != np || strncmp(shapes[q], sig, np) != 0) q++;
+        dsl_buf__printf(b, "    case %d: { /* %s */\n", sg, sig);
+        const char* at = sig + np;
+        for (size_t k = 0; k < np; k++) {
+            int seg = 0;
+            size_t pre = 0, suf = 0;
+            int used = 0;
+            sscanf(at, " %d.%zu.%zu%n", &seg, &pre, &suf, &used);
+            at += used;
+            char a[64], z[64];
+            snprintf(a, sizeof a, "se[%d] + %zu", seg, pre + 1);
+            if (sig[k] == 'r')
+                snprintf(z, sizeof z, "lim");
+            else if (suf)
+                snprintf(z, sizeof z, "se[%d] - %zu", seg + 1, suf);
             else
-                dsl_buf__printf(b, "        size_t a%d = tg[%d];\n", k, k);
-            if (k + 1 < np)
-                dsl_buf__printf(b, "        size_t b%d = tg[%d] - d->lit[%d];\n", k, k + 1, k + 1);
-            else
-                dsl_buf__printf(b, "        size_t b%d = n - d->lit[%d];\n", k, k + 1);
-            switch (kinds[k]) {
+                snprintf(z, sizeof z, "se[%d]", seg + 1);
+            switch (sig[k]) {
             case 'u':
             case 'h':
             case 'i':
-                dsl_buf__printf(b, "        %s v%d = %s__%s(s + a%d, b%d - a%d);\n",
-                                kinds[k] == 'i' ? "int64_t" : "uint64_t", k, P,
-                                kinds[k] == 'u' ? "dec" : kinds[k] == 'h' ? "hex" : "i64", k, k, k);
+                dsl_buf__printf(b, "        %s v%zu = %s__%s(%s, (size_t) (%s - (%s)));\n",
+                                sig[k] == 'i' ? "int64_t" : "uint64_t", k, g->P,
+                                sig[k] == 'u' ? "dec" : sig[k] == 'h' ? "hex" : "i64", a, z, a);
                 break;
             default:
-                dsl_buf__printf(b, "        ht_slice_t v%d = { s + a%d, b%d - a%d };\n", k, k, k, k);
-                if (kinds[k] == 'd')
-                    /* pct: the path holds a '%' somewhere (the copy saw it); the
-                       decoder looks in this parameter itself. */
-                    dsl_buf__printf(b,
-                                    "        if (pct && !%s__decode(&v%d, m)) return %s_MATCH_BAD_REQUEST;\n", P, k, U);
+                dsl_buf__printf(b, "        ht_slice_t v%zu = { %s, (size_t) (%s - (%s)) };\n", k, a, z, a);
                 break;
             }
-            dsl_buf__printf(b, "        memcpy(out + d->off[%d], &v%d, sizeof v%d);\n", k, k, k);
+            /* field by field: a whole struct built on the stack was copied over */
+            dsl_buf__printf(b, "        memcpy((char*) &m->p + offsetof(%s__sh%d_t, f%zu), &v%zu, sizeof v%zu);\n", g->P,
+                            q, k, k, k);
         }
-        dsl_buf__printf(b, "        m->route = (%s_route_t) r;\n        return %s_MATCH_FOUND;\n    }\n", P, U);
+        if (strpbrk(sig, "dr") && strpbrk(sig, "dr") < sig + np)
+            /* pct: the path holds a '%' somewhere (the scan saw it) */
+            dsl_buf__printf(b, "        if (__builtin_expect(pct, 0)) return %s__decode_all(\"%.*s\", m);\n", g->P,
+                            (int) np, sig);
+        dsl_buf__puts(b, "        break;\n    }\n");
     }
-    /* every table entry holds one of the shapes above: no bounds check */
-    dsl_buf__printf(b, "    default: __builtin_unreachable();\n    }\n}\n\n");
+    /* the redirect's probe: a route matched, nothing to capture */
+    dsl_buf__printf(b, "    case %d: break;\n", nsigs);
+    *nsig = nsigs;
+    /* every table entry holds one of the signatures above: no bounds check */
+    tpl_(b, g, "    default: __builtin_unreachable();\n    }\n    return $U_MATCH_FOUND;\n}\n\n");
+    for (int k = 0; k < nsigs; k++) free(sigs[k]);
     for (int k = 0; k < nshapes; k++) free(shapes[k]);
+    free(sigs);
     free(shapes);
-    int* by_id = calloc((size_t) f->nroutes + 1, sizeof *by_id);
-    for (int j = 0; j < f->nroutes; j++) by_id[f->routes[j]->id] = rshape[j];
-    free(rshape);
-    return by_id;
+    return rsig;
 }
 
-/* A re2c block over t (the n bytes of the path, then '/' and NUL): the rules
-   of the main DFA's groups, or of group `one` alone, each followed by that
-   "/" [\x00] end mark. An action stores its tags in tg and returns the group:
-   the mark it ends with is the one after the path, as the DFA only runs on
-   a path without NUL (the copy found none; __slash checks its own). */
-static void emit_dfa_block_(gen_t* g, dsl_buf_t* b, const plan_t* p, const char* name, int one) {
-    int maxp = 0;
-    for (int i = 1; i <= p->ng; i++)
-        if ((one ? i == one : p->g[i].in_dfa) && p->g[i].nparams > maxp) maxp = p->g[i].nparams;
-    /* A cursor, not an index: gcc keeps it in one register through the
-       parameter loops. */
-    dsl_buf__puts(b, "    const unsigned char* c = t;\n    const unsigned char* mk = t;\n");
-    for (int q = 1; q < maxp; q++) dsl_buf__printf(b, "    const unsigned char* p%d = t;\n", q);
-    dsl_buf__puts(b, "    (void) mk;\n    (void) tg;\n    (void) n;\n");
-    dsl_buf__printf(b, "    /*!stags:re2c:%s format = \"const unsigned char* @@ = nullptr;\\n    \"; */\n", name);
-    dsl_buf__printf(b, "    /*!re2c:%s\n", name);
-    dsl_buf__puts(b,
-                  "        re2c:api = custom;\n"
-                  "        re2c:api:style = free-form;\n"
-                  "        re2c:define:YYCTYPE = \"unsigned char\";\n"
-                  "        re2c:define:YYPEEK = \"*c\";\n"
-                  "        re2c:define:YYSKIP = \"++c;\";\n"
-                  "        re2c:define:YYBACKUP = \"mk = c;\";\n"
-                  "        re2c:define:YYRESTORE = \"c = mk;\";\n"
-                  "        re2c:define:YYSTAGP = \"@@{tag} = c;\";\n"
-                  "        re2c:define:YYSTAGN = \"@@{tag} = nullptr;\";\n"
-                  "        re2c:define:YYSHIFTSTAG = \"@@{tag} += @@{shift};\";\n"
-                  "        re2c:tags = 1;\n"
-                  "        re2c:yyfill:enable = 0;\n"
-                  "        re2c:flags:bit-vectors = 1;\n"
-                  "        re2c:indent:top = 1;\n\n");
-    for (int i = 1; i <= p->ng; i++) {
-        const group_t* gr = &p->g[i];
-        if (one ? i != one : !gr->in_dfa) continue;
-        dsl_buf__printf(b, "        %s \"/\" [\\x00] {", gr->rule);
-        for (int k = 0; k < gr->nparams; k++)
-            if (k) dsl_buf__printf(b, " tg[%d] = (size_t) (p%d - t);", k, k);
-        dsl_buf__printf(b, " return %d; }\n", one ? 1 : i);
-    }
-    dsl_buf__puts(b, "        * { return 0; }\n    */\n");
+/* ---- literal segments: compared as words ---- */
+/* A C expression: the n bytes at b + at equal s. Loads stay within those
+   n bytes (the segment's length is known to be right), so nothing past the
+   path is ever read. The constants are little-endian words; $P__C16/32/64
+   swap them on a big-endian target. */
+static uint64_t word_(const char* s, size_t w) {
+    uint64_t v = 0;
+    for (size_t k = 0; k < w; k++) v |= (uint64_t) (unsigned char) s[k] << (8 * k);
+    return v;
 }
 
-static void emit_groups_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
-    dsl_file_t* f = g->f;
-    const char* P = g->P;
-    const char* U = g->U;
-    int ntags = p->maxp ? p->maxp : 1;
-    int* shape = emit_capture_(g, b, p);
-
-    int ndfa = 0;
-    for (int i = 1; i <= p->ng; i++) ndfa += p->g[i].in_dfa;
-    dsl_buf__printf(b,
-                    "/* The path DFA: %d group%s of routes (same pattern, same specificity) of %d,\n"
-                    "   most specific first; the first that matches the whole path wins. */\n"
-                    "#define %s__TAGS %d\n"
-                    "HT_INLINE int %s__dfa(const unsigned char* t, size_t n, size_t* tg) {\n",
-                    ndfa, ndfa == 1 ? "" : "s", p->ng, U, ntags, P);
-    emit_dfa_block_(g, b, p, "dfa", 0);
-    dsl_buf__puts(b, "}\n\n");
-
-    /* Tables. */
-    dsl_buf__printf(b,
-                    "/* Group x method -> route | shape << 16 (HEAD: the GET route when the group\n"
-                    "   has no HEAD route and no real HEAD can tie with it); 0: the cold path\n"
-                    "   decides. Row 0 (no group) and the last column (a method of no route)\n"
-                    "   are 0, so the hot path looks up without tests. */\n"
-                    "static const uint32_t %s__tbl[%d][%s_METHOD__COUNT + 1] = {\n    { 0 },\n",
-                    P, p->ng + 1, U);
-    for (int i = 1; i <= p->ng; i++) {
-        const group_t* gr = &p->g[i];
-        dsl_buf__puts(b, "    {");
-        for (int mi = 0; mi <= f->nmethods; mi++) {
-            int r = mi < f->nmethods ? gr->route[mi] : 0;
-            if (!r && mi == p->head && !gr->head_slow) r = gr->route[p->get];
-            dsl_buf__printf(b, "%s%#x", mi ? ", " : " ", r ? (unsigned) r | (unsigned) shape[r] << 16 : 0u);
-        }
-        dsl_buf__printf(b, " }, /* %d */\n", i);
-    }
-    dsl_buf__puts(b, "};\n\n");
-    free(shape);
-
-    /* Cold path data. */
-    int ncand = 0;
-    for (int i = 1; i <= p->ng; i++) ncand += p->g[i].ncand;
-    dsl_buf__printf(b, "/* Real methods of each group. */\nstatic const uint64_t %s__gm[%d] = { 0", P, p->ng + 1);
-    for (int i = 1; i <= p->ng; i++) dsl_buf__printf(b, ",%sUINT64_C(0x%llx)", i % 6 ? " " : "\n    ",
-                                                     (unsigned long long) p->g[i].methods);
-    dsl_buf__printf(b, " };\n/* Specificity class (0: the most specific). */\nstatic const uint16_t %s__gs[%d] = { 0",
-                    P, p->ng + 1);
-    for (int i = 1; i <= p->ng; i++) dsl_buf__printf(b, ",%s%d", i % 16 ? " " : "\n    ", p->g[i].spec);
-    dsl_buf__printf(b,
-                    " };\n/* Cold path: the later groups a path of group g may also match, in order:\n"
-                    "   %s__cand[%s__coff[g] .. %s__coff[g + 1]). */\nstatic const uint32_t %s__coff[%d] = { 0",
-                    P, P, P, P, p->ng + 2);
-    int off = 0;
-    for (int i = 1; i <= p->ng + 1; i++) {
-        dsl_buf__printf(b, ",%s%d", i % 16 ? " " : "\n    ", off);
-        if (i <= p->ng) off += p->g[i].ncand;
-    }
-    dsl_buf__printf(b, " };\nstatic const uint16_t %s__cand[%d] = {", P, ncand + 1);
-    int c = 0;
-    for (int i = 1; i <= p->ng; i++)
-        for (int k = 0; k < p->g[i].ncand; k++, c++)
-            dsl_buf__printf(b, "%s%d,", c % 16 ? " " : "\n    ", p->g[i].cand[k]);
-    dsl_buf__puts(b, " 0 };\n\n");
-
-    /* One-rule DFAs for the cold path. */
-    int nmini = 0;
-    for (int i = 1; i <= p->ng; i++) {
-        if (!p->g[i].mini) continue;
-        nmini++;
-        char name[32];
-        snprintf(name, sizeof name, "g%d", i);
-        dsl_buf__printf(b, "static int %s__one_%d(const unsigned char* t, size_t n, size_t* tg) {\n", P, i);
-        emit_dfa_block_(g, b, p, name, i);
-        dsl_buf__puts(b, "}\n\n");
-    }
-    dsl_buf__printf(b,
-                    "/* Does group q match the whole path (tags into tg)? */\n"
-                    "__attribute__((unused)) static int %s__one(int q, const unsigned char* t, size_t n, size_t* tg) {\n"
-                    "    (void) t;\n    (void) n;\n    (void) tg;\n"
-                    "    switch (q) {\n",
-                    P);
-    for (int i = 1; i <= p->ng; i++)
-        if (p->g[i].mini) dsl_buf__printf(b, "    case %d: return %s__one_%d(t, n, tg);\n", i, P, i);
-    dsl_buf__puts(b, "    default: return 0;\n    }\n}\n\n");
-    (void) nmini;
-
-    int head = p->head, get = p->get, options = p->options;
-    dsl_buf__printf(b,
-                    "/* The cold path, after the DFA's group g0 (0: none) had no route for method\n"
-                    "   mi: the first later group that matches and has one (a GET route answers\n"
-                    "   HEAD unless a real HEAD route is at least as specific), its tags in tg;\n"
-                    "   else 0 and *st: 405 / OPTIONS with m->allow, or NOT_FOUND. */\n"
-                    "__attribute__((noinline, cold)) static uint32_t %s__miss(int g0, int mi, const unsigned char* t,\n"
-                    "    size_t n, size_t* tg, %s_match_t* m, %s_status_t* st) {\n"
-                    "    uint64_t allow = 0;\n"
-                    "    uint32_t fb = 0;\n"
-                    "    int fbg = 0;\n"
-                    "    size_t fbt[%s__TAGS], qt[%s__TAGS];\n"
-                    "    if (g0) {\n"
-                    "        allow = %s__gm[g0];\n"
-                    "        if (mi == %d && (%s__gm[g0] >> %d & 1)) {\n"
-                    "            fb = %s__tbl[g0][%d];\n"
-                    "            fbg = g0;\n"
-                    "            memcpy(fbt, tg, sizeof fbt);\n"
-                    "        }\n"
-                    "        for (uint32_t k = %s__coff[g0]; k < %s__coff[g0 + 1]; k++) {\n"
-                    "            int q = %s__cand[k];\n"
-                    "            if (!%s__one(q, t, n, qt)) continue;\n"
-                    "            allow |= %s__gm[q];\n"
-                    "            if (mi < %s_METHOD__COUNT && (%s__gm[q] >> mi & 1)) {\n"
-                    "                if (fb && %s__gs[fbg] < %s__gs[q]) break;\n"
-                    "                memcpy(tg, qt, sizeof qt);\n"
-                    "                return %s__tbl[q][mi];\n"
-                    "            }\n"
-                    "            if (mi == %d && !fb && (%s__gm[q] >> %d & 1)) {\n"
-                    "                fb = %s__tbl[q][%d];\n"
-                    "                fbg = q;\n"
-                    "                memcpy(fbt, qt, sizeof qt);\n"
-                    "            }\n"
-                    "        }\n"
-                    "    }\n"
-                    "    if (fb) {\n"
-                    "        memcpy(tg, fbt, sizeof fbt);\n"
-                    "        return fb;\n"
-                    "    }\n"
-                    "    if (allow >> %d & 1) allow |= UINT64_C(1) << %d; /* GET answers HEAD */\n"
-                    "    if (allow) {\n"
-                    "        m->allow = allow | UINT64_C(1) << %d; /* OPTIONS is always answered */\n"
-                    "        *st = mi == %d ? %s_MATCH_OPTIONS : %s_MATCH_METHOD_NOT_ALLOWED;\n"
-                    "    } else {\n"
-                    "        *st = %s_MATCH_NOT_FOUND;\n"
-                    "    }\n"
-                    "    return 0;\n"
-                    "}\n\n",
-                    P, P, P, U, U, P, head, P, get, P, get, P, P, P, P, P, U, P, P, P, P, head, P, get, P, get,
-                    get, head, options, options, U, U, U);
-
-    dsl_buf__printf(b,
-                    "/* The path for the DFA, followed by '/' and NUL: on the stack when short,\n"
-                    "   else in the scratch buffer past what is in use (nullptr: no room).\n"
-                    "   Every rule ends with that \"/\" [\\x00], so a parameter's loop stops at\n"
-                    "   the end of the path on the one byte it stops at anyway: [^/] loops\n"
-                    "   test one byte, not two (no language holds NUL, so NUL stops the rest\n"
-                    "   and everything after the mark; a path holding a NUL matches nothing\n"
-                    "   and never reaches the DFA). *fl: %s__PCT, %s__NUL. */\n"
-                    "#define %s__COPY_MAX %s_PATH_COPY_MAX\n"
-                    "HT_INLINE const unsigned char* %s__copy(unsigned char* buf, const char* s, size_t n, %s_match_t* m,\n"
-                    "    unsigned* fl) {\n"
-                    "    unsigned char* t = buf;\n"
-                    "    if (n >= %s__COPY_MAX) {\n"
-                    "        if (!m->scratch || m->scratch_cap - m->scratch_used < n + 2) return nullptr;\n"
-                    "        t = (unsigned char*) m->scratch + m->scratch_used;\n"
-                    "    }\n"
-                    "    *fl = %s__cp(t, s, n);\n"
-                    "    t[n] = '/';\n"
-                    "    t[n + 1] = 0;\n"
-                    "    return t;\n"
-                    "}\n\n",
-                    P, P,
-                    U, U, P, P, U, P);
-
-    /* The DFA is inlined in one function without a loop around it: gcc's
-       dataflow passes over a DFA inside a loop took 6x as long (the
-       redirect's second run is a call of the same function instead). */
-    dsl_buf__printf(b,
-                    "/* Matches s (n bytes) for method index mi, or with mi %s__PROBE only\n"
-                    "   whether some route's pattern matches (t: s already NUL-terminated, or\n"
-                    "   nullptr). The probe flag rides in mi: one argument register less. */\n"
-                    "enum { %s__PROBE = -1 };\n"
-                    "static %s_status_t %s__run(int mi, const char* s, size_t n, %s_match_t* m, const unsigned char* t);\n\n",
-                    P, P, P, P, P);
-    if (f->slash_redirect)
-        dsl_buf__printf(b,
-                        "/* trailing_slash redirect: does the other form match some method? */\n"
-                        "__attribute__((noinline, cold)) static %s_status_t %s__slash(const char* s, size_t n, %s_match_t* m) {\n"
-                        "    if (memchr(s, '\\0', n)) return %s_MATCH_NOT_FOUND; /* no route's language has NUL */\n"
-                        "    if (n > 1 && s[n - 1] == '/') {\n"
-                        "        if (%s__run(%s__PROBE, s, n - 1, m, nullptr) != %s_MATCH_FOUND) return %s_MATCH_NOT_FOUND;\n"
-                        "        m->redirect = (ht_slice_t){ s, n - 1 };\n"
-                        "        return %s_MATCH_REDIRECT;\n"
-                        "    }\n"
-                        "    if (!n || !m->scratch || m->scratch_cap <= n) return %s_MATCH_NOT_FOUND;\n"
-                        "    memcpy(m->scratch, s, n);\n"
-                        "    m->scratch[n] = '/';\n"
-                        "    const unsigned char* t = nullptr; /* short: copied to the stack by run */\n"
-                        "    if (n + 1 >= %s__COPY_MAX) { /* long: the scratch is the copy */\n"
-                        "        if (m->scratch_cap < n + 3) return %s_MATCH_NOT_FOUND;\n"
-                        "        m->scratch[n + 1] = '/';\n"
-                        "        m->scratch[n + 2] = '\\0';\n"
-                        "        t = (const unsigned char*) m->scratch;\n"
-                        "    }\n"
-                        "    m->scratch_used = n + 1;\n"
-                        "    %s_status_t st = %s__run(%s__PROBE, m->scratch, n + 1, m, t);\n"
-                        "    m->scratch_used = 0;\n"
-                        "    if (st != %s_MATCH_FOUND) return %s_MATCH_NOT_FOUND;\n"
-                        "    m->redirect = (ht_slice_t){ m->scratch, n + 1 };\n"
-                        "    return %s_MATCH_REDIRECT;\n"
-                        "}\n\n",
-                        P, P, P, U, P, P, U, U, U, U, U, U, P, P, P, U, U, U);
-    char slash_ret[256];
-    if (f->slash_redirect)
-        snprintf(slash_ret, sizeof slash_ret, "st == %s_MATCH_NOT_FOUND ? %s__slash(s, n, m) : st", U, P);
+/* The w-byte word at b + at as a C expression, and a constant of s's w bytes. */
+static void emit_load_(dsl_buf_t* b, const gen_t* g, size_t at, size_t w) {
+    if (w == 1)
+        dsl_buf__printf(b, "(unsigned char) b[%zu]", at);
     else
-        snprintf(slash_ret, sizeof slash_ret, "st");
-    dsl_buf__printf(b,
-                    "__attribute__((noinline)) static %s_status_t %s__run(int mi, const char* s, size_t n, %s_match_t* m,\n"
-                    "    const unsigned char* t) {\n"
-                    "    unsigned char buf[%s__COPY_MAX + 1];\n"
-                    "    size_t tg[%s__TAGS];\n"
-                    "    unsigned fl = 0; /* what the path holds: %s__PCT, %s__NUL */\n"
-                    "    if (!t) t = %s__copy(buf, s, n, m, &fl);\n"
-                    "    if (!t) return mi == %s__PROBE ? %s_MATCH_NOT_FOUND : %s_MATCH_BAD_REQUEST;\n"
-                    "    int g = fl & %s__NUL ? 0 : %s__dfa(t, n, tg);\n"
-                    "    if (mi == %s__PROBE) return g ? %s_MATCH_FOUND : %s_MATCH_NOT_FOUND;\n"
-                    "    uint32_t r = %s__tbl[g][mi];\n"
-                    "    if (__builtin_expect(!r, 0)) {\n"
-                    "        %s_status_t st = %s_MATCH_NOT_FOUND;\n"
-                    "        r = %s__miss(g, mi, t, n, tg, m, &st);\n"
-                    "        if (!r) return %s;\n"
-                    "    }\n"
-                    "    return %s__capture(r, s, n, tg, fl & %s__PCT, m);\n"
-                    "}\n\n",
-                    P, P, P, U, U, P, P, P, P, U, U, P, P, P, U, U, P, P, U, P, slash_ret, P, P);
-    dsl_buf__printf(b,
-                    "HT_INLINE %s_status_t %s__match_idx(int mi, ht_slice_t path, %s_match_t* m) {\n"
-                    "    m->route = %s_ROUTE__NONE;\n"
-                    "    m->allow = 0;\n"
-                    "    m->redirect = (ht_slice_t){ nullptr, 0 };\n"
-                    "    m->scratch_used = 0;\n"
-                    "    return %s__run(mi, path.ptr ? path.ptr : \"\", path.len, m, nullptr);\n"
-                    "}\n\n",
-                    P, P, P, U, P);
+        dsl_buf__printf(b, "%s__l%zu(b + %zu)", g->P, w * 8, at);
 }
 
-static void emit_matcher_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
+static void emit_const_(dsl_buf_t* b, const gen_t* g, const char* s, size_t w) {
+    if (w == 1)
+        dsl_buf__printf(b, "0x%02x", (unsigned) word_(s, 1));
+    else
+        dsl_buf__printf(b, "%s__C%zu(0x%0*llxu)", g->P, w * 8, (int) (w * 2), (unsigned long long) word_(s, w));
+}
+
+static void emit_word_(dsl_buf_t* b, const gen_t* g, const char* s, size_t at, size_t w, bool first) {
+    if (!first) dsl_buf__puts(b, " && ");
+    emit_load_(b, g, at, w);
+    dsl_buf__puts(b, " == ");
+    emit_const_(b, g, s + at, w);
+}
+
+/* The bytes [from, n) of s at b + from (from <= n): "1" when none. */
+static void emit_eq_from_(dsl_buf_t* b, const gen_t* g, const char* s, size_t from, size_t n) {
+    size_t r = n - from;
+    if (!r) {
+        dsl_buf__puts(b, "1");
+    } else if (r >= 8) { /* 8 at a time, the last 8 overlapping */
+        size_t at = from;
+        for (; at + 8 <= n; at += 8) emit_word_(b, g, s, at, 8, at == from);
+        if (at < n) emit_word_(b, g, s, n - 8, 8, false);
+    } else if (r >= 4) {
+        emit_word_(b, g, s, from, 4, true);
+        if (r > 4) emit_word_(b, g, s, n - 4, 4, false);
+    } else if (r >= 2) {
+        emit_word_(b, g, s, from, 2, true);
+        if (r > 2) emit_word_(b, g, s, n - 1, 1, false);
+    } else {
+        emit_word_(b, g, s, from, 1, true);
+    }
+}
+
+static void emit_eq_(dsl_buf_t* b, const gen_t* g, const char* s, size_t n) { emit_eq_from_(b, g, s, 0, n); }
+
+static void indent_(dsl_buf_t* b, int d) {
+    for (int k = 0; k < d; k++) dsl_buf__puts(b, "    ");
+}
+
+static void emit_goto_(dsl_buf_t* b, int to) {
+    if (to < 0)
+        dsl_buf__puts(b, "goto none;");
+    else
+        dsl_buf__printf(b, "goto s%d;", to);
+}
+
+/* Literals of one length (lits[0 .. n)): full compares when few, else a
+   switch on their first word (4, 2 or 1 bytes; gcc makes it a few
+   compares, not a jump table), then the rest of each. */
+static void emit_lits_(dsl_buf_t* b, const gen_t* g, const au_lit_t* const* lits, int n, int d) {
+    if (!lits[0]->len) { /* the empty segment */
+        indent_(b, d);
+        emit_goto_(b, lits[0]->to);
+        dsl_buf__puts(b, "\n");
+        return;
+    }
+    if (n <= 3) {
+        for (int k = 0; k < n; k++) {
+            indent_(b, d);
+            dsl_buf__puts(b, "if (");
+            emit_eq_(b, g, lits[k]->s, lits[k]->len);
+            dsl_buf__puts(b, ") ");
+            emit_goto_(b, lits[k]->to);
+            dsl_buf__puts(b, "\n");
+        }
+        return;
+    }
+    size_t len = lits[0]->len;
+    size_t w = len >= 4 ? 4 : len >= 2 ? 2 : 1;
+    indent_(b, d);
+    dsl_buf__puts(b, "switch (");
+    emit_load_(b, g, 0, w);
+    dsl_buf__puts(b, ") {\n");
+    bool* done = calloc((size_t) n, sizeof *done);
+    for (int k = 0; k < n; k++) {
+        if (done[k]) continue;
+        indent_(b, d);
+        dsl_buf__puts(b, "case ");
+        emit_const_(b, g, lits[k]->s, w);
+        dsl_buf__puts(b, ":\n");
+        for (int q = k; q < n; q++) {
+            if (done[q] || memcmp(lits[q]->s, lits[k]->s, w) != 0) continue;
+            done[q] = true;
+            indent_(b, d + 1);
+            dsl_buf__puts(b, "if (");
+            emit_eq_from_(b, g, lits[q]->s, w, len);
+            dsl_buf__puts(b, ") ");
+            emit_goto_(b, lits[q]->to);
+            dsl_buf__puts(b, "\n");
+        }
+        indent_(b, d + 1);
+        dsl_buf__puts(b, "break;\n");
+    }
+    indent_(b, d);
+    dsl_buf__puts(b, "default: break;\n");
+    indent_(b, d);
+    dsl_buf__puts(b, "}\n");
+    free(done);
+}
+
+/* One state of the automaton as a block of the run function (s0 first,
+   without a label: nothing leads back to it). */
+static void emit_state_(dsl_buf_t* b, const gen_t* g, const au_t* au, int s) {
+    const au_state_t* st = &au->st[s];
+    if (s) dsl_buf__printf(b, "s%d:", s);
+    if (st->sink) {
+        dsl_buf__printf(b, " /* only rest parameters left */\n    st = %d; /* row %d */\n    goto done;\n",
+                        st->row * (au->nmethods + 2), st->row);
+        return;
+    }
+    dsl_buf__printf(b, "%s/* depth %d */\n", s ? " " : "    ", st->depth);
+    bool live = st->nlit > 0;
+    for (int x = 0; x < 2 << st->npred; x++) live = live || st->to[x] >= 0;
+    /* No bits left: the path ended (e == lim), or the window did. */
+    dsl_buf__puts(b, "    if (__builtin_expect(!bits, 0)) {\n");
+    if (s) {
+        if (st->row)
+            dsl_buf__printf(b, "        if (e == lim) {\n            st = %d; /* row %d */\n            goto done;\n        }\n",
+                            st->row * (au->nmethods + 2), st->row);
+        else
+            dsl_buf__puts(b, "        if (e == lim) goto none;\n");
+    }
+    if (!live) { /* every group ends here */
+        dsl_buf__puts(b, "    }\n    goto none;\n");
+        return;
+    }
+    dsl_buf__printf(b, "        bits = %s__more(&wb, s, n);\n    }\n", g->P);
+    dsl_buf__printf(b, "    b = e + 1;\n    %s__NEXT();\n    se[%d] = e;\n", g->P, st->depth + 1);
+    bool empty_lit = false;
+    if (st->nlit) {
+        dsl_buf__puts(b, "    switch (e - b) {\n");
+        const au_lit_t** same = calloc((size_t) st->nlit, sizeof *same);
+        for (int k = 0; k < st->nlit;) {
+            int m = 0;
+            size_t len = st->lit[k].len;
+            while (k < st->nlit && st->lit[k].len == len) same[m++] = &st->lit[k++];
+            if (!len) empty_lit = true;
+            dsl_buf__printf(b, "    case %zu:\n", len);
+            emit_lits_(b, g, same, m, 2);
+            dsl_buf__puts(b, "        break;\n");
+        }
+        free(same);
+        dsl_buf__puts(b, "    default: break;\n    }\n");
+    }
+    /* Not one of the literals: by predicates. */
+    if (!empty_lit && (st->npred || st->to[0] != st->to[1])) {
+        dsl_buf__puts(b, "    if (b == e) ");
+        emit_goto_(b, st->to[0]);
+        dsl_buf__puts(b, "\n");
+    }
+    if (!st->npred) {
+        dsl_buf__puts(b, "    ");
+        emit_goto_(b, st->to[1]);
+        dsl_buf__puts(b, "\n");
+        return;
+    }
+    dsl_buf__puts(b, "    switch (");
+    for (int k = 0; k < st->npred; k++)
+        dsl_buf__printf(b, "%s(unsigned) %s__p%d(b, e) << %d", k ? " | " : "", g->P, st->pred[k], k);
+    dsl_buf__puts(b, ") {\n");
+    for (int x = 1; x < 2 << st->npred; x += 2) {
+        if (st->to[x] < 0) continue;
+        dsl_buf__printf(b, "    case %d: ", x >> 1);
+        emit_goto_(b, st->to[x]);
+        dsl_buf__puts(b, "\n");
+    }
+    dsl_buf__puts(b, "    default: goto none;\n    }\n");
+}
+
+/* The predicates: a re2c DFA over one segment [b, e) for each typed, regex
+   or affixed parameter language (YYPEEK yields NUL at e, which no language
+   holds: the rule matches the whole segment or nothing), a prefix compare
+   for a rest parameter after literal bytes. */
+static void emit_preds_(dsl_buf_t* b, const gen_t* g, const au_t* au) {
+    for (int k = 0; k < au->npred; k++) {
+        const au_pred_t* q = &au->pred[k];
+        if (q->prefix) {
+            dsl_buf__printf(b, "/* a rest parameter after \"%.*s\" */\n", (int) q->len, q->lit);
+            dsl_buf__printf(b, "HT_INLINE bool %s__p%d(const char* b, const char* e) {\n    return (size_t) (e - b) >= %zu && ",
+                            g->P, k, q->len);
+            emit_eq_(b, g, q->lit, q->len);
+            dsl_buf__puts(b, ";\n}\n\n");
+            continue;
+        }
+        dsl_buf__printf(b, "static bool %s__p%d(const char* b, const char* e) {\n", g->P, k);
+        dsl_buf__puts(b,
+                      "    const unsigned char* c = (const unsigned char*) b;\n"
+                      "    const unsigned char* const z = (const unsigned char*) e;\n"
+                      "    const unsigned char* mk = c;\n"
+                      "    (void) mk;\n");
+        dsl_buf__printf(b, "    /*!re2c:p%d\n", k);
+        dsl_buf__puts(b,
+                      "        re2c:api = custom;\n"
+                      "        re2c:api:style = free-form;\n"
+                      "        re2c:define:YYCTYPE = \"unsigned char\";\n"
+                      "        re2c:define:YYPEEK = \"(c < z ? *c : 0)\";\n"
+                      "        re2c:define:YYSKIP = \"++c;\";\n"
+                      "        re2c:define:YYBACKUP = \"mk = c;\";\n"
+                      "        re2c:define:YYRESTORE = \"c = mk;\";\n"
+                      "        re2c:yyfill:enable = 0;\n"
+                      "        re2c:flags:bit-vectors = 1;\n"
+                      "        re2c:indent:top = 1;\n\n");
+        dsl_buf__printf(b, "        (%s) [\\x00] { return true; }\n", q->key);
+        dsl_buf__puts(b, "        * { return false; }\n    */\n}\n\n");
+    }
+}
+
+static void emit_groups_(gen_t* g, dsl_buf_t* b, plan_t* p) {
+    dsl_file_t* f = g->f;
+    const au_t* au = &p->au;
+    int nsig = 0;
+    int* sig = emit_capture_(g, b, p, &nsig);
+    int cols = f->nmethods + 1;
+
+    dsl_buf__printf(b,
+                    "/* Columns of the table below: a method no route has (0), then the\n"
+                    "   methods in %s__methods order, so an ht_method_t is its own column\n"
+                    "   (%s__methods starts with HT_METHODS) and a custom method follows\n"
+                    "   them; last, the redirect's probe: does any route match? */\n"
+                    "enum { %s__PROBE = %s_METHOD__COUNT + 1, %s__COLS };\n"
+                    "/* A column given to %s__match by this file (a custom method, the probe)\n"
+                    "   rather than an ht_method_t: %s__OWN + column. */\n"
+                    "#define %s__OWN 0x10000u\n"
+                    "/* Where a path ends: row x column -> route | signature << 16, 0 none\n"
+                    "   (then the row's Allow set says 405 / OPTIONS; row 0, nothing matched,\n"
+                    "   404). htgen resolved precedence here: the most specific group first,\n"
+                    "   GET answers HEAD unless a real HEAD route is at least as specific. */\n"
+                    "static const uint32_t %s__fin[%d * %s__COLS] = { /* row by row */\n",
+                    g->P, g->P, g->P, g->U, g->P, g->P, g->P, g->P, g->P, au->nrows, g->P);
+    for (int r = 0; r < au->nrows; r++) {
+        dsl_buf__puts(b, "    0");
+        for (int mi = 0; mi < f->nmethods; mi++) {
+            uint32_t e = au->fin[(size_t) r * (size_t) cols + (size_t) mi];
+            dsl_buf__printf(b, ", %#x", e ? e | (uint32_t) sig[e] << 16 : 0u);
+        }
+        dsl_buf__printf(b, ", %#x, /* %d */\n", r ? (unsigned) nsig << 16 : 0u, r);
+    }
+    dsl_buf__printf(b, "};\nstatic const uint64_t %s__allow[%d] = {", g->P, au->nrows);
+    for (int r = 0; r < au->nrows; r++)
+        dsl_buf__printf(b, "%sUINT64_C(0x%llx),", r % 4 ? " " : "\n    ", (unsigned long long) au->allow[r]);
+    dsl_buf__puts(b, "\n};\n\n");
+    free(sig);
+
+    emit_preds_(b, g, au);
+
+    if (f->slash_redirect)
+        tpl_(b, g,
+             "/* trailing_slash redirect: does the other form match some method? The\n"
+             "   form with a '/' added is built in the scratch buffer. */\n"
+             "__attribute__((noinline, cold)) static $P_status_t $P__slash(const char* s, size_t n, $P_match_t* m) {\n"
+             "    if (n > 1 && s[n - 1] == '/') {\n"
+             "        if ($P__match((ht_method_t) ($P__OWN + $P__PROBE), (ht_slice_t){ s, n - 1 }, m) != $U_MATCH_FOUND)\n"
+             "            return $U_MATCH_NOT_FOUND;\n"
+             "        m->redirect = (ht_slice_t){ s, n - 1 };\n"
+             "        return $U_MATCH_REDIRECT;\n"
+             "    }\n"
+             "    size_t used = m->scratch_used;\n"
+             "    if (!m->scratch || m->scratch_cap - used < n + 1) return $U_MATCH_NOT_FOUND;\n"
+             "    char* t = m->scratch + used;\n"
+             "    memcpy(t, s, n);\n"
+             "    t[n] = '/';\n"
+             "    if ($P__match((ht_method_t) ($P__OWN + $P__PROBE), (ht_slice_t){ t, n + 1 }, m) != $U_MATCH_FOUND)\n"
+             "        return $U_MATCH_NOT_FOUND;\n"
+             "    m->scratch_used = used + n + 1;\n"
+             "    m->redirect = (ht_slice_t){ t, n + 1 };\n"
+             "    return $U_MATCH_REDIRECT;\n"
+             "}\n\n");
+    tpl_(b, g,
+         "/* The column of a method argument past the ht_method_t ones: 0 (no route\n"
+         "   has it), or one of ours ($P__OWN + column). A call, not a select: the\n"
+         "   common case pays one compare. */\n"
+         "__attribute__((noinline, cold)) static unsigned $P__col(unsigned c) {\n"
+         "    return c >= $P__OWN && c - $P__OWN < $P__COLS ? c - $P__OWN : 0u;\n"
+         "}\n\n");
+    tpl_(b, g,
+         "/* Every status but FOUND: the path ended in row st (0: no route matched\n"
+         "   it, or it died on the way) without a route for column c. */\n"
+         "__attribute__((noinline, cold)) static $P_status_t $P__other(unsigned c, unsigned st, const char* s, size_t n,\n"
+         "    $P_match_t* m) {\n"
+         "    if (c == $P__PROBE) return $U_MATCH_NOT_FOUND;\n"
+         "    m->route = $U_ROUTE__NONE;\n"
+         "    m->allow = $P__allow[st];\n"
+         "    m->redirect = (ht_slice_t){ nullptr, 0 };\n"
+         "    if (st) return c == $U_METHOD_OPTIONS + 1 ? $U_MATCH_OPTIONS : $U_MATCH_METHOD_NOT_ALLOWED;\n");
+    if (f->slash_redirect)
+        tpl_(b, g, "    if (n && s[0] == '/' && !memchr(s, 0, n)) return $P__slash(s, n, m);\n");
+    else
+        dsl_buf__puts(b, "    (void) s, (void) n;\n");
+    tpl_(b, g, "    return $U_MATCH_NOT_FOUND;\n}\n\n");
+    dsl_buf__printf(b,
+                    "/* The automaton: %d state%s, one block each, a segment per step (htgen's\n"
+                    "   codegen/automaton.h). b .. e is the segment; se[d + 1] = e records where\n"
+                    "   segment d ends, for the captures. */\n"
+                    "#define %s__DEPTH %d\n",
+                    au->nstates, au->nstates == 1 ? "" : "s", g->U, au->maxdepth + 1);
+    tpl_(b, g,
+         "/* se[] is only read for the segments the winning route consumed, which\n"
+         "   the path to its state wrote: gcc cannot see that across the gotos. */\n"
+         "#if defined(__GNUC__) && !defined(__clang__)\n"
+         "#  pragma GCC diagnostic push\n"
+         "#  pragma GCC diagnostic ignored \"-Wmaybe-uninitialized\"\n"
+         "#endif\n"
+         "/* m->route is set by every match (capture or $P__other); allow and\n"
+         "   redirect only for the statuses that use them. */\n"
+         "$P_status_t $P__match(ht_method_t method, ht_slice_t path, $P_match_t* m) {\n"
+         "    unsigned c = (unsigned) method;\n"
+         "    if (__builtin_expect(c >= HT_METHOD__COUNT, 0)) c = $P__col(c);\n"
+         "    const char* const s = path.ptr; /* not read when n is 0 */\n"
+         "    const size_t n = path.len;\n"
+         "    m->scratch_used = 0;\n"
+         "    if (__builtin_expect(!n || s[0] != '/', 0)) goto none; /* nothing matches */\n"
+         "    unsigned fl;\n"
+         "    uint64_t bits = $P__scan(s, n, &fl);\n"
+         "    if (__builtin_expect(fl & $P__NUL, 0)) goto none; /* no language holds a NUL */\n"
+         "    const char* const lim = s + n;\n"
+         "    const char* wb = s; /* bits: the '/' of s[wb - s ..] still ahead, and the end */\n"
+         "    const char* se[$U__DEPTH + 1];\n"
+         "    const char* b;\n"
+         "    const char* e = s;\n"
+         "    unsigned st; /* row x COLS */\n"
+         "    se[0] = s;\n"
+         "    bits &= ~UINT64_C(1); /* the leading '/' */\n");
+    for (int s = 0; s < au->nstates; s++) emit_state_(b, g, au, s);
+    tpl_(b, g,
+         "done:\n"
+         "    {\n"
+         "        uint32_t r = $P__fin[st + c]; /* st: row x $P__COLS */\n"
+         "        if (__builtin_expect(r != 0, 1)) return $P__capture(r, se, lim, fl & $P__PCT, m);\n"
+         "    }\n"
+         "    return $P__other(c, st / $P__COLS, s, n, m);\n"
+         "none:\n"
+         "    return $P__other(c, 0, s, n, m);\n"
+         "}\n"
+         "#if defined(__GNUC__) && !defined(__clang__)\n"
+         "#  pragma GCC diagnostic pop\n"
+         "#endif\n\n");
+}
+
+/* The path scan: where the '/' are, 64 bytes at a time, as bits. */
+static const char scan_tpl_[] =
+    "/* Loads of n bytes at p, any alignment; the constants of literal compares\n"
+    "   are little-endian words, swapped on a big-endian target. */\n"
+    "__attribute__((unused)) HT_INLINE uint16_t $P__l16(const char* p) { uint16_t v; memcpy(&v, p, 2); return v; }\n"
+    "__attribute__((unused)) HT_INLINE uint32_t $P__l32(const char* p) { uint32_t v; memcpy(&v, p, 4); return v; }\n"
+    "__attribute__((unused)) HT_INLINE uint64_t $P__l64(const char* p) { uint64_t v; memcpy(&v, p, 8); return v; }\n"
+    "#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__\n"
+    "#  define $P__C16(x) __builtin_bswap16(x)\n"
+    "#  define $P__C32(x) __builtin_bswap32(x)\n"
+    "#  define $P__C64(x) __builtin_bswap64(x)\n"
+    "#else\n"
+    "#  define $P__C16(x) (x)\n"
+    "#  define $P__C32(x) (x)\n"
+    "#  define $P__C64(x) (x)\n"
+    "#endif\n\n"
+    "/* Bit i set: p[i] is '/', for the k <= 64 bytes at p; *fl gets $P__PCT /\n"
+    "   $P__NUL when they hold a '%' / a NUL. Loads never pass p + k: the last\n"
+    "   16 (8) bytes overlap the ones before. */\n"
+    "enum { $P__PCT = 1, $P__NUL = 2 };\n"
+    "__attribute__((noinline, cold)) static unsigned $P__which(const char* s, size_t n) {\n"
+    "    return (memchr(s, '%', n) ? $P__PCT : 0u) | (memchr(s, 0, n) ? $P__NUL : 0u);\n"
+    "}\n"
+    "HT_INLINE uint64_t $P__bits(const char* p, size_t k, unsigned* fl) {\n"
+    "#if defined(__SSE2__)\n"
+    "    if (k >= 16) { /* the first 16, the last 16, then 16 .. 48 as far as k needs */\n"
+    "        const __m128i sl = _mm_set1_epi8('/');\n"
+    "        __m128i v = _mm_loadu_si128((const __m128i*) (const void*) p);\n"
+    "        __m128i w = _mm_loadu_si128((const __m128i*) (const void*) (p + k - 16));\n"
+    "        uint64_t bits = (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, sl)) |\n"
+    "                        (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(w, sl)) << (k - 16);\n"
+    "        __m128i lo = _mm_min_epu8(v, w); /* the smallest byte at each position */\n"
+    "        if (k > 32) {\n"
+    "            v = _mm_loadu_si128((const __m128i*) (const void*) (p + 16));\n"
+    "            bits |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, sl)) << 16;\n"
+    "            lo = _mm_min_epu8(lo, v);\n"
+    "            if (k > 48) {\n"
+    "                v = _mm_loadu_si128((const __m128i*) (const void*) (p + 32));\n"
+    "                bits |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, sl)) << 32;\n"
+    "                lo = _mm_min_epu8(lo, v);\n"
+    "            }\n"
+    "        }\n"
+    "        /* a byte <= '%' (0x25): '%', NUL, or a rare other ('!', '$', controls),\n"
+    "           which the cold $P__which tells apart */\n"
+    "        __m128i le = _mm_cmpeq_epi8(_mm_min_epu8(lo, _mm_set1_epi8(0x25)), lo);\n"
+    "        *fl = __builtin_expect(_mm_movemask_epi8(le) != 0, 0) ? $P__which(p, k) : 0u;\n"
+    "        return bits;\n"
+    "    }\n"
+    "    if (k >= 8) { /* the first and the last 8 bytes, as one vector */\n"
+    "        __m128i v = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i*) (const void*) p),\n"
+    "                                       _mm_loadl_epi64((const __m128i*) (const void*) (p + k - 8)));\n"
+    "        unsigned ms = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')));\n"
+    "        __m128i le = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x25)), v);\n"
+    "        *fl = __builtin_expect(_mm_movemask_epi8(le) != 0, 0) ? $P__which(p, k) : 0u;\n"
+    "        return (uint64_t) (ms & 0xffu) | (uint64_t) (ms >> 8) << (k - 8);\n"
+    "    }\n"
+    "#endif\n"
+    "    uint64_t bits = 0;\n"
+    "    unsigned f = 0;\n"
+    "    for (size_t i = 0; i < k; i++) {\n"
+    "        bits |= (uint64_t) (p[i] == '/') << i;\n"
+    "        f |= p[i] == '%' ? $P__PCT : p[i] == 0 ? $P__NUL : 0u;\n"
+    "    }\n"
+    "    *fl = f;\n"
+    "    return bits;\n"
+    "}\n\n"
+    "/* The first window: the '/' of s[0 .. 64) and, when the path ends in it,\n"
+    "   the end (bit n) as one more; *fl for the whole path. */\n"
+    "__attribute__((noinline, cold)) static unsigned $P__tail_flags(const char* s, size_t n) {\n"
+    "    return $P__which(s, n);\n"
+    "}\n"
+    "HT_INLINE uint64_t $P__scan(const char* s, size_t n, unsigned* fl) {\n"
+    "    if (__builtin_expect(n < 64, 1)) return $P__bits(s, n, fl) | UINT64_C(1) << n;\n"
+    "    uint64_t bits = $P__bits(s, 64, fl);\n"
+    "    if (n > 64) *fl |= $P__tail_flags(s + 64, n - 64);\n"
+    "    return bits;\n"
+    "}\n"
+    "/* The next window, when the bits ran out (paths of 64 bytes and more). */\n"
+    "__attribute__((noinline)) static uint64_t $P__more(const char** wb, const char* s, size_t n) {\n"
+    "    for (;;) {\n"
+    "        unsigned fl;\n"
+    "        *wb += 64;\n"
+    "        size_t k = (size_t) (s + n - *wb);\n"
+    "        if (k < 64) return $P__bits(*wb, k, &fl) | UINT64_C(1) << k;\n"
+    "        uint64_t bits = $P__bits(*wb, 64, &fl);\n"
+    "        if (bits) return bits;\n"
+    "    }\n"
+    "}\n"
+    "/* The lowest set bit's index, bits != 0. gcc widens __builtin_ctzll's int\n"
+    "   with one more instruction per segment; on x86-64, bsf gives it as a\n"
+    "   64-bit word. */\n"
+    "#if defined(__x86_64__) && defined(__GNUC__)\n"
+    "HT_INLINE uint64_t $P__low(uint64_t bits) {\n"
+    "    uint64_t i;\n"
+    "    __asm__(\"bsfq %1, %0\" : \"=r\"(i) : \"rm\"(bits) : \"cc\");\n"
+    "    return i;\n"
+    "}\n"
+    "#else\n"
+    "#  define $P__low(bits) ((uint64_t) __builtin_ctzll(bits))\n"
+    "#endif\n"
+    "/* e: the end of the segment that starts at b (the next '/', or lim); bits\n"
+    "   is not 0 (a state refills it first). */\n"
+    "#define $P__NEXT()                                                       \\\n"
+    "    do {                                                                 \\\n"
+    "        e = wb + $P__low(bits);                                          \\\n"
+    "        bits &= bits - 1;                                                \\\n"
+    "    } while (0)\n\n";
+
+static void emit_matcher_(gen_t* g, dsl_buf_t* b, plan_t* p) {
     dsl_file_t* f = g->f;
     banner_(g, b, "/*", "*/");
     dsl_buf__printf(b,
-                    "/* re2c input: one DFA per method over the raw path, rules ordered by\n"
-                    "   specificity (the first full match wins; equal-specificity overlaps were\n"
-                    "   rejected by htgen). End of input is a fake sentinel: YYPEEK yields NUL\n"
-                    "   at n, and a rule only counts when that NUL is the end (i == n + 1). */\n"
+                    "/* The matcher: a segment automaton over the raw path (htgen's\n"
+                    "   codegen/automaton.h), literal segments compared as words, re2c DFAs\n"
+                    "   for typed, regex and affixed parameters; precedence resolved by htgen. */\n"
                     "#include \"%s_routes.h\"\n\n#include <string.h>\n#if defined(__SSE2__)\n#  include <emmintrin.h>\n#endif\n\n",
                     g->P);
-
     /* route info */
     dsl_buf__printf(b, "const %s_route_info_t %s__routes[%s_ROUTE__COUNT] = {\n", g->P, g->P, g->U);
     dsl_buf__printf(b, "    [%s_ROUTE__NONE] = { \"\", \"\", nullptr, 0, 0, 0, -1 },\n", g->U);
@@ -1035,99 +1320,19 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b, const plan_t* p) {
                     "}\n\n",
                     g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P);
 
-    dsl_buf__printf(b,
-                    "/* Copies the n bytes of s to t and says whether they hold a '%%' or a NUL:\n"
-                    "   the copy for the DFA reads every byte anyway, so the tests cost a\n"
-                    "   compare per 16 (8) bytes instead of a memchr per match. The copy only\n"
-                    "   notes that one of the two is there (one mask); which one, the cold\n"
-                    "   %s__which finds out. */\n"
-                    "HT_INLINE uint64_t %s__has_pct(uint64_t x) {\n"
-                    "    x ^= UINT64_C(0x2525252525252525);\n"
-                    "    return (x - UINT64_C(0x0101010101010101)) & ~x & UINT64_C(0x8080808080808080);\n"
-                    "}\n"
-                    "HT_INLINE uint64_t %s__has_nul(uint64_t x) {\n"
-                    "    return (x - UINT64_C(0x0101010101010101)) & ~x & UINT64_C(0x8080808080808080);\n"
-                    "}\n"
-                    "enum { %s__PCT = 1, %s__NUL = 2 };\n"
-                    "__attribute__((noinline, cold)) static unsigned %s__which(const char* s, size_t n) {\n"
-                    "    return (memchr(s, '%%', n) ? %s__PCT : 0u) | (memchr(s, 0, n) ? %s__NUL : 0u);\n"
-                    "}\n"
-                    "HT_INLINE unsigned %s__cp(unsigned char* t, const char* s, size_t n) {\n"
-                    "#if defined(__SSE2__)\n"
-                    "    if (n >= 16) { /* the last 16 bytes, the first 16, then what is between */\n"
-                    "        const __m128i pc = _mm_set1_epi8('%%'), z = _mm_setzero_si128();\n"
-                    "        __m128i v = _mm_loadu_si128((const __m128i*) (const void*) (s + n - 16));\n"
-                    "        _mm_storeu_si128((__m128i*) (void*) (t + n - 16), v);\n"
-                    "        __m128i h = _mm_or_si128(_mm_cmpeq_epi8(v, pc), _mm_cmpeq_epi8(v, z));\n"
-                    "        v = _mm_loadu_si128((const __m128i*) (const void*) s); /* up to 32: no loop */\n"
-                    "        _mm_storeu_si128((__m128i*) (void*) t, v);\n"
-                    "        h = _mm_or_si128(h, _mm_or_si128(_mm_cmpeq_epi8(v, pc), _mm_cmpeq_epi8(v, z)));\n"
-                    "        for (size_t i = 16; i + 16 < n; i += 16) {\n"
-                    "            v = _mm_loadu_si128((const __m128i*) (const void*) (s + i));\n"
-                    "            _mm_storeu_si128((__m128i*) (void*) (t + i), v);\n"
-                    "            h = _mm_or_si128(h, _mm_or_si128(_mm_cmpeq_epi8(v, pc), _mm_cmpeq_epi8(v, z)));\n"
-                    "        }\n"
-                    "        return __builtin_expect(_mm_movemask_epi8(h), 0) ? %s__which(s, n) : 0u;\n"
-                    "    }\n"
-                    "    if (n >= 8) { /* the first and the last 8 bytes, tested as one vector */\n"
-                    "        const __m128i pc = _mm_set1_epi8('%%'), z = _mm_setzero_si128();\n"
-                    "        __m128i lo = _mm_loadl_epi64((const __m128i*) (const void*) s);\n"
-                    "        __m128i hi = _mm_loadl_epi64((const __m128i*) (const void*) (s + n - 8));\n"
-                    "        _mm_storel_epi64((__m128i*) (void*) t, lo);\n"
-                    "        _mm_storel_epi64((__m128i*) (void*) (t + n - 8), hi);\n"
-                    "        __m128i v = _mm_unpacklo_epi64(lo, hi);\n"
-                    "        __m128i h = _mm_or_si128(_mm_cmpeq_epi8(v, pc), _mm_cmpeq_epi8(v, z));\n"
-                    "        return __builtin_expect(_mm_movemask_epi8(h), 0) ? %s__which(s, n) : 0u;\n"
-                    "    }\n"
-                    "#endif\n"
-                    "    if (n >= 8) { /* without SSE2: 8 at a time, the last 8 overlapping */\n"
-                    "        uint64_t x;\n"
-                    "        memcpy(&x, s + n - 8, 8);\n"
-                    "        memcpy(t + n - 8, &x, 8);\n"
-                    "        uint64_t a = %s__has_pct(x) | %s__has_nul(x);\n"
-                    "        for (size_t i = 0; i + 8 < n; i += 8) {\n"
-                    "            memcpy(&x, s + i, 8);\n"
-                    "            memcpy(t + i, &x, 8);\n"
-                    "            a |= %s__has_pct(x) | %s__has_nul(x);\n"
-                    "        }\n"
-                    "        return __builtin_expect(a != 0, 0) ? %s__which(s, n) : 0u;\n"
-                    "    }\n"
-                    "    if (n >= 4) { /* 4 to 7 bytes: the first and the last 4, tested as one word */\n"
-                    "        uint32_t lo, hi;\n"
-                    "        memcpy(&lo, s, 4);\n"
-                    "        memcpy(&hi, s + n - 4, 4);\n"
-                    "        memcpy(t, &lo, 4);\n"
-                    "        memcpy(t + n - 4, &hi, 4);\n"
-                    "        uint64_t x = (uint64_t) lo | (uint64_t) hi << 32;\n"
-                    "        return __builtin_expect((%s__has_pct(x) | %s__has_nul(x)) != 0, 0) ? %s__which(s, n) : 0u;\n"
-                    "    }\n"
-                    "    unsigned fl = 0;\n"
-                    "    for (size_t i = 0; i < n; i++) {\n"
-                    "        t[i] = (unsigned char) s[i];\n"
-                    "        fl |= s[i] == '%%' ? %s__PCT : s[i] == 0 ? %s__NUL : 0u;\n"
-                    "    }\n"
-                    "    return fl;\n"
-                    "}\n\n",
-                    g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P, g->P,
-                    g->P, g->P, g->P, g->P);
+    tpl_(b, g, scan_tpl_);
     emit_groups_(g, b, p);
 
-    /* method enum -> index: HT_METHODS order is the first nstd methods */
-    dsl_buf__printf(b,
-                    "%s_status_t %s__match(ht_method_t method, ht_slice_t path, %s_match_t* m) {\n"
-                    "    int mi = method > HT_METHOD_OTHER && method < HT_METHOD__COUNT ? (int) method - 1 : %s_METHOD__COUNT;\n"
-                    "    return %s__match_idx(mi, path, m);\n}\n\n",
-                    g->P, g->P, g->P, g->U, g->P);
     dsl_buf__printf(b,
                     "%s_status_t %s__match_token(ht_slice_t method, ht_slice_t path, %s_match_t* m) {\n"
-                    "    int mi = %s_METHOD__COUNT; /* no route has it */\n"
+                    "    unsigned c = 0; /* no route has it */\n"
                     "    for (int k = 0; k < %s_METHOD__COUNT; k++)\n"
                     "        if (strlen(%s__methods[k]) == method.len && memcmp(%s__methods[k], method.ptr, method.len) == 0) {\n"
-                    "            mi = k;\n"
+                    "            c = (unsigned) k + 1;\n"
                     "            break;\n"
                     "        }\n"
-                    "    return %s__match_idx(mi, path, m);\n}\n\n",
-                    g->P, g->P, g->P, g->U, g->U, g->P, g->P, g->P);
+                    "    return %s__match((ht_method_t) (%s__OWN + c), path, m);\n}\n\n",
+                    g->P, g->P, g->P, g->U, g->P, g->P, g->P, g->P);
     dsl_buf__printf(b,
                     "size_t %s__allow_format(uint64_t allow, char* buf, size_t cap) {\n"
                     "    size_t need = 0;\n"
@@ -1310,7 +1515,7 @@ static void emit_dispatch_(gen_t* g, dsl_buf_t* b, const char* mount_base) {
                     "        return;\n"
                     "    }\n"
                     "    char scratch_[%s_SCRATCH_MAX];\n"
-                    "    if (path_.len + 3 > sizeof scratch_) {\n"
+                    "    if (path_.len + 1 > sizeof scratch_) { /* decoded parameters, a redirect */\n"
                     "        (void) ht_response__error(res_, 414, a_);\n"
                     "        return;\n"
                     "    }\n"

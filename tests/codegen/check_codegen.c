@@ -184,9 +184,10 @@ START_TEST(test_method_fallback) {
 }
 END_TEST
 
-/* Paths of APP_PATH_COPY_MAX bytes or more are copied into the scratch for
-   the DFA; without room they are BAD_REQUEST. A NUL in a path matches
-   nothing (no route's language has one). */
+/* Long paths are matched in place, 64 bytes of '/' positions at a time:
+   no scratch unless a parameter needs decoding (then without room it is
+   BAD_REQUEST) or a redirect adds a '/'. A NUL in a path matches nothing
+   (no route's language has one). */
 START_TEST(test_long_paths_and_nul) {
     static char path[4096], big_scratch[2 * sizeof path];
     app_match_t m;
@@ -195,15 +196,19 @@ START_TEST(test_long_paths_and_nul) {
     for (size_t i = 7; i < n; i++) path[i] = (char) (i % 50 == 0 ? '/' : 'a' + i % 26);
     path[n] = '\0';
     memset(&m, 0, sizeof m);
-    m.scratch = big_scratch;
-    m.scratch_cap = n + 3;
     ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, n), &m), APP_MATCH_FOUND);
     ck_assert_int_eq(m.route, APP_ROUTE_FILE_GET);
     ck_assert(m.p.file_get.path.ptr == path + 7 && m.p.file_get.path.len == n - 7);
-    /* a long parameter of one segment, percent-decoded */
+    /* a long parameter of one segment: raw without scratch */
     memcpy(path, "/hello/", 7);
     for (size_t i = 7; i < n; i++) path[i] = 'x';
+    ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, n), &m), APP_MATCH_FOUND);
+    ck_assert_int_eq(m.route, APP_ROUTE_HELLO);
+    ck_assert(m.p.hello.name.ptr == path + 7 && m.p.hello.name.len == n - 7);
+    /* percent-decoded into the scratch */
     memcpy(path + 100, "%41", 3);
+    m.scratch = big_scratch;
+    m.scratch_cap = n;
     ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, n), &m), APP_MATCH_FOUND);
     ck_assert_int_eq(m.route, APP_ROUTE_HELLO);
     ck_assert_uint_eq(m.p.hello.name.len, n - 7 - 2);
@@ -212,20 +217,19 @@ START_TEST(test_long_paths_and_nul) {
     path[n] = '/';
     ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, n + 1), &m), APP_MATCH_REDIRECT);
     ck_assert(m.redirect.ptr == path && m.redirect.len == n);
-    memcpy(path, "/filesy", 7); /* "/filesyyy...": no route, nor with a '/' added */
-    memset(path + 7, 'y', n - 7);
+    memcpy(path, "/dir", 4); /* "/dir" + 2996 more: no route, nor with a '/' added */
     ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, n), &m), APP_MATCH_NOT_FOUND);
-    /* no room for the copy */
+    ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from("/dir", 4), &m), APP_MATCH_REDIRECT);
+    ck_assert(m.redirect.ptr == big_scratch && m.redirect.len == 5 && memcmp(big_scratch, "/dir/", 5) == 0);
+    /* no room to decode */
     memcpy(path, "/hello/", 7);
-    m.scratch_cap = n + 1;
+    m.scratch_cap = n - 8;
     ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, n), &m), APP_MATCH_BAD_REQUEST);
     m.scratch = nullptr;
     m.scratch_cap = 0;
     ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, n), &m), APP_MATCH_BAD_REQUEST);
-    /* just under the copy limit needs no scratch */
-    memset(path + 7, 'z', APP_PATH_COPY_MAX);
-    ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, APP_PATH_COPY_MAX - 1), &m), APP_MATCH_FOUND);
-    ck_assert_uint_eq(m.p.hello.name.len, APP_PATH_COPY_MAX - 8);
+    /* nor to add the '/' of a redirect: 404 */
+    ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from("/dir", 4), &m), APP_MATCH_NOT_FOUND);
     /* NUL */
     ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from("/hello/a\0b", 10), &m), APP_MATCH_NOT_FOUND);
     ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from("/files/a\0b/c/d/e/f/g/h/i", 24), &m),
@@ -235,13 +239,15 @@ START_TEST(test_long_paths_and_nul) {
 }
 END_TEST
 
-/* The copy for the DFA notes '%' and NUL 4, 8 or 16 bytes at a time, with
-   overlapping loads at the ends: every length from 4 to 40 (every branch of
-   the copy) and every position of the byte after "/a/" (a_rest). */
+/* The scan notes '/', '%' and NUL 8 or 16 bytes at a time, with
+   overlapping loads at the ends and 64 bytes per window: every length from
+   4 to 140 (every branch of the scan, three windows) and every position of
+   the byte after "/a/" (a_rest); then a segment end at every position
+   (/a/{x}/b and /hello/{name}). */
 START_TEST(test_copy_pct_nul_every_position) {
-    char path[64], scratch[256];
+    char path[160], scratch[256];
     app_match_t m;
-    for (size_t n = 4; n <= 40; n++) {
+    for (size_t n = 4; n <= 140; n++) {
         for (size_t at = 3; at < n; at++) {
             memcpy(path, "/a/", 3);
             memset(path + 3, 'x', n - 3);
@@ -266,6 +272,20 @@ START_TEST(test_copy_pct_nul_every_position) {
             ck_assert_uint_eq(m.p.a_rest.p.len, n - 3 - 2);
             ck_assert_int_eq(m.p.a_rest.p.ptr[at - 3], 'A');
         }
+    }
+    for (size_t k = 1; k + 7 <= sizeof path; k++) {
+        memcpy(path, "/a/", 3);
+        memset(path + 3, 'x', k);
+        memcpy(path + 3 + k, "/b", 2);
+        memset(&m, 0, sizeof m);
+        ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, k + 5), &m), APP_MATCH_FOUND);
+        ck_assert_int_eq(m.route, APP_ROUTE_A_X_B);
+        ck_assert(m.p.a_x_b.x.ptr == path + 3 && m.p.a_x_b.x.len == k);
+        memcpy(path, "/hello/", 7);
+        memset(path + 7, 'x', k);
+        ck_assert_int_eq(app__match(HT_METHOD_GET, ht_slice__from(path, k + 7), &m), APP_MATCH_FOUND);
+        ck_assert_int_eq(m.route, APP_ROUTE_HELLO);
+        ck_assert(m.p.hello.name.ptr == path + 7 && m.p.hello.name.len == k);
     }
 }
 END_TEST

@@ -15,8 +15,8 @@ typedef struct prop_route {
 } prop_route_t;
 
 /* The longest path the reference (prop_ref.h) takes; room for one decoded
- * parameter or redirect of it. Above PREFIX_PATH_COPY_MAX (512), so the
- * fuzzer reaches the matcher's long-path copy. */
+ * parameter or redirect of it. Many 64-byte windows of the matcher's '/'
+ * scan, so the fuzzer reaches its refills. */
 #define PROP_PATH_MAX 1100
 #define PROP_STR_MAX (PROP_PATH_MAX + 100)
 

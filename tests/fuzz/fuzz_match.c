@@ -35,17 +35,12 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 extern const prop_set_t fm_set, fms_set;
 
-/* What prop_ref.h's buffers hold; over PREFIX_PATH_COPY_MAX (512). */
+/* What prop_ref.h's buffers hold: paths of several 64-byte windows of the
+ * matcher's '/' scan. */
 #define MAX_PATH PROP_PATH_MAX
 
-/* The scratch the generated header promises is enough: path.len + 1, or
- * + 3 where the header defines PREFIX_PATH_COPY_MAX (the one-DFA matcher,
- * which copies long paths into scratch with two end marks; 810c930). */
-#ifdef FM_PATH_COPY_MAX
-#define SCRATCH_NEED(n) ((n) + 3)
-#else
+/* The scratch the generated header promises is enough: path.len + 1. */
 #define SCRATCH_NEED(n) ((n) + 1)
-#endif
 
 static const char* const methods_[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "BREW",
                                         "CONNECT", "TRACE", "get", "FOO", "GETS", "BREWS", "G" };

@@ -108,7 +108,7 @@ void app__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_respons
         return;
     }
     char scratch_[APP_SCRATCH_MAX];
-    if (path_.len + 3 > sizeof scratch_) {
+    if (path_.len + 1 > sizeof scratch_) { /* decoded parameters, a redirect */
         (void) ht_response__error(res_, 414, a_);
         return;
     }

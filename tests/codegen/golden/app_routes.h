@@ -158,12 +158,10 @@ typedef enum app_status {
 } app_status_t;
 
 /* The caller owns a match; set scratch/scratch_cap before matching (or zero
-   them). Percent-decoded parameters are written into scratch; a path of
-   APP_PATH_COPY_MAX bytes or more is also copied there (with 2 bytes of
-   end marks, for the DFA) while it is matched. path.len + 3 bytes are
-   always enough (the +1 serves the trailing-slash redirect); such a path
-   without path.len + 2 bytes of room is BAD_REQUEST. Nothing is allocated. */
-#define APP_PATH_COPY_MAX 512
+   them). The path is matched in place, whatever its length. Percent-decoded
+   parameters are written into scratch (no room: BAD_REQUEST), and so is the
+   path of a trailing-slash redirect that adds a '/' (no room: NOT_FOUND);
+   path.len + 1 bytes are always enough. Nothing is allocated. */
 typedef struct app_match {
     app_route_t route;
     uint64_t allow;     /* METHOD_NOT_ALLOWED / OPTIONS: bit APP_METHOD_x */
@@ -240,7 +238,7 @@ const struct app_mime* app__mime_lookup(const char* ext, size_t len);
      ht_server__serve(&acc, &server, loop, a, app__dispatch);
    It matches method + path (the query is not part of it), decodes the
    parameters into a stack buffer of APP_SCRATCH_MAX bytes (nothing is
-   allocated; a path of more than APP_SCRATCH_MAX - 3 bytes is 414), and
+   allocated; a path of more than APP_SCRATCH_MAX - 1 bytes is 414), and
    calls the route's handler. Without
    a handler: 404; 405 + Allow; OPTIONS: 204 + Allow (also for `*`); HEAD
    runs the GET handler (the server drops the body); 308 + Location to the
