@@ -303,10 +303,12 @@ static bool expand_(ctx_t* c, int s, char* err, size_t errcap) {
             for (int q = 0; q < npred && !dup; q++) dup = preds[q] == pid;
             if (!dup) {
                 if (npred == AU_MAX_PRED) {
+                    au->err_group = items[k];
                     snprintf(err, errcap,
-                             "more than %d different typed, regex or affixed parameters after the same %d "
-                             "segment%s: the matcher would need 2^%d cases there",
-                             AU_MAX_PRED, depth, depth == 1 ? "" : "s", AU_MAX_PRED + 1);
+                             "more than %d different typed, regex or affixed parameters in segment %d "
+                             "after the same path prefix: the matcher would tell 2^%d cases apart there "
+                             "(a literal segment before them splits them)",
+                             AU_MAX_PRED, depth + 1, AU_MAX_PRED + 1);
                     free(next);
                     free(lits);
                     return false;
@@ -338,6 +340,21 @@ static bool expand_(ctx_t* c, int s, char* err, size_t errcap) {
     } while (0)
 
     for (int q = 0; q < nlit; q++) AU_STEP(lits[q].s, lits[q].len, 0u, false, lits[q].to);
+    /* A predicate whose every segment is one of the literals here never
+       sees a non-literal segment: masks with it set are empty classes
+       (keeping them would let an unreachable route look reachable). */
+    unsigned never = 0;
+    if (nlit)
+        for (int i = 0; i < npred; i++) {
+            dsl_arena_t tmp = { 0 };
+            rx_t* any = nullptr;
+            for (int q = 0; q < nlit; q++) {
+                rx_t* l = rx__lit(&tmp, lits[q].s, lits[q].len);
+                any = any ? rx__alt(&tmp, any, l) : l;
+            }
+            if (rx__subset(c->prx[preds[i]], any)) never |= 1u << i;
+            dsl_arena__free(&tmp);
+        }
     int nto = 2 << npred;
     int* to = xcalloc_((size_t) nto, sizeof *to);
     for (int x = 0; x < nto; x++) {
@@ -346,7 +363,7 @@ static bool expand_(ctx_t* c, int s, char* err, size_t errcap) {
         to[x] = -1;
         /* Every predicate's segments are non-empty; prune masks no segment
            can have (one predicate inside another, two disjoint ones). */
-        bool ok = ne || !mk;
+        bool ok = (ne || !mk) && !(mk & never);
         for (int i = 0; i < npred && ok; i++)
             for (int j = 0; j < npred && ok; j++) {
                 if (i == j) continue;
@@ -366,6 +383,7 @@ static bool expand_(ctx_t* c, int s, char* err, size_t errcap) {
     st->npred = npred;
     st->to = to;
     if (au->nstates > AU_MAX_STATES) {
+        au->err_group = -1;
         snprintf(err, errcap, "the route automaton has more than %d states", AU_MAX_STATES);
         return false;
     }
@@ -373,7 +391,7 @@ static bool expand_(ctx_t* c, int s, char* err, size_t errcap) {
 }
 
 bool au__build(au_t* au, const au_input_t* in, char* err, size_t errcap) {
-    *au = (au_t){ .nmethods = in->nmethods };
+    *au = (au_t){ .nmethods = in->nmethods, .err_group = -1 };
     ctx_t c = { .in = in, .au = au };
     au->reached = xcalloc_((size_t) in->nroutes + 1, sizeof *au->reached);
     c.gpred = xcalloc_((size_t) in->ng + 1, sizeof *c.gpred);
@@ -420,7 +438,11 @@ bool au__build(au_t* au, const au_input_t* in, char* err, size_t errcap) {
     free(c.lit_memo_len);
     free(c.lit_memo_ans);
     dsl_arena__free(&c.arena);
-    if (!ok) au__free(au);
+    if (!ok) {
+        int eg = au->err_group;
+        au__free(au);
+        au->err_group = eg;
+    }
     return ok;
 }
 

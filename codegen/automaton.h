@@ -106,10 +106,12 @@ typedef struct au {
     uint64_t* allow;    /* [nrows]: the methods of the matching groups (+ HEAD by GET, OPTIONS) */
     uint64_t* reached;  /* [nroutes + 1]: methods for which a route wins some row */
     int nmethods;
+    int err_group;      /* au__build failed: the group where (-1: none) */
 } au_t;
 
 /* Builds the automaton. On a limit (states, predicates at one depth)
-   returns false with a message in err. */
+   returns false with a message in err and the group it arose at in
+   au->err_group (-1 when no one group is to blame). */
 bool au__build(au_t* au, const au_input_t* in, char* err, size_t errcap);
 void au__free(au_t* au);
 

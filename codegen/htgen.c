@@ -481,13 +481,11 @@ static void plan_free_(plan_t* p) {
    specific route (with that route's location), then any (route, method)
    that wins no accepting state of the automaton (covered by several), and
    returns false then. */
-static bool plan_(gen_t* g, plan_t* p) {
+static bool plan_build_(gen_t* g, plan_t* p) {
     dsl_file_t* f = g->f;
     *p = (plan_t){ .g = calloc((size_t) f->nroutes + 1, sizeof *p->g) };
     if (f->nroutes > 0xffff) { /* route | shape << 16 in a table entry */
         dsl_diag(f->src, f->routes[0xffff]->loc, true, "more than 65535 routes in one file");
-        free(p->g);
-        p->g = nullptr;
         return false;
     }
     for (int j = 0; j < f->nroutes; j++) {
@@ -548,7 +546,8 @@ static bool plan_(gen_t* g, plan_t* p) {
     ok = au__build(&p->au, &in, err, sizeof err);
     free(ag);
     if (!ok) {
-        dsl_diag(f->src, f->nroutes ? f->routes[0]->loc : (dsl_loc_t){ 1, 1 }, true, "%s", err);
+        int eg = p->au.err_group;
+        dsl_diag(f->src, eg >= 0 ? p->g[eg].rep->loc : f->routes[0]->loc, true, "%s", err);
         return false;
     }
     /* The second proof: each method of each route wins somewhere. */
@@ -564,6 +563,13 @@ static bool plan_(gen_t* g, plan_t* p) {
         ok = false;
     }
     return ok;
+}
+
+/* plan_build_, with everything freed when it fails. */
+static bool plan_(gen_t* g, plan_t* p) {
+    if (plan_build_(g, p)) return true;
+    plan_free_(p);
+    return false;
 }
 
 /* Capture code per signature (the parameter kinds and where each lies:

@@ -97,9 +97,9 @@ __attribute__((unused, noinline, cold)) static bool app__decode(ht_slice_t* v, a
 
 /* Loads of n bytes at p, any alignment; the constants of literal compares
    are little-endian words, swapped on a big-endian target. */
-HT_INLINE uint16_t app__l16(const char* p) { uint16_t v; memcpy(&v, p, 2); return v; }
-HT_INLINE uint32_t app__l32(const char* p) { uint32_t v; memcpy(&v, p, 4); return v; }
-HT_INLINE uint64_t app__l64(const char* p) { uint64_t v; memcpy(&v, p, 8); return v; }
+__attribute__((unused)) HT_INLINE uint16_t app__l16(const char* p) { uint16_t v; memcpy(&v, p, 2); return v; }
+__attribute__((unused)) HT_INLINE uint32_t app__l32(const char* p) { uint32_t v; memcpy(&v, p, 4); return v; }
+__attribute__((unused)) HT_INLINE uint64_t app__l64(const char* p) { uint64_t v; memcpy(&v, p, 8); return v; }
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #  define app__C16(x) __builtin_bswap16(x)
 #  define app__C32(x) __builtin_bswap32(x)
@@ -553,7 +553,7 @@ __attribute__((noinline, cold)) static unsigned app__col(unsigned c) {
 
 /* Every status but FOUND: the path ended in row st (0: no route matched
    it, or it died on the way) without a route for column c. */
-__attribute__((noinline, cold)) static app_status_t app__other(unsigned c, int st, const char* s, size_t n,
+__attribute__((noinline, cold)) static app_status_t app__other(unsigned c, unsigned st, const char* s, size_t n,
     app_match_t* m) {
     if (c == app__PROBE) return APP_MATCH_NOT_FOUND;
     m->route = APP_ROUTE__NONE;
