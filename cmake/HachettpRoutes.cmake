@@ -164,13 +164,18 @@ function(hachettp_add_routes target routes)
       COMMENT "gperf ${_prefix}_mime.gperf"
       VERBATIM)
   endif()
-  # Optimized builds compile the matcher with HT_ROUTES_OPT (a list; empty,
-  # the default: the build's own flags). The segment automaton compiles in
-  # about 2 s at -O3 for 1,015 routes, and -O1 costs 10 % more instructions
-  # per match (BENCHMARKS.md, Router); a knob for very large route files.
-  # Debug builds keep their flags.
-  set(HT_ROUTES_OPT "" CACHE STRING
-      "optimization flags for generated route matchers (not Debug; empty: the build's own)")
+  # Optimized builds add HT_ROUTES_OPT (a list) to the matcher's flags. With
+  # gcc the default turns if-conversion off: on the one large function of
+  # the segment automaton it made gcc's register dataflow twice as slow
+  # (1,015 routes at -O3: 4.1 s vs 2.5 s) for no fewer instructions per
+  # match (BENCHMARKS.md, Router). Debug builds keep their flags.
+  if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
+    set(_ht_routes_opt "-fno-if-conversion")
+  else()
+    set(_ht_routes_opt "")
+  endif()
+  set(HT_ROUTES_OPT "${_ht_routes_opt}" CACHE STRING
+      "flags added to generated route matchers' (not in Debug builds)")
   if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
     foreach(_opt IN LISTS HT_ROUTES_OPT) # per config: multi-config generators too
       set_property(SOURCE "${_c}" APPEND PROPERTY COMPILE_OPTIONS "$<$<NOT:$<CONFIG:Debug>>:${_opt}>")
