@@ -893,7 +893,8 @@ static void emit_state_(dsl_buf_t* b, const gen_t* g, const au_t* au, int s) {
         dsl_buf__puts(b, "    }\n    goto none;\n");
         return;
     }
-    dsl_buf__printf(b, "        bits = %s__more(&wb, s, n);\n    }\n", g->P);
+    dsl_buf__printf(b, "        %s__win_t w = %s__more(wb, lim);\n        bits = w.bits;\n        wb = w.base;\n    }\n",
+                    g->P, g->P);
     dsl_buf__printf(b, "    b = e + 1;\n    %s__NEXT();\n    se[%d] = e;\n", g->P, st->depth + 1);
     bool empty_lit = false;
     if (st->nlit) {
@@ -1183,14 +1184,20 @@ static const char scan_tpl_[] =
     "    return bits;\n"
     "}\n"
     "/* The next window, when the bits ran out (paths of 64 bytes and more). */\n"
-    "__attribute__((noinline)) static uint64_t $P__more(const char** wb, const char* s, size_t n) {\n"
+    "/* Returned in two registers: a base whose address was taken would live\n"
+    "   on the stack for the whole match. */\n"
+    "typedef struct $P__win {\n"
+    "    uint64_t bits;\n"
+    "    const char* base;\n"
+    "} $P__win_t;\n"
+    "__attribute__((noinline)) static $P__win_t $P__more(const char* wb, const char* lim) {\n"
     "    for (;;) {\n"
     "        unsigned fl;\n"
-    "        *wb += 64;\n"
-    "        size_t k = (size_t) (s + n - *wb);\n"
-    "        if (k < 64) return $P__bits(*wb, k, &fl) | UINT64_C(1) << k;\n"
-    "        uint64_t bits = $P__bits(*wb, 64, &fl);\n"
-    "        if (bits) return bits;\n"
+    "        wb += 64;\n"
+    "        size_t k = (size_t) (lim - wb);\n"
+    "        if (k < 64) return ($P__win_t){ $P__bits(wb, k, &fl) | UINT64_C(1) << k, wb };\n"
+    "        uint64_t bits = $P__bits(wb, 64, &fl);\n"
+    "        if (bits) return ($P__win_t){ bits, wb };\n"
     "    }\n"
     "}\n"
     "/* The lowest set bit's index, bits != 0. gcc widens __builtin_ctzll's int\n"

@@ -173,14 +173,20 @@ HT_INLINE uint64_t app__scan(const char* s, size_t n, unsigned* fl) {
     return bits;
 }
 /* The next window, when the bits ran out (paths of 64 bytes and more). */
-__attribute__((noinline)) static uint64_t app__more(const char** wb, const char* s, size_t n) {
+/* Returned in two registers: a base whose address was taken would live
+   on the stack for the whole match. */
+typedef struct app__win {
+    uint64_t bits;
+    const char* base;
+} app__win_t;
+__attribute__((noinline)) static app__win_t app__more(const char* wb, const char* lim) {
     for (;;) {
         unsigned fl;
-        *wb += 64;
-        size_t k = (size_t) (s + n - *wb);
-        if (k < 64) return app__bits(*wb, k, &fl) | UINT64_C(1) << k;
-        uint64_t bits = app__bits(*wb, 64, &fl);
-        if (bits) return bits;
+        wb += 64;
+        size_t k = (size_t) (lim - wb);
+        if (k < 64) return (app__win_t){ app__bits(wb, k, &fl) | UINT64_C(1) << k, wb };
+        uint64_t bits = app__bits(wb, 64, &fl);
+        if (bits) return (app__win_t){ bits, wb };
     }
 }
 /* The lowest set bit's index, bits != 0. gcc widens __builtin_ctzll's int
@@ -596,7 +602,9 @@ app_status_t app__match(ht_method_t method, ht_slice_t path, app_match_t* m) {
     bits &= ~UINT64_C(1); /* the leading '/' */
     /* depth 0 */
     if (__builtin_expect(!bits, 0)) {
-        bits = app__more(&wb, s, n);
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
     }
     b = e + 1;
     app__NEXT();
@@ -658,7 +666,9 @@ s1: /* depth 1 */
 s2: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
-        bits = app__more(&wb, s, n);
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
     }
     b = e + 1;
     app__NEXT();
@@ -668,7 +678,9 @@ s2: /* depth 1 */
 s3: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
-        bits = app__more(&wb, s, n);
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
     }
     b = e + 1;
     app__NEXT();
@@ -681,7 +693,9 @@ s3: /* depth 1 */
 s4: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
-        bits = app__more(&wb, s, n);
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
     }
     b = e + 1;
     app__NEXT();
@@ -694,7 +708,9 @@ s4: /* depth 1 */
 s5: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
-        bits = app__more(&wb, s, n);
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
     }
     b = e + 1;
     app__NEXT();
@@ -707,7 +723,9 @@ s5: /* depth 1 */
 s6: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
-        bits = app__more(&wb, s, n);
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
     }
     b = e + 1;
     app__NEXT();
@@ -720,7 +738,9 @@ s6: /* depth 1 */
 s7: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
-        bits = app__more(&wb, s, n);
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
     }
     b = e + 1;
     app__NEXT();
@@ -743,7 +763,9 @@ s8: /* depth 1 */
 s9: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
-        bits = app__more(&wb, s, n);
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
     }
     b = e + 1;
     app__NEXT();
@@ -752,7 +774,9 @@ s9: /* depth 1 */
 s10: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
-        bits = app__more(&wb, s, n);
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
     }
     b = e + 1;
     app__NEXT();
@@ -762,7 +786,9 @@ s10: /* depth 1 */
 s11: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
-        bits = app__more(&wb, s, n);
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
     }
     b = e + 1;
     app__NEXT();
@@ -790,7 +816,9 @@ s12: /* depth 1 */
 s13: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
-        bits = app__more(&wb, s, n);
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
     }
     b = e + 1;
     app__NEXT();
@@ -821,7 +849,9 @@ s17: /* depth 2 */
             st = 72; /* row 6 */
             goto done;
         }
-        bits = app__more(&wb, s, n);
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
     }
     b = e + 1;
     app__NEXT();
@@ -844,7 +874,9 @@ s18: /* depth 2 */
 s19: /* depth 2 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
-        bits = app__more(&wb, s, n);
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
     }
     b = e + 1;
     app__NEXT();
@@ -865,7 +897,9 @@ s20: /* depth 2 */
 s21: /* depth 2 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
-        bits = app__more(&wb, s, n);
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
     }
     b = e + 1;
     app__NEXT();
@@ -929,7 +963,9 @@ s29: /* depth 3 */
             st = 192; /* row 16 */
             goto done;
         }
-        bits = app__more(&wb, s, n);
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
     }
     b = e + 1;
     app__NEXT();
