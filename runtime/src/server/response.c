@@ -220,7 +220,11 @@ ht_result_t ht_response__header(ht_response_t* res, ht_slice_t name, ht_slice_t 
     default:
         break;
     }
-    value = ht_slice__trim_ows(value);
+    return ht_response__header_own_(res, name, ht_slice__trim_ows(value));
+}
+
+ht_result_t ht_response__header_own_(ht_response_t* res, ht_slice_t name, ht_slice_t value) {
+    if (res->state != HT_RES_HEAD) return HT_E_RESPONSE_STATE;
     ht_out_t* o = res->out;
     if (HT_UNLIKELY(!out_room(o, name.len + value.len + 4))) {
         ht_result_t r = res_grow(res, name.len + value.len + 4);

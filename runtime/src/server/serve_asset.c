@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "server/conn.h" /* ht_response__header_own_: for the fields built here */
+
 static int cmp_path(const char* p, ht_slice_t s) {
     size_t n = strlen(p);
     int c = memcmp(p, s.ptr, n < s.len ? n : s.len);
@@ -113,7 +115,7 @@ static ht_result_t send_asset(ht_response_t* res, const ht_request_t* req, const
     if (pre == 304) {
         r = ht_response__status(res, 304);
         if (r == 0) r = ht_response__header(res, HT_SLICE("ETag"), etag);
-        if (r == 0 && vary) r = ht_response__header(res, HT_SLICE("Vary"), HT_SLICE("Accept-Encoding"));
+        if (r == 0 && vary) r = ht_response__header_own_(res, HT_SLICE("Vary"), HT_SLICE("Accept-Encoding"));
         if (r == 0) r = ht_response__body(res, nullptr, 0, a);
         return r;
     }
@@ -126,22 +128,22 @@ static ht_result_t send_asset(ht_response_t* res, const ht_request_t* req, const
     if (rk == HT_FS_RANGE_UNSATISFIABLE) {
         int n = snprintf(cr, sizeof cr, "bytes */%llu", (unsigned long long) size);
         r = ht_response__status(res, 416);
-        if (r == 0) r = ht_response__header(res, HT_SLICE("Content-Range"), ht_slice__from(cr, (size_t) n));
-        if (r == 0 && vary) r = ht_response__header(res, HT_SLICE("Vary"), HT_SLICE("Accept-Encoding"));
+        if (r == 0) r = ht_response__header_own_(res, HT_SLICE("Content-Range"), ht_slice__from(cr, (size_t) n));
+        if (r == 0 && vary) r = ht_response__header_own_(res, HT_SLICE("Vary"), HT_SLICE("Accept-Encoding"));
         if (r == 0) r = ht_response__error(res, 416, a);
         return r;
     }
     r = ht_response__status(res, rk == HT_FS_RANGE_ONE ? 206 : 200);
     if (r == 0) r = ht_response__header(res, HT_SLICE("Content-Type"), ht_slice__from_cstr(as->type));
     if (r == 0) r = ht_response__header(res, HT_SLICE("ETag"), etag);
-    if (r == 0) r = ht_response__header(res, HT_SLICE("Accept-Ranges"), HT_SLICE("bytes"));
+    if (r == 0) r = ht_response__header_own_(res, HT_SLICE("Accept-Ranges"), HT_SLICE("bytes"));
     if (r == 0 && rk == HT_FS_RANGE_ONE) {
         int n = snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", (unsigned long long) off,
                          (unsigned long long) (off + len - 1), (unsigned long long) size);
-        r = ht_response__header(res, HT_SLICE("Content-Range"), ht_slice__from(cr, (size_t) n));
+        r = ht_response__header_own_(res, HT_SLICE("Content-Range"), ht_slice__from(cr, (size_t) n));
     }
-    if (r == 0 && gz) r = ht_response__header(res, HT_SLICE("Content-Encoding"), HT_SLICE("gzip"));
-    if (r == 0 && vary) r = ht_response__header(res, HT_SLICE("Vary"), HT_SLICE("Accept-Encoding"));
+    if (r == 0 && gz) r = ht_response__header_own_(res, HT_SLICE("Content-Encoding"), HT_SLICE("gzip"));
+    if (r == 0 && vary) r = ht_response__header_own_(res, HT_SLICE("Vary"), HT_SLICE("Accept-Encoding"));
     if (r == 0) r = ht_response__body_ref(res, len ? data + off : nullptr, (size_t) len);
     return r;
 }
@@ -161,7 +163,7 @@ ht_result_t ht_response__asset(ht_response_t* res, const ht_request_t* req,
     }
     if (!get) {
         ht_result_t r = ht_response__status(res, 405);
-        if (r == 0) r = ht_response__header(res, HT_SLICE("Allow"), HT_SLICE("GET, HEAD"));
+        if (r == 0) r = ht_response__header_own_(res, HT_SLICE("Allow"), HT_SLICE("GET, HEAD"));
         if (r == 0) r = ht_response__error(res, 405, a);
         return r;
     }

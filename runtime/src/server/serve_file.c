@@ -71,7 +71,7 @@ static ht_result_t respond(ht_response_t* res, const ht_request_t* req, const ht
     ht_result_t r = ht_response__status(res, p->status);
     for (unsigned i = 0; r == 0 && i < p->n_headers; i++) {
         if (p->headers[i].id == HT_HEADER_LOCATION) r = location_header(res, mount, p->headers[i].value, a);
-        else r = ht_response__header(res, p->headers[i].name, p->headers[i].value);
+        else r = ht_response__header_own_(res, p->headers[i].name, p->headers[i].value); /* the plan's own */
     }
     if (r != 0) return r;
     switch (p->body) {
