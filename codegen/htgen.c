@@ -1277,7 +1277,7 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b, plan_t* p) {
     }
     dsl_buf__puts(b, " };\n\n");
 
-    /* helpers: conversions are exact because the DFA bounded the digits */
+    /* helpers: conversions are exact because the parameter's DFA bounded the digits */
     dsl_buf__printf(b,
                     "__attribute__((unused)) static inline uint64_t %s__dec(const char* p, size_t n) {\n"
                     "    uint64_t v = 0;\n"
