@@ -610,9 +610,8 @@ static char* signature_(const dsl_route_t* r) {
 }
 
 /* Returns each route's signature, indexed by route id (the caller frees it). */
-static int* emit_capture_(gen_t* g, dsl_buf_t* b, plan_t* p, int* nsig) {
+static int* emit_capture_(gen_t* g, dsl_buf_t* b, int* nsig) {
     dsl_file_t* f = g->f;
-    (void) p;
     /* signatures and shapes: index 0 is "" (no parameters) */
     char** sigs = calloc((size_t) f->nroutes + 1, sizeof *sigs);
     char** shapes = calloc((size_t) f->nroutes + 1, sizeof *shapes);
@@ -979,7 +978,7 @@ static void emit_groups_(gen_t* g, dsl_buf_t* b, plan_t* p) {
     dsl_file_t* f = g->f;
     const au_t* au = &p->au;
     int nsig = 0;
-    int* sig = emit_capture_(g, b, p, &nsig);
+    int* sig = emit_capture_(g, b, &nsig);
     int cols = f->nmethods + 1;
 
     dsl_buf__printf(b,
