@@ -1,4 +1,5 @@
-/* ht/fs.h — the platform's file handle type, and serving files from a docroot.
+/* ht/fs.h — serving files from a docroot (ht_file_t, the platform's file
+ * handle type, is ht/net.h's).
  *
  * This module decides everything about a static-file response except the
  * bytes on the wire: where a request path leads (safely), which status,
@@ -54,15 +55,7 @@
 #include <ht/alloc.h>
 #include <ht/bytes.h>
 #include <ht/http.h>
-
-/* ---- The file handle type. POSIX: a file descriptor; Windows: a HANDLE. ---- */
-#if defined(HT_OS_POSIX)
-typedef int32_t ht_file_t;
-#  define HT_FILE_INVALID ((ht_file_t) -1)
-#else
-typedef uintptr_t ht_file_t; /* HANDLE */
-#  define HT_FILE_INVALID ((ht_file_t) ~(uintptr_t) 0)
-#endif
+#include <ht/net.h> /* ht_file_t */
 
 /* Closes f if valid (errors are ignored: there is nothing to retry). */
 void ht_fs__close(ht_file_t f);

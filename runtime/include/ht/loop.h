@@ -38,8 +38,7 @@
 #define HT_LOOP_H
 
 #include <ht/alloc.h>
-#include <ht/fs.h>  /* ht_file_t */
-#include <ht/net.h> /* ht_socket_t */
+#include <ht/net.h> /* ht_socket_t, ht_file_t */
 
 typedef struct ht_loop ht_loop_t;
 typedef struct ht_op ht_op_t;

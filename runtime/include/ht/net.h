@@ -1,8 +1,10 @@
-/* ht/net.h — the platform's socket handle type.
+/* ht/net.h — the platform's socket and file handle types.
  *
  * POSIX: a file descriptor (int32_t), HT_SOCKET_INVALID is -1. Windows: a
  * Winsock SOCKET (uintptr_t), HT_SOCKET_INVALID is INVALID_SOCKET. The rest
- * of the API only passes ht_socket_t around.
+ * of the API only passes ht_socket_t around. Likewise ht_file_t, an open
+ * file (POSIX: a file descriptor; Windows: a HANDLE), here rather than in
+ * ht/fs.h so that ht/loop.h (sendfile) needs nothing of the file module.
  */
 #ifndef HT_NET_H
 #define HT_NET_H
@@ -15,6 +17,14 @@ typedef int32_t ht_socket_t;
 #else
 typedef uintptr_t ht_socket_t;
 #  define HT_SOCKET_INVALID ((ht_socket_t) ~(uintptr_t) 0)
+#endif
+
+#if defined(HT_OS_POSIX)
+typedef int32_t ht_file_t;
+#  define HT_FILE_INVALID ((ht_file_t) -1)
+#else
+typedef uintptr_t ht_file_t; /* HANDLE */
+#  define HT_FILE_INVALID ((ht_file_t) ~(uintptr_t) 0)
 #endif
 
 /* A peer's IP address and port, platform-neutral (20 bytes; no sockaddr
