@@ -40,6 +40,10 @@
 #include <ht/alloc.h>
 #include <ht/net.h> /* ht_socket_t, ht_file_t */
 
+/* The name this error had when only io_uring could refuse to start; kept
+ * so that programs checking ht_loop__init's result still compile. */
+#define HT_E_IO_URING_UNAVAILABLE HT_E_BACKEND_UNAVAILABLE
+
 typedef struct ht_loop ht_loop_t;
 typedef struct ht_op ht_op_t;
 typedef struct ht_timer ht_timer_t;
@@ -113,7 +117,7 @@ typedef struct ht_loop_options {
 } ht_loop_options_t;
 
 /* Creates a loop owned by the calling thread. -ENOMEM, -EMFILE, or
- * HT_E_IO_URING_UNAVAILABLE (with a one-line message on stderr naming the
+ * HT_E_BACKEND_UNAVAILABLE (with a one-line message on stderr naming the
  * epoll build) when the kernel refuses io_uring. */
 ht_result_t ht_loop__init(ht_loop_t** out, ht_alloc_t* a);
 ht_result_t ht_loop__init_with(ht_loop_t** out, ht_alloc_t* a, const ht_loop_options_t* opt);

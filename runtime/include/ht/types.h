@@ -88,7 +88,7 @@ typedef int64_t ht_io_t;
     X(HT_E_NOT_IMPLEMENTED,    501, "not implemented")                                  \
     X(HT_E_EXPECTATION_FAILED, 417, "unsupported expectation")                         \
     X(HT_E_TIMEOUT,            408, "request timeout")                                  \
-    X(HT_E_IO_URING_UNAVAILABLE, 500, "io_uring unavailable (rebuild with -DHT_IO_URING=OFF for epoll)") \
+    X(HT_E_BACKEND_UNAVAILABLE, 500, "event backend refused by the kernel (io_uring: rebuild with -DHT_IO_URING=OFF for epoll)") \
     X(HT_E_BAD_URI,            400, "malformed URI")                                    \
     X(HT_E_BAD_ESCAPE,         400, "malformed or forbidden percent-escape")            \
     X(HT_E_PATH_ESCAPE,        400, "path escapes its root")                            \

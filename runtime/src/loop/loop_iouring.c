@@ -831,7 +831,7 @@ ht_result_t ht_backend__init(ht_loop_t* loop) {
             fprintf(stderr, "hachettp: io_uring is unavailable here (io_uring_setup: %s); "
                             "rebuild with -DHT_IO_URING=OFF for the epoll backend\n",
                     strerror(err));
-            return HT_E_IO_URING_UNAVAILABLE;
+            return HT_E_BACKEND_UNAVAILABLE;
         }
         return -err;
     }
