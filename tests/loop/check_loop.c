@@ -19,7 +19,8 @@
 #include <unistd.h>
 
 #include <ht/loop.h>
-#include "loop/internal.h" /* ht_backend__info */
+#include "loop/internal.h"     /* ht_backend__info */
+#include "loop/iouring_info.h" /* HT_BE_* */
 #include "support/ht_test.h"
 
 static ht_alloc_t* A;

@@ -101,18 +101,8 @@ void ht_backend__flush(ht_loop_t* loop);
 
 /* Introspection for tests and benchmarks: which kernel features the backend
  * ended up using, and counters that show batching and partial I/O. */
-enum {
-    HT_BE_DEFER_TASKRUN = 1u << 0,
-    HT_BE_COOP_TASKRUN = 1u << 1,
-    HT_BE_NO_SQARRAY = 1u << 2,
-    HT_BE_REG_RING = 1u << 3,
-    HT_BE_PBUF_RING = 1u << 4,
-    HT_BE_MULTISHOT_ACCEPT = 1u << 5,
-    HT_BE_EXT_ARG = 1u << 6,
-    HT_BE_SINGLE_MMAP = 1u << 7,
-};
 typedef struct ht_backend_info {
-    uint32_t features;       /* HT_BE_* (0 for epoll) */
+    uint32_t features;       /* backend-specific bits (io_uring: iouring_info.h); 0 for epoll */
     uint64_t waits;          /* kernel waits: epoll_wait / io_uring_enter calls */
     uint64_t send_resumes;   /* a send or sendfile had to continue after a partial write */
     uint64_t nobufs_retries; /* io_uring: recv resubmitted after the ring ran dry */

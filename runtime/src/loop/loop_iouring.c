@@ -54,6 +54,7 @@
 
 #include <limits.h>
 #include <poll.h>
+#include "loop/iouring_info.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
