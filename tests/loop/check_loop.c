@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,6 +369,161 @@ START_TEST(waker_may_remove_itself) {
     ck_assert_int_eq(self_removals, 1);
     ck_assert_int_eq(wakes_b, 2);
     ht_loop__waker_remove(loop, &b);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
+/* -------------------------------------------------------------- posts --- */
+
+enum { POST_THREADS = 4, POST_EACH = 1000 };
+static ht_post_t post_nodes[POST_THREADS][POST_EACH];
+static int post_next[POST_THREADS], posts_seen;
+static pthread_t post_loop_thread;
+static ht_timer_t post_keepalive;
+
+static void on_post_seq(ht_loop_t* loop, ht_post_t* p) {
+    ck_assert(pthread_equal(pthread_self(), post_loop_thread));
+    int t = (int) (intptr_t) p->data / POST_EACH, i = (int) (intptr_t) p->data % POST_EACH;
+    ck_assert_int_eq(i, post_next[t]); /* FIFO per posting thread */
+    ck_assert_ptr_eq(p, &post_nodes[t][i]);
+    post_next[t]++;
+    if (++posts_seen == POST_THREADS * POST_EACH) ht_loop__timer_stop(loop, &post_keepalive);
+}
+
+typedef struct {
+    ht_loop_t* loop;
+    int t;
+} poster_t;
+static void* poster_thread(void* arg) {
+    poster_t* a = arg;
+    for (int i = 0; i < POST_EACH; i++) {
+        post_nodes[a->t][i].data = (void*) (intptr_t) (a->t * POST_EACH + i);
+        ht_loop__post(a->loop, &post_nodes[a->t][i], on_post_seq);
+        if (i % 128 == 0) sched_yield(); /* let the loop take partial batches */
+    }
+    return nullptr;
+}
+
+START_TEST(post_from_threads_fifo_per_thread) {
+    ht_loop_t* loop = new_loop(nullptr);
+    post_loop_thread = pthread_self();
+    posts_seen = 0;
+    memset(post_next, 0, sizeof post_next);
+    post_keepalive = (ht_timer_t) { 0 };
+    ht_loop__timer_start(loop, &post_keepalive, 10000, on_stop_timer); /* fails the count */
+    pthread_t th[POST_THREADS];
+    poster_t args[POST_THREADS];
+    for (int t = 0; t < POST_THREADS; t++) {
+        args[t] = (poster_t) { loop, t };
+        pthread_create(&th[t], nullptr, poster_thread, &args[t]);
+    }
+    ck_assert_int_eq(ht_loop__run(loop), 0); /* returns once all arrived */
+    for (int t = 0; t < POST_THREADS; t++) pthread_join(th[t], nullptr);
+    ck_assert_int_eq(posts_seen, POST_THREADS * POST_EACH);
+    for (int t = 0; t < POST_THREADS; t++) ck_assert_int_eq(post_next[t], POST_EACH);
+    ck_assert(!ht_loop__timer_active(&post_keepalive));
+    ht_loop__free(loop, A);
+}
+END_TEST
+
+static int post_calls;
+static void on_post_count(ht_loop_t* loop, ht_post_t* p) {
+    ck_assert(pthread_equal(pthread_self(), post_loop_thread));
+    post_calls++;
+    if (p->data) ht_loop__timer_stop(loop, p->data);
+}
+static void* post_one_thread(void* arg) {
+    poster_t* a = arg;
+    ht_loop__post(a->loop, &post_nodes[0][0], on_post_count);
+    return nullptr;
+}
+
+START_TEST(post_before_run) {
+    ht_loop_t* loop = new_loop(nullptr);
+    post_loop_thread = pthread_self();
+    post_calls = 0;
+    /* from this thread, nothing else to do: run still runs it, then returns */
+    ht_post_t p = { 0 };
+    ht_loop__post(loop, &p, on_post_count);
+    ck_assert_int_eq(post_calls, 0); /* never from inside the call */
+    uint64_t t0 = ht_test__mono_ms();
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(post_calls, 1);
+    /* from another thread, done before run, with a long timer armed */
+    ht_timer_t keep = { 0 };
+    ht_loop__timer_start(loop, &keep, 10000, on_stop_timer);
+    post_nodes[0][0] = (ht_post_t) { .data = &keep };
+    poster_t a = { loop, 0 };
+    pthread_t th;
+    pthread_create(&th, nullptr, post_one_thread, &a);
+    pthread_join(th, nullptr);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(post_calls, 2);
+    ck_assert_uint_lt(ht_test__mono_ms() - t0, 1000);
+    /* queued when the loop is freed: dropped, never run */
+    ht_loop__post(loop, &p, on_post_count);
+    ht_loop__free(loop, A);
+    ck_assert_int_eq(post_calls, 2);
+}
+END_TEST
+
+static int reposts;
+static void on_repost(ht_loop_t* loop, ht_post_t* p) {
+    if (++reposts < 100) ht_loop__post(loop, p, on_repost); /* the same node, again */
+    else ht_loop__timer_stop(loop, p->data);
+}
+
+START_TEST(post_same_node_again_from_its_callback) {
+    ht_loop_t* loop = new_loop(nullptr);
+    ht_timer_t keep = { 0 };
+    ht_loop__timer_start(loop, &keep, 10000, on_stop_timer);
+    ht_post_t p = { .data = &keep };
+    reposts = 0;
+    ht_loop__post(loop, &p, on_repost);
+    uint64_t t0 = ht_test__mono_ms();
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(reposts, 100);
+    ck_assert_uint_lt(ht_test__mono_ms() - t0, 5000);
+    /* each repost waited for a later iteration: one kernel wait or more apiece */
+    ht_backend_info_t info;
+    ht_backend__info(loop, &info);
+    ck_assert_uint_ge(info.waits, 99);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
+static uint64_t post_ran_at;
+static void on_post_wake(ht_loop_t* loop, ht_post_t* p) {
+    ck_assert(pthread_equal(pthread_self(), post_loop_thread));
+    post_ran_at = ht_test__mono_ms();
+    ht_loop__timer_stop(loop, p->data);
+}
+static uint64_t post_sent_at;
+static void* late_poster(void* arg) {
+    poster_t* a = arg;
+    ht_test__sleep_ms(100); /* the loop is asleep in its 10 s wait by now */
+    post_sent_at = ht_test__mono_ms();
+    ht_loop__post(a->loop, &post_nodes[1][0], on_post_wake);
+    return nullptr;
+}
+
+START_TEST(post_wakes_a_sleeping_loop) {
+    ht_loop_t* loop = new_loop(nullptr);
+    post_loop_thread = pthread_self();
+    ht_timer_t keep = { 0 };
+    ht_loop__timer_start(loop, &keep, 10000, on_stop_timer);
+    post_nodes[1][0] = (ht_post_t) { .data = &keep };
+    post_ran_at = 0;
+    poster_t a = { loop, 1 };
+    pthread_t th;
+    uint64_t t0 = ht_test__mono_ms();
+    pthread_create(&th, nullptr, late_poster, &a);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    pthread_join(th, nullptr);
+    ck_assert_uint_gt(post_ran_at, 0);
+    ck_assert_uint_lt(post_ran_at - post_sent_at, 1000);
+    ck_assert_uint_lt(ht_test__mono_ms() - t0, 2000);
+    ck_assert(!ht_loop__timer_active(&keep));
     ht_loop__free(loop, A);
 }
 END_TEST
@@ -1393,6 +1549,10 @@ static Suite* loop_suite(void) {
     tcase_add_test(tc, wake_from_another_thread);
     tcase_add_test(tc, wake_from_signal_handler);
     tcase_add_test(tc, waker_may_remove_itself);
+    tcase_add_test(tc, post_from_threads_fifo_per_thread);
+    tcase_add_test(tc, post_before_run);
+    tcase_add_test(tc, post_same_node_again_from_its_callback);
+    tcase_add_test(tc, post_wakes_a_sleeping_loop);
     tcase_add_test(tc, accept_many_then_cancel);
     tcase_add_test(tc, cancel_idle_accept_once);
     tcase_add_test(tc, accept_stops_on_emfile);

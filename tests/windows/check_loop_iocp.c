@@ -1,9 +1,10 @@
 /* tests/windows/check_loop_iocp.c — the IOCP backend's operations one by
  * one, under Wine (tests/windows/run.sh; Check API from tests/windows/
- * check.h): timers, cross-thread wake, deferred completions, accept, its
- * cancellation and a loop freed with one pending, the zero-byte-probe receive and its cancellation, recv_into,
- * send, sendfile with a head (one TransmitFile), end of stream. The
- * server-level behaviour is tests/portable/http_cases.py's. */
+ * check.h): timers, cross-thread wake and posts, deferred completions,
+ * accept, its cancellation and a loop freed with one pending, the
+ * zero-byte-probe receive and its cancellation, recv_into, send, sendfile
+ * with a head (one TransmitFile), end of stream. The server-level behaviour
+ * is tests/portable/http_cases.py's. */
 #include <check.h>
 
 #include <winsock2.h>
@@ -142,6 +143,45 @@ START_TEST(defer_runs_on_the_next_iteration) {
     ck_assert_int_eq(ht_loop__run(loop), 0);
     ck_assert_int_eq(nresults, 1);
     ck_assert_int_eq(results[0], 42);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
+/* ---- posts from another thread ---- */
+
+enum { NPOSTS = 200 };
+static ht_post_t posts[NPOSTS];
+static int posts_run;
+static DWORD loop_tid;
+static void on_post(ht_loop_t* loop, ht_post_t* p) {
+    ck_assert_uint_eq(GetCurrentThreadId(), loop_tid); /* on the loop's thread */
+    ck_assert_int_eq((int) (intptr_t) p->data, posts_run); /* in posting order */
+    if (++posts_run == NPOSTS) ht_loop__stop(loop);
+}
+
+static DWORD WINAPI poster_thread(void* p) {
+    Sleep(30); /* the loop is waiting by now */
+    for (int i = 0; i < NPOSTS; i++) {
+        posts[i].data = (void*) (intptr_t) i;
+        ht_loop__post(p, &posts[i], on_post);
+    }
+    return 0;
+}
+
+START_TEST(post_from_another_thread) {
+    ht_loop_t* loop = new_loop();
+    ht_timer_t keep = { 0 }; /* keeps the loop waiting: posts do not */
+    ht_loop__timer_start(loop, &keep, 10000, on_timer);
+    loop_tid = GetCurrentThreadId();
+    posts_run = 0;
+    HANDLE th = CreateThread(nullptr, 0, poster_thread, loop, 0, nullptr);
+    uint64_t t0 = GetTickCount64();
+    while (posts_run < NPOSTS && GetTickCount64() - t0 < 5000) ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(posts_run, NPOSTS);
+    ck_assert_uint_lt(GetTickCount64() - t0, 5000);
+    WaitForSingleObject(th, INFINITE);
+    CloseHandle(th);
+    ht_loop__timer_stop(loop, &keep);
     ht_loop__free(loop, A);
 }
 END_TEST
@@ -376,6 +416,7 @@ int main(void) {
     tcase_add_test(tc, timers_fire_in_deadline_order);
     tcase_add_test(tc, wake_from_another_thread);
     tcase_add_test(tc, defer_runs_on_the_next_iteration);
+    tcase_add_test(tc, post_from_another_thread);
     tcase_add_test(tc, accept_cancel_while_waiting);
     tcase_add_test(tc, free_with_accept_pending);
     tcase_add_test(tc, recv_pooled_then_eof);

@@ -11,11 +11,11 @@
  * (ht_loop__timer_active and ht_loop__cancel read their private state). They
  * must stay valid and untouched from the start call until their callback has
  * run (a timer: until it fired or was stopped). Buffers passed to an operation
- * likewise stay valid until its completion. Only ht_loop__wake is
- * thread-safe; everything else must be called on the loop's thread, the
- * thread that called ht_loop__init (io_uring: the ring is set up
- * SINGLE_ISSUER/DEFER_TASKRUN and its registered fd belongs to that thread,
- * so create the loop inside the worker that runs it).
+ * likewise stay valid until its completion. Only ht_loop__wake and
+ * ht_loop__post are thread-safe; everything else must be called on the
+ * loop's thread, the thread that called ht_loop__init (io_uring: the ring is
+ * set up SINGLE_ISSUER/DEFER_TASKRUN and its registered fd belongs to that
+ * thread, so create the loop inside the worker that runs it).
  *
  * Lifetime. ht_loop__run returns when ht_loop__stop was called, or when no
  * operation or timer is pending (the loop has nothing left to do).
@@ -222,6 +222,23 @@ void ht_loop__defer(ht_loop_t* loop, ht_op_t* op, ht_io_t res, ht_op_fn cb);
  * number is free once that batch is submitted (at the latest when
  * ht_loop__run returns). Errors are not reported. */
 void ht_loop__close(ht_loop_t* loop, ht_socket_t fd);
+
+/* ---- Handing work to the loop from another thread. ---- */
+typedef struct ht_post ht_post_t;
+typedef void (*ht_post_fn)(ht_loop_t* loop, ht_post_t* p);
+struct ht_post {
+    ht_post_fn cb;
+    void*      data;    /* user pointer, untouched by the loop */
+    ht_post_t* next_;   /* private */
+};
+/* Thread-safe (any thread, not a signal handler): queues p and wakes the
+ * loop, which calls cb(loop, p) on its own thread from its next iteration,
+ * in the order posts were queued from one thread. p is caller storage,
+ * valid and unposted until its callback runs; the caller may post it again
+ * from the callback. One lock-free push per post, and
+ * nothing at all on a loop that is never posted to. Posts do not keep the
+ * loop alive: what is queued when the loop is freed never runs. */
+void ht_loop__post(ht_loop_t* loop, ht_post_t* p, ht_post_fn cb);
 
 /* ---- Timers: one-shot, millisecond resolution, caller storage. Starting an
  * armed timer re-arms it. Timers keep the loop alive while armed. A timer's

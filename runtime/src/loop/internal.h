@@ -20,6 +20,8 @@
 
 #include <ht/loop.h>
 
+#include <stdatomic.h>
+
 enum { /* op->state_ */
     HT_OP_IDLE = 0,
     HT_OP_PENDING,
@@ -60,6 +62,9 @@ struct ht_loop {
     ht_op_t* defer_tail;
 
     ht_waker_t* wakers;
+    /* ht_loop__post: a lock-free stack, newest first, pushed by any thread;
+     * the loop takes it whole in ht_loop__wakers_run (see loop.c) */
+    _Atomic(ht_post_t*) posts;
 
     /* receive-buffer pool: one lazily faulted mapping, LIFO free stack */
     char*     pool_mem;
@@ -124,7 +129,8 @@ void ht_loop__complete_later(ht_loop_t* loop, ht_op_t* op, ht_io_t res);
 /* Refreshes now_ms/wall_s: backends call it right after their kernel wait
  * returns, so callbacks never see a time from before a long sleep. */
 void ht_loop__update_time(ht_loop_t* loop);
-/* Clears the wake flag and calls every waker. */
+/* Clears the wake flag, runs what ht_loop__post queued, then calls every
+ * waker. */
 void ht_loop__wakers_run(ht_loop_t* loop);
 
 /* Non-blocking progress on a send-side op, shared by the backends. */

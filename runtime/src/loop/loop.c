@@ -90,6 +90,7 @@ ht_result_t ht_loop__init_with(ht_loop_t** out, ht_alloc_t* a, const ht_loop_opt
 
 void ht_loop__free(ht_loop_t* loop, ht_alloc_t* a) {
     if (!loop) return;
+    /* Posts still queued are dropped (ht/loop.h): the nodes are the callers'. */
     ht_backend__flush(loop);
     ht_backend__free(loop);
     pool_free(loop);
@@ -257,10 +258,47 @@ void ht_loop__wake(void* arg) {
     ht_backend__wake(loop);
 }
 
+/* ------------------------------------------------------------- posts --- */
+
+void ht_loop__post(ht_loop_t* loop, ht_post_t* p, ht_post_fn cb) {
+    p->cb = cb;
+    /* Treiber push: the release publishes p's fields to the loop's acquire
+     * exchange in run_posts. Every poster wakes (coalesced there): skipping
+     * the wake when the stack was non-empty would make this post wait on
+     * the poster that made it non-empty, which may be descheduled. */
+    ht_post_t* head = atomic_load_explicit(&loop->posts, memory_order_relaxed);
+    do p->next_ = head;
+    while (!atomic_compare_exchange_weak_explicit(&loop->posts, &head, p, memory_order_release,
+                                                  memory_order_relaxed));
+    ht_loop__wake(loop);
+}
+
+static void run_posts(ht_loop_t* loop) {
+    /* The whole stack at once, reversed into push order: FIFO per poster.
+     * Posts made by these callbacks (a node posted again) start a new
+     * stack and its wake brings them to the next iteration. */
+    ht_post_t* p = atomic_exchange_explicit(&loop->posts, nullptr, memory_order_acquire);
+    ht_post_t* fifo = nullptr;
+    while (p) {
+        ht_post_t* next = p->next_;
+        p->next_ = fifo;
+        fifo = p;
+        p = next;
+    }
+    while (fifo) {
+        ht_post_t* next = fifo->next_; /* before cb: it may post fifo again */
+        fifo->cb(loop, fifo);
+        fifo = next;
+    }
+}
+
 void ht_loop__wakers_run(ht_loop_t* loop) {
     /* An exchange, not a store: reading the waker's 1 makes what it wrote
-     * before ht_loop__wake visible to the callbacks below. */
+     * before ht_loop__wake visible to the callbacks below, posts included
+     * (a poster pushes, then wakes), so a relaxed load finds them: all that
+     * a loop nobody posts to pays. */
     (void) __atomic_exchange_n(&loop->wake_pending, 0u, __ATOMIC_ACQ_REL);
+    if (atomic_load_explicit(&loop->posts, memory_order_relaxed)) run_posts(loop);
     ht_waker_t* w = loop->wakers;
     while (w) {
         ht_waker_t* next = w->next_; /* the callback may remove itself */
@@ -358,6 +396,9 @@ void ht_loop__stop(ht_loop_t* loop) { loop->stop = true; }
 ht_result_t ht_loop__run(ht_loop_t* loop) {
     loop->stop = false;
     ht_loop__update_time(loop);
+    /* Posts queued before run: now, though the loop may have nothing else
+     * to do (their wake alone would be seen only by a poll). */
+    if (atomic_load_explicit(&loop->posts, memory_order_relaxed)) run_posts(loop);
     for (;;) {
         run_timers(loop);
         run_deferred(loop);
