@@ -1370,6 +1370,281 @@ START_TEST(sendfile_head_then_file_byte_identical) {
 }
 END_TEST
 
+/* --------------------------------------------------------------- poll --- */
+
+static ht_io_t poll_res[8];
+static int npoll;
+static void on_poll(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
+    ck_assert_int_lt(npoll, 8);
+    poll_res[npoll++] = res;
+}
+static void on_poll_stop(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
+    on_poll(loop, op, res);
+    ht_loop__stop(loop);
+}
+
+/* Runs the loop for ms (a timer stops it), whatever else is pending. */
+static void run_for(ht_loop_t* loop, uint64_t ms) {
+    ht_timer_t t = { 0 };
+    ht_loop__timer_start(loop, &t, ms, on_stop_timer);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ht_loop__timer_stop(loop, &t);
+}
+
+static void on_write_timer(ht_loop_t* loop, ht_timer_t* t) {
+    ht_test__write_all((int) (intptr_t) t->data, "w", 1);
+}
+
+/* Fills s's send buffer (small_buffers first) for good: not writable until
+ * the peer reads. The peer's window keeps opening for a while after the
+ * first EAGAIN (by up to 50 ms), so fill until three 30 ms pauses in a row
+ * let nothing more in. Returns the bytes queued. */
+static size_t fill_send_buffer(int s) {
+    static char junk[65536];
+    size_t total = 0;
+    for (int quiet = 0, round = 0; quiet < 3; round++) {
+        ck_assert_int_lt(round, 100);
+        if (round) ht_test__sleep_ms(30);
+        size_t before = total;
+        ssize_t n;
+        while ((n = send(s, junk, sizeof junk, MSG_DONTWAIT | MSG_NOSIGNAL)) > 0) total += (size_t) n;
+        ck_assert(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+        quiet = total == before ? quiet + 1 : 0;
+    }
+    return total;
+}
+
+START_TEST(poll_in_waits_for_data_level_triggered) {
+    ht_loop_t* loop = new_loop(nullptr);
+    int s, c;
+    tcp_pair(&s, &c);
+    ht_op_t op = { 0 };
+    npoll = 0;
+    ck_assert_int_eq(ht_loop__poll(loop, &op, s, HT_POLL_IN, on_poll), 0);
+    run_for(loop, 50);
+    ck_assert_int_eq(npoll, 0); /* nothing to read: still waiting */
+    ht_timer_t w = { .data = (void*) (intptr_t) c };
+    ht_loop__timer_start(loop, &w, 20, on_write_timer); /* while the loop sleeps */
+    ck_assert_int_eq(ht_loop__run(loop), 0);          /* returns after the callback */
+    ck_assert_int_eq(npoll, 1);
+    ck_assert_int_eq(poll_res[0], HT_POLL_IN);
+    /* level-triggered: nothing was read, so it is ready again at once */
+    ck_assert_int_eq(ht_loop__poll(loop, &op, s, HT_POLL_IN, on_poll), 0);
+    ck_assert_int_eq(npoll, 1); /* never from inside the call */
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(npoll, 2);
+    ck_assert_int_eq(poll_res[1], HT_POLL_IN);
+    /* the owner reads it all: the next wait waits, for the next write */
+    char b[8];
+    ck_assert_int_eq(recv(s, b, sizeof b, 0), 1);
+    ck_assert_int_eq(ht_loop__poll(loop, &op, s, HT_POLL_IN, on_poll), 0);
+    run_for(loop, 50);
+    ck_assert_int_eq(npoll, 2);
+    ht_loop__timer_start(loop, &w, 20, on_write_timer);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(npoll, 3);
+    ck_assert_int_eq(poll_res[2], HT_POLL_IN);
+    ht_loop__forget(loop, s);
+    close(s);
+    close(c);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
+START_TEST(poll_out_on_writable_socket_completes_at_once) {
+    ht_loop_t* loop = new_loop(nullptr);
+    int s, c;
+    tcp_pair(&s, &c);
+    ht_op_t op = { 0 };
+    npoll = 0;
+    ck_assert_int_eq(ht_loop__poll(loop, &op, s, HT_POLL_OUT, on_poll), 0);
+    ck_assert_int_eq(npoll, 0);
+    uint64_t t0 = ht_test__mono_ms();
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_uint_lt(ht_test__mono_ms() - t0, 1000);
+    ck_assert_int_eq(npoll, 1);
+    ck_assert_int_eq(poll_res[0], HT_POLL_OUT);
+    /* events must be exactly one of the two */
+    ck_assert_int_eq(ht_loop__poll(loop, &op, s, HT_POLL_IN | HT_POLL_OUT, on_poll), -EINVAL);
+    ck_assert_int_eq(ht_loop__poll(loop, &op, s, 0, on_poll), -EINVAL);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(npoll, 1);
+    ht_loop__forget(loop, s);
+    close(s);
+    close(c);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
+typedef struct {
+    int fd;
+    size_t len;
+} drain_t;
+static void* drain_thread(void* arg) {
+    drain_t* d = arg;
+    static char b[65536];
+    while (d->len > 0) {
+        ssize_t n = recv(d->fd, b, d->len < sizeof b ? d->len : sizeof b, 0);
+        if (n <= 0) break;
+        d->len -= (size_t) n;
+    }
+    return nullptr;
+}
+
+START_TEST(poll_in_and_out_pending_on_one_fd) {
+    ht_loop_t* loop = new_loop(nullptr);
+    int s, c;
+    tcp_pair(&s, &c);
+    small_buffers(s, c);
+    size_t queued = fill_send_buffer(s);
+    ht_op_t in = { 0 }, out = { 0 };
+    npoll = 0;
+    ck_assert_int_eq(ht_loop__poll(loop, &in, s, HT_POLL_IN, on_poll_stop), 0);
+    ck_assert_int_eq(ht_loop__poll(loop, &out, s, HT_POLL_OUT, on_poll), 0);
+    if (strcmp(ht_loop__backend(), "epoll") == 0) { /* one op per side (ht/loop.h) */
+        ht_op_t again = { 0 };
+        ck_assert_int_eq(ht_loop__poll(loop, &again, s, HT_POLL_IN, on_poll), -EBUSY);
+        ck_assert_int_eq(ht_loop__poll(loop, &again, s, HT_POLL_OUT, on_poll), -EBUSY);
+    }
+    run_for(loop, 50);
+    ck_assert_msg(npoll == 0, "neither readable nor writable, yet %lld", (long long) poll_res[0]);
+    ht_timer_t w = { .data = (void*) (intptr_t) c };
+    ht_loop__timer_start(loop, &w, 20, on_write_timer);
+    ck_assert_int_eq(ht_loop__run(loop), 0); /* stopped by the IN callback */
+    ck_assert_int_eq(npoll, 1);
+    ck_assert_int_eq(poll_res[0], HT_POLL_IN);
+    /* the peer reads everything: room to write, OUT completes */
+    drain_t d = { c, queued };
+    pthread_t th;
+    pthread_create(&th, nullptr, drain_thread, &d);
+    ck_assert_int_eq(ht_loop__run(loop), 0); /* returns after OUT's callback */
+    pthread_join(th, nullptr);
+    ck_assert_uint_eq(d.len, 0);
+    ck_assert_int_eq(npoll, 2);
+    ck_assert_int_eq(poll_res[1], HT_POLL_OUT);
+    ht_loop__forget(loop, s);
+    close(s);
+    close(c);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
+START_TEST(poll_cancel_once) {
+    for (int side = 0; side < 2; side++) {
+        ht_loop_t* loop = new_loop(nullptr);
+        int s, c;
+        tcp_pair(&s, &c);
+        small_buffers(s, c);
+        if (side == 1) fill_send_buffer(s);
+        ht_op_t op = { 0 };
+        cancel_calls = 0;
+        ck_assert_int_eq(ht_loop__poll(loop, &op, s, side ? HT_POLL_OUT : HT_POLL_IN, on_cancelled), 0);
+        ht_timer_t t = { .data = &op };
+        ht_loop__timer_start(loop, &t, 10, on_cancel_timer); /* cancels twice */
+        ck_assert_int_eq(ht_loop__run(loop), 0);
+        ck_assert_int_eq(cancel_calls, 1);
+        ck_assert_int_eq(cancel_res, -ECANCELED);
+        ht_loop__cancel(loop, &op); /* completed: a no-op */
+        run_for(loop, 20);
+        ck_assert_int_eq(cancel_calls, 1);
+        /* the fd can be waited on again */
+        if (side == 0) {
+            ht_test__write_all(c, "x", 1);
+            npoll = 0;
+            ck_assert_int_eq(ht_loop__poll(loop, &op, s, HT_POLL_IN, on_poll), 0);
+            ck_assert_int_eq(ht_loop__run(loop), 0);
+            ck_assert_int_eq(npoll, 1);
+            ck_assert_int_eq(poll_res[0], HT_POLL_IN);
+        }
+        ht_loop__forget(loop, s);
+        close(s);
+        close(c);
+        ht_loop__free(loop, A);
+    }
+}
+END_TEST
+
+static void on_close_timer(ht_loop_t* loop, ht_timer_t* t) { close((int) (intptr_t) t->data); }
+
+/* The peer closes (FIN) before or during the wait, or resets (RST): IN is
+ * reported (the owner's read then sees the end), with ERR on a reset. */
+START_TEST(poll_reports_peer_close) {
+    for (int how = 0; how < 3; how++) {
+        ht_loop_t* loop = new_loop(nullptr);
+        int s, c;
+        tcp_pair(&s, &c);
+        ht_op_t op = { 0 };
+        ht_timer_t t = { .data = (void*) (intptr_t) c };
+        npoll = 0;
+        if (how == 0) {
+            close(c);
+            ht_test__sleep_ms(10);
+        } else if (how == 2) {
+            struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+            setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        }
+        ck_assert_int_eq(ht_loop__poll(loop, &op, s, HT_POLL_IN, on_poll), 0);
+        if (how > 0) ht_loop__timer_start(loop, &t, 20, on_close_timer);
+        ck_assert_int_eq(ht_loop__run(loop), 0);
+        ck_assert_int_eq(npoll, 1);
+        ck_assert_msg(poll_res[0] > 0 && (poll_res[0] & HT_POLL_IN) &&
+                          !(poll_res[0] & ~(ht_io_t) (HT_POLL_IN | HT_POLL_ERR)),
+                      "how %d: %lld", how, (long long) poll_res[0]);
+        char b;
+        if (how < 2) {
+            ck_assert_int_eq(recv(s, &b, 1, 0), 0); /* end of stream */
+        } else {
+            ck_assert(poll_res[0] & HT_POLL_ERR);
+            ck_assert_int_eq(recv(s, &b, 1, 0), -1);
+            ck_assert_int_eq(errno, ECONNRESET);
+        }
+        ht_loop__forget(loop, s);
+        close(s);
+        ht_loop__free(loop, A);
+    }
+}
+END_TEST
+
+/* The caller closes its socket after ht_loop__forget, and the kernel hands
+ * the same number to another socket: waiting on it works (epoll registers the
+ * new file instead of trusting its table). */
+START_TEST(poll_forget_then_fd_number_reuse) {
+    ht_loop_t* loop = new_loop(nullptr);
+    int s, c;
+    tcp_pair(&s, &c);
+    ht_op_t op = { 0 };
+    npoll = 0;
+    ht_test__write_all(c, "x", 1);
+    ck_assert_int_eq(ht_loop__poll(loop, &op, s, HT_POLL_IN, on_poll), 0);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(ht_loop__poll(loop, &op, s, HT_POLL_OUT, on_poll), 0);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(npoll, 2);
+    int s2, c2;
+    tcp_pair(&s2, &c2);
+    ht_loop__forget(loop, s);
+    close(s);
+    close(c);
+    ck_assert_int_eq(dup2(s2, s), s); /* the same number, another socket */
+    close(s2);
+    /* a wait that only a new edge can end */
+    ck_assert_int_eq(ht_loop__poll(loop, &op, s, HT_POLL_IN, on_poll_stop), 0);
+    ht_timer_t w = { .data = (void*) (intptr_t) c2 };
+    ht_loop__timer_start(loop, &w, 20, on_write_timer);
+    run_for(loop, 5000);
+    ck_assert_int_eq(npoll, 3);
+    ck_assert_int_eq(poll_res[2], HT_POLL_IN);
+    ck_assert_int_eq(ht_loop__poll(loop, &op, s, HT_POLL_OUT, on_poll), 0);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(npoll, 4);
+    ck_assert_int_eq(poll_res[3], HT_POLL_OUT);
+    ht_loop__forget(loop, s);
+    close(s);
+    close(c2);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
 /* ------------------------------------------------- steady state allocs --- */
 
 enum { CYCLES = 10000 };
@@ -1572,6 +1847,12 @@ static Suite* loop_suite(void) {
     tcase_add_test(tc, recv_and_send_pending_on_one_fd);
     tcase_add_test(tc, sendfile_multi_mib_byte_identical);
     tcase_add_test(tc, sendfile_head_then_file_byte_identical);
+    tcase_add_test(tc, poll_in_waits_for_data_level_triggered);
+    tcase_add_test(tc, poll_out_on_writable_socket_completes_at_once);
+    tcase_add_test(tc, poll_in_and_out_pending_on_one_fd);
+    tcase_add_test(tc, poll_cancel_once);
+    tcase_add_test(tc, poll_reports_peer_close);
+    tcase_add_test(tc, poll_forget_then_fd_number_reuse);
     tcase_add_test(tc, no_allocation_in_steady_state);
     tcase_add_test(tc, init_fails_cleanly_without_memory);
     tcase_add_test(tc, io_uring_unavailable_names_epoll_build);

@@ -1,10 +1,10 @@
 /* tests/windows/check_loop_iocp.c — the IOCP backend's operations one by
  * one, under Wine (tests/windows/run.sh; Check API from tests/windows/
  * check.h): timers, cross-thread wake and posts, deferred completions,
- * accept, its cancellation and a loop freed with one pending, the
- * zero-byte-probe receive and its cancellation, recv_into, send, sendfile
- * with a head (one TransmitFile), end of stream. The server-level behaviour
- * is tests/portable/http_cases.py's. */
+ * ht_loop__poll's -ENOTSUP, accept, its cancellation and a loop freed with
+ * one pending, the zero-byte-probe receive and its cancellation, recv_into,
+ * send, sendfile with a head (one TransmitFile), end of stream. The
+ * server-level behaviour is tests/portable/http_cases.py's. */
 #include <check.h>
 
 #include <winsock2.h>
@@ -147,7 +147,7 @@ START_TEST(defer_runs_on_the_next_iteration) {
 }
 END_TEST
 
-/* ---- posts from another thread ---- */
+/* ---- posts from another thread; poll is not offered ---- */
 
 enum { NPOSTS = 200 };
 static ht_post_t posts[NPOSTS];
@@ -182,6 +182,23 @@ START_TEST(post_from_another_thread) {
     WaitForSingleObject(th, INFINITE);
     CloseHandle(th);
     ht_loop__timer_stop(loop, &keep);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
+START_TEST(poll_is_not_supported) {
+    ht_loop_t* loop = new_loop();
+    ht_socket_t s;
+    SOCKET c;
+    pair(loop, &s, &c);
+    ht_op_t op = { 0 };
+    ck_assert_int_eq(ht_loop__poll(loop, &op, s, HT_POLL_IN, on_result), -ENOTSUP);
+    ck_assert_int_eq(ht_loop__poll(loop, &op, s, HT_POLL_OUT, on_result), -ENOTSUP);
+    ht_loop__forget(loop, s); /* nothing to forget: harmless */
+    ck_assert_int_eq(ht_loop__run(loop), 0); /* nothing was started */
+    ck_assert_int_eq(nresults, 0);
+    ht_loop__close(loop, s);
+    closesocket(c);
     ht_loop__free(loop, A);
 }
 END_TEST
@@ -417,6 +434,7 @@ int main(void) {
     tcase_add_test(tc, wake_from_another_thread);
     tcase_add_test(tc, defer_runs_on_the_next_iteration);
     tcase_add_test(tc, post_from_another_thread);
+    tcase_add_test(tc, poll_is_not_supported);
     tcase_add_test(tc, accept_cancel_while_waiting);
     tcase_add_test(tc, free_with_accept_pending);
     tcase_add_test(tc, recv_pooled_then_eof);

@@ -13,6 +13,17 @@
 
 #include <ht/types.h>
 
+struct ht_config;
+struct ht_request;
+/* What a body_policy hook answers for one request. */
+typedef struct ht_body_policy {
+    uint64_t limit;  /* most body bytes (Content-Length or decoded chunked); 0: max_body.
+                      * Over: 413, before reading when the length is announced,
+                      * else on the first byte over it. */
+    bool     stream; /* deliver the body as it arrives (ht_response__read_body) */
+} ht_body_policy_t;
+typedef ht_body_policy_t (*ht_body_policy_fn)(const struct ht_config* cfg, const struct ht_request* req);
+
 typedef struct ht_config {
     /* ---- Request limits (each maps to its status; the connection closes) ---- */
     uint32_t max_request_line;  /* bytes up to the first CRLF; 0 = 8192. Over: 414. */
@@ -38,6 +49,12 @@ typedef struct ht_config {
     uint32_t linger_timeout_ms; /* after a final response the write side is shut and
                                  * input drained for at most this long, so the client
                                  * reads the response instead of a reset; 0 = 2000. */
+    uint32_t defer_timeout_ms;  /* a deferred response must start within this (unless
+                                 * ht_response__timeout says otherwise); 0 = 30000.
+                                 * Expiry: 503 (ht/response.h, "Answering later"). */
+    uint32_t drain_timeout_ms;  /* after shutdown begins, how long deferred responses
+                                 * and streams may still run; 0 = 10000. Then those
+                                 * not started get 503, streams are ended. */
 
     /* ---- Connections ---- */
     uint32_t max_connections;   /* open connections per acceptor; 0 = 16384. At the cap
@@ -68,6 +85,12 @@ typedef struct ht_config {
 
     /* ---- For the application ---- */
     void* user_data;            /* copied into the resolved config handed to handlers */
+    /* Decides, when a request's head has arrived and a body follows, how the
+     * body is taken: its limit and whether it is streamed to the handler
+     * (ht_response__read_body) instead of buffered whole. nullptr: every body
+     * is buffered, up to max_body. The route compiler generates one
+     * (PREFIX__body_policy) from each route's `body` options. */
+    ht_body_policy_fn body_policy;
 } ht_config_t;
 
 /* Defaults, in one place (the comments above repeat them). */
@@ -82,6 +105,8 @@ typedef struct ht_config {
 #define HT_CONFIG_DEFAULT_IDLE_TIMEOUT_MS       60000u
 #define HT_CONFIG_DEFAULT_SEND_TIMEOUT_MS       30000u
 #define HT_CONFIG_DEFAULT_LINGER_TIMEOUT_MS     2000u
+#define HT_CONFIG_DEFAULT_DEFER_TIMEOUT_MS      30000u
+#define HT_CONFIG_DEFAULT_DRAIN_TIMEOUT_MS      10000u
 #define HT_CONFIG_DEFAULT_MAX_CONNECTIONS       16384u
 #define HT_CONFIG_DEFAULT_MAX_KEEPALIVE         100000u
 #define HT_CONFIG_DEFAULT_ACCEPT_RETRY_MS       100u

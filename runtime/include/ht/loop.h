@@ -223,6 +223,30 @@ void ht_loop__defer(ht_loop_t* loop, ht_op_t* op, ht_io_t res, ht_op_fn cb);
  * ht_loop__run returns). Errors are not reported. */
 void ht_loop__close(ht_loop_t* loop, ht_socket_t fd);
 
+/* ---- Waiting on a socket the application owns (a database client's, an
+ * upstream's): the loop watches it and calls back on its own thread. ---- */
+enum {
+    HT_POLL_IN  = 1u << 0, /* readable (or at end of stream) */
+    HT_POLL_OUT = 1u << 1, /* writable */
+    HT_POLL_ERR = 1u << 2, /* an error or hang-up is pending (reported, never asked for) */
+};
+/* One-shot readiness wait on fd, a non-blocking socket the caller owns and
+ * reads and writes itself: cb runs once with the HT_POLL_* bits that are
+ * ready (> 0), or with an error (-ECANCELED after ht_loop__cancel). events
+ * is HT_POLL_IN or HT_POLL_OUT: a wait for IN counts as fd's receive-side
+ * operation and a wait for OUT as its send-side one, so one of each may be
+ * pending at once. Level-triggered: a socket already ready completes on the
+ * next iteration. Before the caller closes fd it cancels its waits, lets
+ * their callbacks run, then calls ht_loop__forget (epoll drops the
+ * registration it keeps per fd number). io_uring: IORING_OP_POLL_ADD;
+ * epoll: the loop's own registration of fd. Windows (IOCP): -ENOTSUP, no
+ * readiness model there; hand results to the loop from the thread that
+ * waits instead (ht_loop__post). */
+ht_result_t ht_loop__poll(ht_loop_t* loop, ht_op_t* op, ht_socket_t fd, uint32_t events, ht_op_fn cb);
+/* Forgets whatever the loop keeps about fd (no wait may be pending), without
+ * closing it: call it before the owner closes a socket it waited on. */
+void ht_loop__forget(ht_loop_t* loop, ht_socket_t fd);
+
 /* ---- Handing work to the loop from another thread. ---- */
 typedef struct ht_post ht_post_t;
 typedef void (*ht_post_fn)(ht_loop_t* loop, ht_post_t* p);

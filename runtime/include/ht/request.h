@@ -35,6 +35,7 @@ enum {
     HT_REQUEST_F_KEEP_ALIVE = 1u << 0, /* the connection stays open after the response */
     HT_REQUEST_F_CHUNKED    = 1u << 1, /* the body arrived chunked (already decoded) */
     HT_REQUEST_F_HAS_LENGTH = 1u << 2, /* the request carried Content-Length */
+    HT_REQUEST_F_BODY_PENDING = 1u << 3, /* a body follows, not read yet (streamed) */
 };
 
 /* The method's id (HT_METHOD_OTHER for a valid token not in HT_METHODS). */
@@ -63,6 +64,16 @@ HT_INLINE bool ht_request__keep_alive(const ht_request_t* r) {
 }
 HT_INLINE bool ht_request__is_chunked(const ht_request_t* r) {
     return (r->flags_ & HT_REQUEST_F_CHUNKED) != 0;
+}
+/* Whether a body follows that has not been read: the config's body_policy
+ * chose to stream it (ht_response__read_body); ht_request__body is empty. */
+HT_INLINE bool ht_request__body_pending(const ht_request_t* r) {
+    return (r->flags_ & HT_REQUEST_F_BODY_PENDING) != 0;
+}
+/* The body length the client announced (Content-Length), or UINT64_MAX
+ * when it did not (chunked, or no body). */
+HT_INLINE uint64_t ht_request__content_length(const ht_request_t* r) {
+    return (r->flags_ & HT_REQUEST_F_HAS_LENGTH) ? r->content_length_ : UINT64_MAX;
 }
 
 /* The client's address and port, into *out: 0, or a negated errno

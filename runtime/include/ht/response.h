@@ -1,7 +1,8 @@
 /* ht/response.h — what a handler writes.
  *
  * The server hands the handler one ht_response_t per request; the response
- * is complete when the handler returns (nothing may be added later). The head
+ * is complete when the handler returns (nothing may be added later), unless
+ * the handler defers it (see "Answering later" below). The head
  * is written straight into the connection's send buffer as the builder calls
  * are made, so the order is fixed:
  *
@@ -52,6 +53,7 @@
 #include <ht/alloc.h>
 #include <ht/fs.h>
 #include <ht/http.h>
+#include <ht/loop.h>
 #include <ht/request.h>
 
 typedef struct ht_response ht_response_t;
@@ -96,6 +98,137 @@ ht_result_t ht_response__html(ht_response_t* res, uint16_t status, const char* h
 ht_result_t ht_response__json(ht_response_t* res, uint16_t status, const char* json, ht_alloc_t* a);
 /* A small HTML error page naming the status ("404 Not Found"). */
 ht_result_t ht_response__error(ht_response_t* res, uint16_t status, ht_alloc_t* a);
+
+/* ---- Answering later ----
+ *
+ * A handler that waits on something (a database, an upstream, a timer)
+ * must not block its loop. It defers instead: ht_response__defer returns a
+ * handle, the handler returns, and the application completes the response
+ * later on the connection's loop with the ordinary builder calls on that
+ * handle, then gives it back with ht_response__release. Nothing is sent for
+ * this request until then, and pipelined requests behind it wait (RFC 9112
+ * §9.3.2: responses go out in request order); their bytes stay in the
+ * connection's receive buffer, which bounds that queue (the connection
+ * stops reading when it is full).
+ *
+ *     static void h(..., const ht_request_t* req, ht_response_t* res, ...) {
+ *         ht_response_t* later = ht_response__defer(res);
+ *         if (later == nullptr) { ht_response__error(res, 503, a); return; }
+ *         start_query(later, ...);          // answers from a callback
+ *     }
+ *     ... later, on the same loop:
+ *         ht_response__json(later, 200, body, a);
+ *         ht_response__release(later);
+ *
+ * Lifetime. The handle (one allocation from the acceptor's allocator) is
+ * the application's until ht_response__release, exactly once; every call on
+ * it before then is safe, whatever happened to the connection. The request
+ * is not: copy what you need from it before the handler returns.
+ *
+ * Deadline. A deferred response must be started (its status set) within its
+ * timeout: ht_response__timeout, else the config's defer_timeout_ms. When it
+ * passes, the server answers itself (503, or the status given, e.g. 504 for
+ * a route that waits on an upstream) and the handle is cut off. A response
+ * that has started streaming is no longer under this deadline (a stalled
+ * reader is under the send timeout).
+ *
+ * Cut off. When the deadline passes, the client goes away (a reset, or the
+ * end of its input: like Go's net/http, a client that half-closes is taken
+ * to have left), a streamed request body fails, or a shutdown's drain time
+ * runs out, the handle is cut off: the cancel callback, if set, runs once
+ * with the reason (HT_E_TIMEOUT, HT_E_CLOSED, HT_E_BODY_TOO_LARGE, ...),
+ * and from then on builder calls return HT_E_GONE and do nothing.
+ * Completing twice returns HT_E_RESPONSE_STATE, as on any finished response.
+ *
+ * Other threads. Only ht_response__post is thread-safe: it hands a
+ * callback to the connection's loop (through ht_loop__post and the loop's
+ * waker), which runs it with the handle; the builder calls go there. The
+ * requests that never defer pay no lock or atomic for this.
+ */
+
+/* Callbacks on a deferred response: the handle, a reason or 0, the user
+ * pointer given with the callback. */
+typedef void (*ht_response_fn)(ht_response_t* res, ht_result_t why, void* ud);
+
+/* Keeps the response for later (inside the handler, before or after status
+ * and header calls, not after its body). Returns the handle, or nullptr
+ * when the response cannot be deferred (out of memory; a response built
+ * outside a server). After this, builder calls on res return
+ * HT_E_RESPONSE_STATE: use the handle. */
+ht_response_t* ht_response__defer(ht_response_t* res);
+/* Sets the deadline to start this response, in ms from now (or from the
+ * defer, when called before it), and the status the server answers with
+ * when it passes (0: 503). The generated dispatch calls it for routes with
+ * `timeout`. */
+ht_result_t ht_response__timeout(ht_response_t* res, uint32_t ms, uint16_t status);
+/* The callback run once when the handle is cut off (see above). */
+void ht_response__on_cancel(ht_response_t* res, ht_response_fn fn, void* ud);
+/* Whether the handle is cut off (calls would return HT_E_GONE). */
+bool ht_response__gone(const ht_response_t* res);
+/* The loop the response belongs to (for timers and ht_loop__poll). */
+ht_loop_t* ht_response__loop(const ht_response_t* res);
+/* Gives the handle back, exactly once; the deferred counterpart of a
+ * handler returning: what was built is finished as it would be then (a
+ * head without a body gets an empty body; nothing valid: 500; a stream is
+ * ended). Returns 0, or HT_E_GONE if the handle had been cut off (then
+ * nothing was sent from it). */
+ht_result_t ht_response__release(ht_response_t* res);
+/* Thread-safe: runs fn(res, 0 or HT_E_GONE, ud) on the response's loop.
+ * The caller must not touch res until fn runs; at most one post per
+ * handle is pending at a time (-EBUSY otherwise). */
+ht_result_t ht_response__post(ht_response_t* res, ht_response_fn fn, void* ud);
+
+/* ---- Streamed bodies ----
+ *
+ * A deferred response can send its body in pieces. ht_response__stream
+ * ends the head: with Content-Length when length is known, else with
+ * Transfer-Encoding: chunked to HTTP/1.1 clients and a close-delimited body
+ * (Connection: close) to HTTP/1.0 ones. ht_response__write queues a piece
+ * (copied) and sends it as soon as the socket takes it; the bytes queued
+ * and not yet sent are bounded: a write is refused with -EAGAIN (nothing
+ * queued) while a send buffer's worth (send_buffer_size) is waiting, and the
+ * ready callback runs once there is room again. So a producer goes only as
+ * fast as the client reads, and a client that stops reading is dropped at
+ * the send timeout. HEAD, 204 and 304 responses send the head only; writes
+ * to them are accepted and dropped. Release ends the body (the last chunk);
+ * a known length not reached by then drops the connection after the bytes
+ * sent (the head promised more). */
+#define HT_LENGTH_UNKNOWN UINT64_MAX
+ht_result_t ht_response__stream(ht_response_t* res, uint64_t length);
+/* Queues len bytes of the body (0 bytes: nothing, returns 0). -EAGAIN: full,
+ * wait for the ready callback; -EINVAL: past a known length. */
+ht_result_t ht_response__write(ht_response_t* res, const void* data, size_t len);
+/* The callback run (once per refusal) when a refused write would now be
+ * accepted. */
+void ht_response__on_ready(ht_response_t* res, ht_response_fn fn, void* ud);
+
+/* Server-Sent Events (text/event-stream) on a stream: status 200 unless set,
+ * Content-Type, Cache-Control: no-cache, and every heartbeat_ms without an
+ * event a comment line (":\n\n") so that proxies keep the connection (0:
+ * none). Each event is one write, sent at once. */
+ht_result_t ht_response__sse_begin(ht_response_t* res, uint32_t heartbeat_ms);
+/* One event: optional `event:` and `id:` fields (no CR or LF in either), then
+ * data split at its line breaks into `data:` lines. -EAGAIN as a write. */
+ht_result_t ht_response__sse_event(ht_response_t* res, const char* event, const char* id, ht_slice_t data);
+/* A comment line (": text"), e.g. a heartbeat of your own. */
+ht_result_t ht_response__sse_comment(ht_response_t* res, const char* text);
+
+/* ---- Streamed request bodies ----
+ *
+ * When the config's body_policy hook (ht/config.h) chose to stream a
+ * request's body, the handler runs as soon as the head has arrived, before
+ * any body byte is read (ht_request__body_pending is true). It may answer
+ * at once (401, 413, 415: the body is not read and the connection closes
+ * after the response), or defer and ask for the body: only then is "100
+ * Continue" sent to a client that waits for it. The body then arrives in
+ * order, Content-Length and chunked alike, one call per received piece
+ * (last is set on the final call, possibly with no bytes); each piece is
+ * valid during its call only. The policy's limit holds: past it the server
+ * answers 413 and closes, and the cancel callback is told
+ * (HT_E_BODY_TOO_LARGE) so the application can drop what it kept, as it is
+ * when the client goes away mid-body (HT_E_CLOSED). */
+typedef void (*ht_body_fn)(ht_response_t* res, ht_slice_t piece, bool last, void* ud);
+ht_result_t ht_response__read_body(ht_response_t* res, ht_body_fn fn, void* ud);
 
 /* ---- Static files ----
  *

@@ -119,6 +119,9 @@ typedef struct ht_acceptor_stats {
     uint64_t starved;       /* receives that found no pooled buffer (retried later) */
     uint64_t out_grown;     /* send buffers grown for a response that did not fit behind
                              * pipelined ones (ht/response.h) */
+    uint64_t deferred;      /* responses deferred (ht_response__defer) */
+    uint64_t cut_off;       /* deferred responses cut off (deadline, client gone, drain) */
+    uint32_t deferred_now;  /* deferred handles attached to a connection now */
 } ht_acceptor_stats_t;
 void ht_acceptor__stats(const ht_acceptor_t* acc, ht_acceptor_stats_t* out);
 
@@ -129,7 +132,7 @@ typedef struct ht_conn_list_ {
     struct ht_conn* tail;
 } ht_conn_list_t;
 
-#define HT_ACCEPTOR_CLASSES_ 6
+#define HT_ACCEPTOR_CLASSES_ 7
 
 struct ht_acceptor {
     ht_config_t         cfg_;         /* resolved copy */

@@ -36,6 +36,7 @@ enum { /* op->kind_ */
     HT_OP_SEND,
     HT_OP_SENDFILE,
     HT_OP_DEFER,
+    HT_OP_POLL,      /* readiness wait (ht_loop__poll); u_.b.len = the HT_POLL_* bit asked */
 };
 
 typedef struct ht_backend ht_backend_t;
@@ -88,11 +89,15 @@ void ht_backend__free(ht_loop_t* loop);
  * block) for completions, dispatching each one. Returns 0 or -errno. */
 ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms);
 /* Starts op (fields fd_, kind_, u_ set by loop.c; state_ PENDING). On error
- * returns it and leaves nothing behind (loop.c undoes the accounting). */
+ * returns it and leaves nothing behind (loop.c undoes the accounting); a
+ * backend without readiness waits returns -ENOTSUP for HT_OP_POLL. */
 ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op);
 /* Cancels a PENDING op: it must complete later (never from this call). */
 void ht_backend__cancel(ht_loop_t* loop, ht_op_t* op);
 void ht_backend__close(ht_loop_t* loop, ht_socket_t fd);
+/* ht_loop__forget: drop what the backend keeps about fd (no op pending on
+ * it), without closing it. */
+void ht_backend__forget(ht_loop_t* loop, ht_socket_t fd);
 /* Makes the backend's wait return and report the wake (it then calls
  * ht_loop__wakers_run on the loop's thread). Called by ht_loop__wake once per
  * batch of wakes, from any thread or a signal handler: thread-safe and
@@ -143,6 +148,12 @@ void ht_loop__iov_advance(ht_op_t* op, size_t n);
  * (HT_IO_WAIT), or an error (-EIO if the file is short). POSIX backends only
  * (loop_posix.c). */
 int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res);
+/* A poll op's HT_POLL_* result from poll(2) revents (epoll's EPOLL* bits
+ * have the same values): the bit asked for if ready or on a hang-up or
+ * error (the owner's read or write then sees the EOF or error), plus
+ * HT_POLL_ERR on POLLERR/POLLHUP; 0 if not ready. POSIX backends only
+ * (loop_posix.c). */
+uint32_t ht_loop__poll_bits(uint32_t asked, uint32_t revents);
 
 /* Pool: pop a free buffer id (UINT32_MAX if none) / push one back. */
 HT_INLINE uint32_t ht_pool__pop(ht_loop_t* loop) {

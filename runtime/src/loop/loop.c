@@ -387,6 +387,15 @@ void ht_loop__cancel(ht_loop_t* loop, ht_op_t* op) {
     if (op->state_ == HT_OP_PENDING) ht_backend__cancel(loop, op);
 }
 
+ht_result_t ht_loop__poll(ht_loop_t* loop, ht_op_t* op, ht_socket_t fd, uint32_t events, ht_op_fn cb) {
+    if (events != HT_POLL_IN && events != HT_POLL_OUT) return -EINVAL;
+    op->u_.b.p = nullptr;
+    op->u_.b.len = events;
+    return start(loop, op, fd, HT_OP_POLL, cb);
+}
+
+void ht_loop__forget(ht_loop_t* loop, ht_socket_t fd) { ht_backend__forget(loop, fd); }
+
 void ht_loop__close(ht_loop_t* loop, ht_socket_t fd) { ht_backend__close(loop, fd); }
 
 /* ----------------------------------------------------------------- run --- */

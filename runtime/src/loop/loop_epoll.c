@@ -12,8 +12,16 @@
  * waiting. A short read means drained (any later arrival raises a new edge);
  * after EPOLLRDHUP/HUP/ERR the fd stays readable for good.
  *
- * Interest is per fd, not per op: one receive-side op (accept/recv) and one
- * send-side op (send/sendfile) may be pending on the same fd.
+ * Interest is per fd, not per op: one receive-side op (accept/recv, or a
+ * poll for IN) and one send-side op (send/sendfile, or a poll for OUT) may be
+ * pending on the same fd.
+ *
+ * Polls (ht_loop__poll) are level-triggered for the caller, who reads and
+ * writes the socket itself, so after an edge we cannot know whether it
+ * drained it: a poll started while an edge is unaccounted for (or any poll
+ * for OUT, which has no such flag) asks poll(2) once, and waits for the next
+ * edge only if the socket is not ready. An edge completes a waiting poll
+ * without a syscall.
  *
  * Sends are tried at once in ht_loop__send (most responses fit the socket
  * buffer, so this saves a wait); the result still reaches the callback from
@@ -22,6 +30,7 @@
 #include "loop/internal.h"
 
 #include <limits.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/sendfile.h>
@@ -29,9 +38,14 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+/* ht_loop__poll_bits reads epoll's bits as poll(2)'s. */
+static_assert(EPOLLIN == POLLIN && EPOLLOUT == POLLOUT && EPOLLERR == POLLERR &&
+                  EPOLLHUP == POLLHUP && EPOLLRDHUP == POLLRDHUP,
+              "epoll and poll event bits");
+
 typedef struct ep_fd {
-    ht_op_t* rd;         /* pending accept / recv / recv_into */
-    ht_op_t* wr;         /* pending send / sendfile */
+    ht_op_t* rd;         /* pending accept / recv / recv_into / poll for IN */
+    ht_op_t* wr;         /* pending send / sendfile / poll for OUT */
     int32_t  ready_next; /* ready list link, valid while in_ready */
     uint32_t gen;        /* bumped whenever the number may name a new file */
     uint8_t  reg;        /* in the epoll set (registered with this gen) */
@@ -221,10 +235,39 @@ static void do_recv(ht_loop_t* loop, int32_t fd) {
     ht_loop__complete(loop, op, res);
 }
 
-static void do_read(ht_loop_t* loop, int32_t fd) {
+/* ------------------------------------------------------------ polling --- */
+
+/* The socket's readiness for op's HT_POLL_* bit now, from poll(2): the
+ * result bits, 0 if not ready, or a negated errno. */
+static ht_io_t poll_now(const ht_op_t* op) {
+    struct pollfd p = { .fd = op->fd_,
+                        .events = (short) (op->u_.b.len == HT_POLL_IN ? POLLIN | POLLRDHUP : POLLOUT) };
+    int n;
+    do n = poll(&p, 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    if (p.revents & POLLNVAL) return -EBADF;
+    return ht_loop__poll_bits((uint32_t) op->u_.b.len, (uint32_t) p.revents);
+}
+
+/* An edge (ev) for a waiting poll; ev == 0: none, ask poll(2). */
+static void do_poll(ht_loop_t* loop, int32_t fd, ht_op_t* op, uint32_t ev) {
+    ht_backend_t* be = loop->be;
+    ht_io_t res = ev ? ht_loop__poll_bits((uint32_t) op->u_.b.len, ev) : poll_now(op);
+    if (res == 0) {
+        if (op->u_.b.len == HT_POLL_IN) be->fds[fd].readable = 0; /* drained: wait for an edge */
+        return;
+    }
+    if (op->u_.b.len == HT_POLL_IN) be->fds[fd].rd = nullptr;
+    else be->fds[fd].wr = nullptr;
+    ht_loop__complete(loop, op, res);
+}
+
+static void do_read(ht_loop_t* loop, int32_t fd, uint32_t ev) {
     ht_op_t* op = loop->be->fds[fd].rd;
     if (!op) return;
     if (op->kind_ == HT_OP_ACCEPT) do_accept(loop, fd);
+    else if (op->kind_ == HT_OP_POLL) do_poll(loop, fd, op, ev);
     else do_recv(loop, fd);
 }
 
@@ -260,10 +303,14 @@ static int write_some(ht_loop_t* loop, ht_op_t* op, ht_io_t* res) {
     return op->kind_ == HT_OP_SEND ? send_some(loop, op, res) : ht_loop__sendfile_some(op, res);
 }
 
-static void do_write(ht_loop_t* loop, int32_t fd) {
+static void do_write(ht_loop_t* loop, int32_t fd, uint32_t ev) {
     ht_backend_t* be = loop->be;
     ht_op_t* op = be->fds[fd].wr;
     if (!op) return;
+    if (op->kind_ == HT_OP_POLL) {
+        do_poll(loop, fd, op, ev);
+        return;
+    }
     ht_io_t res;
     if (write_some(loop, op, &res) == HT_IO_WAIT) {
         be->send_resumes++;
@@ -271,6 +318,30 @@ static void do_write(ht_loop_t* loop, int32_t fd) {
     }
     be->fds[fd].wr = nullptr;
     ht_loop__complete(loop, op, res);
+}
+
+static ht_result_t poll_start(ht_loop_t* loop, ht_op_t* op, ep_fd_t* e) {
+    bool in = op->u_.b.len == HT_POLL_IN;
+    if (in ? e->rd != nullptr : e->wr != nullptr) return -EBUSY;
+    /* No edge since the socket was last seen drained: only a new one can
+     * make it ready, no need to ask. */
+    if (in && !e->readable && !e->eof) {
+        e->rd = op;
+        return 0;
+    }
+    ht_io_t res = poll_now(op);
+    if (res != 0) {
+        ht_loop__complete_later(loop, op, res);
+        return 0;
+    }
+    /* Not ready: any readiness from now on raises an edge. */
+    if (in) {
+        e->readable = 0;
+        e->rd = op;
+    } else {
+        e->wr = op;
+    }
+    return 0;
 }
 
 /* -------------------------------------------------------------- hooks --- */
@@ -292,6 +363,7 @@ ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op) {
         }
         return 0;
     }
+    if (op->kind_ == HT_OP_POLL) return poll_start(loop, op, e);
     if (e->rd) return -EBUSY;
     e->rd = op;
     if (e->readable || e->eof) ready_push(be, fd);
@@ -314,6 +386,15 @@ void ht_backend__close(ht_loop_t* loop, ht_socket_t fd) {
      * and a stale event for a duplicated file only costs an EAGAIN. */
     fd_reset(loop->be, fd);
     close(fd);
+}
+
+void ht_backend__forget(ht_loop_t* loop, ht_socket_t fd) {
+    ht_backend_t* be = loop->be;
+    /* DEL as well: the owner's file may outlive its close (a dup, a fork),
+     * and its registration with it. */
+    if (fd >= 0 && (uint32_t) fd < be->nfds && be->fds[fd].reg)
+        (void) epoll_ctl(be->epfd, EPOLL_CTL_DEL, fd, nullptr);
+    fd_reset(be, fd);
 }
 
 void ht_backend__flush(ht_loop_t* loop) { (void) loop; /* nothing is ever queued */ }
@@ -351,11 +432,11 @@ ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms) {
         if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) e->eof = 1;
         if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
             e->readable = 1;
-            if (e->rd) do_read(loop, fd);
+            if (e->rd) do_read(loop, fd, ev);
         }
         /* Callbacks may have grown the table or closed and reused fd. */
         e = &be->fds[fd];
-        if ((ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && e->gen == gen && e->wr) do_write(loop, fd);
+        if ((ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && e->gen == gen && e->wr) do_write(loop, fd, ev);
     }
     /* Ops started on fds that may already be ready; pushes made while
      * draining wait for the next poll. */
@@ -365,7 +446,7 @@ ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms) {
         ep_fd_t* e = &be->fds[rfd];
         int32_t next = e->ready_next;
         e->in_ready = 0;
-        if (e->rd && (e->readable || e->eof)) do_read(loop, rfd);
+        if (e->rd && (e->readable || e->eof)) do_read(loop, rfd, 0);
         rfd = next;
     }
     return 0;

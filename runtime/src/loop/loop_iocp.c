@@ -37,6 +37,13 @@
  *   cancel    CancelIoEx on the op's own OVERLAPPED; the packet then
  *             arrives with ERROR_OPERATION_ABORTED.
  *   wake      PostQueuedCompletionStatus with a key no socket uses.
+ *   poll      -ENOTSUP, deliberately: a completion port has no readiness
+ *             wait. Emulating one takes either a zero-byte WSARecv on the
+ *             caller's socket (which ties it to this port for good, a
+ *             handle joins one port only, and has no send-side twin) or a
+ *             WSAPoll thread. A client library runs its I/O on a thread of
+ *             its own and hands results over with ht_loop__post.
+ *             ht_loop__forget: nothing is kept, nothing to do.
  *
  * AcceptEx and TransmitFile are extension functions: loaded once per
  * process through WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER). Completion
@@ -184,6 +191,8 @@ void ht_backend__close(ht_loop_t* loop, ht_socket_t fd) {
     (void) loop;
     closesocket((SOCKET) fd);
 }
+
+void ht_backend__forget(ht_loop_t* loop, ht_socket_t fd) { (void) loop, (void) fd; }
 
 /* ------------------------------------------------------------ helpers --- */
 
@@ -438,6 +447,7 @@ static uint64_t head_left(const ht_op_t* op) { return op->u_.f.head ? op->u_.f.h
 
 ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op) {
     if (op->kind_ == HT_OP_ACCEPT) return accept_start(loop, op);
+    if (op->kind_ == HT_OP_POLL) return -ENOTSUP; /* see the top; before associate() */
     ht_result_t r = associate(loop, (SOCKET) op->fd_);
     if (r) return r;
     switch (op->kind_) {

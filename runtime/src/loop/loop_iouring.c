@@ -42,6 +42,9 @@
  *     sends; sendfile(2) is the same zero-copy page-cache path without either.
  *   - Wake: a blocking eventfd with an IORING_OP_READ always pending (a
  *     non-blocking one would complete at once with -EAGAIN).
+ *   - ht_loop__poll: a one-shot IORING_OP_POLL_ADD (the kernel checks the
+ *     level when it arms the poll, so a ready socket completes at once);
+ *     nothing is kept per fd, so ht_loop__forget has nothing to do.
  *
  * Tests force the fallbacks with the environment variable
  * HT_LOOP__TEST_DISABLE (read once per ht_loop__init, meant for tests only),
@@ -51,10 +54,10 @@
  * old for the opcodes we use: reported as unavailable too).
  */
 #include "loop/internal.h"
+#include "loop/iouring_info.h"
 
 #include <limits.h>
 #include <poll.h>
-#include "loop/iouring_info.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -418,12 +421,13 @@ static ht_result_t submit_send(ht_backend_t* be, ht_op_t* op, bool* queued) {
     return 0;
 }
 
-static ht_result_t submit_pollout(ht_backend_t* be, ht_op_t* op) {
+/* One-shot (no IORING_POLL_ADD_MULTI in len). */
+static ht_result_t submit_poll(ht_backend_t* be, ht_op_t* op, uint32_t events) {
     uring_sqe_t* s = sqe_get(be);
     if (!s) return -EBUSY;
     s->opcode = OP_POLL_ADD;
     s->fd = op->fd_;
-    s->op_flags = POLLOUT; /* poll32_events; little-endian layout */
+    s->op_flags = events; /* poll32_events; little-endian layout */
     s->user_data = (uint64_t) (uintptr_t) op;
     return 0;
 }
@@ -526,12 +530,19 @@ static void on_sendfile(ht_loop_t* loop, ht_op_t* op, int32_t res) {
     }
     ht_io_t r;
     if (ht_loop__sendfile_some(op, &r) == HT_IO_WAIT) {
-        ht_result_t e = submit_pollout(loop->be, op);
+        ht_result_t e = submit_poll(loop->be, op, POLLOUT);
         loop->be->send_resumes++;
         if (e == 0) return;
         r = e;
     }
     ht_loop__complete(loop, op, r);
+}
+
+static void on_poll(ht_loop_t* loop, ht_op_t* op, int32_t res) {
+    /* A poll that fired before its cancel took effect reports readiness. */
+    if (res >= 0) res = (int32_t) ht_loop__poll_bits((uint32_t) op->u_.b.len, (uint32_t) res);
+    else if (op->state_ == HT_OP_CANCELLING) res = -ECANCELED;
+    ht_loop__complete(loop, op, res);
 }
 
 static void dispatch(ht_loop_t* loop, uint64_t ud, int32_t res, uint32_t flags) {
@@ -556,6 +567,7 @@ static void dispatch(ht_loop_t* loop, uint64_t ud, int32_t res, uint32_t flags) 
     case HT_OP_RECV_INTO: on_recv(loop, op, res, flags); break;
     case HT_OP_SEND: on_send(loop, op, res); break;
     case HT_OP_SENDFILE: on_sendfile(loop, op, res); break;
+    case HT_OP_POLL: on_poll(loop, op, res); break;
     default: assert(!"io_uring: completion for an unknown op kind"); break;
     }
 }
@@ -581,8 +593,10 @@ ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op) {
             ht_loop__complete_later(loop, op, res);
             return 0;
         }
-        return submit_pollout(be, op);
+        return submit_poll(be, op, POLLOUT);
     }
+    case HT_OP_POLL:
+        return submit_poll(be, op, op->u_.b.len == HT_POLL_IN ? POLLIN | POLLRDHUP : POLLOUT);
     default: return -EINVAL;
     }
 }
@@ -606,6 +620,8 @@ void ht_backend__close(ht_loop_t* loop, ht_socket_t fd) {
     s->fd = fd;
     s->user_data = UD_IGNORE;
 }
+
+void ht_backend__forget(ht_loop_t* loop, ht_socket_t fd) { (void) loop, (void) fd; }
 
 void ht_backend__flush(ht_loop_t* loop) {
     ht_backend_t* be = loop->be;

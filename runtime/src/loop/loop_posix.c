@@ -1,8 +1,9 @@
 /* loop/loop_posix.c — what the two POSIX backends (epoll, io_uring) share
- * beyond loop.c: the eventfd wake, and a sendfile op's head + sendfile(2)
- * until EAGAIN. */
+ * beyond loop.c: the eventfd wake, a sendfile op's head + sendfile(2)
+ * until EAGAIN, and a poll op's result bits. */
 #include "loop/internal.h"
 
+#include <poll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -50,4 +51,14 @@ int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res) {
     }
     *res = (ht_io_t) op->done_;
     return HT_IO_DONE;
+}
+
+uint32_t ht_loop__poll_bits(uint32_t asked, uint32_t revents) {
+    /* A hang-up or error completes either wait: the owner's next read or
+     * write is what reports it (EOF, the error). */
+    uint32_t fail = revents & (POLLERR | POLLHUP);
+    uint32_t bits = fail ? HT_POLL_ERR : 0;
+    if (asked == HT_POLL_IN && (fail || (revents & (POLLIN | POLLRDHUP)))) bits |= HT_POLL_IN;
+    if (asked == HT_POLL_OUT && (fail || (revents & POLLOUT))) bits |= HT_POLL_OUT;
+    return bits;
 }

@@ -24,20 +24,6 @@
 ht_result_t ht_server__register_(ht_server_t* server, ht_loop_t* loop, uint32_t* slot);
 void ht_server__unregister_(ht_server_t* server, uint32_t slot);
 
-enum {
-    HT_CF_RECV      = 1u << 0,  /* rop in flight */
-    HT_CF_SEND      = 1u << 1,  /* sop in flight */
-    HT_CF_EOF       = 1u << 2,  /* peer finished sending */
-    HT_CF_CLOSE     = 1u << 3,  /* last response queued: close once sent */
-    HT_CF_LINGER    = 1u << 4,  /* write side shut, draining */
-    HT_CF_DEAD      = 1u << 5,  /* closing: waiting for ops to return */
-    HT_CF_POOLED    = 1u << 6,  /* the rop in flight is a pooled recv */
-    HT_CF_CONTINUE  = 1u << 7,  /* 100 Continue handled for this request */
-    HT_CF_PARSED    = 1u << 8,  /* acc->headers_ holds this conn's current head */
-};
-
-enum { HT_RS_HEAD = 0, HT_RS_BODY_CL, HT_RS_BODY_CHUNKED, HT_RS_DONE };
-
 enum { ACC_IDLE = 0, ACC_ARMED, ACC_CANCELLING };
 
 #define LINGER_MAX_DRAIN (256u * 1024u)
@@ -47,6 +33,10 @@ static void conn_close(ht_conn_t* c);
 static void accept_arm(ht_acceptor_t* acc);
 static void acc_check_done(ht_acceptor_t* acc);
 static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res);
+static void defer_wait(ht_conn_t* c);
+static void defer_after_send(ht_conn_t* c);
+static void body_pump(ht_conn_t* c);
+void ht_defer__sent_(struct ht_defer* d);
 
 /* ---- Timeout lists ---- */
 
@@ -100,6 +90,10 @@ static void tl_enter(ht_conn_t* c, uint8_t cls) {
 #  define OUT_UNPOISON(o) ((void) (o))
 #endif
 
+static bool out_pending(const ht_out_t* o) {
+    return o->len || o->iovcnt || o->file_state != HT_OUT_FILE_NONE;
+}
+
 static ht_out_t* out_get(ht_acceptor_t* acc) {
     ht_out_t* o = acc->free_out_;
     if (o) {
@@ -128,6 +122,9 @@ static void out_put_back(ht_acceptor_t* acc, ht_out_t* o) {
     acc->free_out_ = o;
     acc->free_out_count_++;
 }
+
+ht_out_t* ht_conn__out_get_(ht_acceptor_t* acc) { return out_get(acc); }
+void ht_conn__out_put_(ht_acceptor_t* acc, ht_out_t* o) { out_put_back(acc, o); }
 
 ht_result_t ht_conn__out_grow_(ht_conn_t* c, ht_response_t* res, size_t need) {
     ht_acceptor_t* acc = c->acc;
@@ -159,8 +156,11 @@ ht_result_t ht_conn__out_grow_(ht_conn_t* c, ht_response_t* res, size_t need) {
     o->file_state = HT_OUT_FILE_NONE;
     o->file = HT_FILE_INVALID;
     o->file_own = 0;
+    /* A deferred response builds in dout; everything else in out. */
+    if (c->dout == o) c->dout = g;
+    else c->out = g;
     out_put_back(acc, o);
-    c->out = res->out = g;
+    res->out = g;
     return 0;
 }
 
@@ -256,11 +256,17 @@ static void recv_start(ht_conn_t* c) {
     c->flags |= HT_CF_RECV;
 }
 
+/* The list a connection waiting for input belongs on. */
+static uint8_t tc_waiting(const ht_conn_t* c) {
+    if (c->flags & HT_CF_DEFER) return c->rstate == HT_RS_BODY_STREAM ? HT_TC_BODY : HT_TC_DEFER;
+    return c->requests ? HT_TC_IDLE : HT_TC_HEADER;
+}
+
 static void starved_wake_one(ht_acceptor_t* acc) {
     ht_conn_t* c = acc->lists_[HT_TC_STARVED].head;
     if (c == nullptr || acc->in_callback_ > 8) return;
     acc->in_callback_++;
-    tl_set(c, c->requests ? HT_TC_IDLE : HT_TC_HEADER);
+    tl_set(c, tc_waiting(c));
     recv_start(c);
     acc->in_callback_--;
 }
@@ -318,13 +324,17 @@ static void conn_next(ht_conn_t* c) {
     if (c->flags & HT_CF_LINGER) return;
     ht_acceptor_t* acc = c->acc;
     if (!(c->flags & HT_CF_SEND) && c->out) {
-        if (c->out->len || c->out->iovcnt || c->out->file_state != HT_OUT_FILE_NONE) {
+        if (out_pending(c->out)) {
             send_start(c);
             if (c->flags & HT_CF_DEAD) return;
         } else {
             out_put_back(acc, c->out);
             c->out = nullptr;
         }
+    }
+    if (c->flags & HT_CF_DEFER) {
+        defer_wait(c);
+        return;
     }
     bool sending = (c->flags & HT_CF_SEND) != 0;
     if (!sending && (c->flags & HT_CF_CLOSE)) {
@@ -380,6 +390,10 @@ static void conn_free(ht_conn_t* c) {
         out_put_back(acc, c->out);
         c->out = nullptr;
     }
+    if (c->dout) {
+        out_put_back(acc, c->dout);
+        c->dout = nullptr;
+    }
     tl_unlink(c);
     c->tnext = acc->free_conns_;
     acc->free_conns_ = c;
@@ -393,6 +407,8 @@ static void conn_free(ht_conn_t* c) {
 static void conn_close(ht_conn_t* c) {
     if (c->flags & HT_CF_DEAD) return;
     c->flags |= HT_CF_DEAD;
+    /* The application learns it now, once; its handle stays valid. */
+    if (c->defer) ht_defer__cut_(c->defer, HT_E_CLOSED);
     tl_set(c, HT_TC_DEAD);
     if (c->flags & HT_CF_RECV) ht_loop__cancel(c->acc->loop_, &c->rop);
     if (c->flags & HT_CF_SEND) ht_loop__cancel(c->acc->loop_, &c->sop);
@@ -425,6 +441,10 @@ static void on_send(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
         return;
     }
     tl_unlink(c);
+    if (c->flags & HT_CF_DEFER) {
+        defer_after_send(c);
+        return;
+    }
     conn_process(c);
     conn_next(c);
 }
@@ -458,6 +478,193 @@ static void conn_fail(ht_conn_t* c, ht_result_t err) {
     ht_response__finish_(&res);
 }
 
+/* ---- Deferred responses: the connection's side (defer.c has the handle's) ----
+ *
+ * While HT_CF_DEFER is set the requests behind the deferred one wait in the
+ * receive buffer, unparsed; the connection keeps a receive running so that
+ * a client that leaves is noticed (and, for a streamed body, to read it).
+ * The response's bytes collect in dout and move to out, the buffer on the
+ * wire, whenever no send is in flight. Once the response has ended
+ * (HT_CF_DEFER_END) and dout is empty, the connection resumes. */
+
+const char* ht_conn__date_(ht_acceptor_t* acc) {
+    int64_t now = ht_loop__wall_s(acc->loop_);
+    if (now != acc->date_s_) {
+        acc->date_s_ = now;
+        ht_date_line_(acc->date_, now);
+    }
+    return acc->date_;
+}
+
+void ht_conn__close_(ht_conn_t* c) { conn_close(c); }
+
+static void defer_resume(ht_conn_t* c) {
+    c->flags &= (uint16_t) ~(HT_CF_DEFER | HT_CF_DEFER_END | HT_CF_DEFER_OUT | HT_CF_INTERIM | HT_CF_EXPECT);
+    if (c->dout) {
+        out_put_back(c->acc, c->dout);
+        c->dout = nullptr;
+    }
+    /* A body left unread cannot be skipped reliably: close after. */
+    if ((c->rflags & HT_RESF_CLOSE) || c->rstate == HT_RS_BODY_WAIT || c->rstate == HT_RS_BODY_STREAM) {
+        c->flags |= HT_CF_CLOSE;
+        c->rstate = HT_RS_DONE;
+    }
+    if (c->flags & HT_CF_BUSY) return; /* conn_process goes on by itself */
+    conn_process(c);
+    conn_next(c);
+}
+
+/* Not sending, not dead: sends out, else dout, else resumes if done. */
+static void defer_flush(ht_conn_t* c) {
+    if (c->out && out_pending(c->out)) {
+        send_start(c);
+        return;
+    }
+    ht_out_t* d = c->dout;
+    if (d && out_pending(d)) {
+        if (c->out) out_put_back(c->acc, c->out);
+        c->out = d;
+        c->dout = nullptr;
+        if (!(c->flags & HT_CF_INTERIM)) c->flags |= HT_CF_DEFER_OUT;
+        c->flags &= (uint16_t) ~HT_CF_INTERIM;
+        send_start(c);
+        return;
+    }
+    if (c->flags & HT_CF_DEFER_END) defer_resume(c);
+}
+
+void ht_conn__defer_flush_(ht_conn_t* c) {
+    /* Inside conn_process, or with a send in flight, conn_next or on_send
+     * comes back to it. */
+    if (c->flags & (HT_CF_DEAD | HT_CF_SEND | HT_CF_BUSY)) return;
+    defer_flush(c);
+}
+
+static void defer_wait(ht_conn_t* c) {
+    if (!(c->flags & HT_CF_SEND)) {
+        defer_flush(c);
+        if ((c->flags & HT_CF_DEAD) || !(c->flags & HT_CF_DEFER)) return;
+    }
+    bool sending = (c->flags & HT_CF_SEND) != 0;
+    if (c->flags & HT_CF_EOF) {
+        /* The client has left (or half-closed: taken as left, as Go does).
+         * A response that has ended is still sent. */
+        if (c->defer || !(c->flags & HT_CF_DEFER_END)) conn_close(c);
+        else if (!sending) conn_close(c);
+        return;
+    }
+    if (!(c->flags & HT_CF_RECV)) {
+        if (c->in && c->in_off == c->in_len) in_release(c);
+        bool body = c->rstate == HT_RS_BODY_WAIT || c->rstate == HT_RS_BODY_STREAM;
+        if (c->in == nullptr) {
+            recv_start(c);
+        } else if (!sending && !body) {
+            /* Requests queued behind the deferred one: bounded by the
+             * buffer; when it is full the connection stops reading. */
+            if (c->in_buf) (void) in_unpool(c);
+            if (c->in_len == c->in_cap) in_compact(c);
+            if (c->in_len < c->in_cap) recv_start(c);
+        }
+        if (c->flags & HT_CF_DEAD) return;
+    }
+    if (!sending) tl_enter(c, tc_waiting(c));
+}
+
+static void defer_after_send(ht_conn_t* c) {
+    defer_flush(c);
+    if ((c->flags & HT_CF_DEAD) || !(c->flags & HT_CF_DEFER)) return;
+    if (c->defer) ht_defer__sent_(c->defer); /* room again for a refused writer */
+    if ((c->flags & HT_CF_DEAD) || !(c->flags & HT_CF_DEFER)) return;
+    if (c->rstate == HT_RS_BODY_STREAM) body_pump(c);
+    if ((c->flags & HT_CF_DEAD) || !(c->flags & HT_CF_DEFER)) return;
+    conn_next(c);
+}
+
+void ht_conn__defer_fail_(ht_conn_t* c, uint16_t status, bool close) {
+    if (c->flags & HT_CF_DEAD) return;
+    if (c->defer) ht_defer__cut_(c->defer, HT_E_GONE);
+    ht_acceptor_t* acc = c->acc;
+    if (c->flags & HT_CF_DEFER_OUT) {
+        conn_close(c); /* part of a response is out: no clean answer left */
+        return;
+    }
+    if (c->dout) ht_out__reset_(c->dout);
+    else c->dout = out_get(acc);
+    if (c->dout == nullptr) {
+        conn_close(c);
+        return;
+    }
+    c->dout->cap = c->dout->unit;
+    c->flags &= (uint16_t) ~HT_CF_INTERIM;
+    uint8_t rf = c->rflags;
+    if (close || c->rstate == HT_RS_BODY_WAIT || c->rstate == HT_RS_BODY_STREAM) {
+        rf |= HT_RESF_CLOSE;
+        rf &= (uint8_t) ~HT_RESF_KEEP_ALIVE;
+    }
+    c->rflags = rf;
+    acc->stats_.errors++;
+    ht_response_t res;
+    ht_response__begin_(&res, c->dout, c, ht_conn__date_(acc), rf);
+    (void) ht_response__error(&res, status, acc->alloc_);
+    ht_response__finish_(&res);
+    c->flags |= HT_CF_DEFER_END;
+    ht_conn__defer_flush_(c);
+}
+
+void ht_conn__continue_(ht_conn_t* c) {
+    if (!(c->flags & HT_CF_EXPECT)) return;
+    c->flags &= (uint16_t) ~HT_CF_EXPECT;
+    if (c->in && c->in_off < c->in_len) return;  /* the client did not wait */
+    if (c->dout && c->dout->len) return;          /* a final response has begun */
+    if (c->dout == nullptr && (c->dout = out_get(c->acc)) == nullptr) return;
+    if (!ht_out__continue_(c->dout)) return;
+    c->flags |= HT_CF_INTERIM;
+    ht_conn__defer_flush_(c);
+}
+
+/* Delivers the streamed body bytes in the buffer. Never runs beside a
+ * receive into that buffer: while a body is streamed the connection only
+ * receives into pooled buffers, once this has consumed the last one. */
+static void body_pump(ht_conn_t* c) {
+    ht_acceptor_t* acc = c->acc;
+    while (c->rstate == HT_RS_BODY_STREAM && !(c->flags & HT_CF_DEAD) && c->in && c->in_off < c->in_len) {
+        char* p = c->in + c->in_off;
+        size_t raw = c->in_len - c->in_off, n;
+        bool last;
+        if (!(c->flags & HT_CF_CHUNKED)) {
+            n = raw < c->body_need ? raw : (size_t) c->body_need;
+            c->in_off += n;
+            c->body_need -= n;
+            last = c->body_need == 0;
+        } else {
+            n = raw;
+            ht_io_t r = ht_chunked__decode(&c->chunked, p, &n, c->body_limit, acc->cfg_.max_trailer);
+            if (r == -EAGAIN) {
+                c->in_off = c->in_len; /* all consumed; p[0, n) is payload */
+                last = false;
+            } else if (r < 0) {
+                if (c->defer) ht_defer__cut_(c->defer, (ht_result_t) r);
+                ht_conn__defer_fail_(c, ht_result__status((ht_result_t) r), true);
+                return;
+            } else {
+                /* The r bytes after the body were moved behind the payload. */
+                c->in_off = (size_t) (p - c->in) + n;
+                c->in_len = c->in_off + (size_t) r;
+                last = true;
+            }
+        }
+        c->body_len += n;
+        if (last) c->rstate = HT_RS_HEAD; /* the request is consumed */
+        if (c->defer && (n || last)) ht_defer__body_(c->defer, (ht_slice_t){ p, n }, last);
+    }
+    if (c->in && c->in_off == c->in_len && !(c->flags & (HT_CF_RECV | HT_CF_DEAD))) in_release(c);
+}
+
+void ht_conn__body_pump_(ht_conn_t* c) {
+    body_pump(c);
+    if (!(c->flags & HT_CF_DEAD)) conn_next(c);
+}
+
 /* ---- Requests ---- */
 
 static ht_parse_limits_t limits_of(const ht_acceptor_t* acc, const ht_conn_t* c) {
@@ -471,8 +678,8 @@ static ht_parse_limits_t limits_of(const ht_acceptor_t* acc, const ht_conn_t* c)
     return l;
 }
 
-static void dispatch(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, bool chunked) {
-    ht_acceptor_t* acc = c->acc;
+/* The request a handler (or the body policy) sees, but its keep-alive flag. */
+HT_INLINE void req_build(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, ht_request_t* out) {
     ht_request_t req;
     req.conn_ = c;
     /* clang-analyzer reports *h as possibly uninitialised on a path where a
@@ -507,30 +714,56 @@ static void dispatch(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, 
         }
     }
     req.path_ = path;
+    req.flags_ = (h->flags & HT_HEAD_CONTENT_LENGTH) ? HT_REQUEST_F_HAS_LENGTH : 0;
+    *out = req;
+}
 
+static void dispatch(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, bool chunked, bool pending) {
+    ht_acceptor_t* acc = c->acc;
+    ht_request_t req;
+    req_build(c, h, body, &req);
     c->requests++;
     bool keep = (h->flags & HT_HEAD_KEEP_ALIVE) && !acc->stopping_ &&
                 c->requests < acc->cfg_.max_keepalive_requests;
-    req.flags_ = (keep ? HT_REQUEST_F_KEEP_ALIVE : 0) | (chunked ? HT_REQUEST_F_CHUNKED : 0) |
-                 ((h->flags & HT_HEAD_CONTENT_LENGTH) ? HT_REQUEST_F_HAS_LENGTH : 0);
+    req.flags_ |= (keep ? HT_REQUEST_F_KEEP_ALIVE : 0) | (chunked ? HT_REQUEST_F_CHUNKED : 0) |
+                  (pending ? HT_REQUEST_F_BODY_PENDING : 0);
 
     int64_t now = ht_loop__wall_s(acc->loop_);
     if (HT_UNLIKELY(now != acc->date_s_)) {
         acc->date_s_ = now;
         ht_date_line_(acc->date_, now);
     }
-    uint8_t rf = (h->method_id == HT_METHOD_HEAD ? HT_RESF_HEAD_ONLY : 0);
+    uint8_t rf = (h->method_id == HT_METHOD_HEAD ? HT_RESF_HEAD_ONLY : 0) |
+                 (h->version_minor == 0 ? HT_RESF_HTTP10 : 0);
     if (!keep) rf |= HT_RESF_CLOSE;
     else if (h->version_minor == 0) rf |= HT_RESF_KEEP_ALIVE;
+    c->rflags = rf; /* for a deferred response */
+    /* Answered at once, a streamed body stays unread: the connection closes. */
+    if (HT_UNLIKELY(pending)) rf = (uint8_t) ((rf | HT_RESF_CLOSE) & ~HT_RESF_KEEP_ALIVE);
     ht_response_t res;
     ht_response__begin_(&res, c->out, c, acc->date_, rf);
     acc->stats_.requests++;
     acc->handler_(&acc->cfg_, &req, &res, acc->alloc_);
+    if (HT_UNLIKELY(res.state == HT_RES_DEFERRED)) return; /* the handle carries on (defer.c) */
     ht_response__finish_(&res);
-    if (!keep) {
+    if (!keep || pending) {
         c->flags |= HT_CF_CLOSE;
         c->rstate = HT_RS_DONE;
     }
+}
+
+/* The body_policy hook's answer for the request whose head is in h. */
+static ht_body_policy_t body_policy(ht_conn_t* c, const ht_request_head_t* h) {
+    ht_acceptor_t* acc = c->acc;
+    ht_body_policy_t p = { acc->cfg_.max_body, false };
+    if (acc->cfg_.body_policy == nullptr) return p;
+    ht_request_t req;
+    req_build(c, h, (ht_slice_t){ nullptr, 0 }, &req);
+    req.flags_ |= ((h->flags & HT_HEAD_CHUNKED) ? HT_REQUEST_F_CHUNKED : 0) | HT_REQUEST_F_BODY_PENDING;
+    ht_body_policy_t q = acc->cfg_.body_policy(&acc->cfg_, &req);
+    if (q.limit) p.limit = q.limit;
+    p.stream = q.stream;
+    return p;
 }
 
 /* Whether the send buffer has room for one more response (head, a 500
@@ -576,7 +809,8 @@ static void maybe_continue(ht_conn_t* c, const ht_request_head_t* h, size_t have
 static void conn_process(ht_conn_t* c) {
     ht_acceptor_t* acc = c->acc;
     ht_request_head_t h;
-    while (!(c->flags & (HT_CF_SEND | HT_CF_DEAD | HT_CF_CLOSE | HT_CF_LINGER)) && c->in) {
+    c->flags |= HT_CF_BUSY;
+    while (!(c->flags & (HT_CF_SEND | HT_CF_DEAD | HT_CF_CLOSE | HT_CF_LINGER | HT_CF_DEFER)) && c->in) {
         size_t avail = c->in_len - c->in_off;
         if (c->rstate == HT_RS_HEAD) {
             if (avail == 0) break;
@@ -587,18 +821,44 @@ static void conn_process(ht_conn_t* c) {
             if (r < 0) { conn_fail(c, (ht_result_t) r); break; }
             c->head_len = (uint32_t) r;
             c->flags |= HT_CF_PARSED;
-            if (h.flags & HT_HEAD_CHUNKED) {
+            bool chunked = (h.flags & HT_HEAD_CHUNKED) != 0;
+            bool has_body = chunked || ((h.flags & HT_HEAD_CONTENT_LENGTH) && h.content_length > 0);
+            c->body_limit = acc->cfg_.max_body;
+            if (has_body && HT_UNLIKELY(acc->cfg_.body_policy != nullptr)) {
+                ht_body_policy_t p = body_policy(c, &h);
+                c->body_limit = p.limit;
+                if (!chunked && h.content_length > p.limit) { conn_fail(c, HT_E_BODY_TOO_LARGE); break; }
+                if (p.stream) {
+                    /* The handler runs now and asks for the body, or not. */
+                    memset(&c->chunked, 0, sizeof c->chunked);
+                    c->flags = (uint16_t) ((c->flags & ~HT_CF_CHUNKED) | (chunked ? HT_CF_CHUNKED : 0));
+                    c->body_need = chunked ? 0 : h.content_length;
+                    c->body_len = 0;
+                    if ((h.flags & HT_HEAD_EXPECT_CONTINUE) && h.version_minor == 1) c->flags |= HT_CF_EXPECT;
+                    c->rstate = HT_RS_BODY_WAIT;
+                    /* Only the head is consumed (its bytes stay where they
+                     * are for the handler); the body is the handle's. */
+                    ht_slice_t none = { c->in + c->in_off + r, 0 };
+                    c->in_off += (size_t) r;
+                    memset(&c->parser, 0, sizeof c->parser);
+                    c->head_len = 0;
+                    dispatch(c, &h, none, chunked, true);
+                    c->flags &= (uint16_t) ~(HT_CF_CONTINUE | HT_CF_PARSED);
+                    continue;
+                }
+            }
+            if (chunked) {
                 memset(&c->chunked, 0, sizeof c->chunked);
                 c->rstate = HT_RS_BODY_CHUNKED;
                 c->body_len = 0;
                 maybe_continue(c, &h, avail - (size_t) r);
             } else if ((h.flags & HT_HEAD_CONTENT_LENGTH) && h.content_length > 0) {
-                if (h.content_length > acc->cfg_.max_body) { conn_fail(c, HT_E_BODY_TOO_LARGE); break; }
+                if (h.content_length > c->body_limit) { conn_fail(c, HT_E_BODY_TOO_LARGE); break; }
                 c->body_need = h.content_length;
                 c->rstate = HT_RS_BODY_CL;
                 maybe_continue(c, &h, avail - (size_t) r);
             } else {
-                dispatch(c, &h, (ht_slice_t){ c->in + c->in_off + r, 0 }, false);
+                dispatch(c, &h, (ht_slice_t){ c->in + c->in_off + r, 0 }, false, false);
                 request_done(c, (size_t) r);
                 continue;
             }
@@ -616,7 +876,7 @@ static void conn_process(ht_conn_t* c) {
             }
             if (!out_ensure(c)) { conn_close(c); return; }
             if (!out_has_room(c)) break;
-            dispatch(c, &h, (ht_slice_t){ c->in + c->in_off + c->head_len, c->body_need }, false);
+            dispatch(c, &h, (ht_slice_t){ c->in + c->in_off + c->head_len, c->body_need }, false, false);
             request_done(c, total);
             continue;
         }
@@ -629,7 +889,7 @@ static void conn_process(ht_conn_t* c) {
                 break;
             }
             size_t n = raw;
-            ht_io_t r = ht_chunked__decode(&c->chunked, c->in + dec_end, &n, acc->cfg_.max_body,
+            ht_io_t r = ht_chunked__decode(&c->chunked, c->in + dec_end, &n, c->body_limit,
                                            acc->cfg_.max_trailer);
             if (r == -EAGAIN) {
                 c->body_len += n;
@@ -658,7 +918,7 @@ static void conn_process(ht_conn_t* c) {
                 c->body_need = c->body_len;
                 break;
             }
-            dispatch(c, &h, (ht_slice_t){ c->in + c->in_off + c->head_len, c->body_len }, true);
+            dispatch(c, &h, (ht_slice_t){ c->in + c->in_off + c->head_len, c->body_len }, true, false);
             request_done(c, c->head_len + c->body_len);
             continue;
         }
@@ -666,7 +926,7 @@ static void conn_process(ht_conn_t* c) {
     }
     /* Heads parsed in this call are only valid until the next parse on this
      * acceptor (the header array is shared). */
-    c->flags &= (uint16_t) ~HT_CF_PARSED;
+    c->flags &= (uint16_t) ~(HT_CF_PARSED | HT_CF_BUSY);
 }
 
 static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
@@ -706,6 +966,10 @@ static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
     if (res == 0) {
         c->flags |= HT_CF_EOF;
         if (c->flags & HT_CF_SEND) return; /* on_send finishes the job */
+        if (c->flags & HT_CF_DEFER) {
+            conn_next(c); /* defer_wait: the client has left */
+            return;
+        }
         conn_process(c);
         conn_next(c);
         return;
@@ -720,8 +984,14 @@ static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
     } else {
         c->in_len += (size_t) res;
     }
-    if (c->rstate == HT_RS_BODY_CL || c->rstate == HT_RS_BODY_CHUNKED) tl_set(c, HT_TC_BODY);
+    if (c->rstate == HT_RS_BODY_CL || c->rstate == HT_RS_BODY_CHUNKED || c->rstate == HT_RS_BODY_STREAM)
+        tl_set(c, HT_TC_BODY);
     if (c->flags & HT_CF_SEND) return; /* processed when the send completes */
+    if (c->flags & HT_CF_DEFER) {
+        if (c->rstate == HT_RS_BODY_STREAM) body_pump(c);
+        if (!(c->flags & HT_CF_DEAD)) conn_next(c);
+        return;
+    }
     conn_process(c);
     conn_next(c);
 }
@@ -836,7 +1106,11 @@ static void on_timeout(ht_conn_t* c, uint8_t cls) {
         }
         break;
     case HT_TC_BODY:
-        if (!(c->flags & HT_CF_SEND)) {
+        if (c->flags & HT_CF_DEFER) {
+            /* A streamed body stalled: the handle learns why. */
+            if (c->defer) ht_defer__cut_(c->defer, HT_E_TIMEOUT);
+            ht_conn__defer_fail_(c, 408, true);
+        } else if (!(c->flags & HT_CF_SEND)) {
             conn_fail(c, HT_E_TIMEOUT);
             conn_next(c);
         } else {
@@ -863,7 +1137,7 @@ static void on_tick(ht_loop_t* loop, ht_timer_t* t) {
     /* Starved connections retry each tick. */
     for (uint32_t i = 0; i < 64 && acc->lists_[HT_TC_STARVED].head; i++) {
         ht_conn_t* c = acc->lists_[HT_TC_STARVED].head;
-        tl_set(c, c->requests ? HT_TC_IDLE : HT_TC_HEADER);
+        tl_set(c, tc_waiting(c));
         recv_start(c);
     }
     if (acc->stats_.open > 0) ht_loop__timer_start(loop, &acc->tick_, acc->tick_ms_, on_tick);
@@ -886,6 +1160,11 @@ static void acc_begin_shutdown(ht_acceptor_t* acc) {
         ht_loop__cancel(acc->loop_, &acc->accept_op_);
     }
     if (ht_loop__timer_active(&acc->retry_)) ht_loop__timer_stop(acc->loop_, &acc->retry_);
+    /* Deferred responses and streams get the drain time at most. */
+    static const uint8_t busy_classes[] = { HT_TC_DEFER, HT_TC_SEND, HT_TC_BODY };
+    for (size_t k = 0; k < HT_ARRAY_LEN(busy_classes); k++)
+        for (ht_conn_t* c = acc->lists_[busy_classes[k]].head; c; c = c->tnext)
+            if (c->defer) ht_defer__drain_(c->defer, acc->cfg_.drain_timeout_ms);
     /* Idle connections (and fresh ones that sent nothing) close now; the
      * others finish their current request with Connection: close. */
     static const uint8_t idle_classes[] = { HT_TC_IDLE, HT_TC_STARVED, HT_TC_HEADER };
@@ -927,6 +1206,8 @@ ht_result_t ht_server__serve(ht_acceptor_t* acc, const ht_server_t* server, ht_l
     acc->timeout_ms_[HT_TC_SEND] = acc->cfg_.send_timeout_ms;
     acc->timeout_ms_[HT_TC_LINGER] = acc->cfg_.linger_timeout_ms;
     acc->timeout_ms_[HT_TC_STARVED] = acc->cfg_.idle_timeout_ms;
+    /* Deferred responses have deadlines of their own (timers, defer.c). */
+    acc->timeout_ms_[HT_TC_DEFER] = UINT32_MAX;
     uint32_t min = UINT32_MAX;
     for (int i = 0; i < HT_ACCEPTOR_CLASSES_; i++)
         if (acc->timeout_ms_[i] < min) min = acc->timeout_ms_[i];

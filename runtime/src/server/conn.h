@@ -16,10 +16,11 @@ enum ht_tclass {
     HT_TC_SEND,       /* a send is in flight */
     HT_TC_LINGER,     /* write side shut, draining input before close */
     HT_TC_STARVED,    /* waiting for a pooled receive buffer */
+    HT_TC_DEFER,      /* waiting for a deferred response (its own deadline timer) */
     HT_TC_DEAD,       /* closing, waiting for its operations to return (no timeout) */
     HT_TC_NONE = 0xff,
 };
-static_assert(HT_TC_STARVED + 1 == HT_ACCEPTOR_CLASSES_, "one list per class");
+static_assert(HT_TC_DEFER + 1 == HT_ACCEPTOR_CLASSES_, "one list per class");
 
 #define HT_OUT_IOV 16
 #define HT_OUT_EXT 8
@@ -52,34 +53,52 @@ typedef struct ht_out {
 } ht_out_t;
 
 struct ht_conn;
+struct ht_defer;
 
 struct ht_response {
-    ht_out_t*   out;
+    ht_out_t*   out;         /* nullptr: a deferred response not building yet */
     struct ht_conn* conn;    /* owner of out, which may grow (ht_conn__out_grow_);
                               * nullptr: a fixed buffer (unit tests) */
+    struct ht_defer* d;      /* the deferred handle this is, or nullptr */
     const char* date;        /* the acceptor's cached "Date: ...\r\n" line */
     uint64_t    body_bytes;  /* ht_response__body_bytes */
     uint32_t    start;       /* rollback point */
     uint32_t    start_iov;
     uint32_t    start_ext;
+    uint32_t    timeout_ms;  /* ht_response__timeout, before a defer (0: config's) */
+    uint16_t    timeout_status;
     uint16_t    status;
     uint8_t     state;       /* HT_RES_* */
     uint8_t     flags;       /* HT_RESF_* */
 };
 
-enum { HT_RES_NONE = 0, HT_RES_HEAD, HT_RES_DONE, HT_RES_FAILED };
+/* A response's states. The handler's own response goes NONE -> HEAD -> DONE
+ * within the call (or FAILED, then a 500 replaces it), or hands over to a
+ * deferred handle (DEFERRED). A handle goes the same way, later, or NONE/HEAD
+ * -> STREAM -> DONE for a streamed body; GONE once cut off (defer.c). */
+enum { HT_RES_NONE = 0, HT_RES_HEAD, HT_RES_DONE, HT_RES_FAILED, HT_RES_STREAM, HT_RES_DEFERRED,
+       HT_RES_GONE };
 enum {
     HT_RESF_HEAD_ONLY  = 1u << 0, /* HEAD request: no body bytes */
     HT_RESF_CLOSE      = 1u << 1, /* Connection: close */
     HT_RESF_KEEP_ALIVE = 1u << 2, /* HTTP/1.0 keep-alive: say so */
+    HT_RESF_HTTP10     = 1u << 3, /* an HTTP/1.0 request (no chunked coding) */
 };
 
 enum { HT_OUT_FILE_NONE = 0, HT_OUT_FILE_PENDING, HT_OUT_FILE_SENDING };
+
+/* The error a builder call on a response in the wrong state returns. */
+HT_INLINE ht_result_t ht_response__state_err_(const ht_response_t* res) {
+    return res->state == HT_RES_GONE ? HT_E_GONE : HT_E_RESPONSE_STATE;
+}
 
 /* Response builder internals (response.c). conn: the connection that owns
  * out (its buffer may grow), or nullptr for a fixed buffer. */
 void ht_response__begin_(ht_response_t* res, ht_out_t* out, struct ht_conn* conn, const char* date_line,
                          uint8_t flags);
+/* Ends a streamed response's head (Date, Connection, the blank line); the
+ * framing header (Content-Length or Transfer-Encoding) is already in it. */
+ht_result_t ht_response__end_head_stream_(ht_response_t* res);
 /* Completes the response: a 500 if nothing valid was built. */
 void ht_response__finish_(ht_response_t* res);
 /* Appends a bare interim "100 Continue". False if there is no room. */
@@ -106,6 +125,30 @@ ht_result_t ht_response__header_own_(ht_response_t* res, ht_slice_t name, ht_sli
 void ht_date_line_(char* out, int64_t t);
 #define HT_DATE_LINE_LEN 37
 
+enum {
+    HT_CF_RECV      = 1u << 0,  /* rop in flight */
+    HT_CF_SEND      = 1u << 1,  /* sop in flight */
+    HT_CF_EOF       = 1u << 2,  /* peer finished sending */
+    HT_CF_CLOSE     = 1u << 3,  /* last response queued: close once sent */
+    HT_CF_LINGER    = 1u << 4,  /* write side shut, draining */
+    HT_CF_DEAD      = 1u << 5,  /* closing: waiting for ops to return */
+    HT_CF_POOLED    = 1u << 6,  /* the rop in flight is a pooled recv */
+    HT_CF_CONTINUE  = 1u << 7,  /* 100 Continue handled for this request */
+    HT_CF_PARSED    = 1u << 8,  /* acc->headers_ holds this conn's current head */
+    HT_CF_DEFER     = 1u << 9,  /* a deferred response is outstanding: requests behind wait */
+    HT_CF_DEFER_END = 1u << 10, /* ... and all its bytes are in dout or sent */
+    HT_CF_DEFER_OUT = 1u << 11, /* ... and some of them went to the wire */
+    HT_CF_EXPECT    = 1u << 12, /* the client waits for 100 Continue before its body */
+    HT_CF_BUSY      = 1u << 13, /* inside conn_process: resuming waits for it */
+    HT_CF_CHUNKED   = 1u << 14, /* the streamed body is chunked (else body_need counts) */
+    HT_CF_INTERIM   = 1u << 15, /* dout holds only a 100 Continue so far */
+};
+
+/* Receive states. BODY_WAIT: a streamed body the handler has not asked
+ * for; BODY_STREAM: delivering it (ht_response__read_body). */
+enum { HT_RS_HEAD = 0, HT_RS_BODY_CL, HT_RS_BODY_CHUNKED, HT_RS_DONE, HT_RS_BODY_WAIT,
+       HT_RS_BODY_STREAM };
+
 /* A connection; from the acceptor's freelist. */
 typedef struct ht_conn {
     ht_acceptor_t*  acc;
@@ -120,20 +163,57 @@ typedef struct ht_conn {
     size_t          in_len;
     size_t          in_off;  /* start of the current request */
     ht_out_t*       out;
+    ht_out_t*       dout;    /* the deferred response's bytes not yet handed to out */
+    struct ht_defer* defer;  /* the deferred handle, while it is attached */
     ht_parser_t     parser;
     ht_chunked_t    chunked;
     uint64_t        body_need;   /* Content-Length of the current body */
     uint64_t        body_len;    /* chunked: payload bytes decoded so far */
     uint64_t        drained;     /* linger: bytes discarded */
+    uint64_t        body_limit;  /* the current request's body limit (body_policy) */
     uint32_t        head_len;    /* current request's head, once parsed */
     uint32_t        requests;
     ht_socket_t     fd;
     uint16_t        flags;       /* HT_CF_* */
     uint8_t         tclass;
     uint8_t         rstate;      /* HT_RS_* */
+    uint8_t         rflags;      /* the deferred response's HT_RESF_* */
     ht_addr_t       peer;        /* ht_request__peer's answer, once asked */
     int16_t         peer_err;    /* 0 (not asked yet, or known) or getpeername's -errno */
     bool            peer_known;
 } ht_conn_t;
+
+/* The connection's side of deferred responses (conn.c, for defer.c). */
+/* A send buffer from the acceptor's cache, or nullptr. */
+ht_out_t* ht_conn__out_get_(ht_acceptor_t* acc);
+void ht_conn__out_put_(ht_acceptor_t* acc, ht_out_t* o);
+/* Hands dout to the wire when no send is in flight; once the deferred
+ * response has ended and is all sent, resumes the requests behind it. */
+void ht_conn__defer_flush_(ht_conn_t* c);
+/* Closes the connection (the handle is cut off with HT_E_CLOSED). */
+void ht_conn__close_(ht_conn_t* c);
+/* The deferred response failed or was cut off (the handle is detached):
+ * the server answers `status` in its place (closing after it when close is
+ * set or a body is left unread), or just closes when some of the response
+ * went out already. */
+void ht_conn__defer_fail_(ht_conn_t* c, uint16_t status, bool close);
+/* Delivers the buffered bytes of a streamed body (HT_RS_BODY_STREAM). */
+void ht_conn__body_pump_(ht_conn_t* c);
+/* "100 Continue" to a client that waits for it (ht_response__read_body). */
+void ht_conn__continue_(ht_conn_t* c);
+/* Refreshes the acceptor's cached Date line; returns it. */
+const char* ht_conn__date_(ht_acceptor_t* acc);
+
+/* ---- defer.c ---- */
+/* Cuts the handle off (reason to its cancel callback) and detaches it. */
+void ht_defer__cut_(struct ht_defer* d, ht_result_t reason);
+/* Shutdown began: the handle has drain_ms more at most. */
+void ht_defer__drain_(struct ht_defer* d, uint32_t drain_ms);
+/* Called by the builder when a deferred response becomes DONE. */
+void ht_defer__done_(struct ht_defer* d);
+/* The first builder call of a handle that has no buffer yet: attaches one. */
+ht_result_t ht_defer__attach_(ht_response_t* res);
+/* The body callback of a streamed request body. */
+void ht_defer__body_(struct ht_defer* d, ht_slice_t piece, bool last);
 
 #endif /* HT_SERVER_CONN_H */

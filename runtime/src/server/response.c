@@ -136,11 +136,14 @@ void ht_response__begin_(ht_response_t* res, ht_out_t* out, ht_conn_t* conn, con
                          uint8_t flags) {
     res->out = out;
     res->conn = conn;
+    res->d = nullptr;
     res->date = date_line;
     res->start = out->len;
     res->start_iov = out->iovcnt;
     res->start_ext = out->nexts;
     res->body_bytes = 0;
+    res->timeout_ms = 0;
+    res->timeout_status = 0;
     res->status = 0;
     res->state = HT_RES_NONE;
     res->flags = flags;
@@ -169,8 +172,12 @@ static void rollback(ht_response_t* res) {
 }
 
 ht_result_t ht_response__status(ht_response_t* res, uint16_t status) {
-    if (res->state != HT_RES_NONE) return HT_E_RESPONSE_STATE;
+    if (res->state != HT_RES_NONE) return ht_response__state_err_(res);
     if (status < 200 || status > 999) return -EINVAL;
+    if (HT_UNLIKELY(res->out == nullptr)) { /* a deferred response's first call */
+        ht_result_t r = ht_defer__attach_(res);
+        if (r < 0) return r;
+    }
     ht_out_t* o = res->out;
     if (HT_LIKELY(status == 200)) {
         if (HT_UNLIKELY(!out_room(o, 17))) {
@@ -208,7 +215,7 @@ uint16_t ht_response__get_status(const ht_response_t* res) { return res->status;
 uint64_t ht_response__body_bytes(const ht_response_t* res) { return res->body_bytes; }
 
 ht_result_t ht_response__header(ht_response_t* res, ht_slice_t name, ht_slice_t value) {
-    if (res->state != HT_RES_HEAD) return HT_E_RESPONSE_STATE;
+    if (res->state != HT_RES_HEAD) return ht_response__state_err_(res);
     if (!ht_response__valid_header_name(name)) return HT_E_BAD_HEADER_NAME;
     if (!ht_response__valid_header_value(value)) return HT_E_BAD_HEADER_VALUE;
     switch (ht_header__id(name.ptr, name.len)) {
@@ -224,7 +231,7 @@ ht_result_t ht_response__header(ht_response_t* res, ht_slice_t name, ht_slice_t 
 }
 
 ht_result_t ht_response__header_own_(ht_response_t* res, ht_slice_t name, ht_slice_t value) {
-    if (res->state != HT_RES_HEAD) return HT_E_RESPONSE_STATE;
+    if (res->state != HT_RES_HEAD) return ht_response__state_err_(res);
     ht_out_t* o = res->out;
     if (HT_UNLIKELY(!out_room(o, name.len + value.len + 4))) {
         ht_result_t r = res_grow(res, name.len + value.len + 4);
@@ -275,10 +282,27 @@ static ht_result_t end_head_grow(ht_response_t* res, uint64_t body_len) {
     return r < 0 ? r : end_head(res, body_len);
 }
 
+ht_result_t ht_response__end_head_stream_(ht_response_t* res) {
+    if (res->state != HT_RES_HEAD) return ht_response__state_err_(res);
+    if (HT_UNLIKELY(!out_room(res->out, END_HEAD_MAX))) {
+        ht_result_t r = res_grow(res, END_HEAD_MAX);
+        if (r < 0) {
+            res->state = HT_RES_FAILED;
+            return r;
+        }
+    }
+    ht_out_t* o = res->out;
+    out_put(o, res->date, HT_DATE_LINE_LEN);
+    if (res->flags & HT_RESF_CLOSE) OUT_LIT(o, "Connection: close\r\n");
+    else if (res->flags & HT_RESF_KEEP_ALIVE) OUT_LIT(o, "Connection: keep-alive\r\n");
+    OUT_LIT(o, "\r\n");
+    return 0;
+}
+
 /* Adds the body: inline if it fits, else out of line (copied from `a`, or
  * borrowed when a is nullptr and borrow is set). */
 static ht_result_t add_body(ht_response_t* res, const void* data, size_t len, ht_alloc_t* a, bool borrow) {
-    if (res->state != HT_RES_HEAD) return HT_E_RESPONSE_STATE;
+    if (res->state != HT_RES_HEAD) return ht_response__state_err_(res);
     if (len && data == nullptr) return -EINVAL;
     uint32_t mark = res->out->len;
     ht_result_t r = end_head(res, len); /* writes nothing when it fails */
@@ -330,6 +354,7 @@ static ht_result_t add_body(ht_response_t* res, const void* data, size_t len, ht
 static ht_result_t add_body_or_fail(ht_response_t* res, const void* data, size_t len, ht_alloc_t* a, bool borrow) {
     ht_result_t r = add_body(res, data, len, a, borrow);
     if (r == -ENOBUFS || r == -ENOMEM) res->state = HT_RES_FAILED;
+    else if (r == 0 && HT_UNLIKELY(res->d != nullptr)) ht_defer__done_(res->d); /* send it */
     return r;
 }
 
@@ -361,7 +386,7 @@ static ht_result_t helper(ht_response_t* res, uint16_t status, const char* ctype
     if (res->state == HT_RES_NONE) {
         if ((r = ht_response__status(res, status)) < 0) return r;
     } else if (res->state != HT_RES_HEAD || res->status != status) {
-        return HT_E_RESPONSE_STATE;
+        return ht_response__state_err_(res);
     }
     if (ctype_line) {
         if ((r = put_trusted(res, ctype_line, ctype_len)) < 0) return r;
@@ -385,7 +410,7 @@ static ht_result_t helper(ht_response_t* res, uint16_t status, const char* ctype
 ht_result_t ht_response__file(ht_response_t* res, ht_file_t f, uint64_t off, uint64_t len, bool own) {
     ht_out_t* o = res->out;
     ht_result_t r;
-    if (res->state != HT_RES_HEAD) r = HT_E_RESPONSE_STATE;
+    if (res->state != HT_RES_HEAD) r = ht_response__state_err_(res);
     else if ((int64_t) f < 0) r = -EBADF; /* HT_FILE_INVALID and any other negative fd */
     else if (o->file_state != HT_OUT_FILE_NONE) r = HT_E_RESPONSE_STATE; /* one per batch */
     else if ((r = end_head(res, len)) < 0) res->state = HT_RES_FAILED; /* it wrote nothing */
@@ -398,15 +423,16 @@ ht_result_t ht_response__file(ht_response_t* res, ht_file_t f, uint64_t off, uin
     bool no_body = (res->flags & HT_RESF_HEAD_ONLY) || res->status == 204 || res->status == 304;
     if (no_body || len == 0) {
         if (own) ht_fs__close(f);
-        return 0;
+    } else {
+        res->body_bytes = len;
+        o->file = f;
+        o->file_off = off;
+        o->file_len = len;
+        o->file_own = own;
+        o->file_state = HT_OUT_FILE_PENDING;
+        o->total += len;
     }
-    res->body_bytes = len;
-    o->file = f;
-    o->file_off = off;
-    o->file_len = len;
-    o->file_own = own;
-    o->file_state = HT_OUT_FILE_PENDING;
-    o->total += len;
+    if (HT_UNLIKELY(res->d != nullptr)) ht_defer__done_(res->d);
     return 0;
 }
 

@@ -21,6 +21,8 @@ void ht_config__resolve(ht_config_t* out, const ht_config_t* in) {
     DEF(idle_timeout_ms, HT_CONFIG_DEFAULT_IDLE_TIMEOUT_MS);
     DEF(send_timeout_ms, HT_CONFIG_DEFAULT_SEND_TIMEOUT_MS);
     DEF(linger_timeout_ms, HT_CONFIG_DEFAULT_LINGER_TIMEOUT_MS);
+    DEF(defer_timeout_ms, HT_CONFIG_DEFAULT_DEFER_TIMEOUT_MS);
+    DEF(drain_timeout_ms, HT_CONFIG_DEFAULT_DRAIN_TIMEOUT_MS);
     DEF(max_connections, HT_CONFIG_DEFAULT_MAX_CONNECTIONS);
     DEF(max_keepalive_requests, HT_CONFIG_DEFAULT_MAX_KEEPALIVE);
     DEF(accept_retry_ms, HT_CONFIG_DEFAULT_ACCEPT_RETRY_MS);
