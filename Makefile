@@ -95,17 +95,18 @@ clean:
 
 # ThreadSanitizer (without ASan, which it cannot be combined with) on the
 # suites that run several threads: the worker pool, cross-thread loop wakes,
-# the server thread against its clients, and hostile_server with 2 workers
-# taking resets (a report fails its graceful-exit check). Only those targets
-# are built.
-TSAN_TESTS := check_workers check_loop check_server hostile_server
+# the server thread against its clients, deferred responses completed from
+# other threads (check_defer: ht_response__post), and hostile_server with 2
+# workers taking resets (a report fails its graceful-exit check). Only those
+# targets are built.
+TSAN_TESTS := check_workers check_loop check_server check_defer hostile_server
 tsan: deps
 	cmake -S . -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=Debug -DHT_SANITIZE=OFF -DHT_WERROR=ON \
 	      -DHT_BUILD_EXAMPLES=OFF -DCMAKE_C_FLAGS=-fsanitize=thread \
 	      -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
 	cmake --build $(BUILD)/tsan -j $(JOBS) --target $(TSAN_TESTS)
 	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(BUILD)/tsan --output-on-failure \
-	      -R '^(check_(workers|loop|server)|hostile_resets)'
+	      -R '^(check_(workers|loop|server|defer)|hostile_resets)'
 
 # valgrind --leak-check=full on the examples' graceful shutdown (see
 # tests/valgrind/examples.sh; epoll build, no sanitizers). 77: no network
