@@ -723,6 +723,8 @@ static void dispatch(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, 
     ht_request_t req;
     req_build(c, h, body, &req);
     c->requests++;
+    /* h is the parsed head (see req_build's note on the analyzer). */
+    /* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
     bool keep = (h->flags & HT_HEAD_KEEP_ALIVE) && !acc->stopping_ &&
                 c->requests < acc->cfg_.max_keepalive_requests;
     req.flags_ |= (keep ? HT_REQUEST_F_KEEP_ALIVE : 0) | (chunked ? HT_REQUEST_F_CHUNKED : 0) |

@@ -16,7 +16,6 @@
  * (conn.c: ht_conn__defer_flush_), so a stream holds at most the buffer in
  * flight and the one filling.
  */
-#include <stdatomic.h>
 #include <string.h>
 
 #include "server/conn.h"
