@@ -173,6 +173,9 @@ typedef struct dsl_route {
     const char* handler; /* DSL_R_HANDLER */
     dsl_loc_t handler_loc;
     uint64_t body_limit; /* 0 = the server default */
+    uint32_t timeout_ms; /* `timeout`: 0 = none (the server's defer_timeout_ms) */
+    bool upstream;       /* `upstream`: a missed deadline is 504, not 503 */
+    bool stream;         /* `stream`: the body is handed to the handler as it arrives */
     int* ranks;
     int nranks;
     rx_t* rx; /* the whole path */
@@ -196,6 +199,12 @@ typedef struct dsl_file {
     dsl_src_t* src;
     const char* prefix; /* default "routes" */
     dsl_loc_t prefix_loc;
+    const char* prefix_cli; /* set before parsing: htgen --prefix, wins over the file */
+    /* `context C-TYPE [HEADER]`: the handlers' first parameter is a C-TYPE*. */
+    const char* context;        /* "void" by default, "struct x", "union x" or a typedef name */
+    const char* context_header; /* "x.h" or <x.h> as written, or nullptr */
+    bool context_tag;           /* struct/union: forward-declared in PREFIX_routes.h */
+    dsl_loc_t context_loc;
     bool slash_redirect; /* trailing_slash redirect|strict */
     const char* methods[DSL_MAX_METHODS];
     int nmethods; /* the HT_METHODS list first, then custom tokens */

@@ -420,6 +420,116 @@ static bool parse_size_(const dsl_tok_t* t, uint64_t* out) {
     return true;
 }
 
+/* A handler is the C function PREFIX_NAME (and PREFIX_NAME_params_t). htgen's
+ * own symbols are PREFIX__x, or end in '_', and its types end in "_t": a name
+ * that begins or ends with '_', holds "__" or ends in "_t" could meet one. */
+static bool handler_name_ok_(parser_t* p, const dsl_tok_t* t) {
+    const char* s = t->ptr;
+    size_t n = t->len;
+    bool dunder = false;
+    for (size_t i = 1; i < n; i++) dunder = dunder || (s[i - 1] == '_' && s[i] == '_');
+    const char* why = nullptr;
+    if (s[0] == '_' || s[n - 1] == '_' || dunder)
+        why = "names that begin or end with '_' or hold '__' are left to htgen's own (PREFIX__dispatch, ...)";
+    else if (n >= 2 && s[n - 2] == '_' && s[n - 1] == 't')
+        why = "names ending in '_t' are left to types (PREFIX_route_t, PREFIX_NAME_params_t, ...)";
+    if (!why) return true;
+    dsl_diag(p->src, t->loc, true, "'%.*s' cannot name a handler: %s", (int) n, s, why);
+    return false;
+}
+
+/* DURATION: an integer and a unit (ms, s, m, h), more than 0, at most 1 hour. */
+static bool parse_duration_(parser_t* p, const dsl_tok_t* t, uint32_t* out) {
+    uint64_t v = 0;
+    size_t i = 0;
+    bool ok = t->kind == DSL_T_WORD && t->len && isdigit((unsigned char) t->ptr[0]);
+    while (ok && i < t->len && isdigit((unsigned char) t->ptr[i])) {
+        v = v * 10 + (uint64_t) (t->ptr[i++] - '0');
+        if (v > 3600u * 1000) v = 3600u * 1000 + 1; /* over the cap whatever the unit: no overflow */
+    }
+    static const struct { const char* unit; uint32_t ms; } units[] = {
+        { "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 }, { "h", 3600 * 1000 },
+    };
+    uint32_t mul = 0;
+    for (size_t k = 0; ok && k < sizeof units / sizeof units[0]; k++)
+        if (t->len - i == strlen(units[k].unit) && memcmp(t->ptr + i, units[k].unit, t->len - i) == 0)
+            mul = units[k].ms;
+    if (!ok || mul == 0) {
+        dsl_diag(p->src, t->loc, true,
+                 "expected a duration after 'timeout': an integer and ms, s, m or h (500ms, 5s, 2m)");
+        return false;
+    }
+    if (v == 0) {
+        dsl_diag(p->src, t->loc, true, "a timeout must be more than 0");
+        return false;
+    }
+    if (v * mul > 3600u * 1000) {
+        dsl_diag(p->src, t->loc, true, "timeout '%.*s' is over 1 hour", (int) t->len, t->ptr);
+        return false;
+    }
+    *out = (uint32_t) (v * mul);
+    return true;
+}
+
+/* Methods without a request body to stream (RFC 9110 gives theirs no meaning). */
+static const char* bodyless_method_(const dsl_file_t* f, uint64_t methods) {
+    static const char* const none[] = { "GET", "HEAD", "DELETE", "CONNECT", "OPTIONS", "TRACE" };
+    for (size_t k = 0; k < sizeof none / sizeof none[0]; k++) {
+        int mi = dsl_file__method_index(f, none[k], strlen(none[k]));
+        if (mi >= 0 && methods >> mi & 1) return none[k];
+    }
+    return nullptr;
+}
+
+/* { route-opt }: body SIZE, timeout DURATION, upstream, stream; each at most
+ * once. On an error the line is skipped and false returned (no route). */
+static bool route_opts_(parser_t* p, dsl_route_t* r) {
+    bool seen[4] = { false };
+    static const char* const names[4] = { "body", "timeout", "upstream", "stream" };
+    while (!at_eol_(p)) {
+        dsl_tok_t o = p->tok;
+        int k = 0;
+        while (k < 4 && !(o.kind == DSL_T_WORD && tok_is_(&o, names[k]))) k++;
+        if (k == 4) {
+            dsl_diag(p->src, o.loc, true,
+                     "unknown route option '%.*s' (known: body SIZE, timeout DURATION, upstream, stream)",
+                     (int) o.len, o.ptr);
+            goto fail;
+        }
+        if (seen[k]) {
+            dsl_diag(p->src, o.loc, true, "route option '%s' given twice", names[k]);
+            goto fail;
+        }
+        seen[k] = true;
+        next_(p);
+        if (k == 0) {
+            if (p->tok.kind != DSL_T_WORD || !parse_size_(&p->tok, &r->body_limit)) {
+                dsl_diag(p->src, p->tok.loc, true,
+                         "expected a body size limit after 'body' (bytes, or with K / M / G)");
+                goto fail;
+            }
+            next_(p);
+        } else if (k == 1) {
+            if (!parse_duration_(p, &p->tok, &r->timeout_ms)) goto fail;
+            next_(p);
+        } else if (k == 2) {
+            r->upstream = true;
+        } else {
+            const char* m = bodyless_method_(p->f, r->methods);
+            if (m) {
+                dsl_diag(p->src, o.loc, true,
+                         "'stream' needs methods that carry a request body (POST, PUT, PATCH, ...), not %s", m);
+                goto fail;
+            }
+            r->stream = true;
+        }
+    }
+    return true;
+fail:
+    skip_line_(p);
+    return false;
+}
+
 static void route_line_(parser_t* p) {
     dsl_file_t* f = p->f;
     dsl_route_t* r = new_route_(p);
@@ -492,26 +602,11 @@ static void route_line_(parser_t* p) {
         skip_line_(p);
         return;
     }
+    if (!handler_name_ok_(p, &p->tok)) ok = false;
     r->handler = tokdup_(p, &p->tok);
     r->handler_loc = p->tok.loc;
     next_(p);
-    while (!at_eol_(p)) {
-        if (p->tok.kind == DSL_T_WORD && tok_is_(&p->tok, "body")) {
-            next_(p);
-            if (p->tok.kind != DSL_T_WORD || !parse_size_(&p->tok, &r->body_limit)) {
-                dsl_diag(p->src, p->tok.loc, true,
-                         "expected a body size limit after 'body' (bytes, or with K / M / G)");
-                skip_line_(p);
-                return;
-            }
-            next_(p);
-        } else {
-            dsl_diag(p->src, p->tok.loc, true, "unknown route option '%.*s' (known: body SIZE)",
-                     (int) p->tok.len, p->tok.ptr);
-            skip_line_(p);
-            return;
-        }
-    }
+    if (!route_opts_(p, r)) return;
     if (ok) add_route_(p, r);
 }
 
@@ -677,6 +772,65 @@ static void mime_(parser_t* p) {
     end_line_(p);
 }
 
+/* context C-TYPE [HEADER]: C-TYPE is `struct NAME`, `union NAME` (declared
+ * by htgen), `void`, or a typedef name, which needs the HEADER declaring it
+ * ("app.h" or <app.h>, included by PREFIX_routes.h). */
+static void context_(parser_t* p) {
+    dsl_file_t* f = p->f;
+    dsl_loc_t at = p->tok.loc;
+    next_(p);
+    dsl_tok_t kw = p->tok;
+    bool tag = kw.kind == DSL_T_WORD && (tok_is_(&kw, "struct") || tok_is_(&kw, "union"));
+    if (tag) next_(p);
+    dsl_tok_t t = p->tok;
+    bool is_void = !tag && t.kind == DSL_T_WORD && tok_is_(&t, "void");
+    if (t.kind != DSL_T_WORD || !is_ident_(t.ptr, t.len) || (!is_void && is_keyword_(t.ptr, t.len))) {
+        dsl_diag(p->src, t.loc, true,
+                 "expected a C type after '%.*s': struct NAME, union NAME, void, or a typedef name and "
+                 "its header",
+                 (int) (tag ? kw.len : 7), tag ? kw.ptr : "context");
+        skip_line_(p);
+        return;
+    }
+    next_(p);
+    dsl_tok_t h = p->tok;
+    bool has_header = !at_eol_(p);
+    if (has_header) {
+        char close = h.kind != DSL_T_WORD ? 0 : h.ptr[0] == '"' ? '"' : h.ptr[0] == '<' ? '>' : 0;
+        bool ok = close && h.len > 2 && h.ptr[h.len - 1] == close;
+        for (size_t i = 1; ok && i + 1 < h.len; i++)
+            ok = h.ptr[i] != '"' && h.ptr[i] != '<' && h.ptr[i] != '>' && h.ptr[i] != '\\';
+        if (!ok) {
+            dsl_diag(p->src, h.loc, true, "expected the header of the context type: \"file.h\" or <file.h>");
+            skip_line_(p);
+            return;
+        }
+        next_(p);
+        if (!at_eol_(p)) {
+            end_line_(p);
+            return;
+        }
+    } else if (!tag && !is_void) {
+        dsl_diag(p->src, t.loc, true,
+                 "the context type '%.*s' needs the header that declares it (context %.*s \"app.h\"), "
+                 "or name a struct (context struct NAME)",
+                 (int) t.len, t.ptr, (int) t.len, t.ptr);
+        return;
+    }
+    if (f->context_loc.line) {
+        dsl_diag(p->src, at, true, "'context' given twice (first at %s:%d:%d)", p->src->name,
+                 f->context_loc.line, f->context_loc.col);
+        return;
+    }
+    char type[320];
+    snprintf(type, sizeof type, "%.*s%s%.*s", tag ? (int) kw.len : 0, kw.ptr, tag ? " " : "", (int) t.len,
+             t.ptr);
+    f->context = dsl_arena__strndup(&f->arena, type, strlen(type));
+    f->context_header = has_header ? tokdup_(p, &h) : nullptr;
+    f->context_tag = tag;
+    f->context_loc = at;
+}
+
 static void statement_(parser_t* p) {
     dsl_tok_t t = p->tok;
     if (t.kind == DSL_T_NL) return;
@@ -690,7 +844,7 @@ static void statement_(parser_t* p) {
     dsl_lexer_t save = p->lx;
     dsl_tok_t la = dsl_lexer__next(&save);
     bool directive = tok_is_(&t, "prefix") || tok_is_(&t, "mount") || tok_is_(&t, "mime") ||
-                     tok_is_(&t, "embed") || tok_is_(&t, "trailing_slash");
+                     tok_is_(&t, "embed") || tok_is_(&t, "trailing_slash") || tok_is_(&t, "context");
     bool upper = true;
     for (size_t i = 0; i < t.len; i++) upper = upper && !islower((unsigned char) t.ptr[i]);
     if (!directive && (la.kind == DSL_T_PIPE || la.kind == DSL_T_PATH || upper)) {
@@ -725,6 +879,8 @@ static void statement_(parser_t* p) {
         }
         next_(p);
         end_line_(p);
+    } else if (tok_is_(&t, "context")) {
+        context_(p);
     } else if (tok_is_(&t, "mount")) {
         mount_(p, false);
     } else if (tok_is_(&t, "mime")) {
@@ -733,7 +889,7 @@ static void statement_(parser_t* p) {
         mount_(p, true);
     } else {
         dsl_diag(p->src, t.loc, true,
-                 "unknown directive '%.*s' (known: prefix, mount, embed, mime, trailing_slash; a route "
+                 "unknown directive '%.*s' (known: prefix, context, mount, embed, mime, trailing_slash; a route "
                  "is METHOD /path -> handler)",
                  (int) t.len, t.ptr);
         skip_line_(p);
@@ -772,6 +928,12 @@ static void methods_str_(const dsl_file_t* f, uint64_t m, char* buf, size_t cap)
             o += (size_t) snprintf(buf + o, cap - o, o ? "|%s" : "%s", f->methods[i]);
 }
 
+static bool has_lower_(const char* s) {
+    for (; *s; s++)
+        if (islower((unsigned char) *s)) return true;
+    return false;
+}
+
 static void check_(parser_t* p) {
     dsl_file_t* f = p->f;
     /* Handler names: one signature each; mounts are never handlers. */
@@ -793,6 +955,13 @@ static void check_(parser_t* p) {
             /* PREFIX_mount_params_t is taken by mounts. */
             dsl_diag(p->src, b->handler_loc, true, "'mount' is reserved and cannot name a handler");
         }
+        /* PREFIX_NAME would be spelled like the generated constants
+         * (PREFIX_ROUTE_x, PREFIX_SCRATCH_MAX, ...) when neither has a lower-case letter. */
+        if (!has_lower_(f->prefix) && !has_lower_(b->handler))
+            dsl_diag(p->src, b->handler_loc, true,
+                     "handler '%s' with the upper-case prefix '%s': %s_%s could be a generated "
+                     "constant's name; use a lower-case letter in either",
+                     b->handler, f->prefix, f->prefix, b->handler);
     }
     /* Conflicts: same specificity, common method, a common path. Segments
      * never contain '/' (except a final rest), so paths intersect exactly when
@@ -849,6 +1018,15 @@ static void check_(parser_t* p) {
         }
         for (char* c = name; *c; c++) *c = (char) toupper((unsigned char) *c);
         r->id_name = dsl_arena__strndup(&f->arena, name, strlen(name));
+        /* Handlers differing only in case, or `x` twice beside `x_2`, or `mount_1`. */
+        for (int i = 0; i < j; i++)
+            if (strcmp(f->routes[i]->id_name, r->id_name) == 0) {
+                dsl_diag(p->src, r->kind == DSL_R_HANDLER ? r->handler_loc : r->loc, true,
+                         "this route's id ROUTE_%s is also the id of the route at %s:%d:%d; rename a "
+                         "handler",
+                         r->id_name, p->src->name, f->routes[i]->loc.line, f->routes[i]->loc.col);
+                break;
+            }
     }
 }
 
@@ -856,6 +1034,7 @@ bool dsl_file__parse(dsl_file_t* f, dsl_src_t* src, const char* dir) {
     parser_t p = { .f = f, .src = src, .dir = dir };
     f->src = src;
     f->prefix = "routes";
+    f->context = "void";
     f->slash_redirect = true;
 #define HT_X_(id, tok) f->methods[f->nmethods++] = tok;
     HT_METHODS(HT_X_)
@@ -867,6 +1046,7 @@ bool dsl_file__parse(dsl_file_t* f, dsl_src_t* src, const char* dir) {
         statement_(&p);
         if (p.tok.kind == DSL_T_NL) next_(&p);
     }
+    if (f->prefix_cli) f->prefix = f->prefix_cli;
     check_(&p); /* over the routes that parsed: all errors in one run */
     if (f->nroutes == 0 && src->errors == 0)
         dsl_diag(src, (dsl_loc_t){ 1, 1 }, true, "no routes: the file defines nothing to match");
