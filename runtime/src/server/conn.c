@@ -1,4 +1,4 @@
-/* server/conn.c — acceptors and the connection lifecycle.
+/* server/conn.c — a connection's life on the wire (HTTP/1).
  *
  * Per connection, at most one receive-side and one send-side operation are
  * in flight. A connection that has nothing buffered receives into a pooled
@@ -9,29 +9,20 @@
  * responses written into one send buffer and sent with one send; the
  * connection then goes back to reading.
  *
- * Timeouts: one list per timeout class (header, body, idle, send, linger,
- * starved). Every connection is on exactly one list while open; all entries
- * of a list have the same duration, so appending keeps it sorted and one
- * periodic timer per acceptor only looks at list heads.
+ * A deferred response (defer.c) pauses that: the requests behind it wait
+ * in the buffer until it has gone out. Accepting, the timeout sweep and
+ * shutdown are the acceptor's (acceptor.c); the send buffers out.c's.
  */
-#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "server/conn.h"
 #include "server/sock.h"
 
-ht_result_t ht_server__register_(ht_server_t* server, ht_loop_t* loop, uint32_t* slot);
-void ht_server__unregister_(ht_server_t* server, uint32_t slot);
-
-enum { ACC_IDLE = 0, ACC_ARMED, ACC_CANCELLING };
-
 #define LINGER_MAX_DRAIN (256u * 1024u)
 
 static void conn_process(ht_conn_t* c);
 static void conn_close(ht_conn_t* c);
-static void accept_arm(ht_acceptor_t* acc);
-static void acc_check_done(ht_acceptor_t* acc);
 static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res);
 static void defer_wait(ht_conn_t* c);
 static void defer_after_send(ht_conn_t* c);
@@ -65,103 +56,6 @@ static void tl_set(ht_conn_t* c, uint8_t cls) {
 /* Like tl_set, but keeps the deadline when already in cls. */
 static void tl_enter(ht_conn_t* c, uint8_t cls) {
     if (c->tclass != cls) tl_set(c, cls);
-}
-
-/* ---- Buffers ---- */
-
-/* Under ASan the bytes of a cached send buffer are poisoned: an iovec left
- * pointing into a buffer given back (say, one a grown batch moved out of)
- * is reported where it is read (the send's interceptor on epoll), instead of
- * reading stale bytes that happen to be right. */
-#if defined(__has_feature)
-#  if __has_feature(address_sanitizer)
-#    define HT_OUT_ASAN 1
-#  endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(HT_OUT_ASAN)
-#  define HT_OUT_ASAN 1
-#endif
-#ifdef HT_OUT_ASAN
-#  include <sanitizer/asan_interface.h>
-#  define OUT_POISON(o)   ASAN_POISON_MEMORY_REGION((o)->data, (o)->size)
-#  define OUT_UNPOISON(o) ASAN_UNPOISON_MEMORY_REGION((o)->data, (o)->size)
-#else
-#  define OUT_POISON(o)   ((void) (o))
-#  define OUT_UNPOISON(o) ((void) (o))
-#endif
-
-static bool out_pending(const ht_out_t* o) {
-    return o->len || o->iovcnt || o->file_state != HT_OUT_FILE_NONE;
-}
-
-static ht_out_t* out_get(ht_acceptor_t* acc) {
-    ht_out_t* o = acc->free_out_;
-    if (o) {
-        acc->free_out_ = o->next;
-        acc->free_out_count_--;
-        OUT_UNPOISON(o);
-        return o;
-    }
-    o = ht_alloc__alloc(acc->alloc_, sizeof(ht_out_t) + acc->cfg_.send_buffer_size);
-    if (o == nullptr) return nullptr;
-    memset(o, 0, sizeof *o);
-    o->cap = o->size = o->unit = acc->cfg_.send_buffer_size;
-    o->file = HT_FILE_INVALID;
-    return o;
-}
-
-static void out_put_back(ht_acceptor_t* acc, ht_out_t* o) {
-    ht_out__reset_(o);
-    /* A grown buffer is freed: the cache holds send_buffer_size ones only. */
-    if (acc->free_out_count_ >= acc->cfg_.send_buffer_cache || o->size != o->unit) {
-        ht_alloc__free(acc->alloc_, o, sizeof(ht_out_t) + o->size);
-        return;
-    }
-    OUT_POISON(o);
-    o->next = acc->free_out_;
-    acc->free_out_ = o;
-    acc->free_out_count_++;
-}
-
-ht_out_t* ht_conn__out_get_(ht_acceptor_t* acc) { return out_get(acc); }
-void ht_conn__out_put_(ht_acceptor_t* acc, ht_out_t* o) { out_put_back(acc, o); }
-
-ht_result_t ht_conn__out_grow_(ht_conn_t* c, ht_response_t* res, size_t need) {
-    ht_acceptor_t* acc = c->acc;
-    ht_out_t* o = res->out;
-    uint32_t unit = o->unit;
-    /* Only what an empty buffer would have held: the bound on memory (start
-     * < unit, so a grown buffer is under 2 * unit; the batch ends with this
-     * response, as out_has_room measures against unit). */
-    if (need > unit || o->len - res->start > unit - need) return -ENOBUFS;
-    uint32_t cap = res->start + unit;
-    acc->stats_.out_grown++;
-    if (o->size >= cap) { /* grown for an earlier batch: room in place */
-        o->cap = cap;
-        return 0;
-    }
-    ht_out_t* g = ht_alloc__alloc(acc->alloc_, sizeof(ht_out_t) + cap);
-    if (g == nullptr) return -ENOMEM;
-    /* Everything moves: the bytes, iovecs, out-of-line bodies, file. */
-    memcpy(g, o, offsetof(ht_out_t, data) + o->len);
-    g->next = nullptr;
-    g->cap = g->size = cap;
-    uintptr_t lo = (uintptr_t) o->data, hi = lo + o->len;
-    for (uint32_t i = 0; i < g->iovcnt; i++) {
-        uintptr_t b = (uintptr_t) g->iov[i].base;
-        if (b >= lo && b <= hi) g->iov[i].base = g->data + (b - lo);
-    }
-    /* The old one is empty now (nothing of it to free or close). */
-    o->nexts = o->iovcnt = 0;
-    o->file_state = HT_OUT_FILE_NONE;
-    o->file = HT_FILE_INVALID;
-    o->file_own = 0;
-    /* A deferred response builds in dout; everything else in out. */
-    if (c->dout == o) c->dout = g;
-    else c->out = g;
-    out_put_back(acc, o);
-    res->out = g;
-    return 0;
 }
 
 static void starved_wake_one(ht_acceptor_t* acc);
@@ -324,11 +218,11 @@ static void conn_next(ht_conn_t* c) {
     if (c->flags & HT_CF_LINGER) return;
     ht_acceptor_t* acc = c->acc;
     if (!(c->flags & HT_CF_SEND) && c->out) {
-        if (out_pending(c->out)) {
+        if (ht_out__pending_(c->out)) {
             send_start(c);
             if (c->flags & HT_CF_DEAD) return;
         } else {
-            out_put_back(acc, c->out);
+            ht_out__put_(acc, c->out);
             c->out = nullptr;
         }
     }
@@ -387,21 +281,18 @@ static void conn_free(ht_conn_t* c) {
     else ht_loop__close(acc->loop_, c->fd);
     in_release(c);
     if (c->out) {
-        out_put_back(acc, c->out);
+        ht_out__put_(acc, c->out);
         c->out = nullptr;
     }
     if (c->dout) {
-        out_put_back(acc, c->dout);
+        ht_out__put_(acc, c->dout);
         c->dout = nullptr;
     }
     tl_unlink(c);
     c->tnext = acc->free_conns_;
     acc->free_conns_ = c;
     acc->stats_.open--;
-    /* A descriptor and a slot were just freed. */
-    if (!acc->stopping_ && acc->accepting_ == ACC_IDLE && acc->stats_.open < acc->cfg_.max_connections)
-        accept_arm(acc);
-    acc_check_done(acc);
+    ht_acceptor__conn_freed_(acc);
 }
 
 static void conn_close(ht_conn_t* c) {
@@ -453,7 +344,7 @@ static void on_send(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
 
 static bool out_ensure(ht_conn_t* c) {
     if (c->out) return true;
-    c->out = out_get(c->acc);
+    c->out = ht_out__get_(c->acc);
     return c->out != nullptr;
 }
 
@@ -501,7 +392,7 @@ void ht_conn__close_(ht_conn_t* c) { conn_close(c); }
 static void defer_resume(ht_conn_t* c) {
     c->flags &= (uint16_t) ~(HT_CF_DEFER | HT_CF_DEFER_END | HT_CF_DEFER_OUT | HT_CF_INTERIM | HT_CF_EXPECT);
     if (c->dout) {
-        out_put_back(c->acc, c->dout);
+        ht_out__put_(c->acc, c->dout);
         c->dout = nullptr;
     }
     /* A body left unread cannot be skipped reliably: close after. */
@@ -516,13 +407,13 @@ static void defer_resume(ht_conn_t* c) {
 
 /* Not sending, not dead: sends out, else dout, else resumes if done. */
 static void defer_flush(ht_conn_t* c) {
-    if (c->out && out_pending(c->out)) {
+    if (c->out && ht_out__pending_(c->out)) {
         send_start(c);
         return;
     }
     ht_out_t* d = c->dout;
-    if (d && out_pending(d)) {
-        if (c->out) out_put_back(c->acc, c->out);
+    if (d && ht_out__pending_(d)) {
+        if (c->out) ht_out__put_(c->acc, c->out);
         c->out = d;
         c->dout = nullptr;
         if (!(c->flags & HT_CF_INTERIM)) c->flags |= HT_CF_DEFER_OUT;
@@ -589,7 +480,7 @@ void ht_conn__defer_fail_(ht_conn_t* c, uint16_t status, bool close) {
         return;
     }
     if (c->dout) ht_out__reset_(c->dout);
-    else c->dout = out_get(acc);
+    else c->dout = ht_out__get_(acc);
     if (c->dout == nullptr) {
         conn_close(c);
         return;
@@ -616,7 +507,7 @@ void ht_conn__continue_(ht_conn_t* c) {
     c->flags &= (uint16_t) ~HT_CF_EXPECT;
     if (c->in && c->in_off < c->in_len) return;  /* the client did not wait */
     if (c->dout && c->dout->len) return;          /* a final response has begun */
-    if (c->dout == nullptr && (c->dout = out_get(c->acc)) == nullptr) return;
+    if (c->dout == nullptr && (c->dout = ht_out__get_(c->acc)) == nullptr) return;
     if (!ht_out__continue_(c->dout)) return;
     c->flags |= HT_CF_INTERIM;
     ht_conn__defer_flush_(c);
@@ -998,7 +889,7 @@ static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
     conn_next(c);
 }
 
-/* ---- Accepting ---- */
+/* ---- Starting ---- */
 
 static ht_conn_t* conn_get(ht_acceptor_t* acc) {
     ht_conn_t* c = acc->free_conns_;
@@ -1017,84 +908,30 @@ static ht_conn_t* conn_get(ht_acceptor_t* acc) {
     return c;
 }
 
-static void on_tick(ht_loop_t* loop, ht_timer_t* t);
-static void on_retry(ht_loop_t* loop, ht_timer_t* t);
-
-static void tick_ensure(ht_acceptor_t* acc) {
-    if (!ht_loop__timer_active(&acc->tick_)) ht_loop__timer_start(acc->loop_, &acc->tick_, acc->tick_ms_, on_tick);
+bool ht_conn__start_(ht_acceptor_t* acc, ht_socket_t fd) {
+    ht_conn_t* c = conn_get(acc);
+    if (c == nullptr) return false;
+    c->fd = fd;
+    /* Responses are already coalesced into one send per batch; what
+     * Nagle would hold back is a head's tail or a file body sent after
+     * a head (ht_response__file), which then waits ~40 ms for the
+     * client's delayed ACK. One syscall per connection, none per request. */
+    ht_sock__nodelay(fd);
+    acc->stats_.open++;
+    acc->stats_.accepted++;
+    tl_set(c, HT_TC_HEADER);
+    recv_start(c);
+    return true;
 }
 
-static void on_accept(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
-    ht_acceptor_t* acc = op->data;
-    if (res >= 0) {
-        ht_socket_t fd = (ht_socket_t) res;
-        if (acc->stopping_) {
-            ht_sock__close(fd);
-            return;
-        }
-        ht_conn_t* c = conn_get(acc);
-        if (c == nullptr) {
-            ht_sock__close(fd);
-            return;
-        }
-        c->fd = fd;
-        /* Responses are already coalesced into one send per batch; what
-         * Nagle would hold back is a head's tail or a file body sent after
-         * a head (ht_response__file), which then waits ~40 ms for the
-         * client's delayed ACK. One syscall per connection, none per request. */
-        ht_sock__nodelay(fd);
-        acc->stats_.open++;
-        acc->stats_.accepted++;
-        tl_set(c, HT_TC_HEADER);
-        tick_ensure(acc);
-        recv_start(c);
-        /* io_uring's multishot accept may still deliver what the kernel
-         * took from the backlog before the cancel below takes effect
-         * (accepting_ == ACC_CANCELLING): those are served too, so the cap
-         * can be passed by at most that burst (bounded by the backlog)
-         * rather than clients the kernel let in being dropped. */
-        if (acc->stats_.open >= acc->cfg_.max_connections && acc->accepting_ == ACC_ARMED) {
-            acc->accepting_ = ACC_CANCELLING;
-            ht_loop__cancel(loop, &acc->accept_op_);
-        }
-        return;
-    }
-    /* The accept operation is over. */
-    acc->accepting_ = ACC_IDLE;
-    if (acc->stopping_) {
-        acc_check_done(acc);
-        return;
-    }
-    if (res == -ECANCELED) {
-        if (acc->stats_.open < acc->cfg_.max_connections) accept_arm(acc);
-        return;
-    }
-    /* EMFILE & co.: no spinning; a closing connection or the timer retries. */
-    ht_loop__timer_start(loop, &acc->retry_, acc->cfg_.accept_retry_ms, on_retry);
+void ht_conn__retry_(ht_conn_t* c) {
+    tl_set(c, tc_waiting(c));
+    recv_start(c);
 }
 
-static void on_retry(ht_loop_t* loop, ht_timer_t* t) {
-    (void) loop;
-    ht_acceptor_t* acc = t->data;
-    if (!acc->stopping_ && acc->accepting_ == ACC_IDLE && acc->stats_.open < acc->cfg_.max_connections)
-        accept_arm(acc);
-}
+/* ---- Timeouts (the acceptor's sweep found c's deadline passed) ---- */
 
-static void accept_arm(ht_acceptor_t* acc) {
-    if (acc->accepting_ != ACC_IDLE) return;
-    if (ht_loop__timer_active(&acc->retry_)) ht_loop__timer_stop(acc->loop_, &acc->retry_);
-    acc->accept_op_.data = acc;
-    ht_result_t r = ht_loop__accept(acc->loop_, &acc->accept_op_, acc->server_->fd_, on_accept);
-    if (r < 0) {
-        ht_loop__timer_start(acc->loop_, &acc->retry_, acc->cfg_.accept_retry_ms, on_retry);
-        return;
-    }
-    acc->accepting_ = ACC_ARMED;
-}
-
-/* ---- Timeouts ---- */
-
-static void on_timeout(ht_conn_t* c, uint8_t cls) {
+void ht_conn__timeout_(ht_conn_t* c, uint8_t cls) {
     ht_acceptor_t* acc = c->acc;
     acc->stats_.timeouts++;
     tl_unlink(c);
@@ -1124,157 +961,3 @@ static void on_timeout(ht_conn_t* c, uint8_t cls) {
         break;
     }
 }
-
-static void on_tick(ht_loop_t* loop, ht_timer_t* t) {
-    ht_acceptor_t* acc = t->data;
-    uint64_t now = ht_loop__now_ms(loop);
-    for (uint8_t cls = 0; cls < HT_ACCEPTOR_CLASSES_; cls++) {
-        /* Bounded: each timeout moves the head off this list. */
-        for (uint32_t guard = 0; guard < 1u << 20; guard++) {
-            ht_conn_t* c = acc->lists_[cls].head;
-            if (c == nullptr || c->deadline > now) break;
-            on_timeout(c, cls);
-        }
-    }
-    /* Starved connections retry each tick. */
-    for (uint32_t i = 0; i < 64 && acc->lists_[HT_TC_STARVED].head; i++) {
-        ht_conn_t* c = acc->lists_[HT_TC_STARVED].head;
-        tl_set(c, tc_waiting(c));
-        recv_start(c);
-    }
-    if (acc->stats_.open > 0) ht_loop__timer_start(loop, &acc->tick_, acc->tick_ms_, on_tick);
-}
-
-/* ---- Shutdown ---- */
-
-static void acc_check_done(ht_acceptor_t* acc) {
-    if (!acc->stopping_ || !acc->active_ || acc->stats_.open > 0 || acc->accepting_ != ACC_IDLE) return;
-    if (ht_loop__timer_active(&acc->tick_)) ht_loop__timer_stop(acc->loop_, &acc->tick_);
-    if (ht_loop__timer_active(&acc->retry_)) ht_loop__timer_stop(acc->loop_, &acc->retry_);
-    ht_loop__stop(acc->loop_);
-}
-
-static void acc_begin_shutdown(ht_acceptor_t* acc) {
-    if (acc->stopping_) return;
-    acc->stopping_ = 1;
-    if (acc->accepting_ == ACC_ARMED) {
-        acc->accepting_ = ACC_CANCELLING;
-        ht_loop__cancel(acc->loop_, &acc->accept_op_);
-    }
-    if (ht_loop__timer_active(&acc->retry_)) ht_loop__timer_stop(acc->loop_, &acc->retry_);
-    /* Deferred responses and streams get the drain time at most. */
-    static const uint8_t busy_classes[] = { HT_TC_DEFER, HT_TC_SEND, HT_TC_BODY };
-    for (size_t k = 0; k < HT_ARRAY_LEN(busy_classes); k++)
-        for (ht_conn_t* c = acc->lists_[busy_classes[k]].head; c; c = c->tnext)
-            if (c->defer) ht_defer__drain_(c->defer, acc->cfg_.drain_timeout_ms);
-    /* Idle connections (and fresh ones that sent nothing) close now; the
-     * others finish their current request with Connection: close. */
-    static const uint8_t idle_classes[] = { HT_TC_IDLE, HT_TC_STARVED, HT_TC_HEADER };
-    for (size_t k = 0; k < HT_ARRAY_LEN(idle_classes); k++) {
-        ht_conn_t* c = acc->lists_[idle_classes[k]].head;
-        while (c) {
-            ht_conn_t* next = c->tnext;
-            if (idle_classes[k] != HT_TC_HEADER || c->in == nullptr || c->in_len == c->in_off)
-                conn_close(c);
-            c = next;
-        }
-    }
-    acc_check_done(acc);
-}
-
-static void on_wake(ht_loop_t* loop, ht_waker_t* w) {
-    (void) loop;
-    ht_acceptor_t* acc = w->data;
-    if (acc->active_ && ht_server__shutting_down(acc->server_)) acc_begin_shutdown(acc);
-}
-
-/* ---- Public ---- */
-
-ht_result_t ht_server__serve(ht_acceptor_t* acc, const ht_server_t* server, ht_loop_t* loop,
-                             ht_alloc_t* a, ht_handler_fn handler) {
-    if (!server->listening_) return -EBADF;
-    if (handler == nullptr || loop == nullptr || a == nullptr) return -EINVAL;
-    memset(acc, 0, sizeof *acc);
-    ht_config__resolve(&acc->cfg_, server->config);
-    acc->server_ = (ht_server_t*) server; /* registration goes through atomics only */
-    acc->loop_ = loop;
-    acc->alloc_ = a;
-    acc->handler_ = handler;
-    acc->headers_ = ht_alloc__calloc(a, acc->cfg_.max_headers, sizeof(ht_header_t));
-    if (acc->headers_ == nullptr) return -ENOMEM;
-    acc->timeout_ms_[HT_TC_HEADER] = acc->cfg_.header_timeout_ms;
-    acc->timeout_ms_[HT_TC_BODY] = acc->cfg_.body_timeout_ms;
-    acc->timeout_ms_[HT_TC_IDLE] = acc->cfg_.idle_timeout_ms;
-    acc->timeout_ms_[HT_TC_SEND] = acc->cfg_.send_timeout_ms;
-    acc->timeout_ms_[HT_TC_LINGER] = acc->cfg_.linger_timeout_ms;
-    acc->timeout_ms_[HT_TC_STARVED] = acc->cfg_.idle_timeout_ms;
-    /* Deferred responses have deadlines of their own (timers, defer.c). */
-    acc->timeout_ms_[HT_TC_DEFER] = UINT32_MAX;
-    uint32_t min = UINT32_MAX;
-    for (int i = 0; i < HT_ACCEPTOR_CLASSES_; i++)
-        if (acc->timeout_ms_[i] < min) min = acc->timeout_ms_[i];
-    acc->tick_ms_ = min / 8;
-    if (acc->tick_ms_ < 5) acc->tick_ms_ = 5;
-    if (acc->tick_ms_ > 1000) acc->tick_ms_ = 1000;
-    acc->tick_.data = acc;
-    acc->retry_.data = acc;
-    acc->retry_.cb = on_retry;
-    acc->date_s_ = ht_loop__wall_s(loop);
-    ht_date_line_(acc->date_, acc->date_s_);
-    ht_result_t r = ht_server__register_(acc->server_, loop, &acc->slot_);
-    if (r < 0) {
-        ht_alloc__free(a, acc->headers_, (size_t) acc->cfg_.max_headers * sizeof(ht_header_t));
-        acc->headers_ = nullptr;
-        return r;
-    }
-    acc->waker_.data = acc;
-    ht_loop__waker_add(loop, &acc->waker_, on_wake);
-    acc->active_ = 1;
-    if (ht_server__shutting_down(server)) {
-        acc->stopping_ = 1;
-        return 0;
-    }
-    accept_arm(acc);
-    return 0;
-}
-
-void ht_server__serve_finalize(ht_acceptor_t* acc) {
-    if (!acc->active_) return;
-    ht_server__unregister_(acc->server_, acc->slot_);
-    ht_loop__waker_remove(acc->loop_, &acc->waker_);
-    /* Normally shutdown has closed everything. If the loop was stopped some
-     * other way, close what is open and run the loop until every cancelled
-     * operation has returned: memory a pending receive writes into must not
-     * be freed under it. acc_check_done stops the loop again. */
-    if (acc->stats_.open > 0 || acc->accepting_ != ACC_IDLE) {
-        acc->stopping_ = 1;
-        if (acc->accepting_ == ACC_ARMED) {
-            acc->accepting_ = ACC_CANCELLING;
-            ht_loop__cancel(acc->loop_, &acc->accept_op_);
-        }
-        for (int cls = 0; cls < HT_ACCEPTOR_CLASSES_; cls++) {
-            ht_conn_t* c;
-            while ((c = acc->lists_[cls].head) != nullptr) conn_close(c);
-        }
-        if (acc->stats_.open > 0 || acc->accepting_ != ACC_IDLE) (void) ht_loop__run(acc->loop_);
-    }
-    acc->active_ = 0;
-    if (ht_loop__timer_active(&acc->tick_)) ht_loop__timer_stop(acc->loop_, &acc->tick_);
-    if (ht_loop__timer_active(&acc->retry_)) ht_loop__timer_stop(acc->loop_, &acc->retry_);
-    ht_conn_t* c;
-    while ((c = acc->free_conns_) != nullptr) {
-        acc->free_conns_ = c->tnext;
-        ht_alloc__free(acc->alloc_, c, sizeof *c);
-    }
-    ht_out_t* o;
-    while ((o = acc->free_out_) != nullptr) {
-        acc->free_out_ = o->next;
-        OUT_UNPOISON(o);
-        ht_alloc__free(acc->alloc_, o, sizeof(ht_out_t) + o->size);
-    }
-    acc->free_out_count_ = 0;
-    ht_alloc__free(acc->alloc_, acc->headers_, (size_t) acc->cfg_.max_headers * sizeof(ht_header_t));
-    acc->headers_ = nullptr;
-}
-
-void ht_acceptor__stats(const ht_acceptor_t* acc, ht_acceptor_stats_t* out) { *out = acc->stats_; }

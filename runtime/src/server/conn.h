@@ -183,10 +183,30 @@ typedef struct ht_conn {
     bool            peer_known;
 } ht_conn_t;
 
-/* The connection's side of deferred responses (conn.c, for defer.c). */
-/* A send buffer from the acceptor's cache, or nullptr. */
-ht_out_t* ht_conn__out_get_(ht_acceptor_t* acc);
-void ht_conn__out_put_(ht_acceptor_t* acc, ht_out_t* o);
+/* ---- out.c: send buffers ---- */
+/* A send buffer from the acceptor's cache (or a new one), or nullptr. */
+ht_out_t* ht_out__get_(ht_acceptor_t* acc);
+/* Empties o and gives it back (a grown one, or one over the cache's size, is freed). */
+void ht_out__put_(ht_acceptor_t* acc, ht_out_t* o);
+/* Frees the cache (serve_finalize). */
+void ht_out__cache_free_(ht_acceptor_t* acc);
+/* Whether o holds anything for the wire. */
+HT_INLINE bool ht_out__pending_(const ht_out_t* o) {
+    return o->len || o->iovcnt || o->file_state != HT_OUT_FILE_NONE;
+}
+
+/* ---- conn.c, for the acceptor ---- */
+/* A connection for the accepted fd, receiving; false if out of memory. */
+bool ht_conn__start_(ht_acceptor_t* acc, ht_socket_t fd);
+/* c's deadline in timeout class cls has passed. */
+void ht_conn__timeout_(ht_conn_t* c, uint8_t cls);
+/* A starved connection tries to receive again. */
+void ht_conn__retry_(ht_conn_t* c);
+/* ---- acceptor.c, for conn.c ---- */
+/* A connection was freed: accepting may resume, a shutdown may be done. */
+void ht_acceptor__conn_freed_(ht_acceptor_t* acc);
+
+/* ---- conn.c: the connection's side of deferred responses (for defer.c) ---- */
 /* Hands dout to the wire when no send is in flight; once the deferred
  * response has ended and is all sent, resumes the requests behind it. */
 void ht_conn__defer_flush_(ht_conn_t* c);

@@ -114,7 +114,7 @@ static void on_deadline(ht_loop_t* loop, ht_timer_t* t) {
         bool chunked = d->mode == HT_SM_CHUNKED;
         c->rflags |= HT_RESF_CLOSE;
         ht_defer__cut_(d, -ESHUTDOWN); /* d may be freed from here on */
-        if (chunked && c->dout == nullptr) c->dout = ht_conn__out_get_(c->acc);
+        if (chunked && c->dout == nullptr) c->dout = ht_out__get_(c->acc);
         if (chunked && c->dout && c->dout->cap - c->dout->len >= 5) {
             memcpy(c->dout->data + c->dout->len, "0\r\n\r\n", 5);
             c->dout->len += 5;
@@ -152,7 +152,7 @@ ht_response_t* ht_response__defer(ht_response_t* res) {
     if (res->state == HT_RES_HEAD) {
         /* Status and headers are in the batch's buffer, behind earlier
          * pipelined responses: they move to a buffer of the handle's own. */
-        ht_out_t* o = ht_conn__out_get_(acc);
+        ht_out_t* o = ht_out__get_(acc);
         if (o == nullptr) {
             ht_alloc__free(acc->alloc_, d, sizeof *d);
             return nullptr;
@@ -227,7 +227,7 @@ ht_result_t ht_defer__attach_(ht_response_t* res) {
     ht_defer_t* d = defer_of(res);
     if (d == nullptr || d->conn == nullptr) return HT_E_RESPONSE_STATE;
     ht_conn_t* c = d->conn;
-    if (c->dout == nullptr && (c->dout = ht_conn__out_get_(c->acc)) == nullptr) return -ENOMEM;
+    if (c->dout == nullptr && (c->dout = ht_out__get_(c->acc)) == nullptr) return -ENOMEM;
     uint8_t flags = c->rflags;
     /* A body still unread when the response starts: the connection closes
      * after it (what is left of the body is never read). */
@@ -384,7 +384,7 @@ static ht_result_t stream_put(ht_defer_t* d, const void* data, size_t len) {
             d->dflags |= HT_DF_WANT_READY;
             return -EAGAIN;
         }
-    } else if ((o = c->dout = ht_conn__out_get_(c->acc)) == nullptr) {
+    } else if ((o = c->dout = ht_out__get_(c->acc)) == nullptr) {
         return -ENOMEM;
     }
     if (o->cap - o->len >= hn + len + tail) {
@@ -446,7 +446,7 @@ void ht_defer__sent_(ht_defer_t* d) {
 static ht_result_t stream_end(ht_defer_t* d) {
     ht_conn_t* c = d->conn;
     if (d->mode == HT_SM_CHUNKED) {
-        if (c->dout == nullptr) c->dout = ht_conn__out_get_(c->acc);
+        if (c->dout == nullptr) c->dout = ht_out__get_(c->acc);
         ht_out_t* o = c->dout;
         if (o && o->cap - o->len >= 5) {
             memcpy(o->data + o->len, "0\r\n\r\n", 5);

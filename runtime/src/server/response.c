@@ -47,35 +47,7 @@ void ht_date_line_(char* out, int64_t t) {
     memcpy(out + 6 + n, "\r\n", 3);
 }
 
-/* ---- Send buffer ---- */
-
-void ht_out__seal_(ht_out_t* o) {
-    if (o->len == o->sealed) return;
-    uint32_t n = o->len - o->sealed;
-    if (o->iovcnt && (char*) o->iov[o->iovcnt - 1].base + o->iov[o->iovcnt - 1].len == o->data + o->sealed) {
-        o->iov[o->iovcnt - 1].len += n;
-    } else {
-        o->iov[o->iovcnt].base = o->data + o->sealed;
-        o->iov[o->iovcnt].len = n;
-        o->iovcnt++;
-    }
-    o->total += n;
-    o->sealed = o->len;
-}
-
-void ht_out__reset_(ht_out_t* o) {
-    if (o->file_state != HT_OUT_FILE_NONE && o->file_own) ht_fs__close(o->file);
-    o->file_state = HT_OUT_FILE_NONE;
-    o->file = HT_FILE_INVALID;
-    o->file_own = 0;
-    o->file_off = o->file_len = 0;
-    for (uint32_t i = 0; i < o->nexts; i++)
-        if (o->ext[i].a) ht_alloc__free(o->ext[i].a, o->ext[i].p, o->ext[i].n);
-    o->nexts = 0;
-    o->iovcnt = 0;
-    o->len = o->sealed = 0;
-    o->total = 0;
-}
+/* ---- Send buffer (the buffer itself is out.c's) ---- */
 
 HT_INLINE bool out_room(const ht_out_t* o, size_t n) { return o->cap - o->len >= n; }
 HT_INLINE void out_put(ht_out_t* o, const void* p, size_t n) {
