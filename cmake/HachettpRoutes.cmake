@@ -14,7 +14,8 @@
 # Only editing routes.ht (or rebuilding htgen) regenerates — and, with
 # `embed PREFIX DIR` lines, adding, changing or removing a file under DIR
 # (htgen's depfile); the generated header's directory is added to
-# <target>'s include path. Embedded trees become PREFIX_embed.c +
+# <target>'s include path, and with a `context` line the directory of
+# routes.ht too (where the context's header is looked up). Embedded trees become PREFIX_embed.c +
 # PREFIX_embed.bin (assembled in with .incbin: GNU as or clang's integrated
 # assembler; built and served on Linux, and cross-built with mingw-w64 and
 # served under Wine).
@@ -66,6 +67,7 @@ function(hachettp_add_routes target routes)
   file(STRINGS "${_src}" _prefix_lines REGEX "^[ \t]*prefix[ \t]+[A-Za-z_][A-Za-z0-9_]*")
   file(STRINGS "${_src}" _mime_lines REGEX "^[ \t]*mime[ \t]")
   file(STRINGS "${_src}" _embed_lines REGEX "^[ \t]*embed[ \t]")
+  file(STRINGS "${_src}" _context_lines REGEX "^[ \t]*context[ \t]")
   if(HR_PREFIX)
     set(_prefix "${HR_PREFIX}")
   elseif(_prefix_lines)
@@ -187,4 +189,9 @@ function(hachettp_add_routes target routes)
   endif()
   target_sources(${target} PRIVATE ${_sources} "${_h}")
   target_include_directories(${target} PRIVATE "${_out}")
+  if(_context_lines)
+    # `context TYPE "app.h"`: PREFIX_routes.h includes the header as written,
+    # found beside routes.ht.
+    target_include_directories(${target} PRIVATE "${_src_dir}")
+  endif()
 endfunction()

@@ -118,13 +118,21 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
     banner_(g, b, "/*", "*/");
     dsl_buf__printf(b, "#ifndef %s_ROUTES_H\n#define %s_ROUTES_H\n\n", g->U, g->U);
     dsl_buf__puts(b,
-                  "#include <ht/alloc.h>\n#include <ht/http.h>\n#include <ht/slice.h>\n"
-                  "#include <ht/types.h>\n\n#include <stdbool.h>\n#include <stddef.h>\n"
-                  "#include <stdint.h>\n\n"
+                  "#include <ht/alloc.h>\n#include <ht/config.h>\n#include <ht/http.h>\n"
+                  "#include <ht/slice.h>\n#include <ht/types.h>\n\n#include <stdbool.h>\n"
+                  "#include <stddef.h>\n#include <stdint.h>\n\n"
                   "/* The request and response types of the runtime (<ht/request.h>,\n"
                   "   <ht/response.h>); handlers only pass pointers here. */\n"
                   "typedef struct ht_request ht_request_t;\n"
                   "typedef struct ht_response ht_response_t;\n\n");
+    /* `context`: every handler's first parameter, ht_config_t.user_data. */
+    if (f->context_header || f->context_tag) {
+        dsl_buf__printf(b, "/* The handlers' context (%s:%d), ht_config_t.user_data. */\n", g->base,
+                        f->context_loc.line);
+        if (f->context_header) dsl_buf__printf(b, "#include %s\n", f->context_header);
+        if (f->context_tag) dsl_buf__printf(b, "%s;\n", f->context);
+        dsl_buf__puts(b, "\n");
+    }
 
     dsl_buf__printf(b, "/* Route ids, in the order of %s. */\ntypedef enum %s_route {\n", g->base, g->P);
     dsl_buf__printf(b, "    %s_ROUTE__NONE = 0,\n", g->U);
@@ -169,9 +177,9 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
         if (r->kind == DSL_R_HANDLER) {
             dsl_buf__printf(b, "#line %d \"%s\"\n", r->handler_loc.line, g->base);
             dsl_buf__printf(b,
-                            "void %s(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, "
+                            "void %s_%s(%s* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, "
                             "const %s_%s_params_t* p);\n",
-                            r->handler, g->P, r->handler);
+                            g->P, r->handler, f->context, g->P, r->handler);
         }
     }
     dsl_buf__printf(b, "#line %d \"%s\"\n\n", lines_(b) + 1, hname);
@@ -215,14 +223,17 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
                     "typedef struct %s_route_info {\n"
                     "    const char* methods;  /* \"GET|PUT\" in method-table order */\n"
                     "    const char* pattern;\n"
-                    "    const char* handler;  /* nullptr for a mount */\n"
+                    "    const char* handler;  /* as written (the function: %s_<handler>); nullptr: a mount */\n"
                     "    int line;             /* in %s */\n"
                     "    uint64_t method_mask; /* bit %s_METHOD_x */\n"
                     "    uint64_t body_limit;  /* bytes; 0 = the server's default */\n"
                     "    int mount;            /* index into %s__mounts, or -1 */\n"
+                    "    uint32_t timeout_ms;  /* `timeout`; 0 = the server's defer_timeout_ms */\n"
+                    "    bool upstream;        /* `upstream`: 504 when the deadline passes */\n"
+                    "    bool stream;          /* `stream`: the body is read by the handler */\n"
                     "} %s_route_info_t;\n"
                     "extern const %s_route_info_t %s__routes[%s_ROUTE__COUNT];\n\n",
-                    g->P, g->P, g->base, g->U, g->P, g->P, g->P, g->P, g->U);
+                    g->P, g->P, g->P, g->base, g->U, g->P, g->P, g->P, g->P, g->U);
 
     int nm = 0;
     for (int j = 0; j < f->nroutes; j++) nm += f->routes[j]->kind == DSL_R_MOUNT;
@@ -273,21 +284,29 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
                     "   It matches method + path (the query is not part of it), decodes the\n"
                     "   parameters into a stack buffer of %s_SCRATCH_MAX bytes (nothing is\n"
                     "   allocated; a path of more than %s_SCRATCH_MAX - 1 bytes is 414), and\n"
-                    "   calls the route's handler. Without\n"
-                    "   a handler: 404; 405 + Allow; OPTIONS: 204 + Allow (also for `*`); HEAD\n"
-                    "   runs the GET handler (the server drops the body); 308 + Location to the\n"
-                    "   trailing-slash form (query kept); 400 for a bad escape in a parameter;\n"
-                    "   413 when the body is over the route's `body` limit. The server reads a\n"
-                    "   body whole up to ht_config_t.max_body (413 above it, before reading), so\n"
-                    "   set max_body >= %s_BODY_LIMIT_MAX for larger route limits to be reached;\n"
-                    "   a route without `body` gets the server's max_body. */\n"
-                    "typedef struct ht_config ht_config_t;\n"
+                    "   calls the route's handler %s_NAME with the config's user_data (the\n"
+                    "   `context`). Without a handler: 404; 405 + Allow; OPTIONS: 204 + Allow\n"
+                    "   (also for `*`); HEAD runs the GET handler (the server drops the body);\n"
+                    "   308 + Location to the trailing-slash form (query kept); 400 for a bad\n"
+                    "   escape in a parameter; 413 when a body read whole is over the route's\n"
+                    "   `body` limit. A route with `timeout` or `upstream` has its deadline\n"
+                    "   set (ht_response__timeout) before its handler runs. */\n"
                     "#ifndef %s_SCRATCH_MAX\n#define %s_SCRATCH_MAX 8192\n#endif\n"
                     "/* The longest Allow value (NUL included); the largest `body` limit. */\n"
                     "#define %s_ALLOW_MAX %zu\n"
                     "#define %s_BODY_LIMIT_MAX UINT64_C(%llu)\n"
                     "void %s__dispatch(const ht_config_t* cfg, const ht_request_t* req, ht_response_t* res,\n"
                     "    ht_alloc_t* a);\n"
+                    "/* The config's body_policy hook: cfg.body_policy = %s__body_policy. When a\n"
+                    "   request's head has arrived and a body follows, it matches the request as\n"
+                    "   %s__dispatch does and answers the route's `body` limit (0: the server's\n"
+                    "   max_body) and `stream`; { 0, false } when no route matches. With it the\n"
+                    "   server applies each route's limit before reading (413), above max_body\n"
+                    "   too, and hands a `stream` route's body to its handler as it arrives:\n"
+                    "   the handler runs at head time with ht_request__body_pending true and\n"
+                    "   reads it with ht_response__read_body. Without it every body is read\n"
+                    "   whole, up to max_body (set max_body >= %s_BODY_LIMIT_MAX then). */\n"
+                    "ht_body_policy_t %s__body_policy(const ht_config_t* cfg, const ht_request_t* req);\n"
                     "/* Mounts: opens each mount's directory as base/DIR (DIR as written in\n"
                     "   %s; an absolute DIR is used as is) and the MIME table with the mime\n"
                     "   lines, before serving; read-only afterwards, shared by every worker.\n"
@@ -297,8 +316,9 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
                     "   stays open then): -ENOENT, -ENOTDIR, -ENOMEM... Not thread-safe. */\n"
                     "ht_result_t %s__mounts_open(const char* base, ht_alloc_t* a);\n"
                     "void %s__mounts_close(void);\n\n",
-                    g->P, g->P, g->P, g->U, g->U, g->U, g->U, g->U, g->U, allow_max, g->U,
-                    (unsigned long long) body_max, g->P, g->base, g->U, g->base, g->P, g->P);
+                    g->P, g->P, g->P, g->U, g->U, g->P, g->U, g->U, g->U, allow_max, g->U,
+                    (unsigned long long) body_max, g->P, g->P, g->P, g->U, g->P, g->base, g->U, g->base,
+                    g->P, g->P);
     if (embed__count(f)) embed__emit_header(f, g->P, g->U, b);
     dsl_buf__printf(b, "#endif /* %s_ROUTES_H */\n", g->U);
 }
@@ -1230,7 +1250,7 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b, plan_t* p) {
                     g->P);
     /* route info */
     dsl_buf__printf(b, "const %s_route_info_t %s__routes[%s_ROUTE__COUNT] = {\n", g->P, g->P, g->U);
-    dsl_buf__printf(b, "    [%s_ROUTE__NONE] = { \"\", \"\", nullptr, 0, 0, 0, -1 },\n", g->U);
+    dsl_buf__printf(b, "    [%s_ROUTE__NONE] = { \"\", \"\", nullptr, 0, 0, 0, -1, 0, false, false },\n", g->U);
     int mcount = 0;
     for (int j = 0; j < f->nroutes; j++) {
         dsl_route_t* r = f->routes[j];
@@ -1245,9 +1265,10 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b, plan_t* p) {
             cstr_(b, r->handler);
         else
             dsl_buf__puts(b, "nullptr");
-        dsl_buf__printf(b, ", %d, UINT64_C(0x%llx), UINT64_C(%llu), %d },\n", r->loc.line,
+        dsl_buf__printf(b, ", %d, UINT64_C(0x%llx), UINT64_C(%llu), %d, %lu, %s, %s },\n", r->loc.line,
                         (unsigned long long) r->methods, (unsigned long long) r->body_limit,
-                        r->kind == DSL_R_MOUNT ? mcount++ : -1);
+                        r->kind == DSL_R_MOUNT ? mcount++ : -1, (unsigned long) r->timeout_ms,
+                        r->upstream ? "true" : "false", r->stream ? "true" : "false");
     }
     dsl_buf__puts(b, "};\n\n");
     dsl_buf__printf(b, "const %s_mount_info_t %s__mounts[%s_MOUNT_COUNT + 1] = {\n", g->P, g->P, g->U);
@@ -1404,7 +1425,7 @@ static void emit_dispatch_(gen_t* g, dsl_buf_t* b, const char* mount_base) {
 
     /* Allow + error helpers. */
     dsl_buf__printf(b,
-                    "static void %s_allow_(ht_response_t* res, uint16_t status, uint64_t allow, ht_alloc_t* a) {\n"
+                    "static void %s__allow(ht_response_t* res, uint16_t status, uint64_t allow, ht_alloc_t* a) {\n"
                     "    char v[%s_ALLOW_MAX];\n"
                     "    %s__allow_format(allow, v, sizeof v);\n"
                     "    if (ht_response__status(res, status) != 0) return;\n"
@@ -1415,7 +1436,7 @@ static void emit_dispatch_(gen_t* g, dsl_buf_t* b, const char* mount_base) {
                     P, U, P);
     /* Redirect: the canonical raw path + the query. */
     dsl_buf__printf(b,
-                    "static void %s_redirect_(ht_response_t* res, ht_slice_t to, ht_slice_t query, ht_alloc_t* a) {\n"
+                    "static void %s__redirect(ht_response_t* res, ht_slice_t to, ht_slice_t query, ht_alloc_t* a) {\n"
                     "    /* \"//host\" would be a network-path reference: an open redirect. */\n"
                     "    while (to.len > 1 && to.ptr[0] == '/' && to.ptr[1] == '/') to.ptr++, to.len--;\n"
                     "    ht_bytes_t loc;\n"
@@ -1433,12 +1454,12 @@ static void emit_dispatch_(gen_t* g, dsl_buf_t* b, const char* mount_base) {
     /* Mounts. */
     if (nm) {
         dsl_buf__printf(b,
-                        "static ht_fs_root_t %s_roots_[%s_MOUNT_COUNT];\n"
-                        "static ht_fs_mime_t %s_mime_;\n"
-                        "static bool %s_open_;\n\n",
+                        "static ht_fs_root_t %s__roots[%s_MOUNT_COUNT];\n"
+                        "static ht_fs_mime_t %s__mime;\n"
+                        "static bool %s__opened;\n\n",
                         P, U, P, P);
         if (f->nmimes) {
-            dsl_buf__printf(b, "static const char* const %s_mime_lines_[%d][2] = {\n", P, f->nmimes);
+            dsl_buf__printf(b, "static const char* const %s__mime_lines[%d][2] = {\n", P, f->nmimes);
             for (int i = 0; i < f->nmimes; i++) {
                 dsl_buf__puts(b, "    { ");
                 cstr_(b, f->mimes[i].ext);
@@ -1450,16 +1471,16 @@ static void emit_dispatch_(gen_t* g, dsl_buf_t* b, const char* mount_base) {
         }
         dsl_buf__printf(b,
                         "ht_result_t %s__mounts_open(const char* base, ht_alloc_t* a) {\n"
-                        "    if (%s_open_) return 0;\n"
+                        "    if (%s__opened) return 0;\n"
                         "    if (!base) base = %s_MOUNT_BASE;\n"
-                        "    ht_fs__mime_init(&%s_mime_, a);\n"
+                        "    ht_fs__mime_init(&%s__mime, a);\n"
                         "    ht_result_t r = 0;\n",
                         P, P, U, P);
         if (f->nmimes)
             dsl_buf__printf(b,
                             "    for (int i = 0; r == 0 && i < %d; i++)\n"
-                            "        r = ht_fs__mime_add(&%s_mime_, ht_slice__from_cstr(%s_mime_lines_[i][0]),\n"
-                            "                            ht_slice__from_cstr(%s_mime_lines_[i][1]));\n",
+                            "        r = ht_fs__mime_add(&%s__mime, ht_slice__from_cstr(%s__mime_lines[i][0]),\n"
+                            "                            ht_slice__from_cstr(%s__mime_lines[i][1]));\n",
                             f->nmimes, P, P, P);
         dsl_buf__printf(b,
                         "    int i = 0;\n"
@@ -1470,22 +1491,22 @@ static void emit_dispatch_(gen_t* g, dsl_buf_t* b, const char* mount_base) {
                         "                                  : snprintf(dir, sizeof dir, \"%%s/%%s\", base, mi->dir);\n"
                         "        if (n < 0 || (size_t) n >= sizeof dir) { r = -ENAMETOOLONG; break; }\n"
                         "        uint32_t flags = (mi->list ? 0u : HT_FS_NO_LIST) | (mi->gzip ? 0u : HT_FS_NO_GZIP);\n"
-                        "        r = ht_fs__root_open(&%s_roots_[i], dir, flags, mi->index, &%s_mime_);\n"
+                        "        r = ht_fs__root_open(&%s__roots[i], dir, flags, mi->index, &%s__mime);\n"
                         "        if (r != 0) break;\n"
                         "    }\n"
                         "    if (r != 0) {\n"
-                        "        while (i-- > 0) ht_fs__root_close(&%s_roots_[i]);\n"
-                        "        ht_fs__mime_free(&%s_mime_);\n"
+                        "        while (i-- > 0) ht_fs__root_close(&%s__roots[i]);\n"
+                        "        ht_fs__mime_free(&%s__mime);\n"
                         "        return r;\n"
                         "    }\n"
-                        "    %s_open_ = true;\n"
+                        "    %s__opened = true;\n"
                         "    return 0;\n"
                         "}\n\n"
                         "void %s__mounts_close(void) {\n"
-                        "    if (!%s_open_) return;\n"
-                        "    for (int i = 0; i < %s_MOUNT_COUNT; i++) ht_fs__root_close(&%s_roots_[i]);\n"
-                        "    ht_fs__mime_free(&%s_mime_);\n"
-                        "    %s_open_ = false;\n"
+                        "    if (!%s__opened) return;\n"
+                        "    for (int i = 0; i < %s_MOUNT_COUNT; i++) ht_fs__root_close(&%s__roots[i]);\n"
+                        "    ht_fs__mime_free(&%s__mime);\n"
+                        "    %s__opened = false;\n"
                         "}\n\n",
                         U, P, P, P, P, P, P, P, P, P, U, P, P, P);
         /* Serving one mount: the runtime's static-file response. */
@@ -1493,13 +1514,13 @@ static void emit_dispatch_(gen_t* g, dsl_buf_t* b, const char* mount_base) {
                         "/* ht_response__serve_file under the mount prefix: path safety, index,\n"
                         "   listing, gzip sidecar, conditionals, ranges, Location with the prefix;\n"
                         "   small bodies copied, larger ones zero-copy (sendfile). */\n"
-                        "static void %s_mount_(int i, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a) {\n"
-                        "    if (!%s_open_) {\n"
+                        "static void %s__serve_mount(int i, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a) {\n"
+                        "    if (!%s__opened) {\n"
                         "        (void) ht_response__error(res, 503, a);\n"
                         "        return;\n"
                         "    }\n"
                         "    ht_serve_file_options_t o = { .mount = ht_slice__from_cstr(%s__mounts[i].prefix) };\n"
-                        "    (void) ht_response__serve_file(res, req, &%s_roots_[i], &o, a);\n"
+                        "    (void) ht_response__serve_file(res, req, &%s__roots[i], &o, a);\n"
                         "}\n\n",
                         P, P, P, P);
     } else {
@@ -1512,18 +1533,30 @@ static void emit_dispatch_(gen_t* g, dsl_buf_t* b, const char* mount_base) {
                         P, P);
     }
 
+    /* Method + path to a route, shared by the callback and the body policy. */
+    dsl_buf__printf(b,
+                    "static %s_status_t %s__match_request(const ht_request_t* req, ht_slice_t path, %s_match_t* m) {\n"
+                    "    ht_method_t method = ht_request__method(req);\n"
+                    "    return method == HT_METHOD_OTHER ? %s__match_token(ht_request__method_slice(req), path, m)\n"
+                    "                                     : %s__match(method, path, m);\n"
+                    "}\n\n",
+                    P, P, P, P, P);
+    bool handlers = false, policy = false;
+    for (int j = 0; j < f->nroutes; j++) {
+        handlers = handlers || f->routes[j]->kind == DSL_R_HANDLER;
+        policy = policy || f->routes[j]->body_limit || f->routes[j]->stream;
+    }
     /* The callback. */
     dsl_buf__printf(b,
                     "void %s__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_response_t* res_,\n"
                     "    ht_alloc_t* a_) {\n"
-                    "    (void) cfg_;\n"
+                    "%s"
                     "    ht_slice_t path_ = ht_request__path(req_);\n"
-                    "    ht_method_t method_ = ht_request__method(req_);\n"
-                    "    if (method_ == HT_METHOD_OPTIONS && path_.len == 1 && path_.ptr[0] == '*') {\n"
+                    "    if (ht_request__method(req_) == HT_METHOD_OPTIONS && path_.len == 1 && path_.ptr[0] == '*') {\n"
                     "        uint64_t all_ = 0;\n"
                     "        for (int i_ = 1; i_ < %s_ROUTE__COUNT; i_++) all_ |= %s__routes[i_].method_mask;\n"
                     "        if (all_ & (UINT64_C(1) << %s_METHOD_GET)) all_ |= UINT64_C(1) << %s_METHOD_HEAD;\n"
-                    "        %s_allow_(res_, 204, all_ | (UINT64_C(1) << %s_METHOD_OPTIONS), a_);\n"
+                    "        %s__allow(res_, 204, all_ | (UINT64_C(1) << %s_METHOD_OPTIONS), a_);\n"
                     "        return;\n"
                     "    }\n"
                     "    char scratch_[%s_SCRATCH_MAX];\n"
@@ -1532,25 +1565,24 @@ static void emit_dispatch_(gen_t* g, dsl_buf_t* b, const char* mount_base) {
                     "        return;\n"
                     "    }\n"
                     "    %s_match_t m_ = { .scratch = scratch_, .scratch_cap = sizeof scratch_ };\n"
-                    "    %s_status_t s_ = method_ == HT_METHOD_OTHER\n"
-                    "        ? %s__match_token(ht_request__method_slice(req_), path_, &m_)\n"
-                    "        : %s__match(method_, path_, &m_);\n"
-                    "    switch (s_) {\n"
+                    "    switch (%s__match_request(req_, path_, &m_)) {\n"
                     "    case %s_MATCH_FOUND: break;\n"
                     "    case %s_MATCH_NOT_FOUND: (void) ht_response__error(res_, 404, a_); return;\n"
-                    "    case %s_MATCH_METHOD_NOT_ALLOWED: %s_allow_(res_, 405, m_.allow, a_); return;\n"
-                    "    case %s_MATCH_OPTIONS: %s_allow_(res_, 204, m_.allow, a_); return;\n"
-                    "    case %s_MATCH_REDIRECT: %s_redirect_(res_, m_.redirect, ht_request__query(req_), a_); return;\n"
+                    "    case %s_MATCH_METHOD_NOT_ALLOWED: %s__allow(res_, 405, m_.allow, a_); return;\n"
+                    "    case %s_MATCH_OPTIONS: %s__allow(res_, 204, m_.allow, a_); return;\n"
+                    "    case %s_MATCH_REDIRECT: %s__redirect(res_, m_.redirect, ht_request__query(req_), a_); return;\n"
                     "    case %s_MATCH_BAD_REQUEST:\n"
                     "    default: (void) ht_response__error(res_, 400, a_); return;\n"
                     "    }\n"
+                    "    /* A body read whole (a streamed one is still to come: empty here). */\n"
                     "    uint64_t limit_ = %s__routes[m_.route].body_limit;\n"
                     "    if (limit_ && ht_request__body(req_).len > limit_) {\n"
                     "        (void) ht_response__error(res_, 413, a_);\n"
                     "        return;\n"
                     "    }\n"
                     "    switch (m_.route) {\n",
-                    P, U, P, U, U, P, U, U, P, P, P, P, U, U, U, P, U, P, U, P, U, P);
+                    P, handlers ? "" : "    (void) cfg_;\n", U, P, U, U, P, U, U, P, P, U, U, U, P, U, P, U, P, U,
+                    P);
     int mi = 0, ei = 0;
     for (int j = 0; j < f->nroutes; j++) {
         dsl_route_t* r = f->routes[j];
@@ -1558,17 +1590,45 @@ static void emit_dispatch_(gen_t* g, dsl_buf_t* b, const char* mount_base) {
             dsl_buf__printf(b, "    case %s_ROUTE_%s: %s__embed_serve(%d, req_, res_, a_); return;\n", U, r->id_name, P,
                             ei++);
         } else if (r->kind == DSL_R_MOUNT) {
-            dsl_buf__printf(b, "    case %s_ROUTE_%s: %s_mount_(%d, req_, res_, a_); return;\n", U, r->id_name, P,
-                            mi++);
-        } else {
-            dsl_buf__printf(b, "    case %s_ROUTE_%s: %s(req_, res_, a_, &m_.p.%s); return;\n", U, r->id_name, r->handler,
+            dsl_buf__printf(b, "    case %s_ROUTE_%s: %s__serve_mount(%d, req_, res_, a_); return;\n", U, r->id_name,
+                            P, mi++);
+        } else if (r->timeout_ms || r->upstream) { /* the deadline, then the handler */
+            dsl_buf__printf(b,
+                            "    case %s_ROUTE_%s:\n"
+                            "        (void) ht_response__timeout(res_, %lu, %d);\n"
+                            "        %s_%s(cfg_->user_data, req_, res_, a_, &m_.p.%s);\n"
+                            "        return;\n",
+                            U, r->id_name, (unsigned long) r->timeout_ms, r->upstream ? 504 : 0, P, r->handler,
                             r->handler);
+        } else {
+            dsl_buf__printf(b, "    case %s_ROUTE_%s: %s_%s(cfg_->user_data, req_, res_, a_, &m_.p.%s); return;\n", U,
+                            r->id_name, P, r->handler, r->handler);
         }
     }
     dsl_buf__printf(b,
                     "    default: (void) ht_response__error(res_, 500, a_); return;\n"
                     "    }\n"
-                    "}\n");
+                    "}\n\n");
+
+    /* The body policy: what the server needs before reading a body. */
+    dsl_buf__printf(b, "ht_body_policy_t %s__body_policy(const ht_config_t* cfg_, const ht_request_t* req_) {\n"
+                       "    (void) cfg_;\n", P);
+    if (!policy) {
+        dsl_buf__printf(b, "    (void) req_; /* no route has `body` or `stream` */\n"
+                           "    return (ht_body_policy_t){ .limit = 0, .stream = false };\n"
+                           "}\n");
+        return;
+    }
+    dsl_buf__printf(b,
+                    "    ht_slice_t path_ = ht_request__path(req_);\n"
+                    "    char scratch_[%s_SCRATCH_MAX];\n"
+                    "    %s_match_t m_ = { .scratch = scratch_, .scratch_cap = sizeof scratch_ };\n"
+                    "    if (path_.len + 1 > sizeof scratch_ || %s__match_request(req_, path_, &m_) != %s_MATCH_FOUND)\n"
+                    "        return (ht_body_policy_t){ .limit = 0, .stream = false };\n"
+                    "    const %s_route_info_t* r_ = &%s__routes[m_.route];\n"
+                    "    return (ht_body_policy_t){ .limit = r_->body_limit, .stream = r_->stream };\n"
+                    "}\n",
+                    U, P, P, U, P, P);
 }
 
 /* ---------------------------------------------------------------- files */
@@ -1747,6 +1807,16 @@ int main(int argc, char** argv) {
         usage_(stderr);
         return 2;
     }
+    if (prefix) {
+        bool ident = *prefix && !(*prefix >= '0' && *prefix <= '9');
+        for (const char* c = prefix; *c; c++)
+            ident = ident && ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                              (*c >= '0' && *c <= '9') || *c == '_');
+        if (!ident) {
+            fprintf(stderr, "htgen: --prefix needs a C identifier\n");
+            return 2;
+        }
+    }
     FILE* fp = fopen(in, "rb");
     if (!fp) {
         fprintf(stderr, "htgen: cannot open %s: %s\n", in, strerror(errno));
@@ -1761,22 +1831,9 @@ int main(int argc, char** argv) {
     const char* slash = strrchr(in, '/');
     char* dir = slash ? strndup(in, (size_t) (slash - in) + (slash == in)) : strdup(".");
     dsl_src_t src = { .name = in, .text = text.ptr ? text.ptr : "", .len = text.len };
-    dsl_file_t f = { 0 };
+    dsl_file_t f = { .prefix_cli = prefix }; /* the handlers' names depend on it */
     bool ok = dsl_file__parse(&f, &src, dir);
-    gen_t g = { .f = &f, .base = slash ? slash + 1 : in, .P = prefix ? prefix : f.prefix };
-    if (prefix) {
-        bool ident = *prefix && !(*prefix >= '0' && *prefix <= '9');
-        for (const char* c = prefix; *c; c++)
-            ident = ident && ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                              (*c >= '0' && *c <= '9') || *c == '_');
-        if (!ident) {
-            fprintf(stderr, "htgen: --prefix needs a C identifier\n");
-            dsl_file__free(&f);
-            dsl_buf__free(&text);
-            free(dir);
-            return 2;
-        }
-    }
+    gen_t g = { .f = &f, .base = slash ? slash + 1 : in, .P = f.prefix };
     size_t k = 0;
     for (const char* c = g.P; *c && k + 1 < sizeof g.U; c++) g.U[k++] = (char) (*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
     g.U[k] = '\0';

@@ -21,8 +21,9 @@ printf 'prefix app\nGET /api/hello -> hello\n' > without.ht
 cat > main.c <<'C'
 #include "app_routes.h"
 #include <ht/ht.h>
-void hello(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_hello_params_t* p) {
-    (void) req, (void) p;
+void app_hello(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+               const app_hello_params_t* p) {
+    (void) ctx, (void) req, (void) p;
     ht_response__text(res, 200, "hi\n", a);
 }
 int main(void) { return 0; }

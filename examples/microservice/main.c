@@ -82,15 +82,17 @@ static size_t count(void) {
     return n;
 }
 
-void health(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const svc_health_params_t* p) {
-    (void) req, (void) p;
+void svc_health(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+                const svc_health_params_t* p) {
+    (void) ctx, (void) req, (void) p;
     char json[64];
     snprintf(json, sizeof json, "{\"status\":\"ok\",\"notes\":%zu}", count());
     ht_response__json(res, 200, json, a);
 }
 
-void notes_list(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const svc_notes_list_params_t* p) {
-    (void) req, (void) p;
+void svc_notes_list(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+                    const svc_notes_list_params_t* p) {
+    (void) ctx, (void) req, (void) p;
     ht_bytes_t b;
     ht_bytes__init(&b, a);
     ht_bytes__push(&b, "{\"notes\":[", 10);
@@ -105,8 +107,9 @@ void notes_list(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, cons
     send_json(res, 200, &b, a);
 }
 
-void notes_add(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const svc_notes_add_params_t* p) {
-    (void) p;
+void svc_notes_add(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+                   const svc_notes_add_params_t* p) {
+    (void) ctx, (void) p;
     ht_slice_t text = ht_request__body(req); /* without surrounding white space */
     while (text.len && is_space(text.ptr[0])) text = ht_slice__sub(text, 1, text.len - 1);
     while (text.len && is_space(text.ptr[text.len - 1])) text.len--;
@@ -135,8 +138,9 @@ void notes_add(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const
     send_json(res, 201, &b, a);
 }
 
-void notes_get(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const svc_notes_get_params_t* p) {
-    (void) req;
+void svc_notes_get(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+                   const svc_notes_get_params_t* p) {
+    (void) ctx, (void) req;
     note_t* n = find(p->id);
     if (!n) {
         ht_response__json(res, 404, "{\"error\":\"no such note\"}", a);
@@ -148,9 +152,9 @@ void notes_get(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const
     send_json(res, 200, &b, a);
 }
 
-void notes_delete(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-                  const svc_notes_delete_params_t* p) {
-    (void) req;
+void svc_notes_delete(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+                      const svc_notes_delete_params_t* p) {
+    (void) ctx, (void) req;
     note_t* n = find(p->id);
     if (!n) {
         ht_response__json(res, 404, "{\"error\":\"no such note\"}", a);

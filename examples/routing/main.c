@@ -1,10 +1,11 @@
 /* routing — the route compiler's example. routes.ht declares the service;
  * htgen turns it into routing_routes.h (one typed parameter struct and one
- * prototype per handler) and routing__dispatch, the server callback that
- * matches method + path in one DFA and calls the handlers below. 404, 405 +
- * Allow, OPTIONS, HEAD, the trailing-slash 308, 400 for bad escapes and the
- * per-route body limit (413) are the dispatcher's; the handlers only see
- * requests that are theirs, with parameters decoded and converted.
+ * prototype per handler: routing_NAME, with the context first) and
+ * routing__dispatch, the server callback that matches method + path and
+ * calls the handlers below. 404, 405 + Allow, OPTIONS, HEAD, the
+ * trailing-slash 308, 400 for bad escapes and the per-route body limit (413)
+ * are the dispatcher's; the handlers only see requests that are theirs, with
+ * parameters decoded and converted.
  *
  *   routing [-p PORT] [-b ADDR] [-r DIR]
  *     -p PORT  port (default 8080; 0 picks one)
@@ -33,9 +34,9 @@ static void send_bytes(ht_response_t* res, uint16_t status, const char* type, ht
     ht_bytes__free(b);
 }
 
-void home(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-          const routing_home_params_t* p) {
-    (void) req, (void) p;
+void routing_home(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                  ht_alloc_t* a, const routing_home_params_t* p) {
+    (void) app, (void) req, (void) p;
     ht_response__html(res, 200,
                       "<!doctype html><title>routing</title>\n"
                       "<h1>hachettp routing example</h1>\n<ul>\n"
@@ -47,23 +48,29 @@ void home(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
                       a);
 }
 
-void hello(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-           const routing_hello_params_t* p) {
-    (void) req;
+void routing_hello(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                   ht_alloc_t* a, const routing_hello_params_t* p) {
+    (void) app, (void) req;
     ht_bytes_t b;
     ht_bytes__init(&b, a);
     ht_bytes__pushf(&b, "hello, %.*s\n", HT_SLICE_FMT(p->name));
     send_bytes(res, 200, "text/plain; charset=utf-8", &b, a);
 }
 
-static uint64_t requests_seen; /* one loop, one thread */
+/* The handlers' context (`context struct routing_app` in routes.ht): what
+ * main puts in ht_config_t.user_data reaches every handler as its first
+ * parameter, no globals. One loop here, so one thread touches it; a server
+ * with several workers shares it between their threads. */
+struct routing_app {
+    uint64_t requests_seen;
+};
 
-void status_json(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-                 const routing_status_json_params_t* p) {
+void routing_status_json(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                         ht_alloc_t* a, const routing_status_json_params_t* p) {
     (void) req, (void) p;
     char json[96];
     snprintf(json, sizeof json, "{\"status\":\"ok\",\"status_requests\":%" PRIu64 "}\n",
-             ++requests_seen);
+             ++app->requests_seen);
     ht_response__json(res, 200, json, a);
 }
 
@@ -81,9 +88,9 @@ static ht_result_t push_decoded(ht_bytes_t* b, ht_slice_t s) {
 
 /* One "key=value" line per query pair, both decoded (form rules: '+' is a
  * space); a pair without '=' is printed as the bare key; a bad escape: 400. */
-void search(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-            const routing_search_params_t* p) {
-    (void) p;
+void routing_search(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                    ht_alloc_t* a, const routing_search_params_t* p) {
+    (void) app, (void) p;
     ht_slice_t query = ht_request__query(req);
     ht_bytes_t b;
     ht_bytes__init(&b, a);
@@ -102,8 +109,9 @@ bad:
     ht_response__error(res, 400, a);
 }
 
-void user(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-          const routing_user_params_t* p) {
+void routing_user(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                  ht_alloc_t* a, const routing_user_params_t* p) {
+    (void) app;
     char json[128];
     if (ht_request__method(req) == HT_METHOD_PUT)
         snprintf(json, sizeof json, "{\"id\":%" PRIu64 ",\"updated\":true,\"bytes\":%zu}\n", p->id,
@@ -114,42 +122,42 @@ void user(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
     ht_response__json(res, 200, json, a);
 }
 
-void user_delete(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-                 const routing_user_delete_params_t* p) {
-    (void) req;
+void routing_user_delete(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                         ht_alloc_t* a, const routing_user_delete_params_t* p) {
+    (void) app, (void) req;
     char text[64];
     snprintf(text, sizeof text, "deleted %" PRIu64 "\n", p->id);
     ht_response__text(res, 200, text, a);
 }
 
-void user_new(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-              const routing_user_new_params_t* p) {
-    (void) req, (void) p;
+void routing_user_new(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                      ht_alloc_t* a, const routing_user_new_params_t* p) {
+    (void) app, (void) req, (void) p;
     ht_response__html(res, 200, "<!doctype html><form method=post action=/echo>"
                                 "<input name=name><button>create</button></form>\n", a);
 }
 
-void user_by_name(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-                  const routing_user_by_name_params_t* p) {
-    (void) req;
+void routing_user_by_name(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                          ht_alloc_t* a, const routing_user_by_name_params_t* p) {
+    (void) app, (void) req;
     ht_bytes_t b;
     ht_bytes__init(&b, a);
     ht_bytes__pushf(&b, "user named %.*s\n", HT_SLICE_FMT(p->name));
     send_bytes(res, 200, "text/plain; charset=utf-8", &b, a);
 }
 
-void tag(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-         const routing_tag_params_t* p) {
-    (void) req;
+void routing_tag(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                 ht_alloc_t* a, const routing_tag_params_t* p) {
+    (void) app, (void) req;
     ht_bytes_t b;
     ht_bytes__init(&b, a);
     ht_bytes__pushf(&b, "tag %.*s\n", HT_SLICE_FMT(p->tag));
     send_bytes(res, 200, "text/plain; charset=utf-8", &b, a);
 }
 
-void file_get(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-              const routing_file_get_params_t* p) {
-    (void) req;
+void routing_file_get(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                      ht_alloc_t* a, const routing_file_get_params_t* p) {
+    (void) app, (void) req;
     ht_bytes_t b;
     ht_bytes__init(&b, a);
     ht_bytes__pushf(&b, "file [%.*s]\n", HT_SLICE_FMT(p->path));
@@ -158,18 +166,18 @@ void file_get(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
 
 /* The body back, with the request's Content-Type (the route's `body 1K`
  * limit was enforced before this runs). */
-void echo(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-          const routing_echo_params_t* p) {
-    (void) p;
+void routing_echo(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                  ht_alloc_t* a, const routing_echo_params_t* p) {
+    (void) app, (void) p;
     ht_slice_t type = ht_request__header(req, HT_HEADER_CONTENT_TYPE);
     if (!type.ptr || !ht_response__valid_header_value(type)) type = HT_SLICE("application/octet-stream");
     ht_slice_t body = ht_request__body(req);
     ht_response__bytes(res, 200, type, body.ptr, body.len, a);
 }
 
-void docs(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-          const routing_docs_params_t* p) {
-    (void) req, (void) p;
+void routing_docs(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                  ht_alloc_t* a, const routing_docs_params_t* p) {
+    (void) app, (void) req, (void) p;
     ht_response__html(res, 200, "<!doctype html><p>docs: see <a href=\"/static/docs/\">files</a>\n", a);
 }
 
@@ -201,9 +209,12 @@ int main(int argc, char** argv) {
                 ht_result__str(r));
         return 1;
     }
-    /* Route limits above the server's max_body would never be reached. */
+    /* user_data: the handlers' context. body_policy: each route's `body`
+     * limit applies before the body is read (413), whatever max_body is. */
+    struct routing_app app = { 0 };
     ht_config_t cfg = {
-        .max_body = ROUTING_BODY_LIMIT_MAX > HT_CONFIG_DEFAULT_MAX_BODY ? ROUTING_BODY_LIMIT_MAX : 0,
+        .user_data = &app,
+        .body_policy = routing__body_policy,
     };
     ht_server_t server = { .config = &cfg };
     r = ht_server__listen(&server, bind, (uint16_t) port, 128);

@@ -298,6 +298,22 @@ START_TEST(test_route_table_and_mime) {
     ck_assert_int_eq(app__routes[APP_ROUTE_HELLO].line, 7);
     ck_assert_uint_eq(app__routes[APP_ROUTE_USER].method_mask,
                       (1u << APP_METHOD_GET) | (1u << APP_METHOD_PUT));
+    /* timeout / upstream / stream, and a G size past 32 bits */
+    ck_assert_uint_eq(app__routes[APP_ROUTE_JOB].timeout_ms, 15000);
+    ck_assert(!app__routes[APP_ROUTE_JOB].upstream && !app__routes[APP_ROUTE_JOB].stream);
+    ck_assert_uint_eq(app__routes[APP_ROUTE_PROXY].timeout_ms, 0);
+    ck_assert(app__routes[APP_ROUTE_PROXY].upstream);
+    ck_assert_uint_eq(app__routes[APP_ROUTE_REPORT].timeout_ms, 120000);
+    ck_assert(app__routes[APP_ROUTE_REPORT].upstream);
+    ck_assert(app__routes[APP_ROUTE_UPLOAD].stream);
+    ck_assert_uint_eq(app__routes[APP_ROUTE_UPLOAD].body_limit, UINT64_C(8) << 30);
+    ck_assert_uint_eq(APP_BODY_LIMIT_MAX, UINT64_C(8) << 30);
+    ck_assert_uint_eq(app__routes[APP_ROUTE_HELLO].timeout_ms, 0);
+    ck_assert(!app__routes[APP_ROUTE_HELLO].upstream && !app__routes[APP_ROUTE_HELLO].stream);
+    app_match_t m = { 0 };
+    ck_assert_int_eq(app__match(HT_METHOD_PUT, HT_SLICE("/upload/a-b_c"), &m), APP_MATCH_FOUND);
+    ck_assert_int_eq(m.route, APP_ROUTE_UPLOAD);
+    ck_assert(slice_is_(m.p.upload.name, "a-b_c"));
     const struct app_mime* mm = app__mime_lookup("WASM", 4);
     ck_assert_ptr_nonnull(mm);
     ck_assert_str_eq(mm->type, "application/wasm");
@@ -311,9 +327,11 @@ START_TEST(test_route_table_and_mime) {
 }
 END_TEST
 
-/* The handler prototypes exist with the documented signature. */
-void hello(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_hello_params_t* p) {
-    (void) req, (void) res, (void) a, (void) p;
+/* The handler prototypes exist with the documented signature: the prefix,
+   then the `context` type (struct app_ctx, declared by the header). */
+void app_hello(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+               const app_hello_params_t* p) {
+    (void) ctx, (void) req, (void) res, (void) a, (void) p;
 }
 
 int main(void) {

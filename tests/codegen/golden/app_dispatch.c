@@ -16,7 +16,7 @@
 #define APP_MOUNT_BASE "."
 #endif
 
-static void app_allow_(ht_response_t* res, uint16_t status, uint64_t allow, ht_alloc_t* a) {
+static void app__allow(ht_response_t* res, uint16_t status, uint64_t allow, ht_alloc_t* a) {
     char v[APP_ALLOW_MAX];
     app__allow_format(allow, v, sizeof v);
     if (ht_response__status(res, status) != 0) return;
@@ -25,7 +25,7 @@ static void app_allow_(ht_response_t* res, uint16_t status, uint64_t allow, ht_a
     else (void) ht_response__body(res, nullptr, 0, a);
 }
 
-static void app_redirect_(ht_response_t* res, ht_slice_t to, ht_slice_t query, ht_alloc_t* a) {
+static void app__redirect(ht_response_t* res, ht_slice_t to, ht_slice_t query, ht_alloc_t* a) {
     /* "//host" would be a network-path reference: an open redirect. */
     while (to.len > 1 && to.ptr[0] == '/' && to.ptr[1] == '/') to.ptr++, to.len--;
     ht_bytes_t loc;
@@ -39,23 +39,23 @@ static void app_redirect_(ht_response_t* res, ht_slice_t to, ht_slice_t query, h
     ht_bytes__free(&loc);
 }
 
-static ht_fs_root_t app_roots_[APP_MOUNT_COUNT];
-static ht_fs_mime_t app_mime_;
-static bool app_open_;
+static ht_fs_root_t app__roots[APP_MOUNT_COUNT];
+static ht_fs_mime_t app__mime;
+static bool app__opened;
 
-static const char* const app_mime_lines_[2][2] = {
+static const char* const app__mime_lines[2][2] = {
     { "wasm", "application/wasm" },
     { "webmanifest", "application/manifest+json" },
 };
 
 ht_result_t app__mounts_open(const char* base, ht_alloc_t* a) {
-    if (app_open_) return 0;
+    if (app__opened) return 0;
     if (!base) base = APP_MOUNT_BASE;
-    ht_fs__mime_init(&app_mime_, a);
+    ht_fs__mime_init(&app__mime, a);
     ht_result_t r = 0;
     for (int i = 0; r == 0 && i < 2; i++)
-        r = ht_fs__mime_add(&app_mime_, ht_slice__from_cstr(app_mime_lines_[i][0]),
-                            ht_slice__from_cstr(app_mime_lines_[i][1]));
+        r = ht_fs__mime_add(&app__mime, ht_slice__from_cstr(app__mime_lines[i][0]),
+                            ht_slice__from_cstr(app__mime_lines[i][1]));
     int i = 0;
     for (; r == 0 && i < APP_MOUNT_COUNT; i++) {
         const app_mount_info_t* mi = &app__mounts[i];
@@ -64,47 +64,51 @@ ht_result_t app__mounts_open(const char* base, ht_alloc_t* a) {
                                   : snprintf(dir, sizeof dir, "%s/%s", base, mi->dir);
         if (n < 0 || (size_t) n >= sizeof dir) { r = -ENAMETOOLONG; break; }
         uint32_t flags = (mi->list ? 0u : HT_FS_NO_LIST) | (mi->gzip ? 0u : HT_FS_NO_GZIP);
-        r = ht_fs__root_open(&app_roots_[i], dir, flags, mi->index, &app_mime_);
+        r = ht_fs__root_open(&app__roots[i], dir, flags, mi->index, &app__mime);
         if (r != 0) break;
     }
     if (r != 0) {
-        while (i-- > 0) ht_fs__root_close(&app_roots_[i]);
-        ht_fs__mime_free(&app_mime_);
+        while (i-- > 0) ht_fs__root_close(&app__roots[i]);
+        ht_fs__mime_free(&app__mime);
         return r;
     }
-    app_open_ = true;
+    app__opened = true;
     return 0;
 }
 
 void app__mounts_close(void) {
-    if (!app_open_) return;
-    for (int i = 0; i < APP_MOUNT_COUNT; i++) ht_fs__root_close(&app_roots_[i]);
-    ht_fs__mime_free(&app_mime_);
-    app_open_ = false;
+    if (!app__opened) return;
+    for (int i = 0; i < APP_MOUNT_COUNT; i++) ht_fs__root_close(&app__roots[i]);
+    ht_fs__mime_free(&app__mime);
+    app__opened = false;
 }
 
 /* ht_response__serve_file under the mount prefix: path safety, index,
    listing, gzip sidecar, conditionals, ranges, Location with the prefix;
    small bodies copied, larger ones zero-copy (sendfile). */
-static void app_mount_(int i, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a) {
-    if (!app_open_) {
+static void app__serve_mount(int i, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a) {
+    if (!app__opened) {
         (void) ht_response__error(res, 503, a);
         return;
     }
     ht_serve_file_options_t o = { .mount = ht_slice__from_cstr(app__mounts[i].prefix) };
-    (void) ht_response__serve_file(res, req, &app_roots_[i], &o, a);
+    (void) ht_response__serve_file(res, req, &app__roots[i], &o, a);
+}
+
+static app_status_t app__match_request(const ht_request_t* req, ht_slice_t path, app_match_t* m) {
+    ht_method_t method = ht_request__method(req);
+    return method == HT_METHOD_OTHER ? app__match_token(ht_request__method_slice(req), path, m)
+                                     : app__match(method, path, m);
 }
 
 void app__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_response_t* res_,
     ht_alloc_t* a_) {
-    (void) cfg_;
     ht_slice_t path_ = ht_request__path(req_);
-    ht_method_t method_ = ht_request__method(req_);
-    if (method_ == HT_METHOD_OPTIONS && path_.len == 1 && path_.ptr[0] == '*') {
+    if (ht_request__method(req_) == HT_METHOD_OPTIONS && path_.len == 1 && path_.ptr[0] == '*') {
         uint64_t all_ = 0;
         for (int i_ = 1; i_ < APP_ROUTE__COUNT; i_++) all_ |= app__routes[i_].method_mask;
         if (all_ & (UINT64_C(1) << APP_METHOD_GET)) all_ |= UINT64_C(1) << APP_METHOD_HEAD;
-        app_allow_(res_, 204, all_ | (UINT64_C(1) << APP_METHOD_OPTIONS), a_);
+        app__allow(res_, 204, all_ | (UINT64_C(1) << APP_METHOD_OPTIONS), a_);
         return;
     }
     char scratch_[APP_SCRATCH_MAX];
@@ -113,45 +117,67 @@ void app__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_respons
         return;
     }
     app_match_t m_ = { .scratch = scratch_, .scratch_cap = sizeof scratch_ };
-    app_status_t s_ = method_ == HT_METHOD_OTHER
-        ? app__match_token(ht_request__method_slice(req_), path_, &m_)
-        : app__match(method_, path_, &m_);
-    switch (s_) {
+    switch (app__match_request(req_, path_, &m_)) {
     case APP_MATCH_FOUND: break;
     case APP_MATCH_NOT_FOUND: (void) ht_response__error(res_, 404, a_); return;
-    case APP_MATCH_METHOD_NOT_ALLOWED: app_allow_(res_, 405, m_.allow, a_); return;
-    case APP_MATCH_OPTIONS: app_allow_(res_, 204, m_.allow, a_); return;
-    case APP_MATCH_REDIRECT: app_redirect_(res_, m_.redirect, ht_request__query(req_), a_); return;
+    case APP_MATCH_METHOD_NOT_ALLOWED: app__allow(res_, 405, m_.allow, a_); return;
+    case APP_MATCH_OPTIONS: app__allow(res_, 204, m_.allow, a_); return;
+    case APP_MATCH_REDIRECT: app__redirect(res_, m_.redirect, ht_request__query(req_), a_); return;
     case APP_MATCH_BAD_REQUEST:
     default: (void) ht_response__error(res_, 400, a_); return;
     }
+    /* A body read whole (a streamed one is still to come: empty here). */
     uint64_t limit_ = app__routes[m_.route].body_limit;
     if (limit_ && ht_request__body(req_).len > limit_) {
         (void) ht_response__error(res_, 413, a_);
         return;
     }
     switch (m_.route) {
-    case APP_ROUTE_HOME: home(req_, res_, a_, &m_.p.home); return;
-    case APP_ROUTE_HELLO: hello(req_, res_, a_, &m_.p.hello); return;
-    case APP_ROUTE_USER: user(req_, res_, a_, &m_.p.user); return;
-    case APP_ROUTE_USER_DELETE: user_delete(req_, res_, a_, &m_.p.user_delete); return;
-    case APP_ROUTE_USER_NEW: user_new(req_, res_, a_, &m_.p.user_new); return;
-    case APP_ROUTE_USER_BY_NAME: user_by_name(req_, res_, a_, &m_.p.user_by_name); return;
-    case APP_ROUTE_ECHO: echo(req_, res_, a_, &m_.p.echo); return;
-    case APP_ROUTE_FILE_GET: file_get(req_, res_, a_, &m_.p.file_get); return;
-    case APP_ROUTE_VERSIONED: versioned(req_, res_, a_, &m_.p.versioned); return;
-    case APP_ROUTE_IMG: img(req_, res_, a_, &m_.p.img); return;
-    case APP_ROUTE_IMG_ANY: img_any(req_, res_, a_, &m_.p.img_any); return;
-    case APP_ROUTE_TYPED: typed(req_, res_, a_, &m_.p.typed); return;
-    case APP_ROUTE_BY_UUID: by_uuid(req_, res_, a_, &m_.p.by_uuid); return;
-    case APP_ROUTE_BY_SLUG: by_slug(req_, res_, a_, &m_.p.by_slug); return;
-    case APP_ROUTE_USER_NEW_HEAD: user_new_head(req_, res_, a_, &m_.p.user_new_head); return;
-    case APP_ROUTE_ECHO_OPTIONS: echo_options(req_, res_, a_, &m_.p.echo_options); return;
-    case APP_ROUTE_COFFEE: coffee(req_, res_, a_, &m_.p.coffee); return;
-    case APP_ROUTE_A_X_B: a_x_b(req_, res_, a_, &m_.p.a_x_b); return;
-    case APP_ROUTE_A_REST: a_rest(req_, res_, a_, &m_.p.a_rest); return;
-    case APP_ROUTE_DIR: dir(req_, res_, a_, &m_.p.dir); return;
-    case APP_ROUTE_MOUNT_1: app_mount_(0, req_, res_, a_); return;
+    case APP_ROUTE_HOME: app_home(cfg_->user_data, req_, res_, a_, &m_.p.home); return;
+    case APP_ROUTE_HELLO: app_hello(cfg_->user_data, req_, res_, a_, &m_.p.hello); return;
+    case APP_ROUTE_USER: app_user(cfg_->user_data, req_, res_, a_, &m_.p.user); return;
+    case APP_ROUTE_USER_DELETE: app_user_delete(cfg_->user_data, req_, res_, a_, &m_.p.user_delete); return;
+    case APP_ROUTE_USER_NEW: app_user_new(cfg_->user_data, req_, res_, a_, &m_.p.user_new); return;
+    case APP_ROUTE_USER_BY_NAME: app_user_by_name(cfg_->user_data, req_, res_, a_, &m_.p.user_by_name); return;
+    case APP_ROUTE_ECHO: app_echo(cfg_->user_data, req_, res_, a_, &m_.p.echo); return;
+    case APP_ROUTE_FILE_GET: app_file_get(cfg_->user_data, req_, res_, a_, &m_.p.file_get); return;
+    case APP_ROUTE_VERSIONED: app_versioned(cfg_->user_data, req_, res_, a_, &m_.p.versioned); return;
+    case APP_ROUTE_IMG: app_img(cfg_->user_data, req_, res_, a_, &m_.p.img); return;
+    case APP_ROUTE_IMG_ANY: app_img_any(cfg_->user_data, req_, res_, a_, &m_.p.img_any); return;
+    case APP_ROUTE_TYPED: app_typed(cfg_->user_data, req_, res_, a_, &m_.p.typed); return;
+    case APP_ROUTE_BY_UUID: app_by_uuid(cfg_->user_data, req_, res_, a_, &m_.p.by_uuid); return;
+    case APP_ROUTE_BY_SLUG: app_by_slug(cfg_->user_data, req_, res_, a_, &m_.p.by_slug); return;
+    case APP_ROUTE_USER_NEW_HEAD: app_user_new_head(cfg_->user_data, req_, res_, a_, &m_.p.user_new_head); return;
+    case APP_ROUTE_ECHO_OPTIONS: app_echo_options(cfg_->user_data, req_, res_, a_, &m_.p.echo_options); return;
+    case APP_ROUTE_COFFEE: app_coffee(cfg_->user_data, req_, res_, a_, &m_.p.coffee); return;
+    case APP_ROUTE_A_X_B: app_a_x_b(cfg_->user_data, req_, res_, a_, &m_.p.a_x_b); return;
+    case APP_ROUTE_A_REST: app_a_rest(cfg_->user_data, req_, res_, a_, &m_.p.a_rest); return;
+    case APP_ROUTE_DIR: app_dir(cfg_->user_data, req_, res_, a_, &m_.p.dir); return;
+    case APP_ROUTE_MOUNT_1: app__serve_mount(0, req_, res_, a_); return;
+    case APP_ROUTE_JOB:
+        (void) ht_response__timeout(res_, 15000, 0);
+        app_job(cfg_->user_data, req_, res_, a_, &m_.p.job);
+        return;
+    case APP_ROUTE_PROXY:
+        (void) ht_response__timeout(res_, 0, 504);
+        app_proxy(cfg_->user_data, req_, res_, a_, &m_.p.proxy);
+        return;
+    case APP_ROUTE_UPLOAD: app_upload(cfg_->user_data, req_, res_, a_, &m_.p.upload); return;
+    case APP_ROUTE_REPORT:
+        (void) ht_response__timeout(res_, 120000, 504);
+        app_report(cfg_->user_data, req_, res_, a_, &m_.p.report);
+        return;
     default: (void) ht_response__error(res_, 500, a_); return;
     }
+}
+
+ht_body_policy_t app__body_policy(const ht_config_t* cfg_, const ht_request_t* req_) {
+    (void) cfg_;
+    ht_slice_t path_ = ht_request__path(req_);
+    char scratch_[APP_SCRATCH_MAX];
+    app_match_t m_ = { .scratch = scratch_, .scratch_cap = sizeof scratch_ };
+    if (path_.len + 1 > sizeof scratch_ || app__match_request(req_, path_, &m_) != APP_MATCH_FOUND)
+        return (ht_body_policy_t){ .limit = 0, .stream = false };
+    const app_route_info_t* r_ = &app__routes[m_.route];
+    return (ht_body_policy_t){ .limit = r_->body_limit, .stream = r_->stream };
 }

@@ -4,6 +4,7 @@
 #define APP_ROUTES_H
 
 #include <ht/alloc.h>
+#include <ht/config.h>
 #include <ht/http.h>
 #include <ht/slice.h>
 #include <ht/types.h>
@@ -16,6 +17,9 @@
    <ht/response.h>); handlers only pass pointers here. */
 typedef struct ht_request ht_request_t;
 typedef struct ht_response ht_response_t;
+
+/* The handlers' context (routes.ht:5), ht_config_t.user_data. */
+struct app_ctx;
 
 /* Route ids, in the order of routes.ht. */
 typedef enum app_route {
@@ -41,6 +45,10 @@ typedef enum app_route {
     APP_ROUTE_A_REST = 19, /* routes.ht:24 GET /a/{p...} */
     APP_ROUTE_DIR = 20, /* routes.ht:25 GET /dir/ */
     APP_ROUTE_MOUNT_1 = 21, /* routes.ht:27 GET|HEAD /static/{path...} */
+    APP_ROUTE_JOB = 22, /* routes.ht:32 POST /jobs/{id:u64} */
+    APP_ROUTE_PROXY = 23, /* routes.ht:33 GET /proxy/{rest...} */
+    APP_ROUTE_UPLOAD = 24, /* routes.ht:34 PUT /upload/{name:slug} */
+    APP_ROUTE_REPORT = 25, /* routes.ht:35 PATCH /report */
     APP_ROUTE__COUNT
 } app_route_t;
 
@@ -65,86 +73,102 @@ enum {
 #line 6 "routes.ht"
 typedef struct app_home_params { char none_; } app_home_params_t;
 #line 6 "routes.ht"
-void home(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_home_params_t* p);
+void app_home(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_home_params_t* p);
 #line 7 "routes.ht"
 typedef struct app_hello_params { ht_slice_t name; /* segment */ } app_hello_params_t;
 #line 7 "routes.ht"
-void hello(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_hello_params_t* p);
+void app_hello(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_hello_params_t* p);
 #line 8 "routes.ht"
 typedef struct app_user_params { uint64_t id; /* u64 */ } app_user_params_t;
 #line 8 "routes.ht"
-void user(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_user_params_t* p);
+void app_user(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_user_params_t* p);
 #line 9 "routes.ht"
 typedef struct app_user_delete_params { uint64_t id; /* u64 */ } app_user_delete_params_t;
 #line 9 "routes.ht"
-void user_delete(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_user_delete_params_t* p);
+void app_user_delete(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_user_delete_params_t* p);
 #line 10 "routes.ht"
 typedef struct app_user_new_params { char none_; } app_user_new_params_t;
 #line 10 "routes.ht"
-void user_new(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_user_new_params_t* p);
+void app_user_new(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_user_new_params_t* p);
 #line 11 "routes.ht"
 typedef struct app_user_by_name_params { ht_slice_t name; /* segment */ } app_user_by_name_params_t;
 #line 11 "routes.ht"
-void user_by_name(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_user_by_name_params_t* p);
+void app_user_by_name(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_user_by_name_params_t* p);
 #line 12 "routes.ht"
 typedef struct app_echo_params { char none_; } app_echo_params_t;
 #line 12 "routes.ht"
-void echo(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_echo_params_t* p);
+void app_echo(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_echo_params_t* p);
 #line 13 "routes.ht"
 typedef struct app_file_get_params { ht_slice_t path; /* rest */ } app_file_get_params_t;
 #line 13 "routes.ht"
-void file_get(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_file_get_params_t* p);
+void app_file_get(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_file_get_params_t* p);
 #line 14 "routes.ht"
 typedef struct app_versioned_params { ht_slice_t ver; /* regex */ } app_versioned_params_t;
 #line 14 "routes.ht"
-void versioned(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_versioned_params_t* p);
+void app_versioned(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_versioned_params_t* p);
 #line 15 "routes.ht"
 typedef struct app_img_params { uint64_t id; /* u64 */ } app_img_params_t;
 #line 15 "routes.ht"
-void img(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_img_params_t* p);
+void app_img(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_img_params_t* p);
 #line 16 "routes.ht"
 typedef struct app_img_any_params { ht_slice_t name; /* segment */ } app_img_any_params_t;
 #line 16 "routes.ht"
-void img_any(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_img_any_params_t* p);
+void app_img_any(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_img_any_params_t* p);
 #line 17 "routes.ht"
 typedef struct app_typed_params { int64_t n; /* i64 */ uint64_t h; /* hex */ } app_typed_params_t;
 #line 17 "routes.ht"
-void typed(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_typed_params_t* p);
+void app_typed(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_typed_params_t* p);
 #line 18 "routes.ht"
 typedef struct app_by_uuid_params { ht_slice_t id; /* uuid */ } app_by_uuid_params_t;
 #line 18 "routes.ht"
-void by_uuid(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_by_uuid_params_t* p);
+void app_by_uuid(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_by_uuid_params_t* p);
 #line 19 "routes.ht"
 typedef struct app_by_slug_params { ht_slice_t s; /* slug */ } app_by_slug_params_t;
 #line 19 "routes.ht"
-void by_slug(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_by_slug_params_t* p);
+void app_by_slug(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_by_slug_params_t* p);
 #line 20 "routes.ht"
 typedef struct app_user_new_head_params { char none_; } app_user_new_head_params_t;
 #line 20 "routes.ht"
-void user_new_head(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_user_new_head_params_t* p);
+void app_user_new_head(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_user_new_head_params_t* p);
 #line 21 "routes.ht"
 typedef struct app_echo_options_params { char none_; } app_echo_options_params_t;
 #line 21 "routes.ht"
-void echo_options(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_echo_options_params_t* p);
+void app_echo_options(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_echo_options_params_t* p);
 #line 22 "routes.ht"
 typedef struct app_coffee_params { char none_; } app_coffee_params_t;
 #line 22 "routes.ht"
-void coffee(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_coffee_params_t* p);
+void app_coffee(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_coffee_params_t* p);
 #line 23 "routes.ht"
 typedef struct app_a_x_b_params { ht_slice_t x; /* segment */ } app_a_x_b_params_t;
 #line 23 "routes.ht"
-void a_x_b(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_a_x_b_params_t* p);
+void app_a_x_b(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_a_x_b_params_t* p);
 #line 24 "routes.ht"
 typedef struct app_a_rest_params { ht_slice_t p; /* rest */ } app_a_rest_params_t;
 #line 24 "routes.ht"
-void a_rest(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_a_rest_params_t* p);
+void app_a_rest(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_a_rest_params_t* p);
 #line 25 "routes.ht"
 typedef struct app_dir_params { char none_; } app_dir_params_t;
 #line 25 "routes.ht"
-void dir(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_dir_params_t* p);
+void app_dir(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_dir_params_t* p);
 #line 27 "routes.ht"
 typedef struct app_mount_params { ht_slice_t path; /* rest */ } app_mount_params_t;
-#line 148 "app_routes.h"
+#line 32 "routes.ht"
+typedef struct app_job_params { uint64_t id; /* u64 */ } app_job_params_t;
+#line 32 "routes.ht"
+void app_job(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_job_params_t* p);
+#line 33 "routes.ht"
+typedef struct app_proxy_params { ht_slice_t rest; /* rest */ } app_proxy_params_t;
+#line 33 "routes.ht"
+void app_proxy(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_proxy_params_t* p);
+#line 34 "routes.ht"
+typedef struct app_upload_params { ht_slice_t name; /* slug */ } app_upload_params_t;
+#line 34 "routes.ht"
+void app_upload(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_upload_params_t* p);
+#line 35 "routes.ht"
+typedef struct app_report_params { char none_; } app_report_params_t;
+#line 35 "routes.ht"
+void app_report(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_report_params_t* p);
+#line 172 "app_routes.h"
 
 /* What app__match found. */
 typedef enum app_status {
@@ -191,6 +215,10 @@ typedef struct app_match {
         app_a_rest_params_t a_rest;
         app_dir_params_t dir;
         app_mount_params_t mount;
+        app_job_params_t job;
+        app_proxy_params_t proxy;
+        app_upload_params_t upload;
+        app_report_params_t report;
     } p;
 } app_match_t;
 
@@ -198,11 +226,14 @@ typedef struct app_match {
 typedef struct app_route_info {
     const char* methods;  /* "GET|PUT" in method-table order */
     const char* pattern;
-    const char* handler;  /* nullptr for a mount */
+    const char* handler;  /* as written (the function: app_<handler>); nullptr: a mount */
     int line;             /* in routes.ht */
     uint64_t method_mask; /* bit APP_METHOD_x */
     uint64_t body_limit;  /* bytes; 0 = the server's default */
     int mount;            /* index into app__mounts, or -1 */
+    uint32_t timeout_ms;  /* `timeout`; 0 = the server's defer_timeout_ms */
+    bool upstream;        /* `upstream`: 504 when the deadline passes */
+    bool stream;          /* `stream`: the body is read by the handler */
 } app_route_info_t;
 extern const app_route_info_t app__routes[APP_ROUTE__COUNT];
 
@@ -239,23 +270,31 @@ const struct app_mime* app__mime_lookup(const char* ext, size_t len);
    It matches method + path (the query is not part of it), decodes the
    parameters into a stack buffer of APP_SCRATCH_MAX bytes (nothing is
    allocated; a path of more than APP_SCRATCH_MAX - 1 bytes is 414), and
-   calls the route's handler. Without
-   a handler: 404; 405 + Allow; OPTIONS: 204 + Allow (also for `*`); HEAD
-   runs the GET handler (the server drops the body); 308 + Location to the
-   trailing-slash form (query kept); 400 for a bad escape in a parameter;
-   413 when the body is over the route's `body` limit. The server reads a
-   body whole up to ht_config_t.max_body (413 above it, before reading), so
-   set max_body >= APP_BODY_LIMIT_MAX for larger route limits to be reached;
-   a route without `body` gets the server's max_body. */
-typedef struct ht_config ht_config_t;
+   calls the route's handler app_NAME with the config's user_data (the
+   `context`). Without a handler: 404; 405 + Allow; OPTIONS: 204 + Allow
+   (also for `*`); HEAD runs the GET handler (the server drops the body);
+   308 + Location to the trailing-slash form (query kept); 400 for a bad
+   escape in a parameter; 413 when a body read whole is over the route's
+   `body` limit. A route with `timeout` or `upstream` has its deadline
+   set (ht_response__timeout) before its handler runs. */
 #ifndef APP_SCRATCH_MAX
 #define APP_SCRATCH_MAX 8192
 #endif
 /* The longest Allow value (NUL included); the largest `body` limit. */
 #define APP_ALLOW_MAX 69
-#define APP_BODY_LIMIT_MAX UINT64_C(1048576)
+#define APP_BODY_LIMIT_MAX UINT64_C(8589934592)
 void app__dispatch(const ht_config_t* cfg, const ht_request_t* req, ht_response_t* res,
     ht_alloc_t* a);
+/* The config's body_policy hook: cfg.body_policy = app__body_policy. When a
+   request's head has arrived and a body follows, it matches the request as
+   app__dispatch does and answers the route's `body` limit (0: the server's
+   max_body) and `stream`; { 0, false } when no route matches. With it the
+   server applies each route's limit before reading (413), above max_body
+   too, and hands a `stream` route's body to its handler as it arrives:
+   the handler runs at head time with ht_request__body_pending true and
+   reads it with ht_response__read_body. Without it every body is read
+   whole, up to max_body (set max_body >= APP_BODY_LIMIT_MAX then). */
+ht_body_policy_t app__body_policy(const ht_config_t* cfg, const ht_request_t* req);
 /* Mounts: opens each mount's directory as base/DIR (DIR as written in
    routes.ht; an absolute DIR is used as is) and the MIME table with the mime
    lines, before serving; read-only afterwards, shared by every worker.

@@ -11,28 +11,32 @@
 #endif
 
 const app_route_info_t app__routes[APP_ROUTE__COUNT] = {
-    [APP_ROUTE__NONE] = { "", "", nullptr, 0, 0, 0, -1 },
-    [APP_ROUTE_HOME] = { "GET", "/", "home", 6, UINT64_C(0x1), UINT64_C(0), -1 },
-    [APP_ROUTE_HELLO] = { "GET", "/hello/{name}", "hello", 7, UINT64_C(0x1), UINT64_C(0), -1 },
-    [APP_ROUTE_USER] = { "GET|PUT", "/users/{id:u64}", "user", 8, UINT64_C(0x9), UINT64_C(0), -1 },
-    [APP_ROUTE_USER_DELETE] = { "DELETE", "/users/{id:u64}", "user_delete", 9, UINT64_C(0x10), UINT64_C(0), -1 },
-    [APP_ROUTE_USER_NEW] = { "GET", "/users/new", "user_new", 10, UINT64_C(0x1), UINT64_C(0), -1 },
-    [APP_ROUTE_USER_BY_NAME] = { "GET", "/users/{name}", "user_by_name", 11, UINT64_C(0x1), UINT64_C(0), -1 },
-    [APP_ROUTE_ECHO] = { "POST", "/echo", "echo", 12, UINT64_C(0x4), UINT64_C(1048576), -1 },
-    [APP_ROUTE_FILE_GET] = { "GET", "/files/{path...}", "file_get", 13, UINT64_C(0x1), UINT64_C(0), -1 },
-    [APP_ROUTE_VERSIONED] = { "GET", "/v/{ver:/v[0-9]+/}/x", "versioned", 14, UINT64_C(0x1), UINT64_C(0), -1 },
-    [APP_ROUTE_IMG] = { "GET", "/img-{id:u64}.png", "img", 15, UINT64_C(0x1), UINT64_C(0), -1 },
-    [APP_ROUTE_IMG_ANY] = { "GET", "/img-{name}", "img_any", 16, UINT64_C(0x1), UINT64_C(0), -1 },
-    [APP_ROUTE_TYPED] = { "GET", "/t/{n:i64}/{h:hex}", "typed", 17, UINT64_C(0x1), UINT64_C(0), -1 },
-    [APP_ROUTE_BY_UUID] = { "GET", "/u/{id:uuid}", "by_uuid", 18, UINT64_C(0x1), UINT64_C(0), -1 },
-    [APP_ROUTE_BY_SLUG] = { "GET", "/s/{s:slug}", "by_slug", 19, UINT64_C(0x1), UINT64_C(0), -1 },
-    [APP_ROUTE_USER_NEW_HEAD] = { "HEAD", "/users/new", "user_new_head", 20, UINT64_C(0x2), UINT64_C(0), -1 },
-    [APP_ROUTE_ECHO_OPTIONS] = { "OPTIONS", "/echo", "echo_options", 21, UINT64_C(0x40), UINT64_C(0), -1 },
-    [APP_ROUTE_COFFEE] = { "GET|BREW", "/coffee", "coffee", 22, UINT64_C(0x201), UINT64_C(0), -1 },
-    [APP_ROUTE_A_X_B] = { "GET", "/a/{x}/b", "a_x_b", 23, UINT64_C(0x1), UINT64_C(0), -1 },
-    [APP_ROUTE_A_REST] = { "GET", "/a/{p...}", "a_rest", 24, UINT64_C(0x1), UINT64_C(0), -1 },
-    [APP_ROUTE_DIR] = { "GET", "/dir/", "dir", 25, UINT64_C(0x1), UINT64_C(0), -1 },
-    [APP_ROUTE_MOUNT_1] = { "GET|HEAD", "/static/{path...}", nullptr, 27, UINT64_C(0x3), UINT64_C(0), 0 },
+    [APP_ROUTE__NONE] = { "", "", nullptr, 0, 0, 0, -1, 0, false, false },
+    [APP_ROUTE_HOME] = { "GET", "/", "home", 6, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_HELLO] = { "GET", "/hello/{name}", "hello", 7, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_USER] = { "GET|PUT", "/users/{id:u64}", "user", 8, UINT64_C(0x9), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_USER_DELETE] = { "DELETE", "/users/{id:u64}", "user_delete", 9, UINT64_C(0x10), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_USER_NEW] = { "GET", "/users/new", "user_new", 10, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_USER_BY_NAME] = { "GET", "/users/{name}", "user_by_name", 11, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_ECHO] = { "POST", "/echo", "echo", 12, UINT64_C(0x4), UINT64_C(1048576), -1, 0, false, false },
+    [APP_ROUTE_FILE_GET] = { "GET", "/files/{path...}", "file_get", 13, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_VERSIONED] = { "GET", "/v/{ver:/v[0-9]+/}/x", "versioned", 14, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_IMG] = { "GET", "/img-{id:u64}.png", "img", 15, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_IMG_ANY] = { "GET", "/img-{name}", "img_any", 16, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_TYPED] = { "GET", "/t/{n:i64}/{h:hex}", "typed", 17, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_BY_UUID] = { "GET", "/u/{id:uuid}", "by_uuid", 18, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_BY_SLUG] = { "GET", "/s/{s:slug}", "by_slug", 19, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_USER_NEW_HEAD] = { "HEAD", "/users/new", "user_new_head", 20, UINT64_C(0x2), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_ECHO_OPTIONS] = { "OPTIONS", "/echo", "echo_options", 21, UINT64_C(0x40), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_COFFEE] = { "GET|BREW", "/coffee", "coffee", 22, UINT64_C(0x201), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_A_X_B] = { "GET", "/a/{x}/b", "a_x_b", 23, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_A_REST] = { "GET", "/a/{p...}", "a_rest", 24, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_DIR] = { "GET", "/dir/", "dir", 25, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_MOUNT_1] = { "GET|HEAD", "/static/{path...}", nullptr, 27, UINT64_C(0x3), UINT64_C(0), 0, 0, false, false },
+    [APP_ROUTE_JOB] = { "POST", "/jobs/{id:u64}", "job", 32, UINT64_C(0x4), UINT64_C(0), -1, 15000, false, false },
+    [APP_ROUTE_PROXY] = { "GET", "/proxy/{rest...}", "proxy", 33, UINT64_C(0x1), UINT64_C(0), -1, 0, true, false },
+    [APP_ROUTE_UPLOAD] = { "PUT", "/upload/{name:slug}", "upload", 34, UINT64_C(0x8), UINT64_C(8589934592), -1, 0, false, true },
+    [APP_ROUTE_REPORT] = { "PATCH", "/report", "report", 35, UINT64_C(0x100), UINT64_C(0), -1, 120000, true, false },
 };
 
 const app_mount_info_t app__mounts[APP_MOUNT_COUNT + 1] = {
@@ -229,6 +233,9 @@ _Static_assert(sizeof(app_by_slug_params_t) == sizeof(app__sh5_t) && offsetof(ap
 _Static_assert(sizeof(app_a_x_b_params_t) == sizeof(app__sh1_t) && offsetof(app_a_x_b_params_t, x) == offsetof(app__sh1_t, f0), "a_x_b: layout");
 _Static_assert(sizeof(app_a_rest_params_t) == sizeof(app__sh3_t) && offsetof(app_a_rest_params_t, p) == offsetof(app__sh3_t, f0), "a_rest: layout");
 _Static_assert(sizeof(app_mount_params_t) == sizeof(app__sh3_t) && offsetof(app_mount_params_t, path) == offsetof(app__sh3_t, f0), "mount: layout");
+_Static_assert(sizeof(app_job_params_t) == sizeof(app__sh2_t) && offsetof(app_job_params_t, id) == offsetof(app__sh2_t, f0), "job: layout");
+_Static_assert(sizeof(app_proxy_params_t) == sizeof(app__sh3_t) && offsetof(app_proxy_params_t, rest) == offsetof(app__sh3_t, f0), "proxy: layout");
+_Static_assert(sizeof(app_upload_params_t) == sizeof(app__sh5_t) && offsetof(app_upload_params_t, name) == offsetof(app__sh5_t, f0), "upload: layout");
 
 /* The parameters of kinds (u: u64, h: hex, i: i64, d: decoded, r: rest,
    s: raw) now in m->p, percent-decoded where their kind says so: the
@@ -324,32 +331,37 @@ enum { app__PROBE = APP_METHOD__COUNT + 1, app__COLS };
    (then the row's Allow set says 405 / OPTIONS; row 0, nothing matched,
    404). htgen resolved precedence here: the most specific group first,
    GET answers HEAD unless a real HEAD route is at least as specific. */
-static const uint32_t app__fin[19 * app__COLS] = { /* row by row */
+static const uint32_t app__fin[23 * app__COLS] = { /* row by row */
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0 */
     0, 0x1, 0x1, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 1 */
     0, 0, 0, 0x7, 0, 0, 0, 0x10, 0, 0, 0, 0x80000, /* 2 */
     0, 0x11, 0x11, 0, 0, 0, 0, 0, 0, 0, 0x11, 0x80000, /* 3 */
-    0, 0x5000b, 0x5000b, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 4 */
-    0, 0x4000a, 0x4000a, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 5 */
-    0, 0x30013, 0x30013, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 6 */
-    0, 0x7000e, 0x7000e, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 7 */
-    0, 0x7000d, 0x7000d, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 8 */
-    0, 0x14, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 9 */
-    0, 0x30008, 0x30008, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 10 */
-    0, 0x10002, 0x10002, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 11 */
-    0, 0x5, 0xf, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 12 */
-    0, 0x10006, 0x10006, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 13 */
-    0, 0x20003, 0x20003, 0, 0x20003, 0x20004, 0, 0, 0, 0, 0, 0x80000, /* 14 */
-    0, 0x30015, 0x30015, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 15 */
-    0, 0x10012, 0x10012, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 16 */
-    0, 0x6000c, 0x6000c, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 17 */
-    0, 0x10009, 0x10009, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 18 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0x19, 0, 0x80000, /* 4 */
+    0, 0x5000b, 0x5000b, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 5 */
+    0, 0x4000a, 0x4000a, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 6 */
+    0, 0x30013, 0x30013, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 7 */
+    0, 0x7000e, 0x7000e, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 8 */
+    0, 0x7000d, 0x7000d, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 9 */
+    0, 0x14, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 10 */
+    0, 0, 0, 0x20016, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 11 */
+    0, 0x30008, 0x30008, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 12 */
+    0, 0x10002, 0x10002, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 13 */
+    0, 0x30017, 0x30017, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 14 */
+    0, 0x5, 0xf, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 15 */
+    0, 0x10006, 0x10006, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 16 */
+    0, 0x20003, 0x20003, 0, 0x20003, 0x20004, 0, 0, 0, 0, 0, 0x80000, /* 17 */
+    0, 0x30015, 0x30015, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 18 */
+    0, 0, 0, 0, 0x70018, 0, 0, 0, 0, 0, 0, 0x80000, /* 19 */
+    0, 0x10012, 0x10012, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 20 */
+    0, 0x6000c, 0x6000c, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 21 */
+    0, 0x10009, 0x10009, 0, 0, 0, 0, 0, 0, 0, 0, 0x80000, /* 22 */
 };
-static const uint64_t app__allow[19] = {
+static const uint64_t app__allow[23] = {
     UINT64_C(0x0), UINT64_C(0x43), UINT64_C(0x44), UINT64_C(0x243),
+    UINT64_C(0x140), UINT64_C(0x43), UINT64_C(0x43), UINT64_C(0x43),
+    UINT64_C(0x43), UINT64_C(0x43), UINT64_C(0x43), UINT64_C(0x44),
     UINT64_C(0x43), UINT64_C(0x43), UINT64_C(0x43), UINT64_C(0x43),
-    UINT64_C(0x43), UINT64_C(0x43), UINT64_C(0x43), UINT64_C(0x43),
-    UINT64_C(0x43), UINT64_C(0x43), UINT64_C(0x5b), UINT64_C(0x43),
+    UINT64_C(0x43), UINT64_C(0x5b), UINT64_C(0x43), UINT64_C(0x48),
     UINT64_C(0x43), UINT64_C(0x43), UINT64_C(0x43),
 };
 
@@ -570,7 +582,7 @@ __attribute__((noinline, cold)) static app_status_t app__other(unsigned c, unsig
     return APP_MATCH_NOT_FOUND;
 }
 
-/* The automaton: 32 states, one block each, a segment per step (htgen's
+/* The automaton: 39 states, one block each, a segment per step (htgen's
    codegen/automaton.h). b .. e is the segment; se[d + 1] = e records where
    segment d ends, for the captures. */
 #define APP__DEPTH 4
@@ -638,21 +650,47 @@ app_status_t app__match(ht_method_t method, ht_slice_t path, app_match_t* m) {
         break;
     case 4:
         if (app__l32(b + 0) == app__C32(0x6f686365u)) goto s8;
+        if (app__l32(b + 0) == app__C32(0x73626f6au)) goto s9;
         break;
     case 5:
-        if (app__l32(b + 0) == app__C32(0x656c6966u) && app__l32(b + 1) == app__C32(0x73656c69u)) goto s9;
-        if (app__l32(b + 0) == app__C32(0x6c6c6568u) && app__l32(b + 1) == app__C32(0x6f6c6c65u)) goto s10;
-        if (app__l32(b + 0) == app__C32(0x72657375u) && app__l32(b + 1) == app__C32(0x73726573u)) goto s11;
+        switch (app__l32(b + 0)) {
+        case app__C32(0x656c6966u):
+            if ((unsigned char) b[4] == 0x73) goto s10;
+            break;
+        case app__C32(0x6c6c6568u):
+            if ((unsigned char) b[4] == 0x6f) goto s11;
+            break;
+        case app__C32(0x786f7270u):
+            if ((unsigned char) b[4] == 0x79) goto s12;
+            break;
+        case app__C32(0x72657375u):
+            if ((unsigned char) b[4] == 0x73) goto s13;
+            break;
+        default: break;
+        }
         break;
     case 6:
-        if (app__l32(b + 0) == app__C32(0x66666f63u) && app__l32(b + 2) == app__C32(0x65656666u)) goto s12;
-        if (app__l32(b + 0) == app__C32(0x74617473u) && app__l32(b + 2) == app__C32(0x63697461u)) goto s13;
+        switch (app__l32(b + 0)) {
+        case app__C32(0x66666f63u):
+            if (app__l16(b + 4) == app__C16(0x6565u)) goto s14;
+            break;
+        case app__C32(0x6f706572u):
+            if (app__l16(b + 4) == app__C16(0x7472u)) goto s15;
+            break;
+        case app__C32(0x74617473u):
+            if (app__l16(b + 4) == app__C16(0x6369u)) goto s16;
+            break;
+        case app__C32(0x6f6c7075u):
+            if (app__l16(b + 4) == app__C16(0x6461u)) goto s17;
+            break;
+        default: break;
+        }
         break;
     default: break;
     }
     switch ((unsigned) app__p6(b, e) << 0 | (unsigned) app__p7(b, e) << 1) {
-    case 2: goto s14;
-    case 3: goto s15;
+    case 2: goto s18;
+    case 3: goto s19;
     default: goto none;
     }
 s1: /* depth 1 */
@@ -673,8 +711,8 @@ s2: /* depth 1 */
     b = e + 1;
     app__NEXT();
     se[2] = e;
-    if (b == e) goto s16;
-    goto s17;
+    if (b == e) goto s20;
+    goto s21;
 s3: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
@@ -687,7 +725,7 @@ s3: /* depth 1 */
     se[2] = e;
     if (b == e) goto none;
     switch ((unsigned) app__p5(b, e) << 0) {
-    case 1: goto s18;
+    case 1: goto s22;
     default: goto none;
     }
 s4: /* depth 1 */
@@ -702,7 +740,7 @@ s4: /* depth 1 */
     se[2] = e;
     if (b == e) goto none;
     switch ((unsigned) app__p1(b, e) << 0) {
-    case 1: goto s19;
+    case 1: goto s23;
     default: goto none;
     }
 s5: /* depth 1 */
@@ -717,7 +755,7 @@ s5: /* depth 1 */
     se[2] = e;
     if (b == e) goto none;
     switch ((unsigned) app__p4(b, e) << 0) {
-    case 1: goto s20;
+    case 1: goto s24;
     default: goto none;
     }
 s6: /* depth 1 */
@@ -732,7 +770,7 @@ s6: /* depth 1 */
     se[2] = e;
     if (b == e) goto none;
     switch ((unsigned) app__p0(b, e) << 0) {
-    case 1: goto s21;
+    case 1: goto s25;
     default: goto none;
     }
 s7: /* depth 1 */
@@ -747,7 +785,7 @@ s7: /* depth 1 */
     se[2] = e;
     switch (e - b) {
     case 0:
-        goto s22;
+        goto s26;
         break;
     default: break;
     }
@@ -770,7 +808,11 @@ s9: /* depth 1 */
     b = e + 1;
     app__NEXT();
     se[2] = e;
-    goto s23;
+    if (b == e) goto none;
+    switch ((unsigned) app__p3(b, e) << 0) {
+    case 1: goto s27;
+    default: goto none;
+    }
 s10: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
@@ -781,9 +823,31 @@ s10: /* depth 1 */
     b = e + 1;
     app__NEXT();
     se[2] = e;
-    if (b == e) goto none;
-    goto s24;
+    goto s28;
 s11: /* depth 1 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) goto none;
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
+    }
+    b = e + 1;
+    app__NEXT();
+    se[2] = e;
+    if (b == e) goto none;
+    goto s29;
+s12: /* depth 1 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) goto none;
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
+    }
+    b = e + 1;
+    app__NEXT();
+    se[2] = e;
+    goto s30;
+s13: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
         app__win_t w = app__more(wb, lim);
@@ -795,17 +859,17 @@ s11: /* depth 1 */
     se[2] = e;
     switch (e - b) {
     case 3:
-        if (app__l16(b + 0) == app__C16(0x656eu) && (unsigned char) b[2] == 0x77) goto s25;
+        if (app__l16(b + 0) == app__C16(0x656eu) && (unsigned char) b[2] == 0x77) goto s31;
         break;
     default: break;
     }
     if (b == e) goto none;
     switch ((unsigned) app__p3(b, e) << 0) {
-    case 0: goto s26;
-    case 1: goto s27;
+    case 0: goto s32;
+    case 1: goto s33;
     default: goto none;
     }
-s12: /* depth 1 */
+s14: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
             st = 36; /* row 3 */
@@ -813,7 +877,15 @@ s12: /* depth 1 */
         }
     }
     goto none;
-s13: /* depth 1 */
+s15: /* depth 1 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) {
+            st = 48; /* row 4 */
+            goto done;
+        }
+    }
+    goto none;
+s16: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
         app__win_t w = app__more(wb, lim);
@@ -823,16 +895,23 @@ s13: /* depth 1 */
     b = e + 1;
     app__NEXT();
     se[2] = e;
-    goto s28;
-s14: /* depth 1 */
+    goto s34;
+s17: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
-        if (e == lim) {
-            st = 48; /* row 4 */
-            goto done;
-        }
+        if (e == lim) goto none;
+        app__win_t w = app__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
     }
-    goto none;
-s15: /* depth 1 */
+    b = e + 1;
+    app__NEXT();
+    se[2] = e;
+    if (b == e) goto none;
+    switch ((unsigned) app__p5(b, e) << 0) {
+    case 1: goto s35;
+    default: goto none;
+    }
+s18: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
             st = 60; /* row 5 */
@@ -840,13 +919,21 @@ s15: /* depth 1 */
         }
     }
     goto none;
-s16: /* only rest parameters left */
-    st = 72; /* row 6 */
-    goto done;
-s17: /* depth 2 */
+s19: /* depth 1 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
             st = 72; /* row 6 */
+            goto done;
+        }
+    }
+    goto none;
+s20: /* only rest parameters left */
+    st = 84; /* row 7 */
+    goto done;
+s21: /* depth 2 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) {
+            st = 84; /* row 7 */
             goto done;
         }
         app__win_t w = app__more(wb, lim);
@@ -858,20 +945,20 @@ s17: /* depth 2 */
     se[3] = e;
     switch (e - b) {
     case 1:
-        if ((unsigned char) b[0] == 0x62) goto s29;
+        if ((unsigned char) b[0] == 0x62) goto s36;
         break;
     default: break;
     }
-    goto s16;
-s18: /* depth 2 */
+    goto s20;
+s22: /* depth 2 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
-            st = 84; /* row 7 */
+            st = 96; /* row 8 */
             goto done;
         }
     }
     goto none;
-s19: /* depth 2 */
+s23: /* depth 2 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
         app__win_t w = app__more(wb, lim);
@@ -883,18 +970,18 @@ s19: /* depth 2 */
     se[3] = e;
     if (b == e) goto none;
     switch ((unsigned) app__p2(b, e) << 0) {
-    case 1: goto s30;
+    case 1: goto s37;
     default: goto none;
     }
-s20: /* depth 2 */
+s24: /* depth 2 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
-            st = 96; /* row 8 */
+            st = 108; /* row 9 */
             goto done;
         }
     }
     goto none;
-s21: /* depth 2 */
+s25: /* depth 2 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
         app__win_t w = app__more(wb, lim);
@@ -906,42 +993,15 @@ s21: /* depth 2 */
     se[3] = e;
     switch (e - b) {
     case 1:
-        if ((unsigned char) b[0] == 0x78) goto s31;
+        if ((unsigned char) b[0] == 0x78) goto s38;
         break;
     default: break;
-    }
-    goto none;
-s22: /* depth 2 */
-    if (__builtin_expect(!bits, 0)) {
-        if (e == lim) {
-            st = 108; /* row 9 */
-            goto done;
-        }
-    }
-    goto none;
-s23: /* only rest parameters left */
-    st = 120; /* row 10 */
-    goto done;
-s24: /* depth 2 */
-    if (__builtin_expect(!bits, 0)) {
-        if (e == lim) {
-            st = 132; /* row 11 */
-            goto done;
-        }
-    }
-    goto none;
-s25: /* depth 2 */
-    if (__builtin_expect(!bits, 0)) {
-        if (e == lim) {
-            st = 144; /* row 12 */
-            goto done;
-        }
     }
     goto none;
 s26: /* depth 2 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
-            st = 156; /* row 13 */
+            st = 120; /* row 10 */
             goto done;
         }
     }
@@ -949,18 +1009,64 @@ s26: /* depth 2 */
 s27: /* depth 2 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
-            st = 168; /* row 14 */
+            st = 132; /* row 11 */
             goto done;
         }
     }
     goto none;
 s28: /* only rest parameters left */
-    st = 180; /* row 15 */
+    st = 144; /* row 12 */
     goto done;
-s29: /* depth 3 */
+s29: /* depth 2 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) {
+            st = 156; /* row 13 */
+            goto done;
+        }
+    }
+    goto none;
+s30: /* only rest parameters left */
+    st = 168; /* row 14 */
+    goto done;
+s31: /* depth 2 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) {
+            st = 180; /* row 15 */
+            goto done;
+        }
+    }
+    goto none;
+s32: /* depth 2 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
             st = 192; /* row 16 */
+            goto done;
+        }
+    }
+    goto none;
+s33: /* depth 2 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) {
+            st = 204; /* row 17 */
+            goto done;
+        }
+    }
+    goto none;
+s34: /* only rest parameters left */
+    st = 216; /* row 18 */
+    goto done;
+s35: /* depth 2 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) {
+            st = 228; /* row 19 */
+            goto done;
+        }
+    }
+    goto none;
+s36: /* depth 3 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) {
+            st = 240; /* row 20 */
             goto done;
         }
         app__win_t w = app__more(wb, lim);
@@ -970,19 +1076,19 @@ s29: /* depth 3 */
     b = e + 1;
     app__NEXT();
     se[4] = e;
-    goto s16;
-s30: /* depth 3 */
+    goto s20;
+s37: /* depth 3 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
-            st = 204; /* row 17 */
+            st = 252; /* row 21 */
             goto done;
         }
     }
     goto none;
-s31: /* depth 3 */
+s38: /* depth 3 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
-            st = 216; /* row 18 */
+            st = 264; /* row 22 */
             goto done;
         }
     }

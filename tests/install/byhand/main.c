@@ -7,20 +7,29 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-void ping(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const svc_ping_params_t* p) {
+/* The handlers' context (`context struct svc_state` in routes.ht), from
+ * ht_config_t.user_data. */
+struct svc_state {
+    const char* pong;
+};
+
+void svc_ping(struct svc_state* st, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+              const svc_ping_params_t* p) {
     (void) req, (void) p;
-    ht_response__text(res, 200, "pong\n", a);
+    ht_response__text(res, 200, st->pong, a);
 }
 
-void sum(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const svc_sum_params_t* p) {
-    (void) req;
+void svc_sum(struct svc_state* st, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+             const svc_sum_params_t* p) {
+    (void) st, (void) req;
     char out[64];
     snprintf(out, sizeof out, "%" PRIu64 "\n", p->a + p->b);
     ht_response__text(res, 200, out, a);
 }
 
 int main(void) {
-    ht_config_t cfg = { 0 };
+    struct svc_state st = { .pong = "pong\n" };
+    ht_config_t cfg = { .user_data = &st, .body_policy = svc__body_policy };
     ht_server_t server = { .config = &cfg };
     if (ht_server__listen(&server, "127.0.0.1", 0, 64) != 0) return 1;
     ht_alloc_t* a = ht_alloc__init();

@@ -8,18 +8,22 @@
 
 #include <stdio.h>
 
-void hello(const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_hello_params_t* p) {
+/* app_state_t (state.h, named by the `context` line) is every handler's
+ * first parameter: ht_config_t.user_data. */
+void app_hello(app_state_t* st, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+               const app_hello_params_t* p) {
     (void) req;
     char json[256];
     snprintf(json, sizeof json, "{\"hello\":\"%.*s\",\"backend\":\"%s\"}", HT_SLICE_FMT(p->name),
-             HT_BACKEND_NAME);
+             st->backend);
     ht_response__json(res, 200, json, a);
 }
 
 int main(void) {
     ht_alloc_t* a = ht_alloc__init();
     if (app__mounts_open(nullptr, a) != 0) return 1;
-    ht_config_t cfg = { 0 };
+    app_state_t st = { .backend = HT_BACKEND_NAME };
+    ht_config_t cfg = { .user_data = &st };
     ht_server_t server = { .config = &cfg };
     if (ht_server__listen(&server, "127.0.0.1", 0, 64) != 0) return 1;
     ht_loop_t* loop = nullptr;
