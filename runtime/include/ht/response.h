@@ -136,7 +136,8 @@ ht_result_t ht_response__error(ht_response_t* res, uint16_t status, ht_alloc_t* 
  * end of its input: like Go's net/http, a client that half-closes is taken
  * to have left), a streamed request body fails, or a shutdown's drain time
  * runs out, the handle is cut off: the cancel callback, if set, runs once
- * with the reason (HT_E_TIMEOUT, HT_E_CLOSED, HT_E_BODY_TOO_LARGE, ...),
+ * with the reason (HT_E_TIMEOUT, HT_E_CLOSED, HT_E_BODY_TOO_LARGE,
+ * HT_E_SHUTDOWN, ...),
  * and from then on builder calls return HT_E_GONE and do nothing.
  * Completing twice returns HT_E_RESPONSE_STATE, as on any finished response.
  *

@@ -113,7 +113,7 @@ static void on_deadline(ht_loop_t* loop, ht_timer_t* t) {
         /* Only a drain stops a stream: end it where it is, then close. */
         bool chunked = d->mode == HT_SM_CHUNKED;
         c->rflags |= HT_RESF_CLOSE;
-        ht_defer__cut_(d, -ESHUTDOWN); /* d may be freed from here on */
+        ht_defer__cut_(d, HT_E_SHUTDOWN); /* d may be freed from here on */
         if (chunked && c->dout == nullptr) c->dout = ht_out__get_(c->acc);
         if (chunked && c->dout && c->dout->cap - c->dout->len >= 5) {
             memcpy(c->dout->data + c->dout->len, "0\r\n\r\n", 5);
@@ -123,7 +123,7 @@ static void on_deadline(ht_loop_t* loop, ht_timer_t* t) {
         ht_conn__defer_flush_(c);
         return;
     }
-    ht_result_t why = (d->dflags & HT_DF_DRAIN) ? -ESHUTDOWN : HT_E_TIMEOUT;
+    ht_result_t why = (d->dflags & HT_DF_DRAIN) ? HT_E_SHUTDOWN : HT_E_TIMEOUT;
     uint16_t status = d->res.timeout_status ? d->res.timeout_status : 503;
     ht_defer__cut_(d, why); /* d may be freed from here on */
     /* Nothing of it went out (a response still being built is dropped):
