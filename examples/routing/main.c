@@ -44,6 +44,8 @@ void routing_home(struct routing_app* app, const ht_request_t* req, ht_response_
                       "<li><a href=\"/api/status\">/api/status</a>\n"
                       "<li><a href=\"/search?q=route+compiler&amp;tag=c\">/search</a>\n"
                       "<li><a href=\"/users/42\">/users/42</a>\n"
+                      "<li><a href=\"/slow/500\">/slow/500</a>\n"
+                      "<li><a href=\"/events\">/events</a>\n"
                       "<li><a href=\"/static/\">/static/</a>\n</ul>\n",
                       a);
 }
@@ -179,6 +181,153 @@ void routing_docs(struct routing_app* app, const ht_request_t* req, ht_response_
                   ht_alloc_t* a, const routing_docs_params_t* p) {
     (void) app, (void) req, (void) p;
     ht_response__html(res, 200, "<!doctype html><p>docs: see <a href=\"/static/docs/\">files</a>\n", a);
+}
+
+/* ---- Answering later (<ht/response.h>): the handler defers, returns, and
+ * the response is completed on the same loop when its work is done. Each
+ * deferred request has a `later_t`; whatever cuts the handle off (the
+ * route's deadline, the client leaving, a body over its limit, the end of
+ * a shutdown's drain) runs later_cut_off, which gives everything back. */
+typedef struct later {
+    ht_response_t* res; /* the deferred handle: ours until released */
+    ht_alloc_t* a;
+    ht_timer_t t;
+    uint64_t ms;         /* slow: how long */
+    uint64_t n;          /* events: sent so far */
+    uint64_t bytes, sum; /* upload: received so far */
+    char name[96];       /* upload: the slug, copied (the request dies with the handler) */
+} later_t;
+
+/* Defers res; nullptr (answered 503) when that is not possible. */
+static later_t* later_new(ht_response_t* res, ht_alloc_t* a) {
+    ht_response_t* later = ht_response__defer(res);
+    if (!later) {
+        ht_response__error(res, 503, a);
+        return nullptr;
+    }
+    later_t* l = ht_alloc__calloc(a, 1, sizeof *l);
+    if (!l) {
+        ht_response__error(later, 503, a);
+        ht_response__release(later);
+        return nullptr;
+    }
+    *l = (later_t){ .res = later, .a = a, .t = { .data = l } };
+    return l;
+}
+
+/* The end of a deferred response: what was built is sent, the handle and
+ * the state go back. */
+static void later_end(later_t* l) {
+    ht_loop__timer_stop(ht_response__loop(l->res), &l->t);
+    ht_response__release(l->res);
+    ht_alloc__free(l->a, l, sizeof *l);
+}
+
+static void later_cut_off(ht_response_t* res, ht_result_t why, void* ud) {
+    (void) res, (void) why; /* the server has answered (503/504/413) or the client is gone */
+    later_end(ud);
+}
+
+static void slow_done(ht_loop_t* loop, ht_timer_t* t) {
+    (void) loop;
+    later_t* l = t->data;
+    char text[64];
+    snprintf(text, sizeof text, "slept %" PRIu64 " ms\n", l->ms);
+    ht_response__text(l->res, 200, text, l->a);
+    later_end(l);
+}
+
+/* Answers after {ms} milliseconds, from a timer. The route's `timeout 15s`
+ * is the deadline: past it the server answers 503 and cuts the handle off. */
+void routing_slow(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                  ht_alloc_t* a, const routing_slow_params_t* p) {
+    (void) app, (void) req;
+    later_t* l = later_new(res, a);
+    if (!l) return;
+    l->ms = p->ms < 60000 ? p->ms : 60000; /* the deadline comes first anyway */
+    ht_response__on_cancel(l->res, later_cut_off, l);
+    ht_loop__timer_start(ht_response__loop(l->res), &l->t, l->ms, slow_done);
+}
+
+enum { EVENTS_TOTAL = 10, EVENTS_EVERY_MS = 1000 };
+
+static void events_tick(ht_loop_t* loop, ht_timer_t* t) {
+    later_t* l = t->data;
+    if (l->n == EVENTS_TOTAL) {
+        later_end(l); /* ends the stream */
+        return;
+    }
+    char data[32], id[24];
+    snprintf(data, sizeof data, "tick %" PRIu64, l->n + 1);
+    snprintf(id, sizeof id, "%" PRIu64, l->n + 1);
+    ht_result_t r = ht_response__sse_event(l->res, "tick", id, ht_slice__from_cstr(data));
+    if (r != 0 && r != -EAGAIN) { /* -EAGAIN: a slow reader, this tick is dropped */
+        later_end(l);
+        return;
+    }
+    l->n++;
+    ht_loop__timer_start(loop, t, EVENTS_EVERY_MS, events_tick);
+}
+
+/* Server-Sent Events: a `tick` a second, ten of them, then the stream ends;
+ * a comment line every 15 s without one keeps proxies from closing it. */
+void routing_events(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                    ht_alloc_t* a, const routing_events_params_t* p) {
+    (void) app, (void) req, (void) p;
+    later_t* l = later_new(res, a);
+    if (!l) return;
+    ht_response__on_cancel(l->res, later_cut_off, l);
+    if (ht_response__sse_begin(l->res, 15000) != 0) {
+        later_end(l);
+        return;
+    }
+    ht_loop__timer_start(ht_response__loop(l->res), &l->t, 0, events_tick);
+}
+
+static void upload_answer(ht_response_t* res, const char* name, uint64_t bytes, uint64_t sum,
+                          ht_alloc_t* a) {
+    char json[192];
+    snprintf(json, sizeof json, "{\"name\":\"%s\",\"bytes\":%" PRIu64 ",\"sum\":%" PRIu64 "}\n", name,
+             bytes, sum);
+    ht_response__json(res, 201, json, a);
+}
+
+static uint64_t byte_sum(uint64_t sum, ht_slice_t s) {
+    for (size_t i = 0; i < s.len; i++) sum += (unsigned char) s.ptr[i];
+    return sum;
+}
+
+static void upload_piece(ht_response_t* res, ht_slice_t piece, bool last, void* ud) {
+    later_t* l = ud;
+    l->bytes += piece.len; /* piece is valid during this call only */
+    l->sum = byte_sum(l->sum, piece);
+    if (!last) return;
+    upload_answer(res, l->name, l->bytes, l->sum, l->a);
+    later_end(l);
+}
+
+/* The body as it arrives (`stream`, up to `body 8G`), counted and summed,
+ * never held whole: the handler runs when the head has arrived, defers and
+ * asks for the body. Without cfg.body_policy the server reads it whole
+ * first, and it is answered the same way from ht_request__body. */
+void routing_upload(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                    ht_alloc_t* a, const routing_upload_params_t* p) {
+    (void) app;
+    char name[96];
+    snprintf(name, sizeof name, "%.*s", HT_SLICE_FMT(p->name));
+    if (!ht_request__body_pending(req)) {
+        ht_slice_t body = ht_request__body(req);
+        upload_answer(res, name, body.len, byte_sum(0, body), a);
+        return;
+    }
+    later_t* l = later_new(res, a);
+    if (!l) return;
+    memcpy(l->name, name, sizeof name);
+    ht_response__on_cancel(l->res, later_cut_off, l);
+    if (ht_response__read_body(l->res, upload_piece, l) != 0) {
+        ht_response__error(l->res, 500, a);
+        later_end(l);
+    }
 }
 
 int main(int argc, char** argv) {
