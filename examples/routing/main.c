@@ -7,14 +7,18 @@
  * are the dispatcher's; the handlers only see requests that are theirs, with
  * parameters decoded and converted.
  *
- *   routing [-p PORT] [-b ADDR] [-r DIR]
+ *   routing [-p PORT] [-b ADDR] [-r DIR] [-u UPLOAD_DIR]
  *     -p PORT  port (default 8080; 0 picks one)
  *     -b ADDR  address to bind (default: every interface)
  *     -r DIR   the directory of routes.ht, where the mount directories are
  *              looked up (default: routing_MOUNT_BASE, the path from the
  *              build directory to it)
+ *     -u DIR   where PUT /upload/{name} writes its files (without it: 404)
  * Prints "listening on ADDR:PORT" once ready; SIGINT/SIGTERM stop it.
  */
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 200809L /* openat, O_DIRECTORY: -std=c2x is strict C */
+#endif
 #include "routing_routes.h"
 
 #include <ht/ht.h>
@@ -25,6 +29,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
+#include <fcntl.h>
+#include <unistd.h>
+#endif
 
 /* Sends b as the body with a Content-Type (the builders need a C string;
  * decoded parameters may hold any byte but NUL, so bytes it is). */
@@ -65,6 +73,7 @@ void routing_hello(struct routing_app* app, const ht_request_t* req, ht_response
  * with several workers shares it between their threads. */
 struct routing_app {
     uint64_t requests_seen;
+    int      upload_dir; /* -u DIR, opened; -1: uploads answer 404 */
 };
 
 void routing_status_json(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
@@ -194,7 +203,8 @@ typedef struct later {
     ht_timer_t t;
     uint64_t ms;         /* slow: how long */
     uint64_t n;          /* events: sent so far */
-    uint64_t bytes, sum; /* upload: received so far */
+    uint64_t bytes;      /* upload: received so far */
+    int fd, dirfd;       /* upload: the file being written, its directory */
     char name[96];       /* upload: the slug, copied (the request dies with the handler) */
 } later_t;
 
@@ -237,19 +247,24 @@ static void slow_done(ht_loop_t* loop, ht_timer_t* t) {
     later_end(l);
 }
 
-/* Answers after {ms} milliseconds, from a timer. The route's `timeout 15s`
- * is the deadline: past it the server answers 503 and cuts the handle off. */
+/* Answers "slept N ms" after N ms (at most 10000) from a loop timer: the
+ * worker serves everything else meanwhile. The route's `timeout 15s` is the
+ * deadline: past it the server answers 503 and cuts the handle off. */
 void routing_slow(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
                   ht_alloc_t* a, const routing_slow_params_t* p) {
     (void) app, (void) req;
+    if (p->ms > 10000) {
+        ht_response__text(res, 400, "at most 10000 ms\n", a);
+        return;
+    }
     later_t* l = later_new(res, a);
     if (!l) return;
-    l->ms = p->ms < 60000 ? p->ms : 60000; /* the deadline comes first anyway */
+    l->ms = p->ms;
     ht_response__on_cancel(l->res, later_cut_off, l);
     ht_loop__timer_start(ht_response__loop(l->res), &l->t, l->ms, slow_done);
 }
 
-enum { EVENTS_TOTAL = 10, EVENTS_EVERY_MS = 1000 };
+enum { EVENTS_TOTAL = 10, EVENTS_EVERY_MS = 100 };
 
 static void events_tick(ht_loop_t* loop, ht_timer_t* t) {
     later_t* l = t->data;
@@ -257,11 +272,15 @@ static void events_tick(ht_loop_t* loop, ht_timer_t* t) {
         later_end(l); /* ends the stream */
         return;
     }
-    char data[32], id[24];
-    snprintf(data, sizeof data, "tick %" PRIu64, l->n + 1);
-    snprintf(id, sizeof id, "%" PRIu64, l->n + 1);
-    ht_result_t r = ht_response__sse_event(l->res, "tick", id, ht_slice__from_cstr(data));
-    if (r != 0 && r != -EAGAIN) { /* -EAGAIN: a slow reader, this tick is dropped */
+    char data[24];
+    snprintf(data, sizeof data, "%" PRIu64, l->n + 1);
+    /* The id lets a client that reconnects say where it was (Last-Event-ID). */
+    ht_result_t r = ht_response__sse_event(l->res, nullptr, data, ht_slice__from_cstr(data));
+    if (r == -EAGAIN) { /* a slow reader: this event waits for the next tick */
+        ht_loop__timer_start(loop, t, EVENTS_EVERY_MS, events_tick);
+        return;
+    }
+    if (r != 0) {
         later_end(l);
         return;
     }
@@ -269,71 +288,127 @@ static void events_tick(ht_loop_t* loop, ht_timer_t* t) {
     ht_loop__timer_start(loop, t, EVENTS_EVERY_MS, events_tick);
 }
 
-/* Server-Sent Events: a `tick` a second, ten of them, then the stream ends;
- * a comment line every 15 s without one keeps proxies from closing it. */
+/* Server-Sent Events: `data: N` for N = 1..10, one every 100 ms, then the
+ * stream ends. A client that sends Last-Event-ID: K resumes after K. */
 void routing_events(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
                     ht_alloc_t* a, const routing_events_params_t* p) {
-    (void) app, (void) req, (void) p;
+    (void) app, (void) p;
+    uint64_t from = 0;
+    ht_slice_t last = ht_request__header_by_name(req, HT_SLICE("Last-Event-ID"));
+    if (last.len && ht_bytes__parse_u64(last, &from) != 0) from = 0;
     later_t* l = later_new(res, a);
     if (!l) return;
+    l->n = from < EVENTS_TOTAL ? from : EVENTS_TOTAL;
     ht_response__on_cancel(l->res, later_cut_off, l);
     if (ht_response__sse_begin(l->res, 15000) != 0) {
         later_end(l);
         return;
     }
-    ht_loop__timer_start(ht_response__loop(l->res), &l->t, 0, events_tick);
+    ht_loop__timer_start(ht_response__loop(l->res), &l->t, EVENTS_EVERY_MS, events_tick);
 }
 
-static void upload_answer(ht_response_t* res, const char* name, uint64_t bytes, uint64_t sum,
-                          ht_alloc_t* a) {
-    char json[192];
-    snprintf(json, sizeof json, "{\"name\":\"%s\",\"bytes\":%" PRIu64 ",\"sum\":%" PRIu64 "}\n", name,
-             bytes, sum);
-    ht_response__json(res, 201, json, a);
-}
-
-static uint64_t byte_sum(uint64_t sum, ht_slice_t s) {
-    for (size_t i = 0; i < s.len; i++) sum += (unsigned char) s.ptr[i];
-    return sum;
+#ifndef _WIN32
+/* An upload cut off (over the limit, the client gone, the deadline): the
+ * partial file goes. */
+static void upload_cut_off(ht_response_t* res, ht_result_t why, void* ud) {
+    (void) res, (void) why;
+    later_t* l = ud;
+    if (l->fd >= 0) {
+        close(l->fd);
+        unlinkat(l->dirfd, l->name, 0);
+        l->fd = -1;
+    }
+    later_end(l);
 }
 
 static void upload_piece(ht_response_t* res, ht_slice_t piece, bool last, void* ud) {
     later_t* l = ud;
-    l->bytes += piece.len; /* piece is valid during this call only */
-    l->sum = byte_sum(l->sum, piece);
+    /* piece is valid during this call only: it goes to the file now. A
+     * local disk write does not wait on the network, so the loop takes it. */
+    for (size_t off = 0; off < piece.len;) {
+        ssize_t k = write(l->fd, piece.ptr + off, piece.len - off);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            close(l->fd);
+            unlinkat(l->dirfd, l->name, 0);
+            l->fd = -1;
+            ht_response__text(res, 507, "cannot write the file\n", l->a);
+            later_end(l);
+            return;
+        }
+        off += (size_t) k;
+    }
+    l->bytes += piece.len;
     if (!last) return;
-    upload_answer(res, l->name, l->bytes, l->sum, l->a);
+    close(l->fd);
+    l->fd = -1;
+    char text[32];
+    snprintf(text, sizeof text, "%" PRIu64 "\n", l->bytes);
+    ht_response__text(res, 201, text, l->a);
     later_end(l);
 }
 
-/* The body as it arrives (`stream`, up to `body 8G`), counted and summed,
- * never held whole: the handler runs when the head has arrived, defers and
- * asks for the body. Without cfg.body_policy the server reads it whole
- * first, and it is answered the same way from ht_request__body. */
+/* Streams the body (`stream`, up to `body 8G`) into DIR/{name} (routing -u
+ * DIR), never holding it whole, and answers 201 with the byte count. The
+ * handler runs when the head has arrived: "100 Continue" goes out only
+ * once it asks for the body. Without -u: 404. */
 void routing_upload(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
                     ht_alloc_t* a, const routing_upload_params_t* p) {
-    (void) app;
+    if (app->upload_dir < 0) {
+        ht_response__error(res, 404, a);
+        return;
+    }
     char name[96];
-    snprintf(name, sizeof name, "%.*s", HT_SLICE_FMT(p->name));
-    if (!ht_request__body_pending(req)) {
+    if (p->name.len >= sizeof name) {
+        ht_response__error(res, 414, a);
+        return;
+    }
+    memcpy(name, p->name.ptr, p->name.len);
+    name[p->name.len] = 0;
+    /* {name:slug} is [A-Za-z0-9_-]+: no '/', no "..", a plain file name. */
+    int fd = openat(app->upload_dir, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        ht_response__error(res, 500, a);
+        return;
+    }
+    if (!ht_request__body_pending(req)) { /* an empty body (or no body_policy) */
         ht_slice_t body = ht_request__body(req);
-        upload_answer(res, name, body.len, byte_sum(0, body), a);
+        bool ok = body.len == 0 || write(fd, body.ptr, body.len) == (ssize_t) body.len;
+        close(fd);
+        char text[32];
+        snprintf(text, sizeof text, "%zu\n", body.len);
+        ht_response__text(res, ok ? 201 : 507, ok ? text : "cannot write the file\n", a);
         return;
     }
     later_t* l = later_new(res, a);
-    if (!l) return;
+    if (!l) {
+        close(fd);
+        unlinkat(app->upload_dir, name, 0);
+        return;
+    }
+    l->fd = fd;
+    l->dirfd = app->upload_dir;
     memcpy(l->name, name, sizeof name);
-    ht_response__on_cancel(l->res, later_cut_off, l);
+    ht_response__on_cancel(l->res, upload_cut_off, l);
     if (ht_response__read_body(l->res, upload_piece, l) != 0) {
         ht_response__error(l->res, 500, a);
-        later_end(l);
+        upload_cut_off(l->res, 0, l);
     }
 }
+#else
+/* -u is POSIX-only in this example (it writes with openat/write). */
+void routing_upload(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                    ht_alloc_t* a, const routing_upload_params_t* p) {
+    (void) app, (void) req, (void) p;
+    ht_response__error(res, 404, a);
+}
+#endif
 
 int main(int argc, char** argv) {
     long port = 8080;
     const char* bind = nullptr;
     const char* base = nullptr;
+    const char* upload = nullptr;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-p") == 0 && i + 1 < argc) {
             char* end;
@@ -346,10 +421,25 @@ int main(int argc, char** argv) {
             bind = argv[++i];
         } else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc) {
             base = argv[++i];
+        } else if (strcmp(argv[i], "-u") == 0 && i + 1 < argc) {
+            upload = argv[++i];
         } else {
-            fprintf(stderr, "usage: routing [-p PORT] [-b ADDR] [-r ROUTES_DIR]\n");
+            fprintf(stderr, "usage: routing [-p PORT] [-b ADDR] [-r ROUTES_DIR] [-u UPLOAD_DIR]\n");
             return 2;
         }
+    }
+    struct routing_app app = { .upload_dir = -1 };
+    if (upload) {
+#ifndef _WIN32
+        app.upload_dir = open(upload, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (app.upload_dir < 0) {
+            fprintf(stderr, "routing: -u '%s': %s\n", upload, strerror(errno));
+            return 1;
+        }
+#else
+        fprintf(stderr, "routing: -u is not supported on Windows by this example\n");
+        return 2;
+#endif
     }
     ht_alloc_t* a = ht_alloc__init();
     ht_result_t r = routing__mounts_open(base, a);
@@ -360,7 +450,6 @@ int main(int argc, char** argv) {
     }
     /* user_data: the handlers' context. body_policy: each route's `body`
      * limit applies before the body is read (413), whatever max_body is. */
-    struct routing_app app = { 0 };
     ht_config_t cfg = {
         .user_data = &app,
         .body_policy = routing__body_policy,
@@ -389,6 +478,9 @@ int main(int argc, char** argv) {
     ht_loop__free(loop, a);
     ht_server__close(&server);
     routing__mounts_close();
+#ifndef _WIN32
+    if (app.upload_dir >= 0) close(app.upload_dir);
+#endif
     ht_alloc__finalize(a);
     return 0;
 }

@@ -236,6 +236,117 @@ finally:
     if rc != 0:
         fail("server exit status %r after SIGTERM" % rc)
 
+
+
+def read_chunked(s, rest):
+    """The decoded body of a chunked response whose head was read."""
+    body = b""
+    while True:
+        while b"\r\n" not in rest:
+            rest += s.recv(65536)
+        line, rest = rest.split(b"\r\n", 1)
+        n = int(line, 16)
+        while len(rest) < n + 2:
+            chunk = s.recv(65536)
+            if not chunk:
+                raise IOError("connection closed inside a chunk")
+            rest += chunk
+        if n == 0:
+            return body, rest[2:]
+        body += rest[:n]
+        rest = rest[n + 2:]
+
+
+# Answering later, streaming, streamed uploads (issue 13): -u DIR.
+import tempfile
+updir = tempfile.mkdtemp(prefix="ht-up-")
+proc, PORT = start(["-u", updir])
+try:
+    # /slow: answered from a timer; the worker serves others meanwhile.
+    with socket.create_connection(("127.0.0.1", PORT), timeout=10) as slow:
+        t0 = time.monotonic()
+        slow.sendall(b"GET /slow/400 HTTP/1.1\r\nHost: x\r\n\r\n")
+        t1 = time.monotonic()
+        check("GET", "/hello/meanwhile", 200, b"hello, meanwhile\n")
+        quick = time.monotonic() - t1
+        st, _, b, _ = recv_response(slow)
+        took = time.monotonic() - t0
+        if st != 200 or b != b"slept 400 ms\n" or not 0.39 <= took < 3:
+            fail("/slow/400: %d %r after %.3f s" % (st, b, took))
+        if quick > 0.2:
+            fail("/hello while /slow/400 waits took %.3f s" % quick)
+    check("GET", "/slow/10001", 400)
+    # /events: data: 1..10, 100 ms apart, then the stream ends.
+    with socket.create_connection(("127.0.0.1", PORT), timeout=10) as s:
+        t0 = time.monotonic()
+        s.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        st, h, _, rest = recv_response(s, head_only=True)
+        body, _ = read_chunked(s, rest)
+        took = time.monotonic() - t0
+        want = b"".join(b"id: %d\ndata: %d\n\n" % (i, i) for i in range(1, 11))
+        if st != 200 or h.get("content-type") != "text/event-stream" or body != want:
+            fail("/events: %d %r %r" % (st, h.get("content-type"), body[:80]))
+        if not 0.9 <= took < 5:
+            fail("/events took %.3f s, want about 1 s" % took)
+    with socket.create_connection(("127.0.0.1", PORT), timeout=10) as s:
+        s.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 8\r\n\r\n")
+        st, h, _, rest = recv_response(s, head_only=True)
+        body, _ = read_chunked(s, rest)
+        if body != b"id: 9\ndata: 9\n\nid: 10\ndata: 10\n\n":
+            fail("/events resumed after 8: %r" % body)
+    # /upload: streamed to the file, 201 + the byte count; 100-continue first.
+    blob = os.urandom(3 << 20)
+    with socket.create_connection(("127.0.0.1", PORT), timeout=10) as s:
+        s.sendall(b"PUT /upload/blob-1 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(blob))
+        st, _, _, rest = recv_response(s)
+        if st != 100:
+            fail("/upload: %d before the body, want 100" % st)
+        s.sendall(blob)
+        st, _, b, _ = recv_response(s, buf=rest)
+        if st != 201 or b != b"%d\n" % len(blob):
+            fail("/upload: %d %r" % (st, b))
+    with open(os.path.join(updir, "blob-1"), "rb") as f:
+        if f.read() != blob:
+            fail("/upload: the file differs from what was sent")
+    # chunked
+    with socket.create_connection(("127.0.0.1", PORT), timeout=10) as s:
+        s.sendall(b"PUT /upload/blob-2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for off in range(0, len(blob), 100000):
+            piece = blob[off:off + 100000]
+            s.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
+        s.sendall(b"0\r\n\r\n")
+        st, _, b, _ = recv_response(s)
+        if st != 201 or b != b"%d\n" % len(blob):
+            fail("/upload chunked: %d %r" % (st, b))
+    with open(os.path.join(updir, "blob-2"), "rb") as f:
+        if f.read() != blob:
+            fail("/upload chunked: the file differs")
+    # the client leaves mid-upload: the partial file is removed
+    with socket.create_connection(("127.0.0.1", PORT), timeout=10) as s:
+        s.sendall(b"PUT /upload/partial HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n" +
+                  b"p" * 5000)
+        time.sleep(0.2)
+    for _ in range(50):
+        if not os.path.exists(os.path.join(updir, "partial")):
+            break
+        time.sleep(0.05)
+    else:
+        fail("/upload: a cut-off upload left its partial file")
+    check("PUT", "/upload/a.b", 404, body=b"x")  # not a slug
+finally:
+    proc.send_signal(signal.SIGTERM)
+    if proc.wait(timeout=20) != 0:
+        fail("-u server: exit status %r" % proc.returncode)
+# Without -u, uploads answer 404.
+proc, PORT = start()
+try:
+    check("PUT", "/upload/x", 404, body=b"abc")
+finally:
+    proc.send_signal(signal.SIGTERM)
+    if proc.wait(timeout=20) != 0:
+        fail("server: exit status %r" % proc.returncode)
+
 # -r: the routes directory given at run time, from another working directory.
 proc, PORT = start(["-r", os.path.join(os.path.dirname(os.path.abspath(PUBLIC)), "routing")], cwd="/")
 try:
