@@ -81,17 +81,22 @@ static int split_(const char* line, char* method, size_t mcap, char** segs, int 
             int qn = split_(reqs.line[i], qm, sizeof qm, qsegs, 64);                            \
             ck_assert_int_eq(rn, qn);                                                           \
             ck_assert_str_eq(rm, qm);                                                           \
-            const ht_slice_t* got = (const ht_slice_t*) (const void*) &m.p;                     \
+            /* every parameter of these sets is a slice: read the k-th one                 \
+             * out of the union by bytes (an array view would be out of                       \
+             * bounds for the active member, which -O2 -Warray-bounds sees) */                 \
             int k = 0;                                                                          \
             for (int s = 0; s < rn; s++) {                                                      \
                 if (rsegs[s][0] != '{') {                                                       \
                     ck_assert_str_eq(rsegs[s], qsegs[s]);                                       \
                     continue;                                                                   \
                 }                                                                               \
-                ck_assert_msg(got[k].len == strlen(qsegs[s]) &&                                 \
-                                  memcmp(got[k].ptr, qsegs[s], got[k].len) == 0,               \
+                ht_slice_t got;                                                                 \
+                ck_assert_uint_le((size_t) (k + 1) * sizeof got, sizeof m.p);                   \
+                memcpy(&got, (const char*) &m.p + (size_t) k * sizeof got, sizeof got);         \
+                ck_assert_msg(got.len == strlen(qsegs[s]) &&                                    \
+                                  memcmp(got.ptr, qsegs[s], got.len) == 0,                      \
                               "%s line %d param %d: got '%.*s' want '%s'", #S, i + 1, k,         \
-                              HT_SLICE_FMT(got[k]), qsegs[s]);                                  \
+                              HT_SLICE_FMT(got), qsegs[s]);                                     \
                 k++;                                                                            \
             }                                                                                   \
             for (int s = 0; s < rn; s++) free(rsegs[s]);                                        \
