@@ -46,6 +46,7 @@ typedef struct later {
     uint64_t       bytes;
     uint64_t       sum;
     char           id[32];
+    uint64_t       paused_at;  /* ms, 0: not paused */
     bool           in_use;
 } later_t;
 #define LATER_MAX 1100
@@ -199,6 +200,28 @@ static void on_piece(ht_response_t* res, ht_slice_t piece, bool last, void* ud) 
     }
 }
 
+/* The consumer that cannot keep up: pauses for 150 ms after every 1 MiB. */
+static _Atomic(uint64_t) g_paused_ms;  /* total time paused */
+static _Atomic(int) g_early;           /* pieces delivered while paused */
+static void on_resume(ht_loop_t* loop, ht_timer_t* t) {
+    later_t* l = t->data;
+    atomic_fetch_add(&g_paused_ms, ht_loop__now_ms(loop) - l->paused_at);
+    l->paused_at = 0;
+    ck_assert_int_eq(ht_response__pause_body(l->res, false), 0);
+}
+static void on_piece_pausing(ht_response_t* res, ht_slice_t piece, bool last, void* ud) {
+    later_t* l = ud;
+    if (l->paused_at) atomic_fetch_add(&g_early, 1);
+    uint64_t before = l->bytes;
+    on_piece(res, piece, last, ud); /* frees l on the last piece */
+    if (last) return;
+    if (before >> 20 != l->bytes >> 20) {
+        ck_assert_int_eq(ht_response__pause_body(res, true), 0);
+        l->paused_at = ht_loop__now_ms(ht_response__loop(res));
+        ht_loop__timer_start(ht_response__loop(res), &l->t, 150, on_resume);
+    }
+}
+
 static void on_upload_cancel(ht_response_t* res, ht_result_t why, void* ud) {
     on_cancel(res, why, ud);
     later_t* l = ud;
@@ -298,6 +321,13 @@ static void handler(const ht_config_t* cfg, const ht_request_t* req, ht_response
         ht_response__on_ready(d, flood_more, l);
         ht_response__on_cancel(d, on_upload_cancel, l);
         flood_more(d, 0, l);
+    } else if (ht_slice__eq(path, HT_SLICE("/up_pause"))) {
+        ht_response_t* d = ht_response__defer(res);
+        ck_assert_ptr_nonnull(d);
+        later_t* l = later_new(d, K_UPLOAD);
+        ht_response__on_cancel(d, on_upload_cancel, l);
+        ck_assert_int_eq(ht_response__pause_body(d, true), -ENODATA); /* not reading yet */
+        ck_assert_int_eq(ht_response__read_body(d, on_piece_pausing, l), 0);
     } else if (ht_slice__eq(path, HT_SLICE("/up")) || ht_slice__eq(path, HT_SLICE("/up_small"))) {
         if (!ht_request__body_pending(req)) {
             ht_response__text(res, 400, "no body\n", a);
@@ -329,7 +359,8 @@ static void* thread_main(void* arg) {
 static ht_body_policy_t policy(const ht_config_t* cfg, const ht_request_t* req) {
     (void) cfg;
     ht_slice_t p = ht_request__path(req);
-    if (ht_slice__eq(p, HT_SLICE("/up"))) return (ht_body_policy_t){ .limit = 64u << 20, .stream = true };
+    if (ht_slice__eq(p, HT_SLICE("/up")) || ht_slice__eq(p, HT_SLICE("/up_pause")))
+        return (ht_body_policy_t){ .limit = 64u << 20, .stream = true };
     if (ht_slice__eq(p, HT_SLICE("/up_small"))) return (ht_body_policy_t){ .limit = 1000, .stream = true };
     return (ht_body_policy_t){ 0 };
 }
@@ -833,6 +864,48 @@ START_TEST(shutdown_drains) {
 }
 END_TEST
 
+START_TEST(upload_paused_and_slow) {
+    /* The deadline (200 ms) does not run while the body is read: a client
+     * that takes 600 ms still gets its answer. */
+    start_defer(200, 0);
+    int fd = client();
+    rd_t r;
+    rd_init(&r, fd);
+    send_str(fd, "PUT /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (int i = 0; i < 6; i++) {
+        send_str(fd, "5\r\nhello\r\n");
+        ht_test__sleep_ms(100);
+    }
+    send_str(fd, "0\r\n\r\n");
+    resp_t p;
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_int_eq(p.status, 201);
+    ck_assert_str_eq(p.body, "30 3192");
+    resp_free(&p);
+    rd_free(&r);
+    close(fd);
+    /* A consumer that pauses 150 ms per MiB: 3 MiB arrive whole and in
+     * order, nothing is delivered while paused. */
+    atomic_store(&g_paused_ms, 0);
+    atomic_store(&g_early, 0);
+    enum { LEN = 3 << 20 };
+    char* data = malloc(LEN);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < LEN; i++) {
+        data[i] = (char) (i * 31 + i / 4093);
+        sum += (uint8_t) data[i];
+    }
+    char want[64], req[128];
+    snprintf(want, sizeof want, "%u %llu", LEN, (unsigned long long) sum);
+    snprintf(req, sizeof req, "PUT /up_pause HTTP/1.1\r\nHost: x\r\nContent-Length: %u\r\n\r\n", LEN);
+    upload_expect(req, data, LEN, 201, want);
+    free(data);
+    ck_assert_uint_ge(atomic_load(&g_paused_ms), 2 * 140);
+    ck_assert_int_eq(atomic_load(&g_early), 0);
+    stop();
+}
+END_TEST
+
 static Suite* suite(void) {
     Suite* s = suite_create("defer");
     TCase* tc = tcase_create("defer");
@@ -849,6 +922,7 @@ static Suite* suite(void) {
     tcase_add_test(tc, server_sent_events);
     tcase_add_test(tc, streamed_upload);
     tcase_add_test(tc, upload_continue_and_refusals);
+    tcase_add_test(tc, upload_paused_and_slow);
     tcase_add_test(tc, shutdown_drains);
     suite_add_tcase(s, tc);
     return s;

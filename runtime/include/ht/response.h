@@ -229,7 +229,17 @@ ht_result_t ht_response__sse_comment(ht_response_t* res, const char* text);
  * (HT_E_BODY_TOO_LARGE) so the application can drop what it kept, as it is
  * when the client goes away mid-body (HT_E_CLOSED). */
 typedef void (*ht_body_fn)(ht_response_t* res, ht_slice_t piece, bool last, void* ud);
+/* -ENODATA: no body is pending (ht_request__body_pending was false);
+ * -EALREADY: asked already. While the body is read the response's
+ * deadline waits (the body timeout paces a slow client); it runs again,
+ * whole, from the last piece. */
 ht_result_t ht_response__read_body(ht_response_t* res, ht_body_fn fn, void* ud);
+/* Pauses (or resumes) the pieces, for a consumer that cannot take more
+ * now (a database still writing the last one): none is delivered while
+ * paused and the connection stops reading once it holds one receive
+ * buffer, so the client is held back by TCP. No timeout runs while paused
+ * but the handle's own. -ENODATA when no body is being read. */
+ht_result_t ht_response__pause_body(ht_response_t* res, bool paused);
 
 /* ---- Static files ----
  *

@@ -396,7 +396,7 @@ static void defer_resume(ht_conn_t* c) {
         c->dout = nullptr;
     }
     /* A body left unread cannot be skipped reliably: close after. */
-    if ((c->rflags & HT_RESF_CLOSE) || c->rstate == HT_RS_BODY_WAIT || c->rstate == HT_RS_BODY_STREAM) {
+    if ((c->rflags & HT_RESF_CLOSE) || HT_RS_BODY_UNREAD(c->rstate)) {
         c->flags |= HT_CF_CLOSE;
         c->rstate = HT_RS_DONE;
     }
@@ -446,7 +446,7 @@ static void defer_wait(ht_conn_t* c) {
     }
     if (!(c->flags & HT_CF_RECV)) {
         if (c->in && c->in_off == c->in_len) in_release(c);
-        bool body = c->rstate == HT_RS_BODY_WAIT || c->rstate == HT_RS_BODY_STREAM;
+        bool body = HT_RS_BODY_UNREAD(c->rstate);
         if (c->in == nullptr) {
             recv_start(c);
         } else if (!sending && !body) {
@@ -488,7 +488,7 @@ void ht_conn__defer_fail_(ht_conn_t* c, uint16_t status, bool close) {
     c->dout->cap = c->dout->unit;
     c->flags &= (uint16_t) ~HT_CF_INTERIM;
     uint8_t rf = c->rflags;
-    if (close || c->rstate == HT_RS_BODY_WAIT || c->rstate == HT_RS_BODY_STREAM) {
+    if (close || HT_RS_BODY_UNREAD(c->rstate)) {
         rf |= HT_RESF_CLOSE;
         rf &= (uint8_t) ~HT_RESF_KEEP_ALIVE;
     }

@@ -145,9 +145,13 @@ enum {
 };
 
 /* Receive states. BODY_WAIT: a streamed body the handler has not asked
- * for; BODY_STREAM: delivering it (ht_response__read_body). */
+ * for; BODY_STREAM: delivering it (ht_response__read_body); BODY_PAUSED:
+ * the handler paused it (ht_response__pause_body). */
 enum { HT_RS_HEAD = 0, HT_RS_BODY_CL, HT_RS_BODY_CHUNKED, HT_RS_DONE, HT_RS_BODY_WAIT,
-       HT_RS_BODY_STREAM };
+       HT_RS_BODY_STREAM, HT_RS_BODY_PAUSED };
+
+/* Whether part of a streamed request body is still to be read. */
+#define HT_RS_BODY_UNREAD(rs) ((rs) == HT_RS_BODY_WAIT || (rs) == HT_RS_BODY_STREAM || (rs) == HT_RS_BODY_PAUSED)
 
 /* A connection; from the acceptor's freelist. */
 typedef struct ht_conn {

@@ -40,6 +40,7 @@ typedef struct ht_defer {
     void*          body_ud;
     uint64_t       left;      /* HT_SM_LENGTH: body bytes still to come */
     uint32_t       beat_ms;
+    uint32_t       deadline_ms; /* the deadline's length (it waits while a body is read) */
     uint8_t        mode;      /* HT_SM_* */
     uint8_t        dflags;    /* HT_DF_* */
 } ht_defer_t;
@@ -185,8 +186,8 @@ ht_response_t* ht_response__defer(ht_response_t* res) {
     c->flags &= (uint16_t) ~(HT_CF_DEFER_END | HT_CF_DEFER_OUT);
     acc->stats_.deferred++;
     acc->stats_.deferred_now++;
-    uint32_t ms = res->timeout_ms ? res->timeout_ms : acc->cfg_.defer_timeout_ms;
-    ht_loop__timer_start(d->loop, &d->deadline, ms, on_deadline);
+    d->deadline_ms = res->timeout_ms ? res->timeout_ms : acc->cfg_.defer_timeout_ms;
+    ht_loop__timer_start(d->loop, &d->deadline, d->deadline_ms, on_deadline);
     if (HT_UNLIKELY(acc->stopping_)) ht_defer__drain_(d, acc->cfg_.drain_timeout_ms);
     res->state = HT_RES_DEFERRED;
     return &d->res;
@@ -204,7 +205,10 @@ ht_result_t ht_response__timeout(ht_response_t* res, uint32_t ms, uint16_t statu
     if (d->conn == nullptr) return ht_response__state_err_(res);
     if (res->state != HT_RES_NONE && res->state != HT_RES_HEAD) return HT_E_RESPONSE_STATE;
     res->timeout_status = status;
-    if (ms && !(d->dflags & HT_DF_DRAIN)) ht_loop__timer_start(d->loop, &d->deadline, ms, on_deadline);
+    if (ms) d->deadline_ms = ms;
+    /* Not while a body is being read: the clock starts again after it. */
+    if (ms && !(d->dflags & HT_DF_DRAIN) && !HT_RS_BODY_UNREAD(d->conn->rstate))
+        ht_loop__timer_start(d->loop, &d->deadline, ms, on_deadline);
     return 0;
 }
 
@@ -231,7 +235,7 @@ ht_result_t ht_defer__attach_(ht_response_t* res) {
     uint8_t flags = c->rflags;
     /* A body still unread when the response starts: the connection closes
      * after it (what is left of the body is never read). */
-    if (c->rstate == HT_RS_BODY_WAIT || c->rstate == HT_RS_BODY_STREAM) flags |= HT_RESF_CLOSE;
+    if (HT_RS_BODY_UNREAD(c->rstate)) flags |= HT_RESF_CLOSE;
     if (flags & HT_RESF_CLOSE) flags &= (uint8_t) ~HT_RESF_KEEP_ALIVE;
     c->rflags = flags;
     uint8_t state = res->state;
@@ -569,6 +573,10 @@ ht_result_t ht_response__read_body(ht_response_t* res, ht_body_fn fn, void* ud) 
     d->body_fn = fn;
     d->body_ud = ud;
     c->rstate = HT_RS_BODY_STREAM;
+    /* A long upload is paced by the body timeout between reads, not by the
+     * deadline, which starts again once the body is in. */
+    if (!(d->dflags & HT_DF_DRAIN) && ht_loop__timer_active(&d->deadline))
+        ht_loop__timer_stop(d->loop, &d->deadline);
     ht_conn__continue_(c);
     /* Bytes already received are delivered from the loop, never from
      * inside this call. */
@@ -576,6 +584,26 @@ ht_result_t ht_response__read_body(ht_response_t* res, ht_body_fn fn, void* ud) 
     return 0;
 }
 
+ht_result_t ht_response__pause_body(ht_response_t* res, bool paused) {
+    ht_defer_t* d = defer_of(res);
+    if (d == nullptr) return HT_E_RESPONSE_STATE;
+    if (d->conn == nullptr) return ht_response__state_err_(res);
+    ht_conn_t* c = d->conn;
+    if (paused) {
+        if (c->rstate == HT_RS_BODY_STREAM) c->rstate = HT_RS_BODY_PAUSED;
+        else if (c->rstate != HT_RS_BODY_PAUSED) return -ENODATA;
+        if (ht_loop__timer_active(&d->kick)) ht_loop__timer_stop(d->loop, &d->kick);
+        return 0;
+    }
+    if (c->rstate == HT_RS_BODY_PAUSED) c->rstate = HT_RS_BODY_STREAM;
+    else if (c->rstate != HT_RS_BODY_STREAM) return -ENODATA;
+    /* What is buffered comes from the loop, not from inside this call. */
+    ht_loop__timer_start(d->loop, &d->kick, 0, on_kick);
+    return 0;
+}
+
 void ht_defer__body_(ht_defer_t* d, ht_slice_t piece, bool last) {
+    if (last && d->conn && d->res.state != HT_RES_STREAM && !(d->dflags & HT_DF_DRAIN))
+        ht_loop__timer_start(d->loop, &d->deadline, d->deadline_ms, on_deadline);
     if (d->body_fn) d->body_fn(&d->res, piece, last, d->body_ud);
 }
