@@ -1,213 +1,170 @@
-/* microservice — a JSON API and its web UI in one binary.
+/* microservice — a JSON API over notes, a live feed of their changes, and
+ * the web UI, in one binary.
  *
- * routes.ht declares the API routes and `embed / ./ui`: htgen compiles the
- * UI (index.html, app.js, style.css) into the program, each file with a
- * build-time ETag and, where it pays, a gzip variant, served by
- * svc__dispatch from memory. Copy the binary anywhere and run it: it needs
- * no file at run time.
+ *   microservice [-p PORT] [-b ADDR] [-w N] [--db CONNINFO]
+ *     -p PORT         port (default 8080; 0 picks one)
+ *     -b ADDR         address to bind (default: every interface)
+ *     -w N            worker threads, one loop each, pinned to a core each
+ *                     (default 1; 0: one per core)
+ *     --db CONNINFO   keep the notes in PostgreSQL: a libpq conninfo string
+ *                     ("host=/run/postgresql dbname=notes") or a URI
+ *                     (postgresql://user@host/db); DATABASE_URL works too.
+ *                     Without it the notes are kept in memory.
+ * Prints "listening on ADDR:PORT" once ready; SIGINT/SIGTERM stop it (in-flight
+ * requests finish, feed streams end).
  *
- *   microservice [-p PORT] [-b ADDR]
- *     -p PORT  port (default 8080; 0 picks one)
- *     -b ADDR  address to bind (default: every interface)
- * Prints "listening on ADDR:PORT" once ready; SIGINT/SIGTERM stop it.
- *
- * The API keeps notes in memory (one loop, one thread: no locking):
- *   GET    /api/health          {"status":"ok","notes":N}
- *   GET    /api/notes           {"notes":[{"id":1,"text":"..."},...]}
- *   POST   /api/notes           body = the text (1..200 bytes) -> 201 + Location
- *   GET    /api/notes/{id}      the note, or 404
- *   DELETE /api/notes/{id}      204, or 404
+ * The pieces: routes.ht (the routes; htgen compiles them and the UI in
+ * ./ui), api.c (the handlers), json.c (bodies in, JSON out), store.h (where
+ * notes live: store_mem.c, store_pg.c over pg_conn.c), feed.c (Server-Sent
+ * Events). Thread-per-core as examples/workers: each worker has its own
+ * loop, acceptor, store (with PostgreSQL: its own two connections) and feed;
+ * app.h says how handlers find theirs.
  */
 #include "svc_routes.h"
 
+#include "app.h"
+
 #include <ht/ht.h>
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#define MAX_NOTES 256
-#define MAX_TEXT 200
+static _Thread_local svc_worker_t* self;
 
-typedef struct note {
-    uint64_t id; /* 0: free slot */
-    size_t len;
-    char text[MAX_TEXT];
-} note_t;
+svc_worker_t* svc_worker(void) { return self; }
 
-static note_t notes[MAX_NOTES];
-static uint64_t next_id = 1;
+/* Signal context: async-signal-safe calls only. Shutdown has begun. */
+static void on_signal(ht_server_t* server, int signo) {
+    (void) server, (void) signo;
+    static const char msg[] = "microservice: shutting down (again to force)\n";
+    (void) !write(2, msg, sizeof msg - 1);
+}
 
-/* JSON string contents: quotes, backslashes and controls escaped; other
- * bytes as they are (the text came in as UTF-8, or is shown as such). */
-static void push_json_str(ht_bytes_t* b, const char* s, size_t n) {
-    ht_bytes__push_byte(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char) s[i];
-        if (c == '"' || c == '\\') {
-            ht_bytes__push_byte(b, '\\');
-            ht_bytes__push_byte(b, (char) c);
-        } else if (c < 0x20 || c == 0x7f) {
-            ht_bytes__pushf(b, "\\u%04x", c);
-        } else {
-            ht_bytes__push_byte(b, (char) c);
-        }
+/* Shutdown wakes every loop serving the server: the feed's streams end now
+ * rather than at the end of the drain time. */
+static void on_wake(ht_loop_t* loop, ht_waker_t* wk) {
+    (void) loop;
+    svc_worker_t* w = wk->data;
+    if (!w->closing && ht_server__shutting_down(w->app->server)) {
+        w->closing = true;
+        feed_close(w->feed);
     }
-    ht_bytes__push_byte(b, '"');
 }
 
-static void push_note(ht_bytes_t* b, const note_t* n) {
-    ht_bytes__pushf(b, "{\"id\":%" PRIu64 ",\"text\":", n->id);
-    push_json_str(b, n->text, n->len);
-    ht_bytes__push_byte(b, '}');
+static store_t* store_new(struct svc_app* app, ht_loop_t* loop, uint32_t id) {
+#ifdef SVC_WITH_PG
+    if (app->conninfo) return store_pg_new(app->conninfo, loop, id);
+#else
+    (void) id;
+#endif
+    return store_mem_new(app->mem, loop);
 }
 
-static void send_json(ht_response_t* res, uint16_t status, ht_bytes_t* b, ht_alloc_t* a) {
-    ht_response__bytes(res, status, HT_SLICE("application/json"), b->data, b->len, a);
-    ht_bytes__free(b);
-}
-
-static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-static note_t* find(uint64_t id) {
-    for (int i = 0; i < MAX_NOTES; i++)
-        if (notes[i].id == id && id != 0) return &notes[i];
-    return nullptr;
-}
-
-static size_t count(void) {
-    size_t n = 0;
-    for (int i = 0; i < MAX_NOTES; i++) n += notes[i].id != 0;
-    return n;
-}
-
-void svc_health(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-                const svc_health_params_t* p) {
-    (void) ctx, (void) req, (void) p;
-    char json[64];
-    snprintf(json, sizeof json, "{\"status\":\"ok\",\"notes\":%zu}", count());
-    ht_response__json(res, 200, json, a);
-}
-
-void svc_notes_list(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-                    const svc_notes_list_params_t* p) {
-    (void) ctx, (void) req, (void) p;
-    ht_bytes_t b;
-    ht_bytes__init(&b, a);
-    ht_bytes__push(&b, "{\"notes\":[", 10);
-    bool first = true;
-    for (int i = 0; i < MAX_NOTES; i++) { /* slots are taken in id order */
-        if (!notes[i].id) continue;
-        if (!first) ht_bytes__push_byte(&b, ',');
-        push_note(&b, &notes[i]);
-        first = false;
-    }
-    ht_bytes__push(&b, "]}", 2);
-    send_json(res, 200, &b, a);
-}
-
-void svc_notes_add(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-                   const svc_notes_add_params_t* p) {
-    (void) ctx, (void) p;
-    ht_slice_t text = ht_request__body(req); /* without surrounding white space */
-    while (text.len && is_space(text.ptr[0])) text = ht_slice__sub(text, 1, text.len - 1);
-    while (text.len && is_space(text.ptr[text.len - 1])) text.len--;
-    if (text.len == 0 || text.len > MAX_TEXT) {
-        ht_response__json(res, 400, "{\"error\":\"a note is 1 to 200 bytes of text\"}", a);
+static void worker_main(ht_workers_t* pool, uint32_t id, ht_alloc_t* a, void* ud) {
+    struct svc_app* app = ud;
+    ht_loop_t* loop = nullptr;
+    ht_result_t r = ht_loop__init(&loop, a);
+    if (r != 0) {
+        fprintf(stderr, "microservice: worker %u: loop: %s\n", (unsigned) id, ht_result__str(r));
+        ht_server__shutdown((ht_server_t*) app->server);
         return;
     }
-    /* The lowest free slot after the last used one keeps the list in id order. */
-    int slot = -1;
-    for (int i = MAX_NOTES - 1; i >= 0 && !notes[i].id; i--) slot = i;
-    if (slot < 0) {
-        ht_response__json(res, 507, "{\"error\":\"full\"}", a);
-        return;
+    svc_worker_t w = { .app = app, .id = id, .loop = loop, .waker = { .data = &w } };
+    w.store = store_new(app, loop, id);
+    w.feed = w.store ? feed_new(w.store) : nullptr;
+    ht_acceptor_t acc = { 0 };
+    if (w.feed == nullptr) {
+        r = -ENOMEM;
+    } else {
+        w.store->on_event = feed_on_event;
+        w.store->on_reset = feed_on_reset;
+        w.store->event_ud = w.feed;
+        self = &w;
+        ht_loop__waker_add(loop, &w.waker, on_wake);
+        r = ht_server__serve(&acc, app->server, loop, a, svc__dispatch);
     }
-    note_t* n = &notes[slot];
-    n->id = next_id++;
-    n->len = text.len;
-    memcpy(n->text, text.ptr, text.len);
-    char loc[64];
-    snprintf(loc, sizeof loc, "/api/notes/%" PRIu64, n->id);
-    ht_response__status(res, 201);
-    ht_response__header_cstr(res, "Location", loc);
-    ht_bytes_t b;
-    ht_bytes__init(&b, a);
-    push_note(&b, n);
-    send_json(res, 201, &b, a);
+    if (r != 0) {
+        fprintf(stderr, "microservice: worker %u: serve: %s\n", (unsigned) id, ht_result__str(r));
+        ht_server__shutdown((ht_server_t*) app->server);
+    } else {
+        ht_workers__ready(pool, id, (ht_worker_stop_fn) ht_loop__wake, loop);
+        ht_loop__run(loop); /* until the server has shut down and drained */
+        ht_workers__ready(pool, id, nullptr, nullptr);
+    }
+    /* Every connection is closed now, and with them the feed's streams. */
+    if (w.feed) feed_close(w.feed);
+    ht_server__serve_finalize(&acc);
+    ht_loop__waker_remove(loop, &w.waker);
+    if (w.store) store_close(w.store); /* may run the loop until its waits are back */
+    feed_free(w.feed);
+    self = nullptr;
+    ht_loop__free(loop, a);
 }
 
-void svc_notes_get(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-                   const svc_notes_get_params_t* p) {
-    (void) ctx, (void) req;
-    note_t* n = find(p->id);
-    if (!n) {
-        ht_response__json(res, 404, "{\"error\":\"no such note\"}", a);
-        return;
-    }
-    ht_bytes_t b;
-    ht_bytes__init(&b, a);
-    push_note(&b, n);
-    send_json(res, 200, &b, a);
-}
-
-void svc_notes_delete(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-                      const svc_notes_delete_params_t* p) {
-    (void) ctx, (void) req;
-    note_t* n = find(p->id);
-    if (!n) {
-        ht_response__json(res, 404, "{\"error\":\"no such note\"}", a);
-        return;
-    }
-    *n = (note_t){ 0 };
-    ht_response__status(res, 204);
-    ht_response__body(res, nullptr, 0, a);
+static int usage(void) {
+    fprintf(stderr, "usage: microservice [-p PORT] [-b ADDR] [-w WORKERS] [--db CONNINFO]\n");
+    return 2;
 }
 
 int main(int argc, char** argv) {
-    long port = 8080;
+    long port = 8080, workers = 1;
     const char* bind = nullptr;
+    const char* db = nullptr;
     for (int i = 1; i < argc; i++) {
+        char* end;
         if (strcmp(argv[i], "-p") == 0 && i + 1 < argc) {
-            char* end;
             port = strtol(argv[++i], &end, 10);
-            if (*end || port < 0 || port > 65535) {
-                fprintf(stderr, "microservice: bad port '%s'\n", argv[i]);
-                return 2;
-            }
+            if (*end || port < 0 || port > 65535) return usage();
+        } else if (strcmp(argv[i], "-w") == 0 && i + 1 < argc) {
+            workers = strtol(argv[++i], &end, 10);
+            if (*end || workers < 0 || workers > 256) return usage();
         } else if (strcmp(argv[i], "-b") == 0 && i + 1 < argc) {
             bind = argv[++i];
+        } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+            db = argv[++i];
         } else {
-            fprintf(stderr, "usage: microservice [-p PORT] [-b ADDR]\n");
-            return 2;
+            return usage();
         }
     }
-    ht_config_t cfg = { 0 };
-    ht_server_t server = { .config = &cfg };
-    ht_result_t r = ht_server__listen(&server, bind, (uint16_t) port, 128);
+    if (db == nullptr && getenv("DATABASE_URL") && *getenv("DATABASE_URL")) db = getenv("DATABASE_URL");
+#ifndef SVC_WITH_PG
+    if (db) {
+        fprintf(stderr, "microservice: built without PostgreSQL support (libpq-dev was not found)\n");
+        return 2;
+    }
+#endif
+    const char* slow = getenv("MICROSERVICE_TEST_SLOW");
+    struct svc_app app = { .conninfo = db, .test_slow = slow && strcmp(slow, "1") == 0 };
+    if (db == nullptr && (app.mem = mem_db_new()) == nullptr) return 1;
+
+    /* user_data: the handlers' context. body_policy: each route's `body`
+     * limit applies before the body is read (413). */
+    ht_config_t cfg = { .user_data = &app, .body_policy = svc__body_policy };
+    ht_server_t server = { .config = &cfg, .signal_handler = on_signal };
+    ht_result_t r = ht_server__listen(&server, bind, (uint16_t) port, 1024);
     if (r != 0) {
         fprintf(stderr, "microservice: listen: %s\n", ht_result__str(r));
         return 1;
     }
+    app.server = &server;
     ht_alloc_t* a = ht_alloc__init();
-    ht_loop_t* loop = nullptr;
-    if ((r = ht_loop__init(&loop, a)) != 0) {
-        fprintf(stderr, "microservice: loop: %s\n", ht_result__str(r));
+    ht_workers_t* pool = nullptr;
+    if ((r = ht_workers__init(&pool, (uint32_t) workers, a)) != 0 ||
+        (r = ht_workers__start(pool, worker_main, &app)) != 0) {
+        fprintf(stderr, "microservice: workers: %s\n", ht_result__str(r));
         return 1;
     }
     ht_signal__install_default(&server);
-    ht_acceptor_t acc = { 0 };
-    if ((r = ht_server__serve(&acc, &server, loop, a, svc__dispatch)) != 0) {
-        fprintf(stderr, "microservice: serve: %s\n", ht_result__str(r));
-        return 1;
-    }
-    printf("listening on %s:%u\n", bind ? bind : "*", (unsigned) ht_server__port(&server));
+    printf("listening on %s:%u (%u worker%s, notes in %s)\n", bind ? bind : "*",
+           (unsigned) ht_server__port(&server), (unsigned) ht_workers__count(pool),
+           ht_workers__count(pool) == 1 ? "" : "s", db ? "PostgreSQL" : "memory");
     fflush(stdout);
-    ht_loop__run(loop);
-    ht_server__serve_finalize(&acc);
-    ht_loop__free(loop, a);
-    ht_server__close(&server);
+    r = ht_workers__join(pool);
+    ht_workers__free(pool);
     ht_alloc__finalize(a);
-    return 0;
+    ht_server__close(&server);
+    mem_db_free(app.mem);
+    return r == 0 ? 0 : 1;
 }

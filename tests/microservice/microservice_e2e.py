@@ -12,7 +12,9 @@ Usage: microservice_e2e.py BINARY HTGEN ROUTES_HT HIDE_DIR...
   from them;
 - over a socket: each UI file byte for byte, its gzip variant decompressed
   to the same bytes, ETags equal to the build-time ones, 304, Range, 416,
-  the JSON API (create, list, get, delete, 404, 405);
+  the JSON API on the in-memory store with 2 workers (create, list and
+  its pages, get, update, delete, the 400s, 404, 405) and its feed (every
+  change seen by a subscriber, Last-Event-ID);
 - SIGTERM stops it with status 0.
 """
 import gzip
@@ -25,6 +27,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from svc_client import Sse, jcall  # noqa: E402
 
 BIN, HTGEN, ROUTES = sys.argv[1], sys.argv[2], sys.argv[3]
 HIDE = sys.argv[4:]
@@ -78,7 +83,7 @@ def start(tmp):
     os.makedirs(rundir)
     exe = os.path.join(bindir, "microservice")
     shutil.copy2(BIN, exe)
-    argv = [exe, "-p", "0", "-b", "127.0.0.1"]
+    argv = [exe, "-p", "0", "-b", "127.0.0.1", "-w", "2"]
     hidden = False
     if shutil.which("unshare") and subprocess.run(["unshare", "-m", "true"], stderr=subprocess.DEVNULL).returncode == 0:
         # mount(8) over each tree in a private namespace, then exec: the
@@ -140,26 +145,67 @@ def ui_checks(port, tags):
 
 
 def api_checks(port):
-    s, h, b = get(port, "GET", "/api/health")
-    check(s == 200 and json.loads(b) == {"status": "ok", "notes": 0}, "GET /api/health")
-    s, h, b = get(port, "POST", "/api/notes", body=b'first "note"\n')
-    check(s == 201 and h.get("location") == "/api/notes/1" and json.loads(b) == {"id": 1, "text": 'first "note"'},
-          "POST /api/notes: 201, Location, the note as JSON (quotes escaped)")
-    s, h, b = get(port, "POST", "/api/notes", body=b"second")
-    check(s == 201 and json.loads(b)["id"] == 2, "POST /api/notes: a second note")
-    s, h, b = get(port, "POST", "/api/notes", body=b"   ")
-    check(s == 400, "POST /api/notes with blank text: 400")
-    s, h, b = get(port, "GET", "/api/notes")
-    check(s == 200 and json.loads(b) == {"notes": [{"id": 1, "text": 'first "note"'}, {"id": 2, "text": "second"}]}
-          and h.get("content-type") == "application/json", "GET /api/notes lists both")
-    s, h, b = get(port, "DELETE", "/api/notes/1")
+    """The JSON API on the in-memory store (microservice_pg_e2e.py runs the
+    same API, and its faults, against PostgreSQL)."""
+    s, h, b = jcall(port, "GET", "/api/health")
+    check(s == 200 and b == {"status": "ok", "db": "up"}, "GET /api/health: ok, db up")
+    feed = Sse(port)
+    check(feed.status == 200 and feed.headers.get("content-type") == "text/event-stream",
+          "GET /api/notes/events: an event stream")
+    s, h, b = jcall(port, "POST", "/api/notes", {"text": 'first "note"\n'})
+    check(s == 201 and h.get("location") == "/api/notes/1" and b["id"] == 1 and b["text"] == 'first "note"\n'
+          and h.get("content-type") == "application/json" and b["created_at"].endswith("+00:00"),
+          "POST /api/notes: 201, Location, the note as JSON (quotes and line break round-trip)")
+    s, h, b = jcall(port, "POST", "/api/notes", {"text": "second", "extra": [1, 2]})
+    check(s == 201 and b["id"] == 2, "POST /api/notes: a second note (other members ignored)")
+    for body, what in ((b"   ", "no JSON"), (b'{"text": "a"', "malformed JSON"), (b'["text"]', "not an object"),
+                       (b'{"txt": "a"}', "no text"), (b'{"text": 5}', "a number"), (b'{"text": " \\n"}', "blank"),
+                       (b'{"text": "a", "text": "b"}', "a duplicate key"), (b'{"text": "a\\u0000"}', "a NUL"),
+                       (b'{"text": "\xff"}', "invalid UTF-8"),
+                       (('{"text": "%s"}' % ("x" * 4097)).encode(), "4097 bytes of text")):
+        s, h, b = jcall(port, "POST", "/api/notes", body)
+        check(s == 400 and isinstance(b, dict) and isinstance(b.get("error"), str),
+              "POST /api/notes with %s: 400 + a JSON error (%s)" % (what, b and b.get("error")))
+    s, h, b = jcall(port, "POST", "/api/notes", {"text": "é" * 2048})
+    check(s == 201 and b["text"] == "é" * 2048, "POST /api/notes: 4096 bytes of UTF-8 are accepted")
+    s, h, b = jcall(port, "DELETE", "/api/notes/3")
+    check(s == 204, "DELETE /api/notes/3: 204")
+    s, h, b = jcall(port, "GET", "/api/notes")
+    check(s == 200 and [n["id"] for n in b["notes"]] == [1, 2] and b["next"] is None,
+          "GET /api/notes lists both, no next page")
+    s, h, b = jcall(port, "GET", "/api/notes?limit=1")
+    s2, h2, b2 = jcall(port, "GET", "/api/notes?limit=1&after=%s" % b["next"])
+    check(s == 200 and [n["id"] for n in b["notes"]] == [1] and b["next"] == 1
+          and s2 == 200 and [n["id"] for n in b2["notes"]] == [2] and b2["next"] is None,
+          "GET /api/notes?limit=1: keyset pages, next = the last id")
+    for q in ("limit=0", "limit=101", "limit=x", "after=-1"):
+        s, h, b = jcall(port, "GET", "/api/notes?" + q)
+        check(s == 400 and "error" in b, "GET /api/notes?%s: 400" % q)
+    s, h, b = jcall(port, "PUT", "/api/notes/2", {"text": "second, edited"})
+    check(s == 200 and b == {"id": 2, "text": "second, edited", "created_at": b["created_at"]}, "PUT /api/notes/2: 200")
+    s, h, b = jcall(port, "PUT", "/api/notes/99", {"text": "x"})
+    check(s == 404 and b == {"error": "no such note"}, "PUT /api/notes/99: 404")
+    s, h, b = jcall(port, "DELETE", "/api/notes/1")
     check(s == 204, "DELETE /api/notes/1: 204")
-    s, h, b = get(port, "GET", "/api/notes/1")
+    s, h, b = jcall(port, "DELETE", "/api/notes/1")
+    check(s == 404, "DELETE /api/notes/1 again: 404")
+    s, h, b = jcall(port, "GET", "/api/notes/1")
     check(s == 404, "GET /api/notes/1 after delete: 404")
-    s, h, b = get(port, "GET", "/api/notes/2")
-    check(s == 200 and json.loads(b)["text"] == "second", "GET /api/notes/2")
-    s, h, b = get(port, "PUT", "/api/health")
+    s, h, b = jcall(port, "GET", "/api/notes/2")
+    check(s == 200 and b["text"] == "second, edited", "GET /api/notes/2")
+    s, h, b = jcall(port, "PUT", "/api/health")
     check(s == 405 and "GET" in h.get("allow", ""), "PUT /api/health: 405 + Allow")
+    # The feed: every change above, whichever of the 2 workers made it.
+    want = [("created", 1), ("created", 2), ("created", 3), ("deleted", 3), ("updated", 2), ("deleted", 1)]
+    ev = feed.collect(lambda e: len(e) >= len(want), 10)
+    got = [(e["event"], json.loads(e["data"])["id"]) for e in ev]
+    check(got == want, "the feed saw every change, in order: %s" % got)
+    check([e["id"] for e in ev if e["event"] == "created"] == ["1", "2", "3"], "created events carry the note id")
+    feed.close()
+    resumed = Sse(port, {"Last-Event-ID": "1"})
+    ev = resumed.collect(lambda e: len(e) >= 1, 10)
+    check([(e["event"], e["id"]) for e in ev] == [("created", "2")], "Last-Event-ID: 1 resumes with note 2")
+    resumed.close()
 
 
 def main():
