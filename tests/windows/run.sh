@@ -3,10 +3,11 @@
 # Debian's mingw-w64 and tested under wine64 with a private WINEPREFIX:
 #   1. a host htgen (routes.ht files are compiled on this machine);
 #   2. cmake/toolchain-mingw64.cmake, Release, -Werror, every target:
-#      libhachettp, htgen.exe, ht.exe, routing.exe, hello.exe, workers.exe,
-#      microservice.exe and the Windows test programs (the portable Check
-#      suites against tests/windows/check.h, check_loop_iocp, check_fs_win32,
-#      win_workers);
+#      libhachettp, htgen.exe, ht.exe, routing.exe, hello.exe, workers.exe
+#      and the Windows test programs (the portable Check suites against
+#      tests/windows/check.h, check_loop_iocp, check_fs_win32, win_workers);
+#      not examples/microservice, which needs jansson and libpq (mingw-w64
+#      has neither in Debian) and ht_loop__poll (IOCP has no readiness);
 #   3. wineboot in a fresh prefix (deleted at the end);
 #   4. the unit suites under Wine, and check_loop_iocp (the backend's
 #      operations one by one: timers, wake, accept/recv cancellation,
