@@ -103,10 +103,6 @@ ht_result_t ht_response__end_head_stream_(ht_response_t* res);
 void ht_response__finish_(ht_response_t* res);
 /* Appends a bare interim "100 Continue". False if there is no room. */
 bool ht_out__continue_(ht_out_t* out);
-/* Covers data[sealed, len) with an iovec entry. */
-void ht_out__seal_(ht_out_t* out);
-/* Frees the out-of-line bodies and empties the buffer. */
-void ht_out__reset_(ht_out_t* out);
 /* Makes room for need more bytes of the response res is building, which
  * does not fit behind the earlier (pipelined) responses in c->out: when it
  * would fit in an empty send buffer (its bytes so far plus need <=
@@ -187,11 +183,8 @@ typedef struct ht_conn {
     bool            peer_known;
 } ht_conn_t;
 
-/* ---- out.c: send buffers ---- */
-/* A send buffer from the acceptor's cache (or a new one), or nullptr. */
-ht_out_t* ht_out__get_(ht_acceptor_t* acc);
-/* Empties o and gives it back (a grown one, or one over the cache's size, is freed). */
-void ht_out__put_(ht_acceptor_t* acc, ht_out_t* o);
+/* ---- out.c / out.h: send buffers ---- */
+#include "server/out.h"
 /* Frees the cache (serve_finalize). */
 void ht_out__cache_free_(ht_acceptor_t* acc);
 /* Whether o holds anything for the wire. */

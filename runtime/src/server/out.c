@@ -7,36 +7,9 @@
 
 #include "server/conn.h"
 
-/* Under ASan the bytes of a cached send buffer are poisoned: an iovec left
- * pointing into a buffer given back (say, one a grown batch moved out of)
- * is reported where it is read (the send's interceptor on epoll), instead of
- * reading stale bytes that happen to be right. */
-#if defined(__has_feature)
-#  if __has_feature(address_sanitizer)
-#    define HT_OUT_ASAN 1
-#  endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(HT_OUT_ASAN)
-#  define HT_OUT_ASAN 1
-#endif
-#ifdef HT_OUT_ASAN
-#  include <sanitizer/asan_interface.h>
-#  define OUT_POISON(o)   ASAN_POISON_MEMORY_REGION((o)->data, (o)->size)
-#  define OUT_UNPOISON(o) ASAN_UNPOISON_MEMORY_REGION((o)->data, (o)->size)
-#else
-#  define OUT_POISON(o)   ((void) (o))
-#  define OUT_UNPOISON(o) ((void) (o))
-#endif
-
-ht_out_t* ht_out__get_(ht_acceptor_t* acc) {
-    ht_out_t* o = acc->free_out_;
-    if (o) {
-        acc->free_out_ = o->next;
-        acc->free_out_count_--;
-        OUT_UNPOISON(o);
-        return o;
-    }
-    o = ht_alloc__alloc(acc->alloc_, sizeof(ht_out_t) + acc->cfg_.send_buffer_size);
+/* The cache's slow paths (the fast ones are inline in out.h). */
+ht_out_t* ht_out__new_(ht_acceptor_t* acc) {
+    ht_out_t* o = ht_alloc__alloc(acc->alloc_, sizeof(ht_out_t) + acc->cfg_.send_buffer_size);
     if (o == nullptr) return nullptr;
     memset(o, 0, sizeof *o);
     o->cap = o->size = o->unit = acc->cfg_.send_buffer_size;
@@ -44,17 +17,15 @@ ht_out_t* ht_out__get_(ht_acceptor_t* acc) {
     return o;
 }
 
-void ht_out__put_(ht_acceptor_t* acc, ht_out_t* o) {
-    ht_out__reset_(o);
-    /* A grown buffer is freed: the cache holds send_buffer_size ones only. */
-    if (acc->free_out_count_ >= acc->cfg_.send_buffer_cache || o->size != o->unit) {
-        ht_alloc__free(acc->alloc_, o, sizeof(ht_out_t) + o->size);
-        return;
-    }
-    OUT_POISON(o);
-    o->next = acc->free_out_;
-    acc->free_out_ = o;
-    acc->free_out_count_++;
+void ht_out__release_(ht_out_t* o) {
+    if (o->file_state != HT_OUT_FILE_NONE && o->file_own) ht_fs__close(o->file);
+    o->file_state = HT_OUT_FILE_NONE;
+    o->file = HT_FILE_INVALID;
+    o->file_own = 0;
+    o->file_off = o->file_len = 0;
+    for (uint32_t i = 0; i < o->nexts; i++)
+        if (o->ext[i].a) ht_alloc__free(o->ext[i].a, o->ext[i].p, o->ext[i].n);
+    o->nexts = 0;
 }
 
 ht_result_t ht_conn__out_grow_(ht_conn_t* c, ht_response_t* res, size_t need) {
@@ -103,32 +74,4 @@ void ht_out__cache_free_(ht_acceptor_t* acc) {
         ht_alloc__free(acc->alloc_, o, sizeof(ht_out_t) + o->size);
     }
     acc->free_out_count_ = 0;
-}
-
-void ht_out__seal_(ht_out_t* o) {
-    if (o->len == o->sealed) return;
-    uint32_t n = o->len - o->sealed;
-    if (o->iovcnt && (char*) o->iov[o->iovcnt - 1].base + o->iov[o->iovcnt - 1].len == o->data + o->sealed) {
-        o->iov[o->iovcnt - 1].len += n;
-    } else {
-        o->iov[o->iovcnt].base = o->data + o->sealed;
-        o->iov[o->iovcnt].len = n;
-        o->iovcnt++;
-    }
-    o->total += n;
-    o->sealed = o->len;
-}
-
-void ht_out__reset_(ht_out_t* o) {
-    if (o->file_state != HT_OUT_FILE_NONE && o->file_own) ht_fs__close(o->file);
-    o->file_state = HT_OUT_FILE_NONE;
-    o->file = HT_FILE_INVALID;
-    o->file_own = 0;
-    o->file_off = o->file_len = 0;
-    for (uint32_t i = 0; i < o->nexts; i++)
-        if (o->ext[i].a) ht_alloc__free(o->ext[i].a, o->ext[i].p, o->ext[i].n);
-    o->nexts = 0;
-    o->iovcnt = 0;
-    o->len = o->sealed = 0;
-    o->total = 0;
 }

@@ -273,7 +273,9 @@ ht_result_t ht_response__end_head_stream_(ht_response_t* res) {
 
 /* Adds the body: inline if it fits, else out of line (copied from `a`, or
  * borrowed when a is nullptr and borrow is set). */
-static ht_result_t add_body(ht_response_t* res, const void* data, size_t len, ht_alloc_t* a, bool borrow) {
+/* Inline: one copy per caller keeps the common inline body on a straight
+ * line (out of line, gcc splits it and every response pays the call). */
+HT_INLINE ht_result_t add_body(ht_response_t* res, const void* data, size_t len, ht_alloc_t* a, bool borrow) {
     if (res->state != HT_RES_HEAD) return ht_response__state_err_(res);
     if (len && data == nullptr) return -EINVAL;
     uint32_t mark = res->out->len;
@@ -323,7 +325,7 @@ static ht_result_t add_body(ht_response_t* res, const void* data, size_t len, ht
     return 0;
 }
 
-static ht_result_t add_body_or_fail(ht_response_t* res, const void* data, size_t len, ht_alloc_t* a, bool borrow) {
+HT_INLINE ht_result_t add_body_or_fail(ht_response_t* res, const void* data, size_t len, ht_alloc_t* a, bool borrow) {
     ht_result_t r = add_body(res, data, len, a, borrow);
     if (r == -ENOBUFS || r == -ENOMEM) res->state = HT_RES_FAILED;
     else if (r == 0 && HT_UNLIKELY(res->d != nullptr)) ht_defer__done_(res->d); /* send it */
@@ -352,7 +354,7 @@ static ht_result_t put_trusted(ht_response_t* res, const char* line, size_t n) {
     return 0;
 }
 
-static ht_result_t helper(ht_response_t* res, uint16_t status, const char* ctype_line, size_t ctype_len,
+HT_INLINE ht_result_t helper(ht_response_t* res, uint16_t status, const char* ctype_line, size_t ctype_len,
                           ht_slice_t ctype, const void* data, size_t len, ht_alloc_t* a) {
     ht_result_t r;
     if (res->state == HT_RES_NONE) {
