@@ -15,6 +15,13 @@
 
 #include <ht/types.h> /* nullptr on compilers without it */
 
+/* ---- out of memory: "htgen: out of memory" and exit status 1 ---- */
+__attribute__((noreturn)) void dsl_oom(void);
+void* dsl_xmalloc(size_t n);
+void* dsl_xcalloc(size_t n, size_t size);
+void* dsl_xrealloc(void* p, size_t n);
+char* dsl_xstrndup(const char* s, size_t n);
+
 /* ---- arena: every model allocation, freed in one go ---- */
 typedef struct dsl_arena {
     struct dsl_chunk* head;
@@ -114,6 +121,18 @@ void dsl_buf__put(dsl_buf_t* b, const char* s, size_t n);
 void dsl_buf__puts(dsl_buf_t* b, const char* s);
 __attribute__((format(printf, 2, 3))) void dsl_buf__printf(dsl_buf_t* b, const char* fmt, ...);
 void dsl_buf__free(dsl_buf_t* b);
+
+/* ---- a hash map from byte strings to ints; keys are borrowed, not copied ---- */
+typedef struct dsl_map {
+    struct dsl_map_slot* slot;
+    size_t cap, n;
+} dsl_map_t;
+/* The value of key, inserted as -1 (*added true) when new; valid until the
+ * next insertion. */
+int* dsl_map__at(dsl_map_t* m, const void* key, size_t len, bool* added);
+int dsl_map__get(const dsl_map_t* m, const void* key, size_t len); /* -1: absent */
+void dsl_map__free(dsl_map_t* m);
+uint64_t dsl_hash(const void* p, size_t n, uint64_t seed); /* FNV-1a, mixed */
 
 /* ---- the route model ---- */
 #define DSL_MAX_METHODS 64
@@ -228,5 +247,9 @@ int dsl_route__cmp_spec(const dsl_route_t* a, const dsl_route_t* b);
 /* "5.1.0" into buf. */
 void dsl_route__spec_str(const dsl_route_t* r, char* buf, size_t cap);
 int dsl_file__method_index(const dsl_file_t* f, const char* tok, size_t len);
+/* RFC 9110 tchar: the bytes of a method token. */
+bool dsl_is_tchar(unsigned char c);
+/* The methods of mask m as written in routes.ht ("GET|PUT", method-table order). */
+void dsl_methods_str(const dsl_file_t* f, uint64_t m, char* buf, size_t cap);
 
 #endif /* HT_DSL_H */

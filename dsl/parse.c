@@ -68,10 +68,6 @@ static bool is_keyword_(const char* s, size_t n) {
     return false;
 }
 
-static bool is_tchar_(unsigned char c) {
-    return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
 /* Expects a line end after a complete statement. */
 static void end_line_(parser_t* p) {
     if (!at_eol_(p)) {
@@ -544,7 +540,7 @@ static void route_line_(parser_t* p) {
             return;
         }
         bool tchar = true;
-        for (size_t i = 0; i < m.len; i++) tchar = tchar && is_tchar_((unsigned char) m.ptr[i]);
+        for (size_t i = 0; i < m.len; i++) tchar = tchar && dsl_is_tchar((unsigned char) m.ptr[i]);
         if (!tchar) {
             dsl_diag(p->src, m.loc, true, "'%.*s' is not a valid method token (RFC 9110 tchar)",
                      (int) m.len, m.ptr);
@@ -920,14 +916,6 @@ void dsl_route__spec_str(const dsl_route_t* r, char* buf, size_t cap) {
         o += (size_t) snprintf(buf + o, cap - o, i ? ".%d" : "%d", r->ranks[i]);
 }
 
-static void methods_str_(const dsl_file_t* f, uint64_t m, char* buf, size_t cap) {
-    size_t o = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < f->nmethods; i++)
-        if (m >> i & 1 && o + strlen(f->methods[i]) + 2 < cap)
-            o += (size_t) snprintf(buf + o, cap - o, o ? "|%s" : "%s", f->methods[i]);
-}
-
 static bool has_lower_(const char* s) {
     for (; *s; s++)
         if (islower((unsigned char) *s)) return true;
@@ -936,20 +924,25 @@ static bool has_lower_(const char* s) {
 
 static void check_(parser_t* p) {
     dsl_file_t* f = p->f;
-    /* Handler names: one signature each; mounts are never handlers. */
+    /* Handler names: one signature each; mounts are never handlers. Each
+     * handler's first route and its route count, by name (a hash map: a
+     * file of 10,000 routes is checked in linear time). */
+    dsl_map_t first = { 0 };
+    int* uses = dsl_xcalloc((size_t) f->nroutes + 1, sizeof *uses); /* at the first route */
+    int* kth = dsl_xcalloc((size_t) f->nroutes + 1, sizeof *kth);   /* the handler's k-th route */
     for (int j = 0; j < f->nroutes; j++) {
         dsl_route_t* b = f->routes[j];
         if (b->kind != DSL_R_HANDLER) continue;
-        for (int i = 0; i < j; i++) {
-            dsl_route_t* a = f->routes[i];
-            if (a->kind != DSL_R_HANDLER || strcmp(a->handler, b->handler) != 0) continue;
-            if (!same_signature_(a, b)) {
-                dsl_diag(p->src, b->handler_loc, true,
-                         "handler '%s' used with different parameters than at %s:%d:%d", b->handler,
-                         p->src->name, a->handler_loc.line, a->handler_loc.col);
-                dsl_note(p->src, a->handler_loc, "'%s' first used here", a->handler);
-            }
-            break;
+        bool added;
+        int* at = dsl_map__at(&first, b->handler, strlen(b->handler), &added);
+        if (added) *at = j;
+        dsl_route_t* a = f->routes[*at];
+        kth[j] = ++uses[*at];
+        if (!added && !same_signature_(a, b)) {
+            dsl_diag(p->src, b->handler_loc, true,
+                     "handler '%s' used with different parameters than at %s:%d:%d", b->handler,
+                     p->src->name, a->handler_loc.line, a->handler_loc.col);
+            dsl_note(p->src, a->handler_loc, "'%s' first used here", a->handler);
         }
         if (f->prefix && strcmp(b->handler, "mount") == 0) {
             /* PREFIX_mount_params_t is taken by mounts. */
@@ -965,13 +958,40 @@ static void check_(parser_t* p) {
     }
     /* Conflicts: same specificity, common method, a common path. Segments
      * never contain '/' (except a final rest), so paths intersect exactly when
-     * every segment pair does; that keeps the product automata small. */
-    int head = dsl_file__method_index(f, "HEAD", 4);
-    int get = dsl_file__method_index(f, "GET", 3);
+     * every segment pair does; that keeps the product automata small. Two
+     * routes of the same specificity have their literal segments in the
+     * same places, and those must be equal for a common path: only routes
+     * with the same key (ranks, then the literal segments) are compared,
+     * each with the earlier ones of its key, in file order. */
+    dsl_map_t keys = { 0 };
+    int* prev = dsl_xcalloc((size_t) f->nroutes + 1, sizeof *prev); /* the previous route of its key, -1 */
+    char** keytext = dsl_xcalloc((size_t) f->nroutes + 1, sizeof *keytext);
     for (int j = 0; j < f->nroutes; j++) {
         dsl_route_t* b = f->routes[j];
-        for (int i = 0; i < j; i++) {
-            dsl_route_t* a = f->routes[i];
+        dsl_buf_t k = { 0 };
+        for (int s = 0; s < b->nranks; s++) dsl_buf__put(&k, (const char*) &b->ranks[s], sizeof b->ranks[s]);
+        /* the bytes of each literal segment; a NUL (never in a literal) for any other */
+        for (int q = 0, sg = -1; q < b->npieces; q++) {
+            const dsl_piece_t* pc = &b->pieces[q];
+            if (!pc->is_param && pc->lit_len == 1 && pc->lit[0] == '/') {
+                dsl_buf__put(&k, "/", 1);
+                if (b->ranks[++sg] != DSL_RANK_LITERAL) dsl_buf__put(&k, "", 1);
+            } else if (b->ranks[sg] == DSL_RANK_LITERAL) {
+                dsl_buf__put(&k, pc->lit, pc->lit_len);
+            }
+        }
+        keytext[j] = k.ptr;
+        bool added;
+        int* last = dsl_map__at(&keys, k.ptr, k.len, &added);
+        prev[j] = *last;
+        *last = j;
+        /* the earlier routes of the key, in file order */
+        int nsame = 0;
+        for (int i = prev[j]; i >= 0; i = prev[i]) nsame++;
+        int* same = dsl_xcalloc((size_t) nsame + 1, sizeof *same);
+        for (int i = prev[j], q = nsame; i >= 0; i = prev[i]) same[--q] = i;
+        for (int q = 0; q < nsame; q++) {
+            dsl_route_t* a = f->routes[same[q]];
             uint64_t common = a->methods & b->methods;
             if (!common || dsl_route__cmp_spec(a, b) != 0) continue;
             bool all = true;
@@ -988,20 +1008,24 @@ static void check_(parser_t* p) {
             if (!all) continue;
             whole[wl] = '\0';
             char ms[256];
-            int first = __builtin_ctzll(common);
-            (void) head;
-            (void) get;
-            methods_str_(f, b->methods, ms, sizeof ms);
+            int m0 = __builtin_ctzll(common);
+            dsl_methods_str(f, b->methods, ms, sizeof ms);
             dsl_diag(p->src, b->loc, true,
                      "route '%s %s' conflicts with %s:%d:%d: both match '%s %s' with the same "
                      "specificity",
-                     ms, b->pattern, p->src->name, a->loc.line, a->loc.col, f->methods[first], whole);
-            methods_str_(f, a->methods, ms, sizeof ms);
+                     ms, b->pattern, p->src->name, a->loc.line, a->loc.col, f->methods[m0], whole);
+            dsl_methods_str(f, a->methods, ms, sizeof ms);
             dsl_note(p->src, a->loc, "the other route: '%s %s'", ms, a->pattern);
         }
+        free(same);
     }
+    dsl_map__free(&keys);
+    for (int j = 0; j < f->nroutes; j++) free(keytext[j]);
+    free(keytext);
+    free(prev);
     /* Enum names: HANDLER, HANDLER_2, ...; mounts MOUNT_1, ... */
     int nm = 0, ne = 0;
+    dsl_map_t ids = { 0 };
     for (int j = 0; j < f->nroutes; j++) {
         dsl_route_t* r = f->routes[j];
         char name[256];
@@ -1010,24 +1034,28 @@ static void check_(parser_t* p) {
         } else if (r->kind == DSL_R_MOUNT) {
             snprintf(name, sizeof name, "MOUNT_%d", ++nm);
         } else {
-            int k = 1;
-            for (int i = 0; i < j; i++)
-                if (f->routes[i]->kind == DSL_R_HANDLER && strcmp(f->routes[i]->handler, r->handler) == 0)
-                    k++;
+            int k = kth[j];
             snprintf(name, sizeof name, k > 1 ? "%s_%d" : "%s", r->handler, k);
         }
         for (char* c = name; *c; c++) *c = (char) toupper((unsigned char) *c);
         r->id_name = dsl_arena__strndup(&f->arena, name, strlen(name));
         /* Handlers differing only in case, or `x` twice beside `x_2`, or `mount_1`. */
-        for (int i = 0; i < j; i++)
-            if (strcmp(f->routes[i]->id_name, r->id_name) == 0) {
-                dsl_diag(p->src, r->kind == DSL_R_HANDLER ? r->handler_loc : r->loc, true,
-                         "this route's id ROUTE_%s is also the id of the route at %s:%d:%d; rename a "
-                         "handler",
-                         r->id_name, p->src->name, f->routes[i]->loc.line, f->routes[i]->loc.col);
-                break;
-            }
+        bool added;
+        int* at = dsl_map__at(&ids, r->id_name, strlen(r->id_name), &added);
+        if (added) {
+            *at = j;
+        } else {
+            const dsl_route_t* o = f->routes[*at];
+            dsl_diag(p->src, r->kind == DSL_R_HANDLER ? r->handler_loc : r->loc, true,
+                     "this route's id ROUTE_%s is also the id of the route at %s:%d:%d; rename a "
+                     "handler",
+                     r->id_name, p->src->name, o->loc.line, o->loc.col);
+        }
     }
+    dsl_map__free(&ids);
+    dsl_map__free(&first);
+    free(uses);
+    free(kth);
 }
 
 bool dsl_file__parse(dsl_file_t* f, dsl_src_t* src, const char* dir) {

@@ -461,8 +461,7 @@ typedef struct nfa {
 static int nnew_(nfa_t* f) {
     if (f->n == f->cap) {
         f->cap = f->cap ? f->cap * 2 : 64;
-        f->s = realloc(f->s, (size_t) f->cap * sizeof *f->s);
-        if (!f->s) abort();
+        f->s = dsl_xrealloc(f->s, (size_t) f->cap * sizeof *f->s);
     }
     f->s[f->n] = (nstate_t){ .eps = { -1, -1 }, .next = -1 };
     return f->n++;
@@ -551,10 +550,9 @@ bool rx__intersects(const rx_t* x, const rx_t* y, char* witness, size_t cap) {
     int sa = build_(&a, x, &ea);
     int sb = build_(&b, y, &eb);
     size_t npairs = (size_t) a.n * (size_t) b.n;
-    int* prev = malloc(npairs * sizeof *prev); /* BFS parent, -2 = unseen */
-    int16_t* via = malloc(npairs * sizeof *via);
-    int* queue = malloc(npairs * sizeof *queue);
-    if (!prev || !via || !queue) abort();
+    int* prev = dsl_xmalloc(npairs * sizeof *prev); /* BFS parent, -2 = unseen */
+    int16_t* via = dsl_xmalloc(npairs * sizeof *via);
+    int* queue = dsl_xmalloc(npairs * sizeof *queue);
     for (size_t i = 0; i < npairs; i++) prev[i] = -2;
     size_t qh = 0, qt = 0;
     int start = sa * b.n + sb;
@@ -670,17 +668,21 @@ bool rx__subset(const rx_t* x, const rx_t* y) {
     }
     size_t w = ((size_t) b.n + 63) / 64, rec = w + 1; /* record: x state, then the y set */
     size_t cap = 256, len = 0;
-    uint64_t* seen = malloc(cap * rec * sizeof *seen);
-    if (!seen) abort();
-    uint64_t* cur = calloc(rec, sizeof *cur);
-    uint64_t* nx = calloc(rec, sizeof *nx);
-    if (!cur || !nx) abort();
+    uint64_t* seen = dsl_xmalloc(cap * rec * sizeof *seen);
+    uint64_t* cur = dsl_xcalloc(rec, sizeof *cur);
+    uint64_t* nx = dsl_xcalloc(rec, sizeof *nx);
     /* The start record. */
     seen[0] = (uint64_t) sa;
     memset(seen + 1, 0, w * sizeof *seen);
     seen[1 + (size_t) sb / 64] |= UINT64_C(1) << (sb & 63);
     close_(&b, seen + 1);
     len = 1;
+    size_t hcap = 512;
+    size_t* hset = dsl_xcalloc(hcap, sizeof *hset);
+    {
+        size_t h = (size_t) dsl_hash(seen, rec * sizeof *seen, 0) & (hcap - 1);
+        hset[h] = 1;
+    }
     bool sub = true;
     for (size_t qi = 0; qi < len && sub; qi++) {
         memcpy(cur, seen + qi * rec, rec * sizeof *cur);
@@ -710,19 +712,31 @@ bool rx__subset(const rx_t* x, const rx_t* y) {
                 memcpy(nx, cur, rec * sizeof *nx);
                 nx[0] = (uint64_t) succ_x[c - 256];
             }
+            /* seen before? (a hash set of record indices + 1) */
+            if (len * 2 >= hcap) {
+                free(hset);
+                hcap *= 2;
+                hset = dsl_xcalloc(hcap, sizeof *hset);
+                for (size_t k = 0; k < len; k++) {
+                    size_t h = (size_t) dsl_hash(seen + k * rec, rec * sizeof *seen, 0) & (hcap - 1);
+                    while (hset[h]) h = (h + 1) & (hcap - 1);
+                    hset[h] = k + 1;
+                }
+            }
+            size_t h = (size_t) dsl_hash(nx, rec * sizeof *nx, 0) & (hcap - 1);
             bool known = false;
-            for (size_t k = 0; k < len && !known; k++)
-                known = memcmp(seen + k * rec, nx, rec * sizeof *nx) == 0;
+            for (; hset[h] && !known; h = known ? h : (h + 1) & (hcap - 1))
+                known = memcmp(seen + (hset[h] - 1) * rec, nx, rec * sizeof *nx) == 0;
             if (known) continue;
             if (len == cap) {
                 cap *= 2;
-                seen = realloc(seen, cap * rec * sizeof *seen);
-                if (!seen) abort();
+                seen = dsl_xrealloc(seen, cap * rec * sizeof *seen);
             }
             memcpy(seen + len * rec, nx, rec * sizeof *nx);
-            len++;
+            hset[h] = ++len;
         }
     }
+    free(hset);
     free(seen);
     free(cur);
     free(nx);

@@ -1,10 +1,45 @@
-/* dsl/util.c — arena, output buffer and compiler-style diagnostics. */
+/* dsl/util.c — out of memory, arena, output buffer, string map, method
+ * tokens and compiler-style diagnostics: what the front end and htgen's
+ * other modules share. */
 #include "dsl.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- out of memory: one message, exit status 1 ---- */
+void dsl_oom(void) {
+    fputs("htgen: out of memory\n", stderr);
+    exit(1);
+}
+
+void* dsl_xmalloc(size_t n) {
+    void* p = malloc(n ? n : 1);
+    if (!p) dsl_oom();
+    return p;
+}
+
+void* dsl_xcalloc(size_t n, size_t size) {
+    void* p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) dsl_oom();
+    return p;
+}
+
+void* dsl_xrealloc(void* p, size_t n) {
+    p = realloc(p, n ? n : 1);
+    if (!p) dsl_oom();
+    return p;
+}
+
+char* dsl_xstrndup(const char* s, size_t n) {
+    size_t len = 0;
+    while (len < n && s[len]) len++;
+    char* p = dsl_xmalloc(len + 1);
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
 
 typedef struct dsl_chunk {
     struct dsl_chunk* next;
@@ -13,11 +48,7 @@ typedef struct dsl_chunk {
 
 void* dsl_arena__alloc(dsl_arena_t* a, size_t n) {
     /* One chunk per allocation: the model is small, and this keeps ASan exact. */
-    dsl_chunk_t* c = calloc(1, sizeof *c + n + 1);
-    if (!c) {
-        fputs("htgen: out of memory\n", stderr);
-        abort();
-    }
+    dsl_chunk_t* c = dsl_xcalloc(1, sizeof *c + n + 1);
     c->next = a->head;
     a->head = c;
     return c->data;
@@ -43,12 +74,7 @@ void dsl_buf__put(dsl_buf_t* b, const char* s, size_t n) {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->len + n + 1) cap *= 2;
-        char* p = realloc(b->ptr, cap);
-        if (!p) {
-            fputs("htgen: out of memory\n", stderr);
-            abort();
-        }
-        b->ptr = p;
+        b->ptr = dsl_xrealloc(b->ptr, cap);
         b->cap = cap;
     }
     if (n) memcpy(b->ptr + b->len, s, n);
@@ -69,8 +95,7 @@ void dsl_buf__printf(dsl_buf_t* b, const char* fmt, ...) {
         dsl_buf__put(b, small, (size_t) n);
         return;
     }
-    char* big = malloc((size_t) n + 1);
-    if (!big) abort();
+    char* big = dsl_xmalloc((size_t) n + 1);
     va_start(ap, fmt);
     vsnprintf(big, (size_t) n + 1, fmt, ap);
     va_end(ap);
@@ -81,6 +106,73 @@ void dsl_buf__printf(dsl_buf_t* b, const char* fmt, ...) {
 void dsl_buf__free(dsl_buf_t* b) {
     free(b->ptr);
     *b = (dsl_buf_t){ 0 };
+}
+
+/* ---- a map from byte strings to ints (keys are borrowed) ---- */
+typedef struct dsl_map_slot {
+    const void* key; /* nullptr: empty */
+    size_t len;
+    uint64_t hash;
+    int value;
+} dsl_map_slot_t;
+
+uint64_t dsl_hash(const void* p, size_t n, uint64_t seed) {
+    const unsigned char* s = p;
+    uint64_t h = 1469598103934665603u ^ seed;
+    for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 1099511628211u;
+    return h ^ h >> 31;
+}
+
+static dsl_map_slot_t* map_slot_(const dsl_map_t* m, const void* key, size_t len, uint64_t h) {
+    size_t mask = m->cap - 1;
+    for (size_t i = (size_t) h & mask;; i = (i + 1) & mask) {
+        dsl_map_slot_t* sl = &m->slot[i];
+        if (!sl->key || (sl->hash == h && sl->len == len && (!len || memcmp(sl->key, key, len) == 0))) return sl;
+    }
+}
+
+int* dsl_map__at(dsl_map_t* m, const void* key, size_t len, bool* added) {
+    if ((m->n + 1) * 2 > m->cap) {
+        dsl_map_t bigger = { .slot = dsl_xcalloc(m->cap ? m->cap * 2 : 64, sizeof *m->slot),
+                             .cap = m->cap ? m->cap * 2 : 64, .n = m->n };
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->slot[i].key) *map_slot_(&bigger, m->slot[i].key, m->slot[i].len, m->slot[i].hash) = m->slot[i];
+        free(m->slot);
+        *m = bigger;
+    }
+    uint64_t h = dsl_hash(key, len, 0);
+    dsl_map_slot_t* sl = map_slot_(m, key, len, h);
+    *added = !sl->key;
+    if (*added) {
+        *sl = (dsl_map_slot_t){ .key = len ? key : "", .len = len, .hash = h, .value = -1 };
+        m->n++;
+    }
+    return &sl->value;
+}
+
+int dsl_map__get(const dsl_map_t* m, const void* key, size_t len) {
+    if (!m->cap) return -1;
+    dsl_map_slot_t* sl = map_slot_(m, key, len, dsl_hash(key, len, 0));
+    return sl->key ? sl->value : -1;
+}
+
+void dsl_map__free(dsl_map_t* m) {
+    free(m->slot);
+    *m = (dsl_map_t){ 0 };
+}
+
+/* ---- method tokens ---- */
+bool dsl_is_tchar(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+void dsl_methods_str(const dsl_file_t* f, uint64_t m, char* buf, size_t cap) {
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < f->nmethods; i++)
+        if (m >> i & 1 && o + strlen(f->methods[i]) + 2 < cap)
+            o += (size_t) snprintf(buf + o, cap - o, o ? "|%s" : "%s", f->methods[i]);
 }
 
 /* The source line `line` (1-based), without its line end. */
