@@ -11,24 +11,6 @@ enum {
     AU_MAX_STATES = 1 << 20,
 };
 
-static void* xcalloc_(size_t n, size_t s) {
-    void* p = calloc(n ? n : 1, s);
-    if (!p) {
-        fputs("htgen: out of memory\n", stderr);
-        exit(1);
-    }
-    return p;
-}
-
-static void* xrealloc_(void* p, size_t n) {
-    p = realloc(p, n ? n : 1);
-    if (!p) {
-        fputs("htgen: out of memory\n", stderr);
-        exit(1);
-    }
-    return p;
-}
-
 static uint64_t hash_(const int* v, int n, int salt) {
     uint64_t h = 1469598103934665603u ^ (uint64_t) (uint32_t) salt;
     for (int i = 0; i < n; i++) h = (h ^ (uint64_t) (uint32_t) v[i]) * 1099511628211u;
@@ -49,7 +31,7 @@ typedef struct vset {
 static int vset_find_(vset_t* v, int key, const int* items, int n, bool* added) {
     if ((size_t) (v->n + 1) * 2 > v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 256;
-        int* slot = xcalloc_(cap, sizeof *slot);
+        int* slot = dsl_xcalloc(cap, sizeof *slot);
         for (size_t i = 0; i < v->cap; i++) {
             if (!v->slot[i]) continue;
             int k = v->slot[i] - 1;
@@ -72,12 +54,12 @@ static int vset_find_(vset_t* v, int key, const int* items, int n, bool* added) 
     }
     if (v->n == v->capv) {
         v->capv = v->capv ? v->capv * 2 : 64;
-        v->items = xrealloc_(v->items, (size_t) v->capv * sizeof *v->items);
-        v->nitems = xrealloc_(v->nitems, (size_t) v->capv * sizeof *v->nitems);
-        v->key = xrealloc_(v->key, (size_t) v->capv * sizeof *v->key);
+        v->items = dsl_xrealloc(v->items, (size_t) v->capv * sizeof *v->items);
+        v->nitems = dsl_xrealloc(v->nitems, (size_t) v->capv * sizeof *v->nitems);
+        v->key = dsl_xrealloc(v->key, (size_t) v->capv * sizeof *v->key);
     }
     int k = v->n++;
-    v->items[k] = xcalloc_((size_t) n, sizeof(int));
+    v->items[k] = dsl_xcalloc((size_t) n, sizeof(int));
     if (n) memcpy(v->items[k], items, (size_t) n * sizeof *items);
     v->nitems[k] = n;
     v->key[k] = key;
@@ -94,6 +76,45 @@ static void vset_free_(vset_t* v) {
     free(v->slot);
 }
 
+/* ---- a map from 64-bit keys to small ints (the predicate relations) ---- */
+typedef struct u64map {
+    uint64_t* key; /* key + 1; 0 empty */
+    int* val;
+    size_t cap, n;
+} u64map_t;
+
+static int* u64map_at_(u64map_t* m, uint64_t key) {
+    if ((m->n + 1) * 2 > m->cap) {
+        u64map_t b = { .cap = m->cap ? m->cap * 2 : 256 };
+        b.key = dsl_xcalloc(b.cap, sizeof *b.key);
+        b.val = dsl_xcalloc(b.cap, sizeof *b.val);
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->key[i]) continue;
+            size_t h = (size_t) (m->key[i] * 0x9E3779B97F4A7C15u >> 20) & (b.cap - 1);
+            while (b.key[h]) h = (h + 1) & (b.cap - 1);
+            b.key[h] = m->key[i];
+            b.val[h] = m->val[i];
+        }
+        b.n = m->n;
+        free(m->key);
+        free(m->val);
+        *m = b;
+    }
+    size_t h = (size_t) ((key + 1) * 0x9E3779B97F4A7C15u >> 20) & (m->cap - 1);
+    while (m->key[h] && m->key[h] != key + 1) h = (h + 1) & (m->cap - 1);
+    if (!m->key[h]) {
+        m->key[h] = key + 1;
+        m->val[h] = 0;
+        m->n++;
+    }
+    return &m->val[h];
+}
+
+static void u64map_free_(u64map_t* m) {
+    free(m->key);
+    free(m->val);
+}
+
 /* ---- build context ---- */
 typedef struct ctx {
     const au_input_t* in;
@@ -101,31 +122,31 @@ typedef struct ctx {
     dsl_arena_t arena;
     int** gpred;        /* [group][seg]: predicate id of an AU_PRED / prefixed AU_REST segment, else -1 */
     const rx_t** prx;   /* [pred]: its language (a prefix: prefix then any bytes but '/' and NUL) */
-    signed char* rel;   /* [pred][pred]: bit 0 known, bit 1 subset (i within j), bit 2 disjoint */
+    u64map_t rel;       /* (pred i, pred j) -> bit 0 known, bit 1 subset (i within j), bit 2 disjoint */
+    dsl_map_t preds;    /* predicate key ("r" + rx text, or "p" + prefix bytes) -> id */
     int cappred;
     vset_t states, rows;
-    int* lit_memo_pred; /* literal-in-predicate answers: (pred, bytes) -> bool, linear memo */
-    const char** lit_memo_s;
-    size_t* lit_memo_len;
-    bool* lit_memo_ans;
-    int nmemo, capmemo;
+    dsl_map_t lit_memo; /* (pred, literal bytes) -> is the literal in the predicate's language */
 } ctx_t;
 
 static int pred_of_(ctx_t* c, const au_seg_t* sg) {
     au_t* au = c->au;
     bool prefix = sg->kind == AU_REST;
-    for (int p = 0; p < au->npred; p++) {
-        const au_pred_t* q = &au->pred[p];
-        if (q->prefix != prefix) continue;
-        if (prefix ? q->len == sg->len && memcmp(q->lit, sg->lit, sg->len) == 0 : strcmp(q->key, sg->key) == 0)
-            return p;
-    }
+    /* the key, kept in the arena (the map borrows it) */
+    size_t klen = 1 + (prefix ? sg->len : strlen(sg->key));
+    char* key = dsl_arena__alloc(&c->arena, klen);
+    key[0] = prefix ? 'p' : 'r';
+    if (klen > 1) memcpy(key + 1, prefix ? sg->lit : sg->key, klen - 1);
+    bool added;
+    int* at = dsl_map__at(&c->preds, key, klen, &added);
+    if (!added) return *at;
     if (au->npred == c->cappred) {
         c->cappred = c->cappred ? c->cappred * 2 : 8;
-        au->pred = xrealloc_(au->pred, (size_t) c->cappred * sizeof *au->pred);
-        c->prx = xrealloc_(c->prx, (size_t) c->cappred * sizeof *c->prx);
+        au->pred = dsl_xrealloc(au->pred, (size_t) c->cappred * sizeof *au->pred);
+        c->prx = dsl_xrealloc(c->prx, (size_t) c->cappred * sizeof *c->prx);
     }
     int p = au->npred++;
+    *at = p;
     au->pred[p] = (au_pred_t){ .prefix = prefix, .rx = sg->rx, .key = sg->key, .lit = sg->lit, .len = sg->len };
     if (prefix) {
         uint8_t set[32];
@@ -142,50 +163,42 @@ static int pred_of_(ctx_t* c, const au_seg_t* sg) {
 /* Relation of predicates i and j: bit 1 every segment of i is one of j,
    bit 2 no segment is both. Decided on the automata once, on demand. */
 static int rel_(ctx_t* c, int i, int j) {
-    int np = c->au->npred;
-    signed char* r = &c->rel[(size_t) i * (size_t) np + (size_t) j];
+    int* r = u64map_at_(&c->rel, (uint64_t) (uint32_t) i << 32 | (uint32_t) j);
     if (!*r) {
         int v = 1;
         if (rx__subset(c->prx[i], c->prx[j])) v |= 2;
         if (!rx__intersects(c->prx[i], c->prx[j], nullptr, 0)) v |= 4;
-        *r = (signed char) v;
+        *r = v;
     }
     return *r;
 }
 
+/* Is the literal segment s[0 .. n) in predicate p's language? Memoized on
+   (p, bytes): a literal meets the same predicates in every state. */
 static bool lit_in_pred_(ctx_t* c, int p, const char* s, size_t n) {
     const au_pred_t* q = &c->au->pred[p];
     if (q->prefix) return n >= q->len && memcmp(s, q->lit, q->len) == 0;
-    for (int k = 0; k < c->nmemo; k++)
-        if (c->lit_memo_pred[k] == p && c->lit_memo_len[k] == n && memcmp(c->lit_memo_s[k], s, n) == 0)
-            return c->lit_memo_ans[k];
-    dsl_arena_t tmp = { 0 };
-    bool ans = rx__intersects(q->rx, rx__lit(&tmp, s, n), nullptr, 0);
-    dsl_arena__free(&tmp);
-    if (c->nmemo == c->capmemo) {
-        c->capmemo = c->capmemo ? c->capmemo * 2 : 64;
-        c->lit_memo_pred = xrealloc_(c->lit_memo_pred, (size_t) c->capmemo * sizeof(int));
-        c->lit_memo_s = xrealloc_(c->lit_memo_s, (size_t) c->capmemo * sizeof(char*));
-        c->lit_memo_len = xrealloc_(c->lit_memo_len, (size_t) c->capmemo * sizeof(size_t));
-        c->lit_memo_ans = xrealloc_(c->lit_memo_ans, (size_t) c->capmemo * sizeof(bool));
+    char stack[256];
+    char* key = n + sizeof p <= sizeof stack ? stack : dsl_xmalloc(n + sizeof p);
+    memcpy(key, &p, sizeof p);
+    if (n) memcpy(key + sizeof p, s, n);
+    int v = dsl_map__get(&c->lit_memo, key, n + sizeof p);
+    if (v < 0) {
+        dsl_arena_t tmp = { 0 };
+        v = rx__intersects(q->rx, rx__lit(&tmp, s, n), nullptr, 0);
+        dsl_arena__free(&tmp);
+        char* kept = dsl_arena__alloc(&c->arena, n + sizeof p);
+        memcpy(kept, key, n + sizeof p);
+        bool added;
+        *dsl_map__at(&c->lit_memo, kept, n + sizeof p, &added) = v;
     }
-    c->lit_memo_pred[c->nmemo] = p;
-    c->lit_memo_s[c->nmemo] = s;
-    c->lit_memo_len[c->nmemo] = n;
-    c->lit_memo_ans[c->nmemo++] = ans;
-    return ans;
+    if (key != stack) free(key);
+    return v;
 }
 
 static int cmp_int_(const void* a, const void* b) {
     int x = *(const int*) a, y = *(const int*) b;
     return (x > y) - (x < y);
-}
-
-static int cmp_lit_(const void* a, const void* b) {
-    const au_lit_t* x = a;
-    const au_lit_t* y = b;
-    if (x->len != y->len) return x->len < y->len ? -1 : 1;
-    return memcmp(x->s, y->s, x->len);
 }
 
 /* The row of the groups (in precedence order) that matched a whole path. */
@@ -196,8 +209,8 @@ static int row_of_(ctx_t* c, const int* gs, int n) {
     const au_input_t* in = c->in;
     au_t* au = c->au;
     int cols = in->nmethods + 1;
-    au->fin = xrealloc_(au->fin, (size_t) c->rows.n * (size_t) cols * sizeof *au->fin);
-    au->allow = xrealloc_(au->allow, (size_t) c->rows.n * sizeof *au->allow);
+    au->fin = dsl_xrealloc(au->fin, (size_t) c->rows.n * (size_t) cols * sizeof *au->fin);
+    au->allow = dsl_xrealloc(au->allow, (size_t) c->rows.n * sizeof *au->allow);
     uint32_t* f = &au->fin[(size_t) r * (size_t) cols];
     memset(f, 0, (size_t) cols * sizeof *f);
     uint64_t allow = 0;
@@ -238,13 +251,13 @@ static int state_of_(ctx_t* c, int depth, int* items, int n) {
     if (!added) return s;
     au_t* au = c->au;
     if (c->states.n > au->nstates) {
-        au->st = xrealloc_(au->st, (size_t) c->states.n * sizeof *au->st);
+        au->st = dsl_xrealloc(au->st, (size_t) c->states.n * sizeof *au->st);
         au->nstates = c->states.n;
     }
     au->st[s] = (au_state_t){ .depth = sink ? -1 : depth, .sink = sink, .items = c->states.items[s], .nitems = n };
     if (!sink && depth > au->maxdepth) au->maxdepth = depth;
     /* Its row: the groups that end here, and the rests reached. */
-    int* gs = xcalloc_((size_t) n, sizeof *gs);
+    int* gs = dsl_xcalloc((size_t) n, sizeof *gs);
     int ng = 0;
     for (int k = 0; k < n; k++) {
         int g = items[k] & (AU_RESTED - 1);
@@ -276,109 +289,142 @@ static bool takes_(ctx_t* c, const au_seg_t* sg, int pid, const int* preds, int 
     return false;
 }
 
+typedef struct litem {
+    const char* s;
+    size_t len;
+    int item;
+} litem_t;
+
+static int cmp_litem_(const void* a, const void* b) {
+    const litem_t* x = a;
+    const litem_t* y = b;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    int c = x->len ? memcmp(x->s, y->s, x->len) : 0;
+    return c ? c : (x->item > y->item) - (x->item < y->item);
+}
+
+/* The transitions of state s. Its items fall in three parts: groups whose
+   next segment is a literal (sorted by those bytes, so the groups of one
+   literal are adjacent), groups with a parameter there ("others"), and
+   rests already reached (carried along). A literal's class is its groups
+   plus the others that take it; a non-literal class (predicate mask, not
+   empty) only others. So the work is n log n + literals x others, not
+   literals x items. */
 static bool expand_(ctx_t* c, int s, char* err, size_t errcap) {
     const au_input_t* in = c->in;
     au_t* au = c->au;
     int depth = au->st[s].depth;
     int n = au->st[s].nitems;
     const int* items = au->st[s].items;
-    int* next = xcalloc_((size_t) n, sizeof *next);
+    int* next = dsl_xcalloc((size_t) n, sizeof *next);
+    litem_t* li = dsl_xcalloc((size_t) n, sizeof *li);
+    int* others = dsl_xcalloc((size_t) n, sizeof *others);
+    int* rested = dsl_xcalloc((size_t) n, sizeof *rested);
+    int nli = 0, nothers = 0, nrested = 0;
     int preds[AU_MAX_PRED + 1];
     int npred = 0;
-    au_lit_t* lits = xcalloc_((size_t) n, sizeof *lits);
-    int nlit = 0;
+    bool ok = true;
     for (int k = 0; k < n; k++) {
-        if (items[k] & AU_RESTED) continue;
+        if (items[k] & AU_RESTED) {
+            rested[nrested++] = items[k];
+            continue;
+        }
         const au_group_t* g = &in->g[items[k]];
         if (g->nseg <= depth) continue;
         const au_seg_t* sg = &g->seg[depth];
         if (sg->kind == AU_LIT) {
-            bool dup = false;
-            for (int q = 0; q < nlit && !dup; q++) dup = lits[q].len == sg->len && memcmp(lits[q].s, sg->lit, sg->len) == 0;
-            if (!dup) lits[nlit++] = (au_lit_t){ .s = sg->lit, .len = sg->len };
+            li[nli++] = (litem_t){ .s = sg->lit, .len = sg->len, .item = items[k] };
+            continue;
         }
+        others[nothers++] = items[k];
         int pid = c->gpred[items[k]][depth];
-        if (pid >= 0) {
-            bool dup = false;
-            for (int q = 0; q < npred && !dup; q++) dup = preds[q] == pid;
-            if (!dup) {
-                if (npred == AU_MAX_PRED) {
-                    au->err_group = items[k];
-                    snprintf(err, errcap,
-                             "more than %d different typed, regex or affixed parameters in segment %d "
-                             "after the same path prefix: the matcher would tell 2^%d cases apart there "
-                             "(a literal segment before them splits them)",
-                             AU_MAX_PRED, depth + 1, AU_MAX_PRED + 1);
-                    free(next);
-                    free(lits);
-                    return false;
-                }
-                preds[npred++] = pid;
-            }
+        if (pid < 0) continue;
+        bool dup = false;
+        for (int q = 0; q < npred && !dup; q++) dup = preds[q] == pid;
+        if (dup) continue;
+        if (npred == AU_MAX_PRED) {
+            au->err_group = items[k];
+            snprintf(err, errcap,
+                     "more than %d different typed, regex or affixed parameters in segment %d "
+                     "after the same path prefix: the matcher would tell 2^%d cases apart there "
+                     "(a literal segment before them splits them)",
+                     AU_MAX_PRED, depth + 1, AU_MAX_PRED + 1);
+            ok = false;
+            break;
         }
+        preds[npred++] = pid;
     }
-    qsort(lits, (size_t) nlit, sizeof *lits, cmp_lit_);
+    if (!ok) {
+        free(next), free(li), free(others), free(rested);
+        return false;
+    }
+    qsort(li, (size_t) nli, sizeof *li, cmp_litem_);
     qsort(preds, (size_t) npred, sizeof *preds, cmp_int_);
 
-    /* One class: the items that take it, then the rests carried along. */
-#define AU_STEP(LIT, LEN, MK, NE, OUT)                                                                  \
-    do {                                                                                                \
-        int m_ = 0;                                                                                     \
-        for (int k = 0; k < n; k++) {                                                                   \
-            int it = items[k];                                                                          \
-            if (it & AU_RESTED) {                                                                       \
-                next[m_++] = it;                                                                        \
-                continue;                                                                               \
-            }                                                                                           \
-            const au_group_t* g = &in->g[it];                                                           \
-            if (g->nseg <= depth) continue;                                                             \
-            const au_seg_t* sg = &g->seg[depth];                                                        \
-            if (!takes_(c, sg, c->gpred[it][depth], preds, npred, (LIT), (LEN), (MK), (NE))) continue; \
-            next[m_++] = sg->kind == AU_REST ? it | AU_RESTED : it;                                     \
-        }                                                                                               \
-        (OUT) = state_of_(c, depth + 1, next, m_);                                                      \
-    } while (0)
-
-    for (int q = 0; q < nlit; q++) AU_STEP(lits[q].s, lits[q].len, 0u, false, lits[q].to);
+    /* The distinct literals, each with its class's state. */
+    au_lit_t* lits = dsl_xcalloc((size_t) nli, sizeof *lits);
+    int nlit = 0;
+    for (int a = 0; a < nli;) {
+        int b = a;
+        int m = 0;
+        while (b < nli && li[b].len == li[a].len && (!li[a].len || memcmp(li[b].s, li[a].s, li[a].len) == 0))
+            next[m++] = li[b++].item;
+        for (int k = 0; k < nothers; k++) {
+            const au_seg_t* sg = &in->g[others[k]].seg[depth];
+            if (takes_(c, sg, c->gpred[others[k]][depth], preds, npred, li[a].s, li[a].len, 0u, false))
+                next[m++] = sg->kind == AU_REST ? others[k] | AU_RESTED : others[k];
+        }
+        for (int k = 0; k < nrested; k++) next[m++] = rested[k];
+        lits[nlit++] = (au_lit_t){ .s = li[a].s, .len = li[a].len, .to = state_of_(c, depth + 1, next, m) };
+        a = b;
+    }
     /* A predicate whose every segment is one of the literals here never
        sees a non-literal segment: masks with it set are empty classes
-       (keeping them would let an unreachable route look reachable). */
+       (keeping them would let an unreachable route look reachable). Only
+       the literals in its language can cover it. */
     unsigned never = 0;
-    if (nlit)
-        for (int i = 0; i < npred; i++) {
-            dsl_arena_t tmp = { 0 };
-            rx_t* any = nullptr;
-            for (int q = 0; q < nlit; q++) {
-                rx_t* l = rx__lit(&tmp, lits[q].s, lits[q].len);
-                any = any ? rx__alt(&tmp, any, l) : l;
-            }
-            if (rx__subset(c->prx[preds[i]], any)) never |= 1u << i;
-            dsl_arena__free(&tmp);
+    for (int i = 0; i < npred; i++) {
+        dsl_arena_t tmp = { 0 };
+        rx_t* any = nullptr;
+        for (int q = 0; q < nlit; q++) {
+            if (!lit_in_pred_(c, preds[i], lits[q].s, lits[q].len)) continue;
+            rx_t* l = rx__lit(&tmp, lits[q].s, lits[q].len);
+            any = any ? rx__alt(&tmp, any, l) : l;
         }
+        if (any && rx__subset(c->prx[preds[i]], any)) never |= 1u << i;
+        dsl_arena__free(&tmp);
+    }
     int nto = 2 << npred;
-    int* to = xcalloc_((size_t) nto, sizeof *to);
+    int* to = dsl_xcalloc((size_t) nto, sizeof *to);
     for (int x = 0; x < nto; x++) {
         unsigned mk = (unsigned) x >> 1;
         bool ne = x & 1;
         to[x] = -1;
         /* Every predicate's segments are non-empty; prune masks no segment
            can have (one predicate inside another, two disjoint ones). */
-        bool ok = (ne || !mk) && !(mk & never);
-        for (int i = 0; i < npred && ok; i++)
-            for (int j = 0; j < npred && ok; j++) {
+        bool live = (ne || !mk) && !(mk & never);
+        for (int i = 0; i < npred && live; i++)
+            for (int j = 0; j < npred && live; j++) {
                 if (i == j) continue;
                 int r = rel_(c, preds[i], preds[j]);
-                if ((mk >> i & 1) && (mk >> j & 1) && (r & 4)) ok = false;
-                if ((mk >> i & 1) && !(mk >> j & 1) && (r & 2)) ok = false;
+                if ((mk >> i & 1) && (mk >> j & 1) && (r & 4)) live = false;
+                if ((mk >> i & 1) && !(mk >> j & 1) && (r & 2)) live = false;
             }
-        if (ok) AU_STEP(nullptr, 0, mk, ne, to[x]);
+        if (!live) continue;
+        int m = 0;
+        for (int k = 0; k < nothers; k++) {
+            const au_seg_t* sg = &in->g[others[k]].seg[depth];
+            if (takes_(c, sg, c->gpred[others[k]][depth], preds, npred, nullptr, 0, mk, ne))
+                next[m++] = sg->kind == AU_REST ? others[k] | AU_RESTED : others[k];
+        }
+        for (int k = 0; k < nrested; k++) next[m++] = rested[k];
+        to[x] = state_of_(c, depth + 1, next, m);
     }
-#undef AU_STEP
-    free(next);
+    free(next), free(li), free(others), free(rested);
     au_state_t* st = &au->st[s]; /* state_of_ may have moved the array */
     st->lit = lits;
     st->nlit = nlit;
-    st->pred = xcalloc_((size_t) npred, sizeof *st->pred);
+    st->pred = dsl_xcalloc((size_t) npred, sizeof *st->pred);
     memcpy(st->pred, preds, (size_t) npred * sizeof *preds);
     st->npred = npred;
     st->to = to;
@@ -393,29 +439,28 @@ static bool expand_(ctx_t* c, int s, char* err, size_t errcap) {
 bool au__build(au_t* au, const au_input_t* in, char* err, size_t errcap) {
     *au = (au_t){ .nmethods = in->nmethods, .err_group = -1 };
     ctx_t c = { .in = in, .au = au };
-    au->reached = xcalloc_((size_t) in->nroutes + 1, sizeof *au->reached);
-    c.gpred = xcalloc_((size_t) in->ng + 1, sizeof *c.gpred);
+    au->reached = dsl_xcalloc((size_t) in->nroutes + 1, sizeof *au->reached);
+    c.gpred = dsl_xcalloc((size_t) in->ng + 1, sizeof *c.gpred);
     for (int g = 0; g < in->ng; g++) {
-        c.gpred[g] = xcalloc_((size_t) in->g[g].nseg, sizeof(int));
+        c.gpred[g] = dsl_xcalloc((size_t) in->g[g].nseg, sizeof(int));
         for (int k = 0; k < in->g[g].nseg; k++) {
             const au_seg_t* sg = &in->g[g].seg[k];
             c.gpred[g][k] = sg->kind == AU_PRED || (sg->kind == AU_REST && sg->len) ? pred_of_(&c, sg) : -1;
         }
     }
-    c.rel = xcalloc_((size_t) au->npred * (size_t) au->npred + 1, 1);
     /* Row 0: nothing matched. */
     bool added;
     vset_find_(&c.rows, 0, nullptr, 0, &added);
-    au->fin = xcalloc_((size_t) in->nmethods + 1, sizeof *au->fin);
-    au->allow = xcalloc_(1, sizeof *au->allow);
-    int* all = xcalloc_((size_t) in->ng, sizeof *all);
+    au->fin = dsl_xcalloc((size_t) in->nmethods + 1, sizeof *au->fin);
+    au->allow = dsl_xcalloc(1, sizeof *au->allow);
+    int* all = dsl_xcalloc((size_t) in->ng, sizeof *all);
     for (int g = 0; g < in->ng; g++) all[g] = g;
     if (in->ng) {
         state_of_(&c, 0, all, in->ng);
     } else { /* no routes: a start state that matches nothing */
         bool fresh;
         vset_find_(&c.states, 0, nullptr, 0, &fresh);
-        au->st = xcalloc_(1, sizeof *au->st);
+        au->st = dsl_xcalloc(1, sizeof *au->st);
         au->nstates = 1;
         au->st[0].items = c.states.items[0];
     }
@@ -432,11 +477,9 @@ bool au__build(au_t* au, const au_input_t* in, char* err, size_t errcap) {
     for (int g = 0; g < in->ng; g++) free(c.gpred[g]);
     free(c.gpred);
     free(c.prx);
-    free(c.rel);
-    free(c.lit_memo_pred);
-    free(c.lit_memo_s);
-    free(c.lit_memo_len);
-    free(c.lit_memo_ans);
+    u64map_free_(&c.rel);
+    dsl_map__free(&c.preds);
+    dsl_map__free(&c.lit_memo);
     dsl_arena__free(&c.arena);
     if (!ok) {
         int eg = au->err_group;

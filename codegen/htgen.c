@@ -26,6 +26,7 @@ typedef struct gen {
     const char* base; /* routes file base name */
     const char* P;    /* prefix */
     char U[128];      /* upper-case prefix */
+    bool* stem1;      /* [route index]: the first route of its params struct */
 } gen_t;
 
 /* ---- output with line counting (for #line back to the header itself) ---- */
@@ -59,11 +60,20 @@ static bool decoded_(dsl_pkind_t k) {
 /* The params struct name stem: the handler, or "mount". */
 static const char* stem_(const dsl_route_t* r) { return r->kind != DSL_R_HANDLER ? "mount" : r->handler; }
 
-/* First route using this stem (structs and prototypes are emitted once). */
-static bool first_of_stem_(const dsl_file_t* f, int j) {
-    for (int i = 0; i < j; i++)
-        if (strcmp(stem_(f->routes[i]), stem_(f->routes[j])) == 0) return false;
-    return true;
+/* First route using this stem (structs and prototypes are emitted once):
+   computed once for the file (stem1_). */
+static bool first_of_stem_(const gen_t* g, int j) { return g->stem1[j]; }
+
+static bool* stem1_(const dsl_file_t* f) {
+    bool* first = dsl_xcalloc((size_t) f->nroutes + 1, sizeof *first);
+    dsl_map_t seen = { 0 };
+    for (int j = 0; j < f->nroutes; j++) {
+        bool added;
+        dsl_map__at(&seen, stem_(f->routes[j]), strlen(stem_(f->routes[j])), &added);
+        first[j] = added;
+    }
+    dsl_map__free(&seen);
+    return first;
 }
 
 static void cstr_(dsl_buf_t* b, const char* s) {
@@ -80,14 +90,6 @@ static void cstr_(dsl_buf_t* b, const char* s) {
             dsl_buf__put(b, (const char*) &c, 1);
     }
     dsl_buf__puts(b, "\"");
-}
-
-static void methods_str_(const dsl_file_t* f, uint64_t m, char* buf, size_t cap) {
-    size_t o = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < f->nmethods; i++)
-        if (m >> i & 1 && o + strlen(f->methods[i]) + 2 < cap)
-            o += (size_t) snprintf(buf + o, cap - o, o ? "|%s" : "%s", f->methods[i]);
 }
 
 /* Method names as C identifiers: custom tokens may hold '-', '.', ... */
@@ -139,7 +141,7 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
     for (int i = 0; i < f->nroutes; i++) {
         dsl_route_t* r = f->routes[i];
         char ms[512];
-        methods_str_(f, r->methods, ms, sizeof ms);
+        dsl_methods_str(f, r->methods, ms, sizeof ms);
         dsl_buf__printf(b, "    %s_ROUTE_%s = %d, /* %s:%d %s ", g->U, r->id_name, r->id, g->base,
                         r->loc.line, ms);
         /* Patterns may hold "*" + "/": keep the comment closed. */
@@ -166,7 +168,7 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
                      "   percent-decoded; either way they live as long as both do. */\n");
     for (int j = 0; j < f->nroutes; j++) {
         dsl_route_t* r = f->routes[j];
-        if (!first_of_stem_(f, j)) continue;
+        if (!first_of_stem_(g, j)) continue;
         dsl_buf__printf(b, "#line %d \"%s\"\n", r->loc.line, g->base);
         dsl_buf__printf(b, "typedef struct %s_%s_params {", g->P, stem_(r));
         if (r->nparams == 0) dsl_buf__puts(b, " char none_;");
@@ -213,7 +215,7 @@ static void emit_header_(gen_t* g, dsl_buf_t* b, const char* hname) {
                     "    union {\n",
                     g->P, g->P, g->U);
     for (int j = 0; j < f->nroutes; j++)
-        if (first_of_stem_(f, j))
+        if (first_of_stem_(g, j))
             dsl_buf__printf(b, "        %s_%s_params_t %s;\n", g->P, stem_(f->routes[j]),
                             stem_(f->routes[j]));
     dsl_buf__printf(b, "    } p;\n} %s_match_t;\n\n", g->P);
@@ -503,42 +505,80 @@ static void plan_free_(plan_t* p) {
    returns false then. */
 static bool plan_build_(gen_t* g, plan_t* p) {
     dsl_file_t* f = g->f;
-    *p = (plan_t){ .g = calloc((size_t) f->nroutes + 1, sizeof *p->g) };
+    *p = (plan_t){ .g = dsl_xcalloc((size_t) f->nroutes + 1, sizeof *p->g) };
     if (f->nroutes > 0xffff) { /* route | shape << 16 in a table entry */
         dsl_diag(f->src, f->routes[0xffff]->loc, true, "more than 65535 routes in one file");
         return false;
     }
+    /* Groups: routes with the same rule text and specificity (a hash map on
+     * both), in file order of their first route. */
+    dsl_map_t byrule = { 0 };
+    char** keys = dsl_xcalloc((size_t) f->nroutes + 1, sizeof *keys);
     for (int j = 0; j < f->nroutes; j++) {
         dsl_route_t* r = f->routes[j];
         char* text = rule_text_(r);
         if (r->nparams > p->maxp) p->maxp = r->nparams;
-        int gi = -1;
-        for (int i = 0; i < p->ng && gi < 0; i++)
-            if (strcmp(p->g[i].rule, text) == 0 && dsl_route__cmp_spec(p->g[i].rep, r) == 0) gi = i;
-        if (gi < 0) {
-            gi = p->ng++;
-            p->g[gi] = (group_t){ .rep = r, .rule = text, .route = calloc((size_t) f->nmethods, sizeof(int)) };
+        dsl_buf_t key = { 0 };
+        for (int s = 0; s < r->nranks; s++) dsl_buf__printf(&key, "%d.", r->ranks[s]);
+        dsl_buf__printf(&key, " %s", text);
+        keys[j] = key.ptr;
+        bool added;
+        int* at = dsl_map__at(&byrule, key.ptr, key.len, &added);
+        if (added) {
+            *at = p->ng++;
+            p->g[*at] = (group_t){ .rep = r, .rule = text, .route = dsl_xcalloc((size_t) f->nmethods, sizeof(int)) };
         } else {
             free(text);
         }
-        p->g[gi].methods |= r->methods;
+        group_t* gr = &p->g[*at];
+        gr->methods |= r->methods;
         for (int mi = 0; mi < f->nmethods; mi++)
-            if (r->methods >> mi & 1) p->g[gi].route[mi] = r->id; /* one per method: else a conflict */
+            if (r->methods >> mi & 1) gr->route[mi] = r->id; /* one per method: else a conflict */
     }
+    dsl_map__free(&byrule);
+    for (int j = 0; j < f->nroutes; j++) free(keys[j]);
+    free(keys);
     qsort(p->g, (size_t) p->ng, sizeof *p->g, group_cmp_);
-    bool ok = true;
     for (int i = 0; i < p->ng; i++) {
         group_t* a = &p->g[i];
         a->spec = i == 0 ? 0 : p->g[i - 1].spec + (dsl_route__cmp_spec(p->g[i - 1].rep, a->rep) != 0);
     }
+
+    au_group_t* ag = dsl_xcalloc((size_t) p->ng + 1, sizeof *ag);
+    for (int i = 0; i < p->ng; i++) {
+        group_t* gr = &p->g[i];
+        gr->seg = dsl_xcalloc((size_t) gr->rep->nranks, sizeof *gr->seg);
+        segments_(p, gr->rep, gr->seg, nullptr);
+        ag[i] = (au_group_t){ .nseg = gr->rep->nranks, .seg = gr->seg, .methods = gr->methods,
+                              .route = gr->route, .spec = gr->spec };
+    }
+    au_input_t in = { .g = ag, .ng = p->ng, .nmethods = f->nmethods, .nroutes = f->nroutes,
+                      .get = dsl_file__method_index(f, "GET", 3),
+                      .head = dsl_file__method_index(f, "HEAD", 4),
+                      .options = dsl_file__method_index(f, "OPTIONS", 7) };
+    char err[256];
+    bool ok = au__build(&p->au, &in, err, sizeof err);
+    free(ag);
+    if (!ok) {
+        int eg = p->au.err_group;
+        dsl_diag(f->src, eg >= 0 ? p->g[eg].rep->loc : f->routes[0]->loc, true, "%s", err);
+        return false;
+    }
+    /* Routes that no request reaches, for some method: each method of each
+     * route must win at least one row of the automaton. Where one more
+     * specific route covers a group whole, name it (searched only for the
+     * groups that lost a method: linear when nothing is lost). */
     for (int j = 1; j < p->ng; j++) {
         group_t* b = &p->g[j];
-        for (int i = 0; i < j; i++) {
+        bool lost = false;
+        for (int mi = 0; mi < f->nmethods && !lost; mi++)
+            lost = b->route[mi] && !(p->au.reached[b->route[mi]] >> mi & 1);
+        for (int i = 0; i < j && lost; i++) {
             group_t* a = &p->g[i];
             uint64_t common = a->methods & b->methods;
             if (!common || !meet_(a->rep, b->rep) || !within_(b->rep, a->rep)) continue;
             char ms[256];
-            methods_str_(f, common, ms, sizeof ms);
+            dsl_methods_str(f, common, ms, sizeof ms);
             dsl_diag(f->src, b->rep->loc, true,
                      "route '%s %s' can never match %s: every such path goes to the more specific "
                      "route of %s:%d",
@@ -549,34 +589,13 @@ static bool plan_build_(gen_t* g, plan_t* p) {
         }
     }
     if (!ok) return false;
-
-    au_group_t* ag = calloc((size_t) p->ng + 1, sizeof *ag);
-    for (int i = 0; i < p->ng; i++) {
-        group_t* gr = &p->g[i];
-        gr->seg = calloc((size_t) gr->rep->nranks, sizeof *gr->seg);
-        segments_(p, gr->rep, gr->seg, nullptr);
-        ag[i] = (au_group_t){ .nseg = gr->rep->nranks, .seg = gr->seg, .methods = gr->methods,
-                              .route = gr->route, .spec = gr->spec };
-    }
-    au_input_t in = { .g = ag, .ng = p->ng, .nmethods = f->nmethods, .nroutes = f->nroutes,
-                      .get = dsl_file__method_index(f, "GET", 3),
-                      .head = dsl_file__method_index(f, "HEAD", 4),
-                      .options = dsl_file__method_index(f, "OPTIONS", 7) };
-    char err[256];
-    ok = au__build(&p->au, &in, err, sizeof err);
-    free(ag);
-    if (!ok) {
-        int eg = p->au.err_group;
-        dsl_diag(f->src, eg >= 0 ? p->g[eg].rep->loc : f->routes[0]->loc, true, "%s", err);
-        return false;
-    }
-    /* The second proof: each method of each route wins somewhere. */
+    /* The rest: covered by several routes together. */
     for (int j = 0; j < f->nroutes; j++) {
         dsl_route_t* r = f->routes[j];
         uint64_t lost = r->methods & ~p->au.reached[r->id];
         if (!lost) continue;
         char ms[256];
-        methods_str_(f, lost, ms, sizeof ms);
+        dsl_methods_str(f, lost, ms, sizeof ms);
         dsl_diag(f->src, r->loc, true,
                  "route '%s %s' can never match %s: more specific routes take every such path",
                  ms, r->pattern, ms);
@@ -662,7 +681,7 @@ static int* emit_capture_(gen_t* g, dsl_buf_t* b, int* nsig) {
     }
     for (int j = 0; j < f->nroutes; j++) {
         const dsl_route_t* r = f->routes[j];
-        if (!r->nparams || !first_of_stem_(f, j)) continue;
+        if (!r->nparams || !first_of_stem_(g, j)) continue;
         size_t kl = strcspn(sigs[rsig[r->id]], " ");
         int q = 1;
         while (strlen(shapes[q]) != kl || strncmp(shapes[q], sigs[rsig[r->id]], kl) != 0) q++;
@@ -1255,7 +1274,7 @@ static void emit_matcher_(gen_t* g, dsl_buf_t* b, plan_t* p) {
     for (int j = 0; j < f->nroutes; j++) {
         dsl_route_t* r = f->routes[j];
         char ms[512];
-        methods_str_(f, r->methods, ms, sizeof ms);
+        dsl_methods_str(f, r->methods, ms, sizeof ms);
         dsl_buf__printf(b, "    [%s_ROUTE_%s] = { ", g->U, r->id_name);
         cstr_(b, ms);
         dsl_buf__puts(b, ", ");
@@ -1691,7 +1710,7 @@ static void list_(gen_t* g) {
     for (int j = 0; j < f->nroutes; j++) {
         dsl_route_t* r = f->routes[j];
         char ms[512], sp[256], h[512];
-        methods_str_(f, r->methods, ms, sizeof ms);
+        dsl_methods_str(f, r->methods, ms, sizeof ms);
         dsl_route__spec_str(r, sp, sizeof sp);
         if (r->kind == DSL_R_EMBED)
             snprintf(h, sizeof h, "[embed %s]", r->dir);
@@ -1833,7 +1852,7 @@ int main(int argc, char** argv) {
     dsl_src_t src = { .name = in, .text = text.ptr ? text.ptr : "", .len = text.len };
     dsl_file_t f = { .prefix_cli = prefix }; /* the handlers' names depend on it */
     bool ok = dsl_file__parse(&f, &src, dir);
-    gen_t g = { .f = &f, .base = slash ? slash + 1 : in, .P = f.prefix };
+    gen_t g = { .f = &f, .base = slash ? slash + 1 : in, .P = f.prefix, .stem1 = ok ? stem1_(&f) : nullptr };
     size_t k = 0;
     for (const char* c = g.P; *c && k + 1 < sizeof g.U; c++) g.U[k++] = (char) (*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
     g.U[k] = '\0';
@@ -1855,6 +1874,7 @@ int main(int argc, char** argv) {
             rc = 1;
         }
     }
+    free(g.stem1);
     dsl_file__free(&f);
     dsl_buf__free(&text);
     free(dir);
