@@ -232,6 +232,10 @@ void svc_notes_delete(struct svc_app* app, const ht_request_t* req, ht_response_
 void svc_notes_events(struct svc_app* app, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
                       const svc_notes_events_params_t* p) {
     (void) app, (void) p;
+    if (ht_request__method(req) == HT_METHOD_HEAD) { /* a stream's head, without the stream */
+        ht_response__bytes(res, 200, HT_SLICE("text/event-stream"), "", 0, a);
+        return;
+    }
     /* EventSource sends Last-Event-ID when it reconnects by itself; a page
      * that opens a new one passes ?after= instead. */
     uint64_t after = 0;

@@ -13,7 +13,14 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { BACKOFF_MIN_MS = 100, BACKOFF_MAX_MS = 2000 };
+enum {
+    BACKOFF_MIN_MS = 100,
+    BACKOFF_MAX_MS = 2000,
+    /* PQconnectPoll ignores connect_timeout (its manual: the application
+     * decides), and a host that drops packets would hold an attempt for the
+     * kernel's SYN retries (minutes): past this, the attempt is dropped. */
+    CONNECT_TIMEOUT_MS = 5000,
+};
 
 static void connect_begin(pg_conn_t* c);
 static void drop(pg_conn_t* c, const char* why);
@@ -63,13 +70,14 @@ static void drop_finish(pg_conn_t* c) {
     c->backoff_ms = ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms * 2;
     /* Jitter, so that many workers do not all knock at the same instant. */
     ms += (uint32_t) (ht_loop__now_ms(c->loop) % (ms / 4 + 1));
-    ht_loop__timer_start(c->loop, &c->retry, ms, on_retry);
+    ht_loop__timer_start(c->loop, &c->timer, ms, on_retry);
 }
 
 static void drop(pg_conn_t* c, const char* why) {
     if (c->state != PG_CONN_CONNECTING && c->state != PG_CONN_UP) return;
     bool was_up = c->state == PG_CONN_UP;
     c->state = PG_CONN_DROPPING;
+    if (ht_loop__timer_active(&c->timer)) ht_loop__timer_stop(c->loop, &c->timer);
     if (!c->quiet && !c->closing) log_line(c, was_up ? "connection lost" : "cannot connect", why);
     c->quiet = true;
     if (c->rd_on) ht_loop__cancel(c->loop, &c->rd);
@@ -93,9 +101,22 @@ static void connect_step(pg_conn_t* c) {
         drop(c, PQerrorMessage(c->pg));
         return;
     }
+    /* Connected: the connect deadline is off. */
+    if (ht_loop__timer_active(&c->timer)) ht_loop__timer_stop(c->loop, &c->timer);
     c->state = PG_CONN_UP;
     wait_for(c, HT_POLL_IN);
     if (c->state == PG_CONN_UP) c->ops->up(c);
+}
+
+/* What the server says outside any result (the FATAL before a shutdown
+ * closes the connection, warnings): to our log, in our format, instead of
+ * libpq's bare stderr line. */
+static void on_notice(void* arg, const char* msg) { log_line(arg, "server", msg); }
+
+static void on_connect_timeout(ht_loop_t* loop, ht_timer_t* t) {
+    (void) loop;
+    pg_conn_t* c = t->data;
+    if (c->state == PG_CONN_CONNECTING) drop(c, "timed out");
 }
 
 static void connect_begin(pg_conn_t* c) {
@@ -106,12 +127,14 @@ static void connect_begin(pg_conn_t* c) {
         drop(c, "out of memory");
         return;
     }
+    PQsetNoticeProcessor(c->pg, on_notice, c);
     if (PQstatus(c->pg) == CONNECTION_BAD) {
         drop(c, PQerrorMessage(c->pg));
         return;
     }
     /* As if PQconnectPoll had said PGRES_POLLING_WRITING (its manual). */
     c->fd = PQsocket(c->pg);
+    ht_loop__timer_start(c->loop, &c->timer, CONNECT_TIMEOUT_MS, on_connect_timeout);
     wait_for(c, HT_POLL_OUT);
 }
 
@@ -167,7 +190,7 @@ void pg_conn_init(pg_conn_t* c, ht_loop_t* loop, const char* conninfo, const cha
         .state = PG_CONN_DOWN, .backoff_ms = BACKOFF_MIN_MS,
     };
     snprintf(c->name, sizeof c->name, "%s", name);
-    c->retry.data = c;
+    c->timer.data = c;
     c->cancel_post.data = c;
 }
 
@@ -227,7 +250,7 @@ bool pg_conn_cancel(pg_conn_t* c) {
 
 void pg_conn_close(pg_conn_t* c) {
     c->closing = true;
-    if (ht_loop__timer_active(&c->retry)) ht_loop__timer_stop(c->loop, &c->retry);
+    if (ht_loop__timer_active(&c->timer)) ht_loop__timer_stop(c->loop, &c->timer);
     if (c->cancel_busy) {
         pthread_join(c->cancel_thread, nullptr);
         PQfreeCancel(c->cancel);

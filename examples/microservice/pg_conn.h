@@ -2,7 +2,9 @@
  *
  * libpq's asynchronous API leaves the waiting to the application; this is
  * that part, and only that. It connects (PQconnectStart, then each
- * PQconnectPoll step waits on the socket with ht_loop__poll), keeps a wait
+ * PQconnectPoll step waits on the socket with ht_loop__poll, 5 s at most
+ * for the whole attempt: PQconnectPoll leaves connect_timeout to its
+ * caller), keeps a wait
  * for input armed while the connection is up and absorbs what arrives
  * (PQconsumeInput), waits for the socket to take more while PQflush says
  * output is left, notices a lost connection, and connects again after a
@@ -19,6 +21,9 @@
  * 12 ships libpq 15.) On a Unix socket or a reachable host it takes well
  * under a millisecond of that thread's time; the loop never waits for it,
  * except pg_conn_close, which joins a cancel still running at shutdown.
+ * libpq 15's PQcancel has no timeout of its own: for a server across a
+ * network that may drop packets, put tcp_user_timeout (and keepalives_*,
+ * which also let a silent connection be noticed) in the conninfo.
  *
  * Lifetime: pg_conn_init, pg_conn_start, ..., pg_conn_close, then the owner
  * runs the loop until it is idle (the cancelled waits return), then frees
@@ -69,7 +74,7 @@ struct pg_conn {
     bool                 rd_on, wr_on; /* a wait is pending */
     bool                 quiet;    /* the current outage has been logged */
     ht_op_t              rd, wr;
-    ht_timer_t           retry;
+    ht_timer_t           timer;    /* DOWN: the retry backoff; CONNECTING: the deadline */
     uint32_t             backoff_ms;
     /* the cancel helper (see above) */
     bool                 cancel_busy;

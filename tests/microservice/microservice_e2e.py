@@ -29,7 +29,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from svc_client import Sse, jcall  # noqa: E402
+from svc_client import Sse, call, jcall  # noqa: E402
 
 BIN, HTGEN, ROUTES = sys.argv[1], sys.argv[2], sys.argv[3]
 HIDE = sys.argv[4:]
@@ -195,6 +195,9 @@ def api_checks(port):
     check(s == 200 and b["text"] == "second, edited", "GET /api/notes/2")
     s, h, b = jcall(port, "PUT", "/api/health")
     check(s == 405 and "GET" in h.get("allow", ""), "PUT /api/health: 405 + Allow")
+    s, h, b = call(port, "HEAD", "/api/notes/events")
+    check(s == 200 and h.get("content-type") == "text/event-stream" and b == b"",
+          "HEAD /api/notes/events: the head, no stream left open")
     # The feed: every change above, whichever of the 2 workers made it.
     want = [("created", 1), ("created", 2), ("created", 3), ("deleted", 3), ("updated", 2), ("deleted", 1)]
     ev = feed.collect(lambda e: len(e) >= len(want), 10)

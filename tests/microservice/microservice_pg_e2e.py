@@ -407,6 +407,13 @@ def restart_under_load(pg, port, port2):
     back = wait_until(lambda: jcall(port, "GET", "/api/health")[0] == 200
                       and jcall(port2, "GET", "/api/health")[0] == 200, 10)
     check(back, "both instances are back after the restart")
+    check(wait_until(lambda: feed_up(port) and feed_up(port2), 10, 0.2), "and so are their feeds")
+    after = Sse(port)
+    s, h, n = jcall(port2, "POST", "/api/notes", {"text": "after the restart"})
+    ev = after.collect(lambda e: any(json.loads(x["data"])["id"] == n["id"] for x in e), 10)
+    check(s == 201 and any(json.loads(x["data"])["id"] == n["id"] for x in ev),
+          "a change after the restart reaches a subscriber of the other instance")
+    after.close()
     time.sleep(1.0)
     stop.set()
     for th in threads:
