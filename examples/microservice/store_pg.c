@@ -17,9 +17,10 @@
  *   database hears every change once it is committed.
  *
  * Session setup, on every (re)connect, before pipeline mode: the schema
- * (table, trigger function, trigger: created if missing, under an advisory
- * lock so that concurrent workers do not race), UTC, and the statements
- * (SQL PREPARE, which PQsendQueryPrepared uses like PQprepare's).
+ * (table, trigger function, trigger: each created if missing, under an
+ * advisory lock so that concurrent workers do not race; the first start
+ * needs a user that may create them), UTC, and the statements (SQL
+ * PREPARE, which PQsendQueryPrepared uses like PQprepare's).
  *
  * Faults. A lost connection fails everything queued or sent with
  * STORE_DOWN (the API answers 503), and until the connection is back every
@@ -59,22 +60,26 @@ static const char SETUP_SQL[] =
     "  id bigserial PRIMARY KEY,"
     "  text text NOT NULL,"
     "  created_at timestamptz NOT NULL DEFAULT now());"
-    /* A NOTIFY payload is shorter than 8000 bytes: a note that would not
+    /* The trigger function and the trigger, when missing (so that a user
+     * who does not own them can run the service on a provisioned schema).
+     * A NOTIFY payload is shorter than 8000 bytes: a note that would not
      * fit goes as {"id": N} alone (the client fetches it). */
-    "CREATE OR REPLACE FUNCTION notes_notify() RETURNS trigger LANGUAGE plpgsql AS $f$\n"
-    "DECLARE p text;\n"
-    "BEGIN\n"
-    "  IF TG_OP = 'DELETE' THEN\n"
-    "    p := 'deleted ' || OLD.id || ' ' || jsonb_build_object('id', OLD.id)::text;\n"
-    "  ELSE\n"
-    "    p := jsonb_build_object('id', NEW.id, 'text', NEW.text, 'created_at', NEW.created_at)::text;\n"
-    "    IF octet_length(p) > 7900 THEN p := jsonb_build_object('id', NEW.id)::text; END IF;\n"
-    "    p := CASE TG_OP WHEN 'INSERT' THEN 'created ' ELSE 'updated ' END || NEW.id || ' ' || p;\n"
-    "  END IF;\n"
-    "  PERFORM pg_notify('notes', p);\n"
-    "  RETURN NULL;\n"
-    "END $f$;"
     "DO $d$ BEGIN\n"
+    "  IF to_regproc('notes_notify') IS NULL THEN\n"
+    "    CREATE FUNCTION notes_notify() RETURNS trigger LANGUAGE plpgsql AS $f$\n"
+    "    DECLARE p text;\n"
+    "    BEGIN\n"
+    "      IF TG_OP = 'DELETE' THEN\n"
+    "        p := 'deleted ' || OLD.id || ' ' || jsonb_build_object('id', OLD.id)::text;\n"
+    "      ELSE\n"
+    "        p := jsonb_build_object('id', NEW.id, 'text', NEW.text, 'created_at', NEW.created_at)::text;\n"
+    "        IF octet_length(p) > 7900 THEN p := jsonb_build_object('id', NEW.id)::text; END IF;\n"
+    "        p := CASE TG_OP WHEN 'INSERT' THEN 'created ' ELSE 'updated ' END || NEW.id || ' ' || p;\n"
+    "      END IF;\n"
+    "      PERFORM pg_notify('notes', p);\n"
+    "      RETURN NULL;\n"
+    "    END $f$;\n"
+    "  END IF;\n"
     "  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'notes_notify'\n"
     "                 AND tgrelid = 'notes'::regclass) THEN\n"
     "    CREATE TRIGGER notes_notify AFTER INSERT OR UPDATE OR DELETE ON notes\n"
