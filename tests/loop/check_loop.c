@@ -112,6 +112,31 @@ START_TEST(timer_stop_and_rearm) {
 }
 END_TEST
 
+/* 0 ms timers live in a FIFO beside the heap (loop.c): stopped there,
+ * moved to the heap by a re-arm with a delay, and run in start order. */
+START_TEST(zero_ms_timers_fifo) {
+    ht_loop_t* loop = new_loop(nullptr);
+    ht_timer_t t[6] = { 0 };
+    for (int i = 0; i < 6; i++) {
+        t[i].data = (void*) (intptr_t) i;
+        ht_loop__timer_start(loop, &t[i], 0, on_timer_record);
+    }
+    ht_loop__timer_stop(loop, &t[0]);                    /* the head */
+    ht_loop__timer_stop(loop, &t[3]);                    /* the middle */
+    ht_loop__timer_stop(loop, &t[5]);                    /* the tail */
+    ck_assert(!ht_loop__timer_active(&t[5]));
+    ht_loop__timer_start(loop, &t[5], 0, on_timer_record); /* again: at the end */
+    ht_loop__timer_start(loop, &t[1], 5, on_timer_record); /* to the heap */
+    ht_loop__timer_start(loop, &t[3], 0, on_timer_record);
+    norder = 0;
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    int want[5] = { 2, 4, 5, 3, 1 };
+    ck_assert_int_eq(norder, 5);
+    for (int i = 0; i < 5; i++) ck_assert_int_eq(order[i], want[i]);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
 static int rearms;
 static void on_rearm0(ht_loop_t* loop, ht_timer_t* t) {
     if (++rearms < 100) ht_loop__timer_start(loop, t, 0, on_rearm0);
@@ -1814,6 +1839,7 @@ static Suite* loop_suite(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, timers_fire_in_deadline_then_start_order);
     tcase_add_test(tc, timer_stop_and_rearm);
+    tcase_add_test(tc, zero_ms_timers_fifo);
     tcase_add_test(tc, timer_rearmed_with_zero_does_not_starve);
     tcase_add_test(tc, timer_heap_random_order);
     tcase_add_test(tc, defer_runs_later_in_order);

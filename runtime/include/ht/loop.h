@@ -92,13 +92,15 @@ struct ht_timer {
     ht_timer_fn cb;
     void*       data;
     /* private: an intrusive binary min-heap node (no allocation, so starting
-     * a timer cannot fail); seq_ orders equal deadlines by start order. */
+     * a timer cannot fail), or for a 0 ms timer a node of the loop's FIFO of
+     * timers due now (left_/right_ link it); seq_ orders equal deadlines by
+     * start order. */
     ht_timer_t* parent_;
     ht_timer_t* left_;
     ht_timer_t* right_;
     uint64_t    deadline_;
     uint64_t    seq_;
-    bool        active_;
+    uint8_t     active_; /* 0 stopped, 1 in the heap, 2 in the due FIFO */
 };
 
 typedef void (*ht_waker_fn)(ht_loop_t* loop, ht_waker_t* w);
@@ -271,7 +273,8 @@ void ht_loop__post(ht_loop_t* loop, ht_post_t* p, ht_post_fn cb);
  * starting thousands of timers costs no clock reads. ---- */
 void ht_loop__timer_start(ht_loop_t* loop, ht_timer_t* t, uint64_t ms, ht_timer_fn cb);
 void ht_loop__timer_stop(ht_loop_t* loop, ht_timer_t* t);
-bool ht_loop__timer_active(const ht_timer_t* t);
+/* Inline: the server asks it for every deferred response. */
+HT_INLINE bool ht_loop__timer_active(const ht_timer_t* t) { return t->active_ != 0; }
 
 /* "epoll", "io_uring" or "iocp": the backend this library was built with. */
 const char* ht_loop__backend(void);

@@ -133,6 +133,19 @@ typedef struct ht_conn_list_ {
 } ht_conn_list_t;
 
 #define HT_ACCEPTOR_CLASSES_ 7
+#define HT_ACCEPTOR_DEADLINE_LISTS_ 4
+
+/* Deferred responses waiting for their deadline, one list per duration
+ * (server/defer.c): appending keeps each sorted, and one timer per list,
+ * re-armed lazily, replaces a heap insert and removal per response. */
+struct ht_defer;
+struct ht_defer_pool;
+typedef struct ht_deadline_list_ {
+    struct ht_defer* head;
+    struct ht_defer* tail;
+    ht_timer_t       timer;
+    uint32_t         ms;
+} ht_deadline_list_t;
 
 struct ht_acceptor {
     ht_config_t         cfg_;         /* resolved copy */
@@ -149,6 +162,8 @@ struct ht_acceptor {
     struct ht_conn*     free_conns_;
     void*               free_out_;    /* free send buffers */
     ht_header_t*        headers_;     /* cfg_.max_headers entries, shared by parses */
+    struct ht_defer_pool* defer_pool_; /* deferred handles for reuse (defer.c), or nullptr */
+    ht_deadline_list_t  deadlines_[HT_ACCEPTOR_DEADLINE_LISTS_];
     ht_acceptor_stats_t stats_;
     uint32_t            free_out_count_;
     uint32_t            slot_;

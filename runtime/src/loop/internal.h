@@ -53,8 +53,12 @@ struct ht_loop {
                                 * backend; -1 where the backend wakes otherwise (IOCP) */
     uint32_t      wake_pending;/* atomic: a wake is written and not yet seen */
 
-    /* timers: intrusive binary min-heap ordered by (deadline_, seq_) */
+    /* timers: intrusive binary min-heap ordered by (deadline_, seq_), and
+     * the 0 ms ones in a FIFO (already in that order: its deadlines are the
+     * cached time when started, which never goes back) */
     ht_timer_t* heap_min;
+    ht_timer_t* due_head;
+    ht_timer_t* due_tail;
     uint32_t    heap_n;
     uint64_t    timer_seq;
 

@@ -133,8 +133,13 @@ static void acc_begin_shutdown(ht_acceptor_t* acc) {
         ht_conn_t* c = acc->lists_[idle_classes[k]].head;
         while (c) {
             ht_conn_t* next = c->tnext;
-            if (idle_classes[k] != HT_TC_HEADER || c->in == nullptr || c->in_len == c->in_off)
+            if (c->flags & HT_CF_DEFER) {
+                /* Waiting for a deferred response on the list it was on
+                 * (conn.c moves it lazily): it drains like the others. */
+                if (c->defer) ht_defer__drain_(c->defer, acc->cfg_.drain_timeout_ms);
+            } else if (idle_classes[k] != HT_TC_HEADER || c->in == nullptr || c->in_len == c->in_off) {
                 ht_conn__close_(c);
+            }
             c = next;
         }
     }
@@ -226,6 +231,7 @@ void ht_server__serve_finalize(ht_acceptor_t* acc) {
         ht_alloc__free(acc->alloc_, c, sizeof *c);
     }
     ht_out__cache_free_(acc);
+    ht_defer__acceptor_done_(acc);
     ht_alloc__free(acc->alloc_, acc->headers_, (size_t) acc->cfg_.max_headers * sizeof(ht_header_t));
     acc->headers_ = nullptr;
 }

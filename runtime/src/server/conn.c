@@ -458,7 +458,14 @@ static void defer_wait(ht_conn_t* c) {
         }
         if (c->flags & HT_CF_DEAD) return;
     }
-    if (!sending) tl_enter(c, tc_waiting(c));
+    if (!sending) {
+        /* Most deferred responses end long before an idle or header
+         * timeout: the connection stays on that list (one move fewer per
+         * response) and goes to HT_TC_DEFER only if that timeout comes
+         * (ht_conn__timeout_). */
+        uint8_t w = tc_waiting(c);
+        if (w != HT_TC_DEFER || (c->tclass != HT_TC_IDLE && c->tclass != HT_TC_HEADER)) tl_enter(c, w);
+    }
 }
 
 static void defer_after_send(ht_conn_t* c) {
@@ -933,6 +940,10 @@ void ht_conn__retry_(ht_conn_t* c) {
 
 void ht_conn__timeout_(ht_conn_t* c, uint8_t cls) {
     ht_acceptor_t* acc = c->acc;
+    if ((c->flags & HT_CF_DEFER) && (cls == HT_TC_IDLE || cls == HT_TC_HEADER)) {
+        tl_set(c, HT_TC_DEFER); /* its own deadline governs (defer_wait) */
+        return;
+    }
     acc->stats_.timeouts++;
     tl_unlink(c);
     switch (cls) {

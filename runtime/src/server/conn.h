@@ -230,6 +230,9 @@ void ht_defer__drain_(struct ht_defer* d, uint32_t drain_ms);
 void ht_defer__done_(struct ht_defer* d);
 /* The first builder call of a handle that has no buffer yet: attaches one. */
 ht_result_t ht_defer__attach_(ht_response_t* res);
+/* serve_finalize: the deadline lists' timers stop, the handle pool is
+ * closed (freed now, or with the last handle still out). */
+void ht_defer__acceptor_done_(ht_acceptor_t* acc);
 /* The body callback of a streamed request body. */
 void ht_defer__body_(struct ht_defer* d, ht_slice_t piece, bool last);
 

@@ -16,20 +16,24 @@
  * (conn.c: ht_conn__defer_flush_), so a stream holds at most the buffer in
  * flight and the one filling.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "server/conn.h"
 
+typedef struct ht_defer_pool ht_defer_pool_t;
+
 typedef struct ht_defer {
     ht_response_t  res;       /* &res is the handle; res.d points back here */
     ht_conn_t*     conn;      /* while attached (c->defer == this), else nullptr */
-    ht_alloc_t*    alloc;     /* where this struct came from */
+    ht_defer_pool_t* pool;    /* where this struct goes back to */
     ht_loop_t*     loop;
-    ht_timer_t     deadline;  /* to start (or end, when draining) */
-    ht_timer_t     beat;      /* SSE heartbeat */
+    ht_acceptor_t* acc;       /* while on one of its deadline lists */
+    struct ht_defer* dprev;   /* deadline list links; dnext also links the pool */
+    struct ht_defer* dnext;
+    uint64_t       due;       /* on a deadline list: when (loop ms) */
+    int8_t         dl;        /* that list's index, or -1 */
     ht_post_t      post;
-    ht_timer_t     kick;      /* 0 ms: a body pump on the next iteration (a timer, so
-                               * that a release can stop it) */
     ht_response_fn post_fn;
     void*          post_ud;
     ht_response_fn cancel_fn;
@@ -43,7 +47,26 @@ typedef struct ht_defer {
     uint32_t       deadline_ms; /* the deadline's length (it waits while a body is read) */
     uint8_t        mode;      /* HT_SM_* */
     uint8_t        dflags;    /* HT_DF_* */
+    /* Timers last: a handle from the pool has them stopped already, so
+     * reuse zeroes only what is above them. */
+    ht_timer_t     deadline;  /* a deadline no list takes, or a shutdown's drain */
+    ht_timer_t     beat;      /* SSE heartbeat */
+    ht_timer_t     kick;      /* 0 ms: a body pump on the next iteration (a timer, so
+                               * that a release can stop it) */
 } ht_defer_t;
+
+/* Released handles kept for the next defer, so that a deferred response
+ * costs no malloc. The pool outlives its acceptor while handles are out
+ * (a handle may be released after serve_finalize): closed, it frees what
+ * comes back and itself with the last one. */
+struct ht_defer_pool {
+    ht_defer_t* free;
+    ht_alloc_t* alloc;
+    uint32_t    nfree;
+    uint32_t    out;       /* handles given out and not released */
+    bool        closed;    /* the acceptor is finalized */
+};
+#define HT_DEFER_POOL_KEEP 64
 
 enum { /* how a streamed body is framed */
     HT_SM_NONE = 0, /* not streaming */
@@ -64,8 +87,73 @@ static ht_defer_t* defer_of(const ht_response_t* res) { return res->d; }
 /* Bytes a send buffer holds for the wire, inline or not. */
 static uint64_t out_queued(const ht_out_t* o) { return o->total + (o->len - o->sealed); }
 
-static void defer_timers_stop(ht_defer_t* d) {
+/* ---- Deadlines ---- */
+
+static void on_deadline(ht_loop_t* loop, ht_timer_t* t);
+static void deadline_passed(ht_defer_t* d);
+
+static void dl_remove(ht_defer_t* d) {
+    if (d->dl < 0) return;
+    ht_deadline_list_t* l = &d->acc->deadlines_[d->dl];
+    if (d->dprev) d->dprev->dnext = d->dnext; else l->head = d->dnext;
+    if (d->dnext) d->dnext->dprev = d->dprev; else l->tail = d->dprev;
+    d->dprev = d->dnext = nullptr;
+    d->dl = -1;
+}
+
+static void on_list_timer(ht_loop_t* loop, ht_timer_t* t) {
+    ht_deadline_list_t* l = t->data;
+    uint64_t now = ht_loop__now_ms(loop);
+    /* Bounded: each pass takes the head off the list. */
+    for (uint32_t guard = 0; guard < 1u << 20 && l->head && l->head->due <= now; guard++) {
+        ht_defer_t* d = l->head;
+        dl_remove(d);
+        deadline_passed(d);
+    }
+    if (l->head) ht_loop__timer_start(loop, &l->timer, l->head->due - now, on_list_timer);
+}
+
+/* (Re)starts d's deadline, ms from now: on the list of that duration
+ * (O(1); its timer is armed only when it was not), or on the handle's own
+ * timer when every list holds another duration. */
+static void deadline_start(ht_defer_t* d, uint32_t ms) {
+    dl_remove(d);
+    ht_acceptor_t* acc = d->conn->acc;
+    ht_deadline_list_t* l = acc->deadlines_[0].ms == ms ? &acc->deadlines_[0] : nullptr;
+    for (int i = 0; l == nullptr && i < HT_ACCEPTOR_DEADLINE_LISTS_; i++) {
+        ht_deadline_list_t* c = &acc->deadlines_[i];
+        if (c->ms == ms) { l = c; break; }
+        if (l == nullptr && c->head == nullptr) l = c;
+    }
+    if (l == nullptr) {
+        ht_loop__timer_start(d->loop, &d->deadline, ms, on_deadline);
+        return;
+    }
     if (ht_loop__timer_active(&d->deadline)) ht_loop__timer_stop(d->loop, &d->deadline);
+    if (l->ms != ms) {
+        /* An empty list takes a new duration; its lazy timer, if armed for
+         * the old one, finds nothing due and is re-armed below. */
+        l->ms = ms;
+        l->timer.data = l;
+    }
+    d->acc = acc;
+    d->dl = (int8_t) (l - acc->deadlines_);
+    d->due = ht_loop__now_ms(d->loop) + ms;
+    d->dprev = l->tail;
+    d->dnext = nullptr;
+    if (l->tail) l->tail->dnext = d; else l->head = d;
+    l->tail = d;
+    if (!ht_loop__timer_active(&l->timer) || l->timer.deadline_ > d->due)
+        ht_loop__timer_start(d->loop, &l->timer, ms, on_list_timer);
+}
+
+static void deadline_stop(ht_defer_t* d) {
+    dl_remove(d);
+    if (ht_loop__timer_active(&d->deadline)) ht_loop__timer_stop(d->loop, &d->deadline);
+}
+
+static void defer_timers_stop(ht_defer_t* d) {
+    deadline_stop(d);
     if (ht_loop__timer_active(&d->beat)) ht_loop__timer_stop(d->loop, &d->beat);
     if (ht_loop__timer_active(&d->kick)) ht_loop__timer_stop(d->loop, &d->kick);
 }
@@ -107,7 +195,10 @@ static void defer_detach(ht_defer_t* d) {
 
 static void on_deadline(ht_loop_t* loop, ht_timer_t* t) {
     (void) loop;
-    ht_defer_t* d = t->data;
+    deadline_passed(t->data);
+}
+
+static void deadline_passed(ht_defer_t* d) {
     ht_conn_t* c = d->conn;
     if (c == nullptr) return;
     if (d->res.state == HT_RES_STREAM) {
@@ -134,9 +225,65 @@ static void on_deadline(ht_loop_t* loop, ht_timer_t* t) {
 
 void ht_defer__drain_(ht_defer_t* d, uint32_t drain_ms) {
     uint64_t end = ht_loop__now_ms(d->loop) + drain_ms;
+    if (d->dl >= 0 && d->due <= end) return;
     if (ht_loop__timer_active(&d->deadline) && d->deadline.deadline_ <= end) return;
+    dl_remove(d);
     d->dflags |= HT_DF_DRAIN;
     ht_loop__timer_start(d->loop, &d->deadline, drain_ms, on_deadline);
+}
+
+/* ---- The pool ---- */
+
+static ht_defer_t* pool_take(ht_acceptor_t* acc) {
+    ht_defer_pool_t* p = acc->defer_pool_;
+    if (HT_UNLIKELY(p == nullptr)) {
+        p = ht_alloc__alloc(acc->alloc_, sizeof *p);
+        if (p == nullptr) return nullptr;
+        *p = (ht_defer_pool_t){ .alloc = acc->alloc_ };
+        acc->defer_pool_ = p;
+    }
+    ht_defer_t* d = p->free;
+    if (d) {
+        p->free = d->dnext;
+        p->nfree--;
+        memset(d, 0, offsetof(ht_defer_t, deadline)); /* its timers are stopped */
+    } else {
+        d = ht_alloc__alloc(p->alloc, sizeof *d);
+        if (d == nullptr) return nullptr;
+        memset(d, 0, sizeof *d);
+    }
+    d->pool = p;
+    p->out++;
+    return d;
+}
+
+static void pool_give(ht_defer_t* d) {
+    ht_defer_pool_t* p = d->pool;
+    p->out--;
+    if (!p->closed && p->nfree < HT_DEFER_POOL_KEEP) {
+        d->dnext = p->free;
+        p->free = d;
+        p->nfree++;
+        return;
+    }
+    ht_alloc__free(p->alloc, d, sizeof *d);
+    if (p->closed && p->out == 0) ht_alloc__free(p->alloc, p, sizeof *p);
+}
+
+void ht_defer__acceptor_done_(ht_acceptor_t* acc) {
+    for (int i = 0; i < HT_ACCEPTOR_DEADLINE_LISTS_; i++)
+        if (ht_loop__timer_active(&acc->deadlines_[i].timer)) ht_loop__timer_stop(acc->loop_, &acc->deadlines_[i].timer);
+    ht_defer_pool_t* p = acc->defer_pool_;
+    if (p == nullptr) return;
+    acc->defer_pool_ = nullptr;
+    ht_defer_t* d;
+    while ((d = p->free) != nullptr) {
+        p->free = d->dnext;
+        ht_alloc__free(p->alloc, d, sizeof *d);
+    }
+    p->nfree = 0;
+    p->closed = true;
+    if (p->out == 0) ht_alloc__free(p->alloc, p, sizeof *p);
 }
 
 /* ---- Deferring ---- */
@@ -147,15 +294,15 @@ ht_response_t* ht_response__defer(ht_response_t* res) {
     if (res->state != HT_RES_NONE && res->state != HT_RES_HEAD) return nullptr;
     if (c->defer != nullptr || (c->flags & HT_CF_DEFER)) return nullptr;
     ht_acceptor_t* acc = c->acc;
-    ht_defer_t* d = ht_alloc__alloc(acc->alloc_, sizeof *d);
+    ht_defer_t* d = pool_take(acc);
     if (d == nullptr) return nullptr;
-    memset(d, 0, sizeof *d);
+    d->dl = -1;
     if (res->state == HT_RES_HEAD) {
         /* Status and headers are in the batch's buffer, behind earlier
          * pipelined responses: they move to a buffer of the handle's own. */
         ht_out_t* o = ht_out__get_(acc);
         if (o == nullptr) {
-            ht_alloc__free(acc->alloc_, d, sizeof *d);
+            pool_give(d);
             return nullptr;
         }
         ht_response__begin_(&d->res, o, c, res->date, res->flags);
@@ -175,7 +322,6 @@ ht_response_t* ht_response__defer(ht_response_t* res) {
     d->res.conn = c;
     d->res.timeout_status = res->timeout_status;
     d->conn = c;
-    d->alloc = acc->alloc_;
     d->loop = acc->loop_;
     d->deadline.data = d;
     d->beat.data = d;
@@ -187,7 +333,7 @@ ht_response_t* ht_response__defer(ht_response_t* res) {
     acc->stats_.deferred++;
     acc->stats_.deferred_now++;
     d->deadline_ms = res->timeout_ms ? res->timeout_ms : acc->cfg_.defer_timeout_ms;
-    ht_loop__timer_start(d->loop, &d->deadline, d->deadline_ms, on_deadline);
+    deadline_start(d, d->deadline_ms);
     if (HT_UNLIKELY(acc->stopping_)) ht_defer__drain_(d, acc->cfg_.drain_timeout_ms);
     res->state = HT_RES_DEFERRED;
     return &d->res;
@@ -207,8 +353,7 @@ ht_result_t ht_response__timeout(ht_response_t* res, uint32_t ms, uint16_t statu
     res->timeout_status = status;
     if (ms) d->deadline_ms = ms;
     /* Not while a body is being read: the clock starts again after it. */
-    if (ms && !(d->dflags & HT_DF_DRAIN) && !HT_RS_BODY_UNREAD(d->conn->rstate))
-        ht_loop__timer_start(d->loop, &d->deadline, ms, on_deadline);
+    if (ms && !(d->dflags & HT_DF_DRAIN) && !HT_RS_BODY_UNREAD(d->conn->rstate)) deadline_start(d, ms);
     return 0;
 }
 
@@ -250,7 +395,7 @@ ht_result_t ht_defer__attach_(ht_response_t* res) {
 }
 
 void ht_defer__done_(ht_defer_t* d) {
-    ht_response__finish_(&d->res); /* seals; DONE already */
+    ht_out__seal_(d->res.out); /* what finish_ does to a DONE response */
     if (d->res.flags & HT_RESF_CLOSE && d->conn) d->conn->rflags |= HT_RESF_CLOSE;
     defer_detach(d);
 }
@@ -282,8 +427,8 @@ ht_result_t ht_response__release(ht_response_t* res) {
             }
         }
     }
-    defer_timers_stop(d);
-    ht_alloc__free(d->alloc, d, sizeof *d);
+    defer_timers_stop(d); /* cheap when detached: all stopped already */
+    pool_give(d);
     return r;
 }
 
@@ -356,8 +501,7 @@ ht_result_t ht_response__stream(ht_response_t* res, uint64_t length) {
     ht_result_t r = ht_response__end_head_stream_(res);
     if (r < 0) return r;
     res->state = HT_RES_STREAM;
-    if (ht_loop__timer_active(&d->deadline) && !(d->dflags & HT_DF_DRAIN))
-        ht_loop__timer_stop(d->loop, &d->deadline);
+    if (!(d->dflags & HT_DF_DRAIN)) deadline_stop(d);
     ht_conn__defer_flush_(c);
     return 0;
 }
@@ -511,7 +655,8 @@ ht_result_t ht_response__sse_event(ht_response_t* res, const char* event, const 
     }
     size_t need = (event ? strlen(event) + 8 : 0) + (id ? strlen(id) + 5 : 0) + data.len + lines * 7 + 1;
     char stack[1024];
-    char* buf = need <= sizeof stack ? stack : ht_alloc__alloc(d->alloc, need);
+    ht_alloc_t* a = d->pool->alloc;
+    char* buf = need <= sizeof stack ? stack : ht_alloc__alloc(a, need);
     if (buf == nullptr) return -ENOMEM;
     size_t n = 0;
 #define PUT(p, l) (memcpy(buf + n, (p), (l)), n += (l))
@@ -530,7 +675,7 @@ ht_result_t ht_response__sse_event(ht_response_t* res, const char* event, const 
     buf[n++] = '\n';
 #undef PUT
     ht_result_t r = stream_put(d, buf, n);
-    if (buf != stack) ht_alloc__free(d->alloc, buf, need);
+    if (buf != stack) ht_alloc__free(a, buf, need);
     if (r == 0 && d->beat_ms && d->conn) ht_loop__timer_start(d->loop, &d->beat, d->beat_ms, on_beat);
     return r;
 }
@@ -544,7 +689,8 @@ ht_result_t ht_response__sse_comment(ht_response_t* res, const char* text) {
     size_t tl = text ? strlen(text) : 0;
     char stack[512];
     size_t need = tl + 4;
-    char* buf = need <= sizeof stack ? stack : ht_alloc__alloc(d->alloc, need);
+    ht_alloc_t* a = d->pool->alloc;
+    char* buf = need <= sizeof stack ? stack : ht_alloc__alloc(a, need);
     if (buf == nullptr) return -ENOMEM;
     size_t n = 0;
     buf[n++] = ':';
@@ -552,7 +698,7 @@ ht_result_t ht_response__sse_comment(ht_response_t* res, const char* text) {
     buf[n++] = '\n';
     buf[n++] = '\n';
     ht_result_t r = stream_put(d, buf, n);
-    if (buf != stack) ht_alloc__free(d->alloc, buf, need);
+    if (buf != stack) ht_alloc__free(a, buf, need);
     return r;
 }
 
@@ -575,8 +721,7 @@ ht_result_t ht_response__read_body(ht_response_t* res, ht_body_fn fn, void* ud) 
     c->rstate = HT_RS_BODY_STREAM;
     /* A long upload is paced by the body timeout between reads, not by the
      * deadline, which starts again once the body is in. */
-    if (!(d->dflags & HT_DF_DRAIN) && ht_loop__timer_active(&d->deadline))
-        ht_loop__timer_stop(d->loop, &d->deadline);
+    if (!(d->dflags & HT_DF_DRAIN)) deadline_stop(d);
     ht_conn__continue_(c);
     /* Bytes already received are delivered from the loop, never from
      * inside this call. */
@@ -604,6 +749,6 @@ ht_result_t ht_response__pause_body(ht_response_t* res, bool paused) {
 
 void ht_defer__body_(ht_defer_t* d, ht_slice_t piece, bool last) {
     if (last && d->conn && d->res.state != HT_RES_STREAM && !(d->dflags & HT_DF_DRAIN))
-        ht_loop__timer_start(d->loop, &d->deadline, d->deadline_ms, on_deadline);
+        deadline_start(d, d->deadline_ms);
     if (d->body_fn) d->body_fn(&d->res, piece, last, d->body_ud);
 }
