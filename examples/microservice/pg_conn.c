@@ -88,7 +88,7 @@ static void drop(pg_conn_t* c, const char* why) {
 
 static void connect_step(pg_conn_t* c) {
     /* libpq may close the socket and open another (the next address). */
-    ht_loop__forget(c->loop, c->fd);
+    if (c->fd >= 0) ht_loop__forget(c->loop, c->fd);
     PostgresPollingStatusType st = PQconnectPoll(c->pg);
     c->fd = PQsocket(c->pg);
     switch (st) {
