@@ -225,6 +225,9 @@ void ht_loop__timer_stop(ht_loop_t* loop, ht_timer_t* t) {
 static void run_timers(ht_loop_t* loop) {
     /* Timers started by these callbacks wait for the next pass, so a timer
      * re-armed with 0 ms cannot starve the loop. */
+    /* Most passes have nothing due: one test each. */
+    if (loop->due_head == nullptr && (loop->heap_min == nullptr || loop->heap_min->deadline_ > loop->now_ms))
+        return;
     uint64_t seq_limit = loop->timer_seq;
     for (;;) {
         /* The earlier by (deadline, seq) of the heap's minimum and the

@@ -230,6 +230,10 @@ void ht_defer__drain_(struct ht_defer* d, uint32_t drain_ms);
 void ht_defer__done_(struct ht_defer* d);
 /* The first builder call of a handle that has no buffer yet: attaches one. */
 ht_result_t ht_defer__attach_(ht_response_t* res);
+/* What a deferred handle's out points to until it attaches: no room, so
+ * the first builder call takes the room check's slow path (res_grow), which
+ * attaches; the synchronous path tests nothing more. */
+extern ht_out_t ht_out__unattached_;
 /* serve_finalize: the deadline lists' timers stop, the handle pool is
  * closed (freed now, or with the last handle still out). */
 void ht_defer__acceptor_done_(ht_acceptor_t* acc);

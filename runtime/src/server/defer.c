@@ -82,6 +82,8 @@ enum {
     HT_DF_DRAIN      = 1u << 2, /* the deadline timer is the shutdown's */
 };
 
+ht_out_t ht_out__unattached_; /* cap 0: see conn.h */
+
 static ht_defer_t* defer_of(const ht_response_t* res) { return res->d; }
 
 /* Bytes a send buffer holds for the wire, inline or not. */
@@ -314,6 +316,7 @@ ht_response_t* ht_response__defer(ht_response_t* res) {
         d->res.state = HT_RES_HEAD;
         d->res.status = res->status;
     } else {
+        d->res.out = &ht_out__unattached_;
         d->res.flags = res->flags;
         d->res.date = res->date;
         d->res.state = HT_RES_NONE;
@@ -416,7 +419,7 @@ ht_result_t ht_response__release(ht_response_t* res) {
             (void) stream_end(d);
         } else if (res->state != HT_RES_DONE) {
             /* What a handler's return does: an empty body, or a 500. */
-            if (res->out == nullptr && ht_defer__attach_(res) < 0) {
+            if (res->out == &ht_out__unattached_ && ht_defer__attach_(res) < 0) {
                 ht_conn_t* c = d->conn;
                 ht_defer__cut_(d, -ENOMEM);
                 ht_conn__defer_fail_(c, 500, false);

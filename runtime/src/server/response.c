@@ -65,6 +65,11 @@ __attribute__((noinline, cold))
 #endif
 static ht_result_t res_grow(ht_response_t* res, size_t n) {
     if (res->conn == nullptr) return -ENOBUFS;
+    if (res->out == &ht_out__unattached_) {
+        /* A deferred response's first call: its buffer comes now (defer.c). */
+        ht_result_t r = ht_defer__attach_(res);
+        if (r < 0 || out_room(res->out, n)) return r;
+    }
     return ht_conn__out_grow_(res->conn, res, n);
 }
 
@@ -146,11 +151,7 @@ static void rollback(ht_response_t* res) {
 ht_result_t ht_response__status(ht_response_t* res, uint16_t status) {
     if (res->state != HT_RES_NONE) return ht_response__state_err_(res);
     if (status < 200 || status > 999) return -EINVAL;
-    if (HT_UNLIKELY(res->out == nullptr)) { /* a deferred response's first call */
-        ht_result_t r = ht_defer__attach_(res);
-        if (r < 0) return r;
-    }
-    ht_out_t* o = res->out;
+    ht_out_t* o = res->out; /* a deferred one's first call attaches in res_grow */
     if (HT_LIKELY(status == 200)) {
         if (HT_UNLIKELY(!out_room(o, 17))) {
             ht_result_t r = res_grow(res, 17);
