@@ -378,15 +378,6 @@ static void conn_fail(ht_conn_t* c, ht_result_t err) {
  * wire, whenever no send is in flight. Once the response has ended
  * (HT_CF_DEFER_END) and dout is empty, the connection resumes. */
 
-const char* ht_conn__date_(ht_acceptor_t* acc) {
-    int64_t now = ht_loop__wall_s(acc->loop_);
-    if (now != acc->date_s_) {
-        acc->date_s_ = now;
-        ht_date_line_(acc->date_, now);
-    }
-    return acc->date_;
-}
-
 void ht_conn__close_(ht_conn_t* c) { conn_close(c); }
 
 static void defer_resume(ht_conn_t* c) {

@@ -94,8 +94,23 @@ HT_INLINE ht_result_t ht_response__state_err_(const ht_response_t* res) {
 
 /* Response builder internals (response.c). conn: the connection that owns
  * out (its buffer may grow), or nullptr for a fixed buffer. */
-void ht_response__begin_(ht_response_t* res, ht_out_t* out, struct ht_conn* conn, const char* date_line,
-                         uint8_t flags);
+HT_INLINE void ht_response__begin_(ht_response_t* res, ht_out_t* out, struct ht_conn* conn,
+                                   const char* date_line, uint8_t flags) {
+    /* Inline: once per request (and per deferred response's first call). */
+    res->out = out;
+    res->conn = conn;
+    res->d = nullptr;
+    res->date = date_line;
+    res->start = out->len;
+    res->start_iov = out->iovcnt;
+    res->start_ext = out->nexts;
+    res->body_bytes = 0;
+    res->timeout_ms = 0;
+    res->timeout_status = 0;
+    res->status = 0;
+    res->state = HT_RES_NONE;
+    res->flags = flags;
+}
 /* Ends a streamed response's head (Date, Connection, the blank line); the
  * framing header (Content-Length or Transfer-Encoding) is already in it. */
 ht_result_t ht_response__end_head_stream_(ht_response_t* res);
@@ -219,7 +234,14 @@ void ht_conn__body_pump_(ht_conn_t* c);
 /* "100 Continue" to a client that waits for it (ht_response__read_body). */
 void ht_conn__continue_(ht_conn_t* c);
 /* Refreshes the acceptor's cached Date line; returns it. */
-const char* ht_conn__date_(ht_acceptor_t* acc);
+HT_INLINE const char* ht_conn__date_(ht_acceptor_t* acc) {
+    int64_t now = ht_loop__wall_s(acc->loop_);
+    if (HT_UNLIKELY(now != acc->date_s_)) {
+        acc->date_s_ = now;
+        ht_date_line_(acc->date_, now);
+    }
+    return acc->date_;
+}
 
 /* ---- defer.c ---- */
 /* Cuts the handle off (reason to its cancel callback) and detaches it. */

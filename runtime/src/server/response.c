@@ -109,22 +109,6 @@ static size_t put_u64(char* p, uint64_t v) {
 
 /* ---- Builder ---- */
 
-void ht_response__begin_(ht_response_t* res, ht_out_t* out, ht_conn_t* conn, const char* date_line,
-                         uint8_t flags) {
-    res->out = out;
-    res->conn = conn;
-    res->d = nullptr;
-    res->date = date_line;
-    res->start = out->len;
-    res->start_iov = out->iovcnt;
-    res->start_ext = out->nexts;
-    res->body_bytes = 0;
-    res->timeout_ms = 0;
-    res->timeout_status = 0;
-    res->status = 0;
-    res->state = HT_RES_NONE;
-    res->flags = flags;
-}
 
 static void rollback(ht_response_t* res) {
     ht_out_t* o = res->out;
