@@ -105,7 +105,7 @@ clean:
 TSAN_TESTS := check_workers check_loop check_server check_defer hostile_server
 tsan: deps
 	cmake -S . -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=Debug -DHT_SANITIZE=OFF -DHT_WERROR=ON \
-	      -DHT_BUILD_EXAMPLES=OFF -DCMAKE_C_FLAGS=-fsanitize=thread \
+	      -DHT_IO_URING=ON -DHT_BUILD_EXAMPLES=OFF -DCMAKE_C_FLAGS=-fsanitize=thread \
 	      -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
 	cmake --build $(BUILD)/tsan -j $(JOBS) --target $(TSAN_TESTS)
 	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(BUILD)/tsan --output-on-failure \

