@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #if defined(HT_OS_POSIX)
 #  include <netdb.h>
+#  include <signal.h>
 #  include <sys/socket.h>
 #endif
 #include <stdio.h>
@@ -31,7 +32,14 @@ typedef struct app {
     ht_fs_root_t root;
     bool         access_log;
     bool         cache;      /* per-worker open-file cache (--no-cache: off) */
+    const char*  health;     /* --health PATH, or nullptr */
+    size_t       health_len;
+    const ht_server_t* server;
 } app_t;
+
+/* Set by the first SIGTERM when --drain-grace is given: the health path
+ * answers 503 while everything else is still served. */
+static atomic_bool draining;
 
 /* ---- Access log: Common Log Format, one write(2) per line ---- */
 
@@ -72,6 +80,17 @@ static _Thread_local bool cache_ok;
 static void on_request(const ht_config_t* cfg, const ht_request_t* req, ht_response_t* res,
                        ht_alloc_t* a) {
     const app_t* app = cfg->user_data;
+    if (app->health) {
+        /* --health: 200 while serving, 503 once shutdown (or the drain
+         * grace before it) has begun, so a load balancer moves away. */
+        ht_slice_t path = ht_request__path(req);
+        if (path.len == app->health_len && memcmp(path.ptr, app->health, path.len) == 0) {
+            bool down = atomic_load(&draining) || ht_server__shutting_down(app->server);
+            ht_result_t hr = ht_response__text(res, down ? 503 : 200, down ? "draining\n" : "ok\n", a);
+            if (app->access_log) log_request(req, hr == 0 ? (down ? 503 : 200) : 500, hr == 0 ? ht_response__body_bytes(res) : 0);
+            return;
+        }
+    }
     if (!cache_ok && app->cache) cache_ok = ht_fs__cache_init(&cache, 1024, 1000, 0, a) == 0;
     ht_serve_file_options_t opt = { .cache = cache_ok ? &cache : nullptr };
     ht_result_t r = ht_response__serve_file(res, req, &app->root, &opt, a);
@@ -87,6 +106,53 @@ static void on_signal(ht_server_t* server, int signo) {
     static const char msg[] = "ht: shutting down (again to force)\n";
     (void) !write(2, msg, sizeof msg - 1);
 }
+
+#if defined(HT_OS_POSIX)
+/* --drain-grace: the first SIGTERM only starts draining (health 503, the
+ * rest served as before); SIGALRM at the end of the grace starts the
+ * server's shutdown (stop accepting, finish what is in flight); a second
+ * SIGTERM, or SIGINT, does it at once. Async-signal-safe: atomics, alarm,
+ * write, ht_server__shutdown. */
+static ht_server_t* volatile drain_server;
+static unsigned drain_grace_s;
+
+static void on_drain_alarm(int signo) {
+    (void) signo;
+    int saved = errno;
+    if (drain_server) ht_server__shutdown(drain_server);
+    errno = saved;
+}
+
+static void on_drain_term(int signo) {
+    int saved = errno;
+    if (!atomic_exchange(&draining, true)) {
+        static const char msg[] = "ht: draining: health answers 503, stopping after the grace period\n";
+        (void) !write(2, msg, sizeof msg - 1);
+        alarm(drain_grace_s);
+    } else if (drain_server && !ht_server__shutting_down(drain_server)) {
+        ht_server__shutdown(drain_server);
+        on_signal(drain_server, signo);
+    } else {
+        signal(signo, SIG_DFL); /* a third one: die the way SIGTERM kills */
+        raise(signo);
+    }
+    errno = saved;
+}
+
+static int install_drain(ht_server_t* server, unsigned grace_s) {
+    drain_server = server;
+    drain_grace_s = grace_s;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sa.sa_handler = on_drain_alarm;
+    if (sigaction(SIGALRM, &sa, nullptr) != 0) return -errno;
+    sa.sa_handler = on_drain_term;
+    if (sigaction(SIGTERM, &sa, nullptr) != 0) return -errno;
+    return 0;
+}
+#endif
 
 /* Workers whose loop is ready, and those that could not start: main prints
  * "serving" once every worker is ready, and exits 1 if any failed. */
@@ -178,6 +244,11 @@ static void usage(FILE* f) {
         "      --dotfiles        serve and list names starting with '.'\n"
         "      --follow-symlinks follow symlinks that lead outside the root\n"
         "      --access-log      log requests to stdout (Common Log Format)\n"
+        "      --health PATH     answer PATH with 200 while serving, 503 once\n"
+        "                        shutdown (or --drain-grace) has begun\n"
+        "      --drain-grace S   after SIGTERM keep serving for S seconds (health\n"
+        "                        503, so a load balancer moves away), then stop\n"
+        "                        accepting and finish what is in flight\n"
         "      --no-cache        no per-worker cache of open files (by default a\n"
         "                        file is re-checked at most once a second)\n"
         "      --precompress DIR write missing or outdated .gz sidecars for the\n"
@@ -196,7 +267,8 @@ static bool parse_uint(const char* s, uint64_t max, uint64_t* out) {
 }
 
 int main(int argc, char** argv) {
-    enum { O_NOINDEX = 256, O_NOLIST, O_NOGZIP, O_DOT, O_FOLLOW, O_LOG, O_PRE, O_NOCACHE };
+    enum { O_NOINDEX = 256, O_NOLIST, O_NOGZIP, O_DOT, O_FOLLOW, O_LOG, O_PRE, O_NOCACHE, O_HEALTH,
+           O_GRACE };
     static const struct option opts[] = {
         { "port", required_argument, nullptr, 'p' },   { "bind", required_argument, nullptr, 'b' },
         { "dir", required_argument, nullptr, 'd' },    { "workers", required_argument, nullptr, 'w' },
@@ -205,6 +277,7 @@ int main(int argc, char** argv) {
         { "dotfiles", no_argument, nullptr, O_DOT },   { "follow-symlinks", no_argument, nullptr, O_FOLLOW },
         { "access-log", no_argument, nullptr, O_LOG }, { "precompress", required_argument, nullptr, O_PRE },
         { "no-cache", no_argument, nullptr, O_NOCACHE },
+        { "health", required_argument, nullptr, O_HEALTH }, { "drain-grace", required_argument, nullptr, O_GRACE },
         { "version", no_argument, nullptr, 'V' },      { "help", no_argument, nullptr, 'h' },
         { nullptr, 0, nullptr, 0 },
     };
@@ -215,6 +288,8 @@ int main(int argc, char** argv) {
     const char* precompress = nullptr;
     uint32_t flags = 0;
     bool access_log = false, use_cache = true, workers_given = false;
+    const char* health = nullptr;
+    uint64_t drain_grace = 0;
     opterr = 0; /* our own one-line messages */
     int c;
     while ((c = getopt_long(argc, argv, ":p:b:d:w:i:Vh", opts, nullptr)) != -1) {
@@ -243,6 +318,25 @@ int main(int argc, char** argv) {
         case O_LOG: access_log = true; break;
         case O_PRE: precompress = optarg; break;
         case O_NOCACHE: use_cache = false; break;
+        case O_HEALTH:
+            if (optarg[0] != '/') {
+                fprintf(stderr, "ht: bad health path '%s' (want /PATH)\n", optarg);
+                return 2;
+            }
+            health = optarg;
+            break;
+        case O_GRACE:
+            if (!parse_uint(optarg, 3600, &drain_grace)) {
+                fprintf(stderr, "ht: bad drain grace '%s' (want 0..3600 seconds)\n", optarg);
+                return 2;
+            }
+#if !defined(HT_OS_POSIX)
+            if (drain_grace) {
+                fprintf(stderr, "ht: --drain-grace is not supported on this platform\n");
+                return 2;
+            }
+#endif
+            break;
         case 'V': printf("ht (hachettp) %s\n", HT_VERSION_STRING); return 0;
         case 'h': usage(stdout); return 0;
         case ':':
@@ -270,6 +364,8 @@ int main(int argc, char** argv) {
     static app_t app;
     app.access_log = access_log;
     app.cache = use_cache;
+    app.health = health;
+    app.health_len = health ? strlen(health) : 0;
     ht_result_t r = ht_fs__root_open(&app.root, dir, flags, index, nullptr);
     if (r == -EINVAL) {
         fprintf(stderr, "ht: bad index file name '%s' (one path segment)\n", index);
@@ -286,6 +382,7 @@ int main(int argc, char** argv) {
 
     ht_config_t cfg = { .user_data = &app };
     ht_server_t server = { .config = &cfg, .signal_handler = on_signal };
+    app.server = &server;
     r = port_busy(bind, (uint16_t) port) ? -EADDRINUSE : ht_server__listen(&server, bind, (uint16_t) port, 1024);
     if (r != 0) {
         fprintf(stderr, "ht: cannot listen on %s:%llu: %s\n", bind ? bind : "*",
@@ -301,6 +398,12 @@ int main(int argc, char** argv) {
     }
     /* Signals first: a SIGTERM right after start must still be graceful. */
     ht_signal__install_default(&server);
+#if defined(HT_OS_POSIX)
+    if (drain_grace > 0 && install_drain(&server, (unsigned) drain_grace) != 0) {
+        fprintf(stderr, "ht: cannot install the SIGTERM handler\n");
+        return 1;
+    }
+#endif
     r = ht_workers__start(pool, worker_main, &server);
     if (r != 0) {
         fprintf(stderr, "ht: cannot start workers: %s\n", ht_result__str(r));

@@ -82,7 +82,7 @@ static int wait_for(pid_t pid, int ms) {
 }
 
 /* The port from "ht: serving ... on http://127.0.0.1:PORT/", or 0. */
-[[maybe_unused]] static uint16_t serving_port(int err_fd) {
+static uint16_t serving_port(int err_fd) {
     char line[512];
     for (int i = 0; i < 8; i++) {
         if (read_line(err_fd, line, sizeof line, 10000) == 0) return 0;
@@ -94,7 +94,7 @@ static int wait_for(pid_t pid, int ms) {
 
 /* One GET with Connection: close; the status, or -errno / -1000 for no or a
  * malformed answer. */
-[[maybe_unused]] static int get_status(uint16_t port, const char* path) {
+static int get_status(uint16_t port, const char* path) {
     int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -160,6 +160,61 @@ START_TEST(io_uring_blocked) {
 }
 END_TEST
 
+/* ---- item 4: health and drain grace ---- */
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+START_TEST(health_and_drain_grace) {
+    int ef;
+    const char* args[] = { HT_BIN, "-p", "0", "-b", "127.0.0.1", "-d", root, "-w", "2",
+                           "--health", "/healthz", "--drain-grace", "2", nullptr };
+    pid_t p = spawn(args, &ef);
+    uint16_t port = serving_port(ef);
+    ck_assert_uint_ne(port, 0);
+    ck_assert_int_eq(get_status(port, "/healthz"), 200);
+    ck_assert_int_eq(get_status(port, "/small.txt"), 200);
+    ck_assert_int_eq(get_status(port, "/healthz?x"), 200); /* the path, not the target */
+    double t0 = now_s();
+    ck_assert_int_eq(kill(p, SIGTERM), 0);
+    /* During the grace: health 503, the rest served as before. */
+    usleep(200 * 1000);
+    ck_assert_int_eq(get_status(port, "/healthz"), 503);
+    ck_assert_int_eq(get_status(port, "/small.txt"), 200);
+    usleep(1000 * 1000);
+    ck_assert_int_eq(get_status(port, "/small.txt"), 200);
+    ck_assert_int_eq(waitpid(p, nullptr, WNOHANG), 0);
+    /* Then it stops and exits 0. */
+    int st = wait_for(p, 10000);
+    double took = now_s() - t0;
+    ck_assert_int_ne(st, -1);
+    ck_assert(WIFEXITED(st));
+    ck_assert_int_eq(WEXITSTATUS(st), 0);
+    ck_assert_msg(took >= 1.9 && took < 8.0, "exit %.2f s after SIGTERM", took);
+    close(ef);
+
+    /* Without a grace, SIGTERM stops at once; SIGTERM twice during a grace
+     * stops at once too. */
+    const char* args2[] = { HT_BIN, "-p", "0", "-b", "127.0.0.1", "-d", root, "-w", "1",
+                            "--health", "/healthz", "--drain-grace", "30", nullptr };
+    p = spawn(args2, &ef);
+    port = serving_port(ef);
+    ck_assert_uint_ne(port, 0);
+    ck_assert_int_eq(kill(p, SIGTERM), 0);
+    usleep(100 * 1000);
+    ck_assert_int_eq(get_status(port, "/healthz"), 503);
+    ck_assert_int_eq(kill(p, SIGTERM), 0);
+    st = wait_for(p, 10000);
+    ck_assert_int_ne(st, -1);
+    ck_assert(WIFEXITED(st));
+    ck_assert_int_eq(WEXITSTATUS(st), 0);
+    close(ef);
+}
+END_TEST
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     Suite* s = suite_create("ht_fleet");
@@ -167,6 +222,7 @@ int main(void) {
     tcase_add_unchecked_fixture(tc, make_root, remove_root);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, io_uring_blocked);
+    tcase_add_test(tc, health_and_drain_grace);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
