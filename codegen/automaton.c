@@ -2,6 +2,8 @@
  * (see automaton.h for what a state is and why). */
 #include "automaton.h"
 
+#include "lang.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

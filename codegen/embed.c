@@ -55,13 +55,6 @@ typedef struct ctx {
     bool ok;
 } ctx_t;
 
-/* Out of memory aborts, as the model's arena does: htgen has no fallback. */
-static char* xstrndup_(const char* p, size_t n) {
-    char* r = strndup(p, n);
-    if (!r) abort();
-    return r;
-}
-
 int embed__count(const dsl_file_t* f) {
     int n = 0;
     for (int j = 0; j < f->nroutes; j++) n += f->routes[j]->kind == DSL_R_EMBED;
@@ -108,11 +101,7 @@ static bool gzip_(const unsigned char* in, size_t n, unsigned char** out, size_t
     z_stream z = { 0 };
     if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) return false;
     uLong cap = deflateBound(&z, (uLong) n);
-    unsigned char* buf = malloc(cap ? cap : 1);
-    if (!buf) {
-        deflateEnd(&z);
-        return false;
-    }
+    unsigned char* buf = dsl_xmalloc(cap ? cap : 1);
     z.next_in = (Bytef*) in;
     z.avail_in = (uInt) n;
     z.next_out = buf;
@@ -154,13 +143,12 @@ static void add_file_(ctx_t* x, tree_t* t, const char* fs, const char* url) {
     dep_abs_(x, fs);
     if (t->n == t->cap) {
         t->cap = t->cap ? 2 * t->cap : 64;
-        t->v = realloc(t->v, t->cap * sizeof *t->v);
-        if (!t->v) abort();
+        t->v = dsl_xrealloc(t->v, t->cap * sizeof *t->v);
     }
     asset_t* a = &t->v[t->n++];
-    *a = (asset_t){ .path = xstrndup_(url, strlen(url)) };
+    *a = (asset_t){ .path = dsl_xstrndup(url, strlen(url)) };
     ht_slice_t ty = ht_fs__mime_lookup(x->mime, ht_slice__from_cstr(url));
-    a->type = xstrndup_(ty.ptr, ty.len);
+    a->type = dsl_xstrndup(ty.ptr, ty.len);
     uint64_t h = fnv1a_(data, n);
     uLong crc = crc32(0L, Z_NULL, 0);
     for (size_t o = 0; o < n;) { /* zlib takes uInt lengths */
@@ -215,18 +203,16 @@ static void walk_(ctx_t* x, tree_t* t, const char* fs, const char* url, int dept
         if (nm[0] == '.' && strcmp(nm, ".well-known") != 0) continue; /* also "." and ".." */
         if (nn == cap) {
             cap = cap ? 2 * cap : 32;
-            names = realloc(names, cap * sizeof *names);
-            if (!names) abort();
+            names = dsl_xrealloc(names, cap * sizeof *names);
         }
-        names[nn++] = xstrndup_(nm, strlen(nm));
+        names[nn++] = dsl_xstrndup(nm, strlen(nm));
     }
     closedir(d);
     if (nn) qsort(names, nn, sizeof *names, name_cmp_);
     for (size_t i = 0; i < nn; i++) {
         size_t fl = strlen(fs) + strlen(names[i]) + 2, ul = strlen(url) + strlen(names[i]) + 2;
-        char* cf = malloc(fl);
-        char* cu = malloc(ul);
-        if (!cf || !cu) abort();
+        char* cf = dsl_xmalloc(fl);
+        char* cu = dsl_xmalloc(ul);
         snprintf(cf, fl, "%s/%s", fs, names[i]);
         snprintf(cu, ul, "%s/%s", url, names[i]);
         struct stat st;
@@ -282,8 +268,7 @@ bool embed__generate(const dsl_file_t* f, const char* routes_dir, const char* P,
     for (int i = 0; i < f->nmimes; i++)
         (void) ht_fs__mime_add(&mime, ht_slice__from_cstr(f->mimes[i].ext), ht_slice__from_cstr(f->mimes[i].type));
     int ne = embed__count(f);
-    tree_t* trees = calloc(ne > 0 ? (size_t) ne : 1, sizeof *trees);
-    if (!trees) abort(); /* as the model's arena: htgen has nothing to fall back on */
+    tree_t* trees = dsl_xcalloc(ne > 0 ? (size_t) ne : 1, sizeof *trees);
     ctx_t x = { .bin = bin, .deps = deps, .mime = &mime, .ok = true };
     int k = 0;
     for (int j = 0; j < f->nroutes; j++) {

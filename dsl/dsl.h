@@ -1,6 +1,12 @@
-/* dsl/dsl.h — the routes.ht front end: lexer, parser, route model, checks.
+/* dsl/dsl.h — the routes.ht front end: text -> tokens (lexer.re) -> the
+ * route model (parse.c: grammar and the checks a route or a name needs on
+ * its own; regex.c: parameter regexes), with what htgen's other modules
+ * share (util.c: arena, buffer, hash map, out of memory, diagnostics).
+ * Conflicts between routes, precedence and the matcher are codegen's
+ * (codegen/plan.h).
  *
- * Built into the htgen program only (never into libhachettp). The model owns
+ * The library htdsl (dsl/CMakeLists.txt), linked into htgen only (never
+ * into libhachettp). The model owns
  * all its memory through one arena (dsl_arena_t); dsl_file__free releases
  * everything at once. Every diagnostic goes through dsl_diag(), which prints
  * `file:line:col: error|warning: message`, the source line and a caret line
@@ -100,17 +106,8 @@ rx_t* rx__parse(dsl_arena_t* a, const char* s, size_t n, char* err, size_t errca
 /* Removes the given byte from every set (anchoring a parameter to one segment).
  * Returns false when a set became empty. */
 bool rx__remove_byte(rx_t* r, uint8_t c);
-/* Appends re2c syntax for r to the buffer. */
-struct dsl_buf;
-void rx__emit(struct dsl_buf* b, const rx_t* r);
 /* Can r match the empty string? */
 bool rx__nullable(const rx_t* r);
-/* Do the two languages intersect? Also returns one common string (witness,
- * up to cap-1 bytes, NUL-terminated) when they do. */
-bool rx__intersects(const rx_t* x, const rx_t* y, char* witness, size_t cap);
-/* Is every string of x also one of y (L(x) ⊆ L(y))? Exact; false also when
- * the automata are too large to decide. */
-bool rx__subset(const rx_t* x, const rx_t* y);
 
 /* ---- growable output buffer ---- */
 typedef struct dsl_buf {
@@ -242,10 +239,6 @@ void dsl_file__free(dsl_file_t* f);
 /* The C type a parameter of kind k has in the generated params struct (and
  * what makes two handlers' signatures equal). */
 const char* dsl_param__ctype(dsl_pkind_t k);
-/* -1 / 0 / 1: specificity order of two routes (1: a beats b). */
-int dsl_route__cmp_spec(const dsl_route_t* a, const dsl_route_t* b);
-/* "5.1.0" into buf. */
-void dsl_route__spec_str(const dsl_route_t* r, char* buf, size_t cap);
 int dsl_file__method_index(const dsl_file_t* f, const char* tok, size_t len);
 /* RFC 9110 tchar: the bytes of a method token. */
 bool dsl_is_tchar(unsigned char c);

@@ -902,20 +902,6 @@ static bool same_signature_(const dsl_route_t* a, const dsl_route_t* b) {
     return true;
 }
 
-int dsl_route__cmp_spec(const dsl_route_t* a, const dsl_route_t* b) {
-    for (int i = 0; i < a->nranks && i < b->nranks; i++)
-        if (a->ranks[i] != b->ranks[i]) return a->ranks[i] > b->ranks[i] ? 1 : -1;
-    if (a->nranks != b->nranks) return a->nranks > b->nranks ? 1 : -1;
-    return 0;
-}
-
-void dsl_route__spec_str(const dsl_route_t* r, char* buf, size_t cap) {
-    size_t o = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < r->nranks && o + 3 < cap; i++)
-        o += (size_t) snprintf(buf + o, cap - o, i ? ".%d" : "%d", r->ranks[i]);
-}
-
 static bool has_lower_(const char* s) {
     for (; *s; s++)
         if (islower((unsigned char) *s)) return true;
@@ -956,73 +942,6 @@ static void check_(parser_t* p) {
                      "constant's name; use a lower-case letter in either",
                      b->handler, f->prefix, f->prefix, b->handler);
     }
-    /* Conflicts: same specificity, common method, a common path. Segments
-     * never contain '/' (except a final rest), so paths intersect exactly when
-     * every segment pair does; that keeps the product automata small. Two
-     * routes of the same specificity have their literal segments in the
-     * same places, and those must be equal for a common path: only routes
-     * with the same key (ranks, then the literal segments) are compared,
-     * each with the earlier ones of its key, in file order. */
-    dsl_map_t keys = { 0 };
-    int* prev = dsl_xcalloc((size_t) f->nroutes + 1, sizeof *prev); /* the previous route of its key, -1 */
-    char** keytext = dsl_xcalloc((size_t) f->nroutes + 1, sizeof *keytext);
-    for (int j = 0; j < f->nroutes; j++) {
-        dsl_route_t* b = f->routes[j];
-        dsl_buf_t k = { 0 };
-        for (int s = 0; s < b->nranks; s++) dsl_buf__put(&k, (const char*) &b->ranks[s], sizeof b->ranks[s]);
-        /* the bytes of each literal segment; a NUL (never in a literal) for any other */
-        for (int q = 0, sg = -1; q < b->npieces; q++) {
-            const dsl_piece_t* pc = &b->pieces[q];
-            if (!pc->is_param && pc->lit_len == 1 && pc->lit[0] == '/') {
-                dsl_buf__put(&k, "/", 1);
-                if (b->ranks[++sg] != DSL_RANK_LITERAL) dsl_buf__put(&k, "", 1);
-            } else if (b->ranks[sg] == DSL_RANK_LITERAL) {
-                dsl_buf__put(&k, pc->lit, pc->lit_len);
-            }
-        }
-        keytext[j] = k.ptr;
-        bool added;
-        int* last = dsl_map__at(&keys, k.ptr, k.len, &added);
-        prev[j] = *last;
-        *last = j;
-        /* the earlier routes of the key, in file order */
-        int nsame = 0;
-        for (int i = prev[j]; i >= 0; i = prev[i]) nsame++;
-        int* same = dsl_xcalloc((size_t) nsame + 1, sizeof *same);
-        for (int i = prev[j], q = nsame; i >= 0; i = prev[i]) same[--q] = i;
-        for (int q = 0; q < nsame; q++) {
-            dsl_route_t* a = f->routes[same[q]];
-            uint64_t common = a->methods & b->methods;
-            if (!common || dsl_route__cmp_spec(a, b) != 0) continue;
-            bool all = true;
-            char wit[256], whole[1024];
-            size_t wl = 0;
-            for (int s = 0; s < a->nranks && all; s++) {
-                all = rx__intersects(a->segrx[s], b->segrx[s], wit, sizeof wit);
-                if (all && wl + strlen(wit) + 2 < sizeof whole) {
-                    whole[wl++] = '/';
-                    memcpy(whole + wl, wit, strlen(wit));
-                    wl += strlen(wit);
-                }
-            }
-            if (!all) continue;
-            whole[wl] = '\0';
-            char ms[256];
-            int m0 = __builtin_ctzll(common);
-            dsl_methods_str(f, b->methods, ms, sizeof ms);
-            dsl_diag(p->src, b->loc, true,
-                     "route '%s %s' conflicts with %s:%d:%d: both match '%s %s' with the same "
-                     "specificity",
-                     ms, b->pattern, p->src->name, a->loc.line, a->loc.col, f->methods[m0], whole);
-            dsl_methods_str(f, a->methods, ms, sizeof ms);
-            dsl_note(p->src, a->loc, "the other route: '%s %s'", ms, a->pattern);
-        }
-        free(same);
-    }
-    dsl_map__free(&keys);
-    for (int j = 0; j < f->nroutes; j++) free(keytext[j]);
-    free(keytext);
-    free(prev);
     /* Enum names: HANDLER, HANDLER_2, ...; mounts MOUNT_1, ... */
     int nm = 0, ne = 0;
     dsl_map_t ids = { 0 };

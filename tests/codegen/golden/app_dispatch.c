@@ -2,42 +2,12 @@
    Edit routes.ht and rebuild; this file is rewritten on every build. */
 #include "app_routes.h"
 
-#include <ht/bytes.h>
 #include <ht/config.h>
-#include <ht/fs.h>
-#include <ht/request.h>
-#include <ht/response.h>
-
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
+#include <ht/route_dispatch.h>
 
 #ifndef APP_MOUNT_BASE
 #define APP_MOUNT_BASE "."
 #endif
-
-static void app__allow(ht_response_t* res, uint16_t status, uint64_t allow, ht_alloc_t* a) {
-    char v[APP_ALLOW_MAX];
-    app__allow_format(allow, v, sizeof v);
-    if (ht_response__status(res, status) != 0) return;
-    if (ht_response__header(res, HT_SLICE("Allow"), ht_slice__from_cstr(v)) != 0) return;
-    if (status == 405) (void) ht_response__error(res, status, a);
-    else (void) ht_response__body(res, nullptr, 0, a);
-}
-
-static void app__redirect(ht_response_t* res, ht_slice_t to, ht_slice_t query, ht_alloc_t* a) {
-    /* "//host" would be a network-path reference: an open redirect. */
-    while (to.len > 1 && to.ptr[0] == '/' && to.ptr[1] == '/') to.ptr++, to.len--;
-    ht_bytes_t loc;
-    ht_bytes__init(&loc, a);
-    ht_result_t r = ht_bytes__push_slice(&loc, to);
-    if (r == 0 && query.len) r = ht_bytes__push_byte(&loc, '?');
-    if (r == 0) r = ht_bytes__push_slice(&loc, query);
-    if (r == 0) r = ht_response__status(res, 308);
-    if (r == 0) r = ht_response__header(res, HT_SLICE("Location"), ht_bytes__slice(&loc));
-    if (r == 0) (void) ht_response__error(res, 308, a);
-    ht_bytes__free(&loc);
-}
 
 static ht_fs_root_t app__roots[APP_MOUNT_COUNT];
 static ht_fs_mime_t app__mime;
@@ -59,12 +29,7 @@ ht_result_t app__mounts_open(const char* base, ht_alloc_t* a) {
     int i = 0;
     for (; r == 0 && i < APP_MOUNT_COUNT; i++) {
         const app_mount_info_t* mi = &app__mounts[i];
-        char dir[4096];
-        int n = mi->dir[0] == '/' ? snprintf(dir, sizeof dir, "%s", mi->dir)
-                                  : snprintf(dir, sizeof dir, "%s/%s", base, mi->dir);
-        if (n < 0 || (size_t) n >= sizeof dir) { r = -ENAMETOOLONG; break; }
-        uint32_t flags = (mi->list ? 0u : HT_FS_NO_LIST) | (mi->gzip ? 0u : HT_FS_NO_GZIP);
-        r = ht_fs__root_open(&app__roots[i], dir, flags, mi->index, &app__mime);
+        r = ht_rt__mount_open(&app__roots[i], base, mi->dir, mi->list, mi->gzip, mi->index, &app__mime);
         if (r != 0) break;
     }
     if (r != 0) {
@@ -83,22 +48,167 @@ void app__mounts_close(void) {
     app__opened = false;
 }
 
-/* ht_response__serve_file under the mount prefix: path safety, index,
-   listing, gzip sidecar, conditionals, ranges, Location with the prefix;
-   small bodies copied, larger ones zero-copy (sendfile). */
-static void app__serve_mount(int i, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a) {
-    if (!app__opened) {
-        (void) ht_response__error(res, 503, a);
-        return;
-    }
-    ht_serve_file_options_t o = { .mount = ht_slice__from_cstr(app__mounts[i].prefix) };
-    (void) ht_response__serve_file(res, req, &app__roots[i], &o, a);
+/* Each handler called with its context and params struct as their real
+   types, through one signature (ht_rt_call_fn). */
+/* routes.ht:6 GET / */
+static void app__call_home(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_home(ctx, req, res, a, p);
 }
+/* routes.ht:7 GET /hello/{name} */
+static void app__call_hello(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_hello(ctx, req, res, a, p);
+}
+/* routes.ht:8 GET|PUT /users/{id:u64} */
+static void app__call_user(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_user(ctx, req, res, a, p);
+}
+/* routes.ht:9 DELETE /users/{id:u64} */
+static void app__call_user_delete(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_user_delete(ctx, req, res, a, p);
+}
+/* routes.ht:10 GET /users/new */
+static void app__call_user_new(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_user_new(ctx, req, res, a, p);
+}
+/* routes.ht:11 GET /users/{name} */
+static void app__call_user_by_name(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_user_by_name(ctx, req, res, a, p);
+}
+/* routes.ht:12 POST /echo */
+static void app__call_echo(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_echo(ctx, req, res, a, p);
+}
+/* routes.ht:13 GET /files/{path...} */
+static void app__call_file_get(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_file_get(ctx, req, res, a, p);
+}
+/* routes.ht:14 GET /v/{ver:/v[0-9]+/}/x */
+static void app__call_versioned(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_versioned(ctx, req, res, a, p);
+}
+/* routes.ht:15 GET /img-{id:u64}.png */
+static void app__call_img(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_img(ctx, req, res, a, p);
+}
+/* routes.ht:16 GET /img-{name} */
+static void app__call_img_any(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_img_any(ctx, req, res, a, p);
+}
+/* routes.ht:17 GET /t/{n:i64}/{h:hex} */
+static void app__call_typed(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_typed(ctx, req, res, a, p);
+}
+/* routes.ht:18 GET /u/{id:uuid} */
+static void app__call_by_uuid(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_by_uuid(ctx, req, res, a, p);
+}
+/* routes.ht:19 GET /s/{s:slug} */
+static void app__call_by_slug(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_by_slug(ctx, req, res, a, p);
+}
+/* routes.ht:20 HEAD /users/new */
+static void app__call_user_new_head(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_user_new_head(ctx, req, res, a, p);
+}
+/* routes.ht:21 OPTIONS /echo */
+static void app__call_echo_options(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_echo_options(ctx, req, res, a, p);
+}
+/* routes.ht:22 GET|BREW /coffee */
+static void app__call_coffee(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_coffee(ctx, req, res, a, p);
+}
+/* routes.ht:23 GET /a/{x}/b */
+static void app__call_a_x_b(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_a_x_b(ctx, req, res, a, p);
+}
+/* routes.ht:24 GET /a/{p...} */
+static void app__call_a_rest(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_a_rest(ctx, req, res, a, p);
+}
+/* routes.ht:25 GET /dir/ */
+static void app__call_dir(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_dir(ctx, req, res, a, p);
+}
+/* routes.ht:32 POST /jobs/{id:u64} */
+static void app__call_job(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_job(ctx, req, res, a, p);
+}
+/* routes.ht:33 GET /proxy/{rest...} */
+static void app__call_proxy(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_proxy(ctx, req, res, a, p);
+}
+/* routes.ht:34 PUT /upload/{name:slug} */
+static void app__call_upload(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_upload(ctx, req, res, a, p);
+}
+/* routes.ht:35 PATCH /report */
+static void app__call_report(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
+    const void* p) {
+    app_report(ctx, req, res, a, p);
+}
+
+/* By route id (a mount: nullptr, it is served by PREFIX__routes[r].mount). */
+static const ht_rt_call_fn app__calls[APP_ROUTE__COUNT] = {
+    [APP_ROUTE__NONE] = nullptr,
+    [APP_ROUTE_HOME] = app__call_home,
+    [APP_ROUTE_HELLO] = app__call_hello,
+    [APP_ROUTE_USER] = app__call_user,
+    [APP_ROUTE_USER_DELETE] = app__call_user_delete,
+    [APP_ROUTE_USER_NEW] = app__call_user_new,
+    [APP_ROUTE_USER_BY_NAME] = app__call_user_by_name,
+    [APP_ROUTE_ECHO] = app__call_echo,
+    [APP_ROUTE_FILE_GET] = app__call_file_get,
+    [APP_ROUTE_VERSIONED] = app__call_versioned,
+    [APP_ROUTE_IMG] = app__call_img,
+    [APP_ROUTE_IMG_ANY] = app__call_img_any,
+    [APP_ROUTE_TYPED] = app__call_typed,
+    [APP_ROUTE_BY_UUID] = app__call_by_uuid,
+    [APP_ROUTE_BY_SLUG] = app__call_by_slug,
+    [APP_ROUTE_USER_NEW_HEAD] = app__call_user_new_head,
+    [APP_ROUTE_ECHO_OPTIONS] = app__call_echo_options,
+    [APP_ROUTE_COFFEE] = app__call_coffee,
+    [APP_ROUTE_A_X_B] = app__call_a_x_b,
+    [APP_ROUTE_A_REST] = app__call_a_rest,
+    [APP_ROUTE_DIR] = app__call_dir,
+    [APP_ROUTE_JOB] = app__call_job,
+    [APP_ROUTE_PROXY] = app__call_proxy,
+    [APP_ROUTE_UPLOAD] = app__call_upload,
+    [APP_ROUTE_REPORT] = app__call_report,
+};
 
 static app_status_t app__match_request(const ht_request_t* req, ht_slice_t path, app_match_t* m) {
     ht_method_t method = ht_request__method(req);
     return method == HT_METHOD_OTHER ? app__match_token(ht_request__method_slice(req), path, m)
                                      : app__match(method, path, m);
+}
+
+static void app__allow(ht_response_t* res, uint16_t status, uint64_t allow, ht_alloc_t* a) {
+    char v[APP_ALLOW_MAX];
+    ht_rt__allow(res, status, allow, app__methods, APP_METHOD__COUNT, v, sizeof v, a);
 }
 
 void app__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_response_t* res_,
@@ -122,53 +232,26 @@ void app__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_respons
     case APP_MATCH_NOT_FOUND: (void) ht_response__error(res_, 404, a_); return;
     case APP_MATCH_METHOD_NOT_ALLOWED: app__allow(res_, 405, m_.allow, a_); return;
     case APP_MATCH_OPTIONS: app__allow(res_, 204, m_.allow, a_); return;
-    case APP_MATCH_REDIRECT: app__redirect(res_, m_.redirect, ht_request__query(req_), a_); return;
+    case APP_MATCH_REDIRECT: ht_rt__redirect(res_, m_.redirect, ht_request__query(req_), a_); return;
     case APP_MATCH_BAD_REQUEST:
     default: (void) ht_response__error(res_, 400, a_); return;
     }
+    const app_route_info_t* r_ = &app__routes[m_.route];
     /* A body read whole (a streamed one is still to come: empty here). */
-    uint64_t limit_ = app__routes[m_.route].body_limit;
-    if (limit_ && ht_request__body(req_).len > limit_) {
+    if (r_->body_limit && ht_request__body(req_).len > r_->body_limit) {
         (void) ht_response__error(res_, 413, a_);
         return;
     }
-    switch (m_.route) {
-    case APP_ROUTE_HOME: app_home(cfg_->user_data, req_, res_, a_, &m_.p.home); return;
-    case APP_ROUTE_HELLO: app_hello(cfg_->user_data, req_, res_, a_, &m_.p.hello); return;
-    case APP_ROUTE_USER: app_user(cfg_->user_data, req_, res_, a_, &m_.p.user); return;
-    case APP_ROUTE_USER_DELETE: app_user_delete(cfg_->user_data, req_, res_, a_, &m_.p.user_delete); return;
-    case APP_ROUTE_USER_NEW: app_user_new(cfg_->user_data, req_, res_, a_, &m_.p.user_new); return;
-    case APP_ROUTE_USER_BY_NAME: app_user_by_name(cfg_->user_data, req_, res_, a_, &m_.p.user_by_name); return;
-    case APP_ROUTE_ECHO: app_echo(cfg_->user_data, req_, res_, a_, &m_.p.echo); return;
-    case APP_ROUTE_FILE_GET: app_file_get(cfg_->user_data, req_, res_, a_, &m_.p.file_get); return;
-    case APP_ROUTE_VERSIONED: app_versioned(cfg_->user_data, req_, res_, a_, &m_.p.versioned); return;
-    case APP_ROUTE_IMG: app_img(cfg_->user_data, req_, res_, a_, &m_.p.img); return;
-    case APP_ROUTE_IMG_ANY: app_img_any(cfg_->user_data, req_, res_, a_, &m_.p.img_any); return;
-    case APP_ROUTE_TYPED: app_typed(cfg_->user_data, req_, res_, a_, &m_.p.typed); return;
-    case APP_ROUTE_BY_UUID: app_by_uuid(cfg_->user_data, req_, res_, a_, &m_.p.by_uuid); return;
-    case APP_ROUTE_BY_SLUG: app_by_slug(cfg_->user_data, req_, res_, a_, &m_.p.by_slug); return;
-    case APP_ROUTE_USER_NEW_HEAD: app_user_new_head(cfg_->user_data, req_, res_, a_, &m_.p.user_new_head); return;
-    case APP_ROUTE_ECHO_OPTIONS: app_echo_options(cfg_->user_data, req_, res_, a_, &m_.p.echo_options); return;
-    case APP_ROUTE_COFFEE: app_coffee(cfg_->user_data, req_, res_, a_, &m_.p.coffee); return;
-    case APP_ROUTE_A_X_B: app_a_x_b(cfg_->user_data, req_, res_, a_, &m_.p.a_x_b); return;
-    case APP_ROUTE_A_REST: app_a_rest(cfg_->user_data, req_, res_, a_, &m_.p.a_rest); return;
-    case APP_ROUTE_DIR: app_dir(cfg_->user_data, req_, res_, a_, &m_.p.dir); return;
-    case APP_ROUTE_MOUNT_1: app__serve_mount(0, req_, res_, a_); return;
-    case APP_ROUTE_JOB:
-        (void) ht_response__timeout(res_, 15000, 0);
-        app_job(cfg_->user_data, req_, res_, a_, &m_.p.job);
+    if (r_->mount >= 0) {
+        ht_rt__serve_mount(app__opened ? &app__roots[r_->mount] : nullptr, app__mounts[r_->mount].prefix,
+                           req_, res_, a_);
         return;
-    case APP_ROUTE_PROXY:
-        (void) ht_response__timeout(res_, 0, 504);
-        app_proxy(cfg_->user_data, req_, res_, a_, &m_.p.proxy);
-        return;
-    case APP_ROUTE_UPLOAD: app_upload(cfg_->user_data, req_, res_, a_, &m_.p.upload); return;
-    case APP_ROUTE_REPORT:
-        (void) ht_response__timeout(res_, 120000, 504);
-        app_report(cfg_->user_data, req_, res_, a_, &m_.p.report);
-        return;
-    default: (void) ht_response__error(res_, 500, a_); return;
     }
+    if (!app__calls[m_.route]) { /* every route has a call: unreachable */
+        (void) ht_response__error(res_, 500, a_);
+        return;
+    }
+    ht_rt__call(app__calls[m_.route], r_->timeout_ms, r_->upstream, cfg_->user_data, req_, res_, a_, &m_.p);
 }
 
 ht_body_policy_t app__body_policy(const ht_config_t* cfg_, const ht_request_t* req_) {

@@ -1,0 +1,228 @@
+/* codegen/emit_dispatch.c — PREFIX_dispatch.c: the request callback on top
+ * of PREFIX__match (PREFIX__dispatch), the body policy hook and the mounts.
+ * A file of its own, so that matcher-only users (tests, tools, benchmarks)
+ * link without the handlers or the server.
+ *
+ * What depends on routes.ht is data: one small call function per handler
+ * (the context and the params struct as their real types) and a table of
+ * them by route; the callback itself is the same few lines for any file
+ * (<ht/route_dispatch.h> holds the answers that do not depend on it).
+ */
+#include "emit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
+    dsl_file_t* f = g->f;
+    const char* P = g->P;
+    const char* U = g->U;
+    int nm = 0, ne = 0;
+    bool handlers = false, policy = false;
+    for (int j = 0; j < f->nroutes; j++) {
+        nm += f->routes[j]->kind == DSL_R_MOUNT;
+        ne += f->routes[j]->kind == DSL_R_EMBED;
+        handlers = handlers || f->routes[j]->kind == DSL_R_HANDLER;
+        policy = policy || f->routes[j]->body_limit || f->routes[j]->stream;
+    }
+    emit__banner(g, b, "/*", "*/");
+    dsl_buf__printf(b,
+                    "#include \"%s_routes.h\"\n\n"
+                    "#include <ht/config.h>\n#include <ht/route_dispatch.h>\n\n",
+                    P);
+    dsl_buf__printf(b, "#ifndef %s_MOUNT_BASE\n#define %s_MOUNT_BASE ", U, U);
+    emit__cstr(b, mount_base);
+    dsl_buf__puts(b, "\n#endif\n\n");
+
+    /* Mounts. */
+    if (nm) {
+        dsl_buf__printf(b,
+                        "static ht_fs_root_t %s__roots[%s_MOUNT_COUNT];\n"
+                        "static ht_fs_mime_t %s__mime;\n"
+                        "static bool %s__opened;\n\n",
+                        P, U, P, P);
+        if (f->nmimes) {
+            dsl_buf__printf(b, "static const char* const %s__mime_lines[%d][2] = {\n", P, f->nmimes);
+            for (int i = 0; i < f->nmimes; i++) {
+                dsl_buf__puts(b, "    { ");
+                emit__cstr(b, f->mimes[i].ext);
+                dsl_buf__puts(b, ", ");
+                emit__cstr(b, f->mimes[i].type);
+                dsl_buf__puts(b, " },\n");
+            }
+            dsl_buf__puts(b, "};\n\n");
+        }
+        dsl_buf__printf(b,
+                        "ht_result_t %s__mounts_open(const char* base, ht_alloc_t* a) {\n"
+                        "    if (%s__opened) return 0;\n"
+                        "    if (!base) base = %s_MOUNT_BASE;\n"
+                        "    ht_fs__mime_init(&%s__mime, a);\n"
+                        "    ht_result_t r = 0;\n",
+                        P, P, U, P);
+        if (f->nmimes)
+            dsl_buf__printf(b,
+                            "    for (int i = 0; r == 0 && i < %d; i++)\n"
+                            "        r = ht_fs__mime_add(&%s__mime, ht_slice__from_cstr(%s__mime_lines[i][0]),\n"
+                            "                            ht_slice__from_cstr(%s__mime_lines[i][1]));\n",
+                            f->nmimes, P, P, P);
+        dsl_buf__printf(b,
+                        "    int i = 0;\n"
+                        "    for (; r == 0 && i < %s_MOUNT_COUNT; i++) {\n"
+                        "        const %s_mount_info_t* mi = &%s__mounts[i];\n"
+                        "        r = ht_rt__mount_open(&%s__roots[i], base, mi->dir, mi->list, mi->gzip, mi->index, &%s__mime);\n"
+                        "        if (r != 0) break;\n"
+                        "    }\n"
+                        "    if (r != 0) {\n"
+                        "        while (i-- > 0) ht_fs__root_close(&%s__roots[i]);\n"
+                        "        ht_fs__mime_free(&%s__mime);\n"
+                        "        return r;\n"
+                        "    }\n"
+                        "    %s__opened = true;\n"
+                        "    return 0;\n"
+                        "}\n\n"
+                        "void %s__mounts_close(void) {\n"
+                        "    if (!%s__opened) return;\n"
+                        "    for (int i = 0; i < %s_MOUNT_COUNT; i++) ht_fs__root_close(&%s__roots[i]);\n"
+                        "    ht_fs__mime_free(&%s__mime);\n"
+                        "    %s__opened = false;\n"
+                        "}\n\n",
+                        U, P, P, P, P, P, P, P, P, P, U, P, P, P);
+    } else {
+        dsl_buf__printf(b,
+                        "ht_result_t %s__mounts_open(const char* base, ht_alloc_t* a) {\n"
+                        "    (void) base, (void) a;\n"
+                        "    return 0;\n"
+                        "}\n\n"
+                        "void %s__mounts_close(void) {}\n\n",
+                        P, P);
+    }
+
+    /* One call function per handler (its first route's line) and per embed. */
+    dsl_buf__puts(b, "/* Each handler called with its context and params struct as their real\n"
+                     "   types, through one signature (ht_rt_call_fn). */\n");
+    for (int j = 0; j < f->nroutes; j++) {
+        const dsl_route_t* r = f->routes[j];
+        if (r->kind != DSL_R_HANDLER || !g->stem1[j]) continue;
+        char ms[512];
+        dsl_methods_str(f, r->methods, ms, sizeof ms);
+        dsl_buf__printf(b, "/* %s:%d %s ", g->base, r->loc.line, ms);
+        emit__comment_text(b, r->pattern);
+        dsl_buf__printf(b, " */\n"
+                           "static void %s__call_%s(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,\n"
+                           "    const void* p) {\n"
+                           "    %s_%s(ctx, req, res, a, p);\n"
+                           "}\n",
+                        P, r->handler, P, r->handler);
+    }
+    for (int j = 0, ei = 0; j < f->nroutes; j++) {
+        const dsl_route_t* r = f->routes[j];
+        if (r->kind != DSL_R_EMBED) continue;
+        dsl_buf__printf(b, "/* %s:%d embed ", g->base, r->loc.line);
+        emit__comment_text(b, r->dir);
+        dsl_buf__printf(b, " */\n"
+                           "static void %s__call_embed%d(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,\n"
+                           "    const void* p) {\n"
+                           "    (void) ctx, (void) p;\n"
+                           "    %s__embed_serve(%d, req, res, a);\n"
+                           "}\n",
+                        P, ei, P, ei);
+        ei++;
+    }
+    /* The table: by route (mounts have none: PREFIX__routes[r].mount). */
+    dsl_buf__printf(b, "\n/* By route id (a mount: nullptr, it is served by PREFIX__routes[r].mount). */\n"
+                       "static const ht_rt_call_fn %s__calls[%s_ROUTE__COUNT] = {\n"
+                       "    [%s_ROUTE__NONE] = nullptr,\n",
+                    P, U, U);
+    for (int j = 0, ei = 0; j < f->nroutes; j++) {
+        const dsl_route_t* r = f->routes[j];
+        if (r->kind == DSL_R_HANDLER)
+            dsl_buf__printf(b, "    [%s_ROUTE_%s] = %s__call_%s,\n", U, r->id_name, P, r->handler);
+        else if (r->kind == DSL_R_EMBED)
+            dsl_buf__printf(b, "    [%s_ROUTE_%s] = %s__call_embed%d,\n", U, r->id_name, P, ei++);
+    }
+    dsl_buf__puts(b, "};\n\n");
+    (void) ne;
+
+    /* Method + path to a route, shared by the callback and the body policy. */
+    dsl_buf__printf(b,
+                    "static %s_status_t %s__match_request(const ht_request_t* req, ht_slice_t path, %s_match_t* m) {\n"
+                    "    ht_method_t method = ht_request__method(req);\n"
+                    "    return method == HT_METHOD_OTHER ? %s__match_token(ht_request__method_slice(req), path, m)\n"
+                    "                                     : %s__match(method, path, m);\n"
+                    "}\n\n",
+                    P, P, P, P, P);
+    dsl_buf__printf(b,
+                    "static void %s__allow(ht_response_t* res, uint16_t status, uint64_t allow, ht_alloc_t* a) {\n"
+                    "    char v[%s_ALLOW_MAX];\n"
+                    "    ht_rt__allow(res, status, allow, %s__methods, %s_METHOD__COUNT, v, sizeof v, a);\n"
+                    "}\n\n",
+                    P, U, P, U);
+    /* The callback. */
+    emit__tpl(b, g,
+              "void $P__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_response_t* res_,\n"
+              "    ht_alloc_t* a_) {\n");
+    if (!handlers) dsl_buf__puts(b, "    (void) cfg_;\n");
+    emit__tpl(b, g,
+              "    ht_slice_t path_ = ht_request__path(req_);\n"
+              "    if (ht_request__method(req_) == HT_METHOD_OPTIONS && path_.len == 1 && path_.ptr[0] == '*') {\n"
+              "        uint64_t all_ = 0;\n"
+              "        for (int i_ = 1; i_ < $U_ROUTE__COUNT; i_++) all_ |= $P__routes[i_].method_mask;\n"
+              "        if (all_ & (UINT64_C(1) << $U_METHOD_GET)) all_ |= UINT64_C(1) << $U_METHOD_HEAD;\n"
+              "        $P__allow(res_, 204, all_ | (UINT64_C(1) << $U_METHOD_OPTIONS), a_);\n"
+              "        return;\n"
+              "    }\n"
+              "    char scratch_[$U_SCRATCH_MAX];\n"
+              "    if (path_.len + 1 > sizeof scratch_) { /* decoded parameters, a redirect */\n"
+              "        (void) ht_response__error(res_, 414, a_);\n"
+              "        return;\n"
+              "    }\n"
+              "    $P_match_t m_ = { .scratch = scratch_, .scratch_cap = sizeof scratch_ };\n"
+              "    switch ($P__match_request(req_, path_, &m_)) {\n"
+              "    case $U_MATCH_FOUND: break;\n"
+              "    case $U_MATCH_NOT_FOUND: (void) ht_response__error(res_, 404, a_); return;\n"
+              "    case $U_MATCH_METHOD_NOT_ALLOWED: $P__allow(res_, 405, m_.allow, a_); return;\n"
+              "    case $U_MATCH_OPTIONS: $P__allow(res_, 204, m_.allow, a_); return;\n"
+              "    case $U_MATCH_REDIRECT: ht_rt__redirect(res_, m_.redirect, ht_request__query(req_), a_); return;\n"
+              "    case $U_MATCH_BAD_REQUEST:\n"
+              "    default: (void) ht_response__error(res_, 400, a_); return;\n"
+              "    }\n"
+              "    const $P_route_info_t* r_ = &$P__routes[m_.route];\n"
+              "    /* A body read whole (a streamed one is still to come: empty here). */\n"
+              "    if (r_->body_limit && ht_request__body(req_).len > r_->body_limit) {\n"
+              "        (void) ht_response__error(res_, 413, a_);\n"
+              "        return;\n"
+              "    }\n");
+    if (nm)
+        emit__tpl(b, g,
+                  "    if (r_->mount >= 0) {\n"
+                  "        ht_rt__serve_mount($P__opened ? &$P__roots[r_->mount] : nullptr, $P__mounts[r_->mount].prefix,\n"
+                  "                           req_, res_, a_);\n"
+                  "        return;\n"
+                  "    }\n");
+    emit__tpl(b, g,
+              "    if (!$P__calls[m_.route]) { /* every route has a call: unreachable */\n"
+              "        (void) ht_response__error(res_, 500, a_);\n"
+              "        return;\n"
+              "    }\n"
+              "    ht_rt__call($P__calls[m_.route], r_->timeout_ms, r_->upstream, cfg_->user_data, req_, res_, a_, &m_.p);\n"
+              "}\n\n");
+
+    /* The body policy: what the server needs before reading a body. */
+    dsl_buf__printf(b, "ht_body_policy_t %s__body_policy(const ht_config_t* cfg_, const ht_request_t* req_) {\n"
+                       "    (void) cfg_;\n", P);
+    if (!policy) {
+        dsl_buf__printf(b, "    (void) req_; /* no route has `body` or `stream` */\n"
+                           "    return (ht_body_policy_t){ .limit = 0, .stream = false };\n"
+                           "}\n");
+        return;
+    }
+    emit__tpl(b, g,
+              "    ht_slice_t path_ = ht_request__path(req_);\n"
+              "    char scratch_[$U_SCRATCH_MAX];\n"
+              "    $P_match_t m_ = { .scratch = scratch_, .scratch_cap = sizeof scratch_ };\n"
+              "    if (path_.len + 1 > sizeof scratch_ || $P__match_request(req_, path_, &m_) != $U_MATCH_FOUND)\n"
+              "        return (ht_body_policy_t){ .limit = 0, .stream = false };\n"
+              "    const $P_route_info_t* r_ = &$P__routes[m_.route];\n"
+              "    return (ht_body_policy_t){ .limit = r_->body_limit, .stream = r_->stream };\n"
+              "}\n");
+}
