@@ -59,11 +59,41 @@ paths = sorted({s for s in literals(os.path.join(root, 'tests/codegen/check_code
                 if s.startswith(b'/') and len(s) < 200})
 n += write('fuzz_match', [bytes([m]) + p for p in paths for m in (0, 1, 2, 3, 4, 5)]
            + [b'\xe0BREW ' + p for p in paths[:8]] + [b'\xe0MKCOL ' + p for p in paths[:8]])
-# fuzz_conn: every request of the parser and server tests, whole (8 zero bytes:
-# no split points) and once split in the middle of its head.
-reqs = parse + [s for s in literals(os.path.join(root, 'tests/server/check_server.c')) if b'HTTP/1.' in s]
-def split(r):
-    c = min(len(r) // 2, 0xffff)
+# fuzz_conn: every request of the parser and server tests (check_defer's
+# too), whole (8 zero bytes: no split points) and once split in the middle of
+# its head.
+reqs = parse + [s for t in ('check_server.c', 'check_defer.c')
+                for s in literals(os.path.join(root, 'tests/server', t)) if b'HTTP/1.' in s]
+def split(r, c=None):
+    c = min(len(r) // 2 if c is None else c, 0xffff)
     return bytes([c & 0xff, c >> 8]) + b'\0' * 6 + r
-n += write('fuzz_conn', [b'\0' * 8 + r for r in reqs] + [split(r) for r in reqs[::4]])
+# ... and each of the handler's kinds (a target "/_" + a..p picks it, the
+# rest of the target its variant; fuzz_conn.c, "the handler"): a GET under
+# four variants, HEAD, HTTP/1.0, and pipelined behind and before plain
+# requests; the streamed-body kinds (o, p) with Content-Length and chunked
+# bodies, 100-continue (the body in a second piece), bodies over the
+# policy's limits, and a request behind the body.
+H = b' HTTP/1.1\r\nHost: x\r\n'
+def whole(r):
+    return b'\0' * 8 + r
+kinds = []
+for k in 'abcdefghijklmnop':
+    K = k.encode()
+    kinds += [whole(b'GET /_%s%d' % (K, v) + H + b'\r\n') for v in range(4)]
+    kinds.append(whole(b'HEAD /_%s' % K + H + b'\r\n'))
+    kinds.append(whole(b'GET /_%s10 HTTP/1.0\r\n\r\n' % K))
+    kinds.append(whole(b'GET /p/1' + H + b'\r\nGET /_%s2' % K + H + b'\r\nGET /_%s3' % K + H
+                       + b'Connection: close\r\n\r\n'))
+for k in 'op':
+    for v in range(6):
+        t = b'/_%s%d' % (k.encode(), v)
+        kinds.append(whole(b'POST ' + t + H + b'Content-Length: 5\r\n\r\nhello'))
+        kinds.append(whole(b'PUT ' + t + H + b'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3;e=1\r\nabc\r\n'
+                           b'0\r\n\r\n'))
+        kinds.append(whole(b'POST ' + t + H + b'Content-Length: 200\r\n\r\n' + b'a' * 200 + b'GET /p/2' + H + b'\r\n'))
+        kinds.append(whole(b'PUT ' + t + H + b'Transfer-Encoding: chunked\r\n\r\n400\r\n' + b'b' * 1024
+                           + b'\r\n10\r\n' + b'c' * 16 + b'\r\n0\r\n\r\n'))
+        head = b'POST ' + t + H + b'Content-Length: 11\r\nExpect: 100-continue\r\n\r\n'
+        kinds.append(split(head + b'hello world', len(head)))
+n += write('fuzz_conn', [whole(r) for r in reqs] + [split(r) for r in reqs[::4]] + kinds)
 print(n, 'seeds')
