@@ -151,6 +151,7 @@ static const doc_t documented[] = {
     { R_OURS, HT_E_UNKNOWN_TRANSFER_CODING },  /* D6 */
     { R_OURS, HT_E_EXPECTATION_FAILED },       /* D7 */
     { R_OURS, HT_E_VERSION },                  /* D8 */
+    { R_OURS, HT_E_BAD_HOST },                 /* D1: Host = uri-host [":" port] (RFC 9112 §3.2) */
     { R_OURS, HT_E_BAD_VERSION },              /* D4: one SP before the version */
     { R_OURS, HT_E_TOO_MANY_HEADERS },         /* D10: limits */
     { R_OURS, HT_E_HEADERS_TOO_LARGE },        /* D10 */
@@ -162,6 +163,7 @@ static const doc_t documented[] = {
     { R_LL, HPE_INVALID_CONTENT_LENGTH },      /* D13: OWS around the value */
     { R_LL, HPE_INVALID_CHUNK_SIZE },          /* D14: BWS after the size */
     { R_LL, HPE_STRICT },                      /* D14: BWS after an extension */
+    { R_LL, HPE_INVALID_VERSION },             /* D8: HTTP/1.x, x > 1, is 1.1 for us (RFC 9110 §2.5) */
     { R_LL, HPE_INVALID_TRANSFER_ENCODING },   /* D16: trailers are discarded */
     { R_LL, HPE_UNEXPECTED_CONTENT_LENGTH },   /* D16 */
     /* persistence, not framing: Connection "keep-alive, close" closes (D15) */

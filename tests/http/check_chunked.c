@@ -134,6 +134,10 @@ static const ccase_t cases[] = {
     ERR("ext empty value", "5;a=\r\nhello\r\n", "", HT_E_BAD_CHUNK),
     ERR("ext two words", "5;a b\r\nhello\r\n", "", HT_E_BAD_CHUNK),
     ERR("junk after size", "5 x\r\nhello\r\n", "", HT_E_BAD_CHUNK),
+    /* BWS after the size only before a ";" (RFC 9112 §7.1) */
+    ERR("space after size", "5 \r\nhello\r\n0\r\n\r\n", "", HT_E_BAD_CHUNK),
+    ERR("tab after size", "5\t\r\nhello\r\n0\r\n\r\n", "", HT_E_BAD_CHUNK),
+    ERR("space after last size", "1\r\nx\r\n0 \r\n\r\n", "x", HT_E_BAD_CHUNK),
     ERR("ext unterminated quote", "5;a=\"x\r\nhello\r\n", "", HT_E_BAD_CHUNK),
     ERR("ext ctl in quote", "5;a=\"\x01\"\r\nhello\r\n", "", HT_E_BAD_CHUNK),
     ERR("ext bad escape", "5;a=\"\\\x01\"\r\nhello\r\n", "", HT_E_BAD_CHUNK),

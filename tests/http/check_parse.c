@@ -279,6 +279,11 @@ START_TEST(version_and_connection) {
     ck_assert_uint_eq(o.h.flags, 0); /* 1.0: close by default */
     ck_assert_uint_eq(o.h.host.len, 0);
     free(b);
+    /* A later 1.x is 1.1, keep-alive included (RFC 9110 §2.5). */
+    ck_assert_int_gt(PARSE1("GET / HTTP/1.7\r\nHost: a\r\n\r\n", &o, &b), 0);
+    ck_assert_uint_eq(o.h.version_minor, 1);
+    ck_assert_uint_eq(o.h.flags, HT_HEAD_KEEP_ALIVE);
+    free(b);
     ck_assert_int_gt(PARSE1("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", &o, &b), 0);
     ck_assert_uint_eq(o.h.flags, HT_HEAD_KEEP_ALIVE);
     free(b);
@@ -409,6 +414,16 @@ static const pcase_t valid[] = {
     C("no space after colon", "GET / HTTP/1.1\r\nHost:x\r\n\r\n", OK),
     C("long value", "GET / HTTP/1.1\r\nHost: x\r\nX: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef01234\r\n\r\n", OK),
     C("leading empty lines", "\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", OK),
+    /* HTTP/1.x, x > 1, is processed as 1.1 (RFC 9110 §2.5) */
+    C("http/1.2", "GET / HTTP/1.2\r\nHost: x\r\n\r\n", OK),
+    C("http/1.9", "GET / HTTP/1.9\r\nHost: x\r\n\r\n", OK),
+    /* Host = uri-host [ ":" port ] (RFC 9112 §3.2) */
+    C("host with port", "GET / HTTP/1.1\r\nHost: a.example:8080\r\n\r\n", OK),
+    C("host ipv4", "GET / HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n", OK),
+    C("host ipv6", "GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", OK),
+    C("host ipv6 no port", "GET / HTTP/1.1\r\nHost: [2001:db8::1]\r\n\r\n", OK),
+    C("host empty port", "GET / HTTP/1.1\r\nHost: a:\r\n\r\n", OK),
+    C("host pct and sub-delims", "GET / HTTP/1.1\r\nHost: a%41b!$&'()*+,;=_~-\r\n\r\n", OK),
     CT("with body", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", 3),
     CT("pipelined", "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\n", 16),
     C("browser", BROWSER, OK),
@@ -452,7 +467,6 @@ static const pcase_t request_line[] = {
     C("version letters", "GET / HTTP/x.y\r\nHost: x\r\n\r\n", HT_E_BAD_VERSION),
     C("extra word", "GET / x HTTP/1.1\r\nHost: x\r\n\r\n", HT_E_BAD_VERSION),
     C("http/2.0", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", HT_E_VERSION),
-    C("http/1.2", "GET / HTTP/1.2\r\nHost: x\r\n\r\n", HT_E_VERSION),
     C("http/0.9", "GET / HTTP/0.9\r\n\r\n", HT_E_VERSION),
     C("http/3.0", "GET / HTTP/3.0\r\n\r\n", HT_E_VERSION),
     C("bare lf after version", "GET / HTTP/1.1\nHost: x\r\n\r\n", HT_E_BARE_LF),
@@ -461,7 +475,12 @@ static const pcase_t request_line[] = {
     C("bare lf in method", "GET\n", HT_E_BARE_LF),
     C("bare lf as empty line", "\nGET / HTTP/1.1\r\n\r\n", HT_E_BARE_LF),
     C("bare cr leading", "\rGET / HTTP/1.1\r\n\r\n", HT_E_BARE_CR),
-    C("crlf only then garbage", "\r\n@", -EAGAIN),
+    /* Bytes that cannot start a request line fail at once (issue 19): a
+     * TLS ClientHello sent to the plain-HTTP port, binary junk. */
+    C("crlf only then garbage", "\r\n@", HT_E_BAD_METHOD),
+    C("tls client hello", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", HT_E_BAD_METHOD),
+    C("nul first", "\0GET / HTTP/1.1\r\n", HT_E_BAD_METHOD),
+    C("http/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", HT_E_VERSION),
 };
 
 static const pcase_t fields[] = {
@@ -498,6 +517,16 @@ static const pcase_t semantics[] = {
     C("missing host", "GET / HTTP/1.1\r\n\r\n", HT_E_MISSING_HOST),
     C("two hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", HT_E_DUP_HOST),
     C("two hosts 1.0", "GET / HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n", HT_E_DUP_HOST),
+    C("host with slash", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", HT_E_BAD_HOST),
+    C("host with space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", HT_E_BAD_HOST),
+    C("host with userinfo", "GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", HT_E_BAD_HOST),
+    C("host bad port", "GET / HTTP/1.1\r\nHost: a:8o\r\n\r\n", HT_E_BAD_HOST),
+    C("host two ports", "GET / HTTP/1.1\r\nHost: a:1:2\r\n\r\n", HT_E_BAD_HOST),
+    C("host open bracket", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", HT_E_BAD_HOST),
+    C("host empty brackets", "GET / HTTP/1.1\r\nHost: []\r\n\r\n", HT_E_BAD_HOST),
+    C("host bad pct", "GET / HTTP/1.1\r\nHost: a%4g\r\n\r\n", HT_E_BAD_HOST),
+    C("host obs-text", "GET / HTTP/1.1\r\nHost: \xc3\xa9\r\n\r\n", HT_E_BAD_HOST),
+    C("host 1.0", "GET / HTTP/1.0\r\nHost: a?b\r\n\r\n", HT_E_BAD_HOST),
     C("cl plus", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\n", HT_E_BAD_CONTENT_LENGTH),
     C("cl minus", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -5\r\n\r\n", HT_E_BAD_CONTENT_LENGTH),
     C("cl hex", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x5\r\n\r\n", HT_E_BAD_CONTENT_LENGTH),

@@ -524,8 +524,8 @@ static void limit_request(int fd, int which) {
     case 5: /* malformed */
         n = (size_t) sprintf(buf, "GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n");
         break;
-    case 6: /* unsupported version */
-        n = (size_t) sprintf(buf, "GET / HTTP/1.2\r\nHost: x\r\n\r\n");
+    case 6: /* unsupported version (1.2 is 1.1: check_edge) */
+        n = (size_t) sprintf(buf, "GET / HTTP/2.0\r\nHost: x\r\n\r\n");
         break;
     case 7: /* unknown transfer coding */
         n = (size_t) sprintf(buf, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");

@@ -23,6 +23,7 @@
 enum {
     S_SIZE_FIRST = 0, /* first hex digit (zeroed state) */
     S_SIZE,           /* more hex digits */
+    S_SIZE_BWS,       /* whitespace after the size: only more of it or ";" may follow */
     S_EXT_BWS,        /* BWS before ";" or CR */
     S_EXT_NAME_BWS,   /* after ";": BWS before the name */
     S_EXT_NAME,
@@ -101,9 +102,18 @@ ht_io_t ht_chunked__decode(ht_chunked_t* d, char* buf, size_t* len, uint64_t max
                 break;
             }
             if (st == S_SIZE_FIRST) { err = HT_E_BAD_CHUNK; goto fail; }
+            if (c == ' ' || c == '\t') { st = S_SIZE_BWS; break; }
             st = S_EXT_BWS;
             goto ext_bws;
         }
+        case S_SIZE_BWS:
+            /* chunk-ext = *( BWS ";" ... ): BWS belongs to an extension, so
+             * "5 \r\n" is malformed (RFC 9112 §7.1); parsers that allow it
+             * disagree with those that do not about where a chunk starts. */
+            if (c == ' ' || c == '\t') break;
+            if (c == ';') { st = S_EXT_NAME_BWS; break; }
+            err = HT_E_BAD_CHUNK;
+            goto fail;
         case S_EXT_BWS:
         ext_bws:
             if (c == ' ' || c == '\t') break;

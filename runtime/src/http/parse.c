@@ -205,6 +205,52 @@ HT_INLINE const char* scan_name(const char* p, const char* end, const char* base
 
 /* ---- field semantics ---- */
 
+/* Bytes of a reg-name (RFC 3986 §3.2.2: unreserved / sub-delims; '%' is
+ * checked apart) and, inside brackets, of an IP-literal (those plus ':'). */
+static const uint8_t host_char[256] = {
+    ['!'] = 1, ['$'] = 1, ['&'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1,
+    [','] = 1, [';'] = 1, ['='] = 1, ['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
+HT_INLINE bool is_hex(uint8_t c) {
+    return (unsigned) (c - '0') < 10u || (unsigned) ((c | 0x20) - 'a') < 6u;
+}
+
+/* Host = uri-host [ ":" port ] (RFC 9112 §3.2, RFC 3986 §3.2.2-3): a
+ * reg-name (IPv4 addresses are reg-names too) or a bracketed IP-literal,
+ * then optionally ':' and digits. Empty is allowed (no authority). A loop
+ * over a few bytes per request: `Host: a/b` or `Host: a b` is 400. */
+static bool host_valid(ht_slice_t v) {
+    const uint8_t* p = (const uint8_t*) v.ptr;
+    const uint8_t* e = p + v.len;
+    if (p < e && *p == '[') {
+        const uint8_t* q = p + 1;
+        while (q < e && (host_char[*q] || *q == ':')) q++;
+        if (q == e || *q != ']' || q == p + 1) return false;
+        p = q + 1;
+    } else {
+        while (p < e) {
+            if (HT_LIKELY(host_char[*p])) { p++; continue; }
+            if (*p == '%' && e - p >= 3 && is_hex(p[1]) && is_hex(p[2])) { p += 3; continue; }
+            break;
+        }
+    }
+    if (p == e) return true;
+    if (*p++ != ':') return false;
+    while (p < e && (unsigned) (*p - '0') < 10u) p++;
+    return p == e;
+}
+
 static bool eq_nocase(const char* p, size_t n, const char* lit, size_t litlen) {
     if (n != litlen) return false;
     for (size_t i = 0; i < n; i++) {
@@ -411,6 +457,14 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
             s += 2;
         }
         ls = s;
+        /* Bytes that cannot start a request line (a TLS ClientHello's 0x16,
+         * binary junk) fail at once instead of waiting for an LF that may
+         * never come: the server answers 400 and closes without holding
+         * the connection until its header timeout. */
+        if (HT_UNLIKELY(s < end && !IS_TCHAR(*s)) && *s != '\n') {
+            ht_result_t e = request_line_limits(1, (size_t) (s - buf), (size_t) (s + 1 - buf), lim);
+            return e ? e : HT_E_BAD_METHOD;
+        }
         /* method SP */
         const char* m = s;
         uint8_t     mid = HT_METHOD_GET;
@@ -456,11 +510,14 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
             if (q + 1 == end) goto incomplete;
             if (q[1] != '\n') { err = HT_E_BARE_CR; errp = q; goto fail; }
             lf = q + 1;
-            if (major != 1 || minor > 1) {
-                err = HT_E_VERSION; /* well-formed, not 1.0/1.1: 505 */
+            if (major != 1) {
+                err = HT_E_VERSION; /* well-formed, not 1.x: 505 */
                 errp = q;
                 goto fail;
             }
+            /* HTTP/1.x, x > 1: a later minor version of what we speak is
+             * processed as 1.1 (RFC 9110 §2.5), the response says 1.1. */
+            if (minor > 1) minor = 1;
         }
         if (HT_UNLIKELY((size_t) (lf - ls) > (size_t) lim->max_request_line + 1 ||
                         (may_overflow && (size_t) (lf + 1 - buf) > max_head)))
@@ -537,6 +594,7 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
             if (h->id == HT_HEADER_HOST) { /* the one nearly every request has */
                 st.host = h->value;
                 if (HT_UNLIKELY(++st.hosts > 1) && st.err == 0) st.err = HT_E_DUP_HOST;
+                if (HT_UNLIKELY(!host_valid(h->value)) && st.err == 0) st.err = HT_E_BAD_HOST;
             } else if (HT_UNLIKELY((FRAMING_IDS >> h->id) & 1)) {
                 field_semantics(&st, h, minor);
             }
@@ -609,9 +667,11 @@ ht_io_t ht_parse__request(ht_parser_t* p, const char* buf, size_t len,
     if (limits == nullptr) limits = &defaults;
     if (HT_LIKELY(p->scanned == 0)) return walk(p, buf, len, limits, out, true, 0, 0);
 
-    /* Resume: nothing to do until a new LF completes a line. */
+    /* Resume: nothing to do until a new LF completes a line, except for
+     * the request line's first byte (walk refuses a bad one at once). */
     if (len <= p->scanned) return len == p->scanned ? -EAGAIN : HT_E_BAD_REQUEST;
-    if (memchr(buf + p->scanned, '\n', len - p->scanned) == nullptr)
+    if (!(p->line == 0 && p->scanned == p->line_start) &&
+        memchr(buf + p->scanned, '\n', len - p->scanned) == nullptr)
         return incomplete(p, len, p->line_start, p->line, limits);
     ht_io_t r = walk(p, buf, len, limits, out, false, p->line_start, p->line);
     if (r <= 0) return r;
