@@ -34,21 +34,21 @@ typedef struct ht_defer {
     uint64_t       due;       /* on a deadline list: when (loop ms) */
     int8_t         dl;        /* that list's index, or -1 */
     ht_post_t      post;
-    ht_response_fn post_fn;
+    ht_response_fn post_fn;   /* set with each post */
     void*          post_ud;
+    uint64_t       left;      /* HT_SM_LENGTH: body bytes still to come */
+    uint32_t       deadline_ms; /* the deadline's length (it waits while a body is read) */
+    /* From here to the timers: zero when a handle is taken (the fields
+     * above are all set by ht_response__defer, the timers are stopped). */
     ht_response_fn cancel_fn;
     void*          cancel_ud;
     ht_response_fn ready_fn;
     void*          ready_ud;
     ht_body_fn     body_fn;
     void*          body_ud;
-    uint64_t       left;      /* HT_SM_LENGTH: body bytes still to come */
     uint32_t       beat_ms;
-    uint32_t       deadline_ms; /* the deadline's length (it waits while a body is read) */
     uint8_t        mode;      /* HT_SM_* */
     uint8_t        dflags;    /* HT_DF_* */
-    /* Timers last: a handle from the pool has them stopped already, so
-     * reuse zeroes only what is above them. */
     ht_timer_t     deadline;  /* a deadline no list takes, or a shutdown's drain */
     ht_timer_t     beat;      /* SSE heartbeat */
     ht_timer_t     kick;      /* 0 ms: a body pump on the next iteration (a timer, so
@@ -248,7 +248,8 @@ static ht_defer_t* pool_take(ht_acceptor_t* acc) {
     if (d) {
         p->free = d->dnext;
         p->nfree--;
-        memset(d, 0, offsetof(ht_defer_t, deadline)); /* its timers are stopped */
+        /* Its timers are stopped; what is above cancel_fn defer sets. */
+        memset(&d->cancel_fn, 0, offsetof(ht_defer_t, deadline) - offsetof(ht_defer_t, cancel_fn));
     } else {
         d = ht_alloc__alloc(p->alloc, sizeof *d);
         if (d == nullptr) return nullptr;
@@ -298,7 +299,15 @@ ht_response_t* ht_response__defer(ht_response_t* res) {
     ht_acceptor_t* acc = c->acc;
     ht_defer_t* d = pool_take(acc);
     if (d == nullptr) return nullptr;
+    d->acc = nullptr;
+    d->dprev = d->dnext = nullptr;
+    d->due = 0;
     d->dl = -1;
+    d->post.next_ = nullptr;
+    d->post_fn = nullptr;
+    d->post_ud = nullptr;
+    d->left = 0;
+    d->res = (ht_response_t){ 0 };
     if (res->state == HT_RES_HEAD) {
         /* Status and headers are in the batch's buffer, behind earlier
          * pipelined responses: they move to a buffer of the handle's own. */
