@@ -17,9 +17,10 @@ BUILD ?= build
 
 # Debian packages: to build and test / to benchmark against the peers.
 # examples/microservice needs jansson (request bodies) and libpq (--db); its
-# end-to-end test starts a PostgreSQL server of its own (postgresql).
+# end-to-end test starts a PostgreSQL server of its own (postgresql). ht's
+# socket-activation test runs systemd-socket-activate and systemd-analyze (systemd).
 PKGS       := cmake make gcc re2c gperf zlib1g-dev check pkg-config python3 python3-h11 curl \
-              libjansson-dev libpq-dev postgresql
+              libjansson-dev libpq-dev postgresql systemd
 FUZZ_PKGS  := clang libclang-rt-14-dev node-llhttp
 BENCH_PKGS := wrk nginx-light lighttpd h2o libh2o-dev node-llhttp libr3-dev valgrind
 # Windows (issue 8): the mingw-w64 cross compiler, its static zlib, wine64.

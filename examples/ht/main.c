@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "listener.h"
 #include "precompress.h"
 
 typedef struct app {
@@ -201,7 +202,7 @@ static bool port_busy(const char* host, uint16_t port) {
     if (port == 0) return false;
     char service[8];
     snprintf(service, sizeof service, "%u", (unsigned) port);
-    struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV,
+    struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
                               .ai_socktype = SOCK_STREAM }, *res = nullptr;
     char lit[64];
     if (host && host[0] == '[') { /* "[::1]" */
@@ -232,7 +233,10 @@ static void usage(FILE* f) {
         "gzip sidecars, conditional and range requests).\n"
         "\n"
         "  -p, --port PORT       port to listen on (default 3000; 0 picks a free one)\n"
-        "  -b, --bind ADDR       address to bind, an IPv4/IPv6 literal (default: all)\n"
+        "  -b, --bind ADDR       address to bind: an IPv4/IPv6 literal, a host name,\n"
+        "                        or unix:PATH, a Unix-domain socket (default: all);\n"
+        "                        a socket passed by systemd (LISTEN_FDS) is served\n"
+        "                        instead of either\n"
         "  -d, --dir DIR         document root (default .)\n"
         "  -w, --workers N       worker threads, each pinned to a core (default 4,\n"
         "                        capped at the number of cores)\n"
@@ -383,10 +387,11 @@ int main(int argc, char** argv) {
     ht_config_t cfg = { .user_data = &app };
     ht_server_t server = { .config = &cfg, .signal_handler = on_signal };
     app.server = &server;
-    r = port_busy(bind, (uint16_t) port) ? -EADDRINUSE : ht_server__listen(&server, bind, (uint16_t) port, 1024);
+    r = listener_open(&server, bind, (uint16_t) port, port_busy); /* socket activation, unix:, names */
     if (r != 0) {
-        fprintf(stderr, "ht: cannot listen on %s:%llu: %s\n", bind ? bind : "*",
-                (unsigned long long) port, r == -EINVAL ? "not an IP address literal" : strerror(-r));
+        if (r != -ECANCELED) /* else listener_open said why */
+            fprintf(stderr, "ht: cannot listen on %s:%llu: %s\n", bind ? bind : "*",
+                    (unsigned long long) port, r == -ENXIO ? "no such host" : strerror(-r));
         ht_fs__root_close(&app.root);
         return 1;
     }
@@ -415,8 +420,8 @@ int main(int argc, char** argv) {
                !ht_server__shutting_down(&server))
             usleep(1000);
         if (atomic_load(&workers_failed) == 0 && atomic_load(&workers_ready) == workers)
-            fprintf(stderr, "ht: serving %s on http://%s:%u/ with %u worker(s)\n", dir,
-                    bind ? bind : "0.0.0.0", (unsigned) ht_server__port(&server), (unsigned) workers);
+            fprintf(stderr, "ht: serving %s on %s with %u worker(s)\n", dir, listener_where(&server, bind),
+                    (unsigned) workers);
         r = ht_workers__join(pool);
         /* Workers that could not start their loop: the server did not serve. */
         if (r == 0 && atomic_load(&workers_failed) > 0) {
@@ -428,6 +433,7 @@ int main(int argc, char** argv) {
     ht_workers__free(pool);
     ht_alloc__finalize(a);
     ht_server__close(&server);
+    listener_close();
     ht_fs__root_close(&app.root);
     return r == 0 ? 0 : 1;
 }

@@ -18,5 +18,6 @@
 #include <ht/thread.h>
 #include <ht/fs.h>
 #include <ht/signal.h>
+#include <ht/listen.h>
 
 #endif /* HT_HT_H */
