@@ -5,14 +5,17 @@
  * new binary on SIGUSR2 without refusing a connection. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -215,6 +218,78 @@ START_TEST(health_and_drain_grace) {
 }
 END_TEST
 
+/* ---- item 3: takeover of the listening socket under load ---- */
+
+typedef struct load {
+    uint16_t    port;
+    atomic_bool stop;
+    atomic_uint ok, failed;
+    int         last_bad;
+} load_t;
+
+static void* load_thread(void* arg) {
+    load_t* l = arg;
+    while (!atomic_load(&l->stop)) {
+        int st = get_status(l->port, "/small.txt");
+        if (st == 200) {
+            atomic_fetch_add(&l->ok, 1);
+        } else {
+            atomic_fetch_add(&l->failed, 1);
+            l->last_bad = st;
+        }
+    }
+    return nullptr;
+}
+
+/* The pid from "ht: handed over to pid N", read from err_fd; 0 if none. */
+static pid_t handed_over(int err_fd) {
+    char line[512];
+    for (int i = 0; i < 16; i++) {
+        if (read_line(err_fd, line, sizeof line, 20000) == 0) return 0;
+        const char* at = strstr(line, "handed over to pid ");
+        if (at) return (pid_t) atol(at + 19);
+    }
+    return 0;
+}
+
+START_TEST(takeover_under_load) {
+    /* Orphaned ht processes (each new one is the previous one's child)
+     * come to this process, so each can be waited for. */
+    ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    int ef;
+    const char* args[] = { HT_BIN, "-p", "0", "-b", "127.0.0.1", "-d", root, "-w", "2", nullptr };
+    pid_t cur = spawn(args, &ef);
+    uint16_t port = serving_port(ef);
+    ck_assert_uint_ne(port, 0);
+    static load_t l;
+    l.port = port;
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) ck_assert_int_eq(pthread_create(&th[i], nullptr, load_thread, &l), 0);
+    enum { TAKEOVERS = 20 };
+    for (int i = 0; i < TAKEOVERS; i++) {
+        usleep(50 * 1000);
+        /* SIGHUP for one of them: it no longer kills ht. */
+        ck_assert_int_eq(kill(cur, i == 7 ? SIGHUP : SIGUSR2), 0);
+        pid_t next = handed_over(ef);
+        ck_assert_msg(next > 0, "takeover %d: no handover", i);
+        int st = wait_for(cur, 15000);
+        ck_assert_msg(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "takeover %d: old exit %d", i, st);
+        cur = next;
+    }
+    usleep(100 * 1000);
+    atomic_store(&l.stop, true);
+    for (int i = 0; i < 4; i++) pthread_join(th[i], nullptr);
+    ck_assert_int_eq(kill(cur, SIGTERM), 0);
+    int st = wait_for(cur, 15000);
+    ck_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(ef);
+    fprintf(stderr, "takeover_under_load: %d takeovers, %u requests ok, %u failed\n", TAKEOVERS,
+            atomic_load(&l.ok), atomic_load(&l.failed));
+    ck_assert_msg(atomic_load(&l.failed) == 0, "%u failed (last %d)", atomic_load(&l.failed), l.last_bad);
+    ck_assert_uint_gt(atomic_load(&l.ok), 100);
+}
+END_TEST
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     Suite* s = suite_create("ht_fleet");
@@ -223,6 +298,7 @@ int main(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, io_uring_blocked);
     tcase_add_test(tc, health_and_drain_grace);
+    tcase_add_test(tc, takeover_under_load);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -20,7 +20,12 @@
  * requests in flight (their responses carry Connection: close) and, once its
  * last connection is gone, call ht_loop__stop on its loop. A request still
  * arriving gets until its header/body timeout; a response still sending,
- * until the send timeout. A second signal (or exiting) cuts this short.
+ * until the send timeout. A connection accepted but silent so far gets
+ * until its header timeout, at most linger_timeout_ms, for its first
+ * request (its client just connected: closing would reset it), and one
+ * accepted while the accept was being cancelled is served too. So another
+ * process can take over the same listening socket (ht's SIGUSR2) without
+ * a refused request. A second signal (or exiting) cuts this short.
  *
  * Per-connection cost: a connection struct (~320 bytes) while open; receive
  * buffers come from the loop's pool only while bytes are waiting (a request

@@ -33,10 +33,11 @@ static void on_accept(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
     ht_acceptor_t* acc = op->data;
     if (res >= 0) {
         ht_socket_t fd = (ht_socket_t) res;
-        if (acc->stopping_) {
-            ht_sock__close(fd);
-            return;
-        }
+        /* Accepted after shutdown began (io_uring's multishot accept, before
+         * its cancel lands): served, with Connection: close, rather than
+         * reset. Another process may be taking over the same listening
+         * socket (ht's SIGUSR2), and this client is already out of the
+         * shared queue. */
         tick_ensure(acc);
         if (!ht_conn__start_(acc, fd)) {
             ht_sock__close(fd);
@@ -126,18 +127,28 @@ static void acc_begin_shutdown(ht_acceptor_t* acc) {
     for (size_t k = 0; k < HT_ARRAY_LEN(busy_classes); k++)
         for (ht_conn_t* c = acc->lists_[busy_classes[k]].head; c; c = c->tnext)
             if (c->defer) ht_defer__drain_(c->defer, acc->cfg_.drain_timeout_ms);
-    /* Idle connections (and fresh ones that sent nothing) close now; the
-     * others finish their current request with Connection: close. */
+    /* Idle connections close now; the others finish their current request
+     * with Connection: close. A fresh connection that has sent nothing yet
+     * gets until its header deadline, at most linger_timeout_ms, for its
+     * first request: its client has just connected and its request is
+     * likely on the way; closing would reset it (a takeover, ht's SIGUSR2,
+     * shuts the old process down while clients keep connecting). Shortening
+     * some deadlines only: the sweep may see one late, never after its
+     * original deadline. */
+    uint64_t fresh_until = ht_loop__now_ms(acc->loop_) + acc->cfg_.linger_timeout_ms;
     static const uint8_t idle_classes[] = { HT_TC_IDLE, HT_TC_STARVED, HT_TC_HEADER };
     for (size_t k = 0; k < HT_ARRAY_LEN(idle_classes); k++) {
         ht_conn_t* c = acc->lists_[idle_classes[k]].head;
         while (c) {
             ht_conn_t* next = c->tnext;
+            bool empty = c->in == nullptr || c->in_len == c->in_off;
             if (c->flags & HT_CF_DEFER) {
                 /* Waiting for a deferred response on the list it was on
                  * (conn.c moves it lazily): it drains like the others. */
                 if (c->defer) ht_defer__drain_(c->defer, acc->cfg_.drain_timeout_ms);
-            } else if (idle_classes[k] != HT_TC_HEADER || c->in == nullptr || c->in_len == c->in_off) {
+            } else if (idle_classes[k] == HT_TC_HEADER && empty && c->requests == 0) {
+                if (c->deadline > fresh_until) c->deadline = fresh_until;
+            } else if (idle_classes[k] != HT_TC_HEADER || empty) {
                 ht_conn__close_(c);
             }
             c = next;
