@@ -126,7 +126,7 @@ static bool verbose_;
  *                for (the client may leave first: cut off, HT_E_CLOSED)
  *   g   inline   deferred and completed inside the handler; v&8: status and
  *                headers before the defer (they move to the handle; e, f, h,
- *                k too with HT_CONN_KNOWN_BUGS: finding 5)
+ *                k too: finding 5, fixed)
  *   h   post     ht_response__post from this thread (v&1: from a timer);
  *                a second post is -EBUSY
  *   i-j hang     deferred, never completed: the deadline answers (v>>1: the
@@ -157,9 +157,6 @@ static bool verbose_;
 static char echo_[1024 + 1 + MAX_BODY + 64];
 static uint64_t enobufs_;
 static bool eof_sent_; /* the client has shut its write side (this input) */
-/* HT_CONN_KNOWN_BUGS=1: also the variants that hit runtime bugs not fixed
- * yet (README.md, "Findings"), so that their reproducers fail. */
-static bool known_bugs_;
 
 enum { K_SYNC, K_NEXT, K_DELAY, K_INLINE, K_POST, K_HANG, K_TWICE, K_STREAM, K_SSE, K_UPLOAD };
 static const uint8_t kinds_[16] = { K_SYNC, K_SYNC,  K_SYNC,   K_SYNC,   K_NEXT,   K_DELAY, K_INLINE, K_POST,
@@ -617,14 +614,8 @@ static void handler_(const ht_config_t* cfg, const ht_request_t* req, ht_respons
     }
     /* not waited for: the client may leave first (a stream: mid-body) */
     if (kind == K_DELAY || kind == K_STREAM || kind == K_SSE) p->awaited = !(var & 1);
-    /* Known bug (README.md, finding 5): the connection hands a handle's
-     * buffer to the wire while the handle is still building its head in it
-     * (any loop turn before the body or stream call): the head goes out
-     * unfinished, and the handle keeps writing into a buffer that was sent
-     * and recycled. Only a handle completed inside the handler (conn_process
-     * holds the flush off) builds its head before the body, unless
-     * HT_CONN_KNOWN_BUGS. */
-    if (kind != K_INLINE && !known_bugs_) p->head_first = false;
+    /* README.md, finding 5 (fixed): a head being built in a handle's buffer
+     * must stay there until the response is complete or streams. */
     if (p->head_first) {
         /* status and headers before the defer: they move to the handle */
         ht_result_t r = echo_head_(res, m, b.len, nullptr);
@@ -673,7 +664,7 @@ static void handler_(const ht_config_t* cfg, const ht_request_t* req, ht_respons
         }
         if (r != 0) FAIL("timeout: %d", r);
         if (ht_response__timeout(d, 1, 404) != -EINVAL) FAIL("a 404 deadline status accepted");
-        if ((var & 8) && known_bugs_) { /* a head being built when the deadline passes is dropped */
+        if (var & 8) { /* a head being built when the deadline passes is dropped */
             if ((r = ht_response__status(d, 200)) != 0) FAIL("status: %d", r);
             if ((r = ht_response__header_cstr(d, "X-Echo-Dropped", "1")) != 0) FAIL("header: %d", r);
         }
@@ -739,7 +730,6 @@ static void pump_wait_(uint64_t ms) {
 static void init_(void) {
     if (loop_) return;
     verbose_ = getenv("HT_CONN_VERBOSE") != nullptr;
-    known_bugs_ = getenv("HT_CONN_KNOWN_BUGS") != nullptr;
     alloc_ = ht_alloc__init();
     ht_loop_options_t lo = { .entries = 64, .buf_size = 4096, .buf_count = 64 };
     if (!alloc_ || ht_loop__init_with(&loop_, alloc_, &lo) < 0) FAIL("loop init");

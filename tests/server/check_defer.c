@@ -88,7 +88,7 @@ static void on_cancel(ht_response_t* res, ht_result_t why, void* ud) {
     atomic_store(&g_cancel_why, why);
 }
 
-enum { K_TEXT = 1, K_LATE, K_STREAM, K_SSE, K_FLOOD, K_UPLOAD, K_HOLD, K_THREAD };
+enum { K_TEXT = 1, K_LATE, K_STREAM, K_SSE, K_FLOOD, K_UPLOAD, K_HOLD, K_THREAD, K_TEXTHEAD };
 
 static ht_alloc_t* srv_alloc(void) { return &S.count.base; }
 
@@ -105,6 +105,11 @@ static void on_later(ht_loop_t* loop, ht_timer_t* t) {
     case K_TEXT:
         (void) ht_response__text(res, 200, "later\n", srv_alloc());
         atomic_store(&g_twice_result, ht_response__text(res, 200, "again\n", srv_alloc()));
+        ht_response__release(res);
+        later_free(l);
+        break;
+    case K_TEXTHEAD: /* the head was begun before: the body ends it */
+        ck_assert_int_eq(ht_response__body(res, "accepted", 8, srv_alloc()), 0);
         ht_response__release(res);
         later_free(l);
         break;
@@ -267,6 +272,24 @@ static void handler(const ht_config_t* cfg, const ht_request_t* req, ht_response
         (void) ht_response__body(d, "accepted", 8, a);
         ht_response__release(d);
         later_free(l);
+    } else if (ht_slice__eq(path, HT_SLICE("/headlater"))) {
+        /* status and a header now, the body from a timer: the head being
+         * built must not go out before it is complete */
+        ht_response__status(res, 202);
+        ht_response__header_cstr(res, "X-Before", "defer");
+        ht_response_t* d = ht_response__defer(res);
+        ck_assert_ptr_nonnull(d);
+        ht_response__header_cstr(d, "X-After", "defer");
+        later_t* l = later_new(d, K_TEXTHEAD);
+        ht_loop__timer_start(loop, &l->t, 20, on_later);
+    } else if (ht_slice__eq(path, HT_SLICE("/headhold"))) {
+        /* a head begun, never completed: the client leaves */
+        ht_response_t* d = ht_response__defer(res);
+        ck_assert_ptr_nonnull(d);
+        ht_response__status(d, 200);
+        ht_response__header_cstr(d, "X-Dropped", "1");
+        ht_response__on_cancel(d, on_cancel, nullptr);
+        g_hold = later_new(d, K_LATE);
     } else if (ht_slice__eq(path, HT_SLICE("/hold"))) {
         /* Deferred, never completed by itself: the deadline or the client
          * ends it, then /late makes the late calls. */
@@ -906,6 +929,47 @@ START_TEST(upload_paused_and_slow) {
 }
 END_TEST
 
+START_TEST(head_begun_waits_for_its_body) {
+    start_defer(0, 0);
+    int fd = client();
+    rd_t r;
+    rd_init(&r, fd);
+    send_str(fd, "GET /headlater HTTP/1.1\r\nHost: x\r\n\r\nGET /p/next HTTP/1.1\r\nHost: x\r\n\r\n");
+    resp_t p;
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_int_eq(p.status, 202);
+    ck_assert_ptr_nonnull(strstr(p.head, "\r\nX-Before: defer\r\nX-After: defer\r\nContent-Length: 8\r\n"));
+    ck_assert_str_eq(p.body, "accepted");
+    resp_free(&p);
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_str_eq(p.body, "next");
+    resp_free(&p);
+    rd_free(&r);
+    close(fd);
+    /* begun, never completed, the client half-closes: nothing of the head
+     * goes out (a response is whole or absent) */
+    fd = client();
+    rd_init(&r, fd);
+    send_str(fd, "GET /headhold HTTP/1.1\r\nHost: x\r\n\r\n");
+    uint64_t t0 = ht_test__mono_ms();
+    while (atomic_load(&g_handled) < 1 && ht_test__mono_ms() - t0 < 2000) ht_test__sleep_ms(1);
+    ht_test__sleep_ms(20);
+    shutdown(fd, SHUT_WR);
+    while (rd_fill(&r)) {}
+    ck_assert_uint_eq(r.len, 0);
+    ck_assert_int_eq(r.eof, 1);
+    rd_free(&r);
+    close(fd);
+    t0 = ht_test__mono_ms();
+    while (atomic_load(&g_cancels) < 1 && ht_test__mono_ms() - t0 < 2000) ht_test__sleep_ms(2);
+    ck_assert_int_eq(atomic_load(&g_cancel_why), HT_E_CLOSED);
+    resp_t q;
+    roundtrip("GET /late HTTP/1.1\r\nHost: x\r\n\r\n", &q);
+    resp_free(&q);
+    stop();
+}
+END_TEST
+
 static Suite* suite(void) {
     Suite* s = suite_create("defer");
     TCase* tc = tcase_create("defer");
@@ -913,6 +977,7 @@ static Suite* suite(void) {
     tcase_add_checked_fixture(tc, setup, nullptr);
     tcase_add_test(tc, deferred_next_turn);
     tcase_add_test(tc, pipelined_in_order);
+    tcase_add_test(tc, head_begun_waits_for_its_body);
     tcase_add_test(tc, deadline_then_late);
     tcase_add_test(tc, client_leaves);
     tcase_add_test(tc, from_other_threads);

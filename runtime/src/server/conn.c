@@ -403,7 +403,10 @@ static void defer_flush(ht_conn_t* c) {
         return;
     }
     ht_out_t* d = c->dout;
-    if (d && ht_out__pending_(d)) {
+    /* A head still being built stays until its response is complete (or
+     * streams): only an interim 100 Continue goes out ahead of it. */
+    if (d && ht_out__pending_(d) &&
+        (c->defer == nullptr || !ht_defer__building_(c->defer) || (c->flags & HT_CF_INTERIM))) {
         if (c->out) ht_out__put_(c->acc, c->out);
         c->out = d;
         c->dout = nullptr;
@@ -813,6 +816,17 @@ static void conn_process(ht_conn_t* c) {
             request_done(c, c->head_len + c->body_len);
             continue;
         }
+        if (HT_UNLIKELY(c->rstate == HT_RS_PROXY)) {
+            /* The PROXY protocol header (proxy.c) before the first request;
+             * only servers configured for it get here. */
+            if (avail == 0) break;
+            ht_io_t r = ht_proxy__consume_(c);
+            if (r == -EAGAIN) break;
+            if (r < 0) { conn_close(c); return; } /* malformed: no answer, nothing more read */
+            c->in_off += (size_t) r;
+            c->rstate = HT_RS_HEAD;
+            continue;
+        }
         break;
     }
     /* Heads parsed in this call are only valid until the next parse on this
@@ -910,6 +924,17 @@ bool ht_conn__start_(ht_acceptor_t* acc, ht_socket_t fd) {
     ht_conn_t* c = conn_get(acc);
     if (c == nullptr) return false;
     c->fd = fd;
+    if (HT_UNLIKELY(acc->cfg_.proxy_protocol != nullptr)) {
+        /* PROXY protocol (proxy.c): only from a trusted sender (else the
+         * acceptor closes it unread), and its header comes first. */
+        if (!ht_proxy__admit_(acc, fd, &c->sock_peer)) {
+            c->tnext = acc->free_conns_;
+            acc->free_conns_ = c;
+            return false;
+        }
+        c->rstate = HT_RS_PROXY;
+        c->proxied = true;
+    }
     /* Responses are already coalesced into one send per batch; what
      * Nagle would hold back is a head's tail or a file body sent after
      * a head (ht_response__file), which then waits ~40 ms for the
@@ -939,7 +964,8 @@ void ht_conn__timeout_(ht_conn_t* c, uint8_t cls) {
     tl_unlink(c);
     switch (cls) {
     case HT_TC_HEADER:
-        if (c->in && c->in_len > c->in_off && !(c->flags & HT_CF_SEND)) {
+        /* A PROXY header still incomplete gets no 408: only a close. */
+        if (c->in && c->in_len > c->in_off && !(c->flags & HT_CF_SEND) && c->rstate != HT_RS_PROXY) {
             conn_fail(c, HT_E_TIMEOUT);
             conn_next(c);
         } else {

@@ -159,7 +159,8 @@ enum {
  * for; BODY_STREAM: delivering it (ht_response__read_body); BODY_PAUSED:
  * the handler paused it (ht_response__pause_body). */
 enum { HT_RS_HEAD = 0, HT_RS_BODY_CL, HT_RS_BODY_CHUNKED, HT_RS_DONE, HT_RS_BODY_WAIT,
-       HT_RS_BODY_STREAM, HT_RS_BODY_PAUSED };
+       HT_RS_BODY_STREAM, HT_RS_BODY_PAUSED,
+       HT_RS_PROXY /* waiting for a PROXY protocol header (proxy.c) */ };
 
 /* Whether part of a streamed request body is still to be read. */
 #define HT_RS_BODY_UNREAD(rs) ((rs) == HT_RS_BODY_WAIT || (rs) == HT_RS_BODY_STREAM || (rs) == HT_RS_BODY_PAUSED)
@@ -196,6 +197,8 @@ typedef struct ht_conn {
     ht_addr_t       peer;        /* ht_request__peer's answer, once asked */
     int16_t         peer_err;    /* 0 (not asked yet, or known) or getpeername's -errno */
     bool            peer_known;
+    bool            proxied;     /* came through the PROXY protocol: peer is the header's */
+    ht_addr_t       sock_peer;   /* ... and this the proxy's (ht_request__socket_peer) */
 } ht_conn_t;
 
 /* ---- out.c / out.h: send buffers ---- */
@@ -214,6 +217,12 @@ bool ht_conn__start_(ht_acceptor_t* acc, ht_socket_t fd);
 void ht_conn__timeout_(ht_conn_t* c, uint8_t cls);
 /* A starved connection tries to receive again. */
 void ht_conn__retry_(ht_conn_t* c);
+/* ---- proxy.c, for conn.c (only with cfg_.proxy_protocol set) ---- */
+/* Whether the socket's peer is a trusted proxy; *sock_peer gets it. */
+bool ht_proxy__admit_(ht_acceptor_t* acc, ht_socket_t fd, ht_addr_t* sock_peer);
+/* Parses the PROXY header at c->in + in_off: its length (the peer is set),
+ * -EAGAIN, or HT_E_BAD_PROXY. */
+ht_io_t ht_proxy__consume_(ht_conn_t* c);
 /* ---- acceptor.c, for conn.c ---- */
 /* A connection was freed: accepting may resume, a shutdown may be done. */
 void ht_acceptor__conn_freed_(ht_acceptor_t* acc);
@@ -244,6 +253,9 @@ HT_INLINE const char* ht_conn__date_(ht_acceptor_t* acc) {
 }
 
 /* ---- defer.c ---- */
+/* Whether the handle's response is being built (status or headers set,
+ * not yet complete nor streaming): its bytes in dout must not go out. */
+bool ht_defer__building_(const struct ht_defer* d);
 /* Cuts the handle off (reason to its cancel callback) and detaches it. */
 void ht_defer__cut_(struct ht_defer* d, ht_result_t reason);
 /* Shutdown began: the handle has drain_ms more at most. */

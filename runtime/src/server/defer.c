@@ -162,6 +162,11 @@ static void defer_timers_stop(ht_defer_t* d) {
 
 /* ---- Cutting off ---- */
 
+bool ht_defer__building_(const ht_defer_t* d) {
+    uint8_t st = d->res.state;
+    return st == HT_RES_NONE || st == HT_RES_HEAD || st == HT_RES_FAILED;
+}
+
 void ht_defer__cut_(ht_defer_t* d, ht_result_t reason) {
     ht_conn_t* c = d->conn;
     if (c) {
@@ -646,8 +651,11 @@ ht_result_t ht_response__sse_begin(ht_response_t* res, uint32_t heartbeat_ms) {
 static void on_beat(ht_loop_t* loop, ht_timer_t* t) {
     ht_defer_t* d = t->data;
     if (d->conn == nullptr || d->res.state != HT_RES_STREAM) return;
-    /* A full queue already tells the proxy the stream is alive. */
+    /* A full queue already tells the proxy the stream is alive; a refused
+     * heartbeat is no refused write of the application's (no ready call). */
+    uint8_t wanted = d->dflags & HT_DF_WANT_READY;
     (void) stream_put(d, ":\n\n", 3);
+    if (!wanted) d->dflags &= (uint8_t) ~HT_DF_WANT_READY;
     if (d->conn) ht_loop__timer_start(loop, &d->beat, d->beat_ms, on_beat);
 }
 
