@@ -63,7 +63,9 @@ static void log_request(const ht_request_t* req, uint16_t status, uint64_t bytes
      * (ht_request__peer); "-" (CLF's "unknown") if the socket is gone. */
     ht_addr_t peer;
     char host[HT_ADDR_STRLEN];
-    (void) ht_request__peer(req, &peer);
+    /* Behind a proxy: the PROXY header's address (--proxy-protocol), or
+     * Forwarded / X-Forwarded-For from --trust-forwarded peers. */
+    (void) ht_request__client(req, &peer);
     ht_addr__format(&peer, host);
     ht_slice_t m = ht_request__method_slice(req), t = ht_request__target(req);
     if (t.len > 1024) t.len = 1024;
@@ -361,6 +363,25 @@ static bool port_busy(const char* host, uint16_t port) {
 
 /* ---- Flags ---- */
 
+/* --proxy-protocol / --trust-forwarded: a CIDR list (ht/proxy.h). */
+typedef struct trust_arg {
+    ht_cidr_t  cidrs[64];
+    ht_trust_t t;
+} trust_arg_t;
+static trust_arg_t proxy_trust, forwarded_trust;
+
+static bool parse_trust(trust_arg_t* out, const char* list, const char* flag) {
+    uint32_t n = 0;
+    ht_result_t r = ht_trust__parse(list, out->cidrs, HT_ARRAY_LEN(out->cidrs), &n);
+    if (r != 0) {
+        fprintf(stderr, "ht: bad %s '%s': %s\n", flag, list,
+                r == -E2BIG ? "more than 64 entries" : "want CIDR[,CIDR...], e.g. 10.0.0.0/8,::1,unix");
+        return false;
+    }
+    out->t = (ht_trust_t){ out->cidrs, n };
+    return true;
+}
+
 static void usage(FILE* f) {
     fprintf(f,
         "usage: ht [options]\n"
@@ -383,6 +404,13 @@ static void usage(FILE* f) {
         "      --dotfiles        serve and list names starting with '.'\n"
         "      --follow-symlinks follow symlinks that lead outside the root\n"
         "      --access-log      log requests to stdout (Common Log Format)\n"
+        "      --proxy-protocol CIDR[,CIDR...]\n"
+        "                        connections come from these proxies only, each\n"
+        "                        starting with a PROXY v1/v2 header (HAProxy\n"
+        "                        send-proxy): its address is the client's\n"
+        "      --trust-forwarded CIDR[,CIDR...]\n"
+        "                        believe Forwarded / X-Forwarded-For from these\n"
+        "                        peers (\"unix\": a Unix-socket peer)\n"
         "      --health PATH     answer PATH with 200 while serving, 503 once\n"
         "                        shutdown (or --drain-grace) has begun\n"
         "      --drain-grace S   after SIGTERM keep serving for S seconds (health\n"
@@ -410,7 +438,10 @@ static bool parse_uint(const char* s, uint64_t max, uint64_t* out) {
 int main(int argc, char** argv) {
     enum { O_NOINDEX = 256, O_NOLIST, O_NOGZIP, O_DOT, O_FOLLOW, O_LOG, O_PRE, O_NOCACHE, O_HEALTH,
            O_GRACE };
+    enum { O_PROXY = 400, O_TRUST_FWD }; /* behind a proxy (ht/proxy.h) */
     static const struct option opts[] = {
+        { "proxy-protocol", required_argument, nullptr, O_PROXY },
+        { "trust-forwarded", required_argument, nullptr, O_TRUST_FWD },
         { "port", required_argument, nullptr, 'p' },   { "bind", required_argument, nullptr, 'b' },
         { "dir", required_argument, nullptr, 'd' },    { "workers", required_argument, nullptr, 'w' },
         { "index", required_argument, nullptr, 'i' },  { "no-index", no_argument, nullptr, O_NOINDEX },
@@ -478,6 +509,12 @@ int main(int argc, char** argv) {
             }
 #endif
             break;
+        case O_PROXY:
+            if (!parse_trust(&proxy_trust, optarg, "--proxy-protocol")) return 2;
+            break;
+        case O_TRUST_FWD:
+            if (!parse_trust(&forwarded_trust, optarg, "--trust-forwarded")) return 2;
+            break;
         case 'V': printf("ht (hachettp) %s\n", HT_VERSION_STRING); return 0;
         case 'h': usage(stdout); return 0;
         case ':':
@@ -522,6 +559,8 @@ int main(int argc, char** argv) {
     if (!workers_given && workers > cores) workers = cores;
 
     ht_config_t cfg = { .user_data = &app };
+    if (proxy_trust.t.count) cfg.proxy_protocol = &proxy_trust.t;
+    if (forwarded_trust.t.count) cfg.trust_forwarded = &forwarded_trust.t;
     ht_server_t server = { .config = &cfg, .signal_handler = on_signal };
     app.server = &server;
 #if defined(HT_OS_POSIX)

@@ -14,7 +14,7 @@ root=$(cd "$here/../.." && pwd)
 secs=${1:-30}
 [ $# -gt 0 ] && shift
 build=${FUZZ_BUILD:-$root/build/fuzz}
-targets=${*:-"fuzz_parse fuzz_chunked fuzz_uri fuzz_dsl fuzz_diff fuzz_match fuzz_conn"}
+targets=${*:-"fuzz_parse fuzz_chunked fuzz_uri fuzz_dsl fuzz_diff fuzz_match fuzz_conn fuzz_proxy"}
 
 CC=${CC:-clang} cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER="${CC:-clang}" \
   -DHT_FUZZ=ON -DHT_SANITIZE=ON -DHT_WERROR=ON -DHT_BUILD_TESTS=OFF -DHT_BUILD_EXAMPLES=OFF ${FUZZ_CMAKE:-} >/dev/null

@@ -91,6 +91,16 @@ typedef struct ht_config {
      * is buffered, up to max_body. The route compiler generates one
      * (PREFIX__body_policy) from each route's `body` options. */
     ht_body_policy_fn body_policy;
+
+    /* ---- Behind proxies (ht/proxy.h); the lists must outlive the server ---- */
+    /* Trusted PROXY protocol senders: when set, every connection must come
+     * from one of them (others are closed at accept) and start with a PROXY
+     * v1/v2 header, whose source address becomes ht_request__peer's.
+     * nullptr: off (the default; costs nothing). */
+    const struct ht_trust* proxy_protocol;
+    /* Peers whose Forwarded / X-Forwarded-For ht_request__client believes.
+     * nullptr: none. */
+    const struct ht_trust* trust_forwarded;
 } ht_config_t;
 
 /* Defaults, in one place (the comments above repeat them). */

@@ -19,5 +19,6 @@
 #include <ht/fs.h>
 #include <ht/signal.h>
 #include <ht/listen.h>
+#include <ht/proxy.h>
 
 #endif /* HT_HT_H */

@@ -99,7 +99,8 @@ typedef int64_t ht_io_t;
     X(HT_E_RESERVED_HEADER,    500, "header is written by the server, not the handler") \
     X(HT_E_GONE,               503, "response cut off (deadline, client gone or shutdown)") \
     X(HT_E_SHUTDOWN,           503, "server shutting down: its drain time ran out")     \
-    X(HT_E_BAD_HOST,           400, "Host is not a valid uri-host[:port]")
+    X(HT_E_BAD_HOST,           400, "Host is not a valid uri-host[:port]")             \
+    X(HT_E_BAD_PROXY,          400, "malformed PROXY protocol header")
 
 #define HT_E__BASE (-4096)
 enum ht_error_index_ { /* private: position in HT_ERRORS */
