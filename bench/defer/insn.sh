@@ -16,6 +16,7 @@
 #               LOBIND unset: lobind.c is compiled into a temp dir
 #   KIND ht     BINARY is examples/ht/ht: -w 1 -b 127.0.0.1 -d $HT_DIR
 #               (HT_DIR unset: a temp dir with f.txt, 2,700 bytes: PATH /f.txt)
+#               and $HT_ARGS (e.g. HT_ARGS="--access-log /tmp/a.log")
 #
 # R=3 (runs of each N, alternated; the median difference is printed, with
 # every run's on stderr). Needs valgrind (callgrind_control), python3.
@@ -57,8 +58,9 @@ ir() {
       PID=$! ;;
     ht)
       port=$(free_port)
+      # shellcheck disable=SC2086 # HT_ARGS: more ht flags, split on spaces
       valgrind --tool=callgrind --callgrind-out-file="$out" "$BIN" -w 1 -b 127.0.0.1 -p "$port" \
-        -d "$HT_DIR" > /dev/null 2> "$log" &
+        -d "$HT_DIR" ${HT_ARGS:-} > /dev/null 2> "$log" &
       PID=$! ;;
     *) echo "insn.sh: KIND is defer, hello or ht" >&2; exit 2 ;;
   esac

@@ -35,7 +35,6 @@
 
 typedef struct app {
     ht_fs_root_t root;
-    bool         access_log;
     bool         cache;      /* per-worker open-file cache (--no-cache: off) */
     const char*  health;     /* --health PATH, or nullptr */
     size_t       health_len;
@@ -50,35 +49,19 @@ static atomic_bool draining;
  * and waits for takeover requests until all are done. */
 static atomic_uint workers_ready, workers_failed, workers_done;
 
-/* ---- Access log: Common Log Format, one write(2) per line ---- */
+/* ---- Access log: the library's (ht/log.h), every response, the server's
+ * own answers too; SIGUSR1 reopens the file (logrotate) ---- */
 
-static void log_request(const ht_request_t* req, uint16_t status, uint64_t bytes) {
-    char line[2048];
-    time_t now = time(nullptr);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    char when[40];
-    strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S +0000", &tm);
-    /* The client's address: one getpeername per connection, kept with it
-     * (ht_request__peer); "-" (CLF's "unknown") if the socket is gone. */
-    ht_addr_t peer;
-    char host[HT_ADDR_STRLEN];
-    /* Behind a proxy: the PROXY header's address (--proxy-protocol), or
-     * Forwarded / X-Forwarded-For from --trust-forwarded peers. */
-    (void) ht_request__client(req, &peer);
-    ht_addr__format(&peer, host);
-    ht_slice_t m = ht_request__method_slice(req), t = ht_request__target(req);
-    if (t.len > 1024) t.len = 1024;
-    /* The target is printed as received: the parser has refused controls,
-     * so a line cannot be forged. */
-    int n = snprintf(line, sizeof line, "%s - - [%s] \"%.*s %.*s HTTP/1.%u\" %u ", host, when,
-                     HT_SLICE_FMT(m), HT_SLICE_FMT(t), (unsigned) ht_request__version_minor(req),
-                     (unsigned) status);
-    if (n < 0 || (size_t) n >= sizeof line - 24) return;
-    if (bytes) n += snprintf(line + n, sizeof line - (size_t) n, "%llu\n", (unsigned long long) bytes);
-    else n += snprintf(line + n, sizeof line - (size_t) n, "-\n");
-    (void) !write(1, line, (size_t) n);
+static ht_access_log_t* access_log;
+
+#if defined(HT_OS_POSIX)
+static void on_reopen_signal(int signo) {
+    (void) signo;
+    int saved = errno;
+    if (access_log) (void) ht_access_log__reopen(access_log); /* open, dup2, close */
+    errno = saved;
 }
+#endif
 
 /* ---- Requests: all of it is ht_response__serve_file ---- */
 
@@ -97,17 +80,14 @@ static void on_request(const ht_config_t* cfg, const ht_request_t* req, ht_respo
         ht_slice_t path = ht_request__path(req);
         if (path.len == app->health_len && memcmp(path.ptr, app->health, path.len) == 0) {
             bool down = atomic_load(&draining) || ht_server__shutting_down(app->server);
-            ht_result_t hr = ht_response__text(res, down ? 503 : 200, down ? "draining\n" : "ok\n", a);
-            if (app->access_log) log_request(req, hr == 0 ? (down ? 503 : 200) : 500, hr == 0 ? ht_response__body_bytes(res) : 0);
+            (void) ht_response__text(res, down ? 503 : 200, down ? "draining\n" : "ok\n", a);
             return;
         }
     }
     if (!cache_ok && app->cache) cache_ok = ht_fs__cache_init(&cache, 1024, 1000, 0, a) == 0;
     ht_serve_file_options_t opt = { .cache = cache_ok ? &cache : nullptr };
-    ht_result_t r = ht_response__serve_file(res, req, &app->root, &opt, a);
     /* A failed builder call turns the response into a 500 (server's rule). */
-    if (app->access_log)
-        log_request(req, r == 0 ? ht_response__get_status(res) : 500, r == 0 ? ht_response__body_bytes(res) : 0);
+    (void) ht_response__serve_file(res, req, &app->root, &opt, a);
 }
 
 /* ---- Workers ---- */
@@ -403,7 +383,11 @@ static void usage(FILE* f) {
         "      --no-gzip         do not serve .gz sidecars\n"
         "      --dotfiles        serve and list names starting with '.'\n"
         "      --follow-symlinks follow symlinks that lead outside the root\n"
-        "      --access-log      log requests to stdout (Common Log Format)\n"
+        "      --access-log[=FILE|-] log every response, the server's own answers\n"
+        "                        too, to FILE (reopened on SIGUSR1) or stdout (-,\n"
+        "                        the default); also --access-log FILE\n"
+        "      --log-format F    clf (default), combined or json (duration in us,\n"
+        "                        bytes, worker, client and proxy address)\n"
         "      --proxy-protocol CIDR[,CIDR...]\n"
         "                        connections come from these proxies only, each\n"
         "                        starting with a PROXY v1/v2 header (HAProxy\n"
@@ -437,7 +421,7 @@ static bool parse_uint(const char* s, uint64_t max, uint64_t* out) {
 
 int main(int argc, char** argv) {
     enum { O_NOINDEX = 256, O_NOLIST, O_NOGZIP, O_DOT, O_FOLLOW, O_LOG, O_PRE, O_NOCACHE, O_HEALTH,
-           O_GRACE };
+           O_GRACE, O_LOGFMT };
     enum { O_PROXY = 400, O_TRUST_FWD }; /* behind a proxy (ht/proxy.h) */
     static const struct option opts[] = {
         { "proxy-protocol", required_argument, nullptr, O_PROXY },
@@ -447,7 +431,7 @@ int main(int argc, char** argv) {
         { "index", required_argument, nullptr, 'i' },  { "no-index", no_argument, nullptr, O_NOINDEX },
         { "no-list", no_argument, nullptr, O_NOLIST }, { "no-gzip", no_argument, nullptr, O_NOGZIP },
         { "dotfiles", no_argument, nullptr, O_DOT },   { "follow-symlinks", no_argument, nullptr, O_FOLLOW },
-        { "access-log", no_argument, nullptr, O_LOG }, { "precompress", required_argument, nullptr, O_PRE },
+        { "access-log", optional_argument, nullptr, O_LOG }, { "log-format", required_argument, nullptr, O_LOGFMT }, { "precompress", required_argument, nullptr, O_PRE },
         { "no-cache", no_argument, nullptr, O_NOCACHE },
         { "health", required_argument, nullptr, O_HEALTH }, { "drain-grace", required_argument, nullptr, O_GRACE },
         { "version", no_argument, nullptr, 'V' },      { "help", no_argument, nullptr, 'h' },
@@ -459,7 +443,9 @@ int main(int argc, char** argv) {
     const char* bind = nullptr;
     const char* precompress = nullptr;
     uint32_t flags = 0;
-    bool access_log = false, use_cache = true, workers_given = false;
+    bool use_cache = true, workers_given = false;
+    const char* log_path = nullptr;
+    ht_log_format_t log_format = HT_LOG_COMMON;
     const char* health = nullptr;
     uint64_t drain_grace = 0;
     opterr = 0; /* our own one-line messages */
@@ -487,7 +473,19 @@ int main(int argc, char** argv) {
         case O_NOGZIP: flags |= HT_FS_NO_GZIP; break;
         case O_DOT: flags |= HT_FS_DOTFILES; break;
         case O_FOLLOW: flags |= HT_FS_FOLLOW_OUTSIDE; break;
-        case O_LOG: access_log = true; break;
+        case O_LOG:
+            /* --access-log=FILE, --access-log FILE, --access-log - or a bare
+             * --access-log (stdout, as before). */
+            if (!optarg && optind < argc && (argv[optind][0] != '-' || strcmp(argv[optind], "-") == 0))
+                optarg = argv[optind++];
+            log_path = optarg ? optarg : "-";
+            break;
+        case O_LOGFMT:
+            if (ht_log_format__parse(optarg, &log_format) != 0) {
+                fprintf(stderr, "ht: bad log format '%s' (want clf, combined or json)\n", optarg);
+                return 2;
+            }
+            break;
         case O_PRE: precompress = optarg; break;
         case O_NOCACHE: use_cache = false; break;
         case O_HEALTH:
@@ -540,7 +538,6 @@ int main(int argc, char** argv) {
     }
 
     static app_t app;
-    app.access_log = access_log;
     app.cache = use_cache;
     app.health = health;
     app.health_len = health ? strlen(health) : 0;
@@ -559,6 +556,23 @@ int main(int argc, char** argv) {
     if (!workers_given && workers > cores) workers = cores;
 
     ht_config_t cfg = { .user_data = &app };
+    if (log_path) {
+        r = ht_access_log__open(&access_log, log_path, log_format);
+        if (r != 0) {
+            fprintf(stderr, "ht: access log %s: %s\n", log_path, strerror(-r));
+            ht_fs__root_close(&app.root);
+            return 1;
+        }
+        cfg.access_log = access_log;
+#if defined(HT_OS_POSIX)
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        sa.sa_handler = on_reopen_signal;
+        (void) sigaction(SIGUSR1, &sa, nullptr);
+#endif
+    }
     if (proxy_trust.t.count) cfg.proxy_protocol = &proxy_trust.t;
     if (forwarded_trust.t.count) cfg.trust_forwarded = &forwarded_trust.t;
     ht_server_t server = { .config = &cfg, .signal_handler = on_signal };
@@ -628,5 +642,6 @@ int main(int argc, char** argv) {
     ht_server__close(&server);
     listener_close();
     ht_fs__root_close(&app.root);
+    ht_access_log__close(access_log); /* after every acceptor wrote out its lines */
     return r == 0 ? 0 : 1;
 }

@@ -95,9 +95,9 @@ static uint16_t serving_port(int err_fd) {
     return 0;
 }
 
-/* One GET with Connection: close; the status, or -errno / -1000 for no or a
- * malformed answer. */
-static int get_status(uint16_t port, const char* path) {
+/* Sends raw bytes, reads the answer; the status, or -errno / -1000 for no
+ * or a malformed answer. */
+static int raw_status(uint16_t port, const char* req, size_t n) {
     int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -106,9 +106,8 @@ static int get_status(uint16_t port, const char* path) {
         close(s);
         return -e;
     }
-    char req[256], buf[4096];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", path);
-    if (write(s, req, (size_t) n) != n) {
+    char buf[4096];
+    if (write(s, req, n) != (ssize_t) n) {
         close(s);
         return -EPIPE;
     }
@@ -130,6 +129,13 @@ static int get_status(uint16_t port, const char* path) {
     buf[len] = '\0';
     if (len < 12 || strncmp(buf, "HTTP/1.1 ", 9) != 0) return -1000;
     return atoi(buf + 9);
+}
+
+/* One GET with Connection: close (raw_status). */
+static int get_status(uint16_t port, const char* path) {
+    char req[256];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", path);
+    return raw_status(port, req, (size_t) n);
 }
 
 /* ---- item 7: io_uring blocked by seccomp ---- */
@@ -218,6 +224,127 @@ START_TEST(health_and_drain_grace) {
 }
 END_TEST
 
+/* ---- item 5: access logs ---- */
+
+/* Reads file p into buf (NUL-terminated); its length. */
+static size_t slurp(const char* p, char* buf, size_t cap) {
+    FILE* f = fopen(p, "r");
+    if (!f) return buf[0] = '\0', 0;
+    size_t n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return n;
+}
+
+static size_t count_lines(const char* s) {
+    size_t n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+/* Waits (at most 5 s: the log writes at most once a second) until file p
+ * has want lines; its contents in buf. */
+static size_t wait_lines(const char* p, char* buf, size_t cap, size_t want) {
+    size_t n = 0;
+    for (int i = 0; i < 500 && (n = count_lines(buf)) < want; i++) {
+        usleep(10000);
+        slurp(p, buf, cap);
+    }
+    return n;
+}
+
+START_TEST(access_log_json_reopen) {
+    char log[96], rotated[100];
+    snprintf(log, sizeof log, "%s.log", root);
+    snprintf(rotated, sizeof rotated, "%s.1", log);
+    unlink(log);
+    int ef;
+    const char* args[] = { HT_BIN, "-p", "0", "-b", "127.0.0.1", "-d", root, "-w", "1",
+                           "--access-log", log, "--log-format", "json", nullptr };
+    pid_t p = spawn(args, &ef);
+    uint16_t port = serving_port(ef);
+    ck_assert_uint_ne(port, 0);
+    ck_assert_int_eq(get_status(port, "/small.txt"), 200);
+    ck_assert_int_eq(get_status(port, "/nope"), 404);
+    /* The server's own answers: a line that is not HTTP, a target over
+     * max_request_line, a head over max_head. */
+    static const char junk[] = "\x16\x03\x01 hello\r\n\r\n";
+    ck_assert_int_eq(raw_status(port, junk, sizeof junk - 1), 400);
+    static char big[12000];
+    int n = snprintf(big, sizeof big, "GET /%09000d HTTP/1.1\r\nHost: t\r\n\r\n", 0);
+    ck_assert_int_eq(raw_status(port, big, (size_t) n), 414);
+    n = snprintf(big, sizeof big, "GET / HTTP/1.1\r\nHost: t\r\nX: %09000d\r\n\r\n", 0);
+    ck_assert_int_eq(raw_status(port, big, (size_t) n), 431);
+    static char text[65536];
+    ck_assert_uint_eq(wait_lines(log, text, sizeof text, 5), 5);
+    /* One JSON object per line, in order. */
+    static const char* const want[] = {
+        "\"method\":\"GET\",\"target\":\"/small.txt\",\"proto\":\"HTTP/1.1\",\"status\":200,\"bytes\":11,",
+        "\"target\":\"/nope\",\"proto\":\"HTTP/1.1\",\"status\":404,",
+        "\"method\":null,\"target\":null,\"proto\":null,\"status\":400,",
+        "\"status\":414,",
+        "\"status\":431,",
+    };
+    char* line = text;
+    for (size_t i = 0; i < HT_ARRAY_LEN(want); i++) {
+        char* end = strchr(line, '\n');
+        ck_assert_ptr_nonnull(end);
+        *end = '\0';
+        ck_assert_msg(line[0] == '{' && end[-1] == '}', "%s", line);
+        ck_assert_msg(strstr(line, want[i]) != nullptr, "line %zu: %s", i, line);
+        ck_assert_msg(strstr(line, "\"client\":\"127.0.0.1\",\"proxy\":null,") != nullptr, "%s", line);
+        ck_assert_msg(strstr(line, "\"worker\":0,") != nullptr && strstr(line, "\"duration_us\":") != nullptr,
+                      "%s", line);
+        line = end + 1;
+    }
+    /* logrotate: move the file away, SIGUSR1, the next line goes to a new
+     * file at the same path. */
+    ck_assert_int_eq(rename(log, rotated), 0);
+    ck_assert_int_eq(kill(p, SIGUSR1), 0);
+    usleep(200 * 1000);
+    ck_assert_int_eq(get_status(port, "/small.txt?after"), 200);
+    ck_assert_int_eq(kill(p, SIGTERM), 0); /* and the shutdown writes it out */
+    int st = wait_for(p, 10000);
+    ck_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    slurp(log, text, sizeof text);
+    ck_assert_msg(count_lines(text) == 1 && strstr(text, "\"target\":\"/small.txt?after\"") != nullptr, "%s", text);
+    slurp(rotated, text, sizeof text);
+    ck_assert_uint_eq(count_lines(text), 5);
+    unlink(log);
+    unlink(rotated);
+    close(ef);
+}
+END_TEST
+
+START_TEST(access_log_combined) {
+    char log[96];
+    snprintf(log, sizeof log, "%s.log", root);
+    unlink(log);
+    int ef;
+    const char* args[] = { HT_BIN, "-p", "0", "-b", "127.0.0.1", "-d", root, "-w", "1",
+                           "--access-log=-", "--access-log", log, "--log-format", "combined", nullptr };
+    pid_t p = spawn(args, &ef);
+    uint16_t port = serving_port(ef);
+    ck_assert_uint_ne(port, 0);
+    static const char req[] = "GET /small.txt HTTP/1.1\r\nHost: t\r\nReferer: http://r/\r\n"
+                              "User-Agent: a \"quoted\" \\ agent\r\nConnection: close\r\n\r\n";
+    ck_assert_int_eq(raw_status(port, req, sizeof req - 1), 200);
+    static const char head[] = "HEAD /small.txt HTTP/1.0\r\n\r\n";
+    ck_assert_int_eq(raw_status(port, head, sizeof head - 1), 200);
+    ck_assert_int_eq(kill(p, SIGTERM), 0);
+    int st = wait_for(p, 10000);
+    ck_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    static char text[8192];
+    slurp(log, text, sizeof text);
+    ck_assert_msg(strncmp(text, "127.0.0.1 - - [", 15) == 0, "%s", text);
+    ck_assert_msg(strstr(text, "] \"GET /small.txt HTTP/1.1\" 200 11 \"http://r/\" "
+                               "\"a \\x22quoted\\x22 \\x5c agent\"\n") != nullptr, "%s", text);
+    ck_assert_msg(strstr(text, "] \"HEAD /small.txt HTTP/1.0\" 200 - \"-\" \"-\"\n") != nullptr, "%s", text);
+    unlink(log);
+    close(ef);
+}
+END_TEST
+
 /* ---- item 3: takeover of the listening socket under load ---- */
 
 typedef struct load {
@@ -298,6 +425,8 @@ int main(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, io_uring_blocked);
     tcase_add_test(tc, health_and_drain_grace);
+    tcase_add_test(tc, access_log_json_reopen);
+    tcase_add_test(tc, access_log_combined);
     tcase_add_test(tc, takeover_under_load);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);

@@ -101,6 +101,11 @@ typedef struct ht_config {
     /* Peers whose Forwarded / X-Forwarded-For ht_request__client believes.
      * nullptr: none. */
     const struct ht_trust* trust_forwarded;
+
+    /* ---- Access log (ht/log.h); must outlive the acceptors ---- */
+    /* Every response is logged there, the server's own answers too.
+     * nullptr: none (one pointer test per response). */
+    struct ht_access_log* access_log;
 } ht_config_t;
 
 /* Defaults, in one place (the comments above repeat them). */

@@ -20,5 +20,6 @@
 #include <ht/signal.h>
 #include <ht/listen.h>
 #include <ht/proxy.h>
+#include <ht/log.h>
 
 #endif /* HT_HT_H */

@@ -179,6 +179,7 @@ struct ht_acceptor {
     uint8_t             in_callback_;
     int64_t             date_s_;
     char                date_[48];    /* "Date: <IMF-fixdate>\r\n" */
+    void*               log_;         /* access-log buffer (access_log.c), or nullptr */
 };
 
 #endif /* HT_SERVER_H */

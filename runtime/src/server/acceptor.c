@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "server/access_log.h"
 #include "server/conn.h"
 #include "server/sock.h"
 
@@ -102,7 +103,10 @@ static void on_tick(ht_loop_t* loop, ht_timer_t* t) {
     for (uint32_t i = 0; i < 64 && acc->lists_[HT_TC_STARVED].head; i++) {
         ht_conn__retry_(acc->lists_[HT_TC_STARVED].head);
     }
-    if (acc->stats_.open > 0) ht_loop__timer_start(loop, &acc->tick_, acc->tick_ms_, on_tick);
+    /* The access log writes what it holds at most once a second: the timer
+     * runs on while it holds something. */
+    bool log_pending = HT_UNLIKELY(acc->log_ != nullptr) && ht_alog__tick_(acc);
+    if (acc->stats_.open > 0 || log_pending) ht_loop__timer_start(loop, &acc->tick_, acc->tick_ms_, on_tick);
 }
 
 /* ---- Shutdown ---- */
@@ -243,6 +247,7 @@ void ht_server__serve_finalize(ht_acceptor_t* acc) {
     }
     ht_out__cache_free_(acc);
     ht_defer__acceptor_done_(acc);
+    if (acc->log_) ht_alog__acceptor_done_(acc);
     ht_alloc__free(acc->alloc_, acc->headers_, (size_t) acc->cfg_.max_headers * sizeof(ht_header_t));
     acc->headers_ = nullptr;
 }

@@ -199,6 +199,7 @@ typedef struct ht_conn {
     bool            peer_known;
     bool            proxied;     /* came through the PROXY protocol: peer is the header's */
     ht_addr_t       sock_peer;   /* ... and this the proxy's (ht_request__socket_peer) */
+    void*           log_stash_;  /* a deferred request's access-log fields (access_log.c) */
 } ht_conn_t;
 
 /* ---- out.c / out.h: send buffers ---- */
