@@ -203,26 +203,29 @@ static bool parse_port(const char* p, size_t n, uint16_t* out) {
 
 /* v1: "PROXY TCP4|TCP6 src dst sport dport\r\n" or "PROXY UNKNOWN ...\r\n",
  * at most 107 bytes. */
+#define V1_MAX ((size_t) 107)
 static ht_io_t parse_v1(const char* buf, size_t len, ht_proxy_header_t* out) {
-    enum { V1_MAX = 107 };
-    const char* lf = memchr(buf, '\n', len < V1_MAX ? len : V1_MAX);
-    if (lf == nullptr) {
+    size_t seen = len, e = 0;
+    if (seen > V1_MAX) seen = V1_MAX;
+    while (e < seen && buf[e] != '\n') e++;
+    if (e == seen) { /* no LF yet */
         /* Printable ASCII and at most CR at the end so far, else bad now. */
-        size_t n = len < V1_MAX ? len : V1_MAX;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < seen; i++) {
             uint8_t c = (uint8_t) buf[i];
-            if ((c < 0x20 || c > 0x7e) && !(c == '\r' && i + 1 == n)) return HT_E_BAD_PROXY;
+            bool last_cr = c == '\r' && i + 1 == seen;
+            if ((c < 0x20 || c > 0x7e) && !last_cr) return HT_E_BAD_PROXY;
         }
         return len >= V1_MAX ? HT_E_BAD_PROXY : -EAGAIN;
     }
+    const char* lf = buf + e;
     size_t n = (size_t) (lf - buf); /* the line without its LF */
     if (n == 0 || buf[n - 1] != '\r') return HT_E_BAD_PROXY;
     n--;
     for (size_t i = 0; i < n; i++)
         if ((uint8_t) buf[i] < 0x20 || (uint8_t) buf[i] > 0x7e) return HT_E_BAD_PROXY;
     /* Split on single spaces. */
-    const char* f[7];
-    size_t fl[7];
+    const char* f[7] = { nullptr };
+    size_t fl[7] = { 0 };
     int nf = 0;
     size_t s = 0;
     for (size_t i = 0; i <= n; i++) {
@@ -323,7 +326,7 @@ ht_io_t ht_proxy__parse(const char* buf, size_t len, ht_proxy_header_t* out) {
     if (memcmp(buf, v2_sig, n) == 0) return len < 12 ? -EAGAIN : parse_v2(buf, len, out);
     n = len < 6 ? len : 6;
     if (memcmp(buf, "PROXY ", n) != 0) return HT_E_BAD_PROXY;
-    return len < 6 ? -EAGAIN : parse_v1(buf, len, out);
+    return parse_v1(buf, len, out); /* a prefix of "PROXY " has no LF: -EAGAIN */
 }
 
 /* ---- The connection's side (conn.c calls these) ---- */
