@@ -76,7 +76,9 @@ HT_INLINE uint64_t ht_request__content_length(const ht_request_t* r) {
     return (r->flags_ & HT_REQUEST_F_HAS_LENGTH) ? r->content_length_ : UINT64_MAX;
 }
 
-/* The client's address and port, into *out: 0, or a negated errno
+/* The client's address and port, into *out (on a server with the PROXY
+ * protocol on, ht/proxy.h, the address its header gave; for Forwarded /
+ * X-Forwarded-For from trusted proxies see ht_request__client): 0, or a negated errno
  * (-ENOTCONN for a request not from a server's connection, or what
  * getpeername(2) said; *out is then HT_ADDR_NONE). Cost: nothing until
  * asked; then one getpeername(2) per connection, its answer kept with the
