@@ -1,17 +1,19 @@
 #!/bin/bash
 # tests/files/haproxy_e2e.sh HT_BIN: ht behind the real load balancer (issue
 # 19, "Proved with the real load balancer"). Debian's HAProxy, with a
-# generated config, in front of three ht instances on loopback (HAProxy
-# connects from 127.0.0.3), HTTP health checks on `ht --health`. Under a wrk
-# load through HAProxy:
+# generated config, in front of three ht instances on loopback: HAProxy
+# connects from 127.0.0.3 with send-proxy-v2 (ht --proxy-protocol
+# 127.0.0.3), HTTP health checks on `ht --health`, JSON access logs. A client
+# on 127.0.0.2 is logged by every instance as the client, with 127.0.0.3 as
+# the proxy. Under a wrk load through HAProxy:
 #   - a rolling restart, three times over: one instance at a time gets
 #     SIGTERM (--drain-grace: health 503, HAProxy takes it out, then it
 #     stops), a new one takes its place on the same port and comes back UP;
 #   - one instance's binary is replaced in place (mv over it, SIGUSR2: the
 #     new binary takes over the listening socket, the old drains).
-# wrk must see 0 socket errors and 0 non-2xx responses. Every wait is
-# bounded; processes are stopped by PID. Exit 77 (skipped) without haproxy,
-# wrk, curl or python3. (PROXY protocol: see README, not yet in this test.)
+# wrk must see 0 socket errors and 0 non-2xx responses, and every request
+# it made is in the instances' logs. Every wait is bounded; processes are
+# stopped by PID. Exit 77 (skipped) without haproxy, wrk, curl or python3.
 set -u
 ht_src=$1
 for c in haproxy wrk curl python3; do
@@ -63,7 +65,7 @@ start() {
   gen[$i]=$(( ${gen[$i]:-0} + 1 ))
   local err="$t/ht$i.${gen[$i]}.err"
   "$t/bin/ht" -p "${port[$i]}" -b 127.0.0.1 -d "$t/root" -w 1 --health /healthz --drain-grace 2 \
-    2>"$err" &
+    --proxy-protocol 127.0.0.3 --access-log "$t/ht$i.log" --log-format json 2>"$err" &
   pid[$i]=$!
   wait_grep "$err" "ht: serving" || fail "instance $i did not start"
 }
@@ -95,7 +97,7 @@ defaults
   retries 3
   option redispatch 1
   retry-on conn-failure empty-response
-  default-server inter 200ms fastinter 200ms downinter 200ms fall 2 rise 2 check
+  default-server inter 200ms fastinter 200ms downinter 200ms fall 2 rise 2 check send-proxy-v2 check-send-proxy
 frontend fe
   bind 127.0.0.1:$fport
   default_backend be
@@ -118,6 +120,11 @@ haproxy -db -f "$t/haproxy.cfg" 2>"$t/haproxy.err" &
 hap=$!
 for i in 0 1 2; do wait_status $i UP; done
 [ "$(curl -s "http://127.0.0.1:$fport/small.txt")" = "small file" ] || fail "no answer through haproxy"
+# From 127.0.0.2, round robin: two requests for each instance.
+for k in 1 2 3 4 5 6; do
+  [ "$(curl -s --interface 127.0.0.2 "http://127.0.0.1:$fport/small.txt?from2")" = "small file" ] ||
+    fail "no answer for 127.0.0.2"
+done
 
 # The load: long enough for every step below, ended with SIGINT (wrk then
 # prints its summary) once they are done.
@@ -174,4 +181,15 @@ pid=()
 kill -TERM "$hap"
 wait_gone "$hap" || fail "haproxy did not stop"
 hap=
-echo "haproxy_e2e: 3 rolling restarts + 3 in-place takeovers under load, $n requests, 0 errors"
+# The logs (each instance wrote out its lines when it stopped): every
+# instance saw 127.0.0.2 as the client through 127.0.0.3; every request for
+# the file came through the proxy; none of wrk's requests is missing.
+for i in 0 1 2; do
+  grep -q '"client":"127.0.0.2","proxy":"127.0.0.3","method":"GET","target":"/small.txt?from2"' "$t/ht$i.log" ||
+    fail "instance $i: no line with client 127.0.0.2 via 127.0.0.3"
+done
+direct=$(cat "$t"/ht?.log | grep '"target":"/small.txt' | grep -vc '"proxy":"127.0.0.3"')
+[ "$direct" -eq 0 ] || fail "$direct requests logged without the proxy"
+logged=$(cat "$t"/ht?.log | grep -c '"target":"/small.txt"')
+[ "$logged" -ge "$n" ] || fail "$logged requests logged, wrk made $n"
+echo "haproxy_e2e: 3 rolling restarts + 3 in-place takeovers under load, $n requests (logged: $logged), 0 errors"
