@@ -14,6 +14,9 @@ fail() { echo "FAIL: $*"; for f in "$t"/*.log "$t"/*.err; do [ -f "$f" ] && { ec
 mkdir "$t/root"
 echo "hello" > "$t/root/a.txt"
 start() {
+  # The last instance's "serving" line must not be read as this one's: the
+  # background shell may not have truncated ht.err yet when the wait begins.
+  rm -f "$t/ht.err"
   "$ht" -b 127.0.0.1 -p 0 -d "$t/root" -w 1 --access-log "$@" >"$t/access.log" 2>"$t/ht.err" &
   pid=$!
   i=0
