@@ -81,3 +81,9 @@ void listener_close(void) {
 }
 
 void listener_forget(void) { unix_path[0] = '\0'; }
+
+ht_result_t listener_adopt(ht_server_t* server, ht_socket_t s, const char* bind) {
+    ht_result_t r = ht_server__adopt(server, s);
+    if (r == 0 && bind && strncmp(bind, "unix:", 5) == 0) snprintf(unix_path, sizeof unix_path, "%s", bind + 5);
+    return r;
+}

@@ -23,5 +23,8 @@ void listener_close(void);
 /* Forgets that file without removing it: another process serves it now
  * (a takeover). */
 void listener_forget(void);
+/* Serves a listening socket inherited from the process this one takes over
+ * from; with bind "unix:PATH" the file is this process's to remove at exit. */
+ht_result_t listener_adopt(ht_server_t* server, ht_socket_t s, const char* bind);
 
 #endif

@@ -243,6 +243,7 @@ static void takeover_wait(ht_server_t* server, uint32_t workers) {
         if (handed || ht_server__shutting_down(server)) continue;
         if (takeover(server)) {
             handed = true;
+            listener_forget(); /* a Unix socket file is the new process's now */
             ht_server__shutdown(server);
         }
     }
@@ -580,7 +581,7 @@ int main(int argc, char** argv) {
 #if defined(HT_OS_POSIX)
     /* Started by a takeover (SIGUSR2): the old process's listening socket. */
     int inherit = inherited_fd("HT_INHERIT_FD"), ready_fd = inherited_fd("HT_READY_FD");
-    if (inherit >= 0) r = ht_server__adopt(&server, inherit);
+    if (inherit >= 0) r = listener_adopt(&server, inherit, bind);
     else
 #endif
     r = listener_open(&server, bind, (uint16_t) port, port_busy); /* socket activation, unix:, names */

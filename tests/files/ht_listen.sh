@@ -87,7 +87,19 @@ i=0; while kill -0 $p3 2>/dev/null; do i=$((i + 1)); [ $i -gt 200 ] && { kill -9
 wait $p3 && fail "second ht on a live socket exited 0"
 grep -q "Address already in use" "$t/unix3.err" || fail "second ht: $(cat "$t/unix3.err")"
 curl -sS --max-time 5 --unix-socket "$sock" http://x/a.txt >/dev/null || fail "live socket was taken"
-stop
+# A takeover (SIGUSR2) keeps the file: the old process must not remove what
+# the new one serves; the new one removes it when it stops.
+kill -USR2 "$pid"
+wait_for "$t/unix2.err" "handed over to pid" || fail "no takeover"
+new=$(sed -n 's/.*handed over to pid \([0-9]*\).*/\1/p' "$t/unix2.err" | head -n 1)
+wait "$pid"; st=$?
+[ $st -eq 0 ] || fail "old ht exited $st after the takeover"
+pid=$new
+[ -S "$sock" ] || fail "the old ht removed the socket file the new one serves"
+curl -sS --max-time 5 --unix-socket "$sock" http://x/a.txt >/dev/null || fail "curl after the takeover"
+kill -TERM "$pid"
+i=0; while kill -0 "$pid" 2>/dev/null; do i=$((i + 1)); [ $i -gt 200 ] && fail "new ht did not stop"; sleep 0.05; done
+pid=
 [ -e "$sock" ] && fail "socket file left after a clean exit"
 
 # 3. A host name.
