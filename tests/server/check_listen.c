@@ -51,7 +51,12 @@ static void teardown(void) {
 /* In a child: descriptors 3 and 4 as systemd would pass them. Exit status:
  * 0 all checks passed, else the failed check's number. */
 static int activation_child(void) {
-    int a = socket(AF_INET, SOCK_STREAM, 0), b = socket(AF_INET, SOCK_STREAM, 0);
+    /* Made above 10 first: socket() may return 3 or 4 itself when they
+     * are free, and closing the original after dup2 would close them. */
+    int a0 = socket(AF_INET, SOCK_STREAM, 0), b0 = socket(AF_INET, SOCK_STREAM, 0);
+    int a = fcntl(a0, F_DUPFD, 10), b = fcntl(b0, F_DUPFD, 10);
+    close(a0);
+    close(b0);
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     if (a < 0 || b < 0 || bind(a, (struct sockaddr*) &sa, sizeof sa) || listen(a, 8)) return 1;
     if (dup2(a, 3) != 3 || dup2(b, 4) != 4) return 2;
