@@ -236,9 +236,15 @@ static void run_timers(ht_loop_t* loop) {
         ht_timer_t* f = loop->due_head;
         if (h && (h->deadline_ > loop->now_ms || h->seq_ >= seq_limit)) h = nullptr;
         if (f && f->seq_ >= seq_limit) f = nullptr;
-        ht_timer_t* t = h && f ? (timer_less(h, f) ? h : f) : (h ? h : f);
-        if (t == nullptr) break;
-        timer_unlink(loop, t);
+        if (h == nullptr && f == nullptr) break;
+        ht_timer_t* t;
+        if (f == nullptr || (h != nullptr && timer_less(h, f))) {
+            t = h;
+            heap_remove(loop, t);
+        } else {
+            t = f;
+            due_unlink(loop, t);
+        }
         t->active_ = 0;
         loop->timers--;
         t->cb(loop, t);
