@@ -54,6 +54,41 @@ static atomic_uint workers_ready, workers_failed, workers_done;
 
 static ht_access_log_t* access_log;
 
+/* ---- Metrics: ht/metrics.h, served on a listener of their own ---- */
+
+static ht_metrics_t* metrics;
+
+static void metrics_worker(ht_workers_t* w, uint32_t id, ht_alloc_t* a, void* ud) {
+    const ht_server_t* msrv = ud;
+    ht_loop_t* loop = nullptr;
+    if (ht_loop__init(&loop, a) != 0) {
+        fprintf(stderr, "ht: metrics: no event loop\n");
+        return;
+    }
+    ht_acceptor_t acc = {0};
+    if (ht_server__serve(&acc, msrv, loop, a, ht_metrics__handler) == 0) {
+        ht_workers__ready(w, id, (ht_worker_stop_fn) ht_loop__wake, loop);
+        ht_loop__run(loop);
+        ht_workers__ready(w, id, nullptr, nullptr);
+        ht_server__serve_finalize(&acc);
+    }
+    ht_loop__free(loop, a);
+}
+
+/* "ADDR:PORT" or "[V6]:PORT" into host (NUL-terminated, brackets kept
+ * for ht_server__listen) and port. */
+static bool split_host_port(const char* s, char* host, size_t cap, uint16_t* port) {
+    const char* colon = strrchr(s, ':');
+    if (!colon || colon == s || (size_t) (colon - s) >= cap) return false;
+    char* end;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (*end || colon[1] == '\0' || p > 65535) return false;
+    memcpy(host, s, (size_t) (colon - s));
+    host[colon - s] = '\0';
+    *port = (uint16_t) p;
+    return true;
+}
+
 #if defined(HT_OS_POSIX)
 static void on_reopen_signal(int signo) {
     (void) signo;
@@ -232,6 +267,20 @@ static bool takeover(ht_server_t* server) {
     return ok;
 }
 
+/* Connects to the listening socket s and hangs up: a wakeup for whoever
+ * else accepts on it. */
+static void poke_listener(int s) {
+    struct sockaddr_storage sa;
+    socklen_t n = sizeof sa;
+    if (s < 0 || getsockname(s, (struct sockaddr*) &sa, &n) != 0) return;
+    int c = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (c < 0) return;
+    (void) connect(c, (struct sockaddr*) &sa, n); /* loopback: at once, or in progress */
+    struct pollfd p = { .fd = c, .events = POLLOUT };
+    (void) poll(&p, 1, 1000);
+    close(c);
+}
+
 /* Main's wait while the workers run: takeover requests. */
 static void takeover_wait(ht_server_t* server, uint32_t workers) {
     bool handed = false;
@@ -247,6 +296,13 @@ static void takeover_wait(ht_server_t* server, uint32_t workers) {
             ht_server__shutdown(server);
         }
     }
+    /* io_uring: a client that arrived while this process's accept was
+     * being cancelled can take the socket's wakeup with it (the accept's
+     * wait is exclusive), and then waits in the queue, unseen by the new
+     * process, until another client connects (seen: 4 looping clients
+     * stalled 10 s in some of check_ht_fleet's runs). A connection of our
+     * own, once our accepts are gone, wakes the new process's accept. */
+    if (handed) poke_listener(ht_server__socket(server));
 }
 
 static bool parse_uint(const char* s, uint64_t max, uint64_t* out);
@@ -389,6 +445,8 @@ static void usage(FILE* f) {
         "                        the default); also --access-log FILE\n"
         "      --log-format F    clf (default), combined or json (duration in us,\n"
         "                        bytes, worker, client and proxy address)\n"
+        "      --metrics ADDR:PORT serve Prometheus metrics at /metrics on a\n"
+        "                        listener of their own (e.g. 127.0.0.1:9100)\n"
         "      --proxy-protocol CIDR[,CIDR...]\n"
         "                        connections come from these proxies only, each\n"
         "                        starting with a PROXY v1/v2 header (HAProxy\n"
@@ -422,7 +480,7 @@ static bool parse_uint(const char* s, uint64_t max, uint64_t* out) {
 
 int main(int argc, char** argv) {
     enum { O_NOINDEX = 256, O_NOLIST, O_NOGZIP, O_DOT, O_FOLLOW, O_LOG, O_PRE, O_NOCACHE, O_HEALTH,
-           O_GRACE, O_LOGFMT };
+           O_GRACE, O_LOGFMT, O_METRICS };
     enum { O_PROXY = 400, O_TRUST_FWD }; /* behind a proxy (ht/proxy.h) */
     static const struct option opts[] = {
         { "proxy-protocol", required_argument, nullptr, O_PROXY },
@@ -432,7 +490,8 @@ int main(int argc, char** argv) {
         { "index", required_argument, nullptr, 'i' },  { "no-index", no_argument, nullptr, O_NOINDEX },
         { "no-list", no_argument, nullptr, O_NOLIST }, { "no-gzip", no_argument, nullptr, O_NOGZIP },
         { "dotfiles", no_argument, nullptr, O_DOT },   { "follow-symlinks", no_argument, nullptr, O_FOLLOW },
-        { "access-log", optional_argument, nullptr, O_LOG }, { "log-format", required_argument, nullptr, O_LOGFMT }, { "precompress", required_argument, nullptr, O_PRE },
+        { "access-log", optional_argument, nullptr, O_LOG }, { "log-format", required_argument, nullptr, O_LOGFMT },
+        { "metrics", required_argument, nullptr, O_METRICS }, { "precompress", required_argument, nullptr, O_PRE },
         { "no-cache", no_argument, nullptr, O_NOCACHE },
         { "health", required_argument, nullptr, O_HEALTH }, { "drain-grace", required_argument, nullptr, O_GRACE },
         { "version", no_argument, nullptr, 'V' },      { "help", no_argument, nullptr, 'h' },
@@ -446,6 +505,7 @@ int main(int argc, char** argv) {
     uint32_t flags = 0;
     bool use_cache = true, workers_given = false;
     const char* log_path = nullptr;
+    const char* metrics_addr = nullptr;
     ht_log_format_t log_format = HT_LOG_COMMON;
     const char* health = nullptr;
     uint64_t drain_grace = 0;
@@ -481,6 +541,7 @@ int main(int argc, char** argv) {
                 optarg = argv[optind++];
             log_path = optarg ? optarg : "-";
             break;
+        case O_METRICS: metrics_addr = optarg; break;
         case O_LOGFMT:
             if (ht_log_format__parse(optarg, &log_format) != 0) {
                 fprintf(stderr, "ht: bad log format '%s' (want clf, combined or json)\n", optarg);
@@ -574,6 +635,22 @@ int main(int argc, char** argv) {
         (void) sigaction(SIGUSR1, &sa, nullptr);
 #endif
     }
+    /* --metrics: its own server (SO_REUSEPORT like the main one, so a
+     * takeover's new process can bind it too) and its own worker thread. */
+    char mhost[128];
+    uint16_t mport = 0;
+    ht_config_t mcfg = { 0 };
+    ht_server_t msrv = { .config = &mcfg };
+    if (metrics_addr) {
+        if (!split_host_port(metrics_addr, mhost, sizeof mhost, &mport) || ht_metrics__create(&metrics) != 0 ||
+            ht_server__listen(&msrv, mhost, mport, 64) != 0) {
+            fprintf(stderr, "ht: cannot serve metrics on %s\n", metrics_addr);
+            ht_fs__root_close(&app.root);
+            return 1;
+        }
+        mcfg.user_data = metrics;
+        cfg.metrics = metrics;
+    }
     if (proxy_trust.t.count) cfg.proxy_protocol = &proxy_trust.t;
     if (forwarded_trust.t.count) cfg.trust_forwarded = &forwarded_trust.t;
     ht_server_t server = { .config = &cfg, .signal_handler = on_signal };
@@ -609,6 +686,13 @@ int main(int argc, char** argv) {
     if (install_takeover(argc, argv) != 0)
         fprintf(stderr, "ht: takeover unavailable (SIGUSR2/SIGHUP ignored): %s\n", strerror(errno));
 #endif
+    ht_workers_t* mpool = nullptr;
+    if (metrics && (ht_workers__init(&mpool, 1, a) != 0 || ht_workers__start(mpool, metrics_worker, &msrv) != 0)) {
+        fprintf(stderr, "ht: cannot start the metrics listener\n");
+        return 1;
+    }
+    if (metrics)
+        fprintf(stderr, "ht: metrics on http://%s:%u/metrics\n", mhost, (unsigned) ht_server__port(&msrv));
     r = ht_workers__start(pool, worker_main, &server);
     if (r != 0) {
         fprintf(stderr, "ht: cannot start workers: %s\n", ht_result__str(r));
@@ -639,6 +723,13 @@ int main(int argc, char** argv) {
         }
     }
     ht_workers__free(pool);
+    if (mpool) {
+        ht_server__shutdown(&msrv);
+        (void) ht_workers__join(mpool);
+        ht_workers__free(mpool);
+    }
+    ht_server__close(&msrv);
+    ht_metrics__free(metrics);
     ht_alloc__finalize(a);
     ht_server__close(&server);
     listener_close();

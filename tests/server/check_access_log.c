@@ -1,4 +1,5 @@
-/* check_access_log: ht/log.h from the server's side (issue 19 item 5):
+/* check_access_log: ht/log.h and ht/metrics.h from the server's side
+ * (issue 19 items 5 and 6). The log:
  * every response is logged, the handler's, a deferred one when it ends, a
  * deferred one the server answers itself at its deadline (504), and the
  * server's own early answers (400); lines are written at the latest when
@@ -115,6 +116,37 @@ START_TEST(every_response_logged) {
 }
 END_TEST
 
+/* The same responses counted (ht/metrics.h), with and without a log. */
+START_TEST(metrics_count_every_response) {
+    ht_metrics_t* m = nullptr;
+    ck_assert_int_eq(ht_metrics__create(&m), 0);
+    ht_config_t cfg = { .metrics = m };
+    start_cfg(&cfg);
+    one("GET /now HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 200);
+    one("GET /later HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 201);
+    one("POST /never HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 504);
+    one("\x01\x02 nonsense\r\n\r\n", 400);
+    stop();
+    static char text[65536];
+    size_t n = ht_metrics__render(m, text, sizeof text);
+    ck_assert_uint_lt(n, sizeof text);
+    ck_assert_uint_eq(strlen(text), n);
+    ck_assert_msg(strstr(text, "ht_requests_total{worker=\"0\",code=\"2xx\",method=\"GET\"} 2\n"), "%s", text);
+    ck_assert_msg(strstr(text, "ht_requests_total{worker=\"0\",code=\"5xx\",method=\"POST\"} 1\n"), "%s", text);
+    ck_assert_msg(strstr(text, "ht_requests_total{worker=\"0\",code=\"4xx\",method=\"none\"} 1\n"), "%s", text);
+    ck_assert_msg(strstr(text, "ht_request_duration_seconds_count{worker=\"0\"} 4\n"), "%s", text);
+    ck_assert_msg(strstr(text, "ht_deferred_total{worker=\"0\"} 2\n"), "%s", text);
+    ck_assert_msg(strstr(text, "ht_cut_off_total{worker=\"0\"} 1\n"), "%s", text);
+    /* The deferred 201 took its 20 ms: at most 2 responses under 10 ms. */
+    ck_assert_msg(strstr(text, "ht_request_duration_seconds_bucket{worker=\"0\",le=\"0.01\"} 2\n") ||
+                  strstr(text, "ht_request_duration_seconds_bucket{worker=\"0\",le=\"0.01\"} 1\n"), "%s", text);
+    /* Too small a buffer: the length needed, nothing past cap. */
+    char small[16];
+    ck_assert_uint_eq(ht_metrics__render(m, small, sizeof small), n);
+    ht_metrics__free(m);
+}
+END_TEST
+
 START_TEST(formats_and_reopen) {
     ht_log_format_t f;
     ck_assert_int_eq(ht_log_format__parse("clf", &f), 0);
@@ -139,6 +171,7 @@ int main(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, every_response_logged);
     tcase_add_test(tc, formats_and_reopen);
+    tcase_add_test(tc, metrics_count_every_response);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -106,6 +106,9 @@ typedef struct ht_config {
     /* Every response is logged there, the server's own answers too.
      * nullptr: none (one pointer test per response). */
     struct ht_access_log* access_log;
+    /* Per-worker counters (ht/metrics.h); must outlive the acceptors.
+     * nullptr: none. */
+    struct ht_metrics* metrics;
 } ht_config_t;
 
 /* Defaults, in one place (the comments above repeat them). */

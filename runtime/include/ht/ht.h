@@ -21,5 +21,6 @@
 #include <ht/listen.h>
 #include <ht/proxy.h>
 #include <ht/log.h>
+#include <ht/metrics.h>
 
 #endif /* HT_HT_H */

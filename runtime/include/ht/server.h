@@ -21,8 +21,8 @@
  * last connection is gone, call ht_loop__stop on its loop. A request still
  * arriving gets until its header/body timeout; a response still sending,
  * until the send timeout. A connection accepted but silent so far gets
- * until its header timeout, at most linger_timeout_ms, for its first
- * request (its client just connected: closing would reset it), and one
+ * until its header timeout for its first request (its client just
+ * connected: closing would reset it), and one
  * accepted while the accept was being cancelled is served too. So another
  * process can take over the same listening socket (ht's SIGUSR2) without
  * a refused request. A second signal (or exiting) cuts this short.
@@ -180,6 +180,7 @@ struct ht_acceptor {
     int64_t             date_s_;
     char                date_[48];    /* "Date: <IMF-fixdate>\r\n" */
     void*               log_;         /* access-log buffer (access_log.c), or nullptr */
+    uint8_t             observe_;     /* an access log or metrics in cfg_ (observe.c) */
 };
 
 #endif /* HT_SERVER_H */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "server/access_log.h"
+#include "server/observe.h"
 #include "server/conn.h"
 #include "server/sock.h"
 
@@ -104,8 +105,8 @@ static void on_tick(ht_loop_t* loop, ht_timer_t* t) {
         ht_conn__retry_(acc->lists_[HT_TC_STARVED].head);
     }
     /* The access log writes what it holds at most once a second: the timer
-     * runs on while it holds something. */
-    bool log_pending = HT_UNLIKELY(acc->log_ != nullptr) && ht_alog__tick_(acc);
+     * runs on while it holds something. Metrics: the gauges. */
+    bool log_pending = HT_UNLIKELY(acc->observe_) && ht_obs__tick_(acc);
     if (acc->stats_.open > 0 || log_pending) ht_loop__timer_start(loop, &acc->tick_, acc->tick_ms_, on_tick);
 }
 
@@ -133,13 +134,12 @@ static void acc_begin_shutdown(ht_acceptor_t* acc) {
             if (c->defer) ht_defer__drain_(c->defer, acc->cfg_.drain_timeout_ms);
     /* Idle connections close now; the others finish their current request
      * with Connection: close. A fresh connection that has sent nothing yet
-     * gets until its header deadline, at most linger_timeout_ms, for its
-     * first request: its client has just connected and its request is
-     * likely on the way; closing would reset it (a takeover, ht's SIGUSR2,
-     * shuts the old process down while clients keep connecting). Shortening
-     * some deadlines only: the sweep may see one late, never after its
-     * original deadline. */
-    uint64_t fresh_until = ht_loop__now_ms(acc->loop_) + acc->cfg_.linger_timeout_ms;
+     * keeps its header deadline for its first request: its client has just
+     * connected and its request is likely on the way; closing would reset
+     * it (a takeover, ht's SIGUSR2, shuts the old process down while
+     * clients keep connecting). Not shortened either: a loop that stalls
+     * (a loaded machine) would sweep it before reading the request its
+     * receive already holds. */
     static const uint8_t idle_classes[] = { HT_TC_IDLE, HT_TC_STARVED, HT_TC_HEADER };
     for (size_t k = 0; k < HT_ARRAY_LEN(idle_classes); k++) {
         ht_conn_t* c = acc->lists_[idle_classes[k]].head;
@@ -151,7 +151,7 @@ static void acc_begin_shutdown(ht_acceptor_t* acc) {
                  * (conn.c moves it lazily): it drains like the others. */
                 if (c->defer) ht_defer__drain_(c->defer, acc->cfg_.drain_timeout_ms);
             } else if (idle_classes[k] == HT_TC_HEADER && empty && c->requests == 0) {
-                if (c->deadline > fresh_until) c->deadline = fresh_until;
+                /* fresh: see above */
             } else if (idle_classes[k] != HT_TC_HEADER || empty) {
                 ht_conn__close_(c);
             }
@@ -175,6 +175,7 @@ ht_result_t ht_server__serve(ht_acceptor_t* acc, const ht_server_t* server, ht_l
     if (handler == nullptr || loop == nullptr || a == nullptr) return -EINVAL;
     memset(acc, 0, sizeof *acc);
     ht_config__resolve(&acc->cfg_, server->config);
+    acc->observe_ = acc->cfg_.access_log != nullptr || acc->cfg_.metrics != nullptr;
     acc->server_ = (ht_server_t*) server; /* registration goes through atomics only */
     acc->loop_ = loop;
     acc->alloc_ = a;

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "server/access_log.h"
+#include "server/observe.h"
 #include "server/conn.h"
 #include "server/sock.h"
 
@@ -289,7 +289,7 @@ static void conn_free(ht_conn_t* c) {
         ht_out__put_(acc, c->dout);
         c->dout = nullptr;
     }
-    if (HT_UNLIKELY(c->log_stash_ != nullptr)) ht_alog__drop_(c);
+    if (HT_UNLIKELY(c->log_stash_ != nullptr)) ht_obs__drop_(c);
     tl_unlink(c);
     c->tnext = acc->free_conns_;
     acc->free_conns_ = c;
@@ -369,7 +369,7 @@ static void conn_fail(ht_conn_t* c, ht_result_t err) {
     ht_response__begin_(&res, c->out, c, acc->date_, HT_RESF_CLOSE);
     (void) ht_response__error(&res, ht_result__status(err), acc->alloc_);
     ht_response__finish_(&res);
-    if (HT_UNLIKELY(acc->cfg_.access_log != nullptr)) ht_alog__record_(c, nullptr, res.status, res.body_bytes, 0);
+    if (HT_UNLIKELY(acc->observe_)) ht_obs__end_(c, res.status, res.body_bytes);
 }
 
 /* ---- Deferred responses: the connection's side (defer.c has the handle's) ----
@@ -502,7 +502,7 @@ void ht_conn__defer_fail_(ht_conn_t* c, uint16_t status, bool close) {
     ht_response__begin_(&res, c->dout, c, ht_conn__date_(acc), rf);
     (void) ht_response__error(&res, status, acc->alloc_);
     ht_response__finish_(&res);
-    if (HT_UNLIKELY(acc->cfg_.access_log != nullptr)) ht_alog__record_(c, nullptr, res.status, res.body_bytes, 0);
+    if (HT_UNLIKELY(acc->observe_)) ht_obs__end_(c, res.status, res.body_bytes);
     c->flags |= HT_CF_DEFER_END;
     ht_conn__defer_flush_(c);
 }
@@ -614,18 +614,18 @@ HT_INLINE void req_build(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t bo
     r->flags_ = (h->flags & HT_HEAD_CONTENT_LENGTH) ? HT_REQUEST_F_HAS_LENGTH : 0;
 }
 
-/* dispatch's handler call with an access log: timed, and logged once the
- * response is complete (a deferred one: when it ends, from a copy). */
+/* dispatch's handler call with an access log or metrics: timed, and
+ * observed once the response is complete (a deferred one: when it ends). */
 static bool dispatch_logged(ht_conn_t* c, const ht_request_t* req, ht_response_t* res) {
     ht_acceptor_t* acc = c->acc;
-    uint64_t t0 = ht_alog__t0_(acc->cfg_.access_log);
+    uint64_t t0 = ht_obs__start_(acc);
     acc->handler_(&acc->cfg_, req, res, acc->alloc_);
     if (res->state == HT_RES_DEFERRED) {
-        ht_alog__stash_(c, req, t0);
+        ht_obs__deferred_(c, req, t0);
         return true;
     }
     ht_response__finish_(res);
-    ht_alog__record_(c, req, res->status, res->body_bytes, t0);
+    ht_obs__done_(c, req, res->status, res->body_bytes, t0);
     return false;
 }
 
@@ -656,7 +656,7 @@ static void dispatch(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, 
     ht_response_t res;
     ht_response__begin_(&res, c->out, c, acc->date_, rf);
     acc->stats_.requests++;
-    if (HT_UNLIKELY(acc->cfg_.access_log != nullptr)) {
+    if (HT_UNLIKELY(acc->observe_)) {
         if (dispatch_logged(c, &req, &res)) return; /* deferred */
     } else {
         acc->handler_(&acc->cfg_, &req, &res, acc->alloc_);

@@ -200,6 +200,9 @@ typedef struct ht_conn {
     bool            proxied;     /* came through the PROXY protocol: peer is the header's */
     ht_addr_t       sock_peer;   /* ... and this the proxy's (ht_request__socket_peer) */
     void*           log_stash_;  /* a deferred request's access-log fields (access_log.c) */
+    uint64_t        obs_t0_;     /* a deferred request's dispatch time (observe.c) */
+    uint8_t         obs_method_; /* ... and method */
+    bool            obs_pending_;
 } ht_conn_t;
 
 /* ---- out.c / out.h: send buffers ---- */

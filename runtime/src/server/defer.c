@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "server/access_log.h"
+#include "server/observe.h"
 #include "server/conn.h"
 
 typedef struct ht_defer_pool ht_defer_pool_t;
@@ -197,8 +197,7 @@ static void defer_detach(ht_defer_t* d) {
     if (c == nullptr) return;
     c->defer = nullptr;
     c->acc->stats_.deferred_now--;
-    if (HT_UNLIKELY(c->acc->cfg_.access_log != nullptr))
-        ht_alog__record_(c, nullptr, d->res.status, d->res.body_bytes, 0);
+    if (HT_UNLIKELY(c->acc->observe_)) ht_obs__end_(c, d->res.status, d->res.body_bytes);
     c->flags |= HT_CF_DEFER_END;
     ht_conn__defer_flush_(c);
 }
@@ -215,8 +214,7 @@ static void deadline_passed(ht_defer_t* d) {
         /* Only a drain stops a stream: end it where it is, then close. */
         bool chunked = d->mode == HT_SM_CHUNKED;
         c->rflags |= HT_RESF_CLOSE;
-        if (HT_UNLIKELY(c->acc->cfg_.access_log != nullptr))
-            ht_alog__record_(c, nullptr, d->res.status, d->res.body_bytes, 0);
+        if (HT_UNLIKELY(c->acc->observe_)) ht_obs__end_(c, d->res.status, d->res.body_bytes);
         ht_defer__cut_(d, HT_E_SHUTDOWN); /* d may be freed from here on */
         if (chunked && c->dout == nullptr) c->dout = ht_out__get_(c->acc);
         if (chunked && c->dout && c->dout->cap - c->dout->len >= 5) {
