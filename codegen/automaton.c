@@ -127,6 +127,7 @@ typedef struct ctx {
     u64map_t rel;       /* (pred i, pred j) -> bit 0 known, bit 1 subset (i within j), bit 2 disjoint */
     dsl_map_t preds;    /* predicate key ("r" + rx text, or "p" + prefix bytes) -> id */
     int cappred;
+    int capst, caprows; /* room in au->st, au->fin and au->allow */
     vset_t states, rows;
     dsl_map_t lit_memo; /* (pred, literal bytes) -> is the literal in the predicate's language */
 } ctx_t;
@@ -211,8 +212,11 @@ static int row_of_(ctx_t* c, const int* gs, int n) {
     const au_input_t* in = c->in;
     au_t* au = c->au;
     int cols = in->nmethods + 1;
-    au->fin = dsl_xrealloc(au->fin, (size_t) c->rows.n * (size_t) cols * sizeof *au->fin);
-    au->allow = dsl_xrealloc(au->allow, (size_t) c->rows.n * sizeof *au->allow);
+    if (c->rows.n > c->caprows) { /* doubling: a realloc per row is quadratic where realloc copies */
+        c->caprows = c->rows.n * 2;
+        au->fin = dsl_xrealloc(au->fin, (size_t) c->caprows * (size_t) cols * sizeof *au->fin);
+        au->allow = dsl_xrealloc(au->allow, (size_t) c->caprows * sizeof *au->allow);
+    }
     uint32_t* f = &au->fin[(size_t) r * (size_t) cols];
     memset(f, 0, (size_t) cols * sizeof *f);
     uint64_t allow = 0;
@@ -252,10 +256,11 @@ static int state_of_(ctx_t* c, int depth, int* items, int n) {
     int s = vset_find_(&c->states, sink ? -1 : depth, items, n, &added);
     if (!added) return s;
     au_t* au = c->au;
-    if (c->states.n > au->nstates) {
-        au->st = dsl_xrealloc(au->st, (size_t) c->states.n * sizeof *au->st);
-        au->nstates = c->states.n;
+    if (c->states.n > c->capst) {
+        c->capst = c->states.n * 2;
+        au->st = dsl_xrealloc(au->st, (size_t) c->capst * sizeof *au->st);
     }
+    au->nstates = c->states.n;
     au->st[s] = (au_state_t){ .depth = sink ? -1 : depth, .sink = sink, .items = c->states.items[s], .nitems = n };
     if (!sink && depth > au->maxdepth) au->maxdepth = depth;
     /* Its row: the groups that end here, and the rests reached. */

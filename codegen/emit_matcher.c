@@ -26,11 +26,12 @@
    discovery (breadth first: the shallow states every path crosses come
    first). A state's weight is about the lines of C it takes. */
 enum {
-    CHUNK_WEIGHT = 600, /* the most weight in one function (a state over it is a table) */
-    CODE_WEIGHT = 6000, /* the most weight as code in a file; the rest are tables */
+    MAIN_WEIGHT = 2500,  /* PREFIX__match's own states: GitHub's API (173 states) fits whole */
+    CHUNK_WEIGHT = 1000, /* the most in one more function (a state over it is a table) */
+    CODE_WEIGHT = 8000,  /* the most as code in a file; the rest are tables */
 };
-/* htgen --code-weight / --chunk-weight override them (the tests run small
-   files through every layout). */
+/* htgen --code-weight / --chunk-weight override them (--chunk-weight sets
+   PREFIX__match's too; the tests run small files through every layout). */
 
 /* ---------------------------------------------------------------- helpers */
 static void indent_(dsl_buf_t* b, int d) {
@@ -111,6 +112,7 @@ typedef struct layout {
     int* order;     /* the code states, function by function, each function's root first */
     int* cstart;    /* [nchunks + 1]: order[cstart[k] .. cstart[k + 1]) is function k */
     bool* entry;    /* [n]: entered from another function: a case of its entry switch */
+    bool* label;    /* [n]: a goto in its own function leads to it */
     int* tix;       /* [n]: its index among the table states, -1 */
     int ntab;
     int* tab;       /* [ntab]: the table states, by state number */
@@ -128,11 +130,11 @@ static int weight_(const au_state_t* st) {
 }
 
 static void layout_free_(layout_t* l) {
-    free(l->weight), free(l->parent), free(l->chunk), free(l->order), free(l->cstart), free(l->entry);
+    free(l->weight), free(l->parent), free(l->chunk), free(l->order), free(l->cstart), free(l->entry), free(l->label);
     free(l->tix), free(l->tab);
 }
 
-static void layout_(const au_t* au, layout_t* l, int code_weight, int chunk_weight) {
+static void layout_(const au_t* au, layout_t* l, int code_weight, int chunk_weight, int main_weight) {
     int n = au->nstates;
     *l = (layout_t){ .n = n };
     l->weight = dsl_xcalloc((size_t) n, sizeof *l->weight);
@@ -141,6 +143,7 @@ static void layout_(const au_t* au, layout_t* l, int code_weight, int chunk_weig
     l->order = dsl_xcalloc((size_t) n, sizeof *l->order);
     l->cstart = dsl_xcalloc((size_t) n + 2, sizeof *l->cstart);
     l->entry = dsl_xcalloc((size_t) n, sizeof *l->entry);
+    l->label = dsl_xcalloc((size_t) n, sizeof *l->label);
     l->tix = dsl_xcalloc((size_t) n, sizeof *l->tix);
     l->tab = dsl_xcalloc((size_t) n, sizeof *l->tab);
     for (int s = 0; s < n; s++) {
@@ -160,12 +163,13 @@ static void layout_(const au_t* au, layout_t* l, int code_weight, int chunk_weig
     int used = 0;
     for (int s = 0; s < n; s++) {
         bool up = s == 0 || (l->parent[s] >= 0 && code[l->parent[s]]);
-        code[s] = up && l->weight[s] <= chunk_weight && used + l->weight[s] <= code_weight;
+        code[s] = up && l->weight[s] <= (s ? chunk_weight : main_weight) && used + l->weight[s] <= code_weight;
         if (code[s]) used += l->weight[s];
     }
-    /* Functions: top-down tiles of the discovery tree. A function takes its
-       root's subtree breadth first until its weight is spent; the subtrees
-       left over start functions of their own. */
+    /* Functions: top-down tiles of the discovery tree. A function takes a
+       subtree breadth first until its weight is spent, then the next
+       pending subtree, ...; the subtrees left over wait for the next
+       function. PREFIX__match's own function holds state 0's. */
     int* kids = dsl_xcalloc((size_t) n + 1, sizeof *kids); /* children lists by parent, as offsets */
     int* kid = dsl_xcalloc((size_t) n + 1, sizeof *kid);
     for (int s = 1; s < n; s++)
@@ -175,26 +179,30 @@ static void layout_(const au_t* au, layout_t* l, int code_weight, int chunk_weig
     for (int s = 1; s < n; s++)
         if (code[s]) kid[kids[l->parent[s]] + fill[l->parent[s]]++] = s;
     free(fill);
-    int* roots = dsl_xcalloc((size_t) n + 1, sizeof *roots);
+    int* pend = dsl_xcalloc((size_t) n + 1, sizeof *pend); /* subtree roots waiting, FIFO */
     int* queue = dsl_xcalloc((size_t) n + 1, sizeof *queue);
-    int nroots = 0, no = 0;
-    if (n && code[0]) roots[nroots++] = 0;
-    for (int ri = 0; ri < nroots; ri++) {
+    int np = 0, ph = 0, no = 0;
+    if (n && code[0]) pend[np++] = 0;
+    while (ph < np) {
         int c = l->nchunks++;
         l->cstart[c] = no;
-        int qh = 0, qt = 0, w = 0;
-        queue[qt++] = roots[ri];
-        while (qh < qt && w + l->weight[queue[qh]] <= chunk_weight) {
-            int s = queue[qh++];
-            w += l->weight[s];
-            l->chunk[s] = c;
-            l->order[no++] = s;
-            for (int k = kids[s]; k < kids[s + 1]; k++) queue[qt++] = kid[k];
+        int w = 0, cap = c ? chunk_weight : main_weight;
+        /* subtrees while they fit; a first one always starts */
+        while (ph < np && (w == 0 || (c > 0 && w + l->weight[pend[ph]] <= cap))) {
+            int qh = 0, qt = 0;
+            queue[qt++] = pend[ph++];
+            while (qh < qt && (w == 0 || w + l->weight[queue[qh]] <= cap)) {
+                int s = queue[qh++];
+                w += l->weight[s];
+                l->chunk[s] = c;
+                l->order[no++] = s;
+                for (int k = kids[s]; k < kids[s + 1]; k++) queue[qt++] = kid[k];
+            }
+            while (qh < qt) pend[np++] = queue[qh++];
         }
-        while (qh < qt) roots[nroots++] = queue[qh++];
     }
     l->cstart[l->nchunks] = no;
-    free(roots), free(queue), free(kids), free(kid), free(code);
+    free(pend), free(queue), free(kids), free(kid), free(code);
     /* Tables: the states a function leaves code for, and every state they
        lead to. Code goes to a table state when its target is no code, or is
        in PREFIX__match's own function (which is entered once, at state 0). */
@@ -206,7 +214,11 @@ static void layout_(const au_t* au, layout_t* l, int code_weight, int chunk_weig
         if (l->chunk[s] < 0) continue;
         for (int k = 0; k < nouts_(&au->st[s]); k++) {
             int t = outs_(&au->st[s], k);
-            if (t < 0 || l->chunk[t] == l->chunk[s]) continue;
+            if (t < 0) continue;
+            if (l->chunk[t] == l->chunk[s]) {
+                l->label[t] = true;
+                continue;
+            }
             if (l->chunk[t] > 0) {
                 l->entry[t] = t != l->order[l->cstart[l->chunk[t]]];
                 continue;
@@ -672,6 +684,20 @@ static void emit_fin_(dsl_buf_t* b, const gen_t* g) {
 }
 
 /* ---------------------------------------------------------------- table states */
+typedef struct tlit {
+    const au_lit_t* lit;
+    uint64_t head; /* the first 8 bytes as a little-endian word */
+    size_t off;    /* in PREFIX__tbytes */
+} tlit_t;
+
+static int cmp_tlit_(const void* x, const void* y) {
+    const tlit_t* a = x;
+    const tlit_t* b = y;
+    if (a->lit->len != b->lit->len) return a->lit->len < b->lit->len ? -1 : 1;
+    if (a->head != b->head) return a->head < b->head ? -1 : 1;
+    return a->lit->len <= 8 ? 0 : memcmp(a->lit->s + 8, b->lit->s + 8, a->lit->len - 8);
+}
+
 static void emit_tables_(dsl_buf_t* b, const gen_t* g, const layout_t* l) {
     const au_t* au = &g->plan->au;
     const char* P = g->P;
@@ -706,19 +732,25 @@ static void emit_tables_(dsl_buf_t* b, const gen_t* g, const layout_t* l) {
         }
     }
     dsl_buf__puts(b, any ? "\";\n" : " \"\";\n");
-    /* literals */
+    /* literals, in ht_rt__run's order: length, head, the rest */
     dsl_buf__printf(b, "static const ht_rt_lit_t %s__tlit[] = {", P);
     int nl = 0;
     for (int i = 0; i < l->ntab; i++) {
         const au_state_t* st = &au->st[l->tab[i]];
+        tlit_t* tl = dsl_xcalloc((size_t) st->nlit + 1, sizeof *tl);
         size_t o = loff[i];
-        for (int k = 0; k < st->nlit; k++, nl++) {
-            int t = st->lit[k].to;
-            dsl_buf__printf(b, "%s{ %zu, %zu, %d },", nl % 4 ? " " : "\n    ", o, st->lit[k].len, l->tix[t]);
+        for (int k = 0; k < st->nlit; k++) {
+            tl[k] = (tlit_t){ .lit = &st->lit[k], .head = word_(st->lit[k].s, st->lit[k].len < 8 ? st->lit[k].len : 8),
+                              .off = o };
             o += st->lit[k].len;
         }
+        qsort(tl, (size_t) st->nlit, sizeof *tl, cmp_tlit_);
+        for (int k = 0; k < st->nlit; k++, nl++)
+            dsl_buf__printf(b, "%s{ UINT64_C(0x%llx), %zu, %zu, %d },", nl % 3 ? " " : "\n    ",
+                            (unsigned long long) tl[k].head, tl[k].off, tl[k].lit->len, l->tix[tl[k].lit->to]);
+        free(tl);
     }
-    dsl_buf__puts(b, nl ? "\n};\n" : " { 0, 0, 0 } };\n");
+    dsl_buf__puts(b, nl ? "\n};\n" : " { 0, 0, 0, 0 } };\n");
     /* transitions by mask */
     dsl_buf__printf(b, "static const uint32_t %s__tto[] = {", P);
     int nt = 0;
@@ -816,8 +848,8 @@ static void emit_chunks_(dsl_buf_t* b, const gen_t* g, const layout_t* l) {
             dsl_buf__puts(b, "    (void) s;\n");
         }
         cx_t x = { .g = g, .au = au, .l = l, .chunk = c };
-        /* the first state: no label (nothing goes back up to it) */
-        for (int q = l->cstart[c]; q < l->cstart[c + 1]; q++) emit_state_(b, &x, l->order[q], q > l->cstart[c]);
+        for (int q = l->cstart[c]; q < l->cstart[c + 1]; q++)
+            emit_state_(b, &x, l->order[q], l->label[l->order[q]] || l->entry[l->order[q]]);
         dsl_buf__puts(b, "}\n\n");
     }
 }
@@ -892,7 +924,7 @@ static void emit_match_(dsl_buf_t* b, const gen_t* g, const layout_t* l) {
               "    bits &= ~UINT64_C(1); /* the leading '/' */\n");
     if (l->nchunks) {
         cx_t x = { .g = g, .au = au, .l = l, .chunk = 0 };
-        for (int q = l->cstart[0]; q < l->cstart[1]; q++) emit_state_(b, &x, l->order[q], q > l->cstart[0]);
+        for (int q = l->cstart[0]; q < l->cstart[1]; q++) emit_state_(b, &x, l->order[q], l->label[l->order[q]]);
     } else {
         emit__tpl(b, g, "    st = $P__cold(0, e, bits, wb, lim, se);\n    goto done;\n");
     }
@@ -972,7 +1004,7 @@ void emit_matcher(const gen_t* g, dsl_buf_t* b) {
 
     layout_t l;
     layout_(&g->plan->au, &l, g->code_weight < 0 ? 0 : g->code_weight ? g->code_weight : CODE_WEIGHT,
-            g->chunk_weight ? g->chunk_weight : CHUNK_WEIGHT);
+            g->chunk_weight ? g->chunk_weight : CHUNK_WEIGHT, g->chunk_weight ? g->chunk_weight : MAIN_WEIGHT);
     emit_defs_(b, g);
     emit_preds_(b, g);
     emit_capture_(b, g);

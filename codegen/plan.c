@@ -201,7 +201,8 @@ static char* seg_rule_(plan_t* p, dsl_map_t* defs, const dsl_route_t* r, int seg
 }
 
 static char* keep_(plan_t* p, char* s) {
-    p->keys = dsl_xrealloc(p->keys, (size_t) (p->nkeys + 1) * sizeof *p->keys);
+    if (!(p->nkeys & (p->nkeys - 1))) /* at 0, 1, 2, 4, ...: doubling */
+        p->keys = dsl_xrealloc(p->keys, (size_t) (p->nkeys ? p->nkeys * 2 : 1) * sizeof *p->keys);
     p->keys[p->nkeys++] = s;
     return s;
 }

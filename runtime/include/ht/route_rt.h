@@ -268,10 +268,13 @@ typedef struct ht_rt_state {
 } ht_rt_state_t;
 
 typedef struct ht_rt_lit {
-    uint32_t off; /* au->bytes + off */
+    uint64_t head; /* its first 8 bytes (fewer: zero-padded) as a little-endian word */
+    uint32_t off;  /* all its bytes: au->bytes + off */
     uint32_t len;
-    uint32_t to;  /* the next state */
+    uint32_t to;   /* the next state */
 } ht_rt_lit_t;
+/* A state's literals are ordered by length, then head, then the bytes past
+   the first 8. */
 
 typedef struct ht_rt_au {
     const ht_rt_state_t* st;
@@ -301,21 +304,36 @@ __attribute__((unused)) static inline uint32_t ht_rt__run(const ht_rt_au_t* au, 
         HT_RT_NEXT(e, wb, bits);
         se[st->depth + 1] = e;
         size_t n = (size_t) (e - b);
-        /* a literal: binary search by (length, bytes) */
+        /* a literal: binary search by (length, head, the rest) */
         const ht_rt_lit_t* lits = au->lit + st->lit;
         size_t lo = 0, hi = st->nlit;
         uint32_t to = HT_RT_DEAD;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            int c = lits[mid].len != n ? (lits[mid].len < n ? -1 : 1) : memcmp(au->bytes + lits[mid].off, b, n);
-            if (c == 0) {
-                to = lits[mid].to;
-                break;
+        if (hi) {
+            uint64_t h = 0;
+            if (n >= 8 || lim - b >= 8) { /* within the path */
+                h = ht_rt__l64(b);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+                h = __builtin_bswap64(h);
+#endif
+                if (n < 8) h &= (UINT64_C(1) << (8 * n)) - 1;
+            } else {
+                for (size_t k = 0; k < n; k++) h |= (uint64_t) (unsigned char) b[k] << (8 * k);
             }
-            if (c < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                const ht_rt_lit_t* l = &lits[mid];
+                int c = l->len != n ? (l->len < n ? -1 : 1)
+                      : l->head != h ? (l->head < h ? -1 : 1)
+                      : n <= 8 ? 0 : memcmp(au->bytes + l->off + 8, b + 8, n - 8);
+                if (c == 0) {
+                    to = l->to;
+                    break;
+                }
+                if (c < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
         }
         if (to != HT_RT_DEAD) {
             s = to;
