@@ -10,9 +10,12 @@
  * fuzzer), when a request has two best routes (htgen's conflict check let
  * something ambiguous through) or a pattern uses a type unknown here.
  *
- * Limits: at most 64 routes of 16 segments; paths of at most PROP_PATH_MAX
- * bytes (decoded parameters are written into prop_result_t.params[k]).
- * Everything is static: include it in one translation unit. */
+ * Limits: at most PROP_REF_MAX_ROUTES routes (64 unless the includer
+ * defines more) of 16 segments; paths of at most PROP_PATH_MAX bytes
+ * (decoded parameters are written into prop_result_t.params[k]). A request
+ * costs one pass over the routes (two for a 404's Allow and redirect), so
+ * 10,000-route sets stay quick. Everything is static: include it in one
+ * translation unit; a ref_t reused for another set needs prop_ref_reset. */
 #ifndef HT_TEST_PROP_REF_H
 #define HT_TEST_PROP_REF_H
 
@@ -26,6 +29,9 @@
 
 #ifndef PROP_REF_FAIL
 #error "define PROP_REF_FAIL(fmt, ...) before including prop_ref.h"
+#endif
+#ifndef PROP_REF_MAX_ROUTES
+#define PROP_REF_MAX_ROUTES 64
 #endif
 
 enum { ST_FOUND, ST_NOT_FOUND, ST_405, ST_OPTIONS, ST_REDIRECT, ST_BAD };
@@ -208,25 +214,54 @@ static bool has_method_(const char* list, const char* m) {
 
 typedef struct ref {
     const prop_set_t* set;
-    pat_t pats[64];
+    pat_t pats[PROP_REF_MAX_ROUTES];
+    /* computed on first use: a HEAD route has the same pattern as route i */
+    bool twins_ready;
+    bool head_twin[PROP_REF_MAX_ROUTES];
 } ref_t;
 
+/* The ref_t will match another set (pats[] are the caller's to refill). */
+static inline void prop_ref_reset(ref_t* r) { r->twins_ready = false; }
+
+static const prop_set_t* twin_set_;
+static int twin_cmp_(const void* a, const void* b) {
+    int x = *(const int*) a, y = *(const int*) b;
+    int c = strcmp(twin_set_->routes[x].pattern, twin_set_->routes[y].pattern);
+    return c ? c : (x > y) - (x < y);
+}
+
+/* head_twin[] for every route: routes sorted by pattern, a run at a time. */
+static void twins_(ref_t* r) {
+    int n = r->set->nroutes;
+    int* ix = malloc((size_t) (n ? n : 1) * sizeof *ix);
+    if (!ix) abort();
+    for (int i = 0; i < n; i++) ix[i] = i;
+    twin_set_ = r->set;
+    qsort(ix, (size_t) n, sizeof *ix, twin_cmp_);
+    for (int a = 0; a < n;) {
+        int b = a;
+        bool head = false;
+        for (; b < n && !strcmp(r->set->routes[ix[b]].pattern, r->set->routes[ix[a]].pattern); b++)
+            if (has_method_(r->set->routes[ix[b]].methods, "HEAD")) head = true;
+        for (int k = a; k < b; k++) r->head_twin[ix[k]] = head;
+        a = b;
+    }
+    free(ix);
+    r->twins_ready = true;
+}
+
 /* Best route for method + path: route index or -1; *ambiguous when two tie. */
-static int best_(const ref_t* r, const char* method, const char* path, size_t n, bool* ambiguous) {
+static int best_(ref_t* r, const char* method, const char* path, size_t n, bool* ambiguous) {
     int best = -1;
     bool best_explicit = false;
     *ambiguous = false;
+    bool head = !strcmp(method, "HEAD");
+    if (head && !r->twins_ready) twins_(r);
     for (int i = 0; i < r->set->nroutes; i++) {
         const prop_route_t* rt = &r->set->routes[i];
         bool explicit_ = has_method_(rt->methods, method);
-        bool fallback = false;
-        if (!explicit_ && !strcmp(method, "HEAD") && has_method_(rt->methods, "GET")) {
-            fallback = true;
-            for (int q = 0; q < r->set->nroutes; q++)
-                if (has_method_(r->set->routes[q].methods, "HEAD") &&
-                    !strcmp(r->set->routes[q].pattern, rt->pattern))
-                    fallback = false;
-        }
+        /* GET answers HEAD unless a HEAD route has the same pattern */
+        bool fallback = !explicit_ && head && has_method_(rt->methods, "GET") && !r->head_twin[i];
         if (!explicit_ && !fallback) continue;
         size_t ps[16], pl[16];
         int np;
@@ -251,16 +286,24 @@ static int best_(const ref_t* r, const char* method, const char* path, size_t n,
 
 static const char* const all_methods_[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "BREW" };
 
+/* The methods with a best route for the path: those of every route that
+   matches it (HEAD with GET: a GET route answers HEAD, or its HEAD twin,
+   which matches too, does), among all_methods_, and OPTIONS with any. */
 static uint32_t allow_(const ref_t* r, const char* path, size_t n) {
     uint32_t allow = 0;
-    bool amb;
-    for (unsigned k = 0; k < sizeof all_methods_ / sizeof all_methods_[0]; k++)
-        if (best_(r, all_methods_[k], path, n, &amb) >= 0) allow |= prop_method_bit(all_methods_[k]);
+    for (int i = 0; i < r->set->nroutes; i++) {
+        size_t ps[16], pl[16];
+        int np;
+        if (!pat_match_(&r->pats[i], path, n, ps, pl, &np)) continue;
+        for (unsigned k = 0; k < sizeof all_methods_ / sizeof all_methods_[0]; k++)
+            if (has_method_(r->set->routes[i].methods, all_methods_[k])) allow |= prop_method_bit(all_methods_[k]);
+        if (has_method_(r->set->routes[i].methods, "GET")) allow |= prop_method_bit("HEAD");
+    }
     if (allow) allow |= prop_method_bit("OPTIONS");
     return allow;
 }
 
-static void reference_(const ref_t* r, const char* method, const char* path, size_t n, prop_result_t* out) {
+static void reference_(ref_t* r, const char* method, const char* path, size_t n, prop_result_t* out) {
     memset(out, 0, sizeof *out);
     bool amb;
     int b = best_(r, method, path, n, &amb);

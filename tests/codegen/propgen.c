@@ -1,6 +1,8 @@
 /* propgen: random route sets for the property test (a build-time tool).
  *
  *   propgen SEED                    a random routes.ht on stdout (prefix pSEED)
+ *   propgen --big SEED N            one of N routes: small sets side by side
+ *                                   under namespaces (/nA/mB/...)
  *   propgen --glue PREFIX FILE.ht   C glue for the final file: its route table
  *                                   (for the reference matcher) and a runner
  *                                   turning PREFIX__match results into strings
@@ -25,52 +27,65 @@ static const char* const types_[] = { "", ":u64", ":i64", ":hex", ":slug", ":uui
                                       ":/[a-c]+/", ":/v[0-9]+/", ":/[0-9]{2,3}/" };
 static const char* const methods_[] = { "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "BREW" };
 
-static void gen_(unsigned seed) {
+/* One route's methods and path, from the vocabulary above, after the
+   literal segments of ns (a namespace, "" for none). */
+static void route_(const char* ns, char* ms, char* path);
+
+static void gen_(unsigned seed, int big) {
     rng_ = seed * 0x9E3779B97F4A7C15ull + 12345;
     for (int i = 0; i < 4; i++) rnd_(2);
     printf("prefix p%u\n", seed);
     if (rnd_(4) == 0) printf("trailing_slash strict\n");
-    int nroutes = 3 + (int) rnd_(14);
+    int nroutes = big ? big : 3 + (int) rnd_(14);
     for (int r = 0; r < nroutes; r++) {
-        /* methods: mostly one, sometimes several */
-        int nm = rnd_(4) == 0 ? 2 : 1;
-        unsigned used = 0;
-        char ms[128] = "";
-        for (int k = 0; k < nm; k++) {
-            unsigned w = rnd_(10);
-            unsigned mi = w < 5 ? 0 : w < 7 ? 1 : w < 8 ? 2 : w < 9 ? 3 : 4 + rnd_(3);
-            if (used >> mi & 1) continue;
-            used |= 1u << mi;
-            if (*ms) strcat(ms, "|");
-            strcat(ms, methods_[mi]);
-        }
-        char path[512] = "";
-        int depth = 1 + (int) rnd_(4);
-        int pn = 0;
-        for (int d = 0; d < depth; d++) {
-            strcat(path, "/");
-            unsigned w = rnd_(10);
-            char seg[128];
-            if (w < 5) {
-                snprintf(seg, sizeof seg, "%s", lits_[rnd_(sizeof lits_ / sizeof lits_[0])]);
-            } else if (w < 8) {
-                snprintf(seg, sizeof seg, "{p%d%s}", pn++, types_[rnd_(sizeof types_ / sizeof types_[0])]);
-            } else if (w < 9) {
-                /* literal prefix / suffix around a parameter */
-                const char* ty = rnd_(2) ? ":u64" : "";
-                if (rnd_(2))
-                    snprintf(seg, sizeof seg, "img-{p%d%s}.png", pn++, ty);
-                else
-                    snprintf(seg, sizeof seg, "f-{p%d%s}", pn++, ty);
-            } else {
-                snprintf(seg, sizeof seg, "%s{p%d...}", rnd_(3) == 0 ? "r-" : "", pn++);
-                strcat(path, seg);
-                break;
-            }
-            strcat(path, seg);
-            if (d == depth - 1 && rnd_(8) == 0) strcat(path, "/");
-        }
+        /* A big set: small sets side by side under two levels of namespaces
+           (25 x 25: fan-outs an automaton state of code takes), and a few
+           routes outside them (they meet the others at the top). */
+        char ns[64] = "", ms[128], path[512];
+        if (big && rnd_(64) != 0) snprintf(ns, sizeof ns, "/n%u/m%u", rnd_(25), rnd_(25));
+        route_(ns, ms, path);
         printf("%s %s -> s%uh%d\n", ms, path, seed, r);
+    }
+}
+
+static void route_(const char* ns, char* ms, char* path) {
+    /* methods: mostly one, sometimes several */
+    int nm = rnd_(4) == 0 ? 2 : 1;
+    unsigned used = 0;
+    ms[0] = '\0';
+    for (int k = 0; k < nm; k++) {
+        unsigned w = rnd_(10);
+        unsigned mi = w < 5 ? 0 : w < 7 ? 1 : w < 8 ? 2 : w < 9 ? 3 : 4 + rnd_(3);
+        if (used >> mi & 1) continue;
+        used |= 1u << mi;
+        if (*ms) strcat(ms, "|");
+        strcat(ms, methods_[mi]);
+    }
+    strcpy(path, ns);
+    int depth = 1 + (int) rnd_(4);
+    int pn = 0;
+    for (int d = 0; d < depth; d++) {
+        strcat(path, "/");
+        unsigned w = rnd_(10);
+        char seg[128];
+        if (w < 5) {
+            snprintf(seg, sizeof seg, "%s", lits_[rnd_(sizeof lits_ / sizeof lits_[0])]);
+        } else if (w < 8) {
+            snprintf(seg, sizeof seg, "{p%d%s}", pn++, types_[rnd_(sizeof types_ / sizeof types_[0])]);
+        } else if (w < 9) {
+            /* literal prefix / suffix around a parameter */
+            const char* ty = rnd_(2) ? ":u64" : "";
+            if (rnd_(2))
+                snprintf(seg, sizeof seg, "img-{p%d%s}.png", pn++, ty);
+            else
+                snprintf(seg, sizeof seg, "f-{p%d%s}", pn++, ty);
+        } else {
+            snprintf(seg, sizeof seg, "%s{p%d...}", rnd_(3) == 0 ? "r-" : "", pn++);
+            strcat(path, seg);
+            break;
+        }
+        strcat(path, seg);
+        if (d == depth - 1 && rnd_(8) == 0) strcat(path, "/");
     }
 }
 
@@ -117,8 +132,9 @@ static int glue_(const char* P, const char* file) {
     char U[64];
     upper_(P, U);
     char line[1024];
-    char pats[64][512], meths[64][128], hand[64][32];
-    int n = 0, slash = 1;
+    typedef struct { char pat[512], meth[128], hand[32]; } gl_t;
+    gl_t* rt = NULL;
+    int n = 0, cap = 0, slash = 1;
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';
         if (!strncmp(line, "prefix", 6)) continue;
@@ -126,14 +142,22 @@ static int glue_(const char* P, const char* file) {
             slash = 0;
             continue;
         }
-        if (sscanf(line, "%127s %511s -> %31s", meths[n], pats[n], hand[n]) == 3) n++;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            rt = realloc(rt, (size_t) cap * sizeof *rt);
+            if (!rt) return 2;
+        }
+        if (sscanf(line, "%127s %511s -> %31s", rt[n].meth, rt[n].pat, rt[n].hand) == 3) n++;
     }
+#define meths(i) rt[i].meth
+#define pats(i) rt[i].pat
+#define hand(i) rt[i].hand
     fclose(f);
     printf("/* generated by propgen --glue from %s */\n#include \"prop.h\"\n#include \"%s_routes.h\"\n"
            "#include <inttypes.h>\n#include <stdio.h>\n#include <string.h>\n\n",
            strrchr(file, '/') ? strrchr(file, '/') + 1 : file, P);
     printf("static const prop_route_t %s_table_[] = {\n", P);
-    for (int i = 0; i < n; i++) printf("    { \"%s\", \"%s\" },\n", meths[i], pats[i]);
+    for (int i = 0; i < n; i++) printf("    { \"%s\", \"%s\" },\n", meths(i), pats(i));
     printf("};\n\n");
     printf("static int %s_run_(const char* method, const char* path, size_t len, prop_result_t* out) {\n"
            "    %s_match_t m = { .scratch = out->scratch_p ? out->scratch_p : out->scratch,\n"
@@ -151,34 +175,39 @@ static int glue_(const char* P, const char* file) {
            P, P, P, U, P);
     for (int i = 0; i < n; i++) {
         param_t ps[16];
-        int np = params_of_(pats[i], ps);
+        int np = params_of_(pats(i), ps);
         char H[64];
-        upper_(hand[i], H);
+        upper_(hand(i), H);
         printf("    case %s_ROUTE_%s:\n", U, H);
         for (int k = 0; k < np; k++) {
             const char* kd = ps[k].kind;
             if (!strcmp(kd, "u64") || !strcmp(kd, "hex"))
                 printf("        snprintf(out->params[%d], sizeof out->params[0], \"%%\" PRIu64, m.p.%s.%s);\n", k,
-                       hand[i], ps[k].name);
+                       hand(i), ps[k].name);
             else if (!strcmp(kd, "i64"))
                 printf("        snprintf(out->params[%d], sizeof out->params[0], \"%%\" PRId64, m.p.%s.%s);\n", k,
-                       hand[i], ps[k].name);
+                       hand(i), ps[k].name);
             else
-                printf("        prop_copy(out->params[%d], m.p.%s.%s);\n", k, hand[i], ps[k].name);
+                printf("        prop_copy(out->params[%d], m.p.%s.%s);\n", k, hand(i), ps[k].name);
         }
         printf("        out->nparams = %d;\n        break;\n", np);
     }
     printf("    default: break;\n    }\n    return 0;\n}\n\n");
     printf("const prop_set_t %s_set = { \"%s\", %s_table_, %d, %d, %s_run_ };\n", P, P, P, n, slash, P);
+    free(rt);
     return 0;
 }
 
 int main(int argc, char** argv) {
     if (argc == 4 && !strcmp(argv[1], "--glue")) return glue_(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "--big")) {
+        gen_((unsigned) strtoul(argv[2], NULL, 10), atoi(argv[3]));
+        return 0;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: propgen SEED | propgen --glue PREFIX FILE.ht\n");
+        fprintf(stderr, "usage: propgen SEED | propgen --big SEED ROUTES | propgen --glue PREFIX FILE.ht\n");
         return 2;
     }
-    gen_((unsigned) strtoul(argv[1], NULL, 10));
+    gen_((unsigned) strtoul(argv[1], NULL, 10), 0);
     return 0;
 }
