@@ -1,4 +1,5 @@
-# hachettp_add_routes(<target> <routes.ht> [PREFIX <name>] [OUTPUT_DIR <dir>] [MATCH_ONLY])
+# hachettp_add_routes(<target> <routes.ht> [PREFIX <name>] [OUTPUT_DIR <dir>] [MATCH_ONLY]
+#                     [HTGEN_OPTIONS <option>...])
 #
 # Compiles a routes.ht into <target>: htgen -> PREFIX_routes.h + PREFIX_routes.re
 # + PREFIX_dispatch.c (+ PREFIX_mime.gperf when the file has `mime` lines)
@@ -25,6 +26,9 @@
 # (-Wno-sentinel-in-midrule: a plain parameter's loop admits NUL so that it
 # tests one byte; a path holding a NUL never reaches the DFA.)
 #
+# HTGEN_OPTIONS go to htgen as they are (e.g. --code-weight N: how much of
+# the matcher is C code rather than tables; see htgen --help).
+#
 # PREFIX defaults to the file's `prefix` line ("routes" without one); the
 # command line wins over the file. The file is a configure dependency, since
 # the set of outputs (mime or not) and the prefix are read from it.
@@ -33,7 +37,7 @@
 # is then the imported hachettp::htgen, and re2c/gperf are looked up with the
 # Find modules installed beside this file when the function is first called.
 function(hachettp_add_routes target routes)
-  cmake_parse_arguments(PARSE_ARGV 2 HR "MATCH_ONLY" "PREFIX;OUTPUT_DIR" "")
+  cmake_parse_arguments(PARSE_ARGV 2 HR "MATCH_ONLY" "PREFIX;OUTPUT_DIR" "HTGEN_OPTIONS")
   if(CMAKE_CROSSCOMPILING AND HT_HOST_HTGEN)
     # A cross build (cmake/toolchain-mingw64.cmake): its own htgen is a
     # Windows program; routes are compiled by one built for this machine.
@@ -146,7 +150,7 @@ function(hachettp_add_routes target routes)
     OUTPUT ${_gen_outputs}
     COMMAND "${CMAKE_COMMAND}" -E make_directory "${_out}"
     COMMAND ${_htgen} "${_src}" --prefix "${_prefix}" --mount-base "${_base}" -o "${_out}"
-            ${_htgen_extra}
+            ${_htgen_extra} ${HR_HTGEN_OPTIONS}
     DEPENDS "${_src}" ${_htgen_dep}
     ${_depfile_args}
     COMMENT "htgen ${routes} (${_prefix})"
