@@ -263,7 +263,9 @@ struct ht_post {
  * valid and unposted until its callback runs; the caller may post it again
  * from the callback. One lock-free push per post, and
  * nothing at all on a loop that is never posted to. Posts do not keep the
- * loop alive: what is queued when the loop is freed never runs. */
+ * loop alive: what is queued when the loop is freed never runs; a post
+ * call still in progress on another thread when the loop is freed (its
+ * callback may have run already) is waited for by ht_loop__free. */
 void ht_loop__post(ht_loop_t* loop, ht_post_t* p, ht_post_fn cb);
 
 /* ---- Timers: one-shot, millisecond resolution, caller storage. Starting an

@@ -70,6 +70,7 @@ struct ht_loop {
     /* ht_loop__post: a lock-free stack, newest first, pushed by any thread;
      * the loop takes it whole in ht_loop__wakers_run (see loop.c) */
     _Atomic(ht_post_t*) posts;
+    _Atomic(uint32_t) posting; /* ht_loop__post calls in progress (ht_loop__free waits) */
 
     /* receive-buffer pool: one lazily faulted mapping, LIFO free stack */
     char*     pool_mem;

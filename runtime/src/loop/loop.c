@@ -90,7 +90,9 @@ ht_result_t ht_loop__init_with(ht_loop_t** out, ht_alloc_t* a, const ht_loop_opt
 
 void ht_loop__free(ht_loop_t* loop, ht_alloc_t* a) {
     if (!loop) return;
-    /* Posts still queued are dropped (ht/loop.h): the nodes are the callers'. */
+    /* Posts still queued are dropped (ht/loop.h): the nodes are the callers'.
+     * A post still waking this loop finishes first (a few instructions). */
+    while (atomic_load_explicit(&loop->posting, memory_order_acquire) != 0) ht_sys__yield();
     ht_backend__flush(loop);
     ht_backend__free(loop);
     pool_free(loop);
@@ -296,6 +298,11 @@ void ht_loop__wake(void* arg) {
 /* ------------------------------------------------------------- posts --- */
 
 void ht_loop__post(ht_loop_t* loop, ht_post_t* p, ht_post_fn cb) {
+    /* Counted while the loop is touched: once the node is pushed, the loop
+     * may run its callback, the application may finish and free the loop,
+     * all before this thread's wake below; ht_loop__free waits for the
+     * count to drop (libuv's uv_async_send does the same with its busy flag). */
+    atomic_fetch_add_explicit(&loop->posting, 1u, memory_order_acquire);
     p->cb = cb;
     /* Treiber push: the release publishes p's fields to the loop's acquire
      * exchange in run_posts. Every poster wakes (coalesced there): skipping
@@ -306,6 +313,7 @@ void ht_loop__post(ht_loop_t* loop, ht_post_t* p, ht_post_fn cb) {
     while (!atomic_compare_exchange_weak_explicit(&loop->posts, &head, p, memory_order_release,
                                                   memory_order_relaxed));
     ht_loop__wake(loop);
+    atomic_fetch_sub_explicit(&loop->posting, 1u, memory_order_release);
 }
 
 static void run_posts(ht_loop_t* loop) {
