@@ -116,6 +116,9 @@ typedef struct layout {
     int* tix;       /* [n]: its index among the table states, -1 */
     int ntab;
     int* tab;       /* [ntab]: the table states, by state number */
+    int* gix;       /* [n]: a state in code that a table state goes on to: its k in HT_RT_GO | k, -1 */
+    int ngo;
+    int* go;        /* [ngo]: those states */
 } layout_t;
 
 /* The next state of state s for each way out: literals, then masks. */
@@ -131,7 +134,7 @@ static int weight_(const au_state_t* st) {
 
 static void layout_free_(layout_t* l) {
     free(l->weight), free(l->parent), free(l->chunk), free(l->order), free(l->cstart), free(l->entry), free(l->label);
-    free(l->tix), free(l->tab);
+    free(l->tix), free(l->tab), free(l->gix), free(l->go);
 }
 
 static void layout_(const au_t* au, layout_t* l, int code_weight, int chunk_weight, int main_weight) {
@@ -146,24 +149,28 @@ static void layout_(const au_t* au, layout_t* l, int code_weight, int chunk_weig
     l->label = dsl_xcalloc((size_t) n, sizeof *l->label);
     l->tix = dsl_xcalloc((size_t) n, sizeof *l->tix);
     l->tab = dsl_xcalloc((size_t) n, sizeof *l->tab);
+    l->gix = dsl_xcalloc((size_t) n, sizeof *l->gix);
+    l->go = dsl_xcalloc((size_t) n, sizeof *l->go);
     for (int s = 0; s < n; s++) {
         l->weight[s] = weight_(&au->st[s]);
         l->parent[s] = -1;
         l->chunk[s] = -1;
         l->tix[s] = -1;
+        l->gix[s] = -1;
     }
     for (int s = 0; s < n; s++)
         for (int k = 0; k < nouts_(&au->st[s]); k++) {
             int t = outs_(&au->st[s], k);
             if (t > 0 && l->parent[t] < 0) l->parent[t] = s;
         }
-    /* Code: breadth first (the states are numbered so), under a parent that
-       is code, within the budget; a state heavier than a function is a table. */
+    /* Code: breadth first (the states are numbered so), within the budget;
+       a state heavier than a function is a table (a state of thousands of
+       literal segments), and the walk of the tables hands back to the code
+       of the states below it. */
     bool* code = dsl_xcalloc((size_t) n, sizeof *code);
     int used = 0;
     for (int s = 0; s < n; s++) {
-        bool up = s == 0 || (l->parent[s] >= 0 && code[l->parent[s]]);
-        code[s] = up && l->weight[s] <= (s ? chunk_weight : main_weight) && used + l->weight[s] <= code_weight;
+        code[s] = l->weight[s] <= (s ? chunk_weight : main_weight) && used + l->weight[s] <= code_weight;
         if (code[s]) used += l->weight[s];
     }
     /* Functions: top-down tiles of the discovery tree. A function takes a
@@ -173,21 +180,27 @@ static void layout_(const au_t* au, layout_t* l, int code_weight, int chunk_weig
     int* kids = dsl_xcalloc((size_t) n + 1, sizeof *kids); /* children lists by parent, as offsets */
     int* kid = dsl_xcalloc((size_t) n + 1, sizeof *kid);
     for (int s = 1; s < n; s++)
-        if (code[s]) kids[l->parent[s] + 1]++;
+        if (code[s] && code[l->parent[s]]) kids[l->parent[s] + 1]++;
     for (int s = 0; s < n; s++) kids[s + 1] += kids[s];
     int* fill = dsl_xcalloc((size_t) n + 1, sizeof *fill);
     for (int s = 1; s < n; s++)
-        if (code[s]) kid[kids[l->parent[s]] + fill[l->parent[s]]++] = s;
+        if (code[s] && code[l->parent[s]]) kid[kids[l->parent[s]] + fill[l->parent[s]]++] = s;
     free(fill);
     int* pend = dsl_xcalloc((size_t) n + 1, sizeof *pend); /* subtree roots waiting, FIFO */
     int* queue = dsl_xcalloc((size_t) n + 1, sizeof *queue);
     int np = 0, ph = 0, no = 0;
+    /* state 0's subtree first (PREFIX__match; empty when state 0 is a
+       table), then the code under table states */
     if (n && code[0]) pend[np++] = 0;
+    else if (n) l->nchunks = 1;
+    for (int s = 1; s < n; s++)
+        if (code[s] && !code[l->parent[s]]) pend[np++] = s;
     while (ph < np) {
         int c = l->nchunks++;
         l->cstart[c] = no;
         int w = 0, cap = c ? chunk_weight : main_weight;
-        /* subtrees while they fit; a first one always starts */
+        /* subtrees while they fit; a first one always starts; PREFIX__match
+           takes state 0's only */
         while (ph < np && (w == 0 || (c > 0 && w + l->weight[pend[ph]] <= cap))) {
             int qh = 0, qt = 0;
             queue[qt++] = pend[ph++];
@@ -204,8 +217,9 @@ static void layout_(const au_t* au, layout_t* l, int code_weight, int chunk_weig
     l->cstart[l->nchunks] = no;
     free(pend), free(queue), free(kids), free(kid), free(code);
     /* Tables: the states a function leaves code for, and every state they
-       lead to. Code goes to a table state when its target is no code, or is
-       in PREFIX__match's own function (which is entered once, at state 0). */
+       lead to but those in code (the walk goes on there through
+       PREFIX__go*). Code goes to a table state when its target is no code,
+       or is in PREFIX__match's own function (entered once, at state 0). */
     int* work = dsl_xcalloc((size_t) n + 1, sizeof *work);
     int nw = 0;
     bool* in = dsl_xcalloc((size_t) n, sizeof *in);
@@ -230,7 +244,13 @@ static void layout_(const au_t* au, layout_t* l, int code_weight, int chunk_weig
         int s = work[q];
         for (int k = 0; k < nouts_(&au->st[s]); k++) {
             int t = outs_(&au->st[s], k);
-            if (t >= 0 && !in[t]) in[t] = true, work[nw++] = t;
+            if (t < 0 || in[t]) continue;
+            if (l->chunk[t] > 0) { /* back to code */
+                if (l->gix[t] < 0) l->gix[t] = l->ngo, l->go[l->ngo++] = t;
+                l->entry[t] = t != l->order[l->cstart[l->chunk[t]]];
+                continue;
+            }
+            in[t] = true, work[nw++] = t;
         }
     }
     for (int s = 0; s < n; s++)
@@ -690,6 +710,17 @@ typedef struct tlit {
     size_t off;    /* in PREFIX__tbytes */
 } tlit_t;
 
+/* A table state's next state: a table state's number, HT_RT_GO | k for one
+   in code, HT_RT_DEAD for none. */
+static void emit_tto_(dsl_buf_t* b, const layout_t* l, int t) {
+    if (t < 0)
+        dsl_buf__puts(b, "HT_RT_DEAD");
+    else if (l->tix[t] >= 0)
+        dsl_buf__printf(b, "%d", l->tix[t]);
+    else
+        dsl_buf__printf(b, "HT_RT_GO | %d", l->gix[t]);
+}
+
 static int cmp_tlit_(const void* x, const void* y) {
     const tlit_t* a = x;
     const tlit_t* b = y;
@@ -731,7 +762,9 @@ static void emit_tables_(dsl_buf_t* b, const gen_t* g, const layout_t* l) {
             off += st->lit[k].len;
         }
     }
-    dsl_buf__puts(b, any ? "\";\n" : " \"\";\n");
+    /* 8 NULs more: the walker compares bytes past a literal's first 8, and
+       gcc's bounds checks want an empty table to have some */
+    dsl_buf__puts(b, any ? "\"\n    \"\\0\\0\\0\\0\\0\\0\\0\\0\";\n" : " \"\\0\\0\\0\\0\\0\\0\\0\\0\";\n");
     /* literals, in ht_rt__run's order: length, head, the rest */
     dsl_buf__printf(b, "static const ht_rt_lit_t %s__tlit[] = {", P);
     int nl = 0;
@@ -745,9 +778,12 @@ static void emit_tables_(dsl_buf_t* b, const gen_t* g, const layout_t* l) {
             o += st->lit[k].len;
         }
         qsort(tl, (size_t) st->nlit, sizeof *tl, cmp_tlit_);
-        for (int k = 0; k < st->nlit; k++, nl++)
-            dsl_buf__printf(b, "%s{ UINT64_C(0x%llx), %zu, %zu, %d },", nl % 3 ? " " : "\n    ",
-                            (unsigned long long) tl[k].head, tl[k].off, tl[k].lit->len, l->tix[tl[k].lit->to]);
+        for (int k = 0; k < st->nlit; k++, nl++) {
+            dsl_buf__printf(b, "%s{ UINT64_C(0x%llx), %zu, %zu, ", nl % 3 ? " " : "\n    ",
+                            (unsigned long long) tl[k].head, tl[k].off, tl[k].lit->len);
+            emit_tto_(b, l, tl[k].lit->to);
+            dsl_buf__puts(b, " },");
+        }
         free(tl);
     }
     dsl_buf__puts(b, nl ? "\n};\n" : " { 0, 0, 0, 0 } };\n");
@@ -758,11 +794,9 @@ static void emit_tables_(dsl_buf_t* b, const gen_t* g, const layout_t* l) {
         const au_state_t* st = &au->st[l->tab[i]];
         if (st->sink) continue;
         for (int x = 0; x < 2 << st->npred; x++, nt++) {
-            int t = st->to[x];
-            if (t < 0)
-                dsl_buf__printf(b, "%sHT_RT_DEAD,", nt % 8 ? " " : "\n    ");
-            else
-                dsl_buf__printf(b, "%s%d,", nt % 8 ? " " : "\n    ", l->tix[t]);
+            dsl_buf__puts(b, nt % 8 ? " " : "\n    ");
+            emit_tto_(b, l, st->to[x]);
+            dsl_buf__puts(b, ",");
         }
     }
     dsl_buf__puts(b, nt ? "\n};\n" : " 0 };\n");
@@ -793,13 +827,30 @@ static void emit_tables_(dsl_buf_t* b, const gen_t* g, const layout_t* l) {
     dsl_buf__puts(b, "};\n");
     free(loff);
     emit__tpl(b, g,
-              "static const ht_rt_au_t $P__au = { $P__tst, $P__tlit, $P__tto, $P__tpred, $P__preds, $P__tbytes };\n"
+              "static const ht_rt_au_t $P__au = { $P__tst, $P__tlit, $P__tto, $P__tpred, $P__preds, $P__tbytes };\n");
+    if (l->ngo) {
+        dsl_buf__printf(b, "/* HT_RT_GO | k above: state %s__gos[k] in code, in %s__gofn[k]. */\n"
+                           "static const uint32_t %s__gos[%d] = {", P, P, P, l->ngo);
+        for (int k = 0; k < l->ngo; k++) dsl_buf__printf(b, "%s%d,", k % 12 ? " " : "\n    ", l->go[k]);
+        dsl_buf__printf(b, "\n};\nstatic uint32_t (*const %s__gofn[%d])(uint32_t, const char*, uint64_t, const char*, "
+                           "const char*, const char**) = {", P, l->ngo);
+        for (int k = 0; k < l->ngo; k++) dsl_buf__printf(b, "%s%s__h%d,", k % 6 ? " " : "\n    ", P, l->chunk[l->go[k]]);
+        dsl_buf__puts(b, "\n};\n");
+    }
+    emit__tpl(b, g,
               "/* From table state s on (its number above); returns what a state in code\n"
               "   returns: the row where the path ended, x $P__COLS, or 0. */\n"
               "__attribute__((noinline)) static uint32_t $P__cold(uint32_t s, const char* e, uint64_t bits, const char* wb,\n"
               "    const char* lim, const char** se) {\n"
-              "    return ht_rt__run(&$P__au, s, e, bits, wb, lim, se);\n"
-              "}\n\n");
+              "    ht_rt_cur_t k = { e, bits, wb, s };\n"
+              "    uint32_t st = ht_rt__run(&$P__au, &k, lim, se);\n");
+    if (l->ngo)
+        emit__tpl(b, g,
+                  "    if (st == HT_RT_GONE) { /* on in code */\n"
+                  "        uint32_t i = k.s & ~HT_RT_GO;\n"
+                  "        return $P__gofn[i]($P__gos[i], k.e, k.bits, k.wb, lim, se);\n"
+                  "    }\n");
+    emit__tpl(b, g, "    return st;\n}\n\n");
 }
 
 /* ---------------------------------------------------------------- code states */
@@ -807,15 +858,6 @@ static void emit_chunks_(dsl_buf_t* b, const gen_t* g, const layout_t* l) {
     const au_t* au = &g->plan->au;
     const char* P = g->P;
     if (l->nchunks <= 1) return;
-    dsl_buf__puts(b, "/* The automaton's states as code past the first function's: one function\n"
-                     "   per subtree of states (breadth first, a bounded size each). A function\n"
-                     "   starts at its first state, or at the state s another one goes on to;\n"
-                     "   it returns the row where the path ended, x PREFIX__COLS, or 0. */\n");
-    for (int c = 1; c < l->nchunks; c++)
-        dsl_buf__printf(b, "static uint32_t %s__h%d(uint32_t s, const char* e, uint64_t bits, const char* wb, "
-                           "const char* lim, const char** se);\n",
-                        P, c);
-    dsl_buf__puts(b, "\n");
     for (int c = 1; c < l->nchunks; c++) {
         int* ids = dsl_xcalloc((size_t) g->f->nroutes * (size_t) g->f->nmethods + 1, sizeof *ids);
         int* one = dsl_xcalloc((size_t) g->f->nroutes * (size_t) g->f->nmethods + 1, sizeof *one);
@@ -922,7 +964,7 @@ static void emit_match_(dsl_buf_t* b, const gen_t* g, const layout_t* l) {
               "    (void) b;\n"
               "    se[0] = s;\n"
               "    bits &= ~UINT64_C(1); /* the leading '/' */\n");
-    if (l->nchunks) {
+    if (l->chunk[0] == 0) {
         cx_t x = { .g = g, .au = au, .l = l, .chunk = 0 };
         for (int q = l->cstart[0]; q < l->cstart[1]; q++) emit_state_(b, &x, l->order[q], l->label[l->order[q]]);
     } else {
@@ -1016,6 +1058,17 @@ void emit_matcher(const gen_t* g, dsl_buf_t* b) {
               "#  pragma GCC diagnostic push\n"
               "#  pragma GCC diagnostic ignored \"-Wmaybe-uninitialized\"\n"
               "#endif\n");
+    if (l.nchunks > 1) {
+        dsl_buf__puts(b, "/* The automaton's states as code past the first function's: one function\n"
+                         "   per subtree of states (breadth first, a bounded size each). A function\n"
+                         "   starts at its first state, or at the state s another one goes on to;\n"
+                         "   it returns the row where the path ended, x PREFIX__COLS, or 0. */\n");
+        for (int c = 1; c < l.nchunks; c++)
+            dsl_buf__printf(b, "static uint32_t %s__h%d(uint32_t s, const char* e, uint64_t bits, const char* wb, "
+                               "const char* lim, const char** se);\n",
+                            g->P, c);
+        dsl_buf__puts(b, "\n");
+    }
     emit_tables_(b, g, &l);
     emit_chunks_(b, g, &l);
     emit_match_(b, g, &l);

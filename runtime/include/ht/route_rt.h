@@ -253,6 +253,8 @@ __attribute__((unused, noinline, cold)) static bool ht_rt__decode_all(const char
 typedef bool (*ht_rt_pred_fn)(const char* b, const char* e);
 
 #define HT_RT_DEAD UINT32_MAX /* no state: nothing matches */
+#define HT_RT_GO 0x80000000u  /* a next state in code: HT_RT_GO | k, k the generated file's entry */
+#define HT_RT_GONE UINT32_MAX /* ht_rt__run's answer then: the cursor says where to go on */
 enum { HT_RT_SINK = 1 };      /* ht_rt_state_t.flags: only rest parameters left */
 
 typedef struct ht_rt_state {
@@ -276,6 +278,15 @@ typedef struct ht_rt_lit {
 /* A state's literals are ordered by length, then head, then the bytes past
    the first 8. */
 
+/* Where a walk is: the segments read up to e (a '/' or lim), the '/' of
+   window wb still ahead in bits, and the state (HT_RT_GO | k: one in code). */
+typedef struct ht_rt_cur {
+    const char* e;
+    uint64_t bits;
+    const char* wb;
+    uint32_t s;
+} ht_rt_cur_t;
+
 typedef struct ht_rt_au {
     const ht_rt_state_t* st;
     const ht_rt_lit_t* lit;
@@ -285,12 +296,25 @@ typedef struct ht_rt_au {
     const char* bytes;
 } ht_rt_au_t;
 
-/* Runs the table states from state s, where the path's segments up to e
-   are read (e: a '/' or lim; bits: the '/' of window wb still ahead).
-   Returns the row x columns of the state where the path ended, or 0. */
-__attribute__((unused)) static inline uint32_t ht_rt__run(const ht_rt_au_t* au, uint32_t s, const char* e,
-                                                         uint64_t bits, const char* wb, const char* lim,
+/* memcmp's order for n bytes, as a loop: past the head word, literals
+   rarely differ late (and memcmp's bound on an empty table would alarm
+   gcc's -Wstringop-overread). */
+__attribute__((unused)) static inline int ht_rt__cmp(const char* x, const char* y, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (x[i] != y[i]) return (unsigned char) x[i] < (unsigned char) y[i] ? -1 : 1;
+    return 0;
+}
+
+/* Runs the table states from the cursor's, to where the path ends:
+   returns that state's row x columns (0: nothing matched), or HT_RT_GONE
+   when the walk reaches a state in code (the cursor is then at it, its
+   s the HT_RT_GO | k of the table). */
+__attribute__((unused)) static inline uint32_t ht_rt__run(const ht_rt_au_t* au, ht_rt_cur_t* k, const char* lim,
                                                          const char** se) {
+    const char* e = k->e;
+    uint64_t bits = k->bits;
+    const char* wb = k->wb;
+    uint32_t s = k->s;
     for (;;) {
         const ht_rt_state_t* st = &au->st[s];
         if (st->flags & HT_RT_SINK) return st->fin;
@@ -317,14 +341,14 @@ __attribute__((unused)) static inline uint32_t ht_rt__run(const ht_rt_au_t* au, 
 #endif
                 if (n < 8) h &= (UINT64_C(1) << (8 * n)) - 1;
             } else {
-                for (size_t k = 0; k < n; k++) h |= (uint64_t) (unsigned char) b[k] << (8 * k);
+                for (size_t q = 0; q < n; q++) h |= (uint64_t) (unsigned char) b[q] << (8 * q);
             }
             while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
                 const ht_rt_lit_t* l = &lits[mid];
                 int c = l->len != n ? (l->len < n ? -1 : 1)
                       : l->head != h ? (l->head < h ? -1 : 1)
-                      : n <= 8 ? 0 : memcmp(au->bytes + l->off + 8, b + 8, n - 8);
+                      : n <= 8 ? 0 : ht_rt__cmp(au->bytes + l->off + 8, b + 8, n - 8);
                 if (c == 0) {
                     to = l->to;
                     break;
@@ -335,15 +359,19 @@ __attribute__((unused)) static inline uint32_t ht_rt__run(const ht_rt_au_t* au, 
                     hi = mid;
             }
         }
-        if (to != HT_RT_DEAD) {
-            s = to;
-            continue;
+        if (to == HT_RT_DEAD) {
+            /* else by the predicates it meets */
+            unsigned x = b != e;
+            for (unsigned q = 0; q < st->npred; q++)
+                x |= (unsigned) au->pred[au->spred[st->pred + q]](b, e) << (q + 1);
+            to = au->to[st->to + x];
+            if (to == HT_RT_DEAD) return 0;
         }
-        /* else by the predicates it meets */
-        unsigned x = b != e;
-        for (unsigned q = 0; q < st->npred; q++) x |= (unsigned) au->pred[au->spred[st->pred + q]](b, e) << (q + 1);
-        s = au->to[st->to + x];
-        if (s == HT_RT_DEAD) return 0;
+        if (to & HT_RT_GO) {
+            *k = (ht_rt_cur_t){ e, bits, wb, to };
+            return HT_RT_GONE;
+        }
+        s = to;
     }
 }
 
