@@ -3,25 +3,27 @@
  * A file of its own, so that matcher-only users (tests, tools, benchmarks)
  * link without the handlers or the server.
  *
- * What depends on routes.ht is data: one small call function per handler
- * (the context and the params struct as their real types) and a table of
- * them by route; the callback itself is the same few lines for any file
- * (<ht/route_dispatch.h> holds the answers that do not depend on it).
+ * What depends on routes.ht: the handlers' calls, a switch per block of 64
+ * route ids (each handler with the context and its params struct as their
+ * real types), and a table of the blocks; the callback itself is the same
+ * few lines for any file (<ht/route_dispatch.h> holds the answers that do
+ * not depend on it).
  */
 #include "emit.h"
 
 #include <stdio.h>
 #include <string.h>
 
+enum { ROUTE_BLOCK = 64 }; /* route ids per function of handler calls */
+
 void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
     dsl_file_t* f = g->f;
     const char* P = g->P;
     const char* U = g->U;
-    int nm = 0, ne = 0;
+    int nm = 0;
     bool handlers = false, policy = false;
     for (int j = 0; j < f->nroutes; j++) {
         nm += f->routes[j]->kind == DSL_R_MOUNT;
-        ne += f->routes[j]->kind == DSL_R_EMBED;
         handlers = handlers || f->routes[j]->kind == DSL_R_HANDLER;
         policy = policy || f->routes[j]->body_limit || f->routes[j]->stream;
     }
@@ -97,52 +99,54 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
                         P, P);
     }
 
-    /* One call function per handler (its first route's line) and per embed. */
+    /* The handlers' calls: a switch per block of 64 route ids (one function
+       per handler, or one switch for all, cost the C compiler superlinear
+       time on 10,000 routes: identical-code folding, or one huge function). */
+    int nblocks = (f->nroutes + 1 + ROUTE_BLOCK - 1) / ROUTE_BLOCK;
     dsl_buf__puts(b, "/* Each handler called with its context and params struct as their real\n"
-                     "   types, through one signature (ht_rt_call_fn). */\n");
-    for (int j = 0; j < f->nroutes; j++) {
-        const dsl_route_t* r = f->routes[j];
-        if (r->kind != DSL_R_HANDLER || !g->stem1[j]) continue;
-        char ms[512];
-        dsl_methods_str(f, r->methods, ms, sizeof ms);
-        dsl_buf__printf(b, "/* %s:%d %s ", g->base, r->loc.line, ms);
-        emit__comment_text(b, r->pattern);
+                     "   types; a block of 64 route ids per function. */\n");
+    for (int k = 0; k < nblocks; k++) {
+        int lo = k * ROUTE_BLOCK, hi = lo + ROUTE_BLOCK; /* route ids [lo, hi) */
+        int ids[ROUTE_BLOCK], n = 0;
+        for (int id = lo < 1 ? 1 : lo; id < hi && id <= f->nroutes; id++)
+            if (f->routes[id - 1]->kind != DSL_R_MOUNT) ids[n++] = id;
+        dsl_buf__printf(b, "/* routes %d-%d", lo < 1 ? 1 : lo, hi - 1 < f->nroutes ? hi - 1 : f->nroutes);
+        if (n) {
+            dsl_buf__puts(b, ": ");
+            plan__lines(f, g->base, ids, n, 6, b);
+        }
         dsl_buf__printf(b, " */\n"
-                           "static void %s__call_%s(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,\n"
-                           "    const void* p) {\n"
-                           "    %s_%s(ctx, req, res, a, p);\n"
-                           "}\n",
-                        P, r->handler, P, r->handler);
+                           "static void %s__calls%d(unsigned r, void* ctx, const ht_request_t* req, ht_response_t* res,\n"
+                           "    ht_alloc_t* a, const void* p) {\n",
+                        P, k);
+        if (!n) {
+            dsl_buf__puts(b, "    (void) r, (void) ctx, (void) req, (void) p;\n"
+                             "    (void) ht_response__error(res, 500, a); /* mounts only: not called */\n}\n");
+            continue;
+        }
+        dsl_buf__puts(b, "    switch (r) {\n");
+        for (int q = 0; q < n; q++) {
+            const dsl_route_t* r = f->routes[ids[q] - 1];
+            char ms[512];
+            dsl_methods_str(f, r->methods, ms, sizeof ms);
+            if (r->kind == DSL_R_EMBED) {
+                int ei = 0;
+                for (int j = 0; j < ids[q] - 1; j++) ei += f->routes[j]->kind == DSL_R_EMBED;
+                dsl_buf__printf(b, "    case %s_ROUTE_%s: /* %s:%d embed ", U, r->id_name, g->base, r->loc.line);
+                emit__comment_text(b, r->dir);
+                dsl_buf__printf(b, " */\n        (void) ctx, (void) p;\n        %s__embed_serve(%d, req, res, a);\n        return;\n",
+                                P, ei);
+            } else {
+                dsl_buf__printf(b, "    case %s_ROUTE_%s: /* %s:%d %s ", U, r->id_name, g->base, r->loc.line, ms);
+                emit__comment_text(b, r->pattern);
+                dsl_buf__printf(b, " */\n        %s_%s(ctx, req, res, a, p);\n        return;\n", P, r->handler);
+            }
+        }
+        dsl_buf__puts(b, "    default: (void) ht_response__error(res, 500, a); return;\n    }\n}\n");
     }
-    for (int j = 0, ei = 0; j < f->nroutes; j++) {
-        const dsl_route_t* r = f->routes[j];
-        if (r->kind != DSL_R_EMBED) continue;
-        dsl_buf__printf(b, "/* %s:%d embed ", g->base, r->loc.line);
-        emit__comment_text(b, r->dir);
-        dsl_buf__printf(b, " */\n"
-                           "static void %s__call_embed%d(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,\n"
-                           "    const void* p) {\n"
-                           "    (void) ctx, (void) p;\n"
-                           "    %s__embed_serve(%d, req, res, a);\n"
-                           "}\n",
-                        P, ei, P, ei);
-        ei++;
-    }
-    /* The table: by route (mounts have none: PREFIX__routes[r].mount). */
-    dsl_buf__printf(b, "\n/* By route id (a mount: nullptr, it is served by PREFIX__routes[r].mount). */\n"
-                       "static const ht_rt_call_fn %s__calls[%s_ROUTE__COUNT] = {\n"
-                       "    [%s_ROUTE__NONE] = nullptr,\n",
-                    P, U, U);
-    for (int j = 0, ei = 0; j < f->nroutes; j++) {
-        const dsl_route_t* r = f->routes[j];
-        if (r->kind == DSL_R_HANDLER)
-            dsl_buf__printf(b, "    [%s_ROUTE_%s] = %s__call_%s,\n", U, r->id_name, P, r->handler);
-        else if (r->kind == DSL_R_EMBED)
-            dsl_buf__printf(b, "    [%s_ROUTE_%s] = %s__call_embed%d,\n", U, r->id_name, P, ei++);
-    }
-    dsl_buf__puts(b, "};\n\n");
-    (void) ne;
-
+    dsl_buf__printf(b, "\nstatic const ht_rt_calls_fn %s__calls[%d] = {", P, nblocks);
+    for (int k = 0; k < nblocks; k++) dsl_buf__printf(b, "%s%s__calls%d,", k % 6 ? " " : "\n    ", P, k);
+    dsl_buf__puts(b, "\n};\n\n");
     /* Method + path to a route, shared by the callback and the body policy. */
     dsl_buf__printf(b,
                     "static %s_status_t %s__match_request(const ht_request_t* req, ht_slice_t path, %s_match_t* m) {\n"
@@ -199,13 +203,11 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
                   "                           req_, res_, a_);\n"
                   "        return;\n"
                   "    }\n");
-    emit__tpl(b, g,
-              "    if (!$P__calls[m_.route]) { /* every route has a call: unreachable */\n"
-              "        (void) ht_response__error(res_, 500, a_);\n"
-              "        return;\n"
-              "    }\n"
-              "    ht_rt__call($P__calls[m_.route], r_->timeout_ms, r_->upstream, cfg_->user_data, req_, res_, a_, &m_.p);\n"
-              "}\n\n");
+    dsl_buf__printf(b,
+                    "    ht_rt__call(%s__calls[m_.route / %d], m_.route, r_->timeout_ms, r_->upstream, cfg_->user_data, req_,\n"
+                    "                res_, a_, &m_.p);\n"
+                    "}\n\n",
+                    P, ROUTE_BLOCK);
 
     /* The body policy: what the server needs before reading a body. */
     dsl_buf__printf(b, "ht_body_policy_t %s__body_policy(const ht_config_t* cfg_, const ht_request_t* req_) {\n"

@@ -80,19 +80,20 @@ __attribute__((unused)) static inline void ht_rt__serve_mount(const ht_fs_root_t
     (void) ht_response__serve_file(res, req, root, &o, a);
 }
 
-/* A route's handler, called by PREFIX_dispatch.c through one small
-   function per handler (PREFIX__call_NAME: the context and the params
-   struct as their real types). */
-typedef void (*ht_rt_call_fn)(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-                              const void* params);
+/* A block of routes' handlers, in PREFIX_dispatch.c: a switch on the route
+   that calls its handler with the context and params struct as their real
+   types (64 routes a block: no function grows with the route count). */
+typedef void (*ht_rt_calls_fn)(unsigned route, void* ctx, const ht_request_t* req, ht_response_t* res,
+                               ht_alloc_t* a, const void* params);
 
-/* Calls it, with the route's deadline first when it has `timeout` or
-   `upstream` (ms 0: the server's defer_timeout_ms; 504 with upstream). */
-__attribute__((unused)) static inline void ht_rt__call(ht_rt_call_fn call, uint32_t timeout_ms, bool upstream,
-                                                      void* ctx, const ht_request_t* req, ht_response_t* res,
-                                                      ht_alloc_t* a, const void* params) {
+/* Calls route's handler through its block, with the route's deadline first
+   when it has `timeout` or `upstream` (ms 0: the server's defer_timeout_ms;
+   504 with upstream). */
+__attribute__((unused)) static inline void ht_rt__call(ht_rt_calls_fn block, unsigned route, uint32_t timeout_ms,
+                                                      bool upstream, void* ctx, const ht_request_t* req,
+                                                      ht_response_t* res, ht_alloc_t* a, const void* params) {
     if (timeout_ms || upstream) (void) ht_response__timeout(res, timeout_ms, upstream ? 504 : 0);
-    call(ctx, req, res, a, params);
+    block(route, ctx, req, res, a, params);
 }
 
 #endif /* HT_ROUTE_DISPATCH_H */

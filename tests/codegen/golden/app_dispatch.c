@@ -49,155 +49,89 @@ void app__mounts_close(void) {
 }
 
 /* Each handler called with its context and params struct as their real
-   types, through one signature (ht_rt_call_fn). */
-/* routes.ht:6 GET / */
-static void app__call_home(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_home(ctx, req, res, a, p);
-}
-/* routes.ht:7 GET /hello/{name} */
-static void app__call_hello(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_hello(ctx, req, res, a, p);
-}
-/* routes.ht:8 GET|PUT /users/{id:u64} */
-static void app__call_user(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_user(ctx, req, res, a, p);
-}
-/* routes.ht:9 DELETE /users/{id:u64} */
-static void app__call_user_delete(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_user_delete(ctx, req, res, a, p);
-}
-/* routes.ht:10 GET /users/new */
-static void app__call_user_new(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_user_new(ctx, req, res, a, p);
-}
-/* routes.ht:11 GET /users/{name} */
-static void app__call_user_by_name(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_user_by_name(ctx, req, res, a, p);
-}
-/* routes.ht:12 POST /echo */
-static void app__call_echo(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_echo(ctx, req, res, a, p);
-}
-/* routes.ht:13 GET /files/{path...} */
-static void app__call_file_get(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_file_get(ctx, req, res, a, p);
-}
-/* routes.ht:14 GET /v/{ver:/v[0-9]+/}/x */
-static void app__call_versioned(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_versioned(ctx, req, res, a, p);
-}
-/* routes.ht:15 GET /img-{id:u64}.png */
-static void app__call_img(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_img(ctx, req, res, a, p);
-}
-/* routes.ht:16 GET /img-{name} */
-static void app__call_img_any(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_img_any(ctx, req, res, a, p);
-}
-/* routes.ht:17 GET /t/{n:i64}/{h:hex} */
-static void app__call_typed(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_typed(ctx, req, res, a, p);
-}
-/* routes.ht:18 GET /u/{id:uuid} */
-static void app__call_by_uuid(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_by_uuid(ctx, req, res, a, p);
-}
-/* routes.ht:19 GET /s/{s:slug} */
-static void app__call_by_slug(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_by_slug(ctx, req, res, a, p);
-}
-/* routes.ht:20 HEAD /users/new */
-static void app__call_user_new_head(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_user_new_head(ctx, req, res, a, p);
-}
-/* routes.ht:21 OPTIONS /echo */
-static void app__call_echo_options(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_echo_options(ctx, req, res, a, p);
-}
-/* routes.ht:22 GET|BREW /coffee */
-static void app__call_coffee(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_coffee(ctx, req, res, a, p);
-}
-/* routes.ht:23 GET /a/{x}/b */
-static void app__call_a_x_b(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_a_x_b(ctx, req, res, a, p);
-}
-/* routes.ht:24 GET /a/{p...} */
-static void app__call_a_rest(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_a_rest(ctx, req, res, a, p);
-}
-/* routes.ht:25 GET /dir/ */
-static void app__call_dir(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_dir(ctx, req, res, a, p);
-}
-/* routes.ht:32 POST /jobs/{id:u64} */
-static void app__call_job(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_job(ctx, req, res, a, p);
-}
-/* routes.ht:33 GET /proxy/{rest...} */
-static void app__call_proxy(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_proxy(ctx, req, res, a, p);
-}
-/* routes.ht:34 PUT /upload/{name:slug} */
-static void app__call_upload(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_upload(ctx, req, res, a, p);
-}
-/* routes.ht:35 PATCH /report */
-static void app__call_report(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a,
-    const void* p) {
-    app_report(ctx, req, res, a, p);
+   types; a block of 64 route ids per function. */
+/* routes 1-25: routes.ht:6-25, 32-35 */
+static void app__calls0(unsigned r, void* ctx, const ht_request_t* req, ht_response_t* res,
+    ht_alloc_t* a, const void* p) {
+    switch (r) {
+    case APP_ROUTE_HOME: /* routes.ht:6 GET / */
+        app_home(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_HELLO: /* routes.ht:7 GET /hello/{name} */
+        app_hello(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_USER: /* routes.ht:8 GET|PUT /users/{id:u64} */
+        app_user(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_USER_DELETE: /* routes.ht:9 DELETE /users/{id:u64} */
+        app_user_delete(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_USER_NEW: /* routes.ht:10 GET /users/new */
+        app_user_new(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_USER_BY_NAME: /* routes.ht:11 GET /users/{name} */
+        app_user_by_name(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_ECHO: /* routes.ht:12 POST /echo */
+        app_echo(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_FILE_GET: /* routes.ht:13 GET /files/{path...} */
+        app_file_get(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_VERSIONED: /* routes.ht:14 GET /v/{ver:/v[0-9]+/}/x */
+        app_versioned(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_IMG: /* routes.ht:15 GET /img-{id:u64}.png */
+        app_img(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_IMG_ANY: /* routes.ht:16 GET /img-{name} */
+        app_img_any(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_TYPED: /* routes.ht:17 GET /t/{n:i64}/{h:hex} */
+        app_typed(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_BY_UUID: /* routes.ht:18 GET /u/{id:uuid} */
+        app_by_uuid(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_BY_SLUG: /* routes.ht:19 GET /s/{s:slug} */
+        app_by_slug(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_USER_NEW_HEAD: /* routes.ht:20 HEAD /users/new */
+        app_user_new_head(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_ECHO_OPTIONS: /* routes.ht:21 OPTIONS /echo */
+        app_echo_options(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_COFFEE: /* routes.ht:22 GET|BREW /coffee */
+        app_coffee(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_A_X_B: /* routes.ht:23 GET /a/{x}/b */
+        app_a_x_b(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_A_REST: /* routes.ht:24 GET /a/{p...} */
+        app_a_rest(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_DIR: /* routes.ht:25 GET /dir/ */
+        app_dir(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_JOB: /* routes.ht:32 POST /jobs/{id:u64} */
+        app_job(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_PROXY: /* routes.ht:33 GET /proxy/{rest...} */
+        app_proxy(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_UPLOAD: /* routes.ht:34 PUT /upload/{name:slug} */
+        app_upload(ctx, req, res, a, p);
+        return;
+    case APP_ROUTE_REPORT: /* routes.ht:35 PATCH /report */
+        app_report(ctx, req, res, a, p);
+        return;
+    default: (void) ht_response__error(res, 500, a); return;
+    }
 }
 
-/* By route id (a mount: nullptr, it is served by PREFIX__routes[r].mount). */
-static const ht_rt_call_fn app__calls[APP_ROUTE__COUNT] = {
-    [APP_ROUTE__NONE] = nullptr,
-    [APP_ROUTE_HOME] = app__call_home,
-    [APP_ROUTE_HELLO] = app__call_hello,
-    [APP_ROUTE_USER] = app__call_user,
-    [APP_ROUTE_USER_DELETE] = app__call_user_delete,
-    [APP_ROUTE_USER_NEW] = app__call_user_new,
-    [APP_ROUTE_USER_BY_NAME] = app__call_user_by_name,
-    [APP_ROUTE_ECHO] = app__call_echo,
-    [APP_ROUTE_FILE_GET] = app__call_file_get,
-    [APP_ROUTE_VERSIONED] = app__call_versioned,
-    [APP_ROUTE_IMG] = app__call_img,
-    [APP_ROUTE_IMG_ANY] = app__call_img_any,
-    [APP_ROUTE_TYPED] = app__call_typed,
-    [APP_ROUTE_BY_UUID] = app__call_by_uuid,
-    [APP_ROUTE_BY_SLUG] = app__call_by_slug,
-    [APP_ROUTE_USER_NEW_HEAD] = app__call_user_new_head,
-    [APP_ROUTE_ECHO_OPTIONS] = app__call_echo_options,
-    [APP_ROUTE_COFFEE] = app__call_coffee,
-    [APP_ROUTE_A_X_B] = app__call_a_x_b,
-    [APP_ROUTE_A_REST] = app__call_a_rest,
-    [APP_ROUTE_DIR] = app__call_dir,
-    [APP_ROUTE_JOB] = app__call_job,
-    [APP_ROUTE_PROXY] = app__call_proxy,
-    [APP_ROUTE_UPLOAD] = app__call_upload,
-    [APP_ROUTE_REPORT] = app__call_report,
+static const ht_rt_calls_fn app__calls[1] = {
+    app__calls0,
 };
 
 static app_status_t app__match_request(const ht_request_t* req, ht_slice_t path, app_match_t* m) {
@@ -247,11 +181,8 @@ void app__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_respons
                            req_, res_, a_);
         return;
     }
-    if (!app__calls[m_.route]) { /* every route has a call: unreachable */
-        (void) ht_response__error(res_, 500, a_);
-        return;
-    }
-    ht_rt__call(app__calls[m_.route], r_->timeout_ms, r_->upstream, cfg_->user_data, req_, res_, a_, &m_.p);
+    ht_rt__call(app__calls[m_.route / 64], m_.route, r_->timeout_ms, r_->upstream, cfg_->user_data, req_,
+                res_, a_, &m_.p);
 }
 
 ht_body_policy_t app__body_policy(const ht_config_t* cfg_, const ht_request_t* req_) {
