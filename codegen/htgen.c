@@ -162,7 +162,7 @@ static void usage_(FILE* to) {
           "         build reruns htgen when a file under DIR is added, changed or removed.\n"
           "         --code-weight N, --chunk-weight N: how much of the route automaton is\n"
           "         C code (about lines; -1: none, all tables) and the most in one\n"
-          "         function (defaults 8000 and 1000, 2500 in PREFIX__match); the rest is\n"
+          "         function (defaults 6000 and 1000, 2500 in PREFIX__match); the rest is\n"
           "         tables. For tests and measurements: the defaults keep the C\n"
           "         compiler's time linear in the routes.\n"
           "Exit status: 0 ok, 1 errors in the routes file, 2 usage or I/O error.\n"
