@@ -81,7 +81,7 @@ const char* const app__methods[APP_METHOD__COUNT] = { "GET", "HEAD", "POST", "PU
 */
 
 /* p0: routes.ht:14 */
-static bool app__p0(const char* b, const char* e) {
+__attribute__((noinline)) static bool app__p0(const char* b, const char* e) {
     const unsigned char* c = (const unsigned char*) b;
     const unsigned char* const z = (const unsigned char*) e;
     const unsigned char* mk = c;
@@ -93,7 +93,7 @@ static bool app__p0(const char* b, const char* e) {
 }
 
 /* p1: routes.ht:17 */
-static bool app__p1(const char* b, const char* e) {
+__attribute__((noinline)) static bool app__p1(const char* b, const char* e) {
     const unsigned char* c = (const unsigned char*) b;
     const unsigned char* const z = (const unsigned char*) e;
     const unsigned char* mk = c;
@@ -105,7 +105,7 @@ static bool app__p1(const char* b, const char* e) {
 }
 
 /* p2: routes.ht:17 */
-static bool app__p2(const char* b, const char* e) {
+__attribute__((noinline)) static bool app__p2(const char* b, const char* e) {
     const unsigned char* c = (const unsigned char*) b;
     const unsigned char* const z = (const unsigned char*) e;
     const unsigned char* mk = c;
@@ -117,7 +117,7 @@ static bool app__p2(const char* b, const char* e) {
 }
 
 /* p3: routes.ht:8-9, 32 */
-static bool app__p3(const char* b, const char* e) {
+__attribute__((noinline)) static bool app__p3(const char* b, const char* e) {
     const unsigned char* c = (const unsigned char*) b;
     const unsigned char* const z = (const unsigned char*) e;
     const unsigned char* mk = c;
@@ -129,7 +129,7 @@ static bool app__p3(const char* b, const char* e) {
 }
 
 /* p4: routes.ht:18 */
-static bool app__p4(const char* b, const char* e) {
+__attribute__((noinline)) static bool app__p4(const char* b, const char* e) {
     const unsigned char* c = (const unsigned char*) b;
     const unsigned char* const z = (const unsigned char*) e;
     const unsigned char* mk = c;
@@ -141,7 +141,7 @@ static bool app__p4(const char* b, const char* e) {
 }
 
 /* p5: routes.ht:19, 34 */
-static bool app__p5(const char* b, const char* e) {
+__attribute__((noinline)) static bool app__p5(const char* b, const char* e) {
     const unsigned char* c = (const unsigned char*) b;
     const unsigned char* const z = (const unsigned char*) e;
     const unsigned char* mk = c;
@@ -153,7 +153,7 @@ static bool app__p5(const char* b, const char* e) {
 }
 
 /* p6: routes.ht:15 */
-static bool app__p6(const char* b, const char* e) {
+__attribute__((noinline)) static bool app__p6(const char* b, const char* e) {
     const unsigned char* c = (const unsigned char*) b;
     const unsigned char* const z = (const unsigned char*) e;
     const unsigned char* mk = c;
@@ -165,7 +165,7 @@ static bool app__p6(const char* b, const char* e) {
 }
 
 /* p7: routes.ht:16 */
-static bool app__p7(const char* b, const char* e) {
+__attribute__((noinline)) static bool app__p7(const char* b, const char* e) {
     const unsigned char* c = (const unsigned char*) b;
     const unsigned char* const z = (const unsigned char*) e;
     const unsigned char* mk = c;
