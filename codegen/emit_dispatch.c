@@ -128,7 +128,7 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
         for (int q = 0; q < n; q++) {
             const dsl_route_t* r = f->routes[ids[q] - 1];
             char ms[512];
-            dsl_methods_str(f, r->methods, ms, sizeof ms);
+            plan__methods_str(f, r->methods, ms, sizeof ms);
             if (r->kind == DSL_R_EMBED) {
                 int ei = 0;
                 for (int j = 0; j < ids[q] - 1; j++) ei += f->routes[j]->kind == DSL_R_EMBED;

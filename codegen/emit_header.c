@@ -35,7 +35,7 @@ void emit_header(const gen_t* g, dsl_buf_t* b, const char* hname) {
     for (int i = 0; i < f->nroutes; i++) {
         dsl_route_t* r = f->routes[i];
         char ms[512];
-        dsl_methods_str(f, r->methods, ms, sizeof ms);
+        plan__methods_str(f, r->methods, ms, sizeof ms);
         dsl_buf__printf(b, "    %s_ROUTE_%s = %d, /* %s:%d %s ", g->U, r->id_name, r->id, g->base,
                         r->loc.line, ms);
         emit__comment_text(b, r->pattern);

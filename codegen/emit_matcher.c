@@ -1005,7 +1005,7 @@ void emit_matcher(const gen_t* g, dsl_buf_t* b) {
     for (int j = 0; j < f->nroutes; j++) {
         dsl_route_t* r = f->routes[j];
         char ms[512];
-        dsl_methods_str(f, r->methods, ms, sizeof ms);
+        plan__methods_str(f, r->methods, ms, sizeof ms);
         dsl_buf__printf(b, "    [%s_ROUTE_%s] = { ", g->U, r->id_name);
         emit__cstr(b, ms);
         dsl_buf__puts(b, ", ");

@@ -90,7 +90,7 @@ static void list_(gen_t* g) {
     for (int j = 0; j < f->nroutes; j++) {
         dsl_route_t* r = f->routes[j];
         char ms[512], sp[256], h[512];
-        dsl_methods_str(f, r->methods, ms, sizeof ms);
+        plan__methods_str(f, r->methods, ms, sizeof ms);
         plan__spec_str(r, sp, sizeof sp);
         if (r->kind == DSL_R_EMBED)
             snprintf(h, sizeof h, "[embed %s]", r->dir);

@@ -26,6 +26,14 @@ void plan__spec_str(const dsl_route_t* r, char* buf, size_t cap) {
         o += (size_t) snprintf(buf + o, cap - o, i ? ".%d" : "%d", r->ranks[i]);
 }
 
+void plan__methods_str(const dsl_file_t* f, uint64_t m, char* buf, size_t cap) {
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < f->nmethods; i++)
+        if (m >> i & 1 && o + strlen(f->methods[i]) + 2 < cap)
+            o += (size_t) snprintf(buf + o, cap - o, o ? "|%s" : "%s", f->methods[i]);
+}
+
 static bool is_sep_(const dsl_piece_t* pc) { return !pc->is_param && pc->lit_len == 1 && pc->lit[0] == '/'; }
 
 /* ---------------------------------------------------------------- conflicts */
@@ -84,12 +92,12 @@ bool plan__conflicts(dsl_file_t* f) {
             whole[wl] = '\0';
             char ms[256];
             int m0 = __builtin_ctzll(common);
-            dsl_methods_str(f, b->methods, ms, sizeof ms);
+            plan__methods_str(f, b->methods, ms, sizeof ms);
             dsl_diag(f->src, b->loc, true,
                      "route '%s %s' conflicts with %s:%d:%d: both match '%s %s' with the same "
                      "specificity",
                      ms, b->pattern, f->src->name, a->loc.line, a->loc.col, f->methods[m0], whole);
-            dsl_methods_str(f, a->methods, ms, sizeof ms);
+            plan__methods_str(f, a->methods, ms, sizeof ms);
             dsl_note(f->src, a->loc, "the other route: '%s %s'", ms, a->pattern);
         }
         free(same);
@@ -496,7 +504,7 @@ static bool build_(plan_t* p, dsl_file_t* f, const char* base) {
             uint64_t common = a->methods & b->methods;
             if (!common || !meet_(a->rep, b->rep) || !within_(b->rep, a->rep)) continue;
             char ms[256];
-            dsl_methods_str(f, common, ms, sizeof ms);
+            plan__methods_str(f, common, ms, sizeof ms);
             dsl_diag(f->src, b->rep->loc, true,
                      "route '%s %s' can never match %s: every such path goes to the more specific "
                      "route of %s:%d",
@@ -513,7 +521,7 @@ static bool build_(plan_t* p, dsl_file_t* f, const char* base) {
         uint64_t lost = r->methods & ~p->au.reached[r->id];
         if (!lost) continue;
         char ms[256];
-        dsl_methods_str(f, lost, ms, sizeof ms);
+        plan__methods_str(f, lost, ms, sizeof ms);
         dsl_diag(f->src, r->loc, true, "route '%s %s' can never match %s: more specific routes take every such path",
                  ms, r->pattern, ms);
         ok = false;

@@ -35,6 +35,9 @@ int plan__cmp_spec(const dsl_route_t* a, const dsl_route_t* b);
 /* "5.1.0" into buf. */
 void plan__spec_str(const dsl_route_t* r, char* buf, size_t cap);
 
+/* The methods of mask m as written in routes.ht ("GET|PUT", method-table order). */
+void plan__methods_str(const dsl_file_t* f, uint64_t m, char* buf, size_t cap);
+
 /* ---- conflicts ----
  * Reports every pair of routes of one specificity with a common method that
  * can match a common path (at the later route, with the earlier one's

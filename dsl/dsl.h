@@ -242,7 +242,5 @@ const char* dsl_param__ctype(dsl_pkind_t k);
 int dsl_file__method_index(const dsl_file_t* f, const char* tok, size_t len);
 /* RFC 9110 tchar: the bytes of a method token. */
 bool dsl_is_tchar(unsigned char c);
-/* The methods of mask m as written in routes.ht ("GET|PUT", method-table order). */
-void dsl_methods_str(const dsl_file_t* f, uint64_t m, char* buf, size_t cap);
 
 #endif /* HT_DSL_H */

@@ -167,14 +167,6 @@ bool dsl_is_tchar(unsigned char c) {
            (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-void dsl_methods_str(const dsl_file_t* f, uint64_t m, char* buf, size_t cap) {
-    size_t o = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < f->nmethods; i++)
-        if (m >> i & 1 && o + strlen(f->methods[i]) + 2 < cap)
-            o += (size_t) snprintf(buf + o, cap - o, o ? "|%s" : "%s", f->methods[i]);
-}
-
 /* The source line `line` (1-based), without its line end. */
 static void line_of_(const dsl_src_t* src, int line, const char** p, size_t* n) {
     const char* s = src->text;
