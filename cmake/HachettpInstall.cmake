@@ -45,6 +45,8 @@ set_target_properties(hachettp PROPERTIES EXPORT_NAME libhachettp)
 install(TARGETS hachettp EXPORT hachettpTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# Every <ht/*.h>, <ht/route_rt.h> and <ht/route_dispatch.h> included: the
+# fixed code that htgen's generated matchers and dispatch files include.
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/runtime/include/ht"
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
 install(FILES "${_ht_gen_inc}/ht/config_build.h" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ht)
