@@ -596,8 +596,9 @@ static void emit_capture_(dsl_buf_t* b, const gen_t* g) {
               "#define $P__FOUND_ROUTE(x) ((x) & 0xffffu)\n"
               "#define $P__FOUND_SIG(x) ((x) >> 16)\n\n"
               "/* The route of x and its parameters from the segment ends se (se[i]: the\n"
-              "   '/' before segment i; se[i + 1]: its end), by its signature: typed\n"
-              "   conversions (the predicates bounded their digits), percent-decoding. */\n"
+              "   '/' before segment i; se[i + 1]: its end), by its signature (each case\n"
+              "   names its routes' lines): typed conversions (the predicates bounded\n"
+              "   their digits), percent-decoding. */\n"
               "HT_INLINE $P_status_t $P__capture(uint32_t x, const char* const* se, const char* lim, bool pct,\n"
               "    $P_match_t* m) {\n"
               "    (void) se, (void) lim, (void) pct;\n"
@@ -945,7 +946,8 @@ static void emit_match_(dsl_buf_t* b, const gen_t* g, const layout_t* l) {
                     au->nstates, au->nstates == 1 ? "" : "s", n0, l->nchunks ? l->cstart[l->nchunks] - n0 : 0,
                     l->nchunks > 1 ? l->nchunks - 1 : 0, l->nchunks == 2 ? "" : "s", l->ntab, g->U, au->maxdepth + 1);
     emit__tpl(b, g,
-              "/* m->route is set by every match (capture or $P__other); allow and\n"
+              "/* Every route of the file goes through here (each state names its lines).\n"
+              "   m->route is set by every match (capture or $P__other); allow and\n"
               "   redirect only for the statuses that use them. */\n"
               "$P_status_t $P__match(ht_method_t method, ht_slice_t path, $P_match_t* m) {\n"
               "    unsigned c = (unsigned) method;\n"

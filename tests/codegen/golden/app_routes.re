@@ -220,8 +220,9 @@ __attribute__((unused, noinline, cold)) static app_status_t app__decoded(const c
 #define app__FOUND_SIG(x) ((x) >> 16)
 
 /* The route of x and its parameters from the segment ends se (se[i]: the
-   '/' before segment i; se[i + 1]: its end), by its signature: typed
-   conversions (the predicates bounded their digits), percent-decoding. */
+   '/' before segment i; se[i + 1]: its end), by its signature (each case
+   names its routes' lines): typed conversions (the predicates bounded
+   their digits), percent-decoding. */
 HT_INLINE app_status_t app__capture(uint32_t x, const char* const* se, const char* lim, bool pct,
     app_match_t* m) {
     (void) se, (void) lim, (void) pct;
@@ -363,7 +364,8 @@ __attribute__((noinline, cold)) static app_status_t app__other(unsigned c, unsig
    tables. b .. e is the segment; se[d + 1] = e records where segment d
    ends, for the captures. */
 #define APP__DEPTH 4
-/* m->route is set by every match (capture or app__other); allow and
+/* Every route of the file goes through here (each state names its lines).
+   m->route is set by every match (capture or app__other); allow and
    redirect only for the statuses that use them. */
 app_status_t app__match(ht_method_t method, ht_slice_t path, app_match_t* m) {
     unsigned c = (unsigned) method;
