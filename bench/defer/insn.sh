@@ -19,7 +19,8 @@
 #               and $HT_ARGS (e.g. HT_ARGS="--access-log /tmp/a.log")
 #
 # R=3 (runs of each N, alternated; the median difference is printed, with
-# every run's on stderr). Needs valgrind (callgrind_control), python3.
+# every run's on stderr). KEEP=DIR keeps each run's callgrind file there
+# (KIND.N.RUN) for callgrind_annotate's per-function diffs. Needs valgrind (callgrind_control), python3.
 # Both backends run under valgrind 3.19.
 set -uo pipefail
 KIND=$1 BIN=$2 REQ=$3
@@ -84,11 +85,13 @@ ir() {
   wait "$PID" 2> /dev/null
   PID=
   out=$out.1
+  [[ -n ${KEEP:-} ]] && cp "$out" "$KEEP/$KIND.$n.$RUN"
   sed -n 's/^summary: *\([0-9]*\).*/\1/p; s/^totals: *\([0-9]*\).*/\1/p' "$out" | head -n 1
 }
 
 diffs=()
 for r in $(seq "$R"); do
+  RUN=$r
   a=$(ir "$N1") b=$(ir "$N2")
   d=$(python3 -c "print(f'{($b - $a) / ($N2 - $N1):.1f}')")
   echo "insn.sh: $KIND $REQ run $r: Ir($N1)=$a Ir($N2)=$b -> $d per request" >&2
