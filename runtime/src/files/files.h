@@ -20,6 +20,11 @@
  * too many links, the open errno otherwise. */
 ht_result_t ht_fs_open_beneath_(const ht_fs_root_t* root, const char* rel, ht_file_t* out);
 
+/* Whether one path segment (n UTF-8 bytes) is a name Windows would
+ * reinterpret (resolve_win32.c lists the rules): the resolver answers such
+ * a name "no such file", so a listing must not link to it either. Windows. */
+bool ht_fs_win32_bad_segment_(const char* s, size_t n);
+
 /* Whether openat2 is usable on this kernel (probed once, cached). POSIX. */
 bool ht_fs_have_openat2_(void);
 

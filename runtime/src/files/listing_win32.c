@@ -2,7 +2,9 @@
  * GetFileInformationByHandleEx(FileIdBothDirectoryInfo) on the open
  * directory handle (no name re-lookup), into allocator memory. Links
  * (reparse points) are left out, as resolve_win32.c never follows them;
- * so are devices. */
+ * so are devices, and names the resolver refuses: those not valid UTF-16
+ * and those Windows would reinterpret (":", '"', "*", a trailing '.', ...;
+ * a Unix tree under Wine has them), whose links would only answer 404. */
 #include "files.h"
 
 #define WIN32_LEAN_AND_MEAN
@@ -30,10 +32,11 @@ ht_result_t ht_fs_read_dir_(const ht_fs_root_t* root, ht_file_t dir, ht_slice_t 
         for (size_t off = 0; r == 0;) {
             FILE_ID_BOTH_DIR_INFO* fi = (FILE_ID_BOTH_DIR_INFO*) (void*) (buf + off);
             char name[HT_FS_PATH_MAX];
-            int n = WideCharToMultiByte(CP_UTF8, 0, fi->FileName, (int) (fi->FileNameLength / 2), name,
-                                        (int) sizeof name, nullptr, nullptr);
+            int n = WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, fi->FileName,
+                                        (int) (fi->FileNameLength / 2), name, (int) sizeof name, nullptr, nullptr);
             DWORD at = fi->FileAttributes;
             if (n > 0 && !ht_fs_listing_skips_(root, name, (size_t) n) &&
+                !ht_fs_win32_bad_segment_(name, (size_t) n) &&
                 !(at & (FILE_ATTRIBUTE_REPARSE_POINT | FILE_ATTRIBUTE_DEVICE))) {
                 uint64_t t = (uint64_t) fi->LastWriteTime.QuadPart;
                 ht_fs_stat_t st = {

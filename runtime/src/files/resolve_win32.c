@@ -78,8 +78,7 @@ ht_result_t ht_fs__stat(ht_file_t f, ht_fs_stat_t* st) {
     return GetFileType((HANDLE) f) == FILE_TYPE_DISK ? 0 : -EPERM;
 }
 
-/* Whether one segment (UTF-8 bytes) is a name Windows would reinterpret. */
-static bool bad_segment(const char* s, size_t n) {
+bool ht_fs_win32_bad_segment_(const char* s, size_t n) {
     if (n == 0) return false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char) s[i];
@@ -115,7 +114,7 @@ ht_result_t ht_fs_open_beneath_(const ht_fs_root_t* root, const char* rel, ht_fi
     for (size_t i = 0; i < n;) {
         size_t e = i;
         while (e < n && rel[e] != '/') e++;
-        if (bad_segment(rel + i, e - i)) return -ENOENT;
+        if (ht_fs_win32_bad_segment_(rel + i, e - i)) return -ENOENT;
         i = e + 1;
     }
     static_assert(sizeof(wchar_t) == 2, "UTF-16");
