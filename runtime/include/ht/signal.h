@@ -12,11 +12,25 @@
  * ht_loop__wake, so it is async-signal-safe. One server at a time: installing
  * for another server replaces the first.
  *
- * Windows: a console control handler (SetConsoleCtrlHandler) instead: Ctrl+C
- * and Ctrl+Break count as SIGINT, closing the console, log-off and shutdown
- * as SIGTERM (signo is passed as such); it runs on a thread of its own, and a
- * second event ends the process (exit status 128 + signo). There is no
- * SIGPIPE to ignore.
+ * Windows has no SIGTERM; every way it asks a process to stop begins the
+ * same graceful shutdown (signo is passed as shown):
+ *   - console control events: Ctrl+C and Ctrl+Break (SIGINT), the console
+ *     closing and system shutdown (SIGTERM); log-off is ignored (only
+ *     services get it, for any user's log-off);
+ *   - WM_CLOSE to the process's windows (taskkill without /F): SIGTERM. The
+ *     install starts a thread with a hidden top-level window for it (none
+ *     where there is no desktop, e.g. in a service); with user32 loaded,
+ *     log-off and shutdown arrive as WM_ENDSESSION, also SIGTERM;
+ *   - under Wine on Linux, the Unix SIGTERM, which Wine itself would let
+ *     kill the process: SIGTERM.
+ * These run on threads of their own. A second Ctrl+C, Ctrl+Break, WM_CLOSE
+ * or SIGTERM ends the process at once (exit status 128 + signo). After the
+ * console close and the end of the session Windows ends the process when
+ * the handler returns, so it does not return: main's return ends the
+ * process once the drain is done, within Windows' own limit (5 s after a
+ * console close). A service's stop request reaches the service's control
+ * handler, not this one: that handler calls ht_server__shutdown. There is
+ * no SIGPIPE to ignore. ht_signal__uninstall also ends the window's thread.
  */
 #ifndef HT_SIGNAL_H
 #define HT_SIGNAL_H
