@@ -53,3 +53,8 @@ endif()
 add_executable(win_workers ${PROJECT_SOURCE_DIR}/tests/windows/win_workers.c)
 target_link_libraries(win_workers PRIVATE hachettp)
 target_compile_options(win_workers PRIVATE ${HT_WARNINGS})
+# Sends the console close/log-off/shutdown events to a process by image name
+# (tests/windows/stop_check.py).
+add_executable(win_stop ${PROJECT_SOURCE_DIR}/tests/windows/win_stop.c)
+target_include_directories(win_stop PRIVATE ${PROJECT_SOURCE_DIR}/runtime/include)
+target_compile_options(win_stop PRIVATE ${HT_WARNINGS})

@@ -18,7 +18,10 @@
 #   6. tests/portable/http_cases.py (the cases epoll and io_uring pass in
 #      ctest) against `wine ht.exe` and `wine routing.exe` on 127.0.0.1;
 #   7. 4 workers on one listening socket (win_workers.exe): each must accept
-#      some of 400 connections, and SIGINT must stop them all (exit 0).
+#      some of 400 connections, and SIGINT must stop them all (exit 0);
+#   8. every other way to stop ht.exe drains it (tests/windows/stop_check.py):
+#      SIGTERM, taskkill (WM_CLOSE), the console close and system shutdown
+#      events (win_stop.exe); log-off is ignored, a second SIGTERM forces.
 # Prints the time of each step. Needs the packages in the Makefile's
 # WIN_PKGS (make test-windows installs them).
 #
@@ -57,6 +60,13 @@ trap cleanup EXIT
 # One wineserver for every step below (persistent for 60 s without clients).
 wineserver -p 60 2>/dev/null || true
 wineboot -i >/dev/null 2>&1 || true
+# Wine's null display driver: windows without an X server, so ht.exe's hidden
+# window exists for taskkill's WM_CLOSE (step 8). Read when the desktop
+# starts: restart the wineserver.
+wine reg add 'HKCU\Software\Wine\Drivers' /v Graphics /d null /f >/dev/null 2>&1
+wineserver -k 2>/dev/null || true
+wineserver -w 2>/dev/null || true
+wineserver -p 60 2>/dev/null || true
 
 step "unit suites under wine"
 # check_bytes' pushf_encoding_error_is_einval: glibc's printf fails with
@@ -85,5 +95,8 @@ timeout 600 python3 tests/portable/http_cases.py --windows --wine wine \
 
 step "workers sharing the listening socket under wine"
 timeout 300 python3 tests/windows/workers_check.py 4 wine "$W/win_workers.exe"
+
+step "stopping ht.exe under wine: SIGTERM, taskkill, console close, shutdown"
+timeout 300 python3 tests/windows/stop_check.py wine "$W/examples/ht/ht.exe" "$W/win_stop.exe"
 
 step "done"

@@ -1,0 +1,64 @@
+/* tests/windows/win_stop.c — delivers a console control event to a running
+ * process, the way the console does when its window closes or the system
+ * shuts down (tests/windows/stop_check.py drives it under Wine):
+ *
+ *   win_stop EVENT IMAGE   EVENT: close, logoff or shutdown; IMAGE: the
+ *                          executable's name (e.g. ht.exe), every process
+ *                          with that name gets the event
+ *
+ * GenerateConsoleCtrlEvent only sends Ctrl+C and Ctrl+Break, and only
+ * within one console; the other events are what kernel32's CtrlRoutine
+ * (exported, undocumented; the routine Windows itself starts in the target
+ * for every control event) runs the handlers with, so this starts it in the
+ * target with CreateRemoteThread. kernel32 is at the same address in every
+ * process of a session, as Windows (and Wine) load it. Exits 0 if at least
+ * one process got the event, 1 otherwise. */
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#include <tlhelp32.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include <ht/types.h> /* nullptr before C23 */
+
+int main(int argc, char** argv) {
+    static const struct {
+        const char* name;
+        DWORD ev;
+    } events[] = { { "close", CTRL_CLOSE_EVENT }, { "logoff", CTRL_LOGOFF_EVENT }, { "shutdown", CTRL_SHUTDOWN_EVENT } };
+    DWORD ev = (DWORD) -1;
+    for (size_t i = 0; argc == 3 && i < sizeof events / sizeof events[0]; i++)
+        if (strcmp(argv[1], events[i].name) == 0) ev = events[i].ev;
+    if (ev == (DWORD) -1) {
+        fprintf(stderr, "usage: win_stop close|logoff|shutdown IMAGE\n");
+        return 2;
+    }
+    LPTHREAD_START_ROUTINE ctrl =
+        (LPTHREAD_START_ROUTINE) (void (*)(void)) GetProcAddress(GetModuleHandleA("kernel32.dll"), "CtrlRoutine");
+    if (!ctrl) {
+        fprintf(stderr, "win_stop: no kernel32!CtrlRoutine\n");
+        return 1;
+    }
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+    if (snap == INVALID_HANDLE_VALUE) return 1;
+    PROCESSENTRY32 pe = { .dwSize = sizeof pe };
+    int sent = 0;
+    for (BOOL ok = Process32First(snap, &pe); ok; ok = Process32Next(snap, &pe)) {
+        if (_stricmp(pe.szExeFile, argv[2]) != 0) continue;
+        HANDLE p = OpenProcess(PROCESS_CREATE_THREAD | PROCESS_QUERY_INFORMATION | PROCESS_VM_OPERATION |
+                                   PROCESS_VM_WRITE | PROCESS_VM_READ,
+                               FALSE, pe.th32ProcessID);
+        HANDLE t = p ? CreateRemoteThread(p, nullptr, 0, ctrl, (void*) (ULONG_PTR) ev, 0, nullptr) : nullptr;
+        if (t) {
+            printf("win_stop: %s sent to %s (pid %lu)\n", argv[1], pe.szExeFile, (unsigned long) pe.th32ProcessID);
+            sent++;
+            CloseHandle(t);
+        } else {
+            fprintf(stderr, "win_stop: pid %lu: error %lu\n", (unsigned long) pe.th32ProcessID, GetLastError());
+        }
+        if (p) CloseHandle(p);
+    }
+    CloseHandle(snap);
+    return sent ? 0 : 1;
+}
