@@ -57,4 +57,5 @@ target_compile_options(win_workers PRIVATE ${HT_WARNINGS})
 # (tests/windows/stop_check.py).
 add_executable(win_stop ${PROJECT_SOURCE_DIR}/tests/windows/win_stop.c)
 target_include_directories(win_stop PRIVATE ${PROJECT_SOURCE_DIR}/runtime/include)
+target_link_libraries(win_stop PRIVATE advapi32)
 target_compile_options(win_stop PRIVATE ${HT_WARNINGS})

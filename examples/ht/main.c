@@ -32,6 +32,9 @@
 
 #include "listener.h"
 #include "precompress.h"
+#if defined(HT_OS_WINDOWS)
+#  include "service.h"
+#endif
 
 typedef struct app {
     ht_fs_root_t root;
@@ -461,12 +464,16 @@ static void usage(FILE* f) {
         "                        accepting and finish what is in flight\n"
         "      --no-cache        no per-worker cache of open files (by default a\n"
         "                        file is re-checked at most once a second)\n"
+        "      --service NAME    (Windows) run as the service NAME, registered with\n"
+        "                        sc create NAME binPath= \"ht.exe --service NAME ...\";\n"
+        "                        its stop drains like SIGTERM\n"
         "      --precompress DIR write missing or outdated .gz sidecars for the\n"
         "                        compressible files under DIR, then exit\n"
         "  -V, --version         print the version and exit\n"
         "  -h, --help            this help\n"
         "\n"
-        "SIGINT/SIGTERM: graceful shutdown (a second one forces it).\n"
+        "SIGINT/SIGTERM: graceful shutdown (a second one forces it). Windows: so\n"
+        "do Ctrl+C, taskkill (no /F), closing the console, shutdown, a service stop.\n"
         "SIGUSR2/SIGHUP: re-execute the ht binary at the same path with the same\n"
         "flags; it takes over the listening socket and this process drains.\n");
 }
@@ -480,7 +487,7 @@ static bool parse_uint(const char* s, uint64_t max, uint64_t* out) {
 
 int main(int argc, char** argv) {
     enum { O_NOINDEX = 256, O_NOLIST, O_NOGZIP, O_DOT, O_FOLLOW, O_LOG, O_PRE, O_NOCACHE, O_HEALTH,
-           O_GRACE, O_LOGFMT, O_METRICS };
+           O_GRACE, O_LOGFMT, O_METRICS, O_SERVICE };
     enum { O_PROXY = 400, O_TRUST_FWD }; /* behind a proxy (ht/proxy.h) */
     static const struct option opts[] = {
         { "proxy-protocol", required_argument, nullptr, O_PROXY },
@@ -494,6 +501,7 @@ int main(int argc, char** argv) {
         { "metrics", required_argument, nullptr, O_METRICS }, { "precompress", required_argument, nullptr, O_PRE },
         { "no-cache", no_argument, nullptr, O_NOCACHE },
         { "health", required_argument, nullptr, O_HEALTH }, { "drain-grace", required_argument, nullptr, O_GRACE },
+        { "service", required_argument, nullptr, O_SERVICE },
         { "version", no_argument, nullptr, 'V' },      { "help", no_argument, nullptr, 'h' },
         { nullptr, 0, nullptr, 0 },
     };
@@ -509,6 +517,9 @@ int main(int argc, char** argv) {
     ht_log_format_t log_format = HT_LOG_COMMON;
     const char* health = nullptr;
     uint64_t drain_grace = 0;
+#if defined(HT_OS_WINDOWS)
+    const char* service = nullptr; /* --service NAME */
+#endif
     opterr = 0; /* our own one-line messages */
     int c;
     while ((c = getopt_long(argc, argv, ":p:b:d:w:i:Vh", opts, nullptr)) != -1) {
@@ -567,6 +578,14 @@ int main(int argc, char** argv) {
                 fprintf(stderr, "ht: --drain-grace is not supported on this platform\n");
                 return 2;
             }
+#endif
+            break;
+        case O_SERVICE:
+#if defined(HT_OS_WINDOWS)
+            service = optarg;
+#else
+            fprintf(stderr, "ht: --service is for Windows (a systemd unit: examples/ht/systemd)\n");
+            return 2;
 #endif
             break;
         case O_PROXY:
@@ -686,6 +705,14 @@ int main(int argc, char** argv) {
     if (install_takeover(argc, argv) != 0)
         fprintf(stderr, "ht: takeover unavailable (SIGUSR2/SIGHUP ignored): %s\n", strerror(errno));
 #endif
+#if defined(HT_OS_WINDOWS)
+    /* The SCM's stop reaches the server through its control handler. */
+    if (service && (r = service_start(service, &server)) != 0) {
+        fprintf(stderr, "ht: cannot run as the service %s: %s\n", service,
+                r == -ENOTCONN ? "not started by the service control manager" : strerror(-r));
+        return 1;
+    }
+#endif
     ht_workers_t* mpool = nullptr;
     if (metrics && (ht_workers__init(&mpool, 1, a) != 0 || ht_workers__start(mpool, metrics_worker, &msrv) != 0)) {
         fprintf(stderr, "ht: cannot start the metrics listener\n");
@@ -706,6 +733,9 @@ int main(int argc, char** argv) {
         if (atomic_load(&workers_failed) == 0 && atomic_load(&workers_ready) == workers) {
             fprintf(stderr, "ht: serving %s on %s with %u worker(s)\n", dir, listener_where(&server, bind),
                     (unsigned) workers);
+#if defined(HT_OS_WINDOWS)
+            if (service) service_running();
+#endif
 #if defined(HT_OS_POSIX)
             if (ready_fd >= 0) (void) !write(ready_fd, "r", 1); /* the old process may go */
 #endif
@@ -735,5 +765,8 @@ int main(int argc, char** argv) {
     listener_close();
     ht_fs__root_close(&app.root);
     ht_access_log__close(access_log); /* after every acceptor wrote out its lines */
+#if defined(HT_OS_WINDOWS)
+    if (service) service_stopped(r == 0 ? 0 : 1); /* last: the SCM may end the process now */
+#endif
     return r == 0 ? 0 : 1;
 }

@@ -9,6 +9,8 @@ refuses connections. The ways, under Wine:
   taskkill  `wine taskkill /im ht.exe` without /F: WM_CLOSE to its windows
   close     CTRL_CLOSE_EVENT (the console closing), from win_stop.exe
   shutdown  CTRL_SHUTDOWN_EVENT (the system shutting down), from win_stop.exe
+  service   SERVICE_CONTROL_STOP to `ht.exe --service` (sc create; started and
+            stopped by win_stop.exe, which reports the service's states)
 
 Also: CTRL_LOGOFF_EVENT leaves ht.exe serving (only services get it, for
 any user's log-off), and a second SIGTERM during the drain ends ht.exe at
@@ -148,6 +150,49 @@ def drains(root, want, how):
     check(refused(srv.port), "%s: port %d still accepts after exit" % (how, srv.port))
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def winpath(path):
+    return "Z:" + path.replace("/", "\\")  # Wine's drive for /
+
+
+def service(root, want):
+    """ht.exe as a service: no console, no stderr; the test picks the port."""
+    name = "ht_stop_%d" % os.getpid()
+    port = free_port()
+    binpath = "%s --service %s -p %d -b 127.0.0.1 -d %s -w 2" % (winpath(os.path.abspath(HT)), name, port,
+                                                                 winpath(root))
+    r = subprocess.run([WINE, "sc", "create", name, "binpath=", binpath], capture_output=True, timeout=60)
+    check(r.returncode == 0, "sc create: %r %r" % (r.stdout, r.stderr))
+    ctl = subprocess.Popen([WINE, WIN_STOP, "service", name], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        line = ctl.stdout.readline()
+        check(line.strip() == b"running", "service did not start: %r" % line)
+        s, got = slow_download(port)
+        ctl.stdin.write(b"stop\n")
+        ctl.stdin.flush()
+        # Reported while the response is on its way (this side is not reading).
+        line = ctl.stdout.readline()
+        check(line.strip() == b"stop state 3", "stop not pending: %r" % line)
+        body = read_rest(s, got)
+        check(len(body) == SIZE and hashlib.sha256(body).digest() == want,
+              "service: download cut at %d of %d bytes" % (len(body), SIZE))
+        line = ctl.stdout.readline()
+        check(line.strip() == b"stopped exit 0", "service: %r" % line)
+        check(ctl.wait(timeout=30) == 0, "win_stop service: exit %r" % ctl.returncode)
+        check(refused(port), "service: port %d still accepts after the stop" % port)
+    finally:
+        if ctl.poll() is None:
+            ctl.kill()
+        subprocess.run([WINE, "sc", "delete", name], capture_output=True, timeout=60)
+
+
 def logoff_then_force(root):
     srv = Server(root)
     stop_by("logoff", srv)
@@ -180,6 +225,9 @@ def main():
             t = time.monotonic()
             drains(tmp, want, how)
             print("ok   stop/%s drains (%.2f s)" % (how, time.monotonic() - t), flush=True)
+        t = time.monotonic()
+        service(tmp, want)
+        print("ok   stop/service drains (%.2f s)" % (time.monotonic() - t), flush=True)
         t = time.monotonic()
         logoff_then_force(tmp)
         print("ok   stop/logoff ignored, second SIGTERM forces (%.2f s)" % (time.monotonic() - t), flush=True)
