@@ -33,12 +33,13 @@ enum { LINUX_SIGINT = 2, LINUX_SIGTERM = 15 };
 #  define LINUX_SA_RESTORER 0x04000000ULL
 #  define LINUX_SA_ONSTACK  0x08000000ULL
 #  define LINUX_SA_RESTART  0x10000000ULL
-struct linux_sigaction {
+struct linux_sigaction_ {
     uint64_t handler; /* or 0 (SIG_DFL) */
     uint64_t flags;
     uint64_t restorer;
     uint64_t mask;    /* the kernel's sigset_t: 64 bits */
 };
+static struct linux_sigaction_ g_old_; /* what the release restores */
 
 static int64_t linux_syscall_(int64_t nr, int64_t a, int64_t b, int64_t c, int64_t d) {
     int64_t r;
@@ -76,25 +77,26 @@ static bool on_wine_linux_(void) {
     return sysname && strcmp(sysname, "Linux") == 0;
 }
 
-static bool set_sigterm_(uint64_t handler) {
-    struct linux_sigaction sa = {
-        .handler = handler,
-        .flags = handler ? LINUX_SA_RESTORER | LINUX_SA_ONSTACK | LINUX_SA_RESTART : 0,
-        .restorer = handler ? (uint64_t) (uintptr_t) ht_wine_sigreturn_ : 0,
-    };
-    return linux_syscall_(NR_RT_SIGACTION, LINUX_SIGTERM, (int64_t) (uintptr_t) &sa, 0, sizeof sa.mask) == 0;
+static bool sigaction_(const struct linux_sigaction_* sa, struct linux_sigaction_* old) {
+    return linux_syscall_(NR_RT_SIGACTION, LINUX_SIGTERM, (int64_t) (uintptr_t) sa, (int64_t) (uintptr_t) old,
+                          sizeof sa->mask) == 0;
 }
 
 bool ht_wine__catch_sigterm(void) {
     if (atomic_load(&g_installed_)) return true;
     if (!on_wine_linux_()) return false;
-    if (!set_sigterm_((uint64_t) (uintptr_t) on_sigterm_)) return false;
+    const struct linux_sigaction_ sa = {
+        .handler = (uint64_t) (uintptr_t) on_sigterm_,
+        .flags = LINUX_SA_RESTORER | LINUX_SA_ONSTACK | LINUX_SA_RESTART,
+        .restorer = (uint64_t) (uintptr_t) ht_wine_sigreturn_,
+    };
+    if (!sigaction_(&sa, &g_old_)) return false;
     atomic_store(&g_installed_, true);
     return true;
 }
 
 void ht_wine__release_sigterm(void) {
-    if (atomic_exchange(&g_installed_, false)) (void) set_sigterm_(0);
+    if (atomic_exchange(&g_installed_, false)) (void) sigaction_(&g_old_, nullptr);
 }
 
 #else /* not x86-64: no Wine bridge */
