@@ -45,6 +45,12 @@ if(HT_WINDOWS_UNIT_TESTS)
                              ${PROJECT_SOURCE_DIR}/runtime/src)
   target_compile_options(check_fs_win32 PRIVATE ${HT_WARNINGS} -Wno-missing-prototypes)
   list(APPEND HT_WINDOWS_UNIT_SUITES check_fs_win32)
+  # server/signal_win32.c: the hidden window, WM_CLOSE, console events.
+  add_executable(check_signal_win32 ${PROJECT_SOURCE_DIR}/tests/windows/check_signal_win32.c)
+  target_link_libraries(check_signal_win32 PRIVATE hachettp)
+  target_include_directories(check_signal_win32 BEFORE PRIVATE ${PROJECT_SOURCE_DIR}/tests/windows)
+  target_compile_options(check_signal_win32 PRIVATE ${HT_WARNINGS} -Wno-missing-prototypes)
+  list(APPEND HT_WINDOWS_UNIT_SUITES check_signal_win32)
   add_custom_target(windows_unit DEPENDS ${HT_WINDOWS_UNIT_SUITES})
 endif()
 

@@ -12,7 +12,8 @@
 #   4. the unit suites under Wine, and check_loop_iocp (the backend's
 #      operations one by one: timers, wake, accept/recv cancellation,
 #      send, sendfile with a head, errors) and check_fs_win32 (docroot
-#      errors, names Windows reinterprets, 8.3 aliases, stat, listings);
+#      errors, names Windows reinterprets, 8.3 aliases, stat, listings) and
+#      check_signal_win32 (the hidden window, WM_CLOSE, console events);
 #   5. htgen.exe under Wine: its output for examples/routing must be
 #      byte-identical to the host htgen's;
 #   6. tests/portable/http_cases.py (the cases epoll and io_uring pass in
@@ -74,7 +75,7 @@ step "unit suites under wine"
 # fail, so there is nothing for ht_bytes__pushf to report on Windows.
 export HT_CK_SKIP=pushf_encoding_error_is_einval
 for t in check_slice check_alloc check_bytes check_uri check_parse check_chunked check_header_id \
-         check_mime check_httpfile check_loop_iocp check_fs_win32; do
+         check_mime check_httpfile check_loop_iocp check_fs_win32 check_signal_win32; do
   timeout 300 wine "$W/$t.exe" # no fork or per-test timeout in check.h: bound it here
 done
 unset HT_CK_SKIP
