@@ -3,7 +3,8 @@
  * that works headless, so windows can be made): the hidden window exists
  * while installed and is gone after ht_signal__uninstall; WM_CLOSE and
  * Ctrl+Break begin the shutdown (SIGTERM, SIGINT) once; a log-off event
- * does not. Console events are raised with kernel32's CtrlRoutine on a
+ * does not; WM_ENDSESSION does, and its handler does not return (Windows
+ * would end the process then). Console events are raised with kernel32's CtrlRoutine on a
  * thread here, as Windows does (win_stop.c says more). What ends the process
  * (a second request, the close and shutdown events) is stop_check.py's. */
 #include <check.h>
@@ -99,11 +100,34 @@ START_TEST(logoff_is_ignored_ctrl_break_drains) {
 }
 END_TEST
 
+/* Last: the window's thread stays held for the rest of the process. */
+START_TEST(endsession_drains_and_holds) {
+    ht_config_t cfg = { 0 };
+    ht_server_t server = { .config = &cfg, .signal_handler = on_signal };
+    atomic_store(&calls, 0);
+    ck_assert_int_eq(ht_signal__install_default(&server), 0);
+    HWND hwnd = our_window();
+    ck_assert_ptr_nonnull(hwnd);
+    DWORD_PTR ok = 0;
+    ck_assert(SendMessageTimeoutW(hwnd, WM_QUERYENDSESSION, 0, 0, SMTO_BLOCK, 2000, &ok));
+    ck_assert(ok == TRUE); /* the session may end */
+    ck_assert(PostMessageW(hwnd, WM_ENDSESSION, TRUE, 0));
+    ck_assert(wait_shutdown(&server));
+    ck_assert_int_eq(atomic_load(&last_signo), SIGTERM);
+    /* Still inside WM_ENDSESSION: nothing else is answered. */
+    ck_assert(!SendMessageTimeoutW(hwnd, WM_NULL, 0, 0, SMTO_BLOCK, 300, &ok));
+    DWORD t0 = GetTickCount();
+    ht_signal__uninstall(); /* does not wait for the held thread */
+    ck_assert_uint_lt(GetTickCount() - t0, 1000);
+}
+END_TEST
+
 int main(void) {
     Suite* s = suite_create("signal-win32");
     TCase* tc = tcase_create("signal");
     tcase_add_test(tc, wm_close_drains_and_uninstall_removes_the_window);
     tcase_add_test(tc, logoff_is_ignored_ctrl_break_drains);
+    tcase_add_test(tc, endsession_drains_and_holds);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
