@@ -49,10 +49,11 @@ static DWORD WINAPI on_control_(DWORD ctl, DWORD type, void* data, void* ctx) {
     case SERVICE_CONTROL_STOP:
     case SERVICE_CONTROL_SHUTDOWN:
     case SERVICE_CONTROL_PRESHUTDOWN:
-        if (!ht_server__shutting_down(g_server_)) {
-            report_(SERVICE_STOP_PENDING, NO_ERROR);
-            ht_server__shutdown(g_server_);
-        }
+        /* Also when a console event (CTRL_SHUTDOWN_EVENT reaches services
+         * too) began the drain already: the SCM waits on STOP_PENDING. A
+         * repeated shutdown only wakes the loops again. */
+        report_(SERVICE_STOP_PENDING, NO_ERROR);
+        ht_server__shutdown(g_server_);
         return NO_ERROR;
     case SERVICE_CONTROL_INTERROGATE: return NO_ERROR;
     default: return ERROR_CALL_NOT_IMPLEMENTED;
