@@ -74,7 +74,7 @@ static BOOL WINAPI on_ctrl_(DWORD ev) {
         return TRUE;
     case CTRL_BREAK_EVENT: request_(s, SIGINT, true); return TRUE;
     case CTRL_CLOSE_EVENT:
-    case CTRL_SHUTDOWN_EVENT: request_(s, SIGTERM, false); hold_();
+    case CTRL_SHUTDOWN_EVENT: request_(s, SIGTERM, false); hold_(); /* does not return */
     case CTRL_LOGOFF_EVENT: return TRUE; /* handled: not a reason to stop */
     default: return FALSE;
     }
