@@ -22,7 +22,8 @@
 #      some of 400 connections, and SIGINT must stop them all (exit 0);
 #   8. every other way to stop ht.exe drains it (tests/windows/stop_check.py):
 #      SIGTERM, taskkill (WM_CLOSE), the console close and system shutdown
-#      events (win_stop.exe); log-off is ignored, a second SIGTERM forces.
+#      events (win_stop.exe) and a service stop (ht.exe --service); log-off
+#      is ignored, a second SIGTERM forces.
 # Prints the time of each step. Needs the packages in the Makefile's
 # WIN_PKGS (make test-windows installs them).
 #
@@ -97,7 +98,7 @@ timeout 600 python3 tests/portable/http_cases.py --windows --wine wine \
 step "workers sharing the listening socket under wine"
 timeout 300 python3 tests/windows/workers_check.py 4 wine "$W/win_workers.exe"
 
-step "stopping ht.exe under wine: SIGTERM, taskkill, console close, shutdown"
+step "stopping ht.exe under wine: SIGTERM, taskkill, console close, shutdown, service stop"
 timeout 300 python3 tests/windows/stop_check.py wine "$W/examples/ht/ht.exe" "$W/win_stop.exe"
 
 step "done"
