@@ -55,6 +55,7 @@
 #include <ht/http.h>
 #include <ht/loop.h>
 #include <ht/request.h>
+#include <string.h>
 
 typedef struct ht_response ht_response_t;
 
@@ -90,12 +91,22 @@ ht_result_t ht_response__file(ht_response_t* res, ht_file_t f, uint64_t off, uin
  * Content-Type, and a copied body. */
 ht_result_t ht_response__bytes(ht_response_t* res, uint16_t status, ht_slice_t content_type,
                                const void* data, size_t len, ht_alloc_t* a);
-/* text/plain; charset=utf-8 */
-ht_result_t ht_response__text(ht_response_t* res, uint16_t status, const char* text, ht_alloc_t* a);
-/* text/html; charset=utf-8 */
-ht_result_t ht_response__html(ht_response_t* res, uint16_t status, const char* html, ht_alloc_t* a);
-/* application/json */
-ht_result_t ht_response__json(ht_response_t* res, uint16_t status, const char* json, ht_alloc_t* a);
+/* The same with the body's length given: text/plain; charset=utf-8,
+ * text/html; charset=utf-8, application/json. */
+ht_result_t ht_response__text_n(ht_response_t* res, uint16_t status, const char* text, size_t len, ht_alloc_t* a);
+ht_result_t ht_response__html_n(ht_response_t* res, uint16_t status, const char* html, size_t len, ht_alloc_t* a);
+ht_result_t ht_response__json_n(ht_response_t* res, uint16_t status, const char* json, size_t len, ht_alloc_t* a);
+/* A NUL-terminated body (nullptr: empty). Inline, so that a literal's
+ * length is the compiler's to count, not strlen's at run time. */
+HT_INLINE ht_result_t ht_response__text(ht_response_t* res, uint16_t status, const char* text, ht_alloc_t* a) {
+    return ht_response__text_n(res, status, text, text ? strlen(text) : 0, a);
+}
+HT_INLINE ht_result_t ht_response__html(ht_response_t* res, uint16_t status, const char* html, ht_alloc_t* a) {
+    return ht_response__html_n(res, status, html, html ? strlen(html) : 0, a);
+}
+HT_INLINE ht_result_t ht_response__json(ht_response_t* res, uint16_t status, const char* json, ht_alloc_t* a) {
+    return ht_response__json_n(res, status, json, json ? strlen(json) : 0, a);
+}
 /* A small HTML error page naming the status ("404 Not Found"). */
 ht_result_t ht_response__error(ht_response_t* res, uint16_t status, ht_alloc_t* a);
 

@@ -29,8 +29,11 @@ HT_INLINE ht_slice_t ht_slice__from_cstr(const char* s) {
 }
 HT_INLINE bool ht_slice__is_empty(ht_slice_t s) { return s.len == 0; }
 
-/* Byte-wise equality. */
-bool ht_slice__eq(ht_slice_t a, ht_slice_t b);
+/* Byte-wise equality. Inline: against a literal (HT_SLICE) the compiler
+ * turns the memcmp into a load and a compare or two. */
+HT_INLINE bool ht_slice__eq(ht_slice_t a, ht_slice_t b) {
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
 /* ASCII case-insensitive equality (header names, tokens); other bytes exact. */
 bool ht_slice__eq_nocase(ht_slice_t a, ht_slice_t b);
 /* memcmp-style ordering: <0, 0, >0; a shorter prefix sorts first. */

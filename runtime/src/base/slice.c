@@ -6,10 +6,6 @@ static inline unsigned char fold(unsigned char c) {
     return (unsigned char) ((unsigned) c - 'A' < 26u ? c | 0x20 : c);
 }
 
-bool ht_slice__eq(ht_slice_t a, ht_slice_t b) {
-    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
-}
-
 bool ht_slice__eq_nocase(ht_slice_t a, ht_slice_t b) {
     if (a.len != b.len) return false;
     for (size_t i = 0; i < a.len; i++)

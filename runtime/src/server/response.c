@@ -400,19 +400,16 @@ ht_result_t ht_response__bytes(ht_response_t* res, uint16_t status, ht_slice_t c
     return helper(res, status, nullptr, 0, ctype, data, len, a);
 }
 
-ht_result_t ht_response__text(ht_response_t* res, uint16_t status, const char* text, ht_alloc_t* a) {
-    return helper(res, status, CT_LINE("text/plain; charset=utf-8"), HT_SLICE_NULL, text,
-                  text ? strlen(text) : 0, a);
+ht_result_t ht_response__text_n(ht_response_t* res, uint16_t status, const char* text, size_t len, ht_alloc_t* a) {
+    return helper(res, status, CT_LINE("text/plain; charset=utf-8"), HT_SLICE_NULL, text, len, a);
 }
 
-ht_result_t ht_response__html(ht_response_t* res, uint16_t status, const char* html, ht_alloc_t* a) {
-    return helper(res, status, CT_LINE("text/html; charset=utf-8"), HT_SLICE_NULL, html,
-                  html ? strlen(html) : 0, a);
+ht_result_t ht_response__html_n(ht_response_t* res, uint16_t status, const char* html, size_t len, ht_alloc_t* a) {
+    return helper(res, status, CT_LINE("text/html; charset=utf-8"), HT_SLICE_NULL, html, len, a);
 }
 
-ht_result_t ht_response__json(ht_response_t* res, uint16_t status, const char* json, ht_alloc_t* a) {
-    return helper(res, status, CT_LINE("application/json"), HT_SLICE_NULL, json,
-                  json ? strlen(json) : 0, a);
+ht_result_t ht_response__json_n(ht_response_t* res, uint16_t status, const char* json, size_t len, ht_alloc_t* a) {
+    return helper(res, status, CT_LINE("application/json"), HT_SLICE_NULL, json, len, a);
 }
 
 ht_result_t ht_response__error(ht_response_t* res, uint16_t status, ht_alloc_t* a) {
