@@ -16,6 +16,7 @@
  * (conn.c: ht_conn__defer_flush_), so a stream holds at most the buffer in
  * flight and the one filling.
  */
+#include <assert.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -119,8 +120,16 @@ static void on_list_timer(ht_loop_t* loop, ht_timer_t* t) {
 /* (Re)starts d's deadline, ms from now: on the list of that duration
  * (O(1); its timer is armed only when it was not), or on the handle's own
  * timer when every list holds another duration. */
+static void deadline_arm(ht_defer_t* d, uint32_t ms);
 static void deadline_start(ht_defer_t* d, uint32_t ms) {
     dl_remove(d);
+    if (ht_loop__timer_active(&d->deadline)) ht_loop__timer_stop(d->loop, &d->deadline);
+    deadline_arm(d, ms);
+}
+
+/* deadline_start for a handle on no list whose own timer is stopped (one
+ * just taken from the pool, as every defer does). */
+static void deadline_arm(ht_defer_t* d, uint32_t ms) {
     ht_acceptor_t* acc = d->conn->acc;
     ht_deadline_list_t* l = acc->deadlines_[0].ms == ms ? &acc->deadlines_[0] : nullptr;
     for (int i = 0; l == nullptr && i < HT_ACCEPTOR_DEADLINE_LISTS_; i++) {
@@ -132,7 +141,6 @@ static void deadline_start(ht_defer_t* d, uint32_t ms) {
         ht_loop__timer_start(d->loop, &d->deadline, ms, on_deadline);
         return;
     }
-    if (ht_loop__timer_active(&d->deadline)) ht_loop__timer_stop(d->loop, &d->deadline);
     if (l->ms != ms) {
         /* An empty list takes a new duration; its lazy timer, if armed for
          * the old one, finds nothing due and is re-armed below. */
@@ -262,6 +270,7 @@ static ht_defer_t* pool_take(ht_acceptor_t* acc) {
         d = ht_alloc__alloc(p->alloc, sizeof *d);
         if (d == nullptr) return nullptr;
         memset(d, 0, sizeof *d);
+        d->dl = -1; /* on no deadline list, as every pooled handle is */
     }
     d->pool = p;
     p->out++;
@@ -307,10 +316,6 @@ ht_response_t* ht_response__defer(ht_response_t* res) {
     ht_acceptor_t* acc = c->acc;
     ht_defer_t* d = pool_take(acc);
     if (d == nullptr) return nullptr;
-    d->acc = nullptr;
-    d->dprev = d->dnext = nullptr;
-    d->due = 0;
-    d->dl = -1;
     d->post.next_ = nullptr;
     d->post_fn = nullptr;
     d->post_ud = nullptr;
@@ -353,7 +358,7 @@ ht_response_t* ht_response__defer(ht_response_t* res) {
     acc->stats_.deferred++;
     acc->stats_.deferred_now++;
     d->deadline_ms = res->timeout_ms ? res->timeout_ms : acc->cfg_.defer_timeout_ms;
-    deadline_start(d, d->deadline_ms);
+    deadline_arm(d, d->deadline_ms); /* a pooled handle: on no list, timers stopped */
     if (HT_UNLIKELY(acc->stopping_)) ht_defer__drain_(d, acc->cfg_.drain_timeout_ms);
     res->state = HT_RES_DEFERRED;
     return &d->res;
@@ -403,14 +408,16 @@ ht_result_t ht_defer__attach_(ht_response_t* res) {
     if (HT_RS_BODY_UNREAD(c->rstate)) flags |= HT_RESF_CLOSE;
     if (flags & HT_RESF_CLOSE) flags &= (uint8_t) ~HT_RESF_KEEP_ALIVE;
     c->rflags = flags;
-    uint8_t state = res->state;
-    uint16_t status = res->status, tstatus = res->timeout_status;
-    ht_response__begin_(res, c->dout, c, ht_conn__date_(c->acc), flags);
+    /* What ht_response__begin_ sets that a handle's state (status, d, its
+     * timeout status) does not already say: nothing was written yet. */
+    ht_out_t* o = c->dout;
+    res->out = o;
+    res->date = ht_conn__date_(c->acc);
+    res->start = o->len;
+    res->start_iov = o->iovcnt;
+    res->start_ext = o->nexts;
+    res->flags = flags;
     c->flags &= (uint16_t) ~HT_CF_INTERIM;
-    res->d = d;
-    res->state = state;
-    res->status = status;
-    res->timeout_status = tstatus;
     return 0;
 }
 
@@ -447,7 +454,10 @@ ht_result_t ht_response__release(ht_response_t* res) {
             }
         }
     }
-    defer_timers_stop(d); /* cheap when detached: all stopped already */
+    /* Detached (by the calls above, or before), so its timers are stopped:
+     * none starts on a handle without a connection. */
+    assert(d->conn == nullptr && d->dl < 0 && !ht_loop__timer_active(&d->deadline) &&
+           !ht_loop__timer_active(&d->beat) && !ht_loop__timer_active(&d->kick));
     pool_give(d);
     return r;
 }
