@@ -8,7 +8,7 @@
 #      tests/windows/check.h, check_loop_iocp, check_fs_win32, win_workers);
 #      not examples/microservice, which needs jansson and libpq (mingw-w64
 #      has neither in Debian) and ht_loop__poll (IOCP has no readiness);
-#   3. wineboot in a fresh prefix (deleted at the end);
+#   3. wineboot in a fresh prefix and TMPDIR (both deleted at the end);
 #   4. the unit suites under Wine, and check_loop_iocp (the backend's
 #      operations one by one: timers, wake, accept/recv cancellation,
 #      send, sendfile with a head, errors) and check_fs_win32 (docroot
@@ -53,10 +53,14 @@ W=$PWD/$BUILD/windows
 
 step "wineboot"
 WINEPREFIX=$(mktemp -d /tmp/ht-wine.XXXXXX)
-export WINEPREFIX WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+# wineserver makes its socket directory with mkdtemp under $TMPDIR
+# (/tmp/wine-XXXXXX) and leaves it behind: give it one of ours, removed below.
+TMPDIR=$(mktemp -d /tmp/ht-winetmp.XXXXXX)
+export WINEPREFIX TMPDIR WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 cleanup() {
   wineserver -k 2>/dev/null || true
-  rm -rf "$WINEPREFIX"
+  wineserver -w 2>/dev/null || true # gone before its directory is
+  rm -rf "$WINEPREFIX" "$TMPDIR"
 }
 trap cleanup EXIT
 # One wineserver for every step below (persistent for 60 s without clients).
