@@ -38,9 +38,22 @@
 # Find modules installed beside this file when the function is first called.
 function(hachettp_add_routes target routes)
   cmake_parse_arguments(PARSE_ARGV 2 HR "MATCH_ONLY" "PREFIX;OUTPUT_DIR" "HTGEN_OPTIONS")
+  if(CMAKE_CROSSCOMPILING AND TARGET htgen AND NOT HT_HOST_HTGEN)
+    # Said now, at configure time, rather than as "htgen: not found" from
+    # the build's first routes file: the htgen this tree builds is a program
+    # for the target, which this machine cannot run.
+    message(FATAL_ERROR "hachettp_add_routes(${target} ${routes}): cross-compiling, so routes files "
+            "need an htgen that runs on this machine: build one (cmake -S . -B build/host "
+            "-DHT_BUILD_TESTS=OFF -DHT_BUILD_EXAMPLES=OFF && cmake --build build/host --target htgen) "
+            "and pass -DHT_HOST_HTGEN=$PWD/build/host/codegen/htgen")
+  endif()
   if(CMAKE_CROSSCOMPILING AND HT_HOST_HTGEN)
     # A cross build (cmake/toolchain-mingw64.cmake): its own htgen is a
     # Windows program; routes are compiled by one built for this machine.
+    if(NOT IS_ABSOLUTE "${HT_HOST_HTGEN}" OR NOT EXISTS "${HT_HOST_HTGEN}" OR IS_DIRECTORY "${HT_HOST_HTGEN}")
+      message(FATAL_ERROR "HT_HOST_HTGEN='${HT_HOST_HTGEN}': want the absolute path of an htgen built "
+              "for this machine")
+    endif()
     set(_htgen "${HT_HOST_HTGEN}")
     set(_htgen_dep "${HT_HOST_HTGEN}")
   elseif(TARGET htgen)

@@ -2,8 +2,9 @@
 # (apt-get install gcc-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64
 # mingw-w64-x86-64-dev libz-mingw-w64-dev); the result runs under wine64 too:
 #   cmake -S . -B build/win -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-mingw64.cmake \
-#         -DCMAKE_BUILD_TYPE=Release -DHT_HOST_HTGEN=build/<linux>/codegen/htgen
-# HT_HOST_HTGEN: a htgen built for this machine, to compile routes.ht files
+#         -DCMAKE_BUILD_TYPE=Release -DHT_HOST_HTGEN=$PWD/build/<linux>/codegen/htgen
+# HT_HOST_HTGEN: a htgen built for this machine (an absolute path; without
+# it configuring stops with how to build one), to compile routes.ht files
 # (the Windows htgen.exe is built too, but cannot run here without wine).
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR x86_64)

@@ -2,7 +2,8 @@
 # tests/windows/run.sh — the Windows build (IOCP backend), cross-compiled with
 # Debian's mingw-w64 and tested under wine64 with a private WINEPREFIX:
 #   1. a host htgen (routes.ht files are compiled on this machine);
-#   2. cmake/toolchain-mingw64.cmake, Release, -Werror, every target:
+#   2. cmake/toolchain-mingw64.cmake, Release, -Werror, every target (and,
+#      first, that configuring it without HT_HOST_HTGEN stops with the reason):
 #      libhachettp, htgen.exe, ht.exe, routing.exe, hello.exe, workers.exe
 #      and the Windows test programs (the portable Check suites against
 #      tests/windows/check.h, check_loop_iocp, check_fs_win32, win_workers);
@@ -43,6 +44,17 @@ if [ -z "$HOST_HTGEN" ]; then
   cmake --build "$BUILD/win-host" -j "$JOBS" --target htgen >/dev/null
   HOST_HTGEN=$PWD/$BUILD/win-host/codegen/htgen
 fi
+
+step "cross configure without HT_HOST_HTGEN: refused at configure time"
+rm -rf "$BUILD/windows-nohost"
+if cmake -S . -B "$BUILD/windows-nohost" -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-mingw64.cmake \
+      -DCMAKE_BUILD_TYPE=Release >"$BUILD/windows-nohost.log" 2>&1; then
+  echo "FAIL: a cross configure without HT_HOST_HTGEN succeeded (the build would fail on 'htgen: not found')"
+  exit 1
+fi
+grep -q "cross-compiling" "$BUILD/windows-nohost.log" || {
+  echo "FAIL: the refused cross configure does not say why:"; tail -n 20 "$BUILD/windows-nohost.log"; exit 1; }
+rm -rf "$BUILD/windows-nohost" "$BUILD/windows-nohost.log"
 
 step "cross build (mingw-w64)"
 cmake -S . -B "$BUILD/windows" -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-mingw64.cmake \
