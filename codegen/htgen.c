@@ -170,6 +170,15 @@ static void usage_(FILE* to) {
           to);
 }
 
+/* The options that take a value (the next argument). */
+static bool is_valued_(const char* a) {
+    static const char* const valued[] = { "--prefix", "--mount-base", "--depfile", "--code-weight",
+                                          "--chunk-weight", "-o" };
+    for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
+        if (strcmp(a, valued[k]) == 0) return true;
+    return false;
+}
+
 int main(int argc, char** argv) {
     const char* in = nullptr;
     const char* outdir = nullptr;
@@ -208,6 +217,11 @@ int main(int argc, char** argv) {
             i++;
         } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
             outdir = argv[++i];
+        } else if (i + 1 == argc && is_valued_(argv[i])) {
+            /* The branches above take a value only when one follows. */
+            fprintf(stderr, "htgen: option '%s' needs a value\n", argv[i]);
+            usage_(stderr);
+            return 2;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "htgen: unknown option '%s'\n", argv[i]);
             usage_(stderr);

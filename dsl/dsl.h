@@ -50,9 +50,14 @@ typedef struct dsl_loc {
 
 __attribute__((format(printf, 4, 5))) void dsl_diag(dsl_src_t* src, dsl_loc_t at, bool error,
                                                     const char* fmt, ...);
-/* A note attached to the previous diagnostic (no caret, no count). */
+/* A note attached to the previous diagnostic: its source line and caret
+ * like the diagnostic's, not counted. */
 __attribute__((format(printf, 3, 4))) void dsl_note(dsl_src_t* src, dsl_loc_t at, const char* fmt,
                                                     ...);
+
+/* Edit distance of a and b (adjacent transpositions count 1), or max + 1
+ * when it is larger: "did you mean" hints (SPEC.md, Diagnostics). */
+int dsl_edit_distance(const char* a, size_t na, const char* b, size_t nb, int max);
 
 /* ---- lexer (dsl/lexer.re) ---- */
 typedef enum dsl_tok_kind {

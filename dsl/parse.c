@@ -41,6 +41,26 @@ static bool tok_is_(const dsl_tok_t* t, const char* s) {
     return t->len == strlen(s) && memcmp(t->ptr, s, t->len) == 0;
 }
 
+/* The directive names, for the parser and its "did you mean" hint. */
+static const char* const directives_[] = { "prefix", "context", "mount", "embed", "mime", "trailing_slash" };
+
+/* The entry of list[0..n) nearest to tok when it is a near miss (1 edit,
+ * 2 for names of 6 bytes or more) and not tok itself; nullptr if none. */
+static const char* near_miss_(const dsl_tok_t* tok, const char* const* list, int n) {
+    const char* best = nullptr;
+    int best_d = 3;
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(list[i]);
+        int max = len >= 6 ? 2 : 1;
+        int d = dsl_edit_distance(tok->ptr, tok->len, list[i], len, max);
+        if (d > 0 && d <= max && d < best_d) {
+            best = list[i];
+            best_d = d;
+        }
+    }
+    return best;
+}
+
 static char* tokdup_(parser_t* p, const dsl_tok_t* t) {
     return dsl_arena__strndup(&p->f->arena, t->ptr, t->len);
 }
@@ -553,6 +573,13 @@ static void route_line_(parser_t* p) {
                          "method '%.*s' is not upper case; methods are case-sensitive", (int) m.len,
                          m.ptr);
             int mi = dsl_file__method_index(f, m.ptr, m.len);
+            /* An extension method one typo away from a standard one (SPEC.md,
+             * Methods): still compiled as written, with a warning. */
+            const char* near = mi < 0 || mi >= f->nstd ? near_miss_(&m, f->methods, f->nstd)
+                                                       : nullptr;
+            if (near)
+                dsl_diag(p->src, m.loc, false, "unknown method '%.*s'; did you mean '%s'?", (int) m.len, m.ptr,
+                         near);
             if (mi < 0) {
                 if (f->nmethods == DSL_MAX_METHODS) {
                     dsl_diag(p->src, m.loc, true, "too many distinct methods (at most %d)",
@@ -839,10 +866,18 @@ static void statement_(parser_t* p) {
      * is not a directive (so "GET -> x" reports the missing path). */
     dsl_lexer_t save = p->lx;
     dsl_tok_t la = dsl_lexer__next(&save);
-    bool directive = tok_is_(&t, "prefix") || tok_is_(&t, "mount") || tok_is_(&t, "mime") ||
-                     tok_is_(&t, "embed") || tok_is_(&t, "trailing_slash") || tok_is_(&t, "context");
+    bool directive = false;
+    for (size_t i = 0; i < HT_ARRAY_LEN(directives_); i++) directive = directive || tok_is_(&t, directives_[i]);
     bool upper = true;
     for (size_t i = 0; i < t.len; i++) upper = upper && !islower((unsigned char) t.ptr[i]);
+    /* "moutn /static ./public" would otherwise parse as a route with a
+     * lower-case method: a lower-case near miss of a directive is one. */
+    const char* hint = directive || upper ? nullptr : near_miss_(&t, directives_, (int) HT_ARRAY_LEN(directives_));
+    if (hint) {
+        dsl_diag(p->src, t.loc, true, "unknown directive '%.*s'; did you mean '%s'?", (int) t.len, t.ptr, hint);
+        skip_line_(p);
+        return;
+    }
     if (!directive && (la.kind == DSL_T_PIPE || la.kind == DSL_T_PATH || upper)) {
         route_line_(p);
         return;

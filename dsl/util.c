@@ -214,8 +214,30 @@ void dsl_diag(dsl_src_t* src, dsl_loc_t at, bool error, const char* fmt, ...) {
 void dsl_note(dsl_src_t* src, dsl_loc_t at, const char* fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vdiag_(src, at, "note", false, fmt, ap);
+    vdiag_(src, at, "note", true, fmt, ap);
     va_end(ap);
+}
+
+/* Optimal string alignment distance (Damerau-Levenshtein with adjacent
+ * transpositions, no substring edited twice), capped: returns at most
+ * max + 1. For "did you mean" hints over short keywords only. */
+int dsl_edit_distance(const char* a, size_t na, const char* b, size_t nb, int max) {
+    if (na > 32 || nb > 32) return max + 1;
+    if ((na > nb ? na - nb : nb - na) > (size_t) max) return max + 1;
+    int d[33][33];
+    for (size_t i = 0; i <= na; i++) d[i][0] = (int) i;
+    for (size_t j = 0; j <= nb; j++) d[0][j] = (int) j;
+    for (size_t i = 1; i <= na; i++)
+        for (size_t j = 1; j <= nb; j++) {
+            int cost = a[i - 1] != b[j - 1];
+            int v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[na][nb] > max ? max + 1 : d[na][nb];
 }
 
 const char* dsl_param__ctype(dsl_pkind_t k) {
