@@ -8,6 +8,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#if defined(HT_OS_POSIX)
+#include <sys/socket.h>
+#endif
 
 static char unix_path[108];
 static bool activated;
@@ -57,6 +60,21 @@ ht_result_t listener_open(ht_server_t* server, const char* bind, uint16_t port,
     return r;
 }
 
+/* "::" or "0.0.0.0": the family of the socket ht_server__listen bound
+ * to every address. */
+static const char* any_host(const ht_server_t* server) {
+#if defined(HT_OS_POSIX)
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    memset(&ss, 0, sizeof ss);
+    if (getsockname(ht_server__socket(server), (struct sockaddr*) &ss, &len) == 0 && ss.ss_family == AF_INET6)
+        return "::";
+#else
+    (void) server;
+#endif
+    return "0.0.0.0";
+}
+
 const char* listener_where(const ht_server_t* server, const char* bind) {
     static char where[192];
     uint16_t port = ht_server__port(server);
@@ -68,9 +86,12 @@ const char* listener_where(const ht_server_t* server, const char* bind) {
     } else if (port == 0) {
         snprintf(where, sizeof where, "its inherited socket");
     } else {
-        bool v6 = bind && strchr(bind, ':') && bind[0] != '[';
-        snprintf(where, sizeof where, "http://%s%s%s:%u/", v6 ? "[" : "", bind ? bind : "0.0.0.0",
-                 v6 ? "]" : "", (unsigned) port);
+        /* No -b: ht_server__listen's dual-stack [::] where the host has
+         * IPv6, else 0.0.0.0; ask the socket which one it got. */
+        const char* host = bind ? bind : any_host(server);
+        bool v6 = strchr(host, ':') && host[0] != '[';
+        snprintf(where, sizeof where, "http://%s%s%s:%u/%s", v6 ? "[" : "", host, v6 ? "]" : "", (unsigned) port,
+                 bind ? "" : v6 ? " (every address, IPv4 and IPv6)" : " (every IPv4 address)");
     }
     return where;
 }

@@ -468,7 +468,9 @@ static void usage(FILE* f) {
         "                        sc create NAME binPath= \"ht.exe --service NAME ...\";\n"
         "                        its stop drains like SIGTERM\n"
         "      --precompress DIR write missing or outdated .gz sidecars for the\n"
-        "                        compressible files under DIR, then exit\n"
+        "                        compressible files under DIR, then exit (no\n"
+        "                        other option but -v)\n"
+        "  -v, --verbose         with --precompress: a line for every file\n"
         "  -V, --version         print the version and exit\n"
         "  -h, --help            this help\n"
         "\n"
@@ -483,6 +485,18 @@ static bool parse_uint(const char* s, uint64_t max, uint64_t* out) {
     if (ht_bytes__parse_u64(ht_slice__from_cstr(s), &v) != 0 || v > max) return false;
     *out = v;
     return true;
+}
+
+/* "--name" (or "-x") of the option getopt_long returned as val. */
+static const char* opt_name(const struct option* opts, int val) {
+    static char buf[64];
+    for (; opts->name; opts++)
+        if (opts->val == val) {
+            snprintf(buf, sizeof buf, "--%s", opts->name);
+            return buf;
+        }
+    snprintf(buf, sizeof buf, "-%c", val);
+    return buf;
 }
 
 int main(int argc, char** argv) {
@@ -503,6 +517,7 @@ int main(int argc, char** argv) {
         { "health", required_argument, nullptr, O_HEALTH }, { "drain-grace", required_argument, nullptr, O_GRACE },
         { "service", required_argument, nullptr, O_SERVICE },
         { "version", no_argument, nullptr, 'V' },      { "help", no_argument, nullptr, 'h' },
+        { "verbose", no_argument, nullptr, 'v' },
         { nullptr, 0, nullptr, 0 },
     };
     uint64_t port = 3000, workers = 4;
@@ -520,9 +535,12 @@ int main(int argc, char** argv) {
 #if defined(HT_OS_WINDOWS)
     const char* service = nullptr; /* --service NAME */
 #endif
+    bool verbose = false;
+    int serve_opt = 0; /* a serving option seen: refused with --precompress */
     opterr = 0; /* our own one-line messages */
     int c;
-    while ((c = getopt_long(argc, argv, ":p:b:d:w:i:Vh", opts, nullptr)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:b:d:w:i:Vhv", opts, nullptr)) != -1) {
+        if (c != O_PRE && c != 'v' && c != 'V' && c != 'h' && c != ':' && c != '?' && !serve_opt) serve_opt = c;
         switch (c) {
         case 'p':
             if (!parse_uint(optarg, 65535, &port)) {
@@ -596,6 +614,7 @@ int main(int argc, char** argv) {
             break;
         case 'V': printf("ht (hachettp) %s\n", HT_VERSION_STRING); return 0;
         case 'h': usage(stdout); return 0;
+        case 'v': verbose = true; break;
         case ':':
             fprintf(stderr, "ht: option '%s' needs a value (ht -h for help)\n", argv[optind - 1]);
             return 2;
@@ -609,12 +628,21 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    if (precompress && serve_opt) {
+        fprintf(stderr, "ht: --precompress takes no other option but -v (got %s)\n", opt_name(opts, serve_opt));
+        return 2;
+    }
+    if (verbose && !precompress) {
+        fprintf(stderr, "ht: -v goes with --precompress (ht -h for help)\n");
+        return 2;
+    }
     if (precompress) {
         ht_precompress_stats_t st;
-        if (ht_precompress__tree(precompress, nullptr, stderr, &st) != 0) return 1;
-        printf("ht: precompressed %u file(s) (%llu -> %llu bytes), %u up to date, %u not worth it, %u failed\n",
+        if (ht_precompress__tree(precompress, nullptr, stderr, verbose, &st) != 0) return 1;
+        printf("ht: precompressed %u file(s) (%llu -> %llu bytes), %u up to date, %u not worth it, "
+               "%u too small, %u failed\n",
                st.written, (unsigned long long) st.bytes_in, (unsigned long long) st.bytes_out,
-               st.up_to_date, st.skipped, st.failed);
+               st.up_to_date, st.skipped, st.too_small, st.failed);
         return st.failed ? 1 : 0;
     }
 
@@ -635,6 +663,9 @@ int main(int argc, char** argv) {
      * -w is taken as asked (ht_workers_t wraps workers around the CPUs). */
     uint32_t cores = ht_thread__cpu_count();
     if (!workers_given && workers > cores) workers = cores;
+    if (workers > cores) /* taken as asked, but not one core each as -h says */
+        fprintf(stderr, "ht: warning: %llu workers on %u core(s): workers share cores\n",
+                (unsigned long long) workers, (unsigned) cores);
 
     ht_config_t cfg = { .user_data = &app };
     if (log_path) {

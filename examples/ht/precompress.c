@@ -93,6 +93,7 @@ int ht_precompress__file(int dirfd, const char* name, const char* gz_name) {
 static struct {
     const ht_fs_mime_t*     mime;
     FILE*                   log;
+    bool                    verbose;
     ht_precompress_stats_t* st;
 } walk_;
 
@@ -107,8 +108,13 @@ static int visit(const char* path, const struct stat* s, int type, struct FTW* f
     size_t n = strlen(base);
     if (n >= 3 && strcmp(base + n - 3, ".gz") == 0) return FTW_CONTINUE;
     ht_slice_t type_v = ht_fs__mime_lookup(walk_.mime, ht_slice__from(base, n));
-    if (!ht_fs__mime_compressible(type_v) || s->st_size < HT_PRECOMPRESS_MIN_SIZE)
+    if (!ht_fs__mime_compressible(type_v)) return FTW_CONTINUE;
+    if (s->st_size < HT_PRECOMPRESS_MIN_SIZE) {
+        walk_.st->too_small++;
+        if (walk_.verbose && walk_.log)
+            fprintf(walk_.log, "ht: precompress: %s: too small (%lld bytes)\n", path, (long long) s->st_size);
         return FTW_CONTINUE;
+    }
     char gz[PATH_MAX];
     if (!gz_name_of(path, gz, sizeof gz)) return FTW_CONTINUE;
     struct stat gs;
@@ -118,6 +124,7 @@ static int visit(const char* path, const struct stat* s, int type, struct FTW* f
                      (gs.st_mtim.tv_sec == s->st_mtim.tv_sec && gs.st_mtim.tv_nsec >= s->st_mtim.tv_nsec);
         if (fresh) {
             walk_.st->up_to_date++;
+            if (walk_.verbose && walk_.log) fprintf(walk_.log, "ht: precompress: %s: up to date\n", path);
             return FTW_CONTINUE;
         }
     }
@@ -140,9 +147,14 @@ static int visit(const char* path, const struct stat* s, int type, struct FTW* f
         struct stat ns;
         walk_.st->written++;
         walk_.st->bytes_in += (uint64_t) s->st_size;
-        if (fstatat(dfd, gzname, &ns, 0) == 0) walk_.st->bytes_out += (uint64_t) ns.st_size;
+        bool sized = fstatat(dfd, gzname, &ns, 0) == 0;
+        if (sized) walk_.st->bytes_out += (uint64_t) ns.st_size;
+        if (walk_.verbose && walk_.log)
+            fprintf(walk_.log, "ht: precompress: %s: %lld -> %lld bytes\n", path, (long long) s->st_size,
+                    sized ? (long long) ns.st_size : -1LL);
     } else if (r == 1) {
         walk_.st->skipped++;
+        if (walk_.verbose && walk_.log) fprintf(walk_.log, "ht: precompress: %s: not smaller gzipped\n", path);
         unlinkat(dfd, gzname, 0); /* a stale sidecar would otherwise keep being ignored */
     } else {
         walk_.st->failed++;
@@ -152,11 +164,12 @@ static int visit(const char* path, const struct stat* s, int type, struct FTW* f
     return FTW_CONTINUE;
 }
 
-int ht_precompress__tree(const char* dir, const ht_fs_mime_t* mime, FILE* log,
+int ht_precompress__tree(const char* dir, const ht_fs_mime_t* mime, FILE* log, bool verbose,
                          ht_precompress_stats_t* st) {
     *st = (ht_precompress_stats_t){ 0 };
     walk_.mime = mime;
     walk_.log = log;
+    walk_.verbose = verbose;
     walk_.st = st;
     struct stat s;
     if (stat(dir, &s) != 0 || !S_ISDIR(s.st_mode)) {

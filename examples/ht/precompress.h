@@ -12,6 +12,7 @@ typedef struct ht_precompress_stats {
     uint32_t written;     /* sidecars created or refreshed */
     uint32_t up_to_date;  /* sidecars already fresh (not older than the original) */
     uint32_t skipped;     /* compressible but not worth it (gzip not smaller) */
+    uint32_t too_small;   /* compressible but under HT_PRECOMPRESS_MIN_SIZE */
     uint32_t failed;      /* read/write errors (reported on log) */
     uint64_t bytes_in, bytes_out; /* of the files written */
 } ht_precompress_stats_t;
@@ -28,8 +29,9 @@ typedef struct ht_precompress_stats {
  * partial one), and given NAME's mtime so that it counts as fresh. A sidecar
  * that would not be smaller than its original is not written (and a stale
  * one is removed, so it is not served). Problems are reported on log (may
- * be nullptr) and counted. Returns 0, or -1 if dir cannot be walked. */
-int ht_precompress__tree(const char* dir, const ht_fs_mime_t* mime, FILE* log,
+ * be nullptr) and counted; verbose also reports there what was done to
+ * each compressible file. Returns 0, or -1 if dir cannot be walked. */
+int ht_precompress__tree(const char* dir, const ht_fs_mime_t* mime, FILE* log, bool verbose,
                          ht_precompress_stats_t* st);
 
 /* Compresses one file to the sidecar path gz (atomically, as above).

@@ -6,9 +6,9 @@
 
 #include <errno.h>
 
-int ht_precompress__tree(const char* dir, const ht_fs_mime_t* mime, FILE* log,
+int ht_precompress__tree(const char* dir, const ht_fs_mime_t* mime, FILE* log, bool verbose,
                          ht_precompress_stats_t* st) {
-    (void) dir, (void) mime;
+    (void) dir, (void) mime, (void) verbose;
     *st = (ht_precompress_stats_t){ 0 };
     fprintf(log, "ht: --precompress is not implemented on Windows (write the .gz sidecars "
                  "with ht --precompress on Linux, or gzip -k -9; ht.exe serves them)\n");

@@ -92,9 +92,10 @@ START_TEST(tree) {
     ck_assert_int_eq(symlink("a.css", mkp), 0); /* symlinks are not followed */
 
     ht_precompress_stats_t st;
-    ck_assert_int_eq(ht_precompress__tree(base, nullptr, stderr, &st), 0);
+    ck_assert_int_eq(ht_precompress__tree(base, nullptr, stderr, false, &st), 0);
     ck_assert_uint_eq(st.written, 3);
     ck_assert_uint_eq(st.skipped, 1);
+    ck_assert_uint_eq(st.too_small, 1); /* tiny.css */
     ck_assert_uint_eq(st.failed, 0);
     ck_assert_uint_eq(st.up_to_date, 0);
     ck_assert_uint_eq(st.bytes_in, 3 * n);
@@ -118,10 +119,20 @@ START_TEST(tree) {
     while ((e = readdir(d))) ck_assert_ptr_null(strstr(e->d_name, ".tmp"));
     closedir(d);
 
-    /* Second run: everything fresh, nothing rewritten (same inode). */
-    ck_assert_int_eq(ht_precompress__tree(base, nullptr, stderr, &st), 0);
+    /* Second run: everything fresh, nothing rewritten (same inode); verbose
+     * says so file by file. */
+    char* vlog = nullptr;
+    size_t vlen = 0;
+    FILE* vf = open_memstream(&vlog, &vlen);
+    ck_assert_ptr_nonnull(vf);
+    ck_assert_int_eq(ht_precompress__tree(base, nullptr, vf, true, &st), 0);
+    fclose(vf);
     ck_assert_uint_eq(st.written, 0);
     ck_assert_uint_eq(st.up_to_date, 3);
+    ck_assert_uint_eq(st.too_small, 1);
+    ck_assert_msg(strstr(vlog, "/a.css: up to date\n") && strstr(vlog, "/tiny.css: too small (3 bytes)\n") &&
+                  strstr(vlog, "/noise.txt: not smaller gzipped\n") && !strstr(vlog, "img.png"), "%s", vlog);
+    free(vlog);
     struct stat sg2;
     exists("a.css.gz", &sg2);
     ck_assert_uint_eq(sg.st_ino, sg2.st_ino);
@@ -130,7 +141,7 @@ START_TEST(tree) {
     put("a.css", "x{y:z}\n", 7);
     for (int i = 0; i < 60; i++) put("a.css", css, n);
     set_mtime("a.css", so.st_mtim.tv_sec + 10);
-    ck_assert_int_eq(ht_precompress__tree(base, nullptr, stderr, &st), 0);
+    ck_assert_int_eq(ht_precompress__tree(base, nullptr, stderr, false, &st), 0);
     ck_assert_uint_eq(st.written, 1);
     ck_assert_uint_eq(st.up_to_date, 2);
     struct stat sg3;
@@ -151,7 +162,7 @@ START_TEST(tree) {
     ht_fs__plan_release(&plan);
     ht_fs__root_close(&root);
 
-    ck_assert_int_eq(ht_precompress__tree("/nonexistent/x", nullptr, nullptr, &st), -1);
+    ck_assert_int_eq(ht_precompress__tree("/nonexistent/x", nullptr, nullptr, false, &st), -1);
     nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 END_TEST

@@ -120,6 +120,26 @@ stop
 "$ht" -b no-such-host.invalid -p 0 -d "$t/root" 2>"$t/bad.err" && fail "unresolvable name: exit 0"
 grep -q "no such host" "$t/bad.err" || fail "unresolvable name: $(cat "$t/bad.err")"
 
+# 3b. The "serving" line says what was bound: without -b the dual-stack
+# [::] (bracketed, "IPv4 and IPv6"), or 0.0.0.0 on a host without IPv6; an
+# IPv6 literal in brackets. -w past the cores is said, not silently taken.
+cores=$(nproc)
+"$ht" -p 0 -d "$t/root" -w $((cores + 1)) 2>"$t/any.err" &
+pid=$!
+wait_for "$t/any.err" "ht: serving" || fail "ht without -b did not serve"
+grep -Eq "on http://\[::\]:[0-9]+/ \(every address, IPv4 and IPv6\)|on http://0\.0\.0\.0:[0-9]+/ \(every IPv4 address\)" \
+  "$t/any.err" || fail "serving line without -b: $(cat "$t/any.err")"
+grep -q "workers share cores" "$t/any.err" || fail "no warning for -w $((cores + 1)) on $cores core(s)"
+stop
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+  "$ht" -b ::1 -p 0 -d "$t/root" -w 1 2>"$t/v6.err" &
+  pid=$!
+  wait_for "$t/v6.err" "ht: serving" || fail "ht -b ::1 did not serve"
+  grep -Eq "on http://\[::1\]:[0-9]+/ with " "$t/v6.err" || fail "serving line for ::1: $(cat "$t/v6.err")"
+  grep -q "share cores" "$t/v6.err" && fail "warned for -w 1"
+  stop
+fi
+
 # 4. The shipped units, with ExecStart pointing at this ht (verify checks it).
 if command -v systemd-analyze >/dev/null 2>&1; then
   mkdir "$t/units"
