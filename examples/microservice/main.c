@@ -26,6 +26,7 @@
 
 #include <ht/ht.h>
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,30 +104,60 @@ static void worker_main(ht_workers_t* pool, uint32_t id, ht_alloc_t* a, void* ud
     ht_loop__free(loop, a);
 }
 
-static int usage(void) {
-    fprintf(stderr, "usage: microservice [-p PORT] [-b ADDR] [-w WORKERS] [--db CONNINFO]\n");
-    return 2;
+static void usage(FILE* f) {
+    fprintf(f, "usage: microservice [options]\n"
+               "A JSON API over examples/microservice/routes.ht (see its README section).\n"
+               "\n"
+               "  -p, --port PORT      port to listen on (default 8080; 0 picks a free one)\n"
+               "  -b, --bind ADDR      address to bind (default: all)\n"
+               "  -w, --workers N      worker threads (default 1; 0: one per core; at most 256)\n"
+               "      --db CONNINFO    PostgreSQL store (default: $DATABASE_URL, else in memory)\n"
+               "  -h, --help           this help\n");
 }
 
 int main(int argc, char** argv) {
+    static const struct option opts[] = {
+        { "port", required_argument, nullptr, 'p' }, { "bind", required_argument, nullptr, 'b' },
+        { "workers", required_argument, nullptr, 'w' }, { "db", required_argument, nullptr, 'D' },
+        { "help", no_argument, nullptr, 'h' },       { nullptr, 0, nullptr, 0 },
+    };
     long port = 8080, workers = 1;
     const char* bind = nullptr;
     const char* db = nullptr;
-    for (int i = 1; i < argc; i++) {
+    opterr = 0; /* our own one-line messages */
+    int c;
+    while ((c = getopt_long(argc, argv, ":p:b:w:h", opts, nullptr)) != -1) {
         char* end;
-        if (strcmp(argv[i], "-p") == 0 && i + 1 < argc) {
-            port = strtol(argv[++i], &end, 10);
-            if (*end || port < 0 || port > 65535) return usage();
-        } else if (strcmp(argv[i], "-w") == 0 && i + 1 < argc) {
-            workers = strtol(argv[++i], &end, 10);
-            if (*end || workers < 0 || workers > 256) return usage();
-        } else if (strcmp(argv[i], "-b") == 0 && i + 1 < argc) {
-            bind = argv[++i];
-        } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-            db = argv[++i];
-        } else {
-            return usage();
+        switch (c) {
+        case 'p':
+            port = strtol(optarg, &end, 10);
+            if (!*optarg || *end || port < 0 || port > 65535) {
+                fprintf(stderr, "microservice: bad port '%s' (want 0..65535)\n", optarg);
+                return 2;
+            }
+            break;
+        case 'w':
+            workers = strtol(optarg, &end, 10);
+            if (!*optarg || *end || workers < 0 || workers > 256) {
+                fprintf(stderr, "microservice: bad worker count '%s' (want 0..256)\n", optarg);
+                return 2;
+            }
+            break;
+        case 'b': bind = optarg; break;
+        case 'D': db = optarg; break;
+        case 'h': usage(stdout); return 0;
+        case ':':
+            fprintf(stderr, "microservice: option '%s' needs a value (microservice -h for help)\n",
+                    argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "microservice: unknown option '%s' (microservice -h for help)\n", argv[optind - 1]);
+            return 2;
         }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "microservice: unexpected argument '%s' (microservice -h for help)\n", argv[optind]);
+        return 2;
     }
     if (db == nullptr && getenv("DATABASE_URL") && *getenv("DATABASE_URL")) db = getenv("DATABASE_URL");
 #ifndef SVC_WITH_PG

@@ -25,6 +25,7 @@
 #include <ht/uri.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -404,29 +405,55 @@ void routing_upload(struct routing_app* app, const ht_request_t* req, ht_respons
 }
 #endif
 
+static void usage(FILE* f) {
+    fprintf(f, "usage: routing [options]\n"
+               "Serves examples/routing/routes.ht (see README.md, Routing).\n"
+               "\n"
+               "  -p, --port PORT        port to listen on (default 8080; 0 picks a free one)\n"
+               "  -b, --bind ADDR        address to bind (default: all)\n"
+               "  -r, --routes-dir DIR   where the routes file's mount directories are\n"
+               "                         looked up (default: as compiled in)\n"
+               "  -u, --upload-dir DIR   where PUT /upload/{name} writes (default: none, 404)\n"
+               "  -h, --help             this help\n");
+}
+
 int main(int argc, char** argv) {
+    static const struct option opts[] = {
+        { "port", required_argument, nullptr, 'p' },       { "bind", required_argument, nullptr, 'b' },
+        { "routes-dir", required_argument, nullptr, 'r' }, { "upload-dir", required_argument, nullptr, 'u' },
+        { "help", no_argument, nullptr, 'h' },             { nullptr, 0, nullptr, 0 },
+    };
     long port = 8080;
     const char* bind = nullptr;
     const char* base = nullptr;
     const char* upload = nullptr;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-p") == 0 && i + 1 < argc) {
-            char* end;
-            port = strtol(argv[++i], &end, 10);
-            if (*end || port < 0 || port > 65535) {
-                fprintf(stderr, "routing: bad port '%s'\n", argv[i]);
+    opterr = 0; /* our own one-line messages */
+    int c;
+    while ((c = getopt_long(argc, argv, ":p:b:r:u:h", opts, nullptr)) != -1) {
+        char* end;
+        switch (c) {
+        case 'p':
+            port = strtol(optarg, &end, 10);
+            if (!*optarg || *end || port < 0 || port > 65535) {
+                fprintf(stderr, "routing: bad port '%s' (want 0..65535)\n", optarg);
                 return 2;
             }
-        } else if (strcmp(argv[i], "-b") == 0 && i + 1 < argc) {
-            bind = argv[++i];
-        } else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc) {
-            base = argv[++i];
-        } else if (strcmp(argv[i], "-u") == 0 && i + 1 < argc) {
-            upload = argv[++i];
-        } else {
-            fprintf(stderr, "usage: routing [-p PORT] [-b ADDR] [-r ROUTES_DIR] [-u UPLOAD_DIR]\n");
+            break;
+        case 'b': bind = optarg; break;
+        case 'r': base = optarg; break;
+        case 'u': upload = optarg; break;
+        case 'h': usage(stdout); return 0;
+        case ':':
+            fprintf(stderr, "routing: option '%s' needs a value (routing -h for help)\n", argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "routing: unknown option '%s' (routing -h for help)\n", argv[optind - 1]);
             return 2;
         }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "routing: unexpected argument '%s' (routing -h for help)\n", argv[optind]);
+        return 2;
     }
     struct routing_app app = { .upload_dir = -1 };
     if (upload) {
