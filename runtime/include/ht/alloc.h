@@ -12,6 +12,8 @@
 
 #include <ht/types.h>
 
+HT_EXTERN_C_BEGIN
+
 typedef struct ht_alloc ht_alloc_t;
 
 struct ht_alloc {
@@ -31,10 +33,10 @@ void ht_alloc__finalize(ht_alloc_t* a);
 
 /* Convenience wrappers over the vtable (alignment: max_align_t). */
 HT_INLINE void* ht_alloc__alloc(ht_alloc_t* a, size_t size) {
-    return a->alloc(a, size, _Alignof(max_align_t));
+    return a->alloc(a, size, HT_ALIGNOF(max_align_t));
 }
 HT_INLINE void* ht_alloc__realloc(ht_alloc_t* a, void* p, size_t old_size, size_t new_size) {
-    return a->realloc(a, p, old_size, new_size, _Alignof(max_align_t));
+    return a->realloc(a, p, old_size, new_size, HT_ALIGNOF(max_align_t));
 }
 HT_INLINE void ht_alloc__free(ht_alloc_t* a, void* p, size_t size) {
     a->free(a, p, size);
@@ -59,5 +61,7 @@ typedef struct ht_alloc_counting {
 } ht_alloc_counting_t;
 
 void ht_alloc__counting_init(ht_alloc_counting_t* c, ht_alloc_t* parent);
+
+HT_EXTERN_C_END
 
 #endif /* HT_ALLOC_H */

@@ -23,6 +23,8 @@
 #include <ht/slice.h>
 #include <stdarg.h>
 
+HT_EXTERN_C_BEGIN
+
 typedef struct ht_bytes {
     char*       data;  /* data[0, len) is the content; nullptr while cap == 0 */
     size_t      len;
@@ -93,5 +95,7 @@ ht_result_t ht_bytes__parse_u64(ht_slice_t s, uint64_t* out);
 ht_result_t ht_bytes__parse_i64(ht_slice_t s, int64_t* out);
 /* 1*HEXDIG (either case), 0 .. 0xffffffffffffffff. */
 ht_result_t ht_bytes__parse_hex(ht_slice_t s, uint64_t* out);
+
+HT_EXTERN_C_END
 
 #endif /* HT_BYTES_H */

@@ -13,6 +13,8 @@
 
 #include <ht/types.h>
 
+HT_EXTERN_C_BEGIN
+
 struct ht_config;
 struct ht_request;
 /* What a body_policy hook answers for one request. */
@@ -135,5 +137,7 @@ typedef struct ht_config {
 /* Writes into out the config with every zero replaced by its default and
  * out-of-range values clamped (in may be nullptr: all defaults). */
 void ht_config__resolve(ht_config_t* out, const ht_config_t* in);
+
+HT_EXTERN_C_END
 
 #endif /* HT_CONFIG_H */

@@ -57,6 +57,8 @@
 #include <ht/http.h>
 #include <ht/net.h> /* ht_file_t */
 
+HT_EXTERN_C_BEGIN
+
 /* Closes f if valid (errors are ignored: there is nothing to retry). */
 void ht_fs__close(ht_file_t f);
 
@@ -426,5 +428,7 @@ void ht_fs__cache_free(ht_fs_cache_t* c);
  * (it does not close a borrowed fd). */
 void ht_fs__plan_cached(ht_fs_cache_t* c, const ht_fs_root_t* root, const ht_fs_request_t* req,
                         int64_t now_ms, ht_fs_plan_t* p);
+
+HT_EXTERN_C_END
 
 #endif /* HT_FS_H */

@@ -10,6 +10,8 @@
 
 #include <ht/slice.h>
 
+HT_EXTERN_C_BEGIN
+
 /* ---- Methods: X(ID, "TOKEN") ---- */
 #define HT_METHODS(X) \
     X(GET, "GET")         \
@@ -196,5 +198,7 @@ size_t ht_http__format_date(char* out, int64_t t);
  * to 60, a leap second, read as 59); the day name is checked for form but
  * not against the date. false (and *out untouched) on anything else. */
 bool ht_http__parse_date(ht_slice_t s, int64_t* out);
+
+HT_EXTERN_C_END
 
 #endif /* HT_HTTP_H */

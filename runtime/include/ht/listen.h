@@ -15,6 +15,8 @@
 
 #include <ht/net.h>
 
+HT_EXTERN_C_BEGIN
+
 /* The first descriptor a service manager passes (SD_LISTEN_FDS_START). */
 #define HT_LISTEN_FDS_START 3
 
@@ -53,5 +55,7 @@ void ht_listen__unix_remove(const char* path);
  * Windows: literals only (-EINVAL for a name). */
 ht_result_t ht_listen__tcp(const char* host, uint16_t port, int32_t backlog, ht_socket_t* out,
                            uint16_t* bound_port);
+
+HT_EXTERN_C_END
 
 #endif /* HT_LISTEN_H */

@@ -34,6 +34,8 @@
 
 #include <ht/types.h>
 
+HT_EXTERN_C_BEGIN
+
 typedef enum ht_log_format {
     HT_LOG_COMMON = 0,
     HT_LOG_COMBINED,
@@ -58,5 +60,7 @@ void ht_access_log__close(ht_access_log_t* log);
 
 /* "clf" / "common", "combined", "json" -> 0 and *out; -EINVAL otherwise. */
 ht_result_t ht_log_format__parse(const char* name, ht_log_format_t* out);
+
+HT_EXTERN_C_END
 
 #endif /* HT_LOG_H */

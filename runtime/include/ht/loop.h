@@ -40,6 +40,8 @@
 #include <ht/alloc.h>
 #include <ht/net.h> /* ht_socket_t, ht_file_t */
 
+HT_EXTERN_C_BEGIN
+
 /* The name this error had when only io_uring could refuse to start; kept
  * so that programs checking ht_loop__init's result still compile. */
 #define HT_E_IO_URING_UNAVAILABLE HT_E_BACKEND_UNAVAILABLE
@@ -280,5 +282,7 @@ HT_INLINE bool ht_loop__timer_active(const ht_timer_t* t) { return t->active_ !=
 
 /* "epoll", "io_uring" or "iocp": the backend this library was built with. */
 const char* ht_loop__backend(void);
+
+HT_EXTERN_C_END
 
 #endif /* HT_LOOP_H */

@@ -24,6 +24,8 @@
 
 #include <ht/types.h>
 
+HT_EXTERN_C_BEGIN
+
 typedef struct ht_metrics ht_metrics_t;
 
 /* 0 or -ENOMEM. Must outlive every acceptor using it. */
@@ -43,5 +45,7 @@ struct ht_response;
 struct ht_alloc;
 void ht_metrics__handler(const struct ht_config* cfg, const struct ht_request* req,
                          struct ht_response* res, struct ht_alloc* a);
+
+HT_EXTERN_C_END
 
 #endif /* HT_METRICS_H */

@@ -11,6 +11,8 @@
 
 #include <ht/types.h>
 
+HT_EXTERN_C_BEGIN
+
 #if defined(HT_OS_POSIX)
 typedef int32_t ht_socket_t;
 #  define HT_SOCKET_INVALID ((ht_socket_t) -1)
@@ -50,5 +52,7 @@ typedef struct ht_addr {
  * "unknown". out: at least HT_ADDR_STRLEN bytes, NUL-terminated; returns the
  * length. */
 size_t ht_addr__format(const ht_addr_t* a, char* out);
+
+HT_EXTERN_C_END
 
 #endif /* HT_NET_H */

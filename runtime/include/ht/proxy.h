@@ -27,6 +27,8 @@
 #include <ht/request.h>
 #include <ht/slice.h>
 
+HT_EXTERN_C_BEGIN
+
 /* One trusted source: an IPv4/IPv6 network (addr/bits), or, with family
  * HT_ADDR_NONE ("unix" in text), every peer that is not IP (a Unix socket). */
 typedef struct ht_cidr {
@@ -91,5 +93,7 @@ ht_result_t ht_request__socket_peer(const ht_request_t* r, ht_addr_t* out);
  * ht_request__peer's port when no hop was taken). 0 or ht_request__peer's
  * error. */
 ht_result_t ht_request__client(const ht_request_t* r, ht_addr_t* out);
+
+HT_EXTERN_C_END
 
 #endif /* HT_PROXY_H */

@@ -12,6 +12,8 @@
 #include <ht/http.h>
 #include <ht/net.h>
 
+HT_EXTERN_C_BEGIN
+
 struct ht_conn;
 
 typedef struct ht_request {
@@ -107,5 +109,7 @@ ht_slice_t ht_request__header_by_name(const ht_request_t* r, ht_slice_t name);
  *   while ((h = ht_request__header_next(req, HT_HEADER_COOKIE, HT_SLICE_NULL, &pos))) ... */
 const ht_header_t* ht_request__header_next(const ht_request_t* r, ht_header_id_t id,
                                            ht_slice_t name, uint16_t* pos);
+
+HT_EXTERN_C_END
 
 #endif /* HT_REQUEST_H */

@@ -57,6 +57,8 @@
 #include <ht/request.h>
 #include <string.h>
 
+HT_EXTERN_C_BEGIN
+
 typedef struct ht_response ht_response_t;
 
 /* Starts the response with a status (100..999, not 1xx: interim responses
@@ -359,5 +361,7 @@ ht_result_t ht_response__asset(ht_response_t* res, const ht_request_t* req,
  * NUL and other controls except HTAB (what ht_response__header checks). */
 bool ht_response__valid_header_name(ht_slice_t name);
 bool ht_response__valid_header_value(ht_slice_t value);
+
+HT_EXTERN_C_END
 
 #endif /* HT_RESPONSE_H */

@@ -22,6 +22,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+
+HT_EXTERN_C_BEGIN
 
 /* status (405 or 204) with Allow: the methods of allow, formatted into v
    (cap bytes: the file's PREFIX_ALLOW_MAX). */
@@ -61,7 +64,7 @@ __attribute__((unused)) static inline ht_result_t ht_rt__mount_open(ht_fs_root_t
     char path[4096];
     int n = dir[0] == '/' ? snprintf(path, sizeof path, "%s", dir) : snprintf(path, sizeof path, "%s/%s", base, dir);
     if (n < 0 || (size_t) n >= sizeof path) return -ENAMETOOLONG;
-    uint32_t flags = (list ? 0u : HT_FS_NO_LIST) | (gzip ? 0u : HT_FS_NO_GZIP);
+    uint32_t flags = (list ? 0u : (uint32_t) HT_FS_NO_LIST) | (gzip ? 0u : (uint32_t) HT_FS_NO_GZIP);
     return ht_fs__root_open(root, path, flags, index, mime);
 }
 
@@ -76,7 +79,9 @@ __attribute__((unused)) static inline void ht_rt__serve_mount(const ht_fs_root_t
         (void) ht_response__error(res, 503, a);
         return;
     }
-    ht_serve_file_options_t o = { .mount = ht_slice__from_cstr(prefix) };
+    ht_serve_file_options_t o;
+    memset(&o, 0, sizeof o); /* not designated: this header compiles as C++ too */
+    o.mount = ht_slice__from_cstr(prefix);
     (void) ht_response__serve_file(res, req, root, &o, a);
 }
 
@@ -95,5 +100,7 @@ __attribute__((unused)) static inline void ht_rt__call(ht_rt_calls_fn block, uns
     if (timeout_ms || upstream) (void) ht_response__timeout(res, timeout_ms, upstream ? 504 : 0);
     block(route, ctx, req, res, a, params);
 }
+
+HT_EXTERN_C_END
 
 #endif /* HT_ROUTE_DISPATCH_H */

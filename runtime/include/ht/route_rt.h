@@ -26,6 +26,8 @@
 #  include <emmintrin.h>
 #endif
 
+HT_EXTERN_C_BEGIN
+
 /* ---- loads and word constants ----
  * Literal segments are compared as 2-, 4- and 8-byte words: loads of n
  * bytes at p, any alignment, and constants written as little-endian words,
@@ -135,9 +137,14 @@ __attribute__((noinline, unused)) static ht_rt_win_t ht_rt__more(const char* wb,
         unsigned fl;
         wb += 64;
         size_t k = (size_t) (lim - wb);
-        if (k < 64) return (ht_rt_win_t){ ht_rt__bits(wb, k, &fl) | UINT64_C(1) << k, wb };
-        uint64_t bits = ht_rt__bits(wb, 64, &fl);
-        if (bits) return (ht_rt_win_t){ bits, wb };
+        /* No compound literals: this header compiles as C++ too. */
+        ht_rt_win_t w = { 0, wb };
+        if (k < 64) {
+            w.bits = ht_rt__bits(wb, k, &fl) | UINT64_C(1) << k;
+            return w;
+        }
+        w.bits = ht_rt__bits(wb, 64, &fl);
+        if (w.bits) return w;
     }
 }
 
@@ -219,7 +226,7 @@ __attribute__((unused, noinline, cold)) static bool ht_rt__decode(ht_slice_t* v,
         out[o++] = (char) c;
     }
     *sc.used += o;
-    *v = (ht_slice_t){ out, o };
+    *v = ht_slice__from(out, o);
     return true;
 }
 
@@ -232,7 +239,7 @@ __attribute__((unused, noinline, cold)) static bool ht_rt__decode_all(const char
     size_t o = 0;
     for (const char* k = kinds; *k; k++) {
         bool num = *k == 'u' || *k == 'h' || *k == 'i';
-        size_t al = num ? _Alignof(uint64_t) : _Alignof(ht_slice_t);
+        size_t al = num ? HT_ALIGNOF(uint64_t) : HT_ALIGNOF(ht_slice_t);
         o = (o + al - 1) / al * al;
         if (*k == 'd' || *k == 'r') {
             ht_slice_t v;
@@ -368,7 +375,10 @@ __attribute__((unused)) static inline uint32_t ht_rt__run(const ht_rt_au_t* au, 
             if (to == HT_RT_DEAD) return 0;
         }
         if (to & HT_RT_GO) {
-            *k = (ht_rt_cur_t){ e, bits, wb, to };
+            k->e = e;
+            k->bits = bits;
+            k->wb = wb;
+            k->s = to;
             return HT_RT_GONE;
         }
         s = to;
@@ -414,8 +424,8 @@ __attribute__((noinline, cold, unused)) static bool ht_rt__slash(const char* s, 
                                                                 bool (*probe)(ht_slice_t path, void* m), void* m,
                                                                 ht_slice_t* to) {
     if (n > 1 && s[n - 1] == '/') {
-        if (!probe((ht_slice_t){ s, n - 1 }, m)) return false;
-        *to = (ht_slice_t){ s, n - 1 };
+        if (!probe(ht_slice__from(s, n - 1), m)) return false;
+        *to = ht_slice__from(s, n - 1);
         return true;
     }
     size_t used = *sc.used;
@@ -423,10 +433,12 @@ __attribute__((noinline, cold, unused)) static bool ht_rt__slash(const char* s, 
     char* t = sc.buf + used;
     memcpy(t, s, n);
     t[n] = '/';
-    if (!probe((ht_slice_t){ t, n + 1 }, m)) return false;
+    if (!probe(ht_slice__from(t, n + 1), m)) return false;
     *sc.used = used + n + 1;
-    *to = (ht_slice_t){ t, n + 1 };
+    *to = ht_slice__from(t, n + 1);
     return true;
 }
+
+HT_EXTERN_C_END
 
 #endif /* HT_ROUTE_RT_H */

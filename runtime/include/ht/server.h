@@ -49,6 +49,8 @@
 #include <ht/request.h>
 #include <ht/response.h>
 
+HT_EXTERN_C_BEGIN
+
 typedef struct ht_server ht_server_t;
 typedef struct ht_acceptor ht_acceptor_t;
 
@@ -70,10 +72,10 @@ struct ht_server {
     ht_socket_t          fd_;
     uint16_t             port_;
     bool                 listening_;
-    _Atomic(uint32_t)    shutdown_;      /* 0 running, 1 shutting down */
-    _Atomic(uint32_t)    signals_;       /* signals seen by the default handler */
-    _Atomic(uint32_t)    waking_;        /* wakers in progress (see server.c) */
-    _Atomic(ht_loop_t*)  loops_[HT_SERVER_MAX_ACCEPTORS];
+    HT_ATOMIC(uint32_t)  shutdown_;      /* 0 running, 1 shutting down */
+    HT_ATOMIC(uint32_t)  signals_;       /* signals seen by the default handler */
+    HT_ATOMIC(uint32_t)  waking_;        /* wakers in progress (see server.c) */
+    HT_ATOMIC(ht_loop_t*) loops_[HT_SERVER_MAX_ACCEPTORS];
 };
 
 /* Binds and listens. host: an IPv4 or IPv6 literal ("127.0.0.1", "::1",
@@ -182,5 +184,7 @@ struct ht_acceptor {
     void*               log_;         /* access-log buffer (access_log.c), or nullptr */
     uint8_t             observe_;     /* an access log or metrics in cfg_ (observe.c) */
 };
+
+HT_EXTERN_C_END
 
 #endif /* HT_SERVER_H */

@@ -37,9 +37,13 @@
 
 #include <ht/server.h>
 
+HT_EXTERN_C_BEGIN
+
 /* Returns 0 or a negated errno from sigaction. */
 ht_result_t ht_signal__install_default(ht_server_t* server);
 /* Restores the default actions and forgets the server. */
 void ht_signal__uninstall(void);
+
+HT_EXTERN_C_END
 
 #endif /* HT_SIGNAL_H */

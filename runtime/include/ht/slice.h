@@ -10,23 +10,32 @@
 #include <ht/types.h>
 #include <string.h>
 
+HT_EXTERN_C_BEGIN
+
 typedef struct ht_slice {
     const char* ptr;
     size_t      len;
 } ht_slice_t;
 
 /* A slice of a string literal, without the terminating NUL. */
-#define HT_SLICE(lit) ((ht_slice_t){ .ptr = "" lit, .len = sizeof(lit) - 1 })
-#define HT_SLICE_NULL ((ht_slice_t){ .ptr = nullptr, .len = 0 })
+#if defined(__cplusplus) /* no compound literals: an aggregate temporary */
+#  define HT_SLICE(lit) (ht_slice_t{ "" lit, sizeof(lit) - 1 })
+#  define HT_SLICE_NULL (ht_slice_t{ nullptr, 0 })
+#else
+#  define HT_SLICE(lit) ((ht_slice_t){ .ptr = "" lit, .len = sizeof(lit) - 1 })
+#  define HT_SLICE_NULL ((ht_slice_t){ .ptr = nullptr, .len = 0 })
+#endif
 /* printf("%.*s", HT_SLICE_FMT(s)) */
 #define HT_SLICE_FMT(s) (int) (s).len, (s).ptr
 
+/* Members assigned one by one: the inline code is C and C++ alike. */
 HT_INLINE ht_slice_t ht_slice__from(const char* p, size_t len) {
-    return (ht_slice_t){ .ptr = p, .len = len };
+    ht_slice_t s;
+    s.ptr = p;
+    s.len = len;
+    return s;
 }
-HT_INLINE ht_slice_t ht_slice__from_cstr(const char* s) {
-    return (ht_slice_t){ .ptr = s, .len = s ? strlen(s) : 0 };
-}
+HT_INLINE ht_slice_t ht_slice__from_cstr(const char* s) { return ht_slice__from(s, s ? strlen(s) : 0); }
 HT_INLINE bool ht_slice__is_empty(ht_slice_t s) { return s.len == 0; }
 
 /* Byte-wise equality. Inline: against a literal (HT_SLICE) the compiler
@@ -52,5 +61,7 @@ ht_slice_t ht_slice__trim_ows(ht_slice_t s);
  * Returns false (head = whole s, rest empty) when sep is absent. Used to walk
  * comma lists: while (s.len) { ht_slice__split(&s, ',', &item); ... } */
 bool ht_slice__split(ht_slice_t* s, char sep, ht_slice_t* head);
+
+HT_EXTERN_C_END
 
 #endif /* HT_SLICE_H */

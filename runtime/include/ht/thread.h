@@ -14,6 +14,8 @@
 
 #include <ht/types.h>
 
+HT_EXTERN_C_BEGIN
+
 /* CPUs in the calling thread's affinity mask (online ones only: the kernel
  * keeps offline CPUs out of it); the online count if the mask cannot be
  * read. Always >= 1. Call it before pinning if you want the process's view:
@@ -29,5 +31,7 @@ int32_t ht_thread__cpu_list(uint32_t* out, uint32_t cap);
  * one the thread may run on (not online, outside the cpuset, >= 8192), or
  * another negative errno. */
 ht_result_t ht_thread__pin(uint32_t cpu);
+
+HT_EXTERN_C_END
 
 #endif /* HT_THREAD_H */

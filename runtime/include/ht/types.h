@@ -26,6 +26,22 @@
 #  endif
 #endif
 
+/* ---- C++: the headers compile as C++17 (tests/cxx), declarations with C
+ * linkage. Inline code spells what differs through these. ---- */
+#if defined(__cplusplus)
+#  define HT_EXTERN_C_BEGIN extern "C" {
+#  define HT_EXTERN_C_END   }
+#  define HT_ALIGNOF(T)     alignof(T)
+/* The library's private atomic fields, which C++ code never touches: the
+ * same size and alignment as T on every supported target (server.c checks). */
+#  define HT_ATOMIC(T)      T
+#else
+#  define HT_EXTERN_C_BEGIN
+#  define HT_EXTERN_C_END
+#  define HT_ALIGNOF(T)     _Alignof(T)
+#  define HT_ATOMIC(T)      _Atomic(T)
+#endif
+
 /* ---- Platform detection: exactly one HT_OS_* is 1. ---- */
 #if defined(_WIN32)
 #  define HT_OS_WINDOWS 1
@@ -115,10 +131,12 @@ enum ht_error { /* HT_E_BAD_REQUEST == HT_E__BASE, then one lower each */
 #undef HT_X_
 };
 
+HT_EXTERN_C_BEGIN
 /* A short, static, human-readable description of r (never nullptr). */
 const char* ht_result__str(ht_result_t r);
 /* The HTTP status an error maps to: its HT_ERRORS status, 500 for errno codes. */
 uint16_t ht_result__status(ht_result_t r);
+HT_EXTERN_C_END
 
 /* Library version, for programs' --version. */
 #define HT_VERSION_MAJOR 0

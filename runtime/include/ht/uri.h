@@ -26,6 +26,8 @@
 
 #include <ht/slice.h>
 
+HT_EXTERN_C_BEGIN
+
 typedef enum ht_uri_form {
     HT_URI_ORIGIN = 1, /* "/path?query": the usual form */
     HT_URI_ABSOLUTE,   /* "http://host:port/path?query": to proxies, or any server */
@@ -132,5 +134,7 @@ HT_INLINE void ht_uri__query_iter(ht_uri_query_iter_t* it, ht_slice_t query) {
 bool ht_uri__query_next(ht_uri_query_iter_t* it, ht_slice_t* key, ht_slice_t* value);
 /* The value of the first pair whose raw key equals key byte for byte. */
 bool ht_uri__query_find(ht_slice_t query, ht_slice_t key, ht_slice_t* value);
+
+HT_EXTERN_C_END
 
 #endif /* HT_URI_H */

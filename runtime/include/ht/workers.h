@@ -37,6 +37,8 @@
 
 #include <ht/alloc.h>
 
+HT_EXTERN_C_BEGIN
+
 typedef struct ht_workers ht_workers_t;
 
 /* Runs on worker thread id (0 .. n-1) with that thread's own allocator a
@@ -97,5 +99,7 @@ uint32_t ht_workers__count(const ht_workers_t* w);
 /* The CPU worker id was pinned to, or -1 if pinning failed (the worker ran
  * unpinned) or the worker has not started yet. */
 int32_t ht_workers__cpu(const ht_workers_t* w, uint32_t id);
+
+HT_EXTERN_C_END
 
 #endif /* HT_WORKERS_H */

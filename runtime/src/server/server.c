@@ -8,6 +8,17 @@
 #include "base/sys.h"
 #include "server/sock.h"
 
+/* C++ sees ht_server_t's atomic fields as plain ones (HT_ATOMIC in
+ * <ht/types.h>): the struct must have the same layout either way. True on
+ * every target we build for (hence NOLINT: "both sides are equivalent");
+ * here to fail the build on one where it is not. */
+static_assert(sizeof(_Atomic(uint32_t)) == sizeof(uint32_t) && /* NOLINT(misc-redundant-expression) */
+                  _Alignof(_Atomic(uint32_t)) == _Alignof(uint32_t),
+              "ht_server_t: _Atomic(uint32_t) differs from uint32_t");
+static_assert(sizeof(_Atomic(ht_loop_t*)) == sizeof(ht_loop_t*) && /* NOLINT(misc-redundant-expression) */
+                  _Alignof(_Atomic(ht_loop_t*)) == _Alignof(ht_loop_t*),
+              "ht_server_t: _Atomic(ht_loop_t*) differs from ht_loop_t*");
+
 void ht_config__resolve(ht_config_t* out, const ht_config_t* in) {
     ht_config_t c = in ? *in : (ht_config_t){ 0 };
 #define DEF(f, v) if (c.f == 0) c.f = (v)
