@@ -162,6 +162,10 @@ def installed(prefix):
                  "--dotfiles", "--follow-symlinks", "--access-log", "--no-cache", "--precompress", "--version",
                  "--help"):
         check(flag in th, "ht --help documents " + flag)
+    for f in ("share/doc/hachettp/LICENSE", "share/doc/hachettp/README.md", "share/doc/hachettp/SPEC.md"):
+        check(os.path.exists(os.path.join(prefix, f)), f + " installed")
+    lic = os.path.join(prefix, "share/doc/hachettp/LICENSE")
+    check(os.path.exists(lic) and open(lic).read().startswith("MIT License"), "the installed LICENSE is MIT")
     env = dict(ENV, PKG_CONFIG_PATH=os.path.join(libdir, "pkgconfig"))
     check(run(["pkg-config", "--modversion", "hachettp"], env=env).strip() == version,
           "pkg-config --modversion hachettp: " + version)
