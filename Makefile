@@ -22,9 +22,10 @@ BUILD ?= build
 # tests/files/haproxy_e2e.sh puts ht behind a real load balancer (haproxy, wrk);
 # tests/files/ht_metrics.sh checks ht --metrics with promtool (prometheus).
 # tests/cxx compiles the public headers as C++ with g++ and clang++ (clang is
-# in FUZZ_PKGS, which make test installs too).
+# in FUZZ_PKGS, which make test installs too); tests/cli formats the man
+# pages with groff (groff-base).
 PKGS       := cmake make gcc re2c gperf zlib1g-dev check pkg-config python3 python3-h11 curl \
-              libjansson-dev libpq-dev postgresql systemd haproxy wrk prometheus g++
+              libjansson-dev libpq-dev postgresql systemd haproxy wrk prometheus g++ groff-base
 FUZZ_PKGS  := clang libclang-rt-14-dev node-llhttp
 BENCH_PKGS := wrk nginx-light lighttpd h2o libh2o-dev node-llhttp libr3-dev valgrind
 # Windows (issue 8): the mingw-w64 cross compiler, its static zlib, wine64.

@@ -1,7 +1,7 @@
 # Install and packaging (issue 6): `cmake --install build --prefix P` gives
 #   P/lib/libhachettp.a, P/include/ht/*.h (+ ht/config_build.h),
-#   P/bin/htgen (and P/bin/ht, from examples/ht),
-#   LICENSE, README.md and dsl/SPEC.md in P/share/doc/hachettp,
+#   P/bin/htgen (and P/bin/ht, from examples/ht), their man pages in
+#   P/share/man/man1, LICENSE, README.md and dsl/SPEC.md in P/share/doc/hachettp,
 #   P/lib/cmake/hachettp/ (hachettpConfig.cmake, ...ConfigVersion.cmake,
 #     the exported targets, HachettpRoutes.cmake + FindRe2c/FindGperf),
 #   P/lib/pkgconfig/hachettp.pc.
@@ -52,6 +52,7 @@ install(DIRECTORY "${PROJECT_SOURCE_DIR}/runtime/include/ht"
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
 install(FILES "${_ht_gen_inc}/ht/config_build.h" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ht)
 install(TARGETS htgen EXPORT hachettpTargets RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES "${PROJECT_SOURCE_DIR}/codegen/htgen.1" DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 # The license (MIT) with the docs: share/doc/hachettp/.
 install(FILES "${PROJECT_SOURCE_DIR}/LICENSE" "${PROJECT_SOURCE_DIR}/README.md" "${PROJECT_SOURCE_DIR}/dsl/SPEC.md"
         DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -162,7 +162,8 @@ def installed(prefix):
                  "--dotfiles", "--follow-symlinks", "--access-log", "--no-cache", "--precompress", "--version",
                  "--help"):
         check(flag in th, "ht --help documents " + flag)
-    for f in ("share/doc/hachettp/LICENSE", "share/doc/hachettp/README.md", "share/doc/hachettp/SPEC.md"):
+    for f in ("share/man/man1/ht.1", "share/man/man1/htgen.1", "share/doc/hachettp/LICENSE",
+              "share/doc/hachettp/README.md", "share/doc/hachettp/SPEC.md"):
         check(os.path.exists(os.path.join(prefix, f)), f + " installed")
     lic = os.path.join(prefix, "share/doc/hachettp/LICENSE")
     check(os.path.exists(lic) and open(lic).read().startswith("MIT License"), "the installed LICENSE is MIT")
