@@ -8,6 +8,9 @@
 #   FUZZ_JOBS    build parallelism (default 2)
 #   FUZZ_ARGS    extra libFuzzer flags (e.g. -jobs=2)
 #   FUZZ_CMAKE   extra CMake flags (e.g. -DHT_IO_URING=OFF: fuzz_conn over epoll)
+#   FUZZ_FRESH   1: empty the scratch corpus first, so a seeded run starts
+#                from the committed seeds alone (make fuzz-smoke); otherwise
+#                a campaign goes on from what earlier runs learned
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -27,6 +30,7 @@ failed=0
 for t in $targets; do
   # The committed seeds stay read-only; what a run learns goes to a scratch corpus.
   work="$build/corpus/$t"
+  [ "${FUZZ_FRESH:-0}" = 1 ] && rm -rf "$work"
   mkdir -p "$work"
   dict=
   [ -f "$here/$t.dict" ] && dict="-dict=$here/$t.dict"
