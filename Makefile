@@ -1,7 +1,7 @@
 # A thin wrapper over CMake: Debian 12 has no `just`. Raw CMake works the same:
 #   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DHT_IO_URING=ON && cmake --build build
 #
-#   make run     install what is missing, build Release, serve examples/public with ht on :3000
+#   make run     install what is missing, build ht (Release), serve examples/public on :3000
 #   make test    install what is missing, build Debug + ASan/UBSan for every
 #                backend this machine runs (io_uring, epoll), run all tests,
 #                then a short, seeded (reproducible) run of every fuzz target,
@@ -52,7 +52,10 @@ build: deps
 	cmake --build $(BUILD)/release -j $(JOBS)
 
 # The main job: `ht` serving the bundled demo tree on :3000 (Ctrl-C stops it).
-run: build
+# Only ht and what it links are built (not every test suite: `make build`).
+run: deps
+	cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD)/release -j $(JOBS) --target ht
 	$(BUILD)/release/examples/ht/ht -p 3000 -d examples/public
 
 test: deps fuzz-deps
