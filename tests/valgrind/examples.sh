@@ -8,7 +8,7 @@
 #
 #   tests/valgrind/examples.sh BUILD_DIR     (a build without sanitizers)
 #
-# `make valgrind` builds one (build/valgrind: epoll, -O1 -g) and runs this.
+# `make valgrind` runs it on build/release-werror (epoll, -O3 -g, no sanitizers).
 # epoll, because valgrind 3.19 runs io_uring_enter as a non-blocking syscall
 # and holds signals until it returns: an idle io_uring loop never sees the
 # SIGINT (the examples themselves shut down fine; check_server tests that). Needs root or unprivileged user namespaces for `unshare -n`
