@@ -66,10 +66,12 @@ __attribute__((noinline, cold, unused)) static unsigned ht_rt__which(const char*
     return (memchr(s, '%', n) ? (unsigned) HT_RT_PCT : 0u) | (memchr(s, 0, n) ? (unsigned) HT_RT_NUL : 0u);
 }
 
-/* Bit i set: p[i] is '/', for the k <= 64 bytes at p; *fl gets HT_RT_PCT /
-   HT_RT_NUL when they hold a '%' / a NUL. Loads never pass p + k: the last
-   16 (8) bytes overlap the ones before. */
-__attribute__((unused)) HT_INLINE uint64_t ht_rt__bits(const char* p, size_t k, unsigned* fl) {
+/* Bit i set: p[i] is '/', for the k <= 64 bytes at p; *low is not 0 when
+   they may hold a '%' or a NUL (some byte <= '%': '%', NUL, or a rare other,
+   '!', '$', controls, that ht_rt__which tells apart). No call: a matcher
+   that calls nothing keeps its values in the registers a call clobbers.
+   Loads never pass p + k: the last 16 (8) bytes overlap the ones before. */
+__attribute__((unused)) HT_INLINE uint64_t ht_rt__bits(const char* p, size_t k, unsigned* low) {
 #if defined(__SSE2__)
     if (k >= 16) { /* the first 16, the last 16, then 16 .. 48 as far as k needs */
         const __m128i sl = _mm_set1_epi8('/');
@@ -88,10 +90,8 @@ __attribute__((unused)) HT_INLINE uint64_t ht_rt__bits(const char* p, size_t k, 
                 lo = _mm_min_epu8(lo, v);
             }
         }
-        /* a byte <= '%' (0x25): '%', NUL, or a rare other ('!', '$', controls),
-           which the cold ht_rt__which tells apart */
-        __m128i le = _mm_cmpeq_epi8(_mm_min_epu8(lo, _mm_set1_epi8(0x25)), lo);
-        *fl = __builtin_expect(_mm_movemask_epi8(le) != 0, 0) ? ht_rt__which(p, k) : 0u;
+        __m128i le = _mm_cmpeq_epi8(_mm_min_epu8(lo, _mm_set1_epi8(0x25)), lo); /* a byte <= '%' */
+        *low = (unsigned) _mm_movemask_epi8(le);
         return bits;
     }
     if (k >= 8) { /* the first and the last 8 bytes, as one vector */
@@ -99,7 +99,7 @@ __attribute__((unused)) HT_INLINE uint64_t ht_rt__bits(const char* p, size_t k, 
                                        _mm_loadl_epi64((const __m128i*) (const void*) (p + k - 8)));
         unsigned ms = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
         __m128i le = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x25)), v);
-        *fl = __builtin_expect(_mm_movemask_epi8(le) != 0, 0) ? ht_rt__which(p, k) : 0u;
+        *low = (unsigned) _mm_movemask_epi8(le);
         return (uint64_t) (ms & 0xffu) | (uint64_t) (ms >> 8) << (k - 8);
     }
 #endif
@@ -107,21 +107,18 @@ __attribute__((unused)) HT_INLINE uint64_t ht_rt__bits(const char* p, size_t k, 
     unsigned f = 0;
     for (size_t i = 0; i < k; i++) {
         bits |= (uint64_t) (p[i] == '/') << i;
-        f |= p[i] == '%' ? (unsigned) HT_RT_PCT : p[i] == 0 ? (unsigned) HT_RT_NUL : 0u;
+        f |= (unsigned char) p[i] <= 0x25;
     }
-    *fl = f;
+    *low = f;
     return bits;
 }
 
 /* The first window: the '/' of s[0 .. 64) and, when the path ends in it,
    the end (bit n) as one more; *fl for the whole path. */
-__attribute__((noinline, cold, unused)) static unsigned ht_rt__tail_flags(const char* s, size_t n) {
-    return ht_rt__which(s, n);
-}
 __attribute__((unused)) HT_INLINE uint64_t ht_rt__scan(const char* s, size_t n, unsigned* fl) {
-    if (__builtin_expect(n < 64, 1)) return ht_rt__bits(s, n, fl) | UINT64_C(1) << n;
-    uint64_t bits = ht_rt__bits(s, 64, fl);
-    if (n > 64) *fl |= ht_rt__tail_flags(s + 64, n - 64);
+    unsigned low;
+    uint64_t bits = n < 64 ? ht_rt__bits(s, n, &low) | UINT64_C(1) << n : ht_rt__bits(s, 64, &low);
+    *fl = __builtin_expect(low != 0 || n > 64, 0) ? ht_rt__which(s, n) : 0u;
     return bits;
 }
 
@@ -134,16 +131,16 @@ typedef struct ht_rt_win {
 } ht_rt_win_t;
 __attribute__((noinline, unused)) static ht_rt_win_t ht_rt__more(const char* wb, const char* lim) {
     for (;;) {
-        unsigned fl;
+        unsigned low; /* not needed: ht_rt__scan looked at the whole path */
         wb += 64;
         size_t k = (size_t) (lim - wb);
         /* No compound literals: this header compiles as C++ too. */
         ht_rt_win_t w = { 0, wb };
         if (k < 64) {
-            w.bits = ht_rt__bits(wb, k, &fl) | UINT64_C(1) << k;
+            w.bits = ht_rt__bits(wb, k, &low) | UINT64_C(1) << k;
             return w;
         }
-        w.bits = ht_rt__bits(wb, 64, &fl);
+        w.bits = ht_rt__bits(wb, 64, &low);
         if (w.bits) return w;
     }
 }
