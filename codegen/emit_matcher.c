@@ -289,7 +289,8 @@ typedef struct cx {
     const gen_t* g;
     const au_t* au;
     const layout_t* l;
-    int chunk; /* the function being written: 0 is PREFIX__match */
+    int chunk; /* the function being written: 0 is PREFIX__match (or PREFIX__long) */
+    bool hot;  /* PREFIX__match: the path is shorter than 64 bytes, no window refills */
 } cx_t;
 
 /* Where a state ends (the path ended there, a sink). */
@@ -377,6 +378,26 @@ static void emit_lits_(dsl_buf_t* b, const cx_t* x, const au_lit_t* const* lits,
     free(done);
 }
 
+/* No bits left in state s: the path ended (e == lim), or the window did
+   (paths of 64 bytes and more: the next one). */
+static void emit_refill_(dsl_buf_t* b, const cx_t* x, int s, const au_state_t* st, bool live) {
+    dsl_buf__puts(b, "    if (__builtin_expect(!bits, 0)) {\n");
+    if (s) {
+        if (st->row) {
+            dsl_buf__puts(b, "        if (e == lim) {\n");
+            emit_end_(b, x, st->row, 3);
+            dsl_buf__puts(b, "        }\n");
+        } else {
+            dsl_buf__printf(b, "        if (e == lim) %s\n", x->chunk == 0 ? "goto none;" : "return 0;");
+        }
+    }
+    if (!live) { /* every group ends here */
+        dsl_buf__printf(b, "    }\n    %s\n", x->chunk == 0 ? "goto none;" : "return 0;");
+        return;
+    }
+    dsl_buf__puts(b, "        ht_rt_win_t w = ht_rt__more(wb, lim);\n        bits = w.bits;\n        wb = w.base;\n    }\n");
+}
+
 /* One state of the automaton as a block of code (s0 first, without a
    label: nothing leads back to it). On entry, e is the end of the segments
    read (a '/' or lim) and bits the '/' still ahead in the window at wb. */
@@ -396,22 +417,22 @@ static void emit_state_(dsl_buf_t* b, const cx_t* x, int s, bool label) {
     }
     bool live = st->nlit > 0;
     for (int k = 0; k < 2 << st->npred; k++) live = live || st->to[k] >= 0;
-    /* No bits left: the path ended (e == lim), or the window did. */
-    dsl_buf__puts(b, "    if (__builtin_expect(!bits, 0)) {\n");
-    if (s) {
-        if (st->row) {
-            dsl_buf__puts(b, "        if (e == lim) {\n");
-            emit_end_(b, x, st->row, 3);
-            dsl_buf__puts(b, "        }\n");
-        } else {
-            dsl_buf__printf(b, "        if (e == lim) %s\n", x->chunk == 0 ? "goto none;" : "return 0;");
+    if (x->hot) { /* the window is the path: no bits left is its end (never in s0) */
+        if (s && st->row) {
+            dsl_buf__puts(b, "    if (__builtin_expect(!bits, 0)) { /* e == lim */\n");
+            emit_end_(b, x, st->row, 2);
+            dsl_buf__puts(b, "    }\n");
+        } else if (s) {
+            dsl_buf__puts(b, "    if (__builtin_expect(!bits, 0)) goto none; /* e == lim */\n");
         }
+        if (!live) {
+            dsl_buf__puts(b, "    goto none;\n");
+            return;
+        }
+    } else {
+        emit_refill_(b, x, s, st, live);
+        if (!live) return;
     }
-    if (!live) { /* every group ends here */
-        dsl_buf__printf(b, "    }\n    %s\n", x->chunk == 0 ? "goto none;" : "return 0;");
-        return;
-    }
-    dsl_buf__puts(b, "        ht_rt_win_t w = ht_rt__more(wb, lim);\n        bits = w.bits;\n        wb = w.base;\n    }\n");
     dsl_buf__printf(b, "    b = e + 1;\n    HT_RT_NEXT(e, wb, bits);\n    se[%d] = e;\n", st->depth + 1);
     bool empty_lit = false;
     if (st->nlit) {
@@ -900,6 +921,97 @@ static void emit_chunks_(dsl_buf_t* b, const gen_t* g, const layout_t* l) {
 }
 
 /* ---------------------------------------------------------------- the match */
+/* PREFIX__match alone (MATCH_ONE), or its states twice: where they call
+   nothing (no predicate, no further function or table), PREFIX__match
+   (MATCH_HOT) takes the paths shorter than 64 bytes without a byte <= '%'
+   (almost every path): one window, so no refill and no flags, and no call
+   but tail calls, so gcc keeps the match in call-clobbered registers (a
+   refill call, however cold, had it push six callee-saved ones and open a
+   frame on every match). PREFIX__long (MATCH_LONG) takes the rest: windows
+   refilled, '%' decoded, NUL refused. */
+typedef enum { MATCH_ONE, MATCH_LONG, MATCH_HOT } match_fn_t;
+
+/* Whether PREFIX__match's own states call anything: a predicate, a further
+   function, the tables. Then a hot copy would save registers all the same,
+   and is not written (nor its compile time spent). */
+static bool main_calls_(const au_t* au, const layout_t* l) {
+    if (!l->nchunks || l->chunk[0] != 0) return true;
+    for (int q = l->cstart[0]; q < l->cstart[1]; q++) {
+        const au_state_t* st = &au->st[l->order[q]];
+        if (!st->sink && st->npred) return true;
+        for (int k = 0; k < nouts_(st); k++)
+            if (outs_(st, k) >= 0 && l->chunk[outs_(st, k)] != 0) return true;
+    }
+    return false;
+}
+
+static void emit_match_fn_(dsl_buf_t* b, const gen_t* g, const layout_t* l, match_fn_t fn) {
+    const au_t* au = &g->plan->au;
+    bool hot = fn == MATCH_HOT;
+    if (fn == MATCH_LONG)
+        emit__tpl(b, g,
+                  "/* $P__match's states again, for the paths it hands on: 64 bytes and more\n"
+                  "   (the window refills), a '%' (percent-decoding), a NUL (nothing matches). */\n"
+                  "__attribute__((noinline)) static $P_status_t $P__long(ht_method_t method, ht_slice_t path, $P_match_t* m) {\n");
+    else
+        emit__tpl(b, g, hot ? "/* Every route of the file goes through here (each state names its lines).\n"
+                              "   m->route is set by every match (capture or $P__other); allow and\n"
+                              "   redirect only for the statuses that use them. Paths of 64 bytes and\n"
+                              "   more, or with a byte <= '%' (a '%' to decode, a NUL, rarely another),\n"
+                              "   are $P__long's. */\n"
+                              "$P_status_t $P__match(ht_method_t method, ht_slice_t path, $P_match_t* m) {\n"
+                            : "/* Every route of the file goes through here (each state names its lines).\n"
+                              "   m->route is set by every match (capture or $P__other); allow and\n"
+                              "   redirect only for the statuses that use them. */\n"
+                              "$P_status_t $P__match(ht_method_t method, ht_slice_t path, $P_match_t* m) {\n");
+    emit__tpl(b, g,
+              "    unsigned c = (unsigned) method;\n"
+              "    if (__builtin_expect(c >= HT_METHOD__COUNT, 0)) c = $P__col(c);\n"
+              "    const char* const s = path.ptr; /* not read when n is 0 */\n"
+              "    const size_t n = path.len;\n"
+              "    m->scratch_used = 0;\n"
+              "    if (__builtin_expect(!n || s[0] != '/', 0)) goto none; /* nothing matches */\n");
+    if (hot)
+        emit__tpl(b, g,
+                  "    if (__builtin_expect(n >= 64, 0)) return $P__long(method, path, m);\n"
+                  "    unsigned low;\n"
+                  "    uint64_t bits = ht_rt__bits(s, n, &low) | UINT64_C(1) << n; /* the end as one more */\n"
+                  "    if (__builtin_expect(low != 0, 0)) return $P__long(method, path, m);\n");
+    else
+        emit__tpl(b, g,
+                  "    unsigned fl;\n"
+                  "    uint64_t bits = ht_rt__scan(s, n, &fl);\n"
+                  "    if (__builtin_expect(fl & HT_RT_NUL, 0)) goto none; /* no language holds a NUL */\n");
+    emit__tpl(b, g,
+              "    const char* const lim = s + n;\n"
+              "    const char* wb = s; /* bits: the '/' of s[wb - s ..] still ahead, and the end */\n"
+              "    const char* se[$U__DEPTH + 1];\n"
+              "    const char* e = s;\n"
+              "    const char* b = e;\n"
+              "    uint32_t st; /* row x COLS */\n"
+              "    (void) b;\n"
+              "    se[0] = s;\n"
+              "    bits &= ~UINT64_C(1); /* the leading '/' */\n");
+    if (l->chunk[0] == 0) {
+        cx_t x = { .g = g, .au = au, .l = l, .chunk = 0, .hot = hot };
+        for (int q = l->cstart[0]; q < l->cstart[1]; q++) emit_state_(b, &x, l->order[q], l->label[l->order[q]]);
+    } else {
+        emit__tpl(b, g, "    st = $P__cold(0, e, bits, wb, lim, se);\n    goto done;\n");
+    }
+    emit__tpl(b, g,
+              "done:\n"
+              "    {\n"
+              "        uint32_t r = $P__fin[st + c]; /* st: row x $P__COLS */\n");
+    emit__tpl(b, g, hot ? "        if (__builtin_expect(r != 0, 1)) return $P__capture(r, se, lim, false, m);\n"
+                        : "        if (__builtin_expect(r != 0, 1)) return $P__capture(r, se, lim, fl & HT_RT_PCT, m);\n");
+    emit__tpl(b, g,
+              "    }\n"
+              "    return $P__other(c, st / $P__COLS, s, n, m);\n"
+              "none:\n"
+              "    return $P__other(c, 0, s, n, m);\n");
+    dsl_buf__puts(b, fn == MATCH_LONG ? "}\n\n" : "}\n");
+}
+
 static void emit_match_(dsl_buf_t* b, const gen_t* g, const layout_t* l) {
     const dsl_file_t* f = g->f;
     const au_t* au = &g->plan->au;
@@ -912,9 +1024,10 @@ static void emit_match_(dsl_buf_t* b, const gen_t* g, const layout_t* l) {
                   "}\n\n");
     emit__tpl(b, g,
               "/* The column of a method argument past the ht_method_t ones: 0 (no route\n"
-              "   has it), or one of ours ($P__OWN + column). A call, not a select: the\n"
-              "   common case pays one compare. */\n"
-              "__attribute__((noinline, cold)) static unsigned $P__col(unsigned c) {\n"
+              "   has it), or one of ours ($P__OWN + column). Behind a test that the\n"
+              "   common case passes (one compare), and inline: a call would make\n"
+              "   $P__match save registers on every match. */\n"
+              "HT_INLINE unsigned $P__col(unsigned c) {\n"
               "    return c >= $P__OWN && c - $P__OWN < $P__COLS ? c - $P__OWN : 0u;\n"
               "}\n\n");
     emit__tpl(b, g,
@@ -945,45 +1058,12 @@ static void emit_match_(dsl_buf_t* b, const gen_t* g, const layout_t* l) {
                     "#define %s__DEPTH %d\n",
                     au->nstates, au->nstates == 1 ? "" : "s", n0, l->nchunks ? l->cstart[l->nchunks] - n0 : 0,
                     l->nchunks > 1 ? l->nchunks - 1 : 0, l->nchunks == 2 ? "" : "s", l->ntab, g->U, au->maxdepth + 1);
-    emit__tpl(b, g,
-              "/* Every route of the file goes through here (each state names its lines).\n"
-              "   m->route is set by every match (capture or $P__other); allow and\n"
-              "   redirect only for the statuses that use them. */\n"
-              "$P_status_t $P__match(ht_method_t method, ht_slice_t path, $P_match_t* m) {\n"
-              "    unsigned c = (unsigned) method;\n"
-              "    if (__builtin_expect(c >= HT_METHOD__COUNT, 0)) c = $P__col(c);\n"
-              "    const char* const s = path.ptr; /* not read when n is 0 */\n"
-              "    const size_t n = path.len;\n"
-              "    m->scratch_used = 0;\n"
-              "    if (__builtin_expect(!n || s[0] != '/', 0)) goto none; /* nothing matches */\n"
-              "    unsigned fl;\n"
-              "    uint64_t bits = ht_rt__scan(s, n, &fl);\n"
-              "    if (__builtin_expect(fl & HT_RT_NUL, 0)) goto none; /* no language holds a NUL */\n"
-              "    const char* const lim = s + n;\n"
-              "    const char* wb = s; /* bits: the '/' of s[wb - s ..] still ahead, and the end */\n"
-              "    const char* se[$U__DEPTH + 1];\n"
-              "    const char* e = s;\n"
-              "    const char* b = e;\n"
-              "    uint32_t st; /* row x COLS */\n"
-              "    (void) b;\n"
-              "    se[0] = s;\n"
-              "    bits &= ~UINT64_C(1); /* the leading '/' */\n");
-    if (l->chunk[0] == 0) {
-        cx_t x = { .g = g, .au = au, .l = l, .chunk = 0 };
-        for (int q = l->cstart[0]; q < l->cstart[1]; q++) emit_state_(b, &x, l->order[q], l->label[l->order[q]]);
+    if (main_calls_(au, l)) {
+        emit_match_fn_(b, g, l, MATCH_ONE);
     } else {
-        emit__tpl(b, g, "    st = $P__cold(0, e, bits, wb, lim, se);\n    goto done;\n");
+        emit_match_fn_(b, g, l, MATCH_LONG);
+        emit_match_fn_(b, g, l, MATCH_HOT);
     }
-    emit__tpl(b, g,
-              "done:\n"
-              "    {\n"
-              "        uint32_t r = $P__fin[st + c]; /* st: row x $P__COLS */\n"
-              "        if (__builtin_expect(r != 0, 1)) return $P__capture(r, se, lim, fl & HT_RT_PCT, m);\n"
-              "    }\n"
-              "    return $P__other(c, st / $P__COLS, s, n, m);\n"
-              "none:\n"
-              "    return $P__other(c, 0, s, n, m);\n"
-              "}\n");
 }
 
 /* ---------------------------------------------------------------- the file */

@@ -337,9 +337,10 @@ static bool app__probe(ht_slice_t path, void* m) {
 }
 
 /* The column of a method argument past the ht_method_t ones: 0 (no route
-   has it), or one of ours (app__OWN + column). A call, not a select: the
-   common case pays one compare. */
-__attribute__((noinline, cold)) static unsigned app__col(unsigned c) {
+   has it), or one of ours (app__OWN + column). Behind a test that the
+   common case passes (one compare), and inline: a call would make
+   app__match save registers on every match. */
+HT_INLINE unsigned app__col(unsigned c) {
     return c >= app__OWN && c - app__OWN < app__COLS ? c - app__OWN : 0u;
 }
 
