@@ -23,7 +23,9 @@ static uint32_t rnd_(uint32_t n) {
 
 static void value_for_(const char* type, char* out) {
     static const char* const names[] = { "a", "bob", "x%2Fy", "%41b", "%zz", "a%", "abc", "v12", "12", "-5",
-                                         "ff", "a-b_c", "img-1.png", "ab", "c", "x-1" };
+                                         "ff", "a-b_c", "img-1.png", "ab", "c", "x-1",
+                                         /* past 64 bytes: PREFIX__long's, where htgen writes a hot copy */
+                                         "a-value-long-enough-to-take-the-path-past-sixty-four-bytes-%41-x" };
     unsigned w = rnd_(10);
     if (w == 0) { /* anything at all */
         strcpy(out, names[rnd_(sizeof names / sizeof names[0])]);

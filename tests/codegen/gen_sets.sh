@@ -8,7 +8,9 @@
 # concatenated into NCHUNKS C files (chunk_K.c), with sets.c listing them.
 # The small sets go through every layout of the matcher (htgen's
 # --code-weight/--chunk-weight): the default (all code), all tables, many
-# small functions, and code then tables.
+# small functions, and code then tables; every other default one is plain
+# (propgen --plain: no predicates), which htgen writes as a hot
+# PREFIX__match and PREFIX__long.
 # NBIG sets of BIGROUTES routes each (propgen --big: small sets side by side
 # under namespaces) follow, one C file each (big_K.c); htgen reports all of
 # a big set's conflicts in one run, and all of them are dropped at once.
@@ -29,7 +31,7 @@ while [ "$s" -lt "$N" ]; do
   2) LAYOUT="--chunk-weight 20" ;;
   *) LAYOUT="--chunk-weight 60 --code-weight 150" ;;
   esac
-  "$PROPGEN" "$s" > "$W/$P.ht"
+  if [ $((s % 8)) -eq 4 ]; then "$PROPGEN" --plain "$s"; else "$PROPGEN" "$s"; fi > "$W/$P.ht"
   tries=0
   while :; do
     tries=$((tries + 1))
@@ -85,5 +87,9 @@ printf '};\nconst int prop_nsets = %s;\n' "$((N + NBIG))" >> "$W/sets.c.tmp"
 k=0
 while [ "$k" -lt "$CHUNKS" ]; do mv "$W/chunk_$k.c.tmp" "$OUT/chunk_$k.c"; k=$((k + 1)); done
 b=0
-while [ "$b" -lt "$NBIG" ]; do mv "$W/big_$b.c.tmp" "$OUT/big_$b.c"; b=$((b + 1)); done
+# a big set's file only when it changed: it is the slow one to compile
+while [ "$b" -lt "$NBIG" ]; do
+  if cmp -s "$W/big_$b.c.tmp" "$OUT/big_$b.c"; then rm "$W/big_$b.c.tmp"; else mv "$W/big_$b.c.tmp" "$OUT/big_$b.c"; fi
+  b=$((b + 1))
+done
 mv "$W/sets.c.tmp" "$OUT/sets.c"

@@ -1,6 +1,9 @@
 /* propgen: random route sets for the property test (a build-time tool).
  *
  *   propgen SEED                    a random routes.ht on stdout (prefix pSEED)
+ *   propgen --plain SEED            the same without predicates: literal segments,
+ *                                   {name} and {name...} only (htgen then writes
+ *                                   PREFIX__match's states twice: the hot copy)
  *   propgen --big SEED N            one of N routes: small sets side by side
  *                                   under namespaces (/nA/mB/...)
  *   propgen --glue PREFIX FILE.ht   C glue for the final file: its route table
@@ -17,6 +20,7 @@
 #include <string.h>
 
 static uint64_t rng_;
+static int plain_; /* --plain: no typed, regex or affixed segment */
 static uint32_t rnd_(uint32_t n) {
     rng_ = rng_ * 6364136223846793005ull + 1442695040888963407ull;
     return (uint32_t) ((rng_ >> 33) % n);
@@ -71,7 +75,10 @@ static void route_(const char* ns, char* ms, char* path) {
         if (w < 5) {
             snprintf(seg, sizeof seg, "%s", lits_[rnd_(sizeof lits_ / sizeof lits_[0])]);
         } else if (w < 8) {
-            snprintf(seg, sizeof seg, "{p%d%s}", pn++, types_[rnd_(sizeof types_ / sizeof types_[0])]);
+            const char* ty = types_[rnd_(sizeof types_ / sizeof types_[0])];
+            snprintf(seg, sizeof seg, "{p%d%s}", pn++, plain_ ? "" : ty);
+        } else if (w < 9 && plain_) {
+            snprintf(seg, sizeof seg, "%s", lits_[rnd_(sizeof lits_ / sizeof lits_[0])]);
         } else if (w < 9) {
             /* literal prefix / suffix around a parameter */
             const char* ty = rnd_(2) ? ":u64" : "";
@@ -80,7 +87,7 @@ static void route_(const char* ns, char* ms, char* path) {
             else
                 snprintf(seg, sizeof seg, "f-{p%d%s}", pn++, ty);
         } else {
-            snprintf(seg, sizeof seg, "%s{p%d...}", rnd_(3) == 0 ? "r-" : "", pn++);
+            snprintf(seg, sizeof seg, "%s{p%d...}", rnd_(3) == 0 && !plain_ ? "r-" : "", pn++);
             strcat(path, seg);
             break;
         }
@@ -204,8 +211,14 @@ int main(int argc, char** argv) {
         gen_((unsigned) strtoul(argv[2], NULL, 10), atoi(argv[3]));
         return 0;
     }
+    if (argc == 3 && !strcmp(argv[1], "--plain")) {
+        plain_ = 1;
+        gen_((unsigned) strtoul(argv[2], NULL, 10), 0);
+        return 0;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: propgen SEED | propgen --big SEED ROUTES | propgen --glue PREFIX FILE.ht\n");
+        fprintf(stderr, "usage: propgen SEED | propgen --plain SEED | propgen --big SEED ROUTES | propgen --glue PREFIX "
+                        "FILE.ht\n");
         return 2;
     }
     gen_((unsigned) strtoul(argv[1], NULL, 10), 0);
