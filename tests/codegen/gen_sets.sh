@@ -87,9 +87,5 @@ printf '};\nconst int prop_nsets = %s;\n' "$((N + NBIG))" >> "$W/sets.c.tmp"
 k=0
 while [ "$k" -lt "$CHUNKS" ]; do mv "$W/chunk_$k.c.tmp" "$OUT/chunk_$k.c"; k=$((k + 1)); done
 b=0
-# a big set's file only when it changed: it is the slow one to compile
-while [ "$b" -lt "$NBIG" ]; do
-  if cmp -s "$W/big_$b.c.tmp" "$OUT/big_$b.c"; then rm "$W/big_$b.c.tmp"; else mv "$W/big_$b.c.tmp" "$OUT/big_$b.c"; fi
-  b=$((b + 1))
-done
+while [ "$b" -lt "$NBIG" ]; do mv "$W/big_$b.c.tmp" "$OUT/big_$b.c"; b=$((b + 1)); done
 mv "$W/sets.c.tmp" "$OUT/sets.c"
