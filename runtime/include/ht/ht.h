@@ -17,6 +17,7 @@
 #include <ht/workers.h>
 #include <ht/thread.h>
 #include <ht/fs.h>
+#include <ht/headers.h>
 #include <ht/signal.h>
 #include <ht/listen.h>
 #include <ht/proxy.h>

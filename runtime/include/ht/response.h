@@ -52,6 +52,7 @@
 
 #include <ht/alloc.h>
 #include <ht/fs.h>
+#include <ht/headers.h>
 #include <ht/http.h>
 #include <ht/loop.h>
 #include <ht/request.h>
@@ -283,6 +284,12 @@ typedef struct ht_serve_file_options {
      * "/a.css"); the bare prefix redirects (301) to prefix + "/"; any other
      * path is a 404. Location headers carry the prefix. */
     ht_slice_t     mount;
+    /* Extra header rules and CORS (ht/headers.h), checked with
+     * ht_headers__check, borrowed; nullptr: none (and no cost). Rules
+     * apply to 200/206/304 answers (HEAD too) and replace the server's
+     * field of the same name; CORS goes on every answer from the root;
+     * a CORS preflight (OPTIONS) from an allowed origin is answered 204. */
+    const ht_headers_t* headers;
 } ht_serve_file_options_t;
 
 /* Serves req (GET/HEAD; other methods get 405 + Allow) from root. opt may be
@@ -327,6 +334,8 @@ typedef struct ht_asset_set {
     uint32_t          count;
     const char*       index;  /* index file name served for a directory ("index.html"),
                                * or nullptr for none */
+    const ht_headers_t* headers; /* extra header rules and CORS (ht/headers.h), as
+                               * ht_serve_file_options_t.headers; nullptr: none */
 } ht_asset_set_t;
 
 /* The asset at a decoded, normalised path (binary search), or nullptr. */

@@ -116,7 +116,9 @@ typedef int64_t ht_io_t;
     X(HT_E_GONE,               503, "response cut off (deadline, client gone or shutdown)") \
     X(HT_E_SHUTDOWN,           503, "server shutting down: its drain time ran out")     \
     X(HT_E_BAD_HOST,           400, "Host is not a valid uri-host[:port]")             \
-    X(HT_E_BAD_PROXY,          400, "malformed PROXY protocol header")
+    X(HT_E_BAD_PROXY,          400, "malformed PROXY protocol header")              \
+    X(HT_E_BAD_GLOB,           500, "malformed glob in a header rule")                 \
+    X(HT_E_BAD_ORIGIN,         500, "not a serialized origin (scheme://host[:port])")
 
 #define HT_E__BASE (-4096)
 enum ht_error_index_ { /* private: position in HT_ERRORS */

@@ -12,6 +12,25 @@
 #include <string.h>
 
 #include "server/conn.h" /* ht_response__header_own_: for the fields built here */
+#include "server/file_headers.h"
+
+/* With a header set (fh), the builder calls go through it: rules replace
+ * fields, CORS is added, Vary merged. Without one, the plain calls. */
+static ht_result_t status_(ht_response_t* res, ht_fh_t* fh, uint16_t status, ht_slice_t path) {
+    return fh ? ht_fh__status(fh, res, status, path) : ht_response__status(res, status);
+}
+static ht_result_t field_(ht_response_t* res, ht_fh_t* fh, ht_slice_t name, ht_slice_t value) {
+    return fh ? ht_fh__field(fh, res, name, value) : ht_response__header_own_(res, name, value);
+}
+/* Type and tag come from a table a program may have written: checked. */
+static ht_result_t checked_(ht_response_t* res, ht_fh_t* fh, ht_slice_t name, ht_slice_t value) {
+    if (!fh) return ht_response__header(res, name, value);
+    return ht_response__valid_header_value(value) ? ht_fh__field(fh, res, name, value) : HT_E_BAD_HEADER_VALUE;
+}
+static ht_result_t finish_(ht_response_t* res, ht_fh_t* fh) { return fh ? ht_fh__finish(fh, res) : 0; }
+static ht_result_t fail_(ht_response_t* res, ht_fh_t* fh, uint16_t status, ht_alloc_t* a) {
+    return fh ? ht_fh__error(fh, res, status, a) : ht_response__error(res, status, a);
+}
 
 static int cmp_path(const char* p, ht_slice_t s) {
     size_t n = strlen(p);
@@ -76,7 +95,7 @@ static bool names_dotfile(ht_slice_t p) {
 }
 
 /* 301 to mount + path (encoded) + "/" + query. */
-static ht_result_t redirect(ht_response_t* res, ht_slice_t mount, ht_slice_t path, ht_slice_t query,
+static ht_result_t redirect(ht_response_t* res, ht_fh_t* fh, ht_slice_t mount, ht_slice_t path, ht_slice_t query,
                             ht_alloc_t* a) {
     ht_bytes_t loc;
     ht_bytes__init(&loc, a);
@@ -85,15 +104,16 @@ static ht_result_t redirect(ht_response_t* res, ht_slice_t mount, ht_slice_t pat
     if (r == 0) r = ht_bytes__push(&loc, "/", 1);
     if (r == 0 && query.len) r = ht_bytes__push(&loc, "?", 1);
     if (r == 0 && query.len) r = ht_bytes__push_slice(&loc, query);
-    if (r == 0) r = ht_response__status(res, 301);
+    if (r == 0) r = status_(res, fh, 301, path);
     if (r == 0) r = ht_response__header(res, HT_SLICE("Location"), ht_bytes__slice(&loc));
+    if (r == 0) r = finish_(res, fh);
     if (r == 0) r = ht_response__error(res, 301, a);
     ht_bytes__free(&loc);
     return r;
 }
 
 static ht_result_t send_asset(ht_response_t* res, const ht_request_t* req, const ht_asset_t* as,
-                              ht_alloc_t* a) {
+                              ht_fh_t* fh, ht_alloc_t* a) {
     ht_method_t m = ht_request__method(req);
     ht_slice_t range = ht_request__header(req, HT_HEADER_RANGE);
     bool ranged = m == HT_METHOD_GET && range.ptr;
@@ -102,6 +122,7 @@ static ht_result_t send_asset(ht_response_t* res, const ht_request_t* req, const
     ht_slice_t etag = ht_slice__from_cstr(gz ? as->gz_etag : as->etag);
     const uint8_t* data = gz ? as->gz_data : as->data;
     uint64_t size = gz ? as->gz_size : as->size;
+    ht_slice_t path = ht_slice__from_cstr(as->path);
 
     /* No modification date: only the entity-tag preconditions apply. */
     ht_fs_request_t q = {
@@ -111,11 +132,12 @@ static ht_result_t send_asset(ht_response_t* res, const ht_request_t* req, const
     };
     uint16_t pre = ht_fs__preconditions(&q, etag, 0);
     ht_result_t r;
-    if (pre == 412) return ht_response__error(res, 412, a);
+    if (pre == 412) return fail_(res, fh, 412, a);
     if (pre == 304) {
-        r = ht_response__status(res, 304);
-        if (r == 0) r = ht_response__header(res, HT_SLICE("ETag"), etag);
-        if (r == 0 && vary) r = ht_response__header_own_(res, HT_SLICE("Vary"), HT_SLICE("Accept-Encoding"));
+        r = status_(res, fh, 304, path);
+        if (r == 0) r = checked_(res, fh, HT_SLICE("ETag"), etag);
+        if (r == 0 && vary) r = field_(res, fh, HT_SLICE("Vary"), HT_SLICE("Accept-Encoding"));
+        if (r == 0) r = finish_(res, fh);
         if (r == 0) r = ht_response__body(res, nullptr, 0, a);
         return r;
     }
@@ -127,23 +149,25 @@ static ht_result_t send_asset(ht_response_t* res, const ht_request_t* req, const
     char cr[80];
     if (rk == HT_FS_RANGE_UNSATISFIABLE) {
         int n = snprintf(cr, sizeof cr, "bytes */%llu", (unsigned long long) size);
-        r = ht_response__status(res, 416);
-        if (r == 0) r = ht_response__header_own_(res, HT_SLICE("Content-Range"), ht_slice__from(cr, (size_t) n));
-        if (r == 0 && vary) r = ht_response__header_own_(res, HT_SLICE("Vary"), HT_SLICE("Accept-Encoding"));
+        r = status_(res, fh, 416, path);
+        if (r == 0) r = field_(res, fh, HT_SLICE("Content-Range"), ht_slice__from(cr, (size_t) n));
+        if (r == 0 && vary) r = field_(res, fh, HT_SLICE("Vary"), HT_SLICE("Accept-Encoding"));
+        if (r == 0) r = finish_(res, fh);
         if (r == 0) r = ht_response__error(res, 416, a);
         return r;
     }
-    r = ht_response__status(res, rk == HT_FS_RANGE_ONE ? 206 : 200);
-    if (r == 0) r = ht_response__header(res, HT_SLICE("Content-Type"), ht_slice__from_cstr(as->type));
-    if (r == 0) r = ht_response__header(res, HT_SLICE("ETag"), etag);
-    if (r == 0) r = ht_response__header_own_(res, HT_SLICE("Accept-Ranges"), HT_SLICE("bytes"));
+    r = status_(res, fh, rk == HT_FS_RANGE_ONE ? 206 : 200, path);
+    if (r == 0) r = checked_(res, fh, HT_SLICE("Content-Type"), ht_slice__from_cstr(as->type));
+    if (r == 0) r = checked_(res, fh, HT_SLICE("ETag"), etag);
+    if (r == 0) r = field_(res, fh, HT_SLICE("Accept-Ranges"), HT_SLICE("bytes"));
     if (r == 0 && rk == HT_FS_RANGE_ONE) {
         int n = snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", (unsigned long long) off,
                          (unsigned long long) (off + len - 1), (unsigned long long) size);
-        r = ht_response__header_own_(res, HT_SLICE("Content-Range"), ht_slice__from(cr, (size_t) n));
+        r = field_(res, fh, HT_SLICE("Content-Range"), ht_slice__from(cr, (size_t) n));
     }
-    if (r == 0 && gz) r = ht_response__header_own_(res, HT_SLICE("Content-Encoding"), HT_SLICE("gzip"));
-    if (r == 0 && vary) r = ht_response__header_own_(res, HT_SLICE("Vary"), HT_SLICE("Accept-Encoding"));
+    if (r == 0 && gz) r = field_(res, fh, HT_SLICE("Content-Encoding"), HT_SLICE("gzip"));
+    if (r == 0 && vary) r = field_(res, fh, HT_SLICE("Vary"), HT_SLICE("Accept-Encoding"));
+    if (r == 0) r = finish_(res, fh);
     if (r == 0) r = ht_response__body_ref(res, len ? data + off : nullptr, (size_t) len);
     return r;
 }
@@ -159,33 +183,41 @@ ht_result_t ht_response__asset(ht_response_t* res, const ht_request_t* req,
             (path.len > mount.len && path.ptr[mount.len] != '/'))
             return ht_response__error(res, 404, a);
         path = ht_slice__sub(path, mount.len, path.len - mount.len);
-        if (path.len == 0 && get) return redirect(res, mount, HT_SLICE(""), ht_request__query(req), a);
     }
+    ht_fh_t fh_, *fh = nullptr;
+    if (set->headers) {
+        fh = &fh_;
+        ht_fh__init(fh, set->headers, req);
+        ht_result_t r;
+        if (ht_fh__preflight(fh, req, res, a, &r)) return r;
+    }
+    if (mount.len && path.len == 0 && get) return redirect(res, fh, mount, HT_SLICE(""), ht_request__query(req), a);
     if (!get) {
-        ht_result_t r = ht_response__status(res, 405);
-        if (r == 0) r = ht_response__header_own_(res, HT_SLICE("Allow"), HT_SLICE("GET, HEAD"));
+        ht_result_t r = status_(res, fh, 405, HT_SLICE_NULL);
+        if (r == 0) r = field_(res, fh, HT_SLICE("Allow"), HT_SLICE("GET, HEAD"));
+        if (r == 0) r = finish_(res, fh);
         if (r == 0) r = ht_response__error(res, 405, a);
         return r;
     }
     char buf[HT_FS_PATH_MAX];
     ht_slice_t p;
     uint16_t bad = normalise(path, buf, &p);
-    if (bad) return ht_response__error(res, bad, a);
-    if (names_dotfile(p)) return ht_response__error(res, 404, a);
+    if (bad) return fail_(res, fh, bad, a);
+    if (names_dotfile(p)) return fail_(res, fh, 404, a);
 
     if (p.ptr[p.len - 1] == '/') { /* a directory: its index, no listing */
         size_t il = set->index ? strlen(set->index) : 0;
-        if (il == 0 || p.len + il >= sizeof buf || !is_dir(set, p)) return ht_response__error(res, 404, a);
+        if (il == 0 || p.len + il >= sizeof buf || !is_dir(set, p)) return fail_(res, fh, 404, a);
         memcpy(buf + p.len, set->index, il);
         const ht_asset_t* as = ht_asset__find(set, ht_slice__from(buf, p.len + il));
-        return as ? send_asset(res, req, as, a) : ht_response__error(res, 404, a);
+        return as ? send_asset(res, req, as, fh, a) : fail_(res, fh, 404, a);
     }
     const ht_asset_t* as = ht_asset__find(set, p);
-    if (as) return send_asset(res, req, as, a);
+    if (as) return send_asset(res, req, as, fh, a);
     if (p.len + 1 < sizeof buf) {
         buf[p.len] = '/';
         if (is_dir(set, ht_slice__from(buf, p.len + 1)))
-            return redirect(res, mount, p, ht_request__query(req), a);
+            return redirect(res, fh, mount, p, ht_request__query(req), a);
     }
-    return ht_response__error(res, 404, a);
+    return fail_(res, fh, 404, a);
 }

@@ -7,6 +7,7 @@
 #include "base/sys.h"
 #include "files/files.h"
 #include "server/conn.h"
+#include "server/file_headers.h"
 
 /* Bodies up to this size are copied into the response (the send buffer's
  * default size): one write with the head, coalesced with pipelined ones.
@@ -91,6 +92,35 @@ static ht_result_t respond(ht_response_t* res, const ht_request_t* req, const ht
     }
 }
 
+/* respond() under a header set: the rules may replace the plan's fields,
+ * Vary takes Origin, and the rules' and CORS fields follow. A separate copy
+ * so that a root without a set does not test for one per field. */
+static ht_result_t respond_fh(ht_response_t* res, const ht_request_t* req, const ht_fs_root_t* root,
+                              ht_fs_plan_t* p, ht_slice_t mount, ht_alloc_t* a, ht_fh_t* fh) {
+    ht_result_t r = ht_fh__status(fh, res, p->status, p->path);
+    for (unsigned i = 0; r == 0 && i < p->n_headers; i++) {
+        if (p->headers[i].id == HT_HEADER_LOCATION) r = location_header(res, mount, p->headers[i].value, a);
+        else r = ht_fh__field(fh, res, p->headers[i].name, p->headers[i].value);
+    }
+    if (r == 0) r = ht_fh__finish(fh, res);
+    if (r != 0) return r;
+    switch (p->body) {
+    case HT_FS_BODY_FILE:
+        return file_body(res, req, p, a);
+    case HT_FS_BODY_LISTING: {
+        ht_bytes_t html;
+        ht_bytes__init(&html, a);
+        r = ht_fs__listing(root, p->fd, p->path, mount, &html, a);
+        if (r == 0) r = ht_response__body(res, html.data, html.len, a);
+        ht_bytes__free(&html);
+        return r;
+    }
+    default:
+        if (p->status >= 300 && p->status != 304) return ht_response__error(res, p->status, a);
+        return ht_response__body(res, nullptr, 0, a);
+    }
+}
+
 /* The bare mount prefix ("/static" without its '/'): 301 to prefix + "/"
  * (+ query), as ht_fs__plan answers a directory named without its slash.
  * Methods other than GET/HEAD still get their 405 from the plan. */
@@ -139,12 +169,20 @@ ht_result_t ht_response__serve_file(ht_response_t* res, const ht_request_t* req,
         .range = ht_request__header(req, HT_HEADER_RANGE),
         .accept_encoding = ht_request__header(req, HT_HEADER_ACCEPT_ENCODING),
     };
+    const ht_headers_t* hs = opt ? opt->headers : nullptr;
+    ht_fh_t fh;
+    if (HT_UNLIKELY(hs != nullptr)) {
+        ht_fh__init(&fh, hs, req);
+        ht_result_t r;
+        if (ht_fh__preflight(&fh, req, res, a, &r)) return r;
+    }
     /* ~8.5 KiB, mostly untouched (path and header text storage): on the
      * stack, so the call is reentrant and holds nothing between requests. */
     ht_fs_plan_t plan;
     if (opt && opt->cache) ht_fs__plan_cached(opt->cache, root, &q, now_ms(req), &plan);
     else ht_fs__plan(root, &q, &plan);
-    ht_result_t r = respond(res, req, root, &plan, mount, a);
+    ht_result_t r = HT_UNLIKELY(hs != nullptr) ? respond_fh(res, req, root, &plan, mount, a, &fh)
+                                               : respond(res, req, root, &plan, mount, a);
     ht_fs__plan_release(&plan);
     return r;
 }
