@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "header_flags.h"
 #include "listener.h"
 #include "precompress.h"
 #if defined(HT_OS_WINDOWS)
@@ -42,6 +43,7 @@ typedef struct app {
     const char*  health;     /* --health PATH, or nullptr */
     size_t       health_len;
     const ht_server_t* server;
+    const ht_headers_t* headers; /* -H, --cache-control, --cors; nullptr: none */
 } app_t;
 
 /* Set by the first SIGTERM when --drain-grace is given: the health path
@@ -123,7 +125,7 @@ static void on_request(const ht_config_t* cfg, const ht_request_t* req, ht_respo
         }
     }
     if (!cache_ok && app->cache) cache_ok = ht_fs__cache_init(&cache, 1024, 1000, 0, a) == 0;
-    ht_serve_file_options_t opt = { .cache = cache_ok ? &cache : nullptr };
+    ht_serve_file_options_t opt = { .cache = cache_ok ? &cache : nullptr, .headers = app->headers };
     /* A failed builder call turns the response into a 500 (server's rule). */
     (void) ht_response__serve_file(res, req, &app->root, &opt, a);
 }
@@ -462,6 +464,19 @@ static void usage(FILE* f) {
         "      --drain-grace S   after SIGTERM keep serving for S seconds (health\n"
         "                        503, so a load balancer moves away), then stop\n"
         "                        accepting and finish what is in flight\n"
+        "  -H, --header 'NAME: VALUE'\n"
+        "                        add this header to every file served (200, 206,\n"
+        "                        304, HEAD too); replaces the server's own field of\n"
+        "                        that name (e.g. Cache-Control); repeatable\n"
+        "      --cache-control 'GLOB=VALUE'\n"
+        "                        Cache-Control for the files GLOB matches (its last\n"
+        "                        segment, or the whole path if GLOB has a '/'; *, ?,\n"
+        "                        ** and {a,b}), e.g. '*.css=public, max-age=31536000,\n"
+        "                        immutable'; repeatable, the first match wins, over -H\n"
+        "      --cors ORIGINS    answer CORS: * (any origin) or a comma list of\n"
+        "                        origins (https://a.example,http://localhost:8080),\n"
+        "                        echoed with Vary: Origin; preflights (OPTIONS) get\n"
+        "                        204; another origin gets no CORS header; repeatable\n"
         "      --no-cache        no per-worker cache of open files (by default a\n"
         "                        file is re-checked at most once a second)\n"
         "      --service NAME    (Windows) run as the service NAME, registered with\n"
@@ -502,6 +517,7 @@ static const char* opt_name(const struct option* opts, int val) {
 int main(int argc, char** argv) {
     enum { O_NOINDEX = 256, O_NOLIST, O_NOGZIP, O_DOT, O_FOLLOW, O_LOG, O_PRE, O_NOCACHE, O_HEALTH,
            O_GRACE, O_LOGFMT, O_METRICS, O_SERVICE };
+    enum { O_CACHE_CONTROL = 500, O_CORS }; /* header rules (header_flags.h) */
     enum { O_PROXY = 400, O_TRUST_FWD }; /* behind a proxy (ht/proxy.h) */
     static const struct option opts[] = {
         { "proxy-protocol", required_argument, nullptr, O_PROXY },
@@ -516,6 +532,8 @@ int main(int argc, char** argv) {
         { "no-cache", no_argument, nullptr, O_NOCACHE },
         { "health", required_argument, nullptr, O_HEALTH }, { "drain-grace", required_argument, nullptr, O_GRACE },
         { "service", required_argument, nullptr, O_SERVICE },
+        { "header", required_argument, nullptr, 'H' },
+        { "cache-control", required_argument, nullptr, O_CACHE_CONTROL }, { "cors", required_argument, nullptr, O_CORS },
         { "version", no_argument, nullptr, 'V' },      { "help", no_argument, nullptr, 'h' },
         { "verbose", no_argument, nullptr, 'v' },
         { nullptr, 0, nullptr, 0 },
@@ -539,7 +557,7 @@ int main(int argc, char** argv) {
     int serve_opt = 0; /* a serving option seen: refused with --precompress */
     opterr = 0; /* our own one-line messages */
     int c;
-    while ((c = getopt_long(argc, argv, ":p:b:d:w:i:Vhv", opts, nullptr)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:b:d:w:i:H:Vhv", opts, nullptr)) != -1) {
         if (c != O_PRE && c != 'v' && c != 'V' && c != 'h' && c != ':' && c != '?' && !serve_opt) serve_opt = c;
         switch (c) {
         case 'p':
@@ -612,6 +630,15 @@ int main(int argc, char** argv) {
         case O_TRUST_FWD:
             if (!parse_trust(&forwarded_trust, optarg, "--trust-forwarded")) return 2;
             break;
+        case 'H':
+            if (!header_flags__header(optarg)) return 2;
+            break;
+        case O_CACHE_CONTROL:
+            if (!header_flags__cache_control(optarg)) return 2;
+            break;
+        case O_CORS:
+            if (!header_flags__cors(optarg)) return 2;
+            break;
         case 'V': printf("ht (hachettp) %s\n", HT_VERSION_STRING); return 0;
         case 'h': usage(stdout); return 0;
         case 'v': verbose = true; break;
@@ -627,6 +654,8 @@ int main(int argc, char** argv) {
         fprintf(stderr, "ht: unexpected argument '%s' (ht -h for help)\n", argv[optind]);
         return 2;
     }
+    const ht_headers_t* headers = nullptr;
+    if (!header_flags__finish(&headers)) return 2;
 
     if (precompress && serve_opt) {
         fprintf(stderr, "ht: --precompress takes no other option but -v (got %s)\n", opt_name(opts, serve_opt));
@@ -648,6 +677,7 @@ int main(int argc, char** argv) {
 
     static app_t app;
     app.cache = use_cache;
+    app.headers = headers;
     app.health = health;
     app.health_len = health ? strlen(health) : 0;
     ht_result_t r = ht_fs__root_open(&app.root, dir, flags, index, nullptr);
