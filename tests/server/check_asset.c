@@ -24,7 +24,7 @@ static const ht_asset_t ASSETS[] = {
     { "/sub/deeper/z.txt", "text/plain; charset=utf-8", "\"z\"", (const uint8_t*) "z", 1, nullptr, nullptr,
       0 },
 };
-static const ht_asset_set_t SET = { ASSETS, HT_ARRAY_LEN(ASSETS), "index.html" };
+static const ht_asset_set_t SET = { ASSETS, HT_ARRAY_LEN(ASSETS), "index.html", nullptr };
 
 /* Serves one request: method, raw path, query, up to two headers; returns
  * what would be sent, less the Date line. */
@@ -71,7 +71,7 @@ START_TEST(find) {
     ck_assert_ptr_null(ht_asset__find(&SET, HT_SLICE("/app.j")));
     ck_assert_ptr_null(ht_asset__find(&SET, HT_SLICE("/app.jsx")));
     ck_assert_ptr_null(ht_asset__find(&SET, HT_SLICE("/")));
-    ht_asset_set_t none = { nullptr, 0, nullptr };
+    ht_asset_set_t none = { nullptr, 0, nullptr, nullptr };
     ck_assert_ptr_null(ht_asset__find(&none, HT_SLICE("/x")));
 }
 END_TEST

@@ -18,7 +18,7 @@
  * path for a directory), or nullptr/"" for every file:
  *   - a glob without '/' is matched against the last segment ("*.css");
  *     one with '/' against the whole path, which then starts with '/'
- *     ("/assets/ **" without the space);
+ *     ("/assets/**");
  *   - '*' matches any run of bytes but '/', '?' one byte but '/', '**' (a
  *     whole segment) any run of segments, "{a,b}" one of the alternatives
  *     (not nested); other bytes match themselves ('[', ']' and '\' are
@@ -59,6 +59,7 @@
 #ifndef HT_HEADERS_H
 #define HT_HEADERS_H
 
+#include <ht/request.h>
 #include <ht/slice.h>
 #include <ht/types.h>
 
@@ -110,6 +111,12 @@ ht_result_t ht_headers__rule_check(const ht_header_rule_t* rule);
  * gets the index of the offending rule, or count + the origin's index for
  * a cors error. nullptr is a valid (empty) set. */
 ht_result_t ht_headers__check(const ht_headers_t* h, uint32_t* at);
+
+/* Whether req is a CORS preflight that a root or table with set h answers
+ * (204): OPTIONS with Access-Control-Request-Method, from an allowed
+ * Origin. For a router that answers OPTIONS itself (htgen's dispatch) to
+ * hand these to the file server. h may be nullptr (false). */
+bool ht_headers__is_preflight(const ht_headers_t* h, const ht_request_t* req);
 
 #ifdef __cplusplus
 }

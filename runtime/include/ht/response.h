@@ -271,7 +271,9 @@ ht_result_t ht_response__pause_body(ht_response_t* res, bool paused);
  * MIME types. It lives in the root rather than in each call because the
  * per-loop cache keys its entries by root: one policy per root keeps a
  * cached answer right for every call. Two policies over one directory are
- * two roots. The options below are about the call. */
+ * two roots. The options below are about the call; extra headers
+ * (Cache-Control, HSTS, CSP, CORS) are its `headers`, since a builder call
+ * before or after this one is out of order. */
 typedef struct ht_serve_file_options {
     /* The calling loop's open-file cache (ht_fs__cache_init on that loop's
      * thread), or nullptr to resolve every request. Cached files: no path
@@ -361,7 +363,10 @@ const ht_asset_t* ht_asset__find(const ht_asset_set_t* set, ht_slice_t path);
  *     If-Range date never matches (the whole asset is sent);
  *   - Range (GET, raw variant): 206 + Content-Range, or 416 with
  *     "Content-Range: bytes * /size";
- *   - 200 / 206 carry Content-Type, ETag and Accept-Ranges: bytes.
+ *   - 200 / 206 carry Content-Type, ETag and Accept-Ranges: bytes;
+ *   - set->headers (ht/headers.h), as ht_serve_file_options_t.headers:
+ *     rules on 200/206/304, CORS on every answer within the mount, a CORS
+ *     preflight (OPTIONS) from an allowed origin answered 204.
  * Must be the first builder call. Returns 0 or the first builder error. */
 ht_result_t ht_response__asset(ht_response_t* res, const ht_request_t* req,
                                const ht_asset_set_t* set, ht_slice_t mount, ht_alloc_t* a);

@@ -41,12 +41,22 @@ static ht_result_t allow_origin(ht_fh_t* fh, ht_response_t* res) {
     return r;
 }
 
+static bool preflight(const ht_fh_t* fh, const ht_request_t* req) {
+    return fh->h->cors && ht_request__method(req) == HT_METHOD_OPTIONS && fh->origin.ptr &&
+           ht_request__header(req, HT_HEADER_ORIGIN).ptr &&
+           ht_request__header_by_name(req, HT_SLICE("Access-Control-Request-Method")).ptr;
+}
+
+bool ht_headers__is_preflight(const ht_headers_t* h, const ht_request_t* req) {
+    if (!h || !h->cors || ht_request__method(req) != HT_METHOD_OPTIONS) return false;
+    ht_fh_t fh;
+    ht_fh__init(&fh, h, req);
+    return preflight(&fh, req);
+}
+
 bool ht_fh__preflight(ht_fh_t* fh, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, ht_result_t* r) {
     const ht_cors_t* c = fh->h->cors;
-    if (!c || ht_request__method(req) != HT_METHOD_OPTIONS || !fh->origin.ptr) return false;
-    if (!ht_request__header(req, HT_HEADER_ORIGIN).ptr ||
-        !ht_request__header_by_name(req, HT_SLICE("Access-Control-Request-Method")).ptr)
-        return false;
+    if (!preflight(fh, req)) return false;
     char age[16];
     int n = snprintf(age, sizeof age, "%u", c->max_age ? c->max_age : HT_CORS_DEFAULT_MAX_AGE);
     ht_result_t e = ht_response__status(res, 204);
