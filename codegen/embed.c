@@ -15,6 +15,7 @@
  * Output is reproducible: no dates, no absolute paths in PREFIX_embed.c.
  */
 #include "embed.h"
+#include "emit.h"
 
 #include <ht/fs.h>
 
@@ -362,6 +363,17 @@ bool embed__generate(const dsl_file_t* f, const char* routes_dir, const char* P,
         }
         k++;
     }
+    k = 0;
+    for (int j = 0; j < f->nroutes; j++) {
+        const dsl_route_t* r = f->routes[j];
+        if (r->kind != DSL_R_EMBED) continue;
+        if (dsl_route__has_headers(r)) {
+            char name[160];
+            snprintf(name, sizeof name, "%s_embed_headers_%d_", P, k);
+            emit__header_set(c, r, name);
+        }
+        k++;
+    }
     dsl_buf__printf(c, "static const ht_asset_set_t %s_embed_sets_[%d] = {\n", P, ne);
     k = 0;
     for (int j = 0; j < f->nroutes; j++) {
@@ -372,6 +384,8 @@ bool embed__generate(const dsl_file_t* f, const char* routes_dir, const char* P,
         else
             dsl_buf__puts(c, "    { nullptr, 0, ");
         cstr_(c, r->index_file, strlen(r->index_file));
+        if (dsl_route__has_headers(r)) dsl_buf__printf(c, ", &%s_embed_headers_%d_", P, k);
+        else dsl_buf__puts(c, ", nullptr");
         dsl_buf__puts(c, " },\n");
         k++;
     }

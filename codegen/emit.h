@@ -45,6 +45,10 @@ void emit_mime(const gen_t* g, dsl_buf_t* b);
 void emit__banner(const gen_t* g, dsl_buf_t* b, const char* open, const char* close);
 /* s as a C string literal. */
 void emit__cstr(dsl_buf_t* b, const char* s);
+/* Route r's header options (cache=, header=, cors=) as `static const
+ * ht_headers_t NAME` and its tables NAMErules_, NAMEorigins_, NAMEcors_
+ * (NAME ends with '_'; emit_headers.c). */
+void emit__header_set(dsl_buf_t* b, const dsl_route_t* r, const char* name);
 /* A pattern inside a C comment ("*" "/" kept apart). */
 void emit__comment_text(dsl_buf_t* b, const char* s);
 /* Generated text with $P (the prefix) and $U (its upper case) filled in:

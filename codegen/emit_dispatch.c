@@ -22,8 +22,11 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
     const char* U = g->U;
     int nm = 0;
     bool handlers = false, policy = false;
+    bool mount_headers = false, cors = false; /* header options: tables, preflights */
     for (int j = 0; j < f->nroutes; j++) {
         nm += f->routes[j]->kind == DSL_R_MOUNT;
+        mount_headers = mount_headers || (f->routes[j]->kind == DSL_R_MOUNT && dsl_route__has_headers(f->routes[j]));
+        cors = cors || f->routes[j]->ncors;
         handlers = handlers || f->routes[j]->kind == DSL_R_HANDLER;
         policy = policy || f->routes[j]->body_limit || f->routes[j]->stream;
     }
@@ -99,6 +102,31 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
                         P, P);
     }
 
+    /* Mounts' header options (cache=, header=, cors=): a table by mount index. */
+    if (mount_headers) {
+        int mi = 0;
+        for (int j = 0; j < f->nroutes; j++) {
+            const dsl_route_t* r = f->routes[j];
+            if (r->kind != DSL_R_MOUNT) continue;
+            if (dsl_route__has_headers(r)) {
+                char name[160];
+                snprintf(name, sizeof name, "%s__mount_headers_%d_", P, mi);
+                emit__header_set(b, r, name);
+            }
+            mi++;
+        }
+        dsl_buf__printf(b, "static const ht_headers_t* const %s__mount_headers[%s_MOUNT_COUNT] = {", P, U);
+        mi = 0;
+        for (int j = 0; j < f->nroutes; j++) {
+            const dsl_route_t* r = f->routes[j];
+            if (r->kind != DSL_R_MOUNT) continue;
+            if (dsl_route__has_headers(r)) dsl_buf__printf(b, " &%s__mount_headers_%d_,", P, mi);
+            else dsl_buf__puts(b, " nullptr,");
+            mi++;
+        }
+        dsl_buf__puts(b, " };\n\n");
+    }
+
     /* The handlers' calls: a switch per block of 64 route ids (one function
        per handler, or one switch for all, cost the C compiler superlinear
        time on 10,000 routes: identical-code folding, or one huge function). */
@@ -161,6 +189,39 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
                     "    ht_rt__allow(res, status, allow, %s__methods, %s_METHOD__COUNT, v, sizeof v, a);\n"
                     "}\n\n",
                     P, U, P, U);
+    /* CORS preflights: dispatch answers OPTIONS itself, except a preflight
+       for a mount or embed with cors=, which its file server answers. */
+    if (cors) {
+        emit__tpl(b, g,
+                  "/* A CORS preflight (OPTIONS + Origin + Access-Control-Request-Method) for\n"
+                  "   a path a mount or embed with cors= serves: its file server answers it. */\n"
+                  "static bool $P__preflight(const ht_request_t* req, ht_slice_t path, ht_response_t* res, ht_alloc_t* a) {\n"
+                  "    char scratch[$U_SCRATCH_MAX];\n"
+                  "    $P_match_t m = { .scratch = scratch, .scratch_cap = sizeof scratch };\n"
+                  "    if (path.len + 1 > sizeof scratch || $P__match(HT_METHOD_GET, path, &m) != $U_MATCH_FOUND) return false;\n"
+                  "    switch (m.route) {\n");
+        int mi = 0, ei = 0;
+        for (int j = 0; j < f->nroutes; j++) {
+            const dsl_route_t* r = f->routes[j];
+            if (r->kind == DSL_R_MOUNT && r->ncors)
+                dsl_buf__printf(b,
+                                "    case %s_ROUTE_%s: /* %s:%d */\n"
+                                "        if (!%s__opened || !ht_headers__is_preflight(%s__mount_headers[%d], req)) return false;\n"
+                                "        ht_rt__serve_mount_with(&%s__roots[%d], %s__mounts[%d].prefix, %s__mount_headers[%d], req, res, a);\n"
+                                "        return true;\n",
+                                U, r->id_name, g->base, r->loc.line, P, P, mi, P, mi, P, mi, P, mi);
+            if (r->kind == DSL_R_EMBED && r->ncors)
+                dsl_buf__printf(b,
+                                "    case %s_ROUTE_%s: /* %s:%d */\n"
+                                "        if (!ht_headers__is_preflight(%s__embed(%d)->headers, req)) return false;\n"
+                                "        %s__embed_serve(%d, req, res, a);\n"
+                                "        return true;\n",
+                                U, r->id_name, g->base, r->loc.line, P, ei, P, ei);
+            mi += r->kind == DSL_R_MOUNT;
+            ei += r->kind == DSL_R_EMBED;
+        }
+        dsl_buf__puts(b, "    default: return false;\n    }\n}\n\n");
+    }
     /* The callback. */
     emit__tpl(b, g,
               "void $P__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_response_t* res_,\n"
@@ -185,7 +246,10 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
               "    case $U_MATCH_FOUND: break;\n"
               "    case $U_MATCH_NOT_FOUND: (void) ht_response__error(res_, 404, a_); return;\n"
               "    case $U_MATCH_METHOD_NOT_ALLOWED: $P__allow(res_, 405, m_.allow, a_); return;\n"
-              "    case $U_MATCH_OPTIONS: $P__allow(res_, 204, m_.allow, a_); return;\n"
+              "    case $U_MATCH_OPTIONS:");
+    if (cors) emit__tpl(b, g, "\n        if ($P__preflight(req_, path_, res_, a_)) return;\n       ");
+    emit__tpl(b, g,
+              " $P__allow(res_, 204, m_.allow, a_); return;\n"
               "    case $U_MATCH_REDIRECT: ht_rt__redirect(res_, m_.redirect, ht_request__query(req_), a_); return;\n"
               "    case $U_MATCH_BAD_REQUEST:\n"
               "    default: (void) ht_response__error(res_, 400, a_); return;\n"
@@ -198,11 +262,17 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
               "    }\n");
     if (nm)
         emit__tpl(b, g,
-                  "    if (r_->mount >= 0) {\n"
-                  "        ht_rt__serve_mount($P__opened ? &$P__roots[r_->mount] : nullptr, $P__mounts[r_->mount].prefix,\n"
-                  "                           req_, res_, a_);\n"
-                  "        return;\n"
-                  "    }\n");
+                  mount_headers
+                      ? "    if (r_->mount >= 0) {\n"
+                        "        ht_rt__serve_mount_with($P__opened ? &$P__roots[r_->mount] : nullptr, $P__mounts[r_->mount].prefix,\n"
+                        "                                $P__mount_headers[r_->mount], req_, res_, a_);\n"
+                        "        return;\n"
+                        "    }\n"
+                      : "    if (r_->mount >= 0) {\n"
+                        "        ht_rt__serve_mount($P__opened ? &$P__roots[r_->mount] : nullptr, $P__mounts[r_->mount].prefix,\n"
+                        "                           req_, res_, a_);\n"
+                        "        return;\n"
+                        "    }\n");
     dsl_buf__printf(b,
                     "    ht_rt__call(%s__calls[m_.route / %d], m_.route, r_->timeout_ms, r_->upstream, cfg_->user_data, req_,\n"
                     "                res_, a_, &m_.p);\n"

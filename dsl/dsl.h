@@ -207,6 +207,15 @@ typedef struct dsl_route {
     const char* dir;
     const char* index_file;
     bool list, gzip;
+    /* mount/embed header options (dsl/headers.c): Cache-Control from cache=
+     * first, then each header= in order; cors= origins ("*" alone) */
+    const char** hdr_names;
+    const char** hdr_values;
+    dsl_loc_t* hdr_locs;
+    int nhdrs;
+    const char** cors;
+    int ncors;
+    dsl_loc_t cors_loc;
 } dsl_route_t;
 
 typedef struct dsl_mime {
@@ -235,6 +244,17 @@ typedef struct dsl_file {
     dsl_mime_t* mimes;
     int nmimes;
 } dsl_file_t;
+
+/* A mount or embed line's header options (dsl/headers.c): `cache=`,
+ * `header=` (repeatable) and `cors=`, each checked as the runtime's
+ * ht_headers__check would at serve time. Returns 0 when key is none of
+ * them, 1 when parsed into r, -1 after a diagnostic. */
+int dsl_header_opt__parse(dsl_file_t* f, dsl_src_t* src, dsl_route_t* r, const char* key, size_t kl,
+                          const char* val, dsl_loc_t vloc);
+/* The line's options as a whole (a header= beside cache= or cors=). */
+bool dsl_header_opt__finish(dsl_src_t* src, const dsl_route_t* r);
+/* Whether r has header options (a header set to emit). */
+bool dsl_route__has_headers(const dsl_route_t* r);
 
 /* Parses and checks the whole file; diagnostics go to stderr. `dir` is the
  * directory of the routes file (mount directories are relative to it).

@@ -42,6 +42,9 @@ dsl_tok_t dsl_lexer__next(dsl_lexer_t* lx) {
             comment = "#" [^\n\x00]*;
             word    = [^ \t\r\n|#\x00-\x1F\x7F]+;
             path    = "/" [^ \t\r\n\x00-\x1F\x7F]*;
+            /* KEY="a value": a word whose double-quoted tail may hold blanks,
+               '|' and '#' (a mount's header="X-Frame-Options: DENY"). */
+            qword   = [^ \t\r\n|#"/\x00-\x1F\x7F] [^ \t\r\n|#"\x00-\x1F\x7F]* "\"" [^"\r\n\x00-\x1F\x7F]* "\"";
 
             [\x00] {
                 if (lx->cur > lx->lim) { lx->cur = lx->lim; return tok_(lx, DSL_T_EOF, lx->lim); }
@@ -59,6 +62,7 @@ dsl_tok_t dsl_lexer__next(dsl_lexer_t* lx) {
             "|"     { return tok_(lx, DSL_T_PIPE, tok); }
             path    { return tok_(lx, DSL_T_PATH, tok); }
             word    { return tok_(lx, DSL_T_WORD, tok); }
+            qword   { return tok_(lx, DSL_T_WORD, tok); }
             *       { return tok_(lx, DSL_T_BAD, tok); }
         */
     }

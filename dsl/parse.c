@@ -707,7 +707,7 @@ static void mount_(parser_t* p, bool embed) {
         dsl_tok_t o = p->tok;
         const char* eq = o.kind == DSL_T_WORD ? memchr(o.ptr, '=', o.len) : nullptr;
         if (!eq) {
-            dsl_diag(p->src, o.loc, true, "expected a %s option KEY=VALUE (index, %sgzip)", kw,
+            dsl_diag(p->src, o.loc, true, "expected a %s option KEY=VALUE (index, %sgzip, cache, header, cors)", kw,
                      embed ? "" : "list, ");
             ok = false;
             next_(p);
@@ -731,12 +731,15 @@ static void mount_(parser_t* p, bool embed) {
         } else if (kl == 4 && memcmp(o.ptr, "gzip", 4) == 0) {
             ok = onoff_(p, val, vloc, &r->gzip) && ok;
         } else {
-            dsl_diag(p->src, o.loc, true, "unknown %s option '%.*s' (known: index, %sgzip)", kw,
-                     (int) kl, o.ptr, embed ? "" : "list, ");
-            ok = false;
+            int h = dsl_header_opt__parse(f, p->src, r, o.ptr, kl, val, vloc);
+            if (h == 0)
+                dsl_diag(p->src, o.loc, true, "unknown %s option '%.*s' (known: index, %sgzip, cache, header, cors)",
+                         kw, (int) kl, o.ptr, embed ? "" : "list, ");
+            ok = h > 0 && ok;
         }
         next_(p);
     }
+    ok = dsl_header_opt__finish(p->src, r) && ok;
     r->methods = 1ull << dsl_file__method_index(f, "GET", 3) | 1ull << dsl_file__method_index(f, "HEAD", 4);
     r->handler = nullptr;
     if (ok) {

@@ -70,11 +70,13 @@ __attribute__((unused)) static inline ht_result_t ht_rt__mount_open(ht_fs_root_t
 
 /* ht_response__serve_file under a mount prefix: path safety, index,
    listing, gzip sidecar, conditionals, ranges, Location with the prefix;
-   small bodies copied, larger ones zero-copy. root nullptr: the mounts are
-   not open yet (503). */
-__attribute__((unused)) static inline void ht_rt__serve_mount(const ht_fs_root_t* root, const char* prefix,
-                                                             const ht_request_t* req, ht_response_t* res,
-                                                             ht_alloc_t* a) {
+   small bodies copied, larger ones zero-copy; headers: the mount's
+   cache=, header= and cors= (ht/headers.h), or nullptr. root nullptr: the
+   mounts are not open yet (503). */
+__attribute__((unused)) static inline void ht_rt__serve_mount_with(const ht_fs_root_t* root, const char* prefix,
+                                                                  const ht_headers_t* headers,
+                                                                  const ht_request_t* req, ht_response_t* res,
+                                                                  ht_alloc_t* a) {
     if (!root) {
         (void) ht_response__error(res, 503, a);
         return;
@@ -82,7 +84,14 @@ __attribute__((unused)) static inline void ht_rt__serve_mount(const ht_fs_root_t
     ht_serve_file_options_t o;
     memset(&o, 0, sizeof o); /* not designated: this header compiles as C++ too */
     o.mount = ht_slice__from_cstr(prefix);
+    o.headers = headers;
     (void) ht_response__serve_file(res, req, root, &o, a);
+}
+/* The same without header options. */
+__attribute__((unused)) static inline void ht_rt__serve_mount(const ht_fs_root_t* root, const char* prefix,
+                                                             const ht_request_t* req, ht_response_t* res,
+                                                             ht_alloc_t* a) {
+    ht_rt__serve_mount_with(root, prefix, nullptr, req, res, a);
 }
 
 /* A block of routes' handlers, in PREFIX_dispatch.c: a switch on the route
