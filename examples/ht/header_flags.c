@@ -25,6 +25,14 @@ static char* dup_n(const char* s, size_t n) {
     return p;
 }
 
+/* A rule refused before it joined the set (the set's own strings stay
+ * reachable until exit). */
+static void free_rule(ht_header_rule_t* r, bool own_name) {
+    free((char*) r->match);
+    if (own_name) free((char*) r->name);
+    free((char*) r->value);
+}
+
 static bool push(ht_header_rule_t** v, uint32_t* n, ht_header_rule_t r) {
     ht_header_rule_t* g = realloc(*v, (*n + 1) * sizeof **v);
     if (!g) return false;
@@ -58,6 +66,7 @@ bool header_flags__header(const char* arg) {
     ht_result_t err = ht_headers__rule_check(&r);
     if (err != 0) {
         fprintf(stderr, "ht: bad -H '%s': %s (ht -h for help)\n", arg, why(err));
+        free_rule(&r, true);
         return false;
     }
     return push(&plain, &n_plain, r);
@@ -74,11 +83,13 @@ bool header_flags__cache_control(const char* arg) {
     const char* w = nullptr;
     if (!ht_headers__glob_valid(r.match, &w)) {
         fprintf(stderr, "ht: bad --cache-control '%s': glob '%s': %s (ht -h for help)\n", arg, r.match, w);
+        free_rule(&r, false);
         return false;
     }
     ht_result_t err = ht_headers__rule_check(&r);
     if (err != 0) {
         fprintf(stderr, "ht: bad --cache-control '%s': %s (ht -h for help)\n", arg, why(err));
+        free_rule(&r, false);
         return false;
     }
     return push(&globbed, &n_globbed, r);
@@ -97,6 +108,7 @@ bool header_flags__cors(const char* arg) {
                     "ht: bad --cors origin '%s' (want * or scheme://host[:port], e.g. https://a.example; "
                     "ht -h for help)\n",
                     o);
+            free(o);
             return false;
         }
         const char** g = realloc(origins, (n_origins + 1) * sizeof *origins);
