@@ -18,7 +18,7 @@
  * path for a directory), or nullptr/"" for every file:
  *   - a glob without '/' is matched against the last segment ("*.css");
  *     one with '/' against the whole path, which then starts with '/'
- *     ("/assets/**");
+ *     ("/fonts/x-?.woff2");
  *   - '*' matches any run of bytes but '/', '?' one byte but '/', '**' (a
  *     whole segment) any run of segments, "{a,b}" one of the alternatives
  *     (not nested); other bytes match themselves ('[', ']' and '\' are
@@ -67,6 +67,8 @@
 extern "C" {
 #endif
 
+/* Rules a set may hold (ht_headers__check: -E2BIG beyond). */
+#define HT_HEADERS_MAX_RULES 64
 #define HT_CORS_DEFAULT_METHODS "GET, HEAD"
 #define HT_CORS_DEFAULT_HEADERS "Range, If-Match, If-None-Match, If-Modified-Since, If-Range, Cache-Control"
 #define HT_CORS_DEFAULT_MAX_AGE 86400u
@@ -105,7 +107,8 @@ bool ht_headers__origin_valid(ht_slice_t s);
 /* Checks one rule: 0, HT_E_BAD_GLOB, HT_E_BAD_HEADER_NAME,
  * HT_E_RESERVED_HEADER or HT_E_BAD_HEADER_VALUE. */
 ht_result_t ht_headers__rule_check(const ht_header_rule_t* rule);
-/* Checks a whole set: every rule, no Access-Control-* rule beside cors, the
+/* Checks a whole set: at most HT_HEADERS_MAX_RULES rules (-E2BIG), every
+ * rule, no Access-Control-* rule beside cors, the
  * cors origins ("*" alone, or valid origins: HT_E_BAD_ORIGIN), methods and
  * headers (comma lists of tokens: HT_E_BAD_HEADER_VALUE). *at (if given)
  * gets the index of the offending rule, or count + the origin's index for

@@ -57,6 +57,14 @@ static bool gmatch(const char* g, const char* ge, const char* s, const char* se)
             }
         }
         if (c == '*') {
+            /* "*.css": a literal rest is a suffix of a run without '/'. */
+            const char* lit = g + 1;
+            while (lit < ge && *lit != '*' && *lit != '?' && *lit != '{' && *lit != '/') lit++;
+            if (lit == ge) {
+                size_t n = (size_t) (ge - g - 1);
+                return (size_t) (se - s) >= n && !memchr(s, '/', (size_t) (se - s) - n) &&
+                       memcmp(se - n, g + 1, n) == 0;
+            }
             for (const char* t = s;; t++) {
                 if (gmatch(g + 1, ge, t, se)) return true;
                 if (t == se || *t == '/') return false;
@@ -182,6 +190,7 @@ static bool token_list(const char* s) {
 ht_result_t ht_headers__check(const ht_headers_t* h, uint32_t* at) {
     if (!h) return 0;
     if (h->count && !h->rules) return -EINVAL;
+    if (h->count > HT_HEADERS_MAX_RULES) return -E2BIG; /* the serving side's bit mask */
     for (uint32_t i = 0; i < h->count; i++) {
         ht_result_t r = ht_headers__rule_check(&h->rules[i]);
         if (r == 0 && h->cors && is_access_control(h->rules[i].name)) r = HT_E_RESERVED_HEADER;

@@ -73,28 +73,34 @@ bool ht_fh__preflight(ht_fh_t* fh, const ht_request_t* req, ht_response_t* res, 
     return true;
 }
 
+/* Whether name (any case) is the rule's name: the first byte first, since
+ * most of the server's fields differ from a rule's there. */
+static bool same_name(ht_slice_t name, const char* rule) {
+    if (name.len == 0 || ((name.ptr[0] ^ rule[0]) & ~0x20) != 0) return false;
+    return ht_slice__eq_nocase(name, cstr(rule));
+}
+
 ht_result_t ht_fh__status(ht_fh_t* fh, ht_response_t* res, uint16_t status, ht_slice_t path) {
-    fh->rules = fh->h->count && (status == 200 || status == 206 || status == 304);
-    fh->path = path;
+    fh->mask = 0;
+    if (fh->h->count && (status == 200 || status == 206 || status == 304)) {
+        /* The rules that apply: glob matched, the first such per name (at
+         * most HT_HEADERS_MAX_RULES: the set's check keeps them in the mask). */
+        const ht_header_rule_t* rs = fh->h->rules;
+        for (uint32_t i = 0; i < fh->h->count; i++) {
+            if (!ht_headers__glob_match(rs[i].match, path)) continue;
+            bool first = true;
+            for (uint64_t m = fh->mask; m && first; m &= m - 1)
+                first = !same_name(cstr(rs[i].name), rs[__builtin_ctzll(m)].name);
+            if (first) fh->mask |= UINT64_C(1) << i;
+        }
+    }
     return ht_response__status(res, status);
 }
 
-/* Whether rule i applies: its glob matches and no earlier rule of the same
- * name does (the first match per name wins). */
-static bool applies(const ht_fh_t* fh, uint32_t i) {
-    const ht_header_rule_t* rs = fh->h->rules;
-    if (!ht_headers__glob_match(rs[i].match, fh->path)) return false;
-    for (uint32_t j = 0; j < i; j++)
-        if (ht_slice__eq_nocase(cstr(rs[j].name), cstr(rs[i].name)) && ht_headers__glob_match(rs[j].match, fh->path)) return false;
-    return true;
-}
-
 ht_result_t ht_fh__field(ht_fh_t* fh, ht_response_t* res, ht_slice_t name, ht_slice_t value) {
-    if (fh->rules)
-        for (uint32_t i = 0; i < fh->h->count; i++)
-            if (ht_slice__eq_nocase(name, cstr(fh->h->rules[i].name)) &&
-                ht_headers__glob_match(fh->h->rules[i].match, fh->path))
-                return 0; /* replaced by the rule's own field (ht_fh__finish) */
+    for (uint64_t m = fh->mask; m; m &= m - 1)
+        if (same_name(name, fh->h->rules[__builtin_ctzll(m)].name))
+            return 0; /* replaced by the rule's own field (ht_fh__finish) */
     if (fh->vary_origin && !fh->vary_done && ht_slice__eq_nocase(name, HT_SLICE("Vary"))) {
         char v[128];
         if (value.len + 8 <= sizeof v) {
@@ -109,10 +115,10 @@ ht_result_t ht_fh__field(ht_fh_t* fh, ht_response_t* res, ht_slice_t name, ht_sl
 
 ht_result_t ht_fh__finish(ht_fh_t* fh, ht_response_t* res) {
     ht_result_t r = 0;
-    if (fh->rules)
-        for (uint32_t i = 0; r == 0 && i < fh->h->count; i++)
-            if (applies(fh, i))
-                r = ht_response__header_own_(res, cstr(fh->h->rules[i].name), cstr(fh->h->rules[i].value));
+    for (uint64_t m = fh->mask; r == 0 && m; m &= m - 1) {
+        const ht_header_rule_t* rule = &fh->h->rules[__builtin_ctzll(m)];
+        r = ht_response__header_own_(res, cstr(rule->name), cstr(rule->value));
+    }
     if (r == 0) r = allow_origin(fh, res);
     if (r == 0 && fh->origin.ptr)
         r = ht_response__header_own_(res, HT_SLICE("Access-Control-Expose-Headers"), HT_SLICE(HT_CORS_EXPOSE_HEADERS));

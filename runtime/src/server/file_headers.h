@@ -19,8 +19,7 @@ typedef struct ht_fh {
     ht_slice_t origin;   /* the Access-Control-Allow-Origin value, or null (none) */
     bool vary_origin;    /* a list of origins: every answer has Vary: Origin */
     bool vary_done;      /* ... and it has been written (merged) */
-    bool rules;          /* the rules apply to this answer (200, 206, 304) */
-    ht_slice_t path;     /* decoded path of what is served, for the globs */
+    uint64_t mask;       /* the rules that apply to this answer (bit i: rule i) */
 } ht_fh_t;
 
 void ht_fh__init(ht_fh_t* fh, const ht_headers_t* h, const ht_request_t* req);
