@@ -109,6 +109,13 @@ START_TEST(test_set_check) {
     ck_assert_int_eq(ht_headers__check(&h, &at), HT_E_BAD_HEADER_VALUE);
     c = (ht_cors_t){ list, 0, nullptr, nullptr, 0 };
     ck_assert_int_eq(ht_headers__check(&h, &at), HT_E_BAD_ORIGIN);
+    /* The serving side keeps the applying rules in a 64-bit mask. */
+    ht_header_rule_t many[HT_HEADERS_MAX_RULES + 1];
+    for (size_t i = 0; i < HT_ARRAY_LEN(many); i++) many[i] = (ht_header_rule_t){ nullptr, "X-A", "v" };
+    ht_headers_t big = { many, HT_HEADERS_MAX_RULES, nullptr };
+    ck_assert_int_eq(ht_headers__check(&big, &at), 0);
+    big.count++;
+    ck_assert_int_eq(ht_headers__check(&big, &at), -E2BIG);
 }
 END_TEST
 

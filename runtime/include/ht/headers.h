@@ -34,8 +34,9 @@
  * server: Accept-Encoding, Origin); Access-Control-* too when cors is set.
  *
  * CORS (cors != nullptr), on every answer from the root or table, errors
- * included (a script may then read a 404), but not on the mount's own 404
- * for paths outside it:
+ * and redirects included (a script may then read a 404), but not on
+ * ht_response__serve_file's answers about the mount itself (a path outside
+ * it: 404; the bare prefix: 301):
  *   - origins: "*" alone (any origin: "Access-Control-Allow-Origin: *",
  *     no Vary), or a list of serialized origins ("https://a.example",
  *     "http://localhost:8080": scheme "://" host [":" port], no path, no
