@@ -27,6 +27,9 @@ BUILD ?= build
 # pages with groff (groff-base).
 PKGS       := cmake make gcc re2c gperf zlib1g-dev check pkg-config python3 python3-h11 curl \
               libjansson-dev libpq-dev postgresql systemd haproxy wrk prometheus g++ groff-base
+# brotli and zstd variants (issue 15): ht --precompress and htgen's embed only,
+# never the library; without them the build works and writes gzip alone.
+PKGS       += libbrotli-dev libzstd-dev
 FUZZ_PKGS  := clang libclang-rt-14-dev node-llhttp
 BENCH_PKGS := wrk nginx-light lighttpd h2o libh2o-dev node-llhttp libr3-dev valgrind
 # Windows (issue 8): the mingw-w64 cross compiler, its static zlib, wine64.

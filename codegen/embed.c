@@ -8,14 +8,18 @@
  *     too), sorted bytewise by path (the runtime binary-searches them);
  *   - Content-Type: the runtime's table (ht_fs__mime_lookup) with the
  *     file's `mime` lines, so embed and mount agree;
- *   - a gzip variant (zlib level 9, gzip header with mtime 0: reproducible)
- *     only for compressible types over 1 KiB, kept only when smaller;
+ *   - a variant per content coding (HT_FS_ENCODINGS: br, zstd, gzip; see
+ *     compress.h, reproducible) only for compressible types over 1 KiB,
+ *     each kept only when smaller than the raw bytes; br and zstd only
+ *     where this htgen was built with libbrotli / libzstd;
  *   - strong ETags from the bytes (FNV-1a 64 + CRC-32 + size): the same
  *     tree gives the same tags in every build, and a changed file a new one.
  * Output is reproducible: no dates, no absolute paths in PREFIX_embed.c.
  */
 #include "embed.h"
 #include "emit.h"
+
+#include "compress.h"
 
 #include <ht/fs.h>
 
@@ -30,17 +34,20 @@
 
 /* Only files over this size are compressed (a smaller body fits a packet
  * either way; the Vary and the second copy would cost more than they save). */
-#define GZIP_MIN 1024
-/* One deflate call takes a uInt of input; text assets are far smaller. */
-#define GZIP_MAX (1u << 30)
+#define CODED_MIN 1024
+/* One compressor call per file (compress.h); text assets are far smaller. */
+#define CODED_MAX (1u << 30)
 #define MAX_DEPTH 64
 
 typedef struct asset {
     char* path; /* "/a/b.css", beneath the tree */
     char* type;
-    char etag[64], gz_etag[72];
-    uint64_t off, size;       /* in the blob */
-    uint64_t gz_off, gz_size; /* gz_size 0: no variant */
+    char etag[64];
+    uint64_t off, size; /* in the blob */
+    struct {
+        char etag[72];
+        uint64_t off, size; /* size 0: no variant */
+    } coded[HT_FS_ENC_CODINGS];
 } asset_t;
 
 typedef struct tree {
@@ -97,27 +104,6 @@ static uint64_t fnv1a_(const unsigned char* p, size_t n) {
     return h;
 }
 
-/* gzip at level 9 into out; false when zlib fails. */
-static bool gzip_(const unsigned char* in, size_t n, unsigned char** out, size_t* out_n) {
-    z_stream z = { 0 };
-    if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) return false;
-    uLong cap = deflateBound(&z, (uLong) n);
-    unsigned char* buf = dsl_xmalloc(cap ? cap : 1);
-    z.next_in = (Bytef*) in;
-    z.avail_in = (uInt) n;
-    z.next_out = buf;
-    z.avail_out = (uInt) cap;
-    int r = deflate(&z, Z_FINISH);
-    *out_n = z.total_out;
-    deflateEnd(&z);
-    if (r != Z_STREAM_END) {
-        free(buf);
-        return false;
-    }
-    *out = buf;
-    return true;
-}
-
 static bool read_file_(const char* path, unsigned char** data, size_t* n) {
     FILE* fp = fopen(path, "rb");
     if (!fp) return false;
@@ -162,20 +148,28 @@ static void add_file_(ctx_t* x, tree_t* t, const char* fs, const char* url) {
     a->off = x->bin->len;
     a->size = n;
     dsl_buf__put(x->bin, (const char*) data, n);
-    if (x->gzip && n > GZIP_MIN && n < GZIP_MAX && ht_fs__mime_compressible(ty)) {
-        unsigned char* gz = nullptr;
-        size_t gn = 0;
-        if (!gzip_(data, n, &gz, &gn)) {
-            fprintf(stderr, "htgen: embed: zlib failed on %s\n", fs);
+    for (unsigned e = 0; x->gzip && e < HT_FS_ENC_CODINGS; e++) {
+        if (!ht_compress__available((ht_fs_encoding_t) e) || n <= CODED_MIN || n >= CODED_MAX ||
+            !ht_fs__mime_compressible(ty))
+            continue;
+        unsigned char* z = nullptr;
+        size_t zn = 0;
+        if (!ht_compress__buffer((ht_fs_encoding_t) e, data, n, &z, &zn)) {
+            fprintf(stderr, "htgen: embed: %.*s compression failed on %s\n",
+                    (int) ht_fs__encoding_token((ht_fs_encoding_t) e).len,
+                    ht_fs__encoding_token((ht_fs_encoding_t) e).ptr, fs);
             x->ok = false;
-        } else if (gn < n) {
-            a->gz_off = x->bin->len;
-            a->gz_size = gn;
-            dsl_buf__put(x->bin, (const char*) gz, gn);
-            /* The same bytes as another representation: another strong tag. */
-            snprintf(a->gz_etag, sizeof a->gz_etag, "%.*s-gz\"", (int) strlen(a->etag) - 1, a->etag);
+        } else if (zn < n) {
+            a->coded[e].off = x->bin->len;
+            a->coded[e].size = zn;
+            dsl_buf__put(x->bin, (const char*) z, zn);
+            /* The same bytes as another representation: another strong tag,
+             * "<raw tag>-<suffix>" ("...-gz", "...-br", "...-zst"). */
+            ht_slice_t suf = ht_fs__encoding_suffix((ht_fs_encoding_t) e);
+            snprintf(a->coded[e].etag, sizeof a->coded[e].etag, "%.*s-%.*s\"", (int) strlen(a->etag) - 1,
+                     a->etag, (int) suf.len - 1, suf.ptr + 1);
         }
-        free(gz);
+        free(z);
     }
     free(data);
 }
@@ -271,6 +265,10 @@ bool embed__generate(const dsl_file_t* f, const char* routes_dir, const char* P,
     int ne = embed__count(f);
     tree_t* trees = dsl_xcalloc(ne > 0 ? (size_t) ne : 1, sizeof *trees);
     ctx_t x = { .bin = bin, .deps = deps, .mime = &mime, .ok = true };
+    const char* missing = ht_compress__missing();
+    if (ne > 0 && missing) /* the build still works; its assets are larger */
+        fprintf(stderr, "htgen: note: this htgen cannot write %s: embedded trees get the other variants only\n",
+                missing);
     int k = 0;
     for (int j = 0; j < f->nroutes; j++) {
         const dsl_route_t* r = f->routes[j];
@@ -329,16 +327,23 @@ bool embed__generate(const dsl_file_t* f, const char* routes_dir, const char* P,
         const dsl_route_t* r = f->routes[j];
         if (r->kind != DSL_R_EMBED) continue;
         tree_t* t = &trees[k];
-        uint64_t raw = 0, gz = 0;
-        size_t ngz = 0;
+        uint64_t raw = 0, zb[HT_FS_ENC_CODINGS] = { 0 };
+        size_t nz[HT_FS_ENC_CODINGS] = { 0 };
         for (size_t i = 0; i < t->n; i++) {
             raw += t->v[i].size;
-            gz += t->v[i].gz_size;
-            ngz += t->v[i].gz_size != 0;
+            for (unsigned e = 0; e < HT_FS_ENC_CODINGS; e++) {
+                zb[e] += t->v[i].coded[e].size;
+                nz[e] += t->v[i].coded[e].size != 0;
+            }
         }
-        dsl_buf__printf(c, "/* line %d: embed %s: %zu file%s, %llu bytes; %zu gzip variant%s, %llu bytes */\n",
-                        r->loc.line, r->dir, t->n, t->n == 1 ? "" : "s", (unsigned long long) raw, ngz,
-                        ngz == 1 ? "" : "s", (unsigned long long) gz);
+        dsl_buf__printf(c, "/* line %d: embed %s: %zu file%s, %llu bytes", r->loc.line, r->dir, t->n,
+                        t->n == 1 ? "" : "s", (unsigned long long) raw);
+        for (unsigned e = 0; e < HT_FS_ENC_CODINGS; e++) {
+            ht_slice_t tok = ht_fs__encoding_token((ht_fs_encoding_t) e);
+            dsl_buf__printf(c, "; %zu %.*s variant%s, %llu bytes", nz[e], (int) tok.len, tok.ptr,
+                            nz[e] == 1 ? "" : "s", (unsigned long long) zb[e]);
+        }
+        dsl_buf__puts(c, " */\n");
         if (t->n) {
             dsl_buf__printf(c, "static const ht_asset_t %s_embed_%d_[%zu] = {\n", P, k, t->n);
             for (size_t i = 0; i < t->n; i++) {
@@ -351,13 +356,19 @@ bool embed__generate(const dsl_file_t* f, const char* routes_dir, const char* P,
                 cstr_(c, a->etag, strlen(a->etag));
                 dsl_buf__printf(c, ", %s_B_(%llu), %llu, ", P, (unsigned long long) a->off,
                                 (unsigned long long) a->size);
-                if (a->gz_size) {
-                    cstr_(c, a->gz_etag, strlen(a->gz_etag));
-                    dsl_buf__printf(c, ", %s_B_(%llu), %llu },\n", P, (unsigned long long) a->gz_off,
-                                    (unsigned long long) a->gz_size);
-                } else {
-                    dsl_buf__puts(c, "nullptr, nullptr, 0 },\n");
+                dsl_buf__puts(c, "{");
+                for (unsigned e = 0; e < HT_FS_ENC_CODINGS; e++) {
+                    dsl_buf__puts(c, e ? ", " : " ");
+                    if (a->coded[e].size) {
+                        dsl_buf__puts(c, "{ ");
+                        cstr_(c, a->coded[e].etag, strlen(a->coded[e].etag));
+                        dsl_buf__printf(c, ", %s_B_(%llu), %llu }", P, (unsigned long long) a->coded[e].off,
+                                        (unsigned long long) a->coded[e].size);
+                    } else {
+                        dsl_buf__puts(c, "{ nullptr, nullptr, 0 }");
+                    }
                 }
+                dsl_buf__puts(c, " } },\n");
             }
             dsl_buf__puts(c, "};\n\n");
         }

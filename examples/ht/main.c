@@ -1,13 +1,13 @@
 /* ht — a static file server: thread-per-core workers (ht_workers_t), each
  * with its own loop and acceptor on one shared listening socket; every
  * request is ht_response__serve_file's (ht/response.h: path safety, index,
- * listing, gzip sidecar, conditionals, ranges, bodies zero-copy), through a
+ * listing, precompressed sidecars, conditionals, ranges, bodies zero-copy), through a
  * per-worker cache of open files. This file is the command line around it:
  * flags, workers, the access log.
  *
  *   ht                         serve . on :3000 with 4 workers
  *   ht -p 9090 -d ./public -w 8
- *   ht --precompress ./public  write gzip sidecars, then exit
+ *   ht --precompress ./public  write .br/.zst/.gz sidecars, then exit
  */
 #include <ht/ht.h>
 #include <ht/fs.h>
@@ -428,7 +428,7 @@ static void usage(FILE* f) {
     fprintf(f,
         "usage: ht [options]\n"
         "Serves a directory over HTTP/1.1 (GET/HEAD; index files, listings,\n"
-        "gzip sidecars, conditional and range requests).\n"
+        "br/zstd/gzip sidecars, conditional and range requests).\n"
         "\n"
         "  -p, --port PORT       port to listen on (default 3000; 0 picks a free one)\n"
         "  -b, --bind ADDR       address to bind: an IPv4/IPv6 literal, a host name,\n"
@@ -442,7 +442,7 @@ static void usage(FILE* f) {
         "      --no-index        no index file lookup\n"
         "      --no-list         no generated directory listings (directories\n"
         "                        without an index answer 404)\n"
-        "      --no-gzip         do not serve .gz sidecars\n"
+        "      --no-gzip         do not serve precompressed sidecars (.br .zst .gz)\n"
         "      --dotfiles        serve and list names starting with '.'\n"
         "      --follow-symlinks follow symlinks that lead outside the root\n"
         "      --access-log[=FILE|-] log every response, the server's own answers\n"
@@ -482,9 +482,9 @@ static void usage(FILE* f) {
         "      --service NAME    (Windows) run as the service NAME, registered with\n"
         "                        sc create NAME binPath= \"ht.exe --service NAME ...\";\n"
         "                        its stop drains like SIGTERM\n"
-        "      --precompress DIR write missing or outdated .gz sidecars for the\n"
-        "                        compressible files under DIR, then exit (no\n"
-        "                        other option but -v)\n"
+        "      --precompress DIR write missing or outdated .br, .zst and .gz sidecars\n"
+        "                        for the compressible files under DIR, then exit\n"
+        "                        (no other option but -v)\n"
         "  -v, --verbose         with --precompress: a line for every file\n"
         "  -V, --version         print the version and exit\n"
         "  -h, --help            this help\n"
@@ -668,10 +668,14 @@ int main(int argc, char** argv) {
     if (precompress) {
         ht_precompress_stats_t st;
         if (ht_precompress__tree(precompress, nullptr, stderr, verbose, &st) != 0) return 1;
-        printf("ht: precompressed %u file(s) (%llu -> %llu bytes), %u up to date, %u not worth it, "
+        printf("ht: wrote %u sidecar(s) for %llu bytes of originals, %u up to date, %u not worth it, "
                "%u too small, %u failed\n",
-               st.written, (unsigned long long) st.bytes_in, (unsigned long long) st.bytes_out,
-               st.up_to_date, st.skipped, st.too_small, st.failed);
+               st.written, (unsigned long long) st.bytes_in, st.up_to_date, st.skipped, st.too_small, st.failed);
+        for (unsigned e = 0; e < HT_FS_ENC_CODINGS; e++) /* sizes per coding: what each saves */
+            if (st.coded_in[e])
+                printf("ht:   %-4.*s %llu -> %llu bytes\n", (int) ht_fs__encoding_token((ht_fs_encoding_t) e).len,
+                       ht_fs__encoding_token((ht_fs_encoding_t) e).ptr, (unsigned long long) st.coded_in[e],
+                       (unsigned long long) st.coded_out[e]);
         return st.failed ? 1 : 0;
     }
 

@@ -12,7 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#ifdef HT_HAVE_BROTLI
+#  include <brotli/decode.h>
+#endif
+#ifdef HT_HAVE_ZSTD
+#  include <zstd.h>
+#endif
 
+#include "compress.h"
 #include "precompress.h"
 
 static char base[64];
@@ -37,26 +44,69 @@ static void set_mtime(const char* rel, time_t sec) {
     struct timespec ts[2] = { { sec, 0 }, { sec, 0 } };
     ck_assert_int_eq(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
 }
-/* gunzips rel.gz and compares with rel. */
-static bool round_trips(const char* rel) {
-    char p[512], gz[512];
+/* comp[0, cn) decoded with coding e into out; the decoded length, or
+ * SIZE_MAX when the decoder fails. */
+static size_t decode(ht_fs_encoding_t e, const char* comp, size_t cn, char* out, size_t cap) {
+    if (e == HT_FS_ENC_GZIP) {
+        z_stream z = { 0 };
+        if (inflateInit2(&z, 15 + 16) != Z_OK) return SIZE_MAX;
+        z.next_in = (Bytef*) comp, z.avail_in = (uInt) cn;
+        z.next_out = (Bytef*) out, z.avail_out = (uInt) cap;
+        int rc = inflate(&z, Z_FINISH);
+        size_t n = z.total_out;
+        inflateEnd(&z);
+        return rc == Z_STREAM_END ? n : SIZE_MAX;
+    }
+#ifdef HT_HAVE_BROTLI
+    if (e == HT_FS_ENC_BR) {
+        size_t n = cap;
+        return BrotliDecoderDecompress(cn, (const uint8_t*) comp, &n, (uint8_t*) out) == BROTLI_DECODER_RESULT_SUCCESS
+                   ? n : SIZE_MAX;
+    }
+#endif
+#ifdef HT_HAVE_ZSTD
+    if (e == HT_FS_ENC_ZSTD) {
+        size_t n = ZSTD_decompress(out, cap, comp, cn);
+        return ZSTD_isError(n) ? SIZE_MAX : n;
+    }
+#endif
+    return SIZE_MAX;
+}
+
+/* Decodes rel + the suffix of e and compares with rel (and it is smaller). */
+static bool round_trips_as(const char* rel, ht_fs_encoding_t e) {
+    char p[512], side[512];
     snprintf(p, sizeof p, "%s/%s", base, rel);
-    snprintf(gz, sizeof gz, "%s/%s.gz", base, rel);
+    snprintf(side, sizeof side, "%s/%s%s", base, rel, ht_fs__encoding_suffix(e).ptr);
     static char orig[1 << 20], comp[1 << 20], out[1 << 20];
     FILE* f = fopen(p, "rb");
     size_t on = fread(orig, 1, sizeof orig, f);
     fclose(f);
-    f = fopen(gz, "rb");
+    f = fopen(side, "rb");
+    if (!f) return false;
     size_t cn = fread(comp, 1, sizeof comp, f);
     fclose(f);
-    z_stream z = { 0 };
-    if (inflateInit2(&z, 15 + 16) != Z_OK) return false;
-    z.next_in = (Bytef*) comp, z.avail_in = (uInt) cn;
-    z.next_out = (Bytef*) out, z.avail_out = sizeof out;
-    int rc = inflate(&z, Z_FINISH);
-    size_t n = z.total_out;
-    inflateEnd(&z);
-    return rc == Z_STREAM_END && n == on && memcmp(orig, out, n) == 0 && cn < on;
+    size_t n = decode(e, comp, cn, out, sizeof out);
+    return n == on && memcmp(orig, out, n) == 0 && cn < on;
+}
+
+/* Every coding this build writes round-trips; none other was written. */
+static bool round_trips(const char* rel) {
+    for (unsigned e = 0; e < HT_FS_ENC_CODINGS; e++) {
+        char side[512];
+        snprintf(side, sizeof side, "%s%s", rel, ht_fs__encoding_suffix((ht_fs_encoding_t) e).ptr);
+        if (ht_compress__available((ht_fs_encoding_t) e) ? !round_trips_as(rel, (ht_fs_encoding_t) e)
+                                                         : exists(side, nullptr))
+            return false;
+    }
+    return true;
+}
+
+/* How many codings this build writes. */
+static uint32_t ncodings(void) {
+    uint32_t n = 0;
+    for (unsigned e = 0; e < HT_FS_ENC_CODINGS; e++) n += ht_compress__available((ht_fs_encoding_t) e);
+    return n;
 }
 
 static int rm_one(const char* p, const struct stat* s, int flag, struct FTW* f) {
@@ -92,13 +142,20 @@ START_TEST(tree) {
     ck_assert_int_eq(symlink("a.css", mkp), 0); /* symlinks are not followed */
 
     ht_precompress_stats_t st;
+    uint32_t k = ncodings();
+    ck_assert_uint_ge(k, 1); /* gzip always */
     ck_assert_int_eq(ht_precompress__tree(base, nullptr, stderr, false, &st), 0);
-    ck_assert_uint_eq(st.written, 3);
-    ck_assert_uint_eq(st.skipped, 1);
+    ck_assert_uint_eq(st.written, 3 * k);
+    ck_assert_uint_eq(st.skipped, k);
     ck_assert_uint_eq(st.too_small, 1); /* tiny.css */
     ck_assert_uint_eq(st.failed, 0);
     ck_assert_uint_eq(st.up_to_date, 0);
     ck_assert_uint_eq(st.bytes_in, 3 * n);
+    for (unsigned e = 0; e < HT_FS_ENC_CODINGS; e++) {
+        bool has = ht_compress__available((ht_fs_encoding_t) e);
+        ck_assert_uint_eq(st.coded_in[e], has ? 3 * n : 0);
+        ck_assert(has ? st.coded_out[e] > 0 && st.coded_out[e] < st.coded_in[e] : st.coded_out[e] == 0);
+    }
     ck_assert(round_trips("a.css"));
     ck_assert(round_trips("sub/b.js"));
     ck_assert(round_trips("sub/c.JSON"));
@@ -128,10 +185,10 @@ START_TEST(tree) {
     ck_assert_int_eq(ht_precompress__tree(base, nullptr, vf, true, &st), 0);
     fclose(vf);
     ck_assert_uint_eq(st.written, 0);
-    ck_assert_uint_eq(st.up_to_date, 3);
+    ck_assert_uint_eq(st.up_to_date, 3 * k);
     ck_assert_uint_eq(st.too_small, 1);
-    ck_assert_msg(strstr(vlog, "/a.css: up to date\n") && strstr(vlog, "/tiny.css: too small (3 bytes)\n") &&
-                  strstr(vlog, "/noise.txt: not smaller gzipped\n") && !strstr(vlog, "img.png"), "%s", vlog);
+    ck_assert_msg(strstr(vlog, "/a.css.gz: up to date\n") && strstr(vlog, "/tiny.css: too small (3 bytes)\n") &&
+                  strstr(vlog, "/noise.txt.gz: not smaller\n") && !strstr(vlog, "img.png"), "%s", vlog);
     free(vlog);
     struct stat sg2;
     exists("a.css.gz", &sg2);
@@ -142,8 +199,8 @@ START_TEST(tree) {
     for (int i = 0; i < 60; i++) put("a.css", css, n);
     set_mtime("a.css", so.st_mtim.tv_sec + 10);
     ck_assert_int_eq(ht_precompress__tree(base, nullptr, stderr, false, &st), 0);
-    ck_assert_uint_eq(st.written, 1);
-    ck_assert_uint_eq(st.up_to_date, 2);
+    ck_assert_uint_eq(st.written, k);
+    ck_assert_uint_eq(st.up_to_date, 2 * k);
     struct stat sg3;
     exists("a.css.gz", &sg3);
     ck_assert_uint_ne(sg.st_ino, sg3.st_ino);
@@ -157,8 +214,15 @@ START_TEST(tree) {
                           .accept_encoding = HT_SLICE("gzip") };
     ht_fs__plan(&root, &q, &plan);
     ck_assert_uint_eq(plan.status, 200);
-    ck_assert(plan.gzip);
+    ck_assert_uint_eq(plan.encoding, HT_FS_ENC_GZIP);
     ck_assert_uint_eq(plan.length, (uint64_t) sg3.st_size);
+    ht_fs__plan_release(&plan);
+    /* A browser's header: the best coding written wins (br where built). */
+    q.accept_encoding = HT_SLICE("gzip, deflate, br, zstd");
+    ht_fs__plan(&root, &q, &plan);
+    ck_assert_uint_eq(plan.encoding, ht_compress__available(HT_FS_ENC_BR)     ? HT_FS_ENC_BR
+                                     : ht_compress__available(HT_FS_ENC_ZSTD) ? HT_FS_ENC_ZSTD
+                                                                              : HT_FS_ENC_GZIP);
     ht_fs__plan_release(&plan);
     ht_fs__root_close(&root);
 

@@ -72,8 +72,16 @@ def build_time_etags(tmp):
     text = open(os.path.join(outs[0], "svc_embed.c")).read()
     check(os.path.abspath(UI) not in text and tmp not in text, "svc_embed.c holds no absolute path")
     tags = {}
-    for m in re.finditer(r'\{ "([^"]+)", "[^"]*", "(\\"[^"]+\\")", [^,]+, \d+, (nullptr|"(\\"[^"]+\\")")', text):
-        tags[m.group(1)] = (m.group(2).replace('\\"', '"'), (m.group(4) or "").replace('\\"', '"') or None)
+    # { "path", "type", "etag", svc_B_(off), size, { br, zstd, gzip } }, each
+    # variant { "etag", svc_B_(off), size } or { nullptr, nullptr, 0 }.
+    variant = r'\{ (?:nullptr|"(\\"[^"]+\\")")[^}]*\}'
+    for m in re.finditer(r'\{ "([^"]+)", "[^"]*", "(\\"[^"]+\\")", [^,]+, \d+, \{ %s, %s, %s \} \}'
+                         % (variant, variant, variant), text):
+        coded = {}
+        for k, name in ((3, "br"), (4, "zstd"), (5, "gzip")):
+            if m.group(k):
+                coded[name] = m.group(k).replace('\\"', '"')
+        tags[m.group(1)] = (m.group(2).replace('\\"', '"'), coded)
     return tags
 
 
@@ -117,7 +125,8 @@ def ui_checks(port, tags):
         path = "/" + f
         s, h, b = get(port, "GET", path)
         check(s == 200 and b == want, "GET %s: the file byte for byte (%d bytes)" % (path, len(want)))
-        etag, gz_etag = tags.get(path, (None, None))
+        etag, coded = tags.get(path, (None, {}))
+        gz_etag = coded.get("gzip")
         check(h.get("etag") == etag, "GET %s: ETag %s is the build-time one" % (path, h.get("etag")))
         s, h2, b2 = get(port, "GET", path, {"Accept-Encoding": "gzip, deflate"})
         if gz_etag:
@@ -127,6 +136,19 @@ def ui_checks(port, tags):
         else:
             check(s == 200 and b2 == want and "content-encoding" not in h2,
                   "GET %s gzip: no variant (small or not compressible), the raw bytes" % path)
+        # A browser's header: br where embedded (tie: br > zstd > gzip), else
+        # zstd, else gzip; q-values pick among them.
+        best = next((c for c in ("br", "zstd", "gzip") if c in coded), None)
+        s, h6, b6 = get(port, "GET", path, {"Accept-Encoding": "gzip, deflate, br, zstd"})
+        check(s == 200 and h6.get("content-encoding") == best and h6.get("etag") == (coded[best] if best else etag)
+              and (best is None or len(b6) < len(want)),
+              "GET %s with gzip, deflate, br, zstd: %s, ETag %s" % (path, best or "identity", h6.get("etag")))
+        if "zstd" in coded:
+            s, h7, b7 = get(port, "GET", path, {"Accept-Encoding": "br;q=0.5, zstd, gzip;q=0.9"})
+            unz = subprocess.run(["zstd", "-dc"], input=b7, stdout=subprocess.PIPE).stdout \
+                if shutil.which("zstd") else want
+            check(s == 200 and h7.get("content-encoding") == "zstd" and h7.get("etag") == coded["zstd"]
+                  and unz == want, "GET %s zstd by q-value: the zstd variant, ETag %s" % (path, coded["zstd"]))
         s, h3, b3 = get(port, "GET", path, {"If-None-Match": etag})
         check(s == 304 and b3 == b"" and h3.get("etag") == etag, "GET %s If-None-Match: 304" % path)
         s, h4, b4 = get(port, "GET", path, {"Range": "bytes=10-29", "Accept-Encoding": "gzip"})

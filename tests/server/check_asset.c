@@ -6,23 +6,29 @@
 
 #include "out_fixture.h"
 
-/* A set as htgen would emit it: sorted paths, a gzip variant for one. */
+/* A set as htgen would emit it: sorted paths, variants for app.js (all three
+ * codings) and big.css (gzip only). The coded bytes stand in for real ones. */
 static const uint8_t APP_JS[] = "console.log('hi');\n";
-static const uint8_t APP_JS_GZ[] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3, 'z' }; /* stands in */
+static const uint8_t APP_JS_GZ[] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3, 'z' };
+static const uint8_t APP_JS_BR[] = "BR-OF-JS";
+static const uint8_t APP_JS_ZST[] = "ZST-OF-JS";
 static const uint8_t INDEX[] = "<p>home</p>";
 static const uint8_t SUB_INDEX[] = "<p>sub</p>";
 static const uint8_t DIGITS[] = "0123456789";
+#define NO_VARIANTS { { nullptr, nullptr, 0 }, { nullptr, nullptr, 0 }, { nullptr, nullptr, 0 } }
 static const ht_asset_t ASSETS[] = {
-    { "/.well-known/x", "text/plain", "\"w\"", (const uint8_t*) "w", 1, nullptr, nullptr, 0 },
-    { "/app.js", "text/javascript; charset=utf-8", "\"js1\"", APP_JS, sizeof APP_JS - 1, "\"js1.gz\"",
-      APP_JS_GZ, sizeof APP_JS_GZ },
-    { "/digits.txt", "text/plain; charset=utf-8", "\"d1\"", DIGITS, 10, nullptr, nullptr, 0 },
-    { "/empty", "application/octet-stream", "\"e\"", nullptr, 0, nullptr, nullptr, 0 },
-    { "/index.html", "text/html; charset=utf-8", "\"i1\"", INDEX, sizeof INDEX - 1, nullptr, nullptr, 0 },
-    { "/sub dir/index.html", "text/html; charset=utf-8", "\"s1\"", SUB_INDEX, sizeof SUB_INDEX - 1, nullptr,
-      nullptr, 0 },
-    { "/sub/deeper/z.txt", "text/plain; charset=utf-8", "\"z\"", (const uint8_t*) "z", 1, nullptr, nullptr,
-      0 },
+    { "/.well-known/x", "text/plain", "\"w\"", (const uint8_t*) "w", 1, NO_VARIANTS },
+    { "/app.js", "text/javascript; charset=utf-8", "\"js1\"", APP_JS, sizeof APP_JS - 1,
+      { [HT_FS_ENC_BR] = { "\"js1-br\"", APP_JS_BR, sizeof APP_JS_BR - 1 },
+        [HT_FS_ENC_ZSTD] = { "\"js1-zst\"", APP_JS_ZST, sizeof APP_JS_ZST - 1 },
+        [HT_FS_ENC_GZIP] = { "\"js1.gz\"", APP_JS_GZ, sizeof APP_JS_GZ } } },
+    { "/big.css", "text/css; charset=utf-8", "\"c1\"", (const uint8_t*) "a{}", 3,
+      { [HT_FS_ENC_GZIP] = { "\"c1-gz\"", (const uint8_t*) "GZ", 2 } } },
+    { "/digits.txt", "text/plain; charset=utf-8", "\"d1\"", DIGITS, 10, NO_VARIANTS },
+    { "/empty", "application/octet-stream", "\"e\"", nullptr, 0, NO_VARIANTS },
+    { "/index.html", "text/html; charset=utf-8", "\"i1\"", INDEX, sizeof INDEX - 1, NO_VARIANTS },
+    { "/sub dir/index.html", "text/html; charset=utf-8", "\"s1\"", SUB_INDEX, sizeof SUB_INDEX - 1, NO_VARIANTS },
+    { "/sub/deeper/z.txt", "text/plain; charset=utf-8", "\"z\"", (const uint8_t*) "z", 1, NO_VARIANTS },
 };
 static const ht_asset_set_t SET = { ASSETS, HT_ARRAY_LEN(ASSETS), "index.html", nullptr };
 
@@ -67,7 +73,7 @@ static char* serve(ht_method_t m, const char* path, const char* query, ht_slice_
 
 START_TEST(find) {
     ck_assert_ptr_eq(ht_asset__find(&SET, HT_SLICE("/app.js")), &ASSETS[1]);
-    ck_assert_ptr_eq(ht_asset__find(&SET, HT_SLICE("/sub/deeper/z.txt")), &ASSETS[6]);
+    ck_assert_ptr_eq(ht_asset__find(&SET, HT_SLICE("/sub/deeper/z.txt")), &ASSETS[7]);
     ck_assert_ptr_null(ht_asset__find(&SET, HT_SLICE("/app.j")));
     ck_assert_ptr_null(ht_asset__find(&SET, HT_SLICE("/app.jsx")));
     ck_assert_ptr_null(ht_asset__find(&SET, HT_SLICE("/")));
@@ -143,8 +149,47 @@ START_TEST(index_and_redirects) {
 }
 END_TEST
 
-START_TEST(gzip_negotiation) {
-    EXPECT(serve(HT_METHOD_GET, "/app.js", nullptr, HT_SLICE_NULL, "Accept-Encoding", "br, gzip;q=0.5", nullptr,
+/* q-value negotiation (RFC 9110 §12.5.3) over br, zstd, gzip and identity:
+ * which ETag (so which variant) each Accept-Encoding gets. */
+START_TEST(encoding_negotiation) {
+    static const struct { const char* path; const char* ae; const char* want; } cases[] = {
+        { "/app.js", nullptr, "ETag: \"js1\"" },                      /* no header: identity */
+        { "/app.js", "", "ETag: \"js1\"" },                           /* empty: identity only */
+        { "/app.js", "gzip, deflate, br, zstd", "ETag: \"js1-br\"" }, /* tie: br > zstd > gzip */
+        { "/app.js", "zstd, gzip", "ETag: \"js1-zst\"" },
+        { "/app.js", "gzip;q=0.5, zstd;q=0.8, br;q=0.1", "ETag: \"js1-zst\"" },
+        { "/app.js", "br;q=0, gzip", "ETag: \"js1.gz\"" },            /* q=0 refuses */
+        { "/app.js", "*", "ETag: \"js1-br\"" },
+        { "/app.js", "*;q=0.5, gzip", "ETag: \"js1.gz\"" },           /* own entry beats "*" */
+        { "/app.js", "gzip;q=0.5, identity", "ETag: \"js1\"" },       /* identity's q higher */
+        { "/app.js", "gzip, identity", "ETag: \"js1.gz\"" },          /* tie: a coding wins */
+        { "/app.js", "BR;Q=1.000", "ETag: \"js1-br\"" },              /* case-insensitive */
+        { "/app.js", "br;q=2, gzip", "ETag: \"js1.gz\"" },            /* bad q: element dropped */
+        { "/app.js", "identity;q=0, zstd", "ETag: \"js1-zst\"" },
+        { "/app.js", "compress, deflate", "ETag: \"js1\"" },          /* unknown codings */
+        { "/big.css", "br, zstd", "HTTP/1.1 200 OK" },                   /* no such variant: identity */
+        { "/big.css", "identity;q=0, br", "HTTP/1.1 406 Not Acceptable" },
+        { "/big.css", "*;q=0", "HTTP/1.1 406 Not Acceptable" },         /* "*" covers identity */
+        { "/big.css", "*;q=0, identity", "ETag: \"c1\"" },
+    };
+    for (size_t i = 0; i < HT_ARRAY_LEN(cases); i++) {
+        char* r = serve(HT_METHOD_GET, cases[i].path, nullptr, HT_SLICE_NULL,
+                        cases[i].ae ? "Accept-Encoding" : nullptr, cases[i].ae, nullptr, nullptr);
+        ck_assert_msg(strstr(r, cases[i].want) != nullptr, "%s %s: %s", cases[i].path,
+                      cases[i].ae ? cases[i].ae : "(none)", r);
+        ck_assert_msg(strstr(r, "Vary: Accept-Encoding\r\n") != nullptr, "%s", r);
+        free(r);
+    }
+    EXPECT(serve(HT_METHOD_GET, "/app.js", nullptr, HT_SLICE_NULL, "Accept-Encoding", "zstd, br;q=0.9", nullptr,
+                 nullptr),
+           "HTTP/1.1 200 OK\r\nContent-Type: text/javascript; charset=utf-8\r\nETag: \"js1-zst\"\r\n"
+           "Accept-Ranges: bytes\r\nContent-Encoding: zstd\r\nVary: Accept-Encoding\r\n"
+           "Content-Length: 9\r\n\r\nZST-OF-JS");
+    EXPECT(serve(HT_METHOD_GET, "/app.js", nullptr, HT_SLICE_NULL, "Accept-Encoding", "br", nullptr, nullptr),
+           "HTTP/1.1 200 OK\r\nContent-Type: text/javascript; charset=utf-8\r\nETag: \"js1-br\"\r\n"
+           "Accept-Ranges: bytes\r\nContent-Encoding: br\r\nVary: Accept-Encoding\r\n"
+           "Content-Length: 8\r\n\r\nBR-OF-JS");
+    EXPECT(serve(HT_METHOD_GET, "/app.js", nullptr, HT_SLICE_NULL, "Accept-Encoding", "br;q=0.1, gzip;q=0.5", nullptr,
                  nullptr),
            "HTTP/1.1 200 OK\r\nContent-Type: text/javascript; charset=utf-8\r\nETag: \"js1.gz\"\r\n"
            "Accept-Ranges: bytes\r\nContent-Encoding: gzip\r\nVary: Accept-Encoding\r\n"
@@ -211,7 +256,7 @@ int main(void) {
     tcase_add_test(t, plain_get_head);
     tcase_add_test(t, errors);
     tcase_add_test(t, index_and_redirects);
-    tcase_add_test(t, gzip_negotiation);
+    tcase_add_test(t, encoding_negotiation);
     tcase_add_test(t, conditionals);
     tcase_add_test(t, ranges);
     suite_add_tcase(s, t);

@@ -212,9 +212,55 @@ int32_t ht_fs__accept_q(ht_slice_t ae, ht_slice_t coding);
  * client that says nothing may not decode it). */
 bool ht_fs__accepts_gzip(ht_slice_t ae);
 
+/* The content codings served from precompressed variants (sidecar files
+ * beside the original, or an embedded asset's extra copies): enum id,
+ * Content-Encoding token, sidecar suffix. The order is the server's
+ * preference when the client's q-values tie: the smaller encoding first. */
+#define HT_FS_ENCODINGS(X)   \
+    X(BR, "br", ".br")       \
+    X(ZSTD, "zstd", ".zst")  \
+    X(GZIP, "gzip", ".gz")
+
+typedef enum ht_fs_encoding {
+#define HT_FS_ENC_ENUM_(id, token, suffix) HT_FS_ENC_##id,
+    HT_FS_ENCODINGS(HT_FS_ENC_ENUM_)
+#undef HT_FS_ENC_ENUM_
+    HT_FS_ENC_CODINGS,                        /* how many codings there are */
+    HT_FS_ENC_IDENTITY = HT_FS_ENC_CODINGS,   /* the file as it is */
+    HT_FS_ENC_NONE,                           /* nothing acceptable (406) */
+} ht_fs_encoding_t;
+
+/* The Content-Encoding token ("br") and sidecar suffix (".br") of a coding
+ * (static storage); empty for IDENTITY and NONE. */
+ht_slice_t ht_fs__encoding_token(ht_fs_encoding_t e);
+ht_slice_t ht_fs__encoding_suffix(ht_fs_encoding_t e);
+
+/* What an Accept-Encoding value allows (RFC 9110 §12.5.3), per coding and
+ * for identity, as q-values in thousandths:
+ *   - a coding: its own entry's q (gzip: also "x-gzip"), else "*"'s, else 0;
+ *     an absent header gives 0 to every coding (a client that says nothing
+ *     may not decode one);
+ *   - identity: its own entry's q, else "*"'s, else 1 — acceptable, but
+ *     below any coding the client lists (RFC 9110: identity is acceptable
+ *     unless "identity;q=0" or "*;q=0" without an identity entry excludes it).
+ * An empty value (the field present, no elements) leaves identity only. */
+typedef struct ht_fs_accept {
+    uint16_t q[HT_FS_ENC_CODINGS + 1]; /* by ht_fs_encoding_t, IDENTITY last */
+} ht_fs_accept_t;
+
+void ht_fs__accept_parse(ht_slice_t ae, ht_fs_accept_t* out);
+
+/* The representation to send, given what the client allows and which
+ * codings are available (bit 1u << e for each ht_fs_encoding_t e < CODINGS):
+ * the available coding with the highest q > 0, ties going to the earlier
+ * one in HT_FS_ENCODINGS; identity instead when its q is higher still;
+ * identity when no available coding is acceptable and identity is; else
+ * HT_FS_ENC_NONE (the client refuses every representation: 406). */
+ht_fs_encoding_t ht_fs__choose_encoding(const ht_fs_accept_t* acc, uint32_t available);
+
 /* ======================= Resolution ======================= */
 
-/* Decoded paths, appended index names and ".gz" included, are refused at
+/* Decoded paths, appended index names and sidecar suffixes included, are refused at
  * this length and over (414 from ht_fs__plan). */
 #define HT_FS_PATH_MAX 2048
 /* Longest index file name. */
@@ -225,7 +271,8 @@ enum ht_fs_root_flags {
     HT_FS_DOTFILES       = 1u << 1, /* serve names starting with '.' (and list them) */
     HT_FS_NO_INDEX       = 1u << 2, /* no index file lookup in directories */
     HT_FS_NO_LIST        = 1u << 3, /* no generated directory listings */
-    HT_FS_NO_GZIP        = 1u << 4, /* never look for or serve .gz sidecars */
+    HT_FS_NO_GZIP        = 1u << 4, /* never look for or serve precompressed sidecars
+                                     * (.br, .zst, .gz: HT_FS_ENCODINGS) */
     HT_FS_NO_OPENAT2     = 1u << 5, /* use the component walk even where openat2
                                      * works (tests; kernels with broken filters) */
 };
@@ -344,10 +391,11 @@ typedef struct ht_fs_plan {
      * nullptr otherwise. */
     const char*  data;
     uint64_t     offset, length;
-    ht_fs_stat_t st;         /* of the file sent (the sidecar when gzip) */
+    ht_fs_stat_t st;         /* of the file sent (the sidecar when encoded) */
     ht_slice_t   path;       /* decoded path of what is served (into path_buf) */
     ht_fs_status_t resolved; /* how the request path resolved */
-    bool         gzip;       /* the .gz sidecar is what fd is */
+    uint8_t      encoding;   /* ht_fs_encoding_t of fd: IDENTITY, or the coding of
+                              * the sidecar it is (NONE only with status 406) */
     /* private storage */
     char         path_buf[HT_FS_PATH_MAX];
     char         text[3 * HT_FS_PATH_MAX + 256];
@@ -360,10 +408,13 @@ typedef struct ht_fs_plan {
  *     a directory without its '/': 301 + Location (path + "/" + query);
  *   - a directory: its index file (unless HT_FS_NO_INDEX), else a listing
  *     (unless HT_FS_NO_LIST), else 404;
- *   - a file: the .gz sidecar instead when it exists beside it, is a regular
- *     file not older than it, and Accept-Encoding allows gzip (unless
- *     HT_FS_NO_GZIP); Content-Encoding: gzip, the original's Content-Type,
- *     and Vary: Accept-Encoding whenever a sidecar exists (both variants);
+ *   - a file: a sidecar instead (NAME.br, NAME.zst, NAME.gz: HT_FS_ENCODINGS)
+ *     when it is a regular file not older than NAME and ht_fs__choose_encoding
+ *     picks its coding over the others present and identity (unless
+ *     HT_FS_NO_GZIP); then Content-Encoding, the original's Content-Type and
+ *     the sidecar's own ETag; Vary: Accept-Encoding whenever a sidecar exists
+ *     (every variant). 406 (+ Vary) when the client refuses identity and
+ *     every sidecar present;
  *   - preconditions (304 / 412), then Range with If-Range (GET only) for
  *     206 / 416;
  *   - 200 / 206 carry Content-Type, ETag, Last-Modified, Accept-Ranges:
@@ -389,8 +440,8 @@ HT_INLINE ht_file_t ht_fs__plan_take_fd(ht_fs_plan_t* p) {
 /* ======================= Per-loop cache ======================= */
 
 /* A small cache of resolved files for one loop (not thread-safe: one per
- * worker): for each recently served path (and whether the client took
- * gzip), the open fd, its stat, type and sidecar choice, and, for files up
+ * worker): for each recently served path (and the client's Accept-Encoding
+ * q-values), the open fd, its stat, type and sidecar choice, and, for files up
  * to max_file bytes, their contents. A hit skips path resolution, the
  * sidecar probe, open, fstat and read: the plan is rebuilt from the entry
  * (conditionals and Range are still evaluated per request). An entry is

@@ -258,7 +258,7 @@ ht_result_t ht_response__pause_body(ht_response_t* res, bool paused);
 /* ---- Static files ----
  *
  * ht_response__serve_file answers a request from a docroot: everything
- * ht/fs.h decides (path safety, index file, listing, gzip sidecar and Vary,
+ * ht/fs.h decides (path safety, index file, listing, .br/.zst/.gz sidecars and Vary,
  * ETag/Last-Modified, conditionals, Range, 405 + Allow, redirects of
  * directories to their '/' form) turned into this response, the body
  * zero-copy. The `ht` program is a command line around it; a route's
@@ -266,7 +266,7 @@ ht_result_t ht_response__pause_body(ht_response_t* res, bool paused);
  *
  * What is served and how is the root's policy, fixed when it is opened
  * (ht_fs__root_open): index file name or none (HT_FS_NO_INDEX), listings
- * (HT_FS_NO_LIST), gzip sidecars (HT_FS_NO_GZIP), dotfiles
+ * (HT_FS_NO_LIST), precompressed sidecars (HT_FS_NO_GZIP), dotfiles
  * (HT_FS_DOTFILES), symlinks out of the root (HT_FS_FOLLOW_OUTSIDE), extra
  * MIME types. It lives in the root rather than in each call because the
  * per-loop cache keys its entries by root: one policy per root keeps a
@@ -312,10 +312,18 @@ ht_result_t ht_response__serve_file(ht_response_t* res, const ht_request_t* req,
  * Files compiled into the program (the route compiler's `embed PREFIX DIR`
  * emits these tables; a program may also write its own): bytes in read-only
  * memory, Content-Type and strong ETags fixed at build time, an optional
- * gzip variant of each. Nothing is opened, read or allocated per request
+ * precompressed variant per content coding (HT_FS_ENCODINGS: br, zstd,
+ * gzip). Nothing is opened, read or allocated per request
  * (a long Location aside) and bodies are sent from the table's memory
  * without copying (ht_response__body_ref), so the tables must live as long
  * as the program (static storage). */
+typedef struct ht_asset_variant {
+    const char*    etag; /* strong entity-tag of data (a different representation from
+                          * the raw bytes, so a different tag); nullptr: no variant */
+    const uint8_t* data; /* the asset's bytes in that coding */
+    uint64_t       size;
+} ht_asset_variant_t;
+
 typedef struct ht_asset {
     const char*    path;    /* decoded, normalised path beneath the set: "/css/app.css"
                              * (starts with '/', no empty or dot segments) */
@@ -323,10 +331,7 @@ typedef struct ht_asset {
     const char*    etag;    /* strong entity-tag of data, quotes included */
     const uint8_t* data;    /* the file's bytes (size may be 0) */
     uint64_t       size;
-    const char*    gz_etag; /* strong entity-tag of gz_data (a different representation,
-                             * so a different tag); nullptr when there is no gzip variant */
-    const uint8_t* gz_data; /* the same bytes gzip-compressed, or nullptr */
-    uint64_t       gz_size;
+    ht_asset_variant_t coded[HT_FS_ENC_CODINGS]; /* by ht_fs_encoding_t (HT_FS_ENC_BR, ...) */
 } ht_asset_t;
 
 /* A tree of assets. Directories are implied by the paths: "/css/" exists
@@ -353,10 +358,12 @@ const ht_asset_t* ht_asset__find(const ht_asset_set_t* set, ht_slice_t path);
  *     names starting with '.' (but ".well-known") are never found (404);
  *   - a directory named without its '/': 301 + Location (mount + path + "/"
  *     + query); with it: its index asset, else 404 (no listings);
- *   - the gzip variant when there is one, Accept-Encoding allows gzip and the
- *     request is not a GET with Range (ranges are served from the raw bytes);
- *     then Content-Encoding: gzip, and Vary: Accept-Encoding on every
- *     response for an asset that has a variant (both variants, 304 too);
+ *   - a coded variant when ht_fs__choose_encoding picks it over the others
+ *     the asset has and identity, and the request is not a GET with Range
+ *     (ranges are served from the raw bytes); then Content-Encoding, and
+ *     Vary: Accept-Encoding on every response for an asset that has a
+ *     variant (every variant, 304 too); 406 when the client refuses identity
+ *     and every variant;
  *   - If-Match / If-None-Match against the chosen variant's ETag (412 /
  *     304; weak comparison for If-None-Match); there is no Last-Modified,
  *     so If-Modified-Since / If-Unmodified-Since are ignored, and an

@@ -179,13 +179,13 @@ static int32_t parse_q(ht_slice_t v) {
     return q > 1000 ? -1 : q;
 }
 
-int32_t ht_fs__accept_q(ht_slice_t ae, ht_slice_t coding) {
-    if (!ae.ptr) return -1;
-    bool is_gzip = ht_slice__eq_nocase(coding, HT_SLICE("gzip"));
-    int32_t own = -1, star = -1;
-    ht_slice_t s = ae, item;
-    while (s.len) {
-        ht_slice__split(&s, ',', &item);
+/* One Accept-Encoding element: its coding name and q (thousandths); false
+ * when the list is used up. Empty elements are skipped, and so are ones
+ * with a malformed q (name.len == 0 never comes back). */
+static bool next_coding(ht_slice_t* s, ht_slice_t* name_out, int32_t* q_out) {
+    while (s->len) {
+        ht_slice_t item;
+        ht_slice__split(s, ',', &item);
         ht_slice_t name, params = item;
         ht_slice__split(&params, ';', &name);
         name = ht_slice__trim_ows(name);
@@ -202,6 +202,19 @@ int32_t ht_fs__accept_q(ht_slice_t ae, ht_slice_t coding) {
             }
         }
         if (bad) continue;
+        *name_out = name;
+        *q_out = q;
+        return true;
+    }
+    return false;
+}
+
+int32_t ht_fs__accept_q(ht_slice_t ae, ht_slice_t coding) {
+    if (!ae.ptr) return -1;
+    bool is_gzip = ht_slice__eq_nocase(coding, HT_SLICE("gzip"));
+    int32_t own = -1, star = -1, q;
+    ht_slice_t s = ae, name;
+    while (next_coding(&s, &name, &q)) {
         if (ht_slice__eq(name, HT_SLICE("*"))) {
             if (star < 0) star = q;
         } else if (ht_slice__eq_nocase(name, coding) ||
@@ -214,4 +227,56 @@ int32_t ht_fs__accept_q(ht_slice_t ae, ht_slice_t coding) {
 
 bool ht_fs__accepts_gzip(ht_slice_t ae) {
     return ht_fs__accept_q(ae, HT_SLICE("gzip")) > 0;
+}
+
+#define TOKEN_(id, token, suffix) [HT_FS_ENC_##id] = { .ptr = token, .len = sizeof(token) - 1 },
+static const ht_slice_t enc_token_[HT_FS_ENC_CODINGS] = { HT_FS_ENCODINGS(TOKEN_) };
+#undef TOKEN_
+#define SUFFIX_(id, token, suffix) [HT_FS_ENC_##id] = { .ptr = suffix, .len = sizeof(suffix) - 1 },
+static const ht_slice_t enc_suffix_[HT_FS_ENC_CODINGS] = { HT_FS_ENCODINGS(SUFFIX_) };
+#undef SUFFIX_
+
+ht_slice_t ht_fs__encoding_token(ht_fs_encoding_t e) {
+    return (unsigned) e < HT_FS_ENC_CODINGS ? enc_token_[e] : HT_SLICE("");
+}
+
+ht_slice_t ht_fs__encoding_suffix(ht_fs_encoding_t e) {
+    return (unsigned) e < HT_FS_ENC_CODINGS ? enc_suffix_[e] : HT_SLICE("");
+}
+
+void ht_fs__accept_parse(ht_slice_t ae, ht_fs_accept_t* out) {
+    /* -1: not listed. The first entry for a name counts, as in accept_q. */
+    int32_t own[HT_FS_ENC_CODINGS + 1], star = -1, q;
+    for (unsigned e = 0; e <= HT_FS_ENC_CODINGS; e++) own[e] = -1;
+    ht_slice_t s = ae, name;
+    while (ae.ptr && next_coding(&s, &name, &q)) {
+        if (ht_slice__eq(name, HT_SLICE("*"))) {
+            if (star < 0) star = q;
+            continue;
+        }
+        unsigned e = HT_FS_ENC_CODINGS;
+        if (!ht_slice__eq_nocase(name, HT_SLICE("identity"))) {
+            for (e = 0; e < HT_FS_ENC_CODINGS; e++)
+                if (ht_slice__eq_nocase(name, enc_token_[e])) break;
+            if (e == HT_FS_ENC_CODINGS) {
+                if (!ht_slice__eq_nocase(name, HT_SLICE("x-gzip"))) continue; /* unknown coding */
+                e = HT_FS_ENC_GZIP;
+            }
+        }
+        if (own[e] < 0) own[e] = q;
+    }
+    for (unsigned e = 0; e < HT_FS_ENC_CODINGS; e++)
+        out->q[e] = (uint16_t) (own[e] >= 0 ? own[e] : star >= 0 ? star : 0);
+    int32_t id = own[HT_FS_ENC_CODINGS];
+    out->q[HT_FS_ENC_IDENTITY] = (uint16_t) (id >= 0 ? id : star >= 0 ? star : 1);
+}
+
+ht_fs_encoding_t ht_fs__choose_encoding(const ht_fs_accept_t* acc, uint32_t available) {
+    unsigned best = HT_FS_ENC_NONE;
+    for (unsigned e = 0; e < HT_FS_ENC_CODINGS; e++) /* strict '>': ties keep the earlier */
+        if ((available >> e & 1u) && acc->q[e] > 0 && (best == HT_FS_ENC_NONE || acc->q[e] > acc->q[best]))
+            best = e;
+    uint16_t id = acc->q[HT_FS_ENC_IDENTITY];
+    if (best == HT_FS_ENC_NONE) return id > 0 ? HT_FS_ENC_IDENTITY : HT_FS_ENC_NONE;
+    return id > acc->q[best] ? HT_FS_ENC_IDENTITY : (ht_fs_encoding_t) best;
 }

@@ -68,16 +68,77 @@ static void plan_init(ht_fs_plan_t* p) {
     p->st = (ht_fs_stat_t){ 0 };
     p->path = HT_SLICE_NULL;
     p->resolved = 0;
-    p->gzip = false;
+    p->encoding = HT_FS_ENC_IDENTITY;
     p->text_len = 0;
+}
+
+/* Opens NAME + the suffix of coding e when it is a regular file not older
+ * than NAME (p->st): a stale sidecar is neither served nor makes the
+ * response vary. */
+static bool open_sidecar(const ht_fs_root_t* root, ht_fs_plan_t* p, ht_fs_encoding_t e, ht_fs_entry_t* out) {
+    size_t len = p->path.len;
+    ht_slice_t suf = ht_fs__encoding_suffix(e);
+    if (!path_append(p, suf.ptr, suf.len)) return false;
+    ht_fs_status_t s = ht_fs__open(root, p->path, out);
+    p->path.len = len;
+    if (s != HT_FS_FILE) {
+        if (s == HT_FS_DIR) ht_fs__close(out->fd);
+        return false;
+    }
+    if (out->st.mtime_sec > p->st.mtime_sec ||
+        (out->st.mtime_sec == p->st.mtime_sec && out->st.mtime_nsec >= p->st.mtime_nsec))
+        return true;
+    ht_fs__close(out->fd);
+    return false;
+}
+
+/* Chooses among p's file and its sidecars (HT_FS_ENCODINGS) and, for a
+ * coding, swaps the sidecar into p. Sidecars are probed in the client's
+ * order (q descending, server preference on ties) and the probing stops at
+ * the first one present that the client accepts: it is the best available
+ * coding. Otherwise every sidecar is probed, since the existence of any
+ * makes the response vary (*vary). Returns the ht_fs__choose_encoding. */
+static ht_fs_encoding_t pick_sidecar(const ht_fs_root_t* root, const ht_fs_accept_t* acc, ht_fs_plan_t* p,
+                                     bool* vary) {
+    ht_fs_encoding_t order[HT_FS_ENC_CODINGS];
+    for (unsigned i = 0; i < HT_FS_ENC_CODINGS; i++) { /* insertion sort, stable */
+        unsigned j = i;
+        for (; j > 0 && acc->q[order[j - 1]] < acc->q[i]; j--) order[j] = order[j - 1];
+        order[j] = (ht_fs_encoding_t) i;
+    }
+    ht_fs_entry_t best = { .fd = HT_FILE_INVALID };
+    uint32_t available = 0;
+    for (unsigned i = 0; i < HT_FS_ENC_CODINGS; i++) {
+        ht_fs_encoding_t e = order[i];
+        if (*vary && (available || acc->q[e] == 0)) break;
+        ht_fs_entry_t se;
+        if (!open_sidecar(root, p, e, &se)) continue;
+        *vary = true;
+        if (acc->q[e] > 0 && !available) {
+            available = 1u << e;
+            best = se;
+        } else {
+            ht_fs__close(se.fd);
+        }
+    }
+    ht_fs_encoding_t enc = ht_fs__choose_encoding(acc, available);
+    if (enc != HT_FS_ENC_IDENTITY && enc != HT_FS_ENC_NONE) {
+        ht_fs__close(p->fd);
+        p->fd = best.fd;
+        p->st = best.st;
+        p->encoding = (uint8_t) enc;
+    } else if (available) {
+        ht_fs__close(best.fd);
+    }
+    return enc;
 }
 
 /* Everything up to the choice of the file to send: method, resolution,
  * index, listing, sidecar. Returns true when the plan holds an open regular
- * file (p->fd, p->st, p->path, p->gzip) still to be finished with
+ * file (p->fd, p->st, p->path, p->encoding) still to be finished with
  * finish_file(type, vary); false when the plan is complete already. */
-static bool plan_select(const ht_fs_root_t* root, const ht_fs_request_t* req, ht_fs_plan_t* p,
-                        ht_slice_t* type_out, bool* vary_out) {
+static bool plan_select(const ht_fs_root_t* root, const ht_fs_request_t* req, const ht_fs_accept_t* acc,
+                        ht_fs_plan_t* p, ht_slice_t* type_out, bool* vary_out) {
     if (req->method != HT_METHOD_GET && req->method != HT_METHOD_HEAD) {
         p->status = 405;
         add_static(p, HT_HEADER_ALLOW, "Allow", HT_SLICE("GET, HEAD"));
@@ -155,38 +216,17 @@ static bool plan_select(const ht_fs_root_t* root, const ht_fs_request_t* req, ht
     }
 
     /* A file (maybe the index). Its type comes from the original name. */
-    ht_slice_t type = ht_fs__mime_lookup(root->mime, p->path);
-    bool vary = false;
-    if (!(root->flags & HT_FS_NO_GZIP)) {
-        size_t len = p->path.len;
-        if (path_append(p, ".gz", 3)) {
-            ht_fs_entry_t ge;
-            ht_fs_status_t gs = ht_fs__open(root, p->path, &ge);
-            p->path.len = len;
-            if (gs == HT_FS_FILE) {
-                /* Stale sidecars (older than the original) are not served, and
-                 * do not make the response vary. */
-                bool fresh = ge.st.mtime_sec > p->st.mtime_sec ||
-                             (ge.st.mtime_sec == p->st.mtime_sec && ge.st.mtime_nsec >= p->st.mtime_nsec);
-                if (fresh) {
-                    vary = true;
-                    if (ht_fs__accepts_gzip(req->accept_encoding)) {
-                        ht_fs__close(p->fd);
-                        p->fd = ge.fd;
-                        p->st = ge.st;
-                        p->gzip = true;
-                        ge.fd = HT_FILE_INVALID;
-                    }
-                }
-                ht_fs__close(ge.fd);
-            } else if (gs == HT_FS_DIR) {
-                ht_fs__close(ge.fd);
-            }
-        }
+    *type_out = ht_fs__mime_lookup(root->mime, p->path);
+    *vary_out = false;
+    ht_fs_encoding_t enc = HT_FS_ENC_IDENTITY;
+    if (!(root->flags & HT_FS_NO_GZIP)) enc = pick_sidecar(root, acc, p, vary_out);
+    else if (acc->q[HT_FS_ENC_IDENTITY] == 0) enc = HT_FS_ENC_NONE;
+    if (enc == HT_FS_ENC_NONE) {
+        fail(p, 406);
+        p->encoding = HT_FS_ENC_NONE;
+        if (*vary_out) add_static(p, HT_HEADER_VARY, "Vary", HT_SLICE("Accept-Encoding"));
+        return false;
     }
-
-    *type_out = type;
-    *vary_out = vary;
     return true;
 }
 
@@ -260,7 +300,9 @@ static void finish_file(ht_fs_plan_t* p, const ht_fs_request_t* req, ht_slice_t 
                          (unsigned long long) (off + len - 1), (unsigned long long) p->st.size);
         add(p, HT_HEADER_CONTENT_RANGE, "Content-Range", ht_slice__from(cr, (size_t) n));
     }
-    if (p->gzip) add_static(p, HT_HEADER_CONTENT_ENCODING, "Content-Encoding", HT_SLICE("gzip"));
+    if (p->encoding < HT_FS_ENC_CODINGS)
+        add_static(p, HT_HEADER_CONTENT_ENCODING, "Content-Encoding",
+                   ht_fs__encoding_token((ht_fs_encoding_t) p->encoding));
     if (vary) add_static(p, HT_HEADER_VARY, "Vary", HT_SLICE("Accept-Encoding"));
 }
 
@@ -268,7 +310,9 @@ void ht_fs__plan(const ht_fs_root_t* root, const ht_fs_request_t* req, ht_fs_pla
     plan_init(p);
     ht_slice_t type;
     bool vary;
-    if (plan_select(root, req, p, &type, &vary)) finish_file(p, req, type, vary);
+    ht_fs_accept_t acc;
+    ht_fs__accept_parse(req->accept_encoding, &acc);
+    if (plan_select(root, req, &acc, p, &type, &vary)) finish_file(p, req, type, vary);
 }
 
 void ht_fs__plan_release(ht_fs_plan_t* p) {
@@ -289,8 +333,10 @@ struct ht_fs_cache_entry_ {
     int64_t             validated_ms;
     ht_file_t           fd;       /* HT_FILE_INVALID: empty slot */
     uint32_t            used;     /* last use (cache tick), for eviction */
+    uint64_t            accept;   /* accept_key_ of the request's Accept-Encoding */
     uint8_t             resolved; /* ht_fs_status_t of the request path */
-    bool                gz_ok, vary, gzip;
+    uint8_t             encoding; /* ht_fs_encoding_t of fd */
+    bool                vary;
 };
 
 #define WAYS 4
@@ -326,8 +372,18 @@ void ht_fs__cache_free(ht_fs_cache_t* c) {
     c->entries_ = nullptr;
 }
 
-static uint64_t hash_key(ht_slice_t path, bool gz_ok) {
-    uint64_t h = 1469598103934665603ull ^ (gz_ok ? 0x9e3779b97f4a7c15ull : 0);
+/* The q-values as one number: requests that allow the same codings equally
+ * get the same answer, so they share an entry (browsers send a handful of
+ * distinct Accept-Encoding values). 11 bits each hold 0..1000. */
+static_assert((HT_FS_ENC_CODINGS + 1) * 11 <= 64, "accept_key_ packs every q-value");
+static uint64_t accept_key_(const ht_fs_accept_t* acc) {
+    uint64_t k = 0;
+    for (unsigned e = 0; e <= HT_FS_ENC_CODINGS; e++) k = k << 11 | acc->q[e];
+    return k;
+}
+
+static uint64_t hash_key(ht_slice_t path, uint64_t accept) {
+    uint64_t h = 1469598103934665603ull ^ (accept * 0x9e3779b97f4a7c15ull);
     for (size_t i = 0; i < path.len; i++) h = (h ^ (unsigned char) path.ptr[i]) * 1099511628211ull;
     return h ^ (h >> 29);
 }
@@ -351,14 +407,16 @@ void ht_fs__plan_cached(ht_fs_cache_t* c, const ht_fs_root_t* root, const ht_fs_
         ht_fs__plan(root, req, p);
         return;
     }
-    bool gz_ok = !(root->flags & HT_FS_NO_GZIP) && ht_fs__accepts_gzip(req->accept_encoding);
-    uint64_t h = hash_key(req->path, gz_ok);
+    ht_fs_accept_t acc;
+    ht_fs__accept_parse(req->accept_encoding, &acc);
+    uint64_t ak = accept_key_(&acc);
+    uint64_t h = hash_key(req->path, ak);
     ht_fs_cache_entry_* set = &c->entries_[(h & (c->n_ / WAYS - 1)) * WAYS];
     ht_fs_cache_entry_* victim = &set[0];
     c->tick_++;
     for (unsigned i = 0; i < WAYS; i++) {
         ht_fs_cache_entry_* e = &set[i];
-        if (e->fd != HT_FILE_INVALID && e->hash == h && e->root == root && e->gz_ok == gz_ok &&
+        if (e->fd != HT_FILE_INVALID && e->hash == h && e->root == root && e->accept == ak &&
             e->key_len == req->path.len && memcmp(e->mem, req->path.ptr, req->path.len) == 0) {
             if (now_ms - e->validated_ms >= (int64_t) c->ttl_ms_ || now_ms < e->validated_ms) {
                 entry_clear(c, e); /* stale: replan below, into this slot */
@@ -372,7 +430,7 @@ void ht_fs__plan_cached(ht_fs_cache_t* c, const ht_fs_root_t* root, const ht_fs_
             p->fd_borrowed = true;
             p->data = e->data;
             p->st = e->st;
-            p->gzip = e->gzip;
+            p->encoding = e->encoding;
             p->path = ht_slice__from(e->mem + e->key_len, e->path_len);
             finish_file(p, req, e->type, e->vary);
             return;
@@ -385,7 +443,7 @@ void ht_fs__plan_cached(ht_fs_cache_t* c, const ht_fs_root_t* root, const ht_fs_
     c->misses++;
     ht_slice_t type;
     bool vary;
-    if (!plan_select(root, req, p, &type, &vary)) return;
+    if (!plan_select(root, req, &acc, p, &type, &vary)) return;
     /* Insert: the entry takes the fd, the plan borrows it. */
     if (victim->fd != HT_FILE_INVALID) {
         c->evictions++;
@@ -402,7 +460,7 @@ void ht_fs__plan_cached(ht_fs_cache_t* c, const ht_fs_root_t* root, const ht_fs_
             .hash = h, .root = root, .mem = mem, .key_len = (uint32_t) req->path.len,
             .path_len = (uint32_t) p->path.len, .data = data, .data_len = data ? p->st.size : 0,
             .type = type, .st = p->st, .validated_ms = now_ms, .fd = p->fd, .used = c->tick_,
-            .resolved = (uint8_t) p->resolved, .gz_ok = gz_ok, .vary = vary, .gzip = p->gzip,
+            .accept = ak, .resolved = (uint8_t) p->resolved, .encoding = p->encoding, .vary = vary,
         };
         p->fd_borrowed = true;
         p->data = data;

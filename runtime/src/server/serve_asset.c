@@ -117,11 +117,23 @@ static ht_result_t send_asset(ht_response_t* res, const ht_request_t* req, const
     ht_method_t m = ht_request__method(req);
     ht_slice_t range = ht_request__header(req, HT_HEADER_RANGE);
     bool ranged = m == HT_METHOD_GET && range.ptr;
-    bool vary = as->gz_data != nullptr;
-    bool gz = vary && !ranged && ht_fs__accepts_gzip(ht_request__header(req, HT_HEADER_ACCEPT_ENCODING));
-    ht_slice_t etag = ht_slice__from_cstr(gz ? as->gz_etag : as->etag);
-    const uint8_t* data = gz ? as->gz_data : as->data;
-    uint64_t size = gz ? as->gz_size : as->size;
+    uint32_t available = 0;
+    for (unsigned e = 0; e < HT_FS_ENC_CODINGS; e++) available |= (as->coded[e].etag != nullptr) << e;
+    bool vary = available != 0;
+    ht_fs_accept_t acc;
+    ht_fs__accept_parse(ht_request__header(req, HT_HEADER_ACCEPT_ENCODING), &acc);
+    /* A Range applies to the raw bytes: only identity is offered then. */
+    ht_fs_encoding_t enc = ht_fs__choose_encoding(&acc, ranged ? 0 : available);
+    if (enc == HT_FS_ENC_NONE) {
+        ht_result_t r = ht_response__status(res, 406);
+        if (r == 0 && vary) r = ht_response__header_own_(res, HT_SLICE("Vary"), HT_SLICE("Accept-Encoding"));
+        if (r == 0) r = ht_response__error(res, 406, a);
+        return r;
+    }
+    bool coded = enc != HT_FS_ENC_IDENTITY;
+    ht_slice_t etag = ht_slice__from_cstr(coded ? as->coded[enc].etag : as->etag);
+    const uint8_t* data = coded ? as->coded[enc].data : as->data;
+    uint64_t size = coded ? as->coded[enc].size : as->size;
     ht_slice_t path = ht_slice__from_cstr(as->path);
 
     /* No modification date: only the entity-tag preconditions apply. */
@@ -165,7 +177,7 @@ static ht_result_t send_asset(ht_response_t* res, const ht_request_t* req, const
                          (unsigned long long) (off + len - 1), (unsigned long long) size);
         r = field_(res, fh, HT_SLICE("Content-Range"), ht_slice__from(cr, (size_t) n));
     }
-    if (r == 0 && gz) r = field_(res, fh, HT_SLICE("Content-Encoding"), HT_SLICE("gzip"));
+    if (r == 0 && coded) r = field_(res, fh, HT_SLICE("Content-Encoding"), ht_fs__encoding_token(enc));
     if (r == 0 && vary) r = field_(res, fh, HT_SLICE("Vary"), HT_SLICE("Accept-Encoding"));
     if (r == 0) r = finish_(res, fh);
     if (r == 0) r = ht_response__body_ref(res, len ? data + off : nullptr, (size_t) len);
