@@ -32,6 +32,7 @@
 
 #include "header_flags.h"
 #include "listener.h"
+#include "pages.h"
 #include "precompress.h"
 #if defined(HT_OS_WINDOWS)
 #  include "service.h"
@@ -44,6 +45,8 @@ typedef struct app {
     size_t       health_len;
     const ht_server_t* server;
     const ht_headers_t* headers; /* -H, --cache-control, --cors; nullptr: none */
+    char         spa[HT_FS_INDEX_MAX + 2]; /* --spa: "/" FILE, or "" */
+    ht_page_t    not_found;                /* --404: the page, or no data */
 } app_t;
 
 /* Set by the first SIGTERM when --drain-grace is given: the health path
@@ -125,7 +128,9 @@ static void on_request(const ht_config_t* cfg, const ht_request_t* req, ht_respo
         }
     }
     if (!cache_ok && app->cache) cache_ok = ht_fs__cache_init(&cache, 1024, 1000, 0, a) == 0;
-    ht_serve_file_options_t opt = { .cache = cache_ok ? &cache : nullptr, .headers = app->headers };
+    ht_serve_file_options_t opt = { .cache = cache_ok ? &cache : nullptr, .headers = app->headers,
+                                    .spa = ht_slice__from_cstr(app->spa) };
+    if (app->not_found.data) ht_response__on_error(res, ht_page__not_found, (void*) &app->not_found);
     /* A failed builder call turns the response into a 500 (server's rule). */
     (void) ht_response__serve_file(res, req, &app->root, &opt, a);
 }
@@ -424,6 +429,35 @@ static bool parse_trust(trust_arg_t* out, const char* list, const char* flag) {
     return true;
 }
 
+/* --spa FILE must name a file beneath the root, --404 FILE a readable one:
+ * said at start rather than found at the first 404. */
+static bool fallbacks_open(app_t* app, const char* spa, const char* page_404) {
+    if (spa) {
+        size_t n = strlen(spa);
+        ht_fs_entry_t e;
+        if (n == 0 || spa[0] == '/' || n >= sizeof app->spa - 1) {
+            fprintf(stderr, "ht: bad --spa '%s' (a file name beneath the root, e.g. index.html)\n", spa);
+            return false;
+        }
+        snprintf(app->spa, sizeof app->spa, "/%s", spa);
+        char buf[HT_FS_PATH_MAX];
+        ht_fs_status_t st = ht_fs__resolve(&app->root, ht_slice__from_cstr(app->spa), buf, &e);
+        if (st == HT_FS_FILE || st == HT_FS_DIR) ht_fs__close(e.fd);
+        if (st != HT_FS_FILE) {
+            fprintf(stderr, "ht: --spa %s: no such file beneath the root\n", spa);
+            return false;
+        }
+    }
+    if (page_404) {
+        int r = ht_page__load(&app->not_found, page_404);
+        if (r != 0) {
+            fprintf(stderr, "ht: --404 %s: %s\n", page_404, r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+            return false;
+        }
+    }
+    return true;
+}
+
 static void usage(FILE* f) {
     fprintf(f,
         "usage: ht [options]\n"
@@ -477,6 +511,10 @@ static void usage(FILE* f) {
         "                        origins (https://a.example,http://localhost:8080),\n"
         "                        echoed with Vary: Origin; preflights (OPTIONS) get\n"
         "                        204; another origin gets no CORS header; repeatable\n"
+        "      --spa FILE        single-page app: a GET for a path with no file and\n"
+        "                        no extension, from a client that accepts HTML,\n"
+        "                        gets FILE (beneath the root, e.g. index.html)\n"
+        "      --404 FILE        answer 404s with FILE's contents (read at start)\n"
         "      --no-cache        no per-worker cache of open files (by default a\n"
         "                        file is re-checked at most once a second)\n"
         "      --service NAME    (Windows) run as the service NAME, registered with\n"
@@ -518,6 +556,7 @@ int main(int argc, char** argv) {
     enum { O_NOINDEX = 256, O_NOLIST, O_NOGZIP, O_DOT, O_FOLLOW, O_LOG, O_PRE, O_NOCACHE, O_HEALTH,
            O_GRACE, O_LOGFMT, O_METRICS, O_SERVICE };
     enum { O_CACHE_CONTROL = 500, O_CORS }; /* header rules (header_flags.h) */
+    enum { O_SPA = 420, O_404 }; /* fallbacks and error pages (issue 15) */
     enum { O_PROXY = 400, O_TRUST_FWD }; /* behind a proxy (ht/proxy.h) */
     static const struct option opts[] = {
         { "proxy-protocol", required_argument, nullptr, O_PROXY },
@@ -530,6 +569,7 @@ int main(int argc, char** argv) {
         { "access-log", optional_argument, nullptr, O_LOG }, { "log-format", required_argument, nullptr, O_LOGFMT },
         { "metrics", required_argument, nullptr, O_METRICS }, { "precompress", required_argument, nullptr, O_PRE },
         { "no-cache", no_argument, nullptr, O_NOCACHE },
+        { "spa", required_argument, nullptr, O_SPA },  { "404", required_argument, nullptr, O_404 },
         { "health", required_argument, nullptr, O_HEALTH }, { "drain-grace", required_argument, nullptr, O_GRACE },
         { "service", required_argument, nullptr, O_SERVICE },
         { "header", required_argument, nullptr, 'H' },
@@ -543,6 +583,8 @@ int main(int argc, char** argv) {
     const char* index = nullptr;
     const char* bind = nullptr;
     const char* precompress = nullptr;
+    const char* spa = nullptr;
+    const char* page_404 = nullptr;
     uint32_t flags = 0;
     bool use_cache = true, workers_given = false;
     const char* log_path = nullptr;
@@ -597,6 +639,8 @@ int main(int argc, char** argv) {
             break;
         case O_PRE: precompress = optarg; break;
         case O_NOCACHE: use_cache = false; break;
+        case O_SPA: spa = optarg; break;
+        case O_404: page_404 = optarg; break;
         case O_HEALTH:
             if (optarg[0] != '/') {
                 fprintf(stderr, "ht: bad health path '%s' (want /PATH)\n", optarg);
@@ -692,6 +736,10 @@ int main(int argc, char** argv) {
     if (r != 0) {
         fprintf(stderr, "ht: docroot %s: %s\n", dir, strerror(-r));
         return 1;
+    }
+    if ((spa || page_404) && !fallbacks_open(&app, spa, page_404)) {
+        ht_fs__root_close(&app.root);
+        return 2;
     }
     /* The default is capped at the cores this process may use; an explicit
      * -w is taken as asked (ht_workers_t wraps workers around the CPUs). */
@@ -829,6 +877,7 @@ int main(int argc, char** argv) {
     ht_server__close(&server);
     listener_close();
     ht_fs__root_close(&app.root);
+    ht_page__free(&app.not_found);
     ht_access_log__close(access_log); /* after every acceptor wrote out its lines */
 #if defined(HT_OS_WINDOWS)
     if (service) service_stopped(r == 0 ? 0 : 1); /* last: the SCM may end the process now */

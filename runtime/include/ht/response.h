@@ -110,8 +110,33 @@ HT_INLINE ht_result_t ht_response__html(ht_response_t* res, uint16_t status, con
 HT_INLINE ht_result_t ht_response__json(ht_response_t* res, uint16_t status, const char* json, ht_alloc_t* a) {
     return ht_response__json_n(res, status, json, json ? strlen(json) : 0, a);
 }
-/* A small HTML error page naming the status ("404 Not Found"). */
+/* A small HTML error page naming the status ("404 Not Found"), or, for a
+ * status >= 400 on a response with an error hook (below), the hook's answer. */
 ht_result_t ht_response__error(ht_response_t* res, uint16_t status, ht_alloc_t* a);
+/* The same error as JSON, for APIs: {"error":"Not Found","status":404}
+ * (application/json). */
+ht_result_t ht_response__error_json(ht_response_t* res, uint16_t status, ht_alloc_t* a);
+
+/* ---- Error pages ----
+ *
+ * Every error the library answers for a request it handed to a handler
+ * goes through ht_response__error: a file server's 404, a mount's 405, a
+ * deferred response's deadline (503/504). A hook chooses those answers for
+ * one response: ht_response__error(res, status >= 400) then calls fn
+ * instead of writing the HTML page. fn gets the response as it is (the
+ * status may be set already, with headers such as a 405's Allow, which
+ * stay) and answers with a one-call builder for that status
+ * (ht_response__json, __html, __bytes: they accept a status already set
+ * to the same) or ht_response__error_json; within fn, ht_response__error
+ * writes the built-in page, so fn may fall back to it. Statuses below 400
+ * (a redirect's small body) are never passed to fn.
+ *
+ * Scope and lifetime: the hook belongs to this response (a server starts
+ * each request without one) and carries over to its ht_response__defer
+ * handle; ud is the hook's, borrowed: it must outlive both. fn nullptr
+ * removes the hook. */
+typedef ht_result_t (*ht_error_page_fn)(ht_response_t* res, uint16_t status, void* ud, ht_alloc_t* a);
+void ht_response__on_error(ht_response_t* res, ht_error_page_fn fn, void* ud);
 
 /* ---- Answering later ----
  *
@@ -292,6 +317,15 @@ typedef struct ht_serve_file_options {
      * field of the same name; CORS goes on every answer from the root;
      * a CORS preflight (OPTIONS) from an allowed origin is answered 204. */
     const ht_headers_t* headers;
+    /* Single-page applications (`ht --spa`, `serve -s`): a path beneath the
+     * root, raw like a request's ("/index.html"), that answers a GET/HEAD
+     * the root has no file for (404) when the request's last path segment
+     * has no extension and its Accept allows text/html (an absent Accept
+     * does): the client-side router's URLs get the app, with that file's
+     * status, validators and conditionals. Asset-looking paths ("/app.js",
+     * "/logo.png") still get their 404. Such answers, and the 404s of
+     * extension-less paths, say Vary: Accept. Empty: no fallback. */
+    ht_slice_t     spa;
 } ht_serve_file_options_t;
 
 /* Serves req (GET/HEAD; other methods get 405 + Allow) from root. opt may be

@@ -70,6 +70,8 @@ struct ht_response {
     uint16_t    status;
     uint8_t     state;       /* HT_RES_* */
     uint8_t     flags;       /* HT_RESF_* */
+    ht_error_page_fn err_fn; /* ht_response__on_error, or nullptr: the built-in page */
+    void*       err_ud;
 };
 
 /* A response's states. The handler's own response goes NONE -> HEAD -> DONE
@@ -83,6 +85,7 @@ enum {
     HT_RESF_CLOSE      = 1u << 1, /* Connection: close */
     HT_RESF_KEEP_ALIVE = 1u << 2, /* HTTP/1.0 keep-alive: say so */
     HT_RESF_HTTP10     = 1u << 3, /* an HTTP/1.0 request (no chunked coding) */
+    HT_RESF_IN_ERROR   = 1u << 4, /* err_fn is running: ht_response__error is the built-in page */
 };
 
 enum { HT_OUT_FILE_NONE = 0, HT_OUT_FILE_PENDING, HT_OUT_FILE_SENDING };
@@ -110,6 +113,8 @@ HT_INLINE void ht_response__begin_(ht_response_t* res, ht_out_t* out, struct ht_
     res->status = 0;
     res->state = HT_RES_NONE;
     res->flags = flags;
+    res->err_fn = nullptr;
+    res->err_ud = nullptr;
 }
 /* Ends a streamed response's head (Date, Connection, the blank line); the
  * framing header (Content-Length or Transfer-Encoding) is already in it. */

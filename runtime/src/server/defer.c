@@ -345,6 +345,8 @@ ht_response_t* ht_response__defer(ht_response_t* res) {
     }
     d->res.d = d;
     d->res.conn = c;
+    d->res.err_fn = res->err_fn; /* the server's deadline answers use the same pages */
+    d->res.err_ud = res->err_ud;
     d->res.timeout_status = res->timeout_status;
     d->conn = c;
     d->loop = acc->loop_;

@@ -412,7 +412,36 @@ ht_result_t ht_response__json_n(ht_response_t* res, uint16_t status, const char*
     return helper(res, status, CT_LINE("application/json"), HT_SLICE_NULL, json, len, a);
 }
 
+void ht_response__on_error(ht_response_t* res, ht_error_page_fn fn, void* ud) {
+    res->err_fn = fn;
+    res->err_ud = ud;
+}
+
+ht_result_t ht_response__error_json(ht_response_t* res, uint16_t status, ht_alloc_t* a) {
+    /* {"error":"Not Found","status":404}: reason phrases are plain ASCII
+     * words (HT_STATUSES), nothing to escape. */
+    char body[160];
+    const char* reason = ht_status__reason(status);
+    size_t rl = strlen(reason);
+    if (rl > 80) rl = 80;
+    size_t m = 0;
+#define PUT(s, l) (memcpy(body + m, (s), (l)), m += (l))
+    PUT("{\"error\":\"", 10);
+    PUT(reason, rl);
+    PUT("\",\"status\":", 11);
+    m += put_u64(body + m, status);
+    PUT("}\n", 2);
+#undef PUT
+    return helper(res, status, CT_LINE("application/json"), HT_SLICE_NULL, body, m, a);
+}
+
 ht_result_t ht_response__error(ht_response_t* res, uint16_t status, ht_alloc_t* a) {
+    if (res->err_fn && status >= 400 && !(res->flags & HT_RESF_IN_ERROR)) {
+        res->flags |= HT_RESF_IN_ERROR;
+        ht_result_t r = res->err_fn(res, status, res->err_ud, a);
+        res->flags &= (uint8_t) ~HT_RESF_IN_ERROR;
+        return r;
+    }
     /* "<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1>\n" */
     char page[256];
     const char* reason = ht_status__reason(status);

@@ -66,15 +66,17 @@ static ht_result_t location_header(ht_response_t* res, ht_slice_t mount, ht_slic
     return r;
 }
 
-/* The plan onto the response. Inlined: it is the hot path of a small file,
- * and a call of its own cost ~18 instructions a request (callgrind). */
+/* The plan onto the response; vary_accept: the answer depends on Accept
+ * (the SPA fallback). Inlined: it is the hot path of a small file, and a
+ * call of its own cost ~18 instructions a request (callgrind). */
 HT_INLINE ht_result_t respond(ht_response_t* res, const ht_request_t* req, const ht_fs_root_t* root,
-                           ht_fs_plan_t* p, ht_slice_t mount, ht_alloc_t* a) {
+                              ht_fs_plan_t* p, ht_slice_t mount, bool vary_accept, ht_alloc_t* a) {
     ht_result_t r = ht_response__status(res, p->status);
     for (unsigned i = 0; r == 0 && i < p->n_headers; i++) {
         if (p->headers[i].id == HT_HEADER_LOCATION) r = location_header(res, mount, p->headers[i].value, a);
         else r = ht_response__header_own_(res, p->headers[i].name, p->headers[i].value); /* the plan's own */
     }
+    if (r == 0 && vary_accept) r = ht_response__header_own_(res, HT_SLICE("Vary"), HT_SLICE("Accept"));
     if (r != 0) return r;
     switch (p->body) {
     case HT_FS_BODY_FILE:
@@ -97,12 +99,13 @@ HT_INLINE ht_result_t respond(ht_response_t* res, const ht_request_t* req, const
  * Vary takes Origin, and the rules' and CORS fields follow. A separate copy
  * so that a root without a set does not test for one per field. */
 static ht_result_t respond_fh(ht_response_t* res, const ht_request_t* req, const ht_fs_root_t* root,
-                              ht_fs_plan_t* p, ht_slice_t mount, ht_alloc_t* a, ht_fh_t* fh) {
+                              ht_fs_plan_t* p, ht_slice_t mount, bool vary_accept, ht_alloc_t* a, ht_fh_t* fh) {
     ht_result_t r = ht_fh__status(fh, res, p->status, p->path);
     for (unsigned i = 0; r == 0 && i < p->n_headers; i++) {
         if (p->headers[i].id == HT_HEADER_LOCATION) r = location_header(res, mount, p->headers[i].value, a);
         else r = ht_fh__field(fh, res, p->headers[i].name, p->headers[i].value);
     }
+    if (r == 0 && vary_accept) r = ht_fh__field(fh, res, HT_SLICE("Vary"), HT_SLICE("Accept"));
     if (r == 0) r = ht_fh__finish(fh, res);
     if (r != 0) return r;
     switch (p->body) {
@@ -120,6 +123,42 @@ static ht_result_t respond_fh(ht_response_t* res, const ht_request_t* req, const
         if (p->status >= 300 && p->status != 304) return ht_response__error(res, p->status, a);
         return ht_response__body(res, nullptr, 0, a);
     }
+}
+
+/* Whether an Accept value allows text/html (RFC 9110 §12.5.1): the q of the
+ * most specific range that matches it (text/html, then "text/" + "*", then
+ * the wildcard range) is above 0. An absent header accepts anything. */
+static bool accepts_html(ht_slice_t accept) {
+    if (!accept.ptr) return true;
+    int32_t q_by[3] = { -1, -1, -1 }; /* by specificity, as above; -1: not listed */
+    ht_slice_t s = accept, item;
+    while (s.len) {
+        ht_slice__split(&s, ',', &item);
+        ht_slice_t range, params = item;
+        ht_slice__split(&params, ';', &range);
+        range = ht_slice__trim_ows(range);
+        int k = ht_slice__eq_nocase(range, HT_SLICE("text/html")) ? 0
+                : ht_slice__eq_nocase(range, HT_SLICE("text/*")) ? 1
+                : ht_slice__eq(range, HT_SLICE("*/*"))           ? 2
+                                                                   : -1;
+        if (k < 0) continue;
+        int32_t q = 1000;
+        ht_slice_t pm;
+        while (params.len) {
+            ht_slice__split(&params, ';', &pm);
+            pm = ht_slice__trim_ows(pm);
+            if (pm.len >= 2 && (pm.ptr[0] == 'q' || pm.ptr[0] == 'Q') && pm.ptr[1] == '=') {
+                /* "0", "0.0", "0.000": refused; any other digit: some weight. */
+                q = 0;
+                for (size_t i = 2; i < pm.len; i++)
+                    if (pm.ptr[i] >= '1' && pm.ptr[i] <= '9') q = 1;
+            }
+        }
+        if (q_by[k] < 0) q_by[k] = q;
+    }
+    for (int k = 0; k < 3; k++)
+        if (q_by[k] >= 0) return q_by[k] > 0;
+    return false;
 }
 
 /* The bare mount prefix ("/static" without its '/'): 301 to prefix + "/"
@@ -184,8 +223,22 @@ HT_INLINE ht_result_t serve(ht_response_t* res, const ht_request_t* req, const h
     ht_fs_plan_t plan;
     if (opt && opt->cache) ht_fs__plan_cached(opt->cache, root, &q, now_ms(req), &plan);
     else ht_fs__plan(root, &q, &plan);
-    ht_result_t r = hs != nullptr ? respond_fh(res, req, root, &plan, mount, a, &fh)
-                                  : respond(res, req, root, &plan, mount, a);
+    /* SPA fallback: an extension-less path the root has no file for, asked
+     * for as a page, gets the app's file (which plans like any file). */
+    bool vary_accept = false;
+    if (opt && opt->spa.len && plan.status == 404 && (m == HT_METHOD_GET || m == HT_METHOD_HEAD) &&
+        ht_fs__extension(path).len == 0) {
+        vary_accept = true;
+        if (accepts_html(ht_request__header(req, HT_HEADER_ACCEPT))) {
+            ht_fs__plan_release(&plan);
+            q.path = opt->spa;
+            q.query = HT_SLICE_NULL;
+            if (opt->cache) ht_fs__plan_cached(opt->cache, root, &q, now_ms(req), &plan);
+            else ht_fs__plan(root, &q, &plan);
+        }
+    }
+    ht_result_t r = hs != nullptr ? respond_fh(res, req, root, &plan, mount, vary_accept, a, &fh)
+                                  : respond(res, req, root, &plan, mount, vary_accept, a);
     ht_fs__plan_release(&plan);
     return r;
 }
