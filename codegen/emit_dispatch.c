@@ -12,9 +12,66 @@
 #include "emit.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { ROUTE_BLOCK = 64 }; /* route ids per function of handler calls */
+
+/* `errors` lines: a table, longest prefix first (file order among equals),
+ * the lookup, and the hook that calls the named handlers. */
+static void emit_errors_(const gen_t* g, dsl_buf_t* b) {
+    const dsl_file_t* f = g->f;
+    const char* P = g->P;
+    int n = f->nerrors;
+    int* order = dsl_xmalloc((size_t) n * sizeof *order);
+    for (int i = 0; i < n; i++) { /* insertion sort by length, descending, stable */
+        int j = i;
+        for (; j > 0 && strlen(f->errors[order[j - 1]].prefix) < strlen(f->errors[i].prefix); j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
+    dsl_buf__printf(b,
+                    "/* `errors` lines, longest prefix first. */\n"
+                    "static const struct { const char* prefix; uint32_t len; bool json; } %s__errors[%d] = {\n",
+                    P, n);
+    for (int k = 0; k < n; k++) {
+        const dsl_errors_t* e = &f->errors[order[k]];
+        dsl_buf__puts(b, "    { ");
+        emit__cstr(b, e->prefix);
+        dsl_buf__printf(b, ", %zu, %s }, /* %s:%d */\n", strlen(e->prefix), e->handler ? "false" : "true", g->base,
+                        e->loc.line);
+    }
+    dsl_buf__puts(b, "};\n\n");
+    emit__tpl(b, g,
+              "typedef struct $P_errctx { void* ctx; const ht_request_t* req; int i; } $P_errctx_t;\n\n"
+              "/* The errors line for path: its prefix is \"/\", the path, or the path up to a '/'. */\n"
+              "static int $P__errors_for(ht_slice_t path) {\n");
+    dsl_buf__printf(b,
+                    "    for (int i = 0; i < %d; i++) {\n"
+                    "        size_t n = %s__errors[i].len;\n"
+                    "        if (n == 1 || (path.len >= n && memcmp(path.ptr, %s__errors[i].prefix, n) == 0 &&\n"
+                    "                       (path.len == n || path.ptr[n] == '/')))\n"
+                    "            return i;\n"
+                    "    }\n"
+                    "    return -1;\n"
+                    "}\n\n",
+                    n, P, P);
+    emit__tpl(b, g,
+              "/* ht_response__on_error's hook for `errors PREFIX -> handler`: 404 and 405\n"
+              "   go to the handler, other errors keep the built-in page. */\n"
+              "static ht_result_t $P__error_page(ht_response_t* res, uint16_t status, void* ud, ht_alloc_t* a) {\n"
+              "    const $P_errctx_t* e = ud;\n"
+              "    if (status != 404 && status != 405) return ht_response__error(res, status, a);\n"
+              "    switch (e->i) {\n");
+    for (int k = 0; k < n; k++) {
+        const dsl_errors_t* e = &f->errors[order[k]];
+        if (!e->handler) continue;
+        dsl_buf__printf(b, "    case %d: /* %s:%d */\n        %s_%s((%s*) e->ctx, e->req, res, a, status);\n        return 0;\n",
+                        k, g->base, e->loc.line, P, e->handler, f->context);
+    }
+    dsl_buf__puts(b, "    default: return ht_response__error(res, status, a);\n    }\n}\n\n");
+    free(order);
+}
 
 void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
     dsl_file_t* f = g->f;
@@ -222,13 +279,22 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
         }
         dsl_buf__puts(b, "    default: return false;\n    }\n}\n\n");
     }
+    if (f->nerrors) emit_errors_(g, b);
     /* The callback. */
     emit__tpl(b, g,
               "void $P__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_response_t* res_,\n"
               "    ht_alloc_t* a_) {\n");
-    if (!handlers) dsl_buf__puts(b, "    (void) cfg_;\n");
+    if (!handlers && !f->nerrors) dsl_buf__puts(b, "    (void) cfg_;\n");
     emit__tpl(b, g,
-              "    ht_slice_t path_ = ht_request__path(req_);\n"
+              "    ht_slice_t path_ = ht_request__path(req_);\n");
+    if (f->nerrors)
+        emit__tpl(b, g,
+                  "    /* `errors`: this path's error answers (the longest prefix). */\n"
+                  "    $P_errctx_t ec_ = { cfg_->user_data, req_, $P__errors_for(path_) };\n"
+                  "    if (ec_.i >= 0)\n"
+                  "        ht_response__on_error(res_, $P__errors[ec_.i].json ? ht_rt__json_errors : $P__error_page,\n"
+                  "                              $P__errors[ec_.i].json ? nullptr : &ec_);\n");
+    emit__tpl(b, g,
               "    if (ht_request__method(req_) == HT_METHOD_OPTIONS && path_.len == 1 && path_.ptr[0] == '*') {\n"
               "        uint64_t all_ = 0;\n"
               "        for (int i_ = 1; i_ < $U_ROUTE__COUNT; i_++) all_ |= $P__routes[i_].method_mask;\n"
@@ -273,6 +339,11 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
                         "                           req_, res_, a_);\n"
                         "        return;\n"
                         "    }\n");
+    if (f->nerrors)
+        emit__tpl(b, g,
+                  "    /* A handler's own 404s are its own, and it may defer: the hook's\n"
+                  "       context is on this stack. JSON errors stay (no context). */\n"
+                  "    if (ec_.i >= 0 && !$P__errors[ec_.i].json && r_->handler) ht_response__on_error(res_, nullptr, nullptr);\n");
     dsl_buf__printf(b,
                     "    ht_rt__call(%s__calls[m_.route / %d], m_.route, r_->timeout_ms, r_->upstream, cfg_->user_data, req_,\n"
                     "                res_, a_, &m_.p);\n"

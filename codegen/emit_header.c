@@ -72,6 +72,15 @@ void emit_header(const gen_t* g, dsl_buf_t* b, const char* hname) {
                             g->P, r->handler, f->context, g->P, r->handler);
         }
     }
+    for (int i = 0; i < f->nerrors; i++) { /* `errors PREFIX -> handler` */
+        const dsl_errors_t* e = &f->errors[i];
+        if (!e->handler) continue;
+        dsl_buf__printf(b, "#line %d \"%s\"\n", e->handler_loc.line, g->base);
+        dsl_buf__printf(b,
+                        "void %s_%s(%s* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, "
+                        "uint16_t status);\n",
+                        g->P, e->handler, f->context);
+    }
     dsl_buf__printf(b, "#line %d \"%s\"\n\n", emit__lines(b) + 1, hname);
 
     dsl_buf__printf(b,
@@ -180,7 +189,12 @@ void emit_header(const gen_t* g, dsl_buf_t* b, const char* hname) {
                     "   308 + Location to the trailing-slash form (query kept); 400 for a bad\n"
                     "   escape in a parameter; 413 when a body read whole is over the route's\n"
                     "   `body` limit. A route with `timeout` or `upstream` has its deadline\n"
-                    "   set (ht_response__timeout) before its handler runs. */\n"
+                    "   set (ht_response__timeout) before its handler runs. Under an `errors`\n"
+                    "   prefix (the longest that matches): `json`: every error of the request\n"
+                    "   as JSON (ht_response__error_json); `-> handler`: its 404s and 405s (the\n"
+                    "   matcher's, a mount's, an embed's; status and Allow already set) call\n"
+                    "   PREFIX_handler(ctx, req, res, a, status), which answers with a\n"
+                    "   one-call builder for that status. */\n"
                     "#ifndef %s_SCRATCH_MAX\n#define %s_SCRATCH_MAX 8192\n#endif\n"
                     "/* The longest Allow value (NUL included); the largest `body` limit. */\n"
                     "#define %s_ALLOW_MAX %zu\n"

@@ -224,6 +224,14 @@ typedef struct dsl_mime {
     dsl_loc_t loc;
 } dsl_mime_t;
 
+/* `errors PREFIX json` / `errors PREFIX -> handler`: how 404/405 (and, for
+ * json, every error) under a path prefix are answered. */
+typedef struct dsl_errors {
+    const char* prefix;  /* "/api" (no trailing '/'), or "/" */
+    const char* handler; /* nullptr: JSON errors */
+    dsl_loc_t loc, handler_loc;
+} dsl_errors_t;
+
 typedef struct dsl_file {
     dsl_arena_t arena;
     dsl_src_t* src;
@@ -243,6 +251,8 @@ typedef struct dsl_file {
     int nroutes;
     dsl_mime_t* mimes;
     int nmimes;
+    dsl_errors_t* errors; /* file order */
+    int nerrors;
 } dsl_file_t;
 
 /* A mount or embed line's header options (dsl/headers.c): `cache=`,

@@ -42,7 +42,7 @@ static bool tok_is_(const dsl_tok_t* t, const char* s) {
 }
 
 /* The directive names, for the parser and its "did you mean" hint. */
-static const char* const directives_[] = { "prefix", "context", "mount", "embed", "mime", "trailing_slash" };
+static const char* const directives_[] = { "prefix", "context", "mount", "embed", "mime", "trailing_slash", "errors" };
 
 /* The entry of list[0..n) nearest to tok when it is a near miss (1 edit,
  * 2 for names of 6 bytes or more) and not tok itself; nullptr if none. */
@@ -857,6 +857,60 @@ static void context_(parser_t* p) {
     f->context_loc = at;
 }
 
+/* errors PREFIX json | errors PREFIX -> handler */
+static void errors_(parser_t* p) {
+    dsl_file_t* f = p->f;
+    dsl_loc_t loc = p->tok.loc;
+    next_(p);
+    dsl_tok_t pre = p->tok;
+    if (pre.kind != DSL_T_PATH) {
+        dsl_diag(p->src, pre.loc, true, "expected a path prefix after 'errors' (like /api)");
+        skip_line_(p);
+        return;
+    }
+    for (size_t i = 0; i < pre.len; i++)
+        if (pre.ptr[i] == '{' || pre.ptr[i] == '}' || pre.ptr[i] == '%' || pre.ptr[i] == '?' ||
+            pre.ptr[i] == '#' || pre.ptr[i] == '|' || (pre.ptr[i] == '/' && i + 1 < pre.len && pre.ptr[i + 1] == '/')) {
+            dsl_diag(p->src, at_(pre.loc, i), true, "an errors prefix is a literal path (no parameters, escapes, "
+                                                    "'?', '#', '|' or '//')");
+            skip_line_(p);
+            return;
+        }
+    size_t plen = pre.len > 1 && pre.ptr[pre.len - 1] == '/' ? pre.len - 1 : pre.len; /* "/api/" is "/api" */
+    const char* prefix = dsl_arena__strndup(&f->arena, pre.ptr, plen);
+    for (int i = 0; i < f->nerrors; i++)
+        if (strcmp(f->errors[i].prefix, prefix) == 0) {
+            dsl_diag(p->src, pre.loc, true, "errors for '%s' already given at %s:%d:%d", prefix, p->src->name,
+                     f->errors[i].loc.line, f->errors[i].loc.col);
+            skip_line_(p);
+            return;
+        }
+    next_(p);
+    dsl_errors_t e = { .prefix = prefix, .loc = loc };
+    if (p->tok.kind == DSL_T_WORD && tok_is_(&p->tok, "json")) {
+        next_(p);
+    } else if (p->tok.kind == DSL_T_ARROW) {
+        next_(p);
+        if (p->tok.kind != DSL_T_WORD || !is_ident_(p->tok.ptr, p->tok.len) || is_keyword_(p->tok.ptr, p->tok.len)) {
+            dsl_diag(p->src, p->tok.loc, true, "expected a handler name (a C identifier) after '->'");
+            skip_line_(p);
+            return;
+        }
+        e.handler = tokdup_(p, &p->tok);
+        e.handler_loc = p->tok.loc;
+        next_(p);
+    } else {
+        dsl_diag(p->src, p->tok.loc, true, "expected 'json' or '-> handler' after the errors prefix");
+        skip_line_(p);
+        return;
+    }
+    dsl_errors_t* ne = dsl_arena__alloc(&f->arena, (size_t) (f->nerrors + 1) * sizeof *ne);
+    if (f->nerrors) memcpy(ne, f->errors, (size_t) f->nerrors * sizeof *ne);
+    ne[f->nerrors++] = e;
+    f->errors = ne;
+    end_line_(p);
+}
+
 static void statement_(parser_t* p) {
     dsl_tok_t t = p->tok;
     if (t.kind == DSL_T_NL) return;
@@ -921,9 +975,11 @@ static void statement_(parser_t* p) {
         mime_(p);
     } else if (tok_is_(&t, "embed")) {
         mount_(p, true);
+    } else if (tok_is_(&t, "errors")) {
+        errors_(p);
     } else {
         dsl_diag(p->src, t.loc, true,
-                 "unknown directive '%.*s' (known: prefix, context, mount, embed, mime, trailing_slash; a route "
+                 "unknown directive '%.*s' (known: prefix, context, mount, embed, mime, trailing_slash, errors; a route "
                  "is METHOD /path -> handler)",
                  (int) t.len, t.ptr);
         skip_line_(p);

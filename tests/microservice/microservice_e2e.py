@@ -217,6 +217,17 @@ def api_checks(port):
     check(s == 200 and b["text"] == "second, edited", "GET /api/notes/2")
     s, h, b = jcall(port, "PUT", "/api/health")
     check(s == 405 and "GET" in h.get("allow", ""), "PUT /api/health: 405 + Allow")
+    # `errors /api json`: the API's unknown paths and methods answer JSON,
+    # not the UI's HTML, while the UI's own 404s stay HTML.
+    check(s == 405 and h.get("content-type") == "application/json"
+          and b == {"error": "Method Not Allowed", "status": 405}, "PUT /api/health: the 405 is JSON")
+    s, h, b = jcall(port, "GET", "/api/nope")
+    check(s == 404 and h.get("content-type") == "application/json" and b == {"error": "Not Found", "status": 404},
+          "GET /api/nope (reaches the embedded UI's tree): a JSON 404")
+    s, h, b = jcall(port, "GET", "/api")
+    check(s == 404 and h.get("content-type") == "application/json", "GET /api: a JSON 404")
+    s, h, b = call(port, "GET", "/apidocs")
+    check(s == 404 and h.get("content-type", "").startswith("text/html"), "GET /apidocs: not under /api, HTML 404")
     s, h, b = call(port, "HEAD", "/api/notes/events")
     check(s == 200 and h.get("content-type") == "text/event-stream" and b == b"",
           "HEAD /api/notes/events: the head, no stream left open")

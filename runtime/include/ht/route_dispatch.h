@@ -56,6 +56,13 @@ __attribute__((unused)) static inline void ht_rt__redirect(ht_response_t* res, h
     ht_bytes__free(&loc);
 }
 
+/* The hook (ht_response__on_error) of `errors PREFIX json`: every error as JSON. */
+__attribute__((unused)) static inline ht_result_t ht_rt__json_errors(ht_response_t* res, uint16_t status,
+                                                                    void* ud, ht_alloc_t* a) {
+    (void) ud;
+    return ht_response__error_json(res, status, a);
+}
+
 /* Opens one mount's directory: base/dir (an absolute dir as is), with its
    options, into root. 0, or -ENAMETOOLONG, -ENOENT, -ENOTDIR, -ENOMEM... */
 __attribute__((unused)) static inline ht_result_t ht_rt__mount_open(ht_fs_root_t* root, const char* base,

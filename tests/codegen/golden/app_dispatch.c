@@ -145,9 +145,46 @@ static void app__allow(ht_response_t* res, uint16_t status, uint64_t allow, ht_a
     ht_rt__allow(res, status, allow, app__methods, APP_METHOD__COUNT, v, sizeof v, a);
 }
 
+/* `errors` lines, longest prefix first. */
+static const struct { const char* prefix; uint32_t len; bool json; } app__errors[2] = {
+    { "/static", 7, false }, /* routes.ht:39 */
+    { "/api", 4, true }, /* routes.ht:38 */
+};
+
+typedef struct app_errctx { void* ctx; const ht_request_t* req; int i; } app_errctx_t;
+
+/* The errors line for path: its prefix is "/", the path, or the path up to a '/'. */
+static int app__errors_for(ht_slice_t path) {
+    for (int i = 0; i < 2; i++) {
+        size_t n = app__errors[i].len;
+        if (n == 1 || (path.len >= n && memcmp(path.ptr, app__errors[i].prefix, n) == 0 &&
+                       (path.len == n || path.ptr[n] == '/')))
+            return i;
+    }
+    return -1;
+}
+
+/* ht_response__on_error's hook for `errors PREFIX -> handler`: 404 and 405
+   go to the handler, other errors keep the built-in page. */
+static ht_result_t app__error_page(ht_response_t* res, uint16_t status, void* ud, ht_alloc_t* a) {
+    const app_errctx_t* e = ud;
+    if (status != 404 && status != 405) return ht_response__error(res, status, a);
+    switch (e->i) {
+    case 0: /* routes.ht:39 */
+        app_static_error((struct app_ctx*) e->ctx, e->req, res, a, status);
+        return 0;
+    default: return ht_response__error(res, status, a);
+    }
+}
+
 void app__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_response_t* res_,
     ht_alloc_t* a_) {
     ht_slice_t path_ = ht_request__path(req_);
+    /* `errors`: this path's error answers (the longest prefix). */
+    app_errctx_t ec_ = { cfg_->user_data, req_, app__errors_for(path_) };
+    if (ec_.i >= 0)
+        ht_response__on_error(res_, app__errors[ec_.i].json ? ht_rt__json_errors : app__error_page,
+                              app__errors[ec_.i].json ? nullptr : &ec_);
     if (ht_request__method(req_) == HT_METHOD_OPTIONS && path_.len == 1 && path_.ptr[0] == '*') {
         uint64_t all_ = 0;
         for (int i_ = 1; i_ < APP_ROUTE__COUNT; i_++) all_ |= app__routes[i_].method_mask;
@@ -181,6 +218,9 @@ void app__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_respons
                            req_, res_, a_);
         return;
     }
+    /* A handler's own 404s are its own, and it may defer: the hook's
+       context is on this stack. JSON errors stay (no context). */
+    if (ec_.i >= 0 && !app__errors[ec_.i].json && r_->handler) ht_response__on_error(res_, nullptr, nullptr);
     ht_rt__call(app__calls[m_.route / 64], m_.route, r_->timeout_ms, r_->upstream, cfg_->user_data, req_,
                 res_, a_, &m_.p);
 }

@@ -168,7 +168,9 @@ void app_upload(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res
 typedef struct app_report_params { char none_; } app_report_params_t;
 #line 35 "routes.ht"
 void app_report(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_report_params_t* p);
-#line 172 "app_routes.h"
+#line 39 "routes.ht"
+void app_static_error(struct app_ctx* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, uint16_t status);
+#line 174 "app_routes.h"
 
 /* What app__match found. */
 typedef enum app_status {
@@ -276,7 +278,12 @@ const struct app_mime* app__mime_lookup(const char* ext, size_t len);
    308 + Location to the trailing-slash form (query kept); 400 for a bad
    escape in a parameter; 413 when a body read whole is over the route's
    `body` limit. A route with `timeout` or `upstream` has its deadline
-   set (ht_response__timeout) before its handler runs. */
+   set (ht_response__timeout) before its handler runs. Under an `errors`
+   prefix (the longest that matches): `json`: every error of the request
+   as JSON (ht_response__error_json); `-> handler`: its 404s and 405s (the
+   matcher's, a mount's, an embed's; status and Allow already set) call
+   PREFIX_handler(ctx, req, res, a, status), which answers with a
+   one-call builder for that status. */
 #ifndef APP_SCRATCH_MAX
 #define APP_SCRATCH_MAX 8192
 #endif
