@@ -277,5 +277,12 @@ const char* dsl_param__ctype(dsl_pkind_t k);
 int dsl_file__method_index(const dsl_file_t* f, const char* tok, size_t len);
 /* RFC 9110 tchar: the bytes of a method token. */
 bool dsl_is_tchar(unsigned char c);
+/* A C identifier; a C23 keyword (which cannot name a handler, a parameter or
+ * the prefix). */
+bool dsl_is_ident(const char* s, size_t n);
+bool dsl_is_c_keyword(const char* s, size_t n);
+/* Parses the path pattern t into r's pieces, parameters and ranks (path.c);
+ * false, with diagnostics on src, if it is not valid. */
+bool dsl_path__parse(dsl_arena_t* a, dsl_src_t* src, dsl_route_t* r, const dsl_tok_t* t);
 
 #endif /* HT_DSL_H */

@@ -3,6 +3,7 @@
  * other modules share. */
 #include "dsl.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,4 +248,25 @@ const char* dsl_param__ctype(dsl_pkind_t k) {
     case DSL_P_I64: return "int64_t";
     default: return "ht_slice_t";
     }
+}
+
+bool dsl_is_ident(const char* s, size_t n) {
+    if (n == 0 || !(isalpha((unsigned char) s[0]) || s[0] == '_')) return false;
+    for (size_t i = 1; i < n; i++)
+        if (!(isalnum((unsigned char) s[i]) || s[i] == '_')) return false;
+    return true;
+}
+
+/* C23 keywords cannot name a handler, a parameter or the prefix. */
+bool dsl_is_c_keyword(const char* s, size_t n) {
+    static const char* const kw[] = {
+        "alignas", "alignof", "auto", "bool", "break", "case", "char", "const", "constexpr",
+        "continue", "default", "do", "double", "else", "enum", "extern", "false", "float", "for",
+        "goto", "if", "inline", "int", "long", "nullptr", "register", "restrict", "return", "short",
+        "signed", "sizeof", "static", "static_assert", "struct", "switch", "thread_local", "true",
+        "typedef", "typeof", "typeof_unqual", "union", "unsigned", "void", "volatile", "while",
+    };
+    for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++)
+        if (strlen(kw[i]) == n && memcmp(kw[i], s, n) == 0) return true;
+    return false;
 }
