@@ -26,7 +26,7 @@ static char base[64];
 
 static void put(const char* rel, const char* data, size_t n) {
     char p[512];
-    snprintf(p, sizeof p, "%s/%s", base, rel);
+    ck_assert_int_lt(snprintf(p, sizeof p, "%s/%s", base, rel), (int) sizeof p);
     int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, data, n), (ssize_t) n);
@@ -35,12 +35,12 @@ static void put(const char* rel, const char* data, size_t n) {
 static bool exists(const char* rel, struct stat* st) {
     char p[512];
     struct stat s;
-    snprintf(p, sizeof p, "%s/%s", base, rel);
+    ck_assert_int_lt(snprintf(p, sizeof p, "%s/%s", base, rel), (int) sizeof p);
     return lstat(p, st ? st : &s) == 0;
 }
 static void set_mtime(const char* rel, time_t sec) {
     char p[512];
-    snprintf(p, sizeof p, "%s/%s", base, rel);
+    ck_assert_int_lt(snprintf(p, sizeof p, "%s/%s", base, rel), (int) sizeof p);
     struct timespec ts[2] = { { sec, 0 }, { sec, 0 } };
     ck_assert_int_eq(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
 }
@@ -76,7 +76,7 @@ static size_t decode(ht_fs_encoding_t e, const char* comp, size_t cn, char* out,
 /* Decodes rel + the suffix of e and compares with rel (and it is smaller). */
 static bool round_trips_as(const char* rel, ht_fs_encoding_t e) {
     char p[512], side[512];
-    snprintf(p, sizeof p, "%s/%s", base, rel);
+    ck_assert_int_lt(snprintf(p, sizeof p, "%s/%s", base, rel), (int) sizeof p);
     snprintf(side, sizeof side, "%s/%s%s", base, rel, ht_fs__encoding_suffix(e).ptr);
     static char orig[1 << 20], comp[1 << 20], out[1 << 20];
     FILE* f = fopen(p, "rb");
