@@ -62,12 +62,15 @@ run: deps
 	cmake --build $(BUILD)/release -j $(JOBS) --target ht
 	$(BUILD)/release/examples/ht/ht -p 3000 -d examples/public
 
+# The codegen property test's 10,000-route set runs in the epoll tree only:
+# generated matchers do not depend on the backend, and its 13 MB file is the
+# longest compile of the suite.
 test: deps fuzz-deps
 	@set -e; for backend in iouring epoll; do \
-	  uring=ON; [ $$backend = epoll ] && uring=OFF; \
+	  uring=ON big=0; [ $$backend = epoll ] && uring=OFF big=1; \
 	  echo "== Debug + ASan/UBSan, backend $$backend"; \
 	  cmake -S . -B $(BUILD)/test-$$backend -DCMAKE_BUILD_TYPE=Debug \
-	        -DHT_IO_URING=$$uring -DHT_SANITIZE=ON -DHT_WERROR=ON; \
+	        -DHT_IO_URING=$$uring -DHT_SANITIZE=ON -DHT_WERROR=ON -DHT_PROP_BIG_SETS=$$big; \
 	  cmake --build $(BUILD)/test-$$backend -j $(JOBS); \
 	  ctest --test-dir $(BUILD)/test-$$backend --output-on-failure -j $(JOBS); \
 	done
