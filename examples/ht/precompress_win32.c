@@ -10,12 +10,12 @@ int ht_precompress__tree(const char* dir, const ht_fs_mime_t* mime, FILE* log, b
                          ht_precompress_stats_t* st) {
     (void) dir, (void) mime, (void) verbose;
     *st = (ht_precompress_stats_t){ 0 };
-    fprintf(log, "ht: --precompress is not implemented on Windows (write the .gz sidecars "
-                 "with ht --precompress on Linux, or gzip -k -9; ht.exe serves them)\n");
+    fprintf(log, "ht: --precompress is not implemented on Windows (write the .br, .zst and .gz "
+                 "sidecars with ht --precompress on Linux; ht.exe serves them)\n");
     return -ENOTSUP;
 }
 
-int ht_precompress__file(int dirfd, const char* name, const char* gz_name) {
-    (void) dirfd, (void) name, (void) gz_name;
+int ht_precompress__file(int dirfd, const char* name, ht_fs_encoding_t e) {
+    (void) dirfd, (void) name, (void) e;
     return -ENOTSUP;
 }

@@ -229,10 +229,10 @@ bool ht_fs__accepts_gzip(ht_slice_t ae) {
     return ht_fs__accept_q(ae, HT_SLICE("gzip")) > 0;
 }
 
-#define TOKEN_(id, token, suffix) [HT_FS_ENC_##id] = { .ptr = token, .len = sizeof(token) - 1 },
+#define TOKEN_(id, token, suffix) [HT_FS_ENC_##id] = { .ptr = (token), .len = sizeof(token) - 1 },
 static const ht_slice_t enc_token_[HT_FS_ENC_CODINGS] = { HT_FS_ENCODINGS(TOKEN_) };
 #undef TOKEN_
-#define SUFFIX_(id, token, suffix) [HT_FS_ENC_##id] = { .ptr = suffix, .len = sizeof(suffix) - 1 },
+#define SUFFIX_(id, token, suffix) [HT_FS_ENC_##id] = { .ptr = (suffix), .len = sizeof(suffix) - 1 },
 static const ht_slice_t enc_suffix_[HT_FS_ENC_CODINGS] = { HT_FS_ENCODINGS(SUFFIX_) };
 #undef SUFFIX_
 

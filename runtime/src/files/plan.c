@@ -100,7 +100,7 @@ static bool open_sidecar(const ht_fs_root_t* root, ht_fs_plan_t* p, ht_fs_encodi
  * makes the response vary (*vary). Returns the ht_fs__choose_encoding. */
 static ht_fs_encoding_t pick_sidecar(const ht_fs_root_t* root, const ht_fs_accept_t* acc, ht_fs_plan_t* p,
                                      bool* vary) {
-    ht_fs_encoding_t order[HT_FS_ENC_CODINGS];
+    ht_fs_encoding_t order[HT_FS_ENC_CODINGS] = { 0 }; /* all set below (cppcheck cannot tell) */
     for (unsigned i = 0; i < HT_FS_ENC_CODINGS; i++) { /* insertion sort, stable */
         unsigned j = i;
         for (; j > 0 && acc->q[order[j - 1]] < acc->q[i]; j--) order[j] = order[j - 1];
