@@ -16,8 +16,12 @@
  * handler, which calls ht_server__shutdown itself (examples/ht).
  *
  * The first request begins the drain. A second Ctrl+C, Ctrl+Break, WM_CLOSE
- * or SIGTERM ends the process at once (ExitProcess with 128 + signo, as a
- * shell reports a killed process). The console close and the end of the
+ * or SIGTERM ends the process at once (TerminateProcess with 128 + signo,
+ * as a shell reports a killed process). Not ExitProcess: it runs every DLL's
+ * detach code, which may wait on locks (the CRT's streams, the heap) held by
+ * the threads it has just ended. Under Wine even TerminateProcess can hang,
+ * in Wine's own process exit, so there a SIGTERM after the first is ended
+ * by the host (signal_wine.h). The console close and the end of the
  * session never force: Windows ends the process as soon as their handler
  * returns, so the handler does not return. It begins the drain and waits;
  * main returning ends the process, with main's exit status, and Windows
@@ -50,9 +54,10 @@ static _Atomic(HWND) g_hwnd_;
  * signal_handler); a later one ends the process if may_force. */
 static void request_(ht_server_t* s, int signo, bool may_force) {
     if (atomic_fetch_add(&g_count_, 1) > 0) {
-        if (may_force) ExitProcess(128u + (unsigned) signo);
+        if (may_force) (void) TerminateProcess(GetCurrentProcess(), 128u + (unsigned) signo);
         return;
     }
+    ht_wine__stop_begun();
     atomic_fetch_add(&s->signals_, 1);
     ht_server__shutdown(s);
     if (s->signal_handler) s->signal_handler(s, signo);

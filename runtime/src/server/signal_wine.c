@@ -9,7 +9,8 @@
  * it makes system calls only (no Windows API, no TEB, no CRT): it marks the
  * request and sends the process SIGINT, turning SIGTERM into a console
  * event that runs on a Windows thread of its own, where the drain starts.
- * On real Windows, or any host other than Linux x86-64, nothing is done. */
+ * Once a stop has begun, a SIGTERM ends the process in the handler itself
+ * (exit_group, status 143): see ht_wine__stop_begun. On real Windows, or any host other than Linux x86-64, nothing is done. */
 #include "signal_wine.h"
 
 #define WIN32_LEAN_AND_MEAN
@@ -22,17 +23,19 @@
 #include <ht/types.h>
 
 static atomic_bool g_pending_;
+static atomic_bool g_stopping_;
 
 #if defined(__x86_64__)
 
 static atomic_bool g_installed_;
 
 /* Linux x86-64 system call numbers, flags and the kernel's sigaction. */
-enum { NR_RT_SIGACTION = 13, NR_RT_SIGRETURN = 15, NR_GETPID = 39, NR_KILL = 62 };
+enum { NR_RT_SIGACTION = 13, NR_RT_SIGRETURN = 15, NR_GETPID = 39, NR_KILL = 62, NR_EXIT_GROUP = 231 };
 enum { LINUX_SIGINT = 2, LINUX_SIGTERM = 15 };
 #  define LINUX_SA_RESTORER 0x04000000ULL
 #  define LINUX_SA_ONSTACK  0x08000000ULL
 #  define LINUX_SA_RESTART  0x10000000ULL
+#  define LINUX_SA_NODEFER  0x40000000ULL
 struct linux_sigaction_ {
     uint64_t handler; /* or 0 (SIG_DFL) */
     uint64_t flags;
@@ -61,6 +64,7 @@ static_assert(NR_RT_SIGRETURN == 15, "the restorer above");
 /* Called by Linux with the System V convention, not Windows x64's. */
 __attribute__((sysv_abi)) static void on_sigterm_(int signo) {
     (void) signo;
+    if (atomic_load(&g_stopping_)) (void) linux_syscall_(NR_EXIT_GROUP, 128 + LINUX_SIGTERM, 0, 0, 0);
     atomic_store(&g_pending_, true);
     (void) linux_syscall_(NR_KILL, linux_syscall_(NR_GETPID, 0, 0, 0, 0), LINUX_SIGINT, 0, 0);
 }
@@ -87,7 +91,11 @@ bool ht_wine__catch_sigterm(void) {
     if (!on_wine_linux_()) return false;
     const struct linux_sigaction_ sa = {
         .handler = (uint64_t) (uintptr_t) on_sigterm_,
-        .flags = LINUX_SA_RESTORER | LINUX_SA_ONSTACK | LINUX_SA_RESTART,
+        /* NODEFER: the SIGINT this handler sends is often taken on the same
+         * thread before the handler returns, and the control thread Wine
+         * then starts inherits that thread's mask: with SIGTERM blocked
+         * there, a later SIGTERM could find no thread to run on. */
+        .flags = LINUX_SA_RESTORER | LINUX_SA_ONSTACK | LINUX_SA_RESTART | LINUX_SA_NODEFER,
         .restorer = (uint64_t) (uintptr_t) ht_wine_sigreturn_,
     };
     if (!sigaction_(&sa, &g_old_)) return false;
@@ -108,6 +116,10 @@ bool ht_wine__catch_sigterm(void) {
 void ht_wine__release_sigterm(void) {}
 
 #endif
+
+void ht_wine__stop_begun(void) {
+    atomic_store(&g_stopping_, true);
+}
 
 bool ht_wine__take_sigterm(void) {
     return atomic_exchange(&g_pending_, false);

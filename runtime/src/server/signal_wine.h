@@ -18,5 +18,11 @@ bool ht_wine__catch_sigterm(void);
 void ht_wine__release_sigterm(void);
 /* Whether a SIGTERM is pending (and clears it): called for CTRL_C_EVENT. */
 bool ht_wine__take_sigterm(void);
+/* A stop has begun (any way): from now on the handler ends the process
+ * itself on SIGTERM, exit status 143, as the default action would. A
+ * forced stop through Windows (TerminateProcess from a control thread)
+ * can hang inside Wine's own process exit when it ends threads that are
+ * blocked in the host's system calls; the host's exit_group cannot. */
+void ht_wine__stop_begun(void);
 
 #endif /* HT_SERVER_SIGNAL_WINE_H */
