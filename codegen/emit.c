@@ -46,6 +46,7 @@ const char* emit__kind_name(dsl_pkind_t k) {
     case DSL_P_UUID: return "uuid";
     case DSL_P_REGEX: return "regex";
     case DSL_P_REST: return "rest";
+    case DSL_P_PATH: return "path";
     }
     return "?";
 }

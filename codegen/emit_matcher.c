@@ -452,6 +452,17 @@ static void emit_capture_(dsl_buf_t* b, const gen_t* g) {
               "    m->redirect = (ht_slice_t){ nullptr, 0 };\n"
               "    return $U_MATCH_BAD_REQUEST;\n"
               "}\n\n");
+    bool safe = false; /* a {name:path...}: its refusal */
+    for (int q = 1; q < p->nsig; q++) safe = safe || strchr(p->sig[q].kinds, 'p');
+    if (safe)
+        emit__tpl(b, g,
+                  "/* A {name:path...} that is not safe to join to a directory: BAD_REQUEST. */\n"
+                  "__attribute__((unused, noinline, cold)) static $P_status_t $P__refused($P_match_t* m) {\n"
+                  "    m->route = $U_ROUTE__NONE;\n"
+                  "    m->allow = 0;\n"
+                  "    m->redirect = (ht_slice_t){ nullptr, 0 };\n"
+                  "    return $U_MATCH_BAD_REQUEST;\n"
+                  "}\n\n");
     dsl_buf__printf(b, "/* The probe of a trailing-slash redirect: some route matched, nothing to capture. */\n"
                        "#define %s__PROBE_SIG %d\n\n", g->P, p->nsig);
     emit__tpl(b, g,
@@ -485,7 +496,7 @@ static void emit_capture_(dsl_buf_t* b, const gen_t* g) {
             const plan_place_t* pl = &sig->place[k];
             char a[64], z[64];
             snprintf(a, sizeof a, "se[%d] + %zu", pl->seg, pl->pre + 1);
-            if (sig->kinds[k] == 'r')
+            if (sig->kinds[k] == 'r' || sig->kinds[k] == 'p')
                 snprintf(z, sizeof z, "lim");
             else if (pl->suf)
                 snprintf(z, sizeof z, "se[%d] - %zu", pl->seg + 1, pl->suf);
@@ -507,7 +518,12 @@ static void emit_capture_(dsl_buf_t* b, const gen_t* g) {
             dsl_buf__printf(b, "        memcpy((char*) &m->p + offsetof(%s__sh%d_t, f%zu), &v%zu, sizeof v%zu);\n", g->P,
                             sig->shape, k, k, k);
         }
-        if (strpbrk(sig->kinds, "dr"))
+        /* {name:path...}: its raw bytes checked (dot and empty segments, escaped
+           '/', '\\' and NUL) before anything is decoded */
+        for (size_t k = 0; k < np; k++)
+            if (sig->kinds[k] == 'p')
+                dsl_buf__printf(b, "        if (!ht_rt__safe_path(v%zu)) return %s__refused(m);\n", k, g->P);
+        if (strpbrk(sig->kinds, "drp"))
             /* pct: the path holds a '%' somewhere (the scan saw it) */
             dsl_buf__printf(b, "        if (__builtin_expect(pct, 0)) return %s__decoded(\"%s\", m);\n", g->P, sig->kinds);
         dsl_buf__puts(b, "        break;\n    }\n");

@@ -116,6 +116,7 @@ char plan__kind_code(dsl_pkind_t k) {
     case DSL_P_HEX: return 'h';
     case DSL_P_I64: return 'i';
     case DSL_P_REST: return 'r';
+    case DSL_P_PATH: return 'p';
     case DSL_P_NAME:
     case DSL_P_STR:
     case DSL_P_REGEX: return 'd';
@@ -137,7 +138,8 @@ static const char* kind_def_(dsl_pkind_t k) {
     case DSL_P_HEX: return "hex";
     case DSL_P_UUID: return "uuid";
     case DSL_P_REGEX:
-    case DSL_P_REST: break;
+    case DSL_P_REST:
+    case DSL_P_PATH: break;
     }
     return nullptr;
 }
@@ -397,7 +399,7 @@ static void signatures_(plan_t* p) {
             *s = (plan_sig_t){ .kinds = dsl_xstrndup(t.ptr, nk), .place = pl };
             /* the shape: the kinds' C types (u64/hex, i64, slice) */
             char* lay = dsl_xstrndup(s->kinds, nk);
-            for (char* c = lay; *c; c++) *c = *c == 'h' ? 'u' : *c == 'd' || *c == 'r' ? 's' : *c;
+            for (char* c = lay; *c; c++) *c = *c == 'h' ? 'u' : *c == 'd' || *c == 'r' || *c == 'p' ? 's' : *c;
             int* sh = dsl_map__at(&byshape, lay, nk, &added);
             if (added) {
                 *sh = p->nshape;

@@ -149,6 +149,8 @@ typedef enum dsl_pkind {
     DSL_P_UUID, /* 8-4-4-4-12 hex digits, raw slice */
     DSL_P_REGEX,
     DSL_P_REST, /* {name...}: the rest of the path, may be empty, may hold '/' */
+    DSL_P_PATH, /* {name:path...}: a rest that is safe to join to a directory: no
+                   '.' / '..' / empty segment, no %2F, '\\', %5C or %00 (else 400) */
 } dsl_pkind_t;
 
 typedef struct dsl_param {

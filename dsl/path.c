@@ -67,7 +67,8 @@ static rx_t* kind_rx_(dsl_arena_t* a, dsl_pkind_t k) {
         }
         return r;
     }
-    case DSL_P_REST: {
+    case DSL_P_REST:
+    case DSL_P_PATH: { /* the safe rest: checked after matching (ht_rt__safe_path) */
         uint8_t set[32];
         memset(set, 0xff, sizeof set);
         set[0] &= (uint8_t) ~1u;
@@ -147,9 +148,10 @@ bool dsl_path__parse(dsl_arena_t* a, dsl_src_t* src, dsl_route_t* r, const dsl_t
                              "a parameter needs a name (a C identifier) after '{'");
                     return false;
                 }
-                if (i + 3 < n + 1 && n - i >= 4 && memcmp(s + i, "...}", 4) == 0) {
-                    prm->kind = DSL_P_REST;
-                    i += 4;
+                bool safe = n - i >= 9 && memcmp(s + i, ":path...}", 9) == 0; /* {name:path...} */
+                if (safe || (n - i >= 4 && memcmp(s + i, "...}", 4) == 0)) {
+                    prm->kind = safe ? DSL_P_PATH : DSL_P_REST;
+                    i += safe ? 9 : 4;
                     rest_seen = true;
                     rest_loc = ploc;
                 } else if (i < n && s[i] == '}') {
@@ -200,7 +202,7 @@ bool dsl_path__parse(dsl_arena_t* a, dsl_src_t* src, dsl_route_t* r, const dsl_t
                     if (!found) {
                         dsl_diag(src, at_(t->loc, ts), true,
                                  "unknown parameter type '%.*s' (known: u64 i64 hex uuid slug str, "
-                                 "or a /regex/)",
+                                 "or a /regex/; path only as {name:path...})",
                                  (int) (i - ts), s + ts);
                         prm->kind = DSL_P_STR;
                     }
@@ -226,7 +228,7 @@ bool dsl_path__parse(dsl_arena_t* a, dsl_src_t* src, dsl_route_t* r, const dsl_t
                              "be ambiguous)");
                 seg_param = prm;
                 srx = rx__cat(a, srx, prm->rx);
-                if (prm->kind == DSL_P_REST) {
+                if (prm->kind == DSL_P_REST || prm->kind == DSL_P_PATH) {
                     /* The rest may contain '/': it closes the pattern. */
                     r->npieces++;
                     while (i < n) {
@@ -269,7 +271,7 @@ bool dsl_path__parse(dsl_arena_t* a, dsl_src_t* src, dsl_route_t* r, const dsl_t
         int rank;
         if (!seg_param)
             rank = DSL_RANK_LITERAL;
-        else if (seg_param->kind == DSL_P_REST)
+        else if (seg_param->kind == DSL_P_REST || seg_param->kind == DSL_P_PATH)
             rank = DSL_RANK_REST;
         else {
             bool plain = seg_param->kind == DSL_P_NAME || seg_param->kind == DSL_P_STR;

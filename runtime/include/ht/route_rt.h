@@ -228,7 +228,7 @@ __attribute__((unused, noinline, cold)) static bool ht_rt__decode(ht_slice_t* v,
 }
 
 /* The parameters of kinds (u: u64, h: hex, i: i64, d: decoded, r: rest,
-   s: raw), laid out as C lays out a struct of them at p, percent-decoded
+   p: safe rest, s: raw), laid out as C lays out a struct of them at p, percent-decoded
    where their kind says so. false: BAD_REQUEST. */
 __attribute__((unused, noinline, cold)) static bool ht_rt__decode_all(const char* kinds, void* params,
                                                                      ht_rt_scratch_t sc) {
@@ -238,13 +238,46 @@ __attribute__((unused, noinline, cold)) static bool ht_rt__decode_all(const char
         bool num = *k == 'u' || *k == 'h' || *k == 'i';
         size_t al = num ? HT_ALIGNOF(uint64_t) : HT_ALIGNOF(ht_slice_t);
         o = (o + al - 1) / al * al;
-        if (*k == 'd' || *k == 'r') {
+        if (*k == 'd' || *k == 'r' || *k == 'p') {
             ht_slice_t v;
             memcpy(&v, p + o, sizeof v);
             if (!ht_rt__decode(&v, sc)) return false;
             memcpy(p + o, &v, sizeof v);
         }
         o += num ? sizeof(uint64_t) : sizeof(ht_slice_t);
+    }
+    return true;
+}
+
+/* A {name:path...} value, raw (before decoding): safe to join to a
+   directory? Empty, or segments split by single '/', none of them empty
+   ("a//b", a trailing '/'), none "." or ".." once decoded ("%2E%2e" too),
+   and no backslash, "%5C", "%2F" (a '/' inside a segment, which would read
+   like two) or "%00" anywhere. Malformed escapes are the decoder's. Raw
+   '.' and '..' segments reach the matcher: the request parser keeps the
+   target as sent. */
+__attribute__((unused)) static inline bool ht_rt__safe_path(ht_slice_t v) {
+    size_t k = 0;
+    while (k < v.len) {
+        size_t dots = 0, len = 0; /* the segment's decoded length and its '.' */
+        for (; k < v.len && v.ptr[k] != '/'; len++) {
+            char c = v.ptr[k];
+            if (c == '\\') return false;
+            if (c == '%' && v.len - k >= 3) {
+                char h = v.ptr[k + 1], l = (char) (v.ptr[k + 2] | 32);
+                if ((h == '2' && l == 'f') || (h == '5' && l == 'c') || (h == '0' && l == '0')) return false;
+                dots += h == '2' && l == 'e';
+                k += 3;
+                continue;
+            }
+            dots += c == '.';
+            k++;
+        }
+        if (len == 0 || (dots == len && len <= 2)) return false; /* "", ".", ".." */
+        if (k < v.len) {
+            k++; /* the '/' */
+            if (k == v.len) return false; /* a trailing '/': an empty last segment */
+        }
     }
     return true;
 }
