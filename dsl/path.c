@@ -199,10 +199,14 @@ bool dsl_path__parse(dsl_arena_t* a, dsl_src_t* src, dsl_route_t* r, const dsl_t
                             prm->kind = types_[k].kind;
                             found = true;
                         }
-                    if (!found) {
+                    if (!found && i - ts == 4 && memcmp(s + ts, "path", 4) == 0) {
+                        dsl_diag(src, at_(t->loc, ts), true,
+                                 "'path' is the type of a safe rest parameter: write {%s:path...}", prm->name);
+                        prm->kind = DSL_P_STR;
+                    } else if (!found) {
                         dsl_diag(src, at_(t->loc, ts), true,
                                  "unknown parameter type '%.*s' (known: u64 i64 hex uuid slug str, "
-                                 "or a /regex/; path only as {name:path...})",
+                                 "or a /regex/)",
                                  (int) (i - ts), s + ts);
                         prm->kind = DSL_P_STR;
                     }
