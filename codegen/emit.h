@@ -60,6 +60,16 @@ void emit__method_ident(const char* m, char* out, size_t cap);
 const char* emit__stem(const dsl_route_t* r);
 /* A parameter kind's name in comments: u64, slug, segment, ... */
 const char* emit__kind_name(dsl_pkind_t k);
+/* ---- typed query parameters (emit_query.c) ---- */
+/* Whether route r parses the query (it declares `?name` words or `strict`);
+   whether some route of f does. */
+bool emit__route_has_query(const dsl_route_t* r);
+bool emit__has_query(const dsl_file_t* f);
+/* r's query members of its params struct (after the path parameters). */
+void emit__query_members(const dsl_route_t* r, dsl_buf_t* b);
+/* PREFIX_dispatch.c: the parsers, and the switch that runs them after a match. */
+void emit__query_parsers(const gen_t* g, dsl_buf_t* b);
+void emit__query_calls(const gen_t* g, dsl_buf_t* b);
 /* How many lines b holds (for #line back to the file itself). */
 int emit__lines(const dsl_buf_t* b);
 

@@ -87,11 +87,12 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
         handlers = handlers || f->routes[j]->kind == DSL_R_HANDLER;
         policy = policy || f->routes[j]->body_limit || f->routes[j]->stream;
     }
+    bool query = emit__has_query(f);
     emit__banner(g, b, "/*", "*/");
     dsl_buf__printf(b,
                     "#include \"%s_routes.h\"\n\n"
-                    "#include <ht/config.h>\n#include <ht/route_dispatch.h>\n\n",
-                    P);
+                    "#include <ht/config.h>\n#include <ht/route_dispatch.h>\n%s\n",
+                    P, query ? "#include <ht/route_query.h>\n" : "");
     dsl_buf__printf(b, "#ifndef %s_MOUNT_BASE\n#define %s_MOUNT_BASE ", U, U);
     emit__cstr(b, mount_base);
     dsl_buf__puts(b, "\n#endif\n\n");
@@ -280,6 +281,7 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
         dsl_buf__puts(b, "    default: return false;\n    }\n}\n\n");
     }
     if (f->nerrors) emit_errors_(g, b);
+    if (query) emit__query_parsers(g, b);
     /* The callback. */
     emit__tpl(b, g,
               "void $P__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_response_t* res_,\n"
@@ -339,6 +341,7 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
                         "                           req_, res_, a_);\n"
                         "        return;\n"
                         "    }\n");
+    if (query) emit__query_calls(g, b);
     if (f->nerrors)
         emit__tpl(b, g,
                   "    /* A handler's own 404s are its own, and it may defer: the hook's\n"

@@ -59,10 +59,11 @@ void emit_header(const gen_t* g, dsl_buf_t* b, const char* hname) {
         if (!g->stem1[j]) continue;
         dsl_buf__printf(b, "#line %d \"%s\"\n", r->loc.line, g->base);
         dsl_buf__printf(b, "typedef struct %s_%s_params {", g->P, emit__stem(r));
-        if (r->nparams == 0) dsl_buf__puts(b, " char none_;");
+        if (r->nparams == 0 && r->nquery == 0) dsl_buf__puts(b, " char none_;");
         for (int k = 0; k < r->nparams; k++)
             dsl_buf__printf(b, " %s %s; /* %s */", dsl_param__ctype(r->params[k]->kind), r->params[k]->name,
                             emit__kind_name(r->params[k]->kind));
+        emit__query_members(r, b); /* after the path's: the matcher's layout is the path's alone */
         dsl_buf__printf(b, " } %s_%s_params_t;\n", g->P, emit__stem(r));
         if (r->kind == DSL_R_HANDLER) {
             dsl_buf__printf(b, "#line %d \"%s\"\n", r->handler_loc.line, g->base);

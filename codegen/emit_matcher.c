@@ -434,7 +434,9 @@ static void emit_capture_(dsl_buf_t* b, const gen_t* g) {
         const dsl_route_t* r = f->routes[j];
         if (!r->nparams || !g->stem1[j]) continue;
         int q = p->sig[p->rsig[r->id]].shape;
-        dsl_buf__printf(b, "_Static_assert(sizeof(%s_%s_params_t) == sizeof(%s__sh%d_t)", g->P, emit__stem(r), g->P, q);
+        /* query members follow the path's: the path's part is laid out alike */
+        dsl_buf__printf(b, "_Static_assert(sizeof(%s_%s_params_t) %s sizeof(%s__sh%d_t)", g->P, emit__stem(r),
+                        r->nquery ? ">=" : "==", g->P, q);
         for (int k = 0; k < r->nparams; k++)
             dsl_buf__printf(b, " && offsetof(%s_%s_params_t, %s) == offsetof(%s__sh%d_t, f%d)", g->P, emit__stem(r),
                             r->params[k]->name, g->P, q, k);

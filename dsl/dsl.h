@@ -169,6 +169,24 @@ typedef struct dsl_piece {
     dsl_param_t param;
 } dsl_piece_t;
 
+/* A typed query parameter: one `?name:type` word between a route's path and
+ * `->` (SPEC.md, "Query parameters"). Its values are percent-decoded ('+' is
+ * a space) and checked against kind by the generated dispatch; its members
+ * follow the path parameters in the handler's params struct: `T name`, plus
+ * `bool has_name` when optional, or `T name[DSL_QUERY_REPEAT_MAX]` and
+ * `size_t name_count` when repeated. Exactly one of required, optional,
+ * repeated and def != nullptr holds. */
+typedef struct dsl_qparam {
+    const char* name;
+    dsl_pkind_t kind; /* DSL_P_STR (also `?name` alone), _SLUG, _U64, _I64, _HEX or _UUID */
+    const char* def;  /* `=default`: the text as written, quotes removed; it parses as kind */
+    bool required;    /* `?name:type`: missing is 400 */
+    bool optional;    /* `?name:type?`: no default, has_name says if given */
+    bool repeated;    /* `?name:type*`: 0..DSL_QUERY_REPEAT_MAX values; more is 400 */
+    dsl_loc_t loc;    /* of the word (its '?') */
+} dsl_qparam_t;
+#define DSL_QUERY_REPEAT_MAX 16
+
 /* DSL_R_EMBED: `embed PREFIX DIR`, a mount whose tree is compiled in (codegen/embed.c). */
 typedef enum dsl_rkind { DSL_R_HANDLER, DSL_R_MOUNT, DSL_R_EMBED } dsl_rkind_t;
 
@@ -193,6 +211,9 @@ typedef struct dsl_route {
     int npieces;
     dsl_param_t** params; /* in order of appearance */
     int nparams;
+    dsl_qparam_t* query;  /* `?name:type` words, in order (dsl/query.c) */
+    int nquery;
+    bool strict;          /* `strict`: a query parameter not declared is 400 */
     const char* handler; /* DSL_R_HANDLER */
     dsl_loc_t handler_loc;
     uint64_t body_limit; /* 0 = the server default */
@@ -286,5 +307,16 @@ bool dsl_is_c_keyword(const char* s, size_t n);
 /* Parses the path pattern t into r's pieces, parameters and ranks (path.c);
  * false, with diagnostics on src, if it is not valid. */
 bool dsl_path__parse(dsl_arena_t* a, dsl_src_t* src, dsl_route_t* r, const dsl_tok_t* t);
+/* Parses one `?name...` word t into r->query (query.c), after the path was
+ * parsed into r; false, with diagnostics on src, if it is not valid. */
+bool dsl_query__parse(dsl_arena_t* a, dsl_src_t* src, dsl_route_t* r, const dsl_tok_t* t);
+/* Whether text s[0..n) is a value of query type k (defaults; the generated
+ * dispatch checks request values the same way, <ht/route_query.h>). */
+bool dsl_query__value_ok(dsl_pkind_t k, const char* s, size_t n);
+/* The same query parameters (names, C types, optional, repeated): what two
+ * routes of one handler need, as they share its params struct. */
+bool dsl_query__same(const dsl_route_t* a, const dsl_route_t* b);
+/* A query type's name as written (u64, str, ...). */
+const char* dsl_query__type_name(dsl_pkind_t k);
 
 #endif /* HT_DSL_H */

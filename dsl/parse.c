@@ -186,18 +186,18 @@ static const char* bodyless_method_(const dsl_file_t* f, uint64_t methods) {
     return nullptr;
 }
 
-/* { route-opt }: body SIZE, timeout DURATION, upstream, stream; each at most
- * once. On an error the line is skipped and false returned (no route). */
+/* { route-opt }: body SIZE, timeout DURATION, upstream, stream, strict; each
+ * at most once. On an error the line is skipped and false returned (no route). */
 static bool route_opts_(parser_t* p, dsl_route_t* r) {
-    bool seen[4] = { false };
-    static const char* const names[4] = { "body", "timeout", "upstream", "stream" };
+    bool seen[5] = { false };
+    static const char* const names[5] = { "body", "timeout", "upstream", "stream", "strict" };
     while (!at_eol_(p)) {
         dsl_tok_t o = p->tok;
         int k = 0;
-        while (k < 4 && !(o.kind == DSL_T_WORD && tok_is_(&o, names[k]))) k++;
-        if (k == 4) {
+        while (k < 5 && !(o.kind == DSL_T_WORD && tok_is_(&o, names[k]))) k++;
+        if (k == 5) {
             dsl_diag(p->src, o.loc, true,
-                     "unknown route option '%.*s' (known: body SIZE, timeout DURATION, upstream, stream)",
+                     "unknown route option '%.*s' (known: body SIZE, timeout DURATION, upstream, stream, strict)",
                      (int) o.len, o.ptr);
             goto fail;
         }
@@ -219,6 +219,8 @@ static bool route_opts_(parser_t* p, dsl_route_t* r) {
             next_(p);
         } else if (k == 2) {
             r->upstream = true;
+        } else if (k == 4) {
+            r->strict = true; /* an undeclared query parameter is 400 */
         } else {
             const char* m = bodyless_method_(p->f, r->methods);
             if (m) {
@@ -233,6 +235,16 @@ static bool route_opts_(parser_t* p, dsl_route_t* r) {
 fail:
     skip_line_(p);
     return false;
+}
+
+/* { "?" query-param }: the words between the path and '->' (dsl/query.c). */
+static bool query_words_(parser_t* p, dsl_route_t* r) {
+    bool ok = true;
+    while (p->tok.kind == DSL_T_WORD && p->tok.ptr[0] == '?') {
+        ok = dsl_query__parse(&p->f->arena, p->src, r, &p->tok) && ok;
+        next_(p);
+    }
+    return ok;
 }
 
 static void route_line_(parser_t* p) {
@@ -297,6 +309,7 @@ static void route_line_(parser_t* p) {
     dsl_tok_t path = p->tok;
     if (!dsl_path__parse(&p->f->arena, p->src, r, &path)) ok = false;
     next_(p);
+    ok = query_words_(p, r) && ok;
     if (p->tok.kind != DSL_T_ARROW) {
         dsl_diag(p->src, p->tok.loc, true, "expected '->' and a handler name after the path");
         skip_line_(p);
@@ -682,7 +695,7 @@ static bool same_signature_(const dsl_route_t* a, const dsl_route_t* b) {
         if (strcmp(a->params[i]->name, b->params[i]->name) != 0 ||
             strcmp(dsl_param__ctype(a->params[i]->kind), dsl_param__ctype(b->params[i]->kind)) != 0)
             return false;
-    return true;
+    return dsl_query__same(a, b);
 }
 
 static bool has_lower_(const char* s) {

@@ -116,6 +116,12 @@ ht_result_t ht_response__error(ht_response_t* res, uint16_t status, ht_alloc_t* 
 /* The same error as JSON, for APIs: {"error":"Not Found","status":404}
  * (application/json). */
 ht_result_t ht_response__error_json(ht_response_t* res, uint16_t status, ht_alloc_t* a);
+/* ht_response__error with a one-line message that says what was wrong
+ * (the route compiler's "query parameter 'page': not a u64"): the HTML page
+ * shows it in a <p>, ht_response__error_json adds "message":"..." (both
+ * escaped; at most 256 bytes are kept), and an error hook that answers with
+ * ht_response__error_json (`errors PREFIX json`) carries it too. */
+ht_result_t ht_response__error_msg(ht_response_t* res, uint16_t status, ht_slice_t msg, ht_alloc_t* a);
 
 /* ---- Error pages ----
  *

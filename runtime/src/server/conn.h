@@ -72,6 +72,8 @@ struct ht_response {
     uint8_t     flags;       /* HT_RESF_* */
     ht_error_page_fn err_fn; /* ht_response__on_error, or nullptr: the built-in page */
     void*       err_ud;
+    ht_slice_t  err_msg;     /* ht_response__error_msg's message: valid under HT_RESF_ERR_MSG only
+                              * (so that ht_response__begin_ has nothing more to set) */
 };
 
 /* A response's states. The handler's own response goes NONE -> HEAD -> DONE
@@ -86,6 +88,7 @@ enum {
     HT_RESF_KEEP_ALIVE = 1u << 2, /* HTTP/1.0 keep-alive: say so */
     HT_RESF_HTTP10     = 1u << 3, /* an HTTP/1.0 request (no chunked coding) */
     HT_RESF_IN_ERROR   = 1u << 4, /* err_fn is running: ht_response__error is the built-in page */
+    HT_RESF_ERR_MSG    = 1u << 5, /* inside ht_response__error_msg: err_msg is its message */
 };
 
 enum { HT_OUT_FILE_NONE = 0, HT_OUT_FILE_PENDING, HT_OUT_FILE_SENDING };

@@ -417,10 +417,38 @@ void ht_response__on_error(ht_response_t* res, ht_error_page_fn fn, void* ud) {
     res->err_ud = ud;
 }
 
+enum { ERR_MSG_MAX = 256 }; /* the bytes of a message kept; escaped, each may take 6 */
+
+/* The message of ht_response__error_msg, escaped for HTML (html) or a JSON
+ * string, into out (ERR_MSG_MAX * 6 bytes); its length. */
+static size_t put_err_msg(const ht_response_t* res, char* out, bool html) {
+    if (!(res->flags & HT_RESF_ERR_MSG)) return 0;
+    size_t n = res->err_msg.len < ERR_MSG_MAX ? res->err_msg.len : ERR_MSG_MAX, m = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) res->err_msg.ptr[i];
+        const char* e = html ? (c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : nullptr)
+                             : (c == '"' ? "\\\"" : c == '\\' ? "\\\\" : nullptr);
+        if (e) {
+            memcpy(out + m, e, strlen(e));
+            m += strlen(e);
+        } else if (c < 0x20 || c == 0x7f) { /* controls: never raw, in either */
+            static const char hex[] = "0123456789abcdef";
+            memcpy(out + m, html ? "&#x" : "\\u00", html ? 3 : 4);
+            m += html ? 3 : 4;
+            out[m++] = hex[c >> 4];
+            out[m++] = hex[c & 15];
+            if (html) out[m++] = ';';
+        } else {
+            out[m++] = (char) c;
+        }
+    }
+    return m;
+}
+
 ht_result_t ht_response__error_json(ht_response_t* res, uint16_t status, ht_alloc_t* a) {
     /* {"error":"Not Found","status":404}: reason phrases are plain ASCII
      * words (HT_STATUSES), nothing to escape. */
-    char body[160];
+    char body[160 + ERR_MSG_MAX * 6];
     const char* reason = ht_status__reason(status);
     size_t rl = strlen(reason);
     if (rl > 80) rl = 80;
@@ -430,9 +458,23 @@ ht_result_t ht_response__error_json(ht_response_t* res, uint16_t status, ht_allo
     PUT(reason, rl);
     PUT("\",\"status\":", 11);
     m += put_u64(body + m, status);
+    if (res->flags & HT_RESF_ERR_MSG) {
+        PUT(",\"message\":\"", 12);
+        m += put_err_msg(res, body + m, false);
+        PUT("\"", 1);
+    }
     PUT("}\n", 2);
 #undef PUT
     return helper(res, status, CT_LINE("application/json"), HT_SLICE_NULL, body, m, a);
+}
+
+ht_result_t ht_response__error_msg(ht_response_t* res, uint16_t status, ht_slice_t msg, ht_alloc_t* a) {
+    uint8_t had = res->flags & HT_RESF_ERR_MSG;
+    res->err_msg = msg;
+    res->flags |= HT_RESF_ERR_MSG;
+    ht_result_t r = ht_response__error(res, status, a);
+    res->flags = (uint8_t) ((res->flags & ~HT_RESF_ERR_MSG) | had);
+    return r;
 }
 
 ht_result_t ht_response__error(ht_response_t* res, uint16_t status, ht_alloc_t* a) {
@@ -443,7 +485,7 @@ ht_result_t ht_response__error(ht_response_t* res, uint16_t status, ht_alloc_t* 
         return r;
     }
     /* "<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1>\n" */
-    char page[256];
+    char page[256 + ERR_MSG_MAX * 6];
     const char* reason = ht_status__reason(status);
     size_t rl = strlen(reason);
     if (rl > 80) rl = 80;
@@ -457,6 +499,11 @@ ht_result_t ht_response__error(ht_response_t* res, uint16_t status, ht_alloc_t* 
     PUT("</title><h1>", 12);
     PUT(line, n);
     PUT("</h1>\n", 6);
+    if (res->flags & HT_RESF_ERR_MSG) {
+        PUT("<p>", 3);
+        m += put_err_msg(res, page + m, true);
+        PUT("</p>\n", 5);
+    }
 #undef PUT
     return helper(res, status, CT_LINE("text/html; charset=utf-8"), HT_SLICE_NULL, page, m, a);
 }
