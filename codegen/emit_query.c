@@ -121,9 +121,9 @@ static void emit_parser_(const gen_t* g, dsl_buf_t* b, const dsl_route_t* r) {
     dsl_buf__puts(b, "    while (ht_rt__qnext(&it, &k, &v)) {\n");
     if (r->nquery) {
         /* the parameter by its name: by length, then the bytes */
-        dsl_buf__puts(b, "        k = ht_rt__qname(k, name, sizeof name);\n"
+        dsl_buf__puts(b, "        ht_slice_t n = ht_rt__qname(k, name, sizeof name); /* k: as sent, for a message */\n"
                          "        int i = -1;\n"
-                         "        switch (k.len) {\n");
+                         "        switch (n.len) {\n");
         bool* done = dsl_xcalloc((size_t) r->nquery, sizeof *done);
         for (int x = 0; x < r->nquery; x++) {
             if (done[x]) continue;
@@ -132,7 +132,8 @@ static void emit_parser_(const gen_t* g, dsl_buf_t* b, const dsl_route_t* r) {
             for (int y = x; y < r->nquery; y++) {
                 if (strlen(r->query[y].name) != len) continue;
                 done[y] = true;
-                dsl_buf__printf(b, "\n            if (memcmp(k.ptr, \"%s\", %zu) == 0) i = %d;", r->query[y].name, len, y);
+                dsl_buf__printf(b, "\n            %sif (memcmp(n.ptr, \"%s\", %zu) == 0) i = %d;", y > x ? "else " : "",
+                                r->query[y].name, len, y);
             }
             dsl_buf__puts(b, "\n            break;\n");
         }
