@@ -119,6 +119,10 @@ def fixed(c):
           b'{"error":"Bad Request","status":400,"message":"query parameter \'q\': missing"}\n',
           ctype="application/json")
     check(c, "/api/find?q=%22quoted%22", 200, b'q="quoted"\nlimit=10\n')
+    # path and query parameters in one struct (the path's decoded by the matcher)
+    check(c, "/users/12/posts", 200, b"id=12\nsort=new\n")
+    check(c, "/users/12/posts?sort=old&id2=0", 200, b"id=12\nsort=old\nid2=0\n")
+    refused(c, "/users/12/posts?id2=x", "id2", "not a u64")
     # a route without query parameters: the query untouched, its handler's own
     check(c, "/plain/7?page=x&q", 200, b"id=7\nquery=page=x&q\n")
     # {file:path...}: normal names accepted (decoded), anything that could

@@ -86,6 +86,15 @@ void app_plain(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_
     send_(res, &b, a);
 }
 
+void app_posts(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_posts_params_t* p) {
+    (void) ctx, (void) req;
+    ht_bytes_t b;
+    ht_bytes__init(&b, a);
+    ht_bytes__pushf(&b, "id=%" PRIu64 "\nsort=%.*s\n", p->id, HT_SLICE_FMT(p->sort));
+    if (p->has_id2) ht_bytes__pushf(&b, "id2=%" PRIu64 "\n", p->id2);
+    send_(res, &b, a);
+}
+
 int main(int argc, char** argv) {
     long port = argc > 1 ? strtol(argv[1], nullptr, 10) : 0;
     ht_alloc_t* a = ht_alloc__init();

@@ -19,7 +19,7 @@ void app__mounts_close(void) {}
 
 /* Each handler called with its context and params struct as their real
    types; a block of 64 route ids per function. */
-/* routes 1-8: routes.ht:6-13 */
+/* routes 1-9: routes.ht:6-14 */
 static void app__calls0(unsigned r, void* ctx, const ht_request_t* req, ht_response_t* res,
     ht_alloc_t* a, const void* p) {
     switch (r) {
@@ -47,6 +47,9 @@ static void app__calls0(unsigned r, void* ctx, const ht_request_t* req, ht_respo
     case APP_ROUTE_PLAIN: /* routes.ht:13 GET /plain/{id:u64} */
         app_plain(ctx, req, res, a, p);
         return;
+    case APP_ROUTE_POSTS: /* routes.ht:14 GET /users/{id:u64}/posts */
+        app_posts(ctx, req, res, a, p);
+        return;
     default: (void) ht_response__error(res, 500, a); return;
     }
 }
@@ -68,7 +71,7 @@ static void app__allow(ht_response_t* res, uint16_t status, uint64_t allow, ht_a
 
 /* `errors` lines, longest prefix first. */
 static const struct { const char* prefix; uint32_t len; bool json; } app__errors[1] = {
-    { "/api", 4, true }, /* routes.ht:15 */
+    { "/api", 4, true }, /* routes.ht:16 */
 };
 
 typedef struct app_errctx { void* ctx; const ht_request_t* req; int i; } app_errctx_t;
@@ -292,6 +295,48 @@ static bool app__query_5(app_api_find_params_t* p, ht_slice_t query, ht_rt_scrat
     return true;
 }
 
+/* routes.ht:14 /users/{id:u64}/posts ?sort:slug=new ?id2:u64? */
+static bool app__query_9(app_posts_params_t* p, ht_slice_t query, ht_rt_scratch_t sc, ht_response_t* res,
+    ht_alloc_t* a) {
+    if (!ht_rt__qroom(query, sc, res, a)) return false;
+    p->sort = HT_SLICE("new");
+    bool seen[2] = { false };
+    ht_rt_qit_t it = { query.ptr, query.ptr + query.len };
+    ht_slice_t k, v;
+    char name[64];
+    while (ht_rt__qnext(&it, &k, &v)) {
+        ht_slice_t n = ht_rt__qname(k, name, sizeof name); /* k: as sent, for a message */
+        int i = -1;
+        switch (n.len) {
+        case 4:
+            if (memcmp(n.ptr, "sort", 4) == 0) i = 0;
+            break;
+        case 3:
+            if (memcmp(n.ptr, "id2", 3) == 0) i = 1;
+            break;
+        default: break;
+        }
+        switch (i) {
+        case 0: /* ?sort */
+            if (seen[0]) return ht_rt__qrefuse(res, "sort", "given more than once", a);
+            seen[0] = true;
+            if (!ht_rt__qdecode(&v, sc)) return ht_rt__qrefuse(res, "sort", "bad percent-escape", a);
+            if (!ht_rt__qslug(v)) return ht_rt__qrefuse(res, "sort", "not a slug", a);
+            p->sort = v;
+            break;
+        case 1: /* ?id2 */
+            if (seen[1]) return ht_rt__qrefuse(res, "id2", "given more than once", a);
+            seen[1] = true;
+            if (!ht_rt__qdecode(&v, sc)) return ht_rt__qrefuse(res, "id2", "bad percent-escape", a);
+            if (!ht_rt__qu64(v, &p->id2)) return ht_rt__qrefuse(res, "id2", "not a u64", a);
+            p->has_id2 = true;
+            break;
+        default: break; /* not a parameter of this route */
+        }
+    }
+    return true;
+}
+
 void app__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_response_t* res_,
     ht_alloc_t* a_) {
     ht_slice_t path_ = ht_request__path(req_);
@@ -345,6 +390,9 @@ void app__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_respons
         break;
     case APP_ROUTE_API_FIND:
         if (!app__query_5(&m_.p.api_find, ht_request__query(req_), qsc_, res_, a_)) return;
+        break;
+    case APP_ROUTE_POSTS:
+        if (!app__query_9(&m_.p.posts, ht_request__query(req_), qsc_, res_, a_)) return;
         break;
     default: break;
     }

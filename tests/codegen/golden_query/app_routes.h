@@ -29,6 +29,7 @@ typedef enum app_route {
     APP_ROUTE_RAW_FILE = 6, /* routes.ht:11 GET /raw/{file:path...} */
     APP_ROUTE_REST = 7, /* routes.ht:12 GET /r/{rest...} */
     APP_ROUTE_PLAIN = 8, /* routes.ht:13 GET /plain/{id:u64} */
+    APP_ROUTE_POSTS = 9, /* routes.ht:14 GET /users/{id:u64}/posts */
     APP_ROUTE__COUNT
 } app_route_t;
 
@@ -81,7 +82,11 @@ void app_rest(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t
 typedef struct app_plain_params { uint64_t id; /* u64 */ } app_plain_params_t;
 #line 13 "routes.ht"
 void app_plain(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_plain_params_t* p);
-#line 85 "app_routes.h"
+#line 14 "routes.ht"
+typedef struct app_posts_params { uint64_t id; /* u64 */ ht_slice_t sort; /* ?sort:slug=new */ uint64_t id2; bool has_id2; /* ?id2:u64? */ } app_posts_params_t;
+#line 14 "routes.ht"
+void app_posts(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const app_posts_params_t* p);
+#line 90 "app_routes.h"
 
 /* What app__match found. */
 typedef enum app_status {
@@ -115,6 +120,7 @@ typedef struct app_match {
         app_raw_file_params_t raw_file;
         app_rest_params_t rest;
         app_plain_params_t plain;
+        app_posts_params_t posts;
     } p;
 } app_match_t;
 

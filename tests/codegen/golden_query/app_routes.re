@@ -23,6 +23,7 @@ const app_route_info_t app__routes[APP_ROUTE__COUNT] = {
     [APP_ROUTE_RAW_FILE] = { "GET", "/raw/{file:path...}", "raw_file", 11, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
     [APP_ROUTE_REST] = { "GET", "/r/{rest...}", "rest", 12, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
     [APP_ROUTE_PLAIN] = { "GET", "/plain/{id:u64}", "plain", 13, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [APP_ROUTE_POSTS] = { "GET", "/users/{id:u64}/posts", "posts", 14, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
 };
 
 const app_mount_info_t app__mounts[APP_MOUNT_COUNT + 1] = {
@@ -50,7 +51,7 @@ const char* const app__methods[APP_METHOD__COUNT] = { "GET", "HEAD", "POST", "PU
     u64 = [0-9]{1,19} | ("0" [0-9]{19}) | ("1" [0-7] [0-9]{18}) | ("18" [0-3] [0-9]{17}) | ("184" [0-3] [0-9]{16}) | ("1844" [0-5] [0-9]{15}) | ("18446" [0-6] [0-9]{14}) | ("184467" [0-3] [0-9]{13}) | ("1844674" [0-3] [0-9]{12}) | ("184467440" [0-6] [0-9]{10}) | ("1844674407" [0-2] [0-9]{9}) | ("18446744073" [0-6] [0-9]{8}) | ("1844674407370" [0-8] [0-9]{6}) | ("18446744073709" [0-4] [0-9]{5}) | ("184467440737095" [0-4] [0-9]{4}) | ("18446744073709550" [0-9]{3}) | ("18446744073709551" [0-5] [0-9]{2}) | ("1844674407370955160" [0-9]{1}) | ("1844674407370955161" [0-4]) | ("18446744073709551615");
 */
 
-/* p0: routes.ht:13 */
+/* p0: routes.ht:13-14 */
 __attribute__((noinline)) static bool app__p0(const char* b, const char* e) {
     const unsigned char* c = (const unsigned char*) b;
     const unsigned char* const z = (const unsigned char*) e;
@@ -69,6 +70,7 @@ typedef struct app__sh2 { uint64_t f0; } app__sh2_t;
 _Static_assert(sizeof(app_raw_file_params_t) == sizeof(app__sh1_t) && offsetof(app_raw_file_params_t, file) == offsetof(app__sh1_t, f0), "raw_file: layout");
 _Static_assert(sizeof(app_rest_params_t) == sizeof(app__sh1_t) && offsetof(app_rest_params_t, rest) == offsetof(app__sh1_t, f0), "rest: layout");
 _Static_assert(sizeof(app_plain_params_t) == sizeof(app__sh2_t) && offsetof(app_plain_params_t, id) == offsetof(app__sh2_t, f0), "plain: layout");
+_Static_assert(sizeof(app_posts_params_t) >= sizeof(app__sh2_t) && offsetof(app_posts_params_t, id) == offsetof(app__sh2_t, f0), "posts: layout");
 
 /* A route's parameters, percent-decoded where their kinds say so (the
    path holds a '%' somewhere); BAD_REQUEST for a bad escape or no room. */
@@ -121,7 +123,7 @@ HT_INLINE app_status_t app__capture(uint32_t x, const char* const* se, const cha
         if (__builtin_expect(pct, 0)) return app__decoded("r", m);
         break;
     }
-    case 3: { /* u: 1.0.0; routes.ht:13 */
+    case 3: { /* u: 1.0.0; routes.ht:13-14 */
         uint64_t v0 = ht_rt__dec(se[1] + 1, (size_t) (se[2] - (se[1] + 1)));
         memcpy((char*) &m->p + offsetof(app__sh2_t, f0), &v0, sizeof v0);
         break;
@@ -147,7 +149,7 @@ enum { app__PROBE = APP_METHOD__COUNT + 1, app__COLS };
    0, nothing matched, 404). htgen resolved precedence here: the most
    specific group first, GET answers HEAD unless a real HEAD route is at
    least as specific. */
-static const uint32_t app__fin[9 * app__COLS] = { /* row by row */
+static const uint32_t app__fin[10 * app__COLS] = { /* row by row */
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0 */
     0, app__FOUND(APP_ROUTE_NUM, 0), app__FOUND(APP_ROUTE_NUM, 0), 0, 0, 0, 0, 0, 0, 0, app__FOUND(0, app__PROBE_SIG), /* 1: routes.ht:7 */
     0, app__FOUND(APP_ROUTE_BARE, 0), app__FOUND(APP_ROUTE_BARE, 0), 0, 0, 0, 0, 0, 0, 0, app__FOUND(0, app__PROBE_SIG), /* 2: routes.ht:9 */
@@ -157,11 +159,12 @@ static const uint32_t app__fin[9 * app__COLS] = { /* row by row */
     0, app__FOUND(APP_ROUTE_API_FIND, 0), app__FOUND(APP_ROUTE_API_FIND, 0), 0, 0, 0, 0, 0, 0, 0, app__FOUND(0, app__PROBE_SIG), /* 6: routes.ht:10 */
     0, app__FOUND(APP_ROUTE_RAW_FILE, 1), app__FOUND(APP_ROUTE_RAW_FILE, 1), 0, 0, 0, 0, 0, 0, 0, app__FOUND(0, app__PROBE_SIG), /* 7: routes.ht:11 */
     0, app__FOUND(APP_ROUTE_PLAIN, 3), app__FOUND(APP_ROUTE_PLAIN, 3), 0, 0, 0, 0, 0, 0, 0, app__FOUND(0, app__PROBE_SIG), /* 8: routes.ht:13 */
+    0, app__FOUND(APP_ROUTE_POSTS, 3), app__FOUND(APP_ROUTE_POSTS, 3), 0, 0, 0, 0, 0, 0, 0, app__FOUND(0, app__PROBE_SIG), /* 9: routes.ht:14 */
 };
-static const uint64_t app__allow[9] = {
+static const uint64_t app__allow[10] = {
     UINT64_C(0x0), UINT64_C(0x43), UINT64_C(0x43), UINT64_C(0x43),
     UINT64_C(0x43), UINT64_C(0x43), UINT64_C(0x43), UINT64_C(0x43),
-    UINT64_C(0x43),
+    UINT64_C(0x43), UINT64_C(0x43),
 };
 
 /* se[] is only read for the segments the winning route consumed, which
@@ -200,11 +203,11 @@ __attribute__((noinline, cold)) static app_status_t app__other(unsigned c, unsig
     return APP_MATCH_NOT_FOUND;
 }
 
-/* The automaton: 13 states (htgen's codegen/automaton.h), a segment per
-   step; 13 as code in this function, 0 in 0 more functions, 0 as
+/* The automaton: 16 states (htgen's codegen/automaton.h), a segment per
+   step; 16 as code in this function, 0 in 0 more functions, 0 as
    tables. b .. e is the segment; se[d + 1] = e records where segment d
    ends, for the captures. */
-#define APP__DEPTH 3
+#define APP__DEPTH 4
 /* Every route of the file goes through here (each state names its lines).
    m->route is set by every match (capture or app__other); allow and
    redirect only for the statuses that use them. */
@@ -227,7 +230,7 @@ app_status_t app__match(ht_method_t method, ht_slice_t path, app_match_t* m) {
     (void) b;
     se[0] = s;
     bits &= ~UINT64_C(1); /* the leading '/' */
-    /* s0, depth 0: routes.ht:6-13 */
+    /* s0, depth 0: routes.ht:6-14 */
     if (__builtin_expect(!bits, 0)) {
         ht_rt_win_t w = ht_rt__more(wb, lim);
         bits = w.bits;
@@ -250,10 +253,11 @@ app_status_t app__match(ht_method_t method, ht_slice_t path, app_match_t* m) {
         break;
     case 5:
         if (ht_rt__l32(b + 0) == HT_RT_C32(0x69616c70u) && ht_rt__l32(b + 1) == HT_RT_C32(0x6e69616cu)) goto s6; /* plain */
+        if (ht_rt__l32(b + 0) == HT_RT_C32(0x72657375u) && ht_rt__l32(b + 1) == HT_RT_C32(0x73726573u)) goto s7; /* users */
         break;
     case 6:
-        if (ht_rt__l32(b + 0) == HT_RT_C32(0x72616573u) && ht_rt__l32(b + 2) == HT_RT_C32(0x68637261u)) goto s7; /* search */
-        if (ht_rt__l32(b + 0) == HT_RT_C32(0x69727473u) && ht_rt__l32(b + 2) == HT_RT_C32(0x74636972u)) goto s8; /* strict */
+        if (ht_rt__l32(b + 0) == HT_RT_C32(0x72616573u) && ht_rt__l32(b + 2) == HT_RT_C32(0x68637261u)) goto s8; /* search */
+        if (ht_rt__l32(b + 0) == HT_RT_C32(0x69727473u) && ht_rt__l32(b + 2) == HT_RT_C32(0x74636972u)) goto s9; /* strict */
         break;
     default: break;
     }
@@ -268,7 +272,7 @@ s1: /* s1, depth 1: routes.ht:12 */
     b = e + 1;
     HT_RT_NEXT(e, wb, bits);
     se[2] = e;
-    goto s9;
+    goto s10;
 s2: /* s2, depth 1: routes.ht:10 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
@@ -281,7 +285,7 @@ s2: /* s2, depth 1: routes.ht:10 */
     se[2] = e;
     switch (e - b) {
     case 4:
-        if (ht_rt__l32(b + 0) == HT_RT_C32(0x646e6966u)) goto s10; /* find */
+        if (ht_rt__l32(b + 0) == HT_RT_C32(0x646e6966u)) goto s11; /* find */
         break;
     default: break;
     }
@@ -304,7 +308,7 @@ s4: /* s4, depth 1: routes.ht:11 */
     b = e + 1;
     HT_RT_NEXT(e, wb, bits);
     se[2] = e;
-    goto s11;
+    goto s12;
 s5: /* s5, depth 1: routes.ht:9 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
@@ -325,10 +329,25 @@ s6: /* s6, depth 1: routes.ht:13 */
     se[2] = e;
     if (b == e) goto none;
     switch ((unsigned) app__p0(b, e) << 0) {
-    case 1: goto s12;
+    case 1: goto s13;
     default: goto none;
     }
-s7: /* s7, depth 1: routes.ht:6 */
+s7: /* s7, depth 1: routes.ht:14 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) goto none;
+        ht_rt_win_t w = ht_rt__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
+    }
+    b = e + 1;
+    HT_RT_NEXT(e, wb, bits);
+    se[2] = e;
+    if (b == e) goto none;
+    switch ((unsigned) app__p0(b, e) << 0) {
+    case 1: goto s14;
+    default: goto none;
+    }
+s8: /* s8, depth 1: routes.ht:6 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
             st = app__ROW(3);
@@ -336,7 +355,7 @@ s7: /* s7, depth 1: routes.ht:6 */
         }
     }
     goto none;
-s8: /* s8, depth 1: routes.ht:8 */
+s9: /* s9, depth 1: routes.ht:8 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
             st = app__ROW(4);
@@ -344,10 +363,10 @@ s8: /* s8, depth 1: routes.ht:8 */
         }
     }
     goto none;
-s9: /* s9, only rest parameters left: routes.ht:12 */
+s10: /* s10, only rest parameters left: routes.ht:12 */
     st = app__ROW(5);
     goto done;
-s10: /* s10, depth 2: routes.ht:10 */
+s11: /* s11, depth 2: routes.ht:10 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
             st = app__ROW(6);
@@ -355,13 +374,38 @@ s10: /* s10, depth 2: routes.ht:10 */
         }
     }
     goto none;
-s11: /* s11, only rest parameters left: routes.ht:11 */
+s12: /* s12, only rest parameters left: routes.ht:11 */
     st = app__ROW(7);
     goto done;
-s12: /* s12, depth 2: routes.ht:13 */
+s13: /* s13, depth 2: routes.ht:13 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
             st = app__ROW(8);
+            goto done;
+        }
+    }
+    goto none;
+s14: /* s14, depth 2: routes.ht:14 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) goto none;
+        ht_rt_win_t w = ht_rt__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
+    }
+    b = e + 1;
+    HT_RT_NEXT(e, wb, bits);
+    se[3] = e;
+    switch (e - b) {
+    case 5:
+        if (ht_rt__l32(b + 0) == HT_RT_C32(0x74736f70u) && ht_rt__l32(b + 1) == HT_RT_C32(0x7374736fu)) goto s15; /* posts */
+        break;
+    default: break;
+    }
+    goto none;
+s15: /* s15, depth 3: routes.ht:14 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) {
+            st = app__ROW(9);
             goto done;
         }
     }
