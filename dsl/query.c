@@ -121,8 +121,8 @@ bool dsl_query__parse(dsl_arena_t* a, dsl_src_t* src, dsl_route_t* r, const dsl_
         size_t dl = n - i - 1;
         if (dl >= 2 && d[0] == '"' && d[dl - 1] == '"') d++, dl -= 2; /* ?q:str="a b" */
         if (!dsl_query__value_ok(q.kind, d, dl)) {
-            dsl_diag(src, at_(t->loc, i + 1), true, "default '%.*s' of query parameter '%s' is not a %s", (int) dl,
-                     d, q.name, dsl_query__type_name(q.kind));
+            dsl_diag(src, at_(t->loc, i + 1), true, "default '%.*s' of query parameter '%s' is not %s %s", (int) dl,
+                     d, q.name, q.kind == DSL_P_I64 ? "an" : "a", dsl_query__type_name(q.kind));
             return false;
         }
         q.def = dsl_arena__strndup(a, d, dl);
