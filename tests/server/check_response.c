@@ -114,6 +114,38 @@ START_TEST(unknown_status_and_error_page) {
 }
 END_TEST
 
+/* ht_response__error_msg: the message in the HTML page and in the JSON
+ * error (an error hook answering with ht_response__error_json), escaped for
+ * each; a plain ht_response__error afterwards has none. */
+static ht_result_t json_hook_(ht_response_t* res, uint16_t status, void* ud, ht_alloc_t* a) {
+    (void) ud;
+    return ht_response__error_json(res, status, a);
+}
+
+START_TEST(error_with_message) {
+    ht_response_t res;
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
+    ck_assert_int_eq(ht_response__error_msg(&res, 400, HT_SLICE("bad <x> & \"y\"\n"), A), 0);
+    ht_response__finish_(&res);
+    EXPECT_SENT("HTTP/1.1 400 Bad Request\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 107\r\n" D
+                "\r\n<!doctype html><title>400 Bad Request</title><h1>400 Bad Request</h1>\n"
+                "<p>bad &lt;x&gt; &amp; \"y\"&#x0a;</p>\n");
+    ht_out__reset_(OUT);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
+    ht_response__on_error(&res, json_hook_, nullptr);
+    ck_assert_int_eq(ht_response__error_msg(&res, 400, HT_SLICE("q 'a': \"b\\c\"\t"), A), 0);
+    ht_response__finish_(&res);
+    EXPECT_SENT("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 71\r\n" D
+                "\r\n{\"error\":\"Bad Request\",\"status\":400,\"message\":\"q 'a': \\\"b\\\\c\\\"\\u0009\"}\n");
+    ht_out__reset_(OUT);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
+    ck_assert_int_eq(ht_response__error_json(&res, 404, A), 0); /* no message: as before */
+    ht_response__finish_(&res);
+    EXPECT_SENT("HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 35\r\n" D
+                "\r\n{\"error\":\"Not Found\",\"status\":404}\n");
+}
+END_TEST
+
 START_TEST(header_validation) {
     ck_assert(ht_response__valid_header_name(HT_SLICE("X-Ok_1.~!")));
     ck_assert(!ht_response__valid_header_name(HT_SLICE("")));
@@ -552,6 +584,7 @@ int main(void) {
     TCase* t = tcase_create("core");
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, date_format);
+    tcase_add_test(t, error_with_message);
     tcase_add_test(t, text_response);
     tcase_add_test(t, headers_and_close);
     tcase_add_test(t, http10_keep_alive_and_json);
