@@ -417,15 +417,14 @@ void ht_response__on_error(ht_response_t* res, ht_error_page_fn fn, void* ud) {
     res->err_ud = ud;
 }
 
-enum { ERR_MSG_MAX = 256 }; /* the bytes of a message kept; escaped, each may take 6 */
+#define ERR_MSG_MAX 256 /* the bytes of a message kept; escaped, each may take 6 */
 
 /* The message of ht_response__error_msg, escaped for HTML (html) or a JSON
  * string, into out (ERR_MSG_MAX * 6 bytes); its length. */
-static size_t put_err_msg(const ht_response_t* res, char* out, bool html) {
-    if (!(res->flags & HT_RESF_ERR_MSG)) return 0;
-    size_t n = res->err_msg.len < ERR_MSG_MAX ? res->err_msg.len : ERR_MSG_MAX, m = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char) res->err_msg.ptr[i];
+static size_t put_err_msg(ht_slice_t msg, char* out, bool html) {
+    size_t m = 0;
+    for (size_t i = 0; i < msg.len && i < ERR_MSG_MAX; i++) {
+        unsigned char c = (unsigned char) msg.ptr[i];
         const char* e = html ? (c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : nullptr)
                              : (c == '"' ? "\\\"" : c == '\\' ? "\\\\" : nullptr);
         if (e) {
@@ -460,7 +459,7 @@ ht_result_t ht_response__error_json(ht_response_t* res, uint16_t status, ht_allo
     m += put_u64(body + m, status);
     if (res->flags & HT_RESF_ERR_MSG) {
         PUT(",\"message\":\"", 12);
-        m += put_err_msg(res, body + m, false);
+        m += put_err_msg(res->err_msg, body + m, false);
         PUT("\"", 1);
     }
     PUT("}\n", 2);
@@ -501,7 +500,7 @@ ht_result_t ht_response__error(ht_response_t* res, uint16_t status, ht_alloc_t* 
     PUT("</h1>\n", 6);
     if (res->flags & HT_RESF_ERR_MSG) {
         PUT("<p>", 3);
-        m += put_err_msg(res, page + m, true);
+        m += put_err_msg(res->err_msg, page + m, true);
         PUT("</p>\n", 5);
     }
 #undef PUT
