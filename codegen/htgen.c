@@ -5,6 +5,7 @@
  *   htgen routes.ht -o OUTDIR     generate (nothing is written on error)
  *   htgen --check routes.ht       diagnostics only
  *   htgen --list routes.ht        the route table
+ *   htgen --explain routes.ht 'GET /x'   which route answers, and why (explain.h)
  *
  * The house: text -> tokens -> the route model (dsl/: lexer.re, parse.c,
  * regex.c) -> the plan (plan.h: specificity, conflicts, groups, lowering,
@@ -15,6 +16,7 @@
 #include "dsl.h"
 #include "embed.h"
 #include "emit.h"
+#include "explain.h"
 #include "plan.h"
 
 #include <ht/types.h>
@@ -102,6 +104,26 @@ static void list_(gen_t* g) {
     }
 }
 
+/* Each request's report (explain.h), one blank line between them. */
+static int explain_(gen_t* g, const char* const* reqs, int n) {
+    plan_t plan;
+    if (!plan__build(&plan, g->f, g->base)) {
+        errors_(g->f->src);
+        return 1;
+    }
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        dsl_buf_t out = { 0 };
+        bool ok = explain__request(&plan, g->base, reqs[i], &out);
+        if (i && ok) fputs("\n", stdout);
+        fwrite(out.ptr, 1, out.len, ok ? stdout : stderr);
+        if (!ok) rc = 2;
+        dsl_buf__free(&out);
+    }
+    plan__free(&plan);
+    return rc;
+}
+
 /* ---- embed lines (codegen/embed.c) and the depfile ---- */
 static bool write_file_(const char* path, const dsl_buf_t* b) {
     char tmp[4200];
@@ -152,6 +174,11 @@ static void usage_(FILE* to) {
           "                                    PREFIX_embed.bin when there are embed lines)\n"
           "       htgen --check ROUTES.ht     report diagnostics only\n"
           "       htgen --list ROUTES.ht      print method, pattern, handler, specificity, line\n"
+          "       htgen --explain ROUTES.ht 'METHOD /path' ...\n"
+          "                                   which route answers each request (the generated\n"
+          "                                   matcher's precedence), its parameters, and why\n"
+          "                                   the other routes that match the path lose;\n"
+          "                                   404, 405 + Allow, OPTIONS, 308 explained\n"
           "       htgen -h | --help | --version\n"
           "Options: --prefix NAME overrides the file's `prefix` line.\n"
           "         --mount-base DIR: PREFIX_MOUNT_BASE, where mount directories are\n"
@@ -186,7 +213,9 @@ int main(int argc, char** argv) {
     const char* mount_base = ".";
     const char* depfile = nullptr;
     int code_weight = 0, chunk_weight = 0;
-    bool check = false, list = false;
+    bool check = false, list = false, explain = false;
+    const char** reqs = dsl_xcalloc((size_t) argc, sizeof *reqs); /* --explain's requests */
+    int nreqs = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage_(stdout);
@@ -198,6 +227,8 @@ int main(int argc, char** argv) {
             check = true;
         } else if (strcmp(argv[i], "--list") == 0) {
             list = true;
+        } else if (strcmp(argv[i], "--explain") == 0) {
+            explain = true;
         } else if (strcmp(argv[i], "--prefix") == 0 && i + 1 < argc) {
             prefix = argv[++i];
         } else if (strcmp(argv[i], "--mount-base") == 0 && i + 1 < argc) {
@@ -228,13 +259,16 @@ int main(int argc, char** argv) {
             return 2;
         } else if (!in) {
             in = argv[i];
+        } else if (explain) {
+            reqs[nreqs++] = argv[i];
         } else {
             fprintf(stderr, "htgen: more than one routes file\n");
             return 2;
         }
     }
-    if (!in || (!check && !list && !outdir)) {
+    if (!in || (!check && !list && !explain && !outdir) || (explain && !nreqs)) {
         usage_(stderr);
+        free(reqs);
         return 2;
     }
     if (prefix) {
@@ -274,6 +308,8 @@ int main(int argc, char** argv) {
         rc = 1;
     } else if (list) {
         list_(&g);
+    } else if (explain) {
+        rc = explain_(&g, reqs, nreqs);
     } else if (!check) {
         rc = generate_all_(&g, dir, in, outdir, mount_base, depfile);
         if (rc) rc = rc < 0 ? 1 : 2;
@@ -290,5 +326,6 @@ int main(int argc, char** argv) {
     dsl_file__free(&f);
     dsl_buf__free(&text);
     free(dir);
+    free(reqs);
     return rc;
 }

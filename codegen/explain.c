@@ -1,0 +1,461 @@
+/* codegen/explain.c — htgen --explain (explain.h): the matcher's answer for
+ * one request, walked on the plan's automaton, and the reasons around it.
+ */
+#include "explain.h"
+
+#include "automaton.h"
+#include "lang.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the automaton, as PREFIX__match runs it ---- */
+
+static bool in_rx_(const rx_t* rx, const char* s, size_t n) {
+    dsl_arena_t tmp = { 0 };
+    bool in = rx__intersects(rx, rx__lit(&tmp, s, n), nullptr, 0);
+    dsl_arena__free(&tmp);
+    return in;
+}
+
+static bool pred_holds_(const au_pred_t* q, const char* s, size_t n) {
+    if (q->prefix) return n >= q->len && memcmp(s, q->lit, q->len) == 0;
+    return in_rx_(q->rx, s, n);
+}
+
+/* The row where the path ends: one step per segment, a literal compared
+   whole first, else the predicate mask and not-empty bit; a sink (only
+   rests left) takes whatever follows. 0: nothing matched. */
+static int walk_(const au_t* au, const char* s, size_t n) {
+    if (!n || s[0] != '/' || memchr(s, 0, n)) return 0;
+    int st = 0;
+    size_t i = 1;
+    for (;;) {
+        const au_state_t* S = &au->st[st];
+        if (S->sink) return S->row;
+        size_t j = i;
+        while (j < n && s[j] != '/') j++;
+        const char* seg = s + i;
+        size_t len = j - i;
+        int to = -1;
+        bool lit = false;
+        for (int k = 0; k < S->nlit && !lit; k++)
+            if (S->lit[k].len == len && (!len || memcmp(S->lit[k].s, seg, len) == 0)) {
+                to = S->lit[k].to;
+                lit = true;
+            }
+        if (!lit) {
+            unsigned mk = 0;
+            for (int k = 0; k < S->npred; k++)
+                if (pred_holds_(&au->pred[S->pred[k]], seg, len)) mk |= 1u << k;
+            to = S->to[mk << 1 | (len > 0)];
+        }
+        if (to < 0) return 0;
+        st = to;
+        if (j >= n) break;
+        i = j + 1;
+    }
+    return au->st[st].row;
+}
+
+/* ---- a route's parameters in a path ---- */
+enum { MAX_SEGS = 256 };
+
+typedef struct segs {
+    int n;
+    size_t start[MAX_SEGS], end[MAX_SEGS];
+} segs_t;
+
+static bool split_(const char* s, size_t n, segs_t* sg) {
+    sg->n = 0;
+    size_t i = 1;
+    for (;;) {
+        if (sg->n == MAX_SEGS) return false;
+        size_t j = i;
+        while (j < n && s[j] != '/') j++;
+        sg->start[sg->n] = i;
+        sg->end[sg->n] = j;
+        sg->n++;
+        if (j >= n) return true;
+        i = j + 1;
+    }
+}
+
+/* Does route r match path s on its own (its segment languages)? */
+static bool route_matches_(const dsl_route_t* r, const char* s, size_t n, const segs_t* sg) {
+    for (int i = 0; i < r->nranks; i++) {
+        if (i >= sg->n) return false;
+        if (r->ranks[i] == DSL_RANK_REST && i == r->nranks - 1)
+            return in_rx_(r->segrx[i], s + sg->start[i], n - sg->start[i]);
+        if (!in_rx_(r->segrx[i], s + sg->start[i], sg->end[i] - sg->start[i])) return false;
+    }
+    return sg->n == r->nranks;
+}
+
+typedef struct place {
+    int seg;
+    size_t pre, suf;
+} place_t;
+
+/* Where each parameter of r lies (segment, literal bytes around it). */
+static void places_(const dsl_route_t* r, place_t* pl) {
+    int seg = -1, cur = -1;
+    size_t lit = 0;
+    for (int k = 0; k < r->npieces; k++) {
+        const dsl_piece_t* pc = &r->pieces[k];
+        if (!pc->is_param && pc->lit_len == 1 && pc->lit[0] == '/') {
+            seg++;
+            lit = 0;
+            cur = -1;
+            continue;
+        }
+        if (pc->is_param) {
+            cur = pc->param.index;
+            pl[cur] = (place_t){ .seg = seg, .pre = lit, .suf = 0 };
+        } else if (cur >= 0) {
+            pl[cur].suf += pc->lit_len;
+        } else {
+            lit += pc->lit_len;
+        }
+    }
+}
+
+static bool decoded_(dsl_pkind_t k) {
+    return k == DSL_P_NAME || k == DSL_P_STR || k == DSL_P_REGEX || k == DSL_P_REST;
+}
+
+static int hex_(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes v into out (NUL-terminated); false on a bad escape or %00,
+   which the matcher answers with BAD_REQUEST. */
+static bool pct_decode_(const char* v, size_t n, dsl_buf_t* out) {
+    for (size_t i = 0; i < n; i++) {
+        char c = v[i];
+        if (c == '%') {
+            int h = i + 2 < n ? hex_(v[i + 1]) : -1;
+            int l = i + 2 < n ? hex_(v[i + 2]) : -1;
+            if (h < 0 || l < 0 || (h == 0 && l == 0)) return false;
+            c = (char) (h * 16 + l);
+            i += 2;
+        }
+        dsl_buf__put(out, &c, 1);
+    }
+    dsl_buf__put(out, "", 1);
+    out->len--;
+    return true;
+}
+
+static const char* kind_name_(dsl_pkind_t k) {
+    switch (k) {
+    case DSL_P_NAME: return "{name}";
+    case DSL_P_STR: return "str";
+    case DSL_P_SLUG: return "slug";
+    case DSL_P_U64: return "u64";
+    case DSL_P_I64: return "i64";
+    case DSL_P_HEX: return "hex";
+    case DSL_P_UUID: return "uuid";
+    case DSL_P_REGEX: return "regex";
+    case DSL_P_REST: return "rest";
+    }
+    return "?";
+}
+
+/* The parameters of r in path s as "name = value (type)" lines into out
+   (when out is not nullptr); false when one does not decode. */
+static bool params_(const dsl_route_t* r, const char* s, size_t n, const segs_t* sg, dsl_buf_t* out,
+                    const char** bad) {
+    place_t* pl = dsl_xcalloc((size_t) r->nparams + 1, sizeof *pl);
+    places_(r, pl);
+    bool ok = true;
+    for (int k = 0; k < r->nparams && ok; k++) {
+        const dsl_param_t* q = r->params[k];
+        size_t a = sg->start[pl[k].seg] + pl[k].pre;
+        size_t e = q->kind == DSL_P_REST ? n : sg->end[pl[k].seg] - pl[k].suf;
+        dsl_buf_t v = { 0 };
+        if (decoded_(q->kind)) {
+            if (!pct_decode_(s + a, e - a, &v)) {
+                *bad = q->name;
+                ok = false;
+            }
+        } else {
+            dsl_buf__put(&v, s + a, e - a);
+            dsl_buf__put(&v, "", 1);
+            v.len--;
+        }
+        if (ok && out) {
+            dsl_buf__printf(out, "%-9s %s = ", k ? "" : "params", q->name);
+            if (q->kind == DSL_P_U64)
+                dsl_buf__printf(out, "%" PRIu64, (uint64_t) strtoull(v.ptr, nullptr, 10));
+            else if (q->kind == DSL_P_I64)
+                dsl_buf__printf(out, "%" PRId64, (int64_t) strtoll(v.ptr, nullptr, 10));
+            else if (q->kind == DSL_P_HEX)
+                dsl_buf__printf(out, "%" PRIu64, (uint64_t) strtoull(v.ptr, nullptr, 16));
+            else
+                dsl_buf__printf(out, "\"%s\"", v.ptr ? v.ptr : "");
+            dsl_buf__printf(out, " (%s)\n", kind_name_(q->kind));
+        }
+        dsl_buf__free(&v);
+    }
+    free(pl);
+    return ok;
+}
+
+/* ---- the answer ---- */
+
+static explain_answer_t answer_(const plan_t* p, int mi, bool options, const char* s, size_t n) {
+    const dsl_file_t* f = p->f;
+    const au_t* au = &p->au;
+    explain_answer_t a = { .status = EXPLAIN_NOT_FOUND };
+    a.row = walk_(au, s, n);
+    size_t cols = (size_t) f->nmethods + 1;
+    if (a.row && mi >= 0) a.route = (int) au->fin[(size_t) a.row * cols + (size_t) mi];
+    if (a.route) {
+        segs_t sg;
+        const char* bad = nullptr;
+        if (split_(s, n, &sg) && !params_(f->routes[a.route - 1], s, n, &sg, nullptr, &bad))
+            a.status = EXPLAIN_BAD_REQUEST;
+        else
+            a.status = EXPLAIN_FOUND;
+        return a;
+    }
+    if (a.row) {
+        a.allow = au->allow[a.row];
+        a.status = options ? EXPLAIN_OPTIONS : EXPLAIN_METHOD_NOT_ALLOWED;
+        return a;
+    }
+    /* trailing_slash redirect: the other form of the path matches some method */
+    if (f->slash_redirect && n && s[0] == '/' && !memchr(s, 0, n)) {
+        if (n > 1 && s[n - 1] == '/') {
+            if (walk_(au, s, n - 1)) a.status = EXPLAIN_REDIRECT;
+        } else {
+            char* t = dsl_xmalloc(n + 1);
+            memcpy(t, s, n);
+            t[n] = '/';
+            if (walk_(au, t, n + 1)) {
+                a.status = EXPLAIN_REDIRECT;
+                a.redirect_adds = true;
+            }
+            free(t);
+        }
+    }
+    return a;
+}
+
+explain_answer_t explain__match(const plan_t* p, const char* method, size_t mlen, const char* s, size_t n) {
+    int mi = dsl_file__method_index(p->f, method, mlen);
+    return answer_(p, mi, mlen == 7 && memcmp(method, "OPTIONS", 7) == 0, s, n);
+}
+
+/* ---- the report ---- */
+
+static const char* rank_name_(int rank) {
+    switch (rank) {
+    case DSL_RANK_LITERAL: return "a literal segment";
+    case DSL_RANK_AFFIX_TYPED: return "a typed parameter with a literal prefix/suffix";
+    case DSL_RANK_AFFIX_PARAM: return "a {name} parameter with a literal prefix/suffix";
+    case DSL_RANK_TYPED: return "a typed or regex parameter";
+    case DSL_RANK_PARAM: return "a {name} parameter";
+    case DSL_RANK_REST: return "a rest parameter";
+    default: return "?";
+    }
+}
+
+static void route_line_(const plan_t* p, const char* base, const dsl_route_t* r, dsl_buf_t* out) {
+    char ms[512], sp[256];
+    plan__methods_str(p->f, r->methods, ms, sizeof ms);
+    plan__spec_str(r, sp, sizeof sp);
+    if (r->kind == DSL_R_HANDLER)
+        dsl_buf__printf(out, "%s:%d: %s %s -> %s (specificity %s)", base, r->loc.line, ms, r->pattern, r->handler,
+                        sp);
+    else
+        dsl_buf__printf(out, "%s:%d: %s %s %s (specificity %s)", base, r->loc.line,
+                        r->kind == DSL_R_MOUNT ? "mount" : "embed", r->pattern, r->dir, sp);
+}
+
+static void allow_str_(const dsl_file_t* f, uint64_t m, dsl_buf_t* out) {
+    bool first = true;
+    for (int i = 0; i < f->nmethods; i++)
+        if (m >> i & 1) {
+            dsl_buf__printf(out, "%s%s", first ? "" : ", ", f->methods[i]);
+            first = false;
+        }
+}
+
+/* Why r, which matches the path too, lost to the winner w for method mi. */
+static void why_lost_(const plan_t* p, const dsl_route_t* w, const dsl_route_t* r, int mi, int get, int head,
+                      dsl_buf_t* out) {
+    const dsl_file_t* f = p->f;
+    bool has = mi >= 0 && (r->methods >> mi & 1);
+    bool by_get = !has && mi >= 0 && mi == head && get >= 0 && (r->methods >> get & 1);
+    if (!has && !by_get) {
+        char ms[512];
+        plan__methods_str(f, r->methods, ms, sizeof ms);
+        dsl_buf__printf(out, ": not for %s (its methods: %s)", mi >= 0 ? f->methods[mi] : "this method", ms);
+        return;
+    }
+    int c = plan__cmp_spec(w, r);
+    if (c > 0) {
+        int i = 0;
+        while (i < w->nranks && i < r->nranks && w->ranks[i] == r->ranks[i]) i++;
+        if (i < w->nranks && i < r->nranks)
+            dsl_buf__printf(out, ": less specific: %s beats %s at segment %d", rank_name_(w->ranks[i]),
+                            rank_name_(r->ranks[i]), i + 1);
+        else
+            dsl_buf__printf(out, ": less specific: a longer pattern beats its own prefix (segment %d)", i + 1);
+        if (by_get) dsl_buf__puts(out, " (its GET would answer HEAD)");
+        return;
+    }
+    if (c == 0 && by_get) {
+        dsl_buf__puts(out, ": its GET would answer HEAD, but a HEAD route at least as specific wins");
+        return;
+    }
+    dsl_buf__puts(out, ": not the route the matcher chose"); /* not reached: the plan proved precedence */
+}
+
+/* 404: the routes nearest to the path, segment by segment: a literal
+   segment costs its edit distance, a parameter 0 when it takes the segment
+   and 1 when not, a missing or extra segment its length + 1. */
+static int distance_(const dsl_route_t* r, const char* s, size_t n, const segs_t* sg, int max) {
+    int d = 0;
+    int seg = -1;
+    dsl_buf_t lit = { 0 };
+    int k = 0;
+    for (int i = 0; i < r->nranks && d <= max; i++) {
+        /* the literal text of segment i, from the pieces */
+        lit.len = 0;
+        while (k < r->npieces) {
+            const dsl_piece_t* pc = &r->pieces[k];
+            bool sep = !pc->is_param && pc->lit_len == 1 && pc->lit[0] == '/';
+            if (sep && seg == i) break;
+            k++;
+            if (sep) {
+                seg++;
+                continue;
+            }
+            if (!pc->is_param) dsl_buf__put(&lit, pc->lit, pc->lit_len);
+        }
+        if (i >= sg->n) {
+            d += (int) lit.len + 1;
+            continue;
+        }
+        const char* v = s + sg->start[i];
+        size_t vl = sg->end[i] - sg->start[i];
+        if (r->ranks[i] == DSL_RANK_REST) {
+            if (!in_rx_(r->segrx[i], v, n - sg->start[i])) d++;
+            free(lit.ptr);
+            return d;
+        }
+        if (r->ranks[i] == DSL_RANK_LITERAL)
+            d += dsl_edit_distance(v, vl, lit.ptr ? lit.ptr : "", lit.len, max);
+        else if (!in_rx_(r->segrx[i], v, vl))
+            d++;
+    }
+    free(lit.ptr);
+    for (int i = r->nranks; i < sg->n; i++) d += (int) (sg->end[i] - sg->start[i]) + 1;
+    return d;
+}
+
+bool explain__request(const plan_t* p, const char* base, const char* request, dsl_buf_t* out) {
+    const dsl_file_t* f = p->f;
+    const char* m = request;
+    while (*m == ' ' || *m == '\t') m++;
+    size_t ml = strcspn(m, " \t");
+    const char* s = m + ml;
+    while (*s == ' ' || *s == '\t') s++;
+    size_t n = strcspn(s, " \t?#");
+    if (!ml || !n || s[0] != '/') {
+        dsl_buf__printf(out, "htgen: --explain: '%s' is not a request: METHOD /path (e.g. 'GET /users/42')\n",
+                        request);
+        return false;
+    }
+    int mi = dsl_file__method_index(f, m, ml);
+    int get = dsl_file__method_index(f, "GET", 3), head = dsl_file__method_index(f, "HEAD", 4);
+    explain_answer_t a = answer_(p, mi, ml == 7 && memcmp(m, "OPTIONS", 7) == 0, s, n);
+    dsl_buf__printf(out, "request   %.*s %.*s", (int) ml, m, (int) n, s);
+    if (s[n] == '?') dsl_buf__puts(out, " (the query is not part of matching)");
+    dsl_buf__puts(out, "\n");
+    segs_t sg;
+    bool split = split_(s, n, &sg);
+    const dsl_route_t* w = a.route ? f->routes[a.route - 1] : nullptr;
+    const char* bad = nullptr;
+    switch (a.status) {
+    case EXPLAIN_FOUND:
+    case EXPLAIN_BAD_REQUEST:
+        dsl_buf__puts(out, "answer    ");
+        if (a.status == EXPLAIN_BAD_REQUEST) dsl_buf__puts(out, "400 Bad Request, for ");
+        route_line_(p, base, w, out);
+        dsl_buf__puts(out, "\n");
+        if (mi == head && !(w->methods >> mi & 1))
+            dsl_buf__puts(out, "          HEAD by the GET route: the server sends the head only\n");
+        if (w->kind == DSL_R_MOUNT) dsl_buf__printf(out, "          the file is served from %s\n", w->dir);
+        if (w->kind == DSL_R_EMBED) dsl_buf__printf(out, "          the file is served from the embedded %s\n", w->dir);
+        if (split) params_(w, s, n, &sg, out, &bad);
+        if (bad)
+            dsl_buf__printf(out, "          parameter '%s' holds a bad %%-escape (or %%00): 400 Bad Request\n", bad);
+        break;
+    case EXPLAIN_METHOD_NOT_ALLOWED:
+    case EXPLAIN_OPTIONS:
+        dsl_buf__puts(out, a.status == EXPLAIN_OPTIONS ? "answer    204 No Content (OPTIONS answered automatically), Allow: "
+                                                       : "answer    405 Method Not Allowed, Allow: ");
+        allow_str_(f, a.allow, out);
+        dsl_buf__puts(out, "\n");
+        break;
+    case EXPLAIN_REDIRECT:
+        dsl_buf__printf(out, "answer    308 Permanent Redirect to %.*s%s (trailing_slash redirect)\n",
+                        (int) (a.redirect_adds ? n : n - 1), s, a.redirect_adds ? "/" : "");
+        break;
+    case EXPLAIN_NOT_FOUND:
+        dsl_buf__puts(out, "answer    404 Not Found\n");
+        break;
+    }
+    /* Every other route that matches the path, and why it did not answer. */
+    bool any = false;
+    for (int j = 0; split && j < f->nroutes; j++) {
+        const dsl_route_t* r = f->routes[j];
+        if (r == w || !route_matches_(r, s, n, &sg)) continue;
+        dsl_buf__puts(out, any ? "          " : w ? "lost      " : "matched   ");
+        any = true;
+        route_line_(p, base, r, out);
+        if (w) why_lost_(p, w, r, mi, get, head, out);
+        dsl_buf__puts(out, "\n");
+    }
+    if (a.status == EXPLAIN_NOT_FOUND && split) {
+        if (!f->slash_redirect && n > 0) {
+            /* what the redirect would have done */
+            bool drop = n > 1 && s[n - 1] == '/';
+            dsl_buf_t t = { 0 };
+            dsl_buf__put(&t, s, drop ? n - 1 : n);
+            if (!drop) dsl_buf__put(&t, "/", 1);
+            if (walk_(&p->au, t.ptr, t.len))
+                dsl_buf__printf(out, "note      %.*s would match, but trailing_slash strict turns the redirect off\n",
+                                (int) t.len, t.ptr);
+            dsl_buf__free(&t);
+        }
+        /* did you mean: the nearest routes */
+        int max = 2 + (int) n / 4;
+        int best[3] = { -1, -1, -1 }, bd[3] = { 0, 0, 0 };
+        for (int j = 0; j < f->nroutes; j++) {
+            int d = distance_(f->routes[j], s, n, &sg, max);
+            if (d > max) continue;
+            for (int q = 0; q < 3; q++)
+                if (best[q] < 0 || d < bd[q]) {
+                    for (int z = 2; z > q; z--) best[z] = best[z - 1], bd[z] = bd[z - 1];
+                    best[q] = j, bd[q] = d;
+                    break;
+                }
+        }
+        for (int q = 0; q < 3 && best[q] >= 0; q++) {
+            dsl_buf__puts(out, q ? "          " : "nearest   ");
+            route_line_(p, base, f->routes[best[q]], out);
+            dsl_buf__printf(out, " (%d edit%s away)\n", bd[q], bd[q] == 1 ? "" : "s");
+        }
+    }
+    return true;
+}
