@@ -250,7 +250,9 @@ static explain_answer_t answer_(const plan_t* p, int mi, bool options, const cha
 
 explain_answer_t explain__match(const plan_t* p, const char* method, size_t mlen, const char* s, size_t n) {
     int mi = dsl_file__method_index(p->f, method, mlen);
-    return answer_(p, mi, mlen == 7 && memcmp(method, "OPTIONS", 7) == 0, s, n);
+    explain_answer_t a = answer_(p, mi, mlen == 7 && memcmp(method, "OPTIONS", 7) == 0, s, n);
+    if (a.status != EXPLAIN_FOUND) a.route = 0; /* as PREFIX__match's m->route */
+    return a;
 }
 
 /* ---- the report ---- */
@@ -320,44 +322,50 @@ static void why_lost_(const plan_t* p, const dsl_route_t* w, const dsl_route_t* 
 }
 
 /* 404: the routes nearest to the path, segment by segment: a literal
-   segment costs its edit distance, a parameter 0 when it takes the segment
-   and 1 when not, a missing or extra segment its length + 1. */
-static int distance_(const dsl_route_t* r, const char* s, size_t n, const segs_t* sg, int max) {
+   segment costs its edit distance; a parameter 0 when it takes the segment,
+   else 1 plus the edit distances of its literal prefix and suffix; a
+   missing or extra segment its length + 1. why gets the first parameter
+   that refused its segment. */
+static int distance_(const dsl_route_t* r, const char* s, size_t n, const segs_t* sg, int max, dsl_buf_t* why) {
     int d = 0;
-    int seg = -1;
-    dsl_buf_t lit = { 0 };
-    int k = 0;
+    int k = 1; /* pieces[0] is the leading '/' */
     for (int i = 0; i < r->nranks && d <= max; i++) {
-        /* the literal text of segment i, from the pieces */
-        lit.len = 0;
-        while (k < r->npieces) {
+        /* segment i's pieces: literal bytes before and after its parameter */
+        dsl_buf_t pre = { 0 }, suf = { 0 };
+        const dsl_param_t* q = nullptr;
+        for (; k < r->npieces; k++) {
             const dsl_piece_t* pc = &r->pieces[k];
-            bool sep = !pc->is_param && pc->lit_len == 1 && pc->lit[0] == '/';
-            if (sep && seg == i) break;
-            k++;
-            if (sep) {
-                seg++;
-                continue;
+            if (!pc->is_param && pc->lit_len == 1 && pc->lit[0] == '/') {
+                k++;
+                break;
             }
-            if (!pc->is_param) dsl_buf__put(&lit, pc->lit, pc->lit_len);
+            if (pc->is_param)
+                q = &pc->param;
+            else
+                dsl_buf__put(q ? &suf : &pre, pc->lit, pc->lit_len);
         }
+        const char* v = i < sg->n ? s + sg->start[i] : "";
+        size_t vl = i < sg->n ? sg->end[i] - sg->start[i] : 0;
         if (i >= sg->n) {
-            d += (int) lit.len + 1;
-            continue;
+            d += (int) (pre.len + suf.len) + 1;
+        } else if (!q) {
+            d += dsl_edit_distance(v, vl, pre.ptr ? pre.ptr : "", pre.len, max);
+        } else {
+            size_t len = q->kind == DSL_P_REST ? n - sg->start[i] : vl;
+            if (!in_rx_(r->segrx[i], v, len)) {
+                d++;
+                size_t a = pre.len < vl ? pre.len : vl, b = suf.len < vl - a ? suf.len : vl - a;
+                d += dsl_edit_distance(v, a, pre.ptr ? pre.ptr : "", pre.len, max);
+                d += dsl_edit_distance(v + vl - b, b, suf.ptr ? suf.ptr : "", suf.len, max);
+                if (!why->len)
+                    dsl_buf__printf(why, "segment %d '%.*s' is not parameter '%s' (%s)%s", i + 1, (int) len, v,
+                                    q->name, kind_name_(q->kind), pre.len || suf.len ? " with its prefix/suffix" : "");
+            }
         }
-        const char* v = s + sg->start[i];
-        size_t vl = sg->end[i] - sg->start[i];
-        if (r->ranks[i] == DSL_RANK_REST) {
-            if (!in_rx_(r->segrx[i], v, n - sg->start[i])) d++;
-            free(lit.ptr);
-            return d;
-        }
-        if (r->ranks[i] == DSL_RANK_LITERAL)
-            d += dsl_edit_distance(v, vl, lit.ptr ? lit.ptr : "", lit.len, max);
-        else if (!in_rx_(r->segrx[i], v, vl))
-            d++;
+        dsl_buf__free(&pre);
+        dsl_buf__free(&suf);
+        if (q && q->kind == DSL_P_REST) return d;
     }
-    free(lit.ptr);
     for (int i = r->nranks; i < sg->n; i++) d += (int) (sg->end[i] - sg->start[i]) + 1;
     return d;
 }
@@ -442,7 +450,9 @@ bool explain__request(const plan_t* p, const char* base, const char* request, ds
         int max = 2 + (int) n / 4;
         int best[3] = { -1, -1, -1 }, bd[3] = { 0, 0, 0 };
         for (int j = 0; j < f->nroutes; j++) {
-            int d = distance_(f->routes[j], s, n, &sg, max);
+            dsl_buf_t why = { 0 };
+            int d = distance_(f->routes[j], s, n, &sg, max, &why);
+            dsl_buf__free(&why);
             if (d > max) continue;
             for (int q = 0; q < 3; q++)
                 if (best[q] < 0 || d < bd[q]) {
@@ -452,9 +462,13 @@ bool explain__request(const plan_t* p, const char* base, const char* request, ds
                 }
         }
         for (int q = 0; q < 3 && best[q] >= 0; q++) {
+            dsl_buf_t why = { 0 };
+            distance_(f->routes[best[q]], s, n, &sg, max, &why);
             dsl_buf__puts(out, q ? "          " : "nearest   ");
             route_line_(p, base, f->routes[best[q]], out);
-            dsl_buf__printf(out, " (%d edit%s away)\n", bd[q], bd[q] == 1 ? "" : "s");
+            dsl_buf__printf(out, ": %d edit%s away%s%.*s\n", bd[q], bd[q] == 1 ? "" : "s", why.len ? "; " : "",
+                            (int) why.len, why.ptr ? why.ptr : "");
+            dsl_buf__free(&why);
         }
     }
     return true;

@@ -2,17 +2,54 @@
  * hundreds of request paths, PREFIX__match agrees with the reference matcher
  * of prop_ref.h (written from the spec; shared with tests/fuzz/fuzz_match.c),
  * which also asserts that no request has two best routes: htgen's conflict
- * check let nothing ambiguous through. */
+ * check let nothing ambiguous through. htgen --explain (codegen/explain.h)
+ * must give the matcher's answer for every request of the small sets. */
 #include <check.h>
 
 #define PROP_REF_FAIL(...) ck_abort_msg(__VA_ARGS__)
 #define PROP_REF_MAX_ROUTES 12000 /* the big sets: 10,000 routes */
 #include "prop_ref.h"
 
+#include "explain.h" /* htgen --explain's answer must be the matcher's too */
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* htgen --explain's plan of a set's routes file (PROP_WORK_DIR/PREFIX.ht, as
+   gen_sets.sh left it), for the sets of up to 64 routes. */
+typedef struct explained {
+    dsl_src_t src;
+    dsl_file_t f;
+    dsl_buf_t text;
+    plan_t plan;
+    bool ok;
+} explained_t;
+
+static void explained_open_(explained_t* e, const char* prefix) {
+    memset(e, 0, sizeof *e);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.ht", PROP_WORK_DIR, prefix);
+    FILE* fp = fopen(path, "rb");
+    ck_assert_msg(fp != nullptr, "cannot open %s", path);
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) dsl_buf__put(&e->text, chunk, got);
+    fclose(fp);
+    e->src = (dsl_src_t){ .name = path, .text = e->text.ptr, .len = e->text.len };
+    ck_assert_msg(dsl_file__parse(&e->f, &e->src, PROP_WORK_DIR) && plan__conflicts(&e->f), "%s", path);
+    ck_assert_msg(plan__build(&e->plan, &e->f, prefix), "%s", path);
+    e->ok = true;
+}
+
+static void explained_close_(explained_t* e) {
+    if (!e->ok) return;
+    plan__free(&e->plan);
+    dsl_file__free(&e->f);
+    dsl_buf__free(&e->text);
+    e->ok = false;
+}
 
 /* ---- request generation ---- */
 static uint64_t rng_;
@@ -95,7 +132,8 @@ static size_t gen_path_(const ref_t* r, char* out, size_t cap) {
 }
 
 START_TEST(test_agrees_with_reference) {
-    int checked = 0, want_checked = 0, big = 0;
+    int checked = 0, want_checked = 0, big = 0, explained = 0;
+    static explained_t ex;
     static ref_t r;
     for (int si = 0; si < prop_nsets; si++) {
         r.set = prop_sets[si];
@@ -107,6 +145,7 @@ START_TEST(test_agrees_with_reference) {
            routes are behind each */
         int nq = r.set->nroutes > 64 ? 3000 : 400;
         big += r.set->nroutes > 64;
+        if (r.set->nroutes <= 64) explained_open_(&ex, r.set->prefix);
         want_checked += nq;
         for (int q = 0; q < nq; q++) {
             char path[700];
@@ -140,12 +179,22 @@ START_TEST(test_agrees_with_reference) {
                     ck_assert_msg(!strcmp(got.params[k], want.params[k]), "%s %s %s: param %d got '%s' want '%s'",
                                   r.set->prefix, method, path, k, got.params[k], want.params[k]);
             }
+            if (ex.ok) {
+                explain_answer_t a = explain__match(&ex.plan, method, strlen(method), path, n);
+                ck_assert_msg((int) a.status == got.status && a.route == got.route,
+                              "%s %s %s: --explain says status %d route %d, the matcher %d route %d", r.set->prefix,
+                              method, path, a.status, a.route, got.status, got.route);
+                explained++;
+            }
             checked++;
         }
+        explained_close_(&ex);
     }
     ck_assert_int_ge(prop_nsets, 1);
     ck_assert_int_eq(checked, want_checked);
-    fprintf(stderr, "check_codegen_prop: %d sets (%d big), %d requests\n", prop_nsets, big, checked);
+    ck_assert_int_ge(explained, 400);
+    fprintf(stderr, "check_codegen_prop: %d sets (%d big), %d requests (%d also through --explain)\n", prop_nsets, big,
+            checked, explained);
 }
 END_TEST
 

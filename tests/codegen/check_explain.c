@@ -1,0 +1,143 @@
+/* check_explain: htgen --explain (codegen/explain.h) gives the answer of the
+ * matcher htgen generates, for examples/routing/routes.ht and the golden
+ * set: every route's pattern with each parameter replaced by values from a
+ * vocabulary (numbers, names, escapes, overflow, empty), with trailing
+ * slashes added and removed and a segment appended, under every method of
+ * the file and a few others. The random route sets get the same comparison
+ * in check_codegen_prop; the printed text has goldens (explain/). */
+#include "app_routes.h"
+#include "routing_routes.h"
+
+#include "explain.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct loaded {
+    dsl_src_t src;
+    dsl_file_t f;
+    dsl_buf_t text;
+    plan_t plan;
+} loaded_t;
+
+static void load_(loaded_t* l, const char* path, const char* dir) {
+    memset(l, 0, sizeof *l);
+    FILE* fp = fopen(path, "rb");
+    ck_assert_msg(fp != nullptr, "cannot open %s", path);
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) dsl_buf__put(&l->text, chunk, got);
+    fclose(fp);
+    l->src = (dsl_src_t){ .name = path, .text = l->text.ptr, .len = l->text.len };
+    ck_assert(dsl_file__parse(&l->f, &l->src, dir));
+    ck_assert(plan__conflicts(&l->f));
+    ck_assert(plan__build(&l->plan, &l->f, "routes.ht"));
+}
+
+static void unload_(loaded_t* l) {
+    plan__free(&l->plan);
+    dsl_file__free(&l->f);
+    dsl_buf__free(&l->text);
+}
+
+typedef int (*match_fn)(const char* method, const char* path, int* route);
+
+static char scratch_[4096];
+
+static int app_(const char* method, const char* path, int* route) {
+    app_match_t m;
+    m.scratch = scratch_;
+    m.scratch_cap = sizeof scratch_;
+    int st = (int) app__match_token(ht_slice__from_cstr(method), ht_slice__from_cstr(path), &m);
+    *route = (int) m.route;
+    return st;
+}
+
+static int routing_(const char* method, const char* path, int* route) {
+    routing_match_t m;
+    m.scratch = scratch_;
+    m.scratch_cap = sizeof scratch_;
+    int st = (int) routing__match_token(ht_slice__from_cstr(method), ht_slice__from_cstr(path), &m);
+    *route = (int) m.route;
+    return st;
+}
+
+static const char* const values_[] = { "42", "bob", "new", "a%41", "%zz", "", "18446744073709551616", "-7",
+                                       "ff", "a-b_c", "x/y", "123e4567-e89b-12d3-a456-426614174000", "v12",
+                                       "img-5.png", "q" };
+enum { NVALUES = sizeof values_ / sizeof values_[0] };
+static const char* const methods_[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "BREW" };
+
+/* Route r's pattern with every parameter replaced by values_[(v + k) % NVALUES]. */
+static size_t instance_(const dsl_route_t* r, int v, char* out, size_t cap) {
+    size_t o = 0;
+    for (int k = 0; k < r->npieces && o + 64 < cap; k++) {
+        const dsl_piece_t* pc = &r->pieces[k];
+        const char* s = pc->is_param ? values_[(v + pc->param.index) % NVALUES] : pc->lit;
+        size_t n = pc->is_param ? strlen(s) : pc->lit_len;
+        memcpy(out + o, s, n);
+        o += n;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static int compare_(const loaded_t* l, match_fn match) {
+    int checked = 0;
+    for (int j = 0; j < l->f.nroutes; j++)
+        for (int v = 0; v < NVALUES; v++)
+            for (int mut = 0; mut < 3; mut++) {
+                char path[512];
+                size_t n = instance_(l->f.routes[j], v, path, sizeof path - 4);
+                if (mut == 1 && n > 1 && path[n - 1] == '/') path[--n] = '\0';
+                else if (mut == 1) path[n++] = '/', path[n] = '\0';
+                if (mut == 2) memcpy(path + n, "/z", 3), n += 2;
+                for (size_t mi = 0; mi < sizeof methods_ / sizeof methods_[0]; mi++) {
+                    int route;
+                    int st = match(methods_[mi], path, &route);
+                    explain_answer_t a = explain__match(&l->plan, methods_[mi], strlen(methods_[mi]), path, n);
+                    ck_assert_msg((int) a.status == st && a.route == route,
+                                  "%s %s: --explain says status %d route %d, the matcher %d route %d",
+                                  methods_[mi], path, a.status, a.route, st, route);
+                    checked++;
+                }
+            }
+    return checked;
+}
+
+START_TEST(test_routing_example) {
+    loaded_t l;
+    load_(&l, ROUTING_HT, ROUTING_DIR);
+    int n = compare_(&l, routing_);
+    ck_assert_int_eq(n, l.f.nroutes * NVALUES * 3 * 8);
+    /* the answers the example documents */
+    explain_answer_t a = explain__match(&l.plan, "GET", 3, "/users/new", 10);
+    ck_assert_int_eq(a.route, ROUTING_ROUTE_USER_NEW);
+    a = explain__match(&l.plan, "GET", 3, "/docs", 5);
+    ck_assert_int_eq(a.status, EXPLAIN_REDIRECT);
+    unload_(&l);
+}
+END_TEST
+
+START_TEST(test_golden_set) {
+    loaded_t l;
+    load_(&l, GOLDEN_HT, GOLDEN_DIR);
+    int n = compare_(&l, app_);
+    ck_assert_int_eq(n, l.f.nroutes * NVALUES * 3 * 8);
+    unload_(&l);
+}
+END_TEST
+
+int main(void) {
+    Suite* s = suite_create("explain");
+    TCase* tc = tcase_create("matcher");
+    tcase_add_test(tc, test_routing_example);
+    tcase_add_test(tc, test_golden_set);
+    suite_add_tcase(s, tc);
+    SRunner* sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
