@@ -6,6 +6,7 @@
  *   htgen --check routes.ht       diagnostics only
  *   htgen --list routes.ht        the route table
  *   htgen --explain routes.ht 'GET /x'   which route answers, and why (explain.h)
+ *   htgen --fmt [-i] [--check] routes.ht  the canonical layout (dsl/fmt.c)
  *
  * The house: text -> tokens -> the route model (dsl/: lexer.re, parse.c,
  * regex.c) -> the plan (plan.h: specificity, conflicts, groups, lowering,
@@ -136,6 +137,29 @@ static bool write_file_(const char* path, const dsl_buf_t* b) {
     return true;
 }
 
+/* htgen --fmt: the formatted file to stdout, over the file (in_place), or
+   only whether it differs (check: status 1). Nothing is written on an error. */
+static int fmt_(const char* in, const dsl_buf_t* text, bool check, bool in_place) {
+    dsl_src_t src = { .name = in, .text = text->ptr ? text->ptr : "", .len = text->len };
+    dsl_buf_t out = { 0 };
+    int rc = 0;
+    if (!dsl_fmt(&src, &out)) {
+        errors_(&src);
+        rc = 1;
+    } else if (check) {
+        if (out.len != text->len || (out.len && memcmp(out.ptr, text->ptr, out.len) != 0)) {
+            fprintf(stderr, "htgen: %s is not formatted (htgen --fmt -i %s)\n", in, in);
+            rc = 1;
+        }
+    } else if (in_place) {
+        if (!write_file_(in, &out)) rc = 2;
+    } else if (out.len && fwrite(out.ptr, 1, out.len, stdout) != out.len) {
+        rc = 2;
+    }
+    dsl_buf__free(&out);
+    return rc;
+}
+
 /* generate_ plus PREFIX_embed.c / PREFIX_embed.bin and the depfile. The
  * trees are read before anything is written, so an unreadable file leaves
  * no output; returns as generate_ does (1 also for an embed read error). */
@@ -179,6 +203,10 @@ static void usage_(FILE* to) {
           "                                   matcher's precedence), its parameters, and why\n"
           "                                   the other routes that match the path lose;\n"
           "                                   404, 405 + Allow, OPTIONS, 308 explained\n"
+          "       htgen --fmt ROUTES.ht        print the file formatted: columns aligned,\n"
+          "                                   comments kept, blocks indented (SPEC.md, Tools)\n"
+          "       htgen --fmt --in-place ROUTES.ht  (or -i) rewrite the file formatted\n"
+          "       htgen --fmt --check ROUTES.ht     exit status 1 when it is not formatted\n"
           "       htgen -h | --help | --version\n"
           "Options: --prefix NAME overrides the file's `prefix` line.\n"
           "         --mount-base DIR: PREFIX_MOUNT_BASE, where mount directories are\n"
@@ -213,8 +241,8 @@ int main(int argc, char** argv) {
     const char* mount_base = ".";
     const char* depfile = nullptr;
     int code_weight = 0, chunk_weight = 0;
-    bool check = false, list = false, explain = false;
-    const char** reqs = dsl_xcalloc((size_t) argc, sizeof *reqs); /* --explain's requests */
+    bool check = false, list = false, explain = false, fmt = false, in_place = false;
+    const char* reqs[64]; /* --explain's requests */
     int nreqs = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -229,6 +257,10 @@ int main(int argc, char** argv) {
             list = true;
         } else if (strcmp(argv[i], "--explain") == 0) {
             explain = true;
+        } else if (strcmp(argv[i], "--fmt") == 0) {
+            fmt = true;
+        } else if (strcmp(argv[i], "--in-place") == 0 || strcmp(argv[i], "-i") == 0) {
+            in_place = true;
         } else if (strcmp(argv[i], "--prefix") == 0 && i + 1 < argc) {
             prefix = argv[++i];
         } else if (strcmp(argv[i], "--mount-base") == 0 && i + 1 < argc) {
@@ -259,16 +291,15 @@ int main(int argc, char** argv) {
             return 2;
         } else if (!in) {
             in = argv[i];
-        } else if (explain) {
+        } else if (explain && nreqs < (int) (sizeof reqs / sizeof reqs[0])) {
             reqs[nreqs++] = argv[i];
         } else {
             fprintf(stderr, "htgen: more than one routes file\n");
             return 2;
         }
     }
-    if (!in || (!check && !list && !explain && !outdir) || (explain && !nreqs)) {
+    if (!in || (!check && !list && !explain && !fmt && !outdir) || (explain && !nreqs) || (in_place && !fmt)) {
         usage_(stderr);
-        free(reqs);
         return 2;
     }
     if (prefix) {
@@ -292,6 +323,11 @@ int main(int argc, char** argv) {
     while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) dsl_buf__put(&text, chunk, got);
     fclose(fp);
 
+    if (fmt) {
+        int rc = fmt_(in, &text, check, in_place);
+        dsl_buf__free(&text);
+        return rc;
+    }
     const char* slash = strrchr(in, '/');
     char* dir = slash ? dsl_xstrndup(in, (size_t) (slash - in) + (slash == in)) : dsl_xstrndup(".", 1);
     dsl_src_t src = { .name = in, .text = text.ptr ? text.ptr : "", .len = text.len };
@@ -326,6 +362,5 @@ int main(int argc, char** argv) {
     dsl_file__free(&f);
     dsl_buf__free(&text);
     free(dir);
-    free(reqs);
     return rc;
 }

@@ -68,6 +68,7 @@ typedef enum dsl_tok_kind {
     DSL_T_ARROW, /* -> */
     DSL_T_PIPE,  /* | */
     DSL_T_BAD,   /* a byte that cannot start a token (control, NUL) */
+    DSL_T_COMMENT, /* "#..." to the end of the line: only with dsl_lexer_t.comments */
 } dsl_tok_kind_t;
 
 typedef struct dsl_tok {
@@ -83,9 +84,10 @@ typedef struct dsl_lexer {
     const char* lim; /* one past the last byte: the bounds check, no sentinel */
     const char* line_start;
     int line;
+    bool comments; /* return comments as DSL_T_COMMENT (the formatter); false: skip them */
 } dsl_lexer_t;
 
-void dsl_lexer__init(dsl_lexer_t* lx, const char* text, size_t len);
+void dsl_lexer__init(dsl_lexer_t* lx, const char* text, size_t len); /* comments skipped */
 dsl_tok_t dsl_lexer__next(dsl_lexer_t* lx);
 
 /* ---- regular expressions (dsl/regex.c): a re2c-syntax subset ---- */
@@ -123,6 +125,15 @@ void dsl_buf__put(dsl_buf_t* b, const char* s, size_t n);
 void dsl_buf__puts(dsl_buf_t* b, const char* s);
 __attribute__((format(printf, 2, 3))) void dsl_buf__printf(dsl_buf_t* b, const char* fmt, ...);
 void dsl_buf__free(dsl_buf_t* b);
+
+/* ---- the formatter (dsl/fmt.c): htgen --fmt ----
+ * Lexical only (tokens and comments, no parsing), so it formats any file
+ * that lexes, new syntax and files with semantic errors included, and the
+ * parser sees the same tokens, line by line, before and after: a file's
+ * meaning never changes. Appends the canonical text of src to out (SPEC.md,
+ * "Tools"); false after a diagnostic (a byte that does not lex), with
+ * nothing appended. */
+bool dsl_fmt(dsl_src_t* src, dsl_buf_t* out);
 
 /* ---- a hash map from byte strings to ints; keys are borrowed, not copied ---- */
 typedef struct dsl_map {

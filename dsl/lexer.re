@@ -12,6 +12,7 @@ void dsl_lexer__init(dsl_lexer_t* lx, const char* text, size_t len) {
     lx->lim = text + len;
     lx->line_start = text;
     lx->line = 1;
+    lx->comments = false;
 }
 
 static dsl_tok_t tok_(dsl_lexer_t* lx, dsl_tok_kind_t k, const char* from) {
@@ -51,7 +52,10 @@ dsl_tok_t dsl_lexer__next(dsl_lexer_t* lx) {
                 return tok_(lx, DSL_T_BAD, tok);
             }
             blank   { continue; }
-            comment { continue; }
+            comment {
+                if (lx->comments) return tok_(lx, DSL_T_COMMENT, tok);
+                continue;
+            }
             eol {
                 dsl_tok_t t = tok_(lx, DSL_T_NL, tok);
                 lx->line++;
