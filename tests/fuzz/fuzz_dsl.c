@@ -1,5 +1,6 @@
 /* fuzz_dsl: the routes.ht front end (dsl/: lexer, parser, regex subset,
- * conflict checks) as htgen runs it. Input: a routes file. It must never
+ * conflict checks) as htgen runs it, and its formatter (dsl_fmt: idempotent,
+ * the same errors after as before). Input: a routes file. It must never
  * crash or leak, and everything it writes must be diagnostics shaped
  * `fuzz.ht:LINE:COL: error|warning|note: message`, each of them
  * followed by a source line and a caret line (both starting with ' '), with
@@ -26,6 +27,36 @@ static int lines_in(const char* s, size_t n) {
     int l = 1;
     for (size_t i = 0; i < n; i++) l += s[i] == '\n';
     return l;
+}
+
+/* htgen --fmt (dsl_fmt) on the same input: when it formats it, formatting
+ * the result again changes nothing, and the formatted file parses with as
+ * many errors and warnings as the input. Diagnostics are discarded here. */
+static void fmt_check_(const char* text, size_t size, int errors, int warnings) {
+    char* sink = nullptr;
+    size_t sinklen = 0;
+    FILE* mem = open_memstream(&sink, &sinklen);
+    if (!mem) abort();
+    stderr = mem;
+    dsl_src_t s1 = { .name = "fuzz.ht", .text = text, .len = size };
+    dsl_buf_t a = { 0 }, b = { 0 };
+    bool ok = dsl_fmt(&s1, &a);
+    dsl_src_t s2 = { .name = "fuzz.ht", .text = a.ptr ? a.ptr : "", .len = a.len };
+    bool ok2 = ok && dsl_fmt(&s2, &b);
+    dsl_src_t s3 = { .name = "fuzz.ht", .text = a.ptr ? a.ptr : "", .len = a.len };
+    dsl_file_t f;
+    memset(&f, 0, sizeof f);
+    if (ok) dsl_file__parse(&f, &s3, "/nonexistent/fuzz-dsl");
+    dsl_file__free(&f);
+    stderr = real_err;
+    fclose(mem);
+    free(sink);
+    if (ok && !ok2) FAIL("fmt refuses its own output");
+    if (ok && (a.len != b.len || (a.len && memcmp(a.ptr, b.ptr, a.len) != 0))) FAIL("fmt is not idempotent");
+    if (ok && (s3.errors != errors || s3.warnings != warnings))
+        FAIL("formatted: %d errors, %d warnings; input: %d, %d", s3.errors, s3.warnings, errors, warnings);
+    dsl_buf__free(&a);
+    dsl_buf__free(&b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -80,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (expect_echo) FAIL("diagnostic without its source and caret lines");
     if (diags < src.errors + src.warnings) FAIL("%d diagnostics for %d errors, %d warnings", diags, src.errors, src.warnings);
     free(out);
+    fmt_check_(text, size, src.errors, src.warnings);
     free(text);
     return 0;
 }
