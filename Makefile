@@ -24,9 +24,11 @@ BUILD ?= build
 # tests/files/ht_metrics.sh checks ht --metrics with promtool (prometheus).
 # tests/cxx compiles the public headers as C++ with g++ and clang++ (clang is
 # in FUZZ_PKGS, which make test installs too); tests/cli formats the man
-# pages with groff (groff-base).
+# pages with groff (groff-base). The routes.ht TextMate grammar's test runs
+# vscode-textmate from npm (nodejs npm); the Vim syntax file's, vim if present.
 PKGS       := cmake make gcc re2c gperf zlib1g-dev check pkg-config python3 python3-h11 curl \
-              libjansson-dev libpq-dev postgresql systemd haproxy wrk prometheus g++ groff-base
+              libjansson-dev libpq-dev postgresql systemd haproxy wrk prometheus g++ groff-base \
+              nodejs npm
 # brotli and zstd variants (issue 15): ht --precompress and htgen's embed only,
 # never the library; without them the build works and writes gzip alone.
 PKGS       += libbrotli-dev libzstd-dev
