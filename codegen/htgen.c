@@ -203,7 +203,7 @@ static void usage_(FILE* to) {
           "                                   matcher's precedence), its parameters, and why\n"
           "                                   the other routes that match the path lose;\n"
           "                                   404, 405 + Allow, OPTIONS, 308 explained\n"
-          "       htgen --fmt ROUTES.ht        print the file formatted: columns aligned,\n"
+          "       htgen --fmt ROUTES.ht       print the file formatted: columns aligned,\n"
           "                                   comments kept, blocks indented (SPEC.md, Tools)\n"
           "       htgen --fmt --in-place ROUTES.ht  (or -i) rewrite the file formatted\n"
           "       htgen --fmt --check ROUTES.ht     exit status 1 when it is not formatted\n"
