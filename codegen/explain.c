@@ -6,6 +6,8 @@
 #include "automaton.h"
 #include "lang.h"
 
+#include <ht/route_rt.h> /* ht_rt__safe_path: {name:path...}'s check, the matcher's own */
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,8 +124,10 @@ static void places_(const dsl_route_t* r, place_t* pl) {
     }
 }
 
+static bool rest_(dsl_pkind_t k) { return k == DSL_P_REST || k == DSL_P_PATH; }
+
 static bool decoded_(dsl_pkind_t k) {
-    return k == DSL_P_NAME || k == DSL_P_STR || k == DSL_P_REGEX || k == DSL_P_REST;
+    return k == DSL_P_NAME || k == DSL_P_STR || k == DSL_P_REGEX || rest_(k);
 }
 
 static int hex_(char c) {
@@ -163,6 +167,7 @@ static const char* kind_name_(dsl_pkind_t k) {
     case DSL_P_UUID: return "uuid";
     case DSL_P_REGEX: return "regex";
     case DSL_P_REST: return "rest";
+    case DSL_P_PATH: return "path...";
     }
     return "?";
 }
@@ -177,9 +182,12 @@ static bool params_(const dsl_route_t* r, const char* s, size_t n, const segs_t*
     for (int k = 0; k < r->nparams && ok; k++) {
         const dsl_param_t* q = r->params[k];
         size_t a = sg->start[pl[k].seg] + pl[k].pre;
-        size_t e = q->kind == DSL_P_REST ? n : sg->end[pl[k].seg] - pl[k].suf;
+        size_t e = rest_(q->kind) ? n : sg->end[pl[k].seg] - pl[k].suf;
         dsl_buf_t v = { 0 };
-        if (decoded_(q->kind)) {
+        if (q->kind == DSL_P_PATH && !ht_rt__safe_path(ht_slice__from(s + a, e - a))) {
+            *bad = q->name;
+            ok = false;
+        } else if (decoded_(q->kind)) {
             if (!pct_decode_(s + a, e - a, &v)) {
                 *bad = q->name;
                 ok = false;
@@ -205,6 +213,12 @@ static bool params_(const dsl_route_t* r, const char* s, size_t n, const segs_t*
     }
     free(pl);
     return ok;
+}
+
+static bool bad_is_path_(const dsl_route_t* r, const char* name) {
+    for (int k = 0; k < r->nparams; k++)
+        if (r->params[k]->name == name) return r->params[k]->kind == DSL_P_PATH;
+    return false;
 }
 
 /* ---- the answer ---- */
@@ -351,7 +365,7 @@ static int distance_(const dsl_route_t* r, const char* s, size_t n, const segs_t
         } else if (!q) {
             d += dsl_edit_distance(v, vl, pre.ptr ? pre.ptr : "", pre.len, max);
         } else {
-            size_t len = q->kind == DSL_P_REST ? n - sg->start[i] : vl;
+            size_t len = rest_(q->kind) ? n - sg->start[i] : vl;
             if (!in_rx_(r->segrx[i], v, len)) {
                 d++;
                 size_t a = pre.len < vl ? pre.len : vl, b = suf.len < vl - a ? suf.len : vl - a;
@@ -364,7 +378,7 @@ static int distance_(const dsl_route_t* r, const char* s, size_t n, const segs_t
         }
         dsl_buf__free(&pre);
         dsl_buf__free(&suf);
-        if (q && q->kind == DSL_P_REST) return d;
+        if (q && rest_(q->kind)) return d;
     }
     for (int i = r->nranks; i < sg->n; i++) d += (int) (sg->end[i] - sg->start[i]) + 1;
     return d;
@@ -406,7 +420,18 @@ bool explain__request(const plan_t* p, const char* base, const char* request, ds
         if (w->kind == DSL_R_EMBED) dsl_buf__printf(out, "          the file is served from the embedded %s\n", w->dir);
         if (split) params_(w, s, n, &sg, out, &bad);
         if (bad)
-            dsl_buf__printf(out, "          parameter '%s' holds a bad %%-escape (or %%00): 400 Bad Request\n", bad);
+            dsl_buf__printf(out, "          parameter '%s' %s: 400 Bad Request\n", bad,
+                            bad_is_path_(w, bad) ? "is no safe path (an empty, '.' or '..' segment, '\\', %5C, %2F or %00)"
+                                                 : "holds a bad %-escape (or %00)");
+        if (a.status == EXPLAIN_FOUND && w->nquery) {
+            dsl_buf__puts(out, "query     checked by dispatch after the match:");
+            for (int k = 0; k < w->nquery; k++) {
+                const dsl_qparam_t* q = &w->query[k];
+                dsl_buf__printf(out, " ?%s:%s%s%s%s%s", q->name, dsl_query__type_name(q->kind), q->def ? "=" : "",
+                                q->def ? q->def : "", q->optional ? "?" : "", q->repeated ? "*" : "");
+            }
+            dsl_buf__puts(out, w->strict ? " (strict: others are 400)\n" : "\n");
+        }
         break;
     case EXPLAIN_METHOD_NOT_ALLOWED:
     case EXPLAIN_OPTIONS:
