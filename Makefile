@@ -25,10 +25,13 @@ BUILD ?= build
 # tests/cxx compiles the public headers as C++ with g++ and clang++ (clang is
 # in FUZZ_PKGS, which make test installs too); tests/cli formats the man
 # pages with groff (groff-base). The routes.ht TextMate grammar's test runs
-# vscode-textmate from npm (nodejs npm); the Vim syntax file's, vim if present.
+# vscode-textmate from npm (nodejs, and npm where the npm command is missing:
+# a NodeSource nodejs has it built in and conflicts with Debian's npm); the
+# Vim syntax file's, vim if present.
 PKGS       := cmake make gcc re2c gperf zlib1g-dev check pkg-config python3 python3-h11 curl \
               libjansson-dev libpq-dev postgresql systemd haproxy wrk prometheus g++ groff-base \
-              nodejs npm
+              nodejs
+NPM_PKGS   := npm
 # brotli and zstd variants (issue 15): ht --precompress and htgen's embed only,
 # never the library; without them the build works and writes gzip alone.
 PKGS       += libbrotli-dev libzstd-dev
@@ -46,6 +49,7 @@ all: build
 
 deps:
 	@./.ci/deps $(PKGS)
+	@command -v npm >/dev/null 2>&1 || ./.ci/deps $(NPM_PKGS)
 
 fuzz-deps: deps
 	@./.ci/deps $(FUZZ_PKGS)
