@@ -130,6 +130,11 @@ function allSyntax(grammar) {
   expect(L, '?tag:slug*', '*', 'keyword.operator.repeat.routes-ht');
   expect(L, 'GET        /search', 'search', 'entity.name.function.handler.routes-ht', true, 1);
   expect(L, 'GET        /search', 'search', 'meta.path.routes-ht', true, 0);
+  expect(L, '?n:i64=-5', '-5', 'constant.other.default.routes-ht');
+  expect(L, '?h:hex?', '?', 'keyword.operator.repeat.routes-ht', true, 1);
+  expect(L, '?s:str="a b"', '"a b"', 'constant.other.default.routes-ht');
+  expect(L, '?s:str="a b"', 'num', 'entity.name.function.handler.routes-ht');
+  expect(L, '?s:str="a b"', 'strict', 'keyword.other.option.routes-ht');
   // options, sizes, durations
   expect(L, 'body 1M', 'body', 'keyword.other.option.routes-ht');
   expect(L, 'body 1M', '1M', 'constant.numeric.size.routes-ht');

@@ -28,7 +28,8 @@ syntax match routeshtRegex ":\zs/.\{-}/\ze}" contained
 syntax match routeshtRest "\.\.\.\ze}" contained
 
 " Query parameters between the path and ->: ?name:type=default*
-syntax match routeshtQuery "\s\zs?[A-Za-z_][A-Za-z0-9_]*\%(:[A-Za-z0-9_]\+\)\=\%(=[^ \t*#]*\)\=\*\=" contains=routeshtQueryType
+" (the default quoted when it holds blanks; then * repeats or ? optional)
+syntax match routeshtQuery +\s\zs?[A-Za-z_][A-Za-z0-9_]*\%(:[A-Za-z0-9_]\+\)\=\%(=\%("[^"]*"\|[^ \t*?#"]*\)\)\=[*?]\=+ contains=routeshtQueryType
 syntax match routeshtQueryType ":\zs\%(u64\|i64\|hex\|uuid\|slug\|str\)\>" contained
 
 " -> handler
