@@ -440,10 +440,23 @@ bool explain__request(const plan_t* p, const char* base, const char* request, ds
         allow_str_(f, a.allow, out);
         dsl_buf__puts(out, "\n");
         break;
-    case EXPLAIN_REDIRECT:
-        dsl_buf__printf(out, "answer    308 Permanent Redirect to %.*s%s (trailing_slash redirect)\n",
-                        (int) (a.redirect_adds ? n : n - 1), s, a.redirect_adds ? "/" : "");
+    case EXPLAIN_REDIRECT: {
+        dsl_buf_t t = { 0 };
+        dsl_buf__put(&t, s, a.redirect_adds ? n : n - 1);
+        if (a.redirect_adds) dsl_buf__put(&t, "/", 1);
+        dsl_buf__printf(out, "answer    308 Permanent Redirect to %.*s (trailing_slash redirect), which matches\n",
+                        (int) t.len, t.ptr);
+        segs_t tg;
+        if (split_(t.ptr, t.len, &tg))
+            for (int j = 0; j < f->nroutes; j++)
+                if (route_matches_(f->routes[j], t.ptr, t.len, &tg)) {
+                    dsl_buf__puts(out, "          ");
+                    route_line_(p, base, f->routes[j], out);
+                    dsl_buf__puts(out, "\n");
+                }
+        dsl_buf__free(&t);
         break;
+    }
     case EXPLAIN_NOT_FOUND:
         dsl_buf__puts(out, "answer    404 Not Found\n");
         break;
