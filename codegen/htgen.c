@@ -291,7 +291,11 @@ int main(int argc, char** argv) {
             return 2;
         } else if (!in) {
             in = argv[i];
-        } else if (explain && nreqs < (int) (sizeof reqs / sizeof reqs[0])) {
+        } else if (explain) {
+            if (nreqs == (int) (sizeof reqs / sizeof reqs[0])) {
+                fprintf(stderr, "htgen: --explain takes at most %d requests\n", nreqs);
+                return 2;
+            }
             reqs[nreqs++] = argv[i];
         } else {
             fprintf(stderr, "htgen: more than one routes file\n");
