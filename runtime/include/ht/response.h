@@ -144,6 +144,26 @@ ht_result_t ht_response__error_msg(ht_response_t* res, uint16_t status, ht_slice
 typedef ht_result_t (*ht_error_page_fn)(ht_response_t* res, uint16_t status, void* ud, ht_alloc_t* a);
 void ht_response__on_error(ht_response_t* res, ht_error_page_fn fn, void* ud);
 
+/* ---- Completion ----
+ *
+ * A callback run once per request when its response is complete, with the
+ * final status: at the end of the handler for one answered at once, when
+ * a deferred response is complete (or the server answered in its place:
+ * the status of that answer, e.g. 503/504 when its deadline passed, 408
+ * for a stalled streamed body), and with status 0 when no response could
+ * be sent (the client went away or a shutdown cut a deferred response
+ * off; a streamed response cut off after its head went out: that head's
+ * status). What the generated dispatch uses for `after` hooks (dsl/SPEC.md).
+ *
+ * It runs on the connection's loop, after the response's bytes were
+ * queued: it can no longer change them, and neither the request nor the
+ * response may be touched (they may be gone). Set from the handler (before
+ * any defer: it carries over to the handle); fn nullptr removes it; one per
+ * response (a second call replaces the first). ud and tag are the
+ * callback's. A response built outside a server never calls it. */
+typedef void (*ht_done_fn)(void* ud, uint32_t tag, uint16_t status);
+void ht_response__on_done(ht_response_t* res, ht_done_fn fn, void* ud, uint32_t tag);
+
 /* ---- Answering later ----
  *
  * A handler that waits on something (a database, an upstream, a timer)

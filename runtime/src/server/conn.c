@@ -302,6 +302,7 @@ static void conn_close(ht_conn_t* c) {
     c->flags |= HT_CF_DEAD;
     /* The application learns it now, once; its handle stays valid. */
     if (c->defer) ht_defer__cut_(c->defer, HT_E_CLOSED);
+    if (HT_UNLIKELY(c->done_fn_ != nullptr)) ht_conn__done_(c, c->done_status_); /* no answer went out */
     tl_set(c, HT_TC_DEAD);
     if (c->flags & HT_CF_RECV) ht_loop__cancel(c->acc->loop_, &c->rop);
     if (c->flags & HT_CF_SEND) ht_loop__cancel(c->acc->loop_, &c->sop);
@@ -503,6 +504,7 @@ void ht_conn__defer_fail_(ht_conn_t* c, uint16_t status, bool close) {
     (void) ht_response__error(&res, status, acc->alloc_);
     ht_response__finish_(&res);
     if (HT_UNLIKELY(acc->observe_)) ht_obs__end_(c, res.status, res.body_bytes);
+    if (c->done_fn_) ht_conn__done_(c, res.status); /* the cut-off handle's: this answer is its */
     c->flags |= HT_CF_DEFER_END;
     ht_conn__defer_flush_(c);
 }
@@ -626,6 +628,7 @@ static bool dispatch_logged(ht_conn_t* c, const ht_request_t* req, ht_response_t
     }
     ht_response__finish_(res);
     ht_obs__done_(c, req, res->status, res->body_bytes, t0);
+    if (HT_UNLIKELY(res->done_fn)) res->done_fn(res->done_ud, res->done_tag, res->status);
     return false;
 }
 
@@ -662,6 +665,7 @@ static void dispatch(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, 
         acc->handler_(&acc->cfg_, &req, &res, acc->alloc_);
         if (HT_UNLIKELY(res.state == HT_RES_DEFERRED)) return; /* the handle carries on (defer.c) */
         ht_response__finish_(&res);
+        if (HT_UNLIKELY(res.done_fn)) res.done_fn(res.done_ud, res.done_tag, res.status);
     }
     if (!keep || pending) {
         c->flags |= HT_CF_CLOSE;

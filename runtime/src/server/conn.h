@@ -74,6 +74,9 @@ struct ht_response {
     void*       err_ud;
     ht_slice_t  err_msg;     /* ht_response__error_msg's message: valid under HT_RESF_ERR_MSG only
                               * (so that ht_response__begin_ has nothing more to set) */
+    ht_done_fn  done_fn;     /* ht_response__on_done, or nullptr (done_ud/tag unset) */
+    void*       done_ud;
+    uint32_t    done_tag;
 };
 
 /* A response's states. The handler's own response goes NONE -> HEAD -> DONE
@@ -118,6 +121,7 @@ HT_INLINE void ht_response__begin_(ht_response_t* res, ht_out_t* out, struct ht_
     res->flags = flags;
     res->err_fn = nullptr;
     res->err_ud = nullptr;
+    res->done_fn = nullptr;
 }
 /* Ends a streamed response's head (Date, Connection, the blank line); the
  * framing header (Content-Length or Transfer-Encoding) is already in it. */
@@ -211,7 +215,21 @@ typedef struct ht_conn {
     uint64_t        obs_t0_;     /* a deferred request's dispatch time (observe.c) */
     uint8_t         obs_method_; /* ... and method */
     bool            obs_pending_;
+    /* A cut-off deferred response's completion callback (ht_response__on_done),
+     * run with the status of the server's answer in its place, or with
+     * done_status_ when the connection closes first. */
+    ht_done_fn      done_fn_;
+    void*           done_ud_;
+    uint32_t        done_tag_;
+    uint16_t        done_status_;
 } ht_conn_t;
+
+/* Runs and clears c's pending completion callback (see done_fn_). */
+HT_INLINE void ht_conn__done_(ht_conn_t* c, uint16_t status) {
+    ht_done_fn fn = c->done_fn_;
+    c->done_fn_ = nullptr;
+    fn(c->done_ud_, c->done_tag_, status);
+}
 
 /* ---- out.c / out.h: send buffers ---- */
 #include "server/out.h"

@@ -184,6 +184,21 @@ void ht_defer__cut_(ht_defer_t* d, ht_result_t reason) {
         c->acc->stats_.cut_off++;
     }
     d->conn = nullptr;
+    if (HT_UNLIKELY(d->res.done_fn != nullptr)) {
+        /* The server answers in its place (ht_conn__defer_fail_), or nothing
+         * more goes out: the connection runs the callback with what it sends. */
+        uint16_t st = d->res.state == HT_RES_STREAM ? d->res.status : 0;
+        ht_done_fn done = d->res.done_fn;
+        d->res.done_fn = nullptr;
+        if (c) {
+            c->done_fn_ = done;
+            c->done_ud_ = d->res.done_ud;
+            c->done_tag_ = d->res.done_tag;
+            c->done_status_ = st;
+        } else {
+            done(d->res.done_ud, d->res.done_tag, st);
+        }
+    }
     d->res.state = HT_RES_GONE;
     d->res.out = nullptr;
     d->res.conn = nullptr;
@@ -198,6 +213,11 @@ void ht_defer__cut_(ht_defer_t* d, ht_result_t reason) {
  * it holds and no longer needs the handle. */
 static void defer_detach(ht_defer_t* d) {
     ht_conn_t* c = d->conn;
+    if (HT_UNLIKELY(d->res.done_fn != nullptr)) {
+        ht_done_fn done = d->res.done_fn;
+        d->res.done_fn = nullptr;
+        done(d->res.done_ud, d->res.done_tag, d->res.status);
+    }
     defer_timers_stop(d);
     d->res.out = nullptr;
     d->res.conn = nullptr;
@@ -347,6 +367,9 @@ ht_response_t* ht_response__defer(ht_response_t* res) {
     d->res.conn = c;
     d->res.err_fn = res->err_fn; /* the server's deadline answers use the same pages */
     d->res.err_ud = res->err_ud;
+    d->res.done_fn = res->done_fn; /* ht_response__on_done: runs when the handle's response is */
+    d->res.done_ud = res->done_ud;
+    d->res.done_tag = res->done_tag;
     d->res.timeout_status = res->timeout_status;
     d->conn = c;
     d->loop = acc->loop_;

@@ -444,6 +444,12 @@ static size_t put_err_msg(ht_slice_t msg, char* out, bool html) {
     return m;
 }
 
+void ht_response__on_done(ht_response_t* res, ht_done_fn fn, void* ud, uint32_t tag) {
+    res->done_fn = fn;
+    res->done_ud = ud;
+    res->done_tag = tag;
+}
+
 ht_result_t ht_response__error_json(ht_response_t* res, uint16_t status, ht_alloc_t* a) {
     /* {"error":"Not Found","status":404}: reason phrases are plain ASCII
      * words (HT_STATUSES), nothing to escape. */
