@@ -73,12 +73,45 @@ static void emit_errors_(const gen_t* g, dsl_buf_t* b) {
     free(order);
 }
 
+static bool same_after_(const dsl_route_t* a, const dsl_route_t* b) {
+    return a->nafter == b->nafter && memcmp(a->after, b->after, (size_t) a->nafter * sizeof *a->after) == 0;
+}
+
+/* Group `after` hooks: the completion callback (ht_response__on_done) of
+ * the routes that have some, a case per chain of hooks (the routes with the
+ * same chain share it). */
+static void emit_after_(const gen_t* g, dsl_buf_t* b) {
+    const dsl_file_t* f = g->f;
+    bool* done = dsl_xcalloc((size_t) f->nroutes, sizeof *done);
+    emit__tpl(b, g,
+              "/* Group `after` hooks, inner groups' first: run once a route's response is\n"
+              "   complete (ht_response__on_done; the tag is the route). */\n"
+              "static void $P__after(void* ctx, uint32_t route, uint16_t status) {\n"
+              "    switch (route) {\n");
+    for (int j = 0; j < f->nroutes; j++) {
+        const dsl_route_t* r = f->routes[j];
+        if (!r->nafter || done[j]) continue;
+        for (int k = j; k < f->nroutes; k++) {
+            const dsl_route_t* q = f->routes[k];
+            if (done[k] || !q->nafter || !same_after_(r, q)) continue;
+            done[k] = true;
+            dsl_buf__printf(b, "    case %s_ROUTE_%s: /* %s:%d */\n", g->U, q->id_name, g->base, q->loc.line);
+        }
+        for (int k = 0; k < r->nafter; k++)
+            dsl_buf__printf(b, "        %s_%s(ctx, (%s_route_t) route, status);\n", g->P, f->hooks[r->after[k]].name,
+                            g->P);
+        dsl_buf__puts(b, "        return;\n");
+    }
+    dsl_buf__puts(b, "    default: return;\n    }\n}\n\n");
+    free(done);
+}
+
 void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
     dsl_file_t* f = g->f;
     const char* P = g->P;
     const char* U = g->U;
     int nm = 0;
-    bool handlers = false, policy = false;
+    bool handlers = false, policy = false, after = false;
     bool mount_headers = false, cors = false; /* header options: tables, preflights */
     for (int j = 0; j < f->nroutes; j++) {
         nm += f->routes[j]->kind == DSL_R_MOUNT;
@@ -86,6 +119,7 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
         cors = cors || f->routes[j]->ncors;
         handlers = handlers || f->routes[j]->kind == DSL_R_HANDLER;
         policy = policy || f->routes[j]->body_limit || f->routes[j]->stream;
+        after = after || f->routes[j]->nafter;
     }
     bool query = emit__has_query(f);
     emit__banner(g, b, "/*", "*/");
@@ -185,6 +219,8 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
         dsl_buf__puts(b, " };\n\n");
     }
 
+    if (after) emit_after_(g, b);
+
     /* The handlers' calls: a switch per block of 64 route ids (one function
        per handler, or one switch for all, cost the C compiler superlinear
        time on 10,000 routes: identical-code folding, or one huge function). */
@@ -225,7 +261,11 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
             } else {
                 dsl_buf__printf(b, "    case %s_ROUTE_%s: /* %s:%d %s ", U, r->id_name, g->base, r->loc.line, ms);
                 emit__comment_text(b, r->pattern);
-                dsl_buf__printf(b, " */\n        %s_%s(ctx, req, res, a, p);\n        return;\n", P, r->handler);
+                dsl_buf__puts(b, " */\n");
+                if (r->nafter) dsl_buf__printf(b, "        ht_response__on_done(res, %s__after, ctx, r);\n", P);
+                for (int h = 0; h < r->nbefore; h++)
+                    dsl_buf__printf(b, "        if (!%s_%s(ctx, req, res, a)) return;\n", P, f->hooks[r->before[h]].name);
+                dsl_buf__printf(b, "        %s_%s(ctx, req, res, a, p);\n        return;\n", P, r->handler);
             }
         }
         dsl_buf__puts(b, "    default: (void) ht_response__error(res, 500, a); return;\n    }\n}\n");

@@ -82,6 +82,30 @@ void emit_header(const gen_t* g, dsl_buf_t* b, const char* hname) {
                         "uint16_t status);\n",
                         g->P, e->handler, f->context);
     }
+    if (f->nhooks) {
+        dsl_buf__puts(b, "/* Group hooks (`group PATH before=NAME after=NAME`), PREFIX_NAME:\n"
+                         "   before: runs before the handler of each route in its group (outer\n"
+                         "   groups' first), with the handler's context, request and response;\n"
+                         "   true lets the request go on (next hook, then the handler); false ends\n"
+                         "   it: the hook has answered the response (e.g. 401) or deferred it.\n"
+                         "   after: runs once per request that reached such a route, inner groups'\n"
+                         "   first, when its response is complete (ht_response__on_done), with\n"
+                         "   the route and the final status: also a before hook's answer, a\n"
+                         "   deferred response when it completes, the server's 503/504 when its\n"
+                         "   deadline passed; 0 when none could be sent (the client went away).\n"
+                         "   The request and response are gone by then. */\n");
+        for (int i = 0; i < f->nhooks; i++) {
+            const dsl_hook_t* h = &f->hooks[i];
+            dsl_buf__printf(b, "#line %d \"%s\"\n", h->loc.line, g->base);
+            if (h->after)
+                dsl_buf__printf(b, "void %s_%s(%s* ctx, %s_route_t route, uint16_t status);\n", g->P, h->name,
+                                f->context, g->P);
+            else
+                dsl_buf__printf(b,
+                                "bool %s_%s(%s* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a);\n",
+                                g->P, h->name, f->context);
+        }
+    }
     dsl_buf__printf(b, "#line %d \"%s\"\n\n", emit__lines(b) + 1, hname);
 
     dsl_buf__printf(b,

@@ -250,6 +250,12 @@ typedef struct dsl_route {
     const char** cors;
     int ncors;
     dsl_loc_t cors_loc;
+    /* hooks of its groups (indexes into dsl_file_t.hooks), in call order:
+     * before hooks outer group first, after hooks inner group first */
+    const int* before;
+    int nbefore;
+    const int* after;
+    int nafter;
 } dsl_route_t;
 
 typedef struct dsl_mime {
@@ -265,6 +271,14 @@ typedef struct dsl_errors {
     const char* handler; /* nullptr: JSON errors */
     dsl_loc_t loc, handler_loc;
 } dsl_errors_t;
+
+/* A group's `before=NAME` or `after=NAME` hook: the C function PREFIX_NAME
+ * (signatures: dsl/SPEC.md, Groups). One name is one kind of hook. */
+typedef struct dsl_hook {
+    const char* name;
+    dsl_loc_t loc; /* its first use */
+    bool after;
+} dsl_hook_t;
 
 typedef struct dsl_file {
     dsl_arena_t arena;
@@ -287,6 +301,8 @@ typedef struct dsl_file {
     int nmimes;
     dsl_errors_t* errors; /* file order */
     int nerrors;
+    dsl_hook_t* hooks; /* group hooks, by first use */
+    int nhooks;
 } dsl_file_t;
 
 /* A mount or embed line's header options (dsl/headers.c): `cache=`,
@@ -299,6 +315,42 @@ int dsl_header_opt__parse(dsl_file_t* f, dsl_src_t* src, dsl_route_t* r, const c
 bool dsl_header_opt__finish(dsl_src_t* src, const dsl_route_t* r);
 /* Whether r has header options (a header set to emit). */
 bool dsl_route__has_headers(const dsl_route_t* r);
+
+/* ---- groups (dsl/group.c) ----
+ * `group PATH opts...` ... `end`: what the routes inside inherit. The
+ * parser keeps the open groups as a stack (up: the enclosing one). */
+typedef struct dsl_group {
+    struct dsl_group* up;
+    dsl_loc_t loc;      /* of the `group` keyword */
+    const char* prefix; /* the joined literal prefix of it and its outer groups, without a
+                           trailing '/'; "" for "/" */
+    size_t plen;
+    int before, after;  /* hook index, or -1 */
+    uint64_t body;      /* body=SIZE, or 0 */
+    uint32_t timeout_ms; /* timeout=DURATION, or 0 */
+    bool upstream;
+} dsl_group_t;
+/* The group line after its keyword (kw): the prefix token and the option
+ * words. Always returns a frame to push (an erroneous line still needs its
+ * `end`); errors go to src. */
+dsl_group_t* dsl_group__open(dsl_file_t* f, dsl_src_t* src, dsl_group_t* up, dsl_loc_t kw,
+                             const dsl_tok_t* path, const dsl_tok_t* opts, int nopts);
+/* A route's path inside group g: the joined pattern as a path token (its
+ * location shifted so that columns within the route's own path are right). */
+dsl_tok_t dsl_group__path(dsl_file_t* f, const dsl_group_t* g, const dsl_tok_t* path);
+/* What route r inherits from g and its outer groups: body, timeout (unless
+ * r sets its own), upstream, hooks. */
+void dsl_group__inherit(dsl_file_t* f, const dsl_group_t* g, dsl_route_t* r);
+/* Hook names against handler names (one C function each), after parsing. */
+void dsl_group__check(dsl_file_t* f, dsl_src_t* src);
+
+/* Shared by the statements of parse.c and group.c: SIZE (bytes, or with
+ * K / M / G), DURATION (an integer and ms, s, m or h; > 0, <= 1 h: a
+ * diagnostic when not), and why a name cannot be a C function PREFIX_NAME
+ * beside htgen's own (nullptr: it can). */
+bool dsl_parse_size(const dsl_tok_t* t, uint64_t* out);
+bool dsl_parse_duration(dsl_src_t* src, const dsl_tok_t* t, uint32_t* out);
+const char* dsl_name__reserved(const char* s, size_t n);
 
 /* Parses and checks the whole file; diagnostics go to stderr. `dir` is the
  * directory of the routes file (mount directories are relative to it).

@@ -21,6 +21,7 @@ typedef struct parser {
     const char* dir;
     int nmounts;
     int cap_routes;
+    dsl_group_t* group; /* the innermost open group, or nullptr */
 } parser_t;
 
 static void next_(parser_t* p) {
@@ -42,7 +43,8 @@ static bool tok_is_(const dsl_tok_t* t, const char* s) {
 }
 
 /* The directive names, for the parser and its "did you mean" hint. */
-static const char* const directives_[] = { "prefix", "context", "mount", "embed", "mime", "trailing_slash", "errors" };
+static const char* const directives_[] = { "prefix", "context", "mount", "embed", "mime", "trailing_slash", "errors",
+                                           "group", "end" };
 
 /* The entry of list[0..n) nearest to tok when it is a near miss (1 edit,
  * 2 for names of 6 bytes or more) and not tok itself; nullptr if none. */
@@ -100,7 +102,7 @@ int dsl_file__method_index(const dsl_file_t* f, const char* tok, size_t len) {
     return -1;
 }
 
-static bool parse_size_(const dsl_tok_t* t, uint64_t* out) {
+bool dsl_parse_size(const dsl_tok_t* t, uint64_t* out) {
     uint64_t v = 0;
     size_t i = 0;
     if (t->len == 0 || !isdigit((unsigned char) t->ptr[0])) return false;
@@ -128,23 +130,27 @@ static bool parse_size_(const dsl_tok_t* t, uint64_t* out) {
 /* A handler is the C function PREFIX_NAME (and PREFIX_NAME_params_t). htgen's
  * own symbols are PREFIX__x, or end in '_', and its types end in "_t": a name
  * that begins or ends with '_', holds "__" or ends in "_t" could meet one. */
+const char* dsl_name__reserved(const char* s, size_t n) {
+    bool dunder = false;
+    for (size_t i = 1; i < n; i++) dunder = dunder || (s[i - 1] == '_' && s[i] == '_');
+    if (s[0] == '_' || s[n - 1] == '_' || dunder)
+        return "names that begin or end with '_' or hold '__' are left to htgen's own (PREFIX__dispatch, ...)";
+    if (n >= 2 && s[n - 2] == '_' && s[n - 1] == 't')
+        return "names ending in '_t' are left to types (PREFIX_route_t, PREFIX_NAME_params_t, ...)";
+    return nullptr;
+}
+
 static bool handler_name_ok_(parser_t* p, const dsl_tok_t* t) {
     const char* s = t->ptr;
     size_t n = t->len;
-    bool dunder = false;
-    for (size_t i = 1; i < n; i++) dunder = dunder || (s[i - 1] == '_' && s[i] == '_');
-    const char* why = nullptr;
-    if (s[0] == '_' || s[n - 1] == '_' || dunder)
-        why = "names that begin or end with '_' or hold '__' are left to htgen's own (PREFIX__dispatch, ...)";
-    else if (n >= 2 && s[n - 2] == '_' && s[n - 1] == 't')
-        why = "names ending in '_t' are left to types (PREFIX_route_t, PREFIX_NAME_params_t, ...)";
+    const char* why = dsl_name__reserved(s, n);
     if (!why) return true;
     dsl_diag(p->src, t->loc, true, "'%.*s' cannot name a handler: %s", (int) n, s, why);
     return false;
 }
 
 /* DURATION: an integer and a unit (ms, s, m, h), more than 0, at most 1 hour. */
-static bool parse_duration_(parser_t* p, const dsl_tok_t* t, uint32_t* out) {
+bool dsl_parse_duration(dsl_src_t* src, const dsl_tok_t* t, uint32_t* out) {
     uint64_t v = 0;
     size_t i = 0;
     bool ok = t->kind == DSL_T_WORD && t->len && isdigit((unsigned char) t->ptr[0]);
@@ -160,16 +166,16 @@ static bool parse_duration_(parser_t* p, const dsl_tok_t* t, uint32_t* out) {
         if (t->len - i == strlen(units[k].unit) && memcmp(t->ptr + i, units[k].unit, t->len - i) == 0)
             mul = units[k].ms;
     if (!ok || mul == 0) {
-        dsl_diag(p->src, t->loc, true,
+        dsl_diag(src, t->loc, true,
                  "expected a duration after 'timeout': an integer and ms, s, m or h (500ms, 5s, 2m)");
         return false;
     }
     if (v == 0) {
-        dsl_diag(p->src, t->loc, true, "a timeout must be more than 0");
+        dsl_diag(src, t->loc, true, "a timeout must be more than 0");
         return false;
     }
     if (v * mul > 3600u * 1000) {
-        dsl_diag(p->src, t->loc, true, "timeout '%.*s' is over 1 hour", (int) t->len, t->ptr);
+        dsl_diag(src, t->loc, true, "timeout '%.*s' is over 1 hour", (int) t->len, t->ptr);
         return false;
     }
     *out = (uint32_t) (v * mul);
@@ -208,14 +214,14 @@ static bool route_opts_(parser_t* p, dsl_route_t* r) {
         seen[k] = true;
         next_(p);
         if (k == 0) {
-            if (p->tok.kind != DSL_T_WORD || !parse_size_(&p->tok, &r->body_limit)) {
+            if (p->tok.kind != DSL_T_WORD || !dsl_parse_size(&p->tok, &r->body_limit)) {
                 dsl_diag(p->src, p->tok.loc, true,
                          "expected a body size limit after 'body' (bytes, or with K / M / G)");
                 goto fail;
             }
             next_(p);
         } else if (k == 1) {
-            if (!parse_duration_(p, &p->tok, &r->timeout_ms)) goto fail;
+            if (!dsl_parse_duration(p->src, &p->tok, &r->timeout_ms)) goto fail;
             next_(p);
         } else if (k == 2) {
             r->upstream = true;
@@ -307,6 +313,7 @@ static void route_line_(parser_t* p) {
         return;
     }
     dsl_tok_t path = p->tok;
+    if (p->group) path = dsl_group__path(f, p->group, &path);
     if (!dsl_path__parse(&p->f->arena, p->src, r, &path)) ok = false;
     next_(p);
     ok = query_words_(p, r) && ok;
@@ -332,6 +339,7 @@ static void route_line_(parser_t* p) {
     r->handler_loc = p->tok.loc;
     next_(p);
     if (!route_opts_(p, r)) return;
+    if (p->group) dsl_group__inherit(f, p->group, r);
     if (ok) add_route_(p, r);
 }
 
@@ -613,6 +621,39 @@ static void errors_(parser_t* p) {
     end_line_(p);
 }
 
+/* group PATH opts... : opens a group (dsl/group.c) until its `end`. */
+static void group_(parser_t* p) {
+    dsl_loc_t kw = p->tok.loc;
+    next_(p);
+    dsl_tok_t path = p->tok;
+    bool has_path = path.kind == DSL_T_PATH;
+    if (!has_path)
+        dsl_diag(p->src, path.loc, true, "expected a path prefix starting with '/' after 'group'");
+    else
+        next_(p);
+    enum { MAX_OPTS = 16 };
+    dsl_tok_t opts[MAX_OPTS];
+    int n = 0;
+    for (; !at_eol_(p); next_(p)) {
+        if (n == MAX_OPTS) {
+            dsl_diag(p->src, p->tok.loc, true, "too many group options (at most %d)", MAX_OPTS);
+            skip_line_(p);
+            break;
+        }
+        opts[n++] = p->tok;
+    }
+    p->group = dsl_group__open(p->f, p->src, p->group, kw, has_path ? &path : nullptr, opts, has_path ? n : 0);
+}
+
+static void end_(parser_t* p) {
+    if (!p->group)
+        dsl_diag(p->src, p->tok.loc, true, "'end' without an open 'group'");
+    else
+        p->group = p->group->up;
+    next_(p);
+    end_line_(p);
+}
+
 static void statement_(parser_t* p) {
     dsl_tok_t t = p->tok;
     if (t.kind == DSL_T_NL) return;
@@ -641,7 +682,17 @@ static void statement_(parser_t* p) {
         route_line_(p);
         return;
     }
-    if (tok_is_(&t, "prefix")) {
+    if (p->group && !tok_is_(&t, "group") && !tok_is_(&t, "end")) {
+        dsl_diag(p->src, t.loc, true, "'%.*s' cannot be inside a group (routes and groups can)", (int) t.len,
+                 t.ptr);
+        skip_line_(p);
+        return;
+    }
+    if (tok_is_(&t, "group")) {
+        group_(p);
+    } else if (tok_is_(&t, "end")) {
+        end_(p);
+    } else if (tok_is_(&t, "prefix")) {
         next_(p);
         /* The prefix is always followed by '_' in C names: a keyword is fine. */
         if (p->tok.kind != DSL_T_WORD || !dsl_is_ident(p->tok.ptr, p->tok.len)) {
@@ -681,7 +732,7 @@ static void statement_(parser_t* p) {
         errors_(p);
     } else {
         dsl_diag(p->src, t.loc, true,
-                 "unknown directive '%.*s' (known: prefix, context, mount, embed, mime, trailing_slash, errors; a route "
+                 "unknown directive '%.*s' (known: prefix, context, mount, embed, mime, trailing_slash, errors, group; a route "
                  "is METHOD /path -> handler)",
                  (int) t.len, t.ptr);
         skip_line_(p);
@@ -789,8 +840,11 @@ bool dsl_file__parse(dsl_file_t* f, dsl_src_t* src, const char* dir) {
         statement_(&p);
         if (p.tok.kind == DSL_T_NL) next_(&p);
     }
+    for (; p.group; p.group = p.group->up)
+        dsl_diag(src, p.group->loc, true, "'group' not closed: expected 'end' before the end of the file");
     if (f->prefix_cli) f->prefix = f->prefix_cli;
-    check_(&p); /* over the routes that parsed: all errors in one run */
+    check_(&p);
+    dsl_group__check(f, src); /* over the routes that parsed: all errors in one run */
     if (f->nroutes == 0 && src->errors == 0)
         dsl_diag(src, (dsl_loc_t){ 1, 1 }, true, "no routes: the file defines nothing to match");
     return src->errors == 0;
