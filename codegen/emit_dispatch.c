@@ -262,10 +262,22 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
                 dsl_buf__printf(b, "    case %s_ROUTE_%s: /* %s:%d %s ", U, r->id_name, g->base, r->loc.line, ms);
                 emit__comment_text(b, r->pattern);
                 dsl_buf__puts(b, " */\n");
-                if (r->nafter) dsl_buf__printf(b, "        ht_response__on_done(res, %s__after, ctx, r);\n", P);
-                for (int h = 0; h < r->nbefore; h++)
-                    dsl_buf__printf(b, "        if (!%s_%s(ctx, req, res, a)) return;\n", P, f->hooks[r->before[h]].name);
-                dsl_buf__printf(b, "        %s_%s(ctx, req, res, a, p);\n        return;\n", P, r->handler);
+                if (r->nafter) {
+                    /* The after hooks run when the response is complete: at
+                       ht_response__finish, or later for a deferred one. */
+                    dsl_buf__printf(b, "        ht_response__on_done(res, %s__after, ctx, r);\n        ", P);
+                    if (r->nbefore) dsl_buf__puts(b, "if (");
+                    for (int h = 0; h < r->nbefore; h++)
+                        dsl_buf__printf(b, "%s%s_%s(ctx, req, res, a)", h ? " && " : "", P, f->hooks[r->before[h]].name);
+                    if (r->nbefore) dsl_buf__puts(b, ")\n            ");
+                    dsl_buf__printf(b, "%s_%s(ctx, req, res, a, p);\n        ht_response__finish(res);\n        return;\n",
+                                    P, r->handler);
+                } else {
+                    for (int h = 0; h < r->nbefore; h++)
+                        dsl_buf__printf(b, "        if (!%s_%s(ctx, req, res, a)) return;\n", P,
+                                        f->hooks[r->before[h]].name);
+                    dsl_buf__printf(b, "        %s_%s(ctx, req, res, a, p);\n        return;\n", P, r->handler);
+                }
             }
         }
         dsl_buf__puts(b, "    default: (void) ht_response__error(res, 500, a); return;\n    }\n}\n");

@@ -147,22 +147,30 @@ void ht_response__on_error(ht_response_t* res, ht_error_page_fn fn, void* ud);
 /* ---- Completion ----
  *
  * A callback run once per request when its response is complete, with the
- * final status: at the end of the handler for one answered at once, when
- * a deferred response is complete (or the server answered in its place:
- * the status of that answer, e.g. 503/504 when its deadline passed, 408
- * for a stalled streamed body), and with status 0 when no response could
- * be sent (the client went away or a shutdown cut a deferred response
- * off; a streamed response cut off after its head went out: that head's
- * status). What the generated dispatch uses for `after` hooks (dsl/SPEC.md).
+ * final status; what the generated dispatch uses for `after` hooks
+ * (dsl/SPEC.md, Groups). A response answered within the handler completes
+ * at ht_response__finish, which the code that set the callback calls when
+ * the handler returns (so that requests without one pay nothing). A
+ * deferred one completes on its own: when its handle's response is
+ * complete; with the status of the server's answer in its place when it is
+ * cut off and the server answers (503/504 when its deadline passed, 408 for
+ * a stalled streamed body, ...); with 0 when nothing more can be sent (the
+ * client went away, a shutdown cut it off; a streamed response cut off
+ * after its head went out: that head's status).
  *
  * It runs on the connection's loop, after the response's bytes were
  * queued: it can no longer change them, and neither the request nor the
- * response may be touched (they may be gone). Set from the handler (before
- * any defer: it carries over to the handle); fn nullptr removes it; one per
- * response (a second call replaces the first). ud and tag are the
- * callback's. A response built outside a server never calls it. */
+ * response may be touched (they may be gone). Set it from the handler,
+ * before any defer (it carries over to the handle); fn nullptr removes it;
+ * one per response. ud and tag are the callback's. A response built outside
+ * a server never calls it for a deferred response. */
 typedef void (*ht_done_fn)(void* ud, uint32_t tag, uint16_t status);
 void ht_response__on_done(ht_response_t* res, ht_done_fn fn, void* ud, uint32_t tag);
+/* Completes what the handler answered, now, as the server does when the
+ * handler returns (an empty body after a head alone; a 500 if nothing valid
+ * was built), then runs the completion callback. Nothing for a deferred
+ * response (its handle completes it). Builder calls on res fail afterwards. */
+void ht_response__finish(ht_response_t* res);
 
 /* ---- Answering later ----
  *

@@ -628,7 +628,6 @@ static bool dispatch_logged(ht_conn_t* c, const ht_request_t* req, ht_response_t
     }
     ht_response__finish_(res);
     ht_obs__done_(c, req, res->status, res->body_bytes, t0);
-    if (HT_UNLIKELY(res->done_fn)) res->done_fn(res->done_ud, res->done_tag, res->status);
     return false;
 }
 
@@ -665,7 +664,6 @@ static void dispatch(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, 
         acc->handler_(&acc->cfg_, &req, &res, acc->alloc_);
         if (HT_UNLIKELY(res.state == HT_RES_DEFERRED)) return; /* the handle carries on (defer.c) */
         ht_response__finish_(&res);
-        if (HT_UNLIKELY(res.done_fn)) res.done_fn(res.done_ud, res.done_tag, res.status);
     }
     if (!keep || pending) {
         c->flags |= HT_CF_CLOSE;

@@ -74,7 +74,8 @@ struct ht_response {
     void*       err_ud;
     ht_slice_t  err_msg;     /* ht_response__error_msg's message: valid under HT_RESF_ERR_MSG only
                               * (so that ht_response__begin_ has nothing more to set) */
-    ht_done_fn  done_fn;     /* ht_response__on_done, or nullptr (done_ud/tag unset) */
+    ht_done_fn  done_fn;     /* ht_response__on_done: valid with HT_RESF_ON_DONE (a handle's:
+                              * zeroed by defer, so nullptr when unset) */
     void*       done_ud;
     uint32_t    done_tag;
 };
@@ -92,6 +93,7 @@ enum {
     HT_RESF_HTTP10     = 1u << 3, /* an HTTP/1.0 request (no chunked coding) */
     HT_RESF_IN_ERROR   = 1u << 4, /* err_fn is running: ht_response__error is the built-in page */
     HT_RESF_ERR_MSG    = 1u << 5, /* inside ht_response__error_msg: err_msg is its message */
+    HT_RESF_ON_DONE    = 1u << 6, /* done_fn is set (ht_response__on_done) */
 };
 
 enum { HT_OUT_FILE_NONE = 0, HT_OUT_FILE_PENDING, HT_OUT_FILE_SENDING };
@@ -121,7 +123,7 @@ HT_INLINE void ht_response__begin_(ht_response_t* res, ht_out_t* out, struct ht_
     res->flags = flags;
     res->err_fn = nullptr;
     res->err_ud = nullptr;
-    res->done_fn = nullptr;
+    /* done_fn is unset: HT_RESF_ON_DONE (in flags) says when it is set. */
 }
 /* Ends a streamed response's head (Date, Connection, the blank line); the
  * framing header (Content-Length or Transfer-Encoding) is already in it. */

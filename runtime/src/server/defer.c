@@ -367,9 +367,11 @@ ht_response_t* ht_response__defer(ht_response_t* res) {
     d->res.conn = c;
     d->res.err_fn = res->err_fn; /* the server's deadline answers use the same pages */
     d->res.err_ud = res->err_ud;
-    d->res.done_fn = res->done_fn; /* ht_response__on_done: runs when the handle's response is */
-    d->res.done_ud = res->done_ud;
-    d->res.done_tag = res->done_tag;
+    if (res->flags & HT_RESF_ON_DONE) { /* ht_response__on_done: runs when the handle's response is */
+        d->res.done_fn = res->done_fn;
+        d->res.done_ud = res->done_ud;
+        d->res.done_tag = res->done_tag;
+    }
     d->res.timeout_status = res->timeout_status;
     d->conn = c;
     d->loop = acc->loop_;

@@ -448,6 +448,20 @@ void ht_response__on_done(ht_response_t* res, ht_done_fn fn, void* ud, uint32_t 
     res->done_fn = fn;
     res->done_ud = ud;
     res->done_tag = tag;
+    if (fn)
+        res->flags |= HT_RESF_ON_DONE;
+    else
+        res->flags &= (uint8_t) ~HT_RESF_ON_DONE;
+}
+
+void ht_response__finish(ht_response_t* res) {
+    /* A handle (or the response it took over) completes on its own. */
+    if (res->d != nullptr || res->state == HT_RES_DEFERRED || res->state == HT_RES_GONE) return;
+    ht_response__finish_(res); /* the server's own call after the handler finds it DONE */
+    if (res->flags & HT_RESF_ON_DONE) {
+        res->flags &= (uint8_t) ~HT_RESF_ON_DONE;
+        res->done_fn(res->done_ud, res->done_tag, res->status);
+    }
 }
 
 ht_result_t ht_response__error_json(ht_response_t* res, uint16_t status, ht_alloc_t* a) {

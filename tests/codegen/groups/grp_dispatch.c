@@ -48,29 +48,33 @@ static void grp__calls0(unsigned r, void* ctx, const ht_request_t* req, ht_respo
         return;
     case GRP_ROUTE_ITEM: /* routes.ht:11 GET /api/items/{id:u64} */
         ht_response__on_done(res, grp__after, ctx, r);
-        if (!grp_require_auth(ctx, req, res, a)) return;
-        grp_item(ctx, req, res, a, p);
+        if (grp_require_auth(ctx, req, res, a))
+            grp_item(ctx, req, res, a, p);
+        ht_response__finish(res);
         return;
     case GRP_ROUTE_LATER: /* routes.ht:12 GET /api/later */
         ht_response__on_done(res, grp__after, ctx, r);
-        if (!grp_require_auth(ctx, req, res, a)) return;
-        grp_later(ctx, req, res, a, p);
+        if (grp_require_auth(ctx, req, res, a))
+            grp_later(ctx, req, res, a, p);
+        ht_response__finish(res);
         return;
     case GRP_ROUTE_STUCK: /* routes.ht:13 GET /api/stuck */
         ht_response__on_done(res, grp__after, ctx, r);
-        if (!grp_require_auth(ctx, req, res, a)) return;
-        grp_stuck(ctx, req, res, a, p);
+        if (grp_require_auth(ctx, req, res, a))
+            grp_stuck(ctx, req, res, a, p);
+        ht_response__finish(res);
         return;
     case GRP_ROUTE_GONE: /* routes.ht:14 GET /api/gone */
         ht_response__on_done(res, grp__after, ctx, r);
-        if (!grp_require_auth(ctx, req, res, a)) return;
-        grp_gone(ctx, req, res, a, p);
+        if (grp_require_auth(ctx, req, res, a))
+            grp_gone(ctx, req, res, a, p);
+        ht_response__finish(res);
         return;
     case GRP_ROUTE_STATS: /* routes.ht:16 GET /api/admin/stats */
         ht_response__on_done(res, grp__after, ctx, r);
-        if (!grp_require_auth(ctx, req, res, a)) return;
-        if (!grp_require_admin(ctx, req, res, a)) return;
-        grp_stats(ctx, req, res, a, p);
+        if (grp_require_auth(ctx, req, res, a) && grp_require_admin(ctx, req, res, a))
+            grp_stats(ctx, req, res, a, p);
+        ht_response__finish(res);
         return;
     case GRP_ROUTE_ECHO: /* routes.ht:21 POST /v2/echo */
         grp_echo(ctx, req, res, a, p);
