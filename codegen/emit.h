@@ -39,6 +39,10 @@ void emit_header(const gen_t* g, dsl_buf_t* b, const char* hname);
 void emit_matcher(const gen_t* g, dsl_buf_t* b);
 void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base);
 void emit_mime(const gen_t* g, dsl_buf_t* b);
+/* `host` blocks (only with some): PREFIX__match_host, in the matcher and
+ * the header (emit_host.c). */
+void emit_host__matcher(const gen_t* g, dsl_buf_t* b);
+void emit_host__header(const gen_t* g, dsl_buf_t* b);
 
 /* ---- shared helpers ---- */
 /* The DO-NOT-EDIT banner between open and close ("/ *", "* /"). */

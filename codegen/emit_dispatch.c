@@ -106,6 +106,35 @@ static void emit_after_(const gen_t* g, dsl_buf_t* b) {
     free(done);
 }
 
+/* emit__tpl for the text that matches a request: in a file with host
+ * blocks the scratch buffer also holds the path with its pseudo-segment
+ * (PREFIX_HOST_SCRATCH), the 414 limit stays PREFIX_SCRATCH_MAX, and a
+ * match goes through PREFIX__match_host. */
+static void match_tpl_(const gen_t* g, dsl_buf_t* b, const char* t) {
+    if (!g->f->nhosts) {
+        emit__tpl(b, g, t);
+        return;
+    }
+    static const char* const from[] = { "[$U_SCRATCH_MAX]", "+ 1 > sizeof scratch_", "+ 1 > sizeof scratch",
+                                        "$P__match(HT_METHOD_GET, path, &m)" };
+    static const char* const to[] = { "[$U_HOST_SCRATCH]", "+ 1 > $U_SCRATCH_MAX", "+ 1 > $U_SCRATCH_MAX",
+                                      "$P__match_host(HT_METHOD_GET, HT_SLICE_NULL, ht_request__header(req, HT_HEADER_HOST), path, &m)" };
+    dsl_buf_t o = { 0 };
+    while (*t) {
+        size_t k = 0;
+        while (k < 4 && strncmp(t, from[k], strlen(from[k])) != 0) k++;
+        if (k < 4) {
+            dsl_buf__puts(&o, to[k]);
+            t += strlen(from[k]);
+        } else {
+            dsl_buf__put(&o, t++, 1);
+        }
+    }
+    dsl_buf__put(&o, "", 1);
+    emit__tpl(b, g, o.ptr);
+    dsl_buf__free(&o);
+}
+
 void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
     dsl_file_t* f = g->f;
     const char* P = g->P;
@@ -286,13 +315,20 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
     for (int k = 0; k < nblocks; k++) dsl_buf__printf(b, "%s%s__calls%d,", k % 6 ? " " : "\n    ", P, k);
     dsl_buf__puts(b, "\n};\n\n");
     /* Method + path to a route, shared by the callback and the body policy. */
-    dsl_buf__printf(b,
-                    "static %s_status_t %s__match_request(const ht_request_t* req, ht_slice_t path, %s_match_t* m) {\n"
-                    "    ht_method_t method = ht_request__method(req);\n"
-                    "    return method == HT_METHOD_OTHER ? %s__match_token(ht_request__method_slice(req), path, m)\n"
-                    "                                     : %s__match(method, path, m);\n"
-                    "}\n\n",
-                    P, P, P, P, P);
+    if (f->nhosts)
+        emit__tpl(b, g,
+                  "static $P_status_t $P__match_request(const ht_request_t* req, ht_slice_t path, $P_match_t* m) {\n"
+                  "    return $P__match_host(ht_request__method(req), ht_request__method_slice(req),\n"
+                  "                          ht_request__header(req, HT_HEADER_HOST), path, m);\n"
+                  "}\n\n");
+    else
+        dsl_buf__printf(b,
+                        "static %s_status_t %s__match_request(const ht_request_t* req, ht_slice_t path, %s_match_t* m) {\n"
+                        "    ht_method_t method = ht_request__method(req);\n"
+                        "    return method == HT_METHOD_OTHER ? %s__match_token(ht_request__method_slice(req), path, m)\n"
+                        "                                     : %s__match(method, path, m);\n"
+                        "}\n\n",
+                        P, P, P, P, P);
     dsl_buf__printf(b,
                     "static void %s__allow(ht_response_t* res, uint16_t status, uint64_t allow, ht_alloc_t* a) {\n"
                     "    char v[%s_ALLOW_MAX];\n"
@@ -302,7 +338,7 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
     /* CORS preflights: dispatch answers OPTIONS itself, except a preflight
        for a mount or embed with cors=, which its file server answers. */
     if (cors) {
-        emit__tpl(b, g,
+        match_tpl_(g, b,
                   "/* A CORS preflight (OPTIONS + Origin + Access-Control-Request-Method) for\n"
                   "   a path a mount or embed with cors= serves: its file server answers it. */\n"
                   "static bool $P__preflight(const ht_request_t* req, ht_slice_t path, ht_response_t* res, ht_alloc_t* a) {\n"
@@ -348,7 +384,7 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
                   "    if (ec_.i >= 0)\n"
                   "        ht_response__on_error(res_, $P__errors[ec_.i].json ? ht_rt__json_errors : $P__error_page,\n"
                   "                              $P__errors[ec_.i].json ? nullptr : &ec_);\n");
-    emit__tpl(b, g,
+    match_tpl_(g, b,
               "    if (ht_request__method(req_) == HT_METHOD_OPTIONS && path_.len == 1 && path_.ptr[0] == '*') {\n"
               "        uint64_t all_ = 0;\n"
               "        for (int i_ = 1; i_ < $U_ROUTE__COUNT; i_++) all_ |= $P__routes[i_].method_mask;\n"
@@ -414,7 +450,7 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
                            "}\n");
         return;
     }
-    emit__tpl(b, g,
+    match_tpl_(g, b,
               "    ht_slice_t path_ = ht_request__path(req_);\n"
               "    char scratch_[$U_SCRATCH_MAX];\n"
               "    $P_match_t m_ = { .scratch = scratch_, .scratch_cap = sizeof scratch_ };\n"

@@ -187,6 +187,7 @@ void emit_header(const gen_t* g, dsl_buf_t* b, const char* hname) {
                     "/* The method name of bit i. */\n"
                     "extern const char* const %s__methods[%s_METHOD__COUNT];\n\n",
                     g->U, g->P, g->P, g->P, g->base, g->P, g->P, g->P, g->P, g->P, g->U);
+    if (f->nhosts) emit_host__header(g, b);
 
     if (f->nmimes) {
         dsl_buf__printf(b,

@@ -1032,4 +1032,5 @@ void emit_matcher(const gen_t* g, dsl_buf_t* b) {
               "size_t $P__allow_format(uint64_t allow, char* buf, size_t cap) {\n"
               "    return ht_rt__allow_format($P__methods, $U_METHOD__COUNT, allow, buf, cap);\n"
               "}\n");
+    if (f->nhosts) emit_host__matcher(g, b);
 }

@@ -256,6 +256,7 @@ typedef struct dsl_route {
     int nbefore;
     const int* after;
     int nafter;
+    int host; /* its `host` block: 1 + index into dsl_file_t.hosts, 0 none */
 } dsl_route_t;
 
 typedef struct dsl_mime {
@@ -280,6 +281,13 @@ typedef struct dsl_hook {
     bool after;
 } dsl_hook_t;
 
+/* A `host` block's pattern: "api.example.com" or "*.example.com", lower case. */
+typedef struct dsl_host {
+    const char* name;
+    dsl_loc_t loc; /* its first block */
+    bool wild;
+} dsl_host_t;
+
 typedef struct dsl_file {
     dsl_arena_t arena;
     dsl_src_t* src;
@@ -303,6 +311,8 @@ typedef struct dsl_file {
     int nerrors;
     dsl_hook_t* hooks; /* group hooks, by first use */
     int nhooks;
+    dsl_host_t* hosts; /* `host` patterns, by first block */
+    int nhosts;
 } dsl_file_t;
 
 /* A mount or embed line's header options (dsl/headers.c): `cache=`,
@@ -343,6 +353,16 @@ dsl_tok_t dsl_group__path(dsl_file_t* f, const dsl_group_t* g, const dsl_tok_t* 
 void dsl_group__inherit(dsl_file_t* f, const dsl_group_t* g, dsl_route_t* r);
 /* Hook names against handler names (one C function each), after parsing. */
 void dsl_group__check(dsl_file_t* f, dsl_src_t* src);
+
+/* ---- hosts (dsl/host.c) ----
+ * The pattern after `host` (t): checked and interned (blocks of one host
+ * add up); 1 + its index, or 0 after a diagnostic. */
+int dsl_host__open(dsl_file_t* f, dsl_src_t* src, const dsl_tok_t* t);
+/* After parsing, in a file with host blocks: every route's path gets its
+ * host's pseudo-segment in front (a blank and the pattern; a blank alone
+ * outside blocks), which PREFIX__match_host matches (host.c). r->pattern
+ * stays as written. Nothing without host blocks. */
+void dsl_host__apply(dsl_file_t* f, dsl_src_t* src);
 
 /* Shared by the statements of parse.c and group.c: SIZE (bytes, or with
  * K / M / G), DURATION (an integer and ms, s, m or h; > 0, <= 1 h: a

@@ -22,6 +22,9 @@ typedef struct parser {
     int nmounts;
     int cap_routes;
     dsl_group_t* group; /* the innermost open group, or nullptr */
+    bool in_host;       /* inside a `host` block (opened at host_loc) */
+    int host;           /* its host: 1 + index into f->hosts, 0 when the line was wrong */
+    dsl_loc_t host_loc;
 } parser_t;
 
 static void next_(parser_t* p) {
@@ -44,7 +47,7 @@ static bool tok_is_(const dsl_tok_t* t, const char* s) {
 
 /* The directive names, for the parser and its "did you mean" hint. */
 static const char* const directives_[] = { "prefix", "context", "mount", "embed", "mime", "trailing_slash", "errors",
-                                           "group", "end" };
+                                           "group", "end", "host" };
 
 /* The entry of list[0..n) nearest to tok when it is a near miss (1 edit,
  * 2 for names of 6 bytes or more) and not tok itself; nullptr if none. */
@@ -340,6 +343,7 @@ static void route_line_(parser_t* p) {
     next_(p);
     if (!route_opts_(p, r)) return;
     if (p->group) dsl_group__inherit(f, p->group, r);
+    r->host = p->host;
     if (ok) add_route_(p, r);
 }
 
@@ -645,11 +649,36 @@ static void group_(parser_t* p) {
     p->group = dsl_group__open(p->f, p->src, p->group, kw, has_path ? &path : nullptr, opts, has_path ? n : 0);
 }
 
+/* host PATTERN: a block of routes for one Host (dsl/host.c), top level only. */
+static void host_(parser_t* p) {
+    dsl_loc_t kw = p->tok.loc;
+    if (p->group || p->in_host) {
+        dsl_loc_t o = p->group ? p->group->loc : p->host_loc;
+        dsl_diag(p->src, kw, true, "a host block is top level only: this one is inside the %s at %s:%d:%d",
+                 p->group ? "group" : "host block", p->src->name, o.line, o.col);
+        skip_line_(p);
+        return;
+    }
+    next_(p);
+    p->in_host = true;
+    p->host_loc = kw;
+    p->host = dsl_host__open(p->f, p->src, &p->tok);
+    if (p->host == 0) {
+        skip_line_(p);
+        return;
+    }
+    next_(p);
+    end_line_(p);
+}
+
+/* end: closes the innermost group, else the host block. */
 static void end_(parser_t* p) {
-    if (!p->group)
-        dsl_diag(p->src, p->tok.loc, true, "'end' without an open 'group'");
-    else
+    if (p->group)
         p->group = p->group->up;
+    else if (p->in_host)
+        p->in_host = false, p->host = 0;
+    else
+        dsl_diag(p->src, p->tok.loc, true, "'end' without an open 'group' or 'host'");
     next_(p);
     end_line_(p);
 }
@@ -682,14 +711,16 @@ static void statement_(parser_t* p) {
         route_line_(p);
         return;
     }
-    if (p->group && !tok_is_(&t, "group") && !tok_is_(&t, "end")) {
-        dsl_diag(p->src, t.loc, true, "'%.*s' cannot be inside a group (routes and groups can)", (int) t.len,
-                 t.ptr);
+    if ((p->group || p->in_host) && !tok_is_(&t, "group") && !tok_is_(&t, "end") && !tok_is_(&t, "host")) {
+        dsl_diag(p->src, t.loc, true, "'%.*s' cannot be inside a %s (routes and groups can)", (int) t.len,
+                 t.ptr, p->group ? "group" : "host block");
         skip_line_(p);
         return;
     }
     if (tok_is_(&t, "group")) {
         group_(p);
+    } else if (tok_is_(&t, "host")) {
+        host_(p);
     } else if (tok_is_(&t, "end")) {
         end_(p);
     } else if (tok_is_(&t, "prefix")) {
@@ -732,7 +763,7 @@ static void statement_(parser_t* p) {
         errors_(p);
     } else {
         dsl_diag(p->src, t.loc, true,
-                 "unknown directive '%.*s' (known: prefix, context, mount, embed, mime, trailing_slash, errors, group; a route "
+                 "unknown directive '%.*s' (known: prefix, context, mount, embed, mime, trailing_slash, errors, group, host; a route "
                  "is METHOD /path -> handler)",
                  (int) t.len, t.ptr);
         skip_line_(p);
@@ -842,6 +873,9 @@ bool dsl_file__parse(dsl_file_t* f, dsl_src_t* src, const char* dir) {
     }
     for (; p.group; p.group = p.group->up)
         dsl_diag(src, p.group->loc, true, "'group' not closed: expected 'end' before the end of the file");
+    if (p.in_host)
+        dsl_diag(src, p.host_loc, true, "'host' block not closed: expected 'end' before the end of the file");
+    dsl_host__apply(f, src); /* before the conflicts (codegen), which are then per host */
     if (f->prefix_cli) f->prefix = f->prefix_cli;
     check_(&p);
     dsl_group__check(f, src); /* over the routes that parsed: all errors in one run */

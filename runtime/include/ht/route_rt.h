@@ -469,6 +469,56 @@ __attribute__((noinline, cold, unused)) static bool ht_rt__slash(const char* s, 
     return true;
 }
 
+/* `host` blocks (dsl/host.c): a block's pseudo-segment, a blank and its
+   pattern in lower case (" api.example.com", " *.example.com"). */
+typedef struct ht_rt_host {
+    const char* seg;
+    uint32_t len; /* of seg */
+    bool wild;    /* "*.SUFFIX" */
+} ht_rt_host_t;
+
+/* Whether a (n bytes, any case) equals the lower-case ASCII b. */
+__attribute__((unused)) static inline bool ht_rt__host_eq(const char* a, const char* b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) a[i];
+        if (c >= 'A' && c <= 'Z') c = (unsigned char) (c + 32);
+        if (c != (unsigned char) b[i]) return false;
+    }
+    return true;
+}
+
+/* The block of hosts[0 .. n) (exact names first, then wildcards, longest
+   suffix first) for a Host value: ASCII case-insensitive, a ":port" and a
+   final '.' dropped; "*.SUFFIX" matches one or more whole labels before
+   ".SUFFIX", not SUFFIX itself. Its index, or -1. */
+__attribute__((unused)) static inline int ht_rt__host_block(ht_slice_t host, const ht_rt_host_t* hosts, int n) {
+    size_t len = host.len;
+    for (size_t i = len; i > 0; i--) { /* ":8080" */
+        char c = host.ptr[i - 1];
+        if (c == ':') {
+            len = i - 1;
+            break;
+        }
+        if (c < '0' || c > '9') break;
+    }
+    if (len && host.ptr[len - 1] == '.') len--;
+    for (int k = 0; k < n; k++) {
+        const char* p = hosts[k].seg + 1;
+        size_t pl = hosts[k].len - 1;
+        if (!hosts[k].wild) {
+            if (len == pl && ht_rt__host_eq(host.ptr, p, len)) return k;
+            continue;
+        }
+        size_t sl = pl - 1; /* ".SUFFIX" */
+        if (len < sl + 1 || !ht_rt__host_eq(host.ptr + len - sl, p + 1, sl)) continue;
+        size_t q = len - sl; /* the labels before: no empty one */
+        bool ok = host.ptr[0] != '.' && host.ptr[q - 1] != '.';
+        for (size_t i = 1; ok && i < q; i++) ok = !(host.ptr[i] == '.' && host.ptr[i - 1] == '.');
+        if (ok) return k;
+    }
+    return -1;
+}
+
 HT_EXTERN_C_END
 
 #endif /* HT_ROUTE_RT_H */
