@@ -80,7 +80,10 @@ bool plan__conflicts(dsl_file_t* f) {
             bool all = true;
             char wit[256], whole[1024];
             size_t wl = 0;
-            for (int s = 0; s < a->nranks && all; s++) {
+            /* With host blocks the first segment is the host's pseudo-segment
+               (dsl/host.c): the witness is the rest, and the host is named. */
+            int s0 = f->nhosts ? 1 : 0;
+            for (int s = s0; s < a->nranks && all; s++) {
                 all = rx__intersects(a->segrx[s], b->segrx[s], wit, sizeof wit);
                 if (all && wl + strlen(wit) + 2 < sizeof whole) {
                     whole[wl++] = '/';
@@ -90,6 +93,8 @@ bool plan__conflicts(dsl_file_t* f) {
             }
             if (!all) continue;
             whole[wl] = '\0';
+            if (s0 && a->host && wl + 64 < sizeof whole)
+                snprintf(whole + wl, sizeof whole - wl, "' for Host '%.*s", 48, f->hosts[a->host - 1].name);
             char ms[256];
             int m0 = __builtin_ctzll(common);
             plan__methods_str(f, b->methods, ms, sizeof ms);

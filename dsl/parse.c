@@ -25,6 +25,7 @@ typedef struct parser {
     bool in_host;       /* inside a `host` block (opened at host_loc) */
     int host;           /* its host: 1 + index into f->hosts, 0 when the line was wrong */
     dsl_loc_t host_loc;
+    int stray_hosts;    /* host lines refused inside a block: their `end`s are theirs */
 } parser_t;
 
 static void next_(parser_t* p) {
@@ -656,6 +657,7 @@ static void host_(parser_t* p) {
         dsl_loc_t o = p->group ? p->group->loc : p->host_loc;
         dsl_diag(p->src, kw, true, "a host block is top level only: this one is inside the %s at %s:%d:%d",
                  p->group ? "group" : "host block", p->src->name, o.line, o.col);
+        p->stray_hosts++;
         skip_line_(p);
         return;
     }
@@ -673,7 +675,9 @@ static void host_(parser_t* p) {
 
 /* end: closes the innermost group, else the host block. */
 static void end_(parser_t* p) {
-    if (p->group)
+    if (p->stray_hosts)
+        p->stray_hosts--;
+    else if (p->group)
         p->group = p->group->up;
     else if (p->in_host)
         p->in_host = false, p->host = 0;
