@@ -101,7 +101,11 @@ static void list_(gen_t* g) {
             snprintf(h, sizeof h, "[mount %s]", r->dir);
         else
             snprintf(h, sizeof h, "%s", r->handler);
-        printf("%-16s %-40s %-20s %-12s %s:%d\n", ms, r->pattern, h, sp, g->base, r->loc.line);
+        /* Host blocks: the host before the path, the specificity without
+           the pseudo-segment (dsl/host.c). */
+        char pat[1024];
+        snprintf(pat, sizeof pat, "%s%s%s", r->host ? f->hosts[r->host - 1].name : "", r->host ? " " : "", r->pattern);
+        printf("%-16s %-40s %-20s %-12s %s:%d\n", ms, pat, h, sp + (f->nhosts ? 2 : 0), g->base, r->loc.line);
     }
 }
 
