@@ -146,6 +146,8 @@ START_TEST(test_host_selects_routes) {
     /* A host's block falls back to the routes outside for its other paths. */
     expect_("GET", "/only", "api.example.com", 200, "only");
     expect_("GET", "/files/a/b", "x.eu.example.com", 200, "files");
+    expect_("GET", "/static/routes.ht", "api.example.com", 503, nullptr); /* the mount, not opened */
+    expect_("GET", "/static/routes.ht", nullptr, 503, nullptr);
     stop();
 }
 END_TEST

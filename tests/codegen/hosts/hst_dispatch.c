@@ -9,16 +9,40 @@
 #define HST_MOUNT_BASE "."
 #endif
 
+static ht_fs_root_t hst__roots[HST_MOUNT_COUNT];
+static ht_fs_mime_t hst__mime;
+static bool hst__opened;
+
 ht_result_t hst__mounts_open(const char* base, ht_alloc_t* a) {
-    (void) base, (void) a;
+    if (hst__opened) return 0;
+    if (!base) base = HST_MOUNT_BASE;
+    ht_fs__mime_init(&hst__mime, a);
+    ht_result_t r = 0;
+    int i = 0;
+    for (; r == 0 && i < HST_MOUNT_COUNT; i++) {
+        const hst_mount_info_t* mi = &hst__mounts[i];
+        r = ht_rt__mount_open(&hst__roots[i], base, mi->dir, mi->list, mi->gzip, mi->index, &hst__mime);
+        if (r != 0) break;
+    }
+    if (r != 0) {
+        while (i-- > 0) ht_fs__root_close(&hst__roots[i]);
+        ht_fs__mime_free(&hst__mime);
+        return r;
+    }
+    hst__opened = true;
     return 0;
 }
 
-void hst__mounts_close(void) {}
+void hst__mounts_close(void) {
+    if (!hst__opened) return;
+    for (int i = 0; i < HST_MOUNT_COUNT; i++) ht_fs__root_close(&hst__roots[i]);
+    ht_fs__mime_free(&hst__mime);
+    hst__opened = false;
+}
 
 /* Each handler called with its context and params struct as their real
    types; a block of 64 route ids per function. */
-/* routes 1-12: routes.ht:5-8, 11-12, 14, 18-19, ... (12 routes) */
+/* routes 1-13: routes.ht:5-8, 12-13, 15, 19-20, ... (12 routes) */
 static void hst__calls0(unsigned r, void* ctx, const ht_request_t* req, ht_response_t* res,
     ht_alloc_t* a, const void* p) {
     switch (r) {
@@ -34,28 +58,28 @@ static void hst__calls0(unsigned r, void* ctx, const ht_request_t* req, ht_respo
     case HST_ROUTE_FILES: /* routes.ht:8 GET /files/{p...} */
         hst_files(ctx, req, res, a, p);
         return;
-    case HST_ROUTE_API_PING: /* routes.ht:11 GET /v1/ping */
+    case HST_ROUTE_API_PING: /* routes.ht:12 GET /v1/ping */
         hst_api_ping(ctx, req, res, a, p);
         return;
-    case HST_ROUTE_API_USER: /* routes.ht:12 GET /v1/users/{id:u64} */
+    case HST_ROUTE_API_USER: /* routes.ht:13 GET /v1/users/{id:u64} */
         hst_api_user(ctx, req, res, a, p);
         return;
-    case HST_ROUTE_API_STATS: /* routes.ht:14 GET /admin/stats */
+    case HST_ROUTE_API_STATS: /* routes.ht:15 GET /admin/stats */
         hst_api_stats(ctx, req, res, a, p);
         return;
-    case HST_ROUTE_WILD_PING: /* routes.ht:18 GET /v1/ping */
+    case HST_ROUTE_WILD_PING: /* routes.ht:19 GET /v1/ping */
         hst_wild_ping(ctx, req, res, a, p);
         return;
-    case HST_ROUTE_WILD_PUT: /* routes.ht:19 PUT /v1/ping */
+    case HST_ROUTE_WILD_PUT: /* routes.ht:20 PUT /v1/ping */
         hst_wild_put(ctx, req, res, a, p);
         return;
-    case HST_ROUTE_EU_PING: /* routes.ht:22 GET /v1/ping */
+    case HST_ROUTE_EU_PING: /* routes.ht:23 GET /v1/ping */
         hst_eu_ping(ctx, req, res, a, p);
         return;
-    case HST_ROUTE_WWW_HOME: /* routes.ht:25 GET / */
+    case HST_ROUTE_WWW_HOME: /* routes.ht:26 GET / */
         hst_www_home(ctx, req, res, a, p);
         return;
-    case HST_ROUTE_API_PING2: /* routes.ht:28 GET /v2/ping */
+    case HST_ROUTE_API_PING2: /* routes.ht:29 GET /v2/ping */
         hst_api_ping2(ctx, req, res, a, p);
         return;
     default: (void) ht_response__error(res, 500, a); return;
@@ -105,6 +129,11 @@ void hst__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_respons
     /* A body read whole (a streamed one is still to come: empty here). */
     if (r_->body_limit && ht_request__body(req_).len > r_->body_limit) {
         (void) ht_response__error(res_, 413, a_);
+        return;
+    }
+    if (r_->mount >= 0) {
+        ht_rt__serve_mount(hst__opened ? &hst__roots[r_->mount] : nullptr, hst__mounts[r_->mount].prefix,
+                           req_, res_, a_);
         return;
     }
     ht_rt__call(hst__calls[m_.route / 64], m_.route, r_->timeout_ms, r_->upstream, cfg_->user_data, req_,

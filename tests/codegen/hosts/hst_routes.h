@@ -25,14 +25,15 @@ typedef enum hst_route {
     HST_ROUTE_PING_POST = 2, /* routes.ht:6 POST /v1/ping */
     HST_ROUTE_ONLY = 3, /* routes.ht:7 GET /only */
     HST_ROUTE_FILES = 4, /* routes.ht:8 GET /files/{p...} */
-    HST_ROUTE_API_PING = 5, /* routes.ht:11 GET /v1/ping */
-    HST_ROUTE_API_USER = 6, /* routes.ht:12 GET /v1/users/{id:u64} */
-    HST_ROUTE_API_STATS = 7, /* routes.ht:14 GET /admin/stats */
-    HST_ROUTE_WILD_PING = 8, /* routes.ht:18 GET /v1/ping */
-    HST_ROUTE_WILD_PUT = 9, /* routes.ht:19 PUT /v1/ping */
-    HST_ROUTE_EU_PING = 10, /* routes.ht:22 GET /v1/ping */
-    HST_ROUTE_WWW_HOME = 11, /* routes.ht:25 GET / */
-    HST_ROUTE_API_PING2 = 12, /* routes.ht:28 GET /v2/ping */
+    HST_ROUTE_MOUNT_1 = 5, /* routes.ht:9 GET|HEAD /static/{path...} */
+    HST_ROUTE_API_PING = 6, /* routes.ht:12 GET /v1/ping */
+    HST_ROUTE_API_USER = 7, /* routes.ht:13 GET /v1/users/{id:u64} */
+    HST_ROUTE_API_STATS = 8, /* routes.ht:15 GET /admin/stats */
+    HST_ROUTE_WILD_PING = 9, /* routes.ht:19 GET /v1/ping */
+    HST_ROUTE_WILD_PUT = 10, /* routes.ht:20 PUT /v1/ping */
+    HST_ROUTE_EU_PING = 11, /* routes.ht:23 GET /v1/ping */
+    HST_ROUTE_WWW_HOME = 12, /* routes.ht:26 GET / */
+    HST_ROUTE_API_PING2 = 13, /* routes.ht:29 GET /v2/ping */
     HST_ROUTE__COUNT
 } hst_route_t;
 
@@ -69,39 +70,41 @@ void hst_only(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t
 typedef struct hst_files_params { ht_slice_t p; /* rest */ } hst_files_params_t;
 #line 8 "routes.ht"
 void hst_files(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const hst_files_params_t* p);
-#line 11 "routes.ht"
+#line 9 "routes.ht"
+typedef struct hst_mount_params { ht_slice_t path; /* rest */ } hst_mount_params_t;
+#line 12 "routes.ht"
 typedef struct hst_api_ping_params { char none_; } hst_api_ping_params_t;
-#line 11 "routes.ht"
+#line 12 "routes.ht"
 void hst_api_ping(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const hst_api_ping_params_t* p);
-#line 12 "routes.ht"
+#line 13 "routes.ht"
 typedef struct hst_api_user_params { uint64_t id; /* u64 */ } hst_api_user_params_t;
-#line 12 "routes.ht"
+#line 13 "routes.ht"
 void hst_api_user(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const hst_api_user_params_t* p);
-#line 14 "routes.ht"
+#line 15 "routes.ht"
 typedef struct hst_api_stats_params { char none_; } hst_api_stats_params_t;
-#line 14 "routes.ht"
+#line 15 "routes.ht"
 void hst_api_stats(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const hst_api_stats_params_t* p);
-#line 18 "routes.ht"
+#line 19 "routes.ht"
 typedef struct hst_wild_ping_params { char none_; } hst_wild_ping_params_t;
-#line 18 "routes.ht"
+#line 19 "routes.ht"
 void hst_wild_ping(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const hst_wild_ping_params_t* p);
-#line 19 "routes.ht"
+#line 20 "routes.ht"
 typedef struct hst_wild_put_params { char none_; } hst_wild_put_params_t;
-#line 19 "routes.ht"
+#line 20 "routes.ht"
 void hst_wild_put(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const hst_wild_put_params_t* p);
-#line 22 "routes.ht"
+#line 23 "routes.ht"
 typedef struct hst_eu_ping_params { char none_; } hst_eu_ping_params_t;
-#line 22 "routes.ht"
+#line 23 "routes.ht"
 void hst_eu_ping(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const hst_eu_ping_params_t* p);
-#line 25 "routes.ht"
+#line 26 "routes.ht"
 typedef struct hst_www_home_params { char none_; } hst_www_home_params_t;
-#line 25 "routes.ht"
+#line 26 "routes.ht"
 void hst_www_home(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const hst_www_home_params_t* p);
-#line 28 "routes.ht"
+#line 29 "routes.ht"
 typedef struct hst_api_ping2_params { char none_; } hst_api_ping2_params_t;
-#line 28 "routes.ht"
+#line 29 "routes.ht"
 void hst_api_ping2(void* ctx, const ht_request_t* req, ht_response_t* res, ht_alloc_t* a, const hst_api_ping2_params_t* p);
-#line 105 "hst_routes.h"
+#line 108 "hst_routes.h"
 
 /* What hst__match found. */
 typedef enum hst_status {
@@ -131,6 +134,7 @@ typedef struct hst_match {
         hst_ping_post_params_t ping_post;
         hst_only_params_t only;
         hst_files_params_t files;
+        hst_mount_params_t mount;
         hst_api_ping_params_t api_ping;
         hst_api_user_params_t api_user;
         hst_api_stats_params_t api_stats;
@@ -165,7 +169,7 @@ typedef struct hst_mount_info {
     const char* index; /* index=, default index.html */
     bool list, gzip;
 } hst_mount_info_t;
-#define HST_MOUNT_COUNT 0
+#define HST_MOUNT_COUNT 1
 extern const hst_mount_info_t hst__mounts[HST_MOUNT_COUNT + 1];
 
 /* Matches method + raw path (no query; '%2F' never splits a segment).

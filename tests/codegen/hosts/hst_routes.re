@@ -19,17 +19,19 @@ const hst_route_info_t hst__routes[HST_ROUTE__COUNT] = {
     [HST_ROUTE_PING_POST] = { "POST", "/v1/ping", "ping_post", 6, UINT64_C(0x4), UINT64_C(0), -1, 0, false, false },
     [HST_ROUTE_ONLY] = { "GET", "/only", "only", 7, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
     [HST_ROUTE_FILES] = { "GET", "/files/{p...}", "files", 8, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
-    [HST_ROUTE_API_PING] = { "GET", "/v1/ping", "api_ping", 11, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
-    [HST_ROUTE_API_USER] = { "GET", "/v1/users/{id:u64}", "api_user", 12, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
-    [HST_ROUTE_API_STATS] = { "GET", "/admin/stats", "api_stats", 14, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
-    [HST_ROUTE_WILD_PING] = { "GET", "/v1/ping", "wild_ping", 18, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
-    [HST_ROUTE_WILD_PUT] = { "PUT", "/v1/ping", "wild_put", 19, UINT64_C(0x8), UINT64_C(0), -1, 0, false, false },
-    [HST_ROUTE_EU_PING] = { "GET", "/v1/ping", "eu_ping", 22, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
-    [HST_ROUTE_WWW_HOME] = { "GET", "/", "www_home", 25, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
-    [HST_ROUTE_API_PING2] = { "GET", "/v2/ping", "api_ping2", 28, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [HST_ROUTE_MOUNT_1] = { "GET|HEAD", "/static/{path...}", nullptr, 9, UINT64_C(0x3), UINT64_C(0), 0, 0, false, false },
+    [HST_ROUTE_API_PING] = { "GET", "/v1/ping", "api_ping", 12, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [HST_ROUTE_API_USER] = { "GET", "/v1/users/{id:u64}", "api_user", 13, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [HST_ROUTE_API_STATS] = { "GET", "/admin/stats", "api_stats", 15, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [HST_ROUTE_WILD_PING] = { "GET", "/v1/ping", "wild_ping", 19, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [HST_ROUTE_WILD_PUT] = { "PUT", "/v1/ping", "wild_put", 20, UINT64_C(0x8), UINT64_C(0), -1, 0, false, false },
+    [HST_ROUTE_EU_PING] = { "GET", "/v1/ping", "eu_ping", 23, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [HST_ROUTE_WWW_HOME] = { "GET", "/", "www_home", 26, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
+    [HST_ROUTE_API_PING2] = { "GET", "/v2/ping", "api_ping2", 29, UINT64_C(0x1), UINT64_C(0), -1, 0, false, false },
 };
 
 const hst_mount_info_t hst__mounts[HST_MOUNT_COUNT + 1] = {
+    { HST_ROUTE_MOUNT_1, "/static", "./", "index.html", false, false },
     { HST_ROUTE__NONE, nullptr, nullptr, nullptr, false, false },
 };
 
@@ -50,11 +52,11 @@ const char* const hst__methods[HST_METHOD__COUNT] = { "GET", "HEAD", "POST", "PU
     re2c:flags:bit-vectors = 1;
     re2c:indent:top = 1;
 
-    /* routes.ht:12 {id:u64} */
+    /* routes.ht:13 {id:u64} */
     u64 = [0-9]{1,19} | ("0" [0-9]{19}) | ("1" [0-7] [0-9]{18}) | ("18" [0-3] [0-9]{17}) | ("184" [0-3] [0-9]{16}) | ("1844" [0-5] [0-9]{15}) | ("18446" [0-6] [0-9]{14}) | ("184467" [0-3] [0-9]{13}) | ("1844674" [0-3] [0-9]{12}) | ("184467440" [0-6] [0-9]{10}) | ("1844674407" [0-2] [0-9]{9}) | ("18446744073" [0-6] [0-9]{8}) | ("1844674407370" [0-8] [0-9]{6}) | ("18446744073709" [0-4] [0-9]{5}) | ("184467440737095" [0-4] [0-9]{4}) | ("18446744073709550" [0-9]{3}) | ("18446744073709551" [0-5] [0-9]{2}) | ("1844674407370955160" [0-9]{1}) | ("1844674407370955161" [0-4]) | ("18446744073709551615");
 */
 
-/* p0: routes.ht:12 */
+/* p0: routes.ht:13 */
 __attribute__((noinline)) static bool hst__p0(const char* b, const char* e) {
     const unsigned char* c = (const unsigned char*) b;
     const unsigned char* const z = (const unsigned char*) e;
@@ -71,6 +73,7 @@ __attribute__((noinline)) static bool hst__p0(const char* b, const char* e) {
 typedef struct hst__sh1 { ht_slice_t f0; } hst__sh1_t;
 typedef struct hst__sh2 { uint64_t f0; } hst__sh2_t;
 _Static_assert(sizeof(hst_files_params_t) == sizeof(hst__sh1_t) && offsetof(hst_files_params_t, p) == offsetof(hst__sh1_t, f0), "files: layout");
+_Static_assert(sizeof(hst_mount_params_t) == sizeof(hst__sh1_t) && offsetof(hst_mount_params_t, path) == offsetof(hst__sh1_t, f0), "mount: layout");
 _Static_assert(sizeof(hst_api_user_params_t) == sizeof(hst__sh2_t) && offsetof(hst_api_user_params_t, id) == offsetof(hst__sh2_t, f0), "api_user: layout");
 
 /* A route's parameters, percent-decoded where their kinds say so (the
@@ -103,13 +106,13 @@ HT_INLINE hst_status_t hst__capture(uint32_t x, const char* const* se, const cha
     m->route = (hst_route_t) hst__FOUND_ROUTE(x);
     switch (hst__FOUND_SIG(x)) {
     case 0: break; /* no parameters */
-    case 1: { /* r: 2.0.0; routes.ht:8 */
+    case 1: { /* r: 2.0.0; routes.ht:8-9 */
         ht_slice_t v0 = { se[2] + 1, (size_t) (lim - (se[2] + 1)) };
         memcpy((char*) &m->p + offsetof(hst__sh1_t, f0), &v0, sizeof v0);
         if (__builtin_expect(pct, 0)) return hst__decoded("r", m);
         break;
     }
-    case 2: { /* u: 3.0.0; routes.ht:12 */
+    case 2: { /* u: 3.0.0; routes.ht:13 */
         uint64_t v0 = ht_rt__dec(se[3] + 1, (size_t) (se[4] - (se[3] + 1)));
         memcpy((char*) &m->p + offsetof(hst__sh2_t, f0), &v0, sizeof v0);
         break;
@@ -135,23 +138,24 @@ enum { hst__PROBE = HST_METHOD__COUNT + 1, hst__COLS };
    0, nothing matched, 404). htgen resolved precedence here: the most
    specific group first, GET answers HEAD unless a real HEAD route is at
    least as specific. */
-static const uint32_t hst__fin[11 * hst__COLS] = { /* row by row */
+static const uint32_t hst__fin[12 * hst__COLS] = { /* row by row */
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0 */
     0, hst__FOUND(HST_ROUTE_ONLY, 0), hst__FOUND(HST_ROUTE_ONLY, 0), 0, 0, 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 1: routes.ht:7 */
-    0, hst__FOUND(HST_ROUTE_WWW_HOME, 0), hst__FOUND(HST_ROUTE_WWW_HOME, 0), 0, 0, 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 2: routes.ht:25 */
+    0, hst__FOUND(HST_ROUTE_WWW_HOME, 0), hst__FOUND(HST_ROUTE_WWW_HOME, 0), 0, 0, 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 2: routes.ht:26 */
     0, hst__FOUND(HST_ROUTE_PING, 0), hst__FOUND(HST_ROUTE_PING, 0), hst__FOUND(HST_ROUTE_PING_POST, 0), 0, 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 3: routes.ht:5-6 */
     0, hst__FOUND(HST_ROUTE_FILES, 1), hst__FOUND(HST_ROUTE_FILES, 1), 0, 0, 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 4: routes.ht:8 */
-    0, hst__FOUND(HST_ROUTE_WILD_PING, 0), hst__FOUND(HST_ROUTE_WILD_PING, 0), 0, hst__FOUND(HST_ROUTE_WILD_PUT, 0), 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 5: routes.ht:18-19 */
-    0, hst__FOUND(HST_ROUTE_API_PING, 0), hst__FOUND(HST_ROUTE_API_PING, 0), 0, 0, 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 6: routes.ht:11 */
-    0, hst__FOUND(HST_ROUTE_API_PING2, 0), hst__FOUND(HST_ROUTE_API_PING2, 0), 0, 0, 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 7: routes.ht:28 */
-    0, hst__FOUND(HST_ROUTE_API_STATS, 0), hst__FOUND(HST_ROUTE_API_STATS, 0), 0, 0, 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 8: routes.ht:14 */
-    0, hst__FOUND(HST_ROUTE_EU_PING, 0), hst__FOUND(HST_ROUTE_EU_PING, 0), 0, 0, 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 9: routes.ht:22 */
-    0, hst__FOUND(HST_ROUTE_API_USER, 2), hst__FOUND(HST_ROUTE_API_USER, 2), 0, 0, 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 10: routes.ht:12 */
+    0, hst__FOUND(HST_ROUTE_MOUNT_1, 1), hst__FOUND(HST_ROUTE_MOUNT_1, 1), 0, 0, 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 5: routes.ht:9 */
+    0, hst__FOUND(HST_ROUTE_WILD_PING, 0), hst__FOUND(HST_ROUTE_WILD_PING, 0), 0, hst__FOUND(HST_ROUTE_WILD_PUT, 0), 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 6: routes.ht:19-20 */
+    0, hst__FOUND(HST_ROUTE_API_PING, 0), hst__FOUND(HST_ROUTE_API_PING, 0), 0, 0, 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 7: routes.ht:12 */
+    0, hst__FOUND(HST_ROUTE_API_PING2, 0), hst__FOUND(HST_ROUTE_API_PING2, 0), 0, 0, 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 8: routes.ht:29 */
+    0, hst__FOUND(HST_ROUTE_API_STATS, 0), hst__FOUND(HST_ROUTE_API_STATS, 0), 0, 0, 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 9: routes.ht:15 */
+    0, hst__FOUND(HST_ROUTE_EU_PING, 0), hst__FOUND(HST_ROUTE_EU_PING, 0), 0, 0, 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 10: routes.ht:23 */
+    0, hst__FOUND(HST_ROUTE_API_USER, 2), hst__FOUND(HST_ROUTE_API_USER, 2), 0, 0, 0, 0, 0, 0, 0, hst__FOUND(0, hst__PROBE_SIG), /* 11: routes.ht:13 */
 };
-static const uint64_t hst__allow[11] = {
+static const uint64_t hst__allow[12] = {
     UINT64_C(0x0), UINT64_C(0x43), UINT64_C(0x43), UINT64_C(0x47),
-    UINT64_C(0x43), UINT64_C(0x4b), UINT64_C(0x43), UINT64_C(0x43),
-    UINT64_C(0x43), UINT64_C(0x43), UINT64_C(0x43),
+    UINT64_C(0x43), UINT64_C(0x43), UINT64_C(0x4b), UINT64_C(0x43),
+    UINT64_C(0x43), UINT64_C(0x43), UINT64_C(0x43), UINT64_C(0x43),
 };
 
 /* se[] is only read for the segments the winning route consumed, which
@@ -190,8 +194,8 @@ __attribute__((noinline, cold)) static hst_status_t hst__other(unsigned c, unsig
     return HST_MATCH_NOT_FOUND;
 }
 
-/* The automaton: 24 states (htgen's codegen/automaton.h), a segment per
-   step; 24 as code in this function, 0 in 0 more functions, 0 as
+/* The automaton: 26 states (htgen's codegen/automaton.h), a segment per
+   step; 26 as code in this function, 0 in 0 more functions, 0 as
    tables. b .. e is the segment; se[d + 1] = e records where segment d
    ends, for the captures. */
 #define HST__DEPTH 5
@@ -217,7 +221,7 @@ hst_status_t hst__match(ht_method_t method, ht_slice_t path, hst_match_t* m) {
     (void) b;
     se[0] = s;
     bits &= ~UINT64_C(1); /* the leading '/' */
-    /* s0, depth 0: routes.ht:5-8, 11-12, 14, 18-19, ... (12 routes) */
+    /* s0, depth 0: routes.ht:5-9, 12-13, 15, 19-20, ... (13 routes) */
     if (__builtin_expect(!bits, 0)) {
         ht_rt_win_t w = ht_rt__more(wb, lim);
         bits = w.bits;
@@ -243,7 +247,7 @@ hst_status_t hst__match(ht_method_t method, ht_slice_t path, hst_match_t* m) {
     default: break;
     }
     goto none;
-s1: /* s1, depth 1: routes.ht:5-8 */
+s1: /* s1, depth 1: routes.ht:5-9 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
         ht_rt_win_t w = ht_rt__more(wb, lim);
@@ -263,27 +267,13 @@ s1: /* s1, depth 1: routes.ht:5-8 */
     case 5:
         if (ht_rt__l32(b + 0) == HT_RT_C32(0x656c6966u) && ht_rt__l32(b + 1) == HT_RT_C32(0x73656c69u)) goto s8; /* files */
         break;
-    default: break;
-    }
-    goto none;
-s2: /* s2, depth 1: routes.ht:18-19 */
-    if (__builtin_expect(!bits, 0)) {
-        if (e == lim) goto none;
-        ht_rt_win_t w = ht_rt__more(wb, lim);
-        bits = w.bits;
-        wb = w.base;
-    }
-    b = e + 1;
-    HT_RT_NEXT(e, wb, bits);
-    se[2] = e;
-    switch (e - b) {
-    case 2:
-        if (ht_rt__l16(b + 0) == HT_RT_C16(0x3176u)) goto s9; /* v1 */
+    case 6:
+        if (ht_rt__l32(b + 0) == HT_RT_C32(0x74617473u) && ht_rt__l32(b + 2) == HT_RT_C32(0x63697461u)) goto s9; /* static */
         break;
     default: break;
     }
     goto none;
-s3: /* s3, depth 1: routes.ht:11-12, 14, 28 */
+s2: /* s2, depth 1: routes.ht:19-20 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
         ht_rt_win_t w = ht_rt__more(wb, lim);
@@ -296,32 +286,11 @@ s3: /* s3, depth 1: routes.ht:11-12, 14, 28 */
     switch (e - b) {
     case 2:
         if (ht_rt__l16(b + 0) == HT_RT_C16(0x3176u)) goto s10; /* v1 */
-        if (ht_rt__l16(b + 0) == HT_RT_C16(0x3276u)) goto s11; /* v2 */
-        break;
-    case 5:
-        if (ht_rt__l32(b + 0) == HT_RT_C32(0x696d6461u) && ht_rt__l32(b + 1) == HT_RT_C32(0x6e696d64u)) goto s12; /* admin */
         break;
     default: break;
     }
     goto none;
-s4: /* s4, depth 1: routes.ht:25 */
-    if (__builtin_expect(!bits, 0)) {
-        if (e == lim) goto none;
-        ht_rt_win_t w = ht_rt__more(wb, lim);
-        bits = w.bits;
-        wb = w.base;
-    }
-    b = e + 1;
-    HT_RT_NEXT(e, wb, bits);
-    se[2] = e;
-    switch (e - b) {
-    case 0:
-        goto s13;
-        break;
-    default: break;
-    }
-    goto none;
-s5: /* s5, depth 1: routes.ht:22 */
+s3: /* s3, depth 1: routes.ht:12-13, 15, 29 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
         ht_rt_win_t w = ht_rt__more(wb, lim);
@@ -333,7 +302,45 @@ s5: /* s5, depth 1: routes.ht:22 */
     se[2] = e;
     switch (e - b) {
     case 2:
-        if (ht_rt__l16(b + 0) == HT_RT_C16(0x3176u)) goto s14; /* v1 */
+        if (ht_rt__l16(b + 0) == HT_RT_C16(0x3176u)) goto s11; /* v1 */
+        if (ht_rt__l16(b + 0) == HT_RT_C16(0x3276u)) goto s12; /* v2 */
+        break;
+    case 5:
+        if (ht_rt__l32(b + 0) == HT_RT_C32(0x696d6461u) && ht_rt__l32(b + 1) == HT_RT_C32(0x6e696d64u)) goto s13; /* admin */
+        break;
+    default: break;
+    }
+    goto none;
+s4: /* s4, depth 1: routes.ht:26 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) goto none;
+        ht_rt_win_t w = ht_rt__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
+    }
+    b = e + 1;
+    HT_RT_NEXT(e, wb, bits);
+    se[2] = e;
+    switch (e - b) {
+    case 0:
+        goto s14;
+        break;
+    default: break;
+    }
+    goto none;
+s5: /* s5, depth 1: routes.ht:23 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) goto none;
+        ht_rt_win_t w = ht_rt__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
+    }
+    b = e + 1;
+    HT_RT_NEXT(e, wb, bits);
+    se[2] = e;
+    switch (e - b) {
+    case 2:
+        if (ht_rt__l16(b + 0) == HT_RT_C16(0x3176u)) goto s15; /* v1 */
         break;
     default: break;
     }
@@ -350,7 +357,7 @@ s6: /* s6, depth 2: routes.ht:5-6 */
     se[3] = e;
     switch (e - b) {
     case 4:
-        if (ht_rt__l32(b + 0) == HT_RT_C32(0x676e6970u)) goto s15; /* ping */
+        if (ht_rt__l32(b + 0) == HT_RT_C32(0x676e6970u)) goto s16; /* ping */
         break;
     default: break;
     }
@@ -373,8 +380,19 @@ s8: /* s8, depth 2: routes.ht:8 */
     b = e + 1;
     HT_RT_NEXT(e, wb, bits);
     se[3] = e;
-    goto s16;
-s9: /* s9, depth 2: routes.ht:18-19 */
+    goto s17;
+s9: /* s9, depth 2: routes.ht:9 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) goto none;
+        ht_rt_win_t w = ht_rt__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
+    }
+    b = e + 1;
+    HT_RT_NEXT(e, wb, bits);
+    se[3] = e;
+    goto s18;
+s10: /* s10, depth 2: routes.ht:19-20 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
         ht_rt_win_t w = ht_rt__more(wb, lim);
@@ -386,32 +404,12 @@ s9: /* s9, depth 2: routes.ht:18-19 */
     se[3] = e;
     switch (e - b) {
     case 4:
-        if (ht_rt__l32(b + 0) == HT_RT_C32(0x676e6970u)) goto s17; /* ping */
+        if (ht_rt__l32(b + 0) == HT_RT_C32(0x676e6970u)) goto s19; /* ping */
         break;
     default: break;
     }
     goto none;
-s10: /* s10, depth 2: routes.ht:11-12 */
-    if (__builtin_expect(!bits, 0)) {
-        if (e == lim) goto none;
-        ht_rt_win_t w = ht_rt__more(wb, lim);
-        bits = w.bits;
-        wb = w.base;
-    }
-    b = e + 1;
-    HT_RT_NEXT(e, wb, bits);
-    se[3] = e;
-    switch (e - b) {
-    case 4:
-        if (ht_rt__l32(b + 0) == HT_RT_C32(0x676e6970u)) goto s18; /* ping */
-        break;
-    case 5:
-        if (ht_rt__l32(b + 0) == HT_RT_C32(0x72657375u) && ht_rt__l32(b + 1) == HT_RT_C32(0x73726573u)) goto s19; /* users */
-        break;
-    default: break;
-    }
-    goto none;
-s11: /* s11, depth 2: routes.ht:28 */
+s11: /* s11, depth 2: routes.ht:12-13 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
         ht_rt_win_t w = ht_rt__more(wb, lim);
@@ -425,35 +423,13 @@ s11: /* s11, depth 2: routes.ht:28 */
     case 4:
         if (ht_rt__l32(b + 0) == HT_RT_C32(0x676e6970u)) goto s20; /* ping */
         break;
-    default: break;
-    }
-    goto none;
-s12: /* s12, depth 2: routes.ht:14 */
-    if (__builtin_expect(!bits, 0)) {
-        if (e == lim) goto none;
-        ht_rt_win_t w = ht_rt__more(wb, lim);
-        bits = w.bits;
-        wb = w.base;
-    }
-    b = e + 1;
-    HT_RT_NEXT(e, wb, bits);
-    se[3] = e;
-    switch (e - b) {
     case 5:
-        if (ht_rt__l32(b + 0) == HT_RT_C32(0x74617473u) && ht_rt__l32(b + 1) == HT_RT_C32(0x73746174u)) goto s21; /* stats */
+        if (ht_rt__l32(b + 0) == HT_RT_C32(0x72657375u) && ht_rt__l32(b + 1) == HT_RT_C32(0x73726573u)) goto s21; /* users */
         break;
     default: break;
     }
     goto none;
-s13: /* s13, depth 2: routes.ht:25 */
-    if (__builtin_expect(!bits, 0)) {
-        if (e == lim) {
-            st = hst__ROW(2);
-            goto done;
-        }
-    }
-    goto none;
-s14: /* s14, depth 2: routes.ht:22 */
+s12: /* s12, depth 2: routes.ht:29 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
         ht_rt_win_t w = ht_rt__more(wb, lim);
@@ -470,7 +446,49 @@ s14: /* s14, depth 2: routes.ht:22 */
     default: break;
     }
     goto none;
-s15: /* s15, depth 3: routes.ht:5-6 */
+s13: /* s13, depth 2: routes.ht:15 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) goto none;
+        ht_rt_win_t w = ht_rt__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
+    }
+    b = e + 1;
+    HT_RT_NEXT(e, wb, bits);
+    se[3] = e;
+    switch (e - b) {
+    case 5:
+        if (ht_rt__l32(b + 0) == HT_RT_C32(0x74617473u) && ht_rt__l32(b + 1) == HT_RT_C32(0x73746174u)) goto s23; /* stats */
+        break;
+    default: break;
+    }
+    goto none;
+s14: /* s14, depth 2: routes.ht:26 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) {
+            st = hst__ROW(2);
+            goto done;
+        }
+    }
+    goto none;
+s15: /* s15, depth 2: routes.ht:23 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) goto none;
+        ht_rt_win_t w = ht_rt__more(wb, lim);
+        bits = w.bits;
+        wb = w.base;
+    }
+    b = e + 1;
+    HT_RT_NEXT(e, wb, bits);
+    se[3] = e;
+    switch (e - b) {
+    case 4:
+        if (ht_rt__l32(b + 0) == HT_RT_C32(0x676e6970u)) goto s24; /* ping */
+        break;
+    default: break;
+    }
+    goto none;
+s16: /* s16, depth 3: routes.ht:5-6 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
             st = hst__ROW(3);
@@ -478,18 +496,13 @@ s15: /* s15, depth 3: routes.ht:5-6 */
         }
     }
     goto none;
-s16: /* s16, only rest parameters left: routes.ht:8 */
+s17: /* s17, only rest parameters left: routes.ht:8 */
     st = hst__ROW(4);
     goto done;
-s17: /* s17, depth 3: routes.ht:18-19 */
-    if (__builtin_expect(!bits, 0)) {
-        if (e == lim) {
-            st = hst__ROW(5);
-            goto done;
-        }
-    }
-    goto none;
-s18: /* s18, depth 3: routes.ht:11 */
+s18: /* s18, only rest parameters left: routes.ht:9 */
+    st = hst__ROW(5);
+    goto done;
+s19: /* s19, depth 3: routes.ht:19-20 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
             st = hst__ROW(6);
@@ -497,7 +510,15 @@ s18: /* s18, depth 3: routes.ht:11 */
         }
     }
     goto none;
-s19: /* s19, depth 3: routes.ht:12 */
+s20: /* s20, depth 3: routes.ht:12 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) {
+            st = hst__ROW(7);
+            goto done;
+        }
+    }
+    goto none;
+s21: /* s21, depth 3: routes.ht:13 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) goto none;
         ht_rt_win_t w = ht_rt__more(wb, lim);
@@ -509,18 +530,10 @@ s19: /* s19, depth 3: routes.ht:12 */
     se[4] = e;
     if (b == e) goto none;
     switch ((unsigned) hst__p0(b, e) << 0) {
-    case 1: goto s23;
+    case 1: goto s25;
     default: goto none;
     }
-s20: /* s20, depth 3: routes.ht:28 */
-    if (__builtin_expect(!bits, 0)) {
-        if (e == lim) {
-            st = hst__ROW(7);
-            goto done;
-        }
-    }
-    goto none;
-s21: /* s21, depth 3: routes.ht:14 */
+s22: /* s22, depth 3: routes.ht:29 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
             st = hst__ROW(8);
@@ -528,7 +541,7 @@ s21: /* s21, depth 3: routes.ht:14 */
         }
     }
     goto none;
-s22: /* s22, depth 3: routes.ht:22 */
+s23: /* s23, depth 3: routes.ht:15 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
             st = hst__ROW(9);
@@ -536,10 +549,18 @@ s22: /* s22, depth 3: routes.ht:22 */
         }
     }
     goto none;
-s23: /* s23, depth 4: routes.ht:12 */
+s24: /* s24, depth 3: routes.ht:23 */
     if (__builtin_expect(!bits, 0)) {
         if (e == lim) {
             st = hst__ROW(10);
+            goto done;
+        }
+    }
+    goto none;
+s25: /* s25, depth 4: routes.ht:13 */
+    if (__builtin_expect(!bits, 0)) {
+        if (e == lim) {
+            st = hst__ROW(11);
             goto done;
         }
     }
@@ -568,10 +589,10 @@ size_t hst__allow_format(uint64_t allow, char* buf, size_t cap) {
 
 /* The host blocks' pseudo-segments, in lookup order (ht_rt__host_block). */
 static const ht_rt_host_t hst__hosts[4] = {
-    { " api.example.com", 16, false }, /* routes.ht:10 */
-    { " www.example.com", 16, false }, /* routes.ht:24 */
-    { " *.eu.example.com", 17, true }, /* routes.ht:21 */
-    { " *.example.com", 14, true }, /* routes.ht:17 */
+    { " api.example.com", 16, false }, /* routes.ht:11 */
+    { " www.example.com", 16, false }, /* routes.ht:25 */
+    { " *.eu.example.com", 17, true }, /* routes.ht:22 */
+    { " *.example.com", 14, true }, /* routes.ht:18 */
 };
 
 #define hst__NHOSTS 4
