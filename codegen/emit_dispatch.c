@@ -441,22 +441,35 @@ void emit_dispatch(const gen_t* g, dsl_buf_t* b, const char* mount_base) {
                     "}\n\n",
                     P, ROUTE_BLOCK);
 
-    /* The body policy: what the server needs before reading a body. */
+    /* The body policy: what the server needs before reading a body, and
+       (with `errors PREFIX json`) whether the server's own answers about
+       the body (413, a bad chunked body, 408) are JSON. */
+    bool json = false;
+    for (int k = 0; k < f->nerrors; k++) json = json || f->errors[k].handler == nullptr;
     dsl_buf__printf(b, "ht_body_policy_t %s__body_policy(const ht_config_t* cfg_, const ht_request_t* req_) {\n"
                        "    (void) cfg_;\n", P);
-    if (!policy) {
+    if (!policy && !json) {
         dsl_buf__printf(b, "    (void) req_; /* no route has `body` or `stream` */\n"
                            "    return (ht_body_policy_t){ .limit = 0, .stream = false };\n"
                            "}\n");
         return;
     }
+    const char* jinit = json ? ", .json_errors = json_" : "";
+    match_tpl_(g, b, "    ht_slice_t path_ = ht_request__path(req_);\n");
+    if (json)
+        match_tpl_(g, b, "    int e_ = $P__errors_for(path_);\n"
+                         "    bool json_ = e_ >= 0 && $P__errors[e_].json;\n");
+    if (!policy) {
+        dsl_buf__printf(b, "    return (ht_body_policy_t){ .limit = 0, .stream = false%s };\n"
+                           "}\n", jinit);
+        return;
+    }
     match_tpl_(g, b,
-              "    ht_slice_t path_ = ht_request__path(req_);\n"
               "    char scratch_[$U_SCRATCH_MAX];\n"
               "    $P_match_t m_ = { .scratch = scratch_, .scratch_cap = sizeof scratch_ };\n"
-              "    if (path_.len + 1 > sizeof scratch_ || $P__match_request(req_, path_, &m_) != $U_MATCH_FOUND)\n"
-              "        return (ht_body_policy_t){ .limit = 0, .stream = false };\n"
-              "    const $P_route_info_t* r_ = &$P__routes[m_.route];\n"
-              "    return (ht_body_policy_t){ .limit = r_->body_limit, .stream = r_->stream };\n"
-              "}\n");
+              "    if (path_.len + 1 > sizeof scratch_ || $P__match_request(req_, path_, &m_) != $U_MATCH_FOUND)\n");
+    dsl_buf__printf(b, "        return (ht_body_policy_t){ .limit = 0, .stream = false%s };\n", jinit);
+    match_tpl_(g, b, "    const $P_route_info_t* r_ = &$P__routes[m_.route];\n");
+    dsl_buf__printf(b, "    return (ht_body_policy_t){ .limit = r_->body_limit, .stream = r_->stream%s };\n"
+                       "}\n", jinit);
 }

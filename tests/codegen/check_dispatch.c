@@ -96,6 +96,14 @@ START_TEST(test_body_policy) {
     memcpy(longp, "/p/", 3);
     p = policy_("PATCH", longp); /* 414 later */
     ck_assert(p.limit == 0 && !p.stream);
+    /* `errors PREFIX json`: the server's own 413 (or 400, 408) about a body
+       under that prefix is JSON too, with or without a route. */
+    ck_assert(!policy_("POST", "/items").json_errors);
+    ck_assert(policy_("POST", "/api/x").json_errors);
+    ck_assert(policy_("PUT", "/api").json_errors);
+    ck_assert(!policy_("PUT", "/apix").json_errors);
+    ck_assert(policy_("POST", "/items/special/x").json_errors);
+    ck_assert(!policy_("POST", "/items/x").json_errors);
 }
 END_TEST
 

@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import signal
 import subprocess
 import sys
@@ -190,6 +191,30 @@ def api_checks(port):
               "POST /api/notes with %s: 400 + a JSON error (%s)" % (what, b and b.get("error")))
     s, h, b = jcall(port, "POST", "/api/notes", {"text": "é" * 2048})
     check(s == 201 and b["text"] == "é" * 2048, "POST /api/notes: 4096 bytes of UTF-8 are accepted")
+    # Over the route's `body 32K`, under `errors /api json`: the server's own
+    # 413 is JSON too, announced (before reading) or found while reading.
+    for head, body, what in ((b"Content-Length: 40000\r\n", b"", "an announced 40 KB body"),
+                             (b"Transfer-Encoding: chunked\r\n", b"9c40\r\n" + b"x" * 40000 + b"\r\n0\r\n\r\n",
+                              "a chunked 40 KB body")):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+            c.sendall(b"POST /api/notes HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n" + head +
+                      b"\r\n")
+            try:
+                c.sendall(body)
+            except OSError:
+                pass  # answered and closed before the body was all read
+            got = b""
+            while True:
+                try:
+                    d = c.recv(65536)
+                except ConnectionResetError:
+                    break
+                if not d:
+                    break
+                got += d
+        check(got.startswith(b"HTTP/1.1 413 Content Too Large\r\n") and b"Content-Type: application/json\r\n" in got
+              and got.endswith(b'\r\n\r\n{"error":"Content Too Large","status":413}\n'),
+              "%s: a JSON 413 (%r)" % (what, got[:200]))
     s, h, b = jcall(port, "DELETE", "/api/notes/3")
     check(s == 204, "DELETE /api/notes/3: 204")
     s, h, b = jcall(port, "GET", "/api/notes")

@@ -23,6 +23,9 @@ typedef struct ht_body_policy {
                       * Over: 413, before reading when the length is announced,
                       * else on the first byte over it. */
     bool     stream; /* deliver the body as it arrives (ht_response__read_body) */
+    bool     json_errors; /* the server's own answers about this body (413, a
+                           * malformed chunked body, 408) as JSON errors
+                           * (ht_response__error_json): `errors PREFIX json` */
 } ht_body_policy_t;
 typedef ht_body_policy_t (*ht_body_policy_fn)(const struct ht_config* cfg, const struct ht_request* req);
 

@@ -352,7 +352,7 @@ static bool out_ensure(ht_conn_t* c) {
 }
 
 /* Queues the error response for err and closes after it. */
-static void conn_fail(ht_conn_t* c, ht_result_t err) {
+static void conn_fail(ht_conn_t* c, ht_result_t err, bool json) {
     ht_acceptor_t* acc = c->acc;
     acc->stats_.errors++;
     c->rstate = HT_RS_DONE;
@@ -368,7 +368,10 @@ static void conn_fail(ht_conn_t* c, ht_result_t err) {
     }
     ht_response_t res;
     ht_response__begin_(&res, c->out, c, acc->date_, HT_RESF_CLOSE);
-    (void) ht_response__error(&res, ht_result__status(err), acc->alloc_);
+    if (json)
+        (void) ht_response__error_json(&res, ht_result__status(err), acc->alloc_);
+    else
+        (void) ht_response__error(&res, ht_result__status(err), acc->alloc_);
     ht_response__finish_(&res);
     if (HT_UNLIKELY(acc->observe_)) ht_obs__end_(c, res.status, res.body_bytes);
 }
@@ -674,7 +677,7 @@ static void dispatch(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, 
 /* The body_policy hook's answer for the request whose head is in h. */
 static ht_body_policy_t body_policy(ht_conn_t* c, const ht_request_head_t* h) {
     ht_acceptor_t* acc = c->acc;
-    ht_body_policy_t p = { acc->cfg_.max_body, false };
+    ht_body_policy_t p = { acc->cfg_.max_body, false, false };
     if (acc->cfg_.body_policy == nullptr) return p;
     ht_request_t req;
     req_build(c, h, (ht_slice_t){ nullptr, 0 }, &req);
@@ -682,6 +685,7 @@ static ht_body_policy_t body_policy(ht_conn_t* c, const ht_request_head_t* h) {
     ht_body_policy_t q = acc->cfg_.body_policy(&acc->cfg_, &req);
     if (q.limit) p.limit = q.limit;
     p.stream = q.stream;
+    p.json_errors = q.json_errors;
     return p;
 }
 
@@ -737,16 +741,20 @@ static void conn_process(ht_conn_t* c) {
             if (!out_has_room(c)) break; /* flush first; resumed by on_send */
             ht_io_t r = parse_head(c, &h);
             if (r == -EAGAIN) break;
-            if (r < 0) { conn_fail(c, (ht_result_t) r); break; }
+            if (r < 0) { conn_fail(c, (ht_result_t) r, false); break; }
             c->head_len = (uint32_t) r;
             c->flags |= HT_CF_PARSED;
             bool chunked = (h.flags & HT_HEAD_CHUNKED) != 0;
             bool has_body = chunked || ((h.flags & HT_HEAD_CONTENT_LENGTH) && h.content_length > 0);
-            if (has_body) c->body_limit = acc->cfg_.max_body; /* read by the body states only */
+            if (has_body) { /* read by the body states only */
+                c->body_limit = acc->cfg_.max_body;
+                c->json_err = false;
+            }
             if (has_body && HT_UNLIKELY(acc->cfg_.body_policy != nullptr)) {
                 ht_body_policy_t p = body_policy(c, &h);
                 c->body_limit = p.limit;
-                if (!chunked && h.content_length > p.limit) { conn_fail(c, HT_E_BODY_TOO_LARGE); break; }
+                c->json_err = p.json_errors;
+                if (!chunked && h.content_length > p.limit) { conn_fail(c, HT_E_BODY_TOO_LARGE, p.json_errors); break; }
                 if (p.stream) {
                     /* The handler runs now and asks for the body, or not. */
                     memset(&c->chunked, 0, sizeof c->chunked);
@@ -772,7 +780,7 @@ static void conn_process(ht_conn_t* c) {
                 c->body_len = 0;
                 maybe_continue(c, &h, avail - (size_t) r);
             } else if ((h.flags & HT_HEAD_CONTENT_LENGTH) && h.content_length > 0) {
-                if (h.content_length > c->body_limit) { conn_fail(c, HT_E_BODY_TOO_LARGE); break; }
+                if (h.content_length > c->body_limit) { conn_fail(c, HT_E_BODY_TOO_LARGE, c->json_err); break; }
                 c->body_need = h.content_length;
                 c->rstate = HT_RS_BODY_CL;
                 maybe_continue(c, &h, avail - (size_t) r);
@@ -822,7 +830,7 @@ static void conn_process(ht_conn_t* c) {
                 tl_set(c, HT_TC_BODY);
                 break;
             }
-            if (r < 0) { conn_fail(c, (ht_result_t) r); break; }
+            if (r < 0) { conn_fail(c, (ht_result_t) r, c->json_err); break; }
             c->body_len += n;
             /* The r bytes after the body were moved right behind the payload. */
             c->in_len = dec_end + n + (size_t) r;
@@ -991,7 +999,7 @@ void ht_conn__timeout_(ht_conn_t* c, uint8_t cls) {
     case HT_TC_HEADER:
         /* A PROXY header still incomplete gets no 408: only a close. */
         if (c->in && c->in_len > c->in_off && !(c->flags & HT_CF_SEND) && c->rstate != HT_RS_PROXY) {
-            conn_fail(c, HT_E_TIMEOUT);
+            conn_fail(c, HT_E_TIMEOUT, false);
             conn_next(c);
         } else {
             conn_close(c);
@@ -1003,7 +1011,7 @@ void ht_conn__timeout_(ht_conn_t* c, uint8_t cls) {
             if (c->defer) ht_defer__cut_(c->defer, HT_E_TIMEOUT);
             ht_conn__defer_fail_(c, 408, true);
         } else if (!(c->flags & HT_CF_SEND)) {
-            conn_fail(c, HT_E_TIMEOUT);
+            conn_fail(c, HT_E_TIMEOUT, c->json_err);
             conn_next(c);
         } else {
             conn_close(c);

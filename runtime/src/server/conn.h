@@ -212,6 +212,7 @@ typedef struct ht_conn {
     int16_t         peer_err;    /* 0 (not asked yet, or known) or getpeername's -errno */
     bool            peer_known;
     bool            proxied;     /* came through the PROXY protocol: peer is the header's */
+    bool            json_err;    /* the current body's errors as JSON (body_policy) */
     ht_addr_t       sock_peer;   /* ... and this the proxy's (ht_request__socket_peer) */
     void*           log_stash_;  /* a deferred request's access-log fields (access_log.c) */
     uint64_t        obs_t0_;     /* a deferred request's dispatch time (observe.c) */

@@ -228,10 +228,12 @@ void app__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_respons
 ht_body_policy_t app__body_policy(const ht_config_t* cfg_, const ht_request_t* req_) {
     (void) cfg_;
     ht_slice_t path_ = ht_request__path(req_);
+    int e_ = app__errors_for(path_);
+    bool json_ = e_ >= 0 && app__errors[e_].json;
     char scratch_[APP_SCRATCH_MAX];
     app_match_t m_ = { .scratch = scratch_, .scratch_cap = sizeof scratch_ };
     if (path_.len + 1 > sizeof scratch_ || app__match_request(req_, path_, &m_) != APP_MATCH_FOUND)
-        return (ht_body_policy_t){ .limit = 0, .stream = false };
+        return (ht_body_policy_t){ .limit = 0, .stream = false, .json_errors = json_ };
     const app_route_info_t* r_ = &app__routes[m_.route];
-    return (ht_body_policy_t){ .limit = r_->body_limit, .stream = r_->stream };
+    return (ht_body_policy_t){ .limit = r_->body_limit, .stream = r_->stream, .json_errors = json_ };
 }

@@ -405,6 +405,8 @@ void app__dispatch(const ht_config_t* cfg_, const ht_request_t* req_, ht_respons
 
 ht_body_policy_t app__body_policy(const ht_config_t* cfg_, const ht_request_t* req_) {
     (void) cfg_;
-    (void) req_; /* no route has `body` or `stream` */
-    return (ht_body_policy_t){ .limit = 0, .stream = false };
+    ht_slice_t path_ = ht_request__path(req_);
+    int e_ = app__errors_for(path_);
+    bool json_ = e_ >= 0 && app__errors[e_].json;
+    return (ht_body_policy_t){ .limit = 0, .stream = false, .json_errors = json_ };
 }
