@@ -5,6 +5,8 @@
  *   PREFIX_dispatch.c   emit_dispatch.c  the server callback, body policy, mounts
  *   PREFIX_mime.gperf   emit_mime.c      `mime` lines (gperf input)
  *   PREFIX_embed.c/.bin embed.c          `embed` trees (embed.h)
+ *   (both .h and .re)   emit_urls.c      the URL builders (reverse routing)
+ *   OpenAPI 3.1 JSON    emit_openapi.c   htgen --openapi
  *
  * Output is byte-for-byte reproducible: no dates, no absolute paths (the
  * routes file is named by its base name in banners and #line directives).
@@ -43,6 +45,14 @@ void emit_mime(const gen_t* g, dsl_buf_t* b);
  * the header (emit_host.c). */
 void emit_host__matcher(const gen_t* g, dsl_buf_t* b);
 void emit_host__header(const gen_t* g, dsl_buf_t* b);
+/* The URL builders' declarations (PREFIX_routes.h, hname for the #line
+   back to itself) and definitions (PREFIX_routes.re: g->plan set). */
+void emit_url_decls(const gen_t* g, dsl_buf_t* b, const char* hname);
+void emit_url_defs(const gen_t* g, dsl_buf_t* b);
+/* The OpenAPI 3.1 document of g->f (info.version: version). Routes it
+   cannot describe (custom methods, a path OpenAPI cannot tell from an
+   earlier one) are left out with a warning on g->f->src. */
+void emit_openapi(const gen_t* g, dsl_buf_t* b, const char* version);
 
 /* ---- shared helpers ---- */
 /* The DO-NOT-EDIT banner between open and close ("/ *", "* /"). */
@@ -60,6 +70,9 @@ void emit__comment_text(dsl_buf_t* b, const char* s);
 void emit__tpl(dsl_buf_t* b, const gen_t* g, const char* t);
 /* A method name as a C identifier: custom tokens may hold '-', '.', ... */
 void emit__method_ident(const char* m, char* out, size_t cap);
+/* The URL builder's name after PREFIX__url_: the handler, with _2, _3...
+   as in route ids for repeats; mount_N, embed_N. */
+void emit__url_name(const dsl_route_t* r, char* out, size_t cap);
 /* The params struct name stem: the handler, or "mount". */
 const char* emit__stem(const dsl_route_t* r);
 /* A parameter kind's name in comments: u64, slug, segment, ... */

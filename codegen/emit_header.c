@@ -249,6 +249,7 @@ void emit_header(const gen_t* g, dsl_buf_t* b, const char* hname) {
                     g->P, g->P, g->P, g->U, g->U, g->P, g->U, g->U, g->U, allow_max, g->U,
                     (unsigned long long) body_max, g->P, g->P, g->P, g->U, g->P, g->base, g->U, g->base,
                     g->P, g->P);
+    emit_url_decls(g, b, hname);
     if (embed__count(f)) embed__emit_header(f, g->P, g->U, b);
     dsl_buf__printf(b, "#endif /* %s_ROUTES_H */\n", g->U);
 }

@@ -940,7 +940,8 @@ void emit_matcher(const gen_t* g, dsl_buf_t* b) {
                     "   their line numbers), the states that hold it (s<k>, same), the rows of\n"
                     "   %s__fin that name it, and its capture signature. The fixed code is\n"
                     "   <ht/route_rt.h>'s. */\n"
-                    "#include \"%s_routes.h\"\n\n#include <ht/route_rt.h>\n\n#include <string.h>\n\n",
+                    "#include \"%s_routes.h\"\n\n#include <ht/route_rt.h>\n#include <ht/route_url.h>\n\n"
+                    "#include <string.h>\n\n",
                     g->base, g->P, g->P, g->P);
     /* route info */
     dsl_buf__printf(b, "const %s_route_info_t %s__routes[%s_ROUTE__COUNT] = {\n", g->P, g->P, g->U);
@@ -1033,4 +1034,5 @@ void emit_matcher(const gen_t* g, dsl_buf_t* b) {
               "    return ht_rt__allow_format($P__methods, $U_METHOD__COUNT, allow, buf, cap);\n"
               "}\n");
     if (f->nhosts) emit_host__matcher(g, b);
+    emit_url_defs(g, b);
 }

@@ -7,6 +7,7 @@
  *   htgen --list routes.ht        the route table
  *   htgen --explain routes.ht 'GET /x'   which route answers, and why (explain.h)
  *   htgen --fmt [-i] [--check] routes.ht  the canonical layout (dsl/fmt.c)
+ *   htgen --openapi routes.ht     the OpenAPI 3.1 document (emit_openapi.c)
  *
  * The house: text -> tokens -> the route model (dsl/: lexer.re, parse.c,
  * regex.c) -> the plan (plan.h: specificity, conflicts, groups, lowering,
@@ -129,6 +130,23 @@ static int explain_(gen_t* g, const char* const* reqs, int n) {
     return rc;
 }
 
+static bool write_file_(const char* path, const dsl_buf_t* b);
+
+/* --openapi: to stdout, or to FILE (-o) through a temporary name. */
+static int openapi_(gen_t* g, const char* out, const char* version) {
+    dsl_buf_t b = { 0 };
+    emit_openapi(g, &b, version);
+    int rc = 0;
+    if (!out) {
+        rc = fwrite(b.ptr, 1, b.len, stdout) == b.len && fflush(stdout) == 0 ? 0 : 2;
+        if (rc) fprintf(stderr, "htgen: cannot write the OpenAPI document: %s\n", strerror(errno));
+    } else if (!write_file_(out, &b)) {
+        rc = 2;
+    }
+    dsl_buf__free(&b);
+    return rc;
+}
+
 /* ---- embed lines (codegen/embed.c) and the depfile ---- */
 static bool write_file_(const char* path, const dsl_buf_t* b) {
     char tmp[4200];
@@ -211,6 +229,8 @@ static void usage_(FILE* to) {
           "                                   comments kept, blocks indented (SPEC.md, Tools)\n"
           "       htgen --fmt --in-place ROUTES.ht  (or -i) rewrite the file formatted\n"
           "       htgen --fmt --check ROUTES.ht     exit status 1 when it is not formatted\n"
+          "       htgen --openapi ROUTES.ht [-o FILE]  write the routes as an OpenAPI 3.1\n"
+          "                                    document (JSON) to stdout or FILE\n"
           "       htgen -h | --help | --version\n"
           "Options: --prefix NAME overrides the file's `prefix` line.\n"
           "         --mount-base DIR: PREFIX_MOUNT_BASE, where mount directories are\n"
@@ -219,6 +239,7 @@ static void usage_(FILE* to) {
           "         --depfile FILE: also write FILE, a Makefile-style depfile naming the\n"
           "         routes file and every file and directory an `embed` line read, so a\n"
           "         build reruns htgen when a file under DIR is added, changed or removed.\n"
+          "         --openapi-version V: info.version of --openapi's document (default \"0\").\n"
           "         --code-weight N, --chunk-weight N: how much of the route automaton is\n"
           "         C code (about lines; -1: none, all tables) and the most in one\n"
           "         function (defaults 6000 and 1000, 2500 in PREFIX__match); the rest is\n"
@@ -231,8 +252,8 @@ static void usage_(FILE* to) {
 
 /* The options that take a value (the next argument). */
 static bool is_valued_(const char* a) {
-    static const char* const valued[] = { "--prefix", "--mount-base", "--depfile", "--code-weight",
-                                          "--chunk-weight", "-o" };
+    static const char* const valued[] = { "--prefix",        "--mount-base", "--depfile", "--code-weight",
+                                          "--chunk-weight", "--openapi-version", "-o" };
     for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
         if (strcmp(a, valued[k]) == 0) return true;
     return false;
@@ -245,9 +266,10 @@ int main(int argc, char** argv) {
     const char* mount_base = ".";
     const char* depfile = nullptr;
     int code_weight = 0, chunk_weight = 0;
-    bool check = false, list = false, explain = false, fmt = false, in_place = false;
+    bool check = false, list = false, explain = false, fmt = false, in_place = false, openapi = false;
     const char* reqs[64]; /* --explain's requests */
     int nreqs = 0;
+    const char* oa_version = "0";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage_(stdout);
@@ -265,6 +287,10 @@ int main(int argc, char** argv) {
             fmt = true;
         } else if (strcmp(argv[i], "--in-place") == 0 || strcmp(argv[i], "-i") == 0) {
             in_place = true;
+        } else if (strcmp(argv[i], "--openapi") == 0) {
+            openapi = true;
+        } else if (strcmp(argv[i], "--openapi-version") == 0 && i + 1 < argc) {
+            oa_version = argv[++i];
         } else if (strcmp(argv[i], "--prefix") == 0 && i + 1 < argc) {
             prefix = argv[++i];
         } else if (strcmp(argv[i], "--mount-base") == 0 && i + 1 < argc) {
@@ -306,7 +332,8 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    if (!in || (!check && !list && !explain && !fmt && !outdir) || (explain && !nreqs) || (in_place && !fmt)) {
+    if (!in || (!check && !list && !explain && !fmt && !openapi && !outdir) || (explain && !nreqs) ||
+        (in_place && !fmt)) {
         usage_(stderr);
         return 2;
     }
@@ -354,6 +381,8 @@ int main(int argc, char** argv) {
         list_(&g);
     } else if (explain) {
         rc = explain_(&g, reqs, nreqs);
+    } else if (openapi) {
+        rc = openapi_(&g, outdir, oa_version);
     } else if (!check) {
         rc = generate_all_(&g, dir, in, outdir, mount_base, depfile);
         if (rc) rc = rc < 0 ? 1 : 2;

@@ -62,7 +62,7 @@ int dsl_edit_distance(const char* a, size_t na, const char* b, size_t nb, int ma
 /* ---- lexer (dsl/lexer.re) ---- */
 typedef enum dsl_tok_kind {
     DSL_T_EOF = 0,
-    DSL_T_NL,    /* end of line (comments are skipped) */
+    DSL_T_NL,    /* end of line (comments are skipped; the last one is kept in the lexer) */
     DSL_T_WORD,  /* a run of non-blank bytes other than | and # */
     DSL_T_PATH,  /* a word starting with '/': may contain | and # */
     DSL_T_ARROW, /* -> */
@@ -85,6 +85,11 @@ typedef struct dsl_lexer {
     const char* line_start;
     int line;
     bool comments; /* return comments as DSL_T_COMMENT (the formatter); false: skip them */
+    /* The last comment skipped ('#' included) and its line: a route's
+     * trailing comment becomes its description (dsl_route_t.doc). */
+    const char* comment;
+    size_t comment_len;
+    int comment_line;
 } dsl_lexer_t;
 
 void dsl_lexer__init(dsl_lexer_t* lx, const char* text, size_t len); /* comments skipped */
@@ -237,6 +242,7 @@ typedef struct dsl_route {
     rx_t** segrx; /* one per segment (nranks) */
     const char* id_name; /* enum suffix, unique */
     int id;              /* 1-based, source order */
+    const char* doc;     /* the line's trailing comment, '#' and outer blanks cut; nullptr: none */
     /* mount */
     const char* dir;
     const char* index_file;

@@ -13,6 +13,9 @@ void dsl_lexer__init(dsl_lexer_t* lx, const char* text, size_t len) {
     lx->line_start = text;
     lx->line = 1;
     lx->comments = false;
+    lx->comment = nullptr;
+    lx->comment_len = 0;
+    lx->comment_line = 0;
 }
 
 static dsl_tok_t tok_(dsl_lexer_t* lx, dsl_tok_kind_t k, const char* from) {
@@ -54,6 +57,9 @@ dsl_tok_t dsl_lexer__next(dsl_lexer_t* lx) {
             blank   { continue; }
             comment {
                 if (lx->comments) return tok_(lx, DSL_T_COMMENT, tok);
+                lx->comment = tok;
+                lx->comment_len = (size_t) (lx->cur - tok);
+                lx->comment_line = lx->line;
                 continue;
             }
             eol {

@@ -859,6 +859,17 @@ static void check_(parser_t* p) {
     free(kth);
 }
 
+/* A route line's trailing comment (the lexer has read up to the line's end)
+ * as the route's doc: the text after '#', outer blanks and CR cut. */
+static void doc_(parser_t* p, dsl_route_t* r) {
+    if (p->lx.comment_line != r->loc.line || !p->lx.comment) return;
+    const char* s = p->lx.comment + 1;
+    const char* e = p->lx.comment + p->lx.comment_len;
+    while (s < e && (*s == ' ' || *s == '\t')) s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) e--;
+    if (e > s) r->doc = dsl_arena__strndup(&p->f->arena, s, (size_t) (e - s));
+}
+
 bool dsl_file__parse(dsl_file_t* f, dsl_src_t* src, const char* dir) {
     parser_t p = { .f = f, .src = src, .dir = dir };
     f->src = src;
@@ -872,7 +883,9 @@ bool dsl_file__parse(dsl_file_t* f, dsl_src_t* src, const char* dir) {
     dsl_lexer__init(&p.lx, src->text, src->len);
     next_(&p);
     while (p.tok.kind != DSL_T_EOF) {
+        int before = f->nroutes;
         statement_(&p);
+        if (f->nroutes > before) doc_(&p, f->routes[f->nroutes - 1]);
         if (p.tok.kind == DSL_T_NL) next_(&p);
     }
     for (; p.group; p.group = p.group->up)

@@ -2,8 +2,8 @@
 #   -DHTGEN=... -DGOLDEN=<dir with routes.ht and expected files> -DTMP=<dir>
 # Two runs into two directories must equal each other and the golden files.
 # UPDATE_GOLDEN=1 in the environment rewrites the golden files instead.
-#   -DFILES="a b c": the files compared (default: all four of golden/)
-set(files app_routes.h app_routes.re app_dispatch.c app_mime.gperf)
+#   -DFILES="a b c": the files compared (default: all five of golden/)
+set(files app_routes.h app_routes.re app_dispatch.c app_mime.gperf app_openapi.json)
 if(DEFINED FILES)
   string(REPLACE " " ";" files "${FILES}")
 endif()
@@ -22,6 +22,12 @@ foreach(run a b)
                   RESULT_VARIABLE rc ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "htgen failed (${rc}):\n${err}")
+  endif()
+  # The OpenAPI document (htgen --openapi) of the same file.
+  execute_process(COMMAND "${HTGEN}" --openapi "${_in}" -o "${TMP}/${run}/app_openapi.json"
+                  WORKING_DIRECTORY "${_wd}" RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "htgen --openapi failed (${rc}):\n${err}")
   endif()
 endforeach()
 foreach(f ${files})

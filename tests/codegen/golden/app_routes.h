@@ -312,4 +312,72 @@ ht_body_policy_t app__body_policy(const ht_config_t* cfg, const ht_request_t* re
 ht_result_t app__mounts_open(const char* base, ht_alloc_t* a);
 void app__mounts_close(void);
 
+/* ---- URL builders (reverse routing): one per line of routes.ht ----
+   app__url_<handler>(buf, cap, parameters in path order) writes the path of
+   its route for these values (no query, no scheme or host): u64 and hex as
+   uint64_t (hex written in lower case), i64 as int64_t, every other
+   parameter as an ht_slice_t of its decoded bytes, percent-encoded where a
+   segment needs it (bytes other than RFC 3986 unreserved, sub-delims, ':'
+   and '@'; a rest parameter keeps its '/'). A handler on several lines gets
+   _2, _3... like its route ids; mounts and embeds are url_mount_N and
+   url_embed_N (the file path under the prefix).
+   Returns the length, with a NUL after it when cap is larger; or
+   -ENOSPC when the path does not fit in cap bytes, -EINVAL when the route
+   could not match the value: an empty value (but a rest), a NUL byte, a
+   segment that is "." or "..", or a slug, uuid or regex parameter
+   outside its language (checked with the matcher's own DFA). After an
+   error buf holds "" (when cap > 0). Not checked: a more specific route
+   that takes the same path (/users/new before /users/{name}). */
+#line 6 "routes.ht"
+ht_io_t app__url_home(char* buf, size_t cap);
+#line 7 "routes.ht"
+ht_io_t app__url_hello(char* buf, size_t cap, ht_slice_t name);
+#line 8 "routes.ht"
+ht_io_t app__url_user(char* buf, size_t cap, uint64_t id);
+#line 9 "routes.ht"
+ht_io_t app__url_user_delete(char* buf, size_t cap, uint64_t id);
+#line 10 "routes.ht"
+ht_io_t app__url_user_new(char* buf, size_t cap);
+#line 11 "routes.ht"
+ht_io_t app__url_user_by_name(char* buf, size_t cap, ht_slice_t name);
+#line 12 "routes.ht"
+ht_io_t app__url_echo(char* buf, size_t cap);
+#line 13 "routes.ht"
+ht_io_t app__url_file_get(char* buf, size_t cap, ht_slice_t path);
+#line 14 "routes.ht"
+ht_io_t app__url_versioned(char* buf, size_t cap, ht_slice_t ver);
+#line 15 "routes.ht"
+ht_io_t app__url_img(char* buf, size_t cap, uint64_t id);
+#line 16 "routes.ht"
+ht_io_t app__url_img_any(char* buf, size_t cap, ht_slice_t name);
+#line 17 "routes.ht"
+ht_io_t app__url_typed(char* buf, size_t cap, int64_t n, uint64_t h);
+#line 18 "routes.ht"
+ht_io_t app__url_by_uuid(char* buf, size_t cap, ht_slice_t id);
+#line 19 "routes.ht"
+ht_io_t app__url_by_slug(char* buf, size_t cap, ht_slice_t s);
+#line 20 "routes.ht"
+ht_io_t app__url_user_new_head(char* buf, size_t cap);
+#line 21 "routes.ht"
+ht_io_t app__url_echo_options(char* buf, size_t cap);
+#line 22 "routes.ht"
+ht_io_t app__url_coffee(char* buf, size_t cap);
+#line 23 "routes.ht"
+ht_io_t app__url_a_x_b(char* buf, size_t cap, ht_slice_t x);
+#line 24 "routes.ht"
+ht_io_t app__url_a_rest(char* buf, size_t cap, ht_slice_t p);
+#line 25 "routes.ht"
+ht_io_t app__url_dir(char* buf, size_t cap);
+#line 27 "routes.ht"
+ht_io_t app__url_mount_1(char* buf, size_t cap, ht_slice_t path);
+#line 32 "routes.ht"
+ht_io_t app__url_job(char* buf, size_t cap, uint64_t id);
+#line 33 "routes.ht"
+ht_io_t app__url_proxy(char* buf, size_t cap, ht_slice_t rest);
+#line 34 "routes.ht"
+ht_io_t app__url_upload(char* buf, size_t cap, ht_slice_t name);
+#line 35 "routes.ht"
+ht_io_t app__url_report(char* buf, size_t cap);
+#line 382 "app_routes.h"
+
 #endif /* APP_ROUTES_H */
