@@ -35,6 +35,10 @@ NPM_PKGS   := npm
 # brotli and zstd variants (issue 15): ht --precompress and htgen's embed only,
 # never the library; without them the build works and writes gzip alone.
 PKGS       += libbrotli-dev libzstd-dev
+# htgen --openapi's documents are validated by @apidevtools/swagger-parser
+# (tests/codegen/openapi/run.sh: npm installs it into ~/.cache/hachettp/npm
+# once; the test fails when it cannot).
+PKGS       += nodejs npm
 FUZZ_PKGS  := clang libclang-rt-14-dev node-llhttp
 BENCH_PKGS := wrk nginx-light lighttpd h2o libh2o-dev node-llhttp libr3-dev valgrind
 # Windows (issue 8): the mingw-w64 cross compiler, its static zlib, wine64.
