@@ -372,17 +372,18 @@ static void operation_(jw_t* w, const dsl_route_t* r, int o, const char* opid) {
 
 /* A unique operationId from base: base, else base_2, base_3... */
 static const char* unique_id_(dsl_file_t* f, dsl_map_t* used, const char* base) {
-    char name[400];
-    snprintf(name, sizeof name, "%s", base);
-    for (int n = 2;; n++) {
+    for (int n = 1;; n++) {
+        dsl_buf_t name = { 0 };
+        dsl_buf__puts(&name, base);
+        if (n > 1) dsl_buf__printf(&name, "_%d", n);
+        char* s = dsl_arena__strndup(&f->arena, name.ptr, name.len);
+        dsl_buf__free(&name);
         bool added;
-        char* s = dsl_arena__strndup(&f->arena, name, strlen(name));
         int* at = dsl_map__at(used, s, strlen(s), &added);
         if (added) {
             *at = 1;
             return s;
         }
-        snprintf(name, sizeof name, "%s_%d", base, n);
     }
 }
 

@@ -63,7 +63,11 @@ HT_INLINE bool ht_rt__url_dots(const char* b, const char* e) {
  * does not fit in cap, -EINVAL when a value cannot be matched as given (an
  * empty segment, a NUL, a "." or ".." segment); after an error buf holds
  * an empty string when cap > 0. */
-HT_INLINE ht_io_t ht_rt__url(char* buf, size_t cap, const char* tpl, const ht_rt_url_arg_t* v, size_t* seg) {
+/* Out of line: one copy per matcher file, called by every builder (and gcc,
+ * inlining it, cannot see that a template's kinds pick the union's members
+ * that were set). */
+__attribute__((unused, noinline)) static ht_io_t ht_rt__url(char* buf, size_t cap, const char* tpl,
+                                                           const ht_rt_url_arg_t* v, size_t* seg) {
     static const char hexd[] = "0123456789abcdef";
     size_t n = 0, segb = 0;
     int k = 0, open = -1; /* open: a parameter whose segment has not ended yet */
