@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void emit__url_name(const dsl_route_t* r, char* out, size_t cap) {
@@ -106,6 +107,9 @@ void emit_url_defs(const gen_t* g, dsl_buf_t* b) {
     const dsl_file_t* f = g->f;
     const plan_t* p = g->plan;
     dsl_buf__puts(b, "\n/* ---- URL builders (PREFIX_routes.h; the fixed code: <ht/route_url.h>) ---- */\n");
+    int maxp = 0;
+    for (int j = 0; j < f->nroutes; j++) maxp = f->routes[j]->nparams > maxp ? f->routes[j]->nparams : maxp;
+    int* pk = dsl_xcalloc((size_t) maxp + 1, sizeof *pk);
     for (int j = 0; j < f->nroutes; j++) {
         const dsl_route_t* r = f->routes[j];
         dsl_buf__printf(b, "/* %s:%d ", g->base, r->loc.line);
@@ -113,17 +117,29 @@ void emit_url_defs(const gen_t* g, dsl_buf_t* b) {
         dsl_buf__puts(b, " */\n");
         signature_(g, b, r, false);
         dsl_buf__puts(b, " {\n");
-        if (r->nparams) {
-            dsl_buf__printf(b, "    ht_rt_url_arg_t v[%d];\n    size_t s[%d];\n", r->nparams, 2 * r->nparams);
+        /* slug, uuid and regex values can fall outside their language; the
+           matcher's predicate of the segment says (affixes included). */
+        bool preds = false;
+        for (int k = 0; k < r->nparams; k++) {
+            const dsl_param_t* q = r->params[k];
+            pk[k] = q->kind == DSL_P_SLUG || q->kind == DSL_P_UUID || q->kind == DSL_P_REGEX
+                        ? seg_pred_(p, r, p->sig[p->rsig[r->id]].place[k].seg)
+                        : -1;
+            preds = preds || pk[k] >= 0;
+        }
+        if (preds) {
+            dsl_buf__puts(b, "    static const ht_rt_url_pred_fn p[] = {");
             for (int k = 0; k < r->nparams; k++) {
-                const dsl_param_t* q = r->params[k];
-                char c = kind_code_(q->kind);
-                dsl_buf__printf(b, "    v[%d].%c = a%d;\n", k, c == 'i' ? 'i' : c == 'u' || c == 'h' ? 'u' : 's', k);
+                if (pk[k] >= 0)
+                    dsl_buf__printf(b, "%s %s__p%d", k ? "," : "", g->P, pk[k]);
+                else
+                    dsl_buf__printf(b, "%s nullptr", k ? "," : "");
             }
+            dsl_buf__puts(b, " };\n");
         }
         /* The template: the pattern's literal bytes (no control byte can be
            one), \001 + a kind code for each parameter. */
-        dsl_buf__puts(b, "    ht_io_t n = ht_rt__url(buf, cap, \"");
+        dsl_buf__puts(b, "    return ht_rt__url(buf, cap, \"");
         for (int i = 0; i < r->npieces; i++) {
             const dsl_piece_t* pc = &r->pieces[i];
             if (pc->is_param) {
@@ -136,17 +152,9 @@ void emit_url_defs(const gen_t* g, dsl_buf_t* b) {
                 dsl_buf__put(b, &c, 1);
             }
         }
-        dsl_buf__puts(b, r->nparams ? "\", v, s);\n" : "\", nullptr, nullptr);\n");
-        /* slug, uuid and regex values can fall outside their language; the
-           matcher's predicate of the segment says (affixes included). */
-        for (int k = 0; k < r->nparams; k++) {
-            const dsl_param_t* q = r->params[k];
-            if (q->kind != DSL_P_SLUG && q->kind != DSL_P_UUID && q->kind != DSL_P_REGEX) continue;
-            int pk = seg_pred_(p, r, p->sig[p->rsig[r->id]].place[k].seg);
-            if (pk < 0) continue;
-            dsl_buf__printf(b, "    if (n >= 0 && !%s__p%d(buf + s[%d], buf + s[%d])) n = ht_rt__url_invalid(buf, cap);\n",
-                            g->P, pk, 2 * k, 2 * k + 1);
-        }
-        dsl_buf__puts(b, "    return n;\n}\n\n");
+        dsl_buf__printf(b, "\", %s", preds ? "p" : "nullptr");
+        for (int k = 0; k < r->nparams; k++) dsl_buf__printf(b, ", a%d", k);
+        dsl_buf__puts(b, ");\n}\n\n");
     }
+    free(pk);
 }

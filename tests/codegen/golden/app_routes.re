@@ -894,207 +894,130 @@ size_t app__allow_format(uint64_t allow, char* buf, size_t cap) {
 /* ---- URL builders (PREFIX_routes.h; the fixed code: <ht/route_url.h>) ---- */
 /* routes.ht:6 / */
 ht_io_t app__url_home(char* buf, size_t cap) {
-    ht_io_t n = ht_rt__url(buf, cap, "/", nullptr, nullptr);
-    return n;
+    return ht_rt__url(buf, cap, "/", nullptr);
 }
 
 /* routes.ht:7 /hello/{name} */
 ht_io_t app__url_hello(char* buf, size_t cap, ht_slice_t a0) {
-    ht_rt_url_arg_t v[1];
-    size_t s[2];
-    v[0].s = a0;
-    ht_io_t n = ht_rt__url(buf, cap, "/hello/\001s", v, s);
-    return n;
+    return ht_rt__url(buf, cap, "/hello/\001s", nullptr, a0);
 }
 
 /* routes.ht:8 /users/{id:u64} */
 ht_io_t app__url_user(char* buf, size_t cap, uint64_t a0) {
-    ht_rt_url_arg_t v[1];
-    size_t s[2];
-    v[0].u = a0;
-    ht_io_t n = ht_rt__url(buf, cap, "/users/\001u", v, s);
-    return n;
+    return ht_rt__url(buf, cap, "/users/\001u", nullptr, a0);
 }
 
 /* routes.ht:9 /users/{id:u64} */
 ht_io_t app__url_user_delete(char* buf, size_t cap, uint64_t a0) {
-    ht_rt_url_arg_t v[1];
-    size_t s[2];
-    v[0].u = a0;
-    ht_io_t n = ht_rt__url(buf, cap, "/users/\001u", v, s);
-    return n;
+    return ht_rt__url(buf, cap, "/users/\001u", nullptr, a0);
 }
 
 /* routes.ht:10 /users/new */
 ht_io_t app__url_user_new(char* buf, size_t cap) {
-    ht_io_t n = ht_rt__url(buf, cap, "/users/new", nullptr, nullptr);
-    return n;
+    return ht_rt__url(buf, cap, "/users/new", nullptr);
 }
 
 /* routes.ht:11 /users/{name} */
 ht_io_t app__url_user_by_name(char* buf, size_t cap, ht_slice_t a0) {
-    ht_rt_url_arg_t v[1];
-    size_t s[2];
-    v[0].s = a0;
-    ht_io_t n = ht_rt__url(buf, cap, "/users/\001s", v, s);
-    return n;
+    return ht_rt__url(buf, cap, "/users/\001s", nullptr, a0);
 }
 
 /* routes.ht:12 /echo */
 ht_io_t app__url_echo(char* buf, size_t cap) {
-    ht_io_t n = ht_rt__url(buf, cap, "/echo", nullptr, nullptr);
-    return n;
+    return ht_rt__url(buf, cap, "/echo", nullptr);
 }
 
 /* routes.ht:13 /files/{path...} */
 ht_io_t app__url_file_get(char* buf, size_t cap, ht_slice_t a0) {
-    ht_rt_url_arg_t v[1];
-    size_t s[2];
-    v[0].s = a0;
-    ht_io_t n = ht_rt__url(buf, cap, "/files/\001r", v, s);
-    return n;
+    return ht_rt__url(buf, cap, "/files/\001r", nullptr, a0);
 }
 
 /* routes.ht:14 /v/{ver:/v[0-9]+/}/x */
 ht_io_t app__url_versioned(char* buf, size_t cap, ht_slice_t a0) {
-    ht_rt_url_arg_t v[1];
-    size_t s[2];
-    v[0].s = a0;
-    ht_io_t n = ht_rt__url(buf, cap, "/v/\001s/x", v, s);
-    if (n >= 0 && !app__p0(buf + s[0], buf + s[1])) n = ht_rt__url_invalid(buf, cap);
-    return n;
+    static const ht_rt_url_pred_fn p[] = { app__p0 };
+    return ht_rt__url(buf, cap, "/v/\001s/x", p, a0);
 }
 
 /* routes.ht:15 /img-{id:u64}.png */
 ht_io_t app__url_img(char* buf, size_t cap, uint64_t a0) {
-    ht_rt_url_arg_t v[1];
-    size_t s[2];
-    v[0].u = a0;
-    ht_io_t n = ht_rt__url(buf, cap, "/img-\001u.png", v, s);
-    return n;
+    return ht_rt__url(buf, cap, "/img-\001u.png", nullptr, a0);
 }
 
 /* routes.ht:16 /img-{name} */
 ht_io_t app__url_img_any(char* buf, size_t cap, ht_slice_t a0) {
-    ht_rt_url_arg_t v[1];
-    size_t s[2];
-    v[0].s = a0;
-    ht_io_t n = ht_rt__url(buf, cap, "/img-\001s", v, s);
-    return n;
+    return ht_rt__url(buf, cap, "/img-\001s", nullptr, a0);
 }
 
 /* routes.ht:17 /t/{n:i64}/{h:hex} */
 ht_io_t app__url_typed(char* buf, size_t cap, int64_t a0, uint64_t a1) {
-    ht_rt_url_arg_t v[2];
-    size_t s[4];
-    v[0].i = a0;
-    v[1].u = a1;
-    ht_io_t n = ht_rt__url(buf, cap, "/t/\001i/\001h", v, s);
-    return n;
+    return ht_rt__url(buf, cap, "/t/\001i/\001h", nullptr, a0, a1);
 }
 
 /* routes.ht:18 /u/{id:uuid} */
 ht_io_t app__url_by_uuid(char* buf, size_t cap, ht_slice_t a0) {
-    ht_rt_url_arg_t v[1];
-    size_t s[2];
-    v[0].s = a0;
-    ht_io_t n = ht_rt__url(buf, cap, "/u/\001s", v, s);
-    if (n >= 0 && !app__p4(buf + s[0], buf + s[1])) n = ht_rt__url_invalid(buf, cap);
-    return n;
+    static const ht_rt_url_pred_fn p[] = { app__p4 };
+    return ht_rt__url(buf, cap, "/u/\001s", p, a0);
 }
 
 /* routes.ht:19 /s/{s:slug} */
 ht_io_t app__url_by_slug(char* buf, size_t cap, ht_slice_t a0) {
-    ht_rt_url_arg_t v[1];
-    size_t s[2];
-    v[0].s = a0;
-    ht_io_t n = ht_rt__url(buf, cap, "/s/\001s", v, s);
-    if (n >= 0 && !app__p5(buf + s[0], buf + s[1])) n = ht_rt__url_invalid(buf, cap);
-    return n;
+    static const ht_rt_url_pred_fn p[] = { app__p5 };
+    return ht_rt__url(buf, cap, "/s/\001s", p, a0);
 }
 
 /* routes.ht:20 /users/new */
 ht_io_t app__url_user_new_head(char* buf, size_t cap) {
-    ht_io_t n = ht_rt__url(buf, cap, "/users/new", nullptr, nullptr);
-    return n;
+    return ht_rt__url(buf, cap, "/users/new", nullptr);
 }
 
 /* routes.ht:21 /echo */
 ht_io_t app__url_echo_options(char* buf, size_t cap) {
-    ht_io_t n = ht_rt__url(buf, cap, "/echo", nullptr, nullptr);
-    return n;
+    return ht_rt__url(buf, cap, "/echo", nullptr);
 }
 
 /* routes.ht:22 /coffee */
 ht_io_t app__url_coffee(char* buf, size_t cap) {
-    ht_io_t n = ht_rt__url(buf, cap, "/coffee", nullptr, nullptr);
-    return n;
+    return ht_rt__url(buf, cap, "/coffee", nullptr);
 }
 
 /* routes.ht:23 /a/{x}/b */
 ht_io_t app__url_a_x_b(char* buf, size_t cap, ht_slice_t a0) {
-    ht_rt_url_arg_t v[1];
-    size_t s[2];
-    v[0].s = a0;
-    ht_io_t n = ht_rt__url(buf, cap, "/a/\001s/b", v, s);
-    return n;
+    return ht_rt__url(buf, cap, "/a/\001s/b", nullptr, a0);
 }
 
 /* routes.ht:24 /a/{p...} */
 ht_io_t app__url_a_rest(char* buf, size_t cap, ht_slice_t a0) {
-    ht_rt_url_arg_t v[1];
-    size_t s[2];
-    v[0].s = a0;
-    ht_io_t n = ht_rt__url(buf, cap, "/a/\001r", v, s);
-    return n;
+    return ht_rt__url(buf, cap, "/a/\001r", nullptr, a0);
 }
 
 /* routes.ht:25 /dir/ */
 ht_io_t app__url_dir(char* buf, size_t cap) {
-    ht_io_t n = ht_rt__url(buf, cap, "/dir/", nullptr, nullptr);
-    return n;
+    return ht_rt__url(buf, cap, "/dir/", nullptr);
 }
 
 /* routes.ht:27 /static/{path...} */
 ht_io_t app__url_mount_1(char* buf, size_t cap, ht_slice_t a0) {
-    ht_rt_url_arg_t v[1];
-    size_t s[2];
-    v[0].s = a0;
-    ht_io_t n = ht_rt__url(buf, cap, "/static/\001r", v, s);
-    return n;
+    return ht_rt__url(buf, cap, "/static/\001r", nullptr, a0);
 }
 
 /* routes.ht:32 /jobs/{id:u64} */
 ht_io_t app__url_job(char* buf, size_t cap, uint64_t a0) {
-    ht_rt_url_arg_t v[1];
-    size_t s[2];
-    v[0].u = a0;
-    ht_io_t n = ht_rt__url(buf, cap, "/jobs/\001u", v, s);
-    return n;
+    return ht_rt__url(buf, cap, "/jobs/\001u", nullptr, a0);
 }
 
 /* routes.ht:33 /proxy/{rest...} */
 ht_io_t app__url_proxy(char* buf, size_t cap, ht_slice_t a0) {
-    ht_rt_url_arg_t v[1];
-    size_t s[2];
-    v[0].s = a0;
-    ht_io_t n = ht_rt__url(buf, cap, "/proxy/\001r", v, s);
-    return n;
+    return ht_rt__url(buf, cap, "/proxy/\001r", nullptr, a0);
 }
 
 /* routes.ht:34 /upload/{name:slug} */
 ht_io_t app__url_upload(char* buf, size_t cap, ht_slice_t a0) {
-    ht_rt_url_arg_t v[1];
-    size_t s[2];
-    v[0].s = a0;
-    ht_io_t n = ht_rt__url(buf, cap, "/upload/\001s", v, s);
-    if (n >= 0 && !app__p5(buf + s[0], buf + s[1])) n = ht_rt__url_invalid(buf, cap);
-    return n;
+    static const ht_rt_url_pred_fn p[] = { app__p5 };
+    return ht_rt__url(buf, cap, "/upload/\001s", p, a0);
 }
 
 /* routes.ht:35 /report */
 ht_io_t app__url_report(char* buf, size_t cap) {
-    ht_io_t n = ht_rt__url(buf, cap, "/report", nullptr, nullptr);
-    return n;
+    return ht_rt__url(buf, cap, "/report", nullptr);
 }
 
