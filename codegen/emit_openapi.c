@@ -22,7 +22,6 @@
 #include "emit.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,15 +108,16 @@ static void jw_kstr_(jw_t* w, const char* k, const char* v) {
     jw_str_(w, v, strlen(v));
 }
 
-/* A member whose value is JSON text as given (numbers, true). */
-__attribute__((format(printf, 3, 4))) static void jw_kraw_(jw_t* w, const char* k, const char* fmt, ...) {
+/* A member whose value is JSON text as given (true, a number). */
+static void jw_kraw_(jw_t* w, const char* k, const char* json) {
     jw_key_(w, k);
-    va_list ap;
-    va_start(ap, fmt);
-    char tmp[64];
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    dsl_buf__puts(w->b, tmp);
+    dsl_buf__puts(w->b, json);
+}
+
+static void jw_knum_(jw_t* w, const char* k, unsigned long long v) {
+    char tmp[32];
+    snprintf(tmp, sizeof tmp, "%llu", v);
+    jw_kraw_(w, k, tmp);
 }
 
 /* ------------------------------------------------ regexes as ECMA-262 */
@@ -353,9 +353,9 @@ static void operation_(jw_t* w, const dsl_route_t* r, int o, const char* opid) {
     params_(w, r);
     responses_(w, r, oa_methods_[o]);
     if (r->kind == DSL_R_HANDLER) jw_kstr_(w, "x-handler", r->handler);
-    jw_kraw_(w, "x-line", "%d", r->loc.line);
-    if (r->body_limit) jw_kraw_(w, "x-body-limit", "%llu", (unsigned long long) r->body_limit);
-    if (r->timeout_ms) jw_kraw_(w, "x-timeout-ms", "%lu", (unsigned long) r->timeout_ms);
+    jw_knum_(w, "x-line", (unsigned long long) r->loc.line);
+    if (r->body_limit) jw_knum_(w, "x-body-limit", (unsigned long long) r->body_limit);
+    if (r->timeout_ms) jw_knum_(w, "x-timeout-ms", (unsigned long long) r->timeout_ms);
     if (r->upstream) jw_kraw_(w, "x-upstream", "true");
     if (r->stream) jw_kraw_(w, "x-stream", "true");
     if (r->kind != DSL_R_HANDLER) {
@@ -363,8 +363,8 @@ static void operation_(jw_t* w, const dsl_route_t* r, int o, const char* opid) {
         jw_open_(w, "{");
         jw_kstr_(w, "dir", r->dir);
         jw_kstr_(w, "index", r->index_file ? r->index_file : "index.html");
-        if (r->kind == DSL_R_MOUNT) jw_kraw_(w, "list", "%s", r->list ? "true" : "false");
-        jw_kraw_(w, "gzip", "%s", r->gzip ? "true" : "false");
+        if (r->kind == DSL_R_MOUNT) jw_kraw_(w, "list", r->list ? "true" : "false");
+        jw_kraw_(w, "gzip", r->gzip ? "true" : "false");
         jw_close_(w, "}");
     }
     jw_close_(w, "}");

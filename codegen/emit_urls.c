@@ -28,7 +28,8 @@ static void free_name_(const dsl_route_t* r, const char* want, char* out, size_t
     for (bool clash = true; clash;) {
         clash = false;
         for (int k = 0; k < r->nparams; k++) clash = clash || strcmp(r->params[k]->name, out) == 0;
-        if (clash && strlen(out) + 2 < cap) strcat(out, "_");
+        size_t n = strlen(out);
+        if (clash && n + 2 < cap) out[n] = '_', out[n + 1] = '\0';
     }
 }
 
