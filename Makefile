@@ -36,9 +36,8 @@ NPM_PKGS   := npm
 # never the library; without them the build works and writes gzip alone.
 PKGS       += libbrotli-dev libzstd-dev
 # htgen --openapi's documents are validated by @apidevtools/swagger-parser
-# (tests/codegen/openapi/run.sh: npm installs it into ~/.cache/hachettp/npm
-# once; the test fails when it cannot).
-PKGS       += nodejs npm
+# (tests/codegen/openapi/run.sh: npm, from nodejs and NPM_PKGS above,
+# installs it into ~/.cache/hachettp/npm once; the test fails when it cannot).
 FUZZ_PKGS  := clang libclang-rt-14-dev node-llhttp
 BENCH_PKGS := wrk nginx-light lighttpd h2o libh2o-dev node-llhttp libr3-dev valgrind
 # Windows (issue 8): the mingw-w64 cross compiler, its static zlib, wine64.

@@ -6,7 +6,8 @@
  *   operationId   the handler; handler_method when the handler has several
  *                 operations; _2, _3... if that is still taken;
  *   parameters    path parameters, a schema per type (regexes translated
- *                 from the parsed regex to an anchored ECMA-262 pattern);
+ *                 from the parsed regex to an anchored ECMA-262 pattern),
+ *                 then query parameters (default, optional, repeated);
  *   responses     default, plus what the server itself answers for the
  *                 route: 400 bad escape, 413 body limit, 503/504 deadline,
  *                 a mount's or an embed's own statuses;
@@ -16,8 +17,7 @@
  * Left out, with a warning: methods OpenAPI 3.1 has no field for (CONNECT
  * and custom tokens), and a route whose template OpenAPI cannot tell from
  * an earlier route's (same segments, other parameter names, or the same
- * path and method). Query parameters (when the model has them) are one
- * more loop in params_(). Output is reproducible: keys in a fixed order.
+ * path and method). Output is reproducible: keys in a fixed order.
  */
 #include "emit.h"
 
@@ -229,13 +229,12 @@ static void template_(const dsl_route_t* r, dsl_buf_t* tpl, dsl_buf_t* key) {
 }
 
 static bool decoded_(dsl_pkind_t k) {
-    return k == DSL_P_NAME || k == DSL_P_STR || k == DSL_P_REGEX || k == DSL_P_REST;
+    return k == DSL_P_NAME || k == DSL_P_STR || k == DSL_P_REGEX || k == DSL_P_REST || k == DSL_P_PATH;
 }
 
-static void schema_(jw_t* w, const dsl_param_t* q) {
-    jw_key_(w, "schema");
-    jw_open_(w, "{");
-    switch (q->kind) {
+/* The schema of a value of kind k (rx: a regex parameter's language). */
+static void schema_body_(jw_t* w, dsl_pkind_t k, const rx_t* rx) {
+    switch (k) {
     case DSL_P_U64:
         jw_kstr_(w, "type", "integer");
         jw_kstr_(w, "format", "uint64");
@@ -260,7 +259,7 @@ static void schema_(jw_t* w, const dsl_param_t* q) {
     case DSL_P_REGEX: {
         dsl_buf_t re = { 0 };
         dsl_buf__puts(&re, "^(?:");
-        ecma_(&re, q->rx);
+        ecma_(&re, rx);
         dsl_buf__puts(&re, ")$");
         jw_kstr_(w, "type", "string");
         jw_key_(w, "pattern");
@@ -268,20 +267,58 @@ static void schema_(jw_t* w, const dsl_param_t* q) {
         dsl_buf__free(&re);
         break;
     }
-    case DSL_P_REST: jw_kstr_(w, "type", "string"); break;
+    case DSL_P_REST:
+    case DSL_P_PATH: jw_kstr_(w, "type", "string"); break;
     case DSL_P_NAME:
     case DSL_P_STR:
         jw_kstr_(w, "type", "string");
         jw_kraw_(w, "minLength", "1");
         break;
     }
+}
+
+static void schema_(jw_t* w, const dsl_param_t* q) {
+    jw_key_(w, "schema");
+    jw_open_(w, "{");
+    schema_body_(w, q->kind, q->rx);
     jw_close_(w, "}");
 }
 
-/* The operation's parameters: the path's, in pattern order. (Query
-   parameters, once routes have them, follow as `in: query`.) */
+/* A query parameter (`?name:type`, `=default`, `?` optional, `*` repeated):
+   form style, so a repeated one is `?tag=a&tag=b` (explode). */
+static void query_param_(jw_t* w, const dsl_qparam_t* q) {
+    jw_sep_(w);
+    jw_open_(w, "{");
+    jw_kstr_(w, "name", q->name);
+    jw_kstr_(w, "in", "query");
+    jw_kraw_(w, "required", q->required ? "true" : "false");
+    jw_key_(w, "schema");
+    jw_open_(w, "{");
+    if (q->repeated) {
+        jw_kstr_(w, "type", "array");
+        jw_key_(w, "items");
+        jw_open_(w, "{");
+        schema_body_(w, q->kind, nullptr);
+        jw_close_(w, "}");
+        jw_knum_(w, "maxItems", DSL_QUERY_REPEAT_MAX);
+    } else {
+        schema_body_(w, q->kind, nullptr);
+        if (q->def) {
+            jw_key_(w, "default");
+            if (q->kind == DSL_P_U64 || q->kind == DSL_P_I64)
+                dsl_buf__puts(w->b, q->def); /* checked as a number of its type by the parser */
+            else
+                jw_str_(w, q->def, strlen(q->def));
+        }
+    }
+    jw_close_(w, "}");
+    jw_close_(w, "}");
+}
+
+/* The operation's parameters: the path's, in pattern order, then the
+   query's, in the order of the route line. */
 static void params_(jw_t* w, const dsl_route_t* r) {
-    if (!r->nparams) return;
+    if (!r->nparams && !r->nquery) return;
     jw_key_(w, "parameters");
     jw_open_(w, "[");
     for (int k = 0; k < r->nparams; k++) {
@@ -293,10 +330,16 @@ static void params_(jw_t* w, const dsl_route_t* r) {
         jw_kraw_(w, "required", "true");
         if (q->kind == DSL_P_REST)
             jw_kstr_(w, "description", "The rest of the path: may hold '/', may be empty.");
+        else if (q->kind == DSL_P_PATH)
+            jw_kstr_(w, "description",
+                     "The rest of the path, safe to join to a directory: no '.', '..' or empty segment, "
+                     "no encoded '/', no '\\' (400).");
         schema_(w, q);
-        if (q->kind == DSL_P_REST) jw_kraw_(w, "x-rest", "true");
+        if (q->kind == DSL_P_REST || q->kind == DSL_P_PATH) jw_kraw_(w, "x-rest", "true");
+        if (q->kind == DSL_P_PATH) jw_kraw_(w, "x-safe-path", "true");
         jw_close_(w, "}");
     }
+    for (int k = 0; k < r->nquery; k++) query_param_(w, &r->query[k]);
     jw_close_(w, "]");
 }
 
@@ -317,7 +360,7 @@ static void response_(jw_t* w, const char* status, const char* text) {
 /* What the server answers itself for r (SPEC.md, Generated API), then the
    handler's own answers as `default`. */
 static void responses_(jw_t* w, const dsl_route_t* r, const char* method) {
-    bool esc = false;
+    bool esc = r->nquery > 0; /* a missing or bad query parameter is 400 too */
     for (int k = 0; k < r->nparams; k++) esc = esc || decoded_(r->params[k]->kind);
     jw_key_(w, "responses");
     jw_open_(w, "{");
@@ -325,7 +368,9 @@ static void responses_(jw_t* w, const dsl_route_t* r, const char* method) {
         response_(w, "200", "The file (206 for a range, 304 when not modified).");
         response_(w, "301", "A directory named without its '/'.");
     }
-    if (esc) response_(w, "400", "Bad Request: a malformed or forbidden percent-escape in a path parameter.");
+    if (esc)
+        response_(w, "400", r->nquery ? "Bad Request: a bad escape in a path parameter, or a query parameter missing or not of its type."
+                                      : "Bad Request: a malformed or forbidden percent-escape in a path parameter.");
     if (r->kind != DSL_R_HANDLER) {
         response_(w, "404", "No such file.");
         if (r->kind == DSL_R_EMBED) response_(w, "406", "No acceptable content coding.");

@@ -100,6 +100,7 @@ static char kind_code_(dsl_pkind_t k) {
     case DSL_P_I64: return 'i';
     case DSL_P_HEX: return 'h';
     case DSL_P_REST: return 'r';
+    case DSL_P_PATH: return 'p';
     default: return 's';
     }
 }

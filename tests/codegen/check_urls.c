@@ -82,6 +82,13 @@ START_TEST(test_invalid_values) {
     ck_assert_int_eq(u__url_by_re(b, sizeof b, s_("x12")), -EINVAL);
     ck_assert_int_eq(u__url_by_re(b, sizeof b, s_("v")), -EINVAL);
     ck_assert_int_eq(u__url_by_re(b, sizeof b, s_("v1/2")), -EINVAL);
+    /* {file:path...}: no '.', '..' or empty segment, no '\\' */
+    ck_assert_int_gt(u__url_safe(b, sizeof b, s_("a/b c.txt")), 0);
+    ck_assert_str_eq(b, "/safe/a/b%20c.txt");
+    ck_assert_int_eq(u__url_safe(b, sizeof b, s_("a/../b")), -EINVAL);
+    ck_assert_int_eq(u__url_safe(b, sizeof b, s_("a//b")), -EINVAL);
+    ck_assert_int_eq(u__url_safe(b, sizeof b, s_("a/")), -EINVAL);
+    ck_assert_int_eq(u__url_safe(b, sizeof b, s_("a\\b")), -EINVAL);
 }
 END_TEST
 
@@ -154,7 +161,7 @@ START_TEST(test_roundtrip) {
     u_match_t m;
     int built = 0, refused = 0;
     for (int it = 0; it < 20000; it++) {
-        int which = (int) (rnd_() % 9);
+        int which = (int) (rnd_() % 10);
         ht_io_t n = 0;
         bool valid = true;
         size_t l1 = 0, l2 = 0;
@@ -191,6 +198,12 @@ START_TEST(test_roundtrip) {
             l2 = rnd_bytes_(v2, 0, 20, nullptr, true);
             valid = !dots_(v1, l1) && !rest_dots_(v2, l2);
             n = u__url_mix(b, sizeof b, x, (ht_slice_t){ v1, l1 }, (int64_t) y, (ht_slice_t){ v2, l2 });
+            break;
+        case 9: /* the safe rest: valid when every segment is, and none is empty */
+            l1 = rnd_bytes_(v1, 0, 30, rnd_() % 2 ? nullptr : "./a\\", true);
+            valid = !rest_dots_(v1, l1) && !memchr(v1, '\\', l1);
+            for (size_t i = 0; i < l1; i++) valid = valid && !(v1[i] == '/' && (i == 0 || i + 1 == l1 || v1[i + 1] == '/'));
+            n = u__url_safe(b, sizeof b, (ht_slice_t){ v1, l1 });
             break;
         default:
             l1 = rnd_bytes_(v1, 1, 20, nullptr, true);
@@ -243,6 +256,10 @@ START_TEST(test_roundtrip) {
             ck_assert(eq_(m.p.mix.b, s1));
             ck_assert(m.p.mix.c == (int64_t) y);
             ck_assert(eq_(m.p.mix.d, s2));
+            break;
+        case 9:
+            ck_assert_int_eq(m.route, U_ROUTE_SAFE);
+            ck_assert(eq_(m.p.safe.file, s1));
             break;
         default:
             ck_assert_int_eq(m.route, U_ROUTE_AFFIXED_NAME);

@@ -11,6 +11,7 @@
 #ifndef HT_ROUTE_URL_H
 #define HT_ROUTE_URL_H
 
+#include <ht/route_rt.h>
 #include <ht/slice.h>
 #include <ht/types.h>
 
@@ -53,7 +54,10 @@ typedef bool (*ht_rt_url_pred_fn)(const char* b, const char* e);
  * where the next value goes, of the type the kind says:
  *   'u' uint64_t, decimal     'i' int64_t, decimal     'h' uint64_t, lower-case hex
  *   's' ht_slice_t, one segment: percent-encoded, not empty, no NUL
- *   'r' ht_slice_t, the rest of the path: the same with '/' kept; may be empty.
+ *   'r' ht_slice_t, the rest of the path: the same with '/' kept; may be empty
+ *   'p' ht_slice_t, a safe rest ({name:path...}): as 'r', and refused unless
+ *       ht_rt__safe_path takes what was written (no '.', '..' or empty
+ *       segment, no '\\', no NUL: the matcher's 400).
  * pred (nullptr: none) has one entry per parameter: when not nullptr, the
  * whole segment of that parameter as written must satisfy it.
  * Returns the length (a NUL follows when cap is larger), -ENOSPC when it
@@ -112,7 +116,7 @@ __attribute__((unused, noinline)) static ht_io_t ht_rt__url(char* buf, size_t ca
             for (size_t j = 0; j < s.len; j++) {
                 unsigned char c = (unsigned char) s.ptr[j];
                 bad = bad || c == 0;
-                if (ht_rt__url_keep(c) || (kind == 'r' && c == '/')) {
+                if (ht_rt__url_keep(c) || (kind != 's' && c == '/')) {
                     HT_RT_URL_PUT_(c);
                 } else {
                     HT_RT_URL_PUT_('%');
@@ -120,7 +124,7 @@ __attribute__((unused, noinline)) static ht_io_t ht_rt__url(char* buf, size_t ca
                     HT_RT_URL_PUT_("0123456789ABCDEF"[c & 15]);
                 }
             }
-            if (kind == 'r') {
+            if (kind != 's') {
                 /* the last parameter: its own segments, once written (the
                    first one starts with the literal bytes before it) */
                 for (size_t b = segb, e = from; n <= cap && e <= n; e++)
@@ -128,6 +132,12 @@ __attribute__((unused, noinline)) static ht_io_t ht_rt__url(char* buf, size_t ca
                         bad = bad || ht_rt__url_dots(buf + b, buf + e);
                         b = e + 1;
                     }
+                if (kind == 'p' && n <= cap) {
+                    ht_slice_t w;
+                    w.ptr = buf + from;
+                    w.len = n - from;
+                    bad = bad || !ht_rt__safe_path(w);
+                }
             } else {
                 open = k;
             }

@@ -208,4 +208,40 @@ ht_body_policy_t app__body_policy(const ht_config_t* cfg, const ht_request_t* re
 ht_result_t app__mounts_open(const char* base, ht_alloc_t* a);
 void app__mounts_close(void);
 
+/* ---- URL builders (reverse routing): one per line of routes.ht ----
+   app__url_<handler>(buf, cap, parameters in path order) writes the path of
+   its route for these values (no query, no scheme or host): u64 and hex as
+   uint64_t (hex written in lower case), i64 as int64_t, every other
+   parameter as an ht_slice_t of its decoded bytes, percent-encoded where a
+   segment needs it (bytes other than RFC 3986 unreserved, sub-delims, ':'
+   and '@'; a rest parameter keeps its '/'). A handler on several lines gets
+   _2, _3... like its route ids; mounts and embeds are url_mount_N and
+   url_embed_N (the file path under the prefix).
+   Returns the length, with a NUL after it when cap is larger; or
+   -ENOSPC when the path does not fit in cap bytes, -EINVAL when the route
+   could not match the value: an empty value (but a rest), a NUL byte, a
+   segment that is "." or "..", or a slug, uuid or regex parameter
+   outside its language (checked with the matcher's own DFA). After an
+   error buf holds "" (when cap > 0). Not checked: a more specific route
+   that takes the same path (/users/new before /users/{name}). */
+#line 6 "routes.ht"
+ht_io_t app__url_search(char* buf, size_t cap);
+#line 7 "routes.ht"
+ht_io_t app__url_num(char* buf, size_t cap);
+#line 8 "routes.ht"
+ht_io_t app__url_strict_one(char* buf, size_t cap);
+#line 9 "routes.ht"
+ht_io_t app__url_bare(char* buf, size_t cap);
+#line 10 "routes.ht"
+ht_io_t app__url_api_find(char* buf, size_t cap);
+#line 11 "routes.ht"
+ht_io_t app__url_raw_file(char* buf, size_t cap, ht_slice_t file);
+#line 12 "routes.ht"
+ht_io_t app__url_rest(char* buf, size_t cap, ht_slice_t rest);
+#line 13 "routes.ht"
+ht_io_t app__url_plain(char* buf, size_t cap, uint64_t id);
+#line 14 "routes.ht"
+ht_io_t app__url_posts(char* buf, size_t cap, uint64_t id);
+#line 246 "app_routes.h"
+
 #endif /* APP_ROUTES_H */

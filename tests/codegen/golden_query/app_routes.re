@@ -10,6 +10,7 @@
 #include "app_routes.h"
 
 #include <ht/route_rt.h>
+#include <ht/route_url.h>
 
 #include <string.h>
 
@@ -431,3 +432,50 @@ app_status_t app__match_token(ht_slice_t method, ht_slice_t path, app_match_t* m
 size_t app__allow_format(uint64_t allow, char* buf, size_t cap) {
     return ht_rt__allow_format(app__methods, APP_METHOD__COUNT, allow, buf, cap);
 }
+
+/* ---- URL builders (PREFIX_routes.h; the fixed code: <ht/route_url.h>) ---- */
+/* routes.ht:6 /search */
+ht_io_t app__url_search(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/search", nullptr);
+}
+
+/* routes.ht:7 /num */
+ht_io_t app__url_num(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/num", nullptr);
+}
+
+/* routes.ht:8 /strict */
+ht_io_t app__url_strict_one(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/strict", nullptr);
+}
+
+/* routes.ht:9 /bare */
+ht_io_t app__url_bare(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/bare", nullptr);
+}
+
+/* routes.ht:10 /api/find */
+ht_io_t app__url_api_find(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/api/find", nullptr);
+}
+
+/* routes.ht:11 /raw/{file:path...} */
+ht_io_t app__url_raw_file(char* buf, size_t cap, ht_slice_t a0) {
+    return ht_rt__url(buf, cap, "/raw/\001p", nullptr, a0);
+}
+
+/* routes.ht:12 /r/{rest...} */
+ht_io_t app__url_rest(char* buf, size_t cap, ht_slice_t a0) {
+    return ht_rt__url(buf, cap, "/r/\001r", nullptr, a0);
+}
+
+/* routes.ht:13 /plain/{id:u64} */
+ht_io_t app__url_plain(char* buf, size_t cap, uint64_t a0) {
+    return ht_rt__url(buf, cap, "/plain/\001u", nullptr, a0);
+}
+
+/* routes.ht:14 /users/{id:u64}/posts */
+ht_io_t app__url_posts(char* buf, size_t cap, uint64_t a0) {
+    return ht_rt__url(buf, cap, "/users/\001u/posts", nullptr, a0);
+}
+

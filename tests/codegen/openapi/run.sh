@@ -23,7 +23,8 @@ fi
 echo "validator: swagger-parser $(node -p "require('$cache/node_modules/@apidevtools/swagger-parser/package.json').version"), node $(node --version)"
 rm -rf "$work" && mkdir -p "$work" || fail "cannot create $work"
 docs=""
-for f in "$src"/examples/*/routes.ht "$src"/tests/codegen/golden/routes.ht "$src"/tests/codegen/urls/routes.ht \
+for f in "$src"/examples/*/routes.ht "$src"/tests/codegen/golden/routes.ht "$src"/tests/codegen/golden_query/routes.ht \
+         "$src"/tests/codegen/urls/routes.ht \
          "$src"/tests/codegen/openapi/routes.ht; do
   name=$(basename "$(dirname "$f")")
   "$htgen" --openapi "$f" -o "$work/$name.json" 2>"$work/$name.err" || { cat "$work/$name.err"; fail "htgen --openapi $f"; }
