@@ -257,11 +257,12 @@ static void schema_body_(jw_t* w, dsl_pkind_t k, const rx_t* rx) {
         jw_kstr_(w, "pattern", "^[0-9A-Fa-f]{1,16}$");
         break;
     case DSL_P_REGEX: {
+        jw_kstr_(w, "type", "string");
+        if (!rx) break; /* a regex is a path parameter's: query values have none */
         dsl_buf_t re = { 0 };
         dsl_buf__puts(&re, "^(?:");
         ecma_(&re, rx);
         dsl_buf__puts(&re, ")$");
-        jw_kstr_(w, "type", "string");
         jw_key_(w, "pattern");
         jw_str_(w, re.ptr, re.len);
         dsl_buf__free(&re);
