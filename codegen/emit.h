@@ -55,6 +55,11 @@ void emit_url_defs(const gen_t* g, dsl_buf_t* b);
 void emit_openapi(const gen_t* g, dsl_buf_t* b, const char* version);
 
 /* ---- shared helpers ---- */
+/* In a file with host blocks, how many literal bytes at the start of r's
+ * pieces are its host pseudo-segment ("/ api.example.com", "/ " outside
+ * blocks: dsl_host__apply), which a URL or an OpenAPI path leaves out;
+ * else 0. */
+size_t emit__host_skip(const dsl_file_t* f, const dsl_route_t* r);
 /* The DO-NOT-EDIT banner between open and close ("/ *", "* /"). */
 void emit__banner(const gen_t* g, dsl_buf_t* b, const char* open, const char* close);
 /* s as a C string literal. */

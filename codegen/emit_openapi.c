@@ -213,15 +213,18 @@ typedef struct item {
 
 /* The pattern in OpenAPI's template form, and (key) with the names left
    out: two templates OpenAPI holds for one path when their keys are equal. */
-static void template_(const dsl_route_t* r, dsl_buf_t* tpl, dsl_buf_t* key) {
+static void template_(const dsl_file_t* f, const dsl_route_t* r, dsl_buf_t* tpl, dsl_buf_t* key) {
+    size_t skip = emit__host_skip(f, r); /* a host block's pseudo-segment: literal bytes */
     for (int i = 0; i < r->npieces; i++) {
         const dsl_piece_t* pc = &r->pieces[i];
         if (pc->is_param) {
             dsl_buf__printf(tpl, "{%s}", pc->param.name);
             dsl_buf__puts(key, "{}");
         } else {
-            dsl_buf__put(tpl, pc->lit, pc->lit_len);
-            dsl_buf__put(key, pc->lit, pc->lit_len);
+            size_t x0 = skip < pc->lit_len ? skip : pc->lit_len;
+            skip -= x0;
+            dsl_buf__put(tpl, pc->lit + x0, pc->lit_len - x0);
+            dsl_buf__put(key, pc->lit + x0, pc->lit_len - x0);
         }
     }
     dsl_buf__put(tpl, "", 1);
@@ -388,7 +391,7 @@ static void responses_(jw_t* w, const dsl_route_t* r, const char* method) {
     jw_close_(w, "}");
 }
 
-static void operation_(jw_t* w, const dsl_route_t* r, int o, const char* opid) {
+static void operation_(jw_t* w, const dsl_file_t* f, const dsl_route_t* r, int o, const char* opid) {
     char method[16];
     snprintf(method, sizeof method, "%s", oa_methods_[o]);
     for (char* c = method; *c; c++) *c = (char) tolower((unsigned char) *c);
@@ -400,6 +403,9 @@ static void operation_(jw_t* w, const dsl_route_t* r, int o, const char* opid) {
     responses_(w, r, oa_methods_[o]);
     if (r->kind == DSL_R_HANDLER) jw_kstr_(w, "x-handler", r->handler);
     jw_knum_(w, "x-line", (unsigned long long) r->loc.line);
+    /* A host block's route: OpenAPI has no Host in a path; the pattern as an
+       extension (the same path in another block is one template: left out). */
+    if (r->host) jw_kstr_(w, "x-host", f->hosts[r->host - 1].name);
     if (r->body_limit) jw_knum_(w, "x-body-limit", (unsigned long long) r->body_limit);
     if (r->timeout_ms) jw_knum_(w, "x-timeout-ms", (unsigned long long) r->timeout_ms);
     if (r->upstream) jw_kraw_(w, "x-upstream", "true");
@@ -443,7 +449,7 @@ void emit_openapi(const gen_t* g, dsl_buf_t* b, const char* version) {
     for (int j = 0; j < f->nroutes; j++) {
         const dsl_route_t* r = f->routes[j];
         dsl_buf_t tpl = { 0 };
-        template_(r, &tpl, &keys[j]);
+        template_(f, r, &tpl, &keys[j]);
         bool added;
         int* at = dsl_map__at(&bykey, keys[j].ptr, keys[j].len - 1, &added);
         if (added) {
@@ -528,7 +534,7 @@ void emit_openapi(const gen_t* g, dsl_buf_t* b, const char* version) {
         jw_key_(&w, items[i].tpl);
         jw_open_(&w, "{");
         for (int o = 0; o < NOA; o++) {
-            if (items[i].op[o]) operation_(&w, items[i].op[o], o, items[i].opid[o]);
+            if (items[i].op[o]) operation_(&w, f, items[i].op[o], o, items[i].opid[o]);
         }
         jw_close_(&w, "}");
     }

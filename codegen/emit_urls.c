@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+size_t emit__host_skip(const dsl_file_t* f, const dsl_route_t* r) {
+    return f->nhosts ? 2 + (r->host ? strlen(f->hosts[r->host - 1].name) : 0) : 0;
+}
+
 void emit__url_name(const dsl_route_t* r, char* out, size_t cap) {
     /* id_name is the handler in upper case plus "_2", "_3"... for repeats
        (MOUNT_n, EMBED_n for mounts): the same suffix keeps them unique. */
@@ -55,7 +59,8 @@ void emit_url_decls(const gen_t* g, dsl_buf_t* b, const char* hname) {
     dsl_buf__printf(b,
                     "/* ---- URL builders (reverse routing): one per line of %s ----\n"
                     "   %s__url_<handler>(buf, cap, parameters in path order) writes the path of\n"
-                    "   its route for these values (no query, no scheme or host): u64 and hex as\n"
+                    "   its route for these values (no query, no scheme or host, also for a\n"
+                    "   route in a host block): u64 and hex as\n"
                     "   uint64_t (hex written in lower case), i64 as int64_t, every other\n"
                     "   parameter as an ht_slice_t of its decoded bytes, percent-encoded where a\n"
                     "   segment needs it (bytes other than RFC 3986 unreserved, sub-delims, ':'\n"
@@ -142,13 +147,16 @@ void emit_url_defs(const gen_t* g, dsl_buf_t* b) {
         /* The template: the pattern's literal bytes (no control byte can be
            one), \001 + a kind code for each parameter. */
         dsl_buf__puts(b, "    return ht_rt__url(buf, cap, \"");
+        size_t skip = emit__host_skip(f, r); /* literal bytes, over the first pieces */
         for (int i = 0; i < r->npieces; i++) {
             const dsl_piece_t* pc = &r->pieces[i];
             if (pc->is_param) {
                 dsl_buf__printf(b, "\\001%c", kind_code_(pc->param.kind));
                 continue;
             }
-            for (size_t x = 0; x < pc->lit_len; x++) {
+            size_t x0 = skip < pc->lit_len ? skip : pc->lit_len;
+            skip -= x0;
+            for (size_t x = x0; x < pc->lit_len; x++) {
                 char c = pc->lit[x];
                 if (c == '"' || c == '\\' || c == '?') dsl_buf__put(b, "\\", 1);
                 dsl_buf__put(b, &c, 1);

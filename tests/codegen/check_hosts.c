@@ -116,6 +116,21 @@ static void expect_header_(const char* method, const char* target, const char* h
     resp_free(&p);
 }
 
+/* URL builders write the path alone, a host block's route included (its
+   pseudo-segment is the matcher's, never the URL's). */
+START_TEST(test_host_urls) {
+    char buf[64];
+    ck_assert_int_eq(hst__url_api_user(buf, sizeof buf, 7), 11);
+    ck_assert_str_eq(buf, "/v1/users/7");
+    ck_assert_int_eq(hst__url_ping(buf, sizeof buf), 8);
+    ck_assert_str_eq(buf, "/v1/ping");
+    ck_assert_int_eq(hst__url_wild_ping(buf, sizeof buf), 8);
+    ck_assert_str_eq(buf, "/v1/ping");
+    ck_assert_int_eq(hst__url_files(buf, sizeof buf, HT_SLICE("a b/c")), 14);
+    ck_assert_str_eq(buf, "/files/a%20b/c");
+}
+END_TEST
+
 START_TEST(test_host_selects_routes) {
     start();
     expect_("GET", "/v1/ping", "api.example.com", 200, "api_ping");
@@ -176,6 +191,7 @@ int main(void) {
     TCase* tc = tcase_create("dispatch");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_host_selects_routes);
+    tcase_add_test(tc, test_host_urls);
     tcase_add_test(tc, test_host_answers);
     suite_add_tcase(s, tc);
     return ht_test__run(s);

@@ -314,7 +314,8 @@ void app__mounts_close(void);
 
 /* ---- URL builders (reverse routing): one per line of routes.ht ----
    app__url_<handler>(buf, cap, parameters in path order) writes the path of
-   its route for these values (no query, no scheme or host): u64 and hex as
+   its route for these values (no query, no scheme or host, also for a
+   route in a host block): u64 and hex as
    uint64_t (hex written in lower case), i64 as int64_t, every other
    parameter as an ht_slice_t of its decoded bytes, percent-encoded where a
    segment needs it (bytes other than RFC 3986 unreserved, sub-delims, ':'
@@ -378,6 +379,6 @@ ht_io_t app__url_proxy(char* buf, size_t cap, ht_slice_t rest);
 ht_io_t app__url_upload(char* buf, size_t cap, ht_slice_t name);
 #line 35 "routes.ht"
 ht_io_t app__url_report(char* buf, size_t cap);
-#line 382 "app_routes.h"
+#line 383 "app_routes.h"
 
 #endif /* APP_ROUTES_H */

@@ -236,4 +236,43 @@ ht_body_policy_t grp__body_policy(const ht_config_t* cfg, const ht_request_t* re
 ht_result_t grp__mounts_open(const char* base, ht_alloc_t* a);
 void grp__mounts_close(void);
 
+/* ---- URL builders (reverse routing): one per line of routes.ht ----
+   grp__url_<handler>(buf, cap, parameters in path order) writes the path of
+   its route for these values (no query, no scheme or host, also for a
+   route in a host block): u64 and hex as
+   uint64_t (hex written in lower case), i64 as int64_t, every other
+   parameter as an ht_slice_t of its decoded bytes, percent-encoded where a
+   segment needs it (bytes other than RFC 3986 unreserved, sub-delims, ':'
+   and '@'; a rest parameter keeps its '/'). A handler on several lines gets
+   _2, _3... like its route ids; mounts and embeds are url_mount_N and
+   url_embed_N (the file path under the prefix).
+   Returns the length, with a NUL after it when cap is larger; or
+   -ENOSPC when the path does not fit in cap bytes, -EINVAL when the route
+   could not match the value: an empty value (but a rest), a NUL byte, a
+   segment that is "." or "..", or a slug, uuid or regex parameter
+   outside its language (checked with the matcher's own DFA). After an
+   error buf holds "" (when cap > 0). Not checked: a more specific route
+   that takes the same path (/users/new before /users/{name}). */
+#line 7 "routes.ht"
+ht_io_t grp__url_open_page(char* buf, size_t cap);
+#line 8 "routes.ht"
+ht_io_t grp__url_release(char* buf, size_t cap);
+#line 11 "routes.ht"
+ht_io_t grp__url_item(char* buf, size_t cap, uint64_t id);
+#line 12 "routes.ht"
+ht_io_t grp__url_later(char* buf, size_t cap);
+#line 13 "routes.ht"
+ht_io_t grp__url_stuck(char* buf, size_t cap);
+#line 14 "routes.ht"
+ht_io_t grp__url_gone(char* buf, size_t cap);
+#line 16 "routes.ht"
+ht_io_t grp__url_stats(char* buf, size_t cap);
+#line 21 "routes.ht"
+ht_io_t grp__url_echo(char* buf, size_t cap);
+#line 22 "routes.ht"
+ht_io_t grp__url_big(char* buf, size_t cap);
+#line 23 "routes.ht"
+ht_io_t grp__url_wait(char* buf, size_t cap);
+#line 277 "grp_routes.h"
+
 #endif /* GRP_ROUTES_H */

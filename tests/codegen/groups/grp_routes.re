@@ -10,6 +10,7 @@
 #include "grp_routes.h"
 
 #include <ht/route_rt.h>
+#include <ht/route_url.h>
 
 #include <string.h>
 
@@ -420,3 +421,55 @@ grp_status_t grp__match_token(ht_slice_t method, ht_slice_t path, grp_match_t* m
 size_t grp__allow_format(uint64_t allow, char* buf, size_t cap) {
     return ht_rt__allow_format(grp__methods, GRP_METHOD__COUNT, allow, buf, cap);
 }
+
+/* ---- URL builders (PREFIX_routes.h; the fixed code: <ht/route_url.h>) ---- */
+/* routes.ht:7 /open */
+ht_io_t grp__url_open_page(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/open", nullptr);
+}
+
+/* routes.ht:8 /release */
+ht_io_t grp__url_release(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/release", nullptr);
+}
+
+/* routes.ht:11 /api/items/{id:u64} */
+ht_io_t grp__url_item(char* buf, size_t cap, uint64_t a0) {
+    return ht_rt__url(buf, cap, "/api/items/\001u", nullptr, a0);
+}
+
+/* routes.ht:12 /api/later */
+ht_io_t grp__url_later(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/api/later", nullptr);
+}
+
+/* routes.ht:13 /api/stuck */
+ht_io_t grp__url_stuck(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/api/stuck", nullptr);
+}
+
+/* routes.ht:14 /api/gone */
+ht_io_t grp__url_gone(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/api/gone", nullptr);
+}
+
+/* routes.ht:16 /api/admin/stats */
+ht_io_t grp__url_stats(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/api/admin/stats", nullptr);
+}
+
+/* routes.ht:21 /v2/echo */
+ht_io_t grp__url_echo(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/v2/echo", nullptr);
+}
+
+/* routes.ht:22 /v2/big */
+ht_io_t grp__url_big(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/v2/big", nullptr);
+}
+
+/* routes.ht:23 /v2/wait */
+ht_io_t grp__url_wait(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/v2/wait", nullptr);
+}
+

@@ -10,6 +10,7 @@
 #include "hst_routes.h"
 
 #include <ht/route_rt.h>
+#include <ht/route_url.h>
 
 #include <string.h>
 
@@ -624,3 +625,70 @@ hst_status_t hst__match_host(ht_method_t method, ht_slice_t method_token, ht_sli
         h = -1; /* then the routes outside host blocks */
     }
 }
+
+/* ---- URL builders (PREFIX_routes.h; the fixed code: <ht/route_url.h>) ---- */
+/* routes.ht:5 /v1/ping */
+ht_io_t hst__url_ping(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/v1/ping", nullptr);
+}
+
+/* routes.ht:6 /v1/ping */
+ht_io_t hst__url_ping_post(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/v1/ping", nullptr);
+}
+
+/* routes.ht:7 /only */
+ht_io_t hst__url_only(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/only", nullptr);
+}
+
+/* routes.ht:8 /files/{p...} */
+ht_io_t hst__url_files(char* buf, size_t cap, ht_slice_t a0) {
+    return ht_rt__url(buf, cap, "/files/\001r", nullptr, a0);
+}
+
+/* routes.ht:9 /static/{path...} */
+ht_io_t hst__url_mount_1(char* buf, size_t cap, ht_slice_t a0) {
+    return ht_rt__url(buf, cap, "/static/\001r", nullptr, a0);
+}
+
+/* routes.ht:12 /v1/ping */
+ht_io_t hst__url_api_ping(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/v1/ping", nullptr);
+}
+
+/* routes.ht:13 /v1/users/{id:u64} */
+ht_io_t hst__url_api_user(char* buf, size_t cap, uint64_t a0) {
+    return ht_rt__url(buf, cap, "/v1/users/\001u", nullptr, a0);
+}
+
+/* routes.ht:15 /admin/stats */
+ht_io_t hst__url_api_stats(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/admin/stats", nullptr);
+}
+
+/* routes.ht:19 /v1/ping */
+ht_io_t hst__url_wild_ping(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/v1/ping", nullptr);
+}
+
+/* routes.ht:20 /v1/ping */
+ht_io_t hst__url_wild_put(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/v1/ping", nullptr);
+}
+
+/* routes.ht:23 /v1/ping */
+ht_io_t hst__url_eu_ping(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/v1/ping", nullptr);
+}
+
+/* routes.ht:26 / */
+ht_io_t hst__url_www_home(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/", nullptr);
+}
+
+/* routes.ht:29 /v2/ping */
+ht_io_t hst__url_api_ping2(char* buf, size_t cap) {
+    return ht_rt__url(buf, cap, "/v2/ping", nullptr);
+}
+
