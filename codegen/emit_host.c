@@ -10,24 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Host order for the lookup: exact names (file order), then wildcards by
- * suffix length, longest first (file order among equals). */
-static int* host_order_(const dsl_file_t* f) {
-    int n = f->nhosts;
-    int* o = dsl_xmalloc((size_t) n * sizeof *o);
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        if (!f->hosts[i].wild) o[k++] = i;
-    int w0 = k;
-    for (int i = 0; i < n; i++) {
-        if (!f->hosts[i].wild) continue;
-        int j = k++;
-        for (; j > w0 && strlen(f->hosts[o[j - 1]].name) < strlen(f->hosts[i].name); j--) o[j] = o[j - 1];
-        o[j] = i;
-    }
-    return o;
-}
-
 static size_t seg_max_(const dsl_file_t* f) {
     size_t m = 1;
     for (int i = 0; i < f->nhosts; i++)
@@ -56,7 +38,7 @@ void emit_host__header(const gen_t* g, dsl_buf_t* b) {
 
 void emit_host__matcher(const gen_t* g, dsl_buf_t* b) {
     const dsl_file_t* f = g->f;
-    int* o = host_order_(f);
+    int* o = dsl_host__order(f);
     dsl_buf__printf(b,
                     "\n/* The host blocks' pseudo-segments, in lookup order (ht_rt__host_block). */\n"
                     "static const ht_rt_host_t %s__hosts[%d] = {\n",

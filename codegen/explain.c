@@ -269,6 +269,66 @@ explain_answer_t explain__match(const plan_t* p, const char* method, size_t mlen
     return a;
 }
 
+/* ---- host blocks, as PREFIX__match_host picks them ---- */
+
+/* The block (index into f->hosts) for a Host value, or -1: the generated
+   table's order (dsl_host__order) and the matcher's own ht_rt__host_block. */
+static int host_block_(const dsl_file_t* f, const char* host, size_t hlen) {
+    if (!f->nhosts || !host) return -1;
+    int* o = dsl_host__order(f);
+    ht_rt_host_t* t = dsl_xcalloc((size_t) f->nhosts, sizeof *t);
+    char** segs = dsl_xcalloc((size_t) f->nhosts, sizeof *segs);
+    for (int k = 0; k < f->nhosts; k++) {
+        const dsl_host_t* h = &f->hosts[o[k]];
+        size_t l = strlen(h->name);
+        segs[k] = dsl_xmalloc(l + 2);
+        segs[k][0] = ' ';
+        memcpy(segs[k] + 1, h->name, l + 1);
+        t[k] = (ht_rt_host_t){ .seg = segs[k], .len = (uint32_t) (l + 1), .wild = h->wild };
+    }
+    int k = ht_rt__host_block((ht_slice_t){ host, hlen }, t, f->nhosts);
+    int b = k >= 0 ? o[k] : -1;
+    for (int i = 0; i < f->nhosts; i++) free(segs[i]);
+    free(segs);
+    free(t);
+    free(o);
+    return b;
+}
+
+/* The path the automaton sees in a file with host blocks: "/ HOST" + s for
+   block b, "/ " + s outside blocks (b < 0); s itself without host blocks.
+   Returns the length of what was put in front. */
+static size_t pseudo_(const dsl_file_t* f, int b, const char* s, size_t n, dsl_buf_t* out) {
+    out->len = 0;
+    size_t skip = 0;
+    if (f->nhosts) {
+        const char* name = b >= 0 ? f->hosts[b].name : "";
+        dsl_buf__printf(out, "/ %s", name);
+        skip = out->len;
+    }
+    dsl_buf__put(out, s, n);
+    dsl_buf__put(out, "", 1);
+    out->len--;
+    return skip;
+}
+
+explain_answer_t explain__match_host(const plan_t* p, const char* method, size_t mlen, const char* host,
+                                     size_t hlen, const char* s, size_t n) {
+    const dsl_file_t* f = p->f;
+    if (!f->nhosts) return explain__match(p, method, mlen, s, n);
+    int b = host_block_(f, host, hlen);
+    dsl_buf_t t = { 0 };
+    explain_answer_t a;
+    for (;;) {
+        pseudo_(f, b, s, n, &t);
+        a = explain__match(p, method, mlen, t.ptr, t.len);
+        if (a.status != EXPLAIN_NOT_FOUND || b < 0) break;
+        b = -1; /* then the routes outside host blocks */
+    }
+    dsl_buf__free(&t);
+    return a;
+}
+
 /* ---- the report ---- */
 
 static const char* rank_name_(int rank) {
@@ -287,12 +347,21 @@ static void route_line_(const plan_t* p, const char* base, const dsl_route_t* r,
     char ms[512], sp[256];
     plan__methods_str(p->f, r->methods, ms, sizeof ms);
     plan__spec_str(r, sp, sizeof sp);
+    /* Host blocks: the host before the path, as --list shows it, and the
+       specificity without the pseudo-segment (dsl/host.c). */
+    const char* spec = sp + (p->f->nhosts ? 2 : 0);
+    const char* host = r->host ? p->f->hosts[r->host - 1].name : "";
+    const char* hsep = r->host ? " " : "";
     if (r->kind == DSL_R_HANDLER)
-        dsl_buf__printf(out, "%s:%d: %s %s -> %s (specificity %s)", base, r->loc.line, ms, r->pattern, r->handler,
-                        sp);
+        dsl_buf__printf(out, "%s:%d: %s %s%s%s -> %s (specificity %s", base, r->loc.line, ms, host, hsep, r->pattern,
+                        r->handler, spec);
     else
-        dsl_buf__printf(out, "%s:%d: %s %s %s (specificity %s)", base, r->loc.line,
-                        r->kind == DSL_R_MOUNT ? "mount" : "embed", r->pattern, r->dir, sp);
+        dsl_buf__printf(out, "%s:%d: %s %s%s%s %s (specificity %s", base, r->loc.line,
+                        r->kind == DSL_R_MOUNT ? "mount" : "embed", host, hsep, r->pattern, r->dir, spec);
+    /* a group's hooks, in call order */
+    for (int k = 0; k < r->nbefore; k++) dsl_buf__printf(out, ", before=%s", p->f->hooks[r->before[k]].name);
+    for (int k = 0; k < r->nafter; k++) dsl_buf__printf(out, ", after=%s", p->f->hooks[r->after[k]].name);
+    dsl_buf__puts(out, ")");
 }
 
 static void allow_str_(const dsl_file_t* f, uint64_t m, dsl_buf_t* out) {
@@ -317,14 +386,15 @@ static void why_lost_(const plan_t* p, const dsl_route_t* w, const dsl_route_t* 
         return;
     }
     int c = plan__cmp_spec(w, r);
+    int seg0 = f->nhosts ? 1 : 0; /* the pseudo-segment is not counted */
     if (c > 0) {
         int i = 0;
         while (i < w->nranks && i < r->nranks && w->ranks[i] == r->ranks[i]) i++;
         if (i < w->nranks && i < r->nranks)
             dsl_buf__printf(out, ": less specific: %s beats %s at segment %d", rank_name_(w->ranks[i]),
-                            rank_name_(r->ranks[i]), i + 1);
+                            rank_name_(r->ranks[i]), i + 1 - seg0);
         else
-            dsl_buf__printf(out, ": less specific: a longer pattern beats its own prefix (segment %d)", i + 1);
+            dsl_buf__printf(out, ": less specific: a longer pattern beats its own prefix (segment %d)", i + 1 - seg0);
         if (by_get) dsl_buf__puts(out, " (its GET would answer HEAD)");
         return;
     }
@@ -340,7 +410,8 @@ static void why_lost_(const plan_t* p, const dsl_route_t* w, const dsl_route_t* 
    else 1 plus the edit distances of its literal prefix and suffix; a
    missing or extra segment its length + 1. why gets the first parameter
    that refused its segment. */
-static int distance_(const dsl_route_t* r, const char* s, size_t n, const segs_t* sg, int max, dsl_buf_t* why) {
+static int distance_(const dsl_route_t* r, const char* s, size_t n, const segs_t* sg, int max, int seg0,
+                     dsl_buf_t* why) {
     int d = 0;
     int k = 1; /* pieces[0] is the leading '/' */
     for (int i = 0; i < r->nranks && d <= max; i++) {
@@ -372,7 +443,7 @@ static int distance_(const dsl_route_t* r, const char* s, size_t n, const segs_t
                 d += dsl_edit_distance(v, a, pre.ptr ? pre.ptr : "", pre.len, max);
                 d += dsl_edit_distance(v + vl - b, b, suf.ptr ? suf.ptr : "", suf.len, max);
                 if (!why->len)
-                    dsl_buf__printf(why, "segment %d '%.*s' is not parameter '%s' (%s)%s", i + 1, (int) len, v,
+                    dsl_buf__printf(why, "segment %d '%.*s' is not parameter '%s' (%s)%s", i + 1 - seg0, (int) len, v,
                                     q->name, kind_name_(q->kind), pre.len || suf.len ? " with its prefix/suffix" : "");
             }
         }
@@ -384,25 +455,64 @@ static int distance_(const dsl_route_t* r, const char* s, size_t n, const segs_t
     return d;
 }
 
-bool explain__request(const plan_t* p, const char* base, const char* request, dsl_buf_t* out) {
+/* The host line: which host block serves the request (files with host
+   blocks, or a Host given for a file without). b: the block, fell_back:
+   its routes do not match the path. */
+static void host_line_(const plan_t* p, const char* base, const char* host, int b, bool fell_back, dsl_buf_t* out) {
+    const dsl_file_t* f = p->f;
+    if (!f->nhosts) {
+        if (host) dsl_buf__printf(out, "host      %s (no host blocks in %s: every Host is served alike)\n", host, base);
+        return;
+    }
+    if (!host)
+        dsl_buf__puts(out, "host      none given (--host NAME): the routes outside host blocks\n");
+    else if (b < 0)
+        dsl_buf__printf(out, "host      %s: no host block, the routes outside host blocks\n", host);
+    else if (fell_back)
+        dsl_buf__printf(out,
+                        "host      %s: host %s (%s:%d) has no route for the path, the routes outside host blocks "
+                        "answer\n",
+                        host, f->hosts[b].name, base, f->hosts[b].loc.line);
+    else
+        dsl_buf__printf(out, "host      %s: host %s (%s:%d)\n", host, f->hosts[b].name, base, f->hosts[b].loc.line);
+}
+
+bool explain__request(const plan_t* p, const char* base, const char* request, const char* host, dsl_buf_t* out) {
     const dsl_file_t* f = p->f;
     const char* m = request;
     while (*m == ' ' || *m == '\t') m++;
     size_t ml = strcspn(m, " \t");
-    const char* s = m + ml;
-    while (*s == ' ' || *s == '\t') s++;
-    size_t n = strcspn(s, " \t?#");
-    if (!ml || !n || s[0] != '/') {
+    const char* rs = m + ml;
+    while (*rs == ' ' || *rs == '\t') rs++;
+    size_t rn = strcspn(rs, " \t?#");
+    if (!ml || !rn || rs[0] != '/') {
         dsl_buf__printf(out, "htgen: --explain: '%s' is not a request: METHOD /path (e.g. 'GET /users/42')\n",
                         request);
         return false;
     }
     int mi = dsl_file__method_index(f, m, ml);
     int get = dsl_file__method_index(f, "GET", 3), head = dsl_file__method_index(f, "HEAD", 4);
-    explain_answer_t a = answer_(p, mi, ml == 7 && memcmp(m, "OPTIONS", 7) == 0, s, n);
-    dsl_buf__printf(out, "request   %.*s %.*s", (int) ml, m, (int) n, s);
-    if (s[n] == '?') dsl_buf__puts(out, " (the query is not part of matching)");
+    bool options = ml == 7 && memcmp(m, "OPTIONS", 7) == 0;
+    /* In a file with host blocks the automaton sees the path behind its
+       host's pseudo-segment, the block's first, then outside blocks' on a
+       404 (PREFIX__match_host); everything below works on that path (s, n)
+       and prints it without the first skip bytes. */
+    int b = host_block_(f, host, host ? strlen(host) : 0);
+    int b0 = b;
+    dsl_buf_t ps = { 0 };
+    size_t skip = pseudo_(f, b, rs, rn, &ps);
+    explain_answer_t a = answer_(p, mi, options, ps.ptr, ps.len);
+    if (a.status == EXPLAIN_NOT_FOUND && b >= 0) {
+        b = -1;
+        skip = pseudo_(f, b, rs, rn, &ps);
+        a = answer_(p, mi, options, ps.ptr, ps.len);
+    }
+    const char* s = ps.ptr;
+    size_t n = ps.len;
+    dsl_buf__printf(out, "request   %.*s %.*s", (int) ml, m, (int) rn, rs);
+    if (rs[rn] == '?') dsl_buf__puts(out, " (the query is not part of matching)");
     dsl_buf__puts(out, "\n");
+    host_line_(p, base, host, b0, b0 >= 0 && b < 0, out);
     segs_t sg;
     bool split = split_(s, n, &sg);
     const dsl_route_t* w = a.route ? f->routes[a.route - 1] : nullptr;
@@ -445,7 +555,7 @@ bool explain__request(const plan_t* p, const char* base, const char* request, ds
         dsl_buf__put(&t, s, a.redirect_adds ? n : n - 1);
         if (a.redirect_adds) dsl_buf__put(&t, "/", 1);
         dsl_buf__printf(out, "answer    308 Permanent Redirect to %.*s (trailing_slash redirect), which matches\n",
-                        (int) t.len, t.ptr);
+                        (int) (t.len - skip), t.ptr + skip);
         segs_t tg;
         if (split_(t.ptr, t.len, &tg))
             for (int j = 0; j < f->nroutes; j++)
@@ -473,23 +583,31 @@ bool explain__request(const plan_t* p, const char* base, const char* request, ds
         dsl_buf__puts(out, "\n");
     }
     if (a.status == EXPLAIN_NOT_FOUND && split) {
-        if (!f->slash_redirect && n > 0) {
+        if (!f->slash_redirect && rn > 0) {
             /* what the redirect would have done */
-            bool drop = n > 1 && s[n - 1] == '/';
+            bool drop = rn > 1 && rs[rn - 1] == '/';
             dsl_buf_t t = { 0 };
             dsl_buf__put(&t, s, drop ? n - 1 : n);
             if (!drop) dsl_buf__put(&t, "/", 1);
             if (walk_(&p->au, t.ptr, t.len))
                 dsl_buf__printf(out, "note      %.*s would match, but trailing_slash strict turns the redirect off\n",
-                                (int) t.len, t.ptr);
+                                (int) (t.len - skip), t.ptr + skip);
             dsl_buf__free(&t);
         }
-        /* did you mean: the nearest routes */
-        int max = 2 + (int) n / 4;
+        /* did you mean: the nearest routes, of the request's host block and
+           outside blocks, each measured on its own pseudo-segment */
+        int max = 2 + (int) rn / 4;
+        int seg0 = f->nhosts ? 1 : 0;
         int best[3] = { -1, -1, -1 }, bd[3] = { 0, 0, 0 };
+        dsl_buf_t hp = { 0 };
+        segs_t hg;
         for (int j = 0; j < f->nroutes; j++) {
+            const dsl_route_t* r = f->routes[j];
+            if (r->host && r->host != b0 + 1) continue;
+            pseudo_(f, r->host - 1, rs, rn, &hp);
+            if (!split_(hp.ptr, hp.len, &hg)) continue;
             dsl_buf_t why = { 0 };
-            int d = distance_(f->routes[j], s, n, &sg, max, &why);
+            int d = distance_(r, hp.ptr, hp.len, &hg, max, seg0, &why);
             dsl_buf__free(&why);
             if (d > max) continue;
             for (int q = 0; q < 3; q++)
@@ -500,14 +618,19 @@ bool explain__request(const plan_t* p, const char* base, const char* request, ds
                 }
         }
         for (int q = 0; q < 3 && best[q] >= 0; q++) {
+            const dsl_route_t* r = f->routes[best[q]];
+            pseudo_(f, r->host - 1, rs, rn, &hp);
+            split_(hp.ptr, hp.len, &hg);
             dsl_buf_t why = { 0 };
-            distance_(f->routes[best[q]], s, n, &sg, max, &why);
+            distance_(r, hp.ptr, hp.len, &hg, max, seg0, &why);
             dsl_buf__puts(out, q ? "          " : "nearest   ");
-            route_line_(p, base, f->routes[best[q]], out);
+            route_line_(p, base, r, out);
             dsl_buf__printf(out, ": %d edit%s away%s%.*s\n", bd[q], bd[q] == 1 ? "" : "s", why.len ? "; " : "",
                             (int) why.len, why.ptr ? why.ptr : "");
             dsl_buf__free(&why);
         }
+        dsl_buf__free(&hp);
     }
+    dsl_buf__free(&ps);
     return true;
 }

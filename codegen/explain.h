@@ -9,6 +9,12 @@
  * (tests/codegen/check_explain.c and check_codegen_prop hold them side by
  * side). The reasons for the routes that lost are the precedence rules of
  * dsl/SPEC.md, stated for the first segment where the two routes differ.
+ *
+ * In a file with `host` blocks the automaton holds every route behind its
+ * host's pseudo-segment (dsl/host.c); the request is explained as
+ * PREFIX__match_host answers it: for the Host given, its block's routes
+ * (ht_rt__host_block picks the block), then the routes outside blocks.
+ * The report shows the host, never the pseudo-segment.
  */
 #ifndef HT_CODEGEN_EXPLAIN_H
 #define HT_CODEGEN_EXPLAIN_H
@@ -44,9 +50,16 @@ typedef struct explain_answer {
    escape in a decoded parameter is BAD_REQUEST. */
 explain_answer_t explain__match(const plan_t* p, const char* method, size_t mlen, const char* s, size_t n);
 
+/* What PREFIX__match_host answers for a Host value host[0 .. hlen)
+   (nullptr: no Host header) in a file with host blocks; s is the path as
+   the request has it. Without host blocks, explain__match. */
+explain_answer_t explain__match_host(const plan_t* p, const char* method, size_t mlen, const char* host,
+                                     size_t hlen, const char* s, size_t n);
+
 /* The report for one request, "METHOD PATH[?QUERY]" (the query is
-   ignored, as dispatch does), appended to out. base names the routes file.
-   Returns false (with a message in out) when the request is not one. */
-bool explain__request(const plan_t* p, const char* base, const char* request, dsl_buf_t* out);
+   ignored, as dispatch does), appended to out. base names the routes file;
+   host is the request's Host value (nullptr: none), which picks the host
+   block. Returns false (with a message in out) when the request is not one. */
+bool explain__request(const plan_t* p, const char* base, const char* request, const char* host, dsl_buf_t* out);
 
 #endif /* HT_CODEGEN_EXPLAIN_H */

@@ -111,7 +111,7 @@ static void list_(gen_t* g) {
 }
 
 /* Each request's report (explain.h), one blank line between them. */
-static int explain_(gen_t* g, const char* const* reqs, int n) {
+static int explain_(gen_t* g, const char* const* reqs, int n, const char* host) {
     plan_t plan;
     if (!plan__build(&plan, g->f, g->base)) {
         errors_(g->f->src);
@@ -120,7 +120,7 @@ static int explain_(gen_t* g, const char* const* reqs, int n) {
     int rc = 0;
     for (int i = 0; i < n; i++) {
         dsl_buf_t out = { 0 };
-        bool ok = explain__request(&plan, g->base, reqs[i], &out);
+        bool ok = explain__request(&plan, g->base, reqs[i], host, &out);
         if (i && ok) fputs("\n", stdout);
         fwrite(out.ptr, 1, out.len, ok ? stdout : stderr);
         if (!ok) rc = 2;
@@ -225,6 +225,10 @@ static void usage_(FILE* to) {
           "                                   matcher's precedence), its parameters, and why\n"
           "                                   the other routes that match the path lose;\n"
           "                                   404, 405 + Allow, OPTIONS, 308 explained\n"
+          "       htgen --explain ROUTES.ht 'METHOD /path' ... --host NAME\n"
+          "                                   the requests carry Host: NAME (port and\n"
+          "                                   case as a client sends them): its host block,\n"
+          "                                   then the routes outside host blocks\n"
           "       htgen --fmt ROUTES.ht       print the file formatted: columns aligned,\n"
           "                                   comments kept, blocks indented (SPEC.md, Tools)\n"
           "       htgen --fmt --in-place ROUTES.ht  (or -i) rewrite the file formatted\n"
@@ -252,8 +256,8 @@ static void usage_(FILE* to) {
 
 /* The options that take a value (the next argument). */
 static bool is_valued_(const char* a) {
-    static const char* const valued[] = { "--prefix",        "--mount-base", "--depfile", "--code-weight",
-                                          "--chunk-weight", "--openapi-version", "-o" };
+    static const char* const valued[] = { "--prefix",       "--mount-base",      "--depfile", "--code-weight",
+                                          "--chunk-weight", "--openapi-version", "--host",    "-o" };
     for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
         if (strcmp(a, valued[k]) == 0) return true;
     return false;
@@ -268,6 +272,7 @@ int main(int argc, char** argv) {
     int code_weight = 0, chunk_weight = 0;
     bool check = false, list = false, explain = false, fmt = false, in_place = false, openapi = false;
     const char* reqs[64]; /* --explain's requests */
+    const char* host = nullptr; /* --explain --host */
     int nreqs = 0;
     const char* oa_version = "0";
     for (int i = 1; i < argc; i++) {
@@ -295,6 +300,8 @@ int main(int argc, char** argv) {
             prefix = argv[++i];
         } else if (strcmp(argv[i], "--mount-base") == 0 && i + 1 < argc) {
             mount_base = argv[++i];
+        } else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
+            host = argv[++i];
         } else if (strcmp(argv[i], "--depfile") == 0 && i + 1 < argc) {
             depfile = argv[++i];
         } else if ((strcmp(argv[i], "--code-weight") == 0 || strcmp(argv[i], "--chunk-weight") == 0) &&
@@ -333,7 +340,7 @@ int main(int argc, char** argv) {
         }
     }
     if (!in || (!check && !list && !explain && !fmt && !openapi && !outdir) || (explain && !nreqs) ||
-        (in_place && !fmt)) {
+        (in_place && !fmt) || (host && !explain)) {
         usage_(stderr);
         return 2;
     }
@@ -380,7 +387,7 @@ int main(int argc, char** argv) {
     } else if (list) {
         list_(&g);
     } else if (explain) {
-        rc = explain_(&g, reqs, nreqs);
+        rc = explain_(&g, reqs, nreqs, host);
     } else if (openapi) {
         rc = openapi_(&g, outdir, oa_version);
     } else if (!check) {

@@ -369,6 +369,11 @@ int dsl_host__open(dsl_file_t* f, dsl_src_t* src, const dsl_tok_t* t);
  * outside blocks), which PREFIX__match_host matches (host.c). r->pattern
  * stays as written. Nothing without host blocks. */
 void dsl_host__apply(dsl_file_t* f, dsl_src_t* src);
+/* The hosts' lookup order, as indexes into f->hosts (malloc'd, the caller
+ * frees): exact names in file order, then wildcards by suffix length,
+ * longest first (file order among equals). PREFIX__match_host's table
+ * (codegen/emit_host.c) and htgen --explain (codegen/explain.c) share it. */
+int* dsl_host__order(const dsl_file_t* f);
 
 /* Shared by the statements of parse.c and group.c: SIZE (bytes, or with
  * K / M / G), DURATION (an integer and ms, s, m or h; > 0, <= 1 h: a

@@ -99,7 +99,33 @@ void dsl_host__apply(dsl_file_t* f, dsl_src_t* src) {
         r->npieces = r->nparams = r->nranks = 0;
         (void) dsl_path__parse(&f->arena, src, r, &t); /* parsed before: no error */
         s[1] = ' ';
+        /* The segment languages were built from '~' (rx__lit copies): the
+           pseudo-segment's and the whole path's are rebuilt with the blank,
+           so a path checked against them (htgen --explain) is the matcher's. */
+        r->segrx[0] = rx__lit(&f->arena, s + 1, 1 + hl);
+        rx_t* whole = rx__byte(&f->arena, '/');
+        for (int i = 0; i < r->nranks; i++) {
+            if (i) whole = rx__cat(&f->arena, whole, rx__byte(&f->arena, '/'));
+            whole = rx__cat(&f->arena, whole, r->segrx[i]);
+        }
+        r->rx = whole;
         r->pattern = pattern;
         r->path_loc = loc;
     }
+}
+
+int* dsl_host__order(const dsl_file_t* f) {
+    int n = f->nhosts;
+    int* o = dsl_xmalloc((size_t) (n ? n : 1) * sizeof *o);
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (!f->hosts[i].wild) o[k++] = i;
+    int w0 = k;
+    for (int i = 0; i < n; i++) {
+        if (!f->hosts[i].wild) continue;
+        int j = k++;
+        for (; j > w0 && strlen(f->hosts[o[j - 1]].name) < strlen(f->hosts[i].name); j--) o[j] = o[j - 1];
+        o[j] = i;
+    }
+    return o;
 }

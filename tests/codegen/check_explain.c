@@ -4,9 +4,13 @@
  * vocabulary (numbers, names, escapes, overflow, empty), with trailing
  * slashes added and removed and a segment appended, under every method of
  * the file and a few others. The random route sets get the same comparison
- * in check_codegen_prop; the printed text has goldens (explain/). */
+ * in check_codegen_prop; the printed text has goldens (explain/). The hosts
+ * set (host blocks) is compared with PREFIX__match_host over the same
+ * requests times Host values: exact, wildcard, nested wildcard, unknown,
+ * none, upper case, with a port and a final dot. */
 #include "app_routes.h"
 #include "gq_routes.h"
+#include "hst_routes.h"
 #include "routing_routes.h"
 
 #include "explain.h"
@@ -73,16 +77,49 @@ static int gq_(const char* method, const char* path, int* route) {
     return st;
 }
 
+/* The Host values, nullptr for none. */
+static const char* const hosts_[] = { nullptr,
+                                      "api.example.com",
+                                      "API.Example.COM",
+                                      "api.example.com:8080",
+                                      "api.example.com.",
+                                      "www.example.com",
+                                      "foo.example.com",
+                                      "a.b.example.com",
+                                      "x.eu.example.com",
+                                      "X.EU.EXAMPLE.COM:443",
+                                      "eu.example.com",
+                                      "example.com",
+                                      ".example.com",
+                                      "other.org",
+                                      "" };
+enum { NHOSTS = sizeof hosts_ / sizeof hosts_[0] };
+static const char* host_; /* the Host of hst_'s requests */
+
+static int hst_(const char* method, const char* path, int* route) {
+    static char big[2 * HST_HOST_SCRATCH + 4096];
+    hst_match_t m;
+    m.scratch = big;
+    m.scratch_cap = sizeof big;
+    ht_slice_t tok = ht_slice__from_cstr(method);
+    ht_slice_t host = host_ ? ht_slice__from_cstr(host_) : ht_slice__from(nullptr, 0);
+    int st = (int) hst__match_host(ht_method__from_slice(tok), tok, host, ht_slice__from_cstr(path), &m);
+    *route = (int) m.route;
+    return st;
+}
+
 static const char* const values_[] = { "42", "bob", "new", "a%41", "%zz", "", "18446744073709551616", "-7",
                                        "ff", "a-b_c", "x/y", "123e4567-e89b-12d3-a456-426614174000", "v12",
                                        "img-5.png", "q", "..", "a/./b", "a%2Fb", "a\\b", "x/" };
 enum { NVALUES = sizeof values_ / sizeof values_[0] };
 static const char* const methods_[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "BREW" };
 
-/* Route r's pattern with every parameter replaced by values_[(v + k) % NVALUES]. */
-static size_t instance_(const dsl_route_t* r, int v, char* out, size_t cap) {
+/* Route r's pattern with every parameter replaced by values_[(v + k) % NVALUES].
+   In a file with host blocks r->pieces start with the pseudo-segment ("/",
+   " api.example.com"), which a request's path does not hold: skipped. */
+static size_t instance_(const dsl_file_t* f, const dsl_route_t* r, int v, char* out, size_t cap) {
     size_t o = 0;
-    for (int k = 0; k < r->npieces && o + 64 < cap; k++) {
+    for (int k = f->nhosts ? 2 : 0; k < r->npieces && o + 64 < cap; k++) {
         const dsl_piece_t* pc = &r->pieces[k];
         const char* s = pc->is_param ? values_[(v + pc->param.index) % NVALUES] : pc->lit;
         size_t n = pc->is_param ? strlen(s) : pc->lit_len;
@@ -99,17 +136,20 @@ static int compare_(const loaded_t* l, match_fn match) {
         for (int v = 0; v < NVALUES; v++)
             for (int mut = 0; mut < 3; mut++) {
                 char path[512];
-                size_t n = instance_(l->f.routes[j], v, path, sizeof path - 4);
+                size_t n = instance_(&l->f, l->f.routes[j], v, path, sizeof path - 4);
                 if (mut == 1 && n > 1 && path[n - 1] == '/') path[--n] = '\0';
                 else if (mut == 1) path[n++] = '/', path[n] = '\0';
                 if (mut == 2) memcpy(path + n, "/z", 3), n += 2;
                 for (size_t mi = 0; mi < sizeof methods_ / sizeof methods_[0]; mi++) {
                     int route;
                     int st = match(methods_[mi], path, &route);
-                    explain_answer_t a = explain__match(&l->plan, methods_[mi], strlen(methods_[mi]), path, n);
+                    explain_answer_t a =
+                        match == hst_ ? explain__match_host(&l->plan, methods_[mi], strlen(methods_[mi]), host_,
+                                                            host_ ? strlen(host_) : 0, path, n)
+                                      : explain__match(&l->plan, methods_[mi], strlen(methods_[mi]), path, n);
                     ck_assert_msg((int) a.status == st && a.route == route,
-                                  "%s %s: --explain says status %d route %d, the matcher %d route %d",
-                                  methods_[mi], path, a.status, a.route, st, route);
+                                  "%s %s (Host %s): --explain says status %d route %d, the matcher %d route %d",
+                                  methods_[mi], path, host_ ? host_ : "none", a.status, a.route, st, route);
                     checked++;
                 }
             }
@@ -151,12 +191,58 @@ START_TEST(test_query_set) {
 }
 END_TEST
 
+/* Every request of compare_ under every Host of hosts_. */
+static int compare_hosts_(const loaded_t* l) {
+    int checked = 0;
+    for (int h = 0; h < NHOSTS; h++) {
+        host_ = hosts_[h];
+        checked += compare_(l, hst_);
+    }
+    host_ = nullptr;
+    return checked;
+}
+
+START_TEST(test_hosts_set) {
+    loaded_t l;
+    load_(&l, HOSTS_HT, HOSTS_DIR);
+    int n = compare_hosts_(&l);
+    ck_assert_int_eq(n, NHOSTS * l.f.nroutes * NVALUES * 3 * 8);
+    /* the answers SPEC.md documents: a block's own route, exact before
+       wildcard, the longer suffix, the fallback, no Host */
+    struct {
+        const char* host;
+        const char* path;
+        int route;
+    } want[] = {
+        { "api.example.com", "/v1/ping", HST_ROUTE_API_PING },
+        { "API.EXAMPLE.COM:8080", "/v1/ping", HST_ROUTE_API_PING },
+        { "api.example.com", "/v2/ping", HST_ROUTE_API_PING2 },
+        { "api.example.com", "/admin/stats", HST_ROUTE_API_STATS },
+        { "b.example.com", "/v1/ping", HST_ROUTE_WILD_PING },
+        { "b.eu.example.com", "/v1/ping", HST_ROUTE_EU_PING },
+        { "api.example.com", "/only", HST_ROUTE_ONLY },
+        { "example.com", "/v1/ping", HST_ROUTE_PING },
+        { nullptr, "/v1/ping", HST_ROUTE_PING },
+        { nullptr, "/v2/ping", 0 },
+    };
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        const char* hs = want[k].host;
+        explain_answer_t a = explain__match_host(&l.plan, "GET", 3, hs, hs ? strlen(hs) : 0, want[k].path,
+                                                 strlen(want[k].path));
+        ck_assert_msg(a.route == want[k].route, "GET %s (Host %s): route %d, want %d", want[k].path,
+                      hs ? hs : "none", a.route, want[k].route);
+    }
+    unload_(&l);
+}
+END_TEST
+
 int main(void) {
     Suite* s = suite_create("explain");
     TCase* tc = tcase_create("matcher");
     tcase_add_test(tc, test_routing_example);
     tcase_add_test(tc, test_golden_set);
     tcase_add_test(tc, test_query_set);
+    tcase_add_test(tc, test_hosts_set);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

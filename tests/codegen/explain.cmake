@@ -38,3 +38,9 @@ execute_process(COMMAND "${HTGEN}" --explain "${ROUTING}" "users/42"
 if(NOT rc EQUAL 2 OR NOT out STREQUAL "" OR NOT err MATCHES "is not a request")
   message(FATAL_ERROR "--explain 'users/42': status ${rc}, stdout '${out}', stderr '${err}'")
 endif()
+# --host is --explain's: alone, a usage error.
+execute_process(COMMAND "${HTGEN}" --check "${ROUTING}" --host api.example.com
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 2 OR NOT out STREQUAL "" OR NOT err MATCHES "usage")
+  message(FATAL_ERROR "--check --host: status ${rc}, stdout '${out}', stderr '${err}'")
+endif()
