@@ -5,15 +5,18 @@
  * calls the handlers below. 404, 405 + Allow, OPTIONS, HEAD, the
  * trailing-slash 308, 400 for bad escapes and the per-route body limit (413)
  * are the dispatcher's; the handlers only see requests that are theirs, with
- * parameters decoded and converted.
+ * path and query parameters decoded and converted (a bad query parameter is
+ * a 400 that names it). The /admin group's hooks run around its routes;
+ * the api.localhost host block's routes answer only that Host.
  *
- *   routing [-p PORT] [-b ADDR] [-r DIR] [-u UPLOAD_DIR]
+ *   routing [-p PORT] [-b ADDR] [-r DIR] [-u UPLOAD_DIR] [-t TOKEN]
  *     -p PORT  port (default 8080; 0 picks one)
  *     -b ADDR  address to bind (default: every interface)
  *     -r DIR   the directory of routes.ht, where the mount directories are
  *              looked up (default: routing_MOUNT_BASE, the path from the
  *              build directory to it)
  *     -u DIR   where PUT /upload/{name} writes its files (without it: 404)
+ *     -t TOKEN the bearer token of the /admin group (default: ROUTING_DEMO_TOKEN)
  * Prints "listening on ADDR:PORT" once ready; SIGINT/SIGTERM stop it.
  */
 #ifndef _WIN32
@@ -43,6 +46,7 @@ static void send_bytes(ht_response_t* res, uint16_t status, const char* type, ht
     ht_bytes__free(b);
 }
 
+/* The links follow routes.ht's patterns, written out by hand. */
 void routing_home(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
                   ht_alloc_t* a, const routing_home_params_t* p) {
     (void) app, (void) req, (void) p;
@@ -52,6 +56,7 @@ void routing_home(struct routing_app* app, const ht_request_t* req, ht_response_
                       "<li><a href=\"/hello/world\">/hello/world</a>\n"
                       "<li><a href=\"/api/status\">/api/status</a>\n"
                       "<li><a href=\"/search?q=route+compiler&amp;tag=c\">/search</a>\n"
+                      "<li><a href=\"/files/css/site.css\">/files/css/site.css</a>\n"
                       "<li><a href=\"/users/42\">/users/42</a>\n"
                       "<li><a href=\"/slow/500\">/slow/500</a>\n"
                       "<li><a href=\"/events\">/events</a>\n"
@@ -68,6 +73,9 @@ void routing_hello(struct routing_app* app, const ht_request_t* req, ht_response
     send_bytes(res, 200, "text/plain; charset=utf-8", &b, a);
 }
 
+/* The /admin group's token when -t gives none: a demo, not a secret. */
+#define ROUTING_DEMO_TOKEN "tour-token"
+
 /* The handlers' context (`context struct routing_app` in routes.ht): what
  * main puts in ht_config_t.user_data reaches every handler as its first
  * parameter, no globals. One loop here, so one thread touches it; a server
@@ -75,6 +83,10 @@ void routing_hello(struct routing_app* app, const ht_request_t* req, ht_response
 struct routing_app {
     uint64_t requests_seen;
     int      upload_dir; /* -u DIR, opened; -1: uploads answer 404 */
+    const char* token;   /* -t TOKEN: what the /admin group's before hook wants */
+    /* the /admin group's after hook: final statuses per route, by class
+       (0: the client left before an answer, 1..5: 1xx..5xx) */
+    uint64_t statuses[ROUTING_ROUTE__COUNT][6];
 };
 
 void routing_status_json(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
@@ -86,39 +98,18 @@ void routing_status_json(struct routing_app* app, const ht_request_t* req, ht_re
     ht_response__json(res, 200, json, a);
 }
 
-/* Appends s percent-decoded (form rules); decoding only shrinks, so s.len
- * bytes suffice. */
-static ht_result_t push_decoded(ht_bytes_t* b, ht_slice_t s) {
-    if (s.len == 0) return 0;
-    char* out = ht_bytes__extend(b, s.len);
-    if (!out) return -ENOMEM;
-    ht_io_t n = ht_uri__decode(s, out, s.len, HT_URI_DECODE_PLUS);
-    if (n < 0) return (ht_result_t) n;
-    ht_bytes__truncate(b, b->len - s.len + (size_t) n);
-    return 0;
-}
-
-/* One "key=value" line per query pair, both decoded (form rules: '+' is a
- * space); a pair without '=' is printed as the bare key; a bad escape: 400. */
+/* `?q:str ?page:u64=1 ?tag:slug*`: dispatch parsed and checked the query
+ * (percent-decoded, '+' a space) into p before this runs; a missing q or a
+ * page that is no u64 was answered 400 with the parameter's name, and the
+ * handler never saw it. One "key=value" line each. */
 void routing_search(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
                     ht_alloc_t* a, const routing_search_params_t* p) {
-    (void) app, (void) p;
-    ht_slice_t query = ht_request__query(req);
+    (void) app, (void) req;
     ht_bytes_t b;
     ht_bytes__init(&b, a);
-    ht_uri_query_iter_t it;
-    ht_slice_t k, v;
-    ht_uri__query_iter(&it, query);
-    while (ht_uri__query_next(&it, &k, &v)) {
-        if (push_decoded(&b, k) != 0) goto bad;
-        if (v.ptr && (ht_bytes__push_byte(&b, '=') != 0 || push_decoded(&b, v) != 0)) goto bad;
-        ht_bytes__push_byte(&b, '\n');
-    }
+    ht_bytes__pushf(&b, "q=%.*s\npage=%" PRIu64 "\n", HT_SLICE_FMT(p->q), p->page);
+    for (size_t i = 0; i < p->tag_count; i++) ht_bytes__pushf(&b, "tag=%.*s\n", HT_SLICE_FMT(p->tag[i]));
     send_bytes(res, 200, "text/plain; charset=utf-8", &b, a);
-    return;
-bad:
-    ht_bytes__free(&b);
-    ht_response__error(res, 400, a);
 }
 
 void routing_user(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
@@ -167,12 +158,16 @@ void routing_tag(struct routing_app* app, const ht_request_t* req, ht_response_t
     send_bytes(res, 200, "text/plain; charset=utf-8", &b, a);
 }
 
+/* {file:path...}: the decoded rest, which the matcher already refused (400)
+ * when it holds an empty, "." or ".." segment, '\\', %2F, %5C or %00, so it
+ * can be joined to a directory as it is. (A plain {path...} hands over
+ * whatever the path decodes to, "%2E%2E/" included.) */
 void routing_file_get(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
                       ht_alloc_t* a, const routing_file_get_params_t* p) {
     (void) app, (void) req;
     ht_bytes_t b;
     ht_bytes__init(&b, a);
-    ht_bytes__pushf(&b, "file [%.*s]\n", HT_SLICE_FMT(p->path));
+    ht_bytes__pushf(&b, "file [%.*s]\n", HT_SLICE_FMT(p->file));
     send_bytes(res, 200, "text/plain; charset=utf-8", &b, a);
 }
 
@@ -191,6 +186,88 @@ void routing_docs(struct routing_app* app, const ht_request_t* req, ht_response_
                   ht_alloc_t* a, const routing_docs_params_t* p) {
     (void) app, (void) req, (void) p;
     ht_response__html(res, 200, "<!doctype html><p>docs: see <a href=\"/static/docs/\">files</a>\n", a);
+}
+
+/* ---- The /admin group (routes.ht): hooks around its routes. ---- */
+
+/* Compares in time independent of where the strings differ. */
+static bool same_secret(ht_slice_t got, const char* want) {
+    size_t n = strlen(want);
+    unsigned diff = got.len != n;
+    for (size_t i = 0; i < got.len; i++) diff |= (unsigned char) got.ptr[i] ^ (unsigned char) want[i % (n ? n : 1)];
+    return diff == 0;
+}
+
+/* before=require_token: true lets the route's handler run; false means this
+ * hook answered (401 and the scheme the client must use). */
+bool routing_require_token(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                           ht_alloc_t* a) {
+    ht_slice_t auth = ht_request__header(req, HT_HEADER_AUTHORIZATION);
+    if (auth.len > 7 && ht_slice__starts_with_nocase(auth, HT_SLICE("Bearer ")) &&
+        same_secret(ht_slice__sub(auth, 7, auth.len - 7), app->token))
+        return true;
+    static const char msg[] = "a bearer token is needed (Authorization: Bearer TOKEN)\n";
+    ht_response__status(res, 401); /* the long way: a header of our own */
+    ht_response__header_cstr(res, "Content-Type", "text/plain; charset=utf-8");
+    ht_response__header_cstr(res, "WWW-Authenticate", "Bearer realm=\"routing\"");
+    ht_response__body(res, msg, sizeof msg - 1, a);
+    return false;
+}
+
+/* after=count_status: the final status of every request to the group's
+ * routes, the before hook's 401 included, once the response is complete
+ * (0 when the client left first). */
+void routing_count_status(struct routing_app* app, routing_route_t route, uint16_t status) {
+    unsigned c = status / 100;
+    app->statuses[route][c <= 5 ? c : 0]++;
+}
+
+/* {"GET /admin/stats":{"2xx":1,"4xx":2},...}: the routes counted so far
+ * (this request's own 200 is counted once it has been sent). */
+void routing_admin_stats(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                         ht_alloc_t* a, const routing_admin_stats_params_t* p) {
+    (void) req, (void) p;
+    static const char* const cls[6] = { "gone", "1xx", "2xx", "3xx", "4xx", "5xx" };
+    ht_bytes_t b;
+    ht_bytes__init(&b, a);
+    ht_bytes__push_byte(&b, '{');
+    bool first = true;
+    for (int r = 1; r < ROUTING_ROUTE__COUNT; r++) {
+        bool any = false;
+        for (int c = 0; c < 6; c++) {
+            if (!app->statuses[r][c]) continue;
+            if (!any)
+                ht_bytes__pushf(&b, "%s\"%s %s\":{", first ? "" : ",", routing__routes[r].methods,
+                                routing__routes[r].pattern);
+            ht_bytes__pushf(&b, "%s\"%s\":%" PRIu64, any ? "," : "", cls[c], app->statuses[r][c]);
+            any = true;
+            first = false;
+        }
+        if (any) ht_bytes__push_byte(&b, '}');
+    }
+    ht_bytes__pushf(&b, "}\n");
+    send_bytes(res, 200, "application/json", &b, a);
+}
+
+void routing_admin_reset(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                         ht_alloc_t* a, const routing_admin_reset_params_t* p) {
+    (void) req, (void) p;
+    memset(app->statuses, 0, sizeof app->statuses);
+    ht_response__text(res, 200, "reset\n", a);
+}
+
+/* ---- host api.localhost (routes.ht): its own / and /v1/ping; its other
+ * paths are the routes outside the block. ---- */
+void routing_api_home(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                      ht_alloc_t* a, const routing_api_home_params_t* p) {
+    (void) app, (void) req, (void) p;
+    ht_response__json(res, 200, "{\"api\":\"routing\",\"ping\":\"/v1/ping\"}\n", a);
+}
+
+void routing_api_ping(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
+                      ht_alloc_t* a, const routing_api_ping_params_t* p) {
+    (void) app, (void) req, (void) p;
+    ht_response__json(res, 200, "{\"pong\":true}\n", a);
 }
 
 /* ---- Answering later (<ht/response.h>): the handler defers, returns, and
@@ -414,6 +491,7 @@ static void usage(FILE* f) {
                "  -r, --routes-dir DIR   where the routes file's mount directories are\n"
                "                         looked up (default: as compiled in)\n"
                "  -u, --upload-dir DIR   where PUT /upload/{name} writes (default: none, 404)\n"
+               "  -t, --token TOKEN      the bearer token /admin wants (default: " ROUTING_DEMO_TOKEN ")\n"
                "  -h, --help             this help\n");
 }
 
@@ -421,15 +499,17 @@ int main(int argc, char** argv) {
     static const struct option opts[] = {
         { "port", required_argument, nullptr, 'p' },       { "bind", required_argument, nullptr, 'b' },
         { "routes-dir", required_argument, nullptr, 'r' }, { "upload-dir", required_argument, nullptr, 'u' },
-        { "help", no_argument, nullptr, 'h' },             { nullptr, 0, nullptr, 0 },
+        { "token", required_argument, nullptr, 't' },      { "help", no_argument, nullptr, 'h' },
+        { nullptr, 0, nullptr, 0 },
     };
     long port = 8080;
     const char* bind = nullptr;
     const char* base = nullptr;
     const char* upload = nullptr;
+    const char* token = ROUTING_DEMO_TOKEN;
     opterr = 0; /* our own one-line messages */
     int c;
-    while ((c = getopt_long(argc, argv, ":p:b:r:u:h", opts, nullptr)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:b:r:u:t:h", opts, nullptr)) != -1) {
         char* end;
         switch (c) {
         case 'p':
@@ -442,6 +522,7 @@ int main(int argc, char** argv) {
         case 'b': bind = optarg; break;
         case 'r': base = optarg; break;
         case 'u': upload = optarg; break;
+        case 't': token = optarg; break;
         case 'h': usage(stdout); return 0;
         case ':':
             fprintf(stderr, "routing: option '%s' needs a value (routing -h for help)\n", argv[optind - 1]);
@@ -455,7 +536,14 @@ int main(int argc, char** argv) {
         fprintf(stderr, "routing: unexpected argument '%s' (routing -h for help)\n", argv[optind]);
         return 2;
     }
-    struct routing_app app = { .upload_dir = -1 };
+    if (!*token) {
+        fprintf(stderr, "routing: -t needs a token\n");
+        return 2;
+    }
+    /* large (the status counts): static, not on main's stack */
+    static struct routing_app app;
+    app.upload_dir = -1;
+    app.token = token;
     if (upload) {
 #ifndef _WIN32
         app.upload_dir = open(upload, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -440,6 +440,40 @@ def routing_cases(port):
         c.close()
 
     @case
+    def typed_query():
+        st, _, body = one(port, "/search?q=a+b&tag=x&tag=y")
+        check(st == 200 and body == b"q=a b\npage=1\ntag=x\ntag=y\n", "typed query: %d %r" % (st, body))
+        st, _, body = one(port, "/search?q=a&page=two")
+        check(st == 400 and b"query parameter 'page': not a u64" in body, "400 names the parameter")
+        st, _, body = one(port, "/files/css/a%20b.css")
+        check(st == 200 and body == b"file [css/a b.css]\n", "{file:path...}")
+        st, _, _ = one(port, "/files/css/..%2f..%2fsecret")
+        check(st == 400, "{file:path...} refuses %2F")
+
+    @case
+    def group_hooks():
+        # before hook: 401 + WWW-Authenticate without the token; after hook:
+        # the statuses counted per route, the 401 included
+        st, hs, _ = one(port, "/admin/stats")
+        check(st == 401 and hs.get("www-authenticate") == 'Bearer realm="routing"', "401: %d %r" % (st, hs))
+        st, _, body = one(port, "/admin/stats", "Authorization: Bearer tour-token\r\n")
+        check(st == 200 and body == b'{"GET /admin/stats":{"4xx":1}}\n', "with the token: %d %r" % (st, body))
+        st, _, body = one(port, "/admin/stats", "Authorization: Bearer tour-token\r\n")
+        check(st == 200 and body == b'{"GET /admin/stats":{"2xx":1,"4xx":1}}\n', "after hook: %r" % body)
+
+    @case
+    def host_block():
+        c = Conn(port)
+        c.send(b"GET /v1/ping HTTP/1.1\r\nHost: API.localhost:8080\r\n\r\n"
+               b"GET /v1/ping HTTP/1.1\r\nHost: t\r\n\r\n"
+               b"GET /hello/h HTTP/1.1\r\nHost: api.localhost\r\n\r\n")
+        got = [c.response() for _ in range(3)]
+        c.close()
+        check(got[0][0] == 200 and got[0][2] == b'{"pong":true}\n', "the host's route: %r" % (got[0],))
+        check(got[1][0] == 404, "no such route for another host: %d" % got[1][0])
+        check(got[2][0] == 200 and got[2][2] == b"hello, h\n", "the routes outside for the host")
+
+    @case
     def mount():
         st, _, body = one(port, "/static/")
         check(st == 200 and b"<" in body, "mounted docroot")

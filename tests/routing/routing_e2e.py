@@ -121,9 +121,17 @@ try:
     check("GET", "/hello/%zz", 400)
     check("GET", "/hello/%4", 400)
     check("GET", "/hello/%00", 400)
-    # Query iteration (form decoding), the query not part of matching.
-    check("GET", "/search?q=route+compiler&t=%26&flag&e=", 200, b"q=route compiler\nt=&\nflag\ne=\n")
-    check("GET", "/search", 200, b"")
+    # Typed query parameters (?q:str ?page:u64=1 ?tag:slug*): decoded ('+' a
+    # space), the default, repeats, others ignored; 400 names a bad one and
+    # the handler never runs. The query is not part of matching.
+    check("GET", "/search?q=route+compiler&t=%26&flag&tag=c&tag=d-e", 200,
+          b"q=route compiler\npage=1\ntag=c\ntag=d-e\n", {"Content-Type": TEXT})
+    check("GET", "/search?page=7&q=%26x", 200, b"q=&x\npage=7\n")
+    check("GET", "/search?q=", 200, b"q=\npage=1\n")
+    check("GET", "/search", 400, contains=b"query parameter 'q': missing")
+    check("GET", "/search?q=a&page=x1", 400, contains=b"query parameter 'page': not a u64")
+    check("GET", "/search?q=a&page=18446744073709551616", 400, contains=b"query parameter 'page'")
+    check("GET", "/search?q=a&tag=a.b", 400, contains=b"query parameter 'tag': not a slug")
     check("GET", "/search?q=%zz", 400)
     # Typed parameters: u64, its overflow and '%' go to the less specific route.
     check("GET", "/users/42", 200, b'{"id":42,"name":"user42"}\n')
@@ -138,8 +146,12 @@ try:
     # slug, rest.
     check("GET", "/tags/a-b_C9", 200, b"tag a-b_C9\n")
     check("GET", "/tags/a.b", 404)
+    # {file:path...}: decoded, and 400 for what could leave a directory.
     check("GET", "/files/a/b%20c/d", 200, b"file [a/b c/d]\n")
     check("GET", "/files/", 200, b"file []\n")
+    for bad in ("/files/a/../b", "/files/%2e%2e/x", "/files/a%2Fb", "/files/a%5Cb", "/files/a//b",
+                "/files/./a", "/files/a%00"):
+        check("GET", bad, 400)
     # 404, 405 + Allow (built at build time), OPTIONS, HEAD.
     check("GET", "/nope", 404)
     check("GET", "/users/1/2", 404)
@@ -159,6 +171,37 @@ try:
     check("GET", "/docs?x=1&y", 308, want_headers={"Location": "/docs/?x=1&y"})
     check("GET", "/docs/", 200, contains=b"docs: see")
     check("GET", "/api/status/", 308, want_headers={"Location": "/api/status"})
+    # The /admin group: the before hook wants the bearer token (401 with
+    # WWW-Authenticate without it, and the handler does not run); the after
+    # hook counts each final status per route, the 401s too. The counts are
+    # this server's: nothing else requests /admin.
+    AUTH = {"Authorization": "Bearer tour-token"}
+    check("GET", "/admin/stats", 401, want_headers={"WWW-Authenticate": 'Bearer realm="routing"'},
+          contains=b"Authorization: Bearer")
+    check("GET", "/admin/stats", 401, headers={"Authorization": "Bearer wrong"})
+    check("GET", "/admin/stats", 401, headers={"Authorization": "Basic dG91ci10b2tlbg=="})
+    check("GET", "/admin/stats", 200, b'{"GET /admin/stats":{"4xx":3}}\n',
+          {"Content-Type": "application/json", "WWW-Authenticate": None}, headers=AUTH)
+    check("GET", "/admin/stats", 200, b'{"GET /admin/stats":{"2xx":1,"4xx":3}}\n',
+          headers={"Authorization": "bearer tour-token"})
+    check("POST", "/admin/stats/reset", 401)
+    check("GET", "/admin/stats", 200, b'{"GET /admin/stats":{"2xx":2,"4xx":3},'
+          b'"POST /admin/stats/reset":{"4xx":1}}\n', headers=AUTH)
+    check("POST", "/admin/stats/reset", 200, b"reset\n", headers=AUTH)
+    check("GET", "/admin/stats", 200, b'{"POST /admin/stats/reset":{"2xx":1}}\n', headers=AUTH)
+    check("DELETE", "/admin/stats", 405, want_headers={"Allow": "GET, HEAD, OPTIONS"})
+    # host api.localhost: its own / and /v1/ping, whatever the case or port;
+    # its other paths, and every other Host, get the routes outside.
+    for host in ("api.localhost", "API.LocalHost:8080", "api.localhost."):
+        check("GET", "/", 200, b'{"api":"routing","ping":"/v1/ping"}\n', headers={"Host": host})
+        check("GET", "/v1/ping", 200, b'{"pong":true}\n', {"Content-Type": "application/json"},
+              headers={"Host": host})
+    check("GET", "/hello/api", 200, b"hello, api\n", headers={"Host": "api.localhost"})
+    check("POST", "/v1/ping", 405, want_headers={"Allow": "GET, HEAD, OPTIONS"},
+          headers={"Host": "api.localhost"})
+    check("GET", "/v1/ping", 404)
+    check("GET", "/v1/ping", 404, headers={"Host": "www.api.localhost"})
+    check("GET", "/", 200, contains=b"<h1>hachettp routing example</h1>", headers={"Host": "localhost"})
     # Body echo and the route's 1 KiB limit (413 from the dispatcher).
     check("POST", "/echo", 200, b"x" * 1024, {"Content-Type": "text/plain"},
           headers={"Content-Type": "text/plain"}, body=b"x" * 1024)
@@ -346,6 +389,17 @@ finally:
     proc.send_signal(signal.SIGTERM)
     if proc.wait(timeout=20) != 0:
         fail("server: exit status %r" % proc.returncode)
+
+# -t: the /admin token given at run time.
+proc, PORT = start(["-t", "s3cret"])
+try:
+    check("GET", "/admin/stats", 401, headers={"Authorization": "Bearer tour-token"})
+    check("GET", "/admin/stats", 200, b'{"GET /admin/stats":{"4xx":1}}\n',
+          headers={"Authorization": "Bearer s3cret"})
+finally:
+    proc.send_signal(signal.SIGTERM)
+    if proc.wait(timeout=20) != 0:
+        fail("-t server: exit status %r" % proc.returncode)
 
 # -r: the routes directory given at run time, from another working directory.
 proc, PORT = start(["-r", os.path.join(os.path.dirname(os.path.abspath(PUBLIC)), "routing")], cwd="/")
