@@ -46,22 +46,34 @@ static void send_bytes(ht_response_t* res, uint16_t status, const char* type, ht
     ht_bytes__free(b);
 }
 
-/* The links follow routes.ht's patterns, written out by hand. */
+/* The links come from the URL builders htgen writes beside the matcher
+ * (routing__url_<handler>, routing_routes.h): typed arguments, percent-
+ * encoded, checked against each parameter's language, so a link cannot
+ * drift from routes.ht (a wrong argument type is a compile error). */
 void routing_home(struct routing_app* app, const ht_request_t* req, ht_response_t* res,
                   ht_alloc_t* a, const routing_home_params_t* p) {
     (void) app, (void) req, (void) p;
-    ht_response__html(res, 200,
-                      "<!doctype html><title>routing</title>\n"
-                      "<h1>hachettp routing example</h1>\n<ul>\n"
-                      "<li><a href=\"/hello/world\">/hello/world</a>\n"
-                      "<li><a href=\"/api/status\">/api/status</a>\n"
-                      "<li><a href=\"/search?q=route+compiler&amp;tag=c\">/search</a>\n"
-                      "<li><a href=\"/files/css/site.css\">/files/css/site.css</a>\n"
-                      "<li><a href=\"/users/42\">/users/42</a>\n"
-                      "<li><a href=\"/slow/500\">/slow/500</a>\n"
-                      "<li><a href=\"/events\">/events</a>\n"
-                      "<li><a href=\"/static/\">/static/</a>\n</ul>\n",
-                      a);
+    char hello[64], user[64], tag[64], file[64], slow[64], events[64], stat[64], search[64], statics[64];
+    if (routing__url_hello(hello, sizeof hello, HT_SLICE("wörld")) < 0 || /* "/hello/w%C3%B6rld" */
+        routing__url_user(user, sizeof user, 42) < 0 || routing__url_tag(tag, sizeof tag, HT_SLICE("c-lang")) < 0 ||
+        routing__url_file_get(file, sizeof file, HT_SLICE("css/site.css")) < 0 ||
+        routing__url_slow(slow, sizeof slow, 500) < 0 || routing__url_events(events, sizeof events) < 0 ||
+        routing__url_status_json(stat, sizeof stat) < 0 || routing__url_search(search, sizeof search) < 0 ||
+        routing__url_mount_1(statics, sizeof statics, HT_SLICE("")) < 0) {
+        (void) ht_response__error(res, 500, a);
+        return;
+    }
+    ht_bytes_t b;
+    ht_bytes__init(&b, a);
+    ht_bytes__pushf(&b,
+                    "<!doctype html><title>routing</title>\n"
+                    "<h1>hachettp routing example</h1>\n<ul>\n");
+    const char* const links[] = { hello, stat, user, tag, file, slow, events, statics };
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+        ht_bytes__pushf(&b, "<li><a href=\"%s\">%s</a>\n", links[i], links[i]);
+    /* The query is not the builder's: typed query parameters are parsed, not built. */
+    ht_bytes__pushf(&b, "<li><a href=\"%s?q=route+compiler&amp;tag=c\">%s</a>\n</ul>\n", search, search);
+    send_bytes(res, 200, "text/html; charset=utf-8", &b, a);
 }
 
 void routing_hello(struct routing_app* app, const ht_request_t* req, ht_response_t* res,

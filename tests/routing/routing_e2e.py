@@ -8,6 +8,7 @@ bound to 127.0.0.1; it prints the port. Each check sends raw bytes and
 compares status, headers and body bytes. At the end SIGTERM must stop the
 server with status 0 (under ASan that includes the leak check)."""
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -109,8 +110,18 @@ try:
     TEXT = "text/plain; charset=utf-8"
     HTML = "text/html; charset=utf-8"
     # Method + path dispatch, the three builders.
-    check("GET", "/", 200, contains=b"<h1>hachettp routing example</h1>",
-          want_headers={"Content-Type": HTML})
+    _, _, home = check("GET", "/", 200, contains=b"<h1>hachettp routing example</h1>",
+                       want_headers={"Content-Type": HTML})
+    # The home page's links come from the URL builders (routing__url_*):
+    # encoded as routes.ht needs, and each one served by its route.
+    links = re.findall(rb'href="([^"]*)"', home)
+    want_links = [b"/hello/w%C3%B6rld", b"/api/status", b"/users/42", b"/tags/c-lang", b"/files/css/site.css",
+                  b"/slow/500", b"/events", b"/static/", b"/search?q=route+compiler&amp;tag=c"]
+    if links != want_links:
+        fail("/: links %r, want %r" % (links, want_links))
+    check("GET", "/hello/w%C3%B6rld", 200, "hello, wörld\n".encode())
+    for link in (b"/users/42", b"/tags/c-lang", b"/files/css/site.css", b"/static/", b"/search?q=route+compiler&tag=c"):
+        check("GET", link.decode(), 200)
     _, _, b = check("GET", "/api/status", 200, want_headers={"Content-Type": "application/json"})
     if not b.startswith(b'{"status":"ok","status_requests":'):
         fail("/api/status: %r" % b)
