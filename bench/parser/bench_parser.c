@@ -6,17 +6,20 @@
  *       headers30.http), interleaved: each round runs every (input, parser)
  *       pair for about MS milliseconds, in an order rotated per round.
  *       Prints medians over the rounds of ns/request and GB/s, and each
- *       parser's median time over picohttpparser's.
+ *       parser's median time over the anchor's (pico: picohttpparser with
+ *       SSE4.2) and over Debian's picohttpparser (pico-deb).
  *   bench_parser --count PARSER FILE N
- *       Parses FILE N times with one parser (ht | pico | llhttp | ht-scalar) and nothing
+ *       Parses FILE N times with one parser (ht | pico | pico-deb | llhttp | ht-scalar | ht-v3 | ht-native) and nothing
  *       else, for instruction counts:
  *         valgrind --tool=callgrind --toggle-collect=count_loop \
  *                  bench_parser --count ht FILE 100000
  *       then instructions per request = the "Collected" Ir total / N.
  *
- * Peers as Debian ships them: picohttpparser inside libh2o (phr_parse_request,
- * prototype declared below), llhttp compiled here from node-llhttp's sources
- * in /usr/share/llhttp. Every parser produces the same thing: method, target,
+ * Peers: picohttpparser compiled with -O3 -msse4.2 from the peer copy in
+ * ../shared/bench-data/peers/picohttpparser (its pcmpestri path; symbols
+ * renamed *_sse42 by bench/parser/CMakeLists.txt) is the anchor, "pico";
+ * picohttpparser as Debian ships it inside libh2o (no SSE4.2), "pico-deb";
+ * llhttp compiled here from node-llhttp's sources in /usr/share/llhttp. Every parser produces the same thing: method, target,
  * version and (name, value) slices for every header field.
  */
 #include <errno.h>
@@ -40,9 +43,22 @@ int phr_parse_request(const char* buf, size_t len, const char** method, size_t* 
                       const char** path, size_t* path_len, int* minor_version,
                       struct phr_header* headers, size_t* num_headers, size_t last_len);
 
+int phr_parse_request_sse42(const char* buf, size_t len, const char** method, size_t* method_len,
+                            const char** path, size_t* path_len, int* minor_version,
+                            struct phr_header* headers, size_t* num_headers, size_t last_len);
+
 #define MAXH 64
 
 static size_t parse_pico(const char* buf, size_t len) {
+    const char *method, *path;
+    size_t      mlen, plen, nh = MAXH;
+    int         minor;
+    struct phr_header h[MAXH];
+    int r = phr_parse_request_sse42(buf, len, &method, &mlen, &path, &plen, &minor, h, &nh, 0);
+    return r > 0 ? (size_t) r + nh : 0;
+}
+
+static size_t parse_pico_deb(const char* buf, size_t len) {
     const char *method, *path;
     size_t      mlen, plen, nh = MAXH;
     int         minor;
@@ -62,18 +78,23 @@ static size_t parse_ht(const char* buf, size_t len) {
     return r > 0 ? (size_t) r + out.num_headers : 0;
 }
 
-/* the same parser built with -DHT_PARSE_SCALAR (bench/parser/CMakeLists.txt) */
-ht_io_t ht_parse__request_scalar(ht_parser_t* p, const char* buf, size_t len,
-                                 const ht_parse_limits_t* limits, ht_request_head_t* out);
-static size_t parse_ht_scalar(const char* buf, size_t len) {
-    ht_header_t        h[MAXH];
-    ht_request_head_t  out;
-    out.headers     = h;
-    out.max_headers = MAXH;
-    ht_parser_t        p   = { 0 };
-    ht_io_t r = ht_parse__request_scalar(&p, buf, len, nullptr, &out);
-    return r > 0 ? (size_t) r + out.num_headers : 0;
-}
+/* the same parser built with other flags (bench/parser/CMakeLists.txt):
+ * -DHT_PARSE_SCALAR, -march=x86-64-v3, -march=native */
+#define HT_VARIANT_(suffix)                                                                   \
+    ht_io_t ht_parse__request_##suffix(ht_parser_t* p, const char* buf, size_t len,             \
+                                       const ht_parse_limits_t* limits, ht_request_head_t* out); \
+    static size_t parse_ht_##suffix(const char* buf, size_t len) {                              \
+        ht_header_t       h[MAXH];                                                              \
+        ht_request_head_t out;                                                                  \
+        out.headers     = h;                                                                    \
+        out.max_headers = MAXH;                                                                 \
+        ht_parser_t p   = { 0 };                                                                \
+        ht_io_t     r   = ht_parse__request_##suffix(&p, buf, len, nullptr, &out);             \
+        return r > 0 ? (size_t) r + out.num_headers : 0;                                        \
+    }
+HT_VARIANT_(scalar)
+HT_VARIANT_(v3)
+HT_VARIANT_(native)
 
 /* ---- llhttp: callbacks record the same slices ---- */
 typedef struct ll_ctx {
@@ -129,9 +150,12 @@ static size_t parse_llhttp(const char* buf, size_t len) {
 typedef size_t (*parse_fn)(const char*, size_t);
 static const struct { const char* name; parse_fn fn; } parsers[] = {
     { "hachettp", parse_ht },
-    { "pico", parse_pico },
+    { "pico", parse_pico }, /* the anchor: "vs pico" divides by its time */
+    { "pico-deb", parse_pico_deb },
     { "llhttp", parse_llhttp },
     { "ht-scalar", parse_ht_scalar },
+    { "ht-v3", parse_ht_v3 },         /* -march=x86-64-v3 (AVX2; SSSE3 name scans) */
+    { "ht-native", parse_ht_native }, /* -march=native: not under valgrind 3.19 if AVX-512 */
 };
 #define NP (sizeof parsers / sizeof parsers[0])
 
@@ -210,7 +234,7 @@ int main(int argc, char** argv) {
             printf("%s %s x %zu done\n", nm, argv[3], n);
             return 0;
         }
-        fprintf(stderr, "unknown parser %s (ht | pico | llhttp | ht-scalar)\n", argv[2]);
+        fprintf(stderr, "unknown parser %s (ht | pico | pico-deb | llhttp | ht-scalar | ht-v3 | ht-native)\n", argv[2]);
         return 2;
     }
     for (int i = 1; i < argc; i++) {
@@ -255,8 +279,8 @@ int main(int argc, char** argv) {
                 NS(f, p, r) = (now_ns() - t0) / (double) iters[f][p];
             }
 
-    printf("%-16s %6s  %-9s %10s %8s %10s\n", "input", "bytes", "parser", "ns/req", "GB/s",
-           "vs pico");
+    printf("%-16s %6s  %-9s %10s %8s %10s %10s\n", "input", "bytes", "parser", "ns/req", "GB/s",
+           "vs pico", "vs deb");
     for (size_t f = 0; f < NF; f++) {
         double med[NP];
         for (size_t p = 0; p < NP; p++) {
@@ -264,8 +288,9 @@ int main(int argc, char** argv) {
             med[p] = NS(f, p, rounds / 2);
         }
         for (size_t p = 0; p < NP; p++)
-            printf("%-16s %6zu  %-9s %10.1f %8.2f %9.2fx\n", files[f], len[f], parsers[p].name,
-                   med[p], (double) len[f] / med[p], med[p] / med[1]);
+            printf("%-16s %6zu  %-9s %10.1f %8.2f %9.2fx %9.2fx\n", files[f], len[f],
+                   parsers[p].name, med[p], (double) len[f] / med[p], med[p] / med[1],
+                   med[p] / med[2]);
     }
     printf("(medians of %d interleaved rounds of ~%.0f ms per input and parser)\n", rounds, ms);
     free(ns);
