@@ -20,7 +20,7 @@
 # sockets are then checked with ss(8) and a server on any other address is
 # stopped and skipped.
 #
-# Method (see BENCHMARKS.md): every server pinned to CPU $SERVER_CPU, wrk
+# Method (see BENCHMARKS.md): every server pinned to CPU(s) $SERVER_CPU, wrk
 # ($WRK_T threads) and the connection holder to CPU(s) $CLIENT_CPU. R rounds; each round
 # starts every server fresh, reads its idle peak RSS (before any request),
 # then its peak RSS with $NCONNS keep-alive connections open (each served one
@@ -41,9 +41,14 @@
 #
 # Environment (defaults): R=5 DUR=5 (seconds per run) WARM=1 (unmeasured
 # seconds before each run) NCONNS=1000 C_SMALL=64 C_FILE=8 DEPTH=16
-# SERVER_CPU=1 CLIENT_CPU=0 WRK_T=1 TESTS=small,pipe,file10m
+# SERVER_CPU=1 CLIENT_CPU=0 WRK_T=1 TESTS=small,pipe,file10m WORKERS=1
 # CLIENT_CPU may be a taskset(1) CPU list (e.g. 4-7) with WRK_T wrk threads
 # (at most C_FILE), so on a many-core host the client is not the bottleneck.
+# WORKERS=N runs the multi-worker servers with N workers (nginx
+# worker_processes, lighttpd server.max-worker, h2o num-threads, ht -w), with
+# SERVER_CPU a list of N CPUs (e.g. 0-3); hello (single-threaded, the
+# README's program) runs only when WORKERS=1; the floor is single-threaded
+# whatever WORKERS says. bench/cores.sh drives this for N = 1, 4, 8.
 # SERVERS=floor,hello-iouring,hello-epoll,ht-iouring,ht-epoll,nginx,lighttpd,h2o
 # OUT=FILE (also save the raw per-run results) KEEP=1 (keep the temp dir).
 # Ctrl-C stops everything it started (by PID) and removes the temp dir.
@@ -60,6 +65,7 @@ SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
 WRK_T=${WRK_T:-1}
 TESTS=${TESTS:-small,pipe,file10m}
+WORKERS=${WORKERS:-1}
 SERVERS=${SERVERS:-floor,hello-iouring,hello-epoll,ht-iouring,ht-epoll,nginx,lighttpd,h2o}
 OUT=${OUT:-}
 KEEP=${KEEP:-0}
@@ -77,23 +83,31 @@ usage() {
 
 [[ $# -ge 1 ]] || usage
 case $1 in -h | --help) usage ;; esac
-for v in R DUR WARM NCONNS C_SMALL C_FILE DEPTH SERVER_CPU WRK_T; do
+for v in R DUR WARM NCONNS C_SMALL C_FILE DEPTH WRK_T WORKERS; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number, got '${!v}'"
 done
-((R >= 1 && DUR >= 1)) || die "R and DUR must be at least 1"
+((R >= 1 && DUR >= 1 && WORKERS >= 1)) || die "R, DUR and WORKERS must be at least 1"
 ((WRK_T >= 1 && WRK_T <= C_FILE && WRK_T <= C_SMALL)) || die "WRK_T must be 1..min(C_FILE, C_SMALL)"
-[[ $CLIENT_CPU =~ ^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$ ]] || die "CLIENT_CPU must be a CPU list, got '$CLIENT_CPU'"
+cpu_list() { # NAME LIST -> the CPUs of a taskset(1) list, one per line
+  [[ $2 =~ ^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$ ]] || die "$1 must be a CPU list, got '$2'"
+  local parts p lo hi c
+  IFS=, read -ra parts <<<"$2"
+  for p in "${parts[@]}"; do
+    lo=${p%-*} hi=${p#*-}
+    for ((c = lo; c <= hi; c++)); do echo "$c"; done
+  done
+}
 ncpu=$(nproc)
-client_cpus=() # CLIENT_CPU expanded
-IFS=, read -ra _parts <<<"$CLIENT_CPU"
-for _p in "${_parts[@]}"; do
-  _lo=${_p%-*} _hi=${_p#*-}
-  for ((_c = _lo; _c <= _hi; _c++)); do client_cpus+=("$_c"); done
+mapfile -t client_cpus < <(cpu_list CLIENT_CPU "$CLIENT_CPU")
+mapfile -t server_cpus < <(cpu_list SERVER_CPU "$SERVER_CPU")
+((${#client_cpus[@]} && ${#server_cpus[@]})) || die "bad CPU list"
+for _c in "${server_cpus[@]}"; do
+  ((_c < ncpu)) || die "SERVER_CPU $_c must be below the CPU count ($ncpu)"
 done
-((SERVER_CPU < ncpu)) || die "SERVER_CPU must be below the CPU count ($ncpu)"
+((${#server_cpus[@]} >= WORKERS)) || say "WARNING: $WORKERS workers on ${#server_cpus[@]} server CPU(s)"
 for _c in "${client_cpus[@]}"; do
   ((_c < ncpu)) || die "CLIENT_CPU $_c must be below the CPU count ($ncpu)"
-  ((_c != SERVER_CPU)) || say "WARNING: server and client share CPU $SERVER_CPU"
+  [[ " ${server_cpus[*]} " != *" $_c "* ]] || say "WARNING: server and client share CPU $_c"
 done
 for tool in wrk taskset setsid ss curl getconf timeout; do
   command -v "$tool" >/dev/null || die "needs $tool (make bench-deps)"
@@ -139,7 +153,9 @@ for s in "${want[@]}"; do
   case $s in
     floor) LIST+=(floor) ;;
     hello-* | ht-*)
-      if [[ -n ${BIN[$s]:-} ]]; then
+      if [[ $s == hello-* ]] && ((WORKERS > 1)); then
+        say "skip $s: hello is single-threaded (WORKERS=$WORKERS)"
+      elif [[ -n ${BIN[$s]:-} ]]; then
         [[ -x ${BIN[$s]} ]] || die "$s: ${BIN[$s]} is not executable"
         LIST+=("$s")
       else
@@ -230,7 +246,7 @@ conf_nginx() { # PORT -> config path
   local d=$T/nginx.$1
   mkdir -p "$d"
   cat >"$d/nginx.conf" <<EOF
-worker_processes 1;
+worker_processes $WORKERS;
 daemon off;
 master_process on;
 pid $d/nginx.pid;
@@ -267,7 +283,7 @@ server.document-root = "$T/www"
 server.bind = "127.0.0.1"
 server.port = $1
 server.errorlog = "$d/error.log"
-server.max-worker = 0
+server.max-worker = $((WORKERS > 1 ? WORKERS : 0))
 server.max-fds = 8192
 server.max-connections = 4096
 server.listen-backlog = 4096
@@ -287,7 +303,7 @@ conf_h2o() {
 listen:
   host: 127.0.0.1
   port: $1
-num-threads: 1
+num-threads: $WORKERS
 max-connections: 4096
 error-log: $d/error.log
 hosts:
@@ -357,13 +373,13 @@ start_server() { # NAME -> sets PID PORT SPIDS; returns non-zero if it did not c
   local s=$1 port='' pid d i log=$T/$1.log
   case $s in
     floor)
-      taskset -c "$SERVER_CPU" setsid "$FLOOR" -p 0 >"$T/floor.port" 2>"$log" &
+      taskset -c "${server_cpus[0]}" setsid "$FLOOR" -p 0 >"$T/floor.port" 2>"$log" &
       pid=$!
       ;;
     hello-* | ht-*)
       local args=()
       # ht binds where it is told; lobind still reports the port it got.
-      [[ $s == ht-* ]] && args=(-b 127.0.0.1 -p 0 -d "$T/www" -w 1)
+      [[ $s == ht-* ]] && args=(-b 127.0.0.1 -p 0 -d "$T/www" -w "$WORKERS")
       : >"$T/$s.port"
       LD_PRELOAD=$LOBIND LOBIND_PORT=0 LOBIND_PORT_FILE=$T/$s.port \
         ASAN_OPTIONS=${ASAN_OPTIONS:-verify_asan_link_order=0} \
@@ -564,7 +580,7 @@ done
 est=$((R * (ntests * (DUR + WARM + 1) + ${#LIST[@]} * 4)))
 say "servers: ${LIST[*]}"
 say "tests: ${TLIST[*]}; R=$R DUR=${DUR}s WARM=${WARM}s; about $((est / 60 + 1)) min"
-say "server CPU $SERVER_CPU, client CPU $CLIENT_CPU; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+say "server CPU $SERVER_CPU ($WORKERS worker(s)), client CPU $CLIENT_CPU; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for s in "${LIST[@]}"; do
   if [[ -n ${BUILDTYPE[$s]:-} && ${BUILDTYPE[$s]} != Release ]]; then
     say "WARNING: $s is a ${BUILDTYPE[$s]} build: its figures say little"
@@ -617,7 +633,7 @@ command -v nginx >/dev/null && versions+=", $(nginx -v 2>&1 | sed 's/.*: //')"
 command -v lighttpd >/dev/null && versions+=", $(lighttpd -v 2>&1 | awk '{print $1}')"
 command -v h2o >/dev/null && versions+=", h2o/$(h2o -v 2>&1 | awk 'NR==1{print $3}')"
 echo "Machine: ${cpu_model:-unknown CPU}, $(nproc) CPUs, $(awk '$1 == "MemTotal:" {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r); $versions."
-echo "Medians of $R rounds; each cell: value (÷ floor, ÷ h2o). Server on CPU $SERVER_CPU, wrk -t$WRK_T on CPU $CLIENT_CPU, ${DUR}s runs."
+echo "Medians of $R rounds; each cell: value (÷ floor, ÷ h2o). Server on CPU $SERVER_CPU with $WORKERS worker(s) (the floor and hello: one), wrk -t$WRK_T on CPU $CLIENT_CPU, ${DUR}s runs."
 echo "req/core·s and GB/core·s: requests (bytes) per second of server CPU (utime+stime). RSS: peak (VmHWM), MiB, summed over the server's processes."
 echo
 awk -v order="${LIST[*]}" -v tests=",$TESTS," -v nconns="$NCONNS" -v depth="$DEPTH" \
