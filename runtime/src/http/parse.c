@@ -577,6 +577,11 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
         minor = 1; /* unused when !fill */
     }
 
+    /* Host, usually the first field (RFC 9110 §7.2 asks clients to send it
+     * first), is found here once, not by the name scan: where it starts. */
+    const char* first_host = nullptr;
+    if (line == 1 && end - s >= 5 && s[4] == ':' && (load32(s) | 0x20202020u) == load32("host"))
+        first_host = s;
     head_sem_t st = { 0 };
     for (;;) {
         ls = s;
@@ -588,7 +593,8 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
         }
         if (HT_UNLIKELY(line > max_h)) { err = HT_E_TOO_MANY_HEADERS; errp = s; goto fail; }
         /* field-name ":" */
-        q = scan_name(s, end, buf);
+        if (HT_UNLIKELY(s == first_host)) q = s + 4;
+        else q = scan_name(s, end, buf);
         if (HT_UNLIKELY(q == end)) goto incomplete;
         if (HT_UNLIKELY(*q != ':' || q == s)) {
             errp = q;
