@@ -9,7 +9,8 @@
 # Environment (defaults): NS="1 4 8" (worker counts; each needs N server CPUs
 # plus at least one client CPU), CLIENT_N (client CPUs per run: all the CPUs
 # after the server's, at most 8 = wrk threads), R=3 DUR=5 WARM=1 NCONNS=1000,
-# SERVERS=ht-iouring,ht-epoll,nginx,lighttpd,h2o (hello-* only at N=1),
+# SERVERS=ht-iouring,ht-epoll,nginx,lighttpd,h2o (the floor and hello-* are
+# added at N=1: both are single-threaded),
 # BIG=1 (also the 10 MiB test at N=1 against nginx; 0: skip it),
 # OUTDIR (default a new temp dir; raw results and each run's table are kept).
 # CLIENT_CPUS=LIST (with WRK_T) puts wrk there instead, even on server CPUs:
@@ -56,7 +57,7 @@ run_one() { # N TESTS SERVERS TAG
 ran=()
 for n in $NS; do
   servers=$SERVERS
-  ((n == 1)) && [[ $servers != *hello* ]] && servers="$servers,hello-iouring,hello-epoll"
+  ((n == 1)) && [[ $servers != *hello* ]] && servers="floor,$servers,hello-iouring,hello-epoll"
   run_one "$n" small,pipe "$servers" "$n" "$@" && ran+=("$n")
 done
 if ((BIG)); then
@@ -66,7 +67,7 @@ fi
 # Medians per (N, server, metric) from the raw results, then the goals' ratios.
 echo
 echo "Summary (medians of $R rounds; raw results in $OUTDIR):"
-order="${SERVERS//,/ } hello-iouring hello-epoll"
+order="floor ${SERVERS//,/ } hello-iouring hello-epoll"
 for n in "${ran[@]}"; do sed "s/^/$n /" "$OUTDIR/$n.res"; done | awk -v ns="${ran[*]}" -v order="$order" -v nconns="$NCONNS" '
 function median(key,   n, i, j, v, t) {
   n = cnt[key]; if (n == 0) return ""
