@@ -14,6 +14,8 @@
 #   KIND hello  BINARY is examples/hello/hello (binds :8080): run with
 #               LD_PRELOAD=$LOBIND (bench/lobind: 127.0.0.1, a free port);
 #               LOBIND unset: lobind.c is compiled into a temp dir
+#   KIND floor  BINARY is bench/floor/floor (no parsing: the per-core goals'
+#               reference; PATH is ignored by it)
 #   KIND ht     BINARY is examples/ht/ht: -w 1 -b 127.0.0.1 -d $HT_DIR
 #               (HT_DIR unset: a temp dir with f.txt, 2,700 bytes: PATH /f.txt)
 #               and $HT_ARGS (e.g. HT_ARGS="--access-log /tmp/a.log")
@@ -63,12 +65,15 @@ ir() {
       valgrind --tool=callgrind --callgrind-out-file="$out" "$BIN" -w 1 -b 127.0.0.1 -p "$port" \
         -d "$HT_DIR" ${HT_ARGS:-} > /dev/null 2> "$log" &
       PID=$! ;;
-    *) echo "insn.sh: KIND is defer, hello or ht" >&2; exit 2 ;;
+    floor)
+      valgrind --tool=callgrind --callgrind-out-file="$out" "$BIN" -p 0 > "$T/port" 2> "$log" &
+      PID=$! ;;
+    *) echo "insn.sh: KIND is defer, hello, floor or ht" >&2; exit 2 ;;
   esac
   for _ in $(seq 300); do
     case $KIND in
       defer) port=$(sed -n 's/^port \([0-9]*\)/\1/p' "$T/port" 2>/dev/null) ;;
-      hello) port=$(head -n 1 "$T/port" 2>/dev/null) ;;
+      hello | floor) port=$(head -n 1 "$T/port" 2>/dev/null) ;;
     esac
     [[ -n $port ]] && python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),1)" \
       2> /dev/null && break

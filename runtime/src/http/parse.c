@@ -17,6 +17,18 @@
  * (no output). When the head is complete, one full pass from the start fills
  * `out`, so the result is that of a single call over the whole head.
  */
+/* gcc, AVX-512 targets (-march=native on such a CPU): this file is compiled
+ * without AVX-512. With it, gcc builds every vector constant from a general
+ * register (mov + vpbroadcastb, ~90 of them) at the entry of each scan, uses
+ * EVEX forms and 256-bit stores with vzeroupper on the way out; none of that
+ * widens a scan, and bench_parser measured that build 5-10% slower than the
+ * same code for x86-64-v3 or with -mno-avx512f (BENCHMARKS.md, "Parser"). It
+ * comes first, so that every inline function this file defines or includes
+ * has the same target. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__AVX512F__)
+#  pragma GCC target("no-avx512f")
+#endif
+
 #include "http/parse.h"
 
 #include <string.h>
