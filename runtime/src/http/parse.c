@@ -604,6 +604,13 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
             break; /* the empty line: end of the head */
         }
         if (HT_UNLIKELY(line > max_h)) { err = HT_E_TOO_MANY_HEADERS; errp = s; goto fail; }
+        /* The line's first CTL, scanned from its start: a field name and its
+         * ':' hold none, so for a well-formed field this is the first CTL of
+         * OWS and value (an HTAB, stepped over below, or the CR), found
+         * without waiting for the name's end. The next line's start then
+         * depends on this scan alone, and the name scan and header-id lookup
+         * of each line run beside it instead of in one chain. */
+        const char* r = s == first_host ? s : scan_value(s, end, buf);
         /* field-name ":" */
         if (HT_UNLIKELY(s == first_host)) q = s + 4;
         else q = scan_name(s, end, buf);
@@ -612,11 +619,11 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
             errp = q;
             if (IS_WS(*q)) {
                 if (q == s) { err = HT_E_OBS_FOLD; goto fail; }
-                const char* r = q;
-                while (r < end && IS_WS(*r)) r++;
-                if (r == end) goto incomplete;
-                errp = r;
-                if (*r == ':') { err = HT_E_SPACE_BEFORE_COLON; goto fail; }
+                const char* w = q;
+                while (w < end && IS_WS(*w)) w++;
+                if (w == end) goto incomplete;
+                errp = w;
+                if (*w == ':') { err = HT_E_SPACE_BEFORE_COLON; goto fail; }
             }
             err = HT_E_BAD_HEADER_NAME;
             goto line_fail;
@@ -629,7 +636,6 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
         /* Host, in nearly every request, without the hash; "| 0x20" folds
          * case exactly here because all four bytes of "host" are letters */
         const bool is_host = q - s == 4 && (load32(s) | 0x20202020u) == load32("host");
-        const char* r = v;
         bool host_ok = false;
         if (is_host) {
             /* Its usual shape (a name or IPv4 address, maybe ":" and a port)
@@ -637,16 +643,20 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
              * rest (an IP-literal, '%', OWS before the CR, a bad byte) takes
              * the general scan below and host_valid's byte loop. Checking
              * the value apart cost ~50 instructions per request. */
-            r = scan_hostname(v, end, buf);
-            if (r < end && *r == ':') r = scan_digits(r + 1, end, buf);
-            host_ok = r < end && *r == '\r';
-            if (!host_ok) r = v;
+            const char* h = scan_hostname(v, end, buf);
+            if (h < end && *h == ':') h = scan_digits(h + 1, end, buf);
+            host_ok = h < end && *h == '\r';
+            if (host_ok) r = h;
         }
-        while (!host_ok) {
-            r = scan_value(r, end, buf);
-            if (HT_UNLIKELY(r == end)) goto incomplete;
-            if (*r != '\t') break;
-            r++;
+        if (!host_ok) {
+            /* r: the first CTL from s, after q; before v only if an HTAB of
+             * the OWS (or the first Host's placeholder s) */
+            if (HT_UNLIKELY(r < v)) r = scan_value(v, end, buf);
+            for (;;) {
+                if (HT_UNLIKELY(r == end)) goto incomplete;
+                if (HT_LIKELY(*r != '\t')) break;
+                r = scan_value(r + 1, end, buf);
+            }
         }
         if (HT_UNLIKELY(*r != '\r')) { err = HT_E_BAD_HEADER_VALUE; errp = r; goto line_fail; }
         if (HT_UNLIKELY(r + 1 == end)) goto incomplete;
