@@ -21,7 +21,7 @@ D=$1
 shift
 mkdir -p "$D"
 D=$(cd "$D" && pwd)
-rm -rf "$D/bin" "$D/real" "$D/lib" "$D/lighttpd-modules" "$D/share" "$D"/build-*
+rm -rf "${D:?}/bin" "${D:?}/real" "${D:?}/lib" "${D:?}/lighttpd-modules" "${D:?}/share" "${D:?}"/build-*
 mkdir -p "$D/bin" "$D/real" "$D/lib" "$D/lighttpd-modules" "$D/share"
 
 # glibc and the loader stay the device's own.

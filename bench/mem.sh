@@ -47,7 +47,7 @@ grep -q '^HT_IO_URING:BOOL=OFF' "$B/CMakeCache.txt" 2>/dev/null && backend=epoll
 T=$(mktemp -d "${TMPDIR:-/tmp}/ht-mem.XXXXXX") || die mktemp
 mkdir -p "$T/www"
 printf 'hello from hachettp\n' >"$T/www/hello.txt"
-SPID= CPID=
+SPID='' CPID=''
 cleanup() {
   [[ -n $CPID ]] && kill "$CPID" 2>/dev/null && wait "$CPID" 2>/dev/null
   [[ -n $SPID ]] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
@@ -106,7 +106,7 @@ for s in "${SERVERS[@]}"; do
   while read -r k v; do IDLE[$s.$k]=$v; done < <(breakdown "$SPID")
   taskset -c "$CLIENT_CPU" "$CONNS" -p "$PORT" -n "$NCONNS" -r /hello.txt -t 30 >"$T/conns.out" 2>&1 &
   CPID=$!
-  for ((i = 0; i < 300; i++)); do grep -q '^ready' "$T/conns.out" && break; sleep 0.1; done
+  for ((i = 0; i < 300; i++)); do grep -q '^ready' "$T/conns.out" 2>/dev/null && break; sleep 0.1; done
   grep -q '^ready' "$T/conns.out" || die "$s: conns never got ready: $(cat "$T/conns.out")"
   sleep 0.3
   ((VERBOSE)) && echo "== $s-$backend with $NCONNS conns" >&2
