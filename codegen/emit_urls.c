@@ -32,6 +32,7 @@ static void free_name_(const dsl_route_t* r, const char* want, char* out, size_t
     for (bool clash = true; clash;) {
         clash = false;
         for (int k = 0; k < r->nparams; k++) clash = clash || strcmp(r->params[k]->name, out) == 0;
+        for (int k = 0; k < r->nquery; k++) clash = clash || strcmp(r->query[k].name, out) == 0;
         size_t n = strlen(out);
         if (clash && n + 2 < cap) out[n] = '_', out[n + 1] = '\0';
     }
@@ -50,6 +51,19 @@ static void signature_(const gen_t* g, dsl_buf_t* b, const dsl_route_t* r, bool 
             dsl_buf__printf(b, ", %s %s", arg_ctype_(r->params[k]->kind), r->params[k]->name);
         else
             dsl_buf__printf(b, ", %s a%d", arg_ctype_(r->params[k]->kind), k);
+    }
+    /* query parameters: required as the path's; optional or defaulted, a
+       number by pointer, a slice with .ptr nullptr, to leave it out;
+       repeated, a pointer and a count */
+    for (int k = 0; k < r->nquery; k++) {
+        const dsl_qparam_t* q = &r->query[k];
+        const char* ct = arg_ctype_(q->kind);
+        bool ptr = q->repeated || (!q->required && strcmp(ct, "ht_slice_t") != 0);
+        char an[80];
+        snprintf(an, sizeof an, "q%d", k);
+        const char* nm = decl ? q->name : an;
+        dsl_buf__printf(b, ", %s%s%s %s", ptr ? "const " : "", ct, ptr ? "*" : "", nm);
+        if (q->repeated) dsl_buf__printf(b, ", size_t %s_count", nm);
     }
     dsl_buf__puts(b, ")");
 }
@@ -75,6 +89,16 @@ void emit_url_decls(const gen_t* g, dsl_buf_t* b, const char* hname) {
                     "   error buf holds \"\" (when cap > 0). Not checked: a more specific route\n"
                     "   that takes the same path (/users/new before /users/{name}). */\n",
                     g->base, g->P);
+    if (emit__has_query(f))
+        dsl_buf__puts(b, "/* Query parameters (`?name:type` words) follow the path's, in their order,\n"
+                         "   written ?name=value&... (a space as '+', '&', '=', '+', '#', '%', controls\n"
+                         "   and non-ASCII as %XX; what the dispatch decodes): a required one as a\n"
+                         "   path parameter of its type; an optional one or one with a default, a\n"
+                         "   number as a const uint64_t* or const int64_t*, any other as an\n"
+                         "   ht_slice_t, nullptr (.ptr nullptr) to leave it out (the default applies);\n"
+                         "   a repeated one as a const pointer to its values and a count, 0 to 16\n"
+                         "   (more: -EINVAL). -EINVAL also for a slug or uuid value outside its\n"
+                         "   language or a NUL byte: what the dispatch would answer 400. */\n");
     for (int j = 0; j < f->nroutes; j++) {
         const dsl_route_t* r = f->routes[j];
         dsl_buf__printf(b, "#line %d \"%s\"\n", r->loc.line, g->base);
@@ -162,8 +186,14 @@ void emit_url_defs(const gen_t* g, dsl_buf_t* b) {
                 dsl_buf__put(b, &c, 1);
             }
         }
+        for (int k = 0; k < r->nquery; k++) {
+            const dsl_qparam_t* q = &r->query[k];
+            char kc = q->kind == DSL_P_SLUG ? 'g' : q->kind == DSL_P_UUID ? 'd' : kind_code_(q->kind);
+            dsl_buf__printf(b, "\\002%c%c%s", q->repeated ? 'n' : q->required ? 'v' : 'o', kc, q->name);
+        }
         dsl_buf__printf(b, "\", %s", preds ? "p" : "nullptr");
         for (int k = 0; k < r->nparams; k++) dsl_buf__printf(b, ", a%d", k);
+        for (int k = 0; k < r->nquery; k++) dsl_buf__printf(b, r->query[k].repeated ? ", q%d, q%d_count" : ", q%d", k, k);
         dsl_buf__puts(b, ");\n}\n\n");
     }
     free(pk);

@@ -54,11 +54,13 @@ void routing_home(struct routing_app* app, const ht_request_t* req, ht_response_
                   ht_alloc_t* a, const routing_home_params_t* p) {
     (void) app, (void) req, (void) p;
     char hello[64], user[64], tag[64], file[64], slow[64], events[64], stat[64], search[64], statics[64];
+    /* /search's query too: q is required, page (nullptr) keeps its default */
+    const ht_slice_t tags[] = { HT_SLICE("c") }; /* "?q=route+compiler&tag=c" */
     if (routing__url_hello(hello, sizeof hello, HT_SLICE("wörld")) < 0 || /* "/hello/w%C3%B6rld" */
         routing__url_user(user, sizeof user, 42) < 0 || routing__url_tag(tag, sizeof tag, HT_SLICE("c-lang")) < 0 ||
         routing__url_file_get(file, sizeof file, HT_SLICE("css/site.css")) < 0 ||
         routing__url_slow(slow, sizeof slow, 500) < 0 || routing__url_events(events, sizeof events) < 0 ||
-        routing__url_status_json(stat, sizeof stat) < 0 || routing__url_search(search, sizeof search) < 0 ||
+        routing__url_status_json(stat, sizeof stat) < 0 || routing__url_search(search, sizeof search, HT_SLICE("route compiler"), nullptr, tags, 1) < 0 ||
         routing__url_mount_1(statics, sizeof statics, HT_SLICE("")) < 0) {
         (void) ht_response__error(res, 500, a);
         return;
@@ -68,11 +70,18 @@ void routing_home(struct routing_app* app, const ht_request_t* req, ht_response_
     ht_bytes__pushf(&b,
                     "<!doctype html><title>routing</title>\n"
                     "<h1>hachettp routing example</h1>\n<ul>\n");
-    const char* const links[] = { hello, stat, user, tag, file, slow, events, statics };
-    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
-        ht_bytes__pushf(&b, "<li><a href=\"%s\">%s</a>\n", links[i], links[i]);
-    /* The query is not the builder's: typed query parameters are parsed, not built. */
-    ht_bytes__pushf(&b, "<li><a href=\"%s?q=route+compiler&amp;tag=c\">%s</a>\n</ul>\n", search, search);
+    const char* const links[] = { hello, stat, user, tag, file, slow, events, statics, search };
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        /* a URL may hold '&' (a query's, or a path's sub-delim): &amp; in HTML */
+        ht_bytes__push_cstr(&b, "<li><a href=\"");
+        for (int twice = 0; twice < 2; twice++) {
+            for (const char* c = links[i]; *c; c++)
+                if (*c == '&') ht_bytes__push_cstr(&b, "&amp;");
+                else ht_bytes__push_byte(&b, *c);
+            ht_bytes__push_cstr(&b, twice ? "</a>\n" : "\">");
+        }
+    }
+    ht_bytes__pushf(&b, "</ul>\n");
     send_bytes(res, 200, "text/html; charset=utf-8", &b, a);
 }
 

@@ -225,16 +225,25 @@ void app__mounts_close(void);
    outside its language (checked with the matcher's own DFA). After an
    error buf holds "" (when cap > 0). Not checked: a more specific route
    that takes the same path (/users/new before /users/{name}). */
+/* Query parameters (`?name:type` words) follow the path's, in their order,
+   written ?name=value&... (a space as '+', '&', '=', '+', '#', '%', controls
+   and non-ASCII as %XX; what the dispatch decodes): a required one as a
+   path parameter of its type; an optional one or one with a default, a
+   number as a const uint64_t* or const int64_t*, any other as an
+   ht_slice_t, nullptr (.ptr nullptr) to leave it out (the default applies);
+   a repeated one as a const pointer to its values and a count, 0 to 16
+   (more: -EINVAL). -EINVAL also for a slug or uuid value outside its
+   language or a NUL byte: what the dispatch would answer 400. */
 #line 6 "routes.ht"
-ht_io_t app__url_search(char* buf, size_t cap);
+ht_io_t app__url_search(char* buf, size_t cap, ht_slice_t q, const uint64_t* page, const ht_slice_t* tag, size_t tag_count);
 #line 7 "routes.ht"
-ht_io_t app__url_num(char* buf, size_t cap);
+ht_io_t app__url_num(char* buf, size_t cap, const int64_t* n, const uint64_t* h, ht_slice_t id, ht_slice_t s);
 #line 8 "routes.ht"
-ht_io_t app__url_strict_one(char* buf, size_t cap);
+ht_io_t app__url_strict_one(char* buf, size_t cap, uint64_t x);
 #line 9 "routes.ht"
 ht_io_t app__url_bare(char* buf, size_t cap);
 #line 10 "routes.ht"
-ht_io_t app__url_api_find(char* buf, size_t cap);
+ht_io_t app__url_api_find(char* buf, size_t cap, ht_slice_t q, const uint64_t* limit);
 #line 11 "routes.ht"
 ht_io_t app__url_raw_file(char* buf, size_t cap, ht_slice_t file);
 #line 12 "routes.ht"
@@ -242,7 +251,7 @@ ht_io_t app__url_rest(char* buf, size_t cap, ht_slice_t rest);
 #line 13 "routes.ht"
 ht_io_t app__url_plain(char* buf, size_t cap, uint64_t id);
 #line 14 "routes.ht"
-ht_io_t app__url_posts(char* buf, size_t cap, uint64_t id);
-#line 247 "app_routes.h"
+ht_io_t app__url_posts(char* buf, size_t cap, uint64_t id, ht_slice_t sort, const uint64_t* id2);
+#line 256 "app_routes.h"
 
 #endif /* APP_ROUTES_H */

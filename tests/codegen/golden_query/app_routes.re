@@ -435,18 +435,18 @@ size_t app__allow_format(uint64_t allow, char* buf, size_t cap) {
 
 /* ---- URL builders (PREFIX_routes.h; the fixed code: <ht/route_url.h>) ---- */
 /* routes.ht:6 /search */
-ht_io_t app__url_search(char* buf, size_t cap) {
-    return ht_rt__url(buf, cap, "/search", nullptr);
+ht_io_t app__url_search(char* buf, size_t cap, ht_slice_t q0, const uint64_t* q1, const ht_slice_t* q2, size_t q2_count) {
+    return ht_rt__url(buf, cap, "/search\002vsq\002oupage\002ngtag", nullptr, q0, q1, q2, q2_count);
 }
 
 /* routes.ht:7 /num */
-ht_io_t app__url_num(char* buf, size_t cap) {
-    return ht_rt__url(buf, cap, "/num", nullptr);
+ht_io_t app__url_num(char* buf, size_t cap, const int64_t* q0, const uint64_t* q1, ht_slice_t q2, ht_slice_t q3) {
+    return ht_rt__url(buf, cap, "/num\002oin\002ohh\002odid\002oss", nullptr, q0, q1, q2, q3);
 }
 
 /* routes.ht:8 /strict */
-ht_io_t app__url_strict_one(char* buf, size_t cap) {
-    return ht_rt__url(buf, cap, "/strict", nullptr);
+ht_io_t app__url_strict_one(char* buf, size_t cap, uint64_t q0) {
+    return ht_rt__url(buf, cap, "/strict\002vux", nullptr, q0);
 }
 
 /* routes.ht:9 /bare */
@@ -455,8 +455,8 @@ ht_io_t app__url_bare(char* buf, size_t cap) {
 }
 
 /* routes.ht:10 /api/find */
-ht_io_t app__url_api_find(char* buf, size_t cap) {
-    return ht_rt__url(buf, cap, "/api/find", nullptr);
+ht_io_t app__url_api_find(char* buf, size_t cap, ht_slice_t q0, const uint64_t* q1) {
+    return ht_rt__url(buf, cap, "/api/find\002vsq\002oulimit", nullptr, q0, q1);
 }
 
 /* routes.ht:11 /raw/{file:path...} */
@@ -475,7 +475,7 @@ ht_io_t app__url_plain(char* buf, size_t cap, uint64_t a0) {
 }
 
 /* routes.ht:14 /users/{id:u64}/posts */
-ht_io_t app__url_posts(char* buf, size_t cap, uint64_t a0) {
-    return ht_rt__url(buf, cap, "/users/\001u/posts", nullptr, a0);
+ht_io_t app__url_posts(char* buf, size_t cap, uint64_t a0, ht_slice_t q0, const uint64_t* q1) {
+    return ht_rt__url(buf, cap, "/users/\001u/posts\002ogsort\002ouid2", nullptr, a0, q0, q1);
 }
 
