@@ -133,24 +133,8 @@ __attribute__((unused)) static inline bool ht_rt__qhex(ht_slice_t v, uint64_t* o
     *out = ht_rt__hex(v.ptr, v.len);
     return true;
 }
-/* uuid: 8-4-4-4-12 hex digits (the value is the text). */
-__attribute__((unused)) static inline bool ht_rt__quuid(ht_slice_t v) {
-    if (v.len != 36) return false;
-    for (size_t k = 0; k < 36; k++)
-        if (k == 8 || k == 13 || k == 18 || k == 23 ? v.ptr[k] != '-' : ht_rt__xv((unsigned char) v.ptr[k]) < 0)
-            return false;
-    return true;
-}
-/* slug: 1 or more of [A-Za-z0-9_-]. */
-__attribute__((unused)) static inline bool ht_rt__qslug(ht_slice_t v) {
-    if (v.len == 0) return false;
-    for (size_t k = 0; k < v.len; k++) {
-        unsigned char c = (unsigned char) v.ptr[k];
-        if (!((c >= '0' && c <= '9') || ((c | 32u) >= 'a' && (c | 32u) <= 'z') || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
+/* uuid and slug: ht_rt__quuid, ht_rt__qslug (<ht/route_rt.h>: the URL
+   builders check them too, without libhachettp). */
 
 /* ---- answers ---- */
 /* 400 with "query parameter 'NAME': WHY" (the error page's message, JSON

@@ -249,6 +249,27 @@ __attribute__((unused, noinline, cold)) static bool ht_rt__decode_all(const char
     return true;
 }
 
+/* The query types uuid and slug as <ht/route_query.h>'s parsers and
+   <ht/route_url.h>'s builders check a decoded value. */
+/* uuid: 8-4-4-4-12 hex digits (the value is the text). */
+__attribute__((unused)) static inline bool ht_rt__quuid(ht_slice_t v) {
+    if (v.len != 36) return false;
+    for (size_t k = 0; k < 36; k++)
+        if (k == 8 || k == 13 || k == 18 || k == 23 ? v.ptr[k] != '-' : ht_rt__xv((unsigned char) v.ptr[k]) < 0)
+            return false;
+    return true;
+}
+/* slug: 1 or more of [A-Za-z0-9_-]. */
+__attribute__((unused)) static inline bool ht_rt__qslug(ht_slice_t v) {
+    if (v.len == 0) return false;
+    for (size_t k = 0; k < v.len; k++) {
+        unsigned char c = (unsigned char) v.ptr[k];
+        if (!((c >= '0' && c <= '9') || ((c | 32u) >= 'a' && (c | 32u) <= 'z') || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
 /* A {name:path...} value, raw (before decoding): safe to join to a
    directory? Empty, or segments split by single '/', none of them empty
    ("a//b", a trailing '/'), none "." or ".." once decoded ("%2E%2e" too),

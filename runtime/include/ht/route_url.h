@@ -11,7 +11,6 @@
 #ifndef HT_ROUTE_URL_H
 #define HT_ROUTE_URL_H
 
-#include <ht/route_query.h>
 #include <ht/route_rt.h>
 #include <ht/slice.h>
 #include <ht/types.h>
@@ -21,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 HT_EXTERN_C_BEGIN
 
