@@ -193,7 +193,10 @@ void emit_url_defs(const gen_t* g, dsl_buf_t* b) {
         }
         dsl_buf__printf(b, "\", %s", preds ? "p" : "nullptr");
         for (int k = 0; k < r->nparams; k++) dsl_buf__printf(b, ", a%d", k);
-        for (int k = 0; k < r->nquery; k++) dsl_buf__printf(b, r->query[k].repeated ? ", q%d, q%d_count" : ", q%d", k, k);
+        for (int k = 0; k < r->nquery; k++) {
+            dsl_buf__printf(b, ", q%d", k);
+            if (r->query[k].repeated) dsl_buf__printf(b, ", q%d_count", k);
+        }
         dsl_buf__puts(b, ");\n}\n\n");
     }
     free(pk);

@@ -60,7 +60,8 @@ void routing_home(struct routing_app* app, const ht_request_t* req, ht_response_
         routing__url_user(user, sizeof user, 42) < 0 || routing__url_tag(tag, sizeof tag, HT_SLICE("c-lang")) < 0 ||
         routing__url_file_get(file, sizeof file, HT_SLICE("css/site.css")) < 0 ||
         routing__url_slow(slow, sizeof slow, 500) < 0 || routing__url_events(events, sizeof events) < 0 ||
-        routing__url_status_json(stat, sizeof stat) < 0 || routing__url_search(search, sizeof search, HT_SLICE("route compiler"), nullptr, tags, 1) < 0 ||
+        routing__url_status_json(stat, sizeof stat) < 0 ||
+        routing__url_search(search, sizeof search, HT_SLICE("route compiler"), nullptr, tags, 1) < 0 ||
         routing__url_mount_1(statics, sizeof statics, HT_SLICE("")) < 0) {
         (void) ht_response__error(res, 500, a);
         return;

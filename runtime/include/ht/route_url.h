@@ -72,7 +72,8 @@ HT_INLINE bool ht_rt__url_dots(const char* b, const char* e) {
 typedef bool (*ht_rt_url_pred_fn)(const char* b, const char* e);
 
 /* Writes one number at buf + n (as much as fits); the new n. */
-__attribute__((unused)) static inline size_t ht_rt__url_num_(char* buf, size_t cap, size_t n, char kind, uint64_t x, bool neg) {
+__attribute__((unused)) static inline size_t ht_rt__url_num_(char* buf, size_t cap, size_t n, char kind, uint64_t x,
+                                                             bool neg) {
     unsigned base = kind == 'h' ? 16u : 10u;
     char d[24];
     int nd = 0;
@@ -97,7 +98,7 @@ __attribute__((unused, noinline)) static size_t ht_rt__url_query_(char* buf, siz
         for (t = name; *t && *t != HT_RT_URL_QMARK; t++) {}
         size_t nlen = (size_t) (t - name);
         bool num = kind == 'u' || kind == 'i' || kind == 'h';
-        const void* many = nullptr; /* mode 'n': the values */
+        const void* many = nullptr; /* the values: mode 'n', or 'o' for a number */
         size_t count = 1;
         uint64_t x = 0;
         bool neg = false;
