@@ -1,7 +1,9 @@
 /* codegen/emit.h — the emitters, one per output file, and what they share.
  *
  *   PREFIX_routes.h     emit_header.c    types, route ids, prototypes
- *   PREFIX_routes.re    emit_matcher.c   the matcher (re2c input)
+ *   PREFIX_routes.re    emit_matcher.c   the matcher (re2c input); its automaton as
+ *                       emit_states.c    code and as tables (emit_matcher.h)
+ *                       emit_tables.c
  *   PREFIX_dispatch.c   emit_dispatch.c  the server callback, body policy, mounts
  *   PREFIX_mime.gperf   emit_mime.c      `mime` lines (gperf input)
  *   PREFIX_embed.c/.bin embed.c          `embed` trees (embed.h)

@@ -1,9 +1,10 @@
 /* codegen/layout.h — where the matcher puts each automaton state: as code,
  * in PREFIX__match or a further function of bounded size, or as a table
- * that <ht/route_rt.h>'s ht_rt__run walks (codegen/emit_matcher.c writes
- * them out). States are code while two budgets allow, in order of discovery
- * (breadth first: the shallow states every path crosses come first); a
- * state's weight is about the lines of C it takes.
+ * that <ht/route_rt.h>'s ht_rt__run walks (codegen/emit_states.c and
+ * codegen/emit_tables.c write them out). States are code while two budgets
+ * allow, in order of discovery (breadth first: the shallow states every
+ * path crosses come first); a state's weight is about the lines of C it
+ * takes.
  */
 #ifndef HT_CODEGEN_LAYOUT_H
 #define HT_CODEGEN_LAYOUT_H
