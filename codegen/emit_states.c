@@ -167,6 +167,7 @@ static void emit_state_(dsl_buf_t* b, const cx_t* x, int s, bool label) {
     bool empty_lit = false;
     if (st->nlit) {
         dsl_buf__puts(b, "    switch (e - b) {\n");
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, as meant */
         const au_lit_t** same = dsl_xcalloc((size_t) st->nlit, sizeof *same);
         for (int k = 0; k < st->nlit;) {
             int m = 0;
