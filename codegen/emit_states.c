@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---------------------------------------------------------------- code states */
+/* ---------------------------------------------------------------- one state */
 typedef struct cx {
     const gen_t* g;
     const au_t* au;
@@ -206,7 +206,7 @@ static void emit_state_(dsl_buf_t* b, const cx_t* x, int s, bool label) {
     dsl_buf__printf(b, "    default: %s\n    }\n", x->chunk == 0 ? "goto none;" : "return 0;");
 }
 
-/* ---------------------------------------------------------------- code states */
+/* ---------------------------------------------------------------- the further functions (PREFIX__h1..) */
 void emit_matcher__chunks(dsl_buf_t* b, const gen_t* g, const layout_t* l) {
     const au_t* au = &g->plan->au;
     const char* P = g->P;
