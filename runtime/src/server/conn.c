@@ -10,8 +10,9 @@
  * connection then goes back to reading.
  *
  * A deferred response (defer.c) pauses that: the requests behind it wait
- * in the buffer until it has gone out. Accepting, the timeout sweep and
- * shutdown are the acceptor's (acceptor.c); the send buffers out.c's.
+ * in the buffer until it has gone out; the connection's side of that is
+ * conn_defer.c. Accepting, the timeout sweep and shutdown are the
+ * acceptor's (acceptor.c); the send buffers out.c's.
  */
 #include <stddef.h>
 #include <string.h>
@@ -25,10 +26,6 @@
 static void conn_process(ht_conn_t* c);
 static void conn_close(ht_conn_t* c);
 static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res);
-static void defer_wait(ht_conn_t* c);
-static void defer_after_send(ht_conn_t* c);
-static void body_pump(ht_conn_t* c);
-void ht_defer__sent_(struct ht_defer* d);
 
 /* ---- Timeout lists ---- */
 
@@ -151,17 +148,11 @@ static void recv_start(ht_conn_t* c) {
     c->flags |= HT_CF_RECV;
 }
 
-/* The list a connection waiting for input belongs on. */
-static uint8_t tc_waiting(const ht_conn_t* c) {
-    if (c->flags & HT_CF_DEFER) return c->rstate == HT_RS_BODY_STREAM ? HT_TC_BODY : HT_TC_DEFER;
-    return c->requests ? HT_TC_IDLE : HT_TC_HEADER;
-}
-
 static void starved_wake_one(ht_acceptor_t* acc) {
     ht_conn_t* c = acc->lists_[HT_TC_STARVED].head;
     if (c == nullptr || acc->in_callback_ > 8) return;
     acc->in_callback_++;
-    tl_set(c, tc_waiting(c));
+    tl_set(c, ht_conn__tc_waiting_(c));
     recv_start(c);
     acc->in_callback_--;
 }
@@ -228,7 +219,7 @@ static void conn_next(ht_conn_t* c) {
         }
     }
     if (c->flags & HT_CF_DEFER) {
-        defer_wait(c);
+        ht_conn__defer_wait_(c);
         return;
     }
     bool sending = (c->flags & HT_CF_SEND) != 0;
@@ -336,7 +327,7 @@ static void on_send(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
     }
     tl_unlink(c);
     if (c->flags & HT_CF_DEFER) {
-        defer_after_send(c);
+        ht_conn__defer_after_send_(c);
         return;
     }
     conn_process(c);
@@ -376,195 +367,21 @@ static void conn_fail(ht_conn_t* c, ht_result_t err, bool json) {
     if (HT_UNLIKELY(acc->observe_)) ht_obs__end_(c, res.status, res.body_bytes);
 }
 
-/* ---- Deferred responses: the connection's side (defer.c has the handle's) ----
+/* ---- For conn_defer.c ----
  *
- * While HT_CF_DEFER is set the requests behind the deferred one wait in the
- * receive buffer, unparsed; the connection keeps a receive running so that
- * a client that leaves is noticed (and, for a streamed body, to read it).
- * The response's bytes collect in dout and move to out, the buffer on the
- * wire, whenever no send is in flight. Once the response has ended
- * (HT_CF_DEFER_END) and dout is empty, the connection resumes. */
+ * Out-of-line doors to the helpers above. They are called on the deferred
+ * path only; the helpers stay static so that the compiler inlines them
+ * into the request path here exactly as before. */
 
 void ht_conn__close_(ht_conn_t* c) { conn_close(c); }
-
-static void defer_resume(ht_conn_t* c) {
-    c->flags &= (uint16_t) ~(HT_CF_DEFER | HT_CF_DEFER_END | HT_CF_DEFER_OUT | HT_CF_INTERIM | HT_CF_EXPECT);
-    if (c->dout) {
-        ht_out__put_(c->acc, c->dout);
-        c->dout = nullptr;
-    }
-    /* A body left unread cannot be skipped reliably: close after. */
-    if ((c->rflags & HT_RESF_CLOSE) || HT_RS_BODY_UNREAD(c->rstate)) {
-        c->flags |= HT_CF_CLOSE;
-        c->rstate = HT_RS_DONE;
-    }
-    if (c->flags & HT_CF_BUSY) return; /* conn_process goes on by itself */
-    conn_process(c);
-    conn_next(c);
-}
-
-/* Not sending, not dead: sends out, else dout, else resumes if done. */
-static void defer_flush(ht_conn_t* c) {
-    if (c->out && ht_out__pending_(c->out)) {
-        send_start(c);
-        return;
-    }
-    ht_out_t* d = c->dout;
-    /* A head still being built stays until its response is complete (or
-     * streams): only an interim 100 Continue goes out ahead of it. */
-    if (d && ht_out__pending_(d) &&
-        (c->defer == nullptr || !ht_defer__building_(c->defer) || (c->flags & HT_CF_INTERIM))) {
-        if (c->out) ht_out__put_(c->acc, c->out);
-        c->out = d;
-        c->dout = nullptr;
-        if (!(c->flags & HT_CF_INTERIM)) c->flags |= HT_CF_DEFER_OUT;
-        c->flags &= (uint16_t) ~HT_CF_INTERIM;
-        send_start(c);
-        return;
-    }
-    if (c->flags & HT_CF_DEFER_END) defer_resume(c);
-}
-
-void ht_conn__defer_flush_(ht_conn_t* c) {
-    /* Inside conn_process, or with a send in flight, conn_next or on_send
-     * comes back to it. */
-    if (c->flags & (HT_CF_DEAD | HT_CF_SEND | HT_CF_BUSY)) return;
-    defer_flush(c);
-}
-
-static void defer_wait(ht_conn_t* c) {
-    if (!(c->flags & HT_CF_SEND)) {
-        defer_flush(c);
-        if ((c->flags & HT_CF_DEAD) || !(c->flags & HT_CF_DEFER)) return;
-    }
-    bool sending = (c->flags & HT_CF_SEND) != 0;
-    if (c->flags & HT_CF_EOF) {
-        /* The client has left (or half-closed: taken as left, as Go does).
-         * A response that has ended is still sent. */
-        if (c->defer || !(c->flags & HT_CF_DEFER_END)) conn_close(c);
-        else if (!sending) conn_close(c);
-        return;
-    }
-    if (!(c->flags & HT_CF_RECV)) {
-        if (c->in && c->in_off == c->in_len) in_release(c);
-        bool body = HT_RS_BODY_UNREAD(c->rstate);
-        if (c->in == nullptr) {
-            recv_start(c);
-        } else if (!sending && !body) {
-            /* Requests queued behind the deferred one: bounded by the
-             * buffer; when it is full the connection stops reading. */
-            if (c->in_buf) (void) in_unpool(c);
-            if (c->in_len == c->in_cap) in_compact(c);
-            if (c->in_len < c->in_cap) recv_start(c);
-        }
-        if (c->flags & HT_CF_DEAD) return;
-    }
-    if (!sending) {
-        /* Most deferred responses end long before an idle or header
-         * timeout: the connection stays on that list (one move fewer per
-         * response) and goes to HT_TC_DEFER only if that timeout comes
-         * (ht_conn__timeout_). */
-        uint8_t w = tc_waiting(c);
-        if (w != HT_TC_DEFER || (c->tclass != HT_TC_IDLE && c->tclass != HT_TC_HEADER)) tl_enter(c, w);
-    }
-}
-
-static void defer_after_send(ht_conn_t* c) {
-    defer_flush(c);
-    if ((c->flags & HT_CF_DEAD) || !(c->flags & HT_CF_DEFER)) return;
-    if (c->defer) ht_defer__sent_(c->defer); /* room again for a refused writer */
-    if ((c->flags & HT_CF_DEAD) || !(c->flags & HT_CF_DEFER)) return;
-    if (c->rstate == HT_RS_BODY_STREAM) body_pump(c);
-    if ((c->flags & HT_CF_DEAD) || !(c->flags & HT_CF_DEFER)) return;
-    conn_next(c);
-}
-
-void ht_conn__defer_fail_(ht_conn_t* c, uint16_t status, bool close) {
-    if (c->flags & HT_CF_DEAD) return;
-    if (c->defer) ht_defer__cut_(c->defer, HT_E_GONE);
-    ht_acceptor_t* acc = c->acc;
-    if (c->flags & HT_CF_DEFER_OUT) {
-        conn_close(c); /* part of a response is out: no clean answer left */
-        return;
-    }
-    if (c->dout) ht_out__reset_(c->dout);
-    else c->dout = ht_out__get_(acc);
-    if (c->dout == nullptr) {
-        conn_close(c);
-        return;
-    }
-    c->dout->cap = c->dout->unit;
-    c->flags &= (uint16_t) ~HT_CF_INTERIM;
-    uint8_t rf = c->rflags;
-    if (close || HT_RS_BODY_UNREAD(c->rstate)) {
-        rf |= HT_RESF_CLOSE;
-        rf &= (uint8_t) ~HT_RESF_KEEP_ALIVE;
-    }
-    c->rflags = rf;
-    acc->stats_.errors++;
-    ht_response_t res;
-    ht_response__begin_(&res, c->dout, c, ht_conn__date_(acc), rf);
-    (void) ht_response__error(&res, status, acc->alloc_);
-    ht_response__finish_(&res);
-    if (HT_UNLIKELY(acc->observe_)) ht_obs__end_(c, res.status, res.body_bytes);
-    if (c->done_fn_) ht_conn__done_(c, res.status); /* the cut-off handle's: this answer is its */
-    c->flags |= HT_CF_DEFER_END;
-    ht_conn__defer_flush_(c);
-}
-
-void ht_conn__continue_(ht_conn_t* c) {
-    if (!(c->flags & HT_CF_EXPECT)) return;
-    c->flags &= (uint16_t) ~HT_CF_EXPECT;
-    if (c->in && c->in_off < c->in_len) return;  /* the client did not wait */
-    if (c->dout && c->dout->len) return;          /* a final response has begun */
-    if (c->dout == nullptr && (c->dout = ht_out__get_(c->acc)) == nullptr) return;
-    if (!ht_out__continue_(c->dout)) return;
-    c->flags |= HT_CF_INTERIM;
-    ht_conn__defer_flush_(c);
-}
-
-/* Delivers the streamed body bytes in the buffer. Never runs beside a
- * receive into that buffer: while a body is streamed the connection only
- * receives into pooled buffers, once this has consumed the last one. */
-static void body_pump(ht_conn_t* c) {
-    ht_acceptor_t* acc = c->acc;
-    while (c->rstate == HT_RS_BODY_STREAM && !(c->flags & HT_CF_DEAD) && c->in && c->in_off < c->in_len) {
-        char* p = c->in + c->in_off;
-        size_t raw = c->in_len - c->in_off, n;
-        bool last;
-        if (!(c->flags & HT_CF_CHUNKED)) {
-            n = raw < c->body_need ? raw : (size_t) c->body_need;
-            c->in_off += n;
-            c->body_need -= n;
-            last = c->body_need == 0;
-        } else {
-            n = raw;
-            ht_io_t r = ht_chunked__decode(&c->chunked, p, &n, c->body_limit, acc->cfg_.max_trailer);
-            if (r == -EAGAIN) {
-                c->in_off = c->in_len; /* all consumed; p[0, n) is payload */
-                last = false;
-            } else if (r < 0) {
-                if (c->defer) ht_defer__cut_(c->defer, (ht_result_t) r);
-                ht_conn__defer_fail_(c, ht_result__status((ht_result_t) r), true);
-                return;
-            } else {
-                /* The r bytes after the body were moved behind the payload. */
-                c->in_off = (size_t) (p - c->in) + n;
-                c->in_len = c->in_off + (size_t) r;
-                last = true;
-            }
-        }
-        c->body_len += n;
-        if (last) c->rstate = HT_RS_HEAD; /* the request is consumed */
-        if (c->defer && (n || last)) ht_defer__body_(c->defer, (ht_slice_t){ p, n }, last);
-    }
-    if (c->in && c->in_off == c->in_len && !(c->flags & (HT_CF_RECV | HT_CF_DEAD))) in_release(c);
-}
-
-void ht_conn__body_pump_(ht_conn_t* c) {
-    body_pump(c);
-    if (!(c->flags & HT_CF_DEAD)) conn_next(c);
-}
+void ht_conn__next_(ht_conn_t* c) { conn_next(c); }
+void ht_conn__process_(ht_conn_t* c) { conn_process(c); }
+void ht_conn__send_start_(ht_conn_t* c) { send_start(c); }
+void ht_conn__recv_start_(ht_conn_t* c) { recv_start(c); }
+void ht_conn__in_release_(ht_conn_t* c) { in_release(c); }
+void ht_conn__in_compact_(ht_conn_t* c) { in_compact(c); }
+bool ht_conn__in_unpool_(ht_conn_t* c) { return in_unpool(c); }
+void ht_conn__tl_enter_(ht_conn_t* c, uint8_t cls) { tl_enter(c, cls); }
 
 /* ---- Requests ---- */
 
@@ -905,7 +722,7 @@ static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
         c->flags |= HT_CF_EOF;
         if (c->flags & HT_CF_SEND) return; /* on_send finishes the job */
         if (c->flags & HT_CF_DEFER) {
-            conn_next(c); /* defer_wait: the client has left */
+            conn_next(c); /* ht_conn__defer_wait_: the client has left */
             return;
         }
         conn_process(c);
@@ -926,8 +743,8 @@ static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
         tl_set(c, HT_TC_BODY);
     if (c->flags & HT_CF_SEND) return; /* processed when the send completes */
     if (c->flags & HT_CF_DEFER) {
-        if (c->rstate == HT_RS_BODY_STREAM) body_pump(c);
-        if (!(c->flags & HT_CF_DEAD)) conn_next(c);
+        if (c->rstate == HT_RS_BODY_STREAM) ht_conn__body_pump_(c); /* then conn_next */
+        else conn_next(c);
         return;
     }
     conn_process(c);
@@ -981,7 +798,7 @@ bool ht_conn__start_(ht_acceptor_t* acc, ht_socket_t fd) {
 }
 
 void ht_conn__retry_(ht_conn_t* c) {
-    tl_set(c, tc_waiting(c));
+    tl_set(c, ht_conn__tc_waiting_(c));
     recv_start(c);
 }
 
@@ -990,7 +807,7 @@ void ht_conn__retry_(ht_conn_t* c) {
 void ht_conn__timeout_(ht_conn_t* c, uint8_t cls) {
     ht_acceptor_t* acc = c->acc;
     if ((c->flags & HT_CF_DEFER) && (cls == HT_TC_IDLE || cls == HT_TC_HEADER)) {
-        tl_set(c, HT_TC_DEFER); /* its own deadline governs (defer_wait) */
+        tl_set(c, HT_TC_DEFER); /* its own deadline governs (ht_conn__defer_wait_) */
         return;
     }
     acc->stats_.timeouts++;

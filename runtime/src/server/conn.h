@@ -250,6 +250,32 @@ bool ht_conn__start_(ht_acceptor_t* acc, ht_socket_t fd);
 void ht_conn__timeout_(ht_conn_t* c, uint8_t cls);
 /* A starved connection tries to receive again. */
 void ht_conn__retry_(ht_conn_t* c);
+/* Closes the connection (the handle is cut off with HT_E_CLOSED); also
+ * for defer.c and conn_defer.c. */
+void ht_conn__close_(ht_conn_t* c);
+/* ---- conn.c, for conn_defer.c (the deferred path only) ---- */
+/* After processing: sends what was produced, or goes back to reading. */
+void ht_conn__next_(ht_conn_t* c);
+/* Parses and answers the complete requests in the receive buffer. */
+void ht_conn__process_(ht_conn_t* c);
+/* Sends c->out (not empty; no send in flight). */
+void ht_conn__send_start_(ht_conn_t* c);
+/* Starts a receive: pooled when c holds no buffer, else into its tail. */
+void ht_conn__recv_start_(ht_conn_t* c);
+/* Lets the receive buffer go (a pooled one wakes a starved connection). */
+void ht_conn__in_release_(ht_conn_t* c);
+/* Moves the unconsumed bytes to the front of the receive buffer. */
+void ht_conn__in_compact_(ht_conn_t* c);
+/* Moves what is left of a pooled receive buffer to one of c's own; false
+ * on allocation failure (the pooled one is kept). */
+bool ht_conn__in_unpool_(ht_conn_t* c);
+/* Puts c on timeout list cls, keeping its deadline when already there. */
+void ht_conn__tl_enter_(ht_conn_t* c, uint8_t cls);
+/* The timeout list a connection waiting for input belongs on. */
+HT_INLINE uint8_t ht_conn__tc_waiting_(const ht_conn_t* c) {
+    if (c->flags & HT_CF_DEFER) return c->rstate == HT_RS_BODY_STREAM ? HT_TC_BODY : HT_TC_DEFER;
+    return c->requests ? HT_TC_IDLE : HT_TC_HEADER;
+}
 /* ---- proxy.c, for conn.c (only with cfg_.proxy_protocol set) ---- */
 /* Whether the socket's peer is a trusted proxy; *sock_peer gets it. */
 bool ht_proxy__admit_(ht_acceptor_t* acc, ht_socket_t fd, ht_addr_t* sock_peer);
@@ -260,18 +286,24 @@ ht_io_t ht_proxy__consume_(ht_conn_t* c);
 /* A connection was freed: accepting may resume, a shutdown may be done. */
 void ht_acceptor__conn_freed_(ht_acceptor_t* acc);
 
-/* ---- conn.c: the connection's side of deferred responses (for defer.c) ---- */
+/* ---- conn_defer.c: the connection's side of deferred responses ---- */
+/* For conn_next while HT_CF_DEFER is set: hands dout to the wire when no
+ * send is in flight, keeps a receive running (or closes for a client that
+ * left), picks the timeout list. */
+void ht_conn__defer_wait_(ht_conn_t* c);
+/* For conn.c: a send completed while HT_CF_DEFER is set (on_send). */
+void ht_conn__defer_after_send_(ht_conn_t* c);
+/* For defer.c: */
 /* Hands dout to the wire when no send is in flight; once the deferred
  * response has ended and is all sent, resumes the requests behind it. */
 void ht_conn__defer_flush_(ht_conn_t* c);
-/* Closes the connection (the handle is cut off with HT_E_CLOSED). */
-void ht_conn__close_(ht_conn_t* c);
 /* The deferred response failed or was cut off (the handle is detached):
  * the server answers `status` in its place (closing after it when close is
  * set or a body is left unread), or just closes when some of the response
  * went out already. */
 void ht_conn__defer_fail_(ht_conn_t* c, uint16_t status, bool close);
-/* Delivers the buffered bytes of a streamed body (HT_RS_BODY_STREAM). */
+/* Delivers the buffered bytes of a streamed body (HT_RS_BODY_STREAM),
+ * then goes on as conn_next does (also for conn.c's on_recv). */
 void ht_conn__body_pump_(ht_conn_t* c);
 /* "100 Continue" to a client that waits for it (ht_response__read_body). */
 void ht_conn__continue_(ht_conn_t* c);
@@ -304,6 +336,8 @@ extern ht_out_t ht_out__unattached_;
 /* serve_finalize: the deadline lists' timers stop, the handle pool is
  * closed (freed now, or with the last handle still out). */
 void ht_defer__acceptor_done_(ht_acceptor_t* acc);
+/* After a send: room again for a refused writer (conn_defer.c). */
+void ht_defer__sent_(struct ht_defer* d);
 /* The body callback of a streamed request body. */
 void ht_defer__body_(struct ht_defer* d, ht_slice_t piece, bool last);
 

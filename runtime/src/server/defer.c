@@ -13,7 +13,7 @@
  * connection points at it (c->defer) only while the response is still being
  * built or streamed. Its bytes go to the connection's dout buffer, which the
  * connection hands to the wire (c->out) whenever no send is in flight
- * (conn.c: ht_conn__defer_flush_), so a stream holds at most the buffer in
+ * (conn_defer.c: ht_conn__defer_flush_), so a stream holds at most the buffer in
  * flight and the one filling.
  */
 #include <assert.h>
@@ -638,8 +638,7 @@ void ht_response__on_ready(ht_response_t* res, ht_response_fn fn, void* ud) {
     d->ready_ud = ud;
 }
 
-/* After a send: room again for a refused writer. (conn.c) */
-void ht_defer__sent_(ht_defer_t* d);
+/* After a send: room again for a refused writer. (conn_defer.c) */
 void ht_defer__sent_(ht_defer_t* d) {
     if (!(d->dflags & HT_DF_WANT_READY) || d->conn == nullptr) return;
     ht_conn_t* c = d->conn;
