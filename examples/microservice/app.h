@@ -24,6 +24,8 @@ struct svc_app {
                                    * database server first */
     const ht_server_t* server;
     mem_db_t*          mem;       /* in memory: the notes, for every worker */
+    ev_hub_t*          events;    /* changes, to every worker's feed */
+    pg_listen_t*       listen;    /* with PostgreSQL: the LISTEN connection */
 };
 
 typedef struct svc_worker {

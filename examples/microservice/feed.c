@@ -56,15 +56,22 @@ struct feed {
     store_t* store;
     sub_t*   subs;
     bool     closed;
+    ev_sub_t events; /* wanting changes while there are subscribers */
 };
 
-feed_t* feed_new(store_t* store) {
+feed_t* feed_new(store_t* store, ev_hub_t* hub, ht_loop_t* loop) {
     feed_t* f = calloc(1, sizeof *f);
-    if (f) f->store = store;
+    if (f == nullptr) return nullptr;
+    f->store = store;
+    ev_hub_join(hub, &f->events, loop, feed_on_event, feed_on_reset, f);
     return f;
 }
 
-void feed_free(feed_t* f) { free(f); }
+void feed_free(feed_t* f) {
+    if (f == nullptr) return;
+    ev_hub_leave(&f->events);
+    free(f);
+}
 
 /* ---- A subscriber's queue ---- */
 
@@ -107,6 +114,7 @@ static void sub_drop(sub_t* s) {
     free(s->out);
     (void) ht_response__release(s->res); /* ends the stream (HT_E_GONE if cut off) */
     free(s);
+    if (f->subs == nullptr) ev_hub_want(&f->events, false);
 }
 
 static void page_done(store_req_t* req, store_status_t st, const store_row_t* rows, uint32_t n);
@@ -184,7 +192,7 @@ static void answer_503(ht_response_t* res, ht_alloc_t* a) {
     ht_response__json(res, 503, "{\"error\":\"the feed is not available now, try again\"}", a);
 }
 
-void feed_subscribe(feed_t* f, ht_response_t* res, ht_alloc_t* a, bool resume, uint64_t after) {
+static void subscribe(feed_t* f, ht_response_t* res, ht_alloc_t* a, bool resume, uint64_t after) {
     if (f->closed || !store_events_up(f->store)) {
         answer_503(res, a);
         return;
@@ -211,6 +219,14 @@ void feed_subscribe(feed_t* f, ht_response_t* res, ht_alloc_t* a, bool resume, u
      * default, since the service ends streams when its events stop. */
     if (!out_put(s, "retry: 1000\n\n", 13)) s->failed = true;
     sub_pump(s);
+}
+
+void feed_subscribe(feed_t* f, ht_response_t* res, ht_alloc_t* a, bool resume, uint64_t after) {
+    /* Hear changes before asking whether they flow (events.h); stop when
+     * no subscriber came of it. */
+    if (f->subs == nullptr) ev_hub_want(&f->events, true);
+    subscribe(f, res, a, resume, after);
+    if (f->subs == nullptr) ev_hub_want(&f->events, false);
 }
 
 void feed_on_event(void* ud, const char* op, uint64_t id, const char* json, size_t len) {

@@ -1,8 +1,9 @@
 /* feed.h — GET /api/notes/events: note changes as Server-Sent Events.
  *
- * One feed per worker, for the subscribers connected to that worker; the
- * worker's store feeds it (store_pg.c: LISTEN notes; store_mem.c: every
- * worker's writes). Events:
+ * One feed per worker, for the subscribers connected to that worker; it
+ * hears every change through the service's ev_hub_t (events.h: from
+ * pg_listen.c's LISTEN connection, or the in-memory store's writes), and
+ * reads the backlog from the worker's store. Events:
  *
  *   id: 42              (created only: a note id, what Last-Event-ID resumes from)
  *   event: created      (or updated, deleted)
@@ -27,7 +28,7 @@
  * stream ends and it is forgotten, and no one else waits for it. A client
  * that was dropped reconnects with Last-Event-ID and catches up.
  *
- * When the store's events stop (the LISTEN connection was lost) every
+ * When the changes stop (the LISTEN connection was lost: a reset) every
  * subscriber is ended the same way, so that none waits for events that were
  * missed; new ones are refused (503) until the events flow again.
  */
@@ -38,16 +39,17 @@
 
 typedef struct feed feed_t;
 
-/* A feed on the worker's store (which it queries for the backlog). */
-feed_t* feed_new(store_t* store);
-/* Frees a feed without subscribers (after feed_close). */
+/* A feed on the worker's store (which it queries for the backlog), hearing
+ * changes from hub (joined on loop's thread, which is the feed's). */
+feed_t* feed_new(store_t* store, ev_hub_t* hub, ht_loop_t* loop);
+/* Frees a feed without subscribers (after feed_close); leaves the hub. */
 void feed_free(feed_t* f);
 
 /* The handler's part: answers res (503 when events do not flow, or a
  * stream). resume: send the notes with an id above `after` first. */
 void feed_subscribe(feed_t* f, ht_response_t* res, ht_alloc_t* a, bool resume, uint64_t after);
 
-/* From the store (store_event_fn, store_reset_fn; ud is the feed). */
+/* From the hub (ev_change_fn, ev_reset_fn; ud is the feed). */
 void feed_on_event(void* f, const char* op, uint64_t id, const char* json, size_t len);
 void feed_on_reset(void* f);
 

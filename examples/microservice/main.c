@@ -16,13 +16,17 @@
  * The pieces: routes.ht (the routes; htgen compiles them and the UI in
  * ./ui), api.c (the handlers), json.c (bodies in, JSON out), store.h (where
  * notes live: store_mem.c, store_pg.c over pg_conn.c), feed.c (Server-Sent
- * Events). Thread-per-core as examples/workers: each worker has its own
- * loop, acceptor, store (with PostgreSQL: its own two connections) and feed;
- * app.h says how handlers find theirs.
+ * Events; changes reach it through events.c, from the in-memory store or
+ * pg_listen.c). Thread-per-core as examples/workers: each worker has its
+ * own loop, acceptor, store (with PostgreSQL: its own query connection) and
+ * feed; app.h says how handlers find theirs.
  */
 #include "svc_routes.h"
 
 #include "app.h"
+#ifdef SVC_WITH_PG
+#include "pg_listen.h"
+#endif
 
 #include <ht/ht.h>
 
@@ -56,11 +60,11 @@ static void on_wake(ht_loop_t* loop, ht_waker_t* wk) {
 
 static store_t* store_new(struct svc_app* app, ht_loop_t* loop, uint32_t id) {
 #ifdef SVC_WITH_PG
-    if (app->conninfo) return store_pg_new(app->conninfo, loop, id);
+    if (app->conninfo) return store_pg_new(app->conninfo, app->listen, loop, id);
 #else
-    (void) id;
+    (void) loop, (void) id;
 #endif
-    return store_mem_new(app->mem, loop);
+    return store_mem_new(app->mem);
 }
 
 static void worker_main(ht_workers_t* pool, uint32_t id, ht_alloc_t* a, void* ud) {
@@ -74,14 +78,11 @@ static void worker_main(ht_workers_t* pool, uint32_t id, ht_alloc_t* a, void* ud
     }
     svc_worker_t w = { .app = app, .id = id, .loop = loop, .waker = { .data = &w } };
     w.store = store_new(app, loop, id);
-    w.feed = w.store ? feed_new(w.store) : nullptr;
+    w.feed = w.store ? feed_new(w.store, app->events, loop) : nullptr;
     ht_acceptor_t acc = { 0 };
     if (w.feed == nullptr) {
         r = -ENOMEM;
     } else {
-        w.store->on_event = feed_on_event;
-        w.store->on_reset = feed_on_reset;
-        w.store->event_ud = w.feed;
         self = &w;
         ht_loop__waker_add(loop, &w.waker, on_wake);
         r = ht_server__serve(&acc, app->server, loop, a, svc__dispatch);
@@ -168,7 +169,11 @@ int main(int argc, char** argv) {
 #endif
     const char* slow = getenv("MICROSERVICE_TEST_SLOW");
     struct svc_app app = { .conninfo = db, .test_slow = slow && strcmp(slow, "1") == 0 };
-    if (db == nullptr && (app.mem = mem_db_new()) == nullptr) return 1;
+    if ((app.events = ev_hub_new()) == nullptr) return 1;
+#ifdef SVC_WITH_PG
+    if (db && (app.listen = pg_listen_new(db, app.events)) == nullptr) return 1;
+#endif
+    if (db == nullptr && (app.mem = mem_db_new(app.events)) == nullptr) return 1;
 
     /* user_data: the handlers' context. body_policy: each route's `body`
      * limit applies before the body is read (413). */
@@ -197,5 +202,9 @@ int main(int argc, char** argv) {
     ht_alloc__finalize(a);
     ht_server__close(&server);
     mem_db_free(app.mem);
+#ifdef SVC_WITH_PG
+    pg_listen_free(app.listen);
+#endif
+    ev_hub_free(app.events);
     return r == 0 ? 0 : 1;
 }

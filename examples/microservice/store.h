@@ -2,9 +2,11 @@
  *
  * Two implementations, one per file: store_mem.c (in memory, shared by every
  * worker under a mutex: the default, so trying the service needs nothing)
- * and store_pg.c (PostgreSQL through libpq's non-blocking API, one
- * connection per worker for queries and one for LISTEN). Each worker has its
- * own store_t and calls it only from its own loop's thread.
+ * and store_pg.c (PostgreSQL through libpq's non-blocking API: one
+ * connection per worker for queries, and one LISTEN connection for the
+ * whole service, pg_listen.h). Each worker has its own store_t and calls it
+ * only from its own loop's thread. Changes reach the feeds through an
+ * ev_hub_t (events.h), not through the store.
  *
  * An operation is a store_req_t that the caller owns and fills, then hands
  * to store_submit. The store answers exactly once through req->done, on the
@@ -21,6 +23,8 @@
  */
 #ifndef SVC_STORE_H
 #define SVC_STORE_H
+
+#include "events.h"
 
 #include <ht/ht.h>
 
@@ -69,19 +73,12 @@ struct store_req {
     void*         priv;     /* the store's while submitted */
 };
 
-/* A change to a note, as the feed receives it: op is "created", "updated" or
- * "deleted"; json is the note (for "deleted", or when the note was too large
- * for a NOTIFY payload: {"id": N} only). */
-typedef void (*store_event_fn)(void* ud, const char* op, uint64_t id, const char* json, size_t len);
-/* The events may have stopped or missed some (the LISTEN connection was
- * lost): subscribers should start over from what they have. */
-typedef void (*store_reset_fn)(void* ud);
-
 typedef struct store store_t;
 typedef struct store_ops {
     void (*submit)(store_t* s, store_req_t* req);
     void (*abandon)(store_t* s, store_req_t* req);
-    /* Whether change events flow now (a feed subscriber can be served). */
+    /* Whether changes are being heard now (a feed subscriber can be
+     * served); they reach the feeds through the ev_hub_t (events.h). */
     bool (*events_up)(const store_t* s);
     /* Ends everything, on the loop's thread after the server has stopped:
      * may run the loop until the store's own waits have returned. Frees s. */
@@ -90,9 +87,6 @@ typedef struct store_ops {
 
 struct store {
     const store_ops_t* ops;
-    store_event_fn     on_event; /* set by the worker before the first submit */
-    store_reset_fn     on_reset;
-    void*              event_ud;
 };
 
 static inline void store_submit(store_t* s, store_req_t* req) { s->ops->submit(s, req); }
@@ -101,16 +95,19 @@ static inline bool store_events_up(const store_t* s) { return s->ops->events_up(
 static inline void store_close(store_t* s) { s->ops->close(s); }
 
 /* ---- The in-memory store (store_mem.c): one mem_db_t for the process, one
- * store_t per worker on it. Changes reach every worker's feed: the writer
- * queues them on each worker's inbox and wakes its loop. */
+ * store_t per worker on it. Each change is published to hub by the writer,
+ * under the notes' mutex, so that every feed hears changes in the order they
+ * were made. */
 typedef struct mem_db mem_db_t;
-mem_db_t* mem_db_new(void);
+mem_db_t* mem_db_new(ev_hub_t* hub);
 void      mem_db_free(mem_db_t* db);
-store_t*  store_mem_new(mem_db_t* db, ht_loop_t* loop);
+store_t*  store_mem_new(mem_db_t* db);
 
 /* ---- PostgreSQL (store_pg.c, built when libpq is found: SVC_WITH_PG):
  * connects in the background (the service starts without its database and
- * reconnects with backoff). nullptr: out of memory. */
-store_t* store_pg_new(const char* conninfo, ht_loop_t* loop, uint32_t worker);
+ * reconnects with backoff). listen: the service's LISTEN connection, which
+ * this worker's store attaches to (pg_listen.h). nullptr: out of memory. */
+typedef struct pg_listen pg_listen_t;
+store_t* store_pg_new(const char* conninfo, pg_listen_t* listen, ht_loop_t* loop, uint32_t worker);
 
 #endif /* SVC_STORE_H */

@@ -4,9 +4,9 @@
  * One mem_db_t for the process, shared by every worker under one mutex
  * (operations are a binary search or an append, microseconds each, so the
  * lock is never held long). Every operation answers before store_submit
- * returns. A change is copied onto each worker's inbox (under the same
- * mutex) and that worker's loop is woken (ht_loop__wake); its waker hands
- * the changes to its feed on its own thread, as a LISTEN connection would.
+ * returns. A change is published to the ev_hub_t under the same mutex
+ * (events.h: each worker's feed hears it on its own thread, in order, as
+ * from a LISTEN connection).
  * Notes are kept as the JSON they are served as, rendered once per write.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, gmtime_r: -std=c2x is strict C */
@@ -28,14 +28,6 @@ typedef struct mem_note {
     char     created_at[40];
 } mem_note_t;
 
-typedef struct mem_event {
-    struct mem_event* next;
-    uint64_t          id;
-    size_t            len;
-    char              op[8];
-    char              json[]; /* len bytes, NUL-terminated */
-} mem_event_t;
-
 typedef struct store_mem store_mem_t;
 
 struct mem_db {
@@ -43,23 +35,19 @@ struct mem_db {
     mem_note_t*     notes; /* by id, ascending */
     size_t          n, cap;
     uint64_t        next_id;
-    store_mem_t*    stores; /* every worker's, for the events */
+    ev_hub_t*       hub;    /* borrowed: changes go there */
 };
 
 struct store_mem {
-    store_t      base;
-    mem_db_t*    db;
-    ht_loop_t*   loop;
-    store_mem_t* next;      /* in db->stores */
-    mem_event_t* inbox;     /* under db->mu */
-    mem_event_t* inbox_tail;
-    ht_waker_t   waker;
+    store_t   base;
+    mem_db_t* db;
 };
 
-mem_db_t* mem_db_new(void) {
+mem_db_t* mem_db_new(ev_hub_t* hub) {
     mem_db_t* db = calloc(1, sizeof *db);
     if (db == nullptr) return nullptr;
     pthread_mutex_init(&db->mu, nullptr);
+    db->hub = hub;
     db->next_id = 1;
     return db;
 }
@@ -88,36 +76,9 @@ static mem_note_t* find(mem_db_t* db, uint64_t id) {
     return i < db->n && db->notes[i].id == id ? &db->notes[i] : nullptr;
 }
 
-/* Under db->mu: the change goes to every worker's inbox. */
+/* Under db->mu, so that changes are heard in the order they were made. */
 static void publish(mem_db_t* db, const char* op, uint64_t id, const char* json, size_t len) {
-    for (store_mem_t* m = db->stores; m; m = m->next) {
-        mem_event_t* e = malloc(sizeof *e + len + 1);
-        if (e == nullptr) continue; /* that feed misses one event */
-        *e = (mem_event_t){ .id = id, .len = len };
-        strcpy(e->op, op);
-        memcpy(e->json, json, len);
-        e->json[len] = 0;
-        if (m->inbox_tail) m->inbox_tail->next = e;
-        else m->inbox = e;
-        m->inbox_tail = e;
-        ht_loop__wake(m->loop);
-    }
-}
-
-/* The loop's thread: the changes queued for this worker go to its feed. */
-static void on_wake(ht_loop_t* loop, ht_waker_t* w) {
-    (void) loop;
-    store_mem_t* m = w->data;
-    pthread_mutex_lock(&m->db->mu);
-    mem_event_t* e = m->inbox;
-    m->inbox = m->inbox_tail = nullptr;
-    pthread_mutex_unlock(&m->db->mu);
-    while (e) {
-        mem_event_t* next = e->next;
-        if (m->base.on_event) m->base.on_event(m->base.event_ud, e->op, e->id, e->json, e->len);
-        free(e);
-        e = next;
-    }
+    ev_hub_publish(db->hub, op, id, json, len);
 }
 
 static void now_iso(char* out, size_t cap) {
@@ -256,40 +217,14 @@ static bool mem_events_up(const store_t* s) {
     return true;
 }
 
-static void mem_close(store_t* base) {
-    store_mem_t* m = (store_mem_t*) base;
-    mem_db_t* db = m->db;
-    ht_loop__waker_remove(m->loop, &m->waker);
-    pthread_mutex_lock(&db->mu);
-    for (store_mem_t** p = &db->stores; *p; p = &(*p)->next) {
-        if (*p == m) {
-            *p = m->next;
-            break;
-        }
-    }
-    mem_event_t* e = m->inbox;
-    pthread_mutex_unlock(&db->mu);
-    while (e) {
-        mem_event_t* next = e->next;
-        free(e);
-        e = next;
-    }
-    free(m);
-}
+static void mem_close(store_t* s) { free(s); }
 
 static const store_ops_t mem_ops = { mem_submit, mem_abandon, mem_events_up, mem_close };
 
-store_t* store_mem_new(mem_db_t* db, ht_loop_t* loop) {
+store_t* store_mem_new(mem_db_t* db) {
     store_mem_t* m = calloc(1, sizeof *m);
     if (m == nullptr) return nullptr;
     m->base.ops = &mem_ops;
     m->db = db;
-    m->loop = loop;
-    m->waker.data = m;
-    ht_loop__waker_add(loop, &m->waker, on_wake);
-    pthread_mutex_lock(&db->mu);
-    m->next = db->stores;
-    db->stores = m;
-    pthread_mutex_unlock(&db->mu);
     return &m->base;
 }

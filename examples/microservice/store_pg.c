@@ -1,9 +1,9 @@
 /* store_pg.c — the notes in PostgreSQL (store.h), one worker's view.
  *
- * Each worker has two connections of its own (pg_conn.c drives them on the
- * worker's loop; no thread ever waits on the database):
+ * Each worker has a connection of its own (pg_conn.c drives it on the
+ * worker's loop; no thread ever waits on the database) for its queries:
  *
- * - queries: in libpq's pipeline mode. Each operation is one prepared
+ * - in libpq's pipeline mode. Each operation is one prepared
  *   statement followed by a sync (PQsendQueryPrepared + PQpipelineSync), so
  *   each is its own transaction and an error stays with its statement;
  *   requests that arrive together go out together and the server runs them
@@ -11,10 +11,10 @@
  *   FIFO (pgq_t): the first `nsent` are on the wire, in order, the rest wait
  *   for room (MAX_SENT) or are refused past MAX_QUEUED (503). Results come
  *   back in the same order: a statement's result, a null, then its sync.
- * - LISTEN notes: the feed. The trigger installed with the schema sends
- *   "OP ID JSON" (OP: created, updated, deleted) on every change, in the
- *   writer's transaction, so every worker of every instance sharing the
- *   database hears every change once it is committed.
+ * - the changes: the trigger installed with the schema sends "OP ID JSON"
+ *   (OP: created, updated, deleted) on channel `notes` on every change, in
+ *   the writer's transaction; the service's one LISTEN connection
+ *   (pg_listen.c) hears them and hands them to every worker's feed.
  *
  * Session setup, on every (re)connect, before pipeline mode: the schema
  * (table, trigger function, trigger: each created if missing, under an
@@ -35,6 +35,7 @@
  * had no effect: it was its own transaction).
  */
 #include "pg_conn.h"
+#include "pg_listen.h"
 #include "store.h"
 
 #include <inttypes.h>
@@ -99,8 +100,6 @@ static const char SETUP_SQL[] =
     "PREPARE note_update(bigint, text) AS UPDATE notes SET text = $2 WHERE id = $1 RETURNING id, " NOTE_JSON ";"
     "PREPARE note_delete(bigint) AS DELETE FROM notes WHERE id = $1 RETURNING id;";
 
-static const char LISTEN_SQL[] = "SET client_min_messages = warning; LISTEN notes";
-
 /* One operation in the pipeline. */
 typedef struct pgq {
     struct pgq*  prev;
@@ -116,9 +115,8 @@ typedef struct store_pg {
     store_t   base;
     char*     conninfo;
     pg_conn_t q;        /* queries (pipeline) */
-    pg_conn_t l;        /* LISTEN notes */
+    pg_listen_t* listen; /* the service's, attached to */
     bool      q_ready;  /* setup done, pipeline mode on */
-    bool      l_ready;  /* LISTEN in effect */
     pgq_t*    head;     /* the FIFO: sent ones first */
     pgq_t*    tail;
     pgq_t*    unsent;   /* the first one not sent yet, or nullptr */
@@ -347,68 +345,6 @@ static void q_cancelled(pg_conn_t* c) { maybe_cancel(c->owner); }
 
 static const pg_conn_ops_t q_ops = { q_up, q_input, q_down, q_cancelled };
 
-/* ---- LISTEN ---- */
-
-/* "OP ID JSON" from the trigger. */
-static void on_notify(store_pg_t* s, const char* payload) {
-    const char* sp = strchr(payload, ' ');
-    if (sp == nullptr) return;
-    char op[8];
-    size_t n = (size_t) (sp - payload);
-    if (n >= sizeof op) return;
-    memcpy(op, payload, n);
-    op[n] = 0;
-    if (strcmp(op, "created") != 0 && strcmp(op, "updated") != 0 && strcmp(op, "deleted") != 0) return;
-    char* end;
-    uint64_t id = strtoull(sp + 1, &end, 10);
-    const char* json = *end == ' ' ? end + 1 : "";
-    if (s->base.on_event) s->base.on_event(s->base.event_ud, op, id, json, strlen(json));
-}
-
-static void l_input(pg_conn_t* c) {
-    store_pg_t* s = c->owner;
-    while (!PQisBusy(c->pg)) {
-        PGresult* r = PQgetResult(c->pg);
-        if (r == nullptr) {
-            if (!s->l_ready) {
-                s->l_ready = true;
-                pg_conn_ok(c);
-            }
-            break;
-        }
-        ExecStatusType st = PQresultStatus(r);
-        PQclear(r);
-        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-            pg_conn_fail(c, "LISTEN failed");
-            return;
-        }
-    }
-    PGnotify* n;
-    while ((n = PQnotifies(c->pg)) != nullptr) {
-        on_notify(s, n->extra);
-        PQfreemem(n);
-    }
-}
-
-static void l_up(pg_conn_t* c) {
-    if (PQsendQuery(c->pg, LISTEN_SQL) != 1) {
-        pg_conn_fail(c, PQerrorMessage(c->pg));
-        return;
-    }
-    pg_conn_flush(c);
-}
-
-static void l_down(pg_conn_t* c) {
-    store_pg_t* s = c->owner;
-    bool was = s->l_ready;
-    s->l_ready = false;
-    if (was && s->base.on_reset) s->base.on_reset(s->base.event_ud);
-}
-
-static void l_cancelled(pg_conn_t* c) { (void) c; }
-
-static const pg_conn_ops_t l_ops = { l_up, l_input, l_down, l_cancelled };
-
 /* ---- store_t ---- */
 
 static void pg_submit(store_t* base, store_req_t* req) {
@@ -443,13 +379,13 @@ static void pg_abandon(store_t* base, store_req_t* req) {
     maybe_cancel(s);
 }
 
-static bool pg_events_up(const store_t* base) { return ((const store_pg_t*) base)->l_ready; }
+static bool pg_events_up(const store_t* base) { return pg_listen_up(((const store_pg_t*) base)->listen); }
 
 static void pg_close(store_t* base) {
     store_pg_t* s = (store_pg_t*) base;
     ht_loop_t* loop = s->q.loop;
     pg_conn_close(&s->q);
-    pg_conn_close(&s->l);
+    pg_listen_detach(s->listen, loop);
     (void) ht_loop__run(loop); /* until the cancelled waits are back */
     free(s->conninfo);
     free(s);
@@ -457,7 +393,7 @@ static void pg_close(store_t* base) {
 
 static const store_ops_t pg_store_ops = { pg_submit, pg_abandon, pg_events_up, pg_close };
 
-store_t* store_pg_new(const char* conninfo, ht_loop_t* loop, uint32_t worker) {
+store_t* store_pg_new(const char* conninfo, pg_listen_t* listen, ht_loop_t* loop, uint32_t worker) {
     store_pg_t* s = calloc(1, sizeof *s);
     if (s == nullptr) return nullptr;
     s->conninfo = strdup(conninfo);
@@ -466,12 +402,11 @@ store_t* store_pg_new(const char* conninfo, ht_loop_t* loop, uint32_t worker) {
         return nullptr;
     }
     s->base.ops = &pg_store_ops;
+    s->listen = listen;
     char name[32];
     snprintf(name, sizeof name, "worker %" PRIu32 " queries", worker);
     pg_conn_init(&s->q, loop, s->conninfo, name, &q_ops, s);
-    snprintf(name, sizeof name, "worker %" PRIu32 " listen", worker);
-    pg_conn_init(&s->l, loop, s->conninfo, name, &l_ops, s);
     pg_conn_start(&s->q);
-    pg_conn_start(&s->l);
+    pg_listen_attach(listen, loop);
     return &s->base;
 }

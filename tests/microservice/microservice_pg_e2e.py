@@ -245,8 +245,11 @@ def unique(pairs):
 
 def feed(pg, port, port2):
     a = Sse(port)
-    b = Sse(port2)
-    check(a.status == 200 and b.status == 200, "two subscribers, one on each instance")
+    # Four on the second instance, so that both of its workers (one of them
+    # drives the LISTEN connection, the other hears it through the hub) have
+    # some: each must see every change.
+    bs = [Sse(port2) for _ in range(4)]
+    check(a.status == 200 and all(b.status == 200 for b in bs), "subscribers on each instance (1 and 4)")
     s, h, n = jcall(port, "POST", "/api/notes", {"text": "made on instance 1"})
     nid = n["id"]
     jcall(port2, "PUT", "/api/notes/%d" % nid, {"text": "edited on instance 2"})
@@ -254,7 +257,7 @@ def feed(pg, port, port2):
     s2, h2, n2 = jcall(port2, "POST", "/api/notes", {"text": "made on instance 2"})
     want = [("created", nid), ("updated", nid), ("deleted", nid), ("created", n2["id"])]
     mine = {nid, n2["id"]}  # NOTIFY may still bring changes from before the subscription
-    for sub, name in ((a, "instance 1"), (b, "instance 2")):
+    for sub, name in [(a, "instance 1")] + [(b, "instance 2 (%d)" % i) for i, b in enumerate(bs)]:
         ev = sub.collect(lambda e: len([x for x in e if json.loads(x["data"])["id"] in mine]) >= 4, 10)
         ev = [e for e in ev if json.loads(e["data"])["id"] in mine]
         got = [(e["event"], json.loads(e["data"])["id"]) for e in ev]
@@ -468,6 +471,8 @@ def main():
         down_at_start(pg, svc)
         svc2 = Service(pg.conninfo, 2)
         check(wait_until(lambda: feed_up(svc2.port), 10, 0.2), "a second instance (2 workers) on the same database")
+        listening = pg.sql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%LISTEN notes'")
+        check(listening == "2", "one LISTEN connection per instance, not per worker (%s)" % listening)
         api(pg, svc.port)
         feed(pg, svc.port, svc2.port)
         slow_query(pg, svc.port)
