@@ -28,6 +28,11 @@
 #   node10 the same with a pool of 10 (node-postgres's default pool size)
 #   pgb1   pgbench -c 1 -j 1 -M prepared -f lookup.sql (the ceiling of svc1)
 #   pgb2   pgbench -c 2 -j 1 ...                    (the ceiling of svc2)
+#   pgbp1, pgbp2  the same, pipelined as the service pipelines: each
+#          transaction is PIPE (16) lookups between \startpipeline and
+#          \endpipeline, one round trip for all; counted per lookup (req/s,
+#          CPU per lookup; the latencies are the transaction's). A stricter
+#          ceiling than the goal's: what one connection can carry at most.
 # Tests (TESTS, comma list; HTTP variants only, pgbench runs `lookup`):
 #   lookup GET /api/notes/{random id in 1..NOTES}
 #   insert POST /api/notes {"text":"..."}
@@ -49,8 +54,8 @@
 #   the server's peak RSS (VmHWM) when it is stopped.
 # The table gives the medians over the rounds.
 #
-# Environment (defaults): R=3 DUR=10 WARM=2 C=64 NOTES=10000 NODE_POOL=1
-# SERVER_CPU=1 CLIENT_CPU=0 VARIANTS=svc1,svc2,node,node10,pgb1,pgb2
+# Environment (defaults): R=3 DUR=10 WARM=2 C=64 NOTES=10000 NODE_POOL=1 PIPE=16
+# SERVER_CPU=1 CLIENT_CPU=0 VARIANTS=svc1,svc2,node,node10,pgb1,pgb2 (add pgbp1,pgbp2)
 # TESTS=lookup,insert,list OUT=FILE (also save the raw results) KEEP=1 (keep
 # the temp dir) NODE_PG_DIR=DIR (use DIR/node_modules/pg, install nothing;
 # bench/microservice/node_modules is git-ignored for that).
@@ -67,6 +72,7 @@ WARM=${WARM:-2}
 C=${C:-64}
 NOTES=${NOTES:-10000}
 NODE_POOL=${NODE_POOL:-1}
+PIPE=${PIPE:-16}
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
 VARIANTS=${VARIANTS:-svc1,svc2,node,node10,pgb1,pgb2}
@@ -315,12 +321,16 @@ run_http() { # VARIANT TEST
   emit "$v" "$t" "$n" "$d" "$((s1 - s0))" "$((p1 - p0))" "$(f p50_us)" "$(f p99_us)" "$errs" "$load" "$((c1 - c0))"
 }
 
-run_pgbench() { # VARIANT (pgb1, pgb2)
-  local v=$1 c=${1#pgb} dir=$T/pgblog
+run_pgbench() { # VARIANT (pgb1, pgb2, pgbp1, pgbp2)
+  local v=$1 c=${1##*[a-z]} dir=$T/pgblog script=$HERE/lookup.sql per=1
   rm -rf "$dir"
   mkdir -p "$dir"
+  if [[ $v == pgbp* ]]; then # lookup.sql PIPE times in one pipeline
+    script=$T/lookup_pipe.sql per=$PIPE
+    { echo '\startpipeline'; for ((i = 0; i < PIPE; i++)); do cat "$HERE/lookup.sql"; done; echo '\endpipeline'; } >"$script"
+  fi
   local pgb=(taskset -c "$CLIENT_CPU" "$PGBIN/pgbench" -h "$PG" -U postgres -n -M prepared -c "$c" -j 1
-    -D n="$NOTES" -f "$HERE/lookup.sql" postgres)
+    -D n="$NOTES" -f "$script" postgres)
   ((WARM > 0)) && "${pgb[@]}" -T "$WARM" >/dev/null 2>&1
   local load p0 p1 c0 c1 rc
   # pgbench's backends exit with it: their CPU is in the postmaster's cutime
@@ -349,7 +359,7 @@ run_pgbench() { # VARIANT (pgb1, pgb2)
   # Duration for the per-request figures: n / tps (pgbench's own clock).
   local d
   d=$(awk -v n="$n" -v t="$tps" 'BEGIN {printf "%d", n / t * 1e6}')
-  emit "$v" lookup "$n" "$d" 0 "$((p1 - p0))" "$p50" "$p99" "${fails:-0}" "$load" "$((c1 - c0))"
+  emit "$v" lookup "$((n * per))" "$d" 0 "$((p1 - p0))" "$p50" "$p99" "${fails:-0}" "$load" "$((c1 - c0))"
 }
 
 emit() { # VARIANT TEST REQUESTS DURATION_US SRV_TICKS PG_TICKS P50 P99 ERRORS LOAD CLIENT_MS
@@ -375,7 +385,7 @@ emit() { # VARIANT TEST REQUESTS DURATION_US SRV_TICKS PG_TICKS P50 P99 ERRORS L
 IFS=, read -ra VLIST <<<"$VARIANTS"
 IFS=, read -ra TLIST <<<"$TESTS"
 for v in "${VLIST[@]}"; do
-  case $v in svc1 | svc2 | node | node10 | pgb1 | pgb2) ;; *) die "unknown variant '$v'" ;; esac
+  case $v in svc1 | svc2 | node | node10 | pgb1 | pgb2 | pgbp1 | pgbp2) ;; *) die "unknown variant '$v'" ;; esac
 done
 for t in "${TLIST[@]}"; do
   case $t in lookup | insert | list | health) ;; *) die "unknown test '$t'" ;; esac
@@ -410,7 +420,7 @@ echo "Machine: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n
 echo "Medians of $R rounds, ${DUR}s runs, wrk -t1 -c$C on CPU $CLIENT_CPU, servers on CPU $SERVER_CPU, PostgreSQL unpinned."
 echo "srv us/req: server CPU per request; pg us/req, pg cores: PostgreSQL's CPU per request and over the run; RSS: server peak."
 echo
-awk -v vorder="${VLIST[*]}" -v torder="${TLIST[*]}" '
+awk -v vorder="${VLIST[*]}" -v torder="${TLIST[*]}" -v pipe="$PIPE" '
 function median(key,   n, i, j, v, tmp) {
   n = cnt[key]; if (n == 0) return ""
   for (i = 1; i <= n; i++) v[i] = val[key, i]
@@ -443,6 +453,8 @@ END {
   for (w = 1; w <= 2; w++) {
     s = median("svc" w SUBSEP "lookup" SUBSEP "rate"); p = median("pgb" w SUBSEP "lookup" SUBSEP "rate")
     if (s != "" && p != "") printf "svc%d lookup / pgbench -c %d: %.2fx (goal >= 0.8x)\n", w, w, s / p
+    p = median("pgbp" w SUBSEP "lookup" SUBSEP "rate")
+    if (s != "" && p != "") printf "svc%d lookup / pgbench -c %d pipelined (%d per round trip): %.2fx\n", w, w, pipe, s / p
   }
   for (j = 1; j <= nt; j++) {
     t = TT[j]
