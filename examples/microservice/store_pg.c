@@ -3,14 +3,23 @@
  * Each worker has a connection of its own (pg_conn.c drives it on the
  * worker's loop; no thread ever waits on the database) for its queries:
  *
- * - in libpq's pipeline mode. Each operation is one prepared
- *   statement followed by a sync (PQsendQueryPrepared + PQpipelineSync), so
- *   each is its own transaction and an error stays with its statement;
- *   requests that arrive together go out together and the server runs them
- *   back to back without a round trip between them. Operations wait in one
- *   FIFO (pgq_t): the first `nsent` are on the wire, in order, the rest wait
- *   for room (MAX_SENT) or are refused past MAX_QUEUED (503). Results come
- *   back in the same order: a statement's result, a null, then its sync.
+ * - in libpq's pipeline mode, one prepared statement per operation
+ *   (PQsendQueryPrepared). Operations submitted during one turn of the
+ *   worker's loop go out together at its end (ht_loop__defer), and the
+ *   server runs them back to back without a round trip between them.
+ *   Operations wait in one FIFO (pgq_t): the first `nsent` are on the wire,
+ *   in order, the rest wait for room (MAX_SENT) or are refused past
+ *   MAX_QUEUED (503). Results come back in the same order: each statement's
+ *   result and a null, and a sync result after each group (below).
+ * - Syncs. The statements between two syncs are one implicit transaction,
+ *   and each PQpipelineSync costs a send() in libpq 15 (PQsendPipelineSync,
+ *   which does not flush, is libpq 17), and the server a transaction and a
+ *   flush. So reads (GET, LIST, PING) that go out together share one sync,
+ *   up to MAX_GROUP: a read needs no transaction of its own. A write
+ *   (CREATE, UPDATE, DELETE) is alone between syncs, its own transaction,
+ *   so that an error, or a 201, is its own and no other's. When a statement
+ *   of a group fails (a cancel), the server skips the rest of the group
+ *   (PGRES_PIPELINE_ABORTED): those are sent again.
  * - the changes: the trigger installed with the schema sends "OP ID JSON"
  *   (OP: created, updated, deleted) on channel `notes` on every change, in
  *   the writer's transaction; the service's one LISTEN connection
@@ -45,6 +54,8 @@
 
 enum {
     MAX_SENT = 128,    /* statements on the wire per connection */
+    MAX_GROUP = 32,    /* reads under one sync */
+    MAX_TRIES = 4,     /* sends of one operation (retries after others' faults) */
     MAX_QUEUED = 4096, /* operations waiting, in all: past it, STORE_BUSY */
 };
 
@@ -107,6 +118,8 @@ typedef struct pgq {
     store_req_t* req;       /* nullptr: abandoned, its answer goes nowhere */
     PGresult*    result;    /* its statement's result, kept until the sync */
     bool         sent;
+    bool         answered;  /* its result and null have arrived */
+    bool         synced;    /* the last of its group: a sync follows it */
     bool         cancelled; /* a cancel request was sent for it */
     uint8_t      tries;
 } pgq_t;
@@ -120,7 +133,11 @@ typedef struct store_pg {
     pgq_t*    head;     /* the FIFO: sent ones first */
     pgq_t*    tail;
     pgq_t*    unsent;   /* the first one not sent yet, or nullptr */
+    pgq_t*    rx;       /* the sent one whose result comes next, or nullptr */
     uint32_t  nsent;
+    uint32_t  group;    /* reads sent since the last sync */
+    bool      pump_due; /* pump_op is deferred to the end of this turn */
+    ht_op_t   pump_op;
     uint32_t  nqueued;
 } store_pg_t;
 
@@ -138,6 +155,7 @@ static void fifo_push(store_pg_t* s, pgq_t* q) {
 
 static void fifo_unlink(store_pg_t* s, pgq_t* q) {
     if (s->unsent == q) s->unsent = q->next;
+    if (s->rx == q) s->rx = nullptr; /* only when everything fails (q_down) */
     if (q->prev) q->prev->next = q->next;
     else s->head = q->next;
     if (q->next) q->next->prev = q->prev;
@@ -179,31 +197,65 @@ static bool send_one(store_pg_t* s, pgq_t* q) {
     default: return false;
     }
     /* Texts go as NUL-terminated parameters: json.c refused a \u0000. */
-    return PQsendQueryPrepared(pg, name, n, v, nullptr, nullptr, 0) == 1 && PQpipelineSync(pg) == 1;
+    return PQsendQueryPrepared(pg, name, n, v, nullptr, nullptr, 0) == 1;
 }
 
-/* Sends what waits, while there is room on the wire. */
+static bool is_write(const store_req_t* r) {
+    return r->op == STORE_CREATE || r->op == STORE_UPDATE || r->op == STORE_DELETE;
+}
+
+/* Ends the group whose last statement is last (syncs flush: libpq 15). */
+static bool sync_after(store_pg_t* s, pgq_t* last) {
+    last->synced = true;
+    s->group = 0;
+    return PQpipelineSync(s->q.pg) == 1;
+}
+
+/* Sends what waits, while there is room on the wire, in groups (above). */
 static void pump(store_pg_t* s) {
+    pgq_t* last = nullptr; /* sent here, not yet synced */
     bool any = false;
     while (s->q_ready && s->unsent && s->nsent < MAX_SENT) {
         pgq_t* q = s->unsent;
-        s->unsent = q->next;
-        if (!send_one(s, q)) {
+        bool write = is_write(q->req);
+        bool ok = true;
+        if (write && last) ok = sync_after(s, last); /* a write starts a group of its own */
+        ok = ok && send_one(s, q);
+        if (!ok) {
             pg_conn_fail(&s->q, PQerrorMessage(s->q.pg)); /* fails the FIFO, q included */
             return;
         }
+        s->unsent = q->next;
         q->sent = true;
         s->nsent++;
+        if (s->rx == nullptr) s->rx = q;
+        last = q;
         any = true;
+        if ((write || ++s->group == MAX_GROUP) && !sync_after(s, q)) {
+            pg_conn_fail(&s->q, PQerrorMessage(s->q.pg));
+            return;
+        }
+        if (q->synced) last = nullptr;
+    }
+    if (last && !sync_after(s, last)) {
+        pg_conn_fail(&s->q, PQerrorMessage(s->q.pg));
+        return;
     }
     if (any) pg_conn_flush(&s->q);
 }
 
+/* The end of the loop's turn: everything submitted during it goes out. */
+static void pump_later(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
+    (void) loop, (void) res;
+    store_pg_t* s = op->data;
+    s->pump_due = false;
+    pump(s);
+}
+
 /* The statement running now belongs to nobody: ask the server to stop it. */
 static void maybe_cancel(store_pg_t* s) {
-    pgq_t* h = s->head;
-    if (h && h->sent && h->req == nullptr && h->result == nullptr && !h->cancelled &&
-        pg_conn_cancel(&s->q))
+    pgq_t* h = s->rx;
+    if (h && h->req == nullptr && h->result == nullptr && !h->cancelled && pg_conn_cancel(&s->q))
         h->cancelled = true;
 }
 
@@ -239,18 +291,27 @@ static void deliver(store_pg_t* s, store_req_t* req, const PGresult* r) {
     req->done(req, STORE_ERROR, nullptr, 0);
 }
 
-/* The head's sync arrived: its answer is complete. */
+/* Whether h's operation is sent again rather than answered: it did not
+ * run because another statement of its group failed, or another's cancel
+ * landed on it (a cancel targets whatever the connection runs). Either way
+ * it had no effect: a read, or a write alone in its transaction. */
+static bool retry(const pgq_t* h, const PGresult* r) {
+    if (h->req == nullptr || r == nullptr || h->tries + 1 >= MAX_TRIES) return false;
+    ExecStatusType st = PQresultStatus(r);
+    return st == PGRES_PIPELINE_ABORTED ||
+           (st == PGRES_FATAL_ERROR && !h->cancelled && sqlstate_is(r, "57014"));
+}
+
+/* The head's group has been synced: its answer is complete. */
 static void finish_head(store_pg_t* s) {
     pgq_t* h = s->head;
     fifo_unlink(s, h);
     PGresult* r = h->result;
     h->result = nullptr;
     store_req_t* req = h->req;
-    if (req && r && !h->cancelled && h->tries == 0 && PQresultStatus(r) == PGRES_FATAL_ERROR &&
-        sqlstate_is(r, "57014")) {
-        /* Cancelled, but not by us for it: another's cancel landed here. */
+    if (retry(h, r)) {
         PQclear(r);
-        *h = (pgq_t){ .req = req, .tries = 1 };
+        *h = (pgq_t){ .req = req, .tries = (uint8_t) (h->tries + 1) };
         fifo_push(s, h);
         return;
     }
@@ -293,22 +354,28 @@ static void q_input(pg_conn_t* c) {
         q_setup_input(s);
         return;
     }
-    /* Each statement: its result, a null, then its sync. Two nulls in a
-     * row would mean we lost count: stop rather than spin. */
-    int nulls = 0;
+    /* Each statement: its result and a null; after each group a sync. A
+     * null before rx's result would mean we lost count (or nothing is
+     * pending): stop rather than spin. */
     while (s->head && s->head->sent && c->state == PG_CONN_UP && !PQisBusy(c->pg)) {
         PGresult* r = PQgetResult(c->pg);
         if (r == nullptr) {
-            if (++nulls > 1) break;
+            pgq_t* q = s->rx;
+            if (q == nullptr || q->result == nullptr) break;
+            q->answered = true;
+            s->rx = q->next && q->next->sent ? q->next : nullptr;
             continue;
         }
-        nulls = 0;
         if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
             PQclear(r);
-            finish_head(s); /* may submit more (the feed's next page) */
+            bool last;
+            do { /* the group: may submit more (the feed's next page) */
+                last = s->head->synced;
+                finish_head(s);
+            } while (!last && s->head && s->head->answered);
             continue;
         }
-        if (s->head->result == nullptr) s->head->result = r;
+        if (s->rx && s->rx->result == nullptr) s->rx->result = r;
         else PQclear(r);
     }
     if (c->state != PG_CONN_UP) return;
@@ -362,7 +429,10 @@ static void pg_submit(store_t* base, store_req_t* req) {
     q->req = req;
     req->priv = q;
     fifo_push(s, q);
-    pump(s);
+    if (!s->pump_due) {
+        s->pump_due = true;
+        ht_loop__defer(s->q.loop, &s->pump_op, 0, pump_later);
+    }
 }
 
 static void pg_abandon(store_t* base, store_req_t* req) {
@@ -403,6 +473,7 @@ store_t* store_pg_new(const char* conninfo, pg_listen_t* listen, ht_loop_t* loop
     }
     s->base.ops = &pg_store_ops;
     s->listen = listen;
+    s->pump_op.data = s;
     char name[32];
     snprintf(name, sizeof name, "worker %" PRIu32 " queries", worker);
     pg_conn_init(&s->q, loop, s->conninfo, name, &q_ops, s);

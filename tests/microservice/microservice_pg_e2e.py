@@ -304,6 +304,44 @@ def slow_query(pg, port):
     check(s == 200 and b["text"] == "slow", "the connection serves the next query")
 
 
+def grouped_cancel(pg, port):
+    """Reads that arrive together share one sync (store_pg.c); a cancel of
+    the first fails the group on the server, and the others are sent again:
+    they are answered, not failed."""
+    s, h, n = jcall(port, "POST", "/api/notes", {"text": "grouped"})
+    cancels = open(pg.log, errors="replace").read().count("canceling statement due to user request")
+    socks = []
+    for _ in range(9):
+        c = socket.create_connection(("127.0.0.1", port), timeout=5)
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        socks.append(c)
+    req = "GET /api/notes/%d%s HTTP/1.1\r\nHost: x\r\n\r\n"
+    # All at once, so that the worker sees them in one turn: the slow one first.
+    for i, c in enumerate(socks):
+        c.sendall((req % (n["id"], "?delay_ms=6000" if i == 0 else "")).encode())
+    time.sleep(0.5)
+    socks[0].close()  # the client of the slow one leaves: cancelled on the server
+    t = time.monotonic()
+    answers = []
+    for c in socks[1:]:
+        data = b""
+        try:
+            while b"\r\n\r\n" not in data or not data.rstrip().endswith(b"}"):
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError:
+            pass
+        c.close()
+        answers.append(data)
+    ok = [a for a in answers if a.startswith(b"HTTP/1.1 200") and b'"text": "grouped"' in a]
+    check(len(ok) == 8, "8 reads sent with a slow one whose client left: all 200 (%d), %.2f s after it left"
+          % (len(ok), time.monotonic() - t))
+    check(wait_until(lambda: open(pg.log, errors="replace").read().count(
+        "canceling statement due to user request") > cancels, 3, 0.1), "the slow one was cancelled on the server")
+
+
 class RawSubscriber:
     """A subscription on a plain socket: `reading` drains it on a thread
     (as fast as the kernel delivers), otherwise nothing reads it."""
@@ -476,6 +514,7 @@ def main():
         api(pg, svc.port)
         feed(pg, svc.port, svc2.port)
         slow_query(pg, svc.port)
+        grouped_cancel(pg, svc.port)
         slow_subscriber(pg, svc.port)
         restart_under_load(pg, svc.port, svc2.port)
     finally:
