@@ -286,9 +286,16 @@ static int send_some(ht_loop_t* loop, ht_op_t* op, ht_io_t* res) {
             *res = (ht_io_t) op->done_;
             return HT_IO_DONE;
         }
-        struct msghdr msg = { .msg_iov = (struct iovec*) iov,
-                              .msg_iovlen = cnt < IOV_MAX ? cnt : IOV_MAX };
-        ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n;
+        if (cnt == 1) {
+            /* One buffer (a small response): send(2) spares the kernel
+             * sendmsg(2)'s copies and checks of a msghdr and an iovec array. */
+            n = send(fd, iov->base, iov->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        } else {
+            struct msghdr msg = { .msg_iov = (struct iovec*) iov,
+                                  .msg_iovlen = cnt < IOV_MAX ? cnt : IOV_MAX };
+            n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        }
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) return HT_IO_WAIT;
