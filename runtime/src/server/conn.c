@@ -330,7 +330,9 @@ static void on_send(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
         ht_conn__defer_after_send_(c);
         return;
     }
-    conn_process(c);
+    /* Nothing buffered (the usual keep-alive case: the batch was answered
+     * whole and the buffer went back) leaves conn_process nothing to do. */
+    if (c->in) conn_process(c);
     conn_next(c);
 }
 
