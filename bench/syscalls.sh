@@ -99,7 +99,11 @@ run() {
   PID=
   local reqs
   reqs=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$T/wrk")
-  [[ -n $reqs && $reqs -gt 0 ]] || { echo "syscalls.sh: no requests for $label" >&2; cat "$T/wrk" >&2; exit 1; }
+  if [[ -z $reqs || $reqs -eq 0 ]] || grep -q Non-2xx "$T/wrk"; then
+    echo "syscalls.sh: no requests, or failed ones, for $label" >&2
+    cat "$T/wrk" >&2
+    exit 1
+  fi
   local cpu line
   cpu=$(python3 -c "print(f'{($t1 - $t0) * 1e6 / $CLK_TCK / $reqs:.2f}')")
   line="$label $reqs $cpu"
