@@ -1225,6 +1225,40 @@ START_TEST(send_many_iovs_with_partial_writes) {
 }
 END_TEST
 
+/* One buffer takes the single-buffer send(2) path of the epoll backend
+ * (io_uring: IORING_OP_SEND): each partial write must resume at the right
+ * byte until the whole buffer is out. */
+START_TEST(send_one_buffer_with_partial_writes) {
+    ht_loop_t* loop = new_loop(nullptr);
+    int s, c;
+    tcp_pair(&s, &c);
+    small_buffers(s, c);
+    static unsigned char data[2 << 20];
+    srand(11);
+    for (size_t k = 0; k < sizeof data; k++) data[k] = (unsigned char) rand();
+    reader_t r = { .fd = c, .want = data, .len = sizeof data };
+    pthread_t th;
+    pthread_create(&th, nullptr, slow_reader, &r);
+    ht_iov_t iov[1] = { { data, sizeof data } };
+    ht_op_t op = { 0 };
+    nresults = 0;
+    ck_assert_int_eq(ht_loop__send(loop, &op, s, iov, 1, on_one_result), 0);
+    ck_assert_int_eq(nresults, 0);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    pthread_join(th, nullptr);
+    ck_assert_int_eq(nresults, 1);
+    ck_assert_int_eq(results[0], (ht_io_t) sizeof data);
+    ck_assert_uint_eq(r.got, sizeof data);
+    ck_assert(r.ok);
+    ht_backend_info_t info;
+    ht_backend__info(loop, &info);
+    ck_assert_uint_gt(info.send_resumes, 0); /* it met a full socket and resumed */
+    ht_loop__close(loop, s);
+    close(c);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
 START_TEST(cancel_send_waiting_for_room) {
     ht_loop_t* loop = new_loop(nullptr);
     int s, c;
@@ -1868,6 +1902,7 @@ static Suite* loop_suite(void) {
     tcase_add_test(tc, cancel_accept_with_backlog_leaks_nothing);
     tcase_add_test(tc, cancel_racing_completions_loses_nothing);
     tcase_add_test(tc, send_many_iovs_with_partial_writes);
+    tcase_add_test(tc, send_one_buffer_with_partial_writes);
     tcase_add_test(tc, cancel_send_waiting_for_room);
     tcase_add_test(tc, cancel_sendfile_waiting_for_room);
     tcase_add_test(tc, recv_and_send_pending_on_one_fd);
