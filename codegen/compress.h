@@ -21,7 +21,16 @@
 
 #include <stddef.h>
 
-/* Whether coding e (< HT_FS_ENC_CODINGS) can be written by this build. */
+/* Loads the libraries of every coding this build has, the first time it is
+ * called; later calls give the first call's answer. true; or false with
+ * *why (when why is not nullptr; static storage) naming the library that
+ * could not be loaded and the Debian package that installs it. Not
+ * thread-safe (the tools are single-threaded). ht_compress__buffer calls it
+ * itself; a tool calls it first to stop, with that line, before any work. */
+bool ht_compress__load(const char** why);
+
+/* Whether coding e (< HT_FS_ENC_CODINGS) can be written by this build (its
+ * library may still fail to load: ht_compress__load). */
 bool ht_compress__available(ht_fs_encoding_t e);
 
 /* A line naming the codings this build cannot write and the packages that
@@ -30,8 +39,8 @@ bool ht_compress__available(ht_fs_encoding_t e);
 const char* ht_compress__missing(void);
 
 /* Compresses in[0, n) with coding e into *out (malloc'd, the caller frees)
- * of *out_n bytes. false when e is unavailable, n is over 1 GiB, or the
- * library fails (then *out is nullptr). */
+ * of *out_n bytes. false when e is unavailable, the libraries cannot be
+ * loaded, n is over 1 GiB, or the library fails (then *out is nullptr). */
 bool ht_compress__buffer(ht_fs_encoding_t e, const unsigned char* in, size_t n, unsigned char** out,
                          size_t* out_n);
 

@@ -269,6 +269,15 @@ bool embed__generate(const dsl_file_t* f, const char* routes_dir, const char* P,
     if (ne > 0 && missing) /* the build still works; its assets are larger */
         fprintf(stderr, "htgen: note: this htgen cannot write %s: embedded trees get the other variants only\n",
                 missing);
+    /* A library this htgen was built for but cannot load stops the build:
+     * the output must not depend on what the machine has installed. */
+    bool coding = true;
+    const char* why = nullptr;
+    for (int j = 0; j < f->nroutes && coding; j++)
+        if (f->routes[j]->kind == DSL_R_EMBED && f->routes[j]->gzip && !ht_compress__load(&why)) {
+            fprintf(stderr, "htgen: embed: %s\n", why);
+            x.ok = coding = false;
+        }
     int k = 0;
     for (int j = 0; j < f->nroutes; j++) {
         const dsl_route_t* r = f->routes[j];
@@ -279,7 +288,7 @@ bool embed__generate(const dsl_file_t* f, const char* routes_dir, const char* P,
             dsl_buf__puts(&dir, "/");
         }
         dsl_buf__puts(&dir, r->dir);
-        x.gzip = r->gzip;
+        x.gzip = r->gzip && coding;
         walk_(&x, &trees[k], dir.ptr, "", 0);
         if (trees[k].n) qsort(trees[k].v, trees[k].n, sizeof *trees[k].v, asset_cmp_); /* bytewise */
         dsl_buf__free(&dir);

@@ -52,6 +52,7 @@ static int write_sidecar(int dirfd, const char* name, const struct stat* s, ht_f
     unsigned char* z = nullptr;
     size_t zn = 0;
     if (!ht_compress__available(e)) return -ENOTSUP;
+    if (!ht_compress__load(nullptr)) return -ELIBACC;
     if (!ht_compress__buffer(e, data, (size_t) s->st_size, &z, &zn)) return -ENOMEM;
     if (zn >= (size_t) s->st_size) {
         free(z);
@@ -227,6 +228,13 @@ int ht_precompress__tree(const char* dir, const ht_fs_mime_t* mime, FILE* log, b
     struct stat s;
     if (stat(dir, &s) != 0 || !S_ISDIR(s.st_mode)) {
         if (log) fprintf(log, "ht: precompress: %s: %s\n", dir, strerror(errno ? errno : ENOTDIR));
+        return -1;
+    }
+    /* Before any work: a missing library stops the run, whole (a tree with
+     * some codings written and not others would be served unevenly). */
+    const char* why = nullptr;
+    if (!ht_compress__load(&why)) {
+        if (log) fprintf(log, "ht: precompress: %s\n", why);
         return -1;
     }
     const char* missing = ht_compress__missing();

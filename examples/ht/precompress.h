@@ -3,7 +3,10 @@
  * files of a tree, with libbrotli, libzstd and zlib (codegen/compress.h).
  * Program side only: libhachettp itself has no third-party dependency; it
  * only serves the sidecars (ht_fs__plan). A build without libbrotli-dev or
- * libzstd-dev writes the other codings and says which it cannot. */
+ * libzstd-dev writes the other codings and says which it cannot. The
+ * libraries are loaded when a tree or file is compressed, not at start-up
+ * (ht_compress__load); a machine that lacks one of them gets nothing
+ * written and a line naming it and its Debian package. */
 #ifndef HT_PRECOMPRESS_H
 #define HT_PRECOMPRESS_H
 
@@ -37,13 +40,16 @@ typedef struct ht_precompress_stats {
  * written (and a stale one is removed, so it is not served). Problems, and
  * codings this build cannot write, are reported on log (may be nullptr);
  * problems are counted; verbose also reports there what was done to each
- * compressible file. Returns 0, or -1 if dir cannot be walked. */
+ * compressible file. Returns 0, or -1 if dir cannot be walked or a library
+ * cannot be loaded (said on log). */
 int ht_precompress__tree(const char* dir, const ht_fs_mime_t* mime, FILE* log, bool verbose,
                          ht_precompress_stats_t* st);
 
 /* Compresses one file (name, in dirfd) into its sidecar for coding e
  * (name + ht_fs__encoding_suffix(e)), atomically, as above.
- * 0, 1 (not smaller: nothing written), -ENOTSUP (coding not built in), or -errno. */
+ * 0, 1 (not smaller: nothing written), -ENOTSUP (coding not built in),
+ * -ELIBACC (its library cannot be loaded: ht_compress__load says why), or
+ * -errno. */
 int ht_precompress__file(int dirfd, const char* name, ht_fs_encoding_t e);
 
 #endif /* HT_PRECOMPRESS_H */
