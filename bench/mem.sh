@@ -7,8 +7,9 @@
 # BUILD_DIR is a CMake build with -DHT_BUILD_BENCH=ON (floor, conns, lobind;
 # its examples give hello and ht; its backend is read from its CMakeCache).
 # SERVER: floor, hello, ht (default: all three). Each is started pinned to
-# CPU $SERVER_CPU on 127.0.0.1 (hello through bench/lobind, ht with -w
-# $WORKERS), its smaps read right after start-up ("idle", before any
+# CPU $SERVER_CPU on 127.0.0.1 (hello, which listens on 8080, through
+# bench/lobind; ht with -b, -p 0 and -w $WORKERS, its port read from its
+# log, no shim), its smaps read right after start-up ("idle", before any
 # request), then bench/conns opens $NCONNS connections, each served
 # `GET /hello.txt` once, and smaps is read again ("N conns") while they are
 # held. Rows (kB of Rss; the last column is VmHWM, the figure bench/run.sh
@@ -25,13 +26,17 @@
 #             large malloc'd blocks and buffer pools (mmap'd)
 #   other     vdso, vvar, ...
 # Environment: NCONNS=1000 SERVER_CPU=1 CLIENT_CPU=0 WORKERS=1 VERBOSE=0
-# (1: also print every mapping with Rss > 0).
+# (1: also print every mapping with Rss > 0), R=1 (R rounds, the servers
+# interleaved; each cell is the median, and VmHWM's readings follow: a
+# server's RSS moves by ~100 kB from one start to the next, as ASLR moves
+# the 64 KiB windows the kernel maps around each touched page of libc).
 set -uo pipefail
 NCONNS=${NCONNS:-1000}
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
 WORKERS=${WORKERS:-1}
 VERBOSE=${VERBOSE:-0}
+R=${R:-1}
 
 die() { printf 'mem.sh: %s\n' "$*" >&2; exit 2; }
 [[ $# -ge 1 && -d $1 ]] || die "usage: bench/mem.sh BUILD_DIR [floor|hello|ht ...]"
@@ -84,42 +89,79 @@ start() { # NAME -> SPID, PORT
     floor) taskset -c "$SERVER_CPU" "$FLOOR" -p 0 >"$T/port" 2>"$T/log" & ;;
     hello) LD_PRELOAD=$LOBIND LOBIND_PORT=0 LOBIND_PORT_FILE=$T/port \
              taskset -c "$SERVER_CPU" "$B/examples/hello/hello" >"$T/log" 2>&1 & ;;
-    ht) LD_PRELOAD=$LOBIND LOBIND_PORT=0 LOBIND_PORT_FILE=$T/port \
-          taskset -c "$SERVER_CPU" "$B/examples/ht/ht" -b 127.0.0.1 -p 0 -d "$T/www" -w "$WORKERS" \
+    # ht binds where it is told and says where: no shim in its address
+    # space (lobind's code and the libc it uses cost ht ~100 kB of RSS).
+    ht) taskset -c "$SERVER_CPU" "$B/examples/ht/ht" -b 127.0.0.1 -p 0 -d "$T/www" -w "$WORKERS" \
           >"$T/log" 2>&1 & ;;
     *) die "unknown server $s" ;;
   esac
   SPID=$!
   for ((i = 0; i < 100; i++)); do
-    PORT=$(head -n1 "$T/port" 2>/dev/null)
+    if [[ $s == ht ]]; then PORT=$(sed -n 's|.* on http://127\.0\.0\.1:\([0-9]*\)/ .*|\1|p' "$T/log" | head -n1)
+    else PORT=$(head -n1 "$T/port" 2>/dev/null); fi
     [[ -n $PORT ]] && ss -Hltn "sport = :$PORT" 2>/dev/null | grep -q . && return 0
     sleep 0.05
   done
   die "$s did not come up: $(tail -n 5 "$T/log")"
 }
 
-declare -A IDLE=() FULL=()
-for s in "${SERVERS[@]}"; do
+# One reading of server $1: idle, then with $NCONNS connections. 1 (and
+# nothing recorded) when conns could not get them all served.
+measure() {
+  local s=$1 k v i idle=() full=()
   start "$s"
   sleep 0.3
   ((VERBOSE)) && echo "== $s-$backend idle" >&2
-  while read -r k v; do IDLE[$s.$k]=$v; done < <(breakdown "$SPID")
+  while read -r k v; do idle+=("$k $v"); done < <(breakdown "$SPID")
   taskset -c "$CLIENT_CPU" "$CONNS" -p "$PORT" -n "$NCONNS" -r /hello.txt -t 30 >"$T/conns.out" 2>&1 &
   CPID=$!
   for ((i = 0; i < 300; i++)); do grep -q '^ready' "$T/conns.out" 2>/dev/null && break; sleep 0.1; done
-  grep -q '^ready' "$T/conns.out" || die "$s: conns never got ready: $(cat "$T/conns.out")"
-  sleep 0.3
-  ((VERBOSE)) && echo "== $s-$backend with $NCONNS conns" >&2
-  while read -r k v; do FULL[$s.$k]=$v; done < <(breakdown "$SPID")
-  kill "$CPID" 2>/dev/null; wait "$CPID" 2>/dev/null; CPID=
+  local ok=1
+  grep -q "^ready $NCONNS\$" "$T/conns.out" || ok=0
+  if ((ok)); then
+    sleep 0.3
+    ((VERBOSE)) && echo "== $s-$backend with $NCONNS conns" >&2
+    while read -r k v; do full+=("$k $v"); done < <(breakdown "$SPID")
+  fi
+  # The server first: the side that closes first keeps the TIME_WAIT, and
+  # on the client's side each would hold an ephemeral port for a minute
+  # (a few rounds of 1,000 would run the range dry).
   kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=
+  kill "$CPID" 2>/dev/null; wait "$CPID" 2>/dev/null; CPID=
+  if ((!ok)); then
+    echo "mem.sh: $s: conns did not get $NCONNS connections served ($(tr '\n' ' ' <"$T/conns.out")): again" >&2
+    return 1
+  fi
+  for i in "${idle[@]}"; do IDLE[$s.${i% *}]+="${i#* } "; done
+  for i in "${full[@]}"; do FULL[$s.${i% *}]+="${i#* } "; done
+}
+
+# Each cell gathers R readings (rounds interleave the servers); the table
+# shows their median. On this shared VM a round's 1,000 connections now
+# and then stall (another tenant's load): such a reading is taken again.
+declare -A IDLE=() FULL=()
+for ((round = 0; round < R; round++)); do
+  for s in "${SERVERS[@]}"; do
+    tries=0
+    until measure "$s"; do
+      ((++tries < 3)) || die "$s: conns failed 3 times"
+    done
+  done
 done
+
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
 
 printf '%-9s' "kB"
 for s in "${SERVERS[@]}"; do printf ' %12s %12s' "$s-idle" "$s-$NCONNS"; done
-printf '   (%s)\n' "$backend"
+printf '   (%s%s)\n' "$backend" "$( ((R > 1)) && echo ", median of $R")"
 for k in text file-ro heap stack io_uring anon other VmHWM; do
   printf '%-9s' "$k"
-  for s in "${SERVERS[@]}"; do printf ' %12s %12s' "${IDLE[$s.$k]}" "${FULL[$s.$k]}"; done
+  for s in "${SERVERS[@]}"; do printf ' %12s %12s' "$(median "${IDLE[$s.$k]}")" "$(median "${FULL[$s.$k]}")"; done
   printf '\n'
 done
+if ((R > 1)); then # the spread: the kernel maps 64 KiB around each touched
+  # page of a file, and where those windows fall moves with ASLR every start
+  printf '%-9s' "VmHWM all"
+  for s in "${SERVERS[@]}"; do printf ' [%s] [%s]' "${IDLE[$s.VmHWM]% }" "${FULL[$s.VmHWM]% }"; done
+  printf '\n'
+fi
