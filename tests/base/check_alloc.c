@@ -32,6 +32,21 @@ START_TEST(calloc_zeroes_and_checks_overflow) {
     for (int i = 0; i < 256; i++) ck_assert_uint_eq(p[i], 0);
     ht_alloc__free(parent, p, 256);
     ck_assert_ptr_null(ht_alloc__calloc(parent, SIZE_MAX / 2, 4));
+    /* A large block (libc's calloc, an mmap of its own) and a block that
+     * reuses freed, dirty memory: zero either way. */
+    for (int round = 0; round < 2; round++) {
+        p = ht_alloc__calloc(parent, 300, 1024);
+        ck_assert_ptr_nonnull(p);
+        for (size_t i = 0; i < 300 * 1024; i += 512) ck_assert_uint_eq(p[i], 0);
+        ck_assert_uint_eq(p[300 * 1024 - 1], 0);
+        memset(p, 0xAB, 300 * 1024);
+        ht_alloc__free(parent, p, 300 * 1024);
+        unsigned char* q = ht_alloc__calloc(parent, 100, 10);
+        ck_assert_ptr_nonnull(q);
+        for (int i = 0; i < 1000; i++) ck_assert_uint_eq(q[i], 0);
+        memset(q, 0xCD, 1000);
+        ht_alloc__free(parent, q, 1000);
+    }
 }
 END_TEST
 

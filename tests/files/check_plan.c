@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 /* ---- ht_fs__plan ---- */
 
@@ -500,6 +501,41 @@ START_TEST(cache_ttl_eviction_oom) {
 }
 END_TEST
 
+/* Pages of [p, p + len) that are resident (mincore). */
+static size_t resident_pages(const void* p, size_t len) {
+    uintptr_t pg = (uintptr_t) sysconf(_SC_PAGESIZE), lo = (uintptr_t) p & ~(pg - 1);
+    size_t n = ((uintptr_t) p + len - lo + pg - 1) / pg, in = 0;
+    unsigned char v[64];
+    ck_assert_uint_le(n, sizeof v);
+    ck_assert_int_eq(mincore((void*) lo, n * pg, v), 0);
+    for (size_t i = 0; i < n; i++) in += v[i] & 1;
+    return in;
+}
+
+/* The default allocator's table is never written whole: 1,024 entries
+ * (over 100 kB) cost memory only where entries land (ht's idle RSS, issue
+ * 18). The first page holds malloc's header too. */
+START_TEST(cache_table_costs_what_it_holds) {
+    ht_fs_root_t r = open_root(0);
+    ht_alloc_t* d = ht_alloc__init();
+    ht_fs_cache_t c;
+    ck_assert_int_eq(ht_fs__cache_init(&c, 1024, 1000, 0, d), 0);
+    const size_t span = 64 * 1024; /* within the table: an entry is over 64 bytes */
+    ck_assert_uint_le(resident_pages(c.entries_, span), 1);
+    ht_fs_request_t q = get("/a.txt");
+    ht_fs__plan_cached(&c, &r, &q, 5, &plan2);
+    ck_assert_int_eq(plan2.status, 200);
+    ht_fs__plan_release(&plan2);
+    ht_fs__plan_cached(&c, &r, &q, 6, &plan2);
+    ck_assert_uint_eq(c.hits, 1); /* the entry is there, in a page of its own at most */
+    ht_fs__plan_release(&plan2);
+    ck_assert_uint_le(resident_pages(c.entries_, span), 2);
+    ht_fs__cache_free(&c);
+    ht_alloc__finalize(d);
+    ht_fs__root_close(&r);
+}
+END_TEST
+
 int main(void) {
     Suite* s = suite_create("plan");
     TCase* tc = tcase_create("plan");
@@ -511,6 +547,7 @@ int main(void) {
     tcase_add_test(tc, plan_mime_table_and_fd_hygiene);
     tcase_add_test(tc, cache_matches_plan);
     tcase_add_test(tc, cache_ttl_eviction_oom);
+    tcase_add_test(tc, cache_table_costs_what_it_holds);
     suite_add_tcase(s, tc);
     return ht_test__run(s);
 }

@@ -26,6 +26,10 @@ void ht_sys__unmap(void* p, size_t len);
  * two; up to max_align_t costs nothing extra), nullptr on failure;
  * realloc keeps the alignment; free takes what either returned. */
 void* ht_sys__mem_alloc(size_t size, size_t align);
+/* size zeroed bytes (alignment max_align_t) from the same heap. POSIX:
+ * calloc, which leaves a block fresh from the kernel (a large one is an
+ * mmap of its own) untouched, so its pages cost no RSS until written. */
+void* ht_sys__mem_calloc(size_t size);
 void* ht_sys__mem_realloc(void* p, size_t old_size, size_t new_size, size_t align);
 void ht_sys__mem_free(void* p);
 

@@ -71,6 +71,8 @@ void* ht_sys__mem_alloc(size_t size, size_t align) {
     return aligned_alloc(align, rounded ? rounded : align);
 }
 
+void* ht_sys__mem_calloc(size_t size) { return calloc(1, size ? size : 1); }
+
 void* ht_sys__mem_realloc(void* p, size_t old_size, size_t new_size, size_t align) {
     if (align <= _Alignof(max_align_t)) return realloc(p, new_size ? new_size : 1);
     void* q = ht_sys__mem_alloc(new_size, align);

@@ -6,6 +6,7 @@
 #include <windows.h>
 #include <malloc.h>
 #include <process.h>
+#include <string.h>
 
 /* 100 ns intervals between 1601-01-01 and 1970-01-01. */
 #define FILETIME_UNIX_EPOCH 116444736000000000ULL
@@ -35,6 +36,13 @@ void ht_sys__unmap(void* p, size_t len) {
  * malloc gives on x64), so that one free fits all. */
 void* ht_sys__mem_alloc(size_t size, size_t align) {
     return _aligned_malloc(size ? size : 1, align < 16 ? 16 : align);
+}
+
+/* The CRT's aligned heap has no zeroing allocation: zeroed here. */
+void* ht_sys__mem_calloc(size_t size) {
+    void* p = ht_sys__mem_alloc(size, 16);
+    if (p) memset(p, 0, size);
+    return p;
 }
 
 void* ht_sys__mem_realloc(void* p, size_t old_size, size_t new_size, size_t align) {

@@ -321,17 +321,21 @@ void ht_fs__plan_release(ht_fs_plan_t* p) {
 
 /* ---- Per-loop cache ---- */
 
+/* An empty slot is all zero (mem == nullptr): the table comes from calloc
+ * and is never written whole, so a page of it costs RSS only once an entry
+ * lands there (1,024 entries are 136 kB; a site of a few files touches a
+ * few pages). */
 struct ht_fs_cache_entry_ {
     uint64_t            hash;
     const ht_fs_root_t* root;
-    char*               mem;      /* key then path, one allocation */
+    char*               mem;      /* key then path, one allocation; nullptr: empty slot */
     uint32_t            key_len, path_len;
     char*               data;     /* contents, or nullptr */
     uint64_t            data_len;
     ht_slice_t          type;     /* static, or the root's mime table */
     ht_fs_stat_t        st;
     int64_t             validated_ms;
-    ht_file_t           fd;       /* HT_FILE_INVALID: empty slot */
+    ht_file_t           fd;
     uint32_t            used;     /* last use (cache tick), for eviction */
     uint64_t            accept;   /* accept_key_ of the request's Accept-Encoding */
     uint8_t             resolved; /* ht_fs_status_t of the request path */
@@ -353,16 +357,15 @@ ht_result_t ht_fs__cache_init(ht_fs_cache_t* c, uint32_t entries, uint32_t ttl_m
     if (max_file == UINT32_MAX) c->max_file_ = 0;
     c->entries_ = ht_alloc__calloc(a, p2, sizeof(ht_fs_cache_entry_));
     if (!c->entries_) return -ENOMEM;
-    for (uint32_t i = 0; i < p2; i++) c->entries_[i].fd = HT_FILE_INVALID;
     return 0;
 }
 
 static void entry_clear(ht_fs_cache_t* c, ht_fs_cache_entry_* e) {
-    if (e->fd == HT_FILE_INVALID) return;
+    if (!e->mem) return;
     ht_fs__close(e->fd);
     ht_alloc__free(c->alloc_, e->mem, (size_t) e->key_len + e->path_len);
     if (e->data) ht_alloc__free(c->alloc_, e->data, (size_t) e->data_len);
-    *e = (ht_fs_cache_entry_){ .fd = HT_FILE_INVALID };
+    *e = (ht_fs_cache_entry_){ 0 };
 }
 
 void ht_fs__cache_free(ht_fs_cache_t* c) {
@@ -416,7 +419,7 @@ void ht_fs__plan_cached(ht_fs_cache_t* c, const ht_fs_root_t* root, const ht_fs_
     c->tick_++;
     for (unsigned i = 0; i < WAYS; i++) {
         ht_fs_cache_entry_* e = &set[i];
-        if (e->fd != HT_FILE_INVALID && e->hash == h && e->root == root && e->accept == ak &&
+        if (e->mem && e->hash == h && e->root == root && e->accept == ak &&
             e->key_len == req->path.len && memcmp(e->mem, req->path.ptr, req->path.len) == 0) {
             if (now_ms - e->validated_ms >= (int64_t) c->ttl_ms_ || now_ms < e->validated_ms) {
                 entry_clear(c, e); /* stale: replan below, into this slot */
@@ -436,8 +439,7 @@ void ht_fs__plan_cached(ht_fs_cache_t* c, const ht_fs_root_t* root, const ht_fs_
             return;
         }
         /* Eviction: an empty slot, else the least recently used. */
-        if (victim->fd != HT_FILE_INVALID &&
-            (e->fd == HT_FILE_INVALID || (int32_t) (e->used - victim->used) < 0))
+        if (victim->mem && (!e->mem || (int32_t) (e->used - victim->used) < 0))
             victim = e;
     }
     c->misses++;
@@ -445,7 +447,7 @@ void ht_fs__plan_cached(ht_fs_cache_t* c, const ht_fs_root_t* root, const ht_fs_
     bool vary;
     if (!plan_select(root, req, &acc, p, &type, &vary)) return;
     /* Insert: the entry takes the fd, the plan borrows it. */
-    if (victim->fd != HT_FILE_INVALID) {
+    if (victim->mem) {
         c->evictions++;
         entry_clear(c, victim);
     }
