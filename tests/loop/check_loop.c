@@ -885,6 +885,35 @@ START_TEST(pool_exhaustion_gives_enobufs) {
 }
 END_TEST
 
+/* Buffers never used go out lowest address first (the pool's mapping is
+ * faulted from its start; their bookkeeping is written only then), and a
+ * released buffer is the next one handed out. */
+START_TEST(pool_lowest_first_then_last_released) {
+    ht_loop_options_t opt = { .buf_count = 64, .buf_size = 1024 };
+    ht_loop_t* loop = new_loop(&opt);
+    ht_buf_t* b[3];
+    for (int i = 0; i < 3; i++) {
+        b[i] = ht_loop__buf_acquire(loop);
+        ck_assert_ptr_nonnull(b[i]);
+        ck_assert_uint_eq(b[i]->cap, 1024);
+        memset(b[i]->data, 'a' + i, 1024);
+        if (i) ck_assert_ptr_eq(b[i]->data, b[i - 1]->data + 1024);
+    }
+    ht_loop__buf_release(loop, b[1]);
+    ck_assert_ptr_eq(ht_loop__buf_acquire(loop), b[1]);
+    ht_loop__buf_release(loop, b[0]);
+    ht_loop__buf_release(loop, b[2]);
+    ck_assert_ptr_eq(ht_loop__buf_acquire(loop), b[2]);
+    ck_assert_ptr_eq(ht_loop__buf_acquire(loop), b[0]);
+    ht_buf_t* fresh = ht_loop__buf_acquire(loop);
+    ck_assert_ptr_nonnull(fresh);
+    ck_assert_ptr_eq(fresh->data, b[2]->data + 1024);
+    for (int i = 0; i < 3; i++) ht_loop__buf_release(loop, b[i]);
+    ht_loop__buf_release(loop, fresh);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
 enum { NMANY = 150 };
 static int many_ok, many_err;
 static void on_many(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
@@ -1897,6 +1926,7 @@ static Suite* loop_suite(void) {
     tcase_add_test(tc, peer_reset_is_an_error);
     tcase_add_test(tc, pool_exhaustion_gives_enobufs);
     tcase_add_test(tc, recv_on_many_connections_at_once);
+    tcase_add_test(tc, pool_lowest_first_then_last_released);
     tcase_add_test(tc, close_in_last_callback_is_done_when_run_returns);
     tcase_add_test(tc, fd_number_reuse_after_close);
     tcase_add_test(tc, cancel_accept_with_backlog_leaks_nothing);

@@ -37,15 +37,21 @@ static ht_result_t pool_init(ht_loop_t* loop) {
         pool_free(loop);
         return -ENOMEM;
     }
-    for (uint32_t i = 0; i < n; i++) {
-        loop->bufs[i] = (ht_buf_t) { .data = loop->pool_mem + (size_t) i * loop->buf_size,
-                                     .cap = loop->buf_size, .id = i };
-        /* Stack top is buffer 0: the lowest addresses are used (and faulted)
-         * first, and a released buffer is the next one handed out. */
-        loop->free_ids[i] = (uint32_t) (n - 1 - i);
-    }
-    loop->free_n = (uint32_t) n;
+    loop->free_n = 0;
+    loop->fresh = 0;
     return 0;
+}
+
+/* Never-used buffers go out lowest first: the lowest addresses are used
+ * (and faulted) first, and a released buffer, on the free stack, is the
+ * next one handed out. */
+uint32_t ht_pool__fresh_(ht_loop_t* loop) {
+    if (loop->fresh == loop->buf_count) return UINT32_MAX;
+    uint32_t id = loop->fresh++;
+    loop->bufs[id] = (ht_buf_t) { .data = loop->pool_mem + (size_t) id * loop->buf_size,
+                                  .cap = loop->buf_size, .id = id };
+    loop->held[id] = 1;
+    return id;
 }
 
 ht_buf_t* ht_loop__buf_acquire(ht_loop_t* loop) {
