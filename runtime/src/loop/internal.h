@@ -166,12 +166,20 @@ int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res);
  * (loop_posix.c). */
 uint32_t ht_loop__poll_bits(uint32_t asked, uint32_t revents);
 
-/* Pool: pop a free buffer id (UINT32_MAX if none) / push one back. The
- * first use of a buffer (the free stack empty) goes through
- * ht_pool__fresh_, out of line. */
-uint32_t ht_pool__fresh_(ht_loop_t* loop);
+/* Pool: pop a free buffer id (UINT32_MAX if none) / push one back. With
+ * the free stack empty, a buffer never used before is set up and handed
+ * out, lowest address first (the mapping is faulted from its start). Inline
+ * code, not a call: a call here made io_uring's ring refill loop (br_fill)
+ * keep its state in memory, 12 instructions more per request. */
 HT_INLINE uint32_t ht_pool__pop(ht_loop_t* loop) {
-    if (HT_UNLIKELY(loop->free_n == 0)) return ht_pool__fresh_(loop);
+    if (HT_UNLIKELY(loop->free_n == 0)) {
+        if (loop->fresh == loop->buf_count) return UINT32_MAX;
+        uint32_t id = loop->fresh++;
+        loop->bufs[id] = (ht_buf_t) { .data = loop->pool_mem + (size_t) id * loop->buf_size,
+                                      .cap = loop->buf_size, .id = id };
+        loop->held[id] = 1;
+        return id;
+    }
     uint32_t id = loop->free_ids[--loop->free_n];
     loop->held[id] = 1;
     return id;

@@ -37,21 +37,10 @@ static ht_result_t pool_init(ht_loop_t* loop) {
         pool_free(loop);
         return -ENOMEM;
     }
+    /* Every buffer is "fresh" (ht_pool__pop sets it up on first use). */
     loop->free_n = 0;
     loop->fresh = 0;
     return 0;
-}
-
-/* Never-used buffers go out lowest first: the lowest addresses are used
- * (and faulted) first, and a released buffer, on the free stack, is the
- * next one handed out. */
-uint32_t ht_pool__fresh_(ht_loop_t* loop) {
-    if (loop->fresh == loop->buf_count) return UINT32_MAX;
-    uint32_t id = loop->fresh++;
-    loop->bufs[id] = (ht_buf_t) { .data = loop->pool_mem + (size_t) id * loop->buf_size,
-                                  .cap = loop->buf_size, .id = id };
-    loop->held[id] = 1;
-    return id;
 }
 
 ht_buf_t* ht_loop__buf_acquire(ht_loop_t* loop) {
