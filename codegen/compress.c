@@ -24,7 +24,7 @@
 #define ZLIB_FNS(X, T)   X(T, deflateInit2_) X(T, deflateBound) X(T, deflate) X(T, deflateEnd)
 #define BROTLI_FNS(X, T) X(T, BrotliEncoderMaxCompressedSize) X(T, BrotliEncoderCompress)
 #define ZSTD_FNS(X, T)   X(T, ZSTD_compressBound) X(T, ZSTD_compress) X(T, ZSTD_isError)
-#define FN_PTR(T, f)     __typeof__(f)* f;
+#define FN_PTR(T, f)     __typeof__(f)* (f);
 
 typedef struct zlib_fns { ZLIB_FNS(FN_PTR, ) } zlib_fns_t;
 #ifdef HT_HAVE_BROTLI

@@ -1,8 +1,10 @@
 #!/bin/sh
-# tests/files/precompress_nolib.sh HT_BIN HTGEN_BIN CODINGS: the compressors'
-# libraries are loaded on first use (codegen/dynload.h), not at start-up.
+# tests/files/precompress_nolib.sh HT_BIN HTGEN_BIN CODINGS SANITIZED: the
+# compressors' libraries are loaded on first use (codegen/dynload.h), not at
+# start-up.
 #   - ht's and htgen's ELF needs neither libbrotlienc, libzstd nor libm (htgen
-#     keeps libz, for its ETags' CRC-32; ht needs no libz either);
+#     keeps libz, for its ETags' CRC-32; ht needs no libz either; libm is not
+#     checked in a sanitized build, whose runtime needs it: SANITIZED=ON);
 #   - on a machine without one of them (a private mount namespace where the
 #     library file is /dev/null), `ht --precompress` exits 1 with a line
 #     naming the library and its Debian package, and writes nothing;
@@ -15,12 +17,15 @@ set -u
 ht=$1
 htgen=$2
 codings=${3:-}
+sanitized=${4:-OFF}
+libm=libm
+[ "$sanitized" = ON ] && libm=
 
 if [ "${NOLIB_INSIDE:-}" != 1 ]; then
-  for lib in libz libbrotlienc libbrotlicommon libzstd libm; do
+  for lib in libz libbrotlienc libbrotlicommon libzstd $libm; do
     if readelf -d "$ht" | grep -q "NEEDED.*\[$lib\.so"; then echo "FAIL: ht needs $lib at start-up"; exit 1; fi
   done
-  for lib in libbrotlienc libbrotlicommon libzstd libm; do
+  for lib in libbrotlienc libbrotlicommon libzstd $libm; do
     if readelf -d "$htgen" | grep -q "NEEDED.*\[$lib\.so"; then echo "FAIL: htgen needs $lib at start-up"; exit 1; fi
   done
   echo "ok: ht and htgen load no compressor library at start-up"
