@@ -116,8 +116,9 @@ measure() {
   taskset -c "$CLIENT_CPU" "$CONNS" -p "$PORT" -n "$NCONNS" -r /hello.txt -t 30 >"$T/conns.out" 2>&1 &
   CPID=$!
   for ((i = 0; i < 300; i++)); do grep -q '^ready' "$T/conns.out" 2>/dev/null && break; sleep 0.1; done
-  local ok=1
+  local ok=1 why=
   grep -q "^ready $NCONNS\$" "$T/conns.out" || ok=0
+  ((ok)) || why="$(tr '\n' ' ' <"$T/conns.out"); server $(kill -0 "$SPID" 2>/dev/null && echo alive || echo gone) on $PORT: $(tail -n 3 "$T/log" | tr '\n' ' ')"
   if ((ok)); then
     sleep 0.3
     ((VERBOSE)) && echo "== $s-$backend with $NCONNS conns" >&2
@@ -129,7 +130,7 @@ measure() {
   kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=
   kill "$CPID" 2>/dev/null; wait "$CPID" 2>/dev/null; CPID=
   if ((!ok)); then
-    echo "mem.sh: $s: conns did not get $NCONNS connections served ($(tr '\n' ' ' <"$T/conns.out")): again" >&2
+    echo "mem.sh: $s: conns did not get $NCONNS connections served ($why): again" >&2
     return 1
   fi
   for i in "${idle[@]}"; do IDLE[$s.${i% *}]+="${i#* } "; done
