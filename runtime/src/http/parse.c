@@ -595,9 +595,10 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
     /* Host, usually the first field (RFC 9110 §7.2 asks clients to send it
      * first), is found here once, not by the name scan: where it starts. */
     const char* first_host = nullptr;
-    if (line == 1 && end - s >= 5 && s[4] == ':' && (load32(s) | 0x20202020u) == load32("host"))
+    if (line == 1 && end - s >= 7 && s[4] == ':' && (load32(s) | 0x20202020u) == load32("host"))
         first_host = s;
     head_sem_t st = { 0 };
+    ht_header_t* const hdrs = out->headers; /* a local: the stores into it cannot change it */
     for (;;) {
         ls = s;
         if (HT_UNLIKELY(s == end)) goto incomplete;
@@ -612,33 +613,69 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
          * OWS and value (an HTAB, stepped over below, or the CR), found
          * without waiting for the name's end. The next line's start then
          * depends on this scan alone, and the name scan and header-id lookup
-         * of each line run beside it instead of in one chain. */
-        const char* r = s == first_host ? s : scan_value(s, end, buf);
-        /* field-name ":" */
-        if (HT_UNLIKELY(s == first_host)) q = s + 4;
-        else q = scan_name(s, end, buf);
-        if (HT_UNLIKELY(q == end)) goto incomplete;
-        if (HT_UNLIKELY(*q != ':' || q == s)) {
-            errp = q;
-            if (IS_WS(*q)) {
-                if (q == s) { err = HT_E_OBS_FOLD; goto fail; }
-                const char* w = q;
-                while (w < end && IS_WS(*w)) w++;
-                if (w == end) goto incomplete;
-                errp = w;
-                if (*w == ':') { err = HT_E_SPACE_BEFORE_COLON; goto fail; }
+         * of each line run beside it instead of in one chain.
+         *
+         * The name: the same first 16 bytes give the first ':' before that
+         * CTL, and the header-id lookup of the bytes before it (case-folded
+         * and exact: a known name holds only letters, digits and '-') proves
+         * a known name valid without a scan of its own. Only an unknown
+         * name, one of 16 bytes or more, or a line near the end of the
+         * buffer takes the name scan (~35 instructions a line). */
+        const char* r;
+        ht_header_id_t id = HT_HEADER__UNKNOWN;
+        bool looked = false; /* id is the name's: looked up */
+        if (HT_UNLIKELY(s == first_host)) {
+            r = s;
+            q = s + 4;
+            id = HT_HEADER_HOST;
+            looked = true;
+        } else {
+#if HT_PARSE_SSE2
+            if (HT_LIKELY(end - s >= 16)) {
+                __m128i b  = _mm_loadu_si128((const __m128i*) (const void*) s);
+                unsigned vm = value_stop16(b);
+                /* the ':'s before the first CTL (all of them if none: vm - 1
+                 * then has every bit; above the CTL's bit it has only vm's,
+                 * which no ':' shares) */
+                unsigned cm = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8(':'))) & (vm - 1);
+                r = vm ? s + __builtin_ctz(vm) : scan_value(s + 16, end, buf);
+                if (cm) {
+                    q = s + __builtin_ctz(cm);
+                    id = ht_header__id_inline(s, (size_t) (q - s));
+                    looked = true;
+                }
+            } else
+#endif
+                r = scan_value(s, end, buf);
+            /* no CTL up to end, so no LF: whatever the line holds, it is
+             * incomplete (parse.h: a line's errors wait for its LF) */
+            if (HT_UNLIKELY(r == end)) goto incomplete;
+        }
+        if (id == HT_HEADER__UNKNOWN) {
+            /* field-name ":" */
+            q = scan_name(s, end, buf);
+            if (HT_UNLIKELY(q == end)) goto incomplete;
+            if (HT_UNLIKELY(*q != ':' || q == s)) {
+                errp = q;
+                if (IS_WS(*q)) {
+                    if (q == s) { err = HT_E_OBS_FOLD; goto fail; }
+                    const char* w = q;
+                    while (w < end && IS_WS(*w)) w++;
+                    if (w == end) goto incomplete;
+                    errp = w;
+                    if (*w == ':') { err = HT_E_SPACE_BEFORE_COLON; goto fail; }
+                }
+                err = HT_E_BAD_HEADER_NAME;
+                goto line_fail;
             }
-            err = HT_E_BAD_HEADER_NAME;
-            goto line_fail;
+            if (!looked) id = ht_header__id_token_inline(s, (size_t) (q - s));
         }
         /* OWS field-value OWS CRLF */
-        const char* v = q + 1;
-        if (HT_LIKELY(v < end && *v == ' ')) v++; /* the usual single SP */
-        if (HT_UNLIKELY(v < end && IS_WS(*v)))
+        const char* v = q + 1; /* <= r < end, or the first Host's s + 5 < end */
+        if (HT_LIKELY(*v == ' ')) v++; /* the usual single SP: then still <= r */
+        if (HT_UNLIKELY(IS_WS(*v)))
             do v++; while (v < end && IS_WS(*v));
-        /* Host, in nearly every request, without the hash; "| 0x20" folds
-         * case exactly here because all four bytes of "host" are letters */
-        const bool is_host = q - s == 4 && (load32(s) | 0x20202020u) == load32("host");
+        const bool is_host = id == HT_HEADER_HOST;
         bool host_ok = false;
         if (is_host) {
             /* Its usual shape (a name or IPv4 address, maybe ":" and a port)
@@ -654,26 +691,33 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
         if (!host_ok) {
             /* r: the first CTL from s, after q; before v only if an HTAB of
              * the OWS (or the first Host's placeholder s) */
-            if (HT_UNLIKELY(r < v)) r = scan_value(v, end, buf);
-            for (;;) {
-                if (HT_UNLIKELY(r == end)) goto incomplete;
-                if (HT_LIKELY(*r != '\t')) break;
+            if (HT_UNLIKELY(r < v)) {
+                r = scan_value(v, end, buf);
+                if (r == end) goto incomplete;
+            }
+            while (HT_UNLIKELY(*r == '\t')) {
                 r = scan_value(r + 1, end, buf);
+                if (r == end) goto incomplete;
             }
         }
-        if (HT_UNLIKELY(*r != '\r')) { err = HT_E_BAD_HEADER_VALUE; errp = r; goto line_fail; }
-        if (HT_UNLIKELY(r + 1 == end)) goto incomplete;
-        if (HT_UNLIKELY(r[1] != '\n')) { err = HT_E_BARE_CR; errp = r; goto fail; }
+        if (HT_UNLIKELY(!(end - r >= 2 && load16(r) == load16("\r\n")))) {
+            if (*r != '\r') { err = HT_E_BAD_HEADER_VALUE; errp = r; goto line_fail; }
+            if (r + 1 == end) goto incomplete;
+            err = HT_E_BARE_CR;
+            errp = r;
+            goto fail;
+        }
         if (HT_UNLIKELY(may_overflow && (size_t) (r + 2 - buf) > max_head))
             return HT_E_HEADERS_TOO_LARGE;
         if (fill) {
             const char* ve = r;
-            if (HT_UNLIKELY(ve > v && IS_WS(ve[-1])))
+            /* [v, r) holds no CTL but HTAB: "<= ' '" is SP or HTAB */
+            if (HT_UNLIKELY(ve > v && (uint8_t) ve[-1] <= ' '))
                 do ve--; while (ve > v && IS_WS(ve[-1]));
-            ht_header_t* h = &out->headers[line - 1];
+            ht_header_t* h = &hdrs[line - 1];
             h->name  = ht_slice__from(s, (size_t) (q - s));
             h->value = ht_slice__from(v, (size_t) (ve - v));
-            h->id = is_host ? HT_HEADER_HOST : ht_header__id_token_inline(s, (size_t) (q - s));
+            h->id = id;
             /* a bit test, not a jump table: most fields need nothing */
             if (h->id == HT_HEADER_HOST) { /* the one nearly every request has */
                 st.host = h->value;
