@@ -83,12 +83,21 @@ HT_INLINE unsigned value_stop16(__m128i v) {
     __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
     return (unsigned) _mm_movemask_epi8(_mm_or_si128(ctl, del));
 }
-/* Mask of the bytes that end a request-target: <= 0x20 and >= 0x7f (a signed
- * compare puts 0x80..0xff below 0x21 too). */
+/* Mask of the bytes below 0x20 or above 0x7e, the field lines' fast class:
+ * CTLs (HTAB included), DEL, and obs-text, which the caller steps over like
+ * HTAB. Two operations: adding 1 moves DEL..0xff to the bottom of the signed
+ * range, just under 0x00..0x1f moved to 0x01..0x20. The compare selects the
+ * bytes that pass (its destination is then the sum, not a copy of a
+ * constant) and the mask is inverted: the loops test it against 0xffff. */
+HT_INLINE unsigned field_stop16(__m128i v) {
+    return (unsigned) _mm_movemask_epi8(
+        _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_set1_epi8(1)), _mm_set1_epi8(0x20))) ^ 0xffffu;
+}
+/* Mask of the bytes that end a request-target: <= 0x20 and >= 0x7f (the
+ * same, one further). */
 HT_INLINE unsigned target_stop16(__m128i v) {
-    __m128i lo  = _mm_cmplt_epi8(v, _mm_set1_epi8(0x21));
-    __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
-    return (unsigned) _mm_movemask_epi8(_mm_or_si128(lo, del));
+    return (unsigned) _mm_movemask_epi8(
+        _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_set1_epi8(1)), _mm_set1_epi8(0x21))) ^ 0xffffu;
 }
 /* All-ones lanes where lo <= byte <= hi (unsigned), in two operations: the
  * addition moves [lo, hi] to the bottom of the signed range. */
@@ -126,10 +135,13 @@ HT_INLINE uint32_t value_stop32(__m256i v) {
     __m256i del = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7f));
     return (uint32_t) _mm256_movemask_epi8(_mm256_or_si256(ctl, del));
 }
+HT_INLINE uint32_t field_stop32(__m256i v) {
+    return (uint32_t) _mm256_movemask_epi8(
+        _mm256_cmpgt_epi8(_mm256_set1_epi8(0x21), _mm256_add_epi8(v, _mm256_set1_epi8(1))));
+}
 HT_INLINE uint32_t target_stop32(__m256i v) {
-    __m256i lo  = _mm256_cmpgt_epi8(_mm256_set1_epi8(0x21), v);
-    __m256i del = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7f));
-    return (uint32_t) _mm256_movemask_epi8(_mm256_or_si256(lo, del));
+    return (uint32_t) _mm256_movemask_epi8(
+        _mm256_cmpgt_epi8(_mm256_set1_epi8(0x22), _mm256_add_epi8(v, _mm256_set1_epi8(1))));
 }
 #endif
 
@@ -190,10 +202,12 @@ HT_INLINE uint32_t target_stop32(__m256i v) {
 #endif
 
 #define VALUE_STOP(c)  ((c) < 0x20 || (c) == 0x7f)
+#define FIELD_STOP(c)  ((c) < 0x20 || (c) >= 0x7f)
 #define TARGET_STOP(c) ((c) <= 0x20 || (c) >= 0x7f)
 #define DIGIT_STOP(c)    ((unsigned) ((c) - '0') >= 10u)
 #define HOSTNAME_STOP(c) ((unsigned) (((c) | 0x20) - 'a') >= 26u && DIGIT_STOP(c) && (c) != '.' && (c) != '-')
 HT_DEFINE_SCAN_(value, value_stop16, value_stop32, VALUE_STOP)
+HT_DEFINE_SCAN_(field, field_stop16, field_stop32, FIELD_STOP)
 HT_DEFINE_SCAN_(target, target_stop16, target_stop32, TARGET_STOP)
 HT_DEFINE_SCAN_(hostname, hostname_stop16, hostname_stop32, HOSTNAME_STOP)
 HT_DEFINE_SCAN_(digits, digit_stop16, digit_stop32, DIGIT_STOP)
@@ -633,20 +647,22 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
 #if HT_PARSE_SSE2
             if (HT_LIKELY(end - s >= 16)) {
                 __m128i b  = _mm_loadu_si128((const __m128i*) (const void*) s);
-                unsigned vm = value_stop16(b);
+                unsigned vm = field_stop16(b);
                 /* the ':'s before the first CTL (all of them if none: vm - 1
                  * then has every bit; above the CTL's bit it has only vm's,
                  * which no ':' shares) */
                 unsigned cm = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8(':'))) & (vm - 1);
-                r = vm ? s + __builtin_ctz(vm) : scan_value(s + 16, end, buf);
+                r = vm ? s + __builtin_ctz(vm) : scan_field(s + 16, end, buf);
                 if (cm) {
                     q = s + __builtin_ctz(cm);
-                    id = ht_header__id_inline(s, (size_t) (q - s));
+                    /* the token compare is exact here: it could only take
+                     * a CTL for a digit or '-', and [s, q) holds none */
+                    id = ht_header__id_token_inline(s, (size_t) (q - s));
                     looked = true;
                 }
             } else
 #endif
-                r = scan_value(s, end, buf);
+                r = scan_field(s, end, buf);
             /* no CTL up to end, so no LF: whatever the line holds, it is
              * incomplete (parse.h: a line's errors wait for its LF) */
             if (HT_UNLIKELY(r == end)) goto incomplete;
@@ -673,7 +689,7 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
         /* OWS field-value OWS CRLF */
         const char* v = q + 1; /* <= r < end, or the first Host's s + 5 < end */
         if (HT_LIKELY(*v == ' ')) v++; /* the usual single SP: then still <= r */
-        if (HT_UNLIKELY(IS_WS(*v)))
+        if (HT_UNLIKELY((uint8_t) *v <= ' ') && IS_WS(*v)) /* one test: CR (empty) is rare too */
             do v++; while (v < end && IS_WS(*v));
         const bool is_host = id == HT_HEADER_HOST;
         bool host_ok = false;
@@ -695,12 +711,14 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
                 r = scan_value(v, end, buf);
                 if (r == end) goto incomplete;
             }
-            while (HT_UNLIKELY(*r == '\t')) {
+        }
+        while (HT_UNLIKELY(!(end - r >= 2 && load16(r) == load16("\r\n")))) {
+            /* HTAB and obs-text: the rest of the line takes the exact class */
+            if (*r == '\t' || (uint8_t) *r >= 0x80) {
                 r = scan_value(r + 1, end, buf);
                 if (r == end) goto incomplete;
+                continue;
             }
-        }
-        if (HT_UNLIKELY(!(end - r >= 2 && load16(r) == load16("\r\n")))) {
             if (*r != '\r') { err = HT_E_BAD_HEADER_VALUE; errp = r; goto line_fail; }
             if (r + 1 == end) goto incomplete;
             err = HT_E_BARE_CR;
