@@ -652,7 +652,18 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
                  * then has every bit; above the CTL's bit it has only vm's,
                  * which no ':' shares) */
                 unsigned cm = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8(':'))) & (vm - 1);
-                r = vm ? s + __builtin_ctz(vm) : scan_field(s + 16, end, buf);
+                if (vm) {
+                    r = s + __builtin_ctz(vm);
+                } else {
+                    r = scan_field(s + 16, end, buf);
+                    if (HT_UNLIKELY(cm == 0) && end - s >= 32) {
+                        /* a name of 16 bytes or more (If-Modified-Since,
+                         * Upgrade-Insecure-Requests): its ':' in the next block */
+                        __m128i b1 = _mm_loadu_si128((const __m128i*) (const void*) (s + 16));
+                        cm = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(b1, _mm_set1_epi8(':'))) << 16;
+                        if ((size_t) (r - s) < 32) cm &= (1u << (r - s)) - 1; /* before r */
+                    }
+                }
                 if (cm) {
                     q = s + __builtin_ctz(cm);
                     /* the token compare is exact here: it could only take
