@@ -88,10 +88,10 @@ HT_INLINE unsigned value_stop16(__m128i v) {
  * HTAB. Two operations: adding 1 moves DEL..0xff to the bottom of the signed
  * range, just under 0x00..0x1f moved to 0x01..0x20. The compare selects the
  * bytes that pass (its destination is then the sum, not a copy of a
- * constant) and the mask is inverted: the loops test it against 0xffff. */
-HT_INLINE unsigned field_stop16(__m128i v) {
-    return (unsigned) _mm_movemask_epi8(
-        _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_set1_epi8(1)), _mm_set1_epi8(0x20))) ^ 0xffffu;
+ * constant) and the mask is inverted: the loops test it against 0xffff.
+ * one and sp: every byte 1 and 0x20 (field_k_t below). */
+HT_INLINE unsigned field_stop16k(__m128i v, __m128i one, __m128i sp) {
+    return (unsigned) _mm_movemask_epi8(_mm_cmpgt_epi8(_mm_add_epi8(v, one), sp)) ^ 0xffffu;
 }
 /* Mask of the bytes that end a request-target: <= 0x20 and >= 0x7f (the
  * same, one further). */
@@ -159,47 +159,47 @@ HT_INLINE uint32_t target_stop32(__m256i v) {
 #else
 #  define HT_SCAN_WIDE_(stop32)
 #endif
+/* The body of a scan: stop16(v) is an expression of the loaded vector v. */
 #if HT_PARSE_SSE2
-#  define HT_DEFINE_SCAN_(name, stop16, stop32, scalar_stop)                  \
-    HT_INLINE const char* scan_##name(const char* p, const char* end,         \
-                                      const char* base) {                     \
-        HT_SCAN_WIDE_(stop32)                                                 \
-        if (end - p >= 16) { /* a fixed last start: 3 loop instructions, not 5 */ \
-            const char* const last = end - 16;                                \
-            do {                                                              \
-                unsigned m = stop16(_mm_loadu_si128((const __m128i*) (const void*) p)); \
-                if (m) return p + __builtin_ctz(m);                           \
-                p += 16;                                                      \
-            } while (p <= last);                                              \
-        }                                                                     \
-        if (p == end) return end;                                             \
-        if (end - base >= 16) {                                               \
-            const char* at = end - 16;                                        \
-            unsigned m = stop16(_mm_loadu_si128((const __m128i*) (const void*) at)); \
-            m >>= (unsigned) (p - at);                                        \
-            return m ? p + __builtin_ctz(m) : end;                            \
-        }                                                                     \
-        for (; p < end; p++)                                                  \
-            if (scalar_stop((uint8_t) *p)) return p;                          \
-        return end;                                                           \
-    }
+#  define HT_SCAN_BODY_(stop16, stop32, scalar_stop)                          \
+    HT_SCAN_WIDE_(stop32)                                                     \
+    if (end - p >= 16) { /* a fixed last start: 3 loop instructions, not 5 */ \
+        const char* const last = end - 16;                                    \
+        do {                                                                  \
+            unsigned m = stop16(_mm_loadu_si128((const __m128i*) (const void*) p)); \
+            if (m) return p + __builtin_ctz(m);                               \
+            p += 16;                                                          \
+        } while (p <= last);                                                  \
+    }                                                                         \
+    if (p == end) return end;                                                 \
+    if (end - base >= 16) {                                                   \
+        const char* at = end - 16;                                            \
+        unsigned m = stop16(_mm_loadu_si128((const __m128i*) (const void*) at)); \
+        m >>= (unsigned) (p - at);                                            \
+        return m ? p + __builtin_ctz(m) : end;                                \
+    }                                                                         \
+    for (; p < end; p++)                                                      \
+        if (scalar_stop((uint8_t) *p)) return p;                              \
+    return end;
 #else
-#  define HT_DEFINE_SCAN_(name, stop16, stop32, scalar_stop)                  \
+#  define HT_SCAN_BODY_(stop16, stop32, scalar_stop)                          \
+    (void) base;                                                              \
+    while (end - p >= 4) {                                                    \
+        if (scalar_stop((uint8_t) p[0])) return p;                            \
+        if (scalar_stop((uint8_t) p[1])) return p + 1;                        \
+        if (scalar_stop((uint8_t) p[2])) return p + 2;                        \
+        if (scalar_stop((uint8_t) p[3])) return p + 3;                        \
+        p += 4;                                                               \
+    }                                                                         \
+    for (; p < end; p++)                                                      \
+        if (scalar_stop((uint8_t) *p)) return p;                              \
+    return end;
+#endif
+#define HT_DEFINE_SCAN_(name, stop16, stop32, scalar_stop)                    \
     HT_INLINE const char* scan_##name(const char* p, const char* end,         \
                                       const char* base) {                     \
-        (void) base;                                                          \
-        while (end - p >= 4) {                                                \
-            if (scalar_stop((uint8_t) p[0])) return p;                        \
-            if (scalar_stop((uint8_t) p[1])) return p + 1;                    \
-            if (scalar_stop((uint8_t) p[2])) return p + 2;                    \
-            if (scalar_stop((uint8_t) p[3])) return p + 3;                    \
-            p += 4;                                                           \
-        }                                                                     \
-        for (; p < end; p++)                                                  \
-            if (scalar_stop((uint8_t) *p)) return p;                          \
-        return end;                                                           \
+        HT_SCAN_BODY_(stop16, stop32, scalar_stop)                            \
     }
-#endif
 
 #define VALUE_STOP(c)  ((c) < 0x20 || (c) == 0x7f)
 #define FIELD_STOP(c)  ((c) < 0x20 || (c) >= 0x7f)
@@ -207,7 +207,26 @@ HT_INLINE uint32_t target_stop32(__m256i v) {
 #define DIGIT_STOP(c)    ((unsigned) ((c) - '0') >= 10u)
 #define HOSTNAME_STOP(c) ((unsigned) (((c) | 0x20) - 'a') >= 26u && DIGIT_STOP(c) && (c) != '.' && (c) != '-')
 HT_DEFINE_SCAN_(value, value_stop16, value_stop32, VALUE_STOP)
-HT_DEFINE_SCAN_(field, field_stop16, field_stop32, FIELD_STOP)
+/* The field scan of walk's line loop, with constants that walk builds once
+ * (field_k_t): in AVX2 builds, gcc 12 otherwise rebuilds each one (mov,
+ * vmovd, vpbroadcastb) wherever a scan starts, that is at every line. */
+#if HT_PARSE_SSE2
+typedef struct field_k {
+    __m128i one, sp, colon;
+} field_k_t;
+#  define FIELD_K_INIT { _mm_set1_epi8(1), _mm_set1_epi8(0x20), _mm_set1_epi8(':') }
+#  define FIELD_STOP16K_(v) field_stop16k((v), k->one, k->sp)
+#else
+typedef struct field_k {
+    char unused;
+} field_k_t;
+#  define FIELD_K_INIT { 0 }
+#endif
+HT_INLINE const char* scan_field(const char* p, const char* end, const char* base,
+                                 const field_k_t* k) {
+    (void) k;
+    HT_SCAN_BODY_(FIELD_STOP16K_, field_stop32, FIELD_STOP)
+}
 HT_DEFINE_SCAN_(target, target_stop16, target_stop32, TARGET_STOP)
 HT_DEFINE_SCAN_(hostname, hostname_stop16, hostname_stop32, HOSTNAME_STOP)
 HT_DEFINE_SCAN_(digits, digit_stop16, digit_stop32, DIGIT_STOP)
@@ -613,6 +632,12 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
         first_host = s;
     head_sem_t st = { 0 };
     ht_header_t* const hdrs = out->headers; /* a local: the stores into it cannot change it */
+    field_k_t fk = FIELD_K_INIT;
+#if HT_PARSE_SSE2 && defined(__AVX2__)
+    /* opaque, so built once and kept in registers or on the stack (SSE2
+     * builds load them from .rodata: one instruction, no need) */
+    __asm__("" : "+x"(fk.one), "+x"(fk.sp), "+x"(fk.colon));
+#endif
     for (;;) {
         ls = s;
         if (HT_UNLIKELY(s == end)) goto incomplete;
@@ -647,20 +672,20 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
 #if HT_PARSE_SSE2
             if (HT_LIKELY(end - s >= 16)) {
                 __m128i b  = _mm_loadu_si128((const __m128i*) (const void*) s);
-                unsigned vm = field_stop16(b);
+                unsigned vm = field_stop16k(b, fk.one, fk.sp);
                 /* the ':'s before the first CTL (all of them if none: vm - 1
                  * then has every bit; above the CTL's bit it has only vm's,
                  * which no ':' shares) */
-                unsigned cm = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8(':'))) & (vm - 1);
+                unsigned cm = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(b, fk.colon)) & (vm - 1);
                 if (vm) {
                     r = s + __builtin_ctz(vm);
                 } else {
-                    r = scan_field(s + 16, end, buf);
+                    r = scan_field(s + 16, end, buf, &fk);
                     if (HT_UNLIKELY(cm == 0) && end - s >= 32) {
                         /* a name of 16 bytes or more (If-Modified-Since,
                          * Upgrade-Insecure-Requests): its ':' in the next block */
                         __m128i b1 = _mm_loadu_si128((const __m128i*) (const void*) (s + 16));
-                        cm = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(b1, _mm_set1_epi8(':'))) << 16;
+                        cm = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(b1, fk.colon)) << 16;
                         if ((size_t) (r - s) < 32) cm &= (1u << (r - s)) - 1; /* before r */
                     }
                 }
@@ -673,7 +698,7 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
                 }
             } else
 #endif
-                r = scan_field(s, end, buf);
+                r = scan_field(s, end, buf, &fk);
             /* no CTL up to end, so no LF: whatever the line holds, it is
              * incomplete (parse.h: a line's errors wait for its LF) */
             if (HT_UNLIKELY(r == end)) goto incomplete;
