@@ -146,9 +146,11 @@ HT_INLINE uint32_t target_stop32(__m256i v) {
 #endif
 
 /* Defines scan_<name>(p, end, base): the first byte in [p, end) for which the
- * class stops, or end. base is the start of the buffer: when fewer than 16
- * bytes remain but the buffer holds 16, the last 16 bytes of the buffer are
- * loaded and the bytes before p masked off, so nothing past end is read. */
+ * class stops, or end. base is the start of the buffer: when 8 to 15 bytes
+ * remain and the buffer holds 16, the last 16 bytes of the buffer are loaded
+ * and the bytes before p masked off, so nothing past end is read; fewer than
+ * 8 go a byte at a time, cheaper than building the class's constants (the
+ * "Host: x" of a minimal request). */
 #if HT_PARSE_AVX2
 #  define HT_SCAN_WIDE_(stop32)                                               \
     while (end - p >= 32) {                                                   \
@@ -172,7 +174,7 @@ HT_INLINE uint32_t target_stop32(__m256i v) {
         } while (p <= last);                                                  \
     }                                                                         \
     if (p == end) return end;                                                 \
-    if (end - base >= 16) {                                                   \
+    if (end - p >= 8 && end - base >= 16) {                                   \
         const char* at = end - 16;                                            \
         unsigned m = stop16(_mm_loadu_si128((const __m128i*) (const void*) at)); \
         m >>= (unsigned) (p - at);                                            \
