@@ -1,14 +1,18 @@
 /* http/parse.c — the strict HTTP/1.1 request-head parser (see parse.h).
  *
  * One pass over the head, a line at a time. The hot loops are the scans of the
- * request-target and of field values: they look for the first byte outside
+ * request-target and of field lines: they look for the first byte outside
  * the allowed set 16 bytes at a time (SSE2, always there on x86-64; 32 with
- * -DHT_PARSE_USE_AVX2); field names and methods are checked 16 bytes at a
- * time with a nibble table where SSSE3 exists (-march=native builds), else by
- * the Host scan's class (letters, digits, '-', '.'), the rarer tchars a byte
- * at a time. Near the end of the buffer the scans reload the buffer's last
- * full vector instead of reading past it, so no byte at or after buf+len is
- * ever touched.
+ * -DHT_PARSE_USE_AVX2). A field line is scanned from its start for its first
+ * CTL, DEL or obs-text byte (two vector operations a block; HTAB and
+ * obs-text are then stepped over); the same first block gives the name's
+ * ':', and a name that the header-id lookup knows is valid without a scan of
+ * its own. Other names and methods are checked 16 bytes at a time with a
+ * nibble table where SSSE3 exists (-march=native builds), else by the Host
+ * scan's class (letters, digits, '-', '.'), the rarer tchars a byte at a
+ * time. Near the end of the buffer the scans reload the buffer's last full
+ * vector (or go a byte at a time for the last few bytes) instead of reading
+ * past it, so no byte at or after buf+len is ever touched.
  * -DHT_PARSE_SCALAR (or a non-x86 target) uses plain loops.
  *
  * Incremental calls: while the head is incomplete, a new call first looks for
@@ -41,7 +45,8 @@
 #  define HT_PARSE_SSE2 1
 /* 32-byte scans are opt-in (-DHT_PARSE_USE_AVX2 with an AVX2 target): on the
  * benchmark requests, whose values are mostly shorter than 32 bytes, they
- * measured slower than the 16-byte ones (BENCHMARKS.md, "Parser"). */
+ * measured no faster than the 16-byte ones (issue 18: 1-2 % faster on 703
+ * bytes, 2-3 % slower on 27; BENCHMARKS.md, "Parser"). */
 #  if defined(__AVX2__) && defined(HT_PARSE_USE_AVX2)
 #    define HT_PARSE_AVX2 1
 #  endif

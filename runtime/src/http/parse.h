@@ -58,7 +58,7 @@ typedef struct ht_parser {
 
 /* Build variants: x86-64 uses SSE2 scans (always there), plus an SSSE3 nibble
  * table for field names where the target has SSSE3; -DHT_PARSE_USE_AVX2 makes
- * value/target scans 32 bytes wide on AVX2 targets (slower on the benchmark
+ * value/target scans 32 bytes wide on AVX2 targets (no faster on the benchmark
  * requests); -DHT_PARSE_SCALAR forces the portable scalar code. All read only
  * buf[0, len).
  *
