@@ -224,10 +224,8 @@ typedef struct field_k {
 #  define FIELD_K_INIT { _mm_set1_epi8(1), _mm_set1_epi8(0x20), _mm_set1_epi8(':') }
 #  define FIELD_STOP16K_(v) field_stop16k((v), k->one, k->sp)
 #else
-typedef struct field_k {
-    char unused;
-} field_k_t;
-#  define FIELD_K_INIT { 0 }
+typedef uint8_t field_k_t; /* nothing to keep without vectors */
+#  define FIELD_K_INIT 0
 #endif
 HT_INLINE const char* scan_field(const char* p, const char* end, const char* base,
                                  const field_k_t* k) {
