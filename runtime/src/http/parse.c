@@ -656,9 +656,10 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
             break; /* the empty line: end of the head */
         }
         if (HT_UNLIKELY(line > max_h)) { err = HT_E_TOO_MANY_HEADERS; errp = s; goto fail; }
-        /* The line's first CTL, scanned from its start: a field name and its
-         * ':' hold none, so for a well-formed field this is the first CTL of
-         * OWS and value (an HTAB, stepped over below, or the CR), found
+        /* The line's first CTL, scanned from its start (with DEL and obs-text:
+         * the two-operation class): a field name and its ':' hold none, so
+         * for a well-formed field this is the first such byte of OWS and
+         * value (an HTAB or obs-text, stepped over below, or the CR), found
          * without waiting for the name's end. The next line's start then
          * depends on this scan alone, and the name scan and header-id lookup
          * of each line run beside it instead of in one chain.
@@ -667,7 +668,7 @@ HT_INLINE ht_io_t walk(ht_parser_t* pst, const char* const buf, const size_t len
          * CTL, and the header-id lookup of the bytes before it (case-folded
          * and exact: a known name holds only letters, digits and '-') proves
          * a known name valid without a scan of its own. Only an unknown
-         * name, one of 16 bytes or more, or a line near the end of the
+         * name, one of 32 bytes or more, or a line near the end of the
          * buffer takes the name scan (~35 instructions a line). */
         const char* r;
         ht_header_id_t id = HT_HEADER__UNKNOWN;
