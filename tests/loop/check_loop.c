@@ -1415,6 +1415,48 @@ START_TEST(sendfile_multi_mib_byte_identical) {
 }
 END_TEST
 
+/* A file that ends before the promised length while a slow reader keeps the
+ * socket full: every short count waits for room instead of trying again at
+ * once (poll(2) first on epoll, whose edge must come), the last one is the
+ * file's end, and the op still completes, with -EIO, once the reader has
+ * all the file had. */
+START_TEST(sendfile_file_ends_behind_a_full_socket) {
+    ht_loop_t* loop = new_loop(nullptr);
+    char path[] = "/tmp/ht_loop_sendfile_XXXXXX";
+    int f = mkstemp(path);
+    ck_assert_int_ge(f, 0);
+    unlink(path);
+    size_t flen = (1u << 20) + 4567;
+    unsigned char* data = malloc(flen);
+    srand(11);
+    for (size_t i = 0; i < flen; i++) data[i] = (unsigned char) rand();
+    ht_test__write_all(f, data, flen);
+    int s, c;
+    tcp_pair(&s, &c);
+    small_buffers(s, c);
+    reader_t r = { .fd = c, .want = data + 100, .len = flen - 100 };
+    pthread_t th;
+    pthread_create(&th, nullptr, slow_reader, &r);
+    ht_op_t op = { 0 };
+    nresults = 0;
+    ck_assert_int_eq(ht_loop__sendfile(loop, &op, s, f, 100, 2u << 20, on_one_result), 0);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    pthread_join(th, nullptr);
+    ck_assert_int_eq(nresults, 1);
+    ck_assert_int_eq(results[0], -EIO);
+    ck_assert_uint_eq(r.got, flen - 100);
+    ck_assert(r.ok);
+    ht_backend_info_t info;
+    ht_backend__info(loop, &info);
+    ck_assert_uint_gt(info.send_resumes, 0); /* it did wait for room */
+    ht_loop__close(loop, s);
+    close(c);
+    close(f);
+    free(data);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
 /* ht_loop__sendfile_head: a head larger than the socket buffers, then a
  * file range, as one operation with one completion. */
 START_TEST(sendfile_head_then_file_byte_identical) {
@@ -1937,6 +1979,7 @@ static Suite* loop_suite(void) {
     tcase_add_test(tc, cancel_sendfile_waiting_for_room);
     tcase_add_test(tc, recv_and_send_pending_on_one_fd);
     tcase_add_test(tc, sendfile_multi_mib_byte_identical);
+    tcase_add_test(tc, sendfile_file_ends_behind_a_full_socket);
     tcase_add_test(tc, sendfile_head_then_file_byte_identical);
     tcase_add_test(tc, poll_in_waits_for_data_level_triggered);
     tcase_add_test(tc, poll_out_on_writable_socket_completes_at_once);

@@ -156,9 +156,11 @@ enum { HT_IO_DONE, HT_IO_WAIT }; /* finished (*res set) / would block */
 void ht_loop__iov_advance(ht_op_t* op, size_t n);
 /* The op's head (if any, send with MSG_MORE), then sendfile(2) until op's
  * range is sent (HT_IO_DONE, *res = total), the socket would block
- * (HT_IO_WAIT), or an error (-EIO if the file is short). POSIX backends only
- * (loop_posix.c). */
-int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res);
+ * (HT_IO_WAIT), or an error (-EIO if the file is short). After a short
+ * sendfile it waits without trying again: level_wait says the backend's wait
+ * sees a socket that is already writable (io_uring's POLL_ADD); otherwise
+ * (epoll's edge) poll(2) checks first. POSIX backends only (loop_posix.c). */
+int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res, bool level_wait);
 /* A poll op's HT_POLL_* result from poll(2) revents (epoll's EPOLL* bits
  * have the same values): the bit asked for if ready or on a hang-up or
  * error (the owner's read or write then sees the EOF or error), plus

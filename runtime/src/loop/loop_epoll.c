@@ -307,7 +307,7 @@ static int send_some(ht_loop_t* loop, ht_op_t* op, ht_io_t* res) {
 }
 
 static int write_some(ht_loop_t* loop, ht_op_t* op, ht_io_t* res) {
-    return op->kind_ == HT_OP_SEND ? send_some(loop, op, res) : ht_loop__sendfile_some(op, res);
+    return op->kind_ == HT_OP_SEND ? send_some(loop, op, res) : ht_loop__sendfile_some(op, res, false);
 }
 
 static void do_write(ht_loop_t* loop, int32_t fd, uint32_t ev) {

@@ -35,7 +35,8 @@
  *     IORING_FEAT_SUBMIT_STABLE), MSG_NOSIGNAL; the remainder of a partial
  *     send (and anything beyond IOV_MAX iovecs) is resubmitted.
  *   - sendfile: sendfile(2) on the non-blocking socket from the loop thread,
- *     waiting with IORING_OP_POLL_ADD(POLLOUT) when the socket is full. Not
+ *     waiting with IORING_OP_POLL_ADD(POLLOUT) when the socket is full (a
+ *     short count says so: the poll checks the level when armed). Not
  *     splice through a pipe: io_uring always punts IORING_OP_SPLICE to its
  *     io-wq worker threads (a thread hand-off per chunk, twice: file->pipe,
  *     pipe->socket), and a per-loop pipe would serialise concurrent file
@@ -529,7 +530,7 @@ static void on_sendfile(ht_loop_t* loop, ht_op_t* op, int32_t res) {
         return;
     }
     ht_io_t r;
-    if (ht_loop__sendfile_some(op, &r) == HT_IO_WAIT) {
+    if (ht_loop__sendfile_some(op, &r, true) == HT_IO_WAIT) {
         ht_result_t e = submit_poll(loop->be, op, POLLOUT);
         loop->be->send_resumes++;
         if (e == 0) return;
@@ -589,7 +590,7 @@ ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op) {
     case HT_OP_SENDFILE: {
         /* Most files fit the socket buffer: try now, wait only if full. */
         ht_io_t res;
-        if (ht_loop__sendfile_some(op, &res) == HT_IO_DONE) {
+        if (ht_loop__sendfile_some(op, &res, true) == HT_IO_DONE) {
             ht_loop__complete_later(loop, op, res);
             return 0;
         }

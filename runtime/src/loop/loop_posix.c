@@ -1,6 +1,6 @@
 /* loop/loop_posix.c — what the two POSIX backends (epoll, io_uring) share
  * beyond loop.c: the eventfd wake, a sendfile op's head + sendfile(2)
- * until EAGAIN, and a poll op's result bits. */
+ * until the socket fills, and a poll op's result bits. */
 #include "loop/internal.h"
 
 #include <poll.h>
@@ -14,7 +14,16 @@ void ht_backend__wake(ht_loop_t* loop) {
     (void) n; /* EAGAIN means the counter is already non-zero: still woken */
 }
 
-int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res) {
+/* Whether fd has room to write now (or an error the next call reports). */
+static bool writable_now(int fd) {
+    struct pollfd p = { .fd = fd, .events = POLLOUT };
+    int n;
+    do n = poll(&p, 1, 0);
+    while (n < 0 && errno == EINTR);
+    return n != 0;
+}
+
+int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res, bool level_wait) {
     /* The head first (ht_loop__sendfile_head), corked onto the file's
      * first bytes by MSG_MORE when a body follows. */
     ht_iov_t* h = op->u_.f.head;
@@ -48,6 +57,16 @@ int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res) {
         op->u_.f.off += (uint64_t) n;
         op->u_.f.len -= (uint64_t) n;
         op->done_ += (uint64_t) n;
+        /* A short count: the socket filled part-way (or the file ended,
+         * which the next call reports). Calling again now would only
+         * splice 64 KiB of the page cache into sendfile's pipe to learn
+         * EAGAIN and put it back, one call in three for a large file
+         * (BENCHMARKS.md, Server, issue 18). Stop here when the backend's
+         * wait checks the level as it is armed (io_uring's POLL_ADD), or
+         * once poll(2) finds no room: tcp_poll then sets SOCK_NOSPACE, so
+         * epoll's edge is sure to come when the socket drains. */
+        if ((size_t) n < chunk && op->u_.f.len > 0 && (level_wait || !writable_now(op->fd_)))
+            return HT_IO_WAIT;
     }
     *res = (ht_io_t) op->done_;
     return HT_IO_DONE;
