@@ -87,6 +87,18 @@ typedef struct ht_config {
     uint32_t send_buffer_cache; /* free send buffers an acceptor keeps for reuse (beyond
                                  * that they are freed, so a burst does not pin its peak
                                  * memory); 0 = 64. */
+    uint32_t file_send_buffer;  /* the kernel's send buffer (SO_SNDBUF, in bytes as the
+                                 * kernel counts them) a connection is given before its
+                                 * first file body (ht_response__file) longer than the
+                                 * kernel's own tuning lets that buffer grow (Linux:
+                                 * net.ipv4.tcp_wmem's maximum, 4 MiB by default); only
+                                 * where the system allows more (net.core.wmem_max,
+                                 * which the kernel doubles), and not on other systems.
+                                 * Fewer, larger sendfile rounds per file: less server
+                                 * CPU per byte (BENCHMARKS.md, Server, issue 18). It
+                                 * ends the kernel's tuning of that connection's buffer
+                                 * and lets it hold that much of a file's pages.
+                                 * 0 = 8 MiB; at or below the kernel's maximum: off. */
 
     /* ---- For the application ---- */
     void* user_data;            /* copied into the resolved config handed to handlers */
@@ -136,6 +148,7 @@ typedef struct ht_config {
 #define HT_CONFIG_DEFAULT_SEND_BUFFER_SIZE      16384u
 #define HT_CONFIG_MIN_SEND_BUFFER_SIZE          1024u
 #define HT_CONFIG_DEFAULT_SEND_BUFFER_CACHE     64u
+#define HT_CONFIG_DEFAULT_FILE_SEND_BUFFER      (8u << 20)
 
 /* Writes into out the config with every zero replaced by its default and
  * out-of-range values clamped (in may be nullptr: all defaults). */

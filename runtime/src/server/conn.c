@@ -183,6 +183,10 @@ static void send_start(ht_conn_t* c) {
     ht_out_t* o = c->out;
     ht_out__seal_(o);
     ht_result_t r;
+    if (HT_UNLIKELY(o->file_len > (1u << 20)) && o->file_state == HT_OUT_FILE_PENDING && !c->sndbuf_grown)
+        /* A large file: a larger kernel buffer than its tuning reaches, where
+         * allowed, for fewer sendfile rounds (config.h, file_send_buffer). */
+        c->sndbuf_grown = ht_sock__grow_sndbuf(c->fd, o->file_len, c->acc->cfg_.file_send_buffer);
     if (o->iovcnt == 1 && o->file_state == HT_OUT_FILE_PENDING && o->file_len > 0) {
         /* A head and its file body in one operation (ht_response__file):
          * one completion, and on Windows one TransmitFile. */

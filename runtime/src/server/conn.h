@@ -213,6 +213,7 @@ typedef struct ht_conn {
     bool            peer_known;
     bool            proxied;     /* came through the PROXY protocol: peer is the header's */
     bool            json_err;    /* the current body's errors as JSON (body_policy) */
+    bool            sndbuf_grown; /* SO_SNDBUF raised for a large file (ht_sock__grow_sndbuf) */
     ht_addr_t       sock_peer;   /* ... and this the proxy's (ht_request__socket_peer) */
     void*           log_stash_;  /* a deferred request's access-log fields (access_log.c) */
     uint64_t        obs_t0_;     /* a deferred request's dispatch time (observe.c) */

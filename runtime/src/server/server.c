@@ -39,6 +39,7 @@ void ht_config__resolve(ht_config_t* out, const ht_config_t* in) {
     DEF(accept_retry_ms, HT_CONFIG_DEFAULT_ACCEPT_RETRY_MS);
     DEF(send_buffer_size, HT_CONFIG_DEFAULT_SEND_BUFFER_SIZE);
     DEF(send_buffer_cache, HT_CONFIG_DEFAULT_SEND_BUFFER_CACHE);
+    DEF(file_send_buffer, HT_CONFIG_DEFAULT_FILE_SEND_BUFFER);
 #undef DEF
     if (c.max_headers > HT_CONFIG_MAX_HEADERS_LIMIT) c.max_headers = HT_CONFIG_MAX_HEADERS_LIMIT;
     if (c.send_buffer_size < HT_CONFIG_MIN_SEND_BUFFER_SIZE) c.send_buffer_size = HT_CONFIG_MIN_SEND_BUFFER_SIZE;

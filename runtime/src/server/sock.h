@@ -25,6 +25,16 @@ void ht_sock__close(ht_socket_t s);
 void ht_sock__shutdown_write(ht_socket_t s);
 /* TCP_NODELAY on an accepted socket (best effort). */
 void ht_sock__nodelay(ht_socket_t s);
+/* Raises an accepted socket's send buffer (SO_SNDBUF) to want bytes, as the
+ * kernel counts them, before a file body of len bytes, where that gives it
+ * more than the kernel's own tuning would: len and want are over the largest
+ * buffer that tuning grows to (Linux: net.ipv4.tcp_wmem's third field), and
+ * the system lets SO_SNDBUF past it (net.core.wmem_max, which the kernel
+ * doubles; want is capped there). Both limits are read once per process.
+ * Setting SO_SNDBUF ends the kernel's tuning for that socket: callers do it
+ * once per connection. Whether it was set (best effort; false elsewhere
+ * than Linux). */
+bool ht_sock__grow_sndbuf(ht_socket_t s, uint64_t len, uint32_t want);
 /* The connected peer's address: 0 or a negated errno. */
 ht_result_t ht_sock__peer(ht_socket_t s, ht_addr_t* out);
 

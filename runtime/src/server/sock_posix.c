@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -88,6 +89,54 @@ void ht_sock__nodelay(ht_socket_t s) {
     int one = 1;
     (void) setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
+
+#if defined(HT_OS_LINUX)
+/* The first number in /proc/sys/NAME after skip others, or 0. */
+static uint64_t sysctl_num(const char* path, int skip) {
+    char buf[64];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = '\0';
+    const char* p = buf;
+    for (;;) {
+        while (*p == ' ' || *p == '\t') p++;
+        uint64_t v = 0;
+        if (*p < '0' || *p > '9') return 0;
+        while (*p >= '0' && *p <= '9' && v < (1ull << 40)) v = v * 10 + (uint64_t) (*p++ - '0');
+        if (skip-- == 0) return v;
+    }
+}
+
+/* (tuning's maximum << 32) | the most SO_SNDBUF gives, both in the kernel's
+ * doubled bytes, capped at INT32_MAX; bit 63 once read. Every worker may
+ * read it the first time: the same numbers, so the race is harmless. */
+static _Atomic uint64_t sndbuf_limits_;
+
+bool ht_sock__grow_sndbuf(ht_socket_t s, uint64_t len, uint32_t want) {
+    uint64_t lim = atomic_load_explicit(&sndbuf_limits_, memory_order_relaxed);
+    if (lim == 0) {
+        uint64_t tuned = sysctl_num("/proc/sys/net/ipv4/tcp_wmem", 2);
+        uint64_t set = 2 * sysctl_num("/proc/sys/net/core/wmem_max", 0);
+        tuned = tuned < INT32_MAX ? tuned : INT32_MAX;
+        set = set < INT32_MAX ? set : INT32_MAX;
+        lim = 1ull << 63 | tuned << 32 | set;
+        atomic_store_explicit(&sndbuf_limits_, lim, memory_order_relaxed);
+    }
+    uint64_t tuned = (lim >> 32) & INT32_MAX, set = lim & INT32_MAX;
+    uint64_t got = want < set ? want : set;
+    if (tuned == 0 || len <= tuned || got <= tuned) return false; /* unknown, or no gain */
+    int half = (int) (got / 2); /* the kernel doubles what it is given */
+    return setsockopt(s, SOL_SOCKET, SO_SNDBUF, &half, sizeof half) == 0;
+}
+#else
+bool ht_sock__grow_sndbuf(ht_socket_t s, uint64_t len, uint32_t want) {
+    (void) s, (void) len, (void) want;
+    return false;
+}
+#endif
 
 ht_result_t ht_sock__peer(ht_socket_t s, ht_addr_t* out) {
     /* Zeroed: clang-analyzer does not model getpeername filling it in

@@ -93,6 +93,13 @@ void ht_sock__nodelay(ht_socket_t s) {
     (void) setsockopt((SOCKET) s, IPPROTO_TCP, TCP_NODELAY, (const char*) &one, sizeof one);
 }
 
+/* Windows tunes its own send buffers (ideal send backlog) and TransmitFile
+ * sends from the file: nothing to raise. */
+bool ht_sock__grow_sndbuf(ht_socket_t s, uint64_t len, uint32_t want) {
+    (void) s, (void) len, (void) want;
+    return false;
+}
+
 ht_result_t ht_sock__peer(ht_socket_t s, ht_addr_t* out) {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
