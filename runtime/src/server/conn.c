@@ -179,17 +179,22 @@ static void linger_start(ht_conn_t* c) {
     }
 }
 
+/* A file body this long may want a larger kernel send buffer than its
+ * tuning reaches (config.h, file_send_buffer): fewer sendfile rounds. Once
+ * per connection, where the system allows it (ht_sock__grow_sndbuf). */
+enum { FILE_SNDBUF_MIN = 1u << 20 };
+__attribute__((noinline, cold)) static void file_sndbuf(ht_conn_t* c, uint64_t len) {
+    if (!c->sndbuf_grown) c->sndbuf_grown = ht_sock__grow_sndbuf(c->fd, len, c->acc->cfg_.file_send_buffer);
+}
+
 static void send_start(ht_conn_t* c) {
     ht_out_t* o = c->out;
     ht_out__seal_(o);
     ht_result_t r;
-    if (HT_UNLIKELY(o->file_len > (1u << 20)) && o->file_state == HT_OUT_FILE_PENDING && !c->sndbuf_grown)
-        /* A large file: a larger kernel buffer than its tuning reaches, where
-         * allowed, for fewer sendfile rounds (config.h, file_send_buffer). */
-        c->sndbuf_grown = ht_sock__grow_sndbuf(c->fd, o->file_len, c->acc->cfg_.file_send_buffer);
     if (o->iovcnt == 1 && o->file_state == HT_OUT_FILE_PENDING && o->file_len > 0) {
         /* A head and its file body in one operation (ht_response__file):
          * one completion, and on Windows one TransmitFile. */
+        if (HT_UNLIKELY(o->file_len > FILE_SNDBUF_MIN)) file_sndbuf(c, o->file_len);
         o->file_state = HT_OUT_FILE_SENDING;
         r = ht_loop__sendfile_head(c->acc->loop_, &c->sop, c->fd, &o->iov[0], o->file, o->file_off,
                                    o->file_len, on_send);
@@ -197,6 +202,7 @@ static void send_start(ht_conn_t* c) {
         r = ht_loop__send(c->acc->loop_, &c->sop, c->fd, o->iov, o->iovcnt, on_send);
     } else {
         /* Heads are out; now the file body (ht_response__file). */
+        if (HT_UNLIKELY(o->file_len > FILE_SNDBUF_MIN)) file_sndbuf(c, o->file_len);
         o->file_state = HT_OUT_FILE_SENDING;
         r = ht_loop__sendfile(c->acc->loop_, &c->sop, c->fd, o->file, o->file_off, o->file_len, on_send);
     }
