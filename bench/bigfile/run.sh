@@ -21,12 +21,17 @@
 #
 # Environment (defaults): R=5 N=300 C=8 WARM=30 DUR=4 CLIENT=bigget
 # SERVER_CPU=1 CLIENT_CPU=0 DISCARD=0 (1: bigget -d, MSG_TRUNC, no copy)
-# OUT=FILE (also keep the per-run lines). ht runs as
+# OUT=FILE (also keep the per-run lines). SYSCALLS=1: perf stat counts the
+# server's system calls during each measured run (tracepoints: sendfile,
+# those that failed, poll, epoll_wait, io_uring_enter, sendto, writev,
+# setsockopt, recvfrom, read), printed per response after each run; the
+# tracing costs CPU, so such runs' CPU figures are not comparable to others.
+# ht runs as
 # `ht -b 127.0.0.1 -p PORT -d DOCROOT -w 1`; nginx as bench/run.sh runs it
 # (sendfile, tcp_nopush, tcp_nodelay, access_log off, one worker).
 set -uo pipefail
 
-R=${R:-5} N=${N:-300} C=${C:-8} WARM=${WARM:-30} DUR=${DUR:-4} CLIENT=${CLIENT:-bigget}
+R=${R:-5} N=${N:-300} C=${C:-8} WARM=${WARM:-30} DUR=${DUR:-4} CLIENT=${CLIENT:-bigget} SYSCALLS=${SYSCALLS:-0}
 SERVER_CPU=${SERVER_CPU:-1} CLIENT_CPU=${CLIENT_CPU:-0} DISCARD=${DISCARD:-0} OUT=${OUT:-}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -42,6 +47,8 @@ if [[ -z ${BIGGET:-} ]]; then
 fi
 [[ -x $BIGGET ]] || die "no bigget (build with -DHT_BUILD_BENCH=ON, target bigget, or set BIGGET)"
 [[ $CLIENT == wrk ]] && { command -v wrk >/dev/null || die "needs wrk"; }
+((SYSCALLS)) && { command -v perf >/dev/null || die "SYSCALLS=1 needs perf"; }
+SC=(sendfile64 poll epoll_wait io_uring_enter sendto writev setsockopt recvfrom read)
 
 declare -A BIN=()
 NAMES=()
@@ -157,6 +164,14 @@ for ((r = 0; r < R; r++)); do
     port=$("$BIGGET" -F) || die "no free port"
     start_server "$s" "$port" || continue
     taskset -c "$CLIENT_CPU" "$BIGGET" -p "$port" -c "$C" -n "$WARM" >/dev/null || say "$s: warm-up failed"
+    if ((SYSCALLS)); then
+      ev=()
+      for c in "${SC[@]}"; do ev+=(-e "syscalls:sys_enter_$c"); done
+      ev+=(-e syscalls:sys_exit_sendfile64 --filter 'ret < 0')
+      perf stat -x, "${ev[@]}" -p "$(IFS=,; echo "${PIDS[*]}")" -o "$T/perf.out" &
+      PERF=$!
+      sleep 0.3
+    fi
     s0=$(ticks "${PIDS[@]}")
     if [[ $CLIENT == wrk ]]; then
       taskset -c "$CLIENT_CPU" wrk -t1 -c"$C" -d"${DUR}s" -s "$ROOT/bench/stats.lua" \
@@ -184,6 +199,16 @@ for ((r = 0; r < R; r++)); do
       secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$out")
     fi
     s1=$(ticks "${PIDS[@]}")
+    if ((SYSCALLS)); then
+      kill -INT "$PERF"
+      wait "$PERF"
+      nresp=$N
+      [[ $CLIENT == wrk ]] && nresp=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$line")
+      awk -F, -v n="$s" -v r="${nresp:-0}" '$3 ~ /^syscalls:/ && r > 0 {
+        sub(/^syscalls:sys_/, "", $3); sub(/^enter_/, "", $3); if ($3 == "exit_sendfile64") $3 = "sendfile64<0"
+        if ($1 + 0 > 0) line = line sprintf(" %s=%.1f", $3, $1 / r) }
+        END { printf "  %s syscalls per response:%s\n", n, line }' "$T/perf.out" >&2
+    fi
     stop_server
     if [[ $rc != 0 || -z $bytes || -z $secs ]]; then
       say "$s: the client failed (rc $rc): $(tail -n 2 "$T/client.out" 2>/dev/null) ${out:-}"
