@@ -75,5 +75,9 @@ for b in "$@"; do
     cp "$b/$f" "$o/$f"
   done
   copy_libs "$o/examples/ht/ht" # zlib, brotli, zstd for --precompress
+  if [[ -f $b/bench/bigfile/bigget ]]; then # bench/bigfile/run.sh's client, where built
+    mkdir -p "$o/bench/bigfile"
+    cp "$b/bench/bigfile/bigget" "$o/bench/bigfile/bigget"
+  fi
 done
 du -sh "$D" >&2

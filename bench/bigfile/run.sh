@@ -11,15 +11,16 @@
 #   CLIENT=bigget  N responses of GET /big.bin over C keep-alive connections
 #                  (bench/bigfile/bigget, reads up to 1 MiB per call; BIGGET=
 #                  path, default the first build/*/bench/bigfile/bigget)
-#   CLIENT=wrk     wrk -t1 -cC for DUR seconds (what bench/run.sh's file10m
-#                  runs; wrk reads 8 KiB per call and is the limit on 2 cores)
+#   CLIENT=wrk     wrk -tWRK_T -cC for DUR seconds (what bench/run.sh's
+#                  file10m runs; wrk reads 8 KiB per call and is the limit on
+#                  2 cores; CLIENT_CPU may then be a list, e.g. 4-7 with WRK_T=4)
 # Per run it reads utime+stime (/proc/PID/stat) of every server process (and
 # thread) and of the client, before and after: server and client CPU seconds
 # per GB (10^9 bytes) and GB/s. Prints every run, then the medians per
 # server and their ratios to nginx (or to the first server without nginx):
 # "GB/core·s" is GB per second of server CPU, the issue's "GB per server core".
 #
-# Environment (defaults): R=5 N=300 C=8 WARM=30 DUR=4 CLIENT=bigget
+# Environment (defaults): R=5 N=300 C=8 WARM=30 DUR=4 CLIENT=bigget WRK_T=1
 # SERVER_CPU=1 CLIENT_CPU=0 DISCARD=0 (1: bigget -d, MSG_TRUNC, no copy)
 # OUT=FILE (also keep the per-run lines). SYSCALLS=1: perf stat counts the
 # server's system calls during each measured run (tracepoints: sendfile,
@@ -32,6 +33,7 @@
 set -uo pipefail
 
 R=${R:-5} N=${N:-300} C=${C:-8} WARM=${WARM:-30} DUR=${DUR:-4} CLIENT=${CLIENT:-bigget} SYSCALLS=${SYSCALLS:-0}
+WRK_T=${WRK_T:-1}
 SERVER_CPU=${SERVER_CPU:-1} CLIENT_CPU=${CLIENT_CPU:-0} DISCARD=${DISCARD:-0} OUT=${OUT:-}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -40,7 +42,7 @@ CLK_TCK=$(getconf CLK_TCK)
 say() { printf '%s\n' "$*" >&2; }
 die() { say "bigfile/run.sh: $*"; exit 2; }
 [[ $# -ge 1 ]] || { sed -n '2,/^set -uo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
-for v in R N C WARM DUR; do [[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || die "$v must be a positive number"; done
+for v in R N C WARM DUR WRK_T; do [[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || die "$v must be a positive number"; done
 [[ $CLIENT == bigget || $CLIENT == wrk ]] || die "CLIENT is bigget or wrk"
 if [[ -z ${BIGGET:-} ]]; then
   for BIGGET in "$ROOT"/build/*/bench/bigfile/bigget; do [[ -x $BIGGET ]] && break; done
@@ -174,7 +176,7 @@ for ((r = 0; r < R; r++)); do
     fi
     s0=$(ticks "${PIDS[@]}")
     if [[ $CLIENT == wrk ]]; then
-      taskset -c "$CLIENT_CPU" wrk -t1 -c"$C" -d"${DUR}s" -s "$ROOT/bench/stats.lua" \
+      taskset -c "$CLIENT_CPU" wrk -t"$WRK_T" -c"$C" -d"${DUR}s" -s "$ROOT/bench/stats.lua" \
         "http://127.0.0.1:$port/big.bin" >"$T/client.out" 2>&1 &
       cp=$!
       # wrk's own CPU: read just before it exits (it is reaped by wait).
