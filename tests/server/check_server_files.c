@@ -239,20 +239,22 @@ START_TEST(slow_reader_gets_every_byte) {
 }
 END_TEST
 
-/* A client that reads part of a large body and leaves (with unread bytes:
- * a reset): the server closes its connection and the file, and serves the
- * next client the whole body. */
+/* Clients that read part of a large body and leave (with unread bytes: a
+ * reset, often in the middle of one of the server's sendfile calls, which
+ * then takes the error; another call would raise SIGPIPE, and this process
+ * does not ignore it): the server closes their connections and the file,
+ * and serves the next client the whole body. */
 START_TEST(client_gone_mid_file) {
     size_t n = 16u << 20;
     char* data = make_file(n);
     start();
     int fds_before = ht_test__count_fds();
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 12; i++) {
         int fd = client_to(ht_server__port(&S.server), 10000);
         send_str(fd, "GET /file HTTP/1.1\r\nHost: x\r\n\r\n");
         char buf[65536];
         size_t got = 0;
-        while (got < (2u << 20)) {
+        while (got < ((size_t) (i % 4) << 20) + 65536) {
             ssize_t k = recv(fd, buf, sizeof buf, 0);
             ck_assert_int_gt(k, 0);
             got += (size_t) k;
@@ -270,7 +272,7 @@ START_TEST(client_gone_mid_file) {
     while (ht_test__count_fds() > fds_before && ht_test__mono_ms() - t0 < 5000) ht_test__sleep_ms(10);
     ck_assert_int_le(ht_test__count_fds(), fds_before);
     stop();
-    ck_assert_uint_eq(S.stats.requests, 4);
+    ck_assert_uint_eq(S.stats.requests, 13);
     free(data);
 }
 END_TEST

@@ -14,16 +14,28 @@ void ht_backend__wake(ht_loop_t* loop) {
     (void) n; /* EAGAIN means the counter is already non-zero: still woken */
 }
 
-/* Whether fd has room to write now (or an error the next call reports). */
-static bool writable_now(int fd) {
+/* fd's poll(2) bits for POLLOUT now (POLLERR on a failed poll: the next
+ * call reports the error). */
+static uint32_t poll_out(int fd) {
     struct pollfd p = { .fd = fd, .events = POLLOUT };
     int n;
     do n = poll(&p, 1, 0);
     while (n < 0 && errno == EINTR);
-    return n != 0;
+    return n < 0 ? POLLERR : n == 0 ? 0 : (uint32_t) p.revents;
 }
 
-int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res, bool level_wait) {
+/* A socket that can take no more and has no error left to report (hung up,
+ * no POLLERR): sendfile(2) on it fails with EPIPE and raises SIGPIPE, having
+ * no MSG_NOSIGNAL. It comes to that when a connection reset in the middle of
+ * a sendfile call: the call returns its short count and has already taken
+ * the error (ECONNRESET) from the socket. */
+static bool send_dead(uint32_t revents) { return (revents & (POLLHUP | POLLERR)) == POLLHUP; }
+
+int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res, bool level_wait, uint32_t revents) {
+    if (send_dead(revents)) {
+        *res = -EPIPE;
+        return HT_IO_DONE;
+    }
     /* The head first (ht_loop__sendfile_head), corked onto the file's
      * first bytes by MSG_MORE when a body follows. */
     ht_iov_t* h = op->u_.f.head;
@@ -58,15 +70,23 @@ int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res, bool level_wait) {
         op->u_.f.len -= (uint64_t) n;
         op->done_ += (uint64_t) n;
         /* A short count: the socket filled part-way (or the file ended,
-         * which the next call reports). Calling again now would only
-         * splice 64 KiB of the page cache into sendfile's pipe to learn
-         * EAGAIN and put it back, one call in three for a large file
-         * (BENCHMARKS.md, Server, issue 18). Stop here when the backend's
-         * wait checks the level as it is armed (io_uring's POLL_ADD), or
-         * once poll(2) finds no room: tcp_poll then sets SOCK_NOSPACE, so
-         * epoll's edge is sure to come when the socket drains. */
-        if ((size_t) n < chunk && op->u_.f.len > 0 && (level_wait || !writable_now(op->fd_)))
-            return HT_IO_WAIT;
+         * which the next call reports, or the connection failed). Calling
+         * again now would only splice 64 KiB of the page cache into
+         * sendfile's pipe to learn EAGAIN and put it back, one call in three
+         * for a large file (BENCHMARKS.md, Server, issue 18). Stop here when
+         * the backend's wait checks the level as it is armed (io_uring's
+         * POLL_ADD), or once poll(2) finds no room: tcp_poll then sets
+         * SOCK_NOSPACE, so epoll's edge is sure to come when the socket
+         * drains. */
+        if ((size_t) n < chunk && op->u_.f.len > 0) {
+            if (level_wait) return HT_IO_WAIT;
+            uint32_t ready = poll_out(op->fd_);
+            if (ready == 0) return HT_IO_WAIT;
+            if (send_dead(ready)) {
+                *res = -EPIPE;
+                return HT_IO_DONE;
+            }
+        }
     }
     *res = (ht_io_t) op->done_;
     return HT_IO_DONE;
