@@ -1415,6 +1415,53 @@ START_TEST(sendfile_multi_mib_byte_identical) {
 }
 END_TEST
 
+/* A send started from a receive's callback, on a socket whose event (a
+ * request's EPOLLIN comes with EPOLLOUT) is still being handled: the send
+ * finds the socket full, and the event's stale EPOLLOUT must not stand in
+ * for the edge it waits for (epoll skips it; the edge then comes as the
+ * reader drains). Every byte arrives and the send completes. */
+static ht_iov_t big_iov[1];
+static int big_fd;
+static void on_recv_then_send(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
+    results[nresults++] = res;
+    if (res > 0 && op->buf) ht_loop__buf_release(loop, op->buf);
+    ht_op_t* sop = op->data;
+    ck_assert_int_eq(ht_loop__send(loop, sop, big_fd, big_iov, 1, on_one_result), 0);
+}
+
+START_TEST(send_from_a_receive_callback_waits_for_room) {
+    ht_loop_t* loop = new_loop(nullptr);
+    int s, c;
+    tcp_pair(&s, &c);
+    small_buffers(s, c);
+    size_t len = 3u << 20;
+    unsigned char* data = malloc(len);
+    srand(5);
+    for (size_t i = 0; i < len; i++) data[i] = (unsigned char) rand();
+    big_iov[0] = (ht_iov_t) { data, len };
+    big_fd = s;
+    ht_op_t rop = { 0 }, sop = { 0 };
+    rop.data = &sop;
+    nresults = 0;
+    ck_assert_int_eq(ht_loop__recv(loop, &rop, s, on_recv_then_send), 0);
+    ht_test__write_all(c, "GET", 3);
+    reader_t r = { .fd = c, .want = data, .len = len };
+    pthread_t th;
+    pthread_create(&th, nullptr, slow_reader, &r);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    pthread_join(th, nullptr);
+    ck_assert_int_eq(nresults, 2);
+    ck_assert_int_eq(results[0], 3);
+    ck_assert_int_eq(results[1], (ht_io_t) len);
+    ck_assert_uint_eq(r.got, len);
+    ck_assert(r.ok);
+    ht_loop__close(loop, s);
+    close(c);
+    free(data);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
 /* A file that ends before the promised length while a slow reader keeps the
  * socket full: every short count waits for room instead of trying again at
  * once (poll(2) first on epoll, whose edge must come), the last one is the
@@ -1980,6 +2027,7 @@ static Suite* loop_suite(void) {
     tcase_add_test(tc, recv_and_send_pending_on_one_fd);
     tcase_add_test(tc, sendfile_multi_mib_byte_identical);
     tcase_add_test(tc, sendfile_file_ends_behind_a_full_socket);
+    tcase_add_test(tc, send_from_a_receive_callback_waits_for_room);
     tcase_add_test(tc, sendfile_head_then_file_byte_identical);
     tcase_add_test(tc, poll_in_waits_for_data_level_triggered);
     tcase_add_test(tc, poll_out_on_writable_socket_completes_at_once);

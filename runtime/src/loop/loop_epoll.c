@@ -48,6 +48,7 @@ typedef struct ep_fd {
     ht_op_t* wr;         /* pending send / sendfile / poll for OUT */
     int32_t  ready_next; /* ready list link, valid while in_ready */
     uint32_t gen;        /* bumped whenever the number may name a new file */
+    uint32_t wr_wait;    /* be->waits (low half) when wr found the socket full and began to wait */
     uint8_t  reg;        /* in the epoll set (registered with this gen) */
     uint8_t  readable;   /* an input edge was seen and not yet drained */
     uint8_t  eof;        /* RDHUP/HUP/ERR seen: reads never block again */
@@ -348,6 +349,7 @@ static ht_result_t poll_start(ht_loop_t* loop, ht_op_t* op, ep_fd_t* e) {
         e->rd = op;
     } else {
         e->wr = op;
+        e->wr_wait = (uint32_t) loop->be->waits;
     }
     return 0;
 }
@@ -367,6 +369,7 @@ ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op) {
         } else {
             e = &be->fds[fd];
             e->wr = op;
+            e->wr_wait = (uint32_t) be->waits;
             be->send_resumes++;
         }
         return 0;
@@ -442,9 +445,16 @@ ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms) {
             e->readable = 1;
             if (e->rd) do_read(loop, fd, ev);
         }
-        /* Callbacks may have grown the table or closed and reused fd. */
+        /* Callbacks may have grown the table or closed and reused fd. A
+         * send-side op started since this batch was fetched has tried the
+         * socket after this event and found it full (its edge is sure to
+         * come): this EPOLLOUT would only repeat the try to learn EAGAIN (a
+         * request's EPOLLIN comes with EPOLLOUT on an idle socket: for a
+         * large file, one sendfile in vain per response). */
         e = &be->fds[fd];
-        if ((ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && e->gen == gen && e->wr) do_write(loop, fd, ev);
+        if ((ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && e->gen == gen && e->wr &&
+            (e->wr_wait != (uint32_t) be->waits || (ev & (EPOLLHUP | EPOLLERR))))
+            do_write(loop, fd, ev);
     }
     /* Ops started on fds that may already be ready; pushes made while
      * draining wait for the next poll. */
