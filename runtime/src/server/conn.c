@@ -12,7 +12,8 @@
  * A deferred response (defer.c) pauses that: the requests behind it wait
  * in the buffer until it has gone out; the connection's side of that is
  * conn_defer.c. Accepting, the timeout sweep and shutdown are the
- * acceptor's (acceptor.c); the send buffers out.c's.
+ * acceptor's (acceptor.c), and what it does to a connection (start it,
+ * end it at a deadline) is conn_accept.c; the send buffers are out.c's.
  */
 #include <stddef.h>
 #include <string.h>
@@ -26,35 +27,6 @@
 static void conn_process(ht_conn_t* c);
 static void conn_close(ht_conn_t* c);
 static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res);
-
-/* ---- Timeout lists ---- */
-
-static void tl_unlink(ht_conn_t* c) {
-    if (c->tclass == HT_TC_NONE) return;
-    ht_conn_list_t* l = &c->acc->lists_[c->tclass];
-    if (c->tprev) c->tprev->tnext = c->tnext; else l->head = c->tnext;
-    if (c->tnext) c->tnext->tprev = c->tprev; else l->tail = c->tprev;
-    c->tprev = c->tnext = nullptr;
-    c->tclass = HT_TC_NONE;
-}
-
-/* Moves c to the tail of class cls with a fresh deadline. */
-static void tl_set(ht_conn_t* c, uint8_t cls) {
-    ht_acceptor_t* acc = c->acc;
-    tl_unlink(c);
-    ht_conn_list_t* l = &acc->lists_[cls];
-    c->deadline = ht_loop__now_ms(acc->loop_) + acc->timeout_ms_[cls];
-    c->tclass = cls;
-    c->tprev = l->tail;
-    c->tnext = nullptr;
-    if (l->tail) l->tail->tnext = c; else l->head = c;
-    l->tail = c;
-}
-
-/* Like tl_set, but keeps the deadline when already in cls. */
-static void tl_enter(ht_conn_t* c, uint8_t cls) {
-    if (c->tclass != cls) tl_set(c, cls);
-}
 
 static void starved_wake_one(ht_acceptor_t* acc);
 
@@ -152,7 +124,7 @@ static void starved_wake_one(ht_acceptor_t* acc) {
     ht_conn_t* c = acc->lists_[HT_TC_STARVED].head;
     if (c == nullptr || acc->in_callback_ > 8) return;
     acc->in_callback_++;
-    tl_set(c, ht_conn__tc_waiting_(c));
+    ht_conn__tl_set_(c, ht_conn__tc_waiting_(c));
     recv_start(c);
     acc->in_callback_--;
 }
@@ -172,7 +144,7 @@ static void linger_start(ht_conn_t* c) {
      * it still sends is read and dropped so that closing does not turn
      * into a reset that could destroy the response in its receive queue. */
     ht_sock__shutdown_write(c->fd);
-    tl_set(c, HT_TC_LINGER);
+    ht_conn__tl_set_(c, HT_TC_LINGER);
     if (!(c->flags & HT_CF_RECV)) {
         in_release(c);
         recv_start(c);
@@ -211,7 +183,7 @@ static void send_start(ht_conn_t* c) {
         return;
     }
     c->flags |= HT_CF_SEND;
-    tl_set(c, HT_TC_SEND);
+    ht_conn__tl_set_(c, HT_TC_SEND);
 }
 
 /* After processing: send what was produced, or go back to reading. */
@@ -261,12 +233,12 @@ static void conn_next(ht_conn_t* c) {
     if (!sending) {
         switch (c->rstate) {
         case HT_RS_HEAD:
-            if (c->in == nullptr || c->in_off == c->in_len) tl_enter(c, c->requests ? HT_TC_IDLE : HT_TC_HEADER);
-            else tl_enter(c, HT_TC_HEADER);
+            if (c->in == nullptr || c->in_off == c->in_len) ht_conn__tl_enter_(c, c->requests ? HT_TC_IDLE : HT_TC_HEADER);
+            else ht_conn__tl_enter_(c, HT_TC_HEADER);
             break;
         case HT_RS_BODY_CL:
         case HT_RS_BODY_CHUNKED:
-            tl_enter(c, HT_TC_BODY);
+            ht_conn__tl_enter_(c, HT_TC_BODY);
             break;
         default:
             break;
@@ -291,7 +263,7 @@ static void conn_free(ht_conn_t* c) {
         c->dout = nullptr;
     }
     if (HT_UNLIKELY(c->log_stash_ != nullptr)) ht_obs__drop_(c);
-    tl_unlink(c);
+    ht_conn__tl_unlink_(c);
     c->tnext = acc->free_conns_;
     acc->free_conns_ = c;
     acc->stats_.open--;
@@ -304,7 +276,7 @@ static void conn_close(ht_conn_t* c) {
     /* The application learns it now, once; its handle stays valid. */
     if (c->defer) ht_defer__cut_(c->defer, HT_E_CLOSED);
     if (HT_UNLIKELY(c->done_fn_ != nullptr)) ht_conn__done_(c, c->done_status_); /* no answer went out */
-    tl_set(c, HT_TC_DEAD);
+    ht_conn__tl_set_(c, HT_TC_DEAD);
     if (c->flags & HT_CF_RECV) ht_loop__cancel(c->acc->loop_, &c->rop);
     if (c->flags & HT_CF_SEND) ht_loop__cancel(c->acc->loop_, &c->sop);
     if (!(c->flags & (HT_CF_RECV | HT_CF_SEND))) conn_free(c);
@@ -335,7 +307,7 @@ static void on_send(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
         send_start(c);
         return;
     }
-    tl_unlink(c);
+    ht_conn__tl_unlink_(c);
     if (c->flags & HT_CF_DEFER) {
         ht_conn__defer_after_send_(c);
         return;
@@ -379,7 +351,7 @@ static void conn_fail(ht_conn_t* c, ht_result_t err, bool json) {
     if (HT_UNLIKELY(acc->observe_)) ht_obs__end_(c, res.status, res.body_bytes);
 }
 
-/* ---- For conn_defer.c ----
+/* ---- For conn_defer.c and conn_accept.c ----
  *
  * Out-of-line doors to the helpers above. They are called on the deferred
  * path only; the helpers stay static so that the compiler inlines them
@@ -393,7 +365,7 @@ void ht_conn__recv_start_(ht_conn_t* c) { recv_start(c); }
 void ht_conn__in_release_(ht_conn_t* c) { in_release(c); }
 void ht_conn__in_compact_(ht_conn_t* c) { in_compact(c); }
 bool ht_conn__in_unpool_(ht_conn_t* c) { return in_unpool(c); }
-void ht_conn__tl_enter_(ht_conn_t* c, uint8_t cls) { tl_enter(c, cls); }
+void ht_conn__fail_(ht_conn_t* c, ht_result_t err, bool json) { conn_fail(c, err, json); }
 
 /* ---- Requests ---- */
 
@@ -656,7 +628,7 @@ static void conn_process(ht_conn_t* c) {
                     size_t want = used * 2 > used + 16384 ? used * 2 : used + 16384;
                     if (!in_reserve(c, want)) { conn_close(c); return; }
                 }
-                tl_set(c, HT_TC_BODY);
+                ht_conn__tl_set_(c, HT_TC_BODY);
                 break;
             }
             if (r < 0) { conn_fail(c, (ht_result_t) r, c->json_err); break; }
@@ -723,7 +695,7 @@ static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
     }
     if (res == -ENOBUFS && pooled) {
         acc->stats_.starved++;
-        tl_set(c, HT_TC_STARVED);
+        ht_conn__tl_set_(c, HT_TC_STARVED);
         return;
     }
     if (res < 0) {
@@ -752,7 +724,7 @@ static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
         c->in_len += (size_t) res;
     }
     if (c->rstate == HT_RS_BODY_CL || c->rstate == HT_RS_BODY_CHUNKED || c->rstate == HT_RS_BODY_STREAM)
-        tl_set(c, HT_TC_BODY);
+        ht_conn__tl_set_(c, HT_TC_BODY);
     if (c->flags & HT_CF_SEND) return; /* processed when the send completes */
     if (c->flags & HT_CF_DEFER) {
         if (c->rstate == HT_RS_BODY_STREAM) ht_conn__body_pump_(c); /* then conn_next */
@@ -761,93 +733,4 @@ static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
     }
     conn_process(c);
     conn_next(c);
-}
-
-/* ---- Starting ---- */
-
-static ht_conn_t* conn_get(ht_acceptor_t* acc) {
-    ht_conn_t* c = acc->free_conns_;
-    if (c) {
-        acc->free_conns_ = c->tnext;
-    } else {
-        c = ht_alloc__alloc(acc->alloc_, sizeof *c);
-        if (c == nullptr) return nullptr;
-        acc->stats_.conn_structs++;
-    }
-    memset(c, 0, sizeof *c);
-    c->acc = acc;
-    c->tclass = HT_TC_NONE;
-    c->rop.data = c;
-    c->sop.data = c;
-    return c;
-}
-
-bool ht_conn__start_(ht_acceptor_t* acc, ht_socket_t fd) {
-    ht_conn_t* c = conn_get(acc);
-    if (c == nullptr) return false;
-    c->fd = fd;
-    if (HT_UNLIKELY(acc->cfg_.proxy_protocol != nullptr)) {
-        /* PROXY protocol (proxy.c): only from a trusted sender (else the
-         * acceptor closes it unread), and its header comes first. */
-        if (!ht_proxy__admit_(acc, fd, &c->sock_peer)) {
-            c->tnext = acc->free_conns_;
-            acc->free_conns_ = c;
-            return false;
-        }
-        c->rstate = HT_RS_PROXY;
-        c->proxied = true;
-    }
-    /* Responses are already coalesced into one send per batch; what
-     * Nagle would hold back is a head's tail or a file body sent after
-     * a head (ht_response__file), which then waits ~40 ms for the
-     * client's delayed ACK. One syscall per connection, none per request. */
-    ht_sock__nodelay(fd);
-    acc->stats_.open++;
-    acc->stats_.accepted++;
-    tl_set(c, HT_TC_HEADER);
-    recv_start(c);
-    return true;
-}
-
-void ht_conn__retry_(ht_conn_t* c) {
-    tl_set(c, ht_conn__tc_waiting_(c));
-    recv_start(c);
-}
-
-/* ---- Timeouts (the acceptor's sweep found c's deadline passed) ---- */
-
-void ht_conn__timeout_(ht_conn_t* c, uint8_t cls) {
-    ht_acceptor_t* acc = c->acc;
-    if ((c->flags & HT_CF_DEFER) && (cls == HT_TC_IDLE || cls == HT_TC_HEADER)) {
-        tl_set(c, HT_TC_DEFER); /* its own deadline governs (ht_conn__defer_wait_) */
-        return;
-    }
-    acc->stats_.timeouts++;
-    tl_unlink(c);
-    switch (cls) {
-    case HT_TC_HEADER:
-        /* A PROXY header still incomplete gets no 408: only a close. */
-        if (c->in && c->in_len > c->in_off && !(c->flags & HT_CF_SEND) && c->rstate != HT_RS_PROXY) {
-            conn_fail(c, HT_E_TIMEOUT, false);
-            conn_next(c);
-        } else {
-            conn_close(c);
-        }
-        break;
-    case HT_TC_BODY:
-        if (c->flags & HT_CF_DEFER) {
-            /* A streamed body stalled: the handle learns why. */
-            if (c->defer) ht_defer__cut_(c->defer, HT_E_TIMEOUT);
-            ht_conn__defer_fail_(c, 408, true);
-        } else if (!(c->flags & HT_CF_SEND)) {
-            conn_fail(c, HT_E_TIMEOUT, c->json_err);
-            conn_next(c);
-        } else {
-            conn_close(c);
-        }
-        break;
-    default: /* idle, send, linger, starved */
-        conn_close(c);
-        break;
-    }
 }

@@ -244,17 +244,48 @@ HT_INLINE bool ht_out__pending_(const ht_out_t* o) {
     return o->len || o->iovcnt || o->file_state != HT_OUT_FILE_NONE;
 }
 
-/* ---- conn.c, for the acceptor ---- */
+/* ---- Timeout lists (inline: the request path moves a connection on every
+ * request) ---- */
+
+static inline void ht_conn__tl_unlink_(ht_conn_t* c) {
+    if (c->tclass == HT_TC_NONE) return;
+    ht_conn_list_t* l = &c->acc->lists_[c->tclass];
+    if (c->tprev) c->tprev->tnext = c->tnext; else l->head = c->tnext;
+    if (c->tnext) c->tnext->tprev = c->tprev; else l->tail = c->tprev;
+    c->tprev = c->tnext = nullptr;
+    c->tclass = HT_TC_NONE;
+}
+
+/* Moves c to the tail of class cls with a fresh deadline. */
+static inline void ht_conn__tl_set_(ht_conn_t* c, uint8_t cls) {
+    ht_acceptor_t* acc = c->acc;
+    ht_conn__tl_unlink_(c);
+    ht_conn_list_t* l = &acc->lists_[cls];
+    c->deadline = ht_loop__now_ms(acc->loop_) + acc->timeout_ms_[cls];
+    c->tclass = cls;
+    c->tprev = l->tail;
+    c->tnext = nullptr;
+    if (l->tail) l->tail->tnext = c; else l->head = c;
+    l->tail = c;
+}
+
+/* Like ht_conn__tl_set_, but keeps the deadline when already in cls. */
+static inline void ht_conn__tl_enter_(ht_conn_t* c, uint8_t cls) {
+    if (c->tclass != cls) ht_conn__tl_set_(c, cls);
+}
+
+/* ---- conn_accept.c, for the acceptor ---- */
 /* A connection for the accepted fd, receiving; false if out of memory. */
 bool ht_conn__start_(ht_acceptor_t* acc, ht_socket_t fd);
 /* c's deadline in timeout class cls has passed. */
 void ht_conn__timeout_(ht_conn_t* c, uint8_t cls);
 /* A starved connection tries to receive again. */
 void ht_conn__retry_(ht_conn_t* c);
-/* Closes the connection (the handle is cut off with HT_E_CLOSED); also
- * for defer.c and conn_defer.c. */
+/* ---- conn.c, for the others ---- */
+/* Closes the connection (the handle is cut off with HT_E_CLOSED); for
+ * defer.c, conn_defer.c and conn_accept.c. */
 void ht_conn__close_(ht_conn_t* c);
-/* ---- conn.c, for conn_defer.c (the deferred path only) ---- */
+/* ---- conn.c, for conn_defer.c (the deferred path) and conn_accept.c ---- */
 /* After processing: sends what was produced, or goes back to reading. */
 void ht_conn__next_(ht_conn_t* c);
 /* Parses and answers the complete requests in the receive buffer. */
@@ -270,8 +301,8 @@ void ht_conn__in_compact_(ht_conn_t* c);
 /* Moves what is left of a pooled receive buffer to one of c's own; false
  * on allocation failure (the pooled one is kept). */
 bool ht_conn__in_unpool_(ht_conn_t* c);
-/* Puts c on timeout list cls, keeping its deadline when already there. */
-void ht_conn__tl_enter_(ht_conn_t* c, uint8_t cls);
+/* Queues the error response for err (json: as JSON) and closes after it. */
+void ht_conn__fail_(ht_conn_t* c, ht_result_t err, bool json);
 /* The timeout list a connection waiting for input belongs on. */
 HT_INLINE uint8_t ht_conn__tc_waiting_(const ht_conn_t* c) {
     if (c->flags & HT_CF_DEFER) return c->rstate == HT_RS_BODY_STREAM ? HT_TC_BODY : HT_TC_DEFER;
