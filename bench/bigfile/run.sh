@@ -25,8 +25,9 @@
 # OUT=FILE (also keep the per-run lines). SYSCALLS=1: perf stat counts the
 # server's system calls during each measured run (tracepoints: sendfile,
 # those that failed, poll, epoll_wait, io_uring_enter, sendto, writev,
-# setsockopt, recvfrom, read), printed per response after each run; the
-# tracing costs CPU, so such runs' CPU figures are not comparable to others.
+# setsockopt, recvfrom, read, rt_sigprocmask, rt_sigtimedwait), printed per
+# response after each run; the tracing costs CPU, so such runs' CPU figures
+# are not comparable to others.
 # ht runs as
 # `ht -b 127.0.0.1 -p PORT -d DOCROOT -w 1`; nginx as bench/run.sh runs it
 # (sendfile, tcp_nopush, tcp_nodelay, access_log off, one worker).
@@ -50,7 +51,7 @@ fi
 [[ -x $BIGGET ]] || die "no bigget (build with -DHT_BUILD_BENCH=ON, target bigget, or set BIGGET)"
 [[ $CLIENT == wrk ]] && { command -v wrk >/dev/null || die "needs wrk"; }
 ((SYSCALLS)) && { command -v perf >/dev/null || die "SYSCALLS=1 needs perf"; }
-SC=(sendfile64 poll epoll_wait io_uring_enter sendto writev setsockopt recvfrom read)
+SC=(sendfile64 poll epoll_wait io_uring_enter sendto writev setsockopt recvfrom read rt_sigprocmask rt_sigtimedwait)
 
 declare -A BIN=()
 NAMES=()

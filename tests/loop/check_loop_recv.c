@@ -278,6 +278,46 @@ START_TEST(peer_reset_is_an_error) {
 }
 END_TEST
 
+/* sendfile(2) on a socket whose reset a receive has already reported fails
+ * with EPIPE and raises SIGPIPE (it has no MSG_NOSIGNAL); this process does
+ * not ignore SIGPIPE. The op completes with the error, and afterwards no
+ * SIGPIPE is pending and the thread's mask is as it was. */
+START_TEST(sendfile_to_a_reset_peer_raises_no_sigpipe) {
+    ht_loop_t* loop = new_loop(nullptr);
+    char path[] = "/tmp/ht_loop_sendfile_XXXXXX";
+    int f = mkstemp(path);
+    ck_assert_int_ge(f, 0);
+    unlink(path);
+    static char blob[65536];
+    ht_test__write_all(f, blob, sizeof blob);
+    int s, c;
+    tcp_pair(&s, &c);
+    struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+    setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(c); /* RST */
+    ht_test__sleep_ms(10);
+    ht_op_t op = { 0 };
+    nresults = 0;
+    ck_assert_int_eq(ht_loop__recv(loop, &op, s, on_one_result), 0);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(results[0], -ECONNRESET); /* the error is taken */
+    sigset_t before, after, pending;
+    pthread_sigmask(SIG_SETMASK, nullptr, &before);
+    nresults = 0;
+    ck_assert_int_eq(ht_loop__sendfile(loop, &op, s, f, 0, sizeof blob, on_one_result), 0);
+    ck_assert_int_eq(ht_loop__run(loop), 0);
+    ck_assert_int_eq(nresults, 1);
+    ck_assert_int_eq(results[0], -EPIPE);
+    pthread_sigmask(SIG_SETMASK, nullptr, &after);
+    ck_assert(!sigismember(&after, SIGPIPE) && !sigismember(&before, SIGPIPE));
+    sigpending(&pending);
+    ck_assert(!sigismember(&pending, SIGPIPE));
+    ht_loop__close(loop, s);
+    close(f);
+    ht_loop__free(loop, A);
+}
+END_TEST
+
 START_TEST(pool_exhaustion_gives_enobufs) {
     ht_loop_options_t opt = { .buf_count = 4, .buf_size = 1024 };
     ht_loop_t* loop = new_loop(&opt);
@@ -635,6 +675,7 @@ void loop_add_recv_tests(TCase* tc) {
     tcase_add_test(tc, recv_into_caller_memory);
     tcase_add_test(tc, cancel_pending_recv_once);
     tcase_add_test(tc, peer_reset_is_an_error);
+    tcase_add_test(tc, sendfile_to_a_reset_peer_raises_no_sigpipe);
     tcase_add_test(tc, pool_exhaustion_gives_enobufs);
     tcase_add_test(tc, recv_on_many_connections_at_once);
     tcase_add_test(tc, pool_lowest_first_then_last_released);

@@ -196,11 +196,10 @@ ht_result_t ht_loop__send(ht_loop_t* loop, ht_op_t* op, ht_socket_t fd, ht_iov_t
  * through user space (sendfile(2) on both backends; io_uring waits for
  * POLLOUT with IORING_OP_POLL_ADD, see loop_iouring.c for why not splice).
  * Completes with len once all is sent, -EIO if the file ends before len
- * bytes, or another error; a peer that resets the connection while the op
- * is under way gives -ECONNRESET or -EPIPE, not SIGPIPE. (sendfile(2) has no
- * MSG_NOSIGNAL: on a socket whose error an earlier call already took, such
- * as a receive that saw the reset, it raises SIGPIPE, which
- * ht_signal__install_default ignores.) */
+ * bytes, or another error (a peer's reset: -ECONNRESET or -EPIPE). Never
+ * raises SIGPIPE: sendfile(2) has no MSG_NOSIGNAL, so SIGPIPE is blocked in
+ * the loop's thread while it runs and one it raised is discarded (unless
+ * the thread already blocked SIGPIPE itself). */
 ht_result_t ht_loop__sendfile(ht_loop_t* loop, ht_op_t* op, ht_socket_t sock, ht_file_t file,
                               uint64_t off, uint64_t len, ht_op_fn cb);
 

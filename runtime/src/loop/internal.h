@@ -159,11 +159,10 @@ void ht_loop__iov_advance(ht_op_t* op, size_t n);
  * (HT_IO_WAIT), or an error (-EIO if the file is short). After a short
  * sendfile it waits without trying again: level_wait says the backend's wait
  * sees a socket that is already writable (io_uring's POLL_ADD); otherwise
- * (epoll's edge) poll(2) checks first. revents: the poll(2) bits that woke
- * the op (0 at its start); a socket hung up with no error left to report
- * completes it with -EPIPE, where sendfile(2) would raise SIGPIPE. POSIX
- * backends only (loop_posix.c). */
-int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res, bool level_wait, uint32_t revents);
+ * (epoll's edge) poll(2) checks first. SIGPIPE is blocked in the calling
+ * thread while sendfile(2) runs (it has no MSG_NOSIGNAL), and one it raised
+ * is taken back. POSIX backends only (loop_posix.c). */
+int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res, bool level_wait);
 /* A poll op's HT_POLL_* result from poll(2) revents (epoll's EPOLL* bits
  * have the same values): the bit asked for if ready or on a hang-up or
  * error (the owner's read or write then sees the EOF or error), plus

@@ -307,9 +307,8 @@ static int send_some(ht_loop_t* loop, ht_op_t* op, ht_io_t* res) {
     }
 }
 
-/* ev: the epoll bits that woke op (0 when it starts). */
-static int write_some(ht_loop_t* loop, ht_op_t* op, ht_io_t* res, uint32_t ev) {
-    return op->kind_ == HT_OP_SEND ? send_some(loop, op, res) : ht_loop__sendfile_some(op, res, false, ev);
+static int write_some(ht_loop_t* loop, ht_op_t* op, ht_io_t* res) {
+    return op->kind_ == HT_OP_SEND ? send_some(loop, op, res) : ht_loop__sendfile_some(op, res, false);
 }
 
 static void do_write(ht_loop_t* loop, int32_t fd, uint32_t ev) {
@@ -321,7 +320,7 @@ static void do_write(ht_loop_t* loop, int32_t fd, uint32_t ev) {
         return;
     }
     ht_io_t res;
-    if (write_some(loop, op, &res, ev) == HT_IO_WAIT) {
+    if (write_some(loop, op, &res) == HT_IO_WAIT) {
         be->send_resumes++;
         return;
     }
@@ -364,7 +363,7 @@ ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op) {
     if (op->kind_ == HT_OP_SEND || op->kind_ == HT_OP_SENDFILE) {
         if (e->wr) return -EBUSY;
         ht_io_t res;
-        if (write_some(loop, op, &res, 0) == HT_IO_DONE) {
+        if (write_some(loop, op, &res) == HT_IO_DONE) {
             ht_loop__complete_later(loop, op, res);
         } else {
             e = &be->fds[fd];

@@ -529,8 +529,8 @@ static void on_sendfile(ht_loop_t* loop, ht_op_t* op, int32_t res) {
         ht_loop__complete(loop, op, res);
         return;
     }
-    ht_io_t r; /* res: the POLL_ADD's poll(2) bits */
-    if (ht_loop__sendfile_some(op, &r, true, (uint32_t) res) == HT_IO_WAIT) {
+    ht_io_t r;
+    if (ht_loop__sendfile_some(op, &r, true) == HT_IO_WAIT) {
         ht_result_t e = submit_poll(loop->be, op, POLLOUT);
         loop->be->send_resumes++;
         if (e == 0) return;
@@ -590,7 +590,7 @@ ht_result_t ht_backend__start(ht_loop_t* loop, ht_op_t* op) {
     case HT_OP_SENDFILE: {
         /* Most files fit the socket buffer: try now, wait only if full. */
         ht_io_t res;
-        if (ht_loop__sendfile_some(op, &res, true, 0) == HT_IO_DONE) {
+        if (ht_loop__sendfile_some(op, &res, true) == HT_IO_DONE) {
             ht_loop__complete_later(loop, op, res);
             return 0;
         }

@@ -4,6 +4,8 @@
 #include "loop/internal.h"
 
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,44 +16,17 @@ void ht_backend__wake(ht_loop_t* loop) {
     (void) n; /* EAGAIN means the counter is already non-zero: still woken */
 }
 
-/* fd's poll(2) bits for POLLOUT now (POLLERR on a failed poll: the next
- * call reports the error). */
-static uint32_t poll_out(int fd) {
+/* Whether fd has room to write now (or an error the next call reports). */
+static bool writable_now(int fd) {
     struct pollfd p = { .fd = fd, .events = POLLOUT };
     int n;
     do n = poll(&p, 1, 0);
     while (n < 0 && errno == EINTR);
-    return n < 0 ? POLLERR : n == 0 ? 0 : (uint32_t) p.revents;
+    return n != 0;
 }
 
-/* A socket that can take no more and has no error left to report (hung up,
- * no POLLERR): sendfile(2) on it fails with EPIPE and raises SIGPIPE, having
- * no MSG_NOSIGNAL. It comes to that when a connection reset in the middle of
- * a sendfile call: the call returns its short count and has already taken
- * the error (ECONNRESET) from the socket. */
-static bool send_dead(uint32_t revents) { return (revents & (POLLHUP | POLLERR)) == POLLHUP; }
-
-int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res, bool level_wait, uint32_t revents) {
-    if (send_dead(revents)) {
-        *res = -EPIPE;
-        return HT_IO_DONE;
-    }
-    /* The head first (ht_loop__sendfile_head), corked onto the file's
-     * first bytes by MSG_MORE when a body follows. */
-    ht_iov_t* h = op->u_.f.head;
-    while (h && h->len > 0) {
-        ssize_t n = send(op->fd_, h->base, h->len,
-                         MSG_NOSIGNAL | MSG_DONTWAIT | (op->u_.f.len ? MSG_MORE : 0));
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return HT_IO_WAIT;
-            *res = -errno;
-            return HT_IO_DONE;
-        }
-        h->base = (char*) h->base + n;
-        h->len -= (size_t) n;
-        op->done_ += (uint64_t) n;
-    }
+/* sendfile(2) until op's range is sent, the socket fills, or an error. */
+static int sendfile_loop(ht_op_t* op, ht_io_t* res, bool level_wait) {
     while (op->u_.f.len > 0) {
         off_t off = (off_t) op->u_.f.off;
         size_t chunk = op->u_.f.len < (1u << 30) ? (size_t) op->u_.f.len : (1u << 30);
@@ -69,8 +44,8 @@ int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res, bool level_wait, uint32_t 
         op->u_.f.off += (uint64_t) n;
         op->u_.f.len -= (uint64_t) n;
         op->done_ += (uint64_t) n;
-        /* A short count: the socket filled part-way (or the file ended,
-         * which the next call reports, or the connection failed). Calling
+        /* A short count: the socket filled part-way (or the file ended, or
+         * the connection failed: the next call reports either). Calling
          * again now would only splice 64 KiB of the page cache into
          * sendfile's pipe to learn EAGAIN and put it back, one call in three
          * for a large file (BENCHMARKS.md, Server, issue 18). Stop here when
@@ -78,18 +53,55 @@ int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res, bool level_wait, uint32_t 
          * POLL_ADD), or once poll(2) finds no room: tcp_poll then sets
          * SOCK_NOSPACE, so epoll's edge is sure to come when the socket
          * drains. */
-        if ((size_t) n < chunk && op->u_.f.len > 0) {
-            if (level_wait) return HT_IO_WAIT;
-            uint32_t ready = poll_out(op->fd_);
-            if (ready == 0) return HT_IO_WAIT;
-            if (send_dead(ready)) {
-                *res = -EPIPE;
-                return HT_IO_DONE;
-            }
-        }
+        if ((size_t) n < chunk && op->u_.f.len > 0 && (level_wait || !writable_now(op->fd_)))
+            return HT_IO_WAIT;
     }
     *res = (ht_io_t) op->done_;
     return HT_IO_DONE;
+}
+
+int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res, bool level_wait) {
+    /* The head first (ht_loop__sendfile_head), corked onto the file's
+     * first bytes by MSG_MORE when a body follows. */
+    ht_iov_t* h = op->u_.f.head;
+    while (h && h->len > 0) {
+        ssize_t n = send(op->fd_, h->base, h->len,
+                         MSG_NOSIGNAL | MSG_DONTWAIT | (op->u_.f.len ? MSG_MORE : 0));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return HT_IO_WAIT;
+            *res = -errno;
+            return HT_IO_DONE;
+        }
+        h->base = (char*) h->base + n;
+        h->len -= (size_t) n;
+        op->done_ += (uint64_t) n;
+    }
+    if (op->u_.f.len == 0) {
+        *res = (ht_io_t) op->done_;
+        return HT_IO_DONE;
+    }
+    /* sendfile(2) has no MSG_NOSIGNAL: a connection reset before or while
+     * it sends raises SIGPIPE (a reset in the middle of a call takes the
+     * error and leaves EPIPE to the next one; a reset in CLOSE_WAIT is EPIPE
+     * at once), which kills a program that did not ignore it
+     * (ht_signal__install_default does). So this thread blocks SIGPIPE
+     * while the calls run and takes back one they raised. A caller that
+     * blocks SIGPIPE itself keeps what is pending. */
+    sigset_t pipe, old;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    bool mine = pthread_sigmask(SIG_BLOCK, &pipe, &old) == 0 && !sigismember(&old, SIGPIPE);
+    int r = sendfile_loop(op, res, level_wait);
+    if (mine) {
+        /* Only a call that stopped early can have raised it. */
+        if (r == HT_IO_WAIT || *res < 0) {
+            static const struct timespec none = { 0, 0 };
+            while (sigtimedwait(&pipe, nullptr, &none) < 0 && errno == EINTR) {}
+        }
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    }
+    return r;
 }
 
 uint32_t ht_loop__poll_bits(uint32_t asked, uint32_t revents) {
