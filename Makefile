@@ -153,7 +153,7 @@ tsan: deps
 	      -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
 	cmake --build $(BUILD)/tsan -j $(JOBS) --target $(TSAN_TESTS)
 	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(BUILD)/tsan --output-on-failure \
-	      -R '^(check_(workers|loop|server|defer)|hostile_resets|microservice_(pg_)?e2e)'
+	      -R '^(check_(workers|loop|loop_fallback|server|server_fallback|defer)|hostile_resets|microservice_(pg_)?e2e)$$'
 
 # valgrind --leak-check=full on the examples' graceful shutdown (see
 # tests/valgrind/examples.sh), on the release-werror tree's (epoll, no
