@@ -84,7 +84,9 @@ breakdown() {
 
 start() { # NAME -> SPID, PORT
   local s=$1 i
-  : >"$T/port"
+  # Emptied here, not by the redirections below: those happen in the
+  # background child, after the readers below may already have looked.
+  : >"$T/port"; : >"$T/log"
   case $s in
     floor) taskset -c "$SERVER_CPU" "$FLOOR" -p 0 >"$T/port" 2>"$T/log" & ;;
     hello) LD_PRELOAD=$LOBIND LOBIND_PORT=0 LOBIND_PORT_FILE=$T/port \
@@ -113,6 +115,7 @@ measure() {
   sleep 0.3
   ((VERBOSE)) && echo "== $s-$backend idle" >&2
   while read -r k v; do idle+=("$k $v"); done < <(breakdown "$SPID")
+  : >"$T/conns.out" # else the wait below may read the last round's "ready"
   taskset -c "$CLIENT_CPU" "$CONNS" -p "$PORT" -n "$NCONNS" -r /hello.txt -t 30 >"$T/conns.out" 2>&1 &
   CPID=$!
   for ((i = 0; i < 300; i++)); do grep -q '^ready' "$T/conns.out" 2>/dev/null && break; sleep 0.1; done
