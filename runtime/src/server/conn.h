@@ -325,7 +325,7 @@ void ht_acceptor__conn_freed_(ht_acceptor_t* acc);
 void ht_conn__defer_wait_(ht_conn_t* c);
 /* For conn.c: a send completed while HT_CF_DEFER is set (on_send). */
 void ht_conn__defer_after_send_(ht_conn_t* c);
-/* For defer.c: */
+/* For defer.c and defer_stream.c: */
 /* Hands dout to the wire when no send is in flight; once the deferred
  * response has ended and is all sent, resumes the requests behind it. */
 void ht_conn__defer_flush_(ht_conn_t* c);
@@ -349,7 +349,7 @@ HT_INLINE const char* ht_conn__date_(ht_acceptor_t* acc) {
     return acc->date_;
 }
 
-/* ---- defer.c ---- */
+/* ---- defer.c (defer_stream.c: ht_defer__sent_) ---- */
 /* Whether the handle's response is being built (status or headers set,
  * not yet complete nor streaming): its bytes in dout must not go out. */
 bool ht_defer__building_(const struct ht_defer* d);
@@ -368,7 +368,8 @@ extern ht_out_t ht_out__unattached_;
 /* serve_finalize: the deadline lists' timers stop, the handle pool is
  * closed (freed now, or with the last handle still out). */
 void ht_defer__acceptor_done_(ht_acceptor_t* acc);
-/* After a send: room again for a refused writer (conn_defer.c). */
+/* After a send: room again for a refused writer (conn_defer.c; in
+ * defer_stream.c). */
 void ht_defer__sent_(struct ht_defer* d);
 /* The body callback of a streamed request body. */
 void ht_defer__body_(struct ht_defer* d, ht_slice_t piece, bool last);

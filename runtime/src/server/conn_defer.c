@@ -1,7 +1,7 @@
 /* server/conn_defer.c — a connection's side of a deferred response.
  *
- * defer.c has the handle's side (what the application calls); this file
- * is what the connection does meanwhile. While HT_CF_DEFER is set the
+ * defer.c and defer_stream.c have the handle's side (what the application
+ * calls); this file is what the connection does meanwhile. While HT_CF_DEFER is set the
  * requests behind the deferred one wait in the receive buffer, unparsed;
  * the connection keeps a receive running so that a client that leaves is
  * noticed (and, for a streamed body, to read it). The response's bytes
