@@ -130,7 +130,7 @@ ht_io_t ht_chunked__decode(ht_chunked_t* d, char* buf, size_t* len, uint64_t max
                            uint32_t max_trailer);
 
 /* tchar (RFC 9110 §5.6.2) membership: 1 for token characters. Shared by the
- * parser and the chunked decoder. */
+ * parser, the chunked decoder and the response builder's name check. */
 extern const uint8_t ht_http__tchar[256];
 
 #endif /* HT_HTTP_PARSE_H */
