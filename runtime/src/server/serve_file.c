@@ -66,6 +66,27 @@ static ht_result_t location_header(ht_response_t* res, ht_slice_t mount, ht_slic
     return r;
 }
 
+/* The body of p's response, its head written (respond, respond_fh): the
+ * file, a listing, an error page or nothing. Inlined in both. */
+HT_INLINE ht_result_t respond_body(ht_response_t* res, const ht_request_t* req, const ht_fs_root_t* root,
+                                   ht_fs_plan_t* p, ht_slice_t mount, ht_alloc_t* a) {
+    switch (p->body) {
+    case HT_FS_BODY_FILE:
+        return file_body(res, req, p, a);
+    case HT_FS_BODY_LISTING: {
+        ht_bytes_t html;
+        ht_bytes__init(&html, a);
+        ht_result_t r = ht_fs__listing(root, p->fd, p->path, mount, &html, a);
+        if (r == 0) r = ht_response__body(res, html.data, html.len, a);
+        ht_bytes__free(&html);
+        return r;
+    }
+    default:
+        if (p->status >= 300 && p->status != 304) return ht_response__error(res, p->status, a);
+        return ht_response__body(res, nullptr, 0, a);
+    }
+}
+
 /* The plan onto the response; vary_accept: the answer depends on Accept
  * (the SPA fallback). Inlined: it is the hot path of a small file, and a
  * call of its own cost ~18 instructions a request (callgrind). */
@@ -78,21 +99,7 @@ HT_INLINE ht_result_t respond(ht_response_t* res, const ht_request_t* req, const
     }
     if (r == 0 && vary_accept) r = ht_response__header_own_(res, HT_SLICE("Vary"), HT_SLICE("Accept"));
     if (r != 0) return r;
-    switch (p->body) {
-    case HT_FS_BODY_FILE:
-        return file_body(res, req, p, a);
-    case HT_FS_BODY_LISTING: {
-        ht_bytes_t html;
-        ht_bytes__init(&html, a);
-        r = ht_fs__listing(root, p->fd, p->path, mount, &html, a);
-        if (r == 0) r = ht_response__body(res, html.data, html.len, a);
-        ht_bytes__free(&html);
-        return r;
-    }
-    default:
-        if (p->status >= 300 && p->status != 304) return ht_response__error(res, p->status, a);
-        return ht_response__body(res, nullptr, 0, a);
-    }
+    return respond_body(res, req, root, p, mount, a);
 }
 
 /* respond() under a header set: the rules may replace the plan's fields,
@@ -108,21 +115,7 @@ static ht_result_t respond_fh(ht_response_t* res, const ht_request_t* req, const
     if (r == 0 && vary_accept) r = ht_fh__field(fh, res, HT_SLICE("Vary"), HT_SLICE("Accept"));
     if (r == 0) r = ht_fh__finish(fh, res);
     if (r != 0) return r;
-    switch (p->body) {
-    case HT_FS_BODY_FILE:
-        return file_body(res, req, p, a);
-    case HT_FS_BODY_LISTING: {
-        ht_bytes_t html;
-        ht_bytes__init(&html, a);
-        r = ht_fs__listing(root, p->fd, p->path, mount, &html, a);
-        if (r == 0) r = ht_response__body(res, html.data, html.len, a);
-        ht_bytes__free(&html);
-        return r;
-    }
-    default:
-        if (p->status >= 300 && p->status != 304) return ht_response__error(res, p->status, a);
-        return ht_response__body(res, nullptr, 0, a);
-    }
+    return respond_body(res, req, root, p, mount, a);
 }
 
 /* Whether an Accept value allows text/html (RFC 9110 §12.5.1): the q of the
