@@ -20,6 +20,7 @@
  * path and method). Output is reproducible: keys in a fixed order.
  */
 #include "emit.h"
+#include "lang.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -183,18 +184,7 @@ static void ecma_(dsl_buf_t* b, const rx_t* r) {
             ecma_(b, r->a);
             dsl_buf__puts(b, ")");
         }
-        if (r->min == 0 && r->max < 0)
-            dsl_buf__puts(b, "*");
-        else if (r->min == 1 && r->max < 0)
-            dsl_buf__puts(b, "+");
-        else if (r->min == 0 && r->max == 1)
-            dsl_buf__puts(b, "?");
-        else if (r->max < 0)
-            dsl_buf__printf(b, "{%d,}", r->min);
-        else if (r->min == r->max)
-            dsl_buf__printf(b, "{%d}", r->min);
-        else
-            dsl_buf__printf(b, "{%d,%d}", r->min, r->max);
+        rx__emit_quant(b, r->min, r->max); /* ECMA-262 writes it as re2c does */
         break;
     }
 }

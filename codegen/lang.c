@@ -124,20 +124,24 @@ static void emit_(dsl_buf_t* b, const rx_t* r, bool paren) {
         return;
     case RX_REP:
         emit_(b, r->a, true);
-        if (r->min == 0 && r->max < 0)
-            dsl_buf__puts(b, "*");
-        else if (r->min == 1 && r->max < 0)
-            dsl_buf__puts(b, "+");
-        else if (r->min == 0 && r->max == 1)
-            dsl_buf__puts(b, "?");
-        else if (r->max < 0)
-            dsl_buf__printf(b, "{%d,}", r->min);
-        else if (r->max == r->min)
-            dsl_buf__printf(b, "{%d}", r->min);
-        else
-            dsl_buf__printf(b, "{%d,%d}", r->min, r->max);
+        rx__emit_quant(b, r->min, r->max);
         return;
     }
+}
+
+void rx__emit_quant(dsl_buf_t* b, int min, int max) {
+    if (min == 0 && max < 0)
+        dsl_buf__puts(b, "*");
+    else if (min == 1 && max < 0)
+        dsl_buf__puts(b, "+");
+    else if (min == 0 && max == 1)
+        dsl_buf__puts(b, "?");
+    else if (max < 0)
+        dsl_buf__printf(b, "{%d,}", min);
+    else if (max == min)
+        dsl_buf__printf(b, "{%d}", min);
+    else
+        dsl_buf__printf(b, "{%d,%d}", min, max);
 }
 
 void rx__emit(dsl_buf_t* b, const rx_t* r) {

@@ -10,6 +10,10 @@
 
 /* Appends re2c syntax for r to the buffer. */
 void rx__emit(dsl_buf_t* b, const rx_t* r);
+/* Appends the quantifier of a repetition, min to max times (max < 0: no
+ * bound): *, +, ?, {n}, {n,} or {n,m}. re2c and ECMA-262 (emit_openapi.c's
+ * patterns) write these alike. */
+void rx__emit_quant(dsl_buf_t* b, int min, int max);
 /* Do the two languages intersect? Also returns one common string (witness,
  * up to cap-1 bytes, NUL-terminated) when they do. */
 bool rx__intersects(const rx_t* x, const rx_t* y, char* witness, size_t cap);
