@@ -138,18 +138,26 @@ static void connect_begin(pg_conn_t* c) {
     wait_for(c, HT_POLL_OUT);
 }
 
+/* What on_rd and on_wr do first, their op's flag cleared: false when the
+ * connection was being dropped (the drop is finished now) or the wait
+ * failed (the connection is dropped). */
+static bool wait_ended(pg_conn_t* c, ht_io_t res) {
+    if (c->state == PG_CONN_DROPPING) {
+        drop_finish(c);
+        return false;
+    }
+    if (res < 0) {
+        drop(c, ht_result__str((ht_result_t) res));
+        return false;
+    }
+    return true;
+}
+
 static void on_rd(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
     (void) loop;
     pg_conn_t* c = op->data;
     c->rd_on = false;
-    if (c->state == PG_CONN_DROPPING) {
-        drop_finish(c);
-        return;
-    }
-    if (res < 0) {
-        drop(c, ht_result__str((ht_result_t) res));
-        return;
-    }
+    if (!wait_ended(c, res)) return;
     if (c->state == PG_CONN_CONNECTING) {
         connect_step(c);
         return;
@@ -171,14 +179,7 @@ static void on_wr(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
     (void) loop;
     pg_conn_t* c = op->data;
     c->wr_on = false;
-    if (c->state == PG_CONN_DROPPING) {
-        drop_finish(c);
-        return;
-    }
-    if (res < 0) {
-        drop(c, ht_result__str((ht_result_t) res));
-        return;
-    }
+    if (!wait_ended(c, res)) return;
     if (c->state == PG_CONN_CONNECTING) connect_step(c);
     else pg_conn_flush(c);
 }
