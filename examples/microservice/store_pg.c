@@ -395,6 +395,7 @@ static void q_up(pg_conn_t* c) {
 static void q_down(pg_conn_t* c) {
     store_pg_t* s = c->owner;
     s->q_ready = false;
+    s->group = 0; /* the reads counted went with the connection: the next one starts afresh */
     while (s->head) {
         pgq_t* h = s->head;
         fifo_unlink(s, h);
