@@ -28,33 +28,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/client.h"
+
 static void usage(void) {
   fprintf(stderr,
           "usage: bigget -p PORT [-a IPV4ADDR] [-c CONNS] [-n RESPONSES] [-r PATH] [-d]\n"
           "       bigget -F   (print a free 127.0.0.1 port)\n");
   exit(2);
-}
-
-static long num(const char* s, long lo, long hi) {
-  char* end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno || *end || v < lo || v > hi) usage();
-  return v;
-}
-
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof sa;
-  if (fd < 0 || bind(fd, (struct sockaddr*)&sa, sizeof sa) != 0 ||
-      getsockname(fd, (struct sockaddr*)&sa, &len) != 0) {
-    perror("bigget: free port");
-    return 1;
-  }
-  printf("%u\n", ntohs(sa.sin_port));
-  close(fd);
-  return 0;
 }
 
 typedef struct {
@@ -109,21 +89,20 @@ int main(int argc, char** argv) {
   while ((opt = getopt(argc, argv, "a:p:c:n:r:dFh")) != -1) {
     switch (opt) {
       case 'a': addr = optarg; break;
-      case 'p': port = num(optarg, 1, 65535); break;
-      case 'c': nconn = num(optarg, 1, 1024); break;
-      case 'n': total = num(optarg, 1, 100000000); break;
+      case 'p': port = client_num(optarg, 1, 65535, usage); break;
+      case 'c': nconn = client_num(optarg, 1, 1024, usage); break;
+      case 'n': total = client_num(optarg, 1, 100000000, usage); break;
       case 'r': path = optarg; break;
       case 'd': discard = true; break;
-      case 'F': return free_port();
+      case 'F': return client_free_port("bigget");
       default: usage();
     }
   }
   if (optind != argc || port < 0) usage();
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) usage();
+  struct sockaddr_in sa;
   char req[1024];
-  int reqlen = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s:%ld\r\n\r\n", path, addr, port);
-  if (reqlen <= 0 || (size_t)reqlen >= sizeof req) usage();
+  int reqlen;
+  if (!client_target(addr, port, path, &sa, req, sizeof req, &reqlen)) usage();
 
   int ep = epoll_create1(EPOLL_CLOEXEC);
   conn_t* cs = calloc((size_t)nconn, sizeof *cs);

@@ -27,33 +27,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/client.h"
+
 static void usage(void) {
   fprintf(stderr,
           "usage: conns -p PORT [-a IPV4ADDR] [-n N] [-r PATH] [-t SECONDS]\n"
           "       conns -F   (print a free 127.0.0.1 port)\n");
   exit(2);
-}
-
-static long num(const char* s, long lo, long hi) {
-  char* end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno || *end || v < lo || v > hi) usage();
-  return v;
-}
-
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof sa;
-  if (fd < 0 || bind(fd, (struct sockaddr*)&sa, sizeof sa) != 0 ||
-      getsockname(fd, (struct sockaddr*)&sa, &len) != 0) {
-    perror("conns: free port");
-    return 1;
-  }
-  printf("%u\n", ntohs(sa.sin_port));
-  close(fd);
-  return 0;
 }
 
 // Reads one response: headers, then Content-Length bytes of body (a response
@@ -102,11 +82,11 @@ int main(int argc, char** argv) {
   while ((opt = getopt(argc, argv, "a:p:n:r:t:Fh")) != -1) {
     switch (opt) {
       case 'a': addr = optarg; break;
-      case 'p': port = num(optarg, 1, 65535); break;
-      case 'n': n = num(optarg, 1, 1000000); break;
+      case 'p': port = client_num(optarg, 1, 65535, usage); break;
+      case 'n': n = client_num(optarg, 1, 1000000, usage); break;
       case 'r': path = optarg; break;
-      case 't': hold = num(optarg, 0, 86400); break;
-      case 'F': return free_port();
+      case 't': hold = client_num(optarg, 0, 86400, usage); break;
+      case 'F': return client_free_port("conns");
       default: usage();
     }
   }
@@ -125,14 +105,10 @@ int main(int argc, char** argv) {
   sigprocmask(SIG_BLOCK, &sigs, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) usage();
+  struct sockaddr_in sa;
   char req[1024];
-  int reqlen = 0;
-  if (path) {
-    reqlen = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s:%ld\r\n\r\n", path, addr, port);
-    if (reqlen <= 0 || (size_t)reqlen >= sizeof req) usage();
-  }
+  int reqlen;  // 0 without -r
+  if (!client_target(addr, port, path, &sa, req, sizeof req, &reqlen)) usage();
 
   int* fds = calloc((size_t)n, sizeof *fds);
   if (!fds) return 1;
