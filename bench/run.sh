@@ -71,6 +71,7 @@ OUT=${OUT:-}
 KEEP=${KEEP:-0}
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/lib.sh" # running, stop_pid, cpu_ticks, nginx_conf
 CLK_TCK=$(getconf CLK_TCK)
 
 say() { printf '%s\n' "$*" >&2; }
@@ -188,23 +189,6 @@ chmod 755 "$T" # h2o drops to nobody and must read the docroot
 declare -A PID=() PORT=() SPIDS=() IDLE=()
 CONNS_PID=
 
-running() { # PID: exists and is not a zombie waiting to be reaped
-  local st
-  st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [[ $st != Z ]]
-}
-
-stop_pid() { # PID: TERM, up to 3 s, then KILL; reaps our children
-  local p=$1 i
-  kill -TERM "$p" 2>/dev/null || return 0
-  for ((i = 0; i < 30; i++)); do
-    running "$p" || break
-    sleep 0.1
-  done
-  running "$p" && kill -KILL "$p" 2>/dev/null
-  wait "$p" 2>/dev/null
-  return 0
-}
-
 stop_server() {
   local s=$1 p i left
   [[ -n ${PID[$s]:-} ]] || return 0
@@ -242,36 +226,9 @@ head -c $((10 * 1024 * 1024)) /dev/urandom >"$T/www/big.bin"
 chmod -R a+rX "$T/www"
 BIG_SIZE=$((10 * 1024 * 1024))
 
-conf_nginx() { # PORT -> config path
+conf_nginx() { # PORT -> config path (nginx_conf, bench/lib.sh)
   local d=$T/nginx.$1
-  mkdir -p "$d"
-  cat >"$d/nginx.conf" <<EOF
-worker_processes $WORKERS;
-daemon off;
-master_process on;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $d/body;
-  proxy_temp_path $d/proxy;
-  fastcgi_temp_path $d/fastcgi;
-  uwsgi_temp_path $d/uwsgi;
-  scgi_temp_path $d/scgi;
-  types { text/plain txt; application/octet-stream bin; }
-  default_type application/octet-stream;
-  sendfile on;
-  tcp_nopush on;
-  tcp_nodelay on;
-  keepalive_timeout 300s;
-  keepalive_requests 1000000000;
-  server {
-    listen 127.0.0.1:$1 backlog=4096;
-    root $T/www;
-  }
-}
-EOF
+  nginx_conf "$d" "$1" "$WORKERS" "$T/www"
   echo "$d"
 }
 
@@ -469,16 +426,6 @@ check_big() {
 }
 
 # ---- measuring -----------------------------------------------------------------
-cpu_ticks() { # PIDS -> utime+stime summed, in clock ticks
-  local p s sum=0 f
-  for p in "$@"; do
-    { s=$(<"/proc/$p/stat"); } 2>/dev/null || continue
-    read -ra f <<<"${s##*) }" # fields from 3 (state) on: utime is 14, stime 15
-    sum=$((sum + f[11] + f[12]))
-  done
-  echo "$sum"
-}
-
 mem_kb() { # FIELD PIDS -> the /proc/PID/status field (kB) summed
   local field=$1 p sum=0 v
   shift

@@ -38,6 +38,7 @@ WRK_T=${WRK_T:-1}
 SERVER_CPU=${SERVER_CPU:-1} CLIENT_CPU=${CLIENT_CPU:-0} DISCARD=${DISCARD:-0} OUT=${OUT:-}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+. "$HERE/../lib.sh" # stop_pid, cpu_ticks, nginx_conf
 CLK_TCK=$(getconf CLK_TCK)
 
 say() { printf '%s\n' "$*" >&2; }
@@ -82,42 +83,11 @@ mkdir -p "$T/www"
 head -c $((10 * 1024 * 1024)) /dev/urandom >"$T/www/big.bin"
 chmod -R a+rX "$T/www"
 
-conf_nginx() { # PORT
-  mkdir -p "$T/nginx"
-  cat >"$T/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-master_process on;
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $T/nginx/body;
-  proxy_temp_path $T/nginx/proxy;
-  fastcgi_temp_path $T/nginx/fastcgi;
-  uwsgi_temp_path $T/nginx/uwsgi;
-  scgi_temp_path $T/nginx/scgi;
-  types { application/octet-stream bin; }
-  default_type application/octet-stream;
-  sendfile on;
-  tcp_nopush on;
-  tcp_nodelay on;
-  keepalive_timeout 300s;
-  keepalive_requests 1000000000;
-  server {
-    listen 127.0.0.1:$1 backlog=4096;
-    root $T/www;
-  }
-}
-EOF
-}
-
 PIDS=() # the server's processes
 start_server() { # NAME PORT
   local i
   if [[ $1 == nginx ]]; then
-    conf_nginx "$2"
+    nginx_conf "$T/nginx" "$2" 1 "$T/www"
     taskset -c "$SERVER_CPU" setsid nginx -p "$T/nginx" -e "$T/nginx/error.log" -c "$T/nginx/nginx.conf" \
       >"$T/server.log" 2>&1 &
   else
@@ -137,24 +107,11 @@ start_server() { # NAME PORT
 }
 
 stop_server() {
-  local p i
-  kill -TERM "$SPID" 2>/dev/null
-  for ((i = 0; i < 30; i++)); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$SPID" 2>/dev/null
-  wait "$SPID" 2>/dev/null
+  local p
+  stop_pid "$SPID"
   for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
   SPID=''
   PIDS=()
-}
-
-ticks() { # PIDS -> utime+stime, all their threads, in clock ticks
-  local p s sum=0 f
-  for p in "$@"; do
-    { s=$(<"/proc/$p/stat"); } 2>/dev/null || continue
-    read -ra f <<<"${s##*) }"
-    sum=$((sum + f[11] + f[12]))
-  done
-  echo "$sum"
 }
 
 RES=$T/results
@@ -175,14 +132,14 @@ for ((r = 0; r < R; r++)); do
       PERF=$!
       sleep 0.3
     fi
-    s0=$(ticks "${PIDS[@]}")
+    s0=$(cpu_ticks "${PIDS[@]}")
     if [[ $CLIENT == wrk ]]; then
       taskset -c "$CLIENT_CPU" wrk -t"$WRK_T" -c"$C" -d"${DUR}s" -s "$ROOT/bench/stats.lua" \
         "http://127.0.0.1:$port/big.bin" >"$T/client.out" 2>&1 &
       cp=$!
       # wrk's own CPU: read just before it exits (it is reaped by wait).
       sleep "$(awk -v d="$DUR" 'BEGIN{print d - 0.1}')"
-      c0=0 c1=$(ticks "$cp")
+      c0=0 c1=$(cpu_ticks "$cp")
       wait "$cp"
       rc=$?
       line=$(grep '^WRKSTAT ' "$T/client.out")
@@ -201,7 +158,7 @@ for ((r = 0; r < R; r++)); do
       bytes=$(sed -n 's/.*bytes=\([0-9]*\).*/\1/p' <<<"$out")
       secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$out")
     fi
-    s1=$(ticks "${PIDS[@]}")
+    s1=$(cpu_ticks "${PIDS[@]}")
     if ((SYSCALLS)); then
       kill -INT "$PERF"
       wait "$PERF"

@@ -83,6 +83,7 @@ NODE_PG_DIR=${NODE_PG_DIR:-}
 PERF=${PERF:-}
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/../lib.sh" # stop_pid, cpu_ticks
 CLK_TCK=$(getconf CLK_TCK)
 
 say() { printf '%s\n' "$*" >&2; }
@@ -115,23 +116,11 @@ PG=$T/pg
 SRV_PID=
 RES=$T/results
 
-stop_pid() { # PID: TERM, up to 5 s, then KILL
-  local p=$1 i
-  kill -TERM "$p" 2>/dev/null || return 0
-  for ((i = 0; i < 50; i++)); do
-    [[ -e /proc/$p && $(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) != Z ]] || break
-    sleep 0.1
-  done
-  kill -KILL "$p" 2>/dev/null
-  wait "$p" 2>/dev/null
-  return 0
-}
-
 pg_ctl() { runuser -u nobody -- "$PGBIN/pg_ctl" -D "$PG/data" "$@"; }
 
 cleanup() {
   trap - EXIT INT TERM
-  [[ -n $SRV_PID ]] && stop_pid "$SRV_PID"
+  [[ -n $SRV_PID ]] && stop_pid "$SRV_PID" 50
   if [[ -f $PG/data/postmaster.pid ]]; then
     local pm
     pm=$(head -n 1 "$PG/data/postmaster.pid")
@@ -193,24 +182,14 @@ start_server() { # VARIANT -> SRV_PID, PORT
   done
   say "$v did not come up:"
   tail -n 20 "$log" >&2
-  stop_pid "$SRV_PID"
+  stop_pid "$SRV_PID" 50
   SRV_PID=
   return 1
 }
 
 stop_server() {
-  [[ -n $SRV_PID ]] && stop_pid "$SRV_PID"
+  [[ -n $SRV_PID ]] && stop_pid "$SRV_PID" 50
   SRV_PID=
-}
-
-cpu_ticks() { # PIDS -> utime+stime summed
-  local p s sum=0 f
-  for p in "$@"; do
-    { s=$(<"/proc/$p/stat"); } 2>/dev/null || continue
-    read -ra f <<<"${s##*) }"
-    sum=$((sum + f[11] + f[12]))
-  done
-  echo "$sum"
 }
 
 child_ms() { # -> CHILD_MS: CPU of this shell's reaped children (wrk, pgbench), ms
