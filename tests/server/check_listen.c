@@ -132,10 +132,7 @@ START_TEST(unix_socket_serves_and_replaces_stale) {
     ck_assert_int_eq(bind(stale, (struct sockaddr*) &sa, sizeof sa), 0);
     close(stale);
 
-    memset(&S, 0, sizeof S);
-    S.server.config = &S.cfg;
-    S.parent = ht_alloc__init();
-    ht_alloc__counting_init(&S.count, S.parent);
+    srv_reset(nullptr, nullptr);
     ht_socket_t s;
     ck_assert_int_eq(ht_listen__unix(path, 0600, 64, &s), 0);
     struct stat st;
@@ -160,10 +157,7 @@ START_TEST(unix_socket_serves_and_replaces_stale) {
 
     ck_assert_int_eq(ht_server__adopt(&S.server, s), 0);
     ck_assert_uint_eq(ht_server__port(&S.server), 0);
-    ck_assert_int_eq(pthread_create(&S.th, nullptr, server_main, &S), 0);
-    uint64_t t0 = ht_test__mono_ms();
-    while (atomic_load(&S.state) == 0 && ht_test__mono_ms() - t0 < 5000) ht_test__sleep_ms(1);
-    ck_assert_int_eq(atomic_load(&S.state), 1);
+    srv_run();
     for (int i = 0; i < 3; i++) {
         int fd = unix_connect(path);
         ck_assert_int_ge(fd, 0);

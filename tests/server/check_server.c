@@ -1186,19 +1186,13 @@ START_TEST(adopt_a_listening_socket) {
     socklen_t alen = sizeof a;
     ck_assert_int_eq(getsockname(raw, (struct sockaddr*) &a, &alen), 0);
 
-    memset(&S, 0, sizeof S);
-    S.server.config = &S.cfg;
-    S.parent = ht_alloc__init();
-    ht_alloc__counting_init(&S.count, S.parent);
+    srv_reset(nullptr, nullptr);
     ck_assert_int_eq(ht_server__adopt(&S.server, raw), 0);
     ck_assert_int_eq(ht_server__adopt(&S.server, raw), -EALREADY);
     ck_assert_uint_eq(ht_server__port(&S.server), ntohs(a.sin_port));
     ck_assert_int_eq(ht_server__socket(&S.server), raw);
     ck_assert(fcntl(raw, F_GETFL) & O_NONBLOCK);
-    ck_assert_int_eq(pthread_create(&S.th, nullptr, server_main, &S), 0);
-    uint64_t t0 = ht_test__mono_ms();
-    while (atomic_load(&S.state) == 0 && ht_test__mono_ms() - t0 < 5000) ht_test__sleep_ms(1);
-    ck_assert_int_eq(atomic_load(&S.state), 1);
+    srv_run();
 
     int fd = client();
     rd_t r;

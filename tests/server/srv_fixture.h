@@ -58,20 +58,32 @@ static void* server_main(void* arg) {
     return nullptr;
 }
 
-/* Starts the server with cfg (nullptr: defaults) and loop options. */
-static inline void start_cfg_opt(const ht_config_t* cfg, const ht_loop_options_t* opt) {
+/* S afresh, with cfg (nullptr: defaults) and loop options, and a counting
+ * allocator; no socket yet (start_cfg_opt listens; a test may adopt one). */
+static inline void srv_reset(const ht_config_t* cfg, const ht_loop_options_t* opt) {
     memset(&S, 0, sizeof S);
     if (cfg) S.cfg = *cfg;
     if (opt) S.loop_opt = *opt;
     S.server.config = &S.cfg;
     S.parent = ht_alloc__init();
     ht_alloc__counting_init(&S.count, S.parent);
-    ck_assert_int_eq(ht_server__listen(&S.server, g_listen_host, 0, 4096), 0);
-    ck_assert_uint_gt(ht_server__port(&S.server), 0);
+}
+
+/* Runs S.server (it has its socket) on its own thread; returns once it
+ * serves (5 s at most). */
+static inline void srv_run(void) {
     ck_assert_int_eq(pthread_create(&S.th, nullptr, server_main, &S), 0);
     uint64_t t0 = ht_test__mono_ms();
     while (atomic_load(&S.state) == 0 && ht_test__mono_ms() - t0 < 5000) ht_test__sleep_ms(1);
     ck_assert_msg(atomic_load(&S.state) == 1, "server did not start: %d", S.run_result);
+}
+
+/* Starts the server with cfg (nullptr: defaults) and loop options. */
+static inline void start_cfg_opt(const ht_config_t* cfg, const ht_loop_options_t* opt) {
+    srv_reset(cfg, opt);
+    ck_assert_int_eq(ht_server__listen(&S.server, g_listen_host, 0, 4096), 0);
+    ck_assert_uint_gt(ht_server__port(&S.server), 0);
+    srv_run();
 }
 static inline void start_cfg(const ht_config_t* cfg) { start_cfg_opt(cfg, nullptr); }
 static inline void start(void) { start_cfg(nullptr); }
