@@ -24,6 +24,8 @@
 
 #include <ht/fs.h>
 
+#include "support/ht_test.h"
+
 #define SENTINEL "SENTINEL-SECRET-must-never-be-served"
 #define BIG_SIZE (10u * 1024 * 1024 + 123)
 
@@ -49,49 +51,6 @@ static void ln(const char* rel, const char* target) {
     char p[512];
     snprintf(p, sizeof p, "%s/%s", base, rel);
     if (symlink(target, p) != 0) abort();
-}
-
-/* Runs ht with args (nullptr-terminated), stderr to a pipe; returns pid. */
-static pid_t spawn(const char* const* args, int* err_fd, int* out_fd) {
-    int ep[2], op[2];
-    if (pipe2(ep, O_CLOEXEC) != 0 || pipe2(op, O_CLOEXEC) != 0) abort();
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(ep[1], 2);
-        dup2(op[1], 1);
-        execv(HT_BIN, (char* const*) args);
-        _exit(127);
-    }
-    close(ep[1]);
-    close(op[1]);
-    *err_fd = ep[0];
-    if (out_fd) *out_fd = op[0];
-    else close(op[0]);
-    return pid;
-}
-
-/* Reads from fd until a '\n' or timeout_ms; NUL-terminated. */
-static size_t read_line(int fd, char* buf, size_t cap, int timeout_ms) {
-    size_t n = 0;
-    while (n + 1 < cap) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        if (poll(&p, 1, timeout_ms) <= 0) break;
-        ssize_t r = read(fd, buf + n, 1);
-        if (r <= 0) break;
-        if (buf[n++] == '\n') break;
-    }
-    buf[n] = '\0';
-    return n;
-}
-
-/* Waits for pid for at most ms; returns its wait status or -1 on timeout. */
-static int wait_for(pid_t pid, int ms) {
-    for (int i = 0; i < ms / 10; i++) {
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) return st;
-        usleep(10000);
-    }
-    return -1;
 }
 
 static int rm_one(const char* p, const struct stat* s, int flag, struct FTW* f) {
@@ -131,15 +90,15 @@ static void start_server(void) {
     /* Sidecars via the real tool. */
     int ef;
     const char* pre[] = { HT_BIN, "--precompress", root, nullptr };
-    pid_t p = spawn(pre, &ef, nullptr);
-    int st = wait_for(p, 10000);
+    pid_t p = ht_test__spawn(HT_BIN, pre, &ef, nullptr);
+    int st = ht_test__wait_for(p, 10000);
     close(ef);
     if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) abort();
 
     const char* args[] = { HT_BIN, "-p", "0", "-b", "127.0.0.1", "-d", root, "-w", "2", nullptr };
-    server_pid = spawn(args, &ef, nullptr);
+    server_pid = ht_test__spawn(HT_BIN, args, &ef, nullptr);
     char line[256];
-    read_line(ef, line, sizeof line, 5000);
+    ht_test__read_line(ef, line, sizeof line, 5000);
     close(ef);
     const char* at = strstr(line, "127.0.0.1:");
     if (!at) abort();
@@ -148,7 +107,7 @@ static void start_server(void) {
 
 static void stop_server(void) {
     kill(server_pid, SIGTERM);
-    wait_for(server_pid, 5000);
+    ht_test__wait_for(server_pid, 5000);
     nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     free(big);
 }
@@ -507,13 +466,13 @@ START_TEST(cli_errors) {
         const char* bargs[] = { HT_BIN, "-b", "127.0.0.1", "-p", busy, "-d", "/tmp", nullptr };
         bool is_busy = i == HT_ARRAY_LEN(cases);
         int ef;
-        pid_t p = spawn(is_busy ? bargs : cases[i].args, &ef, nullptr);
+        pid_t p = ht_test__spawn(HT_BIN, is_busy ? bargs : cases[i].args, &ef, nullptr);
         char line[512];
-        read_line(ef, line, sizeof line, 5000);
+        ht_test__read_line(ef, line, sizeof line, 5000);
         char more[64];
-        size_t extra = read_line(ef, more, sizeof more, 2000);
+        size_t extra = ht_test__read_line(ef, more, sizeof more, 2000);
         close(ef);
-        int st = wait_for(p, 5000);
+        int st = ht_test__wait_for(p, 5000);
         if (st == -1) { /* still running: do not leave it behind */
             kill(p, SIGKILL);
             waitpid(p, nullptr, 0);
@@ -527,14 +486,14 @@ START_TEST(cli_errors) {
     }
     int of, ef;
     const char* help[] = { HT_BIN, "-h", nullptr };
-    pid_t p = spawn(help, &ef, &of);
+    pid_t p = ht_test__spawn(HT_BIN, help, &ef, &of);
     char text[4096];
     ssize_t n = 0, k;
     while ((k = read(of, text + n, sizeof text - 1 - (size_t) n)) > 0) n += k;
     text[n] = '\0';
     close(of);
     close(ef);
-    ck_assert_int_eq(WEXITSTATUS(wait_for(p, 5000)), 0);
+    ck_assert_int_eq(WEXITSTATUS(ht_test__wait_for(p, 5000)), 0);
     static const char* const flags[] = { "-p", "-d", "-w", "-i", "--no-index", "--no-list",
                                          "--access-log", "--precompress", "-h" };
     for (size_t i = 0; i < HT_ARRAY_LEN(flags); i++) ck_assert_ptr_nonnull(strstr(text, flags[i]));
@@ -545,9 +504,9 @@ START_TEST(graceful_shutdown_and_log) {
     int ef, of;
     const char* args[] = { HT_BIN, "-p", "0", "-b", "127.0.0.1", "-d", root, "-w", "1", "--access-log",
                            "--no-index", "--no-list", "--no-cache", nullptr };
-    pid_t p = spawn(args, &ef, &of);
+    pid_t p = ht_test__spawn(HT_BIN, args, &ef, &of);
     char line[256];
-    read_line(ef, line, sizeof line, 5000);
+    ht_test__read_line(ef, line, sizeof line, 5000);
     uint16_t saved = port;
     port = (uint16_t) atoi(strstr(line, "127.0.0.1:") + 10);
     resp_t r;
@@ -565,17 +524,17 @@ START_TEST(graceful_shutdown_and_log) {
     /* CLF: the client's address first (not "-"), then the bytes of the body
      * sent ("-" for none). */
     char log[512], want[128];
-    read_line(of, log, sizeof log, 5000);
+    ht_test__read_line(of, log, sizeof log, 5000);
     ck_assert_msg(strncmp(log, "127.0.0.1 - - [", 15) == 0, "%s", log);
     snprintf(want, sizeof want, "\"GET / HTTP/1.1\" 404 %zu\n", page);
     ck_assert_msg(strstr(log, want) != nullptr, "%s", log);
-    read_line(of, log, sizeof log, 5000);
+    ht_test__read_line(of, log, sizeof log, 5000);
     ck_assert_msg(strncmp(log, "127.0.0.1 - - [", 15) == 0, "%s", log);
     ck_assert_msg(strstr(log, "\"GET /small.txt HTTP/1.1\" 200 11\n") != nullptr, "%s", log);
-    read_line(of, log, sizeof log, 5000);
+    ht_test__read_line(of, log, sizeof log, 5000);
     ck_assert_msg(strstr(log, "\"HEAD /small.txt HTTP/1.1\" 200 -\n") != nullptr, "%s", log);
     ck_assert_int_eq(kill(p, SIGTERM), 0);
-    int st = wait_for(p, 5000);
+    int st = ht_test__wait_for(p, 5000);
     ck_assert_int_ne(st, -1);
     ck_assert(WIFEXITED(st));
     ck_assert_int_eq(WEXITSTATUS(st), 0);
@@ -637,9 +596,9 @@ END_TEST
 START_TEST(demo_tree) {
     int ef;
     const char* args[] = { HT_BIN, "-p", "0", "-b", "127.0.0.1", "-d", HT_DEMO, "-w", "1", nullptr };
-    pid_t p = spawn(args, &ef, nullptr);
+    pid_t p = ht_test__spawn(HT_BIN, args, &ef, nullptr);
     char line[256];
-    read_line(ef, line, sizeof line, 5000);
+    ht_test__read_line(ef, line, sizeof line, 5000);
     close(ef);
     uint16_t saved = port;
     port = (uint16_t) atoi(strstr(line, "127.0.0.1:") + 10);
@@ -661,7 +620,7 @@ START_TEST(demo_tree) {
     free(r.body);
     port = saved;
     kill(p, SIGTERM);
-    ck_assert_int_eq(WEXITSTATUS(wait_for(p, 5000)), 0);
+    ck_assert_int_eq(WEXITSTATUS(ht_test__wait_for(p, 5000)), 0);
 }
 END_TEST
 

@@ -25,6 +25,8 @@
 #include <ht/config_build.h>
 #include <ht/types.h>
 
+#include "support/ht_test.h"
+
 static char root[64];
 
 static void make_root(void) {
@@ -45,50 +47,11 @@ static void remove_root(void) {
     rmdir(root);
 }
 
-/* Runs argv[0] with args, stderr to a pipe (*err_fd); returns the pid. */
-static pid_t spawn(const char* const* args, int* err_fd) {
-    int ep[2];
-    if (pipe2(ep, O_CLOEXEC) != 0) abort();
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(ep[1], 2);
-        execv(args[0], (char* const*) args);
-        _exit(127);
-    }
-    close(ep[1]);
-    *err_fd = ep[0];
-    return pid;
-}
-
-/* Reads from fd until a '\n', EOF or timeout_ms; NUL-terminated. */
-static size_t read_line(int fd, char* buf, size_t cap, int timeout_ms) {
-    size_t n = 0;
-    while (n + 1 < cap) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        if (poll(&p, 1, timeout_ms) <= 0) break;
-        ssize_t r = read(fd, buf + n, 1);
-        if (r <= 0) break;
-        if (buf[n++] == '\n') break;
-    }
-    buf[n] = '\0';
-    return n;
-}
-
-/* Waits for pid for at most ms; its wait status, or -1 on timeout. */
-static int wait_for(pid_t pid, int ms) {
-    for (int i = 0; i < ms / 10; i++) {
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) return st;
-        usleep(10000);
-    }
-    return -1;
-}
-
 /* The port from "ht: serving ... on http://127.0.0.1:PORT/", or 0. */
 static uint16_t serving_port(int err_fd) {
     char line[512];
     for (int i = 0; i < 8; i++) {
-        if (read_line(err_fd, line, sizeof line, 10000) == 0) return 0;
+        if (ht_test__read_line(err_fd, line, sizeof line, 10000) == 0) return 0;
         const char* at = strstr(line, "ht: serving ");
         if (at && (at = strstr(line, "127.0.0.1:"))) return (uint16_t) atoi(at + 10);
     }
@@ -143,13 +106,13 @@ static int get_status(uint16_t port, const char* path) {
 START_TEST(io_uring_blocked) {
     int ef;
     const char* args[] = { NO_URING_BIN, HT_BIN, "-p", "0", "-b", "127.0.0.1", "-d", root, "-w", "2", nullptr };
-    pid_t p = spawn(args, &ef);
+    pid_t p = ht_test__spawn(args[0], args, &ef, nullptr);
 #if HT_BACKEND_IOURING
     /* This build cannot serve there: it must say so, not claim to serve,
      * and exit non-zero (systemd's Restart=on-failure must see it). */
     char line[512], all[4096] = "";
-    while (read_line(ef, line, sizeof line, 10000) > 0) strncat(all, line, sizeof all - strlen(all) - 1);
-    int st = wait_for(p, 10000);
+    while (ht_test__read_line(ef, line, sizeof line, 10000) > 0) strncat(all, line, sizeof all - strlen(all) - 1);
+    int st = ht_test__wait_for(p, 10000);
     ck_assert_int_ne(st, -1);
     ck_assert(WIFEXITED(st));
     ck_assert_int_eq(WEXITSTATUS(st), 1);
@@ -160,7 +123,7 @@ START_TEST(io_uring_blocked) {
     ck_assert_uint_ne(port, 0);
     ck_assert_int_eq(get_status(port, "/small.txt"), 200);
     ck_assert_int_eq(kill(p, SIGTERM), 0);
-    int st = wait_for(p, 10000);
+    int st = ht_test__wait_for(p, 10000);
     ck_assert_int_ne(st, -1);
     ck_assert(WIFEXITED(st));
     ck_assert_int_eq(WEXITSTATUS(st), 0);
@@ -181,7 +144,7 @@ START_TEST(health_and_drain_grace) {
     int ef;
     const char* args[] = { HT_BIN, "-p", "0", "-b", "127.0.0.1", "-d", root, "-w", "2",
                            "--health", "/healthz", "--drain-grace", "2", nullptr };
-    pid_t p = spawn(args, &ef);
+    pid_t p = ht_test__spawn(args[0], args, &ef, nullptr);
     uint16_t port = serving_port(ef);
     ck_assert_uint_ne(port, 0);
     ck_assert_int_eq(get_status(port, "/healthz"), 200);
@@ -197,7 +160,7 @@ START_TEST(health_and_drain_grace) {
     ck_assert_int_eq(get_status(port, "/small.txt"), 200);
     ck_assert_int_eq(waitpid(p, nullptr, WNOHANG), 0);
     /* Then it stops and exits 0. */
-    int st = wait_for(p, 10000);
+    int st = ht_test__wait_for(p, 10000);
     double took = now_s() - t0;
     ck_assert_int_ne(st, -1);
     ck_assert(WIFEXITED(st));
@@ -209,14 +172,14 @@ START_TEST(health_and_drain_grace) {
      * stops at once too. */
     const char* args2[] = { HT_BIN, "-p", "0", "-b", "127.0.0.1", "-d", root, "-w", "1",
                             "--health", "/healthz", "--drain-grace", "30", nullptr };
-    p = spawn(args2, &ef);
+    p = ht_test__spawn(args2[0], args2, &ef, nullptr);
     port = serving_port(ef);
     ck_assert_uint_ne(port, 0);
     ck_assert_int_eq(kill(p, SIGTERM), 0);
     usleep(100 * 1000);
     ck_assert_int_eq(get_status(port, "/healthz"), 503);
     ck_assert_int_eq(kill(p, SIGTERM), 0);
-    st = wait_for(p, 10000);
+    st = ht_test__wait_for(p, 10000);
     ck_assert_int_ne(st, -1);
     ck_assert(WIFEXITED(st));
     ck_assert_int_eq(WEXITSTATUS(st), 0);
@@ -261,7 +224,7 @@ START_TEST(access_log_json_reopen) {
     int ef;
     const char* args[] = { HT_BIN, "-p", "0", "-b", "127.0.0.1", "-d", root, "-w", "1",
                            "--access-log", log, "--log-format", "json", nullptr };
-    pid_t p = spawn(args, &ef);
+    pid_t p = ht_test__spawn(args[0], args, &ef, nullptr);
     uint16_t port = serving_port(ef);
     ck_assert_uint_ne(port, 0);
     ck_assert_int_eq(get_status(port, "/small.txt"), 200);
@@ -304,7 +267,7 @@ START_TEST(access_log_json_reopen) {
     usleep(200 * 1000);
     ck_assert_int_eq(get_status(port, "/small.txt?after"), 200);
     ck_assert_int_eq(kill(p, SIGTERM), 0); /* and the shutdown writes it out */
-    int st = wait_for(p, 10000);
+    int st = ht_test__wait_for(p, 10000);
     ck_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     slurp(log, text, sizeof text);
     ck_assert_msg(count_lines(text) == 1 && strstr(text, "\"target\":\"/small.txt?after\"") != nullptr, "%s", text);
@@ -323,7 +286,7 @@ START_TEST(access_log_combined) {
     int ef;
     const char* args[] = { HT_BIN, "-p", "0", "-b", "127.0.0.1", "-d", root, "-w", "1",
                            "--access-log=-", "--access-log", log, "--log-format", "combined", nullptr };
-    pid_t p = spawn(args, &ef);
+    pid_t p = ht_test__spawn(args[0], args, &ef, nullptr);
     uint16_t port = serving_port(ef);
     ck_assert_uint_ne(port, 0);
     static const char req[] = "GET /small.txt HTTP/1.1\r\nHost: t\r\nReferer: http://r/\r\n"
@@ -332,7 +295,7 @@ START_TEST(access_log_combined) {
     static const char head[] = "HEAD /small.txt HTTP/1.0\r\n\r\n";
     ck_assert_int_eq(raw_status(port, head, sizeof head - 1), 200);
     ck_assert_int_eq(kill(p, SIGTERM), 0);
-    int st = wait_for(p, 10000);
+    int st = ht_test__wait_for(p, 10000);
     ck_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     static char text[8192];
     slurp(log, text, sizeof text);
@@ -372,7 +335,7 @@ static void* load_thread(void* arg) {
 static pid_t handed_over(int err_fd) {
     char line[512];
     for (int i = 0; i < 16; i++) {
-        if (read_line(err_fd, line, sizeof line, 20000) == 0) return 0;
+        if (ht_test__read_line(err_fd, line, sizeof line, 20000) == 0) return 0;
         const char* at = strstr(line, "handed over to pid ");
         if (at) return (pid_t) atol(at + 19);
     }
@@ -385,7 +348,7 @@ START_TEST(takeover_under_load) {
     ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
     int ef;
     const char* args[] = { HT_BIN, "-p", "0", "-b", "127.0.0.1", "-d", root, "-w", "2", nullptr };
-    pid_t cur = spawn(args, &ef);
+    pid_t cur = ht_test__spawn(args[0], args, &ef, nullptr);
     uint16_t port = serving_port(ef);
     ck_assert_uint_ne(port, 0);
     static load_t l;
@@ -399,7 +362,7 @@ START_TEST(takeover_under_load) {
         ck_assert_int_eq(kill(cur, i == 7 ? SIGHUP : SIGUSR2), 0);
         pid_t next = handed_over(ef);
         ck_assert_msg(next > 0, "takeover %d: no handover", i);
-        int st = wait_for(cur, 15000);
+        int st = ht_test__wait_for(cur, 15000);
         ck_assert_msg(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "takeover %d: old exit %d", i, st);
         cur = next;
     }
@@ -407,7 +370,7 @@ START_TEST(takeover_under_load) {
     atomic_store(&l.stop, true);
     for (int i = 0; i < 4; i++) pthread_join(th[i], nullptr);
     ck_assert_int_eq(kill(cur, SIGTERM), 0);
-    int st = wait_for(cur, 15000);
+    int st = ht_test__wait_for(cur, 15000);
     ck_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     close(ef);
     fprintf(stderr, "takeover_under_load: %d takeovers, %u requests ok, %u failed\n", TAKEOVERS,

@@ -1,6 +1,8 @@
 /* tests/support/ht_test.h — what the Check suites share: running a suite
- * from main(), a monotonic clock and sleep, counting open fds, and 127.0.0.1
- * sockets (a listener on a port the kernel picks, a client, writing all).
+ * from main(), a monotonic clock and sleep, counting open fds, 127.0.0.1
+ * sockets (a listener on a port the kernel picks, a client, writing all),
+ * and child processes for the suites that run a real binary (spawn with
+ * its output on pipes, a line of it with a timeout, a bounded wait).
  * Header-only, static inline: include it as "support/ht_test.h" (the suites'
  * include path has tests/). POSIX; failures are Check assertions. */
 #ifndef HT_TEST_SUPPORT_H
@@ -12,10 +14,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,6 +93,58 @@ static inline void ht_test__write_all(int fd, const void* p, size_t n) {
         c += k;
         n -= (size_t) k;
     }
+}
+
+/* ---- Child processes ---- */
+
+/* Runs path with args (args[0] first, nullptr last): its stderr goes to a
+ * pipe whose read end is *err_fd and, when out_fd is set, its stdout to
+ * another (*out_fd); without, stdout is this process's. Both read ends are
+ * close-on-exec. Returns the child's pid. */
+static inline pid_t ht_test__spawn(const char* path, const char* const* args, int* err_fd, int* out_fd) {
+    int ep[2], op[2] = { -1, -1 };
+    ck_assert_int_eq(pipe2(ep, O_CLOEXEC), 0);
+    if (out_fd) ck_assert_int_eq(pipe2(op, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(ep[1], 2);
+        if (out_fd) dup2(op[1], 1);
+        execv(path, (char* const*) args);
+        _exit(127);
+    }
+    close(ep[1]);
+    *err_fd = ep[0];
+    if (out_fd) {
+        close(op[1]);
+        *out_fd = op[0];
+    }
+    return pid;
+}
+
+/* Reads from fd up to a '\n' (kept), EOF or timeout_ms without a byte;
+ * NUL-terminated. The bytes read. */
+static inline size_t ht_test__read_line(int fd, char* buf, size_t cap, int timeout_ms) {
+    size_t n = 0;
+    while (n + 1 < cap) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, timeout_ms) <= 0) break;
+        ssize_t r = read(fd, buf + n, 1);
+        if (r <= 0) break;
+        if (buf[n++] == '\n') break;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+/* Waits for pid at most ms: its wait status, or -1 when it has not ended. */
+static inline int ht_test__wait_for(pid_t pid, int ms) {
+    for (int i = 0; i < ms / 10; i++) {
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) return st;
+        ht_test__sleep_ms(10);
+    }
+    return -1;
 }
 
 #endif /* HT_TEST_SUPPORT_H */
