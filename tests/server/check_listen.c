@@ -159,19 +159,12 @@ START_TEST(unix_socket_serves_and_replaces_stale) {
     ck_assert_uint_eq(ht_server__port(&S.server), 0);
     srv_run();
     for (int i = 0; i < 3; i++) {
-        int fd = unix_connect(path);
-        ck_assert_int_ge(fd, 0);
-        rd_t r;
-        rd_init(&r, fd);
-        send_str(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
         resp_t p;
-        ck_assert(read_resp(&r, &p, false));
+        roundtrip_fd(unix_connect(path), "GET / HTTP/1.1\r\nHost: x\r\n\r\n", &p);
         ck_assert_int_eq(p.status, 200);
         /* No IP peer on a Unix socket: known, and HT_ADDR_NONE. */
         ck_assert_str_eq(p.body, "peer 0 family 0");
         resp_free(&p);
-        rd_free(&r);
-        close(fd);
     }
     stop();
     ht_listen__unix_remove(path);

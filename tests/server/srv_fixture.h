@@ -211,9 +211,9 @@ static inline void expect_eof(rd_t* r) {
     ck_assert_msg(r->eof == 1, "expected EOF, got error %s", strerror(r->err));
 }
 
-/* One request/response on a fresh connection. */
-static inline void roundtrip(const char* req, resp_t* out) {
-    int fd = client();
+/* One request/response on fd, a fresh connection (any kind), closed after. */
+static inline void roundtrip_fd(int fd, const char* req, resp_t* out) {
+    ck_assert_int_ge(fd, 0);
     rd_t r;
     rd_init(&r, fd);
     send_str(fd, req);
@@ -221,5 +221,8 @@ static inline void roundtrip(const char* req, resp_t* out) {
     rd_free(&r);
     close(fd);
 }
+
+/* One request/response on a fresh TCP connection to the server. */
+static inline void roundtrip(const char* req, resp_t* out) { roundtrip_fd(client(), req, out); }
 
 #endif /* HT_TEST_SRV_FIXTURE_H */
