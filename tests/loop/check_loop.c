@@ -1,7 +1,7 @@
 /* check_loop: the proactor (ht/loop.h) on whichever backend this build has.
  * Real sockets on 127.0.0.1, ports picked by the kernel. The io_uring build
  * also runs this suite as check_loop_fallback with HT_LOOP__TEST_DISABLE=all
- * (see loop_iouring.c), so every fallback path is exercised too.
+ * (see loop_iouring_setup.c), so every fallback path is exercised too.
  *
  * The tests are in three files (loop_fixture.h): this one has the fixture,
  * timers, defer, wakes, posts, steady-state allocations and initialisation;

@@ -3,9 +3,9 @@
  * loop.c owns everything that does not depend on the kernel interface: the
  * loop object, time caching, the timer heap, the deferred-completion queue,
  * wakers, the receive-buffer pool and the run loop. A backend
- * (loop_epoll.c or loop_iouring.c, both with loop_posix.c; or loop_iocp.c on
- * Windows; CMake compiles exactly one) defines the
- * ht_backend__* hooks below and its own struct ht_backend. Like redis'
+ * (loop_epoll.c, or loop_iouring.c with loop_iouring_setup.c, both with
+ * loop_posix.c; or loop_iocp.c on Windows; CMake compiles exactly one)
+ * defines the ht_backend__* hooks below and its own struct ht_backend. Like redis'
  * ae_*.c or libuv's src/unix/internal.h, the hooks are few and dumb: the
  * backend never decides when the loop stops or what runs next.
  *

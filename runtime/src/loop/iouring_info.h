@@ -1,5 +1,5 @@
 /* loop/iouring_info.h — the io_uring backend's ht_backend_info_t.features
- * bits: which kernel features it ended up using (loop_iouring.c sets them,
+ * bits: which kernel features it ended up using (loop_iouring_setup.c sets them,
  * tests and benchmarks read them). Kept out of internal.h, which is every
  * backend's contract. */
 #ifndef HT_LOOP_IOURING_INFO_H

@@ -1,17 +1,11 @@
-/* loop_iouring.c — the proactor on io_uring, through raw syscalls.
- *
- * No liburing: the ABI structs and constants below are our own copies of
- * <linux/io_uring.h> (only the parts used), so the build does not depend on
- * the installed kernel headers being new enough.
+/* loop_iouring.c — the proactor on io_uring, through raw syscalls: ops
+ * submitted, completions dispatched. The ring is created in
+ * loop_iouring_setup.c (which kernel features are used, and their fallbacks);
+ * the kernel ABI and struct ht_backend are in loop/iouring_abi.h.
  *
  * One io_uring_enter per loop iteration submits everything the callbacks
  * queued and waits for the next completions (timeout via
- * IORING_ENTER_EXT_ARG, else an IORING_OP_TIMEOUT). What the kernel offers is
- * used, with a fallback each:
- *   - SINGLE_ISSUER + DEFER_TASKRUN (6.1): completions are produced only
- *     inside our enter call, in one batch, no IPIs; else COOP_TASKRUN
- *     (5.19), else plain. NO_SQARRAY (6.6) drops the SQ indirection array.
- *   - Registered ring fd (5.18): enter skips the fd table lookup.
+ * IORING_ENTER_EXT_ARG, else an IORING_OP_TIMEOUT). Per op:
  *   - Multishot accept (5.19): one SQE accepts until cancelled; on -EINVAL
  *     we fall back to single-shot accepts re-armed after each completion.
  *   - Provided-buffer ring (5.19): recv picks its buffer when data arrives,
@@ -46,227 +40,17 @@
  *   - ht_loop__poll: a one-shot IORING_OP_POLL_ADD (the kernel checks the
  *     level when it arms the poll, so a ready socket completes at once);
  *     nothing is kept per fd, so ht_loop__forget has nothing to do.
- *
- * Tests force the fallbacks with the environment variable
- * HT_LOOP__TEST_DISABLE (read once per ht_loop__init, meant for tests only),
- * a comma-separated list of: defer, coop, sqarray, submitall, regring, pbuf,
- * multishot, extarg, singlemmap, or "all"; "uring" makes io_uring_setup look
- * unavailable (ENOSYS), "probe" makes the opcode probe fail (a kernel too
- * old for the opcodes we use: reported as unavailable too).
  */
 #include "loop/internal.h"
-#include "loop/iouring_info.h"
+#include "loop/iouring_abi.h"
 
 #include <limits.h>
 #include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
-
-/* ------------------------------------------------- the kernel ABI (ours) --- */
-
-#ifndef __NR_io_uring_setup
-#  define __NR_io_uring_setup 425
-#endif
-#ifndef __NR_io_uring_enter
-#  define __NR_io_uring_enter 426
-#endif
-#ifndef __NR_io_uring_register
-#  define __NR_io_uring_register 427
-#endif
-
-typedef struct {
-    uint32_t head, tail, ring_mask, ring_entries, flags, dropped, array, resv1;
-    uint64_t user_addr;
-} uring_sq_offsets_t;
-
-typedef struct {
-    uint32_t head, tail, ring_mask, ring_entries, overflow, cqes, flags, resv1;
-    uint64_t user_addr;
-} uring_cq_offsets_t;
-
-typedef struct {
-    uint32_t sq_entries, cq_entries, flags, sq_thread_cpu, sq_thread_idle, features, wq_fd;
-    uint32_t resv[3];
-    uring_sq_offsets_t sq_off;
-    uring_cq_offsets_t cq_off;
-} uring_params_t;
-static_assert(sizeof(uring_params_t) == 120, "io_uring_params ABI");
-
-typedef struct {
-    uint8_t  opcode;
-    uint8_t  flags;      /* IOSQE_* */
-    uint16_t ioprio;     /* accept: IORING_ACCEPT_MULTISHOT */
-    int32_t  fd;
-    uint64_t off;        /* also addr2 */
-    uint64_t addr;
-    uint32_t len;
-    uint32_t op_flags;   /* msg_flags, accept_flags, poll32_events, timeout_flags */
-    uint64_t user_data;
-    uint16_t buf_group;
-    uint16_t personality;
-    int32_t  splice_fd_in;
-    uint64_t addr3;
-    uint64_t pad2;
-} uring_sqe_t;
-static_assert(sizeof(uring_sqe_t) == 64, "io_uring_sqe ABI");
-
-typedef struct {
-    uint64_t user_data;
-    int32_t  res;
-    uint32_t flags;
-} uring_cqe_t;
-
-typedef struct { /* io_uring_buf: one provided-buffer ring entry */
-    uint64_t addr;
-    uint32_t len;
-    uint16_t bid;
-    uint16_t resv; /* entry 0's resv is the ring tail */
-} uring_buf_t;
-
-typedef struct {
-    uint64_t ring_addr;
-    uint32_t ring_entries;
-    uint16_t bgid;
-    uint16_t flags;
-    uint64_t resv[3];
-} uring_buf_reg_t;
-
-typedef struct {
-    uint32_t offset;
-    uint32_t resv;
-    uint64_t data;
-} uring_rsrc_update_t;
-
-typedef struct {
-    uint8_t  last_op;
-    uint8_t  ops_len;
-    uint16_t resv;
-    uint32_t resv2[3];
-    struct {
-        uint8_t  op;
-        uint8_t  resv;
-        uint16_t flags; /* PROBE_OP_SUPPORTED */
-        uint32_t resv2;
-    } ops[64];
-} uring_probe_t;
-
-typedef struct {
-    uint64_t sigmask;
-    uint32_t sigmask_sz;
-    uint32_t pad;
-    uint64_t ts;
-} uring_getevents_arg_t;
-
-typedef struct {
-    int64_t tv_sec;
-    long long tv_nsec;
-} uring_timespec_t;
-
-enum {
-    SETUP_CQSIZE = 1u << 3,
-    SETUP_SUBMIT_ALL = 1u << 7,
-    SETUP_COOP_TASKRUN = 1u << 8,
-    SETUP_SINGLE_ISSUER = 1u << 12,
-    SETUP_DEFER_TASKRUN = 1u << 13,
-    SETUP_NO_SQARRAY = 1u << 16,
-};
-enum { FEAT_SINGLE_MMAP = 1u << 0, FEAT_NODROP = 1u << 1, FEAT_EXT_ARG = 1u << 8 };
-enum {
-    ENTER_GETEVENTS = 1u << 0,
-    ENTER_EXT_ARG = 1u << 3,
-    ENTER_REGISTERED_RING = 1u << 4,
-};
-enum {
-    OP_POLL_ADD = 6,
-    OP_SENDMSG = 9,
-    OP_TIMEOUT = 11,
-    OP_ACCEPT = 13,
-    OP_ASYNC_CANCEL = 14,
-    OP_CLOSE = 19,
-    OP_READ = 22,
-    OP_SEND = 26,
-    OP_RECV = 27,
-};
-enum { SQE_BUFFER_SELECT = 1u << 5 };
-enum { CQE_F_BUFFER = 1u << 0, CQE_F_MORE = 1u << 1, CQE_BUFFER_SHIFT = 16 };
-enum { ACCEPT_MULTISHOT = 1u << 0 };
-enum { REGISTER_PROBE = 8, REGISTER_RING_FDS = 20, REGISTER_PBUF_RING = 22 };
-enum { PROBE_OP_SUPPORTED = 1u << 0 };
-#define OFF_SQ_RING 0ull
-#define OFF_CQ_RING 0x8000000ull
-#define OFF_SQES    0x10000000ull
-
-/* user_data values that are not ops (ops are at least 8-byte aligned). */
-enum { UD_IGNORE = 1, UD_WAKE = 2, UD_TIMEOUT = 3 };
-
-enum { RING_START = 16, RING_MAX = 64 }; /* provided buffers kept in the kernel's ring */
-enum { BGID = 0 };
-
-/* ---------------------------------------------------------- the state --- */
-
-struct ht_backend {
-    int32_t  ring_fd;
-    int32_t  enter_fd;      /* ring_fd, or its registered index */
-    uint32_t enter_flags;   /* ENTER_REGISTERED_RING when registered */
-    uint32_t setup_flags;
-    uint32_t features;
-
-    uint32_t* sq_head;
-    uint32_t* sq_tail;
-    uint32_t  sq_mask, sq_entries;
-    uint32_t  sq_local_tail; /* published to *sq_tail before each enter */
-    uring_sqe_t* sqes;
-    struct msghdr* msgs;     /* one per SQE slot, for SENDMSG */
-
-    uint32_t* cq_head;
-    uint32_t* cq_tail;
-    uint32_t  cq_mask;
-    uring_cqe_t* cqes;
-
-    void*  sq_map;
-    size_t sq_map_len;
-    void*  cq_map; /* == sq_map with IORING_FEAT_SINGLE_MMAP */
-    size_t cq_map_len;
-    size_t sqes_len;
-
-    /* provided-buffer ring */
-    bool         pbuf;
-    uring_buf_t* br;
-    size_t       br_len;
-    uint32_t     br_mask;
-    uint16_t     br_tail;    /* local tail */
-    uint32_t     br_in;      /* buffers the kernel holds in the ring */
-    uint32_t     br_target;  /* buffers to keep in the ring; grows to br_max */
-    uint32_t     br_max;
-
-    bool multishot_accept;
-    bool ext_arg;
-    bool single_mmap;
-    uint64_t waits, send_resumes, nobufs_retries;
-
-    uint64_t wake_val;
-    /* IORING_OP_TIMEOUT fallback: armed count and earliest armed deadline */
-    uint32_t timeouts_armed;
-    uint64_t timeout_deadline;
-    uring_timespec_t timeout_ts;
-};
-
-const char* ht_loop__backend(void) { return "io_uring"; }
-
-static int sys_setup(uint32_t entries, uring_params_t* p) {
-    return (int) syscall(__NR_io_uring_setup, entries, p);
-}
-static int sys_register(int fd, unsigned op, void* arg, unsigned n) {
-    return (int) syscall(__NR_io_uring_register, fd, op, arg, n);
-}
 
 static int enter(ht_backend_t* be, uint32_t to_submit, uint32_t min_complete, uint32_t flags,
                  void* arg, size_t argsz) {
@@ -326,7 +110,7 @@ static void br_fill(ht_loop_t* loop) {
 
 /* ------------------------------------------------------- op submission --- */
 
-static bool wake_arm(ht_loop_t* loop) {
+bool ht_iouring__wake_arm(ht_loop_t* loop) {
     uring_sqe_t* s = sqe_get(loop->be);
     if (!s) return false;
     s->opcode = OP_READ;
@@ -552,7 +336,7 @@ static void dispatch(ht_loop_t* loop, uint64_t ud, int32_t res, uint32_t flags) 
     case UD_IGNORE:
         return;
     case UD_WAKE:
-        if (res > 0 || res == -EINTR || res == -EAGAIN) wake_arm(loop);
+        if (res > 0 || res == -EINTR || res == -EAGAIN) ht_iouring__wake_arm(loop);
         ht_loop__wakers_run(loop);
         return;
     case UD_TIMEOUT:
@@ -630,22 +414,6 @@ void ht_backend__flush(ht_loop_t* loop) {
         (void) flush(be);
 }
 
-void ht_backend__info(const ht_loop_t* loop, ht_backend_info_t* out) {
-    const ht_backend_t* be = loop->be;
-    uint32_t f = 0;
-    if (be->setup_flags & SETUP_DEFER_TASKRUN) f |= HT_BE_DEFER_TASKRUN;
-    if (be->setup_flags & SETUP_COOP_TASKRUN) f |= HT_BE_COOP_TASKRUN;
-    if (be->setup_flags & SETUP_NO_SQARRAY) f |= HT_BE_NO_SQARRAY;
-    if (be->enter_flags & ENTER_REGISTERED_RING) f |= HT_BE_REG_RING;
-    if (be->pbuf) f |= HT_BE_PBUF_RING;
-    if (be->multishot_accept) f |= HT_BE_MULTISHOT_ACCEPT;
-    if (be->ext_arg) f |= HT_BE_EXT_ARG;
-    if (be->single_mmap) f |= HT_BE_SINGLE_MMAP;
-    *out = (ht_backend_info_t) { .features = f, .waits = be->waits,
-                                 .send_resumes = be->send_resumes,
-                                 .nobufs_retries = be->nobufs_retries };
-}
-
 ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms) {
     ht_backend_t* be = loop->be;
     if (be->pbuf) br_fill(loop);
@@ -697,207 +465,3 @@ ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms) {
     return 0;
 }
 
-/* --------------------------------------------------------- init / free --- */
-
-static bool disabled(const char* list, const char* what) {
-    if (!list) return false;
-    /* "all": every optional feature, not the two that fake unavailability */
-    if (strstr(list, "all") && strcmp(what, "uring") != 0 && strcmp(what, "probe") != 0)
-        return true;
-    size_t n = strlen(what);
-    for (const char* p = list; (p = strstr(p, what)); p += n) {
-        bool start_ok = p == list || p[-1] == ',';
-        bool end_ok = p[n] == '\0' || p[n] == ',';
-        if (start_ok && end_ok) return true;
-    }
-    return false;
-}
-
-static void unmap_rings(ht_backend_t* be) {
-    if (be->sqes) munmap(be->sqes, be->sqes_len);
-    if (be->cq_map && be->cq_map != be->sq_map) munmap(be->cq_map, be->cq_map_len);
-    if (be->sq_map) munmap(be->sq_map, be->sq_map_len);
-    be->sqes = nullptr;
-    be->cq_map = be->sq_map = nullptr;
-}
-
-/* No MAP_POPULATE: ring pages count towards RSS only once touched. */
-static ht_result_t map_rings(ht_backend_t* be, const uring_params_t* p, bool single_mmap) {
-    size_t sq_len = p->sq_off.array + (size_t) p->sq_entries * sizeof(uint32_t);
-    if (be->setup_flags & SETUP_NO_SQARRAY) sq_len = p->sq_off.flags + sizeof(uint32_t);
-    size_t cq_len = p->cq_off.cqes + (size_t) p->cq_entries * sizeof(uring_cqe_t);
-    if (single_mmap) {
-        if (cq_len > sq_len) sq_len = cq_len;
-        cq_len = sq_len;
-    }
-    void* sq = mmap(nullptr, sq_len, PROT_READ | PROT_WRITE, MAP_SHARED, be->ring_fd,
-                    OFF_SQ_RING);
-    if (sq == MAP_FAILED) return -errno;
-    be->sq_map = sq;
-    be->sq_map_len = sq_len;
-    if (single_mmap) {
-        be->cq_map = sq;
-    } else {
-        void* cq = mmap(nullptr, cq_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-                        be->ring_fd, OFF_CQ_RING);
-        if (cq == MAP_FAILED) return -errno;
-        be->cq_map = cq;
-    }
-    be->cq_map_len = cq_len;
-    be->sqes_len = (size_t) p->sq_entries * sizeof(uring_sqe_t);
-    void* sqes = mmap(nullptr, be->sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-                      be->ring_fd, OFF_SQES);
-    if (sqes == MAP_FAILED) return -errno;
-    be->sqes = sqes;
-
-    char* s = sq;
-    char* c = be->cq_map;
-    be->sq_head = (uint32_t*) (s + p->sq_off.head);
-    be->sq_tail = (uint32_t*) (s + p->sq_off.tail);
-    be->sq_mask = *(uint32_t*) (s + p->sq_off.ring_mask);
-    be->sq_entries = *(uint32_t*) (s + p->sq_off.ring_entries);
-    be->sq_local_tail = *be->sq_tail;
-    if (!(be->setup_flags & SETUP_NO_SQARRAY)) {
-        /* Identity mapping, written once: SQE slot i is always array[i]. */
-        uint32_t* array = (uint32_t*) (s + p->sq_off.array);
-        for (uint32_t i = 0; i < be->sq_entries; i++) array[i] = i;
-    }
-    be->cq_head = (uint32_t*) (c + p->cq_off.head);
-    be->cq_tail = (uint32_t*) (c + p->cq_off.tail);
-    be->cq_mask = *(uint32_t*) (c + p->cq_off.ring_mask);
-    be->cqes = (uring_cqe_t*) (c + p->cq_off.cqes);
-    return 0;
-}
-
-static void setup_pbuf(ht_loop_t* loop) {
-    ht_backend_t* be = loop->be;
-    uint32_t max = loop->buf_count < RING_MAX ? loop->buf_count : RING_MAX;
-    uint32_t entries = 1;
-    while (entries < max) entries <<= 1;
-    be->br_len = (size_t) entries * sizeof(uring_buf_t);
-    void* mem = mmap(nullptr, be->br_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
-    if (mem == MAP_FAILED) return;
-    uring_buf_reg_t reg = { .ring_addr = (uint64_t) (uintptr_t) mem, .ring_entries = entries,
-                            .bgid = BGID };
-    if (sys_register(be->ring_fd, REGISTER_PBUF_RING, &reg, 1) < 0) {
-        munmap(mem, be->br_len); /* kernel < 5.19: buffers taken at submit */
-        return;
-    }
-    be->br = mem;
-    be->br_mask = entries - 1;
-    be->br_max = max;
-    be->br_target = max < RING_START ? max : RING_START;
-    be->pbuf = true;
-}
-
-ht_result_t ht_backend__init(ht_loop_t* loop) {
-    const char* dis = getenv("HT_LOOP__TEST_DISABLE");
-    ht_backend_t* be = ht_alloc__calloc(loop->alloc, 1, sizeof *be);
-    if (!be) return -ENOMEM;
-    be->ring_fd = -1;
-    be->timeout_deadline = UINT64_MAX;
-
-    /* Ask for everything, drop features one at a time on EINVAL (older
-     * kernels reject flags they do not know). */
-    static const uint32_t drop_order[] = {
-        SETUP_NO_SQARRAY, SETUP_DEFER_TASKRUN, SETUP_SINGLE_ISSUER,
-        SETUP_COOP_TASKRUN, SETUP_SUBMIT_ALL, SETUP_CQSIZE,
-    };
-    uint32_t want = SETUP_CQSIZE | SETUP_SUBMIT_ALL | SETUP_COOP_TASKRUN | SETUP_SINGLE_ISSUER |
-                    SETUP_DEFER_TASKRUN | SETUP_NO_SQARRAY;
-    if (disabled(dis, "sqarray")) want &= ~SETUP_NO_SQARRAY;
-    if (disabled(dis, "defer")) want &= ~(SETUP_DEFER_TASKRUN | SETUP_SINGLE_ISSUER);
-    if (disabled(dis, "coop")) want &= ~SETUP_COOP_TASKRUN;
-    if (disabled(dis, "submitall")) want &= ~SETUP_SUBMIT_ALL;
-    /* 8x the SQ: room for a burst of completions from many connections; a
-     * larger burst is not lost (IORING_FEAT_NODROP), just slower. */
-    uint32_t cq_entries = loop->entries * 8 > 65536 ? 65536 : loop->entries * 8;
-    uring_params_t p;
-    int fd = -1, err = 0;
-    for (size_t i = 0;; i++) {
-        memset(&p, 0, sizeof p);
-        p.flags = want;
-        p.cq_entries = cq_entries;
-        fd = disabled(dis, "uring") ? (errno = ENOSYS, -1) : sys_setup(loop->entries, &p);
-        if (fd >= 0) break;
-        err = errno;
-        if (err != EINVAL || i == HT_ARRAY_LEN(drop_order)) break;
-        want &= ~drop_order[i];
-        if (!(want & SETUP_SINGLE_ISSUER)) want &= ~SETUP_DEFER_TASKRUN;
-    }
-    if (fd >= 0) {
-        /* Every opcode we issue must exist (kernel >= 5.6); an older io_uring
-         * is as good as none. */
-        static const uint8_t needed[] = { OP_POLL_ADD, OP_SENDMSG, OP_TIMEOUT, OP_ACCEPT,
-                                          OP_ASYNC_CANCEL, OP_CLOSE, OP_READ, OP_SEND, OP_RECV };
-        uring_probe_t probe;
-        memset(&probe, 0, sizeof probe);
-        bool ok = sys_register(fd, REGISTER_PROBE, &probe, HT_ARRAY_LEN(probe.ops)) == 0 &&
-                  !disabled(dis, "probe");
-        for (size_t i = 0; ok && i < HT_ARRAY_LEN(needed); i++)
-            ok = needed[i] <= probe.last_op && (probe.ops[needed[i]].flags & PROBE_OP_SUPPORTED);
-        if (!ok) {
-            close(fd);
-            fd = -1;
-            err = ENOSYS;
-        }
-    }
-    if (fd < 0) {
-        ht_alloc__free(loop->alloc, be, sizeof *be);
-        if (err == ENOSYS || err == EPERM || err == EACCES || err == EINVAL) {
-            fprintf(stderr, "hachettp: io_uring is unavailable here (io_uring_setup: %s); "
-                            "rebuild with -DHT_IO_URING=OFF for the epoll backend\n",
-                    strerror(err));
-            return HT_E_BACKEND_UNAVAILABLE;
-        }
-        return -err;
-    }
-    be->ring_fd = be->enter_fd = fd;
-    be->setup_flags = want;
-    be->features = p.features;
-    be->ext_arg = (p.features & FEAT_EXT_ARG) && !disabled(dis, "extarg");
-    loop->be = be;
-
-    be->single_mmap = (p.features & FEAT_SINGLE_MMAP) && !disabled(dis, "singlemmap");
-    ht_result_t r = map_rings(be, &p, be->single_mmap);
-    if (r == 0) {
-        /* Not zeroed: a slot is written whole before its SENDMSG, so an
-         * idle loop's 14 kB of them cost no RSS until sends use them. */
-        be->msgs = ht_alloc__alloc(loop->alloc, sizeof(struct msghdr) * be->sq_entries);
-        if (!be->msgs) r = -ENOMEM;
-    }
-    if (r == 0) {
-        loop->wake_fd = eventfd(0, EFD_CLOEXEC); /* blocking: see the top */
-        if (loop->wake_fd < 0) r = -errno;
-    }
-    if (r != 0) {
-        ht_backend__free(loop);
-        return r;
-    }
-    if (!disabled(dis, "regring")) {
-        uring_rsrc_update_t up = { .offset = UINT32_MAX, .data = (uint64_t) fd };
-        if (sys_register(fd, REGISTER_RING_FDS, &up, 1) == 1) {
-            be->enter_fd = (int32_t) up.offset;
-            be->enter_flags = ENTER_REGISTERED_RING;
-        }
-    }
-    if (!disabled(dis, "pbuf")) setup_pbuf(loop);
-    be->multishot_accept = !disabled(dis, "multishot");
-    wake_arm(loop);
-    return 0;
-}
-
-void ht_backend__free(ht_loop_t* loop) {
-    ht_backend_t* be = loop->be;
-    if (!be) return;
-    /* Closing the ring cancels whatever is still in flight. */
-    unmap_rings(be);
-    if (be->ring_fd >= 0) close(be->ring_fd);
-    if (be->br) munmap(be->br, be->br_len);
-    if (loop->wake_fd >= 0) close(loop->wake_fd);
-    loop->wake_fd = -1;
-    ht_alloc__free(loop->alloc, be->msgs, sizeof(struct msghdr) * be->sq_entries);
-    ht_alloc__free(loop->alloc, be, sizeof *be);
-    loop->be = nullptr;
-}

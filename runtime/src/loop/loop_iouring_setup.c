@@ -1,0 +1,265 @@
+/* loop_iouring_setup.c — the io_uring backend's ring: created, probed,
+ * mapped and freed (ht_backend__init/free), and what it ended up using
+ * (ht_backend__info). Ops and completions are in loop_iouring.c; the kernel
+ * ABI and struct ht_backend in loop/iouring_abi.h.
+ *
+ * What the kernel offers is used, with a fallback each (older kernels reject
+ * setup flags they do not know: they are dropped one at a time on EINVAL):
+ *   - SINGLE_ISSUER + DEFER_TASKRUN (6.1): completions are produced only
+ *     inside our enter call, in one batch, no IPIs; else COOP_TASKRUN
+ *     (5.19), else plain. NO_SQARRAY (6.6) drops the SQ indirection array.
+ *   - Registered ring fd (5.18): enter skips the fd table lookup.
+ *   - Provided-buffer ring (5.19), registered here (how it is used: see
+ *     loop_iouring.c); without it a recv takes its buffer at submit.
+ *   - Every opcode we issue must exist (5.6, probed): else io_uring is
+ *     reported unavailable, as on a kernel without it.
+ *
+ * Tests force the fallbacks with the environment variable
+ * HT_LOOP__TEST_DISABLE (read once per ht_loop__init, meant for tests only),
+ * a comma-separated list of: defer, coop, sqarray, submitall, regring, pbuf,
+ * multishot, extarg, singlemmap, or "all"; "uring" makes io_uring_setup look
+ * unavailable (ENOSYS), "probe" makes the opcode probe fail (a kernel too
+ * old for the opcodes we use: reported as unavailable too).
+ */
+#include "loop/internal.h"
+#include "loop/iouring_abi.h"
+#include "loop/iouring_info.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+const char* ht_loop__backend(void) { return "io_uring"; }
+
+static int sys_setup(uint32_t entries, uring_params_t* p) {
+    return (int) syscall(__NR_io_uring_setup, entries, p);
+}
+static int sys_register(int fd, unsigned op, void* arg, unsigned n) {
+    return (int) syscall(__NR_io_uring_register, fd, op, arg, n);
+}
+
+void ht_backend__info(const ht_loop_t* loop, ht_backend_info_t* out) {
+    const ht_backend_t* be = loop->be;
+    uint32_t f = 0;
+    if (be->setup_flags & SETUP_DEFER_TASKRUN) f |= HT_BE_DEFER_TASKRUN;
+    if (be->setup_flags & SETUP_COOP_TASKRUN) f |= HT_BE_COOP_TASKRUN;
+    if (be->setup_flags & SETUP_NO_SQARRAY) f |= HT_BE_NO_SQARRAY;
+    if (be->enter_flags & ENTER_REGISTERED_RING) f |= HT_BE_REG_RING;
+    if (be->pbuf) f |= HT_BE_PBUF_RING;
+    if (be->multishot_accept) f |= HT_BE_MULTISHOT_ACCEPT;
+    if (be->ext_arg) f |= HT_BE_EXT_ARG;
+    if (be->single_mmap) f |= HT_BE_SINGLE_MMAP;
+    *out = (ht_backend_info_t) { .features = f, .waits = be->waits,
+                                 .send_resumes = be->send_resumes,
+                                 .nobufs_retries = be->nobufs_retries };
+}
+
+/* --------------------------------------------------------- init / free --- */
+
+static bool disabled(const char* list, const char* what) {
+    if (!list) return false;
+    /* "all": every optional feature, not the two that fake unavailability */
+    if (strstr(list, "all") && strcmp(what, "uring") != 0 && strcmp(what, "probe") != 0)
+        return true;
+    size_t n = strlen(what);
+    for (const char* p = list; (p = strstr(p, what)); p += n) {
+        bool start_ok = p == list || p[-1] == ',';
+        bool end_ok = p[n] == '\0' || p[n] == ',';
+        if (start_ok && end_ok) return true;
+    }
+    return false;
+}
+
+static void unmap_rings(ht_backend_t* be) {
+    if (be->sqes) munmap(be->sqes, be->sqes_len);
+    if (be->cq_map && be->cq_map != be->sq_map) munmap(be->cq_map, be->cq_map_len);
+    if (be->sq_map) munmap(be->sq_map, be->sq_map_len);
+    be->sqes = nullptr;
+    be->cq_map = be->sq_map = nullptr;
+}
+
+/* No MAP_POPULATE: ring pages count towards RSS only once touched. */
+static ht_result_t map_rings(ht_backend_t* be, const uring_params_t* p, bool single_mmap) {
+    size_t sq_len = p->sq_off.array + (size_t) p->sq_entries * sizeof(uint32_t);
+    if (be->setup_flags & SETUP_NO_SQARRAY) sq_len = p->sq_off.flags + sizeof(uint32_t);
+    size_t cq_len = p->cq_off.cqes + (size_t) p->cq_entries * sizeof(uring_cqe_t);
+    if (single_mmap) {
+        if (cq_len > sq_len) sq_len = cq_len;
+        cq_len = sq_len;
+    }
+    void* sq = mmap(nullptr, sq_len, PROT_READ | PROT_WRITE, MAP_SHARED, be->ring_fd,
+                    OFF_SQ_RING);
+    if (sq == MAP_FAILED) return -errno;
+    be->sq_map = sq;
+    be->sq_map_len = sq_len;
+    if (single_mmap) {
+        be->cq_map = sq;
+    } else {
+        void* cq = mmap(nullptr, cq_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+                        be->ring_fd, OFF_CQ_RING);
+        if (cq == MAP_FAILED) return -errno;
+        be->cq_map = cq;
+    }
+    be->cq_map_len = cq_len;
+    be->sqes_len = (size_t) p->sq_entries * sizeof(uring_sqe_t);
+    void* sqes = mmap(nullptr, be->sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+                      be->ring_fd, OFF_SQES);
+    if (sqes == MAP_FAILED) return -errno;
+    be->sqes = sqes;
+
+    char* s = sq;
+    char* c = be->cq_map;
+    be->sq_head = (uint32_t*) (s + p->sq_off.head);
+    be->sq_tail = (uint32_t*) (s + p->sq_off.tail);
+    be->sq_mask = *(uint32_t*) (s + p->sq_off.ring_mask);
+    be->sq_entries = *(uint32_t*) (s + p->sq_off.ring_entries);
+    be->sq_local_tail = *be->sq_tail;
+    if (!(be->setup_flags & SETUP_NO_SQARRAY)) {
+        /* Identity mapping, written once: SQE slot i is always array[i]. */
+        uint32_t* array = (uint32_t*) (s + p->sq_off.array);
+        for (uint32_t i = 0; i < be->sq_entries; i++) array[i] = i;
+    }
+    be->cq_head = (uint32_t*) (c + p->cq_off.head);
+    be->cq_tail = (uint32_t*) (c + p->cq_off.tail);
+    be->cq_mask = *(uint32_t*) (c + p->cq_off.ring_mask);
+    be->cqes = (uring_cqe_t*) (c + p->cq_off.cqes);
+    return 0;
+}
+
+static void setup_pbuf(ht_loop_t* loop) {
+    ht_backend_t* be = loop->be;
+    uint32_t max = loop->buf_count < RING_MAX ? loop->buf_count : RING_MAX;
+    uint32_t entries = 1;
+    while (entries < max) entries <<= 1;
+    be->br_len = (size_t) entries * sizeof(uring_buf_t);
+    void* mem = mmap(nullptr, be->br_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+    if (mem == MAP_FAILED) return;
+    uring_buf_reg_t reg = { .ring_addr = (uint64_t) (uintptr_t) mem, .ring_entries = entries,
+                            .bgid = BGID };
+    if (sys_register(be->ring_fd, REGISTER_PBUF_RING, &reg, 1) < 0) {
+        munmap(mem, be->br_len); /* kernel < 5.19: buffers taken at submit */
+        return;
+    }
+    be->br = mem;
+    be->br_mask = entries - 1;
+    be->br_max = max;
+    be->br_target = max < RING_START ? max : RING_START;
+    be->pbuf = true;
+}
+
+ht_result_t ht_backend__init(ht_loop_t* loop) {
+    const char* dis = getenv("HT_LOOP__TEST_DISABLE");
+    ht_backend_t* be = ht_alloc__calloc(loop->alloc, 1, sizeof *be);
+    if (!be) return -ENOMEM;
+    be->ring_fd = -1;
+    be->timeout_deadline = UINT64_MAX;
+
+    /* Ask for everything, drop features one at a time on EINVAL (older
+     * kernels reject flags they do not know). */
+    static const uint32_t drop_order[] = {
+        SETUP_NO_SQARRAY, SETUP_DEFER_TASKRUN, SETUP_SINGLE_ISSUER,
+        SETUP_COOP_TASKRUN, SETUP_SUBMIT_ALL, SETUP_CQSIZE,
+    };
+    uint32_t want = SETUP_CQSIZE | SETUP_SUBMIT_ALL | SETUP_COOP_TASKRUN | SETUP_SINGLE_ISSUER |
+                    SETUP_DEFER_TASKRUN | SETUP_NO_SQARRAY;
+    if (disabled(dis, "sqarray")) want &= ~SETUP_NO_SQARRAY;
+    if (disabled(dis, "defer")) want &= ~(SETUP_DEFER_TASKRUN | SETUP_SINGLE_ISSUER);
+    if (disabled(dis, "coop")) want &= ~SETUP_COOP_TASKRUN;
+    if (disabled(dis, "submitall")) want &= ~SETUP_SUBMIT_ALL;
+    /* 8x the SQ: room for a burst of completions from many connections; a
+     * larger burst is not lost (IORING_FEAT_NODROP), just slower. */
+    uint32_t cq_entries = loop->entries * 8 > 65536 ? 65536 : loop->entries * 8;
+    uring_params_t p;
+    int fd = -1, err = 0;
+    for (size_t i = 0;; i++) {
+        memset(&p, 0, sizeof p);
+        p.flags = want;
+        p.cq_entries = cq_entries;
+        fd = disabled(dis, "uring") ? (errno = ENOSYS, -1) : sys_setup(loop->entries, &p);
+        if (fd >= 0) break;
+        err = errno;
+        if (err != EINVAL || i == HT_ARRAY_LEN(drop_order)) break;
+        want &= ~drop_order[i];
+        if (!(want & SETUP_SINGLE_ISSUER)) want &= ~SETUP_DEFER_TASKRUN;
+    }
+    if (fd >= 0) {
+        /* Every opcode we issue must exist (kernel >= 5.6); an older io_uring
+         * is as good as none. */
+        static const uint8_t needed[] = { OP_POLL_ADD, OP_SENDMSG, OP_TIMEOUT, OP_ACCEPT,
+                                          OP_ASYNC_CANCEL, OP_CLOSE, OP_READ, OP_SEND, OP_RECV };
+        uring_probe_t probe;
+        memset(&probe, 0, sizeof probe);
+        bool ok = sys_register(fd, REGISTER_PROBE, &probe, HT_ARRAY_LEN(probe.ops)) == 0 &&
+                  !disabled(dis, "probe");
+        for (size_t i = 0; ok && i < HT_ARRAY_LEN(needed); i++)
+            ok = needed[i] <= probe.last_op && (probe.ops[needed[i]].flags & PROBE_OP_SUPPORTED);
+        if (!ok) {
+            close(fd);
+            fd = -1;
+            err = ENOSYS;
+        }
+    }
+    if (fd < 0) {
+        ht_alloc__free(loop->alloc, be, sizeof *be);
+        if (err == ENOSYS || err == EPERM || err == EACCES || err == EINVAL) {
+            fprintf(stderr, "hachettp: io_uring is unavailable here (io_uring_setup: %s); "
+                            "rebuild with -DHT_IO_URING=OFF for the epoll backend\n",
+                    strerror(err));
+            return HT_E_BACKEND_UNAVAILABLE;
+        }
+        return -err;
+    }
+    be->ring_fd = be->enter_fd = fd;
+    be->setup_flags = want;
+    be->features = p.features;
+    be->ext_arg = (p.features & FEAT_EXT_ARG) && !disabled(dis, "extarg");
+    loop->be = be;
+
+    be->single_mmap = (p.features & FEAT_SINGLE_MMAP) && !disabled(dis, "singlemmap");
+    ht_result_t r = map_rings(be, &p, be->single_mmap);
+    if (r == 0) {
+        /* Not zeroed: a slot is written whole before its SENDMSG, so an
+         * idle loop's 14 kB of them cost no RSS until sends use them. */
+        be->msgs = ht_alloc__alloc(loop->alloc, sizeof(struct msghdr) * be->sq_entries);
+        if (!be->msgs) r = -ENOMEM;
+    }
+    if (r == 0) {
+        loop->wake_fd = eventfd(0, EFD_CLOEXEC); /* blocking: see the top */
+        if (loop->wake_fd < 0) r = -errno;
+    }
+    if (r != 0) {
+        ht_backend__free(loop);
+        return r;
+    }
+    if (!disabled(dis, "regring")) {
+        uring_rsrc_update_t up = { .offset = UINT32_MAX, .data = (uint64_t) fd };
+        if (sys_register(fd, REGISTER_RING_FDS, &up, 1) == 1) {
+            be->enter_fd = (int32_t) up.offset;
+            be->enter_flags = ENTER_REGISTERED_RING;
+        }
+    }
+    if (!disabled(dis, "pbuf")) setup_pbuf(loop);
+    be->multishot_accept = !disabled(dis, "multishot");
+    ht_iouring__wake_arm(loop);
+    return 0;
+}
+
+void ht_backend__free(ht_loop_t* loop) {
+    ht_backend_t* be = loop->be;
+    if (!be) return;
+    /* Closing the ring cancels whatever is still in flight. */
+    unmap_rings(be);
+    if (be->ring_fd >= 0) close(be->ring_fd);
+    if (be->br) munmap(be->br, be->br_len);
+    if (loop->wake_fd >= 0) close(loop->wake_fd);
+    loop->wake_fd = -1;
+    ht_alloc__free(loop->alloc, be->msgs, sizeof(struct msghdr) * be->sq_entries);
+    ht_alloc__free(loop->alloc, be, sizeof *be);
+    loop->be = nullptr;
+}
