@@ -3,10 +3,10 @@
  * also runs this suite as check_loop_fallback with HT_LOOP__TEST_DISABLE=all
  * (see loop_iouring_setup.c), so every fallback path is exercised too.
  *
- * The tests are in three files (loop_fixture.h): this one has the fixture,
+ * The tests are in four files (loop_fixture.h): this one has the fixture,
  * timers, defer, wakes, posts, steady-state allocations and initialisation;
  * check_loop_recv.c accept and receive; check_loop_send.c send, sendfile
- * and poll. */
+ * and poll; check_loop_ring.c a burst of 1,000 connections. */
 #include "loop_fixture.h"
 
 ht_alloc_t* A;
@@ -699,6 +699,7 @@ static Suite* loop_suite(void) {
     tcase_add_test(tc, post_wakes_a_sleeping_loop);
     loop_add_recv_tests(tc);
     loop_add_send_tests(tc);
+    loop_add_ring_tests(tc);
     tcase_add_test(tc, no_allocation_in_steady_state);
     tcase_add_test(tc, init_fails_cleanly_without_memory);
     tcase_add_test(tc, io_uring_unavailable_names_epoll_build);

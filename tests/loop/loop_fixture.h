@@ -1,8 +1,9 @@
 /* loop_fixture.h: what the check_loop sources share (private to tests/loop).
  * check_loop is one program built from check_loop.c (main, the fixture, the
- * loop's own machinery), check_loop_recv.c (accept and receive) and
- * check_loop_send.c (send, sendfile and poll); all their tests run in the one
- * TCase "core" registered by check_loop.c, in the same order as ever.
+ * loop's own machinery), check_loop_recv.c (accept and receive),
+ * check_loop_send.c (send, sendfile and poll) and check_loop_ring.c (a burst
+ * of 1,000 connections: io_uring's ring growth); all their tests run in the
+ * one TCase "core" registered by check_loop.c, in the same order as ever.
  * A is the allocator of the running test: set by the fixture's setup before
  * each test and finalized (leaks checked) by its teardown. */
 #ifndef HT_TESTS_LOOP_FIXTURE_H
@@ -74,5 +75,6 @@ void on_one_result(ht_loop_t* loop, ht_op_t* op, ht_io_t res);
 /* Each adds its file's tests to the TCase, in registration order. */
 void loop_add_recv_tests(TCase* tc);
 void loop_add_send_tests(TCase* tc);
+void loop_add_ring_tests(TCase* tc);
 
 #endif

@@ -113,7 +113,10 @@ struct ht_waker {
 };
 
 typedef struct ht_loop_options {
-    uint32_t entries;      /* io_uring SQ size; 0 = 256. epoll: events per wait. */
+    uint32_t entries;      /* io_uring SQ size (CQ: 8x); 0 = 256. On kernels that
+                            * resize rings (6.13+) these are the largest sizes:
+                            * the rings start at 64/128 and grow with the ops in
+                            * flight. epoll: events per wait. */
     uint32_t buf_size;     /* pooled receive buffer size; 0 = 16 KiB */
     uint32_t buf_count;    /* pooled receive buffers; 0 = 1024, at most 65536. One
                             * mmap'ed region, faulted in only where touched; free

@@ -127,6 +127,9 @@ typedef struct ht_backend_info {
     uint64_t waits;          /* kernel waits: epoll_wait / io_uring_enter calls */
     uint64_t send_resumes;   /* a send or sendfile had to continue after a partial write */
     uint64_t nobufs_retries; /* io_uring: recv resubmitted after the ring ran dry */
+    uint32_t sq_entries;     /* io_uring: the rings' sizes now (0 for epoll) */
+    uint32_t cq_entries;
+    uint32_t ring_resizes;   /* io_uring: times the rings grew since init */
 } ht_backend_info_t;
 void ht_backend__info(const ht_loop_t* loop, ht_backend_info_t* out);
 

@@ -150,7 +150,9 @@ enum {
 enum { SQE_BUFFER_SELECT = 1u << 5 };
 enum { CQE_F_BUFFER = 1u << 0, CQE_F_MORE = 1u << 1, CQE_BUFFER_SHIFT = 16 };
 enum { ACCEPT_MULTISHOT = 1u << 0 };
-enum { REGISTER_PROBE = 8, REGISTER_RING_FDS = 20, REGISTER_PBUF_RING = 22 };
+enum { REGISTER_PROBE = 8, REGISTER_RING_FDS = 20, REGISTER_PBUF_RING = 22,
+       REGISTER_RESIZE_RINGS = 33 };
+enum { SQ_CQ_OVERFLOW = 1u << 1 }; /* *sq_flags: completions wait in the overflow list */
 enum { PROBE_OP_SUPPORTED = 1u << 0 };
 #define OFF_SQ_RING 0ull
 #define OFF_CQ_RING 0x8000000ull
@@ -160,6 +162,11 @@ enum { PROBE_OP_SUPPORTED = 1u << 0 };
 enum { UD_IGNORE = 1, UD_WAKE = 2, UD_TIMEOUT = 3 };
 
 enum { RING_START = 16, RING_MAX = 64 }; /* provided buffers kept in the kernel's ring */
+/* Where the kernel can resize rings (6.13, DEFER_TASKRUN only), they start
+ * at one page each (64 SQEs; a 128-CQE ring with its header) and grow with
+ * the ops in flight up to the sizes used without resizing (options.entries
+ * SQEs, 8x that many CQEs). */
+enum { SQ_START = 64, CQ_START = 128 };
 enum { BGID = 0 };
 
 /* ---------------------------------------------------------- the state --- */
@@ -177,11 +184,25 @@ struct ht_backend {
     uint32_t  sq_local_tail; /* published to *sq_tail before each enter */
     uring_sqe_t* sqes;
     struct msghdr* msgs;     /* one per SQE slot, for SENDMSG */
+    uint32_t       msgs_n;   /* == sq_entries, except inside a resize */
 
     uint32_t* cq_head;
     uint32_t* cq_tail;
-    uint32_t  cq_mask;
+    uint32_t  cq_mask, cq_entries;
     uring_cqe_t* cqes;
+    uint32_t* sq_flags;      /* the kernel's: SQ_CQ_OVERFLOW */
+
+    /* Growth (IORING_REGISTER_RESIZE_RINGS), checked after each enter: when
+     * more than grow_at ops are in flight, or the kernel sets a flag in
+     * grow_flags (an overflowed CQ), or a batch filled the SQ (sq_full, and
+     * grow_at = 0). Without resizing, or at the largest sizes, grow_at is
+     * UINT32_MAX and grow_flags 0. */
+    uint32_t grow_at;
+    uint32_t grow_flags;
+    uint32_t sq_max, cq_max;
+    bool     resizable;
+    bool     sq_full;
+    uint32_t resizes;
 
     void*  sq_map;
     size_t sq_map_len;
@@ -210,6 +231,13 @@ struct ht_backend {
     uint64_t timeout_deadline;
     uring_timespec_t timeout_ts;
 };
+
+/* Grows the rings for the load seen (see grow_at above), once nothing is
+ * left in the SQ: the kernel copies pending CQEs into the new rings, which
+ * are then mapped in place of the old. Returns 0 (also when it could not
+ * resize: the rings keep working at their size) or -errno if the new rings
+ * could not be mapped (the loop cannot go on). loop_iouring_setup.c. */
+ht_result_t ht_iouring__grow(ht_loop_t* loop);
 
 /* Queues the read of loop->wake_fd that reports a wake (UD_WAKE); false if
  * the SQ is full and cannot be flushed. loop_iouring.c; init arms the first. */

@@ -14,6 +14,7 @@ enum {
     HT_BE_MULTISHOT_ACCEPT = 1u << 5,
     HT_BE_EXT_ARG = 1u << 6,
     HT_BE_SINGLE_MMAP = 1u << 7,
+    HT_BE_RESIZE_RINGS = 1u << 8, /* rings start small and grow (6.13, DEFER_TASKRUN) */
 };
 
 #endif /* HT_LOOP_IOURING_INFO_H */

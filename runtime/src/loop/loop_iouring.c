@@ -5,7 +5,8 @@
  *
  * One io_uring_enter per loop iteration submits everything the callbacks
  * queued and waits for the next completions (timeout via
- * IORING_ENTER_EXT_ARG, else an IORING_OP_TIMEOUT). Per op:
+ * IORING_ENTER_EXT_ARG, else an IORING_OP_TIMEOUT); after it, the rings grow
+ * if the load asks (ht_iouring__grow, loop_iouring_setup.c). Per op:
  *   - Multishot accept (5.19): one SQE accepts until cancelled; on -EINVAL
  *     we fall back to single-shot accepts re-armed after each completion.
  *   - Provided-buffer ring (5.19): recv picks its buffer when data arrives,
@@ -78,9 +79,15 @@ static int flush(ht_backend_t* be) {
 }
 
 /* The next free SQE, zeroed; nullptr only if the SQ is full and cannot be
- * flushed. */
+ * flushed. A full SQ asks for a larger one after the next enter. */
 static uring_sqe_t* sqe_get(ht_backend_t* be) {
-    if (HT_UNLIKELY(sq_pending(be) >= be->sq_entries) && flush(be) < 0) return nullptr;
+    if (HT_UNLIKELY(sq_pending(be) >= be->sq_entries)) {
+        if (be->sq_entries < be->sq_max) {
+            be->sq_full = true;
+            be->grow_at = 0;
+        }
+        if (flush(be) < 0) return nullptr;
+    }
     uint32_t idx = be->sq_local_tail & be->sq_mask;
     uring_sqe_t* s = &be->sqes[idx];
     memset(s, 0, sizeof *s);
@@ -449,6 +456,11 @@ ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms) {
     int r = enter(be, sq_pending(be), min_complete, flags, argp, argsz);
     if (r < 0 && r != -EINTR && r != -ETIME && r != -EAGAIN && r != -EBUSY) return r;
     ht_loop__update_time(loop);
+    if (HT_UNLIKELY(loop->active > be->grow_at ||
+                    (__atomic_load_n(be->sq_flags, __ATOMIC_RELAXED) & be->grow_flags))) {
+        r = ht_iouring__grow(loop);
+        if (r < 0) return r;
+    }
 
     uint32_t head = *be->cq_head; /* only we move it */
     for (;;) {

@@ -11,13 +11,20 @@
  *   - Registered ring fd (5.18): enter skips the fd table lookup.
  *   - Provided-buffer ring (5.19), registered here (how it is used: see
  *     loop_iouring.c); without it a recv takes its buffer at submit.
+ *   - Ring resizing (IORING_REGISTER_RESIZE_RINGS, 6.13; DEFER_TASKRUN
+ *     rings only): the rings are shrunk to one page each before they are
+ *     mapped, and grown after an enter that left the SQ empty when the ops
+ *     in flight pass half the CQ, the CQ overflowed (IORING_FEAT_NODROP
+ *     keeps those completions in the kernel until the next enter) or a
+ *     batch filled the SQ; never beyond the fixed sizes used without it
+ *     (options.entries SQEs, 8x as many CQEs), never shrunk again.
  *   - Every opcode we issue must exist (5.6, probed): else io_uring is
  *     reported unavailable, as on a kernel without it.
  *
  * Tests force the fallbacks with the environment variable
  * HT_LOOP__TEST_DISABLE (read once per ht_loop__init, meant for tests only),
  * a comma-separated list of: defer, coop, sqarray, submitall, regring, pbuf,
- * multishot, extarg, singlemmap, or "all"; "uring" makes io_uring_setup look
+ * multishot, extarg, singlemmap, resize, or "all"; "uring" makes io_uring_setup look
  * unavailable (ENOSYS), "probe" makes the opcode probe fail (a kernel too
  * old for the opcodes we use: reported as unavailable too).
  */
@@ -54,9 +61,13 @@ void ht_backend__info(const ht_loop_t* loop, ht_backend_info_t* out) {
     if (be->multishot_accept) f |= HT_BE_MULTISHOT_ACCEPT;
     if (be->ext_arg) f |= HT_BE_EXT_ARG;
     if (be->single_mmap) f |= HT_BE_SINGLE_MMAP;
+    if (be->resizable) f |= HT_BE_RESIZE_RINGS;
     *out = (ht_backend_info_t) { .features = f, .waits = be->waits,
                                  .send_resumes = be->send_resumes,
-                                 .nobufs_retries = be->nobufs_retries };
+                                 .nobufs_retries = be->nobufs_retries,
+                                 .sq_entries = be->sq_entries,
+                                 .cq_entries = be->cq_entries,
+                                 .ring_resizes = be->resizes };
 }
 
 /* --------------------------------------------------------- init / free --- */
@@ -127,8 +138,98 @@ static ht_result_t map_rings(ht_backend_t* be, const uring_params_t* p, bool sin
     be->cq_head = (uint32_t*) (c + p->cq_off.head);
     be->cq_tail = (uint32_t*) (c + p->cq_off.tail);
     be->cq_mask = *(uint32_t*) (c + p->cq_off.ring_mask);
+    be->cq_entries = *(uint32_t*) (c + p->cq_off.ring_entries);
     be->cqes = (uring_cqe_t*) (c + p->cq_off.cqes);
+    be->sq_flags = (uint32_t*) (s + p->sq_off.flags);
     return 0;
+}
+
+/* ------------------------------------------------------------ resizing --- */
+
+/* Asks the kernel for rings of sq and cq entries; *p gets their offsets.
+ * The SQEs the kernel has not consumed and the CQEs we have not reaped are
+ * copied over (-EOVERFLOW if they do not fit); completions in the overflow
+ * list stay there until the next enter flushes them. */
+static ht_result_t resize(ht_backend_t* be, uint32_t sq, uint32_t cq, uring_params_t* p) {
+    memset(p, 0, sizeof *p);
+    p->sq_entries = sq;
+    p->cq_entries = cq;
+    p->flags = SETUP_CQSIZE;
+    return sys_register(be->ring_fd, REGISTER_RESIZE_RINGS, p, 1) < 0 ? -errno : 0;
+}
+
+static void set_grow_at(ht_backend_t* be) {
+    bool room = be->resizable && be->cq_entries < be->cq_max;
+    be->grow_at = room ? be->cq_entries / 2 : UINT32_MAX;
+    be->grow_flags = room ? SQ_CQ_OVERFLOW : 0;
+    be->sq_full = false;
+}
+
+ht_result_t ht_iouring__grow(ht_loop_t* loop) {
+    ht_backend_t* be = loop->be;
+    if (!be->resizable) {
+        set_grow_at(be);
+        return 0;
+    }
+    /* Unconsumed SQEs would be copied too, but a SENDMSG among them points
+     * into the msghdr array we are about to replace: wait until the SQ is
+     * empty (with SUBMIT_ALL the enter just before took everything). */
+    if (be->sq_local_tail != __atomic_load_n(be->sq_head, __ATOMIC_ACQUIRE)) return 0;
+    uint32_t sq = be->sq_entries, cq = be->cq_entries;
+    if (be->sq_full && sq < be->sq_max) sq *= 2;
+    /* Room for a completion from every op in flight, twice over; a CQ that
+     * overflowed (a multishot accept's burst is one op) doubles at least. */
+    uint64_t want = 2ull * loop->active;
+    if ((__atomic_load_n(be->sq_flags, __ATOMIC_RELAXED) & SQ_CQ_OVERFLOW) && want < 2ull * cq)
+        want = 2ull * cq;
+    while (cq < want && cq < be->cq_max) cq *= 2;
+    if (cq < sq) cq = sq;
+    if (sq == be->sq_entries && cq == be->cq_entries) {
+        set_grow_at(be);
+        return 0;
+    }
+    struct msghdr* msgs = be->msgs;
+    if (sq != be->msgs_n) {
+        msgs = ht_alloc__alloc(loop->alloc, sizeof(struct msghdr) * sq);
+        if (!msgs) { /* the SQ stays; the CQ may still grow */
+            msgs = be->msgs;
+            sq = be->sq_entries;
+            if (cq == be->cq_entries) {
+                set_grow_at(be);
+                return 0;
+            }
+        }
+    }
+    uring_params_t p;
+    if (resize(be, sq, cq, &p) < 0) {
+        /* ENOMEM, or a kernel that refuses it now: these sizes for good */
+        if (msgs != be->msgs) ht_alloc__free(loop->alloc, msgs, sizeof(struct msghdr) * sq);
+        be->resizable = false;
+        be->sq_max = be->sq_entries;
+        be->cq_max = be->cq_entries;
+        set_grow_at(be);
+        return 0;
+    }
+    /* The old mappings still show the old pages, which no longer are the
+     * ring: map the new ones, then drop the old. */
+    void* old_sq = be->sq_map;
+    void* old_cq = be->cq_map;
+    void* old_sqes = be->sqes;
+    size_t old_sq_len = be->sq_map_len, old_cq_len = be->cq_map_len, old_sqes_len = be->sqes_len;
+    be->sqes = nullptr;
+    be->sq_map = be->cq_map = nullptr;
+    ht_result_t r = map_rings(be, &p, be->single_mmap);
+    munmap(old_sqes, old_sqes_len);
+    if (old_cq != old_sq) munmap(old_cq, old_cq_len);
+    munmap(old_sq, old_sq_len);
+    if (msgs != be->msgs) {
+        ht_alloc__free(loop->alloc, be->msgs, sizeof(struct msghdr) * be->msgs_n);
+        be->msgs = msgs;
+        be->msgs_n = sq;
+    }
+    be->resizes++;
+    set_grow_at(be);
+    return r;
 }
 
 static void setup_pbuf(ht_loop_t* loop) {
@@ -222,13 +323,30 @@ ht_result_t ht_backend__init(ht_loop_t* loop) {
     loop->be = be;
 
     be->single_mmap = (p.features & FEAT_SINGLE_MMAP) && !disabled(dis, "singlemmap");
-    ht_result_t r = map_rings(be, &p, be->single_mmap);
+    /* The sizes asked for are the largest; where the kernel can resize the
+     * rings, shrink them before they are mapped (an idle loop then holds 2
+     * pages of them instead of 13) and grow them with the load. */
+    be->sq_max = p.sq_entries;
+    be->cq_max = p.cq_entries;
+    const uring_params_t* mp = &p;
+    uring_params_t small;
+    uint32_t sq0 = p.sq_entries < SQ_START ? p.sq_entries : SQ_START;
+    uint32_t cq0 = p.cq_entries < CQ_START ? p.cq_entries : CQ_START;
+    if ((want & SETUP_DEFER_TASKRUN) && !disabled(dis, "resize") &&
+        (sq0 < p.sq_entries || cq0 < p.cq_entries) && resize(be, sq0, cq0, &small) == 0) {
+        be->resizable = true;
+        mp = &small;
+    }
+    ht_result_t r = map_rings(be, mp, be->single_mmap);
     if (r == 0) {
         /* Not zeroed: a slot is written whole before its SENDMSG, so an
-         * idle loop's 14 kB of them cost no RSS until sends use them. */
+         * idle loop's 3.5 kB of them (14 kB at 256) cost no RSS until sends
+         * use them. */
         be->msgs = ht_alloc__alloc(loop->alloc, sizeof(struct msghdr) * be->sq_entries);
         if (!be->msgs) r = -ENOMEM;
+        else be->msgs_n = be->sq_entries;
     }
+    set_grow_at(be);
     if (r == 0) {
         loop->wake_fd = eventfd(0, EFD_CLOEXEC); /* blocking: see the top */
         if (loop->wake_fd < 0) r = -errno;
@@ -259,7 +377,7 @@ void ht_backend__free(ht_loop_t* loop) {
     if (be->br) munmap(be->br, be->br_len);
     if (loop->wake_fd >= 0) close(loop->wake_fd);
     loop->wake_fd = -1;
-    ht_alloc__free(loop->alloc, be->msgs, sizeof(struct msghdr) * be->sq_entries);
+    ht_alloc__free(loop->alloc, be->msgs, sizeof(struct msghdr) * be->msgs_n);
     ht_alloc__free(loop->alloc, be, sizeof *be);
     loop->be = nullptr;
 }
