@@ -654,7 +654,7 @@ START_TEST(backend_uses_kernel_features) {
         ck_assert_uint_eq(info.features, 0); /* every fallback is forced */
     } else {
         /* Informational: which features this kernel gave us. */
-        fprintf(stderr, "io_uring features: %s%s%s%s%s%s%s%s\n",
+        fprintf(stderr, "io_uring features: %s%s%s%s%s%s%s%s%s\n",
                 info.features & HT_BE_DEFER_TASKRUN ? "defer_taskrun " : "",
                 info.features & HT_BE_COOP_TASKRUN ? "coop_taskrun " : "",
                 info.features & HT_BE_NO_SQARRAY ? "no_sqarray " : "",
@@ -662,7 +662,8 @@ START_TEST(backend_uses_kernel_features) {
                 info.features & HT_BE_PBUF_RING ? "pbuf_ring " : "",
                 info.features & HT_BE_MULTISHOT_ACCEPT ? "multishot_accept " : "",
                 info.features & HT_BE_EXT_ARG ? "ext_arg " : "",
-                info.features & HT_BE_SINGLE_MMAP ? "single_mmap" : "");
+                info.features & HT_BE_SINGLE_MMAP ? "single_mmap " : "",
+                info.features & HT_BE_RESIZE_RINGS ? "resize_rings" : "");
         ck_assert(info.features & HT_BE_SINGLE_MMAP); /* 5.4+, everywhere */
         ht_loop__free(loop, A);
         setenv("HT_LOOP__TEST_DISABLE", "pbuf,multishot", 1);

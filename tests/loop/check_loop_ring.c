@@ -5,7 +5,8 @@
  * multishot accept overflow the small CQ first (IORING_FEAT_NODROP keeps
  * them). Every accept, receive and send must complete exactly once and every
  * byte arrive, on the resizing path, on the fixed-size one (resize switched
- * off here; every fallback in check_loop_fallback) and on epoll. */
+ * off here; every fallback in check_loop_fallback) and on epoll. Grown rings
+ * that cannot be mapped end the run with the error. */
 #include "loop_fixture.h"
 
 enum { NBURST = 1000, MSG = 8 };
@@ -185,7 +186,50 @@ START_TEST(burst_of_1000_connections_fixed_rings) {
 }
 END_TEST
 
+static int dead_recvs;
+static void on_dead_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
+    dead_recvs++;
+    if (res > 0) ht_loop__buf_release(loop, op->buf);
+}
+
+/* Grown rings that cannot be mapped (ENOMEM, forced): the run returns the
+ * error instead of waiting on rings it can no longer see, and the loop can
+ * still be freed (ASan: nothing leaked, nothing touched after unmap). */
+START_TEST(rings_that_cannot_be_remapped_end_the_run) {
+    if (strcmp(ht_loop__backend(), "io_uring") != 0) return;
+    setenv("HT_LOOP__TEST_DISABLE", "growmap", 1);
+    ht_loop_t* loop = new_loop(nullptr);
+    unsetenv("HT_LOOP__TEST_DISABLE");
+    ht_backend_info_t info;
+    ht_backend__info(loop, &info);
+    if (!(info.features & HT_BE_RESIZE_RINGS)) { /* kernel < 6.13: nothing grows */
+        ht_loop__free(loop, A);
+        return;
+    }
+    /* 100 receives started in one batch fill the 64-entry SQ: it grows */
+    enum { N = 100 };
+    static int s[N], c[N];
+    static ht_op_t op[N];
+    dead_recvs = 0;
+    for (int i = 0; i < N; i++) {
+        tcp_pair(&s[i], &c[i]);
+        op[i] = (ht_op_t) { 0 };
+        ck_assert_int_eq(ht_loop__recv(loop, &op[i], s[i], on_dead_recv), 0);
+    }
+    ck_assert_int_eq(ht_loop__run(loop), -ENOMEM);
+    ck_assert_int_eq(dead_recvs, 0); /* no data was sent: nothing completed */
+    ht_backend__info(loop, &info);
+    ck_assert_uint_eq(info.ring_resizes, 0);
+    ht_loop__free(loop, A);
+    for (int i = 0; i < N; i++) {
+        close(s[i]);
+        close(c[i]);
+    }
+}
+END_TEST
+
 void loop_add_ring_tests(TCase* tc) {
+    tcase_add_test(tc, rings_that_cannot_be_remapped_end_the_run);
     tcase_add_test(tc, burst_of_1000_connections);
     tcase_add_test(tc, burst_of_1000_connections_fixed_rings);
 }

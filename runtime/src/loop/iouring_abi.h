@@ -183,8 +183,7 @@ struct ht_backend {
     uint32_t  sq_mask, sq_entries;
     uint32_t  sq_local_tail; /* published to *sq_tail before each enter */
     uring_sqe_t* sqes;
-    struct msghdr* msgs;     /* one per SQE slot, for SENDMSG */
-    uint32_t       msgs_n;   /* == sq_entries, except inside a resize */
+    struct msghdr* msgs;     /* one per SQE slot, for SENDMSG: sq_max of them */
 
     uint32_t* cq_head;
     uint32_t* cq_tail;
@@ -192,17 +191,19 @@ struct ht_backend {
     uring_cqe_t* cqes;
     uint32_t* sq_flags;      /* the kernel's: SQ_CQ_OVERFLOW */
 
-    /* Growth (IORING_REGISTER_RESIZE_RINGS), checked after each enter: when
-     * more than grow_at ops are in flight, or the kernel sets a flag in
-     * grow_flags (an overflowed CQ), or a batch filled the SQ (sq_full, and
-     * grow_at = 0). Without resizing, or at the largest sizes, grow_at is
-     * UINT32_MAX and grow_flags 0. */
+    /* Growth (IORING_REGISTER_RESIZE_RINGS): when an accepted connection
+     * leaves more than grow_at ops in flight, or a batch fills the SQ
+     * (sq_full). Without resizing, or at the largest sizes, grow_at is
+     * UINT32_MAX. dead: the error that made the ring unreachable (see
+     * ht_iouring__grow), returned by the next poll. */
+    ht_loop_t* loop;
     uint32_t grow_at;
-    uint32_t grow_flags;
     uint32_t sq_max, cq_max;
     bool     resizable;
     bool     sq_full;
     uint32_t resizes;
+    ht_result_t dead;
+    bool test_map_fails;     /* HT_LOOP__TEST_DISABLE=growmap */
 
     void*  sq_map;
     size_t sq_map_len;
@@ -232,12 +233,13 @@ struct ht_backend {
     uring_timespec_t timeout_ts;
 };
 
-/* Grows the rings for the load seen (see grow_at above), once nothing is
- * left in the SQ: the kernel copies pending CQEs into the new rings, which
- * are then mapped in place of the old. Returns 0 (also when it could not
- * resize: the rings keep working at their size) or -errno if the new rings
- * could not be mapped (the loop cannot go on). loop_iouring_setup.c. */
-ht_result_t ht_iouring__grow(ht_loop_t* loop);
+/* Grows the rings for the load seen (see grow_at above); the caller has
+ * flushed the SQ (nothing is done otherwise). Safe in the middle of
+ * dispatching a batch: the kernel copies the CQEs not yet reaped into the
+ * new CQ at the same indices, and the new rings are mapped in place of the
+ * old. If the kernel refuses, the rings keep their size; if the new ones
+ * cannot be mapped, be->dead is set. loop_iouring_setup.c. */
+void ht_iouring__grow(ht_loop_t* loop);
 
 /* Queues the read of loop->wake_fd that reports a wake (UD_WAKE); false if
  * the SQ is full and cannot be flushed. loop_iouring.c; init arms the first. */

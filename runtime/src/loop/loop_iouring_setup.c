@@ -13,20 +13,24 @@
  *     loop_iouring.c); without it a recv takes its buffer at submit.
  *   - Ring resizing (IORING_REGISTER_RESIZE_RINGS, 6.13; DEFER_TASKRUN
  *     rings only): the rings are shrunk to one page each before they are
- *     mapped, and grown after an enter that left the SQ empty when the ops
- *     in flight pass half the CQ, the CQ overflowed (IORING_FEAT_NODROP
- *     keeps those completions in the kernel until the next enter) or a
- *     batch filled the SQ; never beyond the fixed sizes used without it
- *     (options.entries SQEs, 8x as many CQEs), never shrunk again.
+ *     mapped, and grown when an accepted connection leaves more ops in
+ *     flight than half the CQ, or a batch fills the SQ (the SQ is flushed
+ *     first; a burst that overflows the CQ, such as a multishot accept's,
+ *     is kept by the kernel, IORING_FEAT_NODROP, until the next enter).
+ *     Not a check per loop iteration: that cost hello 10 instructions per
+ *     keep-alive request (+0.5%); these cost none. Never beyond the fixed
+ *     sizes used without it (options.entries SQEs, 8x as many CQEs), never
+ *     shrunk again.
  *   - Every opcode we issue must exist (5.6, probed): else io_uring is
  *     reported unavailable, as on a kernel without it.
  *
  * Tests force the fallbacks with the environment variable
  * HT_LOOP__TEST_DISABLE (read once per ht_loop__init, meant for tests only),
  * a comma-separated list of: defer, coop, sqarray, submitall, regring, pbuf,
- * multishot, extarg, singlemmap, resize, or "all"; "uring" makes io_uring_setup look
- * unavailable (ENOSYS), "probe" makes the opcode probe fail (a kernel too
- * old for the opcodes we use: reported as unavailable too).
+ * multishot, extarg, singlemmap, resize, or "all"; "uring" makes
+ * io_uring_setup look unavailable (ENOSYS), "probe" makes the opcode probe fail (a kernel too
+ * old for the opcodes we use: reported as unavailable too), "growmap" makes
+ * the mapping of grown rings fail (ENOMEM).
  */
 #include "loop/internal.h"
 #include "loop/iouring_abi.h"
@@ -74,8 +78,9 @@ void ht_backend__info(const ht_loop_t* loop, ht_backend_info_t* out) {
 
 static bool disabled(const char* list, const char* what) {
     if (!list) return false;
-    /* "all": every optional feature, not the two that fake unavailability */
-    if (strstr(list, "all") && strcmp(what, "uring") != 0 && strcmp(what, "probe") != 0)
+    /* "all": every optional feature, not the ones that fake failures */
+    if (strstr(list, "all") && strcmp(what, "uring") != 0 && strcmp(what, "probe") != 0 &&
+        strcmp(what, "growmap") != 0)
         return true;
     size_t n = strlen(what);
     for (const char* p = list; (p = strstr(p, what)); p += n) {
@@ -159,22 +164,29 @@ static ht_result_t resize(ht_backend_t* be, uint32_t sq, uint32_t cq, uring_para
 }
 
 static void set_grow_at(ht_backend_t* be) {
-    bool room = be->resizable && be->cq_entries < be->cq_max;
-    be->grow_at = room ? be->cq_entries / 2 : UINT32_MAX;
-    be->grow_flags = room ? SQ_CQ_OVERFLOW : 0;
+    be->grow_at = be->resizable && be->cq_entries < be->cq_max ? be->cq_entries / 2 : UINT32_MAX;
     be->sq_full = false;
 }
 
-ht_result_t ht_iouring__grow(ht_loop_t* loop) {
+/* The ring can no longer be reached: a resize succeeded but its rings could
+ * not be mapped. The old mappings stay (the batch being dispatched reads its
+ * CQEs from them; SQEs written there are never seen), and the next enter
+ * fails: ht_backend__poll returns err, and ht_loop__run with it. */
+static void disable_ring(ht_backend_t* be, ht_result_t err) {
+    be->enter_fd = -1;
+    be->enter_flags = 0;
+    be->dead = err;
+    be->resizable = false;
+}
+
+void ht_iouring__grow(ht_loop_t* loop) {
     ht_backend_t* be = loop->be;
-    if (!be->resizable) {
+    /* The callers flushed: an SQE left would be copied to the new ring, but
+     * a SENDMSG's msghdr slot could then be written over before submit. */
+    if (!be->resizable || be->sq_local_tail != __atomic_load_n(be->sq_head, __ATOMIC_ACQUIRE)) {
         set_grow_at(be);
-        return 0;
+        return;
     }
-    /* Unconsumed SQEs would be copied too, but a SENDMSG among them points
-     * into the msghdr array we are about to replace: wait until the SQ is
-     * empty (with SUBMIT_ALL the enter just before took everything). */
-    if (be->sq_local_tail != __atomic_load_n(be->sq_head, __ATOMIC_ACQUIRE)) return 0;
     uint32_t sq = be->sq_entries, cq = be->cq_entries;
     if (be->sq_full && sq < be->sq_max) sq *= 2;
     /* Room for a completion from every op in flight, twice over; a CQ that
@@ -184,52 +196,38 @@ ht_result_t ht_iouring__grow(ht_loop_t* loop) {
         want = 2ull * cq;
     while (cq < want && cq < be->cq_max) cq *= 2;
     if (cq < sq) cq = sq;
-    if (sq == be->sq_entries && cq == be->cq_entries) {
-        set_grow_at(be);
-        return 0;
-    }
-    struct msghdr* msgs = be->msgs;
-    if (sq != be->msgs_n) {
-        msgs = ht_alloc__alloc(loop->alloc, sizeof(struct msghdr) * sq);
-        if (!msgs) { /* the SQ stays; the CQ may still grow */
-            msgs = be->msgs;
-            sq = be->sq_entries;
-            if (cq == be->cq_entries) {
-                set_grow_at(be);
-                return 0;
-            }
-        }
-    }
     uring_params_t p;
-    if (resize(be, sq, cq, &p) < 0) {
-        /* ENOMEM, or a kernel that refuses it now: these sizes for good */
-        if (msgs != be->msgs) ht_alloc__free(loop->alloc, msgs, sizeof(struct msghdr) * sq);
-        be->resizable = false;
-        be->sq_max = be->sq_entries;
-        be->cq_max = be->cq_entries;
+    if ((sq == be->sq_entries && cq == be->cq_entries) || resize(be, sq, cq, &p) < 0) {
+        if (sq != be->sq_entries || cq != be->cq_entries) {
+            /* ENOMEM, or a kernel that refuses it now: these sizes for good */
+            be->resizable = false;
+        }
         set_grow_at(be);
-        return 0;
+        return;
     }
     /* The old mappings still show the old pages, which no longer are the
-     * ring: map the new ones, then drop the old. */
+     * ring: map the new ones, then drop the old (the kernel copied the CQEs
+     * not yet reaped, and the heads and tails, to the same indices). */
     void* old_sq = be->sq_map;
     void* old_cq = be->cq_map;
     void* old_sqes = be->sqes;
     size_t old_sq_len = be->sq_map_len, old_cq_len = be->cq_map_len, old_sqes_len = be->sqes_len;
+    ht_backend_t keep = *be;
     be->sqes = nullptr;
     be->sq_map = be->cq_map = nullptr;
-    ht_result_t r = map_rings(be, &p, be->single_mmap);
+    ht_result_t r = be->test_map_fails ? -ENOMEM : map_rings(be, &p, be->single_mmap);
+    if (r < 0) {
+        unmap_rings(be); /* what map_rings got of the new ones */
+        *be = keep;
+        disable_ring(be, r);
+        set_grow_at(be);
+        return;
+    }
     munmap(old_sqes, old_sqes_len);
     if (old_cq != old_sq) munmap(old_cq, old_cq_len);
     munmap(old_sq, old_sq_len);
-    if (msgs != be->msgs) {
-        ht_alloc__free(loop->alloc, be->msgs, sizeof(struct msghdr) * be->msgs_n);
-        be->msgs = msgs;
-        be->msgs_n = sq;
-    }
     be->resizes++;
     set_grow_at(be);
-    return r;
 }
 
 static void setup_pbuf(ht_loop_t* loop) {
@@ -260,6 +258,7 @@ ht_result_t ht_backend__init(ht_loop_t* loop) {
     if (!be) return -ENOMEM;
     be->ring_fd = -1;
     be->timeout_deadline = UINT64_MAX;
+    be->loop = loop;
 
     /* Ask for everything, drop features one at a time on EINVAL (older
      * kernels reject flags they do not know). */
@@ -339,12 +338,11 @@ ht_result_t ht_backend__init(ht_loop_t* loop) {
     }
     ht_result_t r = map_rings(be, mp, be->single_mmap);
     if (r == 0) {
-        /* Not zeroed: a slot is written whole before its SENDMSG, so an
-         * idle loop's 3.5 kB of them (14 kB at 256) cost no RSS until sends
-         * use them. */
-        be->msgs = ht_alloc__alloc(loop->alloc, sizeof(struct msghdr) * be->sq_entries);
+        /* As many as the largest SQ has slots, not zeroed: a slot is
+         * written whole before its SENDMSG, so the 14 kB cost no RSS until
+         * sends use them (3.5 kB while the SQ has 64 slots). */
+        be->msgs = ht_alloc__alloc(loop->alloc, sizeof(struct msghdr) * be->sq_max);
         if (!be->msgs) r = -ENOMEM;
-        else be->msgs_n = be->sq_entries;
     }
     set_grow_at(be);
     if (r == 0) {
@@ -364,6 +362,7 @@ ht_result_t ht_backend__init(ht_loop_t* loop) {
     }
     if (!disabled(dis, "pbuf")) setup_pbuf(loop);
     be->multishot_accept = !disabled(dis, "multishot");
+    be->test_map_fails = disabled(dis, "growmap");
     ht_iouring__wake_arm(loop);
     return 0;
 }
@@ -377,7 +376,7 @@ void ht_backend__free(ht_loop_t* loop) {
     if (be->br) munmap(be->br, be->br_len);
     if (loop->wake_fd >= 0) close(loop->wake_fd);
     loop->wake_fd = -1;
-    ht_alloc__free(loop->alloc, be->msgs, sizeof(struct msghdr) * be->msgs_n);
+    ht_alloc__free(loop->alloc, be->msgs, sizeof(struct msghdr) * be->sq_max);
     ht_alloc__free(loop->alloc, be, sizeof *be);
     loop->be = nullptr;
 }
