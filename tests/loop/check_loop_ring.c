@@ -81,7 +81,16 @@ static void run_burst(const char* disable) {
         setrlimit(RLIMIT_NOFILE, &rl);
     }
     nburst = rl.rlim_cur > 2 * NBURST + 64 ? NBURST : (int) (rl.rlim_cur - 64) / 2;
-    ck_assert_int_ge(nburst, 200);
+    /* The clients connect before anything accepts: the listen backlog must
+     * hold them all (somaxconn is 4096 since Linux 5.4, 128 before). */
+    FILE* f = fopen("/proc/sys/net/core/somaxconn", "r");
+    int somaxconn = 0;
+    if (f) {
+        if (fscanf(f, "%d", &somaxconn) != 1) somaxconn = 0;
+        fclose(f);
+    }
+    if (somaxconn > 0 && somaxconn < nburst) nburst = somaxconn;
+    ck_assert_int_ge(nburst, 100);
     naccepted = nsent = burst_errors = burst_accept_finals = 0;
     memset(id_seen, 0, sizeof id_seen);
     memset(bconns, 0, sizeof bconns);
@@ -159,7 +168,8 @@ static void run_burst(const char* disable) {
     if (resizing) {
         /* 1,000 receives in flight at once ask for the largest CQ */
         ck_assert_uint_ge(info.ring_resizes, 1);
-        ck_assert_uint_eq(info.cq_entries, 2048);
+        if (nburst == NBURST) ck_assert_uint_eq(info.cq_entries, 2048);
+        else ck_assert_uint_gt(info.cq_entries, 128);
         ck_assert_uint_ge(info.sq_entries, 64);
         ck_assert_uint_le(info.sq_entries, 256);
     } else {
