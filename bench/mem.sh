@@ -30,6 +30,9 @@
 # interleaved; each cell is the median, and VmHWM's readings follow: a
 # server's RSS moves by ~100 kB from one start to the next, as ASLR moves
 # the 64 KiB windows the kernel maps around each touched page of libc).
+# ASLR=0 starts every server under `setarch -R`: the same layout each start,
+# so the same pages are mapped and the readings repeat to the page; the
+# difference between two servers is then what their own code and data add.
 set -uo pipefail
 NCONNS=${NCONNS:-1000}
 SERVER_CPU=${SERVER_CPU:-1}
@@ -37,6 +40,9 @@ CLIENT_CPU=${CLIENT_CPU:-0}
 WORKERS=${WORKERS:-1}
 VERBOSE=${VERBOSE:-0}
 R=${R:-1}
+ASLR=${ASLR:-1}
+NORAND=()
+((ASLR)) || NORAND=(setarch "$(uname -m)" -R)
 
 die() { printf 'mem.sh: %s\n' "$*" >&2; exit 2; }
 [[ $# -ge 1 && -d $1 ]] || die "usage: bench/mem.sh BUILD_DIR [floor|hello|ht ...]"
@@ -88,12 +94,12 @@ start() { # NAME -> SPID, PORT
   # background child, after the readers below may already have looked.
   : >"$T/port"; : >"$T/log"
   case $s in
-    floor) taskset -c "$SERVER_CPU" "$FLOOR" -p 0 >"$T/port" 2>"$T/log" & ;;
+    floor) taskset -c "$SERVER_CPU" "${NORAND[@]}" "$FLOOR" -p 0 >"$T/port" 2>"$T/log" & ;;
     hello) LD_PRELOAD=$LOBIND LOBIND_PORT=0 LOBIND_PORT_FILE=$T/port \
-             taskset -c "$SERVER_CPU" "$B/examples/hello/hello" >"$T/log" 2>&1 & ;;
+             taskset -c "$SERVER_CPU" "${NORAND[@]}" "$B/examples/hello/hello" >"$T/log" 2>&1 & ;;
     # ht binds where it is told and says where: no shim in its address
     # space (lobind's code and the libc it uses cost ht ~100 kB of RSS).
-    ht) taskset -c "$SERVER_CPU" "$B/examples/ht/ht" -b 127.0.0.1 -p 0 -d "$T/www" -w "$WORKERS" \
+    ht) taskset -c "$SERVER_CPU" "${NORAND[@]}" "$B/examples/ht/ht" -b 127.0.0.1 -p 0 -d "$T/www" -w "$WORKERS" \
           >"$T/log" 2>&1 & ;;
     *) die "unknown server $s" ;;
   esac
