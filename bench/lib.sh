@@ -1,6 +1,6 @@
 # bench/lib.sh: shell helpers the bench scripts share. Sourced, never run
-# (bench/run.sh, bench/bigfile/run.sh, bench/microservice/run.sh and its
-# sampler.sh, bench/syscalls.sh); defines functions and sets nothing else.
+# (bench/run.sh, bench/bigfile/run.sh, bench/microservice/run.sh); defines
+# functions and sets nothing else.
 #
 #   running PID          the process exists and is not a zombie
 #   stop_pid PID [TENTHS]  SIGTERM, up to TENTHS tenths of a second (30), then
