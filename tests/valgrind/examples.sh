@@ -11,7 +11,7 @@
 # `make valgrind` runs it on build/release-werror (epoll, -O3 -g, no sanitizers).
 # epoll, because valgrind 3.19 runs io_uring_enter as a non-blocking syscall
 # and holds signals until it returns: an idle io_uring loop never sees the
-# SIGINT (the examples themselves shut down fine; check_server tests that). Needs root or unprivileged user namespaces for `unshare -n`
+# SIGINT (the examples themselves shut down fine; check_server_proc tests that). Needs root or unprivileged user namespaces for `unshare -n`
 # (re-executes itself inside); curl for the requests.
 set -eu
 B=${1:?usage: examples.sh BUILD_DIR}
