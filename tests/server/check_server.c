@@ -387,11 +387,6 @@ START_TEST(expect_100_continue) {
 }
 END_TEST
 
-typedef struct limit_case {
-    const char* name;
-    int         status;
-} limit_case_t;
-
 static void limit_request(int fd, int which) {
     char* buf = malloc(40000);
     size_t n = 0;

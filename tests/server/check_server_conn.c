@@ -175,14 +175,6 @@ START_TEST(client_reset_mid_response) {
 }
 END_TEST
 
-typedef struct bg_read {
-    int    fd;
-    size_t want;
-    size_t got;
-    bool   ok;
-    bool   eof;
-} bg_read_t;
-
 START_TEST(graceful_shutdown_completes_inflight_response) {
     start();
     size_t n = 24000000; /* far more than loopback buffers hold: still sending at shutdown */
