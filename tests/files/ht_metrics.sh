@@ -43,7 +43,11 @@ sum() { awk -v pat="$1" 'index($0, pat) == 1 { s += $NF } END { print s + 0 }' "
 [ "$(awk '/code="4xx",method="none"/ { s += $NF } END { print s }' "$t/m.txt")" -eq 1 ] || fail "400 not counted"
 [ "$(sum 'ht_request_duration_seconds_count{')" -eq 8 ] || fail "histogram count"
 [ "$(sum 'ht_response_body_bytes_total{')" -ge 55 ] || fail "bytes"
-grep -q '^ht_open_connections{worker="0"} ' "$t/m.txt" || fail "no open-connections gauge"
+# Both workers are in the scrape, whichever the kernel gave the connections to.
+for w in 0 1; do
+  grep -q "^ht_open_connections{worker=\"$w\"} " "$t/m.txt" || fail "no open-connections gauge for worker $w"
+done
+[ "$(sum 'ht_accepted_total{')" -eq 8 ] || fail "accepted_total: $(sum 'ht_accepted_total{')"
 grep -q '^ht_deferred_in_flight{worker=' "$t/m.txt" || fail "no deferred gauge"
 kill -TERM "$pid"
 i=0

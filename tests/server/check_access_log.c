@@ -122,12 +122,16 @@ START_TEST(metrics_count_every_response) {
     ck_assert_int_eq(ht_metrics__create(&m), 0);
     ht_config_t cfg = { .metrics = m };
     start_cfg(&cfg);
+    static char text[65536];
+    /* Serving and not yet handed a connection: in the scrape, at zero. */
+    ck_assert_uint_lt(ht_metrics__render(m, text, sizeof text), sizeof text);
+    ck_assert_msg(strstr(text, "ht_open_connections{worker=\"0\"} 0\n"), "%s", text);
+    ck_assert_msg(strstr(text, "ht_accepted_total{worker=\"0\"} 0\n"), "%s", text);
     one("GET /now HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 200);
     one("GET /later HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 201);
     one("POST /never HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 504);
     one("\x01\x02 nonsense\r\n\r\n", 400);
     stop();
-    static char text[65536];
     size_t n = ht_metrics__render(m, text, sizeof text);
     ck_assert_uint_lt(n, sizeof text);
     ck_assert_uint_eq(strlen(text), n);

@@ -17,6 +17,8 @@
  * read-modify-write); ht_metrics__render sums nothing across threads, it
  * reads each block (relaxed loads) and prints it, from any thread, at scrape
  * time. Gauges are refreshed at each response and each acceptor timer tick.
+ * An acceptor's block is in the scrape from ht_server__serve on, at zero
+ * until it serves: every worker's series exists before its first connection.
  * Nothing is paid without a metrics object (one test per response).
  */
 #ifndef HT_METRICS_H

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "server/access_log.h"
+#include "server/metrics_int.h"
 #include "server/observe.h"
 #include "server/conn.h"
 #include "server/sock.h"
@@ -207,6 +208,9 @@ ht_result_t ht_server__serve(ht_acceptor_t* acc, const ht_server_t* server, ht_l
         acc->headers_ = nullptr;
         return r;
     }
+    /* In the scrape from the start, at zero: a worker that has not been
+     * handed a connection yet is not a series missing from the scrape. */
+    if (acc->cfg_.metrics) ht_metrics__gauges_(acc);
     acc->waker_.data = acc;
     ht_loop__waker_add(loop, &acc->waker_, on_wake);
     acc->active_ = 1;
