@@ -483,8 +483,13 @@ def conn_flood():
         if failed:
             log("conn_flood: unanswered, e.g. %r" % sorted(set(failed))[:3])
         # io_uring's multishot accept may pass the cap by what it already
-        # took from the backlog when the cap was hit (see ht/config.h).
-        assert peak <= cap + backlog, "server held %d connections, cap %d + backlog %d" % (
+        # took from the backlog when the cap was hit (see ht/config.h): one
+        # burst of the kernel's, which empties the backlog while clients'
+        # handshakes refill it. Idle, the peak is at most cap + backlog (96
+        # here); under CI's parallel load one burst took 107 (139 held). The
+        # bound checked is two backlogs: a server that kept accepting at the
+        # cap would hold all 400.
+        assert peak <= cap + 2 * backlog, "server held %d connections, cap %d + 2 x backlog %d" % (
             peak, cap, backlog)
         assert not failed, "%d flood connections dropped unanswered" % len(failed)
         assert served == flood, "only %d of %d flood connections served" % (served, flood)

@@ -66,7 +66,9 @@ typedef struct ht_config {
                                  * the acceptor stops accepting (the kernel's backlog
                                  * holds new clients) and resumes below it. io_uring:
                                  * connections its accept already took when the cap
-                                 * was reached are served too (at most one backlog). */
+                                 * was reached are served too: one burst of the
+                                 * kernel's, what the backlog held (and, on a busy
+                                 * machine, what handshakes completed meanwhile). */
     uint32_t max_keepalive_requests; /* requests per connection before it is closed
                                  * (Connection: close on the last); 0 = 100000. */
     uint32_t accept_retry_ms;   /* after EMFILE/ENFILE/ENOBUFS/ENOMEM the accept is
