@@ -36,12 +36,13 @@
  * submit fails at once: nothing waits on a database that is not there.
  * Abandoned operations (their client left, or the route's deadline passed
  * and the server answered 504) are dropped if not sent yet; if sent and
- * running (the head of the pipeline), the server is asked to cancel it
- * (pg_conn_cancel: PQcancel on a helper thread). A cancel can only target
- * "whatever this connection runs now": if the slow statement finished just
- * before it arrived, the next one is cancelled instead; such a statement,
- * whose caller is still waiting, is sent again once (a cancelled statement
- * had no effect: it was its own transaction).
+ * not finished (in the group running now), the server is asked to cancel
+ * it (pg_conn_cancel: PQcancel on a helper thread). A cancel can only
+ * target "whatever this connection runs now": if the slow statement
+ * finished just before it arrived, or has not started, another is
+ * cancelled instead; such a statement, whose caller is still waiting, is
+ * sent again (a cancelled statement had no effect: a read, or a write
+ * alone in its transaction).
  */
 #include "pg_conn.h"
 #include "pg_listen.h"
@@ -252,11 +253,21 @@ static void pump_later(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
     pump(s);
 }
 
-/* The statement running now belongs to nobody: ask the server to stop it. */
+/* A statement runs for nobody: ask the server to stop it. The server holds
+ * a group's results until its sync, so the one running now is any
+ * unanswered one of rx's group, not necessarily rx ([read, slow, reads]:
+ * rx stays on the first read while the slow one runs). An abandoned one
+ * among them is cancelled: whichever of the group runs when the cancel
+ * lands fails, the rest of the group is skipped, and retry() sends the
+ * innocent ones again. One cancel per group: the flag goes with it. */
 static void maybe_cancel(store_pg_t* s) {
-    pgq_t* h = s->rx;
-    if (h && h->req == nullptr && h->result == nullptr && !h->cancelled && pg_conn_cancel(&s->q))
-        h->cancelled = true;
+    pgq_t* victim = nullptr;
+    for (pgq_t* q = s->rx; q && q->sent; q = q->next) {
+        if (q->cancelled) return;
+        if (victim == nullptr && q->req == nullptr && q->result == nullptr) victim = q;
+        if (q->synced) break;
+    }
+    if (victim && pg_conn_cancel(&s->q)) victim->cancelled = true;
 }
 
 /* ---- Answers ---- */
