@@ -29,6 +29,11 @@ typedef struct m_block {
     m_u64 dur_sum_ns;
     m_u64 dur_count;
     m_u64 open, deferred_now, deferred, cut_off, accepted;
+    /* Each request writes the gauges above and reads `used`: without a
+     * line between blocks, the next acceptor's `used` could share a cache
+     * line with these, and every request would move it between cores.
+     * A gap, not alignment: calloc promises 16 bytes. */
+    char gap_[64];
 } m_block_t;
 
 struct ht_metrics {
