@@ -33,7 +33,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "hostile"))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-import hostile  # noqa: E402  (Server, Reader, /proc readers)
+import hostile_harness as harness  # noqa: E402  (Server, Reader, /proc readers)
 
 HELLO = b"hello from hachettp\n"
 GET = b"GET / HTTP/1.1\r\nHost: soak\r\n\r\n"
@@ -49,7 +49,7 @@ def client(port, data, seconds, conns, seed, out):
         if socks[i] is None:
             s = socket.create_connection(("127.0.0.1", port), timeout=10)
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            socks[i] = (s, hostile.Reader(s))
+            socks[i] = (s, harness.Reader(s))
         return socks[i]
 
     def drop(i):
@@ -165,13 +165,13 @@ def main():
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--warmup", type=float, default=0.2)
     args = ap.parse_args()
-    hostile.SERVER = args.server
+    harness.SERVER = args.server
 
     tmp = tempfile.mkdtemp(prefix="soak_")
     data = random.Random(1).randbytes(1 << 20)
     with open(os.path.join(tmp, "data"), "wb") as f:
         f.write(data)
-    srv = hostile.Server("-w", args.workers, "-d", tmp)
+    srv = harness.Server("-w", args.workers, "-d", tmp)
     fd0 = srv.baseline()
     q = mp.Queue()
     procs = [mp.Process(target=client, args=(srv.port, data, args.seconds, args.conns, 1000 + k, q))
@@ -192,7 +192,7 @@ def main():
     total = sum(r["requests"] for r in results)
     unexpected = sum(r["unexpected"] for r in results)
     reconnects = sum(r["reconnects"] for r in results)
-    ok_fds = hostile.wait_until(lambda: srv.fds() == fd0, 10)
+    ok_fds = harness.wait_until(lambda: srv.fds() == fd0, 10)
     fd1 = srv.fds()
     warm = [r for t, r, _ in samples if t >= args.seconds * args.warmup]
     rss_warm, rss_max, rss_end = warm[0], max(warm), warm[-1]
