@@ -146,14 +146,14 @@ clean:
 # microservice, whose workers share the in-memory notes and hear changes
 # through one hub (its end-to-end tests, on PostgreSQL too). Only those
 # targets are built.
-TSAN_TESTS := check_workers check_loop check_server check_server_conn check_server_proc check_defer hostile_server microservice
+TSAN_TESTS := check_workers check_loop check_server check_server_conn check_server_proc check_defer check_defer_stream hostile_server microservice
 tsan: deps
 	cmake -S . -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=Debug -DHT_SANITIZE=OFF -DHT_WERROR=ON \
 	      -DHT_IO_URING=ON -DHT_BUILD_EXAMPLES=ON -DCMAKE_C_FLAGS=-fsanitize=thread \
 	      -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
 	cmake --build $(BUILD)/tsan -j $(JOBS) --target $(TSAN_TESTS)
 	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(BUILD)/tsan --output-on-failure \
-	      -R '^(check_(workers|loop|loop_fallback|server(_conn|_proc)?(_fallback)?|defer)|hostile_resets|microservice_(pg_)?e2e)$$'
+	      -R '^(check_(workers|loop|loop_fallback|server(_conn|_proc)?(_fallback)?|defer(_stream)?)|hostile_resets|microservice_(pg_)?e2e)$$'
 
 # valgrind --leak-check=full on the examples' graceful shutdown (see
 # tests/valgrind/examples.sh), on the release-werror tree's (epoll, no

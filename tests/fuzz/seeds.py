@@ -60,9 +60,10 @@ paths = sorted({s for s in literals(os.path.join(root, 'tests/codegen/check_code
 n += write('fuzz_match', [bytes([m]) + p for p in paths for m in (0, 1, 2, 3, 4, 5)]
            + [b'\xe0BREW ' + p for p in paths[:8]] + [b'\xe0MKCOL ' + p for p in paths[:8]])
 # fuzz_conn: every request of the parser and server tests (check_defer's
-# too), whole (8 zero bytes: no split points) and once split in the middle of
-# its head.
-reqs = parse + [s for t in ('check_server.c', 'check_server_conn.c', 'check_server_proc.c', 'check_defer.c')
+# and check_defer_stream's too), whole (8 zero bytes: no split points) and
+# once split in the middle of its head.
+reqs = parse + [s for t in ('check_server.c', 'check_server_conn.c', 'check_server_proc.c', 'check_defer.c',
+                            'check_defer_stream.c')
                 for s in literals(os.path.join(root, 'tests/server', t)) if b'HTTP/1.' in s]
 def split(r, c=None):
     c = min(len(r) // 2 if c is None else c, 0xffff)
