@@ -69,7 +69,7 @@ def split(r, c=None):
     c = min(len(r) // 2 if c is None else c, 0xffff)
     return bytes([c & 0xff, c >> 8]) + b'\0' * 6 + r
 # ... and each of the handler's kinds (a target "/_" + a..p picks it, the
-# rest of the target its variant; fuzz_conn.c, "the handler"): a GET under
+# rest of the target its variant; fuzz_conn_handler.c): a GET under
 # four variants, HEAD, HTTP/1.0, and pipelined behind and before plain
 # requests; the streamed-body kinds (o, p) with Content-Length and chunked
 # bodies, 100-continue (the body in a second piece), bodies over the
