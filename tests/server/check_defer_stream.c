@@ -203,9 +203,9 @@ START_TEST(streamed_upload) {
         sum += (uint8_t) data[i];
     }
     char want[64], req[256];
-    snprintf(want, sizeof want, "%u %llu", LEN, (unsigned long long) sum);
+    snprintf(want, sizeof want, "%u %llu", (unsigned) LEN, (unsigned long long) sum);
     /* Content-Length: 3 MiB, over the 1 MiB max_body a buffered body has */
-    snprintf(req, sizeof req, "PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: %u\r\n\r\n", LEN);
+    snprintf(req, sizeof req, "PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: %u\r\n\r\n", (unsigned) LEN);
     upload_expect(req, data, LEN, 201, want);
     ck_assert_int_gt(atomic_load(&g_body_calls), 3);
     /* chunked, in uneven chunks */
@@ -336,8 +336,8 @@ START_TEST(upload_paused_and_slow) {
         sum += (uint8_t) data[i];
     }
     char want[64], req[128];
-    snprintf(want, sizeof want, "%u %llu", LEN, (unsigned long long) sum);
-    snprintf(req, sizeof req, "PUT /up_pause HTTP/1.1\r\nHost: x\r\nContent-Length: %u\r\n\r\n", LEN);
+    snprintf(want, sizeof want, "%u %llu", (unsigned) LEN, (unsigned long long) sum);
+    snprintf(req, sizeof req, "PUT /up_pause HTTP/1.1\r\nHost: x\r\nContent-Length: %u\r\n\r\n", (unsigned) LEN);
     upload_expect(req, data, LEN, 201, want);
     free(data);
     ck_assert_uint_ge(atomic_load(&g_paused_ms), 2 * 140);
