@@ -395,6 +395,28 @@ static void same_plan(const ht_fs_plan_t* x, const ht_fs_plan_t* y, const char* 
 
 static ht_fs_plan_t plan2;
 
+/* A cached plan's serialized fields (what the server copies instead of
+ * headers[]): present exactly for a plain 200 (q has no precondition and,
+ * for GET, no Range) of a file, and then headers[] as "Name: value\r\n"
+ * lines, byte for byte. Returns whether it was present. */
+static bool fields_are_headers(const ht_fs_plan_t* y, const ht_fs_request_t* q) {
+    bool plain = !q->if_match.ptr && !q->if_none_match.ptr && !q->if_modified_since.ptr &&
+                 !q->if_unmodified_since.ptr && !(q->method == HT_METHOD_GET && q->range.ptr);
+    if (!(plain && y->status == 200 && y->body == HT_FS_BODY_FILE)) {
+        ck_assert_uint_eq(y->fields_.len, 0);
+        return false;
+    }
+    char want[1024];
+    size_t n = 0;
+    for (unsigned i = 0; i < y->n_headers; i++)
+        n += (size_t) snprintf(want + n, sizeof want - n, "%.*s: %.*s\r\n", HT_SLICE_FMT(y->headers[i].name),
+                               HT_SLICE_FMT(y->headers[i].value));
+    ck_assert_uint_lt(n, sizeof want);
+    ck_assert_msg(ht_slice__eq(y->fields_, ht_slice__from(want, n)), "fields_ [%.*s] vs headers [%s]",
+                  HT_SLICE_FMT(y->fields_), want);
+    return true;
+}
+
 START_TEST(cache_matches_plan) {
     ht_fs_root_t r = open_root(0);
     ht_fs_cache_t c;
@@ -403,6 +425,7 @@ START_TEST(cache_matches_plan) {
                             "/old.js", "/big.bin", "/../x", "/dir2/", "/link_in" };
     const char* aes[] = { nullptr, "gzip", "gzip;q=0" };
     const char* ranges[] = { nullptr, "bytes=1-3", "bytes=99-" };
+    unsigned with_fields[3] = { 0 }; /* per round */
     for (int round = 0; round < 3; round++)
         for (size_t i = 0; i < HT_ARRAY_LEN(paths); i++)
             for (size_t j = 0; j < HT_ARRAY_LEN(aes); j++)
@@ -415,11 +438,18 @@ START_TEST(cache_matches_plan) {
                     ht_fs__plan(&r, &q, &plan);
                     ht_fs__plan_cached(&c, &r, &q, 5, &plan2);
                     same_plan(&plan, &plan2, paths[i]);
+                    ck_assert_uint_eq(plan.fields_.len, 0); /* uncached: field by field */
+                    with_fields[round] += fields_are_headers(&plan2, &q);
                     ht_fs__plan_release(&plan);
                     ht_fs__plan_release(&plan2);
                 }
     /* Files only are cached: 7 file paths x 2 gzip keys, filled in round 0. */
     ck_assert_uint_gt(c.hits, 0);
+    /* Plain answers came from the entries' heads on insert (round 0) and on
+     * hits (round 1: the same requests); with If-None-Match never. */
+    ck_assert_uint_gt(with_fields[0], 0);
+    ck_assert_uint_eq(with_fields[1], with_fields[0]);
+    ck_assert_uint_eq(with_fields[2], 0);
     uint64_t hits = c.hits, allocs = counting.allocs;
     ht_fs_request_t q = get("/a.txt");
     ht_fs__plan_cached(&c, &r, &q, 6, &plan2);

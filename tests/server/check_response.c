@@ -548,6 +548,37 @@ START_TEST(serve_file_cached) {
     ck_assert_int_ne(plan.fd, sent_fd);
     ck_assert_int_eq(pread(plan.fd, c, 4, 0), 4);
     ht_fs__plan_release(&plan);
+    /* A cached file's head is the uncached one, byte for byte, on the miss
+     * that fills the entry and on hits (one copied block: plan.c's head),
+     * and so are the answers to requests that are not plain. */
+    ht_fs_cache_t fresh;
+    ck_assert_int_eq(ht_fs__cache_init(&fresh, 16, 60000, 0, A), 0);
+    ht_serve_file_options_t cached = { .cache = &fresh };
+    served_t u = serve(HT_METHOD_GET, "/a.txt", nullptr, nullptr, &root, nullptr);
+    ck_assert_ptr_nonnull(strstr(u.text, "\r\nETag: \""));
+    ck_assert_ptr_nonnull(strstr(u.text, "\r\nAccept-Ranges: bytes\r\nContent-Length: 6\r\n"));
+    char etag[80];
+    const char* tag = strstr(u.text, "ETag: ") + 6;
+    ck_assert_uint_lt(strcspn(tag, "\r"), sizeof etag);
+    snprintf(etag, sizeof etag, "%.*s", (int) strcspn(tag, "\r"), tag);
+    ht_header_t inm = { HT_SLICE("If-None-Match"), ht_slice__from_cstr(etag), HT_HEADER_IF_NONE_MATCH };
+    ht_header_t rng = { HT_SLICE("Range"), HT_SLICE("bytes=1-2"), HT_HEADER_RANGE };
+    ht_header_t* variants[] = { nullptr, &inm, &rng };
+    for (size_t v = 0; v < HT_ARRAY_LEN(variants); v++)
+        for (int m = 0; m < 2; m++) {
+            ht_method_t meth = m ? HT_METHOD_HEAD : HT_METHOD_GET;
+            served_t want = serve(meth, "/a.txt", nullptr, variants[v], &root, nullptr);
+            for (int i = 0; i < 2; i++) { /* the miss (first GET), then hits */
+                served_t got = serve(meth, "/a.txt", nullptr, variants[v], &root, &cached);
+                ck_assert_str_eq(got.text, want.text);
+                ck_assert_uint_eq(got.status, want.status);
+                free(got.text);
+            }
+            free(want.text);
+        }
+    ck_assert_uint_eq(fresh.misses, 1);
+    free(u.text);
+    ht_fs__cache_free(&fresh);
     ht_header_t range = { HT_SLICE("Range"), HT_SLICE("bytes=99990-"), HT_HEADER_RANGE };
     s = serve(HT_METHOD_GET, "/big.txt", nullptr, &range, &root, &opt);
     ck_assert_uint_eq(s.status, 206);

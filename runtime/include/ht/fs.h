@@ -400,6 +400,10 @@ typedef struct ht_fs_plan {
     char         path_buf[HT_FS_PATH_MAX];
     char         text[3 * HT_FS_PATH_MAX + 256];
     uint32_t     text_len;
+    /* From a cache whose entry answers a plain 200 (no precondition, no
+     * Range): headers[] already serialized, "Name: value\r\n" each, in
+     * order (the server copies it whole); empty otherwise. The runtime's. */
+    ht_slice_t   fields_;
 } ht_fs_plan_t;
 
 /* Decides the response to one request for root (see the issue's semantics):
@@ -452,8 +456,9 @@ HT_INLINE ht_file_t ht_fs__plan_take_fd(ht_fs_plan_t* p) {
  * redirects and errors always go through ht_fs__plan.
  *
  * Lifetimes: a plan from the cache borrows the entry's fd and data
- * (fd_borrowed, data); both stay valid until the next ht_fs__plan_cached
- * or ht_fs__cache_free on this cache. Memory: the entry table and contents
+ * (fd_borrowed, data), and on a hit may borrow its header values from the
+ * entry too; all stay valid until the next ht_fs__plan_cached or
+ * ht_fs__cache_free on this cache. Memory: the entry table and contents
  * come from the cache's allocator at init and on insert; nothing is
  * allocated on a hit. */
 typedef struct ht_fs_cache_entry_ ht_fs_cache_entry_;

@@ -192,6 +192,21 @@ ht_result_t ht_response__header_own_(ht_response_t* res, ht_slice_t name, ht_sli
     return 0;
 }
 
+ht_result_t ht_response__fields_own_(ht_response_t* res, ht_slice_t lines) {
+    if (res->state != HT_RES_HEAD) return ht_response__state_err_(res);
+    ht_out_t* o = res->out;
+    if (HT_UNLIKELY(!out_room(o, lines.len))) {
+        ht_result_t r = res_grow(res, lines.len);
+        if (r < 0) {
+            res->state = HT_RES_FAILED; /* a head missing fields must not go out */
+            return r;
+        }
+        o = res->out;
+    }
+    out_put(o, lines.ptr, lines.len);
+    return 0;
+}
+
 ht_result_t ht_response__header_cstr(ht_response_t* res, const char* name, const char* value) {
     return ht_response__header(res, ht_slice__from_cstr(name), ht_slice__from_cstr(value));
 }
