@@ -423,14 +423,14 @@ typedef struct served {
     ht_result_t r;
 } served_t;
 
-/* Serves one request (method, raw path, query, optional header) into a
+/* Serves one request (method, raw path, query, n header fields) into a
  * fresh send buffer. */
-static served_t serve(ht_method_t m, const char* path, const char* query, ht_header_t* h,
-                      const ht_fs_root_t* root, const ht_serve_file_options_t* opt) {
+static served_t serve_n(ht_method_t m, const char* path, const char* query, ht_header_t* h, uint16_t n,
+                        const ht_fs_root_t* root, const ht_serve_file_options_t* opt) {
     ht_out__reset_(OUT);
     ht_request_t rq = { .method_id_ = (uint8_t) m, .path_ = ht_slice__from_cstr(path),
                         .query_ = ht_slice__from_cstr(query ? query : ""), .headers_ = h,
-                        .num_headers_ = h ? 1 : 0 };
+                        .num_headers_ = n };
     ht_response_t res;
     ht_response__begin_(&res, OUT, nullptr, DATE, m == HT_METHOD_HEAD ? HT_RESF_HEAD_ONLY : 0);
     served_t s = { .r = ht_response__serve_file(&res, &rq, root, opt, A) };
@@ -439,6 +439,12 @@ static served_t serve(ht_method_t m, const char* path, const char* query, ht_hea
     ht_response__finish_(&res);
     s.text = sent(nullptr);
     return s;
+}
+
+/* ... with one optional header field. */
+static served_t serve(ht_method_t m, const char* path, const char* query, ht_header_t* h,
+                      const ht_fs_root_t* root, const ht_serve_file_options_t* opt) {
+    return serve_n(m, path, query, h, h ? 1 : 0, root, opt);
 }
 
 START_TEST(serve_file_mounted) {
@@ -577,6 +583,20 @@ START_TEST(serve_file_cached) {
             free(want.text);
         }
     ck_assert_uint_eq(fresh.misses, 1);
+    /* Among several fields, each the plan reads is found, and of a repeated
+     * one the first counts (as ht_request__header's). */
+    ht_header_t host = { HT_SLICE("Host"), HT_SLICE("x"), HT_HEADER_HOST };
+    ht_header_t ae = { HT_SLICE("Accept-Encoding"), HT_SLICE("gzip"), HT_HEADER_ACCEPT_ENCODING };
+    ht_header_t inm_no = { HT_SLICE("If-None-Match"), HT_SLICE("\"other\""), HT_HEADER_IF_NONE_MATCH };
+    ht_header_t several[][4] = { { host, rng, ae, inm_no }, { inm, host, inm_no, ae }, { host, inm_no, inm, rng } };
+    uint16_t want_status[] = { 206, 304, 206 };
+    for (size_t v = 0; v < HT_ARRAY_LEN(several); v++)
+        for (int through = 0; through < 2; through++) {
+            served_t got = serve_n(HT_METHOD_GET, "/a.txt", nullptr, several[v], 4, &root, through ? &cached : nullptr);
+            ck_assert_msg(got.status == want_status[v], "%zu: %u", v, got.status);
+            if (got.status == 206) ck_assert_ptr_nonnull(strstr(got.text, "\r\nContent-Range: bytes 1-2/6\r\n"));
+            free(got.text);
+        }
     free(u.text);
     ht_fs__cache_free(&fresh);
     ht_header_t range = { HT_SLICE("Range"), HT_SLICE("bytes=99990-"), HT_HEADER_RANGE };
