@@ -531,6 +531,41 @@ START_TEST(cache_ttl_eviction_oom) {
 }
 END_TEST
 
+/* The hash spreads keys over the sets: 300 files, in names shorter than a
+ * word, of two words, and long ones differing only in their middle, in a
+ * table of 1,024 entries (4 ways). A set that drew more than 4 of them
+ * misses on all of its keys in the second round (LRU, cyclic order): a
+ * random hash costs ~10 such misses, one blind to part of the path ~100. */
+START_TEST(cache_spreads_keys) {
+    dir("root/s");
+    dir("root/l");
+    char rel[128], paths[300][64];
+    for (int i = 0; i < 100; i++) {
+        snprintf(paths[i], sizeof paths[i], "/s/%02d", i); /* 5 bytes */
+        snprintf(paths[100 + i], sizeof paths[0], "/l/%03d.txt", i); /* 10 */
+        snprintf(paths[200 + i], sizeof paths[0], "/l/long-name-%03d-of-a-file.txt", i); /* 31 */
+    }
+    for (int i = 0; i < 300; i++) {
+        snprintf(rel, sizeof rel, "root%s", paths[i]);
+        put(rel, "x\n");
+    }
+    ht_fs_root_t r = open_root(0);
+    ht_fs_cache_t c;
+    ck_assert_int_eq(ht_fs__cache_init(&c, 1024, 1000, 0, a), 0);
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 300; i++) {
+            ht_fs_request_t q = get(paths[i]);
+            ht_fs__plan_cached(&c, &r, &q, 5, &plan2);
+            ck_assert_msg(plan2.status == 200, "%s: %u", paths[i], plan2.status);
+            ht_fs__plan_release(&plan2);
+        }
+    ck_assert_uint_eq(c.misses + c.hits, 600);
+    ck_assert_msg(c.hits >= 270, "%llu of 300 hit", (unsigned long long) c.hits);
+    ht_fs__cache_free(&c);
+    ht_fs__root_close(&r);
+}
+END_TEST
+
 /* Pages of [p, p + len) that are resident (mincore). */
 static size_t resident_pages(const void* p, size_t len) {
     uintptr_t pg = (uintptr_t) sysconf(_SC_PAGESIZE), lo = (uintptr_t) p & ~(pg - 1);
@@ -578,6 +613,7 @@ int main(void) {
     tcase_add_test(tc, cache_matches_plan);
     tcase_add_test(tc, cache_ttl_eviction_oom);
     tcase_add_test(tc, cache_table_costs_what_it_holds);
+    tcase_add_test(tc, cache_spreads_keys);
     suite_add_tcase(s, tc);
     return ht_test__run(s);
 }

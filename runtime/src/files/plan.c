@@ -416,9 +416,27 @@ static uint64_t accept_key_(const ht_fs_accept_t* acc) {
     return k;
 }
 
+/* Eight bytes of the path at a time (the last word overlapping the one
+ * before it), a multiply and a shift each: the byte-wise FNV-1a it
+ * replaces was ~70 instructions of a hit on a 10-byte path. Only picks the
+ * set and screens the ways: the key itself is compared. */
 static uint64_t hash_key(ht_slice_t path, uint64_t accept) {
-    uint64_t h = 1469598103934665603ull ^ (accept * 0x9e3779b97f4a7c15ull);
-    for (size_t i = 0; i < path.len; i++) h = (h ^ (unsigned char) path.ptr[i]) * 1099511628211ull;
+    const uint64_t k = 0x9e3779b97f4a7c15ull;
+    uint64_t h = (accept ^ path.len) * k, w;
+    size_t n = path.len;
+    const char* s = path.ptr;
+    if (n >= 8) {
+        for (; n > 8; s += 8, n -= 8) {
+            memcpy(&w, s, 8);
+            h = (h ^ w) * k;
+            h ^= h >> 29;
+        }
+        memcpy(&w, s + n - 8, 8);
+    } else {
+        w = 0;
+        for (size_t i = 0; i < n; i++) w = w << 8 | (unsigned char) s[i];
+    }
+    h = (h ^ w) * k;
     return h ^ (h >> 29);
 }
 
