@@ -373,6 +373,23 @@ START_TEST(accept_encoding) {
     ck_assert_int_eq(ht_fs__accept_q(S("gzip, identity;q=0"), S("identity")), 0);
     /* x-gzip is only an alias of gzip. */
     ck_assert_int_eq(ht_fs__accept_q(S("x-gzip"), S("br")), -1);
+    /* All q-values at once (by ht_fs_encoding_t: br, zstd, gzip, identity).
+     * An absent field and an empty one allow identity only. */
+    struct { ht_slice_t ae; uint16_t q[HT_FS_ENC_CODINGS + 1]; } all[] = {
+        { ABSENT, { 0, 0, 0, 1 } },
+        { S(""), { 0, 0, 0, 1 } },
+        { S("gzip"), { 0, 0, 1000, 1 } },
+        { S("br;q=0.5, *;q=0.1"), { 500, 100, 100, 100 } },
+        { S("zstd, identity;q=0"), { 0, 1000, 0, 0 } },
+        { S("*;q=0"), { 0, 0, 0, 0 } },
+    };
+    for (size_t i = 0; i < HT_ARRAY_LEN(all); i++) {
+        ht_fs_accept_t acc;
+        memset(&acc, 0xee, sizeof acc);
+        ht_fs__accept_parse(all[i].ae, &acc);
+        for (unsigned e = 0; e <= HT_FS_ENC_CODINGS; e++)
+            ck_assert_msg(acc.q[e] == all[i].q[e], "%zu: coding %u: %u", i, e, acc.q[e]);
+    }
 }
 END_TEST
 

@@ -245,11 +245,15 @@ ht_slice_t ht_fs__encoding_suffix(ht_fs_encoding_t e) {
 }
 
 void ht_fs__accept_parse(ht_slice_t ae, ht_fs_accept_t* out) {
+    if (!ae.ptr) { /* absent (every request of a client that never compresses): identity only */
+        *out = (ht_fs_accept_t){ .q = { [HT_FS_ENC_IDENTITY] = 1 } };
+        return;
+    }
     /* -1: not listed. The first entry for a name counts, as in accept_q. */
     int32_t own[HT_FS_ENC_CODINGS + 1], star = -1, q;
     for (unsigned e = 0; e <= HT_FS_ENC_CODINGS; e++) own[e] = -1;
     ht_slice_t s = ae, name;
-    while (ae.ptr && next_coding(&s, &name, &q)) {
+    while (next_coding(&s, &name, &q)) {
         if (ht_slice__eq(name, HT_SLICE("*"))) {
             if (star < 0) star = q;
             continue;
