@@ -244,11 +244,9 @@ ht_slice_t ht_fs__encoding_suffix(ht_fs_encoding_t e) {
     return (unsigned) e < HT_FS_ENC_CODINGS ? enc_suffix_[e] : HT_SLICE("");
 }
 
-void ht_fs__accept_parse(ht_slice_t ae, ht_fs_accept_t* out) {
-    if (!ae.ptr) { /* absent (every request of a client that never compresses): identity only */
-        *out = (ht_fs_accept_t){ .q = { [HT_FS_ENC_IDENTITY] = 1 } };
-        return;
-    }
+/* A present value's q-values (ht_fs__accept_parse's slow path: a function
+ * of its own, so that an absent field does not pay its frame). */
+__attribute__((noinline)) static void accept_parse_list(ht_slice_t ae, ht_fs_accept_t* out) {
     /* -1: not listed. The first entry for a name counts, as in accept_q. */
     int32_t own[HT_FS_ENC_CODINGS + 1], star = -1, q;
     for (unsigned e = 0; e <= HT_FS_ENC_CODINGS; e++) own[e] = -1;
@@ -273,6 +271,15 @@ void ht_fs__accept_parse(ht_slice_t ae, ht_fs_accept_t* out) {
         out->q[e] = (uint16_t) (own[e] >= 0 ? own[e] : star >= 0 ? star : 0);
     int32_t id = own[HT_FS_ENC_CODINGS];
     out->q[HT_FS_ENC_IDENTITY] = (uint16_t) (id >= 0 ? id : star >= 0 ? star : 1);
+}
+
+void ht_fs__accept_parse(ht_slice_t ae, ht_fs_accept_t* out) {
+    if (ae.ptr) {
+        accept_parse_list(ae, out);
+        return;
+    }
+    /* Absent (every request of a client that never compresses): identity only. */
+    *out = (ht_fs_accept_t){ .q = { [HT_FS_ENC_IDENTITY] = 1 } };
 }
 
 ht_fs_encoding_t ht_fs__choose_encoding(const ht_fs_accept_t* acc, uint32_t available) {
