@@ -215,6 +215,39 @@ START_TEST(head_too_large_is_500) {
 }
 END_TEST
 
+/* The status and a block of serialized fields at once (a cached file's
+ * head): the same bytes as ht_response__status + one header_own_ per
+ * field, for 200 and any other status; the state rules of status. */
+START_TEST(status_and_serialized_fields) {
+    ht_slice_t lines = HT_SLICE("Content-Type: text/plain\r\nETag: \"1\"\r\n");
+    ht_response_t res;
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
+    ck_assert_int_eq(ht_response__status_fields_own_(&res, 200, lines), 0);
+    ck_assert_uint_eq(ht_response__get_status(&res), 200);
+    ck_assert_int_eq(ht_response__header_own_(&res, HT_SLICE("X"), HT_SLICE("y")), 0);
+    ck_assert_int_eq(ht_response__body(&res, "hi", 2, A), 0);
+    ht_response__finish_(&res);
+    ht_response__begin_(&res, OUT, nullptr, DATE, HT_RESF_CLOSE);
+    ck_assert_int_eq(ht_response__status_fields_own_(&res, 206, lines), 0);
+    ck_assert_int_eq(ht_response__status_fields_own_(&res, 200, lines), HT_E_RESPONSE_STATE);
+    ck_assert_int_eq(ht_response__body(&res, "h", 1, A), 0);
+    ht_response__finish_(&res);
+    EXPECT_SENT("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nETag: \"1\"\r\nX: y\r\nContent-Length: 2\r\n" D
+                "\r\nhi"
+                "HTTP/1.1 206 Partial Content\r\nContent-Type: text/plain\r\nETag: \"1\"\r\nContent-Length: 1\r\n" D
+                "Connection: close\r\n\r\nh");
+    /* Fields that do not fit (a fixed buffer here: no growth) fail the
+     * response, which then becomes a 500. */
+    ht_out__reset_(OUT);
+    char big[4096];
+    memset(big, 'v', sizeof big);
+    ht_response__begin_(&res, OUT, nullptr, DATE, 0);
+    ck_assert_int_eq(ht_response__status_fields_own_(&res, 200, ht_slice__from(big, 4090)), -ENOBUFS);
+    ht_response__finish_(&res);
+    EXPECT_SENT("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n" D "\r\n");
+}
+END_TEST
+
 START_TEST(pipelined_responses_and_large_body) {
     /* Two responses in one buffer, the second with a body too large to
      * inline: it goes out of line (copied from A) and is freed on reset. */
@@ -654,6 +687,7 @@ int main(void) {
     tcase_add_test(t, header_validation);
     tcase_add_test(t, nothing_built_is_500);
     tcase_add_test(t, head_too_large_is_500);
+    tcase_add_test(t, status_and_serialized_fields);
     tcase_add_test(t, pipelined_responses_and_large_body);
     tcase_add_test(t, body_ref_not_copied);
     tcase_add_test(t, continue_line);

@@ -146,9 +146,10 @@ ht_result_t ht_conn__out_grow_(struct ht_conn* c, ht_response_t* res, size_t nee
  * id lookup, no trimming; they cost ~400 instructions per field, most of
  * a small file's header time. Never for a caller's or a client's bytes. */
 ht_result_t ht_response__header_own_(ht_response_t* res, ht_slice_t name, ht_slice_t value);
-/* Several such fields at once, already serialized ("Name: value\r\n" each:
- * a cached file's, ht_fs_plan_t.fields_): one copy. */
-ht_result_t ht_response__fields_own_(ht_response_t* res, ht_slice_t lines);
+/* ht_response__status, then several fields as ht_response__header_own_
+ * would write them, already serialized ("Name: value\r\n" each: a cached
+ * file's, ht_fs_plan_t.fields_): for 200, one room check and one copy. */
+ht_result_t ht_response__status_fields_own_(ht_response_t* res, uint16_t status, ht_slice_t lines);
 /* Refreshes the acceptor-style date line "Date: ...\r\n" (37 bytes + NUL). */
 void ht_date_line_(char* out, int64_t t);
 #define HT_DATE_LINE_LEN 37

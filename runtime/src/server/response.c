@@ -192,11 +192,19 @@ ht_result_t ht_response__header_own_(ht_response_t* res, ht_slice_t name, ht_sli
     return 0;
 }
 
-ht_result_t ht_response__fields_own_(ht_response_t* res, ht_slice_t lines) {
-    if (res->state != HT_RES_HEAD) return ht_response__state_err_(res);
+ht_result_t ht_response__status_fields_own_(ht_response_t* res, uint16_t status, ht_slice_t lines) {
+    ht_result_t r;
+    if (HT_UNLIKELY(status != 200 || res->state != HT_RES_NONE)) {
+        if ((r = ht_response__status(res, status)) < 0) return r;
+    } else {
+        if (HT_UNLIKELY(!out_room(res->out, 17)) && (r = res_grow(res, 17)) < 0) return r;
+        OUT_LIT(res->out, "HTTP/1.1 200 OK\r\n");
+        res->status = 200;
+        res->state = HT_RES_HEAD;
+    }
     ht_out_t* o = res->out;
     if (HT_UNLIKELY(!out_room(o, lines.len))) {
-        ht_result_t r = res_grow(res, lines.len);
+        r = res_grow(res, lines.len);
         if (r < 0) {
             res->state = HT_RES_FAILED; /* a head missing fields must not go out */
             return r;

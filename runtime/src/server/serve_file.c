@@ -92,10 +92,11 @@ HT_INLINE ht_result_t respond_body(ht_response_t* res, const ht_request_t* req, 
  * call of its own cost ~18 instructions a request (callgrind). */
 HT_INLINE ht_result_t respond(ht_response_t* res, const ht_request_t* req, const ht_fs_root_t* root,
                               ht_fs_plan_t* p, ht_slice_t mount, bool vary_accept, ht_alloc_t* a) {
-    ht_result_t r = ht_response__status(res, p->status);
+    ht_result_t r;
     if (p->fields_.len) { /* a cached file's fields, serialized once (files/plan.c) */
-        if (r == 0) r = ht_response__fields_own_(res, p->fields_);
+        r = ht_response__status_fields_own_(res, p->status, p->fields_);
     } else {
+        r = ht_response__status(res, p->status);
         for (unsigned i = 0; r == 0 && i < p->n_headers; i++) {
             if (p->headers[i].id == HT_HEADER_LOCATION) r = location_header(res, mount, p->headers[i].value, a);
             else r = ht_response__header_own_(res, p->headers[i].name, p->headers[i].value); /* the plan's own */
