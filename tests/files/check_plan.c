@@ -546,7 +546,7 @@ START_TEST(cache_spreads_keys) {
         snprintf(paths[200 + i], sizeof paths[0], "/l/long-name-%03d-of-a-file.txt", i); /* 31 */
     }
     for (int i = 0; i < 300; i++) {
-        snprintf(rel, sizeof rel, "root%s", paths[i]);
+        snprintf(rel, sizeof rel, "root%.63s", paths[i]);
         put(rel, "x\n");
     }
     ht_fs_root_t r = open_root(0);
