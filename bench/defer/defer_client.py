@@ -27,6 +27,7 @@ Every subcommand prints one line "key=value ..." last, for run.sh.
 import argparse
 import asyncio
 import json
+import os
 import socket
 import statistics
 import sys
@@ -73,7 +74,10 @@ def read_response(sock, buf):
 def cmd_ka(a):
     s = socket.create_connection(("127.0.0.1", a.port))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    req = f"GET {a.path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+    # KA_HEADERS: more fields, "Name: value" lines separated by "|" (a
+    # browser's, to count what real requests cost; insn.sh passes it on).
+    extra = "".join(f + "\r\n" for f in os.environ.get("KA_HEADERS", "").split("|") if f)
+    req = f"GET {a.path} HTTP/1.1\r\nHost: bench\r\n{extra}\r\n".encode()
     buf = b""
     bad = 0
     for _ in range(a.n):

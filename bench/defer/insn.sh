@@ -20,6 +20,8 @@
 #               (HT_DIR unset: a temp dir with f.txt, 2,700 bytes: PATH /f.txt)
 #               and $HT_ARGS (e.g. HT_ARGS="--access-log /tmp/a.log")
 #
+# KA_HEADERS="Name: value|Name: value" adds fields to every request
+# (bench/defer/defer_client.py ka), e.g. a browser's.
 # R=3 (runs of each N, alternated; the median difference is printed, with
 # every run's on stderr). KEEP=DIR keeps each run's callgrind file there
 # (KIND.N.RUN) for callgrind_annotate's per-function diffs. Needs valgrind (callgrind_control), python3.

@@ -393,6 +393,35 @@ START_TEST(accept_encoding) {
 }
 END_TEST
 
+/* ht_fs__accept_parse keeps the last values it parsed (per thread): more
+ * distinct values than it keeps, in changing order, values of one length
+ * that differ in a byte, and one too long to keep, each always with its
+ * own q-values. */
+START_TEST(accept_encoding_memo) {
+    struct { const char* ae; uint16_t q[HT_FS_ENC_CODINGS + 1]; } v[] = {
+        { "gzip, deflate, br, zstd", { 1000, 1000, 1000, 1 } },
+        { "gzip", { 0, 0, 1000, 1 } },
+        { "zstd", { 0, 1000, 0, 1 } },
+        { "br;q=0.5", { 500, 0, 0, 1 } },
+        { "br;q=0.6", { 600, 0, 0, 1 } },
+        { "BR;Q=0.6", { 600, 0, 0, 1 } },
+        { "gzip, deflate", { 0, 0, 1000, 1 } },
+        { "identity;q=0, gzip;q=0.25, br;q=0.5, zstd;q=0.75, deflate, compress, x-foo",
+          { 500, 750, 250, 0 } },
+    };
+    static const unsigned order[] = { 0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 4, 3, 4, 3, 7, 7,
+                                      2, 1, 6, 5, 0, 6, 1, 5, 2, 4, 3, 0, 7, 1 };
+    for (size_t k = 0; k < HT_ARRAY_LEN(order); k++) {
+        unsigned i = order[k];
+        ht_fs_accept_t acc;
+        memset(&acc, 0xee, sizeof acc);
+        ht_fs__accept_parse(ht_slice__from_cstr(v[i].ae), &acc);
+        for (unsigned e = 0; e <= HT_FS_ENC_CODINGS; e++)
+            ck_assert_msg(acc.q[e] == v[i].q[e], "step %zu, \"%s\": coding %u: %u", k, v[i].ae, e, acc.q[e]);
+    }
+}
+END_TEST
+
 int main(void) {
     Suite* s = suite_create("httpfile");
     TCase* tc = tcase_create("httpfile");
@@ -405,6 +434,7 @@ int main(void) {
     tcase_add_test(tc, ranges);
     tcase_add_test(tc, if_range);
     tcase_add_test(tc, accept_encoding);
+    tcase_add_test(tc, accept_encoding_memo);
     suite_add_tcase(s, tc);
     SRunner* sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

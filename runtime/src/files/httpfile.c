@@ -244,8 +244,7 @@ ht_slice_t ht_fs__encoding_suffix(ht_fs_encoding_t e) {
     return (unsigned) e < HT_FS_ENC_CODINGS ? enc_suffix_[e] : HT_SLICE("");
 }
 
-/* A present value's q-values (ht_fs__accept_parse's slow path: a function
- * of its own, so that an absent field does not pay its frame). */
+/* A present value's q-values, parsed (a miss of the memo below). */
 __attribute__((noinline)) static void accept_parse_list(ht_slice_t ae, ht_fs_accept_t* out) {
     /* -1: not listed. The first entry for a name counts, as in accept_q. */
     int32_t own[HT_FS_ENC_CODINGS + 1], star = -1, q;
@@ -273,9 +272,44 @@ __attribute__((noinline)) static void accept_parse_list(ht_slice_t ae, ht_fs_acc
     out->q[HT_FS_ENC_IDENTITY] = (uint16_t) (id >= 0 ? id : star >= 0 ? star : 1);
 }
 
+/* The values this thread parsed last, and their q-values. A client sends
+ * the same Accept-Encoding on every request, and few values cover most
+ * clients (browsers: "gzip, deflate, br, zstd" and its prefixes), while
+ * parsing one costs ~1,300 instructions (splits, trims, a case-blind
+ * compare per known coding): a browser's small-file request ~4,900 in all
+ * (callgrind, BENCHMARKS.md). A hit is a length check and a memcmp. */
+enum { AE_MEMO = 4, AE_MEMO_MAX = 64 };
+typedef struct ae_memo {
+    uint8_t        len[AE_MEMO]; /* 0: empty (an empty value is not kept) */
+    uint8_t        next;         /* the entry a miss replaces */
+    char           text[AE_MEMO][AE_MEMO_MAX];
+    ht_fs_accept_t acc[AE_MEMO];
+} ae_memo_t;
+static _Thread_local ae_memo_t ae_memo_;
+
+/* Out of line, so that an absent field does not pay its frame. */
+__attribute__((noinline)) static void accept_parse_memo(ht_slice_t ae, ht_fs_accept_t* out) {
+    ae_memo_t* m = &ae_memo_;
+    if (ae.len == 0 || ae.len > AE_MEMO_MAX) {
+        accept_parse_list(ae, out);
+        return;
+    }
+    for (unsigned i = 0; i < AE_MEMO; i++)
+        if (m->len[i] == ae.len && memcmp(m->text[i], ae.ptr, ae.len) == 0) {
+            *out = m->acc[i];
+            return;
+        }
+    accept_parse_list(ae, out);
+    unsigned i = m->next;
+    m->next = (uint8_t) ((i + 1) % AE_MEMO);
+    m->len[i] = (uint8_t) ae.len;
+    memcpy(m->text[i], ae.ptr, ae.len);
+    m->acc[i] = *out;
+}
+
 void ht_fs__accept_parse(ht_slice_t ae, ht_fs_accept_t* out) {
     if (ae.ptr) {
-        accept_parse_list(ae, out);
+        accept_parse_memo(ae, out);
         return;
     }
     /* Absent (every request of a client that never compresses): identity only. */
