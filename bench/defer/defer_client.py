@@ -78,14 +78,15 @@ def cmd_ka(a):
     # browser's, to count what real requests cost; insn.sh passes it on).
     extra = "".join(f + "\r\n" for f in os.environ.get("KA_HEADERS", "").split("|") if f)
     req = f"GET {a.path} HTTP/1.1\r\nHost: bench\r\n{extra}\r\n".encode()
+    want = int(os.environ.get("KA_STATUS", "200"))  # 304 for a revalidation (If-None-Match)
     buf = b""
     bad = 0
     for _ in range(a.n):
         s.sendall(req)
         st, body, buf = read_response(s, buf)
-        bad += st != 200
+        bad += st != want
     s.close()
-    print(f"requests={a.n} non200={bad}")
+    print(f"requests={a.n} not{want}={bad}")
     return 1 if bad else 0
 
 
