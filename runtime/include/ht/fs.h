@@ -401,8 +401,9 @@ typedef struct ht_fs_plan {
     char         text[3 * HT_FS_PATH_MAX + 256];
     uint32_t     text_len;
     /* From a cache whose entry answers a plain 200 (no precondition, no
-     * Range): headers[] already serialized, "Name: value\r\n" each, in
-     * order (the server copies it whole); empty otherwise. The runtime's. */
+     * Range), or a 304 to If-None-Match alone: headers[] already
+     * serialized, "Name: value\r\n" each, in order (the server copies it
+     * whole); empty otherwise. The runtime's. */
     ht_slice_t   fields_;
 } ht_fs_plan_t;
 

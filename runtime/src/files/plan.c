@@ -488,14 +488,49 @@ static void head_write(char* d, const ht_fs_cache_entry_* e, const validators_t*
     if (e->vary) PUT_LIT(d, HEAD_VARY);
 }
 
+/* A 304 for e's file from e's head: its ETag and Last-Modified lines are
+ * next to each other there, the two fields finish_file's 304 has when the
+ * entry has no Vary (a browser revalidating: ~200 instructions of field
+ * writing saved). */
+static void not_modified_entry(ht_fs_plan_t* p, const ht_fs_cache_entry_* e, const char* head) {
+    drop_fd(p); /* as finish_file's 304 */
+    p->status = 304;
+    ht_slice_t tag = ht_slice__from(head + head_tag_off(e), e->tag_len);
+    ht_slice_t lm = ht_slice__from(head + head_lm_off(e), e->lm_len);
+    p->headers[0] = (ht_header_t){ .name = HT_SLICE("ETag"), .value = tag, .id = HT_HEADER_ETAG };
+    p->headers[1] = (ht_header_t){ .name = HT_SLICE("Last-Modified"), .value = lm, .id = HT_HEADER_LAST_MODIFIED };
+    p->n_headers = 2;
+    const char* from = tag.ptr - (LIT_LEN(HEAD_ETAG) - 2); /* "ETag: " */
+    p->fields_ = ht_slice__from(from, (size_t) (lm.ptr + lm.len + 2 - from));
+}
+
+/* finish_entry's request with a precondition or a Range: with
+ * If-None-Match alone (it overrides If-Modified-Since), matched, the 304
+ * from e's head; else finish_file. Out of line: the plain answer's path
+ * stays as short as it was. */
+__attribute__((noinline)) static void finish_entry_cond(ht_fs_plan_t* p, const ht_fs_request_t* req,
+                                                        const ht_fs_cache_entry_* e) {
+    const char* head = e->mem + e->key_len + e->path_len;
+    if (req->if_none_match.ptr && !req->if_match.ptr && !req->if_unmodified_since.ptr && !e->vary &&
+        !(req->range.ptr && req->method == HT_METHOD_GET) && /* the cache plans GET and HEAD only */
+        ht_fs__etag_list_match(req->if_none_match, ht_slice__from(head + head_tag_off(e), e->tag_len), true))
+        not_modified_entry(p, e, head);
+    else
+        finish_file(p, req, e->type, e->vary);
+}
+
 /* The plan of a request for e's file (p's fd, st, path and encoding set
  * from e): with no precondition and no Range to apply, the plain answer
- * from e's head (the fields finish_file would add, with the same values),
- * else finish_file. */
+ * from e's head (the fields finish_file would add, with the same values);
+ * else finish_entry_cond. */
 static void finish_entry(ht_fs_plan_t* p, const ht_fs_request_t* req, const ht_fs_cache_entry_* e) {
-    if (e->head_len == 0 || req->if_match.ptr || req->if_none_match.ptr || req->if_modified_since.ptr ||
-        req->if_unmodified_since.ptr || (req->range.ptr && req->method == HT_METHOD_GET)) {
+    if (e->head_len == 0) {
         finish_file(p, req, e->type, e->vary);
+        return;
+    }
+    if (req->if_match.ptr || req->if_none_match.ptr || req->if_modified_since.ptr || req->if_unmodified_since.ptr ||
+        (req->range.ptr && req->method == HT_METHOD_GET)) {
+        finish_entry_cond(p, req, e);
         return;
     }
     const char* head = e->mem + e->key_len + e->path_len;
