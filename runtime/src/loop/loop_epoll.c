@@ -28,6 +28,7 @@
  * the loop's deferred queue, never from inside the start call.
  */
 #include "loop/internal.h"
+#include "loop/nocancel.h"
 
 #include <limits.h>
 #include <poll.h>
@@ -218,7 +219,7 @@ static void do_recv(ht_loop_t* loop, int32_t fd) {
         cap = op->u_.b.len;
     }
     ssize_t n;
-    do n = recv(fd, p, cap, 0);
+    do n = ht_nc__recv(fd, p, cap, 0);
     while (n < 0 && errno == EINTR);
     ep_fd_t* e = &be->fds[fd];
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -291,11 +292,11 @@ static int send_some(ht_loop_t* loop, ht_op_t* op, ht_io_t* res) {
         if (cnt == 1) {
             /* One buffer (a small response): send(2) spares the kernel
              * sendmsg(2)'s copies and checks of a msghdr and an iovec array. */
-            n = send(fd, iov->base, iov->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+            n = ht_nc__send(fd, iov->base, iov->len, MSG_NOSIGNAL | MSG_DONTWAIT);
         } else {
             struct msghdr msg = { .msg_iov = (struct iovec*) iov,
                                   .msg_iovlen = cnt < IOV_MAX ? cnt : IOV_MAX };
-            n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+            n = ht_nc__sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
         }
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -419,7 +420,7 @@ ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms) {
     if (be->ready_head >= 0) timeout_ms = 0;
     int timeout = timeout_ms > INT_MAX ? INT_MAX : (int) timeout_ms;
     be->waits++;
-    int n = epoll_wait(be->epfd, be->events, (int) be->nevents, timeout);
+    int n = ht_nc__epoll_wait(be->epfd, be->events, (int) be->nevents, timeout);
     if (n < 0) {
         if (errno != EINTR) return -errno;
         n = 0;

@@ -2,6 +2,7 @@
  * beyond loop.c: the eventfd wake, a sendfile op's head + sendfile(2)
  * until the socket fills, and a poll op's result bits. */
 #include "loop/internal.h"
+#include "loop/nocancel.h"
 
 #include <poll.h>
 #include <pthread.h>
@@ -65,7 +66,7 @@ int ht_loop__sendfile_some(ht_op_t* op, ht_io_t* res, bool level_wait) {
      * first bytes by MSG_MORE when a body follows. */
     ht_iov_t* h = op->u_.f.head;
     while (h && h->len > 0) {
-        ssize_t n = send(op->fd_, h->base, h->len,
+        ssize_t n = ht_nc__send(op->fd_, h->base, h->len,
                          MSG_NOSIGNAL | MSG_DONTWAIT | (op->u_.f.len ? MSG_MORE : 0));
         if (n < 0) {
             if (errno == EINTR) continue;
