@@ -11,9 +11,12 @@
 
 #include <ht/types.h>
 
-/* Monotonic milliseconds and wall-clock (Unix) seconds, for the loop's
- * per-iteration cache. Coarse clocks are fine for both. */
-void ht_sys__time(uint64_t* mono_ms, int64_t* wall_s);
+/* The loop's clocks (ht_loop__update_time): monotonic milliseconds, read
+ * after every kernel wait, and wall-clock (Unix) milliseconds, read only when
+ * the second the loop caches may have ended (a Date header's seconds: a
+ * coarse clock is fine). */
+uint64_t ht_sys__loop_mono_ms(void);
+int64_t ht_sys__wall_ms(void);
 /* The monotonic clock alone, in milliseconds (coarse). */
 uint64_t ht_sys__mono_ms(void);
 

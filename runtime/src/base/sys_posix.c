@@ -10,13 +10,17 @@
 #include <sys/mman.h>
 #include <time.h>
 
-void ht_sys__time(uint64_t* mono_ms, int64_t* wall_s) {
+uint64_t ht_sys__loop_mono_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    *mono_ms = (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+    return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+int64_t ht_sys__wall_ms(void) {
+    struct timespec ts;
     /* CLOCK_REALTIME_COARSE: a Date header needs seconds, not a precise read. */
     clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    *wall_s = (int64_t) ts.tv_sec;
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 uint64_t ht_sys__mono_ms(void) {

@@ -11,12 +11,13 @@
 /* 100 ns intervals between 1601-01-01 and 1970-01-01. */
 #define FILETIME_UNIX_EPOCH 116444736000000000ULL
 
-void ht_sys__time(uint64_t* mono_ms, int64_t* wall_s) {
-    *mono_ms = GetTickCount64();
+uint64_t ht_sys__loop_mono_ms(void) { return GetTickCount64(); }
+
+int64_t ht_sys__wall_ms(void) {
     FILETIME ft;
     GetSystemTimeAsFileTime(&ft);
     uint64_t t = ((uint64_t) ft.dwHighDateTime << 32) | ft.dwLowDateTime;
-    *wall_s = (int64_t) ((t - FILETIME_UNIX_EPOCH) / 10000000u);
+    return (int64_t) ((t - FILETIME_UNIX_EPOCH) / 10000u);
 }
 
 uint64_t ht_sys__mono_ms(void) { return GetTickCount64(); }

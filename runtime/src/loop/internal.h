@@ -46,6 +46,7 @@ struct ht_loop {
     ht_backend_t* be;
     uint64_t      now_ms;      /* cached per iteration */
     int64_t       wall_s;
+    uint64_t      wall_next_ms; /* now_ms from which wall_s may be a second behind */
     uint32_t      active;      /* ops started and not yet called back (deferred included) */
     uint32_t      timers;      /* armed timers */
     bool          stop;
