@@ -44,6 +44,7 @@
  */
 #include "loop/internal.h"
 #include "loop/iouring_abi.h"
+#include "loop/nocancel.h"
 
 #include <limits.h>
 #include <poll.h>
@@ -55,8 +56,8 @@
 
 static int enter(ht_backend_t* be, uint32_t to_submit, uint32_t min_complete, uint32_t flags,
                  void* arg, size_t argsz) {
-    long r = syscall(__NR_io_uring_enter, be->enter_fd, to_submit, min_complete,
-                     flags | be->enter_flags, arg, argsz);
+    long r = ht_nc__io_uring_enter(be->enter_fd, to_submit, min_complete, flags | be->enter_flags,
+                                   arg, argsz);
     return r < 0 ? -errno : (int) r;
 }
 

@@ -9,7 +9,8 @@
  * 18, "the connection path"). Loop threads are never cancelled (the project
  * has no pthread_cancel; a loop stops through ht_loop__stop), so the bare
  * syscall does the same work with the same contract: -1 and errno on
- * failure. x86-64 only; other targets keep the libc wrappers.
+ * failure. x86-64 only; other targets keep the libc wrappers. io_uring_enter
+ * (loop_iouring.c) goes the same way.
  */
 #ifndef HT_LOOP_NOCANCEL_H
 #define HT_LOOP_NOCANCEL_H
@@ -22,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 /* The syscall instruction inline: glibc's syscall() is a call that shifts
@@ -59,7 +61,19 @@ static inline ssize_t ht_nc__sendmsg(int fd, const struct msghdr* m, int flags) 
 static inline int ht_nc__epoll_wait(int epfd, struct epoll_event* ev, int n, int timeout_ms) {
     return (int) ht_nc__sys6(SYS_epoll_wait, epfd, (long) ev, n, timeout_ms, 0, 0);
 }
+
+/* io_uring_enter has no libc wrapper: syscall() is a call that shifts all six
+ * argument registers (~15 instructions, twice a request). */
+static inline int ht_nc__io_uring_enter(int fd, uint32_t to_submit, uint32_t min_complete,
+                                        uint32_t flags, void* arg, size_t argsz) {
+    return (int) ht_nc__sys6(SYS_io_uring_enter, fd, to_submit, min_complete, flags, (long) arg,
+                             (long) argsz);
+}
 #else
+static inline int ht_nc__io_uring_enter(int fd, uint32_t to_submit, uint32_t min_complete,
+                                        uint32_t flags, void* arg, size_t argsz) {
+    return (int) syscall(SYS_io_uring_enter, fd, to_submit, min_complete, flags, arg, argsz);
+}
 /* Elsewhere the libc wrappers, cancellation bracket and all. */
 static inline ssize_t ht_nc__recv(int fd, void* p, size_t n, int flags) { return recv(fd, p, n, flags); }
 static inline ssize_t ht_nc__send(int fd, const void* p, size_t n, int flags) {
