@@ -20,6 +20,8 @@
 
 #include <ht/loop.h>
 
+#include "loop/clock.h"
+
 #include <stdatomic.h>
 
 enum { /* op->state_ */
@@ -42,11 +44,10 @@ enum { /* op->kind_ */
 typedef struct ht_backend ht_backend_t;
 
 struct ht_loop {
+    ht_loop_clock_t clock;     /* first (loop/clock.h): cached per iteration */
     ht_alloc_t*   alloc;
     ht_backend_t* be;
-    uint64_t      now_ms;      /* cached per iteration */
-    int64_t       wall_s;
-    uint64_t      wall_next_ms; /* now_ms from which wall_s may be a second behind */
+    uint64_t      wall_next_ms; /* clock.now_ms from which clock.wall_s may be a second behind */
     uint32_t      active;      /* ops started and not yet called back (deferred included) */
     uint32_t      timers;      /* armed timers */
     bool          stop;
@@ -90,6 +91,7 @@ struct ht_loop {
     uint32_t  buf_size;
     uint32_t  entries;     /* options.entries, defaulted */
 };
+static_assert(offsetof(struct ht_loop, clock) == 0, "loop/clock.h reads the clock at the start");
 
 /* ---- hooks every backend defines ---- */
 

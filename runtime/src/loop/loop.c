@@ -13,17 +13,17 @@ __attribute__((noinline, cold)) static void wall_sync(ht_loop_t* loop) {
     int64_t w = ht_sys__wall_ms();
     int64_t s = w / 1000, frac = w % 1000;
     if (frac < 0) s--, frac += 1000;
-    loop->wall_s = s;
-    loop->wall_next_ms = loop->now_ms + (uint64_t) (1000 - frac);
+    loop->clock.wall_s = s;
+    loop->wall_next_ms = loop->clock.now_ms + (uint64_t) (1000 - frac);
 }
 
 void ht_loop__update_time(ht_loop_t* loop) {
-    loop->now_ms = ht_sys__loop_mono_ms();
-    if (HT_UNLIKELY(loop->now_ms >= loop->wall_next_ms)) wall_sync(loop);
+    loop->clock.now_ms = ht_sys__loop_mono_ms();
+    if (HT_UNLIKELY(loop->clock.now_ms >= loop->wall_next_ms)) wall_sync(loop);
 }
 
-uint64_t ht_loop__now_ms(const ht_loop_t* loop) { return loop->now_ms; }
-int64_t ht_loop__wall_s(const ht_loop_t* loop) { return loop->wall_s; }
+uint64_t ht_loop__now_ms(const ht_loop_t* loop) { return loop->clock.now_ms; }
+int64_t ht_loop__wall_s(const ht_loop_t* loop) { return loop->clock.wall_s; }
 
 /* ---------------------------------------------------------------- pool --- */
 
@@ -212,7 +212,7 @@ void ht_loop__timer_start(ht_loop_t* loop, ht_timer_t* t, uint64_t ms, ht_timer_
         loop->timers--;
     }
     t->cb = cb;
-    t->deadline_ = ms > UINT64_MAX - loop->now_ms ? UINT64_MAX : loop->now_ms + ms;
+    t->deadline_ = ms > UINT64_MAX - loop->clock.now_ms ? UINT64_MAX : loop->clock.now_ms + ms;
     t->seq_ = loop->timer_seq++;
     if (ms == 0) {
         t->active_ = 2;
@@ -238,7 +238,7 @@ static void run_timers(ht_loop_t* loop) {
     /* Timers started by these callbacks wait for the next pass, so a timer
      * re-armed with 0 ms cannot starve the loop. */
     /* Most passes have nothing due: one test each. */
-    if (loop->due_head == nullptr && (loop->heap_min == nullptr || loop->heap_min->deadline_ > loop->now_ms))
+    if (loop->due_head == nullptr && (loop->heap_min == nullptr || loop->heap_min->deadline_ > loop->clock.now_ms))
         return;
     uint64_t seq_limit = loop->timer_seq;
     for (;;) {
@@ -246,7 +246,7 @@ static void run_timers(ht_loop_t* loop) {
          * FIFO's head: the order a single heap would give. */
         ht_timer_t* h = loop->heap_min;
         ht_timer_t* f = loop->due_head;
-        if (h && (h->deadline_ > loop->now_ms || h->seq_ >= seq_limit)) h = nullptr;
+        if (h && (h->deadline_ > loop->clock.now_ms || h->seq_ >= seq_limit)) h = nullptr;
         if (f && f->seq_ >= seq_limit) f = nullptr;
         if (h == nullptr && f == nullptr) break;
         ht_timer_t* t;
@@ -470,7 +470,7 @@ ht_result_t ht_loop__run(ht_loop_t* loop) {
             timeout = 0;
         } else if (loop->heap_min) {
             uint64_t d = loop->heap_min->deadline_;
-            uint64_t left = d > loop->now_ms ? d - loop->now_ms : 0;
+            uint64_t left = d > loop->clock.now_ms ? d - loop->clock.now_ms : 0;
             timeout = left > INT32_MAX ? INT32_MAX : (int64_t) left; /* re-checked on wake */
         }
         ht_result_t r = ht_backend__poll(loop, timeout);

@@ -447,7 +447,7 @@ ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms) {
             argp = &arg;
             argsz = sizeof arg;
             flags |= ENTER_EXT_ARG;
-        } else if (loop->now_ms + (uint64_t) timeout_ms < be->timeout_deadline) {
+        } else if (loop->clock.now_ms + (uint64_t) timeout_ms < be->timeout_deadline) {
             uring_sqe_t* s = sqe_get(be);
             if (s) { /* the kernel copies the timespec at submit */
                 be->timeout_ts = ts;
@@ -456,7 +456,7 @@ ht_result_t ht_backend__poll(ht_loop_t* loop, int64_t timeout_ms) {
                 s->len = 1;
                 s->user_data = UD_TIMEOUT;
                 be->timeouts_armed++;
-                be->timeout_deadline = loop->now_ms + (uint64_t) timeout_ms;
+                be->timeout_deadline = loop->clock.now_ms + (uint64_t) timeout_ms;
             }
         }
     }

@@ -92,7 +92,7 @@ static void accept_arm(ht_acceptor_t* acc) {
 
 static void on_tick(ht_loop_t* loop, ht_timer_t* t) {
     ht_acceptor_t* acc = t->data;
-    uint64_t now = ht_loop__now_ms(loop);
+    uint64_t now = ht_loop__now_ms_(loop);
     for (uint8_t cls = 0; cls < HT_ACCEPTOR_CLASSES_; cls++) {
         /* Bounded: each timeout moves the head off this list. */
         for (uint32_t guard = 0; guard < 1u << 20; guard++) {
@@ -200,7 +200,7 @@ ht_result_t ht_server__serve(ht_acceptor_t* acc, const ht_server_t* server, ht_l
     acc->tick_.data = acc;
     acc->retry_.data = acc;
     acc->retry_.cb = on_retry;
-    acc->date_s_ = ht_loop__wall_s(loop);
+    acc->date_s_ = ht_loop__wall_s_(loop);
     ht_date_line_(acc->date_, acc->date_s_);
     ht_result_t r = ht_server__register_(acc->server_, loop, &acc->slot_);
     if (r < 0) {

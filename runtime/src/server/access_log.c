@@ -228,7 +228,7 @@ static alog_buf_t* buf_of(ht_acceptor_t* acc) {
         b->len = 0;
         b->date_s = INT64_MIN;
         b->addr[0].ok = b->addr[1].ok = false;
-        b->flushed_ms = ht_loop__now_ms(acc->loop_);
+        b->flushed_ms = ht_loop__now_ms_(acc->loop_);
         acc->log_ = b;
     }
     return b;
@@ -250,9 +250,9 @@ static void write_line(ht_conn_t* c, const fields_t* f, uint16_t status, uint64_
     alog_buf_t* b = buf_of(acc);
     if (b == nullptr) return;
     bool json = log->format == HT_LOG_JSON;
-    int64_t now_s = ht_loop__wall_s(acc->loop_);
+    int64_t now_s = ht_loop__wall_s_(acc->loop_);
     if (now_s != b->date_s) date_fill(b, now_s, json);
-    uint64_t now_ms = ht_loop__now_ms(acc->loop_);
+    uint64_t now_ms = ht_loop__now_ms_(acc->loop_);
     if (ALOG_BUF - b->len < ALOG_LINE) flush(log, b, now_ms);
 
     /* client: ht_request__client's (the PROXY header's address, or a
@@ -419,7 +419,7 @@ void ht_alog__drop_(ht_conn_t* c) {
 bool ht_alog__tick_(ht_acceptor_t* acc) {
     alog_buf_t* b = acc->log_;
     if (b == nullptr || b->len == 0) return false;
-    uint64_t now_ms = ht_loop__now_ms(acc->loop_);
+    uint64_t now_ms = ht_loop__now_ms_(acc->loop_);
     if (now_ms - b->flushed_ms >= 1000) flush(acc->cfg_.access_log, b, now_ms);
     return b->len != 0;
 }

@@ -336,7 +336,7 @@ static void conn_fail(ht_conn_t* c, ht_result_t err, bool json) {
         conn_close(c);
         return;
     }
-    int64_t now = ht_loop__wall_s(acc->loop_);
+    int64_t now = ht_loop__wall_s_(acc->loop_);
     if (now != acc->date_s_) {
         acc->date_s_ = now;
         ht_date_line_(acc->date_, now);
@@ -447,7 +447,7 @@ static void dispatch(ht_conn_t* c, const ht_request_head_t* h, ht_slice_t body, 
     req.flags_ |= (keep ? HT_REQUEST_F_KEEP_ALIVE : 0) | (chunked ? HT_REQUEST_F_CHUNKED : 0) |
                   (pending ? HT_REQUEST_F_BODY_PENDING : 0);
 
-    int64_t now = ht_loop__wall_s(acc->loop_);
+    int64_t now = ht_loop__wall_s_(acc->loop_);
     if (HT_UNLIKELY(now != acc->date_s_)) {
         acc->date_s_ = now;
         ht_date_line_(acc->date_, now);

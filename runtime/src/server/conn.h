@@ -6,6 +6,7 @@
 #include <ht/server.h>
 
 #include "http/parse.h"
+#include "loop/clock.h"
 
 /* Timeout classes: each has one duration, so appending at the tail keeps
  * every list sorted by deadline and one sweep of the heads is enough. */
@@ -265,7 +266,7 @@ static inline void ht_conn__tl_set_(ht_conn_t* c, uint8_t cls) {
     ht_acceptor_t* acc = c->acc;
     ht_conn__tl_unlink_(c);
     ht_conn_list_t* l = &acc->lists_[cls];
-    c->deadline = ht_loop__now_ms(acc->loop_) + acc->timeout_ms_[cls];
+    c->deadline = ht_loop__now_ms_(acc->loop_) + acc->timeout_ms_[cls];
     c->tclass = cls;
     c->tprev = l->tail;
     c->tnext = nullptr;
@@ -345,7 +346,7 @@ void ht_conn__body_pump_(ht_conn_t* c);
 void ht_conn__continue_(ht_conn_t* c);
 /* Refreshes the acceptor's cached Date line; returns it. */
 HT_INLINE const char* ht_conn__date_(ht_acceptor_t* acc) {
-    int64_t now = ht_loop__wall_s(acc->loop_);
+    int64_t now = ht_loop__wall_s_(acc->loop_);
     if (HT_UNLIKELY(now != acc->date_s_)) {
         acc->date_s_ = now;
         ht_date_line_(acc->date_, now);

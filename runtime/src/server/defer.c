@@ -48,7 +48,7 @@ static void dl_remove(ht_defer_t* d) {
 
 static void on_list_timer(ht_loop_t* loop, ht_timer_t* t) {
     ht_deadline_list_t* l = t->data;
-    uint64_t now = ht_loop__now_ms(loop);
+    uint64_t now = ht_loop__now_ms_(loop);
     /* Bounded: each pass takes the head off the list. */
     for (uint32_t guard = 0; guard < 1u << 20 && l->head && l->head->due <= now; guard++) {
         ht_defer_t* d = l->head;
@@ -90,7 +90,7 @@ static void deadline_arm(ht_defer_t* d, uint32_t ms) {
     }
     d->acc = acc;
     d->dl = (int8_t) (l - acc->deadlines_);
-    d->due = ht_loop__now_ms(d->loop) + ms;
+    d->due = ht_loop__now_ms_(d->loop) + ms;
     d->dprev = l->tail;
     d->dnext = nullptr;
     if (l->tail) l->tail->dnext = d; else l->head = d;
@@ -203,7 +203,7 @@ static void deadline_passed(ht_defer_t* d) {
 }
 
 void ht_defer__drain_(ht_defer_t* d, uint32_t drain_ms) {
-    uint64_t end = ht_loop__now_ms(d->loop) + drain_ms;
+    uint64_t end = ht_loop__now_ms_(d->loop) + drain_ms;
     if (d->dl >= 0 && d->due <= end) return;
     if (ht_loop__timer_active(&d->deadline) && d->deadline.deadline_ <= end) return;
     dl_remove(d);

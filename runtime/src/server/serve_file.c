@@ -18,7 +18,7 @@
 /* The clock the cache's ttl is measured with: the loop's (cached once per
  * iteration) when the request came from a connection. */
 static int64_t now_ms(const ht_request_t* req) {
-    if (req->conn_) return (int64_t) ht_loop__now_ms(req->conn_->acc->loop_);
+    if (req->conn_) return (int64_t) ht_loop__now_ms_(req->conn_->acc->loop_);
     return (int64_t) ht_sys__mono_ms();
 }
 
