@@ -11,6 +11,13 @@
  * syscall does the same work with the same contract: -1 and errno on
  * failure. x86-64 only; other targets keep the libc wrappers. io_uring_enter
  * (loop_iouring.c) goes the same way.
+ *
+ * Under ASan and TSan the socket calls stay libc's: ASan's interceptors
+ * check the bytes a send reads and a receive writes (server/out.h poisons
+ * the send buffers given back so that an iovec left pointing into one is
+ * reported at the send), TSan's order threads that talk through a socket.
+ * The sanitized test builds keep that net; io_uring_enter, which no
+ * interceptor sees, is bare in every build.
  */
 #ifndef HT_LOOP_NOCANCEL_H
 #define HT_LOOP_NOCANCEL_H
@@ -24,6 +31,15 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+#if defined(__has_feature)
+#  if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#    define HT_NC_SANITIZED 1
+#  endif
+#endif
+#if (defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)) && !defined(HT_NC_SANITIZED)
+#  define HT_NC_SANITIZED 1
+#endif
 
 #if defined(__x86_64__) && defined(__GNUC__)
 /* The syscall instruction inline: glibc's syscall() is a call that shifts
@@ -46,6 +62,21 @@ static inline long ht_nc__sys6(long nr, long a, long b, long c, long d, long e, 
     return r;
 }
 
+/* io_uring_enter has no libc wrapper: syscall() is a call that shifts all six
+ * argument registers (~15 instructions, twice a request). */
+static inline int ht_nc__io_uring_enter(int fd, uint32_t to_submit, uint32_t min_complete,
+                                        uint32_t flags, void* arg, size_t argsz) {
+    return (int) ht_nc__sys6(SYS_io_uring_enter, fd, to_submit, min_complete, flags, (long) arg,
+                             (long) argsz);
+}
+#else
+static inline int ht_nc__io_uring_enter(int fd, uint32_t to_submit, uint32_t min_complete,
+                                        uint32_t flags, void* arg, size_t argsz) {
+    return (int) syscall(SYS_io_uring_enter, fd, to_submit, min_complete, flags, arg, argsz);
+}
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(HT_NC_SANITIZED)
 static inline ssize_t ht_nc__recv(int fd, void* p, size_t n, int flags) {
     return ht_nc__sys6(SYS_recvfrom, fd, (long) p, (long) n, flags, 0, 0);
 }
@@ -61,20 +92,8 @@ static inline ssize_t ht_nc__sendmsg(int fd, const struct msghdr* m, int flags) 
 static inline int ht_nc__epoll_wait(int epfd, struct epoll_event* ev, int n, int timeout_ms) {
     return (int) ht_nc__sys6(SYS_epoll_wait, epfd, (long) ev, n, timeout_ms, 0, 0);
 }
-
-/* io_uring_enter has no libc wrapper: syscall() is a call that shifts all six
- * argument registers (~15 instructions, twice a request). */
-static inline int ht_nc__io_uring_enter(int fd, uint32_t to_submit, uint32_t min_complete,
-                                        uint32_t flags, void* arg, size_t argsz) {
-    return (int) ht_nc__sys6(SYS_io_uring_enter, fd, to_submit, min_complete, flags, (long) arg,
-                             (long) argsz);
-}
 #else
-static inline int ht_nc__io_uring_enter(int fd, uint32_t to_submit, uint32_t min_complete,
-                                        uint32_t flags, void* arg, size_t argsz) {
-    return (int) syscall(SYS_io_uring_enter, fd, to_submit, min_complete, flags, arg, argsz);
-}
-/* Elsewhere the libc wrappers, cancellation bracket and all. */
+/* Elsewhere, and sanitized, the libc wrappers, cancellation bracket and all. */
 static inline ssize_t ht_nc__recv(int fd, void* p, size_t n, int flags) { return recv(fd, p, n, flags); }
 static inline ssize_t ht_nc__send(int fd, const void* p, size_t n, int flags) {
     return send(fd, p, n, flags);
