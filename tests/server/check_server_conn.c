@@ -351,6 +351,54 @@ START_TEST(receive_buffers_exhausted) {
 }
 END_TEST
 
+START_TEST(linger_keeps_the_last_response_past_the_drain_cap) {
+    /* A client pipelines past max_keepalive_requests and goes on sending,
+     * reading nothing, then reads. The last answered request's response (8
+     * MB) is still in the server's send queue when lingering has dropped
+     * its 256 KiB of the surplus: closing then, input unread, would be a
+     * reset that destroys the queued tail. It must arrive whole, then EOF. */
+    ht_config_t cfg = { .max_keepalive_requests = 2, .linger_timeout_ms = 3000 };
+    start_cfg(&cfg);
+    int fd = client();
+    enum { BIG = 8u << 20, SURPLUS_MAX = 2u << 20 };
+    send_str(fd, "GET /p/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /big?n=8388608 HTTP/1.1\r\nHost: x\r\n\r\n");
+    static char junk[65536];
+    memset(junk, 'j', sizeof junk);
+    size_t surplus = 0;
+    for (int stalls = 0; surplus < SURPLUS_MAX && stalls < 20;) {
+        ssize_t k = send(fd, junk, sizeof junk, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (k > 0) {
+            surplus += (size_t) k;
+            stalls = 0;
+        } else {
+            ck_assert_msg(errno == EAGAIN || errno == EWOULDBLOCK, "send: %s", strerror(errno));
+            stalls++;
+            ht_test__sleep_ms(10);
+        }
+    }
+    ck_assert_uint_gt(surplus, 512u << 10); /* past the drain cap, with room to spare */
+    rd_t r;
+    rd_init(&r, fd);
+    resp_t p;
+    ck_assert(read_resp(&r, &p, false));
+    ck_assert_str_eq(p.body, "1");
+    resp_free(&p);
+    ck_assert_msg(read_resp(&r, &p, false), "the last response was cut off (%s)", strerror(r.err));
+    ck_assert_int_eq(p.status, 200);
+    ck_assert(p.close);
+    ck_assert_uint_eq(p.body_len, BIG);
+    char* want = malloc(BIG);
+    fill_pattern(want, BIG);
+    ck_assert(memcmp(p.body, want, BIG) == 0);
+    free(want);
+    resp_free(&p);
+    expect_eof(&r);
+    rd_free(&r);
+    close(fd);
+    stop();
+}
+END_TEST
+
 START_TEST(chaos_clients_do_not_disturb_others) {
     /* Random junk, truncated requests, pipelines cut short, resets and
      * half-closes from many clients; a well-behaved client keeps being
@@ -414,6 +462,7 @@ int main(void) {
     tcase_add_test(t, no_allocation_after_warm_up);
     tcase_add_test(t, connection_cap_pauses_accepting);
     tcase_add_test(t, receive_buffers_exhausted);
+    tcase_add_test(t, linger_keeps_the_last_response_past_the_drain_cap);
     tcase_add_test(t, chaos_clients_do_not_disturb_others);
     suite_add_tcase(s, t);
     return ht_test__run(s);

@@ -53,7 +53,9 @@ typedef struct ht_config {
                                  * 0 = 30000. Expiry: the connection is dropped. */
     uint32_t linger_timeout_ms; /* after a final response the write side is shut and
                                  * input drained for at most this long, so the client
-                                 * reads the response instead of a reset; 0 = 2000. */
+                                 * reads the response instead of a reset; 0 = 2000.
+                                 * Past 256 KiB drained, input is left unread until
+                                 * then (the response still goes out). */
     uint32_t defer_timeout_ms;  /* a deferred response must start within this (unless
                                  * ht_response__timeout says otherwise); 0 = 30000.
                                  * Expiry: 503 (ht/response.h, "Answering later"). */

@@ -22,6 +22,8 @@
 #include "server/conn.h"
 #include "server/sock.h"
 
+/* Input read and dropped while lingering, at most: past it the connection
+ * waits out its linger timeout unread (on_recv). */
 #define LINGER_MAX_DRAIN (256u * 1024u)
 
 static void conn_process(ht_conn_t* c);
@@ -695,11 +697,14 @@ static void on_recv(ht_loop_t* loop, ht_op_t* op, ht_io_t res) {
         if (res > 0) {
             if (pooled) ht_loop__buf_release(loop, op->buf);
             c->drained += (uint64_t) res;
-            if (c->drained < LINGER_MAX_DRAIN) {
-                in_release(c);
-                recv_start(c);
-                return;
-            }
+            in_release(c);
+            if (c->drained < LINGER_MAX_DRAIN) recv_start(c);
+            /* Else no more reading: a close now, with input unread, would be
+             * a reset that drops what of the last responses is still in
+             * the send queue (a client that pipelined past the keep-alive
+             * limit, reading them now). The linger timeout closes it, the
+             * kernel sending meanwhile; the client's surplus waits unread. */
+            return;
         } else if (res == -ENOBUFS) {
             /* No buffer to drain into: close instead of waiting. */
         }
