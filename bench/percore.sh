@@ -19,6 +19,8 @@
 #   KIND ht     examples/ht/ht -w 1 on a temp docroot holding hello.txt
 #   KIND h2o    h2o (BINARY: its path, e.g. $(command -v h2o)), one thread,
 #               the same docroot (the peer of ht's goal)
+#   KIND lighttpd  lighttpd (BINARY: its path), one process, the same
+#               docroot and bench/run.sh's configuration (goal 1's peer)
 #   A KIND may carry a label: hello:old BINARY.
 #
 # Environment (defaults): N=20 DUR=1 C=64 REQ=/hello.txt SERVER_CPU=1
@@ -77,7 +79,27 @@ start() { # LABEL KIND BIN INDEX
       port=''
       taskset -c "$SERVER_CPU" "$bin" -c "$T/h2o.$i.conf" > /dev/null 2>&1 &
       ;;
-    *) echo "percore.sh: KIND is floor, hello, ht or h2o" >&2; exit 2 ;;
+    lighttpd)
+      port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+      # bench/run.sh's configuration, one process (goal 1's peer)
+      cat > "$T/lighttpd.$i.conf" <<EOF
+server.document-root = "$T/www"
+server.bind = "127.0.0.1"
+server.port = $port
+server.errorlog = "$T/log.$i"
+server.max-fds = 8192
+server.max-connections = 4096
+server.max-keep-alive-requests = 1000000000
+server.max-keep-alive-idle = 300
+server.network-backend = "sendfile"
+mimetype.assign = ( ".txt" => "text/plain" )
+EOF
+      echo "$port" > "$T/port.$i"
+      port=''
+      # its own session: lighttpd signals its process group when stopped
+      taskset -c "$SERVER_CPU" setsid "$bin" -D -f "$T/lighttpd.$i.conf" > /dev/null 2>&1 &
+      ;;
+    *) echo "percore.sh: KIND is floor, hello, ht, h2o or lighttpd" >&2; exit 2 ;;
   esac
   PIDS+=($!)
   for _ in $(seq 100); do
