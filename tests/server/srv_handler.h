@@ -27,6 +27,13 @@ static void fill_pattern(char* p, size_t n) {
     for (size_t i = 0; i < n; i++) p[i] = (char) ('a' + i % 23);
 }
 
+/* Whether p holds fill_pattern's first n bytes (a /big body, checked whole). */
+static inline bool is_pattern(const char* p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != (char) ('a' + i % 23)) return false;
+    return true;
+}
+
 static uint64_t query_u64(ht_slice_t q, const char* key) {
     size_t kl = strlen(key);
     if (q.len > kl && memcmp(q.ptr, key, kl) == 0 && q.ptr[kl] == '=') {
